@@ -1,0 +1,210 @@
+"""Helpers shared by both WBXML implementations (not on the hot paths).
+
+Everything here is pure data or small functions whose result both the
+Cython extension and the pure-Python twin must agree on: language
+detection for XML input, the rules that decide what becomes OPAQUE, the XML
+prolog, escaping, and the option parsing of the public functions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import EncodeError, XMLDecodeError
+from .codepages import (
+    CHARSET_NAMES,
+    DDF12,
+    DEVINF_BY_VERSION,
+    METINF_BY_VERSION,
+    SYNCML12,
+    SYNCML_BY_VERSION,
+    WBXML_NS,
+    Language,
+    charset_codec,
+    language_by_xml_public_id,
+)
+
+#: Deepest element nesting accepted (WBXML and XML).  Real SyncML is about
+#: 15 levels deep, DevInf inside it about 25.
+DEFAULT_MAX_DEPTH = 256
+#: Largest XML input accepted by default (bytes).
+DEFAULT_MAX_XML_SIZE = 64 * 1024 * 1024
+
+DEVINF_XML_TYPE = "application/vnd.syncml-devinf+xml"
+DEVINF_WBXML_TYPE = "application/vnd.syncml-devinf+wbxml"
+DMTNDS_XML_TYPE = "application/vnd.syncml.dmtnds+xml"
+DMTNDS_WBXML_TYPE = "application/vnd.syncml.dmtnds+wbxml"
+#: ``<Type>`` text rewritten when a document nested in ``<Data>`` changes
+#: encoding (keys lower-case).
+TYPE_TO_XML = {DEVINF_WBXML_TYPE: DEVINF_XML_TYPE, DMTNDS_WBXML_TYPE: DMTNDS_XML_TYPE}
+TYPE_TO_WBXML = {DEVINF_XML_TYPE: DEVINF_WBXML_TYPE, DMTNDS_XML_TYPE: DMTNDS_WBXML_TYPE}
+
+WBXML_VERSIONS = {"1.0": 0, "1.1": 1, "1.2": 2, "1.3": 3}
+
+# Characters XML 1.0 cannot carry literally (besides NUL, which WBXML
+# strings cannot hold either).
+_XML_FORBIDDEN = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def parse_wbxml_version(version: str | int) -> int:
+    if isinstance(version, int) and 0 <= version <= 3:
+        return version
+    try:
+        return WBXML_VERSIONS[str(version)]
+    except KeyError:
+        raise ValueError(f"wbxml_version must be one of 1.0, 1.1, 1.2, 1.3, not {version!r}") from None
+
+
+def parse_charset(charset: str | int) -> tuple[int, str]:
+    """(MIBenum, Python codec) for a charset given by name or MIBenum."""
+    if isinstance(charset, int):
+        mib = charset
+    else:
+        mib = CHARSET_NAMES.get(charset.lower(), 0)
+        if not mib:
+            raise ValueError(f"unknown charset {charset!r}; give its IANA MIBenum instead")
+    codec = charset_codec(mib)
+    if codec is None or mib == 0:
+        raise ValueError(f"no Python codec for charset MIBenum {mib}")
+    return mib, codec
+
+
+def parse_public_id(public_id: str) -> bool:
+    """True for textual public IDs."""
+    if public_id not in ("numeric", "text"):
+        raise ValueError(f"public_id must be 'numeric' or 'text', not {public_id!r}")
+    return public_id == "text"
+
+
+def xml_text_safe(text: str) -> bool:
+    return _XML_FORBIDDEN.search(text) is None
+
+
+def escape_text(text: str) -> str:
+    """Escape character data for XML; CR and the control characters XML
+    cannot carry become character references so nothing is lost."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    if _XML_FORBIDDEN.search(text):
+        text = _XML_FORBIDDEN.sub(lambda m: f"&#x{ord(m.group()):X};", text)
+    return text
+
+
+def escape_attr(text: str) -> str:
+    return escape_text(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+def opaque_as_text(data: bytes) -> str | None:
+    """The text to show for opaque bytes inside CDATA, or None when the
+    bytes must be shown as base64 (not UTF-8, characters XML cannot carry,
+    or a CDATA terminator inside)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "]]>" in text or not xml_text_safe(text):
+        return None
+    return text
+
+
+def prolog(lang: Language) -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>'
+            f'<!DOCTYPE {lang.root} PUBLIC "{lang.xml_public_id}" "{lang.system_id}">')
+
+
+# -- XML input: which language? -------------------------------------------
+
+_VERDTD = re.compile(r"<(?:[\w.-]+:)?VerDTD\s*>\s*(1\.[012])\s*<")
+_ENCODING_DECL = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+
+
+def decode_xml_input(data: bytes | bytearray | memoryview, max_size: int) -> str:
+    """The XML document as text: BOM and encoding declaration honoured,
+    size bounded."""
+    data = bytes(data)
+    if len(data) > max_size:
+        raise XMLDecodeError(f"document of {len(data)} bytes is larger than the limit of {max_size}", 1)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        codec = "utf-8"
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codec = "utf-16"
+    else:
+        m = _ENCODING_DECL.match(data)
+        codec = m.group(1).decode("ascii").lower() if m else "utf-8"
+    try:
+        text = data.decode(codec)
+    except LookupError:
+        raise XMLDecodeError(f"unknown encoding {codec!r} in the XML declaration", 1) from None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise XMLDecodeError(f"byte 0x{data[exc.start]:02X} is not valid {codec}", line,
+                             offset=exc.start) from None
+    return text
+
+
+def detect_language(public_id: str | None, root: str, root_ns: str | None, text: str) -> Language:
+    """The language of an XML document: DOCTYPE public ID, then the root's
+    namespace, then the root name with the version from ``<VerDTD>``."""
+    if public_id:
+        lang = language_by_xml_public_id(public_id)
+        if lang is not None:
+            return lang
+    ns = (root_ns or "").strip().lower()
+    m = _VERDTD.search(text, 0, 4096)
+    verdtd = m.group(1) if m else None
+    if ns.startswith("syncml:syncml1.") and ns[-3:] in ("1.0", "1.1", "1.2"):
+        return SYNCML_BY_VERSION[ns[-3:]]
+    if root == "SyncML":
+        return SYNCML_BY_VERSION.get(verdtd or "1.2", SYNCML12)
+    if root == "DevInf":
+        return DEVINF_BY_VERSION.get(verdtd or "1.2", DEVINF_BY_VERSION["1.2"])
+    if root == "MetInf":
+        return METINF_BY_VERSION["1.1" if ns and verdtd == "1.1" else "1.2"]
+    if root == "MgmtTree":
+        return DDF12
+    raise XMLDecodeError(f"<{root}> is not the root of a SyncML, DevInf, MetInf or DM DDF document", 1)
+
+
+def did_you_mean(name: str, lang: Language) -> str:
+    low = name.lower()
+    for known in lang.names:
+        if known.lower() == low:
+            return f" (did you mean {known!r}?)"
+    return ""
+
+
+def unknown_name_error(name: str, lang: Language) -> EncodeError:
+    return EncodeError(
+        f"element <{name}> is not in the {lang.family} {lang.version} code pages"
+        f"{did_you_mean(name, lang)}; encode with string_table=True to send it as a literal")
+
+
+def wbxml_attr_name(page: int, token: int) -> str:
+    return f"wbxml:attr-{page}-{token:02X}"
+
+
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_XML_SIZE",
+    "TYPE_TO_WBXML",
+    "TYPE_TO_XML",
+    "WBXML_NS",
+    "decode_xml_input",
+    "detect_language",
+    "escape_attr",
+    "escape_text",
+    "opaque_as_text",
+    "parse_charset",
+    "parse_public_id",
+    "parse_wbxml_version",
+    "prolog",
+    "unknown_name_error",
+    "xml_text_safe",
+]

@@ -1,0 +1,70 @@
+"""The whole exception tree of syncml-codec.
+
+Everything raised on purpose derives from :class:`SyncMLError`.  Errors about
+bad input also derive from :class:`ValueError` and say where the problem is:
+``offset`` (a byte offset into WBXML) or ``line``/``column`` (XML).
+
+This module imports nothing from the package, so every layer can use it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DecodeError",
+    "EncodeError",
+    "SyncMLError",
+    "UnknownTokenError",
+    "WBXMLDecodeError",
+    "XMLDecodeError",
+]
+
+
+class SyncMLError(Exception):
+    """Root of every error raised by syncml-codec on purpose."""
+
+
+class DecodeError(SyncMLError, ValueError):
+    """Input bytes could not be read as a SyncML document."""
+
+
+class WBXMLDecodeError(DecodeError):
+    """Malformed or hostile WBXML.
+
+    ``offset`` is the byte offset of the token or field that is wrong (for
+    truncated input: the length of the input, where more bytes were needed).
+    """
+
+    def __init__(self, message: str, offset: int) -> None:
+        self.reason = message
+        self.offset = offset
+        super().__init__(f"{message} (at byte offset {offset})")
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (self.reason, self.offset))
+
+
+class UnknownTokenError(WBXMLDecodeError):
+    """A tag, attribute or extension token with no meaning in the document's
+    code pages, met in strict mode (lenient mode keeps it as an explicit
+    ``wbxml:`` element instead)."""
+
+
+class XMLDecodeError(DecodeError):
+    """Malformed, hostile or non-SyncML XML.  ``line`` and ``column`` are
+    1-based; ``offset`` is the byte offset in the input."""
+
+    def __init__(self, message: str, line: int, column: int = 0, offset: int = -1) -> None:
+        self.reason = message
+        self.line = line
+        self.column = column
+        self.offset = offset
+        where = f"line {line}" + (f", column {column}" if column else "")
+        super().__init__(f"{message} ({where})")
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (self.reason, self.line, self.column, self.offset))
+
+
+class EncodeError(SyncMLError, ValueError):
+    """A document or tree that has no WBXML (or XML) form, e.g. an element
+    name outside the code pages while literals are not allowed."""
