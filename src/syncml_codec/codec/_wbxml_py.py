@@ -1257,14 +1257,16 @@ def _walk(enc: _Encoder, el: Element, depth: int) -> None:
 
 # -- the XML scanner ------------------------------------------------------------
 
-_NAME = r"[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?"
-_TAG = re.compile(r"<(" + _NAME + r")((?:\s+" + _NAME + r"\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*)\s*(/?)>")
-_ATTR = re.compile(r"(" + _NAME + r")\s*=\s*(?:\"([^\"<]*)\"|'([^'<]*)')")
-_END_TAG = re.compile(r"</(" + _NAME + r")\s*>")
+_NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*(?::[A-Za-z_][A-Za-z0-9_.\-]*)?"
+_S = r"[ \t\r\n]"
+_TAG = re.compile(r"<(" + _NAME + r")((?:" + _S + r"+" + _NAME + _S + r"*=" + _S
+                  + r"*(?:\"[^\"<]*\"|'[^'<]*'))*)" + _S + r"*(/?)>")
+_ATTR = re.compile(r"(" + _NAME + r")" + _S + r"*=" + _S + r"*(?:\"([^\"<]*)\"|'([^'<]*)')")
+_END_TAG = re.compile(r"</(" + _NAME + r")" + _S + r"*>")
 _DOCTYPE = re.compile(
-    r"<!DOCTYPE\s+(" + _NAME + r")(?:\s+PUBLIC\s+(?:\"([^\"]*)\"|'([^']*)')\s+(?:\"[^\"]*\"|'[^']*')"
-    r"|\s+SYSTEM\s+(?:\"[^\"]*\"|'[^']*'))?\s*>")
-_ENTITY = re.compile(r"&(?:(#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6}|[A-Za-z_][\w.\-]*);)?")
+    r"<!DOCTYPE" + _S + r"+(" + _NAME + r")(?:" + _S + r"+PUBLIC" + _S + r"+(?:\"([^\"]*)\"|'([^']*)')"
+    + _S + r"+(?:\"[^\"]*\"|'[^']*')|" + _S + r"+SYSTEM" + _S + r"+(?:\"[^\"]*\"|'[^']*'))?" + _S + r"*>")
+_ENTITY = re.compile(r"&(?:(#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6}|[A-Za-z_][A-Za-z0-9_.\-]*);)?")
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _WS = " \t\r\n"
 
