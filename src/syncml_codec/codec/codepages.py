@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 __all__ = [
     "CHARSETS",
     "LANGUAGES",
+    "WBXML_NS",
     "Language",
     "charset_codec",
     "language_by_key",
     "language_by_public_id",
     "language_by_xml_public_id",
-    "WBXML_NS",
 ]
 
 #: Namespace of the explicit ``wbxml:`` elements used to keep WBXML

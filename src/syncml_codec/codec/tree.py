@@ -16,8 +16,6 @@ bytes.  An :class:`Element` holds its ``tag`` (local name), optional
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Union
-
 from .codepages import Language
 
 __all__ = ["Child", "Document", "Element"]
@@ -80,7 +78,8 @@ class Element:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Element({self.tag!r}, {self.children!r}" + (f", attrs={self.attrs!r})" if self.attrs else ")")
+        attrs = f", attrs={self.attrs!r}" if self.attrs else ""
+        return f"Element({self.tag!r}, {self.children!r}{attrs})"
 
 
 class Document:
@@ -113,4 +112,4 @@ class Document:
         return f"Document({self.language.key}, {self.root!r})"
 
 
-Child = Union[Element, str, bytes, Document]
+Child = Element | str | bytes | Document

@@ -1,0 +1,604 @@
+"""WBXML -> events, and the two event handlers (tree, XML)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from ...errors import UnknownTokenError, WBXMLDecodeError
+from .. import _common as C
+from ..codepages import (
+    DEVINF12,
+    SYNCML12,
+    WBXML_NS,
+    Language,
+    charset_codec,
+    language_by_public_id,
+    language_by_xml_public_id,
+    terminator_width,
+)
+from ..tree import Document, Element
+from .tokens import (
+    _TAGS,
+    _XML_NAME,
+    END,
+    ENTITY,
+    EXT_0,
+    EXT_I_0,
+    EXT_T_0,
+    K_DATA,
+    K_NONCE,
+    K_PLAIN,
+    K_TYPE,
+    K_WBXML,
+    LITERAL,
+    LITERAL_A,
+    LITERAL_AC,
+    LITERAL_C,
+    OPAQUE,
+    PI,
+    STR_I,
+    STR_T,
+    SWITCH_PAGE,
+    _as_bytes,
+    _guess_language,
+    _kind,
+)
+
+
+class _Decoder:
+    def __init__(self, data: bytes, strict: bool, max_depth: int, depth: int = 0) -> None:
+        self.data = data
+        self.end = len(data)
+        self.pos = 0
+        self.strict = strict
+        self.max_depth = max_depth
+        self.depth0 = depth
+        self.lang: Language | None = None
+        self.strtbl = b""
+        self.codec = "utf-8"
+        self.width = 1
+        self.version = 3
+        self.charset = 106
+        self.public_id = 0
+        self.public_id_text = False
+
+    # -- primitives --------------------------------------------------------
+    def u8(self) -> int:
+        pos = self.pos
+        if pos >= self.end:
+            raise WBXMLDecodeError("unexpected end of data", pos)
+        self.pos = pos + 1
+        return self.data[pos]
+
+    def mb(self) -> int:
+        data = self.data
+        pos = start = self.pos
+        end = self.end
+        value = 0
+        for _ in range(5):
+            if pos >= end:
+                raise WBXMLDecodeError("unexpected end of data in a multi-byte integer", pos)
+            b = data[pos]
+            pos += 1
+            value = (value << 7) | (b & 0x7F)
+            if not b & 0x80:
+                if value > 0xFFFFFFFF:
+                    raise WBXMLDecodeError("multi-byte integer does not fit in 32 bits", start)
+                self.pos = pos
+                return value
+        raise WBXMLDecodeError("multi-byte integer longer than 5 bytes", start)
+
+    def inline_string(self, tpos: int) -> bytes:
+        data = self.data
+        pos = self.pos
+        stop = data.find(b"\x00", pos) if self.width == 1 else _find_wide_nul(data, pos, self.width)
+        if stop < 0:
+            raise WBXMLDecodeError("inline string has no terminator", tpos)
+        self.pos = stop + self.width
+        return data[pos:stop]
+
+    def table_string(self, index: int, tpos: int) -> bytes:
+        table = self.strtbl
+        if index >= len(table):
+            raise WBXMLDecodeError(
+                f"string table reference {index} is out of range (the table has {len(table)} bytes)", tpos)
+        stop = table.find(b"\0", index) if self.width == 1 else _find_wide_nul(table, index, self.width)
+        if stop < 0:
+            raise WBXMLDecodeError(f"string table entry at {index} has no terminator", tpos)
+        return table[index:stop]
+
+    def text(self, raw: bytes, tpos: int) -> str:
+        try:
+            return raw.decode(self.codec)
+        except UnicodeDecodeError:
+            if self.strict:
+                raise WBXMLDecodeError(f"string is not valid {self.codec}", tpos) from None
+            # device quirk "undeclared-latin1": Latin-1 bytes in a UTF-8 document
+            return raw.decode("latin-1")
+
+    # -- header ------------------------------------------------------------
+    def header(self) -> None:
+        version = self.u8()
+        if version > 3 and self.strict:
+            raise UnknownTokenError(f"unsupported WBXML version byte 0x{version:02X}", 0)
+        self.version = version
+        pid_pos = self.pos
+        pid = self.mb()
+        pid_index = -1
+        if pid == 0:
+            pid_index = self.mb()
+        charset = 106
+        if version != 0:
+            cs_pos = self.pos
+            charset = self.mb()
+            codec = charset_codec(charset)
+            if codec is None:
+                raise WBXMLDecodeError(f"unsupported charset (IANA MIBenum {charset})", cs_pos)
+            self.codec = codec
+            self.width = terminator_width(codec)
+        self.charset = charset
+        len_pos = self.pos
+        n = self.mb()
+        if n > self.end - self.pos:
+            raise WBXMLDecodeError(
+                f"string table length {n} exceeds the remaining {self.end - self.pos} bytes", len_pos)
+        self.strtbl = self.data[self.pos:self.pos + n]
+        self.pos += n
+        self.public_id = pid
+        if pid == 0:
+            self.public_id_text = True
+            text = self.text(self.table_string(pid_index, pid_pos), pid_pos)
+            self.lang = language_by_xml_public_id(text)
+        else:
+            self.lang = language_by_public_id(pid)
+
+    # -- body --------------------------------------------------------------
+    def body(self, h: Any, nested: bool = False) -> None:
+        data = self.data
+        end = self.end
+        strict = self.strict
+        page = 0
+        stack: list[int] = []
+        depth0 = self.depth0
+        max_depth = self.max_depth
+        lang = self.lang
+        tags = _TAGS[lang.key] if lang is not None else None
+        namespaces = lang.namespaces if lang is not None else None
+        started = False
+        while True:
+            pos = self.pos
+            if pos >= end:
+                if not started:
+                    raise WBXMLDecodeError("document has no root element", pos)
+                raise WBXMLDecodeError("unexpected end of data inside an element", pos)
+            b = data[pos]
+            self.pos = pos + 1
+            if b == SWITCH_PAGE:
+                page = self.u8()
+                continue
+            if started:
+                if b == END:
+                    stack.pop()
+                    h.end()
+                    if not stack:
+                        break
+                    continue
+                if b == STR_I:
+                    raw = self.inline_string(pos)
+                    self._text(h, self.text(raw, pos), stack[-1])
+                    continue
+                if b == STR_T:
+                    raw = self.table_string(self.mb(), pos)
+                    self._text(h, self.text(raw, pos), stack[-1])
+                    continue
+                if b == OPAQUE:
+                    n = self.mb()
+                    if n > end - self.pos:
+                        raise WBXMLDecodeError(
+                            f"opaque length {n} exceeds the remaining {end - self.pos} bytes", pos)
+                    raw = data[self.pos:self.pos + n]
+                    self.pos += n
+                    self._opaque(h, raw, stack[-1], depth0 + len(stack))
+                    continue
+                if b == ENTITY:
+                    cp = self.mb()
+                    if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
+                        raise WBXMLDecodeError(f"entity {cp} is not a character", pos)
+                    self._text(h, chr(cp), stack[-1])
+                    continue
+                if b == PI:
+                    attrs = self.attributes(0)
+                    self._pi(h, attrs, pos)
+                    continue
+                if b in (EXT_I_0, EXT_I_0 + 1, EXT_I_0 + 2, EXT_T_0, EXT_T_0 + 1, EXT_T_0 + 2,
+                         EXT_0, EXT_0 + 1, EXT_0 + 2):
+                    self._ext(h, b, pos)
+                    continue
+            elif b == PI:
+                raise WBXMLDecodeError("processing instruction outside the root element", pos)
+            # an element
+            if depth0 + len(stack) >= max_depth:
+                raise WBXMLDecodeError(f"elements nested deeper than {max_depth}", pos)
+            token = b & 0x3F
+            if token == LITERAL:
+                name_raw = self.table_string(self.mb(), pos)
+                name = self.text(name_raw, pos)
+                if not _XML_NAME.match(name) or name.startswith("wbxml"):
+                    raise WBXMLDecodeError(f"literal tag name {name!r} is not an XML name", pos)
+                ns = None
+                kind = K_PLAIN
+                if lang is None:
+                    if strict:
+                        raise UnknownTokenError("unknown public ID and a literal root element", pos)
+                    lang = self.lang = SYNCML12
+                    tags, namespaces, _family = _TAGS[lang.key], lang.namespaces, lang.family
+                    h.prolog(lang)
+            elif token < 5:
+                raise WBXMLDecodeError(f"token 0x{b:02X} cannot start an element", pos)
+            else:
+                if lang is None:
+                    lang = _guess_language(page, token)
+                    if lang is None:
+                        if strict:
+                            raise UnknownTokenError(
+                                f"unknown public ID {self.public_id:#x} and unknown root token "
+                                f"0x{token:02X} on page {page}", pos)
+                        lang = SYNCML12
+                    if nested and lang.family not in ("devinf", "ddf"):
+                        raise WBXMLDecodeError("not a nested DevInf or DDF document", pos)
+                    self.lang = lang
+                    tags, namespaces, _family = _TAGS[lang.key], lang.namespaces, lang.family
+                    h.prolog(lang)
+                name = tags.get((page << 8) | token)  # type: ignore[union-attr]
+                if name is None:
+                    if strict:
+                        raise UnknownTokenError(
+                            f"tag token 0x{token:02X} is not defined on code page {page} of "
+                            f"{lang.family} {lang.version}", pos)
+                    name = "wbxml:tag"
+                    ns = WBXML_NS
+                    kind = K_WBXML
+                else:
+                    ns = namespaces.get(page)  # type: ignore[union-attr]
+                    kind = _kind(lang, page, token)
+            attrs = self.attributes(pos) if b & 0x80 else None
+            if kind == K_WBXML:
+                extra = {"page": str(page), "token": f"0x{token:02X}"}
+                attrs = extra if attrs is None else {**extra, **attrs}
+            if not started:
+                started = True
+                if not b & 0x40:
+                    h.start(name, ns, attrs, False)
+                    break
+            if b & 0x40:
+                h.start(name, ns, attrs, True)
+                stack.append(kind)
+            else:
+                h.start(name, ns, attrs, False)
+        # after the root: nothing but the end of the input
+        if self.pos < end and not nested:
+            if data[self.pos] == PI:
+                raise WBXMLDecodeError("processing instruction outside the root element", self.pos)
+            raise WBXMLDecodeError("unexpected data after the root element", self.pos)
+
+    def _text(self, h: Any, text: str, kind: int) -> None:
+        if kind == K_TYPE:
+            text = C.TYPE_TO_XML.get(text.lower(), text)
+        h.text(text)
+
+    def _opaque(self, h: Any, raw: bytes, kind: int, depth: int) -> None:
+        if kind == K_DATA:
+            if len(raw) >= 4 and raw[0] <= 3 and self._nested(h, raw, depth):
+                return
+            h.opaque(raw)
+        elif kind in (K_NONCE, K_WBXML):
+            h.opaque(raw)
+        else:
+            # device quirk "opaque-strings" (Nokia 9210): strings sent as OPAQUE
+            try:
+                text = raw.decode(self.codec)
+            except UnicodeDecodeError:
+                h.opaque(raw)
+                return
+            if C.xml_text_safe(text):
+                self._text(h, text, kind)
+            else:
+                h.opaque(raw)
+
+    def _nested(self, h: Any, raw: bytes, depth: int) -> bool:
+        sub = _Decoder(raw, self.strict, self.max_depth, depth)
+        try:
+            sub.header()
+        except WBXMLDecodeError:
+            return False
+        if sub.lang is not None and sub.lang.family not in ("devinf", "ddf"):
+            return False
+        mark = h.mark()
+        h.begin_nested(sub)
+        try:
+            sub.body(h, nested=True)
+            if sub.pos != sub.end:
+                raise WBXMLDecodeError("unexpected data after the nested root element", sub.pos)
+        except WBXMLDecodeError:
+            h.rollback(mark)
+            return False
+        h.end_nested()
+        return True
+
+    def attributes(self, tpos: int) -> dict[str, str]:
+        """An attribute list up to its END (also the body of a PI)."""
+        attrs: dict[str, str] = {}
+        name: str | None = None
+        parts: list[str] = []
+        page = 0
+        while True:
+            pos = self.pos
+            b = self.u8()
+            if b in (END, LITERAL) or (5 <= b < 128 and b not in (EXT_I_0, EXT_I_0 + 1, EXT_I_0 + 2, PI, LITERAL_C)):
+                if name is not None:
+                    attrs[name] = "".join(parts)
+                    parts = []
+                if b == END:
+                    break
+                if b == LITERAL:
+                    index = self.mb()
+                    if index == 0 and not self.strtbl:
+                        name = "xmlns"  # device quirk "nokia-literal-xmlns"
+                    else:
+                        name = self.text(self.table_string(index, pos), pos)
+                        if not _XML_NAME.match(name.replace(":", "_", 1)):
+                            raise WBXMLDecodeError(f"literal attribute name {name!r} is not an XML name", pos)
+                else:
+                    if self.strict:
+                        raise UnknownTokenError(
+                            f"attribute token 0x{b:02X} is not defined on attribute page {page}", pos)
+                    name = C.wbxml_attr_name(page, b)
+                continue
+            if b == SWITCH_PAGE:
+                page = self.u8()
+                continue
+            if name is None:
+                raise WBXMLDecodeError(f"attribute value token 0x{b:02X} before any attribute name", pos)
+            if b == STR_I:
+                parts.append(self.text(self.inline_string(pos), pos))
+            elif b == STR_T:
+                parts.append(self.text(self.table_string(self.mb(), pos), pos))
+            elif b == ENTITY:
+                cp = self.mb()
+                if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
+                    raise WBXMLDecodeError(f"entity {cp} is not a character", pos)
+                parts.append(chr(cp))
+            elif b == OPAQUE:
+                n = self.mb()
+                if n > self.end - self.pos:
+                    raise WBXMLDecodeError(
+                        f"opaque length {n} exceeds the remaining {self.end - self.pos} bytes", pos)
+                raw = self.data[self.pos:self.pos + n]
+                self.pos += n
+                parts.append(self.text(raw, pos))
+            elif b >= 0x80 and b not in (EXT_T_0, EXT_T_0 + 1, EXT_T_0 + 2, LITERAL_A,
+                                         EXT_0, EXT_0 + 1, EXT_0 + 2, LITERAL_AC):
+                raise UnknownTokenError(
+                    f"attribute value token 0x{b:02X}: SyncML defines no attribute values", pos)
+            else:
+                raise WBXMLDecodeError(f"token 0x{b:02X} cannot appear in an attribute list", pos)
+        attrs.pop("xmlns", None)
+        return attrs
+
+    def _pi(self, h: Any, attrs: dict[str, str], pos: int) -> None:
+        if len(attrs) != 1:
+            raise WBXMLDecodeError("processing instruction without exactly one target", pos)
+        ((target, value),) = attrs.items()
+        h.start("wbxml:pi", WBXML_NS, {"target": target}, bool(value))
+        if value:
+            h.text(value)
+            h.end()
+
+    def _ext(self, h: Any, b: int, pos: int) -> None:
+        n = b & 0x03
+        if self.strict:
+            raise UnknownTokenError(f"extension token 0x{b:02X} has no meaning in SyncML", pos)
+        if b < 0x80:
+            value = self.text(self.inline_string(pos), pos)
+            h.start("wbxml:ext", WBXML_NS, {"kind": "i", "n": str(n)}, bool(value))
+            if value:
+                h.text(value)
+                h.end()
+        elif b < 0xC0:
+            index = self.mb()
+            h.start("wbxml:ext", WBXML_NS, {"kind": "t", "n": str(n), "index": str(index)}, False)
+        else:
+            h.start("wbxml:ext", WBXML_NS, {"kind": "b", "n": str(n)}, False)
+
+
+def _find_wide_nul(data: bytes, start: int, width: int) -> int:
+    nul = b"\0" * width
+    i = data.find(nul, start)
+    while i >= 0 and (i - start) % width:
+        i = data.find(nul, i + 1)
+    return i
+
+
+
+# -- handlers ---------------------------------------------------------------
+
+
+class _TreeBuilder:
+    def __init__(self) -> None:
+        self.stack: list[Element] = []
+        self.docs: list[Document] = []
+        self.doc: Document | None = None
+        self.pending: Document | None = None
+
+    def prolog(self, lang: Language) -> None:
+        if self.pending is not None:
+            self.pending.language = lang
+        elif self.doc is not None:
+            self.doc.language = lang
+
+    def start(self, name: str, ns: str | None, attrs: dict[str, str] | None, content: bool) -> None:
+        el = Element(name, [], attrs)
+        if self.pending is not None:
+            self.pending.root = el
+            self.pending = None
+        elif self.stack:
+            self.stack[-1].children.append(el)
+        else:
+            self.doc.root = el  # type: ignore[union-attr]
+        if content:
+            self.stack.append(el)
+
+    def end(self) -> None:
+        self.stack.pop()
+
+    def text(self, text: str) -> None:
+        children = self.stack[-1].children
+        if children and type(children[-1]) is str:
+            children[-1] += text
+        else:
+            children.append(text)
+
+    def opaque(self, raw: bytes) -> None:
+        children = self.stack[-1].children
+        if children and type(children[-1]) is bytes:
+            children[-1] += raw
+        else:
+            children.append(raw)
+
+    def begin_nested(self, sub: _Decoder) -> None:
+        doc = Document(sub.lang or DEVINF12, Element(""), wbxml_version=sub.version,
+                       charset=sub.charset, public_id_text=sub.public_id_text)
+        self.stack[-1].children.append(doc)
+        self.pending = doc
+
+    def end_nested(self) -> None:
+        pass
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.stack), len(self.stack[-1].children)
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        depth, n = mark
+        del self.stack[depth:]
+        del self.stack[-1].children[n:]
+        self.pending = None
+
+
+class _XmlWriter:
+    """Writes XML as the events arrive; ``pretty`` indents by two spaces
+    (never inside text, so the text read back is the same)."""
+
+    def __init__(self, pretty: bool) -> None:
+        self.out: list[str] = []
+        # per open element: (closing tag, default ns, wbxml prefix declared)
+        self.stack: list[tuple[str, str | None, bool]] = []
+        self.pretty = pretty
+        self.last_text = False
+        self.has_children = False
+        self.root_ns: str | None = None
+
+    def prolog(self, lang: Language) -> None:
+        if not self.stack:
+            self.out.append(C.prolog(lang))
+            if self.pretty:
+                self.out.append("\n")
+
+    def start(self, name: str, ns: str | None, attrs: dict[str, str] | None, content: bool) -> None:
+        out = self.out
+        stack = self.stack
+        if stack:
+            default, wbxml = stack[-1][1], stack[-1][2]
+            if self.pretty and not self.last_text:
+                out.append("\n" + "  " * len(stack))
+        else:
+            default, wbxml = None, False
+        tag = "<" + name
+        if ns is WBXML_NS or ns == WBXML_NS:
+            if not wbxml:
+                tag += f' xmlns:wbxml="{WBXML_NS}"'
+                wbxml = True
+        elif ns is not None and ns != default:
+            tag += f' xmlns="{ns}"'
+            default = ns
+        if attrs:
+            for key, value in attrs.items():
+                if key.startswith("wbxml:") and not wbxml:
+                    tag += f' xmlns:wbxml="{WBXML_NS}"'
+                    wbxml = True
+                tag += f' {key}="{C.escape_attr(value)}"'
+        if content:
+            out.append(tag + ">")
+            stack.append(("</" + name + ">", default, wbxml))
+            self.has_children = False
+        else:
+            out.append(tag + "/>")
+            self.has_children = True
+            if not stack and self.pretty:
+                out.append("\n")
+        self.last_text = False
+
+    def end(self) -> None:
+        close = self.stack.pop()[0]
+        if self.pretty and self.has_children and not self.last_text:
+            self.out.append("\n" + "  " * len(self.stack))
+        self.out.append(close)
+        self.has_children = True
+        self.last_text = False
+        if self.pretty and not self.stack:
+            self.out.append("\n")
+
+    def text(self, text: str) -> None:
+        self.out.append(C.escape_text(text))
+        self.last_text = True
+
+    def opaque(self, raw: bytes) -> None:
+        text = C.opaque_as_text(raw)
+        if text is not None:
+            self.out.append("<![CDATA[" + text + "]]>")
+            self.last_text = True
+        else:
+            self.start("wbxml:opaque", WBXML_NS, None, True)
+            self.out.append(base64.b64encode(raw).decode("ascii"))
+            self.last_text = True
+            self.end()
+
+    def begin_nested(self, sub: _Decoder) -> None:
+        pass
+
+    def end_nested(self) -> None:
+        pass
+
+    def mark(self) -> tuple[int, int, bool, bool]:
+        return len(self.out), len(self.stack), self.last_text, self.has_children
+
+    def rollback(self, mark: tuple[int, int, bool, bool]) -> None:
+        n, depth, self.last_text, self.has_children = mark
+        del self.out[n:]
+        del self.stack[depth:]
+
+    def result(self) -> bytes:
+        return "".join(self.out).encode("utf-8")
+
+
+def decode(data: Any, *, strict: bool = False, max_depth: int = C.DEFAULT_MAX_DEPTH) -> Document:
+    """Decode a WBXML document into a :class:`Document`."""
+    dec = _Decoder(_as_bytes(data), strict, max_depth)
+    dec.header()
+    h = _TreeBuilder()
+    h.doc = Document(dec.lang or SYNCML12, Element(""), wbxml_version=dec.version,
+                     charset=dec.charset, public_id_text=dec.public_id_text)
+    dec.body(h)
+    return h.doc
+
+
+def _generic_xml(data: bytes, pretty: bool, strict: bool, max_depth: int) -> bytes:
+    dec = _Decoder(data, strict, max_depth)
+    dec.header()
+    h = _XmlWriter(pretty)
+    if dec.lang is not None:
+        h.prolog(dec.lang)
+    dec.body(h)
+    return h.result()
+
+

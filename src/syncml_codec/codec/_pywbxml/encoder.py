@@ -1,0 +1,392 @@
+"""Events -> WBXML, and the tree walk that drives it."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from ...errors import EncodeError
+from .. import _common as C
+from ..codepages import (
+    Language,
+    terminator_width,
+)
+from ..tree import Document, Element
+from .tokens import (
+    END,
+    ENTITY,
+    EXT_0,
+    EXT_I_0,
+    EXT_T_0,
+    K_PLAIN,
+    K_TYPE,
+    K_WBXML,
+    LITERAL,
+    OPAQUE,
+    PI,
+    STR_I,
+    STR_T,
+    SWITCH_PAGE,
+    _kind,
+)
+
+
+class _Encoder:
+    """Receives start/end/text/opaque events and writes one WBXML document
+    (plus its nested documents)."""
+
+    def __init__(self, lang: Language, version: int, mib: int, codec: str, string_table: bool,
+                 text_public_id: bool, counts: list[dict[str, int]] | None,
+                 doc_index: list[int]) -> None:
+        self.lang = lang
+        self.names = lang.names
+        self.namespaces = lang.namespaces
+        self.version = version
+        self.mib = mib
+        self.codec = codec
+        self.width = terminator_width(codec)
+        self.string_table = string_table
+        self.text_public_id = text_public_id or not lang.public_id
+        self.counts = counts          # None: emit; list: counting pass
+        self.doc_index = doc_index    # shared counter of documents seen, in order
+        self.index = doc_index[0]
+        doc_index[0] += 1
+        self.body = bytearray()
+        self.page = 0
+        self.stack: list[tuple[int, int, str]] = []  # (tag byte position, kind, name)
+        self.table = bytearray()
+        self.table_index: dict[str, int] = {}
+        self.nested: _Encoder | None = None
+        self.nested_depth = 0
+        if self.text_public_id:
+            self.table_ref(lang.xml_public_id)
+        if counts is not None:
+            counts.append({})
+        self.wanted: dict[str, int] | None = None
+
+    # -- string table ------------------------------------------------------
+    def table_ref(self, text: str) -> int:
+        index = self.table_index.get(text)
+        if index is None:
+            index = len(self.table)
+            self.table_index[text] = index
+            self.table += self.encode_text(text) + b"\0" * self.width
+        return index
+
+    def encode_text(self, text: str) -> bytes:
+        try:
+            return text.encode(self.codec)
+        except UnicodeEncodeError as exc:
+            raise EncodeError(f"{text[exc.start]!r} cannot be written in {self.codec}") from None
+
+    # -- events ------------------------------------------------------------
+    def start(self, name: str, attrs: dict[str, str] | None) -> None:
+        if self.nested is not None:
+            self.nested.start(name, attrs)
+            self.nested_depth += 1
+            return
+        if self.stack and self.stack[-1][0] < 0:
+            raise EncodeError(f"<{name}> cannot be inside <{self.stack[-1][3]}>")
+        body = self.body
+        kind = K_PLAIN
+        if name.startswith("wbxml:"):
+            self._wbxml_start(name, attrs or {})
+            return
+        ref = self.names.get(name)
+        if ref is None:
+            if not self.string_table:
+                raise C.unknown_name_error(name, self.lang)
+            index = self.table_ref(name)
+            tag = LITERAL
+        else:
+            page, token = ref
+            if page != self.page:
+                body += bytes((SWITCH_PAGE, page))
+                self.page = page
+            tag = token
+            kind = _kind(self.lang, page, token)
+        pos = len(body)
+        body.append(tag | (0xC0 if attrs else 0x40))
+        if tag == LITERAL:
+            body += _mb(index)
+        if attrs:
+            self._attributes(attrs)
+        self.stack.append((pos, len(body), kind, name))
+
+    def _wbxml_start(self, name: str, attrs: dict[str, str]) -> None:
+        body = self.body
+        if name == "wbxml:tag":
+            try:
+                page = int(attrs["page"])
+                token = int(attrs["token"], 16)
+            except (KeyError, ValueError):
+                raise EncodeError("<wbxml:tag> needs page and token attributes") from None
+            if not (0 <= page <= 255 and 5 <= token <= 0x3F):
+                raise EncodeError(f"<wbxml:tag> page {page} / token {token:#x} out of range")
+            if page != self.page:
+                body += bytes((SWITCH_PAGE, page))
+                self.page = page
+            rest = {k: v for k, v in attrs.items() if k not in ("page", "token")}
+            pos = len(body)
+            body.append(token | (0xC0 if rest else 0x40))
+            if rest:
+                self._attributes(rest)
+            self.stack.append((pos, len(body), K_WBXML, name))
+        elif name in ("wbxml:ext", "wbxml:pi", "wbxml:opaque"):
+            self.stack.append((-1, -1, K_WBXML, name))
+            self.pending_attrs = attrs
+            self.pending_text: list[str] = []
+        else:
+            raise EncodeError(f"<{name}> is not an element syncml-codec knows")
+
+    def _attributes(self, attrs: dict[str, str]) -> None:
+        body = self.body
+        for key, value in attrs.items():
+            if key.startswith("xmlns"):
+                continue
+            if key.startswith("wbxml:attr-"):
+                try:
+                    _, page_s, token_s = key[len("wbxml:"):].split("-")
+                    page, token = int(page_s), int(token_s, 16)
+                except ValueError:
+                    raise EncodeError(f"attribute {key!r} is not of the form wbxml:attr-PAGE-TOKEN") from None
+                if page:
+                    body += bytes((SWITCH_PAGE, page))
+                body.append(token)
+            else:
+                if not self.string_table:
+                    raise EncodeError(f"attribute {key!r} has no WBXML token in SyncML; "
+                                      "encode with string_table=True to send it as a literal")
+                body.append(LITERAL)
+                body += _mb(self.table_ref(key))
+            if value:
+                self._string(value)
+        body.append(END)
+
+    def end(self) -> None:
+        if self.nested is not None:
+            self.nested.end()
+            if self.nested_depth == 0:
+                data = self.nested.finish()
+                self.nested = None
+                self.opaque(data)
+            else:
+                self.nested_depth -= 1
+            return
+        pos, content, _, name = self.stack.pop()
+        body = self.body
+        if pos < 0:
+            self._wbxml_end(name)
+        elif content == len(body):
+            body[pos] &= 0xBF  # nothing inside: clear the content bit, no END
+        else:
+            body.append(END)
+
+    def _wbxml_end(self, name: str) -> None:
+        attrs = self.pending_attrs
+        text = "".join(self.pending_text)
+        body = self.body
+        if name == "wbxml:opaque":
+            try:
+                raw = base64.b64decode(text.encode("ascii"), validate=True)
+            except (ValueError, UnicodeEncodeError):
+                raise EncodeError("<wbxml:opaque> does not hold valid base64") from None
+            self._opaque_bytes(raw)
+        elif name == "wbxml:ext":
+            try:
+                n = int(attrs.get("n", ""))
+                kind = attrs["kind"]
+            except (KeyError, ValueError):
+                raise EncodeError("<wbxml:ext> needs kind and n attributes") from None
+            if not 0 <= n <= 2 or kind not in ("i", "t", "b"):
+                raise EncodeError("<wbxml:ext> kind must be i, t or b and n 0, 1 or 2")
+            if kind == "i":
+                body.append(EXT_I_0 + n)
+                body += self.encode_text(text) + b"\0" * self.width
+            elif kind == "t":
+                try:
+                    index = int(attrs["index"])
+                except (KeyError, ValueError):
+                    raise EncodeError("<wbxml:ext kind='t'> needs an index attribute") from None
+                body.append(EXT_T_0 + n)
+                body += _mb(index)
+            else:
+                body.append(EXT_0 + n)
+        else:  # wbxml:pi
+            target = attrs.get("target", "")
+            if not target:
+                raise EncodeError("<wbxml:pi> needs a target attribute")
+            body.append(PI)
+            self._attributes({target: text})
+
+    def text(self, text: str) -> None:
+        if self.nested is not None:
+            self.nested.text(text)
+            return
+        if not text:
+            return
+        top = self.stack[-1] if self.stack else None
+        if top is None:
+            raise EncodeError("text outside the root element")
+        if top[0] < 0:
+            self.pending_text.append(text)
+            return
+        if top[2] == K_TYPE:
+            text = C.TYPE_TO_WBXML.get(text.lower(), text)
+        self._string(text)
+
+    def _string(self, text: str) -> None:
+        body = self.body
+        if "\0" in text:
+            raise EncodeError("a WBXML string cannot hold U+0000")
+        if self.counts is not None:
+            counts = self.counts[self.index]
+            counts[text] = counts.get(text, 0) + 1
+        if self.wanted is not None and text in self.wanted:
+            body.append(STR_T)
+            body += _mb(self.table_ref(text))
+            return
+        try:
+            raw = text.encode(self.codec)
+        except UnicodeEncodeError:
+            # characters the charset lacks go as ENTITY tokens
+            for ch in text:
+                try:
+                    piece = ch.encode(self.codec)
+                except UnicodeEncodeError:
+                    body.append(ENTITY)
+                    body += _mb(ord(ch))
+                else:
+                    body.append(STR_I)
+                    body += piece + b"\0" * self.width
+            return
+        body.append(STR_I)
+        body += raw
+        body += b"\0" * self.width
+
+    def opaque(self, raw: bytes) -> None:
+        if self.nested is not None:
+            self.nested.opaque(raw)
+            return
+        top = self.stack[-1] if self.stack else None
+        if top is None:
+            raise EncodeError("opaque data outside the root element")
+        if top[0] < 0:
+            raise EncodeError(f"<{top[3]}> cannot hold opaque data")
+        self._opaque_bytes(raw)
+
+    def _opaque_bytes(self, raw: bytes) -> None:
+        self.body.append(OPAQUE)
+        self.body += _mb(len(raw))
+        self.body += raw
+
+    def begin_nested(self, lang: Language) -> None:
+        if self.nested is not None:
+            self.nested.begin_nested(lang)
+            self.nested_depth += 1
+            return
+        self.nested = _Encoder(lang, self.version, self.mib, self.codec, self.string_table,
+                               self.text_public_id and lang.public_id == 0, self.counts, self.doc_index)
+        if self.counts is None and self.wanted_all is not None:
+            self.nested.set_wanted(self.wanted_all)
+        self.nested_depth = -1  # the nested root's start comes next and brings it to 0
+
+    wanted_all: list[dict[str, int]] | None = None
+
+    def set_wanted(self, all_counts: list[dict[str, int]]) -> None:
+        self.wanted_all = all_counts
+        counts = all_counts[self.index]
+        self.wanted = {s: n for s, n in counts.items() if n >= 2 and len(s) >= 3}
+        for text in self.wanted:
+            self.table_ref(text)
+
+    def finish(self) -> bytes:
+        if self.stack:
+            raise EncodeError("document ended with open elements")
+        if self.counts is not None:
+            return b""
+        out = bytearray((self.version,))
+        if self.text_public_id:
+            out += b"\0" + _mb(self.table_index[self.lang.xml_public_id])
+        else:
+            out += _mb(self.lang.public_id)
+        if self.version != 0:
+            out += _mb(self.mib)
+        out += _mb(len(self.table))
+        out += self.table
+        out += self.body
+        return bytes(out)
+
+
+def _mb(value: int) -> bytes:
+    if value < 0x80:
+        return bytes((value,))
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def _run(lang: Language, options: tuple[int, int, str, bool, bool], drive: Any) -> bytes:
+    version, mib, codec, string_table, text_pid = options
+    all_counts: list[dict[str, int]] | None = None
+    if string_table:
+        all_counts = []
+        counter = _Encoder(lang, version, mib, codec, True, text_pid, all_counts, [0])
+        drive(counter)
+    enc = _Encoder(lang, version, mib, codec, string_table, text_pid, None, [0])
+    if all_counts is not None:
+        enc.set_wanted(all_counts)
+    drive(enc)
+    return enc.finish()
+
+
+def _options(wbxml_version: Any, string_table: bool, public_id: str, charset: Any) -> tuple[int, int, str, bool, bool]:
+    mib, codec = C.parse_charset(charset)
+    return (C.parse_wbxml_version(wbxml_version), mib, codec, bool(string_table),
+            C.parse_public_id(public_id))
+
+
+def encode(doc: Document, *, wbxml_version: str = "1.3", string_table: bool = False,
+           public_id: str = "numeric", charset: str | int = "utf-8") -> bytes:
+    """Encode a :class:`Document` as WBXML."""
+    if not isinstance(doc, Document):
+        raise TypeError(f"expected a Document, not {type(doc).__name__}")
+    options = _options(wbxml_version, string_table, public_id, charset)
+
+    def drive(enc: _Encoder) -> None:
+        _walk(enc, doc.root, 0)
+
+    return _run(doc.language, options, drive)
+
+
+def _walk(enc: _Encoder, el: Element, depth: int) -> None:
+    # iterative: trees built by hand may be deep
+    stack: list[tuple[Element, int]] = [(el, 0)]
+    enc.start(el.tag, el.attrs)
+    while stack:
+        node, i = stack[-1]
+        if i == len(node.children):
+            stack.pop()
+            enc.end()
+            continue
+        stack[-1] = (node, i + 1)
+        child = node.children[i]
+        if type(child) is str:
+            enc.text(child)
+        elif type(child) is bytes:
+            enc.opaque(child)
+        elif isinstance(child, Element):
+            if len(stack) >= C.DEFAULT_MAX_DEPTH * 4:
+                raise EncodeError("tree nested too deeply")
+            enc.start(child.tag, child.attrs)
+            stack.append((child, 0))
+        elif isinstance(child, Document):
+            enc.begin_nested(child.language)
+            _walk(enc, child.root, depth + 1)
+        else:
+            raise TypeError(f"an element child cannot be a {type(child).__name__}")
+
+

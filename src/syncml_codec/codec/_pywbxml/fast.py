@@ -1,0 +1,234 @@
+"""The fast path of ``wbxml_to_xml``.
+
+Compact XML from well-formed UTF-8 WBXML without attributes, literals,
+extensions or PIs: the shape of nearly all real traffic.  It writes bytes
+directly and gives up (returns None) at the first thing it does not handle;
+the generic path then decodes the input again and raises the proper error.
+Tests check that both paths give the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ...errors import WBXMLDecodeError
+from .. import _common as C
+from ..codepages import (
+    LANGUAGES,
+    Language,
+    language_by_public_id,
+    language_by_xml_public_id,
+)
+from .decoder import _Decoder
+from .tokens import (
+    END,
+    K_DATA,
+    K_NONCE,
+    K_PLAIN,
+    K_TYPE,
+    OPAQUE,
+    STR_I,
+    STR_T,
+    SWITCH_PAGE,
+    _kind,
+)
+
+_ESCAPE_NEEDED = re.compile(rb"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\x80-\xff]")
+
+
+_NO_TAGS: list[Any] = [None] * 256
+
+
+def _fast_tables(lang: Language) -> list[list[Any]]:
+    """Per code page, per byte: None, or (ns, tag, tag with xmlns, close or
+    None for an empty tag, kind)."""
+    pages = []
+    for page in range(256):
+        table = lang.pages.get(page)
+        if table is None:
+            pages.append(_NO_TAGS)
+            continue
+        ns = lang.namespaces.get(page, "")
+        row: list[Any] = [None] * 256
+        for token, name in table.items():
+            kind = _kind(lang, page, token)
+            row[token] = (ns, f"<{name}/>".encode(), f'<{name} xmlns="{ns}"/>'.encode(), None, kind)
+            row[token | 0x40] = (ns, f"<{name}>".encode(), f'<{name} xmlns="{ns}">'.encode(),
+                                 f"</{name}>".encode(), kind)
+        pages.append(row)
+    return pages
+
+
+_FAST = {lang.key: _fast_tables(lang) for lang in LANGUAGES}
+_PROLOG = {lang.key: C.prolog(lang).encode() for lang in LANGUAGES}
+_TYPE_TO_XML_B = {k.encode(): v.encode() for k, v in C.TYPE_TO_XML.items()}
+
+
+def _fast_xml(data: bytes, strict: bool, max_depth: int, out: list[bytes] | None = None,
+              outer_ns: str = "", depth0: int = 0) -> bytes | None:
+    end = len(data)
+    if end < 4:
+        return None
+    version = data[0]
+    if version > 3:
+        return None
+    pid = data[1]
+    pos = 2
+    if pid & 0x80:
+        if data[2] & 0x80:
+            return None
+        pid = ((pid & 0x7F) << 7) | data[2]
+        pos = 3
+    index = 0
+    if pid == 0:
+        index = data[pos]
+        pos += 1
+        if index & 0x80:
+            return None
+    if version:
+        if pos >= end or data[pos] != 106:
+            return None
+        pos += 1
+    if pos >= end:
+        return None
+    size = data[pos]
+    pos += 1
+    if size & 0x80:
+        if pos >= end or data[pos] & 0x80:
+            return None
+        size = ((size & 0x7F) << 7) | data[pos]
+        pos += 1
+    if size > end - pos:
+        return None
+    table = data[pos:pos + size]
+    pos += size
+    if pid == 0:
+        stop = table.find(b"\0", index) if index < size else -1
+        if stop < 0:
+            return None
+        lang = language_by_xml_public_id(table[index:stop].decode("latin-1"))
+    else:
+        lang = language_by_public_id(pid)
+    if lang is None or (out is not None and lang.family not in ("devinf", "ddf")):
+        return None
+    pages = _FAST[lang.key]
+    nested = out is not None
+    if out is None:
+        out = [_PROLOG[lang.key]]
+    append = out.append
+    stack: list[tuple[bytes, int, str]] = []
+    push = stack.append
+    pop = stack.pop
+    cur_ns = outer_ns
+    kind = K_PLAIN
+    depth = depth0
+    tags = pages[0]
+    find = data.find
+    esc = _ESCAPE_NEEDED.search
+    while pos < end:
+        b = data[pos]
+        pos += 1
+        t = tags[b]
+        if t is not None:
+            if depth >= max_depth:
+                return None
+            append(t[1] if t[0] == cur_ns else t[2])
+            if t[3] is not None:
+                push((t[3], kind, cur_ns))
+                cur_ns = t[0]
+                kind = t[4]
+                depth += 1
+            elif not stack:
+                break
+        elif b in (STR_I, STR_T):
+            if not stack:
+                return None
+            if b == STR_I:
+                z = find(b"\0", pos)
+                if z < 0:
+                    return None
+                s = data[pos:z]
+                pos = z + 1
+            else:
+                if pos >= end:
+                    return None
+                i = data[pos]
+                pos += 1
+                if i & 0x80:
+                    if pos >= end or data[pos] & 0x80:
+                        return None
+                    i = ((i & 0x7F) << 7) | data[pos]
+                    pos += 1
+                z = table.find(b"\0", i) if i < size else -1
+                if z < 0:
+                    return None
+                s = table[i:z]
+            if kind == K_TYPE:
+                s = _TYPE_TO_XML_B.get(s.lower(), s)
+            if esc(s) is not None:
+                try:
+                    s = C.escape_text(s.decode("utf-8")).encode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+            append(s)
+        elif b == END:
+            if not stack:
+                return None
+            close, kind, cur_ns = pop()
+            append(close)
+            depth -= 1
+            if not stack:
+                break
+        elif b == SWITCH_PAGE:
+            if pos >= end:
+                return None
+            tags = pages[data[pos]]
+            pos += 1
+        elif b == OPAQUE:
+            if not stack:
+                return None
+            n = 0
+            while True:
+                if pos >= end or n > 0xFFFFFF:
+                    return None
+                c = data[pos]
+                pos += 1
+                n = (n << 7) | (c & 0x7F)
+                if not c & 0x80:
+                    break
+            if n > end - pos:
+                return None
+            raw = data[pos:pos + n]
+            pos += n
+            if kind == K_DATA:
+                if n >= 4 and raw[0] <= 3:
+                    mark = len(out)
+                    if _fast_xml(raw, strict, max_depth, out, cur_ns, depth) is not None:
+                        continue
+                    del out[mark:]
+                    if _could_nest(raw):
+                        return None
+            elif kind != K_NONCE:
+                return None  # opaque strings: generic path
+            if C.opaque_as_text(raw) is None:
+                return None
+            append(b"<![CDATA[" + raw + b"]]>")
+        else:
+            return None
+    if stack or pos != end:
+        return None
+    if nested:
+        return b""
+    return b"".join(out)
+
+
+def _could_nest(raw: bytes) -> bool:
+    """Whether the generic path might read ``raw`` as a nested document."""
+    try:
+        sub = _Decoder(raw, False, C.DEFAULT_MAX_DEPTH)
+        sub.header()
+    except WBXMLDecodeError:
+        return False
+    return sub.lang is None or sub.lang.family in ("devinf", "ddf")
+
