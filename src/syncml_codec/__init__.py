@@ -1,0 +1,54 @@
+"""syncml-codec: SyncML (OMA DS 1.0-1.2) in Python.
+
+The codec layer converts between WBXML, XML and an element tree::
+
+    >>> import syncml_codec
+    >>> xml = b"<SyncML xmlns='SYNCML:SYNCML1.2'><SyncHdr><VerDTD>1.2</VerDTD></SyncHdr></SyncML>"
+    >>> wbxml = syncml_codec.xml_to_wbxml(xml)
+    >>> wbxml[:4].hex()
+    '03a4016a'
+    >>> syncml_codec.decode_wbxml(wbxml).root.find("SyncHdr").find("VerDTD").text
+    '1.2'
+"""
+
+from . import errors
+from .codec import LANGUAGES, Document, Element, Language
+from .codec import decode as decode_wbxml
+from .codec import encode as encode_wbxml
+from .codec.detect import looks_like_wbxml, sniff_encoding
+from .codec.wbxml import IMPLEMENTATION, wbxml_to_xml, xml_to_wbxml
+from .codec.xml import parse_xml, write_xml
+from .errors import (
+    DecodeError,
+    EncodeError,
+    SyncMLError,
+    UnknownTokenError,
+    WBXMLDecodeError,
+    XMLDecodeError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "IMPLEMENTATION",
+    "LANGUAGES",
+    "DecodeError",
+    "Document",
+    "Element",
+    "EncodeError",
+    "Language",
+    "SyncMLError",
+    "UnknownTokenError",
+    "WBXMLDecodeError",
+    "XMLDecodeError",
+    "__version__",
+    "decode_wbxml",
+    "encode_wbxml",
+    "errors",
+    "looks_like_wbxml",
+    "parse_xml",
+    "sniff_encoding",
+    "wbxml_to_xml",
+    "write_xml",
+    "xml_to_wbxml",
+]

@@ -1,0 +1,5 @@
+"""Layer 5: the ``syncml`` command."""
+
+from ._main import main
+
+__all__ = ["main"]

@@ -1,0 +1,125 @@
+"""The ``syncml`` command: argument parsing and the codec subcommands.
+
+Every failure the user can cause (unreadable file, bad input) ends with
+exit status 1 and one line on stderr that says where: the byte offset for
+WBXML, the line for XML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import BinaryIO
+
+from .. import __version__
+from ..codec import wbxml as _wbxml
+from ..codec.detect import looks_like_wbxml
+from ..codec.xml import parse_xml, write_xml
+from ..errors import SyncMLError
+
+__all__ = ["main"]
+
+
+class CommandError(Exception):
+    """A failure to report in one line, with exit status 1."""
+
+
+def _read(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise CommandError(f"{path}: {exc.strerror}") from None
+
+
+def _write(path: str | None, data: bytes, binary: bool) -> None:
+    if path is None or path == "-":
+        out: BinaryIO = sys.stdout.buffer
+        if binary and out.isatty():
+            raise CommandError("refusing to write WBXML to a terminal; use -o FILE")
+        out.write(data)
+        out.flush()
+        return
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise CommandError(f"{path}: {exc.strerror}") from None
+
+
+def _cmd_decode(args: argparse.Namespace) -> None:
+    data = _read(args.file)
+    try:
+        if looks_like_wbxml(data):
+            out = _wbxml.wbxml_to_xml(data, pretty=not args.compact, strict=args.strict)
+        else:
+            out = write_xml(parse_xml(data), pretty=not args.compact)
+    except SyncMLError as exc:
+        raise CommandError(f"{args.file}: {exc}") from None
+    _write(args.output, out, binary=False)
+
+
+def _cmd_encode(args: argparse.Namespace) -> None:
+    data = _read(args.file)
+    try:
+        if looks_like_wbxml(data):
+            raise CommandError(f"{args.file}: already WBXML (use 'syncml decode' to read it)")
+        out = _wbxml.xml_to_wbxml(
+            data, string_table=args.string_table, wbxml_version=args.wbxml_version,
+            public_id=args.public_id, charset=args.charset,
+        )
+    except SyncMLError as exc:
+        raise CommandError(f"{args.file}: {exc}") from None
+    except ValueError as exc:  # bad option values
+        raise CommandError(str(exc)) from None
+    _write(args.output, out, binary=True)
+
+
+def _charset(value: str) -> str | int:
+    return int(value) if value.isdigit() else value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="syncml", description="SyncML toolkit: decode, encode and inspect SyncML traffic.")
+    parser.add_argument("--version", action="version",
+                        version=f"syncml-codec {__version__} ({_wbxml.IMPLEMENTATION})")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("decode", help="WBXML or XML -> readable XML",
+                       description="Decode a SyncML message (WBXML or XML, detected) to XML.")
+    p.add_argument("file", nargs="?", default="-", metavar="FILE", help="input file, - for stdin")
+    p.add_argument("-o", "--output", metavar="OUT", help="output file (default: stdout)")
+    p.add_argument("--compact", action="store_true", help="no indentation")
+    p.add_argument("--strict", action="store_true",
+                   help="fail on tokens SyncML does not define instead of keeping them as wbxml: elements")
+    p.set_defaults(func=_cmd_decode)
+
+    p = sub.add_parser("encode", help="XML -> WBXML",
+                       description="Encode a SyncML XML message as WBXML.")
+    p.add_argument("file", nargs="?", default="-", metavar="FILE", help="input file, - for stdin")
+    p.add_argument("-o", "--output", metavar="OUT", help="output file (default: stdout, not a terminal)")
+    p.add_argument("--string-table", action="store_true", help="put repeated strings in a string table")
+    p.add_argument("--wbxml-version", default="1.3", choices=["1.0", "1.1", "1.2", "1.3"])
+    p.add_argument("--public-id", default="numeric", choices=["numeric", "text"])
+    p.add_argument("--charset", default="utf-8", type=_charset,
+                   help="charset name or IANA MIBenum (default utf-8)")
+    p.set_defaults(func=_cmd_encode)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except CommandError as exc:
+        print(f"syncml {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 1
+    return 0

@@ -1,0 +1,201 @@
+"""SyncML XML <-> :class:`Document`, reading with lxml.
+
+Reading is hardened: no network, no DTD loading, no entity expansion (a
+DOCTYPE with an internal subset is refused before lxml sees it), an input
+size limit and a depth limit.  Devices send XML with or without a DOCTYPE,
+with ``SYNCML:SYNCML1.x`` or no namespace at all, and MetInf elements with or
+without ``xmlns="syncml:metinf"`` (sync4j clients): the element names decide,
+so all of these read the same.
+
+One deviation from plain XML processing, on purpose: carriage returns in
+text and CDATA are kept.  An XML parser must turn CRLF into LF, but a vCard
+in ``<Data>`` is compared byte for byte after a sync, so a changed line end
+is a changed item.  Before parsing, each CR is swapped for a private-use
+character and swapped back in the tree.
+
+Writing does not go through lxml: it uses the same writer as
+``wbxml_to_xml``, so ``write_xml(decode(w)) == wbxml_to_xml(w)`` for any
+WBXML ``w``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+from lxml import etree
+
+from ..errors import XMLDecodeError
+from . import _common as C
+from ._pywbxml.decoder import _XmlWriter
+from ._pywbxml.scanner import _Scanner
+from .codepages import DDF12, DEVINF_FOR_SYNCML, WBXML_NS, Language
+from .tree import Document, Element
+
+__all__ = ["parse_xml", "write_xml"]
+
+_POSITION = re.compile(r",? line \d+, column \d+$")
+_CR = "\ue00d"  # stands in for CR while lxml parses
+_PARSER_OPTIONS = dict(
+    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+    huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False,
+)
+_WS = " \t\r\n" + _CR
+
+
+def parse_xml(data: bytes | bytearray | memoryview, *, max_depth: int = C.DEFAULT_MAX_DEPTH,
+              max_size: int = C.DEFAULT_MAX_XML_SIZE) -> Document:
+    """Read a SyncML, DevInf, MetInf or DM DDF XML document.
+
+    >>> doc = parse_xml(b"<SyncML><SyncHdr><VerDTD>1.1</VerDTD></SyncHdr></SyncML>")
+    >>> doc.language.key, doc.root.find("SyncHdr").find("VerDTD").text
+    ('syncml11', '1.1')
+    """
+    text = C.decode_xml_input(data, max_size)
+    scanner = _Scanner(text, max_depth)  # refuses internal DTD subsets, finds the root
+    lang = scanner.language()
+    # lxml gets the body only: the prolog (declaration, DOCTYPE) was read
+    # above, and a DOCTYPE would make libxml2 try to load the external DTD.
+    # Newlines stand in for the prolog so that line numbers stay right.
+    body = "\n" * text.count("\n", 0, scanner.body_start) + text[scanner.body_start:]
+    keep_cr = _CR not in text
+    if keep_cr:
+        body = body.replace("\r", _CR)
+    parser = etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+    try:
+        root = etree.fromstring(body.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (1, 0)
+        message = _POSITION.sub("", str(exc.msg or exc))
+        raise XMLDecodeError(message, line, column) from None
+    return Document(lang, _convert(root, lang, keep_cr, max_depth))
+
+
+def _local(tag: Any) -> str | None:
+    if not isinstance(tag, str):
+        return None  # comment, PI or entity left in the tree
+    if tag[0] == "{":
+        ns, _, local = tag[1:].partition("}")
+        return "wbxml:" + local if ns == WBXML_NS else local
+    return tag
+
+
+def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int) -> Element:
+    nested_devinf = DEVINF_FOR_SYNCML.get(lang.version) if lang.family == "syncml" else None
+
+    def fix(value: str) -> str:
+        return value.replace(_CR, "\r") if keep_cr else value
+
+    def make(node: Any, parent_tag: str | None, grand_tag: str | None) -> Element:
+        name = _local(node.tag)
+        assert name is not None
+        attrs = None
+        if node.attrib:
+            attrs = {}
+            for key, value in node.attrib.items():
+                local = _local(key)
+                if local is not None:
+                    attrs[local] = fix(value)
+        return Element(name, [], attrs or None)
+
+    top = make(root, None, None)
+    # iterative walk: (lxml node, our element, depth, in-item-data flag)
+    stack: list[tuple[Any, Element, int]] = [(root, top, 0)]
+    while stack:
+        node, el, depth = stack.pop()
+        if depth >= max_depth:
+            raise XMLDecodeError(f"elements nested deeper than {max_depth}", node.sourceline or 1)
+        item_data = nested_devinf is not None and el.tag == "Data"
+        opaque_text = item_data and node.getparent() is not None and _local(node.getparent().tag) == "Item"
+        kids = [k for k in node if _local(k.tag) is not None]
+        pieces: list[Any] = []
+
+        def add_text(value: str | None, has_children: bool) -> None:
+            if not value:
+                return
+            if has_children and not value.strip(_WS):
+                return
+            value = fix(value)
+            if opaque_text:
+                raw = value.encode("utf-8")
+                if pieces and type(pieces[-1]) is bytes:
+                    pieces[-1] += raw
+                else:
+                    pieces.append(raw)
+            elif pieces and type(pieces[-1]) is str:
+                pieces[-1] += value
+            else:
+                pieces.append(value)
+
+        has_children = bool(kids)
+        add_text(node.text, has_children)
+        pending: list[tuple[Any, Element, int]] = []
+        for kid in kids:
+            name = _local(kid.tag)
+            child = make(kid, el.tag, None)
+            if name == "wbxml:opaque":
+                raw = base64.b64decode("".join(kid.itertext()).strip(), validate=True)
+                if pieces and type(pieces[-1]) is bytes:
+                    pieces[-1] += raw
+                else:
+                    pieces.append(raw)
+            elif item_data and name in ("DevInf", "MgmtTree"):
+                doc_lang = nested_devinf if name == "DevInf" else DDF12
+                pieces.append(Document(doc_lang, child))  # type: ignore[arg-type]
+                pending.append((kid, child, depth + 1))
+            else:
+                pieces.append(child)
+                pending.append((kid, child, depth + 1))
+            add_text(kid.tail, has_children)
+        el.children = pieces
+        stack.extend(reversed(pending))
+    return top
+
+
+def write_xml(doc: Document, *, pretty: bool = False) -> bytes:
+    """Write a :class:`Document` as XML (UTF-8, with XML declaration and
+    DOCTYPE).  Opaque data that is valid text is written as CDATA, other
+    opaque data as base64 in a ``wbxml:opaque`` element."""
+    writer = _XmlWriter(pretty)
+    writer.prolog(doc.language)
+    _write(writer, doc)
+    return writer.result()
+
+
+def _ns(lang: Language, name: str, parent_ns: str | None) -> str | None:
+    if name.startswith("wbxml:"):
+        return WBXML_NS
+    ref = lang.names.get(name)
+    if ref is None:
+        return None
+    return lang.namespaces.get(ref[0])
+
+
+def _write(writer: _XmlWriter, doc: Document) -> None:
+    lang = doc.language
+    stack: list[tuple[Element, int]] = [(doc.root, 0)]
+    root = doc.root
+    writer.start(root.tag, _ns(lang, root.tag, None), root.attrs, bool(root.children))
+    if not root.children:
+        return
+    while stack:
+        el, i = stack[-1]
+        if i == len(el.children):
+            stack.pop()
+            writer.end()
+            continue
+        stack[-1] = (el, i + 1)
+        child = el.children[i]
+        if type(child) is str:
+            writer.text(child)
+        elif type(child) is bytes:
+            writer.opaque(child)
+        elif isinstance(child, Document):
+            _write(writer, child)
+        elif isinstance(child, Element):
+            writer.start(child.tag, _ns(lang, child.tag, None), child.attrs, bool(child.children))
+            if child.children:
+                stack.append((child, 0))
+        else:
+            raise TypeError(f"an element child cannot be a {type(child).__name__}")
