@@ -41,6 +41,11 @@ def extensions():
     if POLICY == "skip":
         print("syncml-codec: SYNCML_CODEC_EXTENSION=skip, pure-Python codec only")
         return []
+    if not os.path.exists("src/_wbxml.pyx"):
+        if POLICY == "require":
+            sys.exit("syncml-codec: src/_wbxml.pyx is missing")
+        print("syncml-codec: src/_wbxml.pyx is missing; using the pure-Python codec")
+        return []
     try:
         from Cython.Build import cythonize
     except ImportError:

@@ -103,12 +103,13 @@ def escape_attr(text: str) -> str:
 def opaque_as_text(data: bytes) -> str | None:
     """The text to show for opaque bytes inside CDATA, or None when the
     bytes must be shown as base64 (not UTF-8, characters XML cannot carry,
-    or a CDATA terminator inside)."""
+    a CDATA terminator inside, or only white space, which XML readers may
+    take for layout)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if "]]>" in text or not xml_text_safe(text):
+    if "]]>" in text or not xml_text_safe(text) or (text and not text.strip(" \t\r\n")):
         return None
     return text
 

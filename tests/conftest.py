@@ -1,0 +1,69 @@
+"""Shared fixtures.
+
+``wbxml`` runs a test once per WBXML implementation (the Cython extension
+and its pure-Python twin).  Without the extension its half is skipped,
+unless ``SYNCML_CODEC_REQUIRE_EXTENSION=1`` (CI), where that is a failure.
+
+The real-traffic corpus lives in ``../shared/corpus`` beside the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from syncml_codec.codec import _wbxml_py
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("SYNCML_CODEC_CORPUS", ROOT.parent / "shared" / "corpus"))
+DATA = Path(__file__).resolve().parent / "data"
+
+try:
+    from syncml_codec.codec import _wbxml as _wbxml_c  # type: ignore[attr-defined]
+except ImportError as exc:
+    _wbxml_c = None
+    _IMPORT_ERROR = str(exc)
+else:
+    _IMPORT_ERROR = ""
+
+REQUIRE_EXTENSION = os.environ.get("SYNCML_CODEC_REQUIRE_EXTENSION", "") not in ("", "0")
+NO_EXTENSIONS = os.environ.get("SYNCML_CODEC_NO_EXTENSIONS", "") not in ("", "0")
+
+
+def cython_impl():
+    if _wbxml_c is None:
+        if REQUIRE_EXTENSION:
+            pytest.fail(f"the Cython extension is required but does not import: {_IMPORT_ERROR}")
+        pytest.skip(f"the Cython extension is not built ({_IMPORT_ERROR})")
+    return _wbxml_c
+
+
+@pytest.fixture(params=["cython", "python"])
+def wbxml(request):
+    """The WBXML implementation under test (module with decode, encode,
+    wbxml_to_xml, xml_to_wbxml)."""
+    if request.param == "python":
+        return _wbxml_py
+    if NO_EXTENSIONS:
+        pytest.skip("SYNCML_CODEC_NO_EXTENSIONS=1: pure-Python run")
+    return cython_impl()
+
+
+def corpus_path(*parts: str) -> Path:
+    path = CORPUS.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"corpus not found at {path} (expected ../shared/corpus beside the checkout)")
+    return path
+
+
+def corpus_files(folder: str, pattern: str) -> list[Path]:
+    base = CORPUS / folder
+    if not base.exists():
+        return []
+    return sorted(p for p in base.glob(pattern) if p.is_file())
+
+
+def ids(paths: list[Path]) -> list[str]:
+    return [str(p.relative_to(CORPUS)) for p in paths]
