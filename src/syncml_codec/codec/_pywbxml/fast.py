@@ -117,6 +117,7 @@ def _fast_xml(data: bytes, strict: bool, max_depth: int, out: list[bytes] | None
     if out is None:
         out = [_PROLOG[lang.key]]
     append = out.append
+    start = len(out)
     stack: list[tuple[bytes, int, str]] = []
     push = stack.append
     pop = stack.pop
@@ -216,7 +217,7 @@ def _fast_xml(data: bytes, strict: bool, max_depth: int, out: list[bytes] | None
             append(b"<![CDATA[" + raw + b"]]>")
         else:
             return None
-    if stack or pos != end:
+    if stack or pos != end or len(out) == start:
         return None
     if nested:
         return b""
