@@ -134,6 +134,25 @@ def _fast_xml(data: bytes, strict: bool, max_depth: int, out: list[bytes] | None
         if t is not None:
             if depth >= max_depth:
                 return None
+            if t[3] is not None and pos < end and data[pos] == STR_I:
+                # a leaf, <tag>STR_I</tag>: most SyncML elements
+                z = find(b"\0", pos + 1)
+                if 0 <= z < end - 1 and data[z + 1] == END:
+                    s = data[pos + 1:z]
+                    if t[4] == K_TYPE:
+                        s = _TYPE_TO_XML_B.get(s.lower(), s)
+                    if esc(s) is not None:
+                        try:
+                            s = C.escape_text(s.decode("utf-8")).encode("utf-8")
+                        except UnicodeDecodeError:
+                            return None
+                    append(t[1] if t[0] == cur_ns else t[2])
+                    append(s)
+                    append(t[3])
+                    pos = z + 2
+                    if not stack:
+                        break
+                    continue
             append(t[1] if t[0] == cur_ns else t[2])
             if t[3] is not None:
                 push((t[3], kind, cur_ns))
