@@ -39,7 +39,8 @@ class LibWBXML:
         libc = ctypes.CDLL(ctypes.util.find_library("c"))
         self.free = libc.free
         self.free.argtypes = [ctypes.c_void_p]
-        p, pp, ul, pul = ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.c_ulong, ctypes.POINTER(ctypes.c_ulong)
+        p, pp = ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)
+        ul, pul = ctypes.c_ulong, ctypes.POINTER(ctypes.c_ulong)
         for fn, args in [
             ("wbxml_conv_wbxml2xml_create", [pp]), ("wbxml_conv_wbxml2xml_set_gen_type", [p, ctypes.c_int]),
             ("wbxml_conv_wbxml2xml_run", [p, ctypes.c_char_p, ul, pp, pul]),

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _contenders as K  # noqa: E402
+import _contenders as K
 
 TARGETS = {  # (direction, implementation): minimum ratio to libwbxml
     ("WBXML->XML", "cython"): 5.0,

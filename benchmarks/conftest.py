@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _contenders as K  # noqa: E402
+import _contenders as K
 
 
 @pytest.fixture(scope="session")

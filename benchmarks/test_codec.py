@@ -9,9 +9,8 @@ table with ratios and the targets.
 
 from __future__ import annotations
 
-import pytest
-
 import _contenders as K
+import pytest
 
 IMPLS = K.implementations()
 LIB = K.libwbxml()

@@ -86,7 +86,7 @@ def test_binary_nonce_quirk_file(wbxml, ):
     from ..conftest import corpus_path
     data = corpus_path("libwbxml", "quirks", "syncml12-nextnonce-binary-data.wbxml").read_bytes()
     doc = wbxml.decode(data)
-    nonce = [el for el in doc.root.iter() if el.tag == "NextNonce"][0]
+    nonce = next(el for el in doc.root.iter() if el.tag == "NextNonce")
     assert nonce.children == [bytes(range(16))]
     # the file switches code pages back earlier than we do: same content
     assert wbxml.decode(wbxml.encode(doc, wbxml_version="1.2")) == doc

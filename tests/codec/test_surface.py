@@ -24,7 +24,8 @@ def stub_signatures() -> dict[str, list[tuple[str, str, str | None]]]:
         if isinstance(node, ast.FunctionDef):
             args = node.args
             params = [(a.arg, "positional", None) for a in args.args]
-            params += [(a.arg, "keyword", ast.unparse(d)) for a, d in zip(args.kwonlyargs, args.kw_defaults)]
+            keyword = zip(args.kwonlyargs, args.kw_defaults, strict=True)
+            params += [(a.arg, "keyword", ast.unparse(d)) for a, d in keyword]
             out[node.name] = params
     return out
 

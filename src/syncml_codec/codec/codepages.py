@@ -132,7 +132,8 @@ class Language:
         return isinstance(other, Language) and other.key == self.key
 
 
-def _syncml(version: str, public_id: int, dtd: str, page0: dict[int, str], metinf: dict[int, str]) -> Language:
+def _syncml(version: str, public_id: int, dtd: str, page0: dict[int, str],
+            metinf: dict[int, str]) -> Language:
     return Language(
         key="syncml" + version.replace(".", ""), family="syncml", version=version,
         root="SyncML", public_id=public_id,
@@ -171,7 +172,8 @@ DEVINF11 = _devinf("1.1", 0x0FD4, "http://www.syncml.org/docs/devinf_v11_2002021
 DEVINF12 = _devinf("1.2", 0x1203, "http://www.openmobilealliance.org/tech/DTD/OMA-SyncML-Device_Information-DTD-1.2.dtd",
                    _DEVINF12)
 METINF11 = _metinf("1.1", "http://www.syncml.org/docs/syncml_metinf_v11_20020215.dtd", _METINF11)
-METINF12 = _metinf("1.2", "http://www.openmobilealliance.org/tech/DTD/OMA-TS-SyncML_MetaInfo_DTD-V1_2.dtd", _METINF12)
+METINF12 = _metinf("1.2", "http://www.openmobilealliance.org/tech/DTD/OMA-TS-SyncML_MetaInfo_DTD-V1_2.dtd",
+                   _METINF12)
 DDF12 = Language(
     key="ddf12", family="ddf", version="1.2", root="MgmtTree", public_id=0,
     xml_public_id="-//OMA//DTD-DM-DDF 1.2//EN",

@@ -16,6 +16,7 @@ bytes.  An :class:`Element` holds its ``tag`` (local name), optional
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 from .codepages import Language
 
 __all__ = ["Child", "Document", "Element"]

@@ -26,12 +26,12 @@ def _select() -> ModuleType:
             raise ImportError("SYNCML_CODEC_NO_EXTENSIONS and SYNCML_CODEC_REQUIRE_EXTENSION are both set")
         return _wbxml_py
     try:
-        from . import _wbxml  # type: ignore[attr-defined]
+        from . import _wbxml
     except ImportError:
         if _flag("SYNCML_CODEC_REQUIRE_EXTENSION"):
             raise
         return _wbxml_py
-    return _wbxml  # type: ignore[no-any-return]
+    return _wbxml
 
 
 implementation: ModuleType = _select()

@@ -81,73 +81,62 @@ def _local(tag: Any) -> str | None:
     return tag
 
 
+def _element(node: Any, keep_cr: bool) -> Element:
+    name = _local(node.tag)
+    assert name is not None
+    attrs = {}
+    for key, value in node.attrib.items():
+        local = _local(key)
+        if local is not None:
+            attrs[local] = value.replace(_CR, "\r") if keep_cr else value
+    return Element(name, [], attrs or None)
+
+
+def _add(pieces: list[Any], value: str | bytes) -> None:
+    """Append character or opaque data, merging with a neighbour of its kind."""
+    if pieces and type(pieces[-1]) is type(value):
+        pieces[-1] += value
+    else:
+        pieces.append(value)
+
+
 def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int) -> Element:
+    """lxml tree -> our tree, iteratively (hostile depth cannot exhaust the
+    stack).  Same rules as the WBXML path: whitespace-only text around child
+    elements is layout; an item's ``<Data>`` text is opaque bytes; an element
+    directly in ``<Data>`` named DevInf or MgmtTree is a nested document."""
     nested_devinf = DEVINF_FOR_SYNCML.get(lang.version) if lang.family == "syncml" else None
-
-    def fix(value: str) -> str:
-        return value.replace(_CR, "\r") if keep_cr else value
-
-    def make(node: Any, parent_tag: str | None, grand_tag: str | None) -> Element:
-        name = _local(node.tag)
-        assert name is not None
-        attrs = None
-        if node.attrib:
-            attrs = {}
-            for key, value in node.attrib.items():
-                local = _local(key)
-                if local is not None:
-                    attrs[local] = fix(value)
-        return Element(name, [], attrs or None)
-
-    top = make(root, None, None)
-    # iterative walk: (lxml node, our element, depth, in-item-data flag)
+    top = _element(root, keep_cr)
     stack: list[tuple[Any, Element, int]] = [(root, top, 0)]
     while stack:
         node, el, depth = stack.pop()
         if depth >= max_depth:
             raise XMLDecodeError(f"elements nested deeper than {max_depth}", node.sourceline or 1)
-        item_data = nested_devinf is not None and el.tag == "Data"
-        opaque_text = item_data and node.getparent() is not None and _local(node.getparent().tag) == "Item"
+        in_data = nested_devinf is not None and el.tag == "Data"
+        parent = node.getparent()
+        opaque = in_data and parent is not None and _local(parent.tag) == "Item"
         kids = [k for k in node if _local(k.tag) is not None]
         pieces: list[Any] = []
-
-        def add_text(value: str | None, has_children: bool) -> None:
-            if not value:
-                return
-            if has_children and not value.strip(_WS):
-                return
-            value = fix(value)
-            if opaque_text:
-                raw = value.encode("utf-8")
-                if pieces and type(pieces[-1]) is bytes:
-                    pieces[-1] += raw
-                else:
-                    pieces.append(raw)
-            elif pieces and type(pieces[-1]) is str:
-                pieces[-1] += value
-            else:
-                pieces.append(value)
-
-        has_children = bool(kids)
-        add_text(node.text, has_children)
+        text = node.text
+        if text and (not kids or text.strip(_WS)):
+            text = text.replace(_CR, "\r") if keep_cr else text
+            _add(pieces, text.encode("utf-8") if opaque else text)
         pending: list[tuple[Any, Element, int]] = []
         for kid in kids:
             name = _local(kid.tag)
-            child = make(kid, el.tag, None)
+            child = _element(kid, keep_cr)
             if name == "wbxml:opaque":
-                raw = base64.b64decode("".join(kid.itertext()).strip(), validate=True)
-                if pieces and type(pieces[-1]) is bytes:
-                    pieces[-1] += raw
-                else:
-                    pieces.append(raw)
-            elif item_data and name in ("DevInf", "MgmtTree"):
-                doc_lang = nested_devinf if name == "DevInf" else DDF12
-                pieces.append(Document(doc_lang, child))  # type: ignore[arg-type]
+                _add(pieces, base64.b64decode("".join(kid.itertext()).strip(), validate=True))
+            elif in_data and name in ("DevInf", "MgmtTree"):
+                pieces.append(Document(nested_devinf if name == "DevInf" else DDF12, child))
                 pending.append((kid, child, depth + 1))
             else:
                 pieces.append(child)
                 pending.append((kid, child, depth + 1))
-            add_text(kid.tail, has_children)
+            tail = kid.tail
+            if tail and tail.strip(_WS):
+                tail = tail.replace(_CR, "\r") if keep_cr else tail
+                _add(pieces, tail.encode("utf-8") if opaque else tail)
         el.children = pieces
         stack.extend(reversed(pending))
     return top

@@ -208,8 +208,7 @@ class _Decoder:
                     self._text(h, chr(cp), stack[-1])
                     continue
                 if b == PI:
-                    attrs = self.attributes(0)
-                    self._pi(h, attrs, pos)
+                    self._pi(h, self.attributes(0), pos)
                     continue
                 if b in (EXT_I_0, EXT_I_0 + 1, EXT_I_0 + 2, EXT_T_0, EXT_T_0 + 1, EXT_T_0 + 2,
                          EXT_0, EXT_0 + 1, EXT_0 + 2):
@@ -250,8 +249,8 @@ class _Decoder:
                     self.lang = lang
                     tags, namespaces, _family = _TAGS[lang.key], lang.namespaces, lang.family
                     h.prolog(lang)
-                name = tags.get((page << 8) | token)  # type: ignore[union-attr]
-                if name is None:
+                tag_name = tags.get((page << 8) | token)  # type: ignore[union-attr]
+                if tag_name is None:
                     if strict:
                         raise UnknownTokenError(
                             f"tag token 0x{token:02X} is not defined on code page {page} of "
@@ -260,9 +259,10 @@ class _Decoder:
                     ns = WBXML_NS
                     kind = K_WBXML
                 else:
+                    name = tag_name
                     ns = namespaces.get(page)  # type: ignore[union-attr]
                     kind = _kind(lang, page, token)
-            attrs = self.attributes(pos) if b & 0x80 else None
+            attrs: dict[str, str] | None = self.attributes(pos) if b & 0x80 else None
             if kind == K_WBXML:
                 extra = {"page": str(page), "token": f"0x{token:02X}"}
                 attrs = extra if attrs is None else {**extra, **attrs}

@@ -53,7 +53,7 @@ class _Encoder:
         doc_index[0] += 1
         self.body = bytearray()
         self.page = 0
-        self.stack: list[tuple[int, int, str]] = []  # (tag byte position, kind, name)
+        self.stack: list[tuple[int, int, int, str]] = []  # (tag position, content start, kind, name)
         self.table = bytearray()
         self.table_index: dict[str, int] = {}
         self.nested: _Encoder | None = None

@@ -208,7 +208,7 @@ class _Scanner:
                     raise _xml_error(text, pos, f"elements nested deeper than {max_depth}")
                 qname = m.group(1)
                 prefix, _, local = qname.rpartition(":")
-                attrs = None
+                attrs: dict[str, str] | None = None
                 nsmap = nsmaps[-1]
                 if m.group(2):
                     attrs = {}
