@@ -94,8 +94,11 @@ def _element(node: Any, keep_cr: bool) -> Element:
 
 def _add(pieces: list[Any], value: str | bytes) -> None:
     """Append character or opaque data, merging with a neighbour of its kind."""
-    if pieces and type(pieces[-1]) is type(value):
-        pieces[-1] += value
+    last = pieces[-1] if pieces else None
+    if isinstance(last, str) and isinstance(value, str):
+        pieces[-1] = last + value
+    elif isinstance(last, bytes) and isinstance(value, bytes):
+        pieces[-1] = last + value
     else:
         pieces.append(value)
 
@@ -117,7 +120,7 @@ def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int) -> Elemen
         opaque = in_data and parent is not None and _local(parent.tag) == "Item"
         kids = [k for k in node if _local(k.tag) is not None]
         pieces: list[Any] = []
-        text = node.text
+        text: str | None = node.text
         if text and (not kids or text.strip(_WS)):
             text = text.replace(_CR, "\r") if keep_cr else text
             _add(pieces, text.encode("utf-8") if opaque else text)
@@ -128,12 +131,13 @@ def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int) -> Elemen
             if name == "wbxml:opaque":
                 _add(pieces, base64.b64decode("".join(kid.itertext()).strip(), validate=True))
             elif in_data and name in ("DevInf", "MgmtTree"):
-                pieces.append(Document(nested_devinf if name == "DevInf" else DDF12, child))
+                nested = nested_devinf if name == "DevInf" and nested_devinf is not None else DDF12
+                pieces.append(Document(nested, child))
                 pending.append((kid, child, depth + 1))
             else:
                 pieces.append(child)
                 pending.append((kid, child, depth + 1))
-            tail = kid.tail
+            tail: str | None = kid.tail
             if tail and tail.strip(_WS):
                 tail = tail.replace(_CR, "\r") if keep_cr else tail
                 _add(pieces, tail.encode("utf-8") if opaque else tail)
