@@ -16,10 +16,11 @@ bytes.  An :class:`Element` holds its ``tag`` (local name), optional
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from .codepages import Language
 
-__all__ = ["Child", "Document", "Element"]
+__all__ = ["DOCUMENT", "END", "END_DOCUMENT", "OPAQUE", "START", "TEXT", "Child", "Document", "Element", "events"]
 
 
 class Element:
@@ -114,3 +115,36 @@ class Document:
 
 
 Child = Element | str | bytes | Document
+
+
+# the kinds of event ``events`` yields
+START, END, TEXT, OPAQUE, DOCUMENT, END_DOCUMENT = range(6)
+
+
+def events(root: Element) -> Iterator[tuple[int, Any]]:
+    """Walk a tree depth first, without recursion: ``(START, element)``,
+    ``(TEXT, str)``, ``(OPAQUE, bytes)``, ``(END, element)``; a nested
+    document gives ``(DOCUMENT, document)``, the events of its root, then
+    ``(END_DOCUMENT, document)``."""
+    yield START, root
+    stack: list[tuple[Element | Document, Iterator[Child]]] = [(root, iter(root.children))]
+    while stack:
+        owner, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            yield (END, owner) if isinstance(owner, Element) else (END_DOCUMENT, owner)
+        elif type(child) is str:
+            yield TEXT, child
+        elif type(child) is bytes:
+            yield OPAQUE, child
+        elif isinstance(child, Element):
+            yield START, child
+            stack.append((child, iter(child.children)))
+        elif isinstance(child, Document):
+            yield DOCUMENT, child
+            yield START, child.root
+            stack.append((child, iter(())))
+            stack.append((child.root, iter(child.root.children)))
+        else:
+            raise TypeError(f"an element child cannot be a {type(child).__name__}")

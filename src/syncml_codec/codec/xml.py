@@ -31,7 +31,7 @@ from . import _common as C
 from ._pywbxml.decoder import _XmlWriter
 from ._pywbxml.scanner import _Scanner
 from .codepages import DDF12, DEVINF_FOR_SYNCML, WBXML_NS, Language
-from .tree import Document, Element
+from .tree import DOCUMENT, END, OPAQUE, START, TEXT, Document, Element, events
 
 __all__ = ["parse_xml", "write_xml"]
 
@@ -97,10 +97,11 @@ def _add(pieces: list[Any], value: str | bytes) -> None:
     last = pieces[-1] if pieces else None
     if isinstance(last, str) and isinstance(value, str):
         pieces[-1] = last + value
-    elif isinstance(last, bytes) and isinstance(value, bytes):
+        return
+    if isinstance(last, bytes) and isinstance(value, bytes):
         pieces[-1] = last + value
-    else:
-        pieces.append(value)
+        return
+    pieces.append(value)
 
 
 def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int) -> Element:
@@ -156,39 +157,26 @@ def write_xml(doc: Document, *, pretty: bool = False) -> bytes:
     return writer.result()
 
 
-def _ns(lang: Language, name: str, parent_ns: str | None) -> str | None:
+def _ns(lang: Language, name: str) -> str | None:
     if name.startswith("wbxml:"):
         return WBXML_NS
     ref = lang.names.get(name)
-    if ref is None:
-        return None
-    return lang.namespaces.get(ref[0])
+    return None if ref is None else lang.namespaces.get(ref[0])
 
 
 def _write(writer: _XmlWriter, doc: Document) -> None:
-    lang = doc.language
-    stack: list[tuple[Element, int]] = [(doc.root, 0)]
-    root = doc.root
-    writer.start(root.tag, _ns(lang, root.tag, None), root.attrs, bool(root.children))
-    if not root.children:
-        return
-    while stack:
-        el, i = stack[-1]
-        if i == len(el.children):
-            stack.pop()
-            writer.end()
-            continue
-        stack[-1] = (el, i + 1)
-        child = el.children[i]
-        if type(child) is str:
-            writer.text(child)
-        elif type(child) is bytes:
-            writer.opaque(child)
-        elif isinstance(child, Document):
-            _write(writer, child)
-        elif isinstance(child, Element):
-            writer.start(child.tag, _ns(lang, child.tag, None), child.attrs, bool(child.children))
-            if child.children:
-                stack.append((child, 0))
+    langs = [doc.language]
+    for kind, item in events(doc.root):
+        if kind == TEXT:
+            writer.text(item)
+        elif kind == START:
+            writer.start(item.tag, _ns(langs[-1], item.tag), item.attrs, bool(item.children))
+        elif kind == END:
+            if item.children:
+                writer.end()
+        elif kind == OPAQUE:
+            writer.opaque(item)
+        elif kind == DOCUMENT:
+            langs.append(item.language)
         else:
-            raise TypeError(f"an element child cannot be a {type(child).__name__}")
+            langs.pop()

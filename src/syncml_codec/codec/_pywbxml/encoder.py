@@ -7,6 +7,7 @@ from typing import Any
 
 from ...errors import EncodeError
 from .. import _common as C
+from .. import tree as T
 from ..codepages import (
     Language,
     terminator_width,
@@ -357,36 +358,23 @@ def encode(doc: Document, *, wbxml_version: str = "1.3", string_table: bool = Fa
     options = _options(wbxml_version, string_table, public_id, charset)
 
     def drive(enc: _Encoder) -> None:
-        _walk(enc, doc.root, 0)
+        _walk(enc, doc.root)
 
     return _run(doc.language, options, drive)
 
 
-def _walk(enc: _Encoder, el: Element, depth: int) -> None:
-    # iterative: trees built by hand may be deep
-    stack: list[tuple[Element, int]] = [(el, 0)]
-    enc.start(el.tag, el.attrs)
-    while stack:
-        node, i = stack[-1]
-        if i == len(node.children):
-            stack.pop()
+def _walk(enc: _Encoder, root: Element) -> None:
+    for kind, item in T.events(root):
+        if kind == T.TEXT:
+            enc.text(item)
+        elif kind == T.START:
+            enc.start(item.tag, item.attrs)
+        elif kind == T.END:
             enc.end()
-            continue
-        stack[-1] = (node, i + 1)
-        child = node.children[i]
-        if type(child) is str:
-            enc.text(child)
-        elif type(child) is bytes:
-            enc.opaque(child)
-        elif isinstance(child, Element):
-            if len(stack) >= C.DEFAULT_MAX_DEPTH * 4:
-                raise EncodeError("tree nested too deeply")
-            enc.start(child.tag, child.attrs)
-            stack.append((child, 0))
-        elif isinstance(child, Document):
-            enc.begin_nested(child.language)
-            _walk(enc, child.root, depth + 1)
-        else:
-            raise TypeError(f"an element child cannot be a {type(child).__name__}")
+        elif kind == T.OPAQUE:
+            enc.opaque(item)
+        elif kind == T.DOCUMENT:
+            enc.begin_nested(item.language)
+
 
 

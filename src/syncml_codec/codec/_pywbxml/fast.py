@@ -65,6 +65,19 @@ _PROLOG = {lang.key: C.prolog(lang).encode() for lang in LANGUAGES}
 _TYPE_TO_XML_B = {k.encode(): v.encode() for k, v in C.TYPE_TO_XML.items()}
 
 
+def _mb2(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """A multi-byte integer of at most two bytes at ``pos``: (value, next
+    position), or (-1, pos) for anything else (the generic path decides)."""
+    if pos >= end:
+        return -1, pos
+    value = data[pos]
+    if value & 0x80:
+        if pos + 1 >= end or data[pos + 1] & 0x80:
+            return -1, pos
+        return ((value & 0x7F) << 7) | data[pos + 1], pos + 2
+    return value, pos + 1
+
+
 def _fast_xml(data: bytes, strict: bool, max_depth: int, out: list[bytes] | None = None,
               outer_ns: str = "", depth0: int = 0) -> bytes | None:
     end = len(data)
@@ -73,33 +86,18 @@ def _fast_xml(data: bytes, strict: bool, max_depth: int, out: list[bytes] | None
     version = data[0]
     if version > 3:
         return None
-    pid = data[1]
-    pos = 2
-    if pid & 0x80:
-        if data[2] & 0x80:
-            return None
-        pid = ((pid & 0x7F) << 7) | data[2]
-        pos = 3
+    pid, pos = _mb2(data, 1, end)
     index = 0
     if pid == 0:
-        index = data[pos]
-        pos += 1
-        if index & 0x80:
-            return None
+        index, pos = _mb2(data, pos, end)
+    if pid < 0 or index < 0:
+        return None
     if version:
         if pos >= end or data[pos] != 106:
             return None
         pos += 1
-    if pos >= end:
-        return None
-    size = data[pos]
-    pos += 1
-    if size & 0x80:
-        if pos >= end or data[pos] & 0x80:
-            return None
-        size = ((size & 0x7F) << 7) | data[pos]
-        pos += 1
-    if size > end - pos:
+    size, pos = _mb2(data, pos, end)
+    if size < 0 or size > end - pos:
         return None
     table = data[pos:pos + size]
     pos += size
@@ -171,16 +169,8 @@ def _fast_xml(data: bytes, strict: bool, max_depth: int, out: list[bytes] | None
                 s = data[pos:z]
                 pos = z + 1
             else:
-                if pos >= end:
-                    return None
-                i = data[pos]
-                pos += 1
-                if i & 0x80:
-                    if pos >= end or data[pos] & 0x80:
-                        return None
-                    i = ((i & 0x7F) << 7) | data[pos]
-                    pos += 1
-                z = table.find(b"\0", i) if i < size else -1
+                i, pos = _mb2(data, pos, end)
+                z = table.find(b"\0", i) if 0 <= i < size else -1
                 if z < 0:
                     return None
                 s = table[i:z]

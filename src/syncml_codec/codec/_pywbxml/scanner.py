@@ -68,6 +68,27 @@ def _unescape(text: str, s: str, pos: int) -> str:
     return _ENTITY.sub(repl, s)
 
 
+def _skip_misc(text: str, pos: int) -> int:
+    """Skip white space, comments and processing instructions (outside the
+    root element)."""
+    n = len(text)
+    while True:
+        while pos < n and text[pos] in _WS:
+            pos += 1
+        if text.startswith("<!--", pos):
+            stop = text.find("-->", pos + 4)
+            if stop < 0:
+                raise _xml_error(text, pos, "unterminated comment")
+            pos = stop + 3
+        elif text.startswith("<?", pos):
+            stop = text.find("?>", pos + 2)
+            if stop < 0:
+                raise _xml_error(text, pos, "unterminated processing instruction")
+            pos = stop + 2
+        else:
+            return pos
+
+
 class _Scanner:
     """Reads SyncML XML and drives an :class:`_Encoder`.
 
@@ -92,19 +113,8 @@ class _Scanner:
         pos = 0
         n = len(text)
         while True:
-            while pos < n and text[pos] in _WS:
-                pos += 1
-            if text.startswith("<?", pos):
-                stop = text.find("?>", pos + 2)
-                if stop < 0:
-                    raise _xml_error(text, pos, "unterminated processing instruction")
-                pos = stop + 2
-            elif text.startswith("<!--", pos):
-                stop = text.find("-->", pos + 4)
-                if stop < 0:
-                    raise _xml_error(text, pos, "unterminated comment")
-                pos = stop + 3
-            elif text.startswith("<!DOCTYPE", pos):
+            pos = _skip_misc(text, pos)
+            if text.startswith("<!DOCTYPE", pos):
                 m = _DOCTYPE.match(text, pos)
                 if m is None:
                     if "[" in text[pos:text.find(">", pos) + 1 or n]:
@@ -287,26 +297,9 @@ class _Scanner:
             enc.text(value)
 
     def _after_root(self, pos: int) -> None:
-        text = self.text
-        n = len(text)
-        while True:
-            while pos < n and text[pos] in _WS:
-                pos += 1
-            if pos >= n:
-                return
-            if text.startswith("<!--", pos):
-                stop = text.find("-->", pos + 4)
-                if stop < 0:
-                    raise _xml_error(text, pos, "unterminated comment")
-                pos = stop + 3
-            elif text.startswith("<?", pos):
-                stop = text.find("?>", pos + 2)
-                if stop < 0:
-                    raise _xml_error(text, pos, "unterminated processing instruction")
-                pos = stop + 2
-            else:
-                raise _xml_error(text, pos, "content after the root element")
-
+        pos = _skip_misc(self.text, pos)
+        if pos < len(self.text):
+            raise _xml_error(self.text, pos, "content after the root element")
 
 def xml_to_wbxml(data: Any, *, string_table: bool = False, wbxml_version: str = "1.3",
                  public_id: str = "numeric", charset: str | int = "utf-8",
