@@ -130,7 +130,10 @@ def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int) -> Elemen
             name = _local(kid.tag)
             child = _element(kid, keep_cr)
             if name == "wbxml:opaque":
-                _add(pieces, base64.b64decode("".join(kid.itertext()).strip(), validate=True))
+                try:
+                    _add(pieces, base64.b64decode("".join(kid.itertext()).strip(), validate=True))
+                except ValueError:
+                    raise XMLDecodeError("<wbxml:opaque> does not hold valid base64", kid.sourceline or 1) from None
             elif in_data and name in ("DevInf", "MgmtTree"):
                 nested = nested_devinf if name == "DevInf" and nested_devinf is not None else DDF12
                 pieces.append(Document(nested, child))
