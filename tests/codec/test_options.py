@@ -108,3 +108,11 @@ def test_encode_a_tree_built_by_hand(wbxml):
     assert wbxml.decode(data) == doc
     with pytest.raises(TypeError):
         wbxml.encode(doc.root)
+
+
+def test_every_listed_charset_has_a_python_codec():
+    import codecs
+
+    from syncml_codec.codec.codepages import CHARSETS
+    for mib, name in CHARSETS.items():
+        assert codecs.lookup(name), mib
