@@ -6,6 +6,7 @@
 
 cdef extern from "Python.h":
     Py_ssize_t PY_SSIZE_T_MAX
+    bint PyUnicode_IS_ASCII(object)
 
 ctypedef unsigned char uchar
 
@@ -247,6 +248,15 @@ cdef bint text_safe(const uchar* s, Py_ssize_t n) noexcept nogil:
         if cls == 2 or cls == 4:
             return False
         if cls == 3 and i + 2 < n and s[i + 1] == 0xBF and (s[i + 2] == 0xBE or s[i + 2] == 0xBF):
+            return False
+    return True
+
+
+cdef bint all_space(const uchar* s, Py_ssize_t n) noexcept nogil:
+    """Only " \\t\\r\\n" (or nothing)."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if s[i] != 32 and s[i] != 9 and s[i] != 13 and s[i] != 10:
             return False
     return True
 

@@ -99,7 +99,7 @@ class TestWBXML:
 
     def test_unsupported_charset(self, wbxml, entry):
         with pytest.raises(WBXMLDecodeError, match="charset") as err:
-            self.run(wbxml, entry, b"\x03\xa4\x01\x8f\x7f\x00\x6d\x01")
+            self.run(wbxml, entry, b"\x03\xa4\x01\x97\x38\x00\x6d\x01")  # MIBenum 3000
         assert err.value.offset == 3
 
     def test_accepts_any_buffer(self, wbxml, entry):
@@ -174,3 +174,21 @@ def test_malformed_xml_names_the_line(wbxml, doc, line):
     with pytest.raises(XMLDecodeError) as err:
         wbxml.xml_to_wbxml(doc)
     assert err.value.line == line
+
+
+@pytest.mark.parametrize("entry", ["decode", "wbxml_to_xml"])
+def test_string_table_amplification_is_bounded(wbxml, entry):
+    # one 60 KB table string referenced 20,000 times: 1.2 GB of output from a
+    # 100 KB message, unless the decoder bounds what the table may give out
+    table = b"x" * 60_000 + b"\x00"
+    refs = bytes([0x57, 0x83, 0x00, END]) * 20_000
+    data = header(table=table) + bytes([0x6D]) + refs + bytes([END])
+    err, peak = _peak_kib(getattr(wbxml, entry), data)
+    assert "expand beyond" in str(err)
+    assert peak < 64 * 1024
+
+
+def test_string_table_use_within_the_bound(wbxml):
+    table = b"http://example.com/sync\x00"
+    data = header(table=table) + bytes([0x6D]) + bytes([0x57, 0x83, 0x00, END]) * 300 + bytes([END])
+    assert wbxml.wbxml_to_xml(data).count(b"http://example.com/sync") == 300

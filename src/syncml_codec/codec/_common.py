@@ -27,6 +27,22 @@ from .codepages import (
 #: Deepest element nesting accepted (WBXML and XML).  Real SyncML is about
 #: 15 levels deep, DevInf inside it about 25.
 DEFAULT_MAX_DEPTH = 256
+#: Bytes a document may copy out of its string table, as a multiple of its
+#: own size (plus ``TABLE_EXPANSION_SLACK``): each STR_T reference repeats a
+#: table string, so without a bound a small message could expand
+#: quadratically.  Real messages stay far below 16x.
+TABLE_EXPANSION_FACTOR = 16
+TABLE_EXPANSION_SLACK = 64 * 1024
+
+
+def table_expansion_limit(size: int) -> int:
+    return TABLE_EXPANSION_FACTOR * size + TABLE_EXPANSION_SLACK
+
+
+def table_expansion_error(limit: int) -> str:
+    return f"string table references expand beyond {limit} bytes (16 times the input): refused"
+
+
 #: Largest XML input accepted by default (bytes).
 DEFAULT_MAX_XML_SIZE = 64 * 1024 * 1024
 
@@ -77,7 +93,7 @@ def parse_public_id(public_id: str) -> bool:
 
 
 def xml_text_safe(text: str) -> bool:
-    return _XML_FORBIDDEN.search(text) is None
+    return "\0" not in text and _XML_FORBIDDEN.search(text) is None
 
 
 def escape_text(text: str) -> str:

@@ -117,6 +117,8 @@ class Document:
 Child = Element | str | bytes | Document
 
 
+_DONE = object()
+
 # the kinds of event ``events`` yields
 START, END, TEXT, OPAQUE, DOCUMENT, END_DOCUMENT = range(6)
 
@@ -130,8 +132,8 @@ def events(root: Element) -> Iterator[tuple[int, Any]]:
     stack: list[tuple[Element | Document, Iterator[Child]]] = [(root, iter(root.children))]
     while stack:
         owner, children = stack[-1]
-        child = next(children, None)
-        if child is None:
+        child = next(children, _DONE)
+        if child is _DONE:
             stack.pop()
             yield (END, owner) if isinstance(owner, Element) else (END_DOCUMENT, owner)
         elif type(child) is str:

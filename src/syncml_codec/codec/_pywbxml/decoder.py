@@ -62,6 +62,7 @@ class _Decoder:
         self.charset = 106
         self.public_id = 0
         self.public_id_text = False
+        self.expansion_left = C.table_expansion_limit(len(data))
 
     # -- primitives --------------------------------------------------------
     def u8(self) -> int:
@@ -106,6 +107,9 @@ class _Decoder:
         stop = table.find(b"\0", index) if self.width == 1 else _find_wide_nul(table, index, self.width)
         if stop < 0:
             raise WBXMLDecodeError(f"string table entry at {index} has no terminator", tpos)
+        self.expansion_left -= stop - index
+        if self.expansion_left < 0:
+            raise WBXMLDecodeError(C.table_expansion_error(C.table_expansion_limit(self.end)), tpos)
         return table[index:stop]
 
     def text(self, raw: bytes, tpos: int) -> str:
@@ -230,6 +234,8 @@ class _Decoder:
                 if lang is None:
                     if strict:
                         raise UnknownTokenError("unknown public ID and a literal root element", pos)
+                    if nested:  # else SyncML in SyncML, nested as deep as the input allows
+                        raise WBXMLDecodeError("not a nested DevInf or DDF document", pos)
                     lang = self.lang = SYNCML12
                     tags, namespaces, _family = _TAGS[lang.key], lang.namespaces, lang.family
                     h.prolog(lang)

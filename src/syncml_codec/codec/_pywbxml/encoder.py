@@ -283,8 +283,8 @@ class _Encoder:
 
     def begin_nested(self, lang: Language) -> None:
         if self.nested is not None:
+            # only starts and ends move nested_depth (they reach us for every level)
             self.nested.begin_nested(lang)
-            self.nested_depth += 1
             return
         self.nested = _Encoder(lang, self.version, self.mib, self.codec, self.string_table,
                                self.text_public_id and lang.public_id == 0, self.counts, self.doc_index)
@@ -297,7 +297,8 @@ class _Encoder:
     def set_wanted(self, all_counts: list[dict[str, int]]) -> None:
         self.wanted_all = all_counts
         counts = all_counts[self.index]
-        self.wanted = {s: n for s, n in counts.items() if n >= 2 and len(s) >= 3}
+        # a string the charset cannot hold stays inline (as ENTITY tokens)
+        self.wanted = {s: n for s, n in counts.items() if n >= 2 and len(s) >= 3 and _encodable(s, self.codec)}
         for text in self.wanted:
             self.table_ref(text)
 
@@ -317,6 +318,14 @@ class _Encoder:
         out += self.table
         out += self.body
         return bytes(out)
+
+
+def _encodable(text: str, codec: str) -> bool:
+    try:
+        text.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _mb(value: int) -> bytes:

@@ -101,11 +101,17 @@ def _fast_xml(data: bytes, strict: bool, max_depth: int, out: list[bytes] | None
         return None
     table = data[pos:pos + size]
     pos += size
+    expansion_left = C.table_expansion_limit(end)  # as the generic path counts it
     if pid == 0:
         stop = table.find(b"\0", index) if index < size else -1
         if stop < 0:
             return None
-        lang = language_by_xml_public_id(table[index:stop].decode("latin-1"))
+        expansion_left -= stop - index
+        try:
+            public = table[index:stop].decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # the generic path decides (Latin-1, or an error in strict mode)
+        lang = language_by_xml_public_id(public)
     else:
         lang = language_by_public_id(pid)
     if lang is None or (out is not None and lang.family not in ("devinf", "ddf")):
@@ -144,20 +150,28 @@ def _fast_xml(data: bytes, strict: bool, max_depth: int, out: list[bytes] | None
                             s = C.escape_text(s.decode("utf-8")).encode("utf-8")
                         except UnicodeDecodeError:
                             return None
-                    append(t[1] if t[0] == cur_ns else t[2])
+                    append(t[1] if t[0] is cur_ns else t[2])
                     append(s)
                     append(t[3])
                     pos = z + 2
                     if not stack:
                         break
                     continue
-            append(t[1] if t[0] == cur_ns else t[2])
+            append(t[1] if t[0] is cur_ns else t[2])
             if t[3] is not None:
                 push((t[3], kind, cur_ns))
                 cur_ns = t[0]
                 kind = t[4]
                 depth += 1
             elif not stack:
+                break
+        elif b == END:
+            if not stack:
+                return None
+            close, kind, cur_ns = pop()
+            append(close)
+            depth -= 1
+            if not stack:
                 break
         elif b in (STR_I, STR_T):
             if not stack:
@@ -173,6 +187,9 @@ def _fast_xml(data: bytes, strict: bool, max_depth: int, out: list[bytes] | None
                 z = table.find(b"\0", i) if 0 <= i < size else -1
                 if z < 0:
                     return None
+                expansion_left -= z - i
+                if expansion_left < 0:
+                    return None
                 s = table[i:z]
             if kind == K_TYPE:
                 s = _TYPE_TO_XML_B.get(s.lower(), s)
@@ -182,14 +199,6 @@ def _fast_xml(data: bytes, strict: bool, max_depth: int, out: list[bytes] | None
                 except UnicodeDecodeError:
                     return None
             append(s)
-        elif b == END:
-            if not stack:
-                return None
-            close, kind, cur_ns = pop()
-            append(close)
-            depth -= 1
-            if not stack:
-                break
         elif b == SWITCH_PAGE:
             if pos >= end:
                 return None

@@ -224,8 +224,8 @@ class _Scanner:
                     attrs = {}
                     for am in _ATTR.finditer(m.group(2)):
                         key = am.group(1)
-                        value = _unescape(text, am.group(2) if am.group(2) is not None else am.group(3),
-                                          pos + m.start(2) + am.start())
+                        vgroup = 2 if am.group(2) is not None else 3
+                        value = _unescape(text, am.group(vgroup), m.start(2) + am.start(vgroup))
                         if key in attrs:
                             raise _xml_error(text, pos, f"duplicate attribute {key!r}")
                         if key.startswith("xmlns:"):
