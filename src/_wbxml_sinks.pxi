@@ -4,6 +4,9 @@
 # choice for opaque data); _TreeSink builds Element / Document objects like
 # _TreeBuilder.  mark() / rollback() undo a nested document that failed.
 
+cdef Py_ssize_t _XML_DECLARATION_LEN = len(C.XML_DECLARATION)
+
+
 cdef class _Sink:
     cdef bint surrogates       # text with lone surrogates was written
 
@@ -98,10 +101,15 @@ cdef class _XmlSink(_Sink):
         return buf_bytes(b, u)
 
     cdef int prolog(self, int lang) except -1:
+        cdef Py_ssize_t cut = _XML_DECLARATION_LEN
         if self.depth == 0:
-            buf_put(&self.out, _LINFO[lang].prolog, _LINFO[lang].prolog_len)
             if self.pretty:
+                buf_put(&self.out, _LINFO[lang].prolog, cut)
                 buf_byte(&self.out, 10)
+                buf_put(&self.out, _LINFO[lang].prolog + cut, _LINFO[lang].prolog_len - cut)
+                buf_byte(&self.out, 10)
+            else:
+                buf_put(&self.out, _LINFO[lang].prolog, _LINFO[lang].prolog_len)
         return 0
 
     cdef int start_known(self, TagEnt* e, bint content) except -1:

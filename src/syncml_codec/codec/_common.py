@@ -130,9 +130,13 @@ def opaque_as_text(data: bytes) -> str | None:
     return text
 
 
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
 def prolog(lang: Language) -> str:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>'
-            f'<!DOCTYPE {lang.root} PUBLIC "{lang.xml_public_id}" "{lang.system_id}">')
+    """XML declaration and DOCTYPE (pretty output puts a newline after each)."""
+    return XML_DECLARATION + f'<!DOCTYPE {lang.root} PUBLIC "{lang.xml_public_id}" "{lang.system_id}">'
+
 
 
 # -- XML input: which language? -------------------------------------------

@@ -506,9 +506,11 @@ class _XmlWriter:
 
     def prolog(self, lang: Language) -> None:
         if not self.stack:
-            self.out.append(C.prolog(lang))
+            text = C.prolog(lang)
             if self.pretty:
-                self.out.append("\n")
+                cut = len(C.XML_DECLARATION)
+                text = text[:cut] + "\n" + text[cut:] + "\n"
+            self.out.append(text)
 
     def start(self, name: str, ns: str | None, attrs: dict[str, str] | None, content: bool) -> None:
         out = self.out
