@@ -68,6 +68,14 @@ def _unescape(text: str, s: str, pos: int) -> str:
     return _ENTITY.sub(repl, s)
 
 
+def _past(text: str, pos: int, skip: int, closer: str, what: str) -> int:
+    """The position after ``closer`` of the construct starting at ``pos``."""
+    stop = text.find(closer, pos + skip)
+    if stop < 0:
+        raise _xml_error(text, pos, f"unterminated {what}")
+    return stop + len(closer)
+
+
 def _skip_misc(text: str, pos: int) -> int:
     """Skip white space, comments and processing instructions (outside the
     root element)."""
@@ -76,15 +84,9 @@ def _skip_misc(text: str, pos: int) -> int:
         while pos < n and text[pos] in _WS:
             pos += 1
         if text.startswith("<!--", pos):
-            stop = text.find("-->", pos + 4)
-            if stop < 0:
-                raise _xml_error(text, pos, "unterminated comment")
-            pos = stop + 3
+            pos = _past(text, pos, 4, "-->", "comment")
         elif text.startswith("<?", pos):
-            stop = text.find("?>", pos + 2)
-            if stop < 0:
-                raise _xml_error(text, pos, "unterminated processing instruction")
-            pos = stop + 2
+            pos = _past(text, pos, 2, "?>", "processing instruction")
         else:
             return pos
 
@@ -190,26 +192,18 @@ class _Scanner:
                     return
             elif c == "!":
                 if text.startswith("<!--", pos):
-                    stop = text.find("-->", pos + 4)
-                    if stop < 0:
-                        raise _xml_error(text, pos, "unterminated comment")
-                    pos = stop + 3
+                    pos = _past(text, pos, 4, "-->", "comment")
                 elif text.startswith("<![CDATA[", pos):
-                    stop = text.find("]]>", pos + 9)
-                    if stop < 0:
-                        raise _xml_error(text, pos, "unterminated CDATA section")
+                    stop = _past(text, pos, 9, "]]>", "CDATA section")
                     if not stack:
                         raise _xml_error(text, pos, "CDATA outside the root element")
-                    stack[-1][3].append(text[pos + 9:stop])
+                    stack[-1][3].append(text[pos + 9:stop - 3])
                     stack[-1][5] = True  # CDATA is content, even when it is only whitespace
-                    pos = stop + 3
+                    pos = stop
                 else:
                     raise _xml_error(text, pos, "markup declarations are not allowed in the body")
             elif c == "?":
-                stop = text.find("?>", pos + 2)
-                if stop < 0:
-                    raise _xml_error(text, pos, "unterminated processing instruction")
-                pos = stop + 2
+                pos = _past(text, pos, 2, "?>", "processing instruction")
             else:
                 m = _TAG.match(text, pos)
                 if m is None:
