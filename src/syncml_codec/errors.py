@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "DecodeError",
+    "StructureError",
     "EncodeError",
     "SyncMLError",
     "UnknownTokenError",
@@ -68,3 +69,20 @@ class XMLDecodeError(DecodeError):
 class EncodeError(SyncMLError, ValueError):
     """A document or tree that has no WBXML (or XML) form, e.g. an element
     name outside the code pages while literals are not allowed."""
+
+
+class StructureError(DecodeError):
+    """A message that decodes but is not valid SyncML: a required element is
+    missing, repeated or holds the wrong content.  ``path`` names the
+    element, e.g. ``SyncBody/Sync[2]/Add[1]/Item[1]``; ``status`` is the
+    SyncML status code to answer with (400, bad request)."""
+
+    status = 400
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.reason = message
+        super().__init__(f"{path}: {message}" if path else message)
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (self.path, self.reason))

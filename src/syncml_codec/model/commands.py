@@ -1,0 +1,263 @@
+"""SyncML commands (SyncML 1.2 DTD order).  Every command has ``cmd_id``;
+the containers (Sync, Atomic, Sequence) hold commands of their own."""
+
+from __future__ import annotations
+
+from ..errors import StructureError
+from ._node import Layout, Node, flag, model, node, text
+from .codes import AlertCode, StatusCode
+from .elements import Chal, Cred, Item, MapItem, Meta, Source, Target
+
+__all__ = [
+    "COMMANDS",
+    "Add",
+    "Alert",
+    "Atomic",
+    "Command",
+    "Copy",
+    "Delete",
+    "Exec",
+    "Get",
+    "Map",
+    "Move",
+    "Put",
+    "Replace",
+    "Results",
+    "Search",
+    "Sequence",
+    "Status",
+    "Sync",
+]
+
+
+class Command(Node):
+    """Base of every command."""
+
+    __slots__ = ()
+    cmd_id: str
+
+
+def _code(value: str | bytes | None, enum: type[StatusCode] | type[AlertCode]) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = int(value.strip())
+    except ValueError:
+        return None
+    try:
+        return enum(number)
+    except ValueError:
+        return number
+
+
+@model("Add")
+class Add(Command):
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    cred: Cred | None = node("Cred")
+    meta: Meta | None = node("Meta")
+    items: tuple[Item, ...] = node("Item", many=True, required=True)
+    _layout: Layout | None = None
+
+
+@model("Replace")
+class Replace(Command):
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    cred: Cred | None = node("Cred")
+    meta: Meta | None = node("Meta")
+    items: tuple[Item, ...] = node("Item", many=True, required=True)
+    _layout: Layout | None = None
+
+
+@model("Copy")
+class Copy(Command):
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    cred: Cred | None = node("Cred")
+    meta: Meta | None = node("Meta")
+    items: tuple[Item, ...] = node("Item", many=True, required=True)
+    _layout: Layout | None = None
+
+
+@model("Move")
+class Move(Command):
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    cred: Cred | None = node("Cred")
+    meta: Meta | None = node("Meta")
+    items: tuple[Item, ...] = node("Item", many=True, required=True)
+    _layout: Layout | None = None
+
+
+@model("Delete")
+class Delete(Command):
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    archive: bool = flag("Archive")
+    sft_del: bool = flag("SftDel")
+    cred: Cred | None = node("Cred")
+    meta: Meta | None = node("Meta")
+    items: tuple[Item, ...] = node("Item", many=True, required=True)
+    _layout: Layout | None = None
+
+
+@model("Alert")
+class Alert(Command):
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    cred: Cred | None = node("Cred")
+    data: str | None = text("Data")
+    correlator: str | None = text("Correlator")
+    items: tuple[Item, ...] = node("Item", many=True)
+    _layout: Layout | None = None
+
+    @property
+    def code(self) -> int | None:
+        """The alert code (an :class:`AlertCode` when known)."""
+        return _code(self.data, AlertCode)
+
+
+@model("Exec")
+class Exec(Command):
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    cred: Cred | None = node("Cred")
+    meta: Meta | None = node("Meta")
+    correlator: str | None = text("Correlator")
+    item: Item = node("Item", required=True)
+    _layout: Layout | None = None
+
+
+@model("Get")
+class Get(Command):
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    lang: str | None = text("Lang")
+    cred: Cred | None = node("Cred")
+    meta: Meta | None = node("Meta")
+    items: tuple[Item, ...] = node("Item", many=True, required=True)
+    _layout: Layout | None = None
+
+
+@model("Put")
+class Put(Command):
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    lang: str | None = text("Lang")
+    cred: Cred | None = node("Cred")
+    meta: Meta | None = node("Meta")
+    items: tuple[Item, ...] = node("Item", many=True, required=True)
+    _layout: Layout | None = None
+
+
+@model("Map")
+class Map(Command):
+    cmd_id: str = text("CmdID", required=True)
+    target: Target = node("Target", required=True)
+    source: Source = node("Source", required=True)
+    cred: Cred | None = node("Cred")
+    meta: Meta | None = node("Meta")
+    map_items: tuple[MapItem, ...] = node("MapItem", many=True, required=True)
+    _layout: Layout | None = None
+
+
+@model("Results")
+class Results(Command):
+    cmd_id: str = text("CmdID", required=True)
+    msg_ref: str | None = text("MsgRef")
+    cmd_ref: str = text("CmdRef", required=True)
+    meta: Meta | None = node("Meta")
+    target_ref: str | None = text("TargetRef")
+    source_ref: str | None = text("SourceRef")
+    items: tuple[Item, ...] = node("Item", many=True, required=True)
+    _layout: Layout | None = None
+
+
+@model("Search")
+class Search(Command):
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    no_results: bool = flag("NoResults")
+    cred: Cred | None = node("Cred")
+    target: Target | None = node("Target")
+    sources: tuple[Source, ...] = node("Source", many=True)
+    lang: str | None = text("Lang")
+    meta: Meta = node("Meta", required=True)
+    data: str | bytes = text("Data", required=True)
+    _layout: Layout | None = None
+
+
+@model("Status")
+class Status(Command):
+    cmd_id: str = text("CmdID", required=True)
+    msg_ref: str = text("MsgRef", required=True)
+    cmd_ref: str = text("CmdRef", required=True)
+    cmd: str = text("Cmd", required=True)
+    target_refs: tuple[str, ...] = text("TargetRef", many=True)
+    source_refs: tuple[str, ...] = text("SourceRef", many=True)
+    cred: Cred | None = node("Cred")
+    chal: Chal | None = node("Chal")
+    data: str = text("Data", required=True)
+    items: tuple[Item, ...] = node("Item", many=True)
+    _layout: Layout | None = None
+
+    @property
+    def code(self) -> int | None:
+        """The status code (a :class:`StatusCode` when known)."""
+        return _code(self.data, StatusCode)
+
+
+# the commands a container may hold (SyncML 1.2 DTD)
+_IN_SYNC = ("Add", "Atomic", "Copy", "Delete", "Move", "Replace", "Sequence")
+_IN_ATOMIC = ("Add", "Delete", "Copy", "Atomic", "Map", "Move", "Replace", "Sequence", "Sync", "Get",
+              "Exec", "Alert")
+
+
+@model("Sync")
+class Sync(Command):
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    cred: Cred | None = node("Cred")
+    target: Target | None = node("Target")
+    source: Source | None = node("Source")
+    meta: Meta | None = node("Meta")
+    number_of_changes: str | None = text("NumberOfChanges")
+    commands: tuple[Command, ...] = node(*_IN_SYNC, many=True)
+    _layout: Layout | None = None
+
+    def _check(self, path: str) -> None:
+        # data sync: what is added or replaced must come with its data (an
+        # OMA DM Add of an interior node has none, but DM has no <Sync>)
+        seen: dict[str, int] = {}
+        for command in self.commands:
+            n = seen[command.TAG] = seen.get(command.TAG, 0) + 1
+            if isinstance(command, (Add, Replace)):
+                for k, item in enumerate(command.items, 1):
+                    if item.data is None and not item.more_data:
+                        raise StructureError(f"{path}/{command.TAG}[{n}]/Item[{k}]", "Data missing")
+
+
+@model("Atomic")
+class Atomic(Command):
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    meta: Meta | None = node("Meta")
+    commands: tuple[Command, ...] = node(*_IN_ATOMIC, many=True)
+    _layout: Layout | None = None
+
+
+@model("Sequence")
+class Sequence(Command):
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    meta: Meta | None = node("Meta")
+    commands: tuple[Command, ...] = node(*_IN_ATOMIC, many=True)
+    _layout: Layout | None = None
+
+
+#: every command class by element name
+COMMANDS: dict[str, type[Command]] = {
+    cls.TAG: cls for cls in (Add, Alert, Atomic, Copy, Delete, Exec, Get, Map, Move, Put, Replace,
+                             Results, Search, Sequence, Status, Sync)
+}

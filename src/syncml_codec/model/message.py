@@ -1,0 +1,116 @@
+"""A whole SyncML message: header, body, and the conversions to and from
+bytes (WBXML or XML) through the codec."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..codec import wbxml as _wbxml
+from ..codec.codepages import SYNCML_BY_VERSION, Language
+from ..codec.detect import sniff_encoding
+from ..codec.tree import Document
+from ..codec.xml import parse_xml, write_xml
+from ..errors import StructureError
+from ._node import Layout, Node, flag, model, node, text
+from .commands import COMMANDS, Command
+from .elements import Cred, Meta, Source, Target
+
+__all__ = ["Message", "SyncBody", "SyncHdr"]
+
+
+@model("SyncHdr")
+class SyncHdr(Node):
+    ver_dtd: str = text("VerDTD", required=True)
+    ver_proto: str = text("VerProto", required=True)
+    session_id: str = text("SessionID", required=True)
+    msg_id: str = text("MsgID", required=True)
+    target: Target = node("Target", required=True)
+    source: Source = node("Source", required=True)
+    resp_uri: str | None = text("RespURI")
+    no_resp: bool = flag("NoResp")
+    cred: Cred | None = node("Cred")
+    meta: Meta | None = node("Meta")
+    _layout: Layout | None = None
+
+
+@model("SyncBody")
+class SyncBody(Node):
+    commands: tuple[Command, ...] = node(*COMMANDS, many=True)
+    final: bool = flag("Final")
+    _layout: Layout | None = None
+
+
+@model("SyncML")
+class Message(Node):
+    """A SyncML message.
+
+    >>> msg = Message.from_bytes(open("examples/sync-request.wbxml", "rb").read())
+    >>> msg.header.source.loc_uri, [c.TAG for c in msg.body.commands], msg.final
+    ('IMEI:356938035643809', ['Put', 'Alert', 'Sync'], True)
+    >>> Message.from_bytes(msg.to_bytes("xml")) == msg
+    True
+    """
+
+    header: SyncHdr = node("SyncHdr", required=True)
+    body: SyncBody = node("SyncBody", required=True)
+    _layout: Layout | None = None
+
+    # -- convenience -----------------------------------------------------
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        return self.body.commands
+
+    @property
+    def final(self) -> bool:
+        return self.body.final
+
+    @property
+    def version(self) -> str:
+        """The SyncML version, from ``<VerDTD>`` (1.0, 1.1 or 1.2)."""
+        header = self.header
+        return header.ver_dtd.strip() if header is not None and header.ver_dtd else "1.2"
+
+    def replace(self, **changes: Any) -> Message:
+        """A copy with some fields changed (the model is immutable)."""
+        return dataclasses.replace(self, **changes)
+
+    # -- bytes -------------------------------------------------------------
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview, content_type: str | None = None,
+                   *, lenient: bool = False) -> Message:
+        """Read a message from WBXML or XML (told apart by ``content_type``,
+        e.g. ``application/vnd.syncml+wbxml``, or else by its first byte).
+        Invalid structure raises :class:`~syncml_codec.errors.StructureError`
+        naming the element; ``lenient=True`` reads what is there instead
+        (missing required fields are None), for inspecting broken traffic."""
+        if sniff_encoding(data, content_type) == "wbxml":
+            doc = _wbxml.decode(data)
+        else:
+            doc = parse_xml(data)
+        return cls.from_document(doc, lenient=lenient)
+
+    @classmethod
+    def from_document(cls, doc: Document, *, lenient: bool = False) -> Message:
+        if doc.language.family != "syncml":
+            raise StructureError("", f"a {doc.language.family} document is not a SyncML message")
+        return cls.from_element(doc.root, lenient=lenient)
+
+    def to_document(self) -> Document:
+        return Document(self.language(), self.to_element())
+
+    def language(self) -> Language:
+        """Code pages for this message's SyncML version (1.2 if unknown)."""
+        return SYNCML_BY_VERSION.get(self.version, SYNCML_BY_VERSION["1.2"])
+
+    def to_bytes(self, encoding: str = "wbxml", *, pretty: bool = False, **options: Any) -> bytes:
+        """``encoding="wbxml"`` (options as for ``encode_wbxml``:
+        ``string_table``, ``wbxml_version``, ``public_id``, ``charset``) or
+        ``"xml"`` (``pretty``)."""
+        if encoding == "wbxml":
+            return _wbxml.encode(self.to_document(), **options)
+        if encoding == "xml":
+            return write_xml(self.to_document(), pretty=pretty)
+        raise ValueError(f"encoding must be 'wbxml' or 'xml', not {encoding!r}")
+
+
