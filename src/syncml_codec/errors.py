@@ -11,8 +11,8 @@ from __future__ import annotations
 
 __all__ = [
     "DecodeError",
-    "StructureError",
     "EncodeError",
+    "StructureError",
     "SyncMLError",
     "UnknownTokenError",
     "WBXMLDecodeError",

@@ -102,8 +102,8 @@ def model(tag: str) -> Any:
 
     def wrap(cls: type[T]) -> type[T]:
         cls.TAG = tag
-        made = dataclasses.dataclass(frozen=True, slots=True, kw_only=True)(cls)
-        specs = []
+        made: Any = dataclasses.dataclass(frozen=True, slots=True, kw_only=True)(cls)
+        specs: list[Spec] = []
         by_tag: dict[str, int] = {}
         for f in dataclasses.fields(made):
             if "syncml" not in f.metadata:
@@ -115,7 +115,7 @@ def model(tag: str) -> Any:
         made._spec = tuple(specs)
         made._by_tag = by_tag
         REGISTRY[tag] = made
-        return made
+        return made  # type: ignore[no-any-return]
 
     return wrap
 
@@ -147,12 +147,13 @@ class Node:
         last = -1
         seen: dict[str, int] = {}
         for child in element.children:
-            index = by_tag.get(child.tag, -1) if type(child) is Element else -1
+            index = by_tag.get(child.tag, -1) if isinstance(child, Element) else -1
             order.append(index)
             if index < 0:
                 extras.append(child)
                 in_order = False
                 continue
+            assert isinstance(child, Element)
             if index < last:
                 in_order = False
             last = index

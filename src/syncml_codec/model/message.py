@@ -73,7 +73,7 @@ class Message(Node):
 
     def replace(self, **changes: Any) -> Message:
         """A copy with some fields changed (the model is immutable)."""
-        return dataclasses.replace(self, **changes)
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
     # -- bytes -------------------------------------------------------------
     @classmethod
@@ -84,10 +84,7 @@ class Message(Node):
         Invalid structure raises :class:`~syncml_codec.errors.StructureError`
         naming the element; ``lenient=True`` reads what is there instead
         (missing required fields are None), for inspecting broken traffic."""
-        if sniff_encoding(data, content_type) == "wbxml":
-            doc = _wbxml.decode(data)
-        else:
-            doc = parse_xml(data)
+        doc = _wbxml.decode(data) if sniff_encoding(data, content_type) == "wbxml" else parse_xml(data)
         return cls.from_document(doc, lenient=lenient)
 
     @classmethod
@@ -108,7 +105,8 @@ class Message(Node):
         ``string_table``, ``wbxml_version``, ``public_id``, ``charset``) or
         ``"xml"`` (``pretty``)."""
         if encoding == "wbxml":
-            return _wbxml.encode(self.to_document(), **options)
+            encoded: bytes = _wbxml.encode(self.to_document(), **options)
+            return encoded
         if encoding == "xml":
             return write_xml(self.to_document(), pretty=pretty)
         raise ValueError(f"encoding must be 'wbxml' or 'xml', not {encoding!r}")
