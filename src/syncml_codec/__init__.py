@@ -21,11 +21,13 @@ from .codec.xml import parse_xml, write_xml
 from .errors import (
     DecodeError,
     EncodeError,
+    StructureError,
     SyncMLError,
     UnknownTokenError,
     WBXMLDecodeError,
     XMLDecodeError,
 )
+from .model import Message
 
 __version__ = "0.1.0"
 
@@ -37,6 +39,8 @@ __all__ = [
     "Element",
     "EncodeError",
     "Language",
+    "Message",
+    "StructureError",
     "SyncMLError",
     "UnknownTokenError",
     "WBXMLDecodeError",

@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--charset", default="utf-8", type=_charset,
                    help="charset name or IANA MIBenum (default utf-8)")
     p.set_defaults(func=_cmd_encode)
+
+    from . import _inspect
+    _inspect.register(sub)
     return parser
 
 

@@ -1,5 +1,8 @@
-"""Layer 2: SyncML messages as typed, immutable objects."""
+"""Layer 2: SyncML messages as typed, immutable objects, with the helpers
+to build them (command IDs, statuses, sizes, chunks) and authenticate them."""
 
+from . import auth
+from .build import CmdIDs, split_item, status_for, status_for_header
 from .codes import AlertCode, StatusCode, alert_meaning, status_meaning
 from .commands import (
     COMMANDS,
@@ -39,6 +42,7 @@ from .elements import (
     TargetParent,
 )
 from .message import Message, SyncBody, SyncHdr
+from .size import WBXMLMeter, wbxml_size, xml_size
 
 __all__ = [
     "COMMANDS",
@@ -48,6 +52,7 @@ __all__ = [
     "Anchor",
     "Atomic",
     "Chal",
+    "CmdIDs",
     "Command",
     "Copy",
     "Cred",
@@ -79,6 +84,13 @@ __all__ = [
     "SyncHdr",
     "Target",
     "TargetParent",
+    "WBXMLMeter",
     "alert_meaning",
+    "auth",
+    "split_item",
+    "status_for",
+    "status_for_header",
     "status_meaning",
+    "wbxml_size",
+    "xml_size",
 ]

@@ -18,7 +18,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+import sys
 from typing import Any, ClassVar, NamedTuple, TypeVar
+
+if sys.version_info >= (3, 11):
+    from typing import dataclass_transform
+else:  # pragma: no cover - Python 3.10
+    def dataclass_transform(**_: Any) -> Any:
+        return lambda f: f
 
 from ..codec.tree import Document, Element
 from ..errors import StructureError
@@ -96,6 +103,7 @@ def raw(tag: str, *, many: bool = False) -> Any:
     return _field(RAW, (tag,), MANY if many else OPT, None)
 
 
+@dataclass_transform(frozen_default=True, kw_only_default=True)
 def model(tag: str) -> Any:
     """Class decorator: ``@model("Target")`` makes a frozen, slotted
     dataclass for the element ``<Target>`` from the declared fields."""

@@ -73,7 +73,7 @@ class Message(Node):
 
     def replace(self, **changes: Any) -> Message:
         """A copy with some fields changed (the model is immutable)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+        return dataclasses.replace(self, **changes)
 
     # -- bytes -------------------------------------------------------------
     @classmethod
