@@ -17,8 +17,8 @@ Errors name the element path: ``SyncBody/Sync[2]/Add[1]: Item missing``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 import sys
+from collections.abc import Iterator
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 if sys.version_info >= (3, 11):
