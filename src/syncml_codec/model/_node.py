@@ -30,7 +30,7 @@ else:  # pragma: no cover - Python 3.10
 from ..codec.tree import Document, Element
 from ..errors import StructureError
 
-__all__ = ["Layout", "Node", "OpaqueStr", "data", "flag", "model", "node", "raw", "text"]
+__all__ = ["Layout", "Node", "OpaqueStr", "Problem", "data", "flag", "model", "node", "raw", "text"]
 
 TEXT, FLAG, NODE, DATA, RAW = range(5)
 ONE, OPT, MANY, SOME = range(4)  # SOME: one or more
@@ -143,9 +143,19 @@ class Node:
         """Read an element tree (``path`` names ``element`` in errors).
         ``lenient`` leaves missing required fields as None instead of
         raising, for looking at fragments and broken messages."""
-        path = path or cls.TAG
+        try:
+            return cls._read_element(element, lenient)
+        except Problem as problem:
+            base = path or cls.TAG
+            raise StructureError(f"{base}/{problem.below}" if problem.below else base,
+                                 problem.reason) from None
+
+    @classmethod
+    def _read_element(cls: type[T], element: Element, lenient: bool) -> T:
+        # errors travel up as Problem, each level adding its step to the
+        # path, so nothing is formatted unless something is wrong
         if element.tag != cls.TAG:
-            raise StructureError(path, f"expected <{cls.TAG}>, found <{element.tag}>")
+            raise Problem(f"expected <{cls.TAG}>, found <{element.tag}>")
         spec = cls._spec
         by_tag = cls._by_tag
         values: dict[str, Any] = {}
@@ -153,8 +163,7 @@ class Node:
         extras: list[Any] = []
         in_order = True
         last = -1
-        seen: dict[str, int] = {}
-        for child in element.children:
+        for position, child in enumerate(element.children):
             index = by_tag.get(child.tag, -1) if isinstance(child, Element) else -1
             order.append(index)
             if index < 0:
@@ -166,17 +175,20 @@ class Node:
                 in_order = False
             last = index
             f = spec[index]
-            if f.card >= MANY:
-                n = seen[child.tag] = seen.get(child.tag, 0) + 1
-                values.setdefault(f.attr, []).append(_read(f, child, f"{path}/{child.tag}[{n}]", lenient))
-            elif f.attr in values:
-                raise StructureError(path, f"<{child.tag}> more than once")
-            else:
-                values[f.attr] = _read(f, child, f"{path}/{child.tag}", lenient)
+            try:
+                if f.card >= MANY:
+                    values.setdefault(f.attr, []).append(_read(f, child, lenient))
+                elif f.attr in values:
+                    raise Problem(f"<{child.tag}> more than once", up=True)
+                else:
+                    values[f.attr] = _read(f, child, lenient)
+            except Problem as problem:
+                problem.step_into(element, position, f.card >= MANY)
+                raise
         for f in spec:
             if (f.card == ONE or f.card == SOME) and f.attr not in values:
                 if not lenient:
-                    raise StructureError(path, f"{f.tags[0]} missing")
+                    raise Problem(f"{f.tags[0]} missing")
                 if f.card == ONE:
                     values[f.attr] = None
             if f.card >= MANY and f.attr in values:
@@ -185,11 +197,12 @@ class Node:
             values["_layout"] = Layout(tuple(order), tuple(extras), element.attrs)
         made = cls(**values)
         if not lenient:
-            made._check(path)
+            made._check()
         return made
 
-    def _check(self, path: str) -> None:
-        """Rules beyond the element structure (overridden where needed)."""
+    def _check(self) -> None:
+        """Rules beyond the element structure (overridden where needed);
+        raises :class:`Problem` with the path below this element."""
 
     # -- writing -----------------------------------------------------------
     def to_element(self) -> Element:
@@ -220,13 +233,36 @@ class Node:
         return Element(self.TAG, children, dict(layout.attrs) if layout.attrs else None)
 
 
-def _read(f: Spec, el: Element, path: str, lenient: bool) -> Any:
+class Problem(Exception):
+    """What is wrong, and where below the element reading it (internal:
+    :meth:`Node.from_element` turns it into a StructureError)."""
+
+    def __init__(self, reason: str, below: str = "", *, up: bool = False) -> None:
+        self.reason = reason
+        self.below = below
+        self.up = up  # the problem is the parent's (a repeated child), not the child's
+
+    def step_into(self, parent: Element, position: int, many: bool) -> None:
+        """Add the step from ``parent`` to its child at ``position``."""
+        if self.up:
+            self.up = False
+            return
+        child = parent.children[position]
+        assert isinstance(child, Element)
+        step = child.tag
+        if many:
+            n = sum(1 for c in parent.children[:position + 1] if isinstance(c, Element) and c.tag == step)
+            step += f"[{n}]"
+        self.below = f"{step}/{self.below}" if self.below else step
+
+
+def _read(f: Spec, el: Element, lenient: bool) -> Any:
     kind = f.kind
     if kind == NODE:
-        return REGISTRY[el.tag].from_element(el, path, lenient=lenient)
+        return REGISTRY[el.tag]._read_element(el, lenient)
     if kind == TEXT:
         if el.attrs:
-            raise StructureError(path, "attributes are not allowed here")
+            raise Problem("attributes are not allowed here")
         kids = el.children
         if not kids:
             return ""
@@ -239,10 +275,10 @@ def _read(f: Spec, el: Element, path: str, lenient: bool) -> Any:
                     return OpaqueStr(value.decode("utf-8"))
                 except UnicodeDecodeError:
                     return value
-        raise StructureError(path, "expected text only")
+        raise Problem("expected text only")
     if kind == FLAG:
         if el.children or el.attrs:
-            raise StructureError(path, "must be empty")
+            raise Problem("must be empty")
         return True
     if kind == DATA:
         if el.attrs:

@@ -3,8 +3,7 @@ the containers (Sync, Atomic, Sequence) hold commands of their own."""
 
 from __future__ import annotations
 
-from ..errors import StructureError
-from ._node import Layout, Node, flag, model, node, text
+from ._node import Layout, Node, Problem, flag, model, node, text
 from .codes import AlertCode, StatusCode
 from .elements import Chal, Cred, Item, MapItem, Meta, Source, Target
 
@@ -226,7 +225,7 @@ class Sync(Command):
     commands: tuple[Command, ...] = node(*_IN_SYNC, many=True)
     _layout: Layout | None = None
 
-    def _check(self, path: str) -> None:
+    def _check(self) -> None:
         # data sync: what is added or replaced must come with its data (an
         # OMA DM Add of an interior node has none, but DM has no <Sync>)
         seen: dict[str, int] = {}
@@ -235,7 +234,7 @@ class Sync(Command):
             if isinstance(command, (Add, Replace)):
                 for k, item in enumerate(command.items, 1):
                     if item.data is None and not item.more_data:
-                        raise StructureError(f"{path}/{command.TAG}[{n}]/Item[{k}]", "Data missing")
+                        raise Problem("Data missing", f"{command.TAG}[{n}]/Item[{k}]")
 
 
 @model("Atomic")
