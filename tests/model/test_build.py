@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from syncml_codec.codec.tree import Element
 from syncml_codec.model import Item, Message, Meta, Source, Status, StatusCode, status_meaning
-from syncml_codec.model.build import CmdIDs, split_item, status_for, status_for_header
+from syncml_codec.model.build import CmdIDs, max_chunk, split_item, status_for, status_for_header
 from syncml_codec.model.size import WBXMLMeter, wbxml_size, xml_size
 
 from ..conftest import CORPUS
@@ -104,3 +106,12 @@ def test_split_item(data):
     assert all(p.more_data for p in parts[:-1]) and not parts[-1].more_data
     assert parts[0].meta.size == str(len(raw)) and all(len(
         p.data.encode() if isinstance(p.data, str) else p.data) <= 64 for p in parts)
+
+
+@pytest.mark.parametrize("budget", [20, 60, 200, 5000])
+def test_max_chunk_fills_the_budget_exactly(budget):
+    item = Item(source=Source(loc_uri="17"), meta=Meta(type="application/octet-stream"), data=b"x" * 10_000)
+    n = max_chunk(item, budget)
+    fits = dataclasses.replace(item, data=b"x" * n, more_data=True)
+    too_big = dataclasses.replace(item, data=b"x" * (n + 1), more_data=True)
+    assert (n == 0 or wbxml_size(fits) <= budget) and wbxml_size(too_big) > budget

@@ -6,13 +6,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
+from ..codec.codepages import Language
 from ..errors import SyncMLError
 from .codes import StatusCode
 from .commands import Command, Map, Results, Search, Status, Sync
 from .elements import Chal, Item, Meta
 from .message import SyncHdr
 
-__all__ = ["CmdIDs", "split_item", "status_for", "status_for_header"]
+__all__ = ["CmdIDs", "max_chunk", "split_item", "status_for", "status_for_header"]
 
 
 class CmdIDs:
@@ -112,3 +113,22 @@ def split_item(item: Item, chunk: int) -> list[Item]:
             item, data=value, more_data=n < len(pieces) - 1,
             meta=first_meta if n == 0 else item.meta, _layout=None))
     return out
+
+
+def max_chunk(item: Item, budget: int, language: Language | None = None) -> int:
+    """The most data bytes ``item`` can carry, as opaque data with
+    ``<MoreData/>``, if the item's WBXML encoding must stay within
+    ``budget`` bytes (0 when not even an empty chunk fits).  Use it with
+    :func:`split_item` to fill what is left of a message."""
+    from .size import _mb_len, wbxml_size
+
+    empty = dataclasses.replace(item, data=b"", more_data=True, _layout=None)
+    base = wbxml_size(empty, language)  # includes OPAQUE with a one-byte length
+    room = budget - base
+    if room < 0:
+        return 0
+    # the length prefix grows with the data: find the largest n that fits
+    n = room
+    while n > 0 and n + _mb_len(n) - 1 > room:
+        n -= 1
+    return n
