@@ -20,6 +20,7 @@ from .codec.wbxml import IMPLEMENTATION, wbxml_to_xml, xml_to_wbxml
 from .codec.xml import parse_xml, write_xml
 from .errors import (
     DecodeError,
+    DevInfError,
     EncodeError,
     StructureError,
     SyncMLError,
@@ -35,6 +36,7 @@ __all__ = [
     "IMPLEMENTATION",
     "LANGUAGES",
     "DecodeError",
+    "DevInfError",
     "Document",
     "Element",
     "EncodeError",

@@ -110,8 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="charset name or IANA MIBenum (default utf-8)")
     p.set_defaults(func=_cmd_encode)
 
-    from . import _inspect
+    from . import _devinf, _inspect
     _inspect.register(sub)
+    _devinf.register(sub)
     return parser
 
 
