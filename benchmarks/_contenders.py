@@ -10,6 +10,7 @@ import ctypes.util
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("SYNCML_CODEC_CORPUS", ROOT.parent / "shared" / "corpus"))
@@ -19,6 +20,13 @@ LIBWBXML_CORPUS = CORPUS / "libwbxml"
 def wbxml_inputs() -> list[bytes]:
     """libwbxml's 16 samples as WBXML (xml2wbxml -n -v 1.3)."""
     return [p.read_bytes() for p in sorted(LIBWBXML_CORPUS.glob("gen/wbxml/*/*.wbxml"))]
+
+
+def message_inputs() -> list[bytes]:
+    """libwbxml's SyncML messages as WBXML: all but 011 (a DevInf document)
+    and 013 / 014 (fragments that only read leniently)."""
+    paths = sorted(LIBWBXML_CORPUS.glob("gen/wbxml/syncml/*.wbxml"))
+    return [p.read_bytes() for p in paths if p.stem not in ("syncml-011", "syncml-013", "syncml-014")]
 
 
 def xml_inputs() -> list[bytes]:
@@ -110,4 +118,21 @@ def implementations() -> dict[str, object]:
     except ImportError:
         pass
     found["python"] = _wbxml_py
+    return found
+
+
+def message_contenders() -> dict[str, tuple[Callable[[bytes], Any], Callable[[Any], bytes]]]:
+    """Per implementation: (WBXML bytes -> Message, Message -> WBXML bytes).
+    ``cython`` is the public API (``Message.from_bytes`` / ``to_bytes``) when
+    the extension is the implementation in use; ``python`` is what that API
+    does without it (the pure-Python codec and the model's own converter)."""
+    from syncml_codec.codec import _wbxml_py
+    from syncml_codec.codec import wbxml as selector
+    from syncml_codec.model import Message
+
+    found: dict[str, tuple[Callable[[bytes], Any], Callable[[Any], bytes]]] = {}
+    if selector.IMPLEMENTATION == "cython":
+        found["cython"] = (Message.from_bytes, Message.to_bytes)
+    found["python"] = (lambda data: Message.from_document(_wbxml_py.decode(data)),
+                       lambda msg: _wbxml_py.encode(msg.to_document()))
     return found

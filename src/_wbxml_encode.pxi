@@ -75,7 +75,7 @@ cdef class _Enc:
         self.mib = mib
         self.codec = codec
         self.utf8 = codec == "utf-8"
-        self.width = terminator_width(codec)
+        self.width = 1 if self.utf8 else terminator_width(codec)
         self.string_table = string_table
         self.text_pid = text_pid
         self.counts = counts
@@ -320,6 +320,15 @@ cdef class _Enc:
         cdef bytes u = text.encode("utf-8", "surrogatepass")
         return self.text_u8(<const uchar*>PyBytes_AS_STRING(u), PyBytes_GET_SIZE(u), False)
 
+    cdef int text_obj(self, str text) except -1:
+        """``text_py`` without a copy for ASCII text (its UTF-8 is its data)."""
+        cdef const char* u
+        cdef Py_ssize_t n
+        if PyUnicode_IS_ASCII(text):
+            u = PyUnicode_AsUTF8AndSize(text, &n)
+            return self.text_u8(<const uchar*>u, n, True)
+        return self.text_py(text)
+
     cdef int string_py(self, _Frame f, object value) except -1:
         if "\0" in value:
             raise EncodeError("a WBXML string cannot hold U+0000")
@@ -415,7 +424,7 @@ cdef class _Enc:
             buf_free(&out)
 
 
-# -- the tree walk (encode) -------------------------------------------------------
+# -- documents in languages the C tables lack -----------------------------------------
 
 class _Fallback(Exception):
     """A document in a language the C tables do not know: use the twin."""
@@ -426,29 +435,3 @@ cdef int _lang_index(object lang) except -2:
     if i is None:
         raise _Fallback()
     return i
-
-
-cdef int _walk(_Enc enc, object root) except -1:
-    """``encoder._walk``: the tree's events (``tree.events``, no recursion)."""
-    cdef const char* u
-    cdef Py_ssize_t un
-    cdef NameEnt* ent
-    for kind, item in _tree_events(root):
-        if kind == _EV_TEXT:
-            enc.text_py(item)
-        elif kind == _EV_START:
-            tag = item.tag
-            if type(tag) is str and not item.attrs:
-                u = PyUnicode_AsUTF8AndSize(tag, &un) if PyUnicode_IS_ASCII(tag) else NULL
-                ent = name_lookup(enc.cur.lang, <const uchar*>u, un) if u != NULL else NULL
-                if ent != NULL:
-                    enc.start_known(ent)  # a code-page name: what start_py would do
-                    continue
-            enc.start_py(tag, item.attrs)
-        elif kind == _EV_END:
-            enc.end()
-        elif kind == _EV_OPAQUE:
-            enc.opaque(<const uchar*>PyBytes_AS_STRING(item), PyBytes_GET_SIZE(item))
-        elif kind == _EV_DOCUMENT:
-            enc.begin_nested(_lang_index(item.language))
-    return 0

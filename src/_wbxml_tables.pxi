@@ -34,6 +34,7 @@ cdef struct TagEnt:
     const char* close
     Py_ssize_t close_len
     PyObject* pyname
+    int tid                # tag name id (same name, same id in every language)
 
 
 cdef struct NameEnt:
@@ -66,6 +67,8 @@ _NS_STR = [None]           # namespace id -> URI (0: none)
 _LANG_NAMES = []           # per language: name -> (page, token)
 _LANG_KINDS = []           # per language: name -> kind
 _LANG_PUBKEY = []          # per language: XML public ID as UTF-8 bytes
+_TAG_IDS = {}              # tag name -> tid (TagEnt.tid), the same in every language
+_TAG_NAMES = []            # tid -> tag name
 _TYPE_XML = []             # [(lower-case +wbxml type, +xml type)] as bytes
 _TYPE_WBXML = []
 
@@ -182,8 +185,13 @@ cdef void _init_tables() except *:
                 e.empty_ns = _keep_bytes(f'<{name} xmlns="{uri}"/>'.encode(), &e.empty_ns_len)
                 e.close = _keep_bytes(f"</{name}>".encode(), &e.close_len)
                 name = str(name)
-                _KEEP.append(name)
+                tid = _TAG_IDS.get(name)
+                if tid is None:
+                    tid = _TAG_IDS[name] = len(_TAG_NAMES)
+                    _TAG_NAMES.append(name)
+                name = _TAG_NAMES[tid]   # one object per name (kept alive there)
                 e.pyname = <PyObject*>name
+                e.tid = tid
         tab = <NameEnt*>calloc(NHASH, sizeof(NameEnt))
         if tab == NULL:
             raise MemoryError()

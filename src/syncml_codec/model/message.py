@@ -84,7 +84,14 @@ class Message(Node):
         Invalid structure raises :class:`~syncml_codec.errors.StructureError`
         naming the element; ``lenient=True`` reads what is there instead
         (missing required fields are None), for inspecting broken traffic."""
-        doc = _wbxml.decode(data) if sniff_encoding(data, content_type) == "wbxml" else parse_xml(data)
+        if sniff_encoding(data, content_type) == "wbxml":
+            if _wbxml.decode_model is not None:  # the extension: no element tree in between
+                msg: Message | None = _wbxml.decode_model(data, cls, lenient, family="syncml")
+                if msg is not None:
+                    return msg
+            doc = _wbxml.decode(data)
+        else:
+            doc = parse_xml(data)
         return cls.from_document(doc, lenient=lenient)
 
     @classmethod
@@ -105,6 +112,8 @@ class Message(Node):
         ``string_table``, ``wbxml_version``, ``public_id``, ``charset``) or
         ``"xml"`` (``pretty``)."""
         if encoding == "wbxml":
+            if _wbxml.encode_model is not None:  # the extension: no element tree in between
+                return _wbxml.encode_model(self, self.language(), **options)
             encoded: bytes = _wbxml.encode(self.to_document(), **options)
             return encoded
         if encoding == "xml":
