@@ -89,16 +89,8 @@ class StructureError(DecodeError):
         return (type(self), (self.path, self.reason))
 
 
-class DevInfError(SyncMLError, ValueError):
+class DevInfError(StructureError):
     """Device information that does not make sense: a required element is
     missing, a number is not a number, flat CTCap content comes before its
     CTType.  ``path`` names the element, e.g. ``DevInf/DataStore[2]`` (1-based
     indexes among siblings of the same name), as in :class:`StructureError`."""
-
-    def __init__(self, path: str, message: str) -> None:
-        self.path = path
-        self.reason = message
-        super().__init__(f"{path}: {message}" if path else message)
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (type(self), (self.path, self.reason))

@@ -30,7 +30,7 @@ else:  # pragma: no cover - Python 3.10
 from ..codec.tree import Document, Element
 from ..errors import StructureError
 
-__all__ = ["Layout", "Node", "OpaqueStr", "Problem", "data", "flag", "model", "node", "raw", "text"]
+__all__ = ["Layout", "Node", "OpaqueStr", "Problem", "data", "fields_of", "flag", "model", "node", "raw", "text"]
 
 TEXT, FLAG, NODE, DATA, RAW = range(5)
 ONE, OPT, MANY, SOME = range(4)  # SOME: one or more
@@ -101,6 +101,13 @@ def data(tag: str = "Data", *, required: bool = False) -> Any:
 def raw(tag: str, *, many: bool = False) -> Any:
     """A child kept as a codec element, unparsed."""
     return _field(RAW, (tag,), MANY if many else OPT, None)
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True)
+def fields_of(cls: type[T]) -> type[T]:
+    """Class decorator for a base that only declares fields shared by
+    several model classes (Add, Replace, Copy and Move have the same)."""
+    return dataclasses.dataclass(frozen=True, slots=True, kw_only=True)(cls)
 
 
 @dataclass_transform(frozen_default=True, kw_only_default=True)

@@ -3,7 +3,7 @@ the containers (Sync, Atomic, Sequence) hold commands of their own."""
 
 from __future__ import annotations
 
-from ._node import Layout, Node, Problem, flag, model, node, text
+from ._node import Layout, Node, Problem, fields_of, flag, model, node, text
 from .codes import AlertCode, StatusCode
 from .elements import Chal, Cred, Item, MapItem, Meta, Source, Target
 
@@ -36,6 +36,18 @@ class Command(Node):
     cmd_id: str
 
 
+@fields_of
+class _ItemCommand(Command):
+    """The fields of Add, Replace, Copy and Move."""
+
+    cmd_id: str = text("CmdID", required=True)
+    no_resp: bool = flag("NoResp")
+    cred: Cred | None = node("Cred")
+    meta: Meta | None = node("Meta")
+    items: tuple[Item, ...] = node("Item", many=True, required=True)
+    _layout: Layout | None = None
+
+
 def _code(value: str | bytes | None, enum: type[StatusCode] | type[AlertCode]) -> int | None:
     if value is None:
         return None
@@ -50,43 +62,23 @@ def _code(value: str | bytes | None, enum: type[StatusCode] | type[AlertCode]) -
 
 
 @model("Add")
-class Add(Command):
-    cmd_id: str = text("CmdID", required=True)
-    no_resp: bool = flag("NoResp")
-    cred: Cred | None = node("Cred")
-    meta: Meta | None = node("Meta")
-    items: tuple[Item, ...] = node("Item", many=True, required=True)
-    _layout: Layout | None = None
+class Add(_ItemCommand):
+    """A Add command."""
 
 
 @model("Replace")
-class Replace(Command):
-    cmd_id: str = text("CmdID", required=True)
-    no_resp: bool = flag("NoResp")
-    cred: Cred | None = node("Cred")
-    meta: Meta | None = node("Meta")
-    items: tuple[Item, ...] = node("Item", many=True, required=True)
-    _layout: Layout | None = None
+class Replace(_ItemCommand):
+    """A Replace command."""
 
 
 @model("Copy")
-class Copy(Command):
-    cmd_id: str = text("CmdID", required=True)
-    no_resp: bool = flag("NoResp")
-    cred: Cred | None = node("Cred")
-    meta: Meta | None = node("Meta")
-    items: tuple[Item, ...] = node("Item", many=True, required=True)
-    _layout: Layout | None = None
+class Copy(_ItemCommand):
+    """A Copy command."""
 
 
 @model("Move")
-class Move(Command):
-    cmd_id: str = text("CmdID", required=True)
-    no_resp: bool = flag("NoResp")
-    cred: Cred | None = node("Cred")
-    meta: Meta | None = node("Meta")
-    items: tuple[Item, ...] = node("Item", many=True, required=True)
-    _layout: Layout | None = None
+class Move(_ItemCommand):
+    """A Move command."""
 
 
 @model("Delete")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._node import Layout, Node, data, flag, model, node, text
+from ._node import Layout, Node, data, fields_of, flag, model, node, text
 
 __all__ = [
     "Anchor",
@@ -42,8 +42,10 @@ class Mem(Node):
     _layout: Layout | None = None
 
 
-@model("Meta")
-class Meta(Node):
+@fields_of
+class _MetInfFields(Node):
+    """The MetInf elements, in ``<Meta>`` and in a standalone ``<MetInf>``."""
+
     field_level: bool = flag("FieldLevel")
     format: str | None = text("Format")
     type: str | None = text("Type")
@@ -71,23 +73,14 @@ class Meta(Node):
         return _int(self.size)
 
 
-@model("MetInf")
-class MetInf(Node):
-    """A standalone MetInf document's root (same fields as ``<Meta>``)."""
+@model("Meta")
+class Meta(_MetInfFields):
+    """Meta information of a command, an item or the header."""
 
-    field_level: bool = flag("FieldLevel")
-    format: str | None = text("Format")
-    type: str | None = text("Type")
-    mark: str | None = text("Mark")
-    size: str | None = text("Size")
-    anchor: Anchor | None = node("Anchor")
-    version: str | None = text("Version")
-    next_nonce: str | bytes | None = text("NextNonce")
-    max_msg_size: str | None = text("MaxMsgSize")
-    max_obj_size: str | None = text("MaxObjSize")
-    emi: tuple[str, ...] = text("EMI", many=True)
-    mem: Mem | None = node("Mem")
-    _layout: Layout | None = None
+
+@model("MetInf")
+class MetInf(_MetInfFields):
+    """A standalone MetInf document's root (same fields as ``<Meta>``)."""
 
 
 def _int(value: str | None) -> int | None:
