@@ -120,8 +120,10 @@ class Exec(Command):
     _layout: Layout | None = None
 
 
-@model("Get")
-class Get(Command):
+@fields_of
+class _LangItemCommand(Command):
+    """The fields of Get and Put."""
+
     cmd_id: str = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
     lang: str | None = text("Lang")
@@ -129,17 +131,16 @@ class Get(Command):
     meta: Meta | None = node("Meta")
     items: tuple[Item, ...] = node("Item", many=True, required=True)
     _layout: Layout | None = None
+
+
+@model("Get")
+class Get(_LangItemCommand):
+    """A Get command."""
 
 
 @model("Put")
-class Put(Command):
-    cmd_id: str = text("CmdID", required=True)
-    no_resp: bool = flag("NoResp")
-    lang: str | None = text("Lang")
-    cred: Cred | None = node("Cred")
-    meta: Meta | None = node("Meta")
-    items: tuple[Item, ...] = node("Item", many=True, required=True)
-    _layout: Layout | None = None
+class Put(_LangItemCommand):
+    """A Put command."""
 
 
 @model("Map")
