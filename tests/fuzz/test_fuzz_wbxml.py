@@ -3,7 +3,7 @@
 In the normal test run each property gets a small budget.  To fuzz for
 hours, raise it and derandomize off, for example::
 
-    SYNCML_FUZZ_EXAMPLES=2000000 pytest tests/fuzz -p no:randomly -x
+    SYNCML_FUZZ_RANDOM=1 SYNCML_FUZZ_EXAMPLES=2000000 python -m pytest tests/fuzz -x
 
 or run the coverage-guided target with atheris (``pip install atheris``)::
 
@@ -29,6 +29,9 @@ from ..codec.mutations import outcome  # noqa: E402
 from ..conftest import _wbxml_c  # noqa: E402
 
 EXAMPLES = int(os.environ.get("SYNCML_FUZZ_EXAMPLES", "300"))
+# the normal test run is deterministic (the same examples every time, so CI
+# cannot turn red by chance); long runs draw new examples
+RANDOM = os.environ.get("SYNCML_FUZZ_RANDOM", "") not in ("", "0")
 HEADERS = [b"\x03\xa4\x01\x6a\x00", b"\x02\x9f\x53\x6a\x00", b"\x03\xa4\x03\x6a\x00", b"\x00\x9f\x54\x00",
            b"\x03\x00\x00\x6a\x03ab\x00", b"\x03\x01\x6a\x00"]
 # bytes that mean something in SyncML WBXML, so the fuzzer gets past the header
@@ -45,13 +48,15 @@ def check(data: bytes) -> None:
         assert outcome(_wbxml_c.decode, data) == tree
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
+          suppress_health_check=list(HealthCheck))
 @given(st.binary(max_size=200))
 def test_random_bytes(data):
     check(data)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
+          suppress_health_check=list(HealthCheck))
 @given(st.sampled_from(HEADERS), st.lists(TOKENS | st.integers(0, 255), max_size=120))
 def test_token_soup(header, body):
     check(header + bytes(body))
