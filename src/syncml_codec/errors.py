@@ -13,6 +13,7 @@ __all__ = [
     "DecodeError",
     "DevInfError",
     "EncodeError",
+    "FormatError",
     "StructureError",
     "SyncMLError",
     "UnknownTokenError",
@@ -65,6 +66,22 @@ class XMLDecodeError(DecodeError):
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
         return (type(self), (self.reason, self.line, self.column, self.offset))
+
+
+class FormatError(DecodeError):
+    """A malformed data item (vCard, vCalendar, ...).  ``line`` is the
+    1-based physical line where the bad content line starts; ``property``
+    its name (``""`` if unknown)."""
+
+    def __init__(self, message: str, line: int, property: str = "") -> None:
+        self.reason = message
+        self.line = line
+        self.property = property
+        where = f"line {line}" + (f", property {property}" if property else "")
+        super().__init__(f"{message} ({where})")
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (self.reason, self.line, self.property))
 
 
 class EncodeError(SyncMLError, ValueError):
