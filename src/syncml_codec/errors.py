@@ -17,6 +17,7 @@ __all__ = [
     "StructureError",
     "SyncMLError",
     "UnknownTokenError",
+    "UnsupportedFormatError",
     "WBXMLDecodeError",
     "XMLDecodeError",
 ]
@@ -82,6 +83,21 @@ class FormatError(DecodeError):
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
         return (type(self), (self.reason, self.line, self.property))
+
+
+class UnsupportedFormatError(FormatError):
+    """A content type nobody registered, or a conversion that does not
+    exist (yet).  ``line`` is 0: the problem is the type, not the data."""
+
+    def __init__(self, message: str, content_type: str = "") -> None:
+        self.reason = message
+        self.line = 0
+        self.property = ""
+        self.content_type = content_type
+        Exception.__init__(self, message)
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (self.reason, self.content_type))
 
 
 class EncodeError(SyncMLError, ValueError):

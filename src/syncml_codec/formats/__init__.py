@@ -1,10 +1,24 @@
 """Layer 3: PIM data formats.  The lossless Versit tokenizer and serializer
-(vCard, vCalendar/iCalendar, vNote, see :mod:`.versit`), and the OMA DS
+(vCard, vCalendar/iCalendar, vNote, see :mod:`.versit`), the registry
+behind ``formats.parse`` with vCard 2.1 <-> 3.0 conversion, and the OMA DS
 email, folder and file objects with RFC 822 mail (:mod:`.email`,
 :mod:`.omads`)."""
 
 from .email import EMAIL_CONTENT_TYPE, RFC822_CONTENT_TYPE, EmailObject, RFC822Item
 from .omads import FILE_CONTENT_TYPE, FOLDER_CONTENT_TYPE, FileObject, FolderObject
+from .registry import (
+    Item,
+    Parser,
+    UnsupportedFormatError,
+    VCardItem,
+    VersitItem,
+    content_type_of,
+    detect_content_type,
+    parse,
+    register,
+    registered_types,
+)
+from .vcard import VCARD_VERSIONS, convert_vcard, normalized
 from .versit import (
     MAX_DEPTH,
     Component,
@@ -21,14 +35,27 @@ __all__ = [
     "FOLDER_CONTENT_TYPE",
     "MAX_DEPTH",
     "RFC822_CONTENT_TYPE",
+    "VCARD_VERSIONS",
     "Component",
     "ContentLine",
     "EmailObject",
     "FileObject",
     "FolderObject",
     "FormatError",
+    "Item",
+    "Parser",
     "RFC822Item",
     "RawLine",
+    "UnsupportedFormatError",
+    "VCardItem",
+    "VersitItem",
+    "content_type_of",
+    "convert_vcard",
+    "detect_content_type",
+    "normalized",
+    "parse",
     "parse_items",
+    "register",
+    "registered_types",
     "serialize_items",
 ]

@@ -1,0 +1,215 @@
+"""Content types -> item parsers, and the :class:`Item` every format gives.
+
+``parse(data, content_type)`` is what the engine calls with a SyncML item's
+``<Data>`` and its ``<Meta><Type>``; ``item.serialize()`` gives the bytes
+back (byte for byte when nothing was changed) and ``item.convert(type)`` an
+item in another format.  Other modules add their formats with
+:func:`register` (``register("text/x-s4j-sifc", parse_sifc)``).
+
+Content types are compared in lower case without parameters
+(``text/vcard; charset=utf-8`` is ``text/vcard``), see
+``shared/reference/formats.md`` section 0.
+
+    >>> item = parse(b"BEGIN:VCARD\\r\\nVERSION:2.1\\r\\nTEL;CELL:1\\r\\nEND:VCARD\\r\\n")
+    >>> item.content_type
+    'text/x-vcard'
+    >>> item.convert("text/vcard").serialize()
+    b'BEGIN:VCARD\\r\\nVERSION:3.0\\r\\nTEL;TYPE=CELL:1\\r\\nEND:VCARD\\r\\n'
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+from typing import ClassVar, Protocol, runtime_checkable
+
+from ..errors import FormatError, UnsupportedFormatError
+from .vcard import convert_vcard
+from .versit import Component, parse_items
+
+__all__ = [
+    "VCARD_21",
+    "VCARD_30",
+    "Item",
+    "Parser",
+    "UnsupportedFormatError",
+    "VCardItem",
+    "VersitItem",
+    "content_type_of",
+    "detect_content_type",
+    "parse",
+    "register",
+    "registered_types",
+]
+
+VCARD_21 = "text/x-vcard"
+VCARD_30 = "text/vcard"
+VCALENDAR_10 = "text/x-vcalendar"
+ICALENDAR_20 = "text/calendar"
+VNOTE = "text/x-vnote"
+
+
+@runtime_checkable
+class Item(Protocol):
+    """One data item (a contact, an event, a note, a mail...)."""
+
+    @property
+    def content_type(self) -> str: ...
+
+    def serialize(self) -> bytes:
+        """The item's bytes; the input byte for byte if nothing was changed."""
+        ...
+
+    def convert(self, target_content_type: str) -> Item:
+        """This item in another content type (raises
+        :class:`UnsupportedFormatError` if there is no such conversion)."""
+        ...
+
+
+Parser = Callable[[bytes, str], Item]
+_PARSERS: dict[str, Parser] = {}
+
+
+def content_type_of(content_type: str) -> str:
+    """``"Text/VCard; charset=UTF-8"`` -> ``"text/vcard"``."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def register(content_type: str, parser: Parser, *, replace: bool = False) -> None:
+    """Make :func:`parse` hand ``content_type`` to ``parser(data, type)``.
+    Registering a type twice is an error unless ``replace=True``."""
+    key = content_type_of(content_type)
+    if key in _PARSERS and not replace:
+        raise ValueError(f"content type {key} is already registered")
+    _PARSERS[key] = parser
+
+
+def registered_types() -> list[str]:
+    return sorted(_PARSERS)
+
+
+_BEGIN = re.compile(rb"^BEGIN[ \t]*:[ \t]*([A-Za-z0-9-]+)", re.I | re.M)
+_VERSION = re.compile(rb"^VERSION[ \t]*:[ \t]*([0-9.]+)", re.I | re.M)
+
+
+def detect_content_type(data: bytes) -> str:
+    """The content type from the data: ``BEGIN:VCARD`` with VERSION 2.1 (or
+    none) -> text/x-vcard, 3.0/4.0 -> text/vcard; ``BEGIN:VCALENDAR`` 1.0 ->
+    text/x-vcalendar, 2.0 -> text/calendar; ``BEGIN:VNOTE`` -> text/x-vnote.
+    Anything else raises :class:`UnsupportedFormatError`."""
+    head = data[3:] if data.startswith(codecs.BOM_UTF8) else data
+    begin = _BEGIN.match(head.lstrip())
+    if begin is None:
+        raise UnsupportedFormatError("cannot tell the content type: no BEGIN line at the start")
+    kind = begin.group(1).upper().decode("ascii")
+    version_match = _VERSION.search(head)
+    version = version_match.group(1).decode("ascii") if version_match else None
+    if kind == "VCARD":
+        if version in (None, "2.1"):
+            return VCARD_21
+        if version in ("3.0", "4.0"):
+            return VCARD_30
+    elif kind == "VCALENDAR":
+        if version == "1.0":
+            return VCALENDAR_10
+        if version == "2.0":
+            return ICALENDAR_20
+    elif kind == "VNOTE":
+        return VNOTE
+    raise UnsupportedFormatError(f"cannot tell the content type of BEGIN:{kind} VERSION {version}")
+
+
+def parse(data: bytes, content_type: str | None = None) -> Item:
+    """The item in ``data``; ``content_type`` picks the parser (detected
+    from the data when None, see :func:`detect_content_type`)."""
+    key = content_type_of(content_type) if content_type else detect_content_type(data)
+    parser = _PARSERS.get(key)
+    if parser is None:
+        raise UnsupportedFormatError(f"unknown content type {key!r}", key)
+    return parser(data, key)
+
+
+def _one_component(data: bytes, expect: str) -> Component:
+    items = parse_items(data)
+    if len(items) != 1:
+        raise FormatError(f"expected one item, found {len(items)}", items[1].begin.lineno if items else 1)
+    comp = items[0]
+    if comp.name.upper() != expect:
+        raise FormatError(f"expected BEGIN:{expect}, found BEGIN:{comp.name}", comp.begin.lineno, "BEGIN")
+    return comp
+
+
+class VersitItem:
+    """A vCalendar 1.0, iCalendar 2.0 or vNote item on the lossless Versit
+    tree (``component``, changeable in place).  Converting between them is
+    not implemented yet."""
+
+    _EXPECT: ClassVar[dict[str, str]] = {VCALENDAR_10: "VCALENDAR", ICALENDAR_20: "VCALENDAR", VNOTE: "VNOTE",
+               VCARD_21: "VCARD", VCARD_30: "VCARD"}
+
+    def __init__(self, component: Component, content_type: str) -> None:
+        self.component = component
+        self._content_type = content_type
+
+    @property
+    def content_type(self) -> str:
+        return self._content_type
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._content_type!r}, {self.component!r})"
+
+    @classmethod
+    def from_bytes(cls, data: bytes, content_type: str) -> VersitItem:
+        key = content_type_of(content_type)
+        return cls(_one_component(data, cls._EXPECT[key]), key)
+
+    def serialize(self) -> bytes:
+        comp = self.component
+        return comp.leading + comp.serialize() + comp.trailing
+
+    def convert(self, target_content_type: str) -> Item:
+        target = content_type_of(target_content_type)
+        if target == self._content_type:
+            return type(self).from_bytes(self.serialize(), target)
+        if target not in _PARSERS:
+            raise UnsupportedFormatError(f"unknown content type {target!r}", target)
+        raise UnsupportedFormatError(
+            f"conversion {self._content_type} -> {target} is not implemented yet", target)
+
+
+class VCardItem(VersitItem):
+    """A vCard.  ``content_type`` follows the data's VERSION (2.1:
+    text/x-vcard, 3.0/4.0: text/vcard), whatever type it was declared with:
+    phones often declare one and send the other."""
+
+    @classmethod
+    def from_bytes(cls, data: bytes, content_type: str) -> VCardItem:
+        comp = _one_component(data, "VCARD")
+        version = comp.version or "2.1"
+        return cls(comp, VCARD_21 if version == "2.1" else VCARD_30)
+
+    @property
+    def version(self) -> str:
+        return self.component.version or "2.1"
+
+    def convert(self, target_content_type: str) -> Item:
+        target = content_type_of(target_content_type)
+        if target == self._content_type:
+            return VCardItem.from_bytes(self.serialize(), target)
+        if target in (VCARD_21, VCARD_30) and self.version not in ("2.1", "3.0"):
+            raise UnsupportedFormatError(f"vCard {self.version} -> {target} is not supported", target)
+        if target == VCARD_21:
+            return VCardItem(convert_vcard(self.component, "2.1"), VCARD_21)
+        if target == VCARD_30:
+            return VCardItem(convert_vcard(self.component, "3.0"), VCARD_30)
+        if target not in _PARSERS:
+            raise UnsupportedFormatError(f"unknown content type {target!r}", target)
+        raise UnsupportedFormatError(
+            f"conversion {self._content_type} -> {target} is not implemented yet", target)
+
+
+for _type in (VCARD_21, VCARD_30):
+    register(_type, VCardItem.from_bytes)
+for _type in (VCALENDAR_10, ICALENDAR_20, VNOTE):
+    register(_type, VersitItem.from_bytes)

@@ -1,0 +1,194 @@
+"""The content-type registry: detection, byte-identical parse/serialize of
+every corpus vCard through ``parse``, conversion and its errors."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from syncml_codec.errors import SyncMLError
+from syncml_codec.formats import parse_items
+from syncml_codec.formats.registry import (
+    Item,
+    UnsupportedFormatError,
+    VCardItem,
+    VersitItem,
+    content_type_of,
+    detect_content_type,
+    parse,
+    register,
+    registered_types,
+)
+from syncml_codec.formats.vcard import normalized
+from syncml_codec.formats.versit import FormatError
+from tests.conftest import CORPUS
+
+FORMATS = CORPUS / "formats"
+SKIP = {"vobject/more_tests.txt"}  # prose with vCards inside, not a vCard file
+
+
+def _corpus_items() -> list[tuple[str, int]]:
+    if not FORMATS.is_dir():
+        return []
+    out = []
+    for path in sorted(FORMATS.rglob("*")):
+        name = str(path.relative_to(FORMATS))
+        if not path.is_file() or name in SKIP or b"BEGIN:VCARD" not in path.read_bytes():
+            continue
+        out += [(name, i) for i in range(len(parse_items(path.read_bytes())))]
+    return out
+
+
+ITEMS = _corpus_items()
+
+
+def _item_bytes(name: str, index: int) -> bytes:
+    comp = parse_items((FORMATS / name).read_bytes())[index]
+    return comp.leading + comp.serialize() + comp.trailing
+
+
+@pytest.mark.skipif(not ITEMS, reason="no ../shared/corpus/formats")
+@pytest.mark.parametrize(("name", "index"), ITEMS)
+def test_corpus_parse_serialize_identical(name: str, index: int) -> None:
+    data = _item_bytes(name, index)
+    item = parse(data)
+    assert isinstance(item, VCardItem) and isinstance(item, Item)
+    assert item.serialize() == data
+    assert item.content_type == ("text/x-vcard" if item.version == "2.1" else "text/vcard")
+    again = parse(data, item.content_type)
+    assert again.serialize() == data
+
+
+@pytest.mark.skipif(not ITEMS, reason="no ../shared/corpus/formats")
+def test_corpus_whole_single_item_files() -> None:
+    whole = [n for n in {n for n, _ in ITEMS} if len(parse_items((FORMATS / n).read_bytes())) == 1]
+    assert len(whole) >= 40
+    for name in whole:
+        data = (FORMATS / name).read_bytes()
+        assert parse(data).serialize() == data
+
+
+CARD21 = b"BEGIN:VCARD\r\nVERSION:2.1\r\nN:Doe;John\r\nTEL;CELL:1\r\nEND:VCARD\r\n"
+CARD30 = b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Doe;John\r\nTEL;TYPE=CELL:1\r\nEND:VCARD\r\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (CARD21, "text/x-vcard"),
+        (CARD30, "text/vcard"),
+        (b"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:x\r\nEND:VCARD\r\n", "text/vcard"),
+        (b"\xef\xbb\xbf\r\nbegin:vcard\nFN:x\nEND:VCARD\n", "text/x-vcard"),
+        (b"BEGIN:VCALENDAR\r\nVERSION:1.0\r\nEND:VCALENDAR\r\n", "text/x-vcalendar"),
+        (b"BEGIN:VCALENDAR\r\nPRODID:x\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n", "text/calendar"),
+        (b"BEGIN:VNOTE\r\nVERSION:1.1\r\nBODY:x\r\nEND:VNOTE\r\n", "text/x-vnote"),
+    ],
+)
+def test_detect_and_parse(data: bytes, expected: str) -> None:
+    assert detect_content_type(data) == expected
+    item = parse(data)
+    assert item.content_type == expected
+    assert item.serialize() == data
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"hello", b"<SIFC/>", b"BEGIN:VEVENT\r\nEND:VEVENT\r\n",
+     b"BEGIN:VCALENDAR\r\nVERSION:3.1\r\nEND:VCALENDAR\r\n", b"BEGIN:VCARD\r\nVERSION:5.0\r\nEND:VCARD\r\n"],
+)
+def test_detect_fails_clearly(data: bytes) -> None:
+    with pytest.raises(UnsupportedFormatError, match="content type") as exc:
+        parse(data)
+    assert isinstance(exc.value, FormatError) and isinstance(exc.value, SyncMLError)
+    assert isinstance(exc.value, ValueError)
+
+
+def test_content_type_normalized_and_declared_type_wins_parser_choice() -> None:
+    assert content_type_of(" Text/VCard ; charset=UTF-8") == "text/vcard"
+    item = parse(CARD21, "TEXT/VCARD; charset=utf-8")
+    assert isinstance(item, VCardItem)
+    assert item.content_type == "text/x-vcard"  # what the data is, not what was declared
+
+
+def test_unknown_type_and_pickle() -> None:
+    with pytest.raises(UnsupportedFormatError, match="unknown content type 'application/x-foo'") as exc:
+        parse(CARD21, "application/x-foo")
+    assert exc.value.content_type == "application/x-foo"
+    err = pickle.loads(pickle.dumps(exc.value))
+    assert (err.reason, err.content_type, str(err)) == (exc.value.reason, "application/x-foo", str(exc.value))
+
+
+def test_bad_data_raises_format_error() -> None:
+    with pytest.raises(FormatError) as exc:
+        parse(b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN Hans\r\nEND:VCARD\r\n")
+    assert exc.value.line == 3
+    with pytest.raises(FormatError, match="expected one item"):
+        parse(CARD21 + CARD21)
+    with pytest.raises(FormatError, match="expected BEGIN:VCARD"):
+        parse(b"BEGIN:VNOTE\r\nBODY:x\r\nEND:VNOTE\r\n", "text/vcard")
+
+
+def test_convert_vcard_both_ways() -> None:
+    v30 = parse(CARD21).convert("text/vcard")
+    assert v30.content_type == "text/vcard"
+    assert v30.serialize() == CARD30
+    v21 = v30.convert("text/x-vcard")
+    assert v21.serialize() == CARD21
+    assert isinstance(v21, VCardItem)
+    (a,) = parse_items(v21.serialize())
+    (b,) = parse_items(CARD21)
+    assert normalized(a) == normalized(b)
+
+
+def test_convert_to_same_type_is_a_copy() -> None:
+    item = parse(CARD21)
+    copy = item.convert("text/x-vcard")
+    assert copy is not item and copy.serialize() == CARD21
+
+
+def test_impossible_conversions() -> None:
+    with pytest.raises(UnsupportedFormatError, match="not implemented yet"):
+        parse(CARD21).convert("text/calendar")
+    with pytest.raises(UnsupportedFormatError, match="unknown content type"):
+        parse(CARD21).convert("application/x-foo")
+    with pytest.raises(UnsupportedFormatError, match=r"vCard 4\.0"):
+        parse(b"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:x\r\nEND:VCARD\r\n").convert("text/x-vcard")
+    cal = parse(b"BEGIN:VCALENDAR\r\nVERSION:1.0\r\nEND:VCALENDAR\r\n")
+    assert isinstance(cal, VersitItem)
+    with pytest.raises(UnsupportedFormatError, match="text/x-vcalendar -> text/calendar is not implemented yet"):
+        cal.convert("text/calendar")
+    assert cal.convert("text/x-vcalendar").serialize() == cal.serialize()
+
+
+def test_register_another_type() -> None:
+    class Plain:
+        content_type = "text/x-test-plain"
+
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def serialize(self) -> bytes:
+            return self.data
+
+        def convert(self, target_content_type: str) -> Item:
+            raise UnsupportedFormatError("no", target_content_type)
+
+    register("Text/X-Test-Plain", lambda data, ct: Plain(data))
+    try:
+        assert "text/x-test-plain" in registered_types()
+        item = parse(b"hi", "text/x-test-plain")
+        assert isinstance(item, Item) and item.serialize() == b"hi"
+        with pytest.raises(ValueError, match="already registered"):
+            register("text/x-test-plain", lambda data, ct: Plain(data))
+        register("text/x-test-plain", lambda data, ct: Plain(data + b"!"), replace=True)
+        assert parse(b"hi", "text/x-test-plain").serialize() == b"hi!"
+    finally:
+        from syncml_codec.formats import registry
+
+        registry._PARSERS.pop("text/x-test-plain", None)
+
+
+def test_builtin_types_registered() -> None:
+    assert {"text/x-vcard", "text/vcard", "text/x-vcalendar", "text/calendar", "text/x-vnote"} <= set(
+        registered_types())
