@@ -110,9 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="charset name or IANA MIBenum (default utf-8)")
     p.set_defaults(func=_cmd_encode)
 
-    from . import _devinf, _inspect
+    from . import _convert, _devinf, _inspect
     _inspect.register(sub)
     _devinf.register(sub)
+    _convert.register(sub)
     return parser
 
 

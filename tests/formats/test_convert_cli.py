@@ -1,0 +1,42 @@
+"""``syncml convert`` on whole files of items."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from syncml_codec.formats import normalized, parse_items
+
+from ..conftest import corpus_path
+from ..test_cli import syncml
+
+
+def test_vcard_file_both_ways(tmp_path: Path):
+    source = corpus_path("formats", "syncevolution", "vcard21.vcf")
+    as30, back = tmp_path / "30.vcf", tmp_path / "21.vcf"
+    proc = syncml("convert", str(source), "--to", "text/vcard", "-o", str(as30))
+    assert proc.returncode == 0, proc.stderr
+    original = parse_items(source.read_bytes())
+    converted = parse_items(as30.read_bytes())
+    assert b"items converted to text/vcard" in proc.stderr
+    assert len(converted) == len(original) and all(c.version == "3.0" for c in converted)
+    proc = syncml("convert", str(as30), "--from", "text/vcard", "--to", "text/x-vcard", "-o", str(back))
+    assert proc.returncode == 0, proc.stderr
+    again = parse_items(back.read_bytes())
+    assert [normalized(c) for c in again] == [normalized(c) for c in original]
+
+
+def test_items_that_cannot_be_converted_are_reported(tmp_path: Path):
+    source = corpus_path("formats", "syncevolution", "eds_event.ics")
+    proc = syncml("convert", str(source), "--to", "text/x-vcalendar", "-o", str(tmp_path / "out.vcs"))
+    assert proc.returncode == 1
+    err = proc.stderr.decode()
+    assert "0 of" in err and "not implemented yet" in err and "item 1 (line 1)" in err
+
+
+def test_bad_input(tmp_path: Path):
+    bad = tmp_path / "bad.vcf"
+    bad.write_bytes(b"BEGIN:VCARD\r\nVERSION:2.1\r\nN\r\nEND:VCARD\r\n")
+    proc = syncml("convert", str(bad), "--to", "text/vcard")
+    assert proc.returncode == 1 and b"line 3" in proc.stderr
+    proc = syncml("convert", "-", "--to", "text/vcard", stdin=b"hello")
+    assert proc.returncode == 1 and b"line 1" in proc.stderr
