@@ -26,6 +26,7 @@ from .errors import (
     StructureError,
     SyncMLError,
     UnknownTokenError,
+    UnsupportedFormatError,
     WBXMLDecodeError,
     XMLDecodeError,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "StructureError",
     "SyncMLError",
     "UnknownTokenError",
+    "UnsupportedFormatError",
     "WBXMLDecodeError",
     "XMLDecodeError",
     "__version__",

@@ -172,6 +172,9 @@ class VersitItem:
         target = content_type_of(target_content_type)
         if target == self._content_type:
             return type(self).from_bytes(self.serialize(), target)
+        if self._content_type == VNOTE and target == "text/plain":
+            from ._more_items import TextItem, vnote_to_text
+            return TextItem(vnote_to_text(self.component))
         if target not in _PARSERS:
             raise UnsupportedFormatError(f"unknown content type {target!r}", target)
         raise UnsupportedFormatError(
@@ -213,3 +216,9 @@ for _type in (VCARD_21, VCARD_30):
     register(_type, VCardItem.from_bytes)
 for _type in (VCALENDAR_10, ICALENDAR_20, VNOTE):
     register(_type, VersitItem.from_bytes)
+
+from ._more_items import TEXT_PLAIN, ObjectItem, TextItem  # noqa: E402
+
+register(TEXT_PLAIN, TextItem.from_bytes)
+for _type in ObjectItem._CLASSES:
+    register(_type, ObjectItem.from_bytes)
