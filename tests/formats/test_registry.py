@@ -22,25 +22,10 @@ from syncml_codec.formats.registry import (
 )
 from syncml_codec.formats.vcard import normalized
 from syncml_codec.formats.versit import FormatError
-from tests.conftest import CORPUS
 
-FORMATS = CORPUS / "formats"
-SKIP = {"vobject/more_tests.txt"}  # prose with vCards inside, not a vCard file
+from .vcard_corpus import FORMATS, vcard_file_items
 
-
-def _corpus_items() -> list[tuple[str, int]]:
-    if not FORMATS.is_dir():
-        return []
-    out = []
-    for path in sorted(FORMATS.rglob("*")):
-        name = str(path.relative_to(FORMATS))
-        if not path.is_file() or name in SKIP or b"BEGIN:VCARD" not in path.read_bytes():
-            continue
-        out += [(name, i) for i in range(len(parse_items(path.read_bytes())))]
-    return out
-
-
-ITEMS = _corpus_items()
+ITEMS = vcard_file_items()
 
 
 def _item_bytes(name: str, index: int) -> bytes:

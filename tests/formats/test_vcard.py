@@ -8,11 +8,10 @@ import pytest
 
 from syncml_codec.formats.vcard import convert_vcard, normalized
 from syncml_codec.formats.versit import Component, ContentLine, FormatError, parse_items
-from tests.conftest import CORPUS
 
-FORMATS = CORPUS / "formats"
+from .vcard_corpus import FORMATS, vcard_file_items
+
 # vobject/more_tests.txt is a test script with vCards inside prose, not a vCard file.
-SKIP = {"vobject/more_tests.txt"}
 
 # Deliberate differences, all invisible to `normalized` (the comparison below):
 # - 3.0 values are refolded at 75 octets, 2.1 ASCII values are written unfolded;
@@ -26,20 +25,7 @@ SKIP = {"vobject/more_tests.txt"}
 # - 2.1 GEO is written "lat,lon" (the spec), also when it came as "lat;lon" (Funambol).
 
 
-def _corpus_cards() -> list[tuple[str, int]]:
-    if not FORMATS.is_dir():
-        return []
-    out = []
-    for path in sorted(FORMATS.rglob("*")):
-        name = str(path.relative_to(FORMATS))
-        if not path.is_file() or name in SKIP or b"BEGIN:VCARD" not in path.read_bytes():
-            continue
-        items = parse_items(path.read_bytes())
-        out += [(name, i) for i, c in enumerate(items) if c.name.upper() == "VCARD"]
-    return out
-
-
-CARDS = _corpus_cards()
+CARDS = vcard_file_items(only_vcards=True)
 
 
 def _card(name: str, index: int) -> Component:
