@@ -72,14 +72,16 @@ class XMLDecodeError(DecodeError):
 class FormatError(DecodeError):
     """A malformed data item (vCard, vCalendar, ...).  ``line`` is the
     1-based physical line where the bad content line starts; ``property``
-    its name (``""`` if unknown)."""
+    its name (``""`` if unknown).  ``line`` 0 means the item as a whole
+    (a transfer encoding or key problem, no line to point at)."""
 
-    def __init__(self, message: str, line: int, property: str = "") -> None:
+    def __init__(self, message: str, line: int = 0, property: str = "") -> None:
         self.reason = message
         self.line = line
         self.property = property
-        where = f"line {line}" + (f", property {property}" if property else "")
-        super().__init__(f"{message} ({where})")
+        where = ", ".join(part for part in (f"line {line}" if line else "",
+                                            f"property {property}" if property else "") if part)
+        super().__init__(f"{message} ({where})" if where else message)
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
         return (type(self), (self.reason, self.line, self.property))

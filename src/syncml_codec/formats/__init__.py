@@ -5,6 +5,7 @@ email, folder and file objects with RFC 822 mail (:mod:`.email`,
 :mod:`.omads`)."""
 
 from .email import EMAIL_CONTENT_TYPE, RFC822_CONTENT_TYPE, EmailObject, RFC822Item
+from .item_encoding import ItemKey, decode_item_data, encode_item_data, transforms_of
 from .omads import FILE_CONTENT_TYPE, FOLDER_CONTENT_TYPE, FileObject, FolderObject
 from .registry import (
     Item,
@@ -43,6 +44,7 @@ __all__ = [
     "FolderObject",
     "FormatError",
     "Item",
+    "ItemKey",
     "Parser",
     "RFC822Item",
     "RawLine",
@@ -51,11 +53,14 @@ __all__ = [
     "VersitItem",
     "content_type_of",
     "convert_vcard",
+    "decode_item_data",
     "detect_content_type",
+    "encode_item_data",
     "normalized",
     "parse",
     "parse_items",
     "register",
     "registered_types",
     "serialize_items",
+    "transforms_of",
 ]
