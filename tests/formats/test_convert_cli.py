@@ -40,3 +40,24 @@ def test_bad_input(tmp_path: Path):
     assert proc.returncode == 1 and b"line 3" in proc.stderr
     proc = syncml("convert", "-", "--to", "text/vcard", stdin=b"hello")
     assert proc.returncode == 1 and b"line 1" in proc.stderr
+
+
+def test_progress_bar_on_request(tmp_path: Path):
+    card = b"BEGIN:VCARD\r\nVERSION:2.1\r\nN:Doe;J\r\nTEL;CELL:1\r\nEND:VCARD\r\n"
+    source = tmp_path / "many.vcf"
+    source.write_bytes(card * 250)
+    proc = syncml("convert", str(source), "--to", "text/vcard", "--progress", "always", "-o", str(tmp_path / "o"))
+    assert proc.returncode == 0, proc.stderr
+    assert b"converting [" in proc.stderr and b"250/250" in proc.stderr
+    assert len(parse_items((tmp_path / "o").read_bytes())) == 250
+    proc = syncml("convert", str(source), "--to", "text/vcard", "-o", str(tmp_path / "o2"))
+    assert b"converting [" not in proc.stderr  # not a terminal, auto
+
+
+def test_one_non_versit_item(tmp_path: Path):
+    source = corpus_path("formats", "cpython-email", "msg_10.txt")
+    proc = syncml("convert", str(source), "--from", "message/rfc822", "--to", "application/vnd.omads-email+xml",
+                  "-o", str(tmp_path / "mail.xml"))
+    assert proc.returncode == 0, proc.stderr
+    assert b"1 of 1 items converted" in proc.stderr
+    assert (tmp_path / "mail.xml").read_bytes().lstrip().startswith(b"<")
