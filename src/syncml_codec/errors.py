@@ -14,6 +14,7 @@ __all__ = [
     "DevInfError",
     "EncodeError",
     "FormatError",
+    "ProtocolError",
     "StructureError",
     "SyncMLError",
     "UnknownTokenError",
@@ -129,3 +130,15 @@ class DevInfError(StructureError):
     missing, a number is not a number, flat CTCap content comes before its
     CTType.  ``path`` names the element, e.g. ``DevInf/DataStore[2]`` (1-based
     indexes among siblings of the same name), as in :class:`StructureError`."""
+
+
+class ProtocolError(SyncMLError):
+    """A peer broke the sync protocol (or a store failed under it): ``status``
+    is the SyncML status code to answer with (e.g. 400, 404, 500)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        self.status = status
+        super().__init__(message)
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (str(self), self.status))

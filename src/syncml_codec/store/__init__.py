@@ -1,0 +1,29 @@
+"""Layer 4: storage behind one protocol (:class:`Store`), with the SQLite
+implementation every deployment uses (:class:`SQLiteStore`)."""
+
+from .base import (
+    ALIASES,
+    DATASTORES,
+    Anchors,
+    Conflict,
+    Device,
+    MapEntry,
+    Store,
+    StoredItem,
+    canonical_datastore,
+)
+from .sqlite import SCHEMA_VERSION, SQLiteStore
+
+__all__ = [
+    "ALIASES",
+    "DATASTORES",
+    "SCHEMA_VERSION",
+    "Anchors",
+    "Conflict",
+    "Device",
+    "MapEntry",
+    "SQLiteStore",
+    "Store",
+    "StoredItem",
+    "canonical_datastore",
+]

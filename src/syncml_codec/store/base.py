@@ -1,0 +1,156 @@
+"""The storage protocol the sync engine runs on, its plain records, and the
+canonical datastore names.
+
+Invariants every store keeps:
+
+* Passwords are never stored: an account holds ``b64(md5(user:password))``
+  (:func:`syncml_codec.model.auth.user_password_hash`), enough to check basic
+  credentials (hash the given password) and MD5 ones
+  (:func:`~syncml_codec.model.auth.md5_credential_from_hash`).
+* Items live per account and canonical datastore; the store assigns GUIDs.
+  ``rev`` grows on every change (one counter per store, so revisions are
+  also an order of changes); a deleted item stays as a tombstone so devices
+  that still map it learn of the delete.
+* Per device and datastore the store keeps the anchors of the last complete
+  session and the map ``LUID <-> GUID`` with the revision the device is known
+  to hold (``known_rev``).  "What the device must receive" is every live item
+  whose ``rev`` differs from its ``known_rev`` (or that is not mapped), plus
+  the tombstones it still maps.
+* ``with store.transaction():`` makes everything inside atomic (the engine
+  opens one per processed message); nested use joins the outer one.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = [
+    "ALIASES",
+    "DATASTORES",
+    "Anchors",
+    "Conflict",
+    "Device",
+    "MapEntry",
+    "Store",
+    "StoredItem",
+    "canonical_datastore",
+]
+
+#: the canonical datastores, in the order a server lists them
+DATASTORES = ("Contacts", "Events", "Tasks", "Notes", "Journal")
+
+#: lower-case alias -> canonical name (IceWarp's aliases plus the URIs common
+#: clients use: SyncEvolution's addressbook/calendar/todo/memo, Funambol's card/cal/task/note)
+ALIASES: dict[str, str] = {
+    "contacts": "Contacts", "contact": "Contacts", "addressbook": "Contacts", "card": "Contacts",
+    "scard": "Contacts", "vcard": "Contacts",
+    "events": "Events", "event": "Events", "calendar": "Events", "cal": "Events", "scal": "Events",
+    "tasks": "Tasks", "task": "Tasks", "todo": "Tasks", "todos": "Tasks", "stask": "Tasks",
+    "notes": "Notes", "note": "Notes", "memo": "Notes", "memos": "Notes", "snote": "Notes",
+    "journal": "Journal", "journals": "Journal",
+}
+
+
+def canonical_datastore(name: str) -> str | None:
+    """The canonical datastore a client's URI names, case-insensitively,
+    ignoring a leading ``./`` or ``/`` and URL parameters; None if unknown.
+
+    >>> canonical_datastore("./AddressBook"), canonical_datastore("cal?format=vcal")
+    ('Contacts', 'Events')
+    >>> canonical_datastore("mail") is None
+    True
+    """
+    key = name.strip().split("?", 1)[0].split("#", 1)[0].strip()
+    while key.startswith(("./", "/")):
+        key = key[2:] if key.startswith("./") else key[1:]
+    return ALIASES.get(key.strip("/").lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A device (SyncML ``Source/LocURI`` of its messages) of one account."""
+
+    id: int
+    user: str
+    device_id: str
+    nonce: bytes | None = None  # the NextNonce last sent to it
+    devinf: bytes | None = None  # its last DevInf (WBXML)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    guid: str
+    data: bytes
+    content_type: str
+    rev: int
+    deleted: bool = False
+    modified: float = 0.0  # seconds since the epoch, from the engine's clock
+
+
+@dataclass(frozen=True, slots=True)
+class Anchors:
+    """The anchors of the last complete session (None: never synced)."""
+
+    client_last: str | None = None
+    server_last: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MapEntry:
+    """``luid`` is None while the device has the item but has not sent its Map."""
+
+    luid: str | None
+    guid: str
+    known_rev: int
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    device_id: str
+    datastore: str
+    guid: str
+    data: bytes
+    content_type: str
+    reason: str
+    at: float
+
+
+class Store(Protocol):
+    """What the engine needs from a storage backend (see the module doc)."""
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+    # accounts
+    def add_user(self, name: str, password: str) -> None: ...
+    def user_hash(self, name: str) -> str | None: ...
+    def users(self) -> list[str]: ...
+
+    # devices
+    def device(self, user: str, device_id: str) -> Device: ...
+    def set_device_nonce(self, device: Device, nonce: bytes) -> Device: ...
+    def set_device_devinf(self, device: Device, devinf: bytes) -> Device: ...
+
+    # items
+    def add_item(self, user: str, datastore: str, data: bytes, content_type: str,
+                 modified: float = 0.0) -> StoredItem: ...
+    def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
+                     modified: float = 0.0) -> StoredItem | None: ...
+    def delete_item(self, user: str, datastore: str, guid: str, modified: float = 0.0) -> StoredItem | None: ...
+    def get_item(self, user: str, datastore: str, guid: str) -> StoredItem | None: ...
+    def items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]: ...
+
+    # per device and datastore
+    def anchors(self, device: Device, datastore: str) -> Anchors: ...
+    def set_anchors(self, device: Device, datastore: str, client_last: str, server_last: str) -> None: ...
+    def map_entries(self, device: Device, datastore: str) -> list[MapEntry]: ...
+    def set_map(self, device: Device, datastore: str, luid: str | None, guid: str, known_rev: int) -> None: ...
+    def unmap(self, device: Device, datastore: str, guid: str) -> None: ...
+    def forget_map(self, device: Device, datastore: str) -> None: ...
+
+    # conflicts
+    def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,
+                     reason: str, at: float = 0.0) -> None: ...
+    def conflicts(self, user: str) -> list[Conflict]: ...
+

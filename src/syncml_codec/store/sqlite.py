@@ -1,0 +1,287 @@
+"""The SQLite store: standard :mod:`sqlite3`, WAL journal, one transaction
+per ``with store.transaction():`` (the engine opens one per message, so
+nothing it acknowledged is lost and a failed message leaves no trace).
+
+Schema version in ``PRAGMA user_version``; a newer database than this code
+knows is refused rather than misread.  ``SQLiteStore(":memory:")`` is the
+store the tests use.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..model.auth import user_password_hash
+from .base import Anchors, Conflict, Device, MapEntry, StoredItem
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+    id INTEGER PRIMARY KEY,
+    user TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    nonce BLOB,
+    devinf BLOB,
+    UNIQUE (user, device_id)
+);
+CREATE TABLE IF NOT EXISTS items (
+    id INTEGER PRIMARY KEY,
+    user TEXT NOT NULL,
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    data BLOB NOT NULL,
+    content_type TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    modified REAL NOT NULL DEFAULT 0,
+    UNIQUE (user, datastore, guid)
+);
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS anchors (
+    device INTEGER NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    client_last TEXT,
+    server_last TEXT,
+    PRIMARY KEY (device, datastore)
+);
+CREATE TABLE IF NOT EXISTS maps (
+    device INTEGER NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    luid TEXT,
+    known_rev INTEGER NOT NULL,
+    PRIMARY KEY (device, datastore, guid)
+);
+CREATE INDEX IF NOT EXISTS maps_by_luid ON maps (device, datastore, luid);
+CREATE TABLE IF NOT EXISTS conflicts (
+    id INTEGER PRIMARY KEY,
+    device INTEGER NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    data BLOB NOT NULL,
+    content_type TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at REAL NOT NULL
+);
+"""
+
+_ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"
+
+
+def _item(row: tuple[str, bytes, str, int, int, float]) -> StoredItem:
+    return StoredItem(row[0], bytes(row[1]), row[2], row[3], bool(row[4]), row[5])
+
+
+class SQLiteStore:
+    """The default store (see :class:`syncml_codec.store.base.Store`).
+
+    >>> store = SQLiteStore(":memory:")
+    >>> store.add_user("test", "secret"); store.users()
+    ['test']
+    >>> store.add_item("test", "Contacts", b"BEGIN:VCARD...", "text/vcard").guid
+    '1'
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._depth = 0
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            self._db.close()
+            raise RuntimeError(f"{self.path}: database schema {version} is newer than this code ({SCHEMA_VERSION})")
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        if version == 0:  # executescript commits on its own: the whole script is one transaction
+            self._db.executescript(f"BEGIN;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- transactions --------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Atomic: commit when the block ends, roll back if it raises.
+        Nested blocks join the outermost one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._db.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self._db.execute("COMMIT")
+
+    def _exec(self, sql: str, args: tuple[object, ...] = ()) -> sqlite3.Cursor:
+        return self._db.execute(sql, args)
+
+    # -- accounts ------------------------------------------------------------
+    def add_user(self, name: str, password: str) -> None:
+        """Add an account, or change its password."""
+        with self.transaction():
+            self._exec("INSERT INTO users (name, hash) VALUES (?, ?) "
+                       "ON CONFLICT (name) DO UPDATE SET hash = excluded.hash",
+                       (name, user_password_hash(name, password)))
+
+    def user_hash(self, name: str) -> str | None:
+        row = self._exec("SELECT hash FROM users WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def users(self) -> list[str]:
+        return [r[0] for r in self._exec("SELECT name FROM users ORDER BY name")]
+
+    # -- devices -------------------------------------------------------------
+    def device(self, user: str, device_id: str) -> Device:
+        """The device, created on first use."""
+        sql = "SELECT id, user, device_id, nonce, devinf FROM devices WHERE user = ? AND device_id = ?"
+        row = self._exec(sql, (user, device_id)).fetchone()
+        if row is None:
+            with self.transaction():
+                self._exec("INSERT INTO devices (user, device_id) VALUES (?, ?)", (user, device_id))
+            row = self._exec(sql, (user, device_id)).fetchone()
+        return Device(row[0], row[1], row[2], None if row[3] is None else bytes(row[3]),
+                      None if row[4] is None else bytes(row[4]))
+
+    def set_device_nonce(self, device: Device, nonce: bytes) -> Device:
+        with self.transaction():
+            self._exec("UPDATE devices SET nonce = ? WHERE id = ?", (nonce, device.id))
+        return Device(device.id, device.user, device.device_id, nonce, device.devinf)
+
+    def set_device_devinf(self, device: Device, devinf: bytes) -> Device:
+        with self.transaction():
+            self._exec("UPDATE devices SET devinf = ? WHERE id = ?", (devinf, device.id))
+        return Device(device.id, device.user, device.device_id, device.nonce, devinf)
+
+    # -- items ---------------------------------------------------------------
+    def _next(self, name: str) -> int:
+        self._exec("INSERT INTO counters (name, value) VALUES (?, 1) "
+                   "ON CONFLICT (name) DO UPDATE SET value = value + 1", (name,))
+        return int(self._exec("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0])
+
+    def add_item(self, user: str, datastore: str, data: bytes, content_type: str,
+                 modified: float = 0.0) -> StoredItem:
+        with self.transaction():
+            guid = str(self._next("guid"))
+            rev = self._next("rev")
+            self._exec("INSERT INTO items (user, datastore, guid, data, content_type, rev, modified) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", (user, datastore, guid, data, content_type, rev, modified))
+        return StoredItem(guid, data, content_type, rev, False, modified)
+
+    def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
+                     modified: float = 0.0) -> StoredItem | None:
+        """The new version; None if there is no such live item."""
+        with self.transaction():
+            if not self._live(user, datastore, guid):
+                return None
+            rev = self._next("rev")
+            self._exec("UPDATE items SET data = ?, content_type = ?, rev = ?, modified = ? "
+                       "WHERE user = ? AND datastore = ? AND guid = ?",
+                       (data, content_type, rev, modified, user, datastore, guid))
+        return StoredItem(guid, data, content_type, rev, False, modified)
+
+    def delete_item(self, user: str, datastore: str, guid: str, modified: float = 0.0) -> StoredItem | None:
+        """Make the item a tombstone; None if there is no such live item."""
+        with self.transaction():
+            if not self._live(user, datastore, guid):
+                return None
+            rev = self._next("rev")
+            self._exec("UPDATE items SET data = x'', deleted = 1, rev = ?, modified = ? "
+                       "WHERE user = ? AND datastore = ? AND guid = ?", (rev, modified, user, datastore, guid))
+            return self.get_item(user, datastore, guid)
+
+    def _live(self, user: str, datastore: str, guid: str) -> bool:
+        row = self._exec("SELECT deleted FROM items WHERE user = ? AND datastore = ? AND guid = ?",
+                         (user, datastore, guid)).fetchone()
+        return row is not None and not row[0]
+
+    def get_item(self, user: str, datastore: str, guid: str) -> StoredItem | None:
+        """The item (a tombstone too); None if it never existed."""
+        row = self._exec(f"SELECT {_ITEM_COLUMNS} FROM items WHERE user = ? AND datastore = ? AND guid = ?",
+                         (user, datastore, guid)).fetchone()
+        return None if row is None else _item(row)
+
+    def items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
+        """The items in the order they were added."""
+        where = "" if include_deleted else " AND deleted = 0"
+        return [_item(r) for r in self._exec(
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE user = ? AND datastore = ?{where} ORDER BY id",
+            (user, datastore))]
+
+    # -- anchors and maps ----------------------------------------------------
+    def anchors(self, device: Device, datastore: str) -> Anchors:
+        row = self._exec("SELECT client_last, server_last FROM anchors WHERE device = ? AND datastore = ?",
+                         (device.id, datastore)).fetchone()
+        return Anchors() if row is None else Anchors(row[0], row[1])
+
+    def set_anchors(self, device: Device, datastore: str, client_last: str, server_last: str) -> None:
+        with self.transaction():
+            self._exec("INSERT INTO anchors (device, datastore, client_last, server_last) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (device, datastore) DO UPDATE SET client_last = excluded.client_last, "
+                       "server_last = excluded.server_last", (device.id, datastore, client_last, server_last))
+
+    def clear_anchors(self, device: Device, datastore: str) -> None:
+        """Forget the anchors: the device's next sync of ``datastore`` is slow."""
+        with self.transaction():
+            self._exec("DELETE FROM anchors WHERE device = ? AND datastore = ?", (device.id, datastore))
+
+    def map_entries(self, device: Device, datastore: str) -> list[MapEntry]:
+        return [MapEntry(r[0], r[1], r[2]) for r in self._exec(
+            "SELECT luid, guid, known_rev FROM maps WHERE device = ? AND datastore = ? ORDER BY rowid",
+            (device.id, datastore))]
+
+    def set_map(self, device: Device, datastore: str, luid: str | None, guid: str, known_rev: int) -> None:
+        """Map ``guid`` for the device; a LUID mapped to another GUID before is
+        unmapped there (a LUID names one item)."""
+        with self.transaction():
+            if luid is not None:
+                self._exec("DELETE FROM maps WHERE device = ? AND datastore = ? AND luid = ? AND guid != ?",
+                           (device.id, datastore, luid, guid))
+            self._exec("INSERT INTO maps (device, datastore, guid, luid, known_rev) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT (device, datastore, guid) DO UPDATE SET luid = excluded.luid, "
+                       "known_rev = excluded.known_rev", (device.id, datastore, guid, luid, known_rev))
+
+    def unmap(self, device: Device, datastore: str, guid: str) -> None:
+        with self.transaction():
+            self._exec("DELETE FROM maps WHERE device = ? AND datastore = ? AND guid = ?",
+                       (device.id, datastore, guid))
+
+    def forget_map(self, device: Device, datastore: str) -> None:
+        with self.transaction():
+            self._exec("DELETE FROM maps WHERE device = ? AND datastore = ?", (device.id, datastore))
+
+    # -- conflicts -----------------------------------------------------------
+    def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,
+                     reason: str, at: float = 0.0) -> None:
+        with self.transaction():
+            self._exec("INSERT INTO conflicts (device, datastore, guid, data, content_type, reason, at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", (device.id, datastore, guid, losing_data, content_type,
+                                                        reason, at))
+
+    def conflicts(self, user: str) -> list[Conflict]:
+        return [Conflict(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6]) for r in self._exec(
+            "SELECT d.device_id, c.datastore, c.guid, c.data, c.content_type, c.reason, c.at "
+            "FROM conflicts c JOIN devices d ON d.id = c.device WHERE d.user = ? ORDER BY c.id", (user,))]
