@@ -1,0 +1,19 @@
+"""Layer 5 of the sync stack: sans-I/O OMA DS sessions.  The server
+(:class:`SyncServer`, one :class:`ServerSession` per SyncML session) runs on
+a :class:`syncml_codec.store.Store`; the client (:class:`ClientSession`)
+keeps its items in a :class:`ClientStore`.  Bytes in, bytes out: clock,
+randomness and storage are injected."""
+
+from ._state import ClientPhase, ServerPhase
+from ._sync import ConflictPolicy
+from .server import CONTENT_TYPES, Response, ServerSession, SyncServer
+
+__all__ = [
+    "CONTENT_TYPES",
+    "ClientPhase",
+    "ConflictPolicy",
+    "Response",
+    "ServerPhase",
+    "ServerSession",
+    "SyncServer",
+]

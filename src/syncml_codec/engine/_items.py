@@ -1,0 +1,116 @@
+"""Item data between the wire and the store: the canonical format a
+datastore keeps, conversion to the type a client wants, and the content key
+that slow syncs match items by.
+
+Why a content key and not bytes: a client rewrites what it receives (the
+Synthesis engine adds PRODID and REV, reorders parameters, appends empty
+properties, adds a trailing newline to memos), so the same contact comes
+back with other bytes after every round trip.  Two items are "the same" in a
+slow sync when their key is equal: the properties that describe the
+object, without the volatile ones (PRODID, REV, UID, DTSTAMP, LAST-MODIFIED,
+CREATED, SEQUENCE, X-*), empty values dropped, vCards through
+:func:`syncml_codec.formats.normalized` so vCard 2.1 and 3.0 compare equal.
+"""
+
+from __future__ import annotations
+
+from ..errors import FormatError, UnsupportedFormatError
+from ..formats import Component, ContentLine, VCardItem, content_type_of, normalized, parse
+
+__all__ = ["canonical_data", "content_key", "data_for_client", "modified_time"]
+
+#: the type each datastore keeps when the client's type converts to it
+_CANONICAL = {"Contacts": "text/vcard"}
+_VOLATILE = {"PRODID", "REV", "UID", "DTSTAMP", "LAST-MODIFIED", "CREATED", "SEQUENCE", "VERSION"}
+_TEXT_TYPES = ("text/plain",)
+
+
+def canonical_data(datastore: str, data: bytes, content_type: str | None) -> tuple[bytes, str]:
+    """``(data, type)`` as the datastore keeps it: vCards as 3.0, anything
+    else as it came (unknown or unparsable content is kept as is: the store
+    never refuses what a client acknowledged)."""
+    ctype = content_type_of(content_type) if content_type else ""
+    target = _CANONICAL.get(datastore)
+    try:
+        item = parse(data, ctype or None)
+    except (FormatError, UnsupportedFormatError):
+        return data, ctype or "application/octet-stream"
+    if target is not None and item.content_type != target:
+        try:
+            return item.convert(target).serialize(), target
+        except (FormatError, UnsupportedFormatError):
+            pass
+    return data, item.content_type
+
+
+def data_for_client(data: bytes, stored_type: str, wanted: str | None) -> tuple[bytes, str]:
+    """The stored item in the type the client negotiated (as stored when
+    there is no conversion)."""
+    if not wanted or content_type_of(wanted) == content_type_of(stored_type):
+        return data, stored_type
+    try:
+        return parse(data, stored_type).convert(content_type_of(wanted)).serialize(), content_type_of(wanted)
+    except (FormatError, UnsupportedFormatError):
+        return data, stored_type
+
+
+def _lines(comp: Component, path: str) -> list[tuple[str, str, str]]:
+    out: list[tuple[str, str, str]] = []
+    for child in comp.children:
+        if isinstance(child, Component):
+            out += _lines(child, f"{path}/{child.name.upper()}")
+        elif isinstance(child, ContentLine):
+            name = child.name.upper()
+            if name in _VOLATILE or name.startswith("X-"):
+                continue
+            try:
+                value = child.value
+            except (FormatError, UnicodeDecodeError, ValueError):
+                value = repr(child.raw)
+            value = value.replace("\r\n", "\n").strip()
+            if value.strip(";, "):
+                out.append((path, name, value))
+    return out
+
+
+def content_key(data: bytes, content_type: str) -> object:
+    """What a slow sync compares (equal keys: the same object)."""
+    ctype = content_type_of(content_type)
+    if ctype in _TEXT_TYPES or ctype.startswith("text/plain"):
+        return ("text", data.replace(b"\r\n", b"\n").strip())
+    try:
+        item = parse(data, ctype or None)
+    except (FormatError, UnsupportedFormatError):
+        return ("raw", data.strip())
+    if isinstance(item, VCardItem):
+        props = []
+        for group, name, params, value in normalized(item.component):
+            if name in _VOLATILE or name.startswith("X-"):
+                continue
+            shown = repr(value)
+            if isinstance(value, str):
+                if not value.strip(";, "):
+                    continue
+                shown = value.strip()
+            elif isinstance(value, (list, tuple)):
+                if not any(str(v).strip() for v in value):
+                    continue
+                shown = repr([str(v).strip() for v in value])
+            props.append((group, name, params, shown))
+        return ("vcard", tuple(sorted(props)))
+    component = getattr(item, "component", None)
+    if isinstance(component, Component):
+        return ("versit", component.name.upper(), tuple(sorted(_lines(component, component.name.upper()))))
+    return ("raw", item.serialize().strip())
+
+
+def modified_time(data: bytes) -> str | None:
+    """The item's own modification stamp (REV, LAST-MODIFIED or DTSTAMP as
+    ``YYYYMMDDTHHMMSS``), for the newer-wins policy; None if it has none."""
+    for line in data.replace(b"\r\n", b"\n").split(b"\n"):
+        head, sep, value = line.partition(b":")
+        name = head.split(b";", 1)[0].strip().upper()
+        if sep and name in (b"REV", b"LAST-MODIFIED", b"DTSTAMP"):
+            text = value.strip().decode("ascii", "replace").replace("-", "").replace(":", "")
+            return text.rstrip("Z")[:15] or None
+    return None

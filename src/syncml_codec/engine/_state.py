@@ -1,0 +1,90 @@
+"""The OMA DS package flow as tables: every phase change of a server or
+client session goes through :func:`advance`.
+
+Packages (OMA DS 1.2 protocol, section 6): 1 client init (DevInf Put/Get,
+Alerts), 2 server init (statuses, Results, Alerts with anchors), 3 client
+modifications (Sync), 4 server modifications (Sync), 5 data update statuses
+and Map, 6 map acknowledgement.  A package can span several messages (the
+last one carries ``<Final/>``; the peer asks for the next with Alert 222).
+Packages 1 and 3 may come combined in one message (``INIT`` + ``FINAL_SYNC``).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TypeVar
+
+from ..errors import ProtocolError
+
+__all__ = ["CLIENT_TABLE", "SERVER_TABLE", "ClientPhase", "Event", "ServerPhase", "advance"]
+
+
+class ServerPhase(Enum):
+    INIT = "init"  # receiving package 1
+    CLIENT_MODS = "client-mods"  # package 2 sent, receiving package 3
+    SERVER_MODS = "server-mods"  # sending package 4 (several messages)
+    MAP = "map"  # package 4 sent, receiving package 5
+    DONE = "done"  # package 6 sent: anchors committed
+
+
+class ClientPhase(Enum):
+    START = "start"  # nothing sent
+    INIT = "init"  # package 1 sent
+    MODS = "mods"  # package 3 sent
+    SERVER_MODS = "server-mods"  # receiving package 4
+    MAP = "map"  # package 5 sent
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Event(Enum):
+    MESSAGE = "message"  # a message that does not end the peer's package
+    FINAL = "final"  # the message that ends the peer's package
+    FINAL_SYNC = "final-sync"  # package 1 and 3 combined
+    MORE_OUT = "more-out"  # our package goes on in another message
+    ALL_OUT = "all-out"  # the last message of our package was sent
+    SENT = "sent"  # (client) a package was sent
+    FAIL = "fail"
+
+
+SERVER_TABLE: dict[tuple[ServerPhase, Event], ServerPhase] = {
+    (ServerPhase.INIT, Event.MESSAGE): ServerPhase.INIT,
+    (ServerPhase.INIT, Event.FINAL): ServerPhase.CLIENT_MODS,
+    (ServerPhase.INIT, Event.FINAL_SYNC): ServerPhase.SERVER_MODS,
+    (ServerPhase.CLIENT_MODS, Event.MESSAGE): ServerPhase.CLIENT_MODS,
+    (ServerPhase.CLIENT_MODS, Event.FINAL): ServerPhase.SERVER_MODS,
+    (ServerPhase.CLIENT_MODS, Event.FINAL_SYNC): ServerPhase.SERVER_MODS,
+    (ServerPhase.SERVER_MODS, Event.MESSAGE): ServerPhase.SERVER_MODS,
+    (ServerPhase.SERVER_MODS, Event.FINAL): ServerPhase.SERVER_MODS,
+    (ServerPhase.SERVER_MODS, Event.MORE_OUT): ServerPhase.SERVER_MODS,
+    (ServerPhase.SERVER_MODS, Event.ALL_OUT): ServerPhase.MAP,
+    (ServerPhase.MAP, Event.MESSAGE): ServerPhase.MAP,
+    (ServerPhase.MAP, Event.FINAL): ServerPhase.DONE,
+}
+
+CLIENT_TABLE: dict[tuple[ClientPhase, Event], ClientPhase] = {
+    (ClientPhase.START, Event.SENT): ClientPhase.INIT,
+    (ClientPhase.INIT, Event.MESSAGE): ClientPhase.INIT,
+    (ClientPhase.INIT, Event.FINAL): ClientPhase.MODS,
+    (ClientPhase.INIT, Event.SENT): ClientPhase.INIT,  # credentials sent again after a challenge
+    (ClientPhase.MODS, Event.MESSAGE): ClientPhase.SERVER_MODS,
+    (ClientPhase.MODS, Event.FINAL): ClientPhase.MAP,
+    (ClientPhase.SERVER_MODS, Event.MESSAGE): ClientPhase.SERVER_MODS,
+    (ClientPhase.SERVER_MODS, Event.FINAL): ClientPhase.MAP,
+    (ClientPhase.MAP, Event.MESSAGE): ClientPhase.MAP,
+    (ClientPhase.MAP, Event.FINAL): ClientPhase.DONE,
+}
+
+
+P = TypeVar("P", ServerPhase, ClientPhase)
+
+
+def advance(table: dict[tuple[P, Event], P], phase: P, event: Event) -> P:
+    """The next phase; a :class:`ProtocolError` (400) for a message that
+    does not fit the phase.  ``Event.FAIL`` always ends a client session."""
+    if event is Event.FAIL and isinstance(phase, ClientPhase):
+        return ClientPhase.FAILED
+    try:
+        return table[(phase, event)]
+    except KeyError:
+        raise ProtocolError(f"unexpected {event.value} in phase {phase.value}", 400) from None

@@ -1,0 +1,311 @@
+"""One datastore within a server session: anchors, the client's changes
+(with conflicts and slow-sync matching), and the changes to send back.
+
+Invariants (see :mod:`syncml_codec.store.base`): a device "has" revision
+``known_rev`` of every GUID it maps; what it must receive is every live item
+whose ``rev`` differs (or that it does not map) and every tombstone it still
+maps.  A change the device sent sets ``known_rev`` to the new revision, so
+it is never echoed back.  Slow syncs (201) and refreshes from the client
+(203) forget the map and rebuild it by matching the client's items by content
+(:func:`._items.content_key`), so repeated slow syncs create no duplicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from ..model import AlertCode, StatusCode
+from ..store.base import Device, MapEntry, Store, StoredItem
+from ._items import canonical_data, content_key, modified_time
+
+__all__ = ["ConflictPolicy", "DatastoreSync", "Op"]
+
+#: the modes in which the client sends its changes / the server sends its own
+CLIENT_SENDS = {AlertCode.TWO_WAY, AlertCode.SLOW_SYNC, AlertCode.ONE_WAY_FROM_CLIENT, AlertCode.REFRESH_FROM_CLIENT}
+SERVER_SENDS = {AlertCode.TWO_WAY, AlertCode.SLOW_SYNC, AlertCode.ONE_WAY_FROM_SERVER, AlertCode.REFRESH_FROM_SERVER}
+#: the modes that need matching anchors (else 508 and a slow sync)
+NEEDS_ANCHORS = {AlertCode.TWO_WAY, AlertCode.ONE_WAY_FROM_CLIENT, AlertCode.ONE_WAY_FROM_SERVER}
+SUPPORTED = {200, 201, 202, 203, 204, 205}
+
+
+class ConflictPolicy(str, Enum):
+    SERVER_WINS = "server-wins"
+    CLIENT_WINS = "client-wins"
+    NEWER_WINS = "newer-wins"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """A change for the client: Add (``luid`` None), Replace or Delete."""
+
+    kind: str
+    guid: str
+    luid: str | None
+    rev: int
+
+
+@dataclass
+class DatastoreSync:
+    """Server-side state of one datastore in one session."""
+
+    store: Store
+    device: Device
+    canonical: str
+    server_uri: str  # as the client addressed it (Alert Target)
+    client_uri: str  # the client's own (Alert Source)
+    mode: int
+    client_next: str
+    server_next: str
+    server_last: str | None
+    policy: ConflictPolicy = ConflictPolicy.SERVER_WINS
+    clock: float = 0.0
+    wanted_type: str | None = None  # negotiated type towards the client
+    client_type: str | None = None  # the type the client last sent
+    touched: set[str] = field(default_factory=set)  # GUIDs matched or written in this session
+    old_map: dict[str, str] = field(default_factory=dict)  # luid -> guid before a slow sync
+    _by_luid: dict[str, MapEntry] = field(default_factory=dict)
+    _by_guid: dict[str, MapEntry] = field(default_factory=dict)
+    _keys: dict[str, object] | None = None  # guid -> content key of unmatched live items (slow sync)
+    stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def user(self) -> str:
+        return self.device.user
+
+    # -- start -----------------------------------------------------------
+    def start(self) -> None:
+        """Forget the map where the mode rebuilds it."""
+        if self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
+            self.old_map = {e.luid: e.guid for e in self.store.map_entries(self.device, self.canonical) if e.luid}
+            self.store.forget_map(self.device, self.canonical)
+        self._load_map()
+
+    def _load_map(self) -> None:
+        entries = self.store.map_entries(self.device, self.canonical)
+        self._by_guid = {e.guid: e for e in entries}
+        self._by_luid = {e.luid: e for e in entries if e.luid is not None}
+
+    def _map(self, luid: str | None, guid: str, rev: int) -> None:
+        self.store.set_map(self.device, self.canonical, luid, guid, rev)
+        old = self._by_luid.pop(luid, None) if luid is not None else None
+        if old is not None and old.guid != guid:
+            self._by_guid.pop(old.guid, None)
+        entry = MapEntry(luid, guid, rev)
+        self._by_guid[guid] = entry
+        if luid is not None:
+            self._by_luid[luid] = entry
+
+    def _unmap(self, guid: str) -> None:
+        self.store.unmap(self.device, self.canonical, guid)
+        entry = self._by_guid.pop(guid, None)
+        if entry is not None and entry.luid is not None:
+            self._by_luid.pop(entry.luid, None)
+
+    def _count(self, what: str) -> None:
+        self.stats[what] = self.stats.get(what, 0) + 1
+
+    # -- the client's changes --------------------------------------------
+    def _guid_for(self, luid: str | None, target: str | None) -> str | None:
+        """The GUID the client means: by its LUID, or by our GUID when it
+        names it (an item referenced before its Map arrived)."""
+        if luid is not None and luid in self._by_luid:
+            return self._by_luid[luid].guid
+        if target:
+            item = self.store.get_item(self.user, self.canonical, target)
+            if item is not None:
+                if luid is not None:  # late map: learn it now
+                    entry = self._by_guid.get(target)
+                    self._map(luid, target, entry.known_rev if entry else item.rev)
+                return target
+        return None
+
+    def _match(self, data: bytes, ctype: str) -> StoredItem | None:
+        """An unmatched live server item with the same content (slow sync)."""
+        if self._keys is None:
+            self._keys = {}
+            for item in self.store.items(self.user, self.canonical):
+                if item.guid not in self.touched and item.guid not in self._by_guid:
+                    self._keys[item.guid] = content_key(item.data, item.content_type)
+        key = content_key(data, ctype)
+        for guid, other in self._keys.items():
+            if other == key and guid not in self.touched:
+                del self._keys[guid]
+                return self.store.get_item(self.user, self.canonical, guid)
+        return None
+
+    def _matching_mode(self) -> bool:
+        return self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT)
+
+    def add(self, luid: str | None, data: bytes, ctype: str | None, *, replace: bool = False) -> int:
+        """An Add (or a Replace of an item the server does not know)."""
+        if ctype:
+            self.client_type = ctype
+        data, stored_type = canonical_data(self.canonical, data, ctype)
+        if luid is not None and luid in self._by_luid:  # an Add we already have (a resent message)
+            return self.replace(luid, None, data, stored_type)
+        if self._matching_mode():
+            match = self._match(data, stored_type)
+            if match is None and luid is not None and luid in self.old_map:
+                match = self.store.get_item(self.user, self.canonical, self.old_map[luid])
+                if match is not None and (match.deleted or match.guid in self.touched):
+                    match = None
+                if match is not None:  # same LUID, other content: the client's version wins in a refresh
+                    new = self.store.replace_item(self.user, self.canonical, match.guid, data, stored_type,
+                                                  self.clock)
+                    match = new or match
+            if match is not None:
+                self.touched.add(match.guid)
+                self._map(luid, match.guid, match.rev)
+                self._count("matched")
+                return StatusCode.OK if replace else StatusCode.ITEM_ADDED
+        item = self.store.add_item(self.user, self.canonical, data, stored_type, self.clock)
+        self.touched.add(item.guid)
+        self._map(luid, item.guid, item.rev)
+        self._count("added")
+        return StatusCode.ITEM_ADDED
+
+    def replace(self, luid: str | None, target: str | None, data: bytes, ctype: str | None) -> int:
+        if ctype:
+            self.client_type = ctype
+        guid = self._guid_for(luid, target)
+        if guid is None:
+            return self.add(luid, data, ctype, replace=True)
+        data, stored_type = canonical_data(self.canonical, data, ctype)
+        current = self.store.get_item(self.user, self.canonical, guid)
+        entry = self._by_guid.get(guid)
+        assert current is not None
+        if entry is not None and entry.known_rev != current.rev and guid not in self.touched:
+            return self._conflict(luid, current, data, stored_type)
+        if current.deleted:
+            self._unmap(guid)
+            return self.add(luid, data, stored_type, replace=True)
+        new = self.store.replace_item(self.user, self.canonical, guid, data, stored_type, self.clock)
+        assert new is not None
+        self.touched.add(guid)
+        self._map(luid, guid, new.rev)
+        self._count("replaced")
+        return StatusCode.OK
+
+    def delete(self, luid: str | None, target: str | None) -> int:
+        guid = self._guid_for(luid, target)
+        if guid is None:
+            return StatusCode.ITEM_NOT_DELETED
+        current = self.store.get_item(self.user, self.canonical, guid)
+        entry = self._by_guid.get(guid)
+        if current is None or current.deleted:
+            self._unmap(guid)
+            return StatusCode.ITEM_NOT_DELETED
+        if (entry is not None and entry.known_rev != current.rev and guid not in self.touched
+                and self.policy is not ConflictPolicy.CLIENT_WINS):
+            # the server changed what the client deleted: keep it and send it again
+            self.store.log_conflict(self.device, self.canonical, guid, b"", current.content_type,
+                                    "client deleted an item the server changed; server version kept", self.clock)
+            self._unmap(guid)
+            self._count("conflicts")
+            return StatusCode.CONFLICT_RESOLVED_SERVER_WINS
+        self.store.delete_item(self.user, self.canonical, guid, self.clock)
+        self._unmap(guid)
+        self.touched.add(guid)
+        self._count("deleted")
+        return StatusCode.OK
+
+    def _conflict(self, luid: str | None, current: StoredItem, data: bytes, ctype: str) -> int:
+        """The client replaced an item the server changed since the device saw it."""
+        self._count("conflicts")
+        policy = self.policy
+        if policy is ConflictPolicy.NEWER_WINS:
+            theirs, ours = modified_time(data), modified_time(current.data)
+            policy = (ConflictPolicy.CLIENT_WINS if theirs and (not ours or theirs > ours)
+                      else ConflictPolicy.SERVER_WINS)
+        if current.deleted:
+            if policy is ConflictPolicy.SERVER_WINS:
+                self.store.log_conflict(self.device, self.canonical, current.guid, data, ctype,
+                                        "client changed an item the server deleted; delete kept", self.clock)
+                return StatusCode.CONFLICT_RESOLVED_SERVER_WINS
+            self._unmap(current.guid)
+            self.add(luid, data, ctype)
+            return StatusCode.CONFLICT_RESOLVED_CLIENT_WINS
+        if policy is ConflictPolicy.SERVER_WINS:
+            self.store.log_conflict(self.device, self.canonical, current.guid, data, ctype,
+                                    "both changed; server wins", self.clock)
+            return StatusCode.CONFLICT_RESOLVED_SERVER_WINS  # the server version goes out (known_rev differs)
+        if policy is ConflictPolicy.DUPLICATE:
+            self.store.log_conflict(self.device, self.canonical, current.guid, b"", ctype,
+                                    "both changed; kept both", self.clock)
+            self._unmap(current.guid)  # the server version goes to the client as a new item
+            item = self.store.add_item(self.user, self.canonical, data, ctype, self.clock)
+            self.touched.add(item.guid)
+            self._map(luid, item.guid, item.rev)
+            return StatusCode.CONFLICT_RESOLVED_WITH_DUPLICATE
+        self.store.log_conflict(self.device, self.canonical, current.guid, current.data, current.content_type,
+                                "both changed; client wins", self.clock)
+        new = self.store.replace_item(self.user, self.canonical, current.guid, data, ctype, self.clock)
+        assert new is not None
+        self.touched.add(current.guid)
+        self._map(luid, current.guid, new.rev)
+        return StatusCode.CONFLICT_RESOLVED_CLIENT_WINS
+
+    def client_done(self) -> None:
+        """The client's package 3 is complete: a refresh from the client
+        deletes what the client did not send."""
+        if self.mode == AlertCode.REFRESH_FROM_CLIENT:
+            for item in self.store.items(self.user, self.canonical):
+                if item.guid not in self.touched:
+                    self.store.delete_item(self.user, self.canonical, item.guid, self.clock)
+                    self._unmap(item.guid)
+                    self._count("deleted")
+            # the client has everything now; nothing goes back
+            for item in self.store.items(self.user, self.canonical):
+                if item.guid not in self._by_guid:
+                    self._map(None, item.guid, item.rev)
+
+    # -- the server's changes --------------------------------------------
+    def outgoing(self) -> list[Op]:
+        """The changes to send in package 4 for this datastore's mode."""
+        if self.mode not in SERVER_SENDS:
+            return []
+        ops: list[Op] = []
+        self._load_map()
+        for item in self.store.items(self.user, self.canonical, include_deleted=True):
+            entry = self._by_guid.get(item.guid)
+            if item.deleted:
+                if entry is not None:
+                    if entry.luid is None:
+                        self._unmap(item.guid)
+                    else:
+                        ops.append(Op("Delete", item.guid, entry.luid, item.rev))
+            elif entry is None:
+                ops.append(Op("Add", item.guid, None, item.rev))
+            elif entry.known_rev != item.rev and entry.luid is not None:
+                ops.append(Op("Replace", item.guid, entry.luid, item.rev))
+        return ops
+
+    def sent(self, op: Op) -> None:
+        """``op`` went out: the device now has that revision (undone by an
+        error Status, see :meth:`failed`)."""
+        if op.kind == "Delete":
+            self._unmap(op.guid)
+        else:
+            self._map(op.luid, op.guid, op.rev)
+
+    def failed(self, op: Op) -> None:
+        """The client refused ``op``: send it again next time."""
+        if op.kind == "Add":
+            self._unmap(op.guid)
+        elif op.kind == "Replace":
+            self._map(op.luid, op.guid, -1)
+
+    def mapped(self, luid: str, guid: str) -> bool:
+        """A Map item: the client's LUID for an item we added."""
+        item = self.store.get_item(self.user, self.canonical, guid)
+        if item is None:
+            return False
+        entry = self._by_guid.get(guid)
+        self._map(luid, guid, entry.known_rev if entry is not None else item.rev)
+        return True
+
+    def commit(self) -> None:
+        """The session completed: save the anchors."""
+        self.store.set_anchors(self.device, self.canonical, self.client_next, self.server_next)

@@ -1,0 +1,638 @@
+"""The sans-I/O SyncML server: ``SyncServer.handle(body, content_type,
+session_id) -> Response``.  No sockets, threads, clocks or randomness of its
+own: the clock, the random source and the store are given to it.
+
+One :class:`ServerSession` per SyncML session (keyed by the id in our
+RespURI, ``base_url?sessionid=...``); its phases follow
+:data:`._state.SERVER_TABLE`.  Every message is processed inside one store
+transaction, so a message either takes effect completely or (on an
+unexpected error, answered with Status 500) not at all.  Every command gets
+a Status; a SyncHdr that fails authentication gets 401 (407 without
+credentials) with an MD5 ``Chal`` and nothing else is done.  Every answer
+carries a fresh ``NextNonce``, stored per device for its next session.
+
+Not thread-safe: serialize calls to :meth:`SyncServer.handle`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ..codec.detect import sniff_encoding
+from ..codec.tree import Document
+from ..devinf import DevInf
+from ..errors import ProtocolError, StructureError, SyncMLError
+from ..model import (
+    Add,
+    Alert,
+    AlertCode,
+    Anchor,
+    Chal,
+    CmdIDs,
+    Command,
+    Cred,
+    Delete,
+    Get,
+    Item,
+    Map,
+    Message,
+    Meta,
+    Put,
+    Replace,
+    Results,
+    Source,
+    Status,
+    StatusCode,
+    Sync,
+    SyncBody,
+    SyncHdr,
+    Target,
+    auth,
+    status_for,
+    status_for_header,
+)
+from ..model.size import wbxml_size, xml_size
+from ..store.base import Device, Store, canonical_datastore
+from ._devinf import server_devinf, type_for_client
+from ._items import data_for_client
+from ._state import Event, ServerPhase, advance
+from ._sync import CLIENT_SENDS, NEEDS_ANCHORS, SUPPORTED, ConflictPolicy, DatastoreSync, Op
+
+__all__ = ["CONTENT_TYPES", "Response", "ServerSession", "SyncServer"]
+
+log = logging.getLogger("syncml_codec.engine")
+
+CONTENT_TYPES = {"wbxml": "application/vnd.syncml+wbxml", "xml": "application/vnd.syncml+xml"}
+DEVINF_URIS = {"./devinf10": "1.0", "./devinf11": "1.1", "./devinf12": "1.2"}
+_MD5 = "syncml:auth-md5"
+_BASIC = "syncml:auth-basic"
+_DEFAULT_MAX_MSG = 1_000_000
+_MARGIN = 512  # bytes kept free in every message for the closing tags and the header's growth
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What to send back: ``body`` with ``content_type``; ``session_id``
+    is our session (also in the RespURI); ``http_status`` is 200 unless the
+    body was not SyncML at all; ``summary`` is for a log line."""
+
+    body: bytes
+    content_type: str
+    session_id: str | None
+    http_status: int = 200
+    summary: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def _item_bytes(item: Item) -> bytes | None:
+    data = item.data
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    return None
+
+
+def _wire_data(data: bytes) -> str | bytes:
+    """Text when it is UTF-8 (readable in XML, inline in WBXML), else opaque."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+
+
+def _meta_type(*metas: Meta | None) -> str | None:
+    for meta in metas:
+        if meta is not None and meta.type:
+            return _text(meta.type).strip()
+    return None
+
+
+def _session_from_uri(uri: str) -> str | None:
+    values = parse_qs(urlsplit(uri).query).get("sessionid")
+    return values[0] if values else None
+
+
+class SyncServer:
+    """Holds the store, the injected clock and randomness, and the open
+    sessions.
+
+    >>> from syncml_codec.store import SQLiteStore
+    >>> server = SyncServer(SQLiteStore(":memory:"), clock=lambda: 0.0, random_source=bytes)
+    >>> server.handle(b"", "application/vnd.syncml+xml", None).http_status
+    400
+    """
+
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time,
+                 random_source: Callable[[int], bytes] = os.urandom,
+                 base_url: str = "http://127.0.0.1:8080/sync", conflict_policy: str = "server-wins",
+                 dev_id: str = "syncml-codec", max_msg_size: int = _DEFAULT_MAX_MSG,
+                 max_sessions: int = 1000) -> None:
+        self.store = store
+        self.clock = clock
+        self.random_source = random_source
+        self.base_url = base_url
+        self.conflict_policy = ConflictPolicy(conflict_policy)
+        self.dev_id = dev_id
+        self.max_msg_size = max_msg_size
+        self.max_sessions = max_sessions
+        self.sessions: dict[str, ServerSession] = {}
+
+    def new_session_id(self) -> str:
+        while True:
+            sid = self.random_source(8).hex()
+            if sid not in self.sessions:
+                return sid
+
+    def handle(self, body: bytes, content_type: str, session_id: str | None) -> Response:
+        """Process one request body; the answer to send back."""
+        try:
+            encoding = sniff_encoding(body, content_type) if body else "xml"
+        except (SyncMLError, ValueError):
+            encoding = "xml"
+        try:
+            msg = Message.from_bytes(body, content_type)
+            problem: StructureError | None = None
+        except StructureError as exc:  # valid XML/WBXML, invalid SyncML: answer what we can
+            problem = exc
+            try:
+                msg = Message.from_bytes(body, content_type, lenient=True)
+            except (SyncMLError, ValueError):
+                return self._unreadable(str(exc))
+        except (SyncMLError, ValueError) as exc:
+            return self._unreadable(str(exc))
+        header = msg.header
+        if (header is None or not header.msg_id or header.source is None or header.target is None
+                or not header.source.loc_uri):
+            return self._unreadable(str(problem or "no usable SyncHdr"))
+        sid = session_id or _session_from_uri(_text(header.target.loc_uri))
+        session = self.sessions.get(sid) if sid else None
+        if session is None or session.phase is ServerPhase.DONE:
+            if len(self.sessions) >= self.max_sessions:  # drop the oldest
+                self.sessions.pop(next(iter(self.sessions)))
+            session = ServerSession(self, self.new_session_id())
+        started = self.clock()
+        session.encoding = encoding
+        try:
+            with self.store.transaction():
+                out = session.receive(msg, problem)
+        except Exception as exc:  # the store rolled back: nothing of this message happened
+            log.exception("session %s: message %s failed", session.id, header.msg_id)
+            out = session.failure(msg, exc)
+        if session.phase is ServerPhase.DONE or not session.authenticated:
+            self.sessions.pop(session.id, None)
+        else:
+            self.sessions[session.id] = session
+        data = out.to_bytes(encoding)
+        session.remember(header.msg_id, data)
+        summary = session.summary(msg, out, self.clock() - started)
+        return Response(data, CONTENT_TYPES[encoding], session.id if session.authenticated else None, 200, summary)
+
+    def _unreadable(self, reason: str) -> Response:
+        log.warning("unreadable request: %s", reason)
+        return Response(f"not a SyncML message: {reason}\n".encode(), "text/plain; charset=utf-8", None, 400,
+                        {"error": reason})
+
+
+class ServerSession:
+    """One SyncML session on the server side."""
+
+    def __init__(self, server: SyncServer, session_id: str) -> None:
+        self.server = server
+        self.store = server.store
+        self.id = session_id
+        self.phase = ServerPhase.INIT
+        self.authenticated = False
+        self.device: Device | None = None
+        self.client_devinf: DevInf | None = None
+        self.datastores: dict[str, DatastoreSync] = {}  # canonical -> state
+        self.max_msg_size = server.max_msg_size
+        self.out_msg_id = 0
+        self.queue: list[tuple[DatastoreSync, Op]] = []
+        self.announced: set[str] = set()  # datastores whose Sync was sent in package 4
+        self.sent: dict[tuple[str, str], tuple[DatastoreSync, Op]] = {}
+        self.last_in: tuple[str, bytes] | None = None
+        self.asked_devinf = False
+        self.pending: dict[tuple[str, str], list[bytes]] = {}  # chunks of a large object by (store, luid)
+        self.encoding = "wbxml"
+        self.ids = CmdIDs()
+        self.msg_ref = "1"
+
+    # -- plumbing --------------------------------------------------------
+    def remember(self, msg_id: str, data: bytes) -> None:
+        self.last_in = (msg_id, data)
+
+    def summary(self, msg: Message, out: Message, seconds: float) -> dict[str, Any]:
+        commands: dict[str, int] = {}
+        for cmd in msg.commands or ():
+            commands[cmd.TAG] = commands.get(cmd.TAG, 0) + 1
+        statuses: dict[str, int] = {}
+        for cmd in out.commands:
+            if isinstance(cmd, Status):
+                statuses[cmd.data] = statuses.get(cmd.data, 0) + 1
+        return {"session": self.id, "msg_id": msg.header.msg_id, "phase": self.phase.value,
+                "user": self.device.user if self.device else None,
+                "device": self.device.device_id if self.device else None,
+                "commands": commands, "statuses": statuses, "seconds": round(seconds, 6)}
+
+    def _message(self, header: SyncHdr, commands: list[Command], final: bool) -> Message:
+        self.out_msg_id += 1
+        meta = Meta(max_msg_size=str(self.server.max_msg_size))
+        hdr = SyncHdr(ver_dtd=header.ver_dtd or "1.2", ver_proto=header.ver_proto or "SyncML/1.2",
+                      session_id=header.session_id or "1", msg_id=str(self.out_msg_id),
+                      target=Target(loc_uri=_text(header.source.loc_uri), loc_name=header.source.loc_name),
+                      source=Source(loc_uri=_text(header.target.loc_uri)),
+                      resp_uri=f"{self.server.base_url}?sessionid={self.id}" if self.authenticated else None,
+                      meta=meta)
+        return Message(header=hdr, body=SyncBody(commands=tuple(commands), final=final))
+
+    def _chal(self) -> Chal | None:
+        if self.device is None:
+            return Chal(meta=Meta(format="b64", type=_MD5))
+        nonce = auth.new_nonce(self.server.random_source)
+        self.device = self.store.set_device_nonce(self.device, nonce)
+        return Chal(meta=Meta(format="b64", type=_MD5, next_nonce=auth.nonce_to_text(nonce)))
+
+    def failure(self, msg: Message, exc: Exception) -> Message:
+        """The answer when processing failed unexpectedly (the store rolled back)."""
+        self.ids = CmdIDs()
+        code = exc.status if isinstance(exc, ProtocolError) else StatusCode.COMMAND_FAILED
+        status = status_for_header(msg.header, cmd_id=self.ids.next(), code=code)
+        self.phase = ServerPhase.DONE
+        return self._message(msg.header, [status], True)
+
+    # -- authentication --------------------------------------------------
+    def _authenticate(self, header: SyncHdr) -> int:
+        cred: Cred | None = header.cred
+        user = _text(header.source.loc_name).strip() or None
+        device_id = _text(header.source.loc_uri).strip()
+        if cred is None or cred.data is None:
+            if user and self.store.user_hash(user) is not None:
+                self.device = self.store.device(user, device_id)
+            return StatusCode.MISSING_CREDENTIALS
+        kind = cred.type.lower()
+        data = _text(cred.data).strip()
+        try:
+            if kind == _BASIC:
+                user, password = auth.parse_basic(data)
+                stored = self.store.user_hash(user)
+                ok = stored is not None and hmac.compare_digest(stored, auth.user_password_hash(user, password))
+            elif kind == _MD5 and user:
+                stored = self.store.user_hash(user)
+                device = self.store.device(user, device_id) if stored is not None else None
+                ok = stored is not None and device is not None and auth.verify_md5(
+                    data, user, stored, device.nonce or b"", header.ver_dtd or "1.2", hashed=True)
+            else:
+                ok = False
+        except (SyncMLError, ValueError):
+            ok = False
+        if user and self.store.user_hash(user) is not None:
+            self.device = self.store.device(user, device_id)  # its nonce is renewed even on failure
+        if not ok:
+            return StatusCode.INVALID_CREDENTIALS
+        self.authenticated = True
+        return StatusCode.AUTHENTICATION_ACCEPTED
+
+    # -- one message -----------------------------------------------------
+    def receive(self, msg: Message, problem: StructureError | None = None) -> Message:
+        header = msg.header
+        if self.last_in is not None and self.last_in[0] == header.msg_id and self.authenticated:
+            # the client sent the same message again (it missed our answer): answer the same
+            return Message.from_bytes(self.last_in[1])
+        self.ids = CmdIDs()
+        self.msg_ref = header.msg_id
+        out: list[Command] = []
+        if not self.authenticated:
+            code = self._authenticate(header)
+            if not self.authenticated:
+                out.append(status_for_header(header, cmd_id=self.ids.next(), code=code, chal=self._chal()))
+                return self._message(header, out, True)
+        else:
+            code = StatusCode.OK
+        if problem is not None and msg.body is None:
+            out.append(status_for_header(header, cmd_id=self.ids.next(), code=StatusCode.BAD_REQUEST,
+                                         chal=self._chal()))
+            return self._message(header, out, True)
+        out.append(status_for_header(header, cmd_id=self.ids.next(), code=code, chal=self._chal()))
+        if header.meta is not None and header.meta.max_msg_size_int:
+            self.max_msg_size = max(2000, header.meta.max_msg_size_int)
+        answers: list[Callable[[], Command]] = []  # Results and Alerts, made after the statuses
+        gets: list[Get] = []
+        saw_sync = False
+        for cmd in msg.commands:
+            if isinstance(cmd, Status):
+                self._on_status(cmd)
+            elif isinstance(cmd, Get):
+                gets.append(cmd)
+                out.append(self._status(cmd, self._get_code(cmd)))
+            elif isinstance(cmd, Sync):
+                saw_sync = True
+                out += self._on_sync(cmd)
+            else:
+                out.append(self._dispatch(cmd, answers))
+        for get in gets:
+            if self._get_code(get) == StatusCode.OK:
+                answers.insert(0, lambda get=get: self._results(get))  # type: ignore[misc]
+        out += [make() for make in answers]
+        final = msg.final
+        if self.phase is ServerPhase.INIT:
+            if not final:
+                return self._message(header, [*out, self._alert_next()], False)
+            if self.client_devinf is None and not self.asked_devinf:
+                self.asked_devinf = True
+                out.append(Get(cmd_id=self.ids.next(), meta=Meta(type=self._devinf_type()),
+                               items=(Item(target=Target(loc_uri="./devinf12")),)))
+            if not saw_sync:
+                self.phase = advance_server(self.phase, Event.FINAL)
+                return self._message(header, out, True)
+            self.phase = advance_server(self.phase, Event.FINAL_SYNC)
+            return self._package4(header, out)
+        if self.phase is ServerPhase.CLIENT_MODS:
+            if not final:
+                return self._message(header, [*out, self._alert_next()], False)
+            self.phase = advance_server(self.phase, Event.FINAL)
+            return self._package4(header, out)
+        if self.phase is ServerPhase.SERVER_MODS:
+            self.phase = advance_server(self.phase, Event.MESSAGE)
+            return self._package4(header, out)
+        # MAP
+        if not final:
+            self.phase = advance_server(self.phase, Event.MESSAGE)
+            return self._message(header, [*out, self._alert_next()], False)
+        for ds in self.datastores.values():
+            ds.commit()
+        self.phase = advance_server(self.phase, Event.FINAL)
+        return self._message(header, out, True)
+
+    def _alert_next(self) -> Alert:
+        return Alert(cmd_id=self.ids.next(), data=str(int(AlertCode.NEXT_MESSAGE)))
+
+    def _status(self, cmd: Command, code: int, items: tuple[Item, ...] = ()) -> Status:
+        if not cmd.cmd_id:  # read leniently from a broken message
+            cmd = dataclasses.replace(cmd, cmd_id="0")  # type: ignore[type-var]
+        return status_for(cmd, msg_ref=self.msg_ref, cmd_id=self.ids.next(), code=code, items=items)
+
+    def _dispatch(self, cmd: Command, answers: list[Callable[[], Command]]) -> Status:
+        try:
+            if isinstance(cmd, Put):
+                return self._status(cmd, self._on_put(cmd))
+            if isinstance(cmd, Results):
+                return self._status(cmd, self._on_devinf_items(cmd.items))
+            if isinstance(cmd, Alert):
+                return self._on_alert(cmd, answers)
+            if isinstance(cmd, Map):
+                return self._status(cmd, self._on_map(cmd))
+        except ProtocolError as exc:
+            return self._status(cmd, exc.status)
+        return self._status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED)
+
+    # -- DevInf ----------------------------------------------------------
+    def _devinf_type(self) -> str:
+        return f"application/vnd.syncml-devinf+{self.encoding}"
+
+    def _on_put(self, cmd: Put) -> int:
+        return self._on_devinf_items(cmd.items)
+
+    def _on_devinf_items(self, items: tuple[Item, ...]) -> int:
+        for item in items:
+            data = item.data
+            try:
+                if isinstance(data, Document):
+                    devinf = DevInf.from_document(data)
+                elif isinstance(data, (bytes, str)):
+                    devinf = DevInf.from_bytes(data.encode() if isinstance(data, str) else data)
+                else:
+                    return StatusCode.BAD_REQUEST
+            except (SyncMLError, ValueError):
+                return StatusCode.BAD_REQUEST
+            self.client_devinf = devinf
+            if self.device is not None:
+                try:
+                    raw = devinf.to_bytes("wbxml", string_table=True)
+                except (SyncMLError, ValueError):
+                    raw = devinf.to_bytes("xml")
+                self.device = self.store.set_device_devinf(self.device, raw)
+        return StatusCode.OK
+
+    def _get_code(self, cmd: Get) -> int:
+        uris = [_text(i.target.loc_uri) for i in cmd.items if i.target is not None]
+        return StatusCode.OK if uris and all(u in DEVINF_URIS for u in uris) else StatusCode.NOT_FOUND
+
+    def _results(self, get: Get) -> Results:
+        uri = next(_text(i.target.loc_uri) for i in get.items if i.target is not None)
+        names = {c: ds.server_uri for c, ds in self.datastores.items()}
+        devinf = server_devinf(self.server.dev_id, names)
+        return Results(cmd_id=self.ids.next(), msg_ref=self.msg_ref, cmd_ref=get.cmd_id,
+                       meta=Meta(type=self._devinf_type()),
+                       items=(Item(source=Source(loc_uri=uri), data=devinf.to_document(DEVINF_URIS[uri])),))
+
+    def _known_devinf(self) -> DevInf | None:
+        if self.client_devinf is None and self.device is not None and self.device.devinf:
+            try:
+                self.client_devinf = DevInf.from_bytes(self.device.devinf)
+            except (SyncMLError, ValueError):
+                return None
+        return self.client_devinf
+
+    # -- Alert -----------------------------------------------------------
+    def _on_alert(self, cmd: Alert, answers: list[Callable[[], Command]]) -> Status:
+        code = cmd.code
+        if code in (AlertCode.NEXT_MESSAGE, AlertCode.DISPLAY):
+            return self._status(cmd, StatusCode.OK)
+        if code == AlertCode.ALERT_RESUME:
+            code = AlertCode.TWO_WAY  # no resume: the anchors decide, usually a slow sync
+        if code not in SUPPORTED or not cmd.items:
+            return self._status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED if code else StatusCode.BAD_REQUEST)
+        if self.phase is not ServerPhase.INIT:
+            return self._status(cmd, StatusCode.COMMAND_NOT_ALLOWED)
+        item = cmd.items[0]
+        server_uri = _text(item.target.loc_uri) if item.target else ""
+        client_uri = _text(item.source.loc_uri) if item.source else ""
+        canonical = canonical_datastore(server_uri)
+        if canonical is None or self.device is None:
+            return self._status(cmd, StatusCode.NOT_FOUND)
+        anchor = item.meta.anchor if item.meta is not None else None
+        if anchor is None or not anchor.next:
+            return self._status(cmd, StatusCode.BAD_REQUEST)
+        stored = self.store.anchors(self.device, canonical)
+        status_code: int = StatusCode.OK
+        mode = int(code)
+        if mode in NEEDS_ANCHORS and (stored.client_last is None or stored.client_last != _text(anchor.last)):
+            status_code, mode = StatusCode.REFRESH_REQUIRED, AlertCode.SLOW_SYNC
+        server_next = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.server.clock()))
+        ds = DatastoreSync(self.store, self.device, canonical, server_uri, client_uri, mode,
+                           _text(anchor.next), server_next, stored.server_last, self.server.conflict_policy,
+                           self.server.clock(),
+                           type_for_client(canonical, self._known_devinf(), client_uri))
+        ds.start()
+        self.datastores[canonical] = ds
+        echo = Item(data=Anchor(next=_text(anchor.next)).to_element())
+        answer = Item(target=Target(loc_uri=client_uri), source=Source(loc_uri=server_uri),
+                      meta=Meta(anchor=Anchor(last=stored.server_last, next=server_next)))
+        answers.append(lambda: Alert(cmd_id=self.ids.next(), data=str(mode), items=(answer,)))
+        return self._status(cmd, status_code, (echo,))
+
+    # -- the client's Sync -----------------------------------------------
+    def _on_sync(self, cmd: Sync) -> list[Command]:
+        uri = _text(cmd.target.loc_uri) if cmd.target else ""
+        canonical = canonical_datastore(uri)
+        ds = self.datastores.get(canonical) if canonical else None
+        out: list[Command] = []
+        if ds is None:
+            out.append(self._status(cmd, StatusCode.NOT_FOUND))
+            out += [self._status(c, StatusCode.NOT_FOUND) for c in cmd.commands]
+            return out
+        out.append(self._status(cmd, StatusCode.OK))
+        for change in cmd.commands:
+            if ds.mode not in CLIENT_SENDS:
+                out.append(self._status(change, StatusCode.COMMAND_NOT_ALLOWED))
+                continue
+            if not isinstance(change, (Add, Replace, Delete)):
+                out.append(self._status(change, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED))
+                continue
+            for item in change.items or ():
+                out.append(self._status_for_item(change, item, self._change(ds, change, cmd, item)))
+        return out
+
+    def _status_for_item(self, change: Command, item: Item, code: int) -> Status:
+        targets = (_text(item.target.loc_uri),) if item.target else ()
+        sources = (_text(item.source.loc_uri),) if item.source else ()
+        return Status(cmd_id=self.ids.next(), msg_ref=self.msg_ref, cmd_ref=change.cmd_id, cmd=change.TAG,
+                      target_refs=targets, source_refs=sources, data=str(int(code)))
+
+    def _change(self, ds: DatastoreSync, change: Add | Replace | Delete, sync: Sync, item: Item) -> int:
+        luid = _text(item.source.loc_uri) if item.source else None
+        target = _text(item.target.loc_uri) if item.target else None
+        try:
+            if isinstance(change, Delete):
+                return ds.delete(luid, target)
+            data = _item_bytes(item)
+            if data is None:
+                return StatusCode.BAD_REQUEST
+            ctype = _meta_type(item.meta, change.meta, sync.meta)
+            fmt = _meta_format(item.meta, change.meta)
+            if fmt:
+                from ..formats import decode_item_data
+
+                data = decode_item_data(data, fmt)
+            key = (ds.canonical, luid or target or "")
+            if item.more_data:  # a chunk of a large object: keep it until the last one
+                self.pending.setdefault(key, []).append(data)
+                return StatusCode.CHUNKED_ITEM_ACCEPTED
+            if key in self.pending:
+                data = b"".join([*self.pending.pop(key), data])
+            if isinstance(change, Add):
+                return ds.add(luid, data, ctype)
+            return ds.replace(luid, target, data, ctype)
+        except ProtocolError as exc:
+            return exc.status
+        except (SyncMLError, ValueError):
+            return StatusCode.BAD_REQUEST
+
+    # -- Map and statuses ------------------------------------------------
+    def _on_map(self, cmd: Map) -> int:
+        canonical = canonical_datastore(_text(cmd.target.loc_uri)) if cmd.target else None
+        ds = self.datastores.get(canonical) if canonical else None
+        if ds is None:
+            return StatusCode.NOT_FOUND
+        ok = True
+        for mi in cmd.map_items or ():
+            if mi.target is None or mi.source is None:
+                ok = False
+                continue
+            ok = ds.mapped(_text(mi.source.loc_uri), _text(mi.target.loc_uri)) and ok
+        return StatusCode.OK if ok else StatusCode.NOT_FOUND
+
+    def _on_status(self, status: Status) -> None:
+        sent = self.sent.pop((_text(status.msg_ref), _text(status.cmd_ref)), None)
+        code = status.code
+        if sent is not None and code is not None and int(code) >= 300 and int(code) != StatusCode.ALREADY_EXISTS:
+            ds, op = sent
+            ds.failed(op)
+
+    # -- package 4 -------------------------------------------------------
+    def _package4(self, header: SyncHdr, out: list[Command]) -> Message:
+        if not self.announced and not self.queue:
+            for ds in self.datastores.values():
+                ds.client_done()
+                self.queue += [(ds, op) for op in ds.outgoing()]
+        measure = wbxml_size if self.encoding == "wbxml" else xml_size
+        budget = self.max_msg_size - _MARGIN - sum(measure(c) for c in out) - 300
+        syncs: dict[str, list[Command]] = {}
+        used = 0
+        pending_count: dict[str, int] = {}
+        for ds, _op in self.queue:
+            pending_count[ds.canonical] = pending_count.get(ds.canonical, 0) + 1
+        sync_ids: dict[str, str] = {}
+        for ds in self.datastores.values():
+            if ds.canonical not in self.announced:
+                sync_ids[ds.canonical] = self.ids.next()
+                syncs[ds.canonical] = []
+        taken = 0
+        for ds, op in self.queue:
+            command = self._command_for(ds, op)
+            size = measure(command) + 40
+            if taken and used + size > budget:
+                break
+            if ds.canonical not in syncs:
+                sync_ids[ds.canonical] = self.ids.next()
+                syncs[ds.canonical] = []
+            syncs[ds.canonical].append(command)
+            self.sent[(str(self.out_msg_id + 1), command.cmd_id)] = (ds, op)
+            ds.sent(op)
+            used += size
+            taken += 1
+        self.queue = self.queue[taken:]
+        for canonical, commands in syncs.items():
+            ds = self.datastores[canonical]
+            noc = str(pending_count.get(canonical, 0)) if canonical not in self.announced else None
+            self.announced.add(canonical)
+            out.append(Sync(cmd_id=sync_ids[canonical], target=Target(loc_uri=ds.client_uri),
+                            source=Source(loc_uri=ds.server_uri), number_of_changes=noc, commands=tuple(commands)))
+        if self.queue:
+            self.phase = advance_server(self.phase, Event.MORE_OUT)
+            return self._message(header, out, False)
+        self.phase = advance_server(self.phase, Event.ALL_OUT)
+        return self._message(header, out, True)
+
+    def _command_for(self, ds: DatastoreSync, op: Op) -> Command:
+        cmd_id = self.ids.next()
+        if op.kind == "Delete":
+            return Delete(cmd_id=cmd_id, items=(Item(target=Target(loc_uri=op.luid or op.guid)),))
+        stored = self.store.get_item(ds.user, ds.canonical, op.guid)
+        assert stored is not None
+        data, ctype = data_for_client(stored.data, stored.content_type, ds.wanted_type or ds.client_type)
+        meta = Meta(type=ctype)
+        if op.kind == "Add":
+            return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), data=_wire_data(data)),))
+        return Replace(cmd_id=cmd_id, meta=meta,
+                       items=(Item(target=Target(loc_uri=op.luid or ""), source=Source(loc_uri=op.guid),
+                                   data=_wire_data(data)),))
+
+
+def _meta_format(*metas: Meta | None) -> str | None:
+    for meta in metas:
+        if meta is not None and meta.format:
+            value = _text(meta.format).strip()
+            if value and value.lower() not in ("chr", "bin"):
+                return value
+    return None
+
+
+def advance_server(phase: ServerPhase, event: Event) -> ServerPhase:
+    from ._state import SERVER_TABLE
+
+    return advance(SERVER_TABLE, phase, event)

@@ -1,0 +1,54 @@
+"""Fixtures for the engine tests: a server on an in-memory store with a
+fixed clock and a deterministic random source."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pytest
+
+from syncml_codec.engine import SyncServer
+from syncml_codec.store import SQLiteStore
+
+
+class Clock:
+    """A clock the test moves: each reading advances it one second."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def counter_random() -> Callable[[int], bytes]:
+    counter = itertools.count(1)
+
+    def random_source(n: int) -> bytes:
+        seed = next(counter)
+        return bytes((seed * 7 + i * 13) % 256 for i in range(n))
+
+    return random_source
+
+
+@pytest.fixture
+def store() -> SQLiteStore:
+    s = SQLiteStore(":memory:")
+    s.add_user("test", "secret")
+    return s
+
+
+@pytest.fixture
+def make_server(store: SQLiteStore) -> Callable[..., SyncServer]:
+    def make(**options: object) -> SyncServer:
+        return SyncServer(store, clock=Clock(), random_source=counter_random(), base_url="http://127.0.0.1:8080/sync",
+                          **options)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def server(make_server: Callable[..., SyncServer]) -> SyncServer:
+    return make_server()

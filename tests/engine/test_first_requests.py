@@ -1,0 +1,96 @@
+"""The first message of every recorded SyncEvolution session and first
+request, replayed into our server: the answer must have the shape of the
+recorded SyncEvolution server answer (SyncHdr 212 with an MD5 Chal, Status
+for Put/Get/Alert, Results with our DevInf, Alert 201 with our anchors,
+RespURI with a session id), in the client's encoding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from syncml_codec.devinf import DevInf
+from syncml_codec.engine import SyncServer
+from syncml_codec.model import Alert, Message, Results, Status
+from syncml_codec.store import SQLiteStore, canonical_datastore
+
+from ..conftest import CORPUS
+
+SE = CORPUS / "syncevolution"
+SESSIONS = sorted(p for p in (SE / "sessions").glob("*/1-a-first-sync/001-request.*")
+                  if p.suffix in (".xml", ".wbxml") and not p.name.endswith(".wbxml.xml"))
+FIRST = json.loads((SE / "first-request" / "index.json").read_text()) if (SE / "first-request").is_dir() else {}
+CASES = [pytest.param(p, id=p.parts[-3]) for p in SESSIONS] + [
+    pytest.param(SE / "first-request" / v["body"], id=f"first-{k}") for k, v in sorted(FIRST.items())]
+
+
+def content_type(path: Path) -> str:
+    return "application/vnd.syncml+wbxml" if path.suffix == ".wbxml" else "application/vnd.syncml+xml"
+
+
+def answer(server: SyncServer, path: Path, session_id: str | None = None) -> tuple[Message, Message, str | None]:
+    body = path.read_bytes()
+    response = server.handle(body, content_type(path), session_id)
+    assert response.http_status == 200
+    assert response.content_type == content_type(path)
+    return Message.from_bytes(body), Message.from_bytes(response.body, response.content_type), response.session_id
+
+
+@pytest.mark.skipif(not CASES, reason="no SyncEvolution corpus")
+@pytest.mark.parametrize("path", CASES)
+def test_first_message_is_answered_like_the_reference(server: SyncServer, path: Path) -> None:
+    request, reply, sid = answer(server, path)
+    assert sid and reply.header.resp_uri == f"http://127.0.0.1:8080/sync?sessionid={sid}"
+    assert reply.header.target.loc_uri == request.header.source.loc_uri
+    assert reply.header.session_id == request.header.session_id and reply.final
+    statuses = [c for c in reply.commands if isinstance(c, Status)]
+    head = statuses[0]
+    assert (head.cmd, head.cmd_ref, head.data) == ("SyncHdr", "0", "212")
+    assert head.chal is not None and head.chal.meta.type == "syncml:auth-md5" and head.chal.meta.next_nonce
+    by_ref = {s.cmd_ref: s for s in statuses[1:]}
+    for cmd in request.commands:
+        assert by_ref[cmd.cmd_id].data == "200", cmd.TAG
+        assert by_ref[cmd.cmd_id].cmd == cmd.TAG
+    (results,) = [c for c in reply.commands if isinstance(c, Results)]
+    devinf = DevInf.from_document(results.items[0].data)
+    alert_in = next(c for c in request.commands if isinstance(c, Alert))
+    uri = alert_in.items[0].target.loc_uri
+    assert devinf.dev_typ == "server" and devinf.datastore(uri) is not None
+    (alert,) = [c for c in reply.commands if isinstance(c, Alert)]
+    assert alert.data == "201"  # a new device: slow sync
+    item = alert.items[0]
+    assert item.target.loc_uri == alert_in.items[0].source.loc_uri and item.source.loc_uri == uri
+    assert item.meta.anchor.next and item.meta.anchor.last is None
+    alert_status = by_ref[alert_in.cmd_id]
+    assert alert_status.items  # the client's Next anchor echoed
+
+
+@pytest.mark.skipif(not CASES, reason="no SyncEvolution corpus")
+@pytest.mark.parametrize("path", CASES[:4])
+def test_wrong_password_is_401_with_a_challenge_and_changes_nothing(path: Path) -> None:
+    store = SQLiteStore(":memory:")
+    store.add_user("test", "not-the-secret")
+    server = SyncServer(store, clock=lambda: 1e9, random_source=lambda n: b"\x01" * n)
+    request, reply, sid = answer(server, path)
+    assert sid is None and reply.header.resp_uri is None
+    (status,) = reply.commands
+    assert isinstance(status, Status) and status.data == "401" and status.chal is not None
+    canonical = canonical_datastore(next(c for c in request.commands if isinstance(c, Alert)).items[0].target.loc_uri)
+    device = store.device("test", request.header.source.loc_uri)
+    assert device.devinf is None and store.anchors(device, canonical or "").client_last is None
+
+
+@pytest.mark.skipif(not CASES, reason="no SyncEvolution corpus")
+def test_nonce_is_kept_per_device_for_the_next_session(server: SyncServer, store: SQLiteStore) -> None:
+    path = next(p for p in SESSIONS if "md5" in p.parts[-3])
+    request, reply, _ = answer(server, path)
+    nonce = reply.commands[0].chal.meta.next_nonce
+    from syncml_codec.model import auth
+
+    device = store.device("test", request.header.source.loc_uri)
+    assert device.nonce == auth.nonce_from_text(nonce)
+    # the recorded first message used the empty nonce: replayed now, it is refused
+    _, again, sid = answer(server, path)
+    assert again.commands[0].data == "401" and sid is None
