@@ -84,7 +84,7 @@ def _charset(value: str) -> str | int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="syncml", description="SyncML toolkit: decode, encode and inspect SyncML traffic.")
+        prog="syncml", description="SyncML toolkit: decode, encode and inspect SyncML traffic; run a sync server.")
     parser.add_argument("--version", action="version",
                         version=f"syncml-codec {__version__} ({_wbxml.IMPLEMENTATION})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -110,10 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="charset name or IANA MIBenum (default utf-8)")
     p.set_defaults(func=_cmd_encode)
 
-    from . import _convert, _devinf, _inspect
+    from . import _convert, _devinf, _inspect, _serve
     _inspect.register(sub)
     _devinf.register(sub)
     _convert.register(sub)
+    _serve.register(sub)
     return parser
 
 
