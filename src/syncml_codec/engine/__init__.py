@@ -6,12 +6,18 @@ randomness and storage are injected."""
 
 from ._state import ClientPhase, ServerPhase
 from ._sync import ConflictPolicy
+from .client import ClientDatastore, ClientSession, ClientStore, DatastoreReport, Request
 from .server import CONTENT_TYPES, Response, ServerSession, SyncServer
 
 __all__ = [
     "CONTENT_TYPES",
+    "ClientDatastore",
     "ClientPhase",
+    "ClientSession",
+    "ClientStore",
+    "DatastoreReport",
     "ConflictPolicy",
+    "Request",
     "Response",
     "ServerPhase",
     "ServerSession",

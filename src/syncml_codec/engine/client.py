@@ -1,0 +1,495 @@
+"""The sans-I/O SyncML client: ``ClientSession.start() -> Request``, then
+``receive(body) -> Request | None`` until the session is done.
+
+The caller moves the bytes (``Request.url``, ``.body``, ``.content_type``)
+and hands back the answer body; the session never touches a socket, a clock
+or a random source of its own.  The device's data lives in a
+:class:`ClientStore` (in memory: datastores of items by LUID with change
+tracking, the last anchors, the nonce for the next session), which outlives
+sessions.  Phases follow :data:`._state.CLIENT_TABLE`.
+
+>>> store = ClientStore("dev-1")
+>>> contacts = store.add_datastore("./contacts", "contacts", "text/vcard", "3.0")
+>>> luid = contacts.add(b"BEGIN:VCARD\\r\\nVERSION:3.0\\r\\nFN:A\\r\\nN:A;;;;\\r\\nEND:VCARD\\r\\n")
+>>> session = ClientSession(store, url="http://127.0.0.1:8080/sync", user="test", password="secret",
+...                         clock=lambda: 1.7e9)
+>>> request = session.start()
+>>> request.content_type
+'application/vnd.syncml+wbxml'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..codec.tree import Document
+from ..devinf import ContentType, DataStore, DevInf
+from ..errors import SyncMLError
+from ..model import (
+    Add,
+    Alert,
+    AlertCode,
+    Anchor,
+    CmdIDs,
+    Command,
+    Cred,
+    Delete,
+    Get,
+    Item,
+    Map,
+    MapItem,
+    Message,
+    Meta,
+    Put,
+    Replace,
+    Results,
+    Source,
+    Status,
+    StatusCode,
+    Sync,
+    SyncBody,
+    SyncHdr,
+    Target,
+    auth,
+    status_for,
+    status_for_header,
+)
+from ._state import CLIENT_TABLE, ClientPhase, Event, advance
+
+__all__ = ["ClientDatastore", "ClientSession", "ClientStore", "DatastoreReport", "Request"]
+
+CONTENT_TYPES = {"wbxml": "application/vnd.syncml+wbxml", "xml": "application/vnd.syncml+xml"}
+_MD5 = "syncml:auth-md5"
+_BASIC = "syncml:auth-basic"
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def _wire(data: bytes) -> str | bytes:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+
+
+@dataclass
+class ClientDatastore:
+    """One datastore of the device: items by LUID and the changes since the
+    last successful sync (``"add"``, ``"replace"`` or ``"delete"`` by LUID)."""
+
+    local_uri: str
+    remote_uri: str
+    content_type: str
+    version: str | None = None
+    items: dict[str, bytes] = field(default_factory=dict)
+    changes: dict[str, str] = field(default_factory=dict)
+    last_anchor: str | None = None  # our Next of the last complete session
+    server_anchor: str | None = None
+    next_luid: int = 0
+
+    def add(self, data: bytes) -> str:
+        luid = str(self.next_luid)
+        self.next_luid += 1
+        self.items[luid] = data
+        self.changes[luid] = "add"
+        return luid
+
+    def update(self, luid: str, data: bytes) -> None:
+        if luid not in self.items:
+            raise KeyError(luid)
+        self.items[luid] = data
+        self.changes[luid] = self.changes.get(luid, "replace") if self.changes.get(luid) == "add" else "replace"
+
+    def delete(self, luid: str) -> None:
+        del self.items[luid]
+        if self.changes.get(luid) == "add":
+            del self.changes[luid]
+        else:
+            self.changes[luid] = "delete"
+
+    def wipe(self) -> None:
+        """Forget every item (refresh from server), without change records."""
+        self.items.clear()
+        self.changes.clear()
+
+    def _put(self, data: bytes) -> str:  # an item from the server: no change record
+        luid = str(self.next_luid)
+        self.next_luid += 1
+        self.items[luid] = data
+        return luid
+
+
+@dataclass
+class ClientStore:
+    """The device: its id, datastores, and the nonce for its next session."""
+
+    device_id: str
+    datastores: dict[str, ClientDatastore] = field(default_factory=dict)
+    nonce: bytes = b""
+    server_devinf: DevInf | None = None
+
+    def add_datastore(self, local_uri: str, remote_uri: str, content_type: str,
+                      version: str | None = None) -> ClientDatastore:
+        ds = ClientDatastore(local_uri, remote_uri, content_type, version)
+        self.datastores[local_uri] = ds
+        return ds
+
+    def devinf(self) -> DevInf:
+        return DevInf(dev_id=self.device_id, dev_typ="workstation", ver_dtd="1.2", man="syncml-codec",
+                      mod="syncml-codec client", swv="0.1", utc=True, support_large_objs=True,
+                      support_number_of_changes=True, datastores=tuple(
+                          DataStore(ds.local_uri, max_guid_size=64,
+                                    rx_pref=(ContentType(ds.content_type, ds.version),),
+                                    tx_pref=(ContentType(ds.content_type, ds.version),),
+                                    sync_types=(1, 2, 3, 4, 5, 6, 7))
+                          for ds in self.datastores.values()))
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A message to POST: ``body`` to ``url`` with ``content_type``."""
+
+    url: str
+    body: bytes
+    content_type: str
+
+
+@dataclass
+class DatastoreReport:
+    """What happened to one datastore in a session."""
+
+    requested: int
+    mode: int | None = None  # what the server alerted back
+    alert_status: int | None = None
+    sent: dict[str, int] = field(default_factory=dict)  # Add/Replace/Delete -> count
+    received: dict[str, int] = field(default_factory=dict)
+    statuses: list[int] = field(default_factory=list)  # the server's statuses for our changes
+    next_anchor: str = ""
+    server_next: str | None = None
+
+
+class ClientSession:
+    """One SyncML session of a :class:`ClientStore` against a server.
+
+    ``modes``: per local URI, the sync type to ask for (default 200 two-way;
+    a datastore without anchors asks for 201 slow, as the spec requires,
+    except for the refresh modes)."""
+
+    def __init__(self, store: ClientStore, *, url: str, user: str, password: str, auth_type: str = "md5",
+                 encoding: str = "wbxml", clock: Callable[[], float] = time.time, session_id: str = "1",
+                 modes: dict[str, int] | None = None, max_msg_size: int = 150000) -> None:
+        self.store = store
+        self.url = url
+        self.user = user
+        self.password = password
+        self.auth_type = auth_type
+        self.encoding = encoding
+        self.clock = clock
+        self.session_id = session_id
+        self.max_msg_size = max_msg_size
+        self.phase = ClientPhase.START
+        self.msg_id = 0
+        self.error: str | None = None
+        self.header_status: int | None = None
+        self.retried_auth = False
+        self.reports: dict[str, DatastoreReport] = {}
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clock()))
+        for uri, ds in store.datastores.items():
+            mode = (modes or {}).get(uri, AlertCode.TWO_WAY)
+            if ds.last_anchor is None and mode not in (AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
+                mode = AlertCode.SLOW_SYNC
+            self.reports[uri] = DatastoreReport(int(mode), next_anchor=f"{stamp}-{ds.next_luid}-{len(ds.items)}")
+        self._out: list[Command] = []  # statuses and results for the next message
+        self._sent: dict[str, tuple[str, str, str]] = {}  # cmd_id -> (local uri, LUID, kind), this message
+        self._maps: dict[str, list[tuple[str, str]]] = {}  # local uri -> [(luid, guid)]
+        self._chunks: dict[tuple[str, str], list[bytes]] = {}
+        self._ids = CmdIDs()
+
+    @property
+    def done(self) -> bool:
+        return self.phase in (ClientPhase.DONE, ClientPhase.FAILED)
+
+    @property
+    def ok(self) -> bool:
+        return self.phase is ClientPhase.DONE and self.error is None
+
+    # -- messages --------------------------------------------------------
+    def _cred(self) -> Cred:
+        if self.auth_type == "basic":
+            return Cred(meta=Meta(format="b64", type=_BASIC), data=auth.basic_credential(self.user, self.password))
+        digest = auth.md5_credential_from_hash(auth.user_password_hash(self.user, self.password), self.store.nonce)
+        return Cred(meta=Meta(format="b64", type=_MD5), data=digest)
+
+    def _message(self, commands: list[Command], final: bool, cred: bool = False) -> Request:
+        self.msg_id += 1
+        header = SyncHdr(ver_dtd="1.2", ver_proto="SyncML/1.2", session_id=self.session_id, msg_id=str(self.msg_id),
+                         target=Target(loc_uri=self.url), source=Source(loc_uri=self.store.device_id,
+                                                                        loc_name=self.user),
+                         cred=self._cred() if cred else None,
+                         meta=Meta(max_msg_size=str(self.max_msg_size), max_obj_size="4000000"))
+        msg = Message(header=header, body=SyncBody(commands=tuple(commands), final=final))
+        return Request(self.url, msg.to_bytes(self.encoding), CONTENT_TYPES[self.encoding])
+
+    def _init_commands(self) -> list[Command]:
+        self._ids = CmdIDs()
+        devinf_type = f"application/vnd.syncml-devinf+{self.encoding}"
+        out: list[Command] = [
+            Put(cmd_id=self._ids.next(), meta=Meta(type=devinf_type),
+                items=(Item(source=Source(loc_uri="./devinf12"), data=self.store.devinf().to_document("1.2")),)),
+            Get(cmd_id=self._ids.next(), meta=Meta(type=devinf_type),
+                items=(Item(target=Target(loc_uri="./devinf12")),)),
+        ]
+        for uri, ds in self.store.datastores.items():
+            report = self.reports[uri]
+            out.append(Alert(cmd_id=self._ids.next(), data=str(report.requested), items=(Item(
+                target=Target(loc_uri=ds.remote_uri), source=Source(loc_uri=uri),
+                meta=Meta(anchor=Anchor(last=ds.last_anchor, next=report.next_anchor), max_obj_size="4000000")),)))
+        return out
+
+    def start(self) -> Request:
+        """Package 1: DevInf Put and Get, an Alert per datastore."""
+        self.phase = advance(CLIENT_TABLE, self.phase, Event.SENT)
+        return self._message(self._init_commands(), True, cred=True)
+
+    def receive(self, body: bytes, content_type: str | None = None) -> Request | None:
+        """The server's answer; the next message to send, or None when the
+        session is over (see :attr:`ok` and :attr:`error`)."""
+        try:
+            msg = Message.from_bytes(body, content_type)
+        except (SyncMLError, ValueError) as exc:
+            return self._fail(f"unreadable answer: {exc}")
+        if msg.header.resp_uri:
+            self.url = _text(msg.header.resp_uri)
+        self._ids = CmdIDs()
+        self._out = [status_for_header(msg.header, cmd_id=self._ids.next())]
+        if self.phase is ClientPhase.INIT:
+            return self._on_init(msg)
+        return self._on_later(msg)
+
+    def _fail(self, error: str) -> Request | None:
+        self.error = error
+        self.phase = advance(CLIENT_TABLE, self.phase, Event.FAIL)
+        return None
+
+    def _header_status(self, msg: Message) -> int | None:
+        for cmd in msg.commands:
+            if isinstance(cmd, Status) and cmd.cmd_ref == "0":
+                chal = cmd.chal
+                if chal is not None and chal.meta.next_nonce:
+                    self.store.nonce = auth.nonce_from_text(chal.meta.next_nonce)
+                return cmd.code
+        return None
+
+    # -- package 2 -> package 3 ------------------------------------------
+    def _on_init(self, msg: Message) -> Request | None:
+        code = self._header_status(msg)
+        self.header_status = code
+        if code in (StatusCode.INVALID_CREDENTIALS, StatusCode.MISSING_CREDENTIALS):
+            if not self.retried_auth and self.auth_type == "md5":
+                self.retried_auth = True  # once, with the nonce of the challenge
+                return self._message(self._init_commands(), True, cred=True)
+            return self._fail(f"authentication failed ({code})")
+        if code not in (StatusCode.OK, StatusCode.AUTHENTICATION_ACCEPTED):
+            return self._fail(f"SyncHdr status {code}")
+        alert_ids = {}
+        for cmd in msg.commands:
+            if isinstance(cmd, Status):
+                if cmd.cmd == "Alert":
+                    alert_ids[cmd.cmd_ref] = cmd.code
+            elif isinstance(cmd, Alert):
+                self._out.append(self._on_server_alert(cmd, msg.header.msg_id))
+            elif isinstance(cmd, Results):
+                self._out.append(status_for(cmd, msg_ref=msg.header.msg_id, cmd_id=self._ids.next()))
+                self._on_results(cmd)
+            elif isinstance(cmd, Get):
+                self._out.append(status_for(cmd, msg_ref=msg.header.msg_id, cmd_id=self._ids.next()))
+                self._out.append(Results(cmd_id=self._ids.next(), msg_ref=msg.header.msg_id, cmd_ref=cmd.cmd_id,
+                                         meta=Meta(type=f"application/vnd.syncml-devinf+{self.encoding}"),
+                                         items=(Item(source=Source(loc_uri="./devinf12"),
+                                                     data=self.store.devinf().to_document("1.2")),)))
+            else:
+                self._out.append(status_for(cmd, msg_ref=msg.header.msg_id, cmd_id=self._ids.next(),
+                                            code=StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED))
+        # our Alerts were CmdIDs 3, 4, ... in datastore order
+        for n, report in enumerate(self.reports.values()):
+            report.alert_status = alert_ids.get(str(n + 3))
+        if not msg.final:
+            self.phase = advance(CLIENT_TABLE, self.phase, Event.MESSAGE)
+            return self._message([*self._out, Alert(cmd_id=self._ids.next(),
+                                                    data=str(int(AlertCode.NEXT_MESSAGE)))], False)
+        self.phase = advance(CLIENT_TABLE, self.phase, Event.FINAL)
+        return self._message(self._out + self._syncs(), True)
+
+    def _on_results(self, cmd: Results) -> None:
+        for item in cmd.items:
+            if isinstance(item.data, Document):
+                with contextlib.suppress(SyncMLError, ValueError):
+                    self.store.server_devinf = DevInf.from_document(item.data)
+
+    def _on_server_alert(self, cmd: Alert, ref: str) -> Status:
+        item = cmd.items[0] if cmd.items else None
+        uri = _text(item.target.loc_uri) if item is not None and item.target else ""
+        report = self.reports.get(uri)
+        if report is None or item is None:
+            return status_for(cmd, msg_ref=ref, cmd_id=self._ids.next(), code=StatusCode.NOT_FOUND)
+        report.mode = cmd.code
+        anchor = item.meta.anchor if item.meta is not None else None
+        report.server_next = _text(anchor.next) if anchor is not None else None
+        echo = (Item(data=Anchor(next=report.server_next).to_element()),) if report.server_next else ()
+        return status_for(cmd, msg_ref=ref, cmd_id=self._ids.next(), items=echo)
+
+    def _active(self) -> list[tuple[ClientDatastore, DatastoreReport]]:
+        return [(self.store.datastores[uri], r) for uri, r in self.reports.items()
+                if r.mode is not None and r.alert_status is not None
+                and (r.alert_status < 300 or r.alert_status == StatusCode.REFRESH_REQUIRED)]
+
+    def _syncs(self) -> list[Command]:
+        """Package 3: a Sync per datastore with what the mode sends."""
+        out: list[Command] = []
+        self._sent = {}
+        for ds, report in self._active():
+            mode = report.mode
+            commands: list[Command] = []
+            meta = Meta(type=ds.content_type)
+            if mode == AlertCode.REFRESH_FROM_SERVER:
+                ds.wipe()
+            elif mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT):
+                for luid, data in ds.items.items():
+                    commands.append(Replace(cmd_id="", meta=meta, items=(Item(source=Source(loc_uri=luid),
+                                                                               data=_wire(data)),)))
+            elif mode in (AlertCode.TWO_WAY, AlertCode.ONE_WAY_FROM_CLIENT):
+                for luid, kind in ds.changes.items():
+                    if kind == "delete":
+                        commands.append(Delete(cmd_id="", items=(Item(source=Source(loc_uri=luid)),)))
+                    else:
+                        cls = Add if kind == "add" else Replace
+                        commands.append(cls(cmd_id="", meta=meta, items=(Item(source=Source(loc_uri=luid),
+                                                                              data=_wire(ds.items[luid])),)))
+            sync_id = self._ids.next()
+            numbered: list[Command] = []
+            for command in commands:
+                cmd_id = self._ids.next()
+                numbered.append(_with_id(command, cmd_id))
+                luid = _text(command.items[0].source.loc_uri) if command.items[0].source else ""  # type: ignore[attr-defined]
+                self._sent[cmd_id] = (ds.local_uri, luid, command.TAG)
+                report.sent[command.TAG] = report.sent.get(command.TAG, 0) + 1
+            out.append(Sync(cmd_id=sync_id, target=Target(loc_uri=ds.remote_uri), source=Source(loc_uri=ds.local_uri),
+                            number_of_changes=str(len(numbered)), commands=tuple(numbered)))
+        return out
+
+    # -- packages 4 and 6 ------------------------------------------------
+    def _on_later(self, msg: Message) -> Request | None:
+        code = self._header_status(msg)
+        if code is not None and code >= 300:
+            return self._fail(f"SyncHdr status {code}")
+        ref = msg.header.msg_id
+        for cmd in msg.commands:
+            if isinstance(cmd, Status):
+                self._on_status(cmd)
+            elif isinstance(cmd, Sync):
+                self._on_sync(cmd, ref)
+            elif isinstance(cmd, Alert) and cmd.code == AlertCode.NEXT_MESSAGE:
+                self._out.append(status_for(cmd, msg_ref=ref, cmd_id=self._ids.next()))
+            else:
+                self._out.append(status_for(cmd, msg_ref=ref, cmd_id=self._ids.next(),
+                                            code=StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED))
+        if self.phase is ClientPhase.MAP:
+            if not msg.final:
+                return self._message([*self._out, Alert(cmd_id=self._ids.next(),
+                                                        data=str(int(AlertCode.NEXT_MESSAGE)))], False)
+            self.phase = advance(CLIENT_TABLE, self.phase, Event.FINAL)
+            self._commit()
+            return None
+        if not msg.final:  # the server's package 4 goes on
+            self.phase = advance(CLIENT_TABLE, self.phase, Event.MESSAGE)
+            return self._message([*self._out, Alert(cmd_id=self._ids.next(),
+                                                    data=str(int(AlertCode.NEXT_MESSAGE)))], False)
+        self.phase = advance(CLIENT_TABLE, self.phase, Event.FINAL)
+        maps: list[Command] = []
+        for uri, pairs in self._maps.items():
+            if pairs:
+                ds = self.store.datastores[uri]
+                maps.append(Map(cmd_id=self._ids.next(), target=Target(loc_uri=ds.remote_uri),
+                                source=Source(loc_uri=uri), map_items=tuple(
+                                    MapItem(target=Target(loc_uri=guid), source=Source(loc_uri=luid))
+                                    for luid, guid in pairs)))
+        self._maps = {}
+        return self._message(self._out + maps, True)
+
+    def _on_status(self, status: Status) -> None:
+        sent = self._sent.get(_text(status.cmd_ref))
+        if sent is None or status.cmd in ("Sync", "SyncHdr", "Map"):
+            return
+        uri, luid, _kind = sent
+        code = int(status.code or 0)
+        report = self.reports[uri]
+        report.statuses.append(code)
+        if code < 300 or code == StatusCode.CONFLICT_RESOLVED_SERVER_WINS:
+            self.store.datastores[uri].changes.pop(luid, None)
+
+    def _on_sync(self, sync: Sync, ref: str) -> None:
+        uri = _text(sync.target.loc_uri) if sync.target else ""
+        ds = self.store.datastores.get(uri)
+        self._out.append(status_for(sync, msg_ref=ref, cmd_id=self._ids.next(),
+                                    code=StatusCode.OK if ds is not None else StatusCode.NOT_FOUND))
+        for cmd in sync.commands:
+            if ds is None:
+                self._out.append(status_for(cmd, msg_ref=ref, cmd_id=self._ids.next(), code=StatusCode.NOT_FOUND))
+                continue
+            for item in getattr(cmd, "items", ()):
+                code = self._apply(ds, cmd, item)
+                targets = (_text(item.target.loc_uri),) if item.target else ()
+                sources = (_text(item.source.loc_uri),) if item.source else ()
+                self._out.append(Status(cmd_id=self._ids.next(), msg_ref=ref, cmd_ref=cmd.cmd_id, cmd=cmd.TAG,
+                                        target_refs=targets, source_refs=sources, data=str(code)))
+
+    def _apply(self, ds: ClientDatastore, cmd: Command, item: Item) -> int:
+        report = self.reports[ds.local_uri]
+        report.received[cmd.TAG] = report.received.get(cmd.TAG, 0) + 1
+        guid = _text(item.source.loc_uri) if item.source else ""
+        luid = _text(item.target.loc_uri) if item.target else ""
+        if isinstance(cmd, Delete):
+            if luid in ds.items:
+                del ds.items[luid]
+                ds.changes.pop(luid, None)
+                return StatusCode.OK
+            return StatusCode.NOT_FOUND
+        data = item.data
+        raw = data if isinstance(data, bytes) else _text(data).encode("utf-8")
+        key = (ds.local_uri, guid or luid)
+        if item.more_data:
+            self._chunks.setdefault(key, []).append(raw)
+            return StatusCode.CHUNKED_ITEM_ACCEPTED
+        if key in self._chunks:
+            raw = b"".join([*self._chunks.pop(key), raw])
+        if isinstance(cmd, Replace) and luid in ds.items:
+            ds.items[luid] = raw
+            ds.changes.pop(luid, None)
+            return StatusCode.OK
+        if isinstance(cmd, (Add, Replace)):
+            new = ds._put(raw)
+            self._maps.setdefault(ds.local_uri, []).append((new, guid))
+            return StatusCode.ITEM_ADDED
+        return StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED
+
+    def _commit(self) -> None:
+        """Package 6 arrived: the session is complete, the anchors move on."""
+        for ds, report in self._active():
+            ds.last_anchor = report.next_anchor
+            ds.server_anchor = report.server_next
+            if report.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
+                ds.changes.clear()
+
+
+def _with_id(command: Command, cmd_id: str) -> Command:
+    import dataclasses
+
+    return dataclasses.replace(command, cmd_id=cmd_id)  # type: ignore[type-var]
+

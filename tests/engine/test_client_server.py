@@ -1,0 +1,178 @@
+"""Our client session against our server session, in memory: every sync
+type, conflicts, and the error paths."""
+
+from __future__ import annotations
+
+from syncml_codec.engine import SyncServer
+from syncml_codec.formats import normalized, parse
+from syncml_codec.store import SQLiteStore
+
+from .helpers import ab, device, sync, vcard
+
+
+def fields(data: bytes) -> list[object]:
+    item = parse(data)
+    return [p for p in normalized(item.component) if p[1] not in ("PRODID", "REV")]  # type: ignore[attr-defined]
+
+
+def server_items(store: SQLiteStore) -> list[bytes]:
+    return [i.data for i in store.items("test", "Contacts")]
+
+
+def test_first_slow_sync_then_second_device_receives(server: SyncServer, store: SQLiteStore) -> None:
+    a = device("a")
+    ab_a = a.datastores["./addressbook"]
+    ab_a.add(vcard(1))
+    ab_a.add(vcard(2))
+    s = sync(server, a)
+    assert s.ok, s.error
+    assert s.reports["./addressbook"].mode == 201 and s.reports["./addressbook"].statuses == [201, 201]
+    assert len(server_items(store)) == 2 and not ab_a.changes
+    b = device("b")
+    s = sync(server, b)
+    assert s.ok and s.reports["./addressbook"].received == {"Add": 2}
+    assert sorted(map(fields, ab(b).values())) == sorted(map(fields, ab(a).values()))
+    # the Map arrived: nothing more to send on the next two-way sync
+    s = sync(server, b)
+    assert s.ok and s.reports["./addressbook"].mode == 200 and s.reports["./addressbook"].received == {}
+
+
+def test_two_way_edits_and_deletes_travel(server: SyncServer, store: SQLiteStore) -> None:
+    a, b = device("a"), device("b")
+    la = [a.datastores["./addressbook"].add(vcard(n)) for n in (1, 2)]
+    assert sync(server, a).ok and sync(server, b).ok
+    a.datastores["./addressbook"].update(la[0], vcard(1, "changed"))
+    a.datastores["./addressbook"].add(vcard(3))
+    a.datastores["./addressbook"].delete(la[1])
+    s = sync(server, a)
+    assert s.ok and s.reports["./addressbook"].mode == 200
+    assert sorted(s.reports["./addressbook"].statuses) == [200, 200, 201]
+    s = sync(server, b)
+    assert s.ok and s.reports["./addressbook"].received == {"Add": 1, "Replace": 1, "Delete": 1}
+    assert sorted(map(fields, ab(b).values())) == sorted(map(fields, ab(a).values()))
+    # and back from b to a
+    lb = next(luid for luid, d in ab(b).items() if b"Doe3" in d)
+    b.datastores["./addressbook"].delete(lb)
+    assert sync(server, b).ok
+    s = sync(server, a)
+    assert s.ok and s.reports["./addressbook"].received == {"Delete": 1} and len(ab(a)) == 1
+
+
+def test_vcard21_device_gets_vcard21(server: SyncServer, store: SQLiteStore) -> None:
+    a, b = device("a"), device("b21", version="2.1")
+    a.datastores["./addressbook"].add(vcard(1))
+    assert sync(server, a).ok
+    s = sync(server, b)
+    assert s.ok
+    (data,) = ab(b).values()
+    assert b"VERSION:2.1" in data and fields(data) == fields(vcard(1))
+    b.datastores["./addressbook"].add(vcard(5, version="2.1"))
+    assert sync(server, b).ok
+    stored = server_items(store)
+    assert all(b"VERSION:3.0" in d for d in stored) and len(stored) == 2
+
+
+def test_repeated_slow_syncs_create_no_duplicates(server: SyncServer, store: SQLiteStore) -> None:
+    a, b = device("a"), device("b")
+    for n in (1, 2, 3):
+        a.datastores["./addressbook"].add(vcard(n))
+    assert sync(server, a).ok and sync(server, b).ok
+    for _ in range(3):
+        for dev in (a, b):
+            s = sync(server, dev, 201)
+            assert s.ok and s.reports["./addressbook"].mode == 201
+            assert s.reports["./addressbook"].received == {}
+    assert len(server_items(store)) == 3 and len(ab(a)) == 3 and len(ab(b)) == 3
+
+
+def test_slow_sync_merges_both_sides(server: SyncServer, store: SQLiteStore) -> None:
+    a, b = device("a"), device("b")
+    a.datastores["./addressbook"].add(vcard(1))
+    assert sync(server, a).ok
+    b.datastores["./addressbook"].add(vcard(1))  # the same contact, made on b too
+    b.datastores["./addressbook"].add(vcard(2))
+    s = sync(server, b)  # first sync: slow
+    assert s.ok and s.reports["./addressbook"].received == {}
+    assert len(server_items(store)) == 2
+    s = sync(server, a)
+    assert s.ok and s.reports["./addressbook"].received == {"Add": 1} and len(ab(a)) == 2
+
+
+def test_refresh_from_server_replaces_the_client(server: SyncServer, store: SQLiteStore) -> None:
+    a, b = device("a"), device("b")
+    a.datastores["./addressbook"].add(vcard(1))
+    assert sync(server, a).ok and sync(server, b).ok
+    b.datastores["./addressbook"].add(vcard(9))  # local change, lost by the refresh
+    s = sync(server, b, 205)
+    assert s.ok and s.reports["./addressbook"].mode == 205
+    assert [fields(d) for d in ab(b).values()] == [fields(vcard(1))] and len(server_items(store)) == 1
+
+
+def test_refresh_from_client_replaces_the_server(server: SyncServer, store: SQLiteStore) -> None:
+    a, b = device("a"), device("b")
+    for n in (1, 2):
+        a.datastores["./addressbook"].add(vcard(n))
+    assert sync(server, a).ok and sync(server, b).ok
+    luid = next(iter(ab(b)))
+    del b.datastores["./addressbook"].items[luid]  # gone locally without a change record
+    b.datastores["./addressbook"].add(vcard(7))
+    s = sync(server, b, 203)
+    assert s.ok and s.reports["./addressbook"].mode == 203 and s.reports["./addressbook"].received == {}
+    assert sorted(map(fields, server_items(store))) == sorted(map(fields, ab(b).values()))
+    s = sync(server, a)
+    assert s.ok and sorted(map(fields, ab(a).values())) == sorted(map(fields, ab(b).values()))
+
+
+def test_one_way_from_client_sends_nothing_back(server: SyncServer, store: SQLiteStore) -> None:
+    a, b = device("a"), device("b")
+    a.datastores["./addressbook"].add(vcard(1))
+    assert sync(server, a).ok and sync(server, b).ok
+    a.datastores["./addressbook"].add(vcard(2))
+    assert sync(server, a).ok
+    b.datastores["./addressbook"].add(vcard(3))
+    s = sync(server, b, 202)
+    assert s.ok and s.reports["./addressbook"].mode == 202 and s.reports["./addressbook"].received == {}
+    assert len(server_items(store)) == 3 and len(ab(b)) == 2
+    s = sync(server, b)  # the server's change is still pending for b
+    assert s.ok and s.reports["./addressbook"].received == {"Add": 1}
+
+
+def test_one_way_from_server_keeps_client_changes_pending(server: SyncServer, store: SQLiteStore) -> None:
+    a, b = device("a"), device("b")
+    a.datastores["./addressbook"].add(vcard(1))
+    assert sync(server, a).ok and sync(server, b).ok
+    a.datastores["./addressbook"].add(vcard(2))
+    assert sync(server, a).ok
+    b.datastores["./addressbook"].add(vcard(3))
+    s = sync(server, b, 204)
+    assert s.ok and s.reports["./addressbook"].mode == 204 and s.reports["./addressbook"].received == {"Add": 1}
+    assert len(server_items(store)) == 2 and b.datastores["./addressbook"].changes
+    s = sync(server, b)
+    assert s.ok and len(server_items(store)) == 3 and not b.datastores["./addressbook"].changes
+
+
+def test_xml_and_basic_auth(server: SyncServer, store: SQLiteStore) -> None:
+    a = device("a")
+    a.datastores["./addressbook"].add(vcard(1))
+    s = sync(server, a, auth_type="basic", encoding="xml")
+    assert s.ok and s.header_status == 212 and len(server_items(store)) == 1
+    assert a.nonce  # the server's challenge: md5 next time
+    s = sync(server, a, encoding="xml")
+    assert s.ok and s.header_status == 212
+
+
+def test_md5_nonce_carries_between_sessions(server: SyncServer) -> None:
+    a = device("a")
+    for _ in range(3):
+        s = sync(server, a)
+        assert s.ok and s.header_status == 212 and not s.retried_auth
+
+
+def test_many_items_split_over_messages(server: SyncServer, store: SQLiteStore) -> None:
+    a, b = device("a"), device("b")
+    for n in range(60):
+        a.datastores["./addressbook"].add(vcard(n, "x" * 200))
+    assert sync(server, a).ok
+    s = sync(server, b, max_msg_size=4000)
+    assert s.ok and s.reports["./addressbook"].received == {"Add": 60} and s.msg_id > 4
+    assert sync(server, b).reports["./addressbook"].received == {}
