@@ -93,7 +93,7 @@ def edited(kind: Kind, item: bytes, marker: str) -> bytes:
     if kind.name == "notes":
         return item.rstrip(b"\n") + f" {marker}\n".encode()
     field = {"addressbook": b"NOTE", "calendar": b"SUMMARY", "todo": b"SUMMARY"}[kind.store]
-    lines = item.split(b"\n")
+    lines = item.replace(b"\r\n", b"\n").split(b"\n")
     for i, line in enumerate(lines):
         if line.startswith(field + b":") or line.startswith(field + b";"):
             # unfold the property first so the marker ends its value
