@@ -94,3 +94,29 @@ def test_nonce_is_kept_per_device_for_the_next_session(server: SyncServer, store
     # the recorded first message used the empty nonce: replayed now, it is refused
     _, again, sid = answer(server, path)
     assert again.commands[0].data == "401" and sid is None
+
+
+STEP1 = sorted(p.parent for p in SESSIONS)
+
+
+@pytest.mark.skipif(not STEP1, reason="no SyncEvolution corpus")
+@pytest.mark.parametrize("step", [pytest.param(p, id=p.parts[-2]) for p in STEP1])
+def test_recorded_first_sync_replays_completely(server: SyncServer, store: SQLiteStore, step: Path) -> None:
+    """Device A's whole first session (slow sync, two Adds, statuses),
+    replayed message by message into our server."""
+    sid = None
+    requests = sorted(p for p in step.glob("00?-request.*")
+                      if p.suffix in (".xml", ".wbxml") and not p.name.endswith(".wbxml.xml"))
+    replies = []
+    for path in requests:
+        _, reply, sid = answer(server, path, sid)
+        replies.append(reply)
+    adds = [s for s in replies[1].commands if isinstance(s, Status) and s.cmd == "Add"]
+    assert [s.data for s in adds] == ["201", "201"]
+    assert replies[-1].final and server.sessions == {}
+    request = Message.from_bytes(requests[0].read_bytes())
+    canonical = canonical_datastore(next(c for c in request.commands if isinstance(c, Alert)).items[0].target.loc_uri)
+    assert canonical is not None and len(store.items("test", canonical)) == 2
+    device = store.device("test", request.header.source.loc_uri)
+    assert store.anchors(device, canonical).client_last is not None
+    assert len(store.map_entries(device, canonical)) == 2
