@@ -176,3 +176,15 @@ def test_many_items_split_over_messages(server: SyncServer, store: SQLiteStore) 
     s = sync(server, b, max_msg_size=4000)
     assert s.ok and s.reports["./addressbook"].received == {"Add": 60} and s.msg_id > 4
     assert sync(server, b).reports["./addressbook"].received == {}
+
+
+def test_large_item_goes_in_moredata_chunks(server: SyncServer, store: SQLiteStore) -> None:
+    a, b = device("a"), device("b")
+    big = vcard(1, "long " * 4000)  # about 20 kB, five times the message size
+    a.datastores["./addressbook"].add(big)
+    a.datastores["./addressbook"].add(vcard(2))
+    assert sync(server, a).ok
+    s = sync(server, b, max_msg_size=4000)
+    assert s.ok and s.msg_id > 6
+    assert sorted(map(fields, ab(b).values())) == sorted(map(fields, ab(a).values()))
+    assert sync(server, b).reports["./addressbook"].received == {}

@@ -59,6 +59,7 @@ from ..model import (
     status_for,
     status_for_header,
 )
+from ..model.build import max_chunk, split_item
 from ..model.size import wbxml_size, xml_size
 from ..store.base import Device, Store, canonical_datastore
 from ._devinf import server_devinf, type_for_client
@@ -221,7 +222,7 @@ class ServerSession:
         self.datastores: dict[str, DatastoreSync] = {}  # canonical -> state
         self.max_msg_size = server.max_msg_size
         self.out_msg_id = 0
-        self.queue: list[tuple[DatastoreSync, Op]] = []
+        self.queue: list[_Out] = []
         self.announced: set[str] = set()  # datastores whose Sync was sent in package 4
         self.sent: dict[tuple[str, str], tuple[DatastoreSync, Op]] = {}
         self.last_in: tuple[str, bytes] | None = None
@@ -565,37 +566,49 @@ class ServerSession:
 
     # -- package 4 -------------------------------------------------------
     def _package4(self, header: SyncHdr, out: list[Command]) -> Message:
+        """The next message of package 4: as many of the queued changes as
+        fit the client's MaxMsgSize (at least one; an item too large for a
+        message of its own goes in MoreData chunks, one per message)."""
         if not self.announced and not self.queue:
             for ds in self.datastores.values():
                 ds.client_done()
-                self.queue += [(ds, op) for op in ds.outgoing()]
+                self.queue += [_Out(ds, op) for op in ds.outgoing()]
         measure = wbxml_size if self.encoding == "wbxml" else xml_size
         budget = self.max_msg_size - _MARGIN - sum(measure(c) for c in out) - 300
-        syncs: dict[str, list[Command]] = {}
-        used = 0
         pending_count: dict[str, int] = {}
-        for ds, _op in self.queue:
-            pending_count[ds.canonical] = pending_count.get(ds.canonical, 0) + 1
+        for entry in self.queue:
+            pending_count[entry.ds.canonical] = pending_count.get(entry.ds.canonical, 0) + 1
+        syncs: dict[str, list[Command]] = {}
         sync_ids: dict[str, str] = {}
         for ds in self.datastores.values():
             if ds.canonical not in self.announced:
                 sync_ids[ds.canonical] = self.ids.next()
                 syncs[ds.canonical] = []
-        taken = 0
-        for ds, op in self.queue:
-            command = self._command_for(ds, op)
+        used = taken = 0
+        while self.queue:
+            entry = self.queue[0]
+            ds, op = entry.ds, entry.op
+            command = self._command_for(ds, op) if entry.chunks is None else self._chunk_command(entry)
             size = measure(command) + 40
-            if taken and used + size > budget:
-                break
+            if used + size > budget:
+                if taken:
+                    break
+                if entry.chunks is None and isinstance(command, (Add, Replace)):
+                    entry.chunks = split_item(command.items[0], max(256, max_chunk(command.items[0], budget - 200)))
+                    entry.meta = command.meta
+                    entry.kind = type(command)
+                    command = self._chunk_command(entry)
             if ds.canonical not in syncs:
                 sync_ids[ds.canonical] = self.ids.next()
                 syncs[ds.canonical] = []
             syncs[ds.canonical].append(command)
-            self.sent[(str(self.out_msg_id + 1), command.cmd_id)] = (ds, op)
-            ds.sent(op)
             used += size
             taken += 1
-        self.queue = self.queue[taken:]
+            if entry.chunks:  # more chunks of this item follow, in the next messages
+                break
+            self.queue.pop(0)
+            self.sent[(str(self.out_msg_id + 1), command.cmd_id)] = (ds, op)
+            ds.sent(op)
         for canonical, commands in syncs.items():
             ds = self.datastores[canonical]
             noc = str(pending_count.get(canonical, 0)) if canonical not in self.announced else None
@@ -607,6 +620,12 @@ class ServerSession:
             return self._message(header, out, False)
         self.phase = advance_server(self.phase, Event.ALL_OUT)
         return self._message(header, out, True)
+
+    def _chunk_command(self, entry: _Out) -> Command:
+        """The next MoreData chunk of a large item (taken off ``entry.chunks``)."""
+        assert entry.chunks and entry.kind is not None
+        chunk = entry.chunks.pop(0)
+        return entry.kind(cmd_id=self.ids.next(), meta=entry.meta, items=(chunk,))
 
     def _command_for(self, ds: DatastoreSync, op: Op) -> Command:
         cmd_id = self.ids.next()
@@ -621,6 +640,17 @@ class ServerSession:
         return Replace(cmd_id=cmd_id, meta=meta,
                        items=(Item(target=Target(loc_uri=op.luid or ""), source=Source(loc_uri=op.guid),
                                    data=_wire_data(data)),))
+
+
+@dataclass
+class _Out:
+    """A change waiting in package 4 (with the chunks still to send of a large item)."""
+
+    ds: DatastoreSync
+    op: Op
+    chunks: list[Item] | None = None
+    meta: Meta | None = None
+    kind: type[Add] | type[Replace] | None = None
 
 
 def _meta_format(*metas: Meta | None) -> str | None:
