@@ -14,6 +14,8 @@ CREATED, SEQUENCE, X-*), empty values dropped, vCards through
 
 from __future__ import annotations
 
+import re
+
 from ..errors import FormatError, UnsupportedFormatError
 from ..formats import Component, ContentLine, VCardItem, content_type_of, normalized, parse
 
@@ -23,6 +25,7 @@ __all__ = ["canonical_data", "content_key", "data_for_client", "modified_time"]
 _CANONICAL = {"Contacts": "text/vcard"}
 _VOLATILE = {"PRODID", "REV", "UID", "DTSTAMP", "LAST-MODIFIED", "CREATED", "SEQUENCE", "VERSION"}
 _TEXT_TYPES = ("text/plain",)
+_VCARD30 = re.compile(rb"^VERSION:3\.0\r?$", re.M)
 
 
 def canonical_data(datastore: str, data: bytes, content_type: str | None) -> tuple[bytes, str]:
@@ -31,6 +34,8 @@ def canonical_data(datastore: str, data: bytes, content_type: str | None) -> tup
     never refuses what a client acknowledged)."""
     ctype = content_type_of(content_type) if content_type else ""
     target = _CANONICAL.get(datastore)
+    if target == "text/vcard" and ctype == target and _VCARD30.search(data):
+        return data, target  # already canonical: no need to parse
     try:
         item = parse(data, ctype or None)
     except (FormatError, UnsupportedFormatError):

@@ -67,7 +67,7 @@ class DatastoreSync:
     old_map: dict[str, str] = field(default_factory=dict)  # luid -> guid before a slow sync
     _by_luid: dict[str, MapEntry] = field(default_factory=dict)
     _by_guid: dict[str, MapEntry] = field(default_factory=dict)
-    _keys: dict[str, object] | None = None  # guid -> content key of unmatched live items (slow sync)
+    _keys: dict[object, list[str]] | None = None  # content key -> unmatched live GUIDs (slow sync)
     stats: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -127,11 +127,13 @@ class DatastoreSync:
             self._keys = {}
             for item in self.store.items(self.user, self.canonical):
                 if item.guid not in self.touched and item.guid not in self._by_guid:
-                    self._keys[item.guid] = content_key(item.data, item.content_type)
-        key = content_key(data, ctype)
-        for guid, other in self._keys.items():
-            if other == key and guid not in self.touched:
-                del self._keys[guid]
+                    self._keys.setdefault(content_key(item.data, item.content_type), []).append(item.guid)
+        if not self._keys:  # nothing left to match (a first slow sync): no need to parse
+            return None
+        guids = self._keys.get(content_key(data, ctype))
+        while guids:
+            guid = guids.pop(0)
+            if guid not in self.touched:
                 return self.store.get_item(self.user, self.canonical, guid)
         return None
 

@@ -574,7 +574,7 @@ class ServerSession:
                 ds.client_done()
                 self.queue += [_Out(ds, op) for op in ds.outgoing()]
         measure = wbxml_size if self.encoding == "wbxml" else xml_size
-        budget = self.max_msg_size - _MARGIN - sum(measure(c) for c in out) - 300
+        budget = self.max_msg_size - _MARGIN - sum(_estimate(c, measure, self.encoding) for c in out) - 300
         pending_count: dict[str, int] = {}
         for entry in self.queue:
             pending_count[entry.ds.canonical] = pending_count.get(entry.ds.canonical, 0) + 1
@@ -640,6 +640,16 @@ class ServerSession:
         return Replace(cmd_id=cmd_id, meta=meta,
                        items=(Item(target=Target(loc_uri=op.luid or ""), source=Source(loc_uri=op.guid),
                                    data=_wire_data(data)),))
+
+
+def _estimate(cmd: Command, measure: Callable[[Command], int], encoding: str) -> int:
+    """The encoded size of ``cmd``: estimated (generously) for a plain Status,
+    of which a big package has thousands, measured for anything else."""
+    if isinstance(cmd, Status) and not cmd.items and cmd.chal is None:
+        text = sum(len(_text(v)) for v in (cmd.cmd_id, cmd.msg_ref, cmd.cmd_ref, cmd.cmd, cmd.data,
+                                           *cmd.target_refs, *cmd.source_refs))
+        return text + (24 if encoding == "wbxml" else 160)
+    return measure(cmd)
 
 
 @dataclass
