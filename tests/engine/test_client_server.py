@@ -188,3 +188,53 @@ def test_large_item_goes_in_moredata_chunks(server: SyncServer, store: SQLiteSto
     assert s.ok and s.msg_id > 6
     assert sorted(map(fields, ab(b).values())) == sorted(map(fields, ab(a).values()))
     assert sync(server, b).reports["./addressbook"].received == {}
+
+
+EVENT = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:e1\r\n"
+         b"DTSTART:20240111T090000Z\r\nDTEND:20240111T100000Z\r\nSUMMARY:Meeting\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+NOTE = b"Memo 1\nfirst\n"
+
+
+def test_several_datastores_in_one_session(server: SyncServer, store: SQLiteStore) -> None:
+    devices = []
+    for name in ("a", "b"):
+        dev = device(name)
+        dev.add_datastore("./calendar", "Calendar", "text/calendar", "2.0")
+        dev.add_datastore("./memo", "memo", "text/plain", "1.0")
+        devices.append(dev)
+    a, b = devices
+    a.datastores["./addressbook"].add(vcard(1))
+    a.datastores["./calendar"].add(EVENT)
+    a.datastores["./memo"].add(NOTE)
+    s = sync(server, a, encoding="xml")
+    assert s.ok and all(r.mode == 201 for r in s.reports.values())
+    assert [len(store.items("test", c)) for c in ("Contacts", "Events", "Notes")] == [1, 1, 1]
+    s = sync(server, b)
+    assert s.ok and all(r.received == {"Add": 1} for r in s.reports.values())
+    assert list(b.datastores["./calendar"].items.values()) == [EVENT]
+    assert list(b.datastores["./memo"].items.values()) == [NOTE]
+
+
+def test_init_and_client_modifications_combined_in_one_message(server: SyncServer, store: SQLiteStore) -> None:
+    import dataclasses
+
+    from syncml_codec.engine import ClientSession
+    from syncml_codec.model import Message, Status, Sync
+
+    from .conftest import Clock
+
+    a = device("a")
+    a.datastores["./addressbook"].add(vcard(1))
+    store.add_item("test", "Contacts", vcard(2), "text/vcard")
+    session = ClientSession(a, url=server.base_url, user="test", password="secret", clock=Clock())
+    msg = Message.from_bytes(session.start().body)
+    for report in session.reports.values():
+        report.mode, report.alert_status = 201, 200
+    combined = msg.replace(body=dataclasses.replace(msg.body, commands=(*msg.commands, *session._syncs())))
+    reply = Message.from_bytes(server.handle(combined.to_bytes("wbxml"), "application/vnd.syncml+wbxml", None).body)
+    assert reply.final
+    codes = {c.cmd: c.data for c in reply.commands if isinstance(c, Status)}
+    assert codes == {"SyncHdr": "212", "Put": "200", "Get": "200", "Alert": "200", "Sync": "200", "Replace": "201"}
+    (sync_out,) = [c for c in reply.commands if isinstance(c, Sync)]
+    assert [c.TAG for c in sync_out.commands] == ["Add"]  # the server's own item
+    assert len(store.items("test", "Contacts")) == 2
