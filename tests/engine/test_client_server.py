@@ -238,3 +238,12 @@ def test_init_and_client_modifications_combined_in_one_message(server: SyncServe
     (sync_out,) = [c for c in reply.commands if isinstance(c, Sync)]
     assert [c.TAG for c in sync_out.commands] == ["Add"]  # the server's own item
     assert len(store.items("test", "Contacts")) == 2
+
+
+def test_sessions_are_logged(server: SyncServer, store: SQLiteStore) -> None:
+    a = device("a")
+    a.datastores["./addressbook"].add(vcard(1))
+    assert sync(server, a).ok and sync(server, a).ok
+    first, second = store.sessions("test")
+    assert first.outcome == "ok" and first.detail == "Contacts:201 added=1" and first.device_id == "test-a"
+    assert second.detail == "Contacts:200" and second.ended >= second.started

@@ -120,3 +120,11 @@ def test_file_database_wal_schema_version_and_reopen(tmp_path) -> None:
     db.close()
     with pytest.raises(RuntimeError, match="newer"):
         SQLiteStore(path)
+
+
+def test_session_log(store: SQLiteStore) -> None:
+    dev = store.device("test", "d")
+    store.log_session(dev, "abc", 1.0, 2.0, "ok", "Contacts:201 added=2")
+    (rec,) = store.sessions("test")
+    assert (rec.device_id, rec.session_id, rec.outcome, rec.detail) == ("d", "abc", "ok", "Contacts:201 added=2")
+    assert store.sessions("other") == []

@@ -229,6 +229,7 @@ class ServerSession:
         self.asked_devinf = False
         self.pending: dict[tuple[str, str], list[bytes]] = {}  # chunks of a large object by (store, luid)
         self.encoding = "wbxml"
+        self.started = server.clock()
         self.ids = CmdIDs()
         self.msg_ref = "1"
 
@@ -273,6 +274,11 @@ class ServerSession:
         code = exc.status if isinstance(exc, ProtocolError) else StatusCode.COMMAND_FAILED
         status = status_for_header(msg.header, cmd_id=self.ids.next(), code=code)
         self.phase = ServerPhase.DONE
+        try:
+            with self.store.transaction():
+                self._log(f"failed: {exc}"[:500])
+        except Exception:  # the store itself is broken: nothing more to record
+            log.exception("session %s: could not record the failure", self.id)
         return self._message(msg.header, [status], True)
 
     # -- authentication --------------------------------------------------
@@ -375,8 +381,16 @@ class ServerSession:
             return self._message(header, [*out, self._alert_next()], False)
         for ds in self.datastores.values():
             ds.commit()
+        self._log("ok")
         self.phase = advance_server(self.phase, Event.FINAL)
         return self._message(header, out, True)
+
+    def _log(self, outcome: str) -> None:
+        if self.device is None:
+            return
+        detail = " ".join(f"{ds.canonical}:{ds.mode}" + "".join(f" {k}={v}" for k, v in sorted(ds.stats.items()))
+                          for ds in self.datastores.values())
+        self.store.log_session(self.device, self.id, self.started, self.server.clock(), outcome, detail)
 
     def _alert_next(self) -> Alert:
         return Alert(cmd_id=self.ids.next(), data=str(int(AlertCode.NEXT_MESSAGE)))

@@ -33,6 +33,7 @@ __all__ = [
     "Conflict",
     "Device",
     "MapEntry",
+    "SessionRecord",
     "Store",
     "StoredItem",
     "canonical_datastore",
@@ -117,6 +118,16 @@ class Conflict:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    device_id: str
+    session_id: str
+    started: float
+    ended: float
+    outcome: str  # "ok" or what went wrong
+    detail: str  # e.g. "Contacts:201 +2 ~0 -0"
+
+
 class Store(Protocol):
     """What the engine needs from a storage backend (see the module doc)."""
 
@@ -153,4 +164,9 @@ class Store(Protocol):
     def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,
                      reason: str, at: float = 0.0) -> None: ...
     def conflicts(self, user: str) -> list[Conflict]: ...
+
+    # sessions
+    def log_session(self, device: Device, session_id: str, started: float, ended: float, outcome: str,
+                    detail: str = "") -> None: ...
+    def sessions(self, user: str) -> list[SessionRecord]: ...
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..model.auth import user_password_hash
-from .base import Anchors, Conflict, Device, MapEntry, StoredItem
+from .base import Anchors, Conflict, Device, MapEntry, SessionRecord, StoredItem
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -66,6 +66,15 @@ CREATE TABLE IF NOT EXISTS maps (
     PRIMARY KEY (device, datastore, guid)
 );
 CREATE INDEX IF NOT EXISTS maps_by_luid ON maps (device, datastore, luid);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    device INTEGER NOT NULL REFERENCES devices(id),
+    session_id TEXT NOT NULL,
+    started REAL NOT NULL,
+    ended REAL NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS conflicts (
     id INTEGER PRIMARY KEY,
     device INTEGER NOT NULL REFERENCES devices(id),
@@ -107,8 +116,9 @@ class SQLiteStore:
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        if version == 0:  # executescript commits on its own: the whole script is one transaction
-            self._db.executescript(f"BEGIN;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
+        # idempotent (IF NOT EXISTS): also adds the tables a database of an earlier build lacks;
+        # executescript commits on its own, so the whole script is one transaction
+        self._db.executescript(f"BEGIN;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
 
     def close(self) -> None:
         self._db.close()
@@ -285,3 +295,16 @@ class SQLiteStore:
         return [Conflict(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6]) for r in self._exec(
             "SELECT d.device_id, c.datastore, c.guid, c.data, c.content_type, c.reason, c.at "
             "FROM conflicts c JOIN devices d ON d.id = c.device WHERE d.user = ? ORDER BY c.id", (user,))]
+
+    # -- sessions ------------------------------------------------------------
+    def log_session(self, device: Device, session_id: str, started: float, ended: float, outcome: str,
+                    detail: str = "") -> None:
+        """Record a finished (or failed) session: ``outcome`` "ok" or what went wrong."""
+        with self.transaction():
+            self._exec("INSERT INTO sessions (device, session_id, started, ended, outcome, detail) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (device.id, session_id, started, ended, outcome, detail))
+
+    def sessions(self, user: str) -> list[SessionRecord]:
+        return [SessionRecord(*r) for r in self._exec(
+            "SELECT d.device_id, s.session_id, s.started, s.ended, s.outcome, s.detail "
+            "FROM sessions s JOIN devices d ON d.id = s.device WHERE d.user = ? ORDER BY s.id", (user,))]
