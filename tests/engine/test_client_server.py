@@ -247,3 +247,34 @@ def test_sessions_are_logged(server: SyncServer, store: SQLiteStore) -> None:
     first, second = store.sessions("test")
     assert first.outcome == "ok" and first.detail == "Contacts:201 added=1" and first.device_id == "test-a"
     assert second.detail == "Contacts:200" and second.ended >= second.started
+
+
+def test_items_referenced_before_their_map_arrives(server: SyncServer, store: SQLiteStore) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from syncml_codec.engine import ClientSession
+
+    from .conftest import Clock
+
+    a, b = device("a"), device("b")
+    a.datastores["./addressbook"].add(vcard(1))
+    assert sync(server, a).ok and sync(server, b).ok
+    a.datastores["./addressbook"].add(vcard(2))
+    assert sync(server, a).ok
+    # b receives the new contact, but its package 5 (with the Map) is lost
+    session = ClientSession(b, url=server.base_url, user="test", password="secret", clock=Clock())
+    request = session.start()
+    for _ in range(2):
+        sid = parse_qs(urlsplit(request.url).query).get("sessionid", [None])[0]
+        answer = server.handle(request.body, request.content_type, sid)
+        request = session.receive(answer.body)  # type: ignore[assignment]
+    assert request is not None and len(ab(b)) == 2 and b.datastores["./addressbook"].unmapped
+    luid = next(luid for luid, data in ab(b).items() if b"Doe2" in data)
+    b.datastores["./addressbook"].update(luid, vcard(2, "edited on b"))
+    s = sync(server, b)  # anchors still agree: two-way; the Replace names the GUID
+    assert s.ok and s.reports["./addressbook"].mode == 200 and s.reports["./addressbook"].statuses == [200]
+    assert s.reports["./addressbook"].received == {} and not b.datastores["./addressbook"].unmapped
+    assert len(store.items("test", "Contacts")) == 2
+    s = sync(server, a)
+    assert s.ok and s.reports["./addressbook"].received == {"Replace": 1}
+    assert any(b"edited on b" in d for d in ab(a).values())

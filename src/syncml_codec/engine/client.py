@@ -93,6 +93,7 @@ class ClientDatastore:
     last_anchor: str | None = None  # our Next of the last complete session
     server_anchor: str | None = None
     next_luid: int = 0
+    unmapped: dict[str, str] = field(default_factory=dict)  # LUID -> server GUID, Map not acknowledged yet
 
     def add(self, data: bytes) -> str:
         luid = str(self.next_luid)
@@ -109,7 +110,7 @@ class ClientDatastore:
 
     def delete(self, luid: str) -> None:
         del self.items[luid]
-        if self.changes.get(luid) == "add":
+        if self.changes.get(luid) == "add" and luid not in self.unmapped:
             del self.changes[luid]
         else:
             self.changes[luid] = "delete"
@@ -118,6 +119,7 @@ class ClientDatastore:
         """Forget every item (refresh from server), without change records."""
         self.items.clear()
         self.changes.clear()
+        self.unmapped.clear()
 
     def _put(self, data: bytes) -> str:  # an item from the server: no change record
         luid = str(self.next_luid)
@@ -208,7 +210,6 @@ class ClientSession:
             self.reports[uri] = DatastoreReport(int(mode), next_anchor=f"{stamp}-{ds.next_luid}-{len(ds.items)}")
         self._out: list[Command] = []  # statuses and results for the next message
         self._sent: dict[str, tuple[str, str, str]] = {}  # cmd_id -> (local uri, LUID, kind), this message
-        self._maps: dict[str, list[tuple[str, str]]] = {}  # local uri -> [(luid, guid)]
         self._chunks: dict[tuple[str, str], list[bytes]] = {}
         self._ids = CmdIDs()
 
@@ -366,12 +367,15 @@ class ClientSession:
                                                                                data=_wire(data)),)))
             elif mode in (AlertCode.TWO_WAY, AlertCode.ONE_WAY_FROM_CLIENT):
                 for luid, kind in ds.changes.items():
+                    # an item whose Map the server has not seen yet is named by its GUID as well
+                    guid = ds.unmapped.get(luid)
+                    target = Target(loc_uri=guid) if guid else None
                     if kind == "delete":
-                        commands.append(Delete(cmd_id="", items=(Item(source=Source(loc_uri=luid)),)))
+                        commands.append(Delete(cmd_id="", items=(Item(target=target, source=Source(loc_uri=luid)),)))
                     else:
                         cls = Add if kind == "add" else Replace
-                        commands.append(cls(cmd_id="", meta=meta, items=(Item(source=Source(loc_uri=luid),
-                                                                              data=_wire(ds.items[luid])),)))
+                        commands.append(cls(cmd_id="", meta=meta, items=(Item(
+                            target=target, source=Source(loc_uri=luid), data=_wire(ds.items[luid])),)))
             sync_id = self._ids.next()
             numbered: list[Command] = []
             for command in commands:
@@ -413,14 +417,12 @@ class ClientSession:
                                                     data=str(int(AlertCode.NEXT_MESSAGE)))], False)
         self.phase = advance(CLIENT_TABLE, self.phase, Event.FINAL)
         maps: list[Command] = []
-        for uri, pairs in self._maps.items():
-            if pairs:
-                ds = self.store.datastores[uri]
+        for ds, _report in self._active():
+            if ds.unmapped:  # this session's adds and any whose Map got lost before
                 maps.append(Map(cmd_id=self._ids.next(), target=Target(loc_uri=ds.remote_uri),
-                                source=Source(loc_uri=uri), map_items=tuple(
+                                source=Source(loc_uri=ds.local_uri), map_items=tuple(
                                     MapItem(target=Target(loc_uri=guid), source=Source(loc_uri=luid))
-                                    for luid, guid in pairs)))
-        self._maps = {}
+                                    for luid, guid in ds.unmapped.items())))
         return self._message(self._out + maps, True)
 
     def _on_status(self, status: Status) -> None:
@@ -459,6 +461,7 @@ class ClientSession:
             if luid in ds.items:
                 del ds.items[luid]
                 ds.changes.pop(luid, None)
+                ds.unmapped.pop(luid, None)
                 return StatusCode.OK
             return StatusCode.NOT_FOUND
         data = item.data
@@ -475,13 +478,14 @@ class ClientSession:
             return StatusCode.OK
         if isinstance(cmd, (Add, Replace)):
             new = ds._put(raw)
-            self._maps.setdefault(ds.local_uri, []).append((new, guid))
+            ds.unmapped[new] = guid
             return StatusCode.ITEM_ADDED
         return StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED
 
     def _commit(self) -> None:
         """Package 6 arrived: the session is complete, the anchors move on."""
         for ds, report in self._active():
+            ds.unmapped.clear()  # package 6 acknowledged the Map
             ds.last_anchor = report.next_anchor
             ds.server_anchor = report.server_next
             if report.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
