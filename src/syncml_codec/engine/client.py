@@ -58,25 +58,13 @@ from ..model import (
     status_for_header,
 )
 from ._state import CLIENT_TABLE, ClientPhase, Event, advance
+from ._util import text, wire_data
 
 __all__ = ["ClientDatastore", "ClientSession", "ClientStore", "DatastoreReport", "Request"]
 
 CONTENT_TYPES = {"wbxml": "application/vnd.syncml+wbxml", "xml": "application/vnd.syncml+xml"}
 _MD5 = "syncml:auth-md5"
 _BASIC = "syncml:auth-basic"
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return "" if value is None else str(value)
-
-
-def _wire(data: bytes) -> str | bytes:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data
 
 
 @dataclass
@@ -267,7 +255,7 @@ class ClientSession:
         except (SyncMLError, ValueError) as exc:
             return self._fail(f"unreadable answer: {exc}")
         if msg.header.resp_uri:
-            self.url = _text(msg.header.resp_uri)
+            self.url = text(msg.header.resp_uri)
         self._ids = CmdIDs()
         self._out = [status_for_header(msg.header, cmd_id=self._ids.next())]
         if self.phase is ClientPhase.INIT:
@@ -336,13 +324,13 @@ class ClientSession:
 
     def _on_server_alert(self, cmd: Alert, ref: str) -> Status:
         item = cmd.items[0] if cmd.items else None
-        uri = _text(item.target.loc_uri) if item is not None and item.target else ""
+        uri = text(item.target.loc_uri) if item is not None and item.target else ""
         report = self.reports.get(uri)
         if report is None or item is None:
             return status_for(cmd, msg_ref=ref, cmd_id=self._ids.next(), code=StatusCode.NOT_FOUND)
         report.mode = cmd.code
         anchor = item.meta.anchor if item.meta is not None else None
-        report.server_next = _text(anchor.next) if anchor is not None else None
+        report.server_next = text(anchor.next) if anchor is not None else None
         echo = (Item(data=Anchor(next=report.server_next).to_element()),) if report.server_next else ()
         return status_for(cmd, msg_ref=ref, cmd_id=self._ids.next(), items=echo)
 
@@ -364,7 +352,7 @@ class ClientSession:
             elif mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT):
                 for luid, data in ds.items.items():
                     commands.append(Replace(cmd_id="", meta=meta, items=(Item(source=Source(loc_uri=luid),
-                                                                               data=_wire(data)),)))
+                                                                               data=wire_data(data)),)))
             elif mode in (AlertCode.TWO_WAY, AlertCode.ONE_WAY_FROM_CLIENT):
                 for luid, kind in ds.changes.items():
                     # an item whose Map the server has not seen yet is named by its GUID as well
@@ -375,13 +363,13 @@ class ClientSession:
                     else:
                         cls = Add if kind == "add" else Replace
                         commands.append(cls(cmd_id="", meta=meta, items=(Item(
-                            target=target, source=Source(loc_uri=luid), data=_wire(ds.items[luid])),)))
+                            target=target, source=Source(loc_uri=luid), data=wire_data(ds.items[luid])),)))
             sync_id = self._ids.next()
             numbered: list[Command] = []
             for command in commands:
                 cmd_id = self._ids.next()
                 numbered.append(_with_id(command, cmd_id))
-                luid = _text(command.items[0].source.loc_uri) if command.items[0].source else ""  # type: ignore[attr-defined]
+                luid = text(command.items[0].source.loc_uri) if command.items[0].source else ""  # type: ignore[attr-defined]
                 self._sent[cmd_id] = (ds.local_uri, luid, command.TAG)
                 report.sent[command.TAG] = report.sent.get(command.TAG, 0) + 1
             out.append(Sync(cmd_id=sync_id, target=Target(loc_uri=ds.remote_uri), source=Source(loc_uri=ds.local_uri),
@@ -426,7 +414,7 @@ class ClientSession:
         return self._message(self._out + maps, True)
 
     def _on_status(self, status: Status) -> None:
-        sent = self._sent.get(_text(status.cmd_ref))
+        sent = self._sent.get(text(status.cmd_ref))
         if sent is None or status.cmd in ("Sync", "SyncHdr", "Map"):
             return
         uri, luid, _kind = sent
@@ -437,7 +425,7 @@ class ClientSession:
             self.store.datastores[uri].changes.pop(luid, None)
 
     def _on_sync(self, sync: Sync, ref: str) -> None:
-        uri = _text(sync.target.loc_uri) if sync.target else ""
+        uri = text(sync.target.loc_uri) if sync.target else ""
         ds = self.store.datastores.get(uri)
         self._out.append(status_for(sync, msg_ref=ref, cmd_id=self._ids.next(),
                                     code=StatusCode.OK if ds is not None else StatusCode.NOT_FOUND))
@@ -447,16 +435,16 @@ class ClientSession:
                 continue
             for item in getattr(cmd, "items", ()):
                 code = self._apply(ds, cmd, item)
-                targets = (_text(item.target.loc_uri),) if item.target else ()
-                sources = (_text(item.source.loc_uri),) if item.source else ()
+                targets = (text(item.target.loc_uri),) if item.target else ()
+                sources = (text(item.source.loc_uri),) if item.source else ()
                 self._out.append(Status(cmd_id=self._ids.next(), msg_ref=ref, cmd_ref=cmd.cmd_id, cmd=cmd.TAG,
                                         target_refs=targets, source_refs=sources, data=str(code)))
 
     def _apply(self, ds: ClientDatastore, cmd: Command, item: Item) -> int:
         report = self.reports[ds.local_uri]
         report.received[cmd.TAG] = report.received.get(cmd.TAG, 0) + 1
-        guid = _text(item.source.loc_uri) if item.source else ""
-        luid = _text(item.target.loc_uri) if item.target else ""
+        guid = text(item.source.loc_uri) if item.source else ""
+        luid = text(item.target.loc_uri) if item.target else ""
         if isinstance(cmd, Delete):
             if luid in ds.items:
                 del ds.items[luid]
@@ -465,7 +453,7 @@ class ClientSession:
                 return StatusCode.OK
             return StatusCode.NOT_FOUND
         data = item.data
-        raw = data if isinstance(data, bytes) else _text(data).encode("utf-8")
+        raw = data if isinstance(data, bytes) else text(data).encode("utf-8")
         key = (ds.local_uri, guid or luid)
         if item.more_data:
             self._chunks.setdefault(key, []).append(raw)

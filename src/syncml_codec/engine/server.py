@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from ..codec.detect import sniff_encoding
 from ..codec.tree import Document
@@ -66,6 +65,7 @@ from ._devinf import server_devinf, type_for_client
 from ._items import data_for_client
 from ._state import Event, ServerPhase, advance
 from ._sync import CLIENT_SENDS, NEEDS_ANCHORS, SUPPORTED, ConflictPolicy, DatastoreSync, Op
+from ._util import estimate, item_bytes, meta_format, meta_type, session_from_uri, text, wire_data
 
 __all__ = ["CONTENT_TYPES", "Response", "ServerSession", "SyncServer"]
 
@@ -90,41 +90,6 @@ class Response:
     session_id: str | None
     http_status: int = 200
     summary: Mapping[str, Any] = field(default_factory=dict)
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return "" if value is None else str(value)
-
-
-def _item_bytes(item: Item) -> bytes | None:
-    data = item.data
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, str):
-        return data.encode("utf-8")
-    return None
-
-
-def _wire_data(data: bytes) -> str | bytes:
-    """Text when it is UTF-8 (readable in XML, inline in WBXML), else opaque."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data
-
-
-def _meta_type(*metas: Meta | None) -> str | None:
-    for meta in metas:
-        if meta is not None and meta.type:
-            return _text(meta.type).strip()
-    return None
-
-
-def _session_from_uri(uri: str) -> str | None:
-    values = parse_qs(urlsplit(uri).query).get("sessionid")
-    return values[0] if values else None
 
 
 class SyncServer:
@@ -179,7 +144,7 @@ class SyncServer:
         if (header is None or not header.msg_id or header.source is None or header.target is None
                 or not header.source.loc_uri):
             return self._unreadable(str(problem or "no usable SyncHdr"))
-        sid = session_id or _session_from_uri(_text(header.target.loc_uri))
+        sid = session_id or session_from_uri(text(header.target.loc_uri))
         session = self.sessions.get(sid) if sid else None
         if session is None or session.phase is ServerPhase.DONE:
             if len(self.sessions) >= self.max_sessions:  # drop the oldest
@@ -255,8 +220,8 @@ class ServerSession:
         meta = Meta(max_msg_size=str(self.server.max_msg_size))
         hdr = SyncHdr(ver_dtd=header.ver_dtd or "1.2", ver_proto=header.ver_proto or "SyncML/1.2",
                       session_id=header.session_id or "1", msg_id=str(self.out_msg_id),
-                      target=Target(loc_uri=_text(header.source.loc_uri), loc_name=header.source.loc_name),
-                      source=Source(loc_uri=_text(header.target.loc_uri)),
+                      target=Target(loc_uri=text(header.source.loc_uri), loc_name=header.source.loc_name),
+                      source=Source(loc_uri=text(header.target.loc_uri)),
                       resp_uri=f"{self.server.base_url}?sessionid={self.id}" if self.authenticated else None,
                       meta=meta)
         return Message(header=hdr, body=SyncBody(commands=tuple(commands), final=final))
@@ -284,14 +249,14 @@ class ServerSession:
     # -- authentication --------------------------------------------------
     def _authenticate(self, header: SyncHdr) -> int:
         cred: Cred | None = header.cred
-        user = _text(header.source.loc_name).strip() or None
-        device_id = _text(header.source.loc_uri).strip()
+        user = text(header.source.loc_name).strip() or None
+        device_id = text(header.source.loc_uri).strip()
         if cred is None or cred.data is None:
             if user and self.store.user_hash(user) is not None:
                 self.device = self.store.device(user, device_id)
             return StatusCode.MISSING_CREDENTIALS
         kind = cred.type.lower()
-        data = _text(cred.data).strip()
+        data = text(cred.data).strip()
         try:
             if kind == _BASIC:
                 user, password = auth.parse_basic(data)
@@ -443,11 +408,11 @@ class ServerSession:
         return StatusCode.OK
 
     def _get_code(self, cmd: Get) -> int:
-        uris = [_text(i.target.loc_uri) for i in cmd.items if i.target is not None]
+        uris = [text(i.target.loc_uri) for i in cmd.items if i.target is not None]
         return StatusCode.OK if uris and all(u in DEVINF_URIS for u in uris) else StatusCode.NOT_FOUND
 
     def _results(self, get: Get) -> Results:
-        uri = next(_text(i.target.loc_uri) for i in get.items if i.target is not None)
+        uri = next(text(i.target.loc_uri) for i in get.items if i.target is not None)
         names = {c: ds.server_uri for c, ds in self.datastores.items()}
         devinf = server_devinf(self.server.dev_id, names)
         return Results(cmd_id=self.ids.next(), msg_ref=self.msg_ref, cmd_ref=get.cmd_id,
@@ -474,8 +439,8 @@ class ServerSession:
         if self.phase is not ServerPhase.INIT:
             return self._status(cmd, StatusCode.COMMAND_NOT_ALLOWED)
         item = cmd.items[0]
-        server_uri = _text(item.target.loc_uri) if item.target else ""
-        client_uri = _text(item.source.loc_uri) if item.source else ""
+        server_uri = text(item.target.loc_uri) if item.target else ""
+        client_uri = text(item.source.loc_uri) if item.source else ""
         canonical = canonical_datastore(server_uri)
         if canonical is None or self.device is None:
             return self._status(cmd, StatusCode.NOT_FOUND)
@@ -485,16 +450,16 @@ class ServerSession:
         stored = self.store.anchors(self.device, canonical)
         status_code: int = StatusCode.OK
         mode = int(code)
-        if mode in NEEDS_ANCHORS and (stored.client_last is None or stored.client_last != _text(anchor.last)):
+        if mode in NEEDS_ANCHORS and (stored.client_last is None or stored.client_last != text(anchor.last)):
             status_code, mode = StatusCode.REFRESH_REQUIRED, AlertCode.SLOW_SYNC
         server_next = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.server.clock()))
         ds = DatastoreSync(self.store, self.device, canonical, server_uri, client_uri, mode,
-                           _text(anchor.next), server_next, stored.server_last, self.server.conflict_policy,
+                           text(anchor.next), server_next, stored.server_last, self.server.conflict_policy,
                            self.server.clock(),
                            type_for_client(canonical, self._known_devinf(), client_uri))
         ds.start()
         self.datastores[canonical] = ds
-        echo = Item(data=Anchor(next=_text(anchor.next)).to_element())
+        echo = Item(data=Anchor(next=text(anchor.next)).to_element())
         answer = Item(target=Target(loc_uri=client_uri), source=Source(loc_uri=server_uri),
                       meta=Meta(anchor=Anchor(last=stored.server_last, next=server_next)))
         answers.append(lambda: Alert(cmd_id=self.ids.next(), data=str(mode), items=(answer,)))
@@ -502,7 +467,7 @@ class ServerSession:
 
     # -- the client's Sync -----------------------------------------------
     def _on_sync(self, cmd: Sync) -> list[Command]:
-        uri = _text(cmd.target.loc_uri) if cmd.target else ""
+        uri = text(cmd.target.loc_uri) if cmd.target else ""
         canonical = canonical_datastore(uri)
         ds = self.datastores.get(canonical) if canonical else None
         out: list[Command] = []
@@ -523,22 +488,22 @@ class ServerSession:
         return out
 
     def _status_for_item(self, change: Command, item: Item, code: int) -> Status:
-        targets = (_text(item.target.loc_uri),) if item.target else ()
-        sources = (_text(item.source.loc_uri),) if item.source else ()
+        targets = (text(item.target.loc_uri),) if item.target else ()
+        sources = (text(item.source.loc_uri),) if item.source else ()
         return Status(cmd_id=self.ids.next(), msg_ref=self.msg_ref, cmd_ref=change.cmd_id, cmd=change.TAG,
                       target_refs=targets, source_refs=sources, data=str(int(code)))
 
     def _change(self, ds: DatastoreSync, change: Add | Replace | Delete, sync: Sync, item: Item) -> int:
-        luid = _text(item.source.loc_uri) if item.source else None
-        target = _text(item.target.loc_uri) if item.target else None
+        luid = text(item.source.loc_uri) if item.source else None
+        target = text(item.target.loc_uri) if item.target else None
         try:
             if isinstance(change, Delete):
                 return ds.delete(luid, target)
-            data = _item_bytes(item)
+            data = item_bytes(item)
             if data is None:
                 return StatusCode.BAD_REQUEST
-            ctype = _meta_type(item.meta, change.meta, sync.meta)
-            fmt = _meta_format(item.meta, change.meta)
+            ctype = meta_type(item.meta, change.meta, sync.meta)
+            fmt = meta_format(item.meta, change.meta)
             if fmt:
                 from ..formats import decode_item_data
 
@@ -559,7 +524,7 @@ class ServerSession:
 
     # -- Map and statuses ------------------------------------------------
     def _on_map(self, cmd: Map) -> int:
-        canonical = canonical_datastore(_text(cmd.target.loc_uri)) if cmd.target else None
+        canonical = canonical_datastore(text(cmd.target.loc_uri)) if cmd.target else None
         ds = self.datastores.get(canonical) if canonical else None
         if ds is None:
             return StatusCode.NOT_FOUND
@@ -568,11 +533,11 @@ class ServerSession:
             if mi.target is None or mi.source is None:
                 ok = False
                 continue
-            ok = ds.mapped(_text(mi.source.loc_uri), _text(mi.target.loc_uri)) and ok
+            ok = ds.mapped(text(mi.source.loc_uri), text(mi.target.loc_uri)) and ok
         return StatusCode.OK if ok else StatusCode.NOT_FOUND
 
     def _on_status(self, status: Status) -> None:
-        sent = self.sent.pop((_text(status.msg_ref), _text(status.cmd_ref)), None)
+        sent = self.sent.pop((text(status.msg_ref), text(status.cmd_ref)), None)
         code = status.code
         if sent is not None and code is not None and int(code) >= 300 and int(code) != StatusCode.ALREADY_EXISTS:
             ds, op = sent
@@ -588,7 +553,7 @@ class ServerSession:
                 ds.client_done()
                 self.queue += [_Out(ds, op) for op in ds.outgoing()]
         measure = wbxml_size if self.encoding == "wbxml" else xml_size
-        budget = self.max_msg_size - _MARGIN - sum(_estimate(c, measure, self.encoding) for c in out) - 300
+        budget = self.max_msg_size - _MARGIN - sum(estimate(c, measure, self.encoding) for c in out) - 300
         pending_count: dict[str, int] = {}
         for entry in self.queue:
             pending_count[entry.ds.canonical] = pending_count.get(entry.ds.canonical, 0) + 1
@@ -650,20 +615,10 @@ class ServerSession:
         data, ctype = data_for_client(stored.data, stored.content_type, ds.wanted_type or ds.client_type)
         meta = Meta(type=ctype)
         if op.kind == "Add":
-            return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), data=_wire_data(data)),))
+            return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), data=wire_data(data)),))
         return Replace(cmd_id=cmd_id, meta=meta,
                        items=(Item(target=Target(loc_uri=op.luid or ""), source=Source(loc_uri=op.guid),
-                                   data=_wire_data(data)),))
-
-
-def _estimate(cmd: Command, measure: Callable[[Command], int], encoding: str) -> int:
-    """The encoded size of ``cmd``: estimated (generously) for a plain Status,
-    of which a big package has thousands, measured for anything else."""
-    if isinstance(cmd, Status) and not cmd.items and cmd.chal is None:
-        text = sum(len(_text(v)) for v in (cmd.cmd_id, cmd.msg_ref, cmd.cmd_ref, cmd.cmd, cmd.data,
-                                           *cmd.target_refs, *cmd.source_refs))
-        return text + (24 if encoding == "wbxml" else 160)
-    return measure(cmd)
+                                   data=wire_data(data)),))
 
 
 @dataclass
@@ -675,15 +630,6 @@ class _Out:
     chunks: list[Item] | None = None
     meta: Meta | None = None
     kind: type[Add] | type[Replace] | None = None
-
-
-def _meta_format(*metas: Meta | None) -> str | None:
-    for meta in metas:
-        if meta is not None and meta.format:
-            value = _text(meta.format).strip()
-            if value and value.lower() not in ("chr", "bin"):
-                return value
-    return None
 
 
 def advance_server(phase: ServerPhase, event: Event) -> ServerPhase:

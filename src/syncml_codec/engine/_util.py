@@ -1,0 +1,65 @@
+"""Small helpers shared by the server and client sessions: wire text,
+item data, Meta fields, the session id in a RespURI, message size estimates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
+
+from ..model import Command, Item, Meta, Status
+
+__all__ = ["estimate", "item_bytes", "meta_format", "meta_type", "session_from_uri", "text", "wire_data"]
+
+
+def text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def item_bytes(item: Item) -> bytes | None:
+    data = item.data
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    return None
+
+
+def wire_data(data: bytes) -> str | bytes:
+    """Text when it is UTF-8 (readable in XML, inline in WBXML), else opaque."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+
+
+def meta_type(*metas: Meta | None) -> str | None:
+    for meta in metas:
+        if meta is not None and meta.type:
+            return text(meta.type).strip()
+    return None
+
+
+def session_from_uri(uri: str) -> str | None:
+    values = parse_qs(urlsplit(uri).query).get("sessionid")
+    return values[0] if values else None
+
+
+def estimate(cmd: Command, measure: Callable[[Command], int], encoding: str) -> int:
+    """The encoded size of ``cmd``: estimated (generously) for a plain Status,
+    of which a big package has thousands, measured for anything else."""
+    if isinstance(cmd, Status) and not cmd.items and cmd.chal is None:
+        chars = sum(len(text(v)) for v in (cmd.cmd_id, cmd.msg_ref, cmd.cmd_ref, cmd.cmd, cmd.data,
+                                           *cmd.target_refs, *cmd.source_refs))
+        return chars + (24 if encoding == "wbxml" else 160)
+    return measure(cmd)
+
+
+def meta_format(*metas: Meta | None) -> str | None:
+    for meta in metas:
+        if meta is not None and meta.format:
+            value = text(meta.format).strip()
+            if value and value.lower() not in ("chr", "bin"):
+                return value
+    return None
