@@ -134,10 +134,10 @@ def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | 
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         session_id = (query.get("sessionid") or [None])[-1] or None
 
-        started = time.perf_counter()
         body = _read_body(environ, length)
         if len(body) < length:
             return _plain(start_response, "400 Bad Request", "the body is shorter than its Content-Length")
+        started = time.perf_counter()  # ms in the log: the engine's work, not the client's upload
         try:
             with lock:
                 reply = server.handle(body, mime, session_id)
