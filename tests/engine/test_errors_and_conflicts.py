@@ -121,7 +121,7 @@ def test_store_failure_is_500_and_rolls_back(make_server: Callable[..., SyncServ
     (status,) = reply.commands
     assert (status.cmd, status.data) == ("SyncHdr", "500") and reply.final
     monkeypatch.undo()
-    assert store.items("test", "Contacts") == [] and server.sessions == {}
+    assert store.items("test", "Contacts") == [] and server.active_sessions() == []
     dev = store.device("test", "test-a")
     assert store.anchors(dev, "Contacts").client_last is None
 
@@ -222,3 +222,32 @@ def test_delete_of_an_item_the_server_changed(server: SyncServer, store: SQLiteS
     s = sync(server, b)
     assert s.ok and s.reports["./addressbook"].statuses == [419]
     assert s.reports["./addressbook"].received == {"Add": 1} and len(store.items("test", "Contacts")) == 1
+
+
+def test_last_message_resent_after_the_session_ended(server: SyncServer, store: SQLiteStore) -> None:
+    a = device("a")
+    a.datastores["./addressbook"].add(vcard(1))
+    s = ClientSession(a, url=server.base_url, user="test", password="secret", clock=Clock())
+    request = s.start()
+    last = None
+    while request is not None:
+        response = server.handle(request.body, request.content_type, sid_of(request.url))
+        last = (request, response)
+        request = s.receive(response.body)
+    assert s.ok and last is not None and server.active_sessions() == []
+    again = server.handle(last[0].body, last[0].content_type, sid_of(last[0].url))
+    assert Message.from_bytes(again.body) == Message.from_bytes(last[1].body)
+    assert len(store.items("test", "Contacts")) == 1 and len(store.sessions("test")) == 1
+
+
+def test_idle_sessions_expire(make_server: Callable[..., SyncServer]) -> None:
+    server = make_server(session_timeout=30)
+    _xml_session(server)
+    assert len(server.active_sessions()) == 1
+    server.clock.now += 60  # type: ignore[attr-defined]
+    assert server.handle(b"", "application/vnd.syncml+xml", None).http_status == 400
+    assert len(server.sessions) == 1  # an unreadable request does not get that far
+    a = device("other")
+    s = ClientSession(a, url=server.base_url, user="test", password="secret", clock=Clock(), encoding="xml")
+    server.handle(s.start().body, "application/vnd.syncml+xml", None)  # a readable one expires the idle ones
+    assert [x.phase.value for x in server.sessions.values()] == ["client-mods"]

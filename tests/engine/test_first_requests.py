@@ -113,7 +113,7 @@ def test_recorded_first_sync_replays_completely(server: SyncServer, store: SQLit
         replies.append(reply)
     adds = [s for s in replies[1].commands if isinstance(s, Status) and s.cmd == "Add"]
     assert [s.data for s in adds] == ["201", "201"]
-    assert replies[-1].final and server.sessions == {}
+    assert replies[-1].final and server.active_sessions() == []
     request = Message.from_bytes(requests[0].read_bytes())
     canonical = canonical_datastore(next(c for c in request.commands if isinstance(c, Alert)).items[0].target.loc_uri)
     assert canonical is not None and len(store.items("test", canonical)) == 2

@@ -106,7 +106,7 @@ class SyncServer:
                  random_source: Callable[[int], bytes] = os.urandom,
                  base_url: str = "http://127.0.0.1:8080/sync", conflict_policy: str = "server-wins",
                  dev_id: str = "syncml-codec", max_msg_size: int = _DEFAULT_MAX_MSG,
-                 max_sessions: int = 1000) -> None:
+                 max_sessions: int = 1000, session_timeout: float = 900.0) -> None:
         self.store = store
         self.clock = clock
         self.random_source = random_source
@@ -115,7 +115,17 @@ class SyncServer:
         self.dev_id = dev_id
         self.max_msg_size = max_msg_size
         self.max_sessions = max_sessions
-        self.sessions: dict[str, ServerSession] = {}
+        self.session_timeout = session_timeout
+        self.sessions: dict[str, ServerSession] = {}  # open ones, and finished ones kept for a resent last message
+
+    def active_sessions(self) -> list[ServerSession]:
+        return [s for s in self.sessions.values() if s.phase is not ServerPhase.DONE]
+
+    def _expire(self, now: float) -> None:
+        for sid in [sid for sid, s in self.sessions.items() if now - s.last_seen > self.session_timeout]:
+            del self.sessions[sid]
+        while len(self.sessions) >= self.max_sessions:  # drop the oldest
+            self.sessions.pop(next(iter(self.sessions)))
 
     def new_session_id(self) -> str:
         while True:
@@ -144,13 +154,15 @@ class SyncServer:
         if (header is None or not header.msg_id or header.source is None or header.target is None
                 or not header.source.loc_uri):
             return self._unreadable(str(problem or "no usable SyncHdr"))
+        started = self.clock()
+        self._expire(started)
         sid = session_id or session_from_uri(text(header.target.loc_uri))
         session = self.sessions.get(sid) if sid else None
-        if session is None or session.phase is ServerPhase.DONE:
-            if len(self.sessions) >= self.max_sessions:  # drop the oldest
-                self.sessions.pop(next(iter(self.sessions)))
+        if session is not None and session.phase is ServerPhase.DONE and not session.is_resent(header.msg_id):
+            session = None
+        if session is None:
             session = ServerSession(self, self.new_session_id())
-        started = self.clock()
+        session.last_seen = started
         session.encoding = encoding
         try:
             with self.store.transaction():
@@ -158,9 +170,7 @@ class SyncServer:
         except Exception as exc:  # the store rolled back: nothing of this message happened
             log.exception("session %s: message %s failed", session.id, header.msg_id)
             out = session.failure(msg, exc)
-        if session.phase is ServerPhase.DONE or not session.authenticated:
-            self.sessions.pop(session.id, None)
-        else:
+        if session.authenticated:
             self.sessions[session.id] = session
         data = out.to_bytes(encoding)
         session.remember(header.msg_id, data)
@@ -194,13 +204,17 @@ class ServerSession:
         self.asked_devinf = False
         self.pending: dict[tuple[str, str], list[bytes]] = {}  # chunks of a large object by (store, luid)
         self.encoding = "wbxml"
-        self.started = server.clock()
+        self.started = self.last_seen = server.clock()
         self.ids = CmdIDs()
         self.msg_ref = "1"
 
     # -- plumbing --------------------------------------------------------
     def remember(self, msg_id: str, data: bytes) -> None:
         self.last_in = (msg_id, data)
+
+    def is_resent(self, msg_id: str) -> bool:
+        """Whether ``msg_id`` is the message we answered last (the client did not get the answer)."""
+        return self.last_in is not None and self.last_in[0] == msg_id and self.authenticated
 
     def summary(self, msg: Message, out: Message, seconds: float) -> dict[str, Any]:
         commands: dict[str, int] = {}
@@ -281,7 +295,7 @@ class ServerSession:
     # -- one message -----------------------------------------------------
     def receive(self, msg: Message, problem: StructureError | None = None) -> Message:
         header = msg.header
-        if self.last_in is not None and self.last_in[0] == header.msg_id and self.authenticated:
+        if self.is_resent(header.msg_id) and self.last_in is not None:
             # the client sent the same message again (it missed our answer): answer the same
             return Message.from_bytes(self.last_in[1])
         self.ids = CmdIDs()
