@@ -278,3 +278,40 @@ def test_items_referenced_before_their_map_arrives(server: SyncServer, store: SQ
     s = sync(server, a)
     assert s.ok and s.reports["./addressbook"].received == {"Replace": 1}
     assert any(b"edited on b" in d for d in ab(a).values())
+
+
+def test_client_package_over_two_messages(server: SyncServer, store: SQLiteStore) -> None:
+    """The client's Sync split over two messages: the server answers the
+    first with statuses and Alert 222 (next message), the second with its
+    package 4."""
+    import dataclasses
+    from urllib.parse import parse_qs, urlsplit
+
+    from syncml_codec.engine import ClientSession
+    from syncml_codec.model import Alert, Message, Status, Sync
+
+    from .conftest import Clock
+
+    a = device("a")
+    for n in range(6):
+        a.datastores["./addressbook"].add(vcard(n))
+    session = ClientSession(a, url=server.base_url, user="test", password="secret", clock=Clock(), encoding="xml")
+    first = server.handle(session.start().body, "application/vnd.syncml+xml", None)
+    request = session.receive(first.body)
+    assert request is not None
+    sid = parse_qs(urlsplit(request.url).query)["sessionid"][0]
+    msg = Message.from_bytes(request.body)
+    (sync_cmd,) = [c for c in msg.commands if isinstance(c, Sync)]
+    others = tuple(c for c in msg.commands if not isinstance(c, Sync))
+    part1 = msg.replace(body=dataclasses.replace(msg.body, final=False, commands=(
+        *others, dataclasses.replace(sync_cmd, commands=sync_cmd.commands[:3]))))
+    header2 = dataclasses.replace(msg.header, msg_id=str(int(msg.header.msg_id) + 1))
+    part2 = msg.replace(header=header2, body=dataclasses.replace(msg.body, commands=(
+        dataclasses.replace(sync_cmd, cmd_id="50", commands=sync_cmd.commands[3:]),)))
+    reply1 = Message.from_bytes(server.handle(part1.to_bytes("xml"), "application/vnd.syncml+xml", sid).body)
+    assert not reply1.final
+    assert [c.data for c in reply1.commands if isinstance(c, Alert)] == ["222"]
+    reply2 = Message.from_bytes(server.handle(part2.to_bytes("xml"), "application/vnd.syncml+xml", sid).body)
+    assert reply2.final and any(isinstance(c, Sync) for c in reply2.commands)
+    added = [c.data for c in (*reply1.commands, *reply2.commands) if isinstance(c, Status) and c.cmd == "Replace"]
+    assert added == ["201"] * 6 and len(store.items("test", "Contacts")) == 6
