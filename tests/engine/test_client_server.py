@@ -315,3 +315,31 @@ def test_client_package_over_two_messages(server: SyncServer, store: SQLiteStore
     assert reply2.final and any(isinstance(c, Sync) for c in reply2.commands)
     added = [c.data for c in (*reply1.commands, *reply2.commands) if isinstance(c, Status) and c.cmd == "Replace"]
     assert added == ["201"] * 6 and len(store.items("test", "Contacts")) == 6
+
+
+def test_devinf_asked_for_when_the_client_sends_none(server: SyncServer, store: SQLiteStore) -> None:
+    import dataclasses
+    from urllib.parse import parse_qs, urlsplit
+
+    from syncml_codec.engine import ClientSession
+    from syncml_codec.model import Get, Message, Put
+
+    from .conftest import Clock
+
+    a = device("a")
+    a.datastores["./addressbook"].add(vcard(1))
+    assert sync(server, a).ok
+    b = device("b21", version="2.1")
+    session = ClientSession(b, url=server.base_url, user="test", password="secret", clock=Clock())
+    msg = Message.from_bytes(session.start().body)
+    no_put = msg.replace(body=dataclasses.replace(msg.body, commands=tuple(
+        c for c in msg.commands if not isinstance(c, Put))))
+    answer = server.handle(no_put.to_bytes("wbxml"), "application/vnd.syncml+wbxml", None)
+    assert any(isinstance(c, Get) for c in Message.from_bytes(answer.body).commands)  # the server asks
+    request = session.receive(answer.body)
+    while request is not None:
+        sid = parse_qs(urlsplit(request.url).query).get("sessionid", [None])[0]
+        request = session.receive(server.handle(request.body, request.content_type, sid).body)
+    assert session.ok
+    (data,) = ab(b).values()
+    assert b"VERSION:2.1" in data

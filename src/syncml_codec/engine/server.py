@@ -413,6 +413,8 @@ class ServerSession:
             except (SyncMLError, ValueError):
                 return StatusCode.BAD_REQUEST
             self.client_devinf = devinf
+            for ds in self.datastores.values():  # a DevInf that comes after the Alerts (Results of our Get)
+                ds.wanted_type = type_for_client(ds.canonical, devinf, ds.client_uri) or ds.wanted_type
             if self.device is not None:
                 try:
                     raw = devinf.to_bytes("wbxml", string_table=True)
