@@ -94,7 +94,8 @@ class ClientDatastore:
         if luid not in self.items:
             raise KeyError(luid)
         self.items[luid] = data
-        self.changes[luid] = self.changes.get(luid, "replace") if self.changes.get(luid) == "add" else "replace"
+        if self.changes.get(luid) != "add":  # an item not sent yet stays an add
+            self.changes[luid] = "replace"
 
     def delete(self, luid: str) -> None:
         del self.items[luid]
