@@ -21,8 +21,9 @@ from ..formats import Component, ContentLine, VCardItem, content_type_of, normal
 
 __all__ = ["canonical_data", "content_key", "data_for_client", "modified_time"]
 
-#: the type each datastore keeps when the client's type converts to it
-_CANONICAL = {"Contacts": "text/vcard"}
+#: the type each datastore keeps when the client's type converts to it (when the registry has no
+#: conversion yet, e.g. vCalendar 1.0 -> iCalendar 2.0, the item is kept as it came)
+_CANONICAL = {"Contacts": "text/vcard", "Events": "text/calendar", "Tasks": "text/calendar", "Notes": "text/plain"}
 _VOLATILE = {"PRODID", "REV", "UID", "DTSTAMP", "LAST-MODIFIED", "CREATED", "SEQUENCE", "VERSION"}
 _TEXT_TYPES = ("text/plain",)
 _VCARD30 = re.compile(rb"^VERSION:3\.0\r?$", re.M)
