@@ -343,3 +343,41 @@ def test_devinf_asked_for_when_the_client_sends_none(server: SyncServer, store: 
     assert session.ok
     (data,) = ab(b).values()
     assert b"VERSION:2.1" in data
+
+
+def test_large_item_from_the_client_in_chunks(server: SyncServer, store: SQLiteStore) -> None:
+    """An item the client sends in two MoreData chunks over two messages:
+    213 for the first chunk, 201 when the item is complete."""
+    import dataclasses
+    from urllib.parse import parse_qs, urlsplit
+
+    from syncml_codec.engine import ClientSession
+    from syncml_codec.model import Message, Status, Sync, split_item
+
+    from .conftest import Clock
+
+    a = device("a")
+    big = vcard(1, "long " * 2000)
+    a.datastores["./addressbook"].add(big)
+    session = ClientSession(a, url=server.base_url, user="test", password="secret", clock=Clock())
+    first = server.handle(session.start().body, "application/vnd.syncml+wbxml", None)
+    request = session.receive(first.body)
+    assert request is not None
+    sid = parse_qs(urlsplit(request.url).query)["sessionid"][0]
+    msg = Message.from_bytes(request.body)
+    (sync_cmd,) = [c for c in msg.commands if isinstance(c, Sync)]
+    (replace,) = sync_cmd.commands
+    head, tail = split_item(replace.items[0], 6000)
+    others = tuple(c for c in msg.commands if not isinstance(c, Sync))
+    part1 = msg.replace(body=dataclasses.replace(msg.body, final=False, commands=(
+        *others, dataclasses.replace(sync_cmd, commands=(dataclasses.replace(replace, items=(head,)),)))))
+    rest = dataclasses.replace(sync_cmd, cmd_id="50", commands=(dataclasses.replace(replace, cmd_id="51",
+                                                                                    items=(tail,)),))
+    part2 = msg.replace(header=dataclasses.replace(msg.header, msg_id="3"),
+                        body=dataclasses.replace(msg.body, commands=(rest,)))
+    reply1 = Message.from_bytes(server.handle(part1.to_bytes("wbxml"), "application/vnd.syncml+wbxml", sid).body)
+    reply2 = Message.from_bytes(server.handle(part2.to_bytes("wbxml"), "application/vnd.syncml+wbxml", sid).body)
+    codes = [c.data for m in (reply1, reply2) for c in m.commands if isinstance(c, Status) and c.cmd == "Replace"]
+    assert codes == ["213", "201"]
+    (stored,) = store.items("test", "Contacts")
+    assert stored.data == big
