@@ -251,3 +251,13 @@ def test_idle_sessions_expire(make_server: Callable[..., SyncServer]) -> None:
     s = ClientSession(a, url=server.base_url, user="test", password="secret", clock=Clock(), encoding="xml")
     server.handle(s.start().body, "application/vnd.syncml+xml", None)  # a readable one expires the idle ones
     assert [x.phase.value for x in server.sessions.values()] == ["client-mods"]
+
+
+def test_new_client_session_on_an_old_url_starts_a_new_session(server: SyncServer, store: SQLiteStore) -> None:
+    _, _, sid = _xml_session(server)
+    b = device("b")
+    s = ClientSession(b, url=server.base_url, user="test", password="secret", clock=Clock(), encoding="xml",
+                      session_id="77")
+    reply = server.handle(s.start().body, "application/vnd.syncml+xml", sid)
+    assert reply.session_id not in (None, sid)
+    assert [c.data for c in Message.from_bytes(reply.body).commands if isinstance(c, Status)][:1] == ["212"]

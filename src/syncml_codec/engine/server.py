@@ -160,6 +160,8 @@ class SyncServer:
         session = self.sessions.get(sid) if sid else None
         if session is not None and session.phase is ServerPhase.DONE and not session.is_resent(header.msg_id):
             session = None
+        if session is not None and session.client_session_id not in (None, text(header.session_id)):
+            session = None  # the client started a new SyncML session on an old URL
         if session is None:
             session = ServerSession(self, self.new_session_id())
         session.last_seen = started
@@ -205,6 +207,7 @@ class ServerSession:
         self.pending: dict[tuple[str, str], list[bytes]] = {}  # chunks of a large object by (store, luid)
         self.encoding = "wbxml"
         self.started = self.last_seen = server.clock()
+        self.client_session_id: str | None = None  # the SessionID of the client's SyncHdr
         self.ids = CmdIDs()
         self.msg_ref = "1"
 
@@ -300,6 +303,7 @@ class ServerSession:
             return Message.from_bytes(self.last_in[1])
         self.ids = CmdIDs()
         self.msg_ref = header.msg_id
+        self.client_session_id = text(header.session_id)
         out: list[Command] = []
         if not self.authenticated:
             code = self._authenticate(header)
