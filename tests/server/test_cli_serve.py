@@ -130,7 +130,7 @@ class Serve:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_serve_answers_and_stops_cleanly(tmp_path: Path, sig):
     assert syncml("user", "add", "test", "--password", "secret", "--db", str(tmp_path / "serve.db")).returncode == 0
-    server = Serve(tmp_path, "--transcripts", str(tmp_path / "t"))
+    server = Serve(tmp_path, "--transcripts", str(tmp_path / "t"), "--conflict-policy", "client-wins")
     try:
         assert server.url.endswith("/sync")
         assert server.request("GET", "/sync")[0] == 405

@@ -103,7 +103,8 @@ def _cmd_serve(args: argparse.Namespace) -> None:
         _Handler.timeout = args.client_timeout
         port = httpd.server_address[1]
         url = args.url or f"http://{_url_host(args.host)}:{port}/sync"
-        engine = SyncServer(store, clock=time.time, random_source=os.urandom, base_url=url)
+        engine = SyncServer(store, clock=time.time, random_source=os.urandom, base_url=url,
+                            conflict_policy=args.conflict_policy)
         httpd.set_app(make_app(engine, transcript_dir=args.transcripts))
 
         stop: list[int] = []
@@ -175,6 +176,10 @@ def register(sub: Any) -> None:
     p.add_argument("--transcripts", metavar="DIR",
                    help="write each session's messages as XML to DIR/<session>/NNN-request.xml ...")
     p.add_argument("--url", help="the sync URL clients use, for the RespURI (default http://HOST:PORT/sync)")
+    p.add_argument("--conflict-policy", default="server-wins",
+                   choices=("server-wins", "client-wins", "newer-wins", "duplicate"),
+                   help="when both sides changed an item (default server-wins; the loser is kept in the "
+                        "conflict log)")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"),
                    help="info: one line per message (default)")
     p.add_argument("--client-timeout", type=float, default=30.0, metavar="S",
