@@ -261,3 +261,21 @@ def test_new_client_session_on_an_old_url_starts_a_new_session(server: SyncServe
     reply = server.handle(s.start().body, "application/vnd.syncml+xml", sid)
     assert reply.session_id not in (None, sid)
     assert [c.data for c in Message.from_bytes(reply.body).commands if isinstance(c, Status)][:1] == ["212"]
+
+
+@pytest.mark.parametrize(("policy", "status", "winner"), [("server-wins", 419, b"from b"),
+                                                           ("client-wins", 208, b"from a")])
+def test_slow_sync_of_an_item_changed_on_both_sides(make_server: Callable[..., SyncServer], store: SQLiteStore,
+                                                    policy: str, status: int, winner: bytes) -> None:
+    server = make_server(conflict_policy=policy)
+    a, b = device("a"), device("b")
+    luid_a = a.datastores["./addressbook"].add(vcard(1))
+    assert sync(server, a).ok and sync(server, b).ok
+    b.datastores["./addressbook"].update(next(iter(ab(b))), vcard(1, "from b"))
+    assert sync(server, b).ok
+    a.datastores["./addressbook"].update(luid_a, vcard(1, "from a"))
+    a.datastores["./addressbook"].last_anchor = "lost"  # -> 508 and a slow sync
+    s = sync(server, a)
+    assert s.ok and s.reports["./addressbook"].mode == 201 and s.reports["./addressbook"].statuses == [status]
+    (item,) = store.items("test", "Contacts")
+    assert winner in item.data and len(ab(a)) == 1 and winner in next(iter(ab(a).values()))

@@ -153,10 +153,15 @@ class DatastoreSync:
                 match = self.store.get_item(self.user, self.canonical, self.old_map[luid])
                 if match is not None and (match.deleted or match.guid in self.touched):
                     match = None
-                if match is not None:  # same LUID, other content: the client's version wins in a refresh
-                    new = self.store.replace_item(self.user, self.canonical, match.guid, data, stored_type,
-                                                  self.clock)
-                    match = new or match
+                if match is not None:  # the item the device had under that LUID, changed on one side or both
+                    if self.mode == AlertCode.REFRESH_FROM_CLIENT:  # the client's data replaces ours
+                        new = self.store.replace_item(self.user, self.canonical, match.guid, data, stored_type,
+                                                      self.clock)
+                        match = new or match
+                    else:  # a conflict: the policy decides (server wins: our version goes back as Replace)
+                        self.touched.add(match.guid)
+                        self._map(luid, match.guid, -1)
+                        return self._conflict(luid, match, data, stored_type)
             if match is not None:
                 self.touched.add(match.guid)
                 self._map(luid, match.guid, match.rev)
