@@ -279,3 +279,15 @@ def test_slow_sync_of_an_item_changed_on_both_sides(make_server: Callable[..., S
     assert s.ok and s.reports["./addressbook"].mode == 201 and s.reports["./addressbook"].statuses == [status]
     (item,) = store.items("test", "Contacts")
     assert winner in item.data and len(ab(a)) == 1 and winner in next(iter(ab(a).values()))
+
+
+def test_slow_sync_keeps_a_change_made_only_on_the_client(server: SyncServer, store: SQLiteStore) -> None:
+    a = device("a")
+    luid = a.datastores["./addressbook"].add(vcard(1))
+    assert sync(server, a).ok
+    a.datastores["./addressbook"].update(luid, vcard(1, "offline edit"))
+    a.datastores["./addressbook"].last_anchor = "lost"
+    s = sync(server, a)
+    assert s.ok and s.reports["./addressbook"].mode == 201 and s.reports["./addressbook"].statuses == [200]
+    (item,) = store.items("test", "Contacts")
+    assert b"offline edit" in item.data and s.reports["./addressbook"].received == {}

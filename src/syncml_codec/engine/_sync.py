@@ -64,7 +64,7 @@ class DatastoreSync:
     wanted_type: str | None = None  # negotiated type towards the client
     client_type: str | None = None  # the type the client last sent
     touched: set[str] = field(default_factory=set)  # GUIDs matched or written in this session
-    old_map: dict[str, str] = field(default_factory=dict)  # luid -> guid before a slow sync
+    old_map: dict[str, MapEntry] = field(default_factory=dict)  # by LUID, before a slow sync
     _by_luid: dict[str, MapEntry] = field(default_factory=dict)
     _by_guid: dict[str, MapEntry] = field(default_factory=dict)
     _keys: dict[object, list[str]] | None = None  # content key -> unmatched live GUIDs (slow sync)
@@ -78,7 +78,7 @@ class DatastoreSync:
     def start(self) -> None:
         """Forget the map where the mode rebuilds it."""
         if self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
-            self.old_map = {e.luid: e.guid for e in self.store.map_entries(self.device, self.canonical) if e.luid}
+            self.old_map = {e.luid: e for e in self.store.map_entries(self.device, self.canonical) if e.luid}
             self.store.forget_map(self.device, self.canonical)
         self._load_map()
 
@@ -150,11 +150,13 @@ class DatastoreSync:
         if self._matching_mode():
             match = self._match(data, stored_type)
             if match is None and luid is not None and luid in self.old_map:
-                match = self.store.get_item(self.user, self.canonical, self.old_map[luid])
+                old = self.old_map[luid]
+                match = self.store.get_item(self.user, self.canonical, old.guid)
                 if match is not None and (match.deleted or match.guid in self.touched):
                     match = None
                 if match is not None:  # the item the device had under that LUID, changed on one side or both
-                    if self.mode == AlertCode.REFRESH_FROM_CLIENT:  # the client's data replaces ours
+                    if self.mode == AlertCode.REFRESH_FROM_CLIENT or old.known_rev == match.rev:
+                        # a refresh from the client, or only the client changed it: the client's version
                         new = self.store.replace_item(self.user, self.canonical, match.guid, data, stored_type,
                                                       self.clock)
                         match = new or match
