@@ -3,6 +3,8 @@ type, conflicts, and the error paths."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from syncml_codec.engine import SyncServer
 from syncml_codec.formats import normalized, parse
 from syncml_codec.store import SQLiteStore
@@ -230,7 +232,9 @@ def test_init_and_client_modifications_combined_in_one_message(server: SyncServe
     msg = Message.from_bytes(session.start().body)
     for report in session.reports.values():
         report.mode, report.alert_status = 201, 200
-    combined = msg.replace(body=dataclasses.replace(msg.body, commands=(*msg.commands, *session._syncs())))
+    session._queue = session._changes()
+    syncs = [c for c in Message.from_bytes(session._package3([]).body).commands if isinstance(c, Sync)]
+    combined = msg.replace(body=dataclasses.replace(msg.body, commands=(*msg.commands, *syncs)))
     reply = Message.from_bytes(server.handle(combined.to_bytes("wbxml"), "application/vnd.syncml+wbxml", None).body)
     assert reply.final
     codes = {c.cmd: c.data for c in reply.commands if isinstance(c, Status)}
@@ -381,3 +385,21 @@ def test_large_item_from_the_client_in_chunks(server: SyncServer, store: SQLiteS
     assert codes == ["213", "201"]
     (stored,) = store.items("test", "Contacts")
     assert stored.data == big
+
+
+def test_client_package_split_to_the_servers_max_msg_size(make_server: Callable[..., SyncServer],
+                                                          store: SQLiteStore) -> None:
+    """A server that takes at most 4000 bytes a message: the client sends
+    its changes over several messages (the server asks for each next one
+    with Alert 222) and a large item in MoreData chunks."""
+    server = make_server(max_msg_size=4000)
+    a, b = device("a"), device("b")
+    for n in range(30):
+        a.datastores["./addressbook"].add(vcard(n, "x" * 100))
+    a.datastores["./addressbook"].add(vcard(99, "big " * 3000))
+    s = sync(server, a, max_msg_size=4000)
+    assert s.ok and s.msg_id > 6 and sorted(set(s.reports["./addressbook"].statuses)) == [201]
+    assert len(s.reports["./addressbook"].statuses) == 31
+    assert sorted(i.data for i in store.items("test", "Contacts")) == sorted(ab(a).values())
+    s = sync(server, b, max_msg_size=4000)
+    assert s.ok and sorted(map(fields, ab(b).values())) == sorted(map(fields, ab(a).values()))

@@ -31,6 +31,7 @@ class ClientPhase(Enum):
     START = "start"  # nothing sent
     INIT = "init"  # package 1 sent
     MODS = "mods"  # package 3 sent
+    SENDING = "sending"  # package 3 goes on in more messages
     SERVER_MODS = "server-mods"  # receiving package 4
     MAP = "map"  # package 5 sent
     DONE = "done"
@@ -67,6 +68,9 @@ CLIENT_TABLE: dict[tuple[ClientPhase, Event], ClientPhase] = {
     (ClientPhase.INIT, Event.MESSAGE): ClientPhase.INIT,
     (ClientPhase.INIT, Event.FINAL): ClientPhase.MODS,
     (ClientPhase.INIT, Event.SENT): ClientPhase.INIT,  # credentials sent again after a challenge
+    (ClientPhase.MODS, Event.MORE_OUT): ClientPhase.SENDING,
+    (ClientPhase.SENDING, Event.MORE_OUT): ClientPhase.SENDING,
+    (ClientPhase.SENDING, Event.ALL_OUT): ClientPhase.MODS,
     (ClientPhase.MODS, Event.MESSAGE): ClientPhase.SERVER_MODS,
     (ClientPhase.MODS, Event.FINAL): ClientPhase.MAP,
     (ClientPhase.SERVER_MODS, Event.MESSAGE): ClientPhase.SERVER_MODS,

@@ -21,6 +21,7 @@ sessions.  Phases follow :data:`._state.CLIENT_TABLE`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,9 +55,12 @@ from ..model import (
     SyncHdr,
     Target,
     auth,
+    split_item,
     status_for,
     status_for_header,
 )
+from ..model.build import max_chunk
+from ..model.size import wbxml_size, xml_size
 from ._state import CLIENT_TABLE, ClientPhase, Event, advance
 from ._util import text, wire_data
 
@@ -198,9 +202,13 @@ class ClientSession:
                 mode = AlertCode.SLOW_SYNC
             self.reports[uri] = DatastoreReport(int(mode), next_anchor=f"{stamp}-{ds.next_luid}-{len(ds.items)}")
         self._out: list[Command] = []  # statuses and results for the next message
-        self._sent: dict[str, tuple[str, str, str]] = {}  # cmd_id -> (local uri, LUID, kind), this message
+        self._sent: dict[tuple[str, str], tuple[str, str, str]] = {}  # (MsgID, CmdID) -> (local uri, LUID, kind)
+        self._queue: list[_Pending] = []  # package 3 still to send
+        self._announced: set[str] = set()  # datastores whose Sync went out in package 3
+        self.server_max_msg_size = 1_000_000
         self._chunks: dict[tuple[str, str], list[bytes]] = {}
         self._ids = CmdIDs()
+        self._totals: dict[str, int] = {}
 
     @property
     def done(self) -> bool:
@@ -257,10 +265,14 @@ class ClientSession:
             return self._fail(f"unreadable answer: {exc}")
         if msg.header.resp_uri:
             self.url = text(msg.header.resp_uri)
+        if msg.header.meta is not None and msg.header.meta.max_msg_size_int:
+            self.server_max_msg_size = max(1000, msg.header.meta.max_msg_size_int)
         self._ids = CmdIDs()
         self._out = [status_for_header(msg.header, cmd_id=self._ids.next())]
         if self.phase is ClientPhase.INIT:
             return self._on_init(msg)
+        if self.phase is ClientPhase.SENDING:
+            return self._on_sending(msg)
         return self._on_later(msg)
 
     def _fail(self, error: str) -> Request | None:
@@ -315,7 +327,8 @@ class ClientSession:
             return self._message([*self._out, Alert(cmd_id=self._ids.next(),
                                                     data=str(int(AlertCode.NEXT_MESSAGE)))], False)
         self.phase = advance(CLIENT_TABLE, self.phase, Event.FINAL)
-        return self._message(self._out + self._syncs(), True)
+        self._queue = self._changes()
+        return self._package3(self._out)
 
     def _on_results(self, cmd: Results) -> None:
         for item in cmd.items:
@@ -340,42 +353,99 @@ class ClientSession:
                 if r.mode is not None and r.alert_status is not None
                 and (r.alert_status < 300 or r.alert_status == StatusCode.REFRESH_REQUIRED)]
 
-    def _syncs(self) -> list[Command]:
-        """Package 3: a Sync per datastore with what the mode sends."""
-        out: list[Command] = []
-        self._sent = {}
+    def _changes(self) -> list[_Pending]:
+        """Package 3: what each datastore's mode sends (a refresh from the
+        server wipes the datastore first)."""
+        queue: list[_Pending] = []
+        self._announced = set()
         for ds, report in self._active():
             mode = report.mode
-            commands: list[Command] = []
             meta = Meta(type=ds.content_type)
             if mode == AlertCode.REFRESH_FROM_SERVER:
                 ds.wipe()
             elif mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT):
                 for luid, data in ds.items.items():
-                    commands.append(Replace(cmd_id="", meta=meta, items=(Item(source=Source(loc_uri=luid),
-                                                                               data=wire_data(data)),)))
+                    queue.append(_Pending(ds, report, luid, Replace(cmd_id="", meta=meta, items=(Item(
+                        source=Source(loc_uri=luid), data=wire_data(data)),))))
             elif mode in (AlertCode.TWO_WAY, AlertCode.ONE_WAY_FROM_CLIENT):
                 for luid, kind in ds.changes.items():
                     # an item whose Map the server has not seen yet is named by its GUID as well
                     guid = ds.unmapped.get(luid)
                     target = Target(loc_uri=guid) if guid else None
                     if kind == "delete":
-                        commands.append(Delete(cmd_id="", items=(Item(target=target, source=Source(loc_uri=luid)),)))
+                        command: Command = Delete(cmd_id="", items=(Item(target=target, source=Source(loc_uri=luid)),))
                     else:
                         cls = Add if kind == "add" else Replace
-                        commands.append(cls(cmd_id="", meta=meta, items=(Item(
-                            target=target, source=Source(loc_uri=luid), data=wire_data(ds.items[luid])),)))
-            sync_id = self._ids.next()
-            numbered: list[Command] = []
-            for command in commands:
-                cmd_id = self._ids.next()
-                numbered.append(_with_id(command, cmd_id))
-                luid = text(command.items[0].source.loc_uri) if command.items[0].source else ""  # type: ignore[attr-defined]
-                self._sent[cmd_id] = (ds.local_uri, luid, command.TAG)
-                report.sent[command.TAG] = report.sent.get(command.TAG, 0) + 1
-            out.append(Sync(cmd_id=sync_id, target=Target(loc_uri=ds.remote_uri), source=Source(loc_uri=ds.local_uri),
-                            number_of_changes=str(len(numbered)), commands=tuple(numbered)))
-        return out
+                        command = cls(cmd_id="", meta=meta, items=(Item(
+                            target=target, source=Source(loc_uri=luid), data=wire_data(ds.items[luid])),))
+                    queue.append(_Pending(ds, report, luid, command))
+        self._totals = {ds.local_uri: sum(1 for p in queue if p.ds is ds) for ds, _ in self._active()}
+        return queue
+
+    def _package3(self, out: list[Command]) -> Request:
+        """The next message of package 3: the queued changes that fit the
+        server's MaxMsgSize (at least one; a large item in MoreData chunks,
+        one per message), a Sync per datastore."""
+        measure = wbxml_size if self.encoding == "wbxml" else xml_size
+        budget = self.server_max_msg_size - 800 - sum(measure(c) for c in out)
+        syncs: dict[str, tuple[str, list[Command]]] = {}
+        for ds, _report in self._active():
+            if ds.local_uri not in self._announced:
+                syncs[ds.local_uri] = (self._ids.next(), [])
+        msg_id = str(self.msg_id + 1)
+        used = 0
+        while self._queue:
+            pending = self._queue[0]
+            if pending.chunks:
+                command = _with_id(pending.command, self._ids.next(), pending.chunks.pop(0))
+            else:
+                command = _with_id(pending.command, self._ids.next())
+            size = measure(command) + 40
+            if used + size > budget and not pending.chunks and pending.chunks is None:
+                if used:
+                    break
+                item = command.items[0]  # type: ignore[attr-defined]
+                if isinstance(command, (Add, Replace)) and item.data is not None:
+                    pending.chunks = split_item(item, max(256, max_chunk(item, budget - 200)))
+                    command = _with_id(pending.command, command.cmd_id, pending.chunks.pop(0))
+            uri = pending.ds.local_uri
+            if uri not in syncs:
+                syncs[uri] = (self._ids.next(), [])
+            syncs[uri][1].append(command)
+            used += size
+            if pending.chunks:  # more of this item in the next message
+                break
+            self._queue.pop(0)
+            self._sent[(msg_id, command.cmd_id)] = (uri, pending.luid, command.TAG)
+            pending.report.sent[command.TAG] = pending.report.sent.get(command.TAG, 0) + 1
+        for uri, (sync_id, commands) in syncs.items():
+            ds = self.store.datastores[uri]
+            total = None if uri in self._announced else str(self._totals.get(uri, 0))
+            self._announced.add(uri)
+            out.append(Sync(cmd_id=sync_id, target=Target(loc_uri=ds.remote_uri), source=Source(loc_uri=uri),
+                            number_of_changes=total, commands=tuple(commands)))
+        if self._queue:
+            self.phase = advance(CLIENT_TABLE, self.phase, Event.MORE_OUT)
+            return self._message(out, False)
+        if self.phase is ClientPhase.SENDING:
+            self.phase = advance(CLIENT_TABLE, self.phase, Event.ALL_OUT)
+        return self._message(out, True)
+
+    def _on_sending(self, msg: Message) -> Request | None:
+        """The server's answer to a part of package 3: statuses (and Alert 222)."""
+        code = self._header_status(msg)
+        if code is not None and code >= 300:
+            return self._fail(f"SyncHdr status {code}")
+        ref = msg.header.msg_id
+        for cmd in msg.commands:
+            if isinstance(cmd, Status):
+                self._on_status(cmd)
+            elif isinstance(cmd, Alert) and cmd.code == AlertCode.NEXT_MESSAGE:
+                self._out.append(status_for(cmd, msg_ref=ref, cmd_id=self._ids.next()))
+            else:
+                self._out.append(status_for(cmd, msg_ref=ref, cmd_id=self._ids.next(),
+                                            code=StatusCode.COMMAND_NOT_ALLOWED))
+        return self._package3(self._out)
 
     # -- packages 4 and 6 ------------------------------------------------
     def _on_later(self, msg: Message) -> Request | None:
@@ -415,7 +485,7 @@ class ClientSession:
         return self._message(self._out + maps, True)
 
     def _on_status(self, status: Status) -> None:
-        sent = self._sent.get(text(status.cmd_ref))
+        sent = self._sent.pop((text(status.msg_ref), text(status.cmd_ref)), None)
         if sent is None or status.cmd in ("Sync", "SyncHdr", "Map"):
             return
         uri, luid, _kind = sent
@@ -481,8 +551,20 @@ class ClientSession:
                 ds.changes.clear()
 
 
-def _with_id(command: Command, cmd_id: str) -> Command:
-    import dataclasses
-
+def _with_id(command: Command, cmd_id: str, item: Item | None = None) -> Command:
+    """``command`` numbered ``cmd_id`` (carrying ``item`` instead of its own)."""
+    if item is not None:
+        return dataclasses.replace(command, cmd_id=cmd_id, items=(item,))  # type: ignore[type-var]
     return dataclasses.replace(command, cmd_id=cmd_id)  # type: ignore[type-var]
+
+
+@dataclass
+class _Pending:
+    """A change waiting in package 3 (with the chunks still to send of a large item)."""
+
+    ds: ClientDatastore
+    report: DatastoreReport
+    luid: str
+    command: Command
+    chunks: list[Item] | None = None
 
