@@ -16,7 +16,7 @@ process and the sum over the tree), the wall time, and the ratios.
 
 Not part of the test run::
 
-    python benchmarks/serve_compare.py [--count 2000] [--only ours|ref] [--json]
+    python benchmarks/serve_compare.py [--count 2000] [--only ours|ref] [--pure-python] [--json]
 
 Needs SyncEvolution (``se-client setup``) and, for the reference server,
 ``syncevolution-http syncevolution-dbus python3-twisted python3-dbus
@@ -39,7 +39,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SYNCML_CODEC_SHARED", ROOT.parent / "shared"))
@@ -185,21 +185,24 @@ def python_env() -> dict[str, str]:
 
 class Ours:
     name = "syncml serve"
+    env: ClassVar[dict[str, str]] = {}  # extra environment for the server
 
     def __init__(self, folder: Path) -> None:
-        db = folder / "ours.db"
+        tag = type(self).__name__.lower()
+        db = folder / f"{tag}.db"
+        env = dict(python_env(), **self.env)
         subprocess.run([sys.executable, "-m", "syncml_codec", "user", "add", "test", "--password", "secret",
-                        "--db", str(db)], check=True, env=python_env(), capture_output=True)
-        self.log = open(folder / "ours.log", "wb")  # noqa: SIM115 (closed in stop)
+                        "--db", str(db)], check=True, env=env, capture_output=True)
+        self.log = open(folder / f"{tag}.log", "wb")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen([sys.executable, "-m", "syncml_codec", "serve", "--port", "0",
                                       "--db", str(db), "--log-level", "info"],
-                                     stdout=subprocess.PIPE, stderr=self.log, env=python_env())
+                                     stdout=subprocess.PIPE, stderr=self.log, env=env)
         assert self.proc.stdout is not None
         ready, _, _ = select.select([self.proc.stdout], [], [], 30)
         line = self.proc.stdout.readline().decode() if ready else ""
         if not line.startswith("syncml: serving "):
             self.proc.kill()
-            raise SystemExit(f"syncml serve did not start: {line!r}, see {folder / 'ours.log'}")
+            raise SystemExit(f"syncml serve did not start: {line!r}, see {folder / (tag + '.log')}")
         self.url = line.split()[2]
         self.pid = self.proc.pid
         self.db = db
@@ -221,6 +224,11 @@ class Ours:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+
+
+class OursPurePython(Ours):
+    name = "syncml (py)"
+    env: ClassVar[dict[str, str]] = {"SYNCML_CODEC_NO_EXTENSIONS": "1"}  # the pure-Python WBXML twin
 
 
 class Reference:
@@ -281,7 +289,7 @@ class Figures:
     error: str | None = None
 
 
-def run_one(kind: type[Ours] | type[Reference], folder: Path, shim: Path, cards: list[bytes]) -> Figures:
+def run_one(kind: type[Ours | Reference], folder: Path, shim: Path, cards: list[bytes]) -> Figures:
     server = kind(folder)
     try:
         home = folder / f"client-{kind.__name__.lower()}"
@@ -305,6 +313,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--count", type=int, default=2000, help="contacts on the client (default 2000)")
     ap.add_argument("--only", choices=("ours", "ref"), help="run one server only")
+    ap.add_argument("--pure-python", action="store_true",
+                    help="also run our server on the pure-Python WBXML twin (SYNCML_CODEC_NO_EXTENSIONS=1)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     args = ap.parse_args()
@@ -315,9 +325,11 @@ def main() -> int:
         setup = se(work / "setup", "setup")
         shim = Path(setup["shim"])
         cards = [contact(i) for i in range(args.count)]
-        kinds: list[type[Ours] | type[Reference]] = [Ours, Reference]
+        kinds: list[type[Ours | Reference]] = [Ours, Reference]
+        if args.pure_python:
+            kinds.insert(1, OursPurePython)
         if args.only:
-            kinds = [Ours] if args.only == "ours" else [Reference]
+            kinds = [k for k in kinds if (k is Reference) == (args.only == "ref")]
         figures = [run_one(kind, work, shim, cards) for kind in kinds]
     finally:
         if args.keep:
@@ -333,9 +345,11 @@ def main() -> int:
         for f in figures:
             print(f"{f.server:14} {'yes' if f.ok else 'NO':3} {f.items_on_server:6d} {f.wall_s:7.2f} {f.cpu_s:7.2f} "
                   f"{f.peak_rss_mib:13.1f} {f.tree_peak_rss_mib:13.1f}")
-        if len(figures) == 2 and figures[1].cpu_s > 0:
-            ours, ref = figures
-            print(f"ours / reference: CPU {ours.cpu_s / ref.cpu_s:.2f}x, peak RSS "
+        ref = next((f for f in figures if f.server == Reference.name), None)
+        for ours in figures:
+            if ref is None or ours is ref or ref.cpu_s <= 0:
+                continue
+            print(f"{ours.server} / reference: CPU {ours.cpu_s / ref.cpu_s:.2f}x, peak RSS "
                   f"{ours.peak_rss_mib / max(ref.peak_rss_mib, 0.1):.2f}x (tree "
                   f"{ours.tree_peak_rss_mib / max(ref.tree_peak_rss_mib, 0.1):.2f}x), wall "
                   f"{ours.wall_s / max(ref.wall_s, 0.01):.2f}x")
