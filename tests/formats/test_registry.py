@@ -141,8 +141,10 @@ def test_impossible_conversions() -> None:
         parse(b"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:x\r\nEND:VCARD\r\n").convert("text/x-vcard")
     cal = parse(b"BEGIN:VCALENDAR\r\nVERSION:1.0\r\nEND:VCALENDAR\r\n")
     assert isinstance(cal, VersitItem)
-    with pytest.raises(UnsupportedFormatError, match="text/x-vcalendar -> text/calendar is not implemented yet"):
-        cal.convert("text/calendar")
+    converted = cal.convert("text/calendar")
+    assert converted.content_type == "text/calendar" and b"VERSION:2.0" in converted.serialize()
+    with pytest.raises(UnsupportedFormatError, match="text/x-vcalendar -> text/x-vnote is not implemented yet"):
+        cal.convert("text/x-vnote")
     assert cal.convert("text/x-vcalendar").serialize() == cal.serialize()
 
 

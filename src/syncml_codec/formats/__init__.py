@@ -1,6 +1,7 @@
 """Layer 3: PIM data formats.  The lossless Versit tokenizer and serializer
 (vCard, vCalendar/iCalendar, vNote, see :mod:`.versit`), the registry
-behind ``formats.parse`` with vCard 2.1 <-> 3.0 conversion, and the OMA DS
+behind ``formats.parse`` with vCard 2.1 <-> 3.0 and vCalendar 1.0 <->
+iCalendar 2.0 conversion (:mod:`.vcalendar`), and the OMA DS
 email, folder and file objects with RFC 822 mail (:mod:`.email`,
 :mod:`.omads`)."""
 
@@ -19,6 +20,7 @@ from .registry import (
     register,
     registered_types,
 )
+from .vcalendar import CALENDAR_VERSIONS, convert_calendar
 from .vcard import VCARD_VERSIONS, convert_vcard, normalized
 from .versit import (
     MAX_DEPTH,
@@ -31,6 +33,7 @@ from .versit import (
 )
 
 __all__ = [
+    "CALENDAR_VERSIONS",
     "EMAIL_CONTENT_TYPE",
     "FILE_CONTENT_TYPE",
     "FOLDER_CONTENT_TYPE",
@@ -52,6 +55,7 @@ __all__ = [
     "VCardItem",
     "VersitItem",
     "content_type_of",
+    "convert_calendar",
     "convert_vcard",
     "decode_item_data",
     "detect_content_type",

@@ -48,6 +48,7 @@ VCARD_30 = "text/vcard"
 VCALENDAR_10 = "text/x-vcalendar"
 ICALENDAR_20 = "text/calendar"
 VNOTE = "text/x-vnote"
+_CALENDARS = {VCALENDAR_10: "1.0", ICALENDAR_20: "2.0"}
 
 
 @runtime_checkable
@@ -142,8 +143,8 @@ def _one_component(data: bytes, expect: str) -> Component:
 
 class VersitItem:
     """A vCalendar 1.0, iCalendar 2.0 or vNote item on the lossless Versit
-    tree (``component``, changeable in place).  Converting between them is
-    not implemented yet."""
+    tree (``component``, changeable in place).  Calendars convert between
+    text/x-vcalendar and text/calendar (``losses`` says what did not fit)."""
 
     _EXPECT: ClassVar[dict[str, str]] = {VCALENDAR_10: "VCALENDAR", ICALENDAR_20: "VCALENDAR", VNOTE: "VNOTE",
                VCARD_21: "VCARD", VCARD_30: "VCARD"}
@@ -151,6 +152,8 @@ class VersitItem:
     def __init__(self, component: Component, content_type: str) -> None:
         self.component = component
         self._content_type = content_type
+        #: what a calendar conversion could not carry (see ``convert_calendar``)
+        self.losses: tuple[str, ...] = ()
 
     @property
     def content_type(self) -> str:
@@ -172,9 +175,19 @@ class VersitItem:
         target = content_type_of(target_content_type)
         if target == self._content_type:
             return type(self).from_bytes(self.serialize(), target)
+        if self._content_type in _CALENDARS and target in _CALENDARS:
+            from .vcalendar import convert_calendar
+            losses: list[str] = []
+            comp = convert_calendar(self.component, _CALENDARS[target], losses)
+            item = VersitItem(comp, target)
+            item.losses = tuple(losses)
+            return item
         if self._content_type == VNOTE and target == "text/plain":
             from ._more_items import TextItem, vnote_to_text
             return TextItem(vnote_to_text(self.component))
+        if target.startswith("text/x-s4j-"):
+            from .sif import to_sif
+            return to_sif(self, target)
         if target not in _PARSERS:
             raise UnsupportedFormatError(f"unknown content type {target!r}", target)
         raise UnsupportedFormatError(
@@ -206,6 +219,9 @@ class VCardItem(VersitItem):
             return VCardItem(convert_vcard(self.component, "2.1"), VCARD_21)
         if target == VCARD_30:
             return VCardItem(convert_vcard(self.component, "3.0"), VCARD_30)
+        if target.startswith("text/x-s4j-"):
+            from .sif import to_sif
+            return to_sif(self, target)
         if target not in _PARSERS:
             raise UnsupportedFormatError(f"unknown content type {target!r}", target)
         raise UnsupportedFormatError(
@@ -222,3 +238,8 @@ from ._more_items import TEXT_PLAIN, ObjectItem, TextItem  # noqa: E402
 register(TEXT_PLAIN, TextItem.from_bytes)
 for _type in ObjectItem._CLASSES:
     register(_type, ObjectItem.from_bytes)
+
+from .sif import SIF_TYPES, parse_sif  # noqa: E402
+
+for _type in SIF_TYPES:
+    register(_type, parse_sif)
