@@ -131,17 +131,25 @@ cdef bint _vs_qp_bad(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
     return False
 
 
-cdef Py_ssize_t _vs_find_colon(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    """``_find_colon(s[a:b])`` as an absolute index, or -1."""
+cdef Py_ssize_t _vs_unquoted_colon(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    """``_unquoted_colon(s[a:b])`` as an absolute index, or -1."""
     cdef bint quoted = False
     cdef Py_ssize_t k = a
-    cdef const uchar* q
     while k < b:
         if s[k] == 34:
             quoted = not quoted
         elif s[k] == 58 and not quoted:
             return k
         k += 1
+    return -1
+
+
+cdef Py_ssize_t _vs_find_colon(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    """``_find_colon(s[a:b])`` as an absolute index, or -1."""
+    cdef Py_ssize_t k = _vs_unquoted_colon(s, a, b)
+    cdef const uchar* q
+    if k >= 0:
+        return k
     q = <const uchar*>memchr(s + a, 58, <size_t>(b - a))
     return -1 if q == NULL else q - s
 
@@ -320,8 +328,11 @@ cdef class VersitCodec:
                 continue
             # the head may itself be folded: join indented lines until a ':' shows up
             i += 1
-            while (memchr(s + ls[i - 1], 58, <size_t>(ls[i] - ls[i - 1])) == NULL and i < nl
-                   and (s[ls[i]] == 32 or s[ls[i]] == 9)):
+            # (a ':' inside a quoted parameter value, LINKREL="https://...", does not count)
+            while (i < nl and (s[ls[i]] == 32 or s[ls[i]] == 9)
+                   and (memchr(s + ls[i - 1], 58, <size_t>(ls[i] - ls[i - 1])) == NULL
+                        or (memchr(s + a, 34, <size_t>(ls[i] - a)) != NULL
+                            and _vs_unquoted_colon(s, a, ls[i]) < 0))):
                 i += 1
             colon = _vs_find_colon(s, a, ls[i])
             if colon < 0:

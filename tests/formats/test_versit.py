@@ -147,6 +147,17 @@ def test_nameless_params_and_groups(versit_impl: Tokenizer) -> None:
     assert _line(item, "x-ablabel").name == "X-ABLabel"
 
 
+def test_colon_in_quoted_param_of_folded_head(versit_impl: Tokenizer) -> None:
+    # RFC 9253: the head is folded and a quoted parameter holds "https:"
+    data = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nLINK;LINKREL=\"https://example.com/rel\";\r\n"
+            b" VALUE=URI:\r\n https://example.com/x\r\nEND:VCALENDAR\r\n")
+    item = versit_impl.parse_items(data)[0]
+    link = _line(item, "LINK")
+    assert link.params == [("LINKREL", '"https://example.com/rel"'), ("VALUE", "URI")]
+    assert link.value == "https://example.com/x"
+    assert versit_impl.serialize_items([item]) == data
+
+
 def test_changed_line_21_uses_qp_and_others_stay(versit_impl: Tokenizer) -> None:
     item = _one(versit_impl, "TEL;CELL:123\r\nNOTE:old\r\n")
     note = _line(item, "NOTE")

@@ -396,7 +396,8 @@ def _parse_head_bytes(head: bytes) -> tuple[str | None, str, list[Param]] | None
     return _parse_head(_text(_FOLD_MODERN.sub(b"", head)))
 
 
-def _find_colon(b: bytes | bytearray) -> int:
+def _unquoted_colon(b: bytes | bytearray) -> int:
+    """The first ':' outside double quotes, or -1."""
     first = b.find(b":")
     if first < 0 or b'"' not in b[:first]:
         return first
@@ -406,7 +407,12 @@ def _find_colon(b: bytes | bytearray) -> int:
             quoted = not quoted
         elif c == 58 and not quoted:
             return i
-    return b.find(b":")  # unbalanced quote: fall back to the first colon
+    return -1
+
+
+def _find_colon(b: bytes | bytearray) -> int:
+    colon = _unquoted_colon(b)
+    return colon if colon >= 0 else b.find(b":")  # unbalanced quote: the first colon
 
 
 class Component:
@@ -512,7 +518,9 @@ def _tokenize(data: bytes, lenient: bool) -> Iterator[ContentLine | RawLine]:
         # the head may itself be folded: join indented lines until a ':' shows up
         buf = bytearray(phys[i])  # grows in place, so long folded values stay linear
         i += 1
-        while b":" not in phys[i - 1] and i < n and phys[i][:1] in (b" ", b"\t"):
+        # (a ':' inside a quoted parameter value, LINKREL="https://...", does not count)
+        while (i < n and phys[i][:1] in (b" ", b"\t")
+               and (b":" not in phys[i - 1] or (b'"' in buf and _unquoted_colon(buf) < 0))):
             buf += phys[i]
             i += 1
         colon = _find_colon(buf)
