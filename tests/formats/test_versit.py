@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from syncml_codec.errors import SyncMLError
-from syncml_codec.formats import Component, ContentLine, FormatError, RawLine
+from syncml_codec.formats import Component, ContentLine, FormatError, RawLine, parse_items
 from syncml_codec.formats.versit import Tokenizer
 from tests.conftest import CORPUS
 
@@ -249,3 +249,10 @@ def test_format_error_pickles() -> None:
 
     err = pickle.loads(pickle.dumps(FormatError("bad", 3, "N")))
     assert (err.line, err.property, err.reason) == (3, "N", "bad")
+
+
+@pytest.mark.parametrize("data", [b"hello\r\n", b"FOO:bar\r\n", b"\r\n  junk"])
+def test_lenient_text_without_items_is_an_error_not_dropped(data: bytes) -> None:
+    with pytest.raises(FormatError, match="no BEGIN"):
+        parse_items(data, lenient=True)
+    assert parse_items(b"\r\n\r\n", lenient=True) == []

@@ -664,9 +664,14 @@ def parse_items(data: bytes, *, lenient: bool = False,
     ``trailing``) and closes unfinished items at the end of input, so that
     ``serialize_items`` still gives back ``data``.  ``version`` is assumed
     for items without a VERSION line (default: 2.1 rules for VCARD/VNOTE/
-    VCALENDAR, 2.0 rules for a bare VEVENT, VTODO...).
+    VCALENDAR, 2.0 rules for a bare VEVENT, VTODO...).  Text with no item
+    at all has nowhere to be kept, so it is a :class:`FormatError` in both
+    modes (blank input gives ``[]``).
     """
-    return _IMPL.parse_items(data, lenient=lenient, version=version)
+    items = _IMPL.parse_items(data, lenient=lenient, version=version)
+    if not items and lenient and bytes(data).strip():
+        raise FormatError("no BEGIN ... END item in the text", 1)
+    return items
 
 
 def serialize_items(items: Sequence[Component]) -> bytes:
