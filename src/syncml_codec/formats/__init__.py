@@ -3,7 +3,8 @@
 behind ``formats.parse`` with vCard 2.1 <-> 3.0 and vCalendar 1.0 <->
 iCalendar 2.0 conversion (:mod:`.vcalendar`), and the OMA DS
 email, folder and file objects with RFC 822 mail (:mod:`.email`,
-:mod:`.omads`)."""
+:mod:`.omads`), Funambol SIF (:mod:`.sif`) and the item transfer encodings
+``b64`` / ``des;b64`` / ``3des;b64`` (:mod:`.item_encoding`)."""
 
 from .email import EMAIL_CONTENT_TYPE, RFC822_CONTENT_TYPE, EmailObject, RFC822Item
 from .item_encoding import ItemKey, decode_item_data, encode_item_data, transforms_of
@@ -20,6 +21,7 @@ from .registry import (
     register,
     registered_types,
 )
+from .sif import SIF_TYPES, SIFItem
 from .vcalendar import CALENDAR_VERSIONS, convert_calendar
 from .vcard import VCARD_VERSIONS, convert_vcard, normalized
 from .versit import (
@@ -39,6 +41,7 @@ __all__ = [
     "FOLDER_CONTENT_TYPE",
     "MAX_DEPTH",
     "RFC822_CONTENT_TYPE",
+    "SIF_TYPES",
     "VCARD_VERSIONS",
     "Component",
     "ContentLine",
@@ -51,6 +54,7 @@ __all__ = [
     "Parser",
     "RFC822Item",
     "RawLine",
+    "SIFItem",
     "UnsupportedFormatError",
     "VCardItem",
     "VersitItem",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import ClassVar, Protocol, runtime_checkable
 
 from ..errors import FormatError, UnsupportedFormatError
@@ -70,6 +71,7 @@ class Item(Protocol):
 
 Parser = Callable[[bytes, str], Item]
 _PARSERS: dict[str, Parser] = {}
+_LENIENT_PARSERS: dict[Parser, Parser] = {}  # parser -> its lenient variant
 
 
 def content_type_of(content_type: str) -> str:
@@ -94,15 +96,52 @@ _BEGIN = re.compile(rb"^BEGIN[ \t]*:[ \t]*([A-Za-z0-9-]+)", re.I | re.M)
 _VERSION = re.compile(rb"^VERSION[ \t]*:[ \t]*([0-9.]+)", re.I | re.M)
 
 
+_XML_ROOT = re.compile(rb"\A(?:<\?xml[^>]*\?>|<!--.*?-->|\s)*<([A-Za-z_][\w.-]*)", re.S)
+_XML_ROOTS = {
+    b"contact": "text/x-s4j-sifc", b"appointment": "text/x-s4j-sife", b"task": "text/x-s4j-sift",
+    b"note": "text/x-s4j-sifn", b"Email": "application/vnd.omads-email+xml",
+    b"Folder": "application/vnd.omads-folder+xml", b"File": "application/vnd.omads-file+xml",
+}
+_FIRST_HEADER = re.compile(rb"\A(?:From |[A-Za-z][A-Za-z0-9-]*:[^\r\n]*\r?\n)")
+_MAIL_HEADER = re.compile(rb"^(?:from|to|date|subject|received|return-path|message-id|mime-version):",
+                          re.I | re.M)
+_CALENDAR_PARTS = ("VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE", "VALARM")
+
+
+def _looks_like_mail(head: bytes) -> bool:
+    """Headers up to the first blank line, one of them a mail header."""
+    if not _FIRST_HEADER.match(head):
+        return False
+    headers = re.split(rb"\r?\n\r?\n", head[:8192], maxsplit=1)[0]
+    return _MAIL_HEADER.search(headers) is not None
+
+
+def _detect_xml(head: bytes) -> str | None:
+    root = _XML_ROOT.match(head)
+    if root is None:
+        return None
+    return _XML_ROOTS.get(root.group(1)) or _XML_ROOTS.get(root.group(1).lower())
+
+
 def detect_content_type(data: bytes) -> str:
     """The content type from the data: ``BEGIN:VCARD`` with VERSION 2.1 (or
     none) -> text/x-vcard, 3.0/4.0 -> text/vcard; ``BEGIN:VCALENDAR`` 1.0 ->
-    text/x-vcalendar, 2.0 -> text/calendar; ``BEGIN:VNOTE`` -> text/x-vnote.
-    Anything else raises :class:`UnsupportedFormatError`."""
+    text/x-vcalendar, 2.0 -> text/calendar; ``BEGIN:VNOTE`` -> text/x-vnote;
+    an XML root ``<contact>``/``<appointment>``/``<task>``/``<note>`` -> SIF
+    (also base64-wrapped), ``<Email>``/``<Folder>``/``<File>`` -> the OMA DS
+    objects; mail headers -> message/rfc822.  Anything else raises
+    :class:`UnsupportedFormatError`."""
     head = data[3:] if data.startswith(codecs.BOM_UTF8) else data
     begin = _BEGIN.match(head.lstrip())
     if begin is None:
-        raise UnsupportedFormatError("cannot tell the content type: no BEGIN line at the start")
+        from .sif import _is_base64_sif
+        found = _detect_xml(head) or _detect_xml(_is_base64_sif(head) or b"")
+        if found:
+            return found
+        if _looks_like_mail(head):
+            return "message/rfc822"
+        raise UnsupportedFormatError("cannot tell the content type: no BEGIN line, SIF or OMA DS root, "
+                                     "or mail header at the start")
     kind = begin.group(1).upper().decode("ascii")
     version_match = _VERSION.search(head)
     version = version_match.group(1).decode("ascii") if version_match else None
@@ -114,25 +153,35 @@ def detect_content_type(data: bytes) -> str:
     elif kind == "VCALENDAR":
         if version == "1.0":
             return VCALENDAR_10
-        if version == "2.0":
+        if version in ("2.0", None):  # VERSION is required; without it, today's format
             return ICALENDAR_20
+    elif kind in _CALENDAR_PARTS:  # a bare component: iCalendar's (parsing then asks for VCALENDAR)
+        return ICALENDAR_20
     elif kind == "VNOTE":
         return VNOTE
     raise UnsupportedFormatError(f"cannot tell the content type of BEGIN:{kind} VERSION {version}")
 
 
-def parse(data: bytes, content_type: str | None = None) -> Item:
+def parse(data: bytes, content_type: str | None = None, *, lenient: bool = False) -> Item:
     """The item in ``data``; ``content_type`` picks the parser (detected
-    from the data when None, see :func:`detect_content_type`)."""
+    from the data when None, see :func:`detect_content_type`).
+
+    ``lenient=True`` reads broken Versit items anyway (lines that are not
+    content lines are kept raw, an item without END is closed), so that
+    what a device sent is stored and sent back unchanged.  XML and mail
+    formats have no lenient reading: broken ones raise :class:`FormatError`.
+    """
     key = content_type_of(content_type) if content_type else detect_content_type(data)
     parser = _PARSERS.get(key)
     if parser is None:
         raise UnsupportedFormatError(f"unknown content type {key!r}", key)
+    if lenient and parser in _LENIENT_PARSERS:
+        return _LENIENT_PARSERS[parser](data, key)
     return parser(data, key)
 
 
-def _one_component(data: bytes, expect: str) -> Component:
-    items = parse_items(data)
+def _one_component(data: bytes, expect: str, lenient: bool = False) -> Component:
+    items = parse_items(data, lenient=lenient)
     if len(items) != 1:
         raise FormatError(f"expected one item, found {len(items)}", items[1].begin.lineno if items else 1)
     comp = items[0]
@@ -163,9 +212,9 @@ class VersitItem:
         return f"{type(self).__name__}({self._content_type!r}, {self.component!r})"
 
     @classmethod
-    def from_bytes(cls, data: bytes, content_type: str) -> VersitItem:
+    def from_bytes(cls, data: bytes, content_type: str, *, lenient: bool = False) -> VersitItem:
         key = content_type_of(content_type)
-        return cls(_one_component(data, cls._EXPECT[key]), key)
+        return cls(_one_component(data, cls._EXPECT[key], lenient), key)
 
     def serialize(self) -> bytes:
         comp = self.component
@@ -200,8 +249,8 @@ class VCardItem(VersitItem):
     phones often declare one and send the other."""
 
     @classmethod
-    def from_bytes(cls, data: bytes, content_type: str) -> VCardItem:
-        comp = _one_component(data, "VCARD")
+    def from_bytes(cls, data: bytes, content_type: str, *, lenient: bool = False) -> VCardItem:
+        comp = _one_component(data, "VCARD", lenient)
         version = comp.version or "2.1"
         return cls(comp, VCARD_21 if version == "2.1" else VCARD_30)
 
@@ -228,6 +277,8 @@ class VCardItem(VersitItem):
             f"conversion {self._content_type} -> {target} is not implemented yet", target)
 
 
+_LENIENT_PARSERS[VCardItem.from_bytes] = partial(VCardItem.from_bytes, lenient=True)
+_LENIENT_PARSERS[VersitItem.from_bytes] = partial(VersitItem.from_bytes, lenient=True)
 for _type in (VCARD_21, VCARD_30):
     register(_type, VCardItem.from_bytes)
 for _type in (VCALENDAR_10, ICALENDAR_20, VNOTE):
