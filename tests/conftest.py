@@ -1,7 +1,8 @@
 """Shared fixtures.
 
 ``wbxml`` runs a test once per WBXML implementation (the Cython extension
-and its pure-Python twin).  Without the extension its half is skipped,
+and its pure-Python twin); ``versit_impl`` does the same for the Versit
+tokenizer (the extension's port and ``formats.versit``).  Without the extension its half is skipped,
 unless ``SYNCML_CODEC_REQUIRE_EXTENSION=1`` (CI), where that is a failure.
 
 The real-traffic corpus lives in ``../shared/corpus`` beside the checkout.
@@ -49,6 +50,20 @@ def wbxml(request):
     if NO_EXTENSIONS:
         pytest.skip("SYNCML_CODEC_NO_EXTENSIONS=1: pure-Python run")
     return cython_impl()
+
+
+@pytest.fixture(params=["cython", "python"])
+def versit_impl(request):
+    """The Versit tokenizer under test (``formats.versit.Tokenizer`` with
+    parse_items and serialize_items): the extension's C port or the
+    pure-Python reference, skipped / failed like ``wbxml``."""
+    from syncml_codec.formats import versit
+
+    if request.param == "python":
+        return versit.PYTHON
+    if NO_EXTENSIONS:
+        pytest.skip("SYNCML_CODEC_NO_EXTENSIONS=1: pure-Python run")
+    return versit.cython_tokenizer(cython_impl())
 
 
 def corpus_path(*parts: str) -> Path:

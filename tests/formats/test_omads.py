@@ -135,6 +135,7 @@ BAD = [
     (FileObject, b"<File>\n<name>a<b/></name>\n</File>", 2, "name"),
     (FileObject, b"<File>\n<name>a</name>\n<body>x</File>", 3, "File"),
     (FileObject, b'<?xml version="1.0"?>\n<!DOCTYPE File [<!ENTITY a "b">]>\n<File/>', 2, "File"),
+    (FileObject, b'<?xml version="1.0" encoding="UTF-8"a><File/>', 1, "File"),
     (FileObject, b"<File>\n<name>\xff</name></File>", 2, "File"),
     (FolderObject, b"<Folder>\n<Ext><XVal>1</XVal></Ext>\n</Folder>", 2, "Ext"),
     (FolderObject, b"<Folder>\n<Ext><XNam>a</XNam><Other/></Ext>\n</Folder>", 2, "Other"),

@@ -3,6 +3,7 @@ every corpus vCard through ``parse``, conversion and its errors."""
 
 from __future__ import annotations
 
+import base64
 import pickle
 
 import pytest
@@ -79,7 +80,7 @@ def test_detect_and_parse(data: bytes, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"hello", b"<SIFC/>", b"BEGIN:VEVENT\r\nEND:VEVENT\r\n",
+    [b"", b"hello", b"<SIFC/>", b"BeGIN:\x00\n", b"Subject-less: text\r\nwithout a mail header\r\n",
      b"BEGIN:VCALENDAR\r\nVERSION:3.1\r\nEND:VCALENDAR\r\n", b"BEGIN:VCARD\r\nVERSION:5.0\r\nEND:VCARD\r\n"],
 )
 def test_detect_fails_clearly(data: bytes) -> None:
@@ -141,8 +142,10 @@ def test_impossible_conversions() -> None:
         parse(b"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:x\r\nEND:VCARD\r\n").convert("text/x-vcard")
     cal = parse(b"BEGIN:VCALENDAR\r\nVERSION:1.0\r\nEND:VCALENDAR\r\n")
     assert isinstance(cal, VersitItem)
-    with pytest.raises(UnsupportedFormatError, match="text/x-vcalendar -> text/calendar is not implemented yet"):
-        cal.convert("text/calendar")
+    converted = cal.convert("text/calendar")
+    assert converted.content_type == "text/calendar" and b"VERSION:2.0" in converted.serialize()
+    with pytest.raises(UnsupportedFormatError, match="text/x-vcalendar -> text/x-vnote is not implemented yet"):
+        cal.convert("text/x-vnote")
     assert cal.convert("text/x-vcalendar").serialize() == cal.serialize()
 
 
@@ -177,3 +180,36 @@ def test_register_another_type() -> None:
 def test_builtin_types_registered() -> None:
     assert {"text/x-vcard", "text/vcard", "text/x-vcalendar", "text/calendar", "text/x-vnote"} <= set(
         registered_types())
+
+
+def test_bare_calendar_component_is_calendar_but_not_an_item() -> None:
+    data = b"BEGIN:VEVENT\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
+    assert detect_content_type(data) == "text/calendar"
+    with pytest.raises(FormatError, match="expected BEGIN:VCALENDAR"):
+        parse(data)
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (b'<?xml version="1.0" encoding="UTF-8"?>\n<contact><FirstName>A</FirstName></contact>', "text/x-s4j-sifc"),
+    (b"<!-- x --><appointment><Subject>s</Subject></appointment>", "text/x-s4j-sife"),
+    (b"<task/>", "text/x-s4j-sift"),
+    (b"\xef\xbb\xbf<note><Body>b</Body></note>", "text/x-s4j-sifn"),
+    (base64.b64encode(b"<contact><FileAs>A</FileAs></contact>"), "text/x-s4j-sifc"),
+    (b"<Email><read>true</read></Email>", "application/vnd.omads-email+xml"),
+    (b"<Folder><name>x</name></Folder>", "application/vnd.omads-folder+xml"),
+    (b"<File><name>x</name></File>", "application/vnd.omads-file+xml"),
+    (b"Received: by x\r\nFrom: a@b\r\nSubject: s\r\n\r\nbody", "message/rfc822"),
+    (b"From a@b Mon Jan  1 00:00:00 2024\nSubject: s\n\nbody", "message/rfc822"),
+    (b"BEGIN:VCALENDAR\r\nPRODID:x\r\nEND:VCALENDAR\r\n", "text/calendar"),
+])
+def test_detect_non_versit(data: bytes, expected: str) -> None:
+    assert detect_content_type(data) == expected
+    assert parse(data).content_type == expected
+
+
+def test_lenient_parse_keeps_broken_lines() -> None:
+    data = b"BEGIN:VCARD\r\nVERSION:2.1\r\nno colon here\r\nN:A\r\nEND:VCARD\r\n"
+    with pytest.raises(FormatError, match="no ':'"):
+        parse(data)
+    item = parse(data, lenient=True)
+    assert item.serialize() == data

@@ -1,8 +1,10 @@
 """Layer 3: PIM data formats.  The lossless Versit tokenizer and serializer
 (vCard, vCalendar/iCalendar, vNote, see :mod:`.versit`), the registry
-behind ``formats.parse`` with vCard 2.1 <-> 3.0 conversion, and the OMA DS
+behind ``formats.parse`` with vCard 2.1 <-> 3.0 and vCalendar 1.0 <->
+iCalendar 2.0 conversion (:mod:`.vcalendar`), and the OMA DS
 email, folder and file objects with RFC 822 mail (:mod:`.email`,
-:mod:`.omads`)."""
+:mod:`.omads`), Funambol SIF (:mod:`.sif`) and the item transfer encodings
+``b64`` / ``des;b64`` / ``3des;b64`` (:mod:`.item_encoding`)."""
 
 from .email import EMAIL_CONTENT_TYPE, RFC822_CONTENT_TYPE, EmailObject, RFC822Item
 from .item_encoding import ItemKey, decode_item_data, encode_item_data, transforms_of
@@ -19,6 +21,8 @@ from .registry import (
     register,
     registered_types,
 )
+from .sif import SIF_TYPES, SIFItem
+from .vcalendar import CALENDAR_VERSIONS, convert_calendar
 from .vcard import VCARD_VERSIONS, convert_vcard, normalized
 from .versit import (
     MAX_DEPTH,
@@ -31,11 +35,13 @@ from .versit import (
 )
 
 __all__ = [
+    "CALENDAR_VERSIONS",
     "EMAIL_CONTENT_TYPE",
     "FILE_CONTENT_TYPE",
     "FOLDER_CONTENT_TYPE",
     "MAX_DEPTH",
     "RFC822_CONTENT_TYPE",
+    "SIF_TYPES",
     "VCARD_VERSIONS",
     "Component",
     "ContentLine",
@@ -48,10 +54,12 @@ __all__ = [
     "Parser",
     "RFC822Item",
     "RawLine",
+    "SIFItem",
     "UnsupportedFormatError",
     "VCardItem",
     "VersitItem",
     "content_type_of",
+    "convert_calendar",
     "convert_vcard",
     "decode_item_data",
     "detect_content_type",

@@ -62,6 +62,9 @@ class TextItem:
             return TextItem(self.data)
         if target == VNOTE:
             return parse(vnote_from_text(self.data), VNOTE)
+        if target == "text/x-s4j-sifn":
+            from .sif import to_sif
+            return to_sif(self, target)
         raise UnsupportedFormatError(f"conversion text/plain -> {target} is not supported", target)
 
 

@@ -72,6 +72,8 @@ def parse_root(data: bytes, root_name: str) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else 1
         raise FormatError(f"malformed XML: {_POSITION.sub('', str(exc.msg))}", line, root_name) from None
+    except ValueError:  # lxml: a str still holding an (unreadable) encoding declaration
+        raise FormatError("malformed XML declaration", 1, root_name) from None
     if not isinstance(root.tag, str) or local(root) != root_name:
         raise FormatError(f"root element is not <{root_name}>", line_of(root), local(root))
     if keep_cr:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import ClassVar, Protocol, runtime_checkable
 
 from ..errors import FormatError, UnsupportedFormatError
@@ -48,6 +49,7 @@ VCARD_30 = "text/vcard"
 VCALENDAR_10 = "text/x-vcalendar"
 ICALENDAR_20 = "text/calendar"
 VNOTE = "text/x-vnote"
+_CALENDARS = {VCALENDAR_10: "1.0", ICALENDAR_20: "2.0"}
 
 
 @runtime_checkable
@@ -69,6 +71,7 @@ class Item(Protocol):
 
 Parser = Callable[[bytes, str], Item]
 _PARSERS: dict[str, Parser] = {}
+_LENIENT_PARSERS: dict[Parser, Parser] = {}  # parser -> its lenient variant
 
 
 def content_type_of(content_type: str) -> str:
@@ -93,15 +96,52 @@ _BEGIN = re.compile(rb"^BEGIN[ \t]*:[ \t]*([A-Za-z0-9-]+)", re.I | re.M)
 _VERSION = re.compile(rb"^VERSION[ \t]*:[ \t]*([0-9.]+)", re.I | re.M)
 
 
+_XML_ROOT = re.compile(rb"\A(?:<\?xml[^>]*\?>|<!--.*?-->|\s)*<([A-Za-z_][\w.-]*)", re.S)
+_XML_ROOTS = {
+    b"contact": "text/x-s4j-sifc", b"appointment": "text/x-s4j-sife", b"task": "text/x-s4j-sift",
+    b"note": "text/x-s4j-sifn", b"Email": "application/vnd.omads-email+xml",
+    b"Folder": "application/vnd.omads-folder+xml", b"File": "application/vnd.omads-file+xml",
+}
+_FIRST_HEADER = re.compile(rb"\A(?:From |[A-Za-z][A-Za-z0-9-]*:[^\r\n]*\r?\n)")
+_MAIL_HEADER = re.compile(rb"^(?:from|to|date|subject|received|return-path|message-id|mime-version):",
+                          re.I | re.M)
+_CALENDAR_PARTS = ("VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE", "VALARM")
+
+
+def _looks_like_mail(head: bytes) -> bool:
+    """Headers up to the first blank line, one of them a mail header."""
+    if not _FIRST_HEADER.match(head):
+        return False
+    headers = re.split(rb"\r?\n\r?\n", head[:8192], maxsplit=1)[0]
+    return _MAIL_HEADER.search(headers) is not None
+
+
+def _detect_xml(head: bytes) -> str | None:
+    root = _XML_ROOT.match(head)
+    if root is None:
+        return None
+    return _XML_ROOTS.get(root.group(1)) or _XML_ROOTS.get(root.group(1).lower())
+
+
 def detect_content_type(data: bytes) -> str:
     """The content type from the data: ``BEGIN:VCARD`` with VERSION 2.1 (or
     none) -> text/x-vcard, 3.0/4.0 -> text/vcard; ``BEGIN:VCALENDAR`` 1.0 ->
-    text/x-vcalendar, 2.0 -> text/calendar; ``BEGIN:VNOTE`` -> text/x-vnote.
-    Anything else raises :class:`UnsupportedFormatError`."""
+    text/x-vcalendar, 2.0 -> text/calendar; ``BEGIN:VNOTE`` -> text/x-vnote;
+    an XML root ``<contact>``/``<appointment>``/``<task>``/``<note>`` -> SIF
+    (also base64-wrapped), ``<Email>``/``<Folder>``/``<File>`` -> the OMA DS
+    objects; mail headers -> message/rfc822.  Anything else raises
+    :class:`UnsupportedFormatError`."""
     head = data[3:] if data.startswith(codecs.BOM_UTF8) else data
     begin = _BEGIN.match(head.lstrip())
     if begin is None:
-        raise UnsupportedFormatError("cannot tell the content type: no BEGIN line at the start")
+        from .sif import _is_base64_sif
+        found = _detect_xml(head) or _detect_xml(_is_base64_sif(head) or b"")
+        if found:
+            return found
+        if _looks_like_mail(head):
+            return "message/rfc822"
+        raise UnsupportedFormatError("cannot tell the content type: no BEGIN line, SIF or OMA DS root, "
+                                     "or mail header at the start")
     kind = begin.group(1).upper().decode("ascii")
     version_match = _VERSION.search(head)
     version = version_match.group(1).decode("ascii") if version_match else None
@@ -113,25 +153,35 @@ def detect_content_type(data: bytes) -> str:
     elif kind == "VCALENDAR":
         if version == "1.0":
             return VCALENDAR_10
-        if version == "2.0":
+        if version in ("2.0", None):  # VERSION is required; without it, today's format
             return ICALENDAR_20
+    elif kind in _CALENDAR_PARTS:  # a bare component: iCalendar's (parsing then asks for VCALENDAR)
+        return ICALENDAR_20
     elif kind == "VNOTE":
         return VNOTE
     raise UnsupportedFormatError(f"cannot tell the content type of BEGIN:{kind} VERSION {version}")
 
 
-def parse(data: bytes, content_type: str | None = None) -> Item:
+def parse(data: bytes, content_type: str | None = None, *, lenient: bool = False) -> Item:
     """The item in ``data``; ``content_type`` picks the parser (detected
-    from the data when None, see :func:`detect_content_type`)."""
+    from the data when None, see :func:`detect_content_type`).
+
+    ``lenient=True`` reads broken Versit items anyway (lines that are not
+    content lines are kept raw, an item without END is closed), so that
+    what a device sent is stored and sent back unchanged.  XML and mail
+    formats have no lenient reading: broken ones raise :class:`FormatError`.
+    """
     key = content_type_of(content_type) if content_type else detect_content_type(data)
     parser = _PARSERS.get(key)
     if parser is None:
         raise UnsupportedFormatError(f"unknown content type {key!r}", key)
+    if lenient and parser in _LENIENT_PARSERS:
+        return _LENIENT_PARSERS[parser](data, key)
     return parser(data, key)
 
 
-def _one_component(data: bytes, expect: str) -> Component:
-    items = parse_items(data)
+def _one_component(data: bytes, expect: str, lenient: bool = False) -> Component:
+    items = parse_items(data, lenient=lenient)
     if len(items) != 1:
         raise FormatError(f"expected one item, found {len(items)}", items[1].begin.lineno if items else 1)
     comp = items[0]
@@ -142,8 +192,8 @@ def _one_component(data: bytes, expect: str) -> Component:
 
 class VersitItem:
     """A vCalendar 1.0, iCalendar 2.0 or vNote item on the lossless Versit
-    tree (``component``, changeable in place).  Converting between them is
-    not implemented yet."""
+    tree (``component``, changeable in place).  Calendars convert between
+    text/x-vcalendar and text/calendar (``losses`` says what did not fit)."""
 
     _EXPECT: ClassVar[dict[str, str]] = {VCALENDAR_10: "VCALENDAR", ICALENDAR_20: "VCALENDAR", VNOTE: "VNOTE",
                VCARD_21: "VCARD", VCARD_30: "VCARD"}
@@ -151,6 +201,8 @@ class VersitItem:
     def __init__(self, component: Component, content_type: str) -> None:
         self.component = component
         self._content_type = content_type
+        #: what a calendar conversion could not carry (see ``convert_calendar``)
+        self.losses: tuple[str, ...] = ()
 
     @property
     def content_type(self) -> str:
@@ -160,9 +212,9 @@ class VersitItem:
         return f"{type(self).__name__}({self._content_type!r}, {self.component!r})"
 
     @classmethod
-    def from_bytes(cls, data: bytes, content_type: str) -> VersitItem:
+    def from_bytes(cls, data: bytes, content_type: str, *, lenient: bool = False) -> VersitItem:
         key = content_type_of(content_type)
-        return cls(_one_component(data, cls._EXPECT[key]), key)
+        return cls(_one_component(data, cls._EXPECT[key], lenient), key)
 
     def serialize(self) -> bytes:
         comp = self.component
@@ -172,9 +224,19 @@ class VersitItem:
         target = content_type_of(target_content_type)
         if target == self._content_type:
             return type(self).from_bytes(self.serialize(), target)
+        if self._content_type in _CALENDARS and target in _CALENDARS:
+            from .vcalendar import convert_calendar
+            losses: list[str] = []
+            comp = convert_calendar(self.component, _CALENDARS[target], losses)
+            item = VersitItem(comp, target)
+            item.losses = tuple(losses)
+            return item
         if self._content_type == VNOTE and target == "text/plain":
             from ._more_items import TextItem, vnote_to_text
             return TextItem(vnote_to_text(self.component))
+        if target.startswith("text/x-s4j-"):
+            from .sif import to_sif
+            return to_sif(self, target)
         if target not in _PARSERS:
             raise UnsupportedFormatError(f"unknown content type {target!r}", target)
         raise UnsupportedFormatError(
@@ -187,8 +249,8 @@ class VCardItem(VersitItem):
     phones often declare one and send the other."""
 
     @classmethod
-    def from_bytes(cls, data: bytes, content_type: str) -> VCardItem:
-        comp = _one_component(data, "VCARD")
+    def from_bytes(cls, data: bytes, content_type: str, *, lenient: bool = False) -> VCardItem:
+        comp = _one_component(data, "VCARD", lenient)
         version = comp.version or "2.1"
         return cls(comp, VCARD_21 if version == "2.1" else VCARD_30)
 
@@ -206,12 +268,17 @@ class VCardItem(VersitItem):
             return VCardItem(convert_vcard(self.component, "2.1"), VCARD_21)
         if target == VCARD_30:
             return VCardItem(convert_vcard(self.component, "3.0"), VCARD_30)
+        if target.startswith("text/x-s4j-"):
+            from .sif import to_sif
+            return to_sif(self, target)
         if target not in _PARSERS:
             raise UnsupportedFormatError(f"unknown content type {target!r}", target)
         raise UnsupportedFormatError(
             f"conversion {self._content_type} -> {target} is not implemented yet", target)
 
 
+_LENIENT_PARSERS[VCardItem.from_bytes] = partial(VCardItem.from_bytes, lenient=True)
+_LENIENT_PARSERS[VersitItem.from_bytes] = partial(VersitItem.from_bytes, lenient=True)
 for _type in (VCARD_21, VCARD_30):
     register(_type, VCardItem.from_bytes)
 for _type in (VCALENDAR_10, ICALENDAR_20, VNOTE):
@@ -222,3 +289,8 @@ from ._more_items import TEXT_PLAIN, ObjectItem, TextItem  # noqa: E402
 register(TEXT_PLAIN, TextItem.from_bytes)
 for _type in ObjectItem._CLASSES:
     register(_type, ObjectItem.from_bytes)
+
+from .sif import SIF_TYPES, parse_sif  # noqa: E402
+
+for _type in SIF_TYPES:
+    register(_type, parse_sif)

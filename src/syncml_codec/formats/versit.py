@@ -13,6 +13,13 @@ that parses; a :class:`ContentLine` that was not changed serializes to its
 ``raw``.  Tokenizing is one pass over the physical lines (linear); nesting is
 limited to :data:`MAX_DEPTH`.
 
+Two implementations: the code here is the reference; ``VersitCodec`` in the
+WBXML extension (``src/_wbxml_versit.pxi``) is its C port, about 15x faster,
+and builds the same objects.  :func:`parse_items` / :func:`serialize_items`
+use the port when :mod:`syncml_codec.codec.wbxml` picked the extension (same
+``SYNCML_CODEC_NO_EXTENSIONS`` / ``SYNCML_CODEC_REQUIRE_EXTENSION``
+switches); :data:`IMPLEMENTATION` says which one runs.
+
     >>> item, = parse_items(b"BEGIN:VCARD\\r\\nVERSION:2.1\\r\\nTEL;CELL:123\\r\\nEND:VCARD\\r\\n")
     >>> tel = item.find("TEL")
     >>> tel.params, tel.value
@@ -28,16 +35,23 @@ import base64
 import binascii
 import codecs
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from types import ModuleType
+from typing import Any, NamedTuple
 
+from ..codec import wbxml as _wbxml
 from ..errors import FormatError
 
 __all__ = [
+    "IMPLEMENTATION",
     "MAX_DEPTH",
+    "PYTHON",
     "Component",
     "ContentLine",
     "FormatError",
     "RawLine",
+    "Tokenizer",
+    "cython_tokenizer",
     "parse_items",
     "serialize_items",
 ]
@@ -341,6 +355,8 @@ def _split_escaped(text: str, sep: str) -> list[str]:
 
 
 def _split_unquoted(text: str, sep: str) -> list[str]:
+    if '"' not in text:
+        return text.split(sep)
     parts: list[str] = []
     cur: list[str] = []
     quoted = False
@@ -375,14 +391,28 @@ def _parse_head(head: str) -> tuple[str | None, str, list[Param]] | None:
     return group, name, params
 
 
-def _find_colon(b: bytes) -> int:
+def _parse_head_bytes(head: bytes) -> tuple[str | None, str, list[Param]] | None:
+    """:func:`_parse_head` of a head as on the wire (folds still in, no ':')."""
+    return _parse_head(_text(_FOLD_MODERN.sub(b"", head)))
+
+
+def _unquoted_colon(b: bytes | bytearray) -> int:
+    """The first ':' outside double quotes, or -1."""
+    first = b.find(b":")
+    if first < 0 or b'"' not in b[:first]:
+        return first
     quoted = False
     for i, c in enumerate(b):
         if c == 34:
             quoted = not quoted
         elif c == 58 and not quoted:
             return i
-    return b.find(b":")  # unbalanced quote: fall back to the first colon
+    return -1
+
+
+def _find_colon(b: bytes | bytearray) -> int:
+    colon = _unquoted_colon(b)
+    return colon if colon >= 0 else b.find(b":")  # unbalanced quote: the first colon
 
 
 class Component:
@@ -407,6 +437,8 @@ class Component:
 
     def serialize(self) -> bytes:
         """The item's bytes from BEGIN to END (line end included)."""
+        if _CODEC is not None:
+            return _CODEC.serialize_one(self)  # type: ignore[no-any-return]
         return b"".join(self._chunks())
 
     def _chunks(self) -> Iterator[bytes]:
@@ -450,9 +482,8 @@ class Component:
                 child.version = self.version
 
 
-def serialize_items(items: Sequence[Component]) -> bytes:
-    """The file again: each item with what surrounded it."""
-    return b"".join(c.leading + c.serialize() + c.trailing for c in items)
+def _serialize_items_py(items: Sequence[Component]) -> bytes:
+    return b"".join(c.leading + b"".join(c._chunks()) + c.trailing for c in items)
 
 
 def _physical_lines(data: bytes) -> list[bytes]:
@@ -485,9 +516,11 @@ def _tokenize(data: bytes, lenient: bool) -> Iterator[ContentLine | RawLine]:
             i += 1
             continue
         # the head may itself be folded: join indented lines until a ':' shows up
-        buf = phys[i]
+        buf = bytearray(phys[i])  # grows in place, so long folded values stay linear
         i += 1
-        while _find_colon(buf) < 0 and i < n and phys[i][:1] in (b" ", b"\t"):
+        # (a ':' inside a quoted parameter value, LINKREL="https://...", does not count)
+        while (i < n and phys[i][:1] in (b" ", b"\t")
+               and (b":" not in phys[i - 1] or (b'"' in buf and _unquoted_colon(buf) < 0))):
             buf += phys[i]
             i += 1
         colon = _find_colon(buf)
@@ -497,8 +530,8 @@ def _tokenize(data: bytes, lenient: bool) -> Iterator[ContentLine | RawLine]:
             for j in range(start, i):
                 yield RawLine(phys[j], j + 1)
             continue
-        head_bytes = buf[: colon + 1]
-        parsed = _parse_head(_text(_FOLD_MODERN.sub(b"", head_bytes[:-1])))
+        head_bytes = bytes(buf[: colon + 1])
+        parsed = _parse_head_bytes(head_bytes[:-1])
         if parsed is None:
             if not lenient:
                 raise FormatError("bad property name", start + 1, _text(head_bytes[:40]))
@@ -511,21 +544,21 @@ def _tokenize(data: bytes, lenient: bool) -> Iterator[ContentLine | RawLine]:
         qp, b64 = enc == "QUOTED-PRINTABLE", enc == "BASE64"
         while i < n:
             nxt = phys[i]
-            last_body = _split_eol(buf)[0]
             if nxt[:1] in (b" ", b"\t"):
                 buf += nxt
             elif not nxt.strip() and _blank_run_then_fold(phys, i):
                 j = _blank_run_then_fold(phys, i)
                 buf += b"".join(phys[i:j])  # blank lines inside a folded value (seen in the wild)
                 i = j - 1
-            elif (qp and last_body.endswith(b"=") and nxt[:4].upper() != b"END:") or (
+            # QP: the last line (without its line end) ends with a soft break '='
+            elif (qp and buf.endswith((b"=\r\n", b"=\n", b"=")) and nxt[:4].upper() != b"END:") or (
                 b64 and _B64_LINE.fullmatch(_split_eol(nxt)[0])
             ):
                 buf += nxt
             else:
                 break
             i += 1
-        value, eol = _split_eol(buf[colon + 1 :])
+        value, eol = _split_eol(bytes(buf[colon + 1 :]))
         if b64 and eol and i < n and phys[i] in (b"\r\n", b"\n"):
             eol += phys[i]  # the blank line that ends a 2.1 BASE64 block
             i += 1
@@ -535,18 +568,9 @@ def _tokenize(data: bytes, lenient: bool) -> Iterator[ContentLine | RawLine]:
         yield line
 
 
-def parse_items(data: bytes, *, lenient: bool = False,
-                version: str | None = None) -> list[Component]:
-    """Read every ``BEGIN..END`` item in ``data``.
-
-    Strict mode raises :class:`FormatError` on a line that is not a content
-    line, text outside an item, a BEGIN without END or a mismatched END.
-    Lenient mode keeps such lines as :class:`RawLine` (or in ``leading`` /
-    ``trailing``) and closes unfinished items at the end of input, so that
-    ``serialize_items`` still gives back ``data``.  ``version`` is assumed
-    for items without a VERSION line (default: 2.1 rules for VCARD/VNOTE/
-    VCALENDAR, 2.0 rules for a bare VEVENT, VTODO...).
-    """
+def _parse_items_py(data: bytes, *, lenient: bool = False,
+                    version: str | None = None) -> list[Component]:
+    """The reference :func:`parse_items` (``_wbxml_versit.pxi`` is its port)."""
     items: list[Component] = []
     stack: list[Component] = []
     pending = bytearray()
@@ -596,3 +620,60 @@ def parse_items(data: bytes, *, lenient: bool = False,
             default = "2.0"
         comp._set_version(default)
     return items
+
+
+# -- the implementation in use --------------------------------------------------
+class Tokenizer(NamedTuple):
+    """One implementation of :func:`parse_items` / :func:`serialize_items`."""
+
+    name: str  # "cython" | "python"
+    parse_items: Callable[..., list[Component]]
+    serialize_items: Callable[[Sequence[Component]], bytes]
+
+
+PYTHON = Tokenizer("python", _parse_items_py, _serialize_items_py)
+
+
+def _codec(extension: ModuleType) -> Any:
+    return extension.VersitCodec(ContentLine, RawLine, Component, _parse_head_bytes, MAX_DEPTH)
+
+
+def cython_tokenizer(extension: ModuleType) -> Tokenizer:
+    """The C tokenizer of the WBXML extension module ``extension`` (tests
+    and benchmarks use this to run both implementations side by side)."""
+    codec = _codec(extension)
+    return Tokenizer("cython", codec.parse, codec.serialize)
+
+
+# The Cython extension when ``codec.wbxml`` picked it (so the same switches,
+# SYNCML_CODEC_NO_EXTENSIONS / SYNCML_CODEC_REQUIRE_EXTENSION, apply), else
+# the pure-Python reference above.  Both give identical trees and errors.
+_CODEC: Any = _codec(_wbxml.implementation) if _wbxml.IMPLEMENTATION == "cython" else None
+_IMPL = PYTHON if _CODEC is None else Tokenizer("cython", _CODEC.parse, _CODEC.serialize)
+#: ``"cython"`` or ``"python"``
+IMPLEMENTATION: str = _IMPL.name
+
+
+def parse_items(data: bytes, *, lenient: bool = False,
+                version: str | None = None) -> list[Component]:
+    """Read every ``BEGIN..END`` item in ``data``.
+
+    Strict mode raises :class:`FormatError` on a line that is not a content
+    line, text outside an item, a BEGIN without END or a mismatched END.
+    Lenient mode keeps such lines as :class:`RawLine` (or in ``leading`` /
+    ``trailing``) and closes unfinished items at the end of input, so that
+    ``serialize_items`` still gives back ``data``.  ``version`` is assumed
+    for items without a VERSION line (default: 2.1 rules for VCARD/VNOTE/
+    VCALENDAR, 2.0 rules for a bare VEVENT, VTODO...).  Text with no item
+    at all has nowhere to be kept, so it is a :class:`FormatError` in both
+    modes (blank input gives ``[]``).
+    """
+    items = _IMPL.parse_items(data, lenient=lenient, version=version)
+    if not items and lenient and bytes(data).strip():
+        raise FormatError("no BEGIN ... END item in the text", 1)
+    return items
+
+
+def serialize_items(items: Sequence[Component]) -> bytes:
+    """The file again: each item with what surrounded it."""
+    return _IMPL.serialize_items(items)

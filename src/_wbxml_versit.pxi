@@ -1,0 +1,660 @@
+# _wbxml_versit.pxi -- the Versit (vCard, vCalendar/iCalendar, vNote)
+# tokenizer and serializer in C: a port of ``syncml_codec.formats.versit``
+# (``_tokenize`` + ``_parse_items_py`` + ``_serialize_items_py``), which stays
+# the reference.  For every input both build equal trees (same objects of
+# the classes passed in, same raw bytes, line numbers and versions) or raise
+# the same FormatError (message, line, property).  Change both together.
+#
+# How: the physical line starts are found once with memchr; logical lines
+# are ranges of the input, so a folded value costs no copies (the twin grows
+# a bytes object).  The head ``[group.]name(;param)*`` is split in C when it
+# is plain ASCII on one line with a valid name; anything else (folds in the
+# head, 8-bit bytes, spaces around the name) is handed to the twin's
+# ``_parse_head_bytes`` and the line's ``encoding`` property, so Unicode
+# case rules stay Python's.  Objects are made without calling ``__init__``:
+# ``tp_alloc`` plus direct stores into their ``__slots__`` (``smc_*`` from
+# ``_wbxml_model.pxi``), which is what makes this fast.  (``wraparound`` is
+# off in this module: no negative indexing.)
+
+from cpython.unicode cimport PyUnicode_DecodeASCII
+
+cdef extern from "Python.h":
+    int PyGC_Disable()
+    int PyGC_Enable()
+
+from syncml_codec.errors import FormatError
+
+
+cdef inline bint _vs_space(uchar c) noexcept nogil:
+    """bytes.strip()'s whitespace."""
+    return c == 32 or (9 <= c <= 13)
+
+
+cdef inline bint _vs_blank(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    while a < b:
+        if not _vs_space(s[a]):
+            return False
+        a += 1
+    return True
+
+
+cdef inline Py_ssize_t _vs_body_end(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    """End of ``s[a:b]`` without its line end (``_split_eol``)."""
+    if b - a >= 2 and s[b - 2] == 13 and s[b - 1] == 10:
+        return b - 2
+    if b > a and s[b - 1] == 10:
+        return b - 1
+    return b
+
+
+cdef inline uchar _vs_up(uchar c) noexcept nogil:
+    return c - 32 if 97 <= c <= 122 else c
+
+
+cdef bint _vs_ieq(const uchar* s, Py_ssize_t a, Py_ssize_t b, const char* upper) noexcept nogil:
+    """``s[a:b].upper() == upper`` (ASCII)."""
+    cdef Py_ssize_t k = 0
+    while a < b:
+        if upper[k] == 0 or _vs_up(s[a]) != <uchar>upper[k]:
+            return False
+        a += 1
+        k += 1
+    return upper[k] == 0
+
+
+cdef inline bint _vs_name_char(uchar c) noexcept nogil:
+    return (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122) or c == 95 or c == 45
+
+
+cdef bint _vs_str_ieq(str s, const char* upper) except -1:
+    """``s.upper() == upper``."""
+    cdef Py_ssize_t n
+    cdef const char* p
+    if not PyUnicode_IS_ASCII(s):
+        return s.upper() == (<bytes>upper).decode("ascii")
+    p = PyUnicode_AsUTF8AndSize(s, &n)
+    return _vs_ieq(<const uchar*>p, 0, n, upper)
+
+
+cdef inline object _vs_strip_ascii(const uchar* s, Py_ssize_t a, Py_ssize_t b):
+    """``s[a:b].strip().decode("ascii", "replace")``."""
+    while a < b and _vs_space(s[a]):
+        a += 1
+    while b > a and _vs_space(s[b - 1]):
+        b -= 1
+    return PyUnicode_DecodeASCII(<const char*>s + a, b - a, "replace")
+
+
+cdef inline object _vs_text(const uchar* s, Py_ssize_t a, Py_ssize_t b):
+    return PyUnicode_DecodeUTF8(<const char*>s + a, b - a, "surrogateescape")
+
+
+cdef inline bytes _vs_bytes(const uchar* s, Py_ssize_t a, Py_ssize_t b):
+    return PyBytes_FromStringAndSize(<const char*>s + a, b - a)
+
+
+cdef bint _vs_b64_line(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    """``_B64_LINE.fullmatch(body)``: ``[A-Za-z0-9+/=]+\\r?``."""
+    cdef uchar c
+    if b > a and s[b - 1] == 13:
+        b -= 1
+    if b <= a:
+        return False
+    while a < b:
+        c = s[a]
+        if not ((48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122) or c == 43 or c == 47 or c == 61):
+            return False
+        a += 1
+    return True
+
+
+cdef inline bint _vs_hex(uchar c) noexcept nogil:
+    return (48 <= c <= 57) or (65 <= c <= 70) or (97 <= c <= 102)
+
+
+cdef bint _vs_qp_bad(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    """``_QP_BAD.search(value)``: an ``=`` not followed by two hex digits,
+    a line end or the end of the value."""
+    cdef const uchar* q
+    while a < b:
+        q = <const uchar*>memchr(s + a, 61, <size_t>(b - a))
+        if q == NULL:
+            return False
+        a = q - s + 1
+        if a == b:
+            continue
+        if s[a] == 10 or (s[a] == 13 and a + 1 < b and s[a + 1] == 10):
+            continue
+        if a + 1 < b and _vs_hex(s[a]) and _vs_hex(s[a + 1]):
+            continue
+        return True
+    return False
+
+
+cdef Py_ssize_t _vs_unquoted_colon(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    """``_unquoted_colon(s[a:b])`` as an absolute index, or -1."""
+    cdef bint quoted = False
+    cdef Py_ssize_t k = a
+    while k < b:
+        if s[k] == 34:
+            quoted = not quoted
+        elif s[k] == 58 and not quoted:
+            return k
+        k += 1
+    return -1
+
+
+cdef Py_ssize_t _vs_find_colon(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    """``_find_colon(s[a:b])`` as an absolute index, or -1."""
+    cdef Py_ssize_t k = _vs_unquoted_colon(s, a, b)
+    cdef const uchar* q
+    if k >= 0:
+        return k
+    q = <const uchar*>memchr(s + a, 58, <size_t>(b - a))
+    return -1 if q == NULL else q - s
+
+
+cdef inline Py_ssize_t _vs_field_end(const uchar* s, Py_ssize_t a, Py_ssize_t b, uchar sep) noexcept nogil:
+    """End of the field at ``a`` (``_split_unquoted``: quotes toggle)."""
+    cdef bint quoted = False
+    while a < b:
+        if s[a] == 34:
+            quoted = not quoted
+        elif s[a] == sep and not quoted:
+            return a
+        a += 1
+    return b
+
+
+cdef bytes _VS_CRLF = b"\r\n"
+cdef bytes _VS_LF = b"\n"
+cdef bytes _VS_NONE = b""
+
+
+cdef inline bytes _vs_eol(const uchar* s, Py_ssize_t a, Py_ssize_t b):
+    if b == a:
+        return _VS_NONE
+    if b - a == 2 and s[a] == 13:
+        return _VS_CRLF
+    if b - a == 1:
+        return _VS_LF
+    return _vs_bytes(s, a, b)
+
+
+cdef Py_ssize_t _vs_slot(object cls, str name) except -1:
+    """Offset of the ``__slots__`` member ``name`` of ``cls``."""
+    cdef Py_ssize_t off
+    if not isinstance(cls, type) or name not in cls.__dict__:
+        raise TypeError(f"{cls!r} has no slot {name!r}")
+    off = smc_member_offset(cls.__dict__[name])
+    if off < 0:
+        raise TypeError(f"{cls.__name__}.{name} is not a writable slot")
+    return off
+
+
+cdef enum:
+    VS_OTHER = 0
+    VS_BEGIN = 1
+    VS_END = 2
+
+
+@cython.final
+cdef class VersitCodec:
+    """The C tokenizer/serializer for the classes of ``formats.versit``:
+    ``VersitCodec(ContentLine, RawLine, Component, parse_head, max_depth)``
+    where ``parse_head(head: bytes)`` is the twin's head parser (used for
+    heads the C path leaves alone)."""
+
+    cdef object cl_cls, raw_cls, comp_cls, parse_head, max_depth_obj
+    cdef Py_ssize_t max_depth
+    cdef Py_ssize_t cl_head, cl_group, cl_name, cl_params, cl_value_raw, cl_eol, cl_lineno
+    cdef Py_ssize_t cl_version, cl_value
+    cdef Py_ssize_t rl_raw, rl_lineno
+    cdef Py_ssize_t co_begin, co_name, co_children, co_end, co_version, co_leading, co_trailing
+
+    def __init__(self, content_line, raw_line, component, parse_head, max_depth):
+        self.cl_cls, self.raw_cls, self.comp_cls = content_line, raw_line, component
+        self.parse_head = parse_head
+        self.max_depth = max_depth
+        self.cl_head = _vs_slot(content_line, "_head")
+        self.cl_group = _vs_slot(content_line, "group")
+        self.cl_name = _vs_slot(content_line, "name")
+        self.cl_params = _vs_slot(content_line, "params")
+        self.cl_value_raw = _vs_slot(content_line, "value_raw")
+        self.cl_eol = _vs_slot(content_line, "eol")
+        self.cl_lineno = _vs_slot(content_line, "lineno")
+        self.cl_version = _vs_slot(content_line, "version")
+        self.cl_value = _vs_slot(content_line, "_value")
+        self.rl_raw = _vs_slot(raw_line, "raw")
+        self.rl_lineno = _vs_slot(raw_line, "lineno")
+        self.co_begin = _vs_slot(component, "begin")
+        self.co_name = _vs_slot(component, "name")
+        self.co_children = _vs_slot(component, "children")
+        self.co_end = _vs_slot(component, "end")
+        self.co_version = _vs_slot(component, "version")
+        self.co_leading = _vs_slot(component, "leading")
+        self.co_trailing = _vs_slot(component, "trailing")
+
+    # -- objects, made like their __init__ would -------------------------
+    cdef object _raw_line(self, const uchar* s, Py_ssize_t a, Py_ssize_t b, Py_ssize_t lineno):
+        cdef object o = smc_alloc(self.raw_cls)
+        smc_set(o, self.rl_raw, _vs_bytes(s, a, b))
+        smc_set(o, self.rl_lineno, lineno)
+        return o
+
+    cdef object _component(self, object begin, object name):
+        cdef object o = smc_alloc(self.comp_cls)
+        smc_set(o, self.co_begin, begin)
+        smc_set(o, self.co_name, name)
+        smc_set(o, self.co_children, [])
+        smc_set(o, self.co_end, None)
+        smc_set(o, self.co_version, None)
+        smc_set(o, self.co_leading, b"")
+        smc_set(o, self.co_trailing, b"")
+        return o
+
+    cdef inline object _get(self, object o, Py_ssize_t off):
+        cdef PyObject* v = smc_get(o, off)
+        if v == NULL:
+            raise AttributeError(off)
+        return <object>v
+
+    # -- parsing -----------------------------------------------------------
+    def parse(self, data, *, lenient=False, version=None):
+        """``parse_items(data, lenient=..., version=...)``."""
+        cdef _Input inp = make_input(data)
+        cdef const uchar* s = inp.p
+        cdef Py_ssize_t n = inp.n
+        cdef Py_ssize_t* ls = NULL
+        cdef Py_ssize_t nl = 0, base = 0, k, cap
+        cdef const uchar* q
+        cdef int gc_was_enabled
+        if n >= 3 and s[0] == 0xEF and s[1] == 0xBB and s[2] == 0xBF:
+            base = 3
+        # physical lines: ls[i] .. ls[i + 1]
+        cap = 2
+        k = base
+        while k < n:
+            q = <const uchar*>memchr(s + k, 10, <size_t>(n - k))
+            if q == NULL:
+                break
+            cap += 1
+            k = q - s + 1
+        ls = <Py_ssize_t*>malloc(<size_t>cap * sizeof(Py_ssize_t))
+        if ls == NULL:
+            raise MemoryError()
+        # The tree is acyclic and only grows while we build it, so the cyclic
+        # GC would just walk it again and again (4x the parse time for a
+        # 10,000-contact file); it is paused until the tree is done.
+        gc_was_enabled = PyGC_Disable()
+        try:
+            ls[0] = base
+            k = base
+            while k < n:
+                q = <const uchar*>memchr(s + k, 10, <size_t>(n - k))
+                k = n if q == NULL else q - s + 1
+                nl += 1
+                ls[nl] = k
+            return self._parse(s, n, base, ls, nl, bool(lenient), version)
+        finally:
+            free(ls)
+            if gc_was_enabled:
+                PyGC_Enable()
+
+    cdef list _parse(self, const uchar* s, Py_ssize_t n, Py_ssize_t base, Py_ssize_t* ls,
+                     Py_ssize_t nl, bint lenient, object version):
+        cdef list items = []
+        cdef list stack = []
+        cdef Py_ssize_t pstart = 0, pend = base  # pending: s[pstart:pend]
+        cdef Py_ssize_t i = 0, start, a, be, colon, j, hb, f, fe, eq, ve, vend, last, x, y, lineno = 0
+        cdef bint fast, qp, b64, kind_named
+        cdef int kind
+        cdef object line, group, name, params, parsed, enc, comp, top
+        cdef list children
+        while i < nl:
+            start = i
+            a = ls[i]
+            be = _vs_body_end(s, a, ls[i + 1])
+            if _vs_blank(s, a, be):
+                lineno = i + 1
+                if stack:
+                    children = <list>self._get(stack[len(stack) - 1], self.co_children)
+                    children.append(self._raw_line(s, a, ls[i + 1], i + 1))
+                else:  # blank lines outside items go with what surrounds them
+                    if pend == pstart:
+                        pstart = a
+                    pend = ls[i + 1]
+                i += 1
+                continue
+            # the head may itself be folded: join indented lines until a ':' shows up
+            i += 1
+            # (a ':' inside a quoted parameter value, LINKREL="https://...", does not count)
+            while (i < nl and (s[ls[i]] == 32 or s[ls[i]] == 9)
+                   and (memchr(s + ls[i - 1], 58, <size_t>(ls[i] - ls[i - 1])) == NULL
+                        or (memchr(s + a, 34, <size_t>(ls[i] - a)) != NULL
+                            and _vs_unquoted_colon(s, a, ls[i]) < 0))):
+                i += 1
+            colon = _vs_find_colon(s, a, ls[i])
+            if colon < 0:
+                if not lenient:
+                    raise FormatError("content line has no ':'", start + 1,
+                                      _vs_text(s, a, min(be, a + 40)))
+                for j in range(start, i):
+                    lineno = j + 1
+                    self._loose(s, ls[j], ls[j + 1], j + 1, stack, &pstart, &pend)
+                continue
+            # -- the head: [group.]name(;param)* --------------------------
+            fast = True
+            x = a
+            while x < colon:
+                if s[x] >= 0x80 or s[x] == 10:
+                    fast = False
+                    break
+                x += 1
+            group = None
+            enc = None
+            qp = b64 = False
+            if fast:
+                fe = _vs_field_end(s, a, colon, 59)
+                # name: [A-Za-z0-9_-]+ with at most one '.' between two such runs
+                x = a
+                y = -1
+                while x < fe:
+                    if s[x] == 46:
+                        if y >= 0:
+                            fast = False
+                            break
+                        y = x
+                    elif not _vs_name_char(s[x]):
+                        fast = False
+                        break
+                    x += 1
+                if fe == a or y == a or y == fe - 1:
+                    fast = False
+            if fast:
+                if y >= 0:
+                    group = PyUnicode_DecodeLatin1(<const char*>s + a, y - a, NULL)
+                    name = PyUnicode_DecodeLatin1(<const char*>s + y + 1, fe - y - 1, NULL)
+                    hb = y + 1
+                else:
+                    name = PyUnicode_DecodeLatin1(<const char*>s + a, fe - a, NULL)
+                    hb = a
+                kind = VS_OTHER
+                if _vs_ieq(s, hb, fe, b"BEGIN"):
+                    kind = VS_BEGIN
+                elif _vs_ieq(s, hb, fe, b"END"):
+                    kind = VS_END
+                params = []
+                kind_named = False  # encoding found
+                f = fe
+                while f < colon:
+                    f += 1  # past the ';'
+                    fe = _vs_field_end(s, f, colon, 59)
+                    q = <const uchar*>memchr(s + f, 61, <size_t>(fe - f))
+                    if q != NULL:
+                        eq = q - s
+                        params.append((PyUnicode_DecodeLatin1(<const char*>s + f, eq - f, NULL),
+                                       PyUnicode_DecodeLatin1(<const char*>s + eq + 1, fe - eq - 1, NULL)))
+                        if not kind_named and _vs_ieq(s, f, eq, b"ENCODING"):
+                            kind_named = True
+                            x = eq + 1
+                            y = _vs_field_end(s, x, fe, 44)
+                            while x < y and s[x] == 34:
+                                x += 1
+                            while y > x and s[y - 1] == 34:
+                                y -= 1
+                            qp = _vs_ieq(s, x, y, b"QUOTED-PRINTABLE")
+                            b64 = _vs_ieq(s, x, y, b"BASE64")
+                    else:
+                        params.append((None, PyUnicode_DecodeLatin1(<const char*>s + f, fe - f, NULL)))
+                        if not kind_named:
+                            if _vs_ieq(s, f, fe, b"QUOTED-PRINTABLE"):
+                                kind_named = qp = True
+                            elif _vs_ieq(s, f, fe, b"BASE64"):
+                                kind_named = b64 = True
+                            elif _vs_ieq(s, f, fe, b"8BIT") or _vs_ieq(s, f, fe, b"7BIT"):
+                                kind_named = True
+                    f = fe
+            else:
+                parsed = self.parse_head(_vs_bytes(s, a, colon))
+                if parsed is None:
+                    if not lenient:
+                        raise FormatError("bad property name", start + 1,
+                                          _vs_text(s, a, min(colon + 1, a + 40)))
+                    for j in range(start, i):
+                        lineno = j + 1
+                        self._loose(s, ls[j], ls[j + 1], j + 1, stack, &pstart, &pend)
+                    continue
+                group, name, params = parsed
+                kind = VS_BEGIN if name.upper() == "BEGIN" else VS_END if name.upper() == "END" else VS_OTHER
+            line = smc_alloc(self.cl_cls)
+            smc_set(line, self.cl_head, _vs_bytes(s, a, colon + 1))
+            smc_set(line, self.cl_group, group)
+            smc_set(line, self.cl_name, name)
+            smc_set(line, self.cl_params, params)
+            smc_set(line, self.cl_lineno, start + 1)
+            smc_set(line, self.cl_version, None)
+            smc_set(line, self.cl_value, None)
+            if not fast:
+                smc_set(line, self.cl_value_raw, b"")
+                smc_set(line, self.cl_eol, b"")
+                enc = line.encoding
+                qp = enc == "QUOTED-PRINTABLE"
+                b64 = enc == "BASE64"
+            # -- the value: folds, blank lines before a fold, QP soft breaks, BASE64 blocks
+            while i < nl:
+                x = ls[i]
+                if ls[i + 1] > x and (s[x] == 32 or s[x] == 9):
+                    pass
+                elif _vs_blank(s, x, ls[i + 1]) and self._blank_run_then_fold(s, ls, nl, i):
+                    i = self._blank_run_then_fold(s, ls, nl, i) - 1
+                else:
+                    last = _vs_body_end(s, a, x)
+                    if qp and last > a and s[last - 1] == 61 and not _vs_ieq(s, x, min(x + 4, ls[i + 1]), b"END:"):
+                        pass
+                    elif b64 and _vs_b64_line(s, x, _vs_body_end(s, x, ls[i + 1])):
+                        pass
+                    else:
+                        break
+                i += 1
+            vend = ls[i]
+            ve = _vs_body_end(s, colon + 1, vend)
+            if b64 and ve < vend and i < nl and (
+                    (ls[i + 1] - ls[i] == 2 and s[ls[i]] == 13 and s[ls[i] + 1] == 10)
+                    or (ls[i + 1] - ls[i] == 1 and s[ls[i]] == 10)):
+                i += 1
+                vend = ls[i]
+            smc_set(line, self.cl_value_raw, _vs_bytes(s, colon + 1, ve))
+            smc_set(line, self.cl_eol, _vs_eol(s, ve, vend))
+            if qp and not lenient and _vs_qp_bad(s, colon + 1, ve):
+                raise FormatError("bad quoted-printable escape", start + 1, name)
+            # -- nesting ---------------------------------------------------
+            lineno = start + 1
+            if kind == VS_BEGIN:
+                comp = self._component(line, _vs_strip_ascii(s, colon + 1, ve))
+                if len(stack) >= self.max_depth:
+                    raise FormatError("components nested too deeply", lineno, "BEGIN")
+                if stack:
+                    (<list>self._get(stack[len(stack) - 1], self.co_children)).append(comp)
+                else:
+                    smc_set(comp, self.co_leading, _vs_bytes(s, pstart, pend))
+                    pstart = pend = a
+                    items.append(comp)
+                stack.append(comp)
+            elif kind == VS_END and stack:
+                top = stack[len(stack) - 1]
+                if self._closes(s, colon + 1, ve, <str>self._get(top, self.co_name)):
+                    smc_set(stack.pop(), self.co_end, line)
+                elif lenient:
+                    (<list>self._get(top, self.co_children)).append(self._raw_line(s, a, vend, lineno))
+                else:
+                    raise FormatError(f"END:{_vs_strip_ascii(s, colon + 1, ve)} closes BEGIN:"
+                                      f"{self._get(top, self.co_name)}", lineno, "END")
+            elif stack:
+                (<list>self._get(stack[len(stack) - 1], self.co_children)).append(line)
+            elif lenient:
+                if pend == pstart:
+                    pstart = a
+                pend = vend
+            else:
+                raise FormatError("text outside BEGIN/END", lineno, name)
+        if stack and not lenient:
+            comp = stack[0]
+            raise FormatError(f"BEGIN:{self._get(comp, self.co_name)} has no END",
+                              self._get(self._get(comp, self.co_begin), self.cl_lineno), "BEGIN")
+        if pend > pstart:
+            if items:
+                smc_set(items[len(items) - 1], self.co_trailing, _vs_bytes(s, pstart, pend))
+            elif not lenient:
+                x = pstart
+                while x < pend:
+                    if not (s[x] in (0xEF, 0xBB, 0xBF, 32, 9, 13, 10)):
+                        raise FormatError("no BEGIN line", lineno or 1)
+                    x += 1
+        for comp in items:
+            enc = version
+            if enc is None:
+                name = self._get(comp, self.co_name)
+                if not (_vs_str_ieq(name, b"VCARD") or _vs_str_ieq(name, b"VNOTE")
+                        or _vs_str_ieq(name, b"VCALENDAR")):
+                    enc = "2.0"
+            self._set_version(comp, enc)
+        return items
+
+    cdef int _loose(self, const uchar* s, Py_ssize_t a, Py_ssize_t b, Py_ssize_t lineno, list stack,
+                    Py_ssize_t* pstart, Py_ssize_t* pend) except -1:
+        """A lenient-mode line that is not a content line."""
+        if stack:
+            (<list>self._get(stack[len(stack) - 1], self.co_children)).append(self._raw_line(s, a, b, lineno))
+        else:
+            if pend[0] == pstart[0]:
+                pstart[0] = a
+            pend[0] = b
+        return 0
+
+    cdef Py_ssize_t _blank_run_then_fold(self, const uchar* s, Py_ssize_t* ls, Py_ssize_t nl,
+                                         Py_ssize_t i) noexcept:
+        cdef Py_ssize_t j = i
+        while j < nl and _vs_blank(s, ls[j], ls[j + 1]):
+            j += 1
+        if j < nl and (s[ls[j]] == 32 or s[ls[j]] == 9):
+            return j + 1
+        return 0
+
+    cdef bint _closes(self, const uchar* s, Py_ssize_t a, Py_ssize_t b, str top) except -1:
+        """``END`` value ``s[a:b]`` names the open component ``top`` (case-insensitive)."""
+        cdef object name
+        cdef Py_ssize_t n, k
+        cdef const char* p
+        while a < b and _vs_space(s[a]):
+            a += 1
+        while b > a and _vs_space(s[b - 1]):
+            b -= 1
+        if PyUnicode_IS_ASCII(top):
+            p = PyUnicode_AsUTF8AndSize(top, &n)
+            if n != b - a:
+                return False
+            for k in range(n):
+                if s[a + k] >= 0x80 or _vs_up(s[a + k]) != _vs_up(<uchar>p[k]):
+                    return False
+            return True
+        name = PyUnicode_DecodeASCII(<const char*>s + a, b - a, "replace")
+        return name.upper() == top.upper()
+
+    cdef int _set_version(self, object comp, object inherited) except -1:
+        cdef list children = <list>self._get(comp, self.co_children)
+        cdef object version = inherited, child, end
+        cdef bytes raw
+        for child in children:
+            if type(child) is self.cl_cls and _vs_str_ieq(<str>self._get(child, self.cl_name), b"VERSION"):
+                raw = <bytes>self._get(child, self.cl_value_raw)
+                version = _vs_strip_ascii(<const uchar*>PyBytes_AS_STRING(raw), 0, PyBytes_GET_SIZE(raw))
+                break
+        smc_set(comp, self.co_version, version)
+        smc_set(self._get(comp, self.co_begin), self.cl_version, version)
+        end = self._get(comp, self.co_end)
+        if end is not None:
+            smc_set(end, self.cl_version, version)
+        for child in children:
+            if type(child) is self.cl_cls:
+                smc_set(child, self.cl_version, version)
+            elif type(child) is self.comp_cls:
+                self._set_version(child, version)
+        return 0
+
+    # -- serializing ---------------------------------------------------------
+    def serialize(self, items):
+        """``serialize_items(items)``: each item with what surrounded it."""
+        cdef Buf out
+        out.p = NULL
+        out.n = out.cap = 0
+        try:
+            for comp in items:
+                if type(comp) is self.comp_cls:
+                    self._put_bytes(&out, self._get(comp, self.co_leading))
+                    self._put_component(&out, comp)
+                    self._put_bytes(&out, self._get(comp, self.co_trailing))
+                else:
+                    self._put_bytes(&out, comp.leading + comp.serialize() + comp.trailing)
+            return buf_to_bytes(&out)
+        finally:
+            buf_free(&out)
+
+    def serialize_one(self, comp):
+        """``Component.serialize()``: BEGIN to END, line end included."""
+        cdef Buf out
+        out.p = NULL
+        out.n = out.cap = 0
+        try:
+            self._put_component(&out, comp)
+            return buf_to_bytes(&out)
+        finally:
+            buf_free(&out)
+
+    cdef int _put_bytes(self, Buf* out, object b) except -1:
+        if type(b) is bytes:
+            return buf_put(out, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
+        cdef bytes copy = bytes(memoryview(b))
+        return buf_put(out, PyBytes_AS_STRING(copy), PyBytes_GET_SIZE(copy))
+
+    cdef int _put_line(self, Buf* out, object line) except -1:
+        cdef PyObject* h
+        cdef PyObject* v
+        cdef PyObject* e
+        if type(line) is self.cl_cls:
+            h = smc_get(line, self.cl_head)
+            v = smc_get(line, self.cl_value_raw)
+            e = smc_get(line, self.cl_eol)
+            if (h != NULL and v != NULL and e != NULL and type(<object>h) is bytes
+                    and type(<object>v) is bytes and type(<object>e) is bytes):
+                buf_put(out, PyBytes_AS_STRING(<object>h), PyBytes_GET_SIZE(<object>h))
+                buf_put(out, PyBytes_AS_STRING(<object>v), PyBytes_GET_SIZE(<object>v))
+                return buf_put(out, PyBytes_AS_STRING(<object>e), PyBytes_GET_SIZE(<object>e))
+        elif type(line) is self.raw_cls:
+            return self._put_bytes(out, self._get(line, self.rl_raw))
+        return self._put_bytes(out, line.raw)
+
+    cdef int _put_component(self, Buf* out, object comp, int depth=0) except -1:
+        """``Component._chunks``: slots read directly for the class itself,
+        attributes for anything else."""
+        cdef object child, end, children
+        if depth > 10000:  # only a tree built by hand gets here
+            raise RecursionError("components nested too deeply to serialize")
+        if type(comp) is self.comp_cls:
+            self._put_line(out, self._get(comp, self.co_begin))
+            children = self._get(comp, self.co_children)
+            end = self._get(comp, self.co_end)
+        else:
+            self._put_line(out, comp.begin)
+            children = comp.children
+            end = None
+        for child in children:
+            if isinstance(child, self.comp_cls):
+                self._put_component(out, child, depth + 1)
+            else:
+                self._put_line(out, child)
+        if type(comp) is not self.comp_cls:
+            end = comp.end
+        if end is not None:
+            self._put_line(out, end)
+        return 0

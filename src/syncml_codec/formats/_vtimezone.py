@@ -1,0 +1,261 @@
+"""Time zones for the calendar converter: vCalendar 1.0 ``TZ``/``DAYLIGHT``
+(:class:`VcalZone`), VTIMEZONE in and out, and the transitions of any
+``tzinfo`` for a range of years (``formats.md`` 2.2)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil import tz as dtz  # type: ignore[import-untyped]
+
+from ._calmodel import _DT, _OFFSET, UTC, _fmt_local
+from .versit import Component, ContentLine, _escape
+
+
+@dataclass(frozen=True)
+class _Dst:
+    start: datetime  # UTC, naive
+    end: datetime  # UTC, naive
+    offset: timedelta
+    std_name: str = ""
+    dst_name: str = ""
+
+
+class VcalZone(tzinfo):
+    """A zone given by its standard offset and a list of DST periods, the
+    way vCalendar 1.0 ``TZ``/``DAYLIGHT`` (and an RDATE-only VTIMEZONE)
+    describe it."""
+
+    def __init__(self, std: timedelta, rules: list[_Dst], tzid: str | None = None,
+                 std_name: str = "") -> None:
+        self.std = std
+        self.rules = sorted(rules, key=lambda r: r.start)
+        self.std_name = std_name or next((r.std_name for r in self.rules if r.std_name), "")
+        self.tzid = tzid or "vCalendar " + _fmt_offset(std) + "".join(
+            sorted({" DST" + _fmt_offset(r.offset) for r in self.rules}))
+
+    def _rule_local(self, local: datetime) -> _Dst | None:
+        return next((r for r in self.rules if r.start + self.std <= local < r.end + r.offset), None)
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        if dt is None:
+            return self.std
+        local = dt.replace(tzinfo=None)
+        r = self._rule_local(local)
+        if r is not None and dt.fold and local >= r.end + self.std:
+            return self.std  # the repeated hour, second time round
+        return r.offset if r else self.std
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return self.utcoffset(dt) - self.std
+
+    def tzname(self, dt: datetime | None) -> str:
+        r = self._rule_local(dt.replace(tzinfo=None)) if dt is not None else None
+        return (r.dst_name if r else self.std_name) or self.tzid
+
+    def fromutc(self, dt: datetime) -> datetime:
+        u = dt.replace(tzinfo=None)
+        r = next((r for r in self.rules if r.start <= u < r.end), None)
+        if r is not None:
+            return (u + r.offset).replace(tzinfo=self)
+        fold = any(r.end <= u < r.end + (r.offset - self.std) for r in self.rules)
+        return (u + self.std).replace(tzinfo=self, fold=int(fold))
+
+    def signature(self) -> tuple[Any, ...]:
+        return (self.std, tuple((r.start, r.end, r.offset, r.std_name, r.dst_name)
+                                for r in self.rules))
+
+    def vtimezone(self) -> list[str]:
+        """The zone as VTIMEZONE lines (iCalendar wire text)."""
+        std = _fmt_offset(self.std)
+        out = ["BEGIN:VTIMEZONE", "TZID:" + _escape(self.tzid), "BEGIN:STANDARD",
+               "DTSTART:19700101T000000", f"TZOFFSETFROM:{std}", f"TZOFFSETTO:{std}"]
+        out += ["TZNAME:" + _escape(self.std_name)] if self.std_name else []
+        out.append("END:STANDARD")
+        for r in self.rules:
+            dst = _fmt_offset(r.offset)
+            out += ["BEGIN:DAYLIGHT", "DTSTART:" + _fmt_local(r.start + self.std),
+                    f"TZOFFSETFROM:{std}", f"TZOFFSETTO:{dst}"]
+            out += ["TZNAME:" + _escape(r.dst_name)] if r.dst_name else []
+            out += ["END:DAYLIGHT", "BEGIN:STANDARD", "DTSTART:" + _fmt_local(r.end + r.offset),
+                    f"TZOFFSETFROM:{dst}", f"TZOFFSETTO:{std}"]
+            out += ["TZNAME:" + _escape(r.std_name)] if r.std_name else []
+            out.append("END:STANDARD")
+        return [*out, "END:VTIMEZONE"]
+
+
+def _fmt_offset(td: timedelta, sep: str = "") -> str:
+    minutes = int(td.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    h, m = divmod(abs(minutes), 60)
+    return f"{sign}{h:02d}{sep}{m:02d}"
+
+
+def _parse_offset(text: str) -> timedelta:
+    m = _OFFSET.match(text.strip())
+    if m is None:
+        raise ValueError(f"bad UTC offset {text!r}")
+    td = timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
+    return -td if m.group(1) == "-" else td
+
+
+def _zone_from_vcal(tz_text: str, daylight: list[str]) -> VcalZone:
+    std = _parse_offset(tz_text)
+    rules: list[_Dst] = []
+    for text in daylight:
+        f = [p.strip() for p in text.split(";")]
+        if f[0].upper() != "TRUE":
+            continue
+        if len(f) < 4:
+            raise ValueError(f"DAYLIGHT needs 4 fields: {text!r}")
+        off = _parse_offset(f[1])
+        start, end = _plain_dt(f[2]), _plain_dt(f[3])
+        s = start[0] if start[1] else start[0] - std
+        e = end[0] if end[1] else end[0] - off
+        rules.append(_Dst(s, e, off, f[4] if len(f) > 4 else "", f[5] if len(f) > 5 else ""))
+    return VcalZone(std, rules)
+
+
+def _plain_dt(text: str) -> tuple[datetime, bool]:
+    m = _DT.match(text.strip())
+    if m is None or m.group(4) is None:
+        raise ValueError(f"bad date-time {text!r}")
+    y, mo, d, h, mi, s, z = m.groups()
+    return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0)), bool(z)
+
+
+def _value(comp: Component, name: str) -> str | None:
+    line = comp.find(name)
+    return None if line is None else line.value.strip()
+
+
+def _explicit_zone(tzid: str, subs: list[Component]) -> VcalZone:
+    """A VTIMEZONE without RRULEs (a list of onsets) as a :class:`VcalZone`."""
+    std_offs: list[timedelta] = []
+    starts: list[tuple[datetime, timedelta, str]] = []
+    ends: list[tuple[datetime, timedelta, str]] = []
+    for c in subs:
+        frm, to = _value(c, "TZOFFSETFROM"), _value(c, "TZOFFSETTO")
+        if frm is None or to is None:
+            raise ValueError("VTIMEZONE part without offsets")
+        off_from, off_to = _parse_offset(frm), _parse_offset(to)
+        name = _value(c, "TZNAME") or ""
+        onsets = [v for v in [_value(c, "DTSTART")] if v]
+        onsets += [v for ln in c.find_all("RDATE") for v in ln.value.split(",") if v.strip()]
+        daylight = c.name.upper() == "DAYLIGHT"
+        for text in onsets:
+            local, _utc = _plain_dt(text)
+            (starts if daylight else ends).append((local - off_from, off_to, name))
+        if not daylight:
+            std_offs.append(off_to)
+    std = min(std_offs) if std_offs else timedelta(0)
+    starts.sort()
+    ends = sorted(e for e in ends if e[1] == std)
+    rules = []
+    for s_utc, off, dname in starts:
+        end = next((e for e in ends if e[0] > s_utc), None)
+        if end is not None:
+            rules.append(_Dst(s_utc, end[0], off, end[2], dname))
+    return VcalZone(std, rules, tzid, next((e[2] for e in ends), ""))
+
+
+_TZICAL = frozenset({"BEGIN", "END", "TZID", "DTSTART", "TZOFFSETFROM", "TZOFFSETTO", "TZNAME",
+                     "RRULE", "RDATE", "COMMENT"})
+
+
+def _tzical_text(comp: Component) -> str:
+    """The VTIMEZONE with only what ``tzical`` reads (it rejects X- lines)."""
+    out = [comp.begin.raw]
+    for child in comp.children:
+        if isinstance(child, Component):
+            out.append(_tzical_text(child).encode("utf-8"))
+        elif isinstance(child, ContentLine) and child.name.upper() in _TZICAL:
+            out.append(child.raw)
+    if comp.end is not None:
+        out.append(comp.end.raw)
+    return b"".join(out).decode("utf-8", "replace")
+
+
+def _zone_from_vtimezone(comp: Component) -> tuple[str, tzinfo]:
+    """A VTIMEZONE as (TZID, tzinfo): one that lists its onsets (no RRULE,
+    as written from vCalendar 1.0) as a :class:`VcalZone`, so that the same
+    DAYLIGHT lines come back; any other through dateutil's ``tzical``.  The
+    list reading is kept only if it agrees with ``tzical`` at every onset."""
+    tzid = _value(comp, "TZID")
+    if not tzid:
+        raise ValueError("VTIMEZONE without TZID")
+    text = _tzical_text(comp)
+    try:
+        general: tzinfo | None = dtz.tzical(io.StringIO(text)).get(tzid)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise ValueError(f"cannot read VTIMEZONE {tzid}: {exc}") from None
+    if general is None:
+        raise ValueError(f"cannot read VTIMEZONE {tzid}")
+    subs = [c for c in comp.components if c.name.upper() in ("STANDARD", "DAYLIGHT")]
+    if any(c.find("RRULE") for c in subs):
+        return tzid, general
+    zone = _explicit_zone(tzid, subs)
+    probes = [t for r in zone.rules for t in (r.start, r.end)]
+    probes += [t + delta for t in list(probes) for delta in (timedelta(hours=-1), timedelta(hours=1))]
+    for u in probes:
+        aware = u.replace(tzinfo=UTC)
+        if aware.astimezone(zone).utcoffset() != aware.astimezone(general).utcoffset():
+            return tzid, general
+    return tzid, zone
+
+
+def _olson(tzid: str) -> tzinfo | None:
+    parts = tzid.strip("/").split("/")
+    for n in (1, 2, 3):
+        try:
+            return ZoneInfo("/".join(parts[-n:]))
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return None
+
+
+def _transitions(zone: tzinfo, years: range) -> VcalZone:
+    """``zone`` as TZ/DAYLIGHT for ``years``: the offset every three days,
+    then a bisection to the second where it changes (two changes less than
+    three days apart, unknown in today's zones, would be missed)."""
+    def off(u: datetime) -> timedelta:
+        return u.replace(tzinfo=UTC).astimezone(zone).utcoffset() or timedelta(0)
+
+    changes: list[tuple[datetime, timedelta]] = []
+    day = datetime(years.start, 1, 1, 12)
+    stop = datetime(years.stop + 1, 6, 1, 12)
+    prev = off(day)
+    offsets = {prev}
+    while day < stop:
+        nxt = day + timedelta(days=3)
+        cur = off(nxt)
+        if cur != prev:
+            lo, hi = day, nxt
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                mid = mid.replace(microsecond=0)
+                if off(mid) == prev:
+                    lo = mid
+                else:
+                    hi = mid
+            changes.append((hi, cur))
+            offsets.add(cur)
+        day, prev = nxt, cur
+    std = min(offsets)
+    rules = []
+    for i, (when, to) in enumerate(changes):
+        if to != std and when.year in years:
+            end = next((w for w, t in changes[i + 1:] if t == std), None)
+            if end is not None:
+                local = when.replace(tzinfo=UTC).astimezone(zone)
+                std_local = end.replace(tzinfo=UTC).astimezone(zone)
+                rules.append(_Dst(when, end, to, std_local.tzname() or "", local.tzname() or ""))
+    std_name = ""
+    probe = datetime(years.start, 1, 1, 12).replace(tzinfo=UTC).astimezone(zone)
+    if probe.utcoffset() == std:
+        std_name = probe.tzname() or ""
+    return VcalZone(std, rules, std_name=std_name)
