@@ -9,6 +9,8 @@
 * on contacts (vCard 3.0, WBXML, md5): repeated slow syncs create no
   duplicates, and refresh-from-server, refresh-from-client,
   one-way-from-client and one-way-from-server do what OMA DS says;
+* devices in different formats (vCard 2.1 and 3.0, vCalendar 1.0 and
+  iCalendar 2.0) share items, each getting its own format, edits included;
 * a wrong password gets 401 and changes nothing.
 
 Items are compared by their properties (see ``items.fingerprint``), not
@@ -127,6 +129,45 @@ def test_edits_and_deletes_reach_the_other_side(se: SE, syncml_server: Server, n
     assert counts(got, kind, "client") == (0, 1, len(rest))
     assert_holds(se, "a", kind, [second])
     assert server_count(syncml_server, kind) == 1
+
+
+# ------------------------------------------------- devices in different formats
+def _only(fp: dict[str, tuple[str, ...]], keys: tuple[str, ...] | None) -> dict[str, tuple[str, ...]]:
+    return fp if keys is None else {k: v for k, v in fp.items() if k in keys}
+
+
+# vCalendar 1.0 and iCalendar 2.0 write times differently (TZ/DAYLIGHT or a
+# VTIMEZONE, inclusive or exclusive all-day ends): the texts are compared there
+CROSS = [pytest.param("vcard21", "vcard30", "VERSION:3.0", "VERSION:2.1", None, id="vcard21-to-vcard30"),
+         pytest.param("vcal10", "ical20", "VERSION:2.0", "VERSION:1.0", ("SUMMARY", "DESCRIPTION", "LOCATION"),
+                      id="vcal10-to-ical20")]
+
+
+@pytest.mark.parametrize(("a_name", "b_name", "b_version", "a_version", "keys"), CROSS)
+def test_each_device_gets_its_own_format(se: SE, syncml_server: Server, a_name: str, b_name: str,
+                                         b_version: str, a_version: str, keys: tuple[str, ...] | None) -> None:
+    ka, kb = KINDS[a_name], KINDS[b_name]
+    configure(se, ka, "a")
+    configure(se, kb, "b")
+    items = picked(ka)
+    se.add("a", ka.store, items)
+    se.sync("a")
+    se.sync("b")
+    got = contents(se, "b", kb)
+    assert all(b_version in text for text in got), "B did not get its own format"
+    assert sorted((_only(fingerprint(kb, c), keys) for c in got), key=repr) == sorted(
+        (_only(fingerprint(ka, c), keys) for c in items), key=repr)
+
+    # an edit on B reaches A in A's format
+    target = got[0]
+    changed = edited(kb, target.encode(), "edited-on-b")
+    se.update("b", kb.store, luid_of(se, "b", kb, target.encode()), changed)
+    assert counts(se.sync("b"), kb, "server") == (0, 1, 0)
+    assert counts(se.sync("a"), ka, "client") == (0, 1, 0)
+    back = contents(se, "a", ka)
+    assert all(a_version in text for text in back)
+    assert any("edited-on-b" in text for text in back)
+    assert len(back) == len(items)
 
 
 # ---------------------------------------------------------------- sync modes
