@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from syncml_codec.engine import SyncServer
+from syncml_codec.engine import ClientStore, SyncServer
 from syncml_codec.formats import normalized, parse
 from syncml_codec.store import SQLiteStore
 
@@ -72,6 +72,32 @@ def test_vcard21_device_gets_vcard21(server: SyncServer, store: SQLiteStore) -> 
     assert sync(server, b).ok
     stored = server_items(store)
     assert all(b"VERSION:3.0" in d for d in stored) and len(stored) == 2
+
+
+def values(data: bytes) -> list[tuple[str, object]]:
+    return sorted((name, value) for _group, name, _params, value in fields(data))
+
+
+def test_sif_device_gets_sif(server: SyncServer, store: SQLiteStore) -> None:
+    # a Funambol-style client whose DevInf offers only SIF-C
+    a = device("a")
+    sif = ClientStore("test-sif")
+    sif.add_datastore("./card", "card", "text/x-s4j-sifc", "1.0")
+    a.datastores["./addressbook"].add(vcard(1))
+    assert sync(server, a).ok
+    s = sync(server, sif)
+    assert s.ok
+    (data,) = sif.datastores["./card"].items.values()
+    item = parse(data)
+    assert item.content_type == "text/x-s4j-sifc" and b"<LastName>Doe1</LastName>" in data
+    # SIF names the type of each number (TEL;TYPE=WORK comes back WORK,VOICE): compare values
+    assert values(item.convert("text/vcard").serialize()) == values(vcard(1))
+    # and a contact made on the SIF device reaches the vCard device as a vCard
+    new = parse(vcard(7)).convert("text/x-s4j-sifc").serialize()
+    sif.datastores["./card"].add(new)
+    assert sync(server, sif).ok and sync(server, a).ok
+    got = [d for d in ab(a).values() if b"Doe7" in d]
+    assert len(got) == 1 and b"VERSION:3.0" in got[0] and values(got[0]) == values(vcard(7))
 
 
 def test_repeated_slow_syncs_create_no_duplicates(server: SyncServer, store: SQLiteStore) -> None:

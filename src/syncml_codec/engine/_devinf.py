@@ -8,13 +8,17 @@ from ..store.base import DATASTORES
 
 __all__ = ["SERVER_FORMATS", "server_datastore", "server_devinf", "type_for_client"]
 
-_VCARD = (ContentType("text/vcard", "3.0"), ContentType("text/x-vcard", "2.1"))
+_VCARD = (ContentType("text/vcard", "3.0"), ContentType("text/x-vcard", "2.1"),
+          ContentType("text/x-s4j-sifc", "1.0"))
 _CAL = (ContentType("text/calendar", "2.0"), ContentType("text/x-vcalendar", "1.0"))
-_NOTE = (ContentType("text/plain", "1.0"), ContentType("text/x-vnote", "1.1"))
+_NOTE = (ContentType("text/plain", "1.0"), ContentType("text/x-vnote", "1.1"),
+         ContentType("text/x-s4j-sifn", "1.0"))
 
-#: canonical datastore -> (preferred type, other types), the server's Rx and Tx alike
+#: canonical datastore -> (preferred type, other types), the server's Rx and Tx alike;
+#: Funambol's SIF types are offered to the clients that ask for them
 SERVER_FORMATS: dict[str, tuple[ContentType, ...]] = {
-    "Contacts": _VCARD, "Events": _CAL, "Tasks": _CAL, "Notes": _NOTE,
+    "Contacts": _VCARD, "Events": (*_CAL, ContentType("text/x-s4j-sife", "1.0")),
+    "Tasks": (*_CAL, ContentType("text/x-s4j-sift", "1.0")), "Notes": _NOTE,
     "Journal": (ContentType("text/calendar", "2.0"), ContentType("text/plain", "1.0")),
 }
 _SYNC_TYPES = (1, 2, 3, 4, 5, 6, 7)
