@@ -42,7 +42,12 @@ def meta_type(*metas: Meta | None) -> str | None:
 
 
 def session_from_uri(uri: str) -> str | None:
-    values = parse_qs(urlsplit(uri).query).get("sessionid")
+    """The ``sessionid`` query parameter of ``uri`` (None if absent, or if
+    the URI does not parse: it came from the client and may be garbage)."""
+    try:
+        values = parse_qs(urlsplit(uri).query).get("sessionid")
+    except ValueError:
+        return None
     return values[0] if values else None
 
 

@@ -325,6 +325,8 @@ class ServerSession:
         for cmd in msg.commands:
             if isinstance(cmd, Status):
                 self._on_status(cmd)
+            elif not cmd.cmd_id:  # read leniently from a broken message: refused, not executed
+                out.append(self._status(cmd, StatusCode.BAD_REQUEST))
             elif isinstance(cmd, Get):
                 gets.append(cmd)
                 out.append(self._status(cmd, self._get_code(cmd)))

@@ -59,11 +59,12 @@ class Message(Node):
     # -- convenience -----------------------------------------------------
     @property
     def commands(self) -> tuple[Command, ...]:
-        return self.body.commands
+        """The body's commands; none when a leniently read message has no body."""
+        return self.body.commands if self.body is not None else ()
 
     @property
     def final(self) -> bool:
-        return self.body.final
+        return self.body.final if self.body is not None else False
 
     @property
     def version(self) -> str:
