@@ -26,9 +26,9 @@ def device(name: str, *, version: str = "3.0") -> ClientStore:
 
 def sync(server: SyncServer, store: ClientStore, mode: int | None = None, *, password: str = "secret",
          auth_type: str = "md5", encoding: str = "wbxml", max_messages: int = 60,
-         max_msg_size: int = 150000) -> ClientSession:
+         max_msg_size: int = 150000, max_obj_size: int = 4_000_000) -> ClientSession:
     session = ClientSession(store, url=server.base_url, user="test", password=password, auth_type=auth_type,
-                            encoding=encoding, clock=Clock(), max_msg_size=max_msg_size,
+                            encoding=encoding, clock=Clock(), max_msg_size=max_msg_size, max_obj_size=max_obj_size,
                             modes={uri: mode for uri in store.datastores} if mode else None)
     request = session.start()
     for _ in range(max_messages):

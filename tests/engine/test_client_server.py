@@ -429,3 +429,16 @@ def test_client_package_split_to_the_servers_max_msg_size(make_server: Callable[
     assert sorted(i.data for i in store.items("test", "Contacts")) == sorted(ab(a).values())
     s = sync(server, b, max_msg_size=4000)
     assert s.ok and sorted(map(fields, ab(b).values())) == sorted(map(fields, ab(a).values()))
+
+
+def test_items_over_the_clients_max_obj_size_wait(server: SyncServer, store: SQLiteStore) -> None:
+    a, b = device("a"), device("b")
+    a.datastores["./addressbook"].add(vcard(1))
+    a.datastores["./addressbook"].add(vcard(2, note="x" * 3000))
+    assert sync(server, a).ok
+    s = sync(server, b, max_obj_size=1000)  # B cannot take the big one: it is not sent
+    assert s.ok and len(ab(b)) == 1 and b"Doe1" in next(iter(ab(b).values()))
+    s = sync(server, b, max_obj_size=1000)  # still pending, still not sent
+    assert s.ok and len(ab(b)) == 1
+    s = sync(server, b)  # a larger limit: it arrives
+    assert s.ok and len(ab(b)) == 2 and any(b"x" * 3000 in d for d in ab(b).values())

@@ -179,7 +179,8 @@ class ClientSession:
 
     def __init__(self, store: ClientStore, *, url: str, user: str, password: str, auth_type: str = "md5",
                  encoding: str = "wbxml", clock: Callable[[], float] = time.time, session_id: str = "1",
-                 modes: dict[str, int] | None = None, max_msg_size: int = 150000) -> None:
+                 modes: dict[str, int] | None = None, max_msg_size: int = 150000,
+                 max_obj_size: int = 4_000_000) -> None:
         self.store = store
         self.url = url
         self.user = user
@@ -189,6 +190,7 @@ class ClientSession:
         self.clock = clock
         self.session_id = session_id
         self.max_msg_size = max_msg_size
+        self.max_obj_size = max_obj_size
         self.phase = ClientPhase.START
         self.msg_id = 0
         self.error: str | None = None
@@ -231,7 +233,7 @@ class ClientSession:
                          target=Target(loc_uri=self.url), source=Source(loc_uri=self.store.device_id,
                                                                         loc_name=self.user),
                          cred=self._cred() if cred else None,
-                         meta=Meta(max_msg_size=str(self.max_msg_size), max_obj_size="4000000"))
+                         meta=Meta(max_msg_size=str(self.max_msg_size), max_obj_size=str(self.max_obj_size)))
         msg = Message(header=header, body=SyncBody(commands=tuple(commands), final=final))
         return Request(self.url, msg.to_bytes(self.encoding), CONTENT_TYPES[self.encoding])
 
@@ -248,7 +250,8 @@ class ClientSession:
             report = self.reports[uri]
             out.append(Alert(cmd_id=self._ids.next(), data=str(report.requested), items=(Item(
                 target=Target(loc_uri=ds.remote_uri), source=Source(loc_uri=uri),
-                meta=Meta(anchor=Anchor(last=ds.last_anchor, next=report.next_anchor), max_obj_size="4000000")),)))
+                meta=Meta(anchor=Anchor(last=ds.last_anchor, next=report.next_anchor),
+                          max_obj_size=str(self.max_obj_size))),)))
         return out
 
     def start(self) -> Request:

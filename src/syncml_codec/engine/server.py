@@ -198,6 +198,8 @@ class ServerSession:
         self.client_devinf: DevInf | None = None
         self.datastores: dict[str, DatastoreSync] = {}  # canonical -> state
         self.max_msg_size = server.max_msg_size
+        self.max_obj_size: int | None = None  # the client's, from its SyncHdr Meta
+        self.too_large = 0  # items not sent because they exceed it
         self.out_msg_id = 0
         self.queue: list[_Out] = []
         self.announced: set[str] = set()  # datastores whose Sync was sent in package 4
@@ -319,6 +321,8 @@ class ServerSession:
         out.append(status_for_header(header, cmd_id=self.ids.next(), code=code, chal=self._chal()))
         if header.meta is not None and header.meta.max_msg_size_int:
             self.max_msg_size = max(2000, header.meta.max_msg_size_int)
+        if header.meta is not None and header.meta.max_obj_size_int:
+            self.max_obj_size = header.meta.max_obj_size_int
         answers: list[Callable[[], Command]] = []  # Results and Alerts, made after the statuses
         gets: list[Get] = []
         saw_sync = False
@@ -590,6 +594,15 @@ class ServerSession:
             entry = self.queue[0]
             ds, op = entry.ds, entry.op
             command = self._command_for(ds, op) if entry.chunks is None else self._chunk_command(entry)
+            if entry.chunks is None and self._exceeds_max_obj_size(command):
+                # OMA DS: never send an object larger than the receiver's MaxObjSize; it stays
+                # pending (unsent), so a later session with a larger limit delivers it
+                log.warning("session %s: %s %s is larger than the client's MaxObjSize %s; not sent",
+                            self.id, op.kind, op.guid, self.max_obj_size)
+                self.too_large += 1
+                self.queue.pop(0)
+                ds.failed(op)
+                continue
             size = measure(command) + 40
             if used + size > budget:
                 if taken:
@@ -621,6 +634,13 @@ class ServerSession:
             return self._message(header, out, False)
         self.phase = advance_server(self.phase, Event.ALL_OUT)
         return self._message(header, out, True)
+
+    def _exceeds_max_obj_size(self, command: Command) -> bool:
+        if self.max_obj_size is None or not isinstance(command, (Add, Replace)) or not command.items:
+            return False
+        data = command.items[0].data
+        size = len(data.encode("utf-8")) if isinstance(data, str) else len(data) if isinstance(data, bytes) else 0
+        return size > self.max_obj_size
 
     def _chunk_command(self, entry: _Out) -> Command:
         """The next MoreData chunk of a large item (taken off ``entry.chunks``)."""
