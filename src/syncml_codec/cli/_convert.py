@@ -35,9 +35,8 @@ _SUFFIX = {"text/x-vcard": ".vcf", "text/vcard": ".vcf", "text/x-vcalendar": ".v
 
 def _split(data: bytes, source_type: str | None, name: str) -> list[tuple[int, bytes]]:
     """(first line, bytes) of each item in the input."""
-    head = data.lstrip()[:6].upper()
-    if head.startswith((b"BEGIN", b"\xef\xbb\xbfBE")) and (source_type is None or content_type_of(source_type)
-                                                           in _VERSIT_OUTPUT):
+    versit = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:5].upper() == b"BEGIN"
+    if versit and (source_type is None or content_type_of(source_type) in _VERSIT_OUTPUT):
         from ._main import CommandError
         try:
             components = parse_items(data)

@@ -84,7 +84,23 @@ def _read_common(obj: Any, node: Any, name: str, seen: set[str]) -> bool:
 
 
 @dataclass(eq=False)
-class FolderObject(_Object):
+class _NamedObject(_Object):
+    """The fields folders and files share, written first in both."""
+
+    name: str | None = None
+    created: datetime | None = None
+    modified: datetime | None = None
+    accessed: datetime | None = None
+    attributes: dict[str, bool] | None = None
+
+    def _head(self) -> str:
+        return (X.element("name", self.name) + X.element("created", self.created)
+                + X.element("modified", self.modified) + X.element("accessed", self.accessed)
+                + X.attributes_xml(self.attributes))
+
+
+@dataclass(eq=False)
+class FolderObject(_NamedObject):
     """``<Folder>``: name, dates, attributes (h s a d w r x), role, Ext.
 
     ``extra`` holds elements outside the schema as XML text, written back
@@ -92,11 +108,6 @@ class FolderObject(_Object):
     """
 
     content_type: ClassVar[str] = FOLDER_CONTENT_TYPE
-    name: str | None = None
-    created: datetime | None = None
-    modified: datetime | None = None
-    accessed: datetime | None = None
-    attributes: dict[str, bool] | None = None
     role: str | None = None
     ext: list[X.Ext] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
@@ -115,15 +126,13 @@ class FolderObject(_Object):
 
     def _write(self) -> str:
         return (
-            "<Folder>" + X.element("name", self.name) + X.element("created", self.created)
-            + X.element("modified", self.modified) + X.element("accessed", self.accessed)
-            + X.attributes_xml(self.attributes) + X.element("role", self.role)
+            "<Folder>" + self._head() + X.element("role", self.role)
             + "".join(self.extra) + X.ext_xml(self.ext) + "</Folder>"
         )
 
 
 @dataclass(eq=False)
-class FileObject(_Object):
+class FileObject(_NamedObject):
     """``<File>``: name, dates, attributes, cttype, body, size, Ext.
 
     ``body`` is the decoded content (None: no ``<body>``, a metadata-only
@@ -132,11 +141,6 @@ class FileObject(_Object):
     """
 
     content_type: ClassVar[str] = FILE_CONTENT_TYPE
-    name: str | None = None
-    created: datetime | None = None
-    modified: datetime | None = None
-    accessed: datetime | None = None
-    attributes: dict[str, bool] | None = None
     cttype: str | None = None
     body: bytes | None = None
     body_enc: str | None = None
@@ -167,8 +171,6 @@ class FileObject(_Object):
     def _write(self) -> str:
         body = "" if self.body is None else X.encode_content("body", self.body, self.body_enc)
         return (
-            "<File>" + X.element("name", self.name) + X.element("created", self.created)
-            + X.element("modified", self.modified) + X.element("accessed", self.accessed)
-            + X.attributes_xml(self.attributes) + X.element("cttype", self.cttype) + body
+            "<File>" + self._head() + X.element("cttype", self.cttype) + body
             + X.element("size", self.size) + "".join(self.extra) + X.ext_xml(self.ext) + "</File>"
         )

@@ -134,8 +134,8 @@ def detect_content_type(data: bytes) -> str:
     head = data[3:] if data.startswith(codecs.BOM_UTF8) else data
     begin = _BEGIN.match(head.lstrip())
     if begin is None:
-        from .sif import _is_base64_sif
-        found = _detect_xml(head) or _detect_xml(_is_base64_sif(head) or b"")
+        from .sif import unwrap_base64_sif
+        found = _detect_xml(head) or _detect_xml(unwrap_base64_sif(head) or b"")
         if found:
             return found
         if _looks_like_mail(head):

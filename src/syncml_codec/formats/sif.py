@@ -130,7 +130,9 @@ def canonical(name: str) -> str:
     return _CANONICAL.get(name.upper(), name)
 
 
-def _is_base64_sif(data: bytes) -> bytes | None:
+def unwrap_base64_sif(data: bytes) -> bytes | None:
+    """The SIF XML inside base64 ``data`` (Funambol's ``Format b64``), or None
+    when ``data`` is not base64 of an XML document."""
     body = data.strip()
     if not body or body.startswith((b"<", b"\xef\xbb\xbf")) or not _B64_TEXT.fullmatch(body):
         return None
@@ -239,7 +241,7 @@ class SIFItem:
         roots = _ROOTS.get(key)
         if roots is None:
             raise UnsupportedFormatError(f"not a SIF content type: {content_type!r}", key)
-        xml = _is_base64_sif(data)
+        xml = unwrap_base64_sif(data)
         wrapped = xml is not None
         if xml is None:
             xml = data
