@@ -179,7 +179,11 @@ class HTTPServer:
         socket_map: dict[int, Any] = {}
         dispatcher = ThreadedTaskDispatcher()
         dispatcher.set_thread_count(self.threads)
-        adj = Adjustments(sockets=[self._socket], threads=self.threads, connection_limit=self.connection_limit,
+        ready = time.monotonic() + 1
+        while dispatcher.active_count and time.monotonic() < ready:  # let the workers reach their queue first
+            time.sleep(0.005)  # (else the first request looks like a backlog: "Task queue depth is 1")
+        # waitress's connection_limit counts every socket of its loop: the listening one and its trigger too
+        adj = Adjustments(sockets=[self._socket], threads=self.threads, connection_limit=self.connection_limit + 2,
                           max_request_body_size=self.max_body, max_request_header_size=_MAX_HEADERS,
                           cleanup_interval=1, asyncore_loop_timeout=1, asyncore_use_poll=True,
                           channel_timeout=max(1, int(self.client_timeout + 0.999)), log_socket_errors=False,
