@@ -309,6 +309,60 @@ def test_issue_9_shutdown_cut_short_reports_what_was_left():
         thread.join(10)
 
 
+def test_issue_9_a_client_that_does_not_take_its_answer_is_dropped(caplog):
+    big = b"x" * (8 << 20)  # more than the socket buffers hold
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(big)))])
+        return [big]
+
+    server = HTTPServer("127.0.0.1", 0, client_timeout=1.5)
+    stop, give_up = threading.Event(), threading.Event()
+    thread, result = run_server(server, app, stop, give_up)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        with caplog.at_level(logging.WARNING, logger="syncml_codec.server"):
+            sock.settimeout(10)
+            sock.connect(("127.0.0.1", server.port))
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            started = time.monotonic()
+            while time.monotonic() - started < 8 and not caplog.records:
+                time.sleep(0.1)
+            waited = time.monotonic() - started
+        assert [r.getMessage() for r in caplog.records] == [
+            "client 127.0.0.1 did not take its answer within 1.5 s: connection closed"]
+        assert 1.5 <= waited < 1.5 + 2.5
+        received, _ = answer_or_close(sock, limit=5)  # what was in the buffers, then the end
+        assert 0 < len(received) < len(big)
+    finally:
+        sock.close()
+        stop.set()
+        thread.join(10)
+    assert result == [0]
+
+
+@pytest.mark.parametrize(("trusted", "expected"), [(None, "127.0.0.1"), ("127.0.0.1", "192.0.2.9")])
+def test_issue_9_client_address_behind_a_trusted_proxy(trusted, expected):
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = environ["REMOTE_ADDR"].encode()
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    server = HTTPServer("127.0.0.1", 0, client_timeout=5, trusted_proxy=trusted)
+    stop, give_up = threading.Event(), threading.Event()
+    thread, _ = run_server(server, app, stop, give_up)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request("POST", "/sync", body=b"", headers={"X-Forwarded-For": "203.0.113.5, 192.0.2.9"})
+        assert conn.getresponse().read().decode() == expected
+    finally:
+        conn.close()
+        stop.set()
+        thread.join(10)
+
+
 def test_issue_9_http_server_refuses_silly_limits():
     for kwargs in ({"threads": 0}, {"connection_limit": 0}, {"client_timeout": 0}):
         with pytest.raises(ValueError):
@@ -532,6 +586,18 @@ def test_issue_9_transcript_files_are_private_whatever_the_umask(tmp_path: Path,
     assert len(files) == 2 and all(mode(f) == 0o600 for f in files)
 
 
+def test_issue_9_a_transcript_folder_open_to_others_is_reported(tmp_path: Path, caplog):
+    root = tmp_path / "t"
+    root.mkdir()
+    root.chmod(0o755)
+    with caplog.at_level(logging.WARNING, logger="syncml_codec.server"):
+        make_app(AuthEcho(), transcript_dir=str(root))
+        root.chmod(0o700)
+        make_app(AuthEcho(), transcript_dir=str(root))
+    assert [r.getMessage() for r in caplog.records] == [
+        f"transcript folder {root} is open to other users (mode 0755): its folder names are session ids; chmod 700 it"]
+
+
 def test_issue_9_transcript_does_not_follow_a_planted_symlink(tmp_path: Path, caplog):
     app = make_app(AuthEcho(), transcript_dir=str(tmp_path))
     call(app, body=FIRST.read_bytes(), query="sessionid=S1")
@@ -541,3 +607,12 @@ def test_issue_9_transcript_does_not_follow_a_planted_symlink(tmp_path: Path, ca
         assert call(app, body=FIRST.read_bytes(), query="sessionid=S1").code == 200
     assert not target.exists()
     assert any("transcript not written" in r.getMessage() for r in caplog.records)
+
+
+def test_server_doctests():
+    import doctest
+
+    from syncml_codec.server import _http, _journal, wsgi
+
+    for module in (wsgi, _journal, _http):
+        assert doctest.testmod(module).failed == 0, module.__name__

@@ -97,7 +97,7 @@ def _cmd_serve(args: argparse.Namespace) -> None:
     try:
         try:
             httpd = HTTPServer(args.host, args.port, threads=args.threads, connection_limit=args.connection_limit,
-                               client_timeout=args.client_timeout)
+                               client_timeout=args.client_timeout, trusted_proxy=args.trusted_proxy)
         except OSError as exc:
             raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
         except ValueError as exc:
@@ -189,6 +189,9 @@ def register(sub: Any) -> None:
                         f"(default {DEFAULT_THREADS})")
     p.add_argument("--connection-limit", type=int, default=DEFAULT_CONNECTION_LIMIT, metavar="N",
                    help=f"open connections at most; more wait until one closes (default {DEFAULT_CONNECTION_LIMIT})")
+    p.add_argument("--trusted-proxy", metavar="ADDR",
+                   help="the address of a reverse proxy in front of this server: the X-Forwarded-For it sends "
+                        "names the client (for failure counters and logs); default: none, the peer is the client")
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("user", help="manage the server's accounts",

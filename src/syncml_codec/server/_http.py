@@ -22,9 +22,12 @@ What waitress lacks, added here by subclassing its channel and server
   body) has not fully arrived ``client_timeout`` seconds after its first
   byte gets ``408 Request Timeout`` and is closed; a connection that sends
   nothing at all (or idles between requests) is closed after
-  ``client_timeout`` seconds.  The check runs each second in the I/O loop,
-  so a request is cut between ``client_timeout`` and ``client_timeout + 1``
-  seconds (plus the loop's poll interval).
+  ``client_timeout`` seconds; so is one that does not take its answer
+  within ``client_timeout`` seconds (a client reading slowly).  The checks
+  run each second in the I/O loop, so a request is cut between
+  ``client_timeout`` and ``client_timeout + 1`` seconds (plus the loop's
+  poll interval).  A connection slot is thus held at most about twice
+  ``client_timeout`` per request by a client that does not make progress.
 * a **clean shutdown**: :meth:`HTTPServer.serve` returns when ``stop()``
   says so, after it stopped accepting connections, answered every request
   already received in full (queued or running) and sent the answers,
@@ -72,9 +75,12 @@ _POLL = 0.25  # seconds: how often the loop looks at stop() and give_up()
 
 class _Channel(HTTPChannel):
     """A connection that remembers when the request it is receiving began
-    (``request_started``, monotonic seconds; None between requests)."""
+    (``request_started``, monotonic seconds; None between requests), and
+    since when an answer waits for the client to take it
+    (``reply_pending``, set by the maintenance)."""
 
     request_started: float | None = None
+    reply_pending: float | None = None
 
     def received(self, data: bytes) -> bool:
         before = self.request
@@ -117,15 +123,25 @@ class _Server(TcpWSGIServer):
 
     def maintenance(self, now: float) -> None:
         """Each ``cleanup_interval`` (1 s): cut requests past their total
-        deadline, close connections silent for ``client_timeout``.
-        (Replaces waitress's, which only does the second, with its own
-        timeout.)"""
+        deadline (408), close connections silent for ``client_timeout`` or
+        that have not taken their answer within it.  (Replaces waitress's,
+        which only closes silent ones, after its own timeout.)"""
         idle_cutoff = now - self.client_timeout  # last_activity is wall time
         late_cutoff = time.monotonic() - self.client_timeout
         channels: dict[int, Any] = self.active_channels  # type: ignore[assignment]  # (the stub says one channel)
         for channel in list(channels.values()):
-            if not isinstance(channel, _Channel) or channel.requests or channel.will_close \
-                    or channel.close_when_flushed:
+            if not isinstance(channel, _Channel) or channel.requests or channel.will_close:
+                continue
+            if channel.total_outbufs_len:  # an answer (or our 408) not yet taken by the client
+                if channel.reply_pending is None:
+                    channel.reply_pending = time.monotonic()
+                elif channel.reply_pending < late_cutoff:
+                    LOGGER.warning("client %s did not take its answer within %g s: connection closed",
+                                   escape_log_text(str(channel.addr[0])), self.client_timeout)
+                    channel.will_close = True
+                continue
+            channel.reply_pending = None
+            if channel.close_when_flushed:
                 continue
             if channel.request_started is not None:
                 if channel.request_started < late_cutoff:
@@ -141,6 +157,12 @@ class HTTPServer:
     :attr:`port`) as soon as it is made; :meth:`serve` runs a WSGI app until
     told to stop.  ``host`` with a colon is IPv6.
 
+    ``REMOTE_ADDR`` is the peer's address; behind a reverse proxy, that is
+    the proxy's, which would put every client under one failure counter:
+    ``trusted_proxy`` (the proxy's address, ``"*"`` for any) makes the last
+    ``X-Forwarded-For`` address of a request from it the client's.  Without
+    it, proxy headers are removed from the environment.
+
     >>> server = HTTPServer("127.0.0.1", 0)
     >>> server.port > 0
     True
@@ -150,13 +172,15 @@ class HTTPServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8080, *, threads: int = DEFAULT_THREADS,
                  connection_limit: int = DEFAULT_CONNECTION_LIMIT,
-                 client_timeout: float = DEFAULT_CLIENT_TIMEOUT, max_body: int = DEFAULT_MAX_BODY) -> None:
+                 client_timeout: float = DEFAULT_CLIENT_TIMEOUT, max_body: int = DEFAULT_MAX_BODY,
+                 trusted_proxy: str | None = None) -> None:
         if threads < 1 or connection_limit < 1 or not client_timeout > 0:
             raise ValueError("threads and connection_limit must be at least 1, client_timeout above 0")
         self.threads = threads
         self.connection_limit = connection_limit
         self.client_timeout = client_timeout
         self.max_body = max_body
+        self.trusted_proxy = trusted_proxy
         self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         try:
             self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -187,7 +211,8 @@ class HTTPServer:
                           max_request_body_size=self.max_body, max_request_header_size=_MAX_HEADERS,
                           cleanup_interval=1, asyncore_loop_timeout=1, asyncore_use_poll=True,
                           channel_timeout=max(1, int(self.client_timeout + 0.999)), log_socket_errors=False,
-                          ident="syncml-codec", expose_tracebacks=False, clear_untrusted_proxy_headers=True)
+                          ident="syncml-codec", expose_tracebacks=False, clear_untrusted_proxy_headers=True,
+                          **self._proxy_settings())
         sockinfo = (self._socket.family, self._socket.type, self._socket.proto, self._socket.getsockname())
         server = _Server(app, socket_map, True, self._socket, dispatcher=dispatcher, adj=adj,
                          sockinfo=sockinfo, bind_socket=False)
@@ -214,6 +239,12 @@ class HTTPServer:
         if dispatcher.threads:
             LOGGER.warning("%d worker thread(s) still running at exit", len(dispatcher.threads))
         return unanswered
+
+    def _proxy_settings(self) -> dict[str, Any]:
+        if not self.trusted_proxy:
+            return {}
+        return {"trusted_proxy": self.trusted_proxy, "trusted_proxy_count": 1,
+                "trusted_proxy_headers": {"x-forwarded-for"}}
 
     @staticmethod
     def _busy(socket_map: dict[int, Any]) -> bool:

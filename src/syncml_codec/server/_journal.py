@@ -234,6 +234,13 @@ class Transcripts:
         self.root = Path(root)
         self._lock = threading.Lock()
         self._next: OrderedDict[str, int] = OrderedDict()
+        try:
+            mode = self.root.stat().st_mode & 0o777
+        except OSError:
+            mode = 0  # created 0700 at the first transcript
+        if mode & 0o077:
+            LOGGER.warning("transcript folder %s is open to other users (mode %04o): its folder names are "
+                           "session ids; chmod 700 it", escape_log_text(str(self.root)), mode)
 
     def _number(self, folder: Path) -> int:
         key = folder.name
