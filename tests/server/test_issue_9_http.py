@@ -290,6 +290,30 @@ def test_issue_9_shutdown_answers_the_request_in_flight():
     assert not thread.is_alive() and result == [0]
 
 
+def test_issue_9_shutdown_waits_for_a_request_still_arriving():
+    server = HTTPServer("127.0.0.1", 0, client_timeout=5)
+    app, stop, give_up = SlowApp(), threading.Event(), threading.Event()
+    app.release.set()  # answers at once
+    thread, result = run_server(server, app, stop, give_up)
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    idle = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        sock.sendall(request_head(10) + b"12345")
+        time.sleep(0.5)
+        stop.set()  # the signal comes in the middle of the body
+        time.sleep(0.5)
+        sock.sendall(b"67890")
+        data, _ = answer_or_close(sock, limit=5)
+        assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"done\n")
+        assert answer_or_close(idle, limit=5)[0] == b""  # the idle connection was closed
+    finally:
+        sock.close()
+        idle.close()
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive() and result == [0]
+
+
 def test_issue_9_shutdown_cut_short_reports_what_was_left():
     server = HTTPServer("127.0.0.1", 0, client_timeout=5)
     app, stop, give_up = SlowApp(), threading.Event(), threading.Event()

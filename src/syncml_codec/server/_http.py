@@ -28,11 +28,13 @@ What waitress lacks, added here by subclassing its channel and server
   ``client_timeout`` and ``client_timeout + 1`` seconds (plus the loop's
   poll interval).  A connection slot is thus held at most about twice
   ``client_timeout`` per request by a client that does not make progress.
-* a **clean shutdown**: :meth:`HTTPServer.serve` returns when ``stop()``
-  says so, after it stopped accepting connections, answered every request
-  already received in full (queued or running) and sent the answers,
-  within ``client_timeout`` seconds or until ``give_up()``; requests still
-  arriving are cut, idle connections closed, then the worker threads end.
+* a **clean shutdown**: once ``stop()`` says so, :meth:`HTTPServer.serve`
+  stops accepting connections, closes the idle ones, and lets every
+  request in flight finish: one still arriving is received (or cut at its
+  deadline), one received is answered and the answer sent; that takes at
+  most about ``client_timeout`` seconds for the network part, unless
+  ``give_up()`` (``syncml serve``: a second signal) cuts it short.  Then
+  the worker threads end, after the request they are serving.
 
 Defaults (``syncml serve`` flags): 4 worker threads (``--threads``), 100
 open connections (``--connection-limit``; past it, new connections wait in
@@ -111,10 +113,12 @@ class _Channel(HTTPChannel):
         self.close_when_flushed = True  # the loop sends it, then closes
 
     @property
-    def busy(self) -> bool:
-        """A request received in full is queued or being served, or an
-        answer is still being sent."""
-        return bool(self.requests) or self.total_outbufs_len > 0
+    def in_flight(self) -> bool:
+        """A request is arriving, or received and queued or being served,
+        or its answer is still being sent."""
+        if self.requests or self.total_outbufs_len:
+            return True
+        return self.request_started is not None and not (self.will_close or self.close_when_flushed)
 
 
 class _Server(TcpWSGIServer):
@@ -222,10 +226,17 @@ class HTTPServer:
                 wasyncore.loop(timeout=_POLL, map=socket_map, use_poll=True, count=1)
             # stop accepting (the listening socket only: the workers still wake the loop through its trigger)
             wasyncore.dispatcher.close(server)
-            limit = time.monotonic() + self.client_timeout
-            while not give_up() and time.monotonic() < limit and self._busy(socket_map):
+            wasyncore.loop(timeout=0, map=socket_map, use_poll=True, count=1)  # take in what has arrived
+            channels = [c for c in socket_map.values() if isinstance(c, _Channel)]
+            for channel in channels:
+                if not channel.in_flight:
+                    channel.will_close = True  # idle: closed on the next pass
+            # every request in flight is answered, or cut by its deadline (which began before now)
+            limit = time.monotonic() + self.client_timeout + 2
+            while not give_up() and time.monotonic() < limit and any(c.in_flight for c in channels):
                 wasyncore.loop(timeout=0.1, map=socket_map, use_poll=True, count=1)
-            unanswered = sum(len(c.requests) for c in socket_map.values() if isinstance(c, _Channel))
+                server.maintenance(time.time())
+            unanswered = sum(len(c.requests) for c in channels if c.connected)
         finally:
             wasyncore.close_all(socket_map, ignore_all=True)
             self._socket.close()
@@ -245,10 +256,6 @@ class HTTPServer:
             return {}
         return {"trusted_proxy": self.trusted_proxy, "trusted_proxy_count": 1,
                 "trusted_proxy_headers": {"x-forwarded-for"}}
-
-    @staticmethod
-    def _busy(socket_map: dict[int, Any]) -> bool:
-        return any(isinstance(c, _Channel) and c.busy for c in socket_map.values())
 
     def close(self) -> None:
         """Close the listening socket (:meth:`serve` does when it returns)."""
