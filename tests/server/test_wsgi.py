@@ -42,10 +42,13 @@ class FakeEngine:
 
     def __init__(self, fail: Exception | None = None) -> None:
         self.calls: list[tuple[bytes, str, str | None]] = []
+        self.remotes: list[str | None] = []
         self.fail = fail
 
-    def handle(self, body: bytes, content_type: str, session_id: str | None) -> FakeReply:
+    def handle(self, body: bytes, content_type: str, session_id: str | None,
+               remote: str | None = None) -> FakeReply:
         self.calls.append((body, content_type, session_id))
+        self.remotes.append(remote)
         if self.fail is not None:
             raise self.fail
         encoding = "wbxml" if content_type.endswith("wbxml") else "xml"
@@ -65,9 +68,11 @@ class Answer:
 
 
 def call(app: Any, method: str = "POST", path: str = "/sync", body: bytes = b"", content_type: str | None = WBXML,
-         query: str = "", length: str | None = None) -> Answer:
+         query: str = "", length: str | None = None, remote: str | None = None, stream: Any = None) -> Answer:
     environ: dict[str, Any] = {"REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path,
-                               "QUERY_STRING": query, "wsgi.input": io.BytesIO(body)}
+                               "QUERY_STRING": query, "wsgi.input": stream or io.BytesIO(body)}
+    if remote is not None:
+        environ["REMOTE_ADDR"] = remote
     if content_type is not None:
         environ["CONTENT_TYPE"] = content_type
     if length != "":
@@ -237,10 +242,18 @@ def test_transcripts_per_session(tmp_path: Path, engine):
     assert (folder / "003-request.xml").exists()
 
 
-def test_transcript_of_a_failed_exchange_and_of_garbage(tmp_path: Path):
-    app = make_app(FakeEngine(fail=RuntimeError("boom")), transcript_dir=str(tmp_path))
-    call(app, body=b"\x03\x01garbage", query="sessionid=9")
-    assert sorted(p.name for p in (tmp_path / "9").iterdir()) == ["001-request.bin"]
+def test_a_failed_exchange_goes_only_into_a_transcript_that_exists(tmp_path: Path):
+    engine = FakeEngine()
+    app = make_app(engine, transcript_dir=str(tmp_path))
+    call(app, body=session_file("001-request.wbxml"))  # the engine names session S1
+    engine.fail = RuntimeError("boom")
+    call(app, body=b"\x03\x01garbage", query="sessionid=9")  # no session 9: a client's word is not enough
+    call(app, body=b"\x03\x01garbage", query="sessionid=S1")
+    assert [p.name for p in tmp_path.iterdir()] == ["S1"]
+    assert sorted(p.name for p in (tmp_path / "S1").iterdir()) == [
+        "001-request.xml", "001-response.xml", "002-request.txt"]
+    # what cannot be parsed cannot be redacted: a note stands in for it
+    assert (tmp_path / "S1" / "002-request.txt").read_text().startswith("unreadable message of 9 bytes, sha256 ")
 
 
 def test_transcript_failure_does_not_fail_the_request(tmp_path: Path, engine, caplog):
@@ -254,14 +267,16 @@ def test_transcript_failure_does_not_fail_the_request(tmp_path: Path, engine, ca
 def test_render_xml_and_log_line_quoting():
     data, suffix = render_xml(session_file("001-request.wbxml"), WBXML)
     assert suffix == ".xml" and b"<SyncML" in data
-    assert render_xml(b"\x00junk", None) == (b"\x00junk", ".bin")
+    note, suffix = render_xml(b"\x00junk", None)
+    assert suffix == ".txt" and b"junk" not in note and note.startswith(b"unreadable message of 5 bytes")
     assert log_line({"a": 'x "y"', "b": None, "c": ""}) == 'a="x \\"y\\"" c=""'
 
 
 class SummaryEngine:
     """Like the real engine: an HTTP status and a summary with each reply."""
 
-    def handle(self, body: bytes, content_type: str, session_id: str | None) -> FakeReply:
+    def handle(self, body: bytes, content_type: str, session_id: str | None,
+               remote: str | None = None) -> FakeReply:
         if body == b"junk":
             return FakeReply(b"not a SyncML message: junk\n", "text/plain; charset=utf-8", None, 400,
                              {"error": "junk"})
@@ -290,5 +305,5 @@ def test_engine_summary_makes_the_log_line_without_parsing(caplog, monkeypatch, 
         'session=77 msg=3 phase=map user=test device="dev 1" enc=xml http=200 in=9 out=9 '
         "cmds_in=Map:1,Status:2 status_out=200:3 ms=")
     assert "http=400" in bad and "error=junk" in bad
-    # the transcript goes to the engine's session when the reply names none
-    assert sorted(p.name for p in (tmp_path / "77").iterdir()) == ["001-request.xml", "001-response.xml"]
+    # the reply names no session (the engine authenticated nobody): no transcript, whatever the summary says
+    assert not list(tmp_path.iterdir())

@@ -1,14 +1,20 @@
 """``syncml serve`` (the sync server on an SQLite database) and ``syncml
 user add|list`` (its accounts).
 
-The HTTP server is ``wsgiref``'s, run one request at a time in the main
-thread: SyncML clients send one message and wait for the answer, the engine
-and the store are not meant to run two messages at once, and a single thread
-makes shutdown simple: SIGINT/SIGTERM set a flag, the request in progress is
-answered (its store transaction committed), then the socket and the
-database are closed.  A slow client cannot hold the server for more than
-``--client-timeout`` seconds.  For heavier use, mount
-:func:`syncml_codec.server.make_app` in a real WSGI server.
+The HTTP server is waitress (:class:`syncml_codec.server.HTTPServer`): its
+I/O loop buffers each request before a worker thread runs the application,
+and the engine runs one message at a time under the application's lock, so
+a slow or silent client never holds the others.  ``--client-timeout`` is a
+total deadline per request (408, then the connection is closed), and also
+how long a silent connection stays open; ``--threads`` and
+``--connection-limit`` bound the work.  SIGINT/SIGTERM stop it cleanly: no
+new connections, every request already received is answered (its store
+transaction committed), then the database is closed; a second signal stops
+waiting for requests still being answered.
+
+Every log line is one line: client-supplied text in a message is escaped
+(CR, LF and other control characters), and the lines of a traceback are
+indented, so nothing a client sends can forge a line at the left margin.
 """
 
 from __future__ import annotations
@@ -24,10 +30,16 @@ import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-from ..server import make_app
-from ..server._journal import LOGGER
+from ..server import (
+    DEFAULT_CLIENT_TIMEOUT,
+    DEFAULT_CONNECTION_LIMIT,
+    DEFAULT_THREADS,
+    LOGGER,
+    HTTPServer,
+    escape_log_text,
+    make_app,
+)
 from ..store import SQLiteStore
 from ._main import CommandError
 
@@ -36,36 +48,24 @@ __all__ = ["register"]
 DEFAULT_DB = "syncml.db"
 
 
-class _Handler(WSGIRequestHandler):
-    """wsgiref's handler, with its access log sent to our logger (DEBUG):
-    the structured line per message says more."""
-
-    timeout = 30.0
-
-    def log_message(self, format: str, *args: Any) -> None:
-        LOGGER.debug("%s %s", self.address_string(), format % args)
-
-
-class _Server(WSGIServer):
-    allow_reuse_address = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # a client that hangs up or times out mid-request: one line, no traceback
-        exc = sys.exc_info()[1]
-        LOGGER.warning("connection from %s failed: %s", client_address[0] if client_address else "?",
-                       exc or "unknown error")
-
-
-class _Server6(_Server):
-    address_family = socket.AF_INET6
-
-
 class _Formatter(logging.Formatter):
-    """INFO lines (the per-message records) as they are; others with their level."""
+    """The per-message INFO lines as they are, other records with their
+    level (and logger, when not ours); every record is one line at the left
+    margin, its traceback indented below it, control characters escaped."""
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        return text if record.levelno == logging.INFO else f"{record.levelname}: {text}"
+        text = escape_log_text(record.getMessage())
+        if record.levelno != logging.INFO or record.name != LOGGER.name:
+            ours = record.name.startswith("syncml_codec")
+            text = f"{record.levelname}: {text}" if ours else f"{record.levelname}: {record.name}: {text}"
+        details = ""
+        if record.exc_info:
+            details = self.formatException(record.exc_info)
+        elif record.exc_text:
+            details = record.exc_text
+        if record.stack_info:
+            details += "\n" + self.formatStack(record.stack_info)
+        return text + "".join("\n  " + escape_log_text(line) for line in details.splitlines())
 
 
 def _open_store(path: str, must_exist: bool = False) -> SQLiteStore:
@@ -91,21 +91,21 @@ def _cmd_serve(args: argparse.Namespace) -> None:
     from ..engine import SyncServer  # the engine is only needed to serve
 
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr, force=True)
-    logging.getLogger().handlers[0].setFormatter(_Formatter("%(message)s"))
+    logging.getLogger().handlers[0].setFormatter(_Formatter())
 
     store = _open_store(args.db)
     try:
-        server_class = _Server6 if ":" in args.host else _Server
         try:
-            httpd = server_class((args.host, args.port), _Handler)
+            httpd = HTTPServer(args.host, args.port, threads=args.threads, connection_limit=args.connection_limit,
+                               client_timeout=args.client_timeout, trusted_proxy=args.trusted_proxy)
         except OSError as exc:
             raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
-        _Handler.timeout = args.client_timeout
-        port = httpd.server_address[1]
-        url = args.url or f"http://{_url_host(args.host)}:{port}/sync"
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        url = args.url or f"http://{_url_host(args.host)}:{httpd.port}/sync"
         engine = SyncServer(store, clock=time.time, random_source=os.urandom, base_url=url,
                             conflict_policy=args.conflict_policy)
-        httpd.set_app(make_app(engine, transcript_dir=args.transcripts))
+        app = make_app(engine, transcript_dir=args.transcripts, client_timeout=args.client_timeout)
 
         stop: list[int] = []
 
@@ -113,16 +113,14 @@ def _cmd_serve(args: argparse.Namespace) -> None:
             stop.append(signum)
 
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-        httpd.timeout = 0.5  # how often the loop looks at the stop flag
         print(f"syncml: serving {url} (database {args.db}"
               + (f", transcripts in {args.transcripts}" if args.transcripts else "") + ")", flush=True)
         try:
-            while not stop:
-                httpd.handle_request()
+            httpd.serve(app, stop=lambda: bool(stop), give_up=lambda: len(stop) > 1)
         finally:
+            httpd.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            httpd.server_close()
         print(f"syncml: stopped ({signal.Signals(stop[0]).name})" if stop else "syncml: stopped", flush=True)
     finally:
         store.close()
@@ -182,8 +180,18 @@ def register(sub: Any) -> None:
                         "conflict log)")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"),
                    help="info: one line per message (default)")
-    p.add_argument("--client-timeout", type=float, default=30.0, metavar="S",
-                   help="drop a client that sends nothing for S seconds (default 30)")
+    p.add_argument("--client-timeout", type=float, default=DEFAULT_CLIENT_TIMEOUT, metavar="S",
+                   help="a request (headers and body) must arrive in full within S seconds of its first byte, "
+                        "else 408 and the connection is closed; a connection that sends nothing is closed "
+                        f"after S seconds (default {DEFAULT_CLIENT_TIMEOUT:g})")
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, metavar="N",
+                   help=f"worker threads running requests; the engine handles one message at a time "
+                        f"(default {DEFAULT_THREADS})")
+    p.add_argument("--connection-limit", type=int, default=DEFAULT_CONNECTION_LIMIT, metavar="N",
+                   help=f"open connections at most; more wait until one closes (default {DEFAULT_CONNECTION_LIMIT})")
+    p.add_argument("--trusted-proxy", metavar="ADDR",
+                   help="the address of a reverse proxy in front of this server: the X-Forwarded-For it sends "
+                        "names the client (for failure counters and logs); default: none, the peer is the client")
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("user", help="manage the server's accounts",

@@ -133,7 +133,7 @@ class SyncServer:
             if sid not in self.sessions:
                 return sid
 
-    def handle(self, body: bytes, content_type: str, session_id: str | None) -> Response:
+    def handle(self, body: bytes, content_type: str, session_id: str | None, remote: str | None = None) -> Response:
         """Process one request body; the answer to send back."""
         try:
             encoding = sniff_encoding(body, content_type) if body else "xml"

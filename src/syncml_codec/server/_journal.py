@@ -14,12 +14,26 @@ want them structured::
 
 ``cmds_*`` count every command, those inside ``Sync``/``Atomic``/``Sequence``
 too; ``status_in`` are the client's statuses for our commands,
-``status_out`` ours for the client's.
+``status_out`` ours for the client's; ``addr`` is the client's address.
+
+Every value is escaped (:func:`escape_log_text`): CR, LF, other control
+characters and non-printable characters become ``\\r``, ``\\n``, ``\\xNN``,
+``\\uNNNN``, so a session id, device URI or path from a client cannot end a
+log line and forge the next one.
+
+Transcripts hold what clients sent, so they are the operator's secrets:
+only sessions the engine authenticated get one (the caller decides), each
+``Cred``'s ``<Data>`` is replaced by ``REDACTED`` on the parsed message
+(request and response, XML and WBXML; the Cred's ``Meta`` with Type and
+Format stays), a message that cannot be parsed is not kept (a one-line
+note with its size and SHA-256 stands in for it), and files are created
+0600 in folders 0700 whatever the process umask.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import logging
 import os
 import re
@@ -32,10 +46,11 @@ from typing import Any
 
 from ..codec import wbxml as _wbxml
 from ..codec.detect import sniff_encoding
+from ..codec.tree import Document
 from ..codec.xml import parse_xml, write_xml
 from ..model import Atomic, Command, Message, Sequence, Status, Sync
 
-__all__ = ["Journal", "Summary", "Transcripts", "log_line", "summarize"]
+__all__ = ["REDACTED", "Journal", "Summary", "Transcripts", "escape_log_text", "log_line", "redact", "summarize"]
 
 LOGGER = logging.getLogger("syncml_codec.server")
 
@@ -83,13 +98,39 @@ def _counts(counter: Counter[str]) -> str:
 
 
 _BARE = re.compile(r"^[A-Za-z0-9_.:/,+@=-]*$")
+# candidates for escaping: ASCII controls and everything outside ASCII (most
+# of which is printable and kept: see _escape_char)
+_SUSPECT = re.compile(r"[\x00-\x1f\x7f-\U0010ffff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch in _NAMED:
+        return _NAMED[ch]
+    if ch.isprintable():  # letters, marks, symbols of any script: kept
+        return ch
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def escape_log_text(text: str) -> str:
+    """``text`` with CR, LF, tab, other control characters and every
+    non-printable character (U+2028 LINE SEPARATOR, ...) written as
+    escapes, so that it cannot start a new log line.  Backslashes are
+    kept: this is for messages, :func:`log_line` quotes values fully.
+
+    >>> escape_log_text("abc\\r\\nts=forged \\x1b[31m\\u2028é")
+    'abc\\\\r\\\\nts=forged \\\\x1b[31m\\\\u2028é'
+    """
+    return _SUSPECT.sub(_escape_char, text)
 
 
 def _value(value: Any) -> str:
     text = str(value)
     if text and _BARE.match(text):
         return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + escape_log_text(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
 def log_line(fields: dict[str, Any]) -> str:
@@ -116,15 +157,70 @@ def _folder_name(session: str | None) -> str:
     return name or "no-session"
 
 
+#: what a credential's data becomes in a transcript
+REDACTED = "REDACTED"
+
+
+def redact(doc: Document) -> int:
+    """Replace the ``<Data>`` of every ``<Cred>`` in ``doc`` (the SyncHdr's
+    and any command's) by :data:`REDACTED`, keeping its ``<Meta>`` (Type,
+    Format); returns how many were replaced.  Basic credentials are the
+    password itself; MD5 ones are replayable for their nonce, and the
+    ``b64(md5(user:password))`` inside is password-equivalent: neither is
+    kept.
+
+    >>> doc = parse_xml(b"<SyncML><SyncHdr><Cred><Meta><Type>syncml:auth-basic</Type></Meta>"
+    ...                 b"<Data>dGVzdDpzZWNyZXQ=</Data></Cred></SyncHdr></SyncML>")
+    >>> redact(doc), doc.root.find("SyncHdr").find("Cred").find("Data").text
+    (1, 'REDACTED')
+    """
+    count = 0
+    for element in doc.root.iter():
+        if element.tag == "Cred":
+            for data in element.findall("Data"):
+                data.children = [REDACTED]
+                count += 1
+    return count
+
+
 def render_xml(body: bytes, content_type: str | None) -> tuple[bytes, str]:
-    """The message as readable XML and the file suffix for it; a body that
-    is neither comes back as is with suffix ``.bin``."""
+    """The message as readable XML with its credentials redacted, and the
+    file suffix for it.  A body that cannot be parsed (so cannot be
+    redacted) is not kept: a one-line note with its size and SHA-256
+    stands in for it, with suffix ``.txt``."""
     try:
-        if sniff_encoding(body, content_type) == "wbxml":
-            return _wbxml.wbxml_to_xml(body, pretty=True), ".xml"
-        return write_xml(parse_xml(body), pretty=True), ".xml"
+        doc = _wbxml.decode(body) if sniff_encoding(body, content_type) == "wbxml" else parse_xml(body)
+        redact(doc)
+        return write_xml(doc, pretty=True), ".xml"
     except Exception:
-        return body, ".bin"
+        digest = hashlib.sha256(body).hexdigest()
+        return (f"unreadable message of {len(body)} bytes, sha256 {digest} (not kept: it could hold "
+                f"credentials)\n").encode(), ".txt"
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Create ``path`` (it must not exist, nor be a symlink) mode 0600,
+    whatever the umask, and write ``data``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # the mode given to open is masked by the umask
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def _private_folder(folder: Path) -> None:
+    """Create ``folder`` mode 0700 (not its parents), whatever the umask;
+    an existing folder is left as it is."""
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    os.chmod(folder, 0o700)
 
 
 class Transcripts:
@@ -138,6 +234,13 @@ class Transcripts:
         self.root = Path(root)
         self._lock = threading.Lock()
         self._next: OrderedDict[str, int] = OrderedDict()
+        try:
+            mode = self.root.stat().st_mode & 0o777
+        except OSError:
+            mode = 0  # created 0700 at the first transcript
+        if mode & 0o077:
+            LOGGER.warning("transcript folder %s is open to other users (mode %04o): its folder names are "
+                           "session ids; chmod 700 it", escape_log_text(str(self.root)), mode)
 
     def _number(self, folder: Path) -> int:
         key = folder.name
@@ -150,21 +253,29 @@ class Transcripts:
                 self._next.popitem(last=False)
         return n
 
-    def write(self, session: str | None, request: bytes, request_type: str | None,
+    def exists(self, session: str) -> bool:
+        """Whether ``session`` already has a transcript folder."""
+        return (self.root / _folder_name(session)).is_dir()
+
+    def write(self, session: str, request: bytes, request_type: str | None,
               response: bytes | None, response_type: str | None) -> Path | None:
         """Write one exchange; returns the session folder (None on failure,
         which is logged)."""
         folder = self.root / _folder_name(session)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            if not self.root.is_dir():
+                self.root.parent.mkdir(parents=True, exist_ok=True)
+                _private_folder(self.root)
+            _private_folder(folder)
             n = self._number(folder)
             data, suffix = render_xml(request, request_type)
-            (folder / f"{n:03d}-request{suffix}").write_bytes(data)
+            _write_private(folder / f"{n:03d}-request{suffix}", data)
             if response is not None:
                 data, suffix = render_xml(response, response_type)
-                (folder / f"{n:03d}-response{suffix}").write_bytes(data)
+                _write_private(folder / f"{n:03d}-response{suffix}", data)
         except OSError as exc:
-            LOGGER.warning("transcript not written to %s: %s", folder, exc)
+            LOGGER.warning("transcript not written to %s: %s", escape_log_text(str(folder)),
+                           escape_log_text(str(exc)))
             return None
         return folder
 
@@ -178,14 +289,20 @@ class Journal:
 
     def record(self, now: float, session: str | None, request: bytes, request_type: str,
                response: bytes | None, response_type: str | None, http_status: str, ms: float,
-               summary: Mapping[str, Any] | None = None) -> None:
+               summary: Mapping[str, Any] | None = None, *, remote: str | None = None,
+               transcript: str | None = None, existing_only: bool = False) -> None:
         """One exchange.  ``summary`` (the engine's: ``session``, ``msg_id``,
         ``phase``, ``user``, ``device``, ``commands`` and ``statuses`` counts,
         ``seconds``) is used as it is; without it both messages are parsed
-        for their counts."""
-        if self.transcripts is not None:
-            self.transcripts.write(session or (summary or {}).get("session"), request, request_type,
-                                   response, response_type)
+        for their counts.  ``remote``: the client's address.
+
+        ``transcript``: the session to file the exchange under (None: no
+        transcript; the caller passes only a session the engine
+        authenticated); with ``existing_only`` only into a folder that
+        already exists (an exchange that failed in a known session)."""
+        if self.transcripts is not None and transcript is not None and (
+                not existing_only or self.transcripts.exists(transcript)):
+            self.transcripts.write(transcript, request, request_type, response, response_type)
         if not self.logger.isEnabledFor(logging.INFO):
             return
         fields: dict[str, Any] = {"ts": timestamp(now), "session": session or "-"}
@@ -195,6 +312,7 @@ class Journal:
             fields["phase"] = summary.get("phase")
             fields["user"] = summary.get("user")
             fields["device"] = summary.get("device")
+        fields["addr"] = remote
         fields["enc"] = sniff_encoding(request, request_type)
         fields["http"] = http_status
         fields["in"] = len(request)

@@ -1,5 +1,5 @@
 """The SyncML HTTP front as a WSGI application, embeddable in any WSGI
-server (``syncml serve`` runs it on ``wsgiref``).
+server (``syncml serve`` runs it on waitress: see :mod:`._http`).
 
 SyncML over HTTP (OMA DS HTTP binding) is one POST per message: the body is
 the message, ``Content-Type`` says its encoding
@@ -11,9 +11,20 @@ session.
 
 Everything else is refused with a short plain-text body: another path 404,
 another method 405 (with ``Allow: POST``), another content type 415, no
-``Content-Length`` 411, a body over ``max_body`` 413, a message the engine
-cannot read at all 400.  An engine failure is a 500 and a logged traceback;
-the client never sees one.
+``Content-Length`` 411, a body over ``max_body`` 413, a body that has not
+fully arrived ``client_timeout`` seconds after the request reached the
+application 408, a message the engine cannot read at all 400.  An engine
+failure is a 500 and a logged traceback; the client never sees one.
+
+Concurrency: the engine is not thread-safe, so exactly one call of
+``server.handle`` runs at a time (a lock); everything else of a request
+(reading the body, the log line, the transcript) runs outside it, so in a
+threaded server a slow client holds its own thread, never the engine.  The
+body deadline is total, not per read: it is checked each time the input
+stream returns data (``read1`` where the stream offers it, as ``wsgiref``'s
+does, so a trickling client is cut at the deadline).  A server that buffers
+the whole body before calling the application (waitress, what ``syncml
+serve`` runs) makes it moot and enforces its own deadline on the upload.
 """
 
 from __future__ import annotations
@@ -26,20 +37,23 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import SyncMLError
-from ._journal import LOGGER, Journal, Transcripts
+from ._journal import LOGGER, Journal, Transcripts, escape_log_text
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["CONTENT_TYPES", "DEFAULT_MAX_BODY", "Reply", "SyncHandler", "make_app"]
+__all__ = ["CONTENT_TYPES", "DEFAULT_CLIENT_TIMEOUT", "DEFAULT_MAX_BODY", "Reply", "SyncHandler", "make_app"]
 
 #: the request content types accepted, and the encoding each stands for
 CONTENT_TYPES = {"application/vnd.syncml+xml": "xml", "application/vnd.syncml+wbxml": "wbxml"}
 #: the largest request body accepted (bytes); clients split larger items
 #: into several messages (MoreData) below the MaxMsgSize we announce
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
+#: the time a request body may take to arrive, in seconds (total, not per read)
+DEFAULT_CLIENT_TIMEOUT = 30.0
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            413: "Content Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}
+            407: "Proxy Authentication Required", 408: "Request Timeout", 413: "Content Too Large",
+            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 class Reply(Protocol):
@@ -60,9 +74,13 @@ class Reply(Protocol):
 
 class SyncHandler(Protocol):
     """The engine side (``syncml_codec.engine.SyncServer`` is one): bytes in,
-    bytes out, no I/O."""
+    bytes out, no I/O.  ``session_id`` is the ``?sessionid=`` of the
+    request URL (client-supplied: the engine decides what it is worth);
+    ``remote`` the client's address (WSGI ``REMOTE_ADDR``), for failure
+    counters and log lines."""
 
-    def handle(self, body: bytes, content_type: str, session_id: str | None) -> Reply: ...
+    def handle(self, body: bytes, content_type: str, session_id: str | None,
+               remote: str | None = None) -> Reply: ...
 
 
 def _plain(start_response: StartResponse, status: str, text: str,
@@ -73,32 +91,55 @@ def _plain(start_response: StartResponse, status: str, text: str,
     return [body]
 
 
-def _read_body(environ: WSGIEnvironment, length: int) -> bytes:
+class _Late(Exception):
+    """The body did not arrive in time; ``received`` bytes of it did."""
+
+    def __init__(self, received: int) -> None:
+        super().__init__(received)
+        self.received = received
+
+
+def _read_body(environ: WSGIEnvironment, length: int, deadline: float | None,
+               timer: Callable[[], float]) -> bytes:
+    """Up to ``length`` bytes of the body (fewer when the client closed
+    early); raises :class:`_Late` once ``timer()`` passes ``deadline``."""
     stream = environ["wsgi.input"]
+    read = getattr(stream, "read1", None) or stream.read  # read1: whatever has arrived, so the check runs often
     chunks = []
     left = length
     while left > 0:
-        chunk = stream.read(min(left, 65536))
+        if deadline is not None and timer() > deadline:
+            raise _Late(length - left)
+        chunk = read(min(left, 65536))
         if not chunk:
             break
         chunks.append(chunk)
         left -= len(chunk)
+    if deadline is not None and left > 0 and timer() > deadline:
+        raise _Late(length - left)
     return b"".join(chunks)
 
 
 def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | None = None,
              log: logging.Logger | None = None, max_body: int = DEFAULT_MAX_BODY,
-             clock: Callable[[], float] = time.time) -> WSGIApplication:
+             client_timeout: float | None = DEFAULT_CLIENT_TIMEOUT, clock: Callable[[], float] = time.time,
+             timer: Callable[[], float] = time.monotonic) -> WSGIApplication:
     """A WSGI application serving ``server`` at ``path``.
 
-    ``transcript_dir``: write each session's messages, rendered as XML, to
-    ``transcript_dir/<session>/NNN-request.xml`` / ``NNN-response.xml``.
+    ``transcript_dir``: write the messages of each session the engine
+    authenticated (its reply names a session), rendered as XML with the
+    credentials redacted, to ``transcript_dir/<session>/NNN-request.xml`` /
+    ``NNN-response.xml`` (files 0600, folders 0700); an exchange that fails
+    is added to an existing session's transcript, never starts one.
     ``log``: where the per-message line goes (default the
-    ``syncml_codec.server`` logger, at INFO).
+    ``syncml_codec.server`` logger, at INFO).  ``client_timeout``: seconds
+    the body may take to arrive, in total (None: no limit).  ``clock``
+    (wall time, for the log) and ``timer`` (monotonic, for the deadline)
+    are there for tests.
 
     >>> from wsgiref.util import setup_testing_defaults
     >>> class Echo:
-    ...     def handle(self, body, content_type, session_id):
+    ...     def handle(self, body, content_type, session_id, remote=None):
     ...         from types import SimpleNamespace
     ...         return SimpleNamespace(body=body, content_type=content_type, session_id="1")
     >>> app = make_app(Echo())
@@ -133,22 +174,32 @@ def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | 
             return _plain(start_response, "413 Content Too Large", f"a message may have at most {max_body} bytes")
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         session_id = (query.get("sessionid") or [None])[-1] or None
+        remote = environ.get("REMOTE_ADDR") or None
 
-        body = _read_body(environ, length)
+        deadline = None if client_timeout is None else timer() + client_timeout
+        try:
+            body = _read_body(environ, length, deadline, timer)
+        except _Late as late:
+            logger.warning("request from %s: body not received within %g s (%d of %d bytes): dropped",
+                           escape_log_text(str(remote)), client_timeout, late.received, length)
+            return _plain(start_response, "408 Request Timeout",
+                          f"the message did not arrive within {client_timeout:g} seconds")
         if len(body) < length:
             return _plain(start_response, "400 Bad Request", "the body is shorter than its Content-Length")
         started = time.perf_counter()  # ms in the log: the engine's work, not the client's upload
         try:
-            with lock:
-                reply = server.handle(body, mime, session_id)
+            with lock:  # only the engine call: reading and recording run outside
+                reply = server.handle(body, mime, session_id, remote=remote)
         except Exception as exc:  # the engine answers protocol errors itself: this is a bug or a broken store
             if isinstance(exc, SyncMLError) and getattr(exc, "status", 500) < 500:
                 text, http = f"malformed SyncML message: {exc}", "400 Bad Request"
             else:
-                logger.exception("engine failure on a message of session %s (%d bytes)", session_id, length)
+                logger.exception("engine failure on a message of session %s from %s (%d bytes)",
+                                 escape_log_text(str(session_id)), escape_log_text(str(remote)), length)
                 text, http = "internal error", "500 Internal Server Error"
             ms = (time.perf_counter() - started) * 1000
-            journal.record(clock(), session_id, body, mime, None, None, http.split()[0], ms)
+            journal.record(clock(), session_id, body, mime, None, None, http.split()[0], ms, remote=remote,
+                           transcript=session_id, existing_only=True)
             return _plain(start_response, http, text)
         ms = (time.perf_counter() - started) * 1000
 
@@ -156,7 +207,8 @@ def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | 
         http = f"{code} {_REASONS.get(code, 'Error')}"
         summary = getattr(reply, "summary", None)
         journal.record(clock(), reply.session_id or session_id, body, mime, reply.body, reply.content_type,
-                       str(code), ms, summary if isinstance(summary, Mapping) else None)
+                       str(code), ms, summary if isinstance(summary, Mapping) else None, remote=remote,
+                       transcript=reply.session_id)
         start_response(http, [("Content-Type", reply.content_type), ("Content-Length", str(len(reply.body))),
                               ("Cache-Control", "no-store")])
         return [reply.body]
