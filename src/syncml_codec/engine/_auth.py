@@ -26,7 +26,8 @@ Why it looks like this (issue 9):
   ``max_lockout``; ``address_failures`` do the same to an address.  While
   locked, credentials are not even checked (no password oracle, no CPU for
   scrypt) and the answer is 401; those requests do not count, so a lockout
-  always ends.  A success resets the account's counter (not the address's:
+  always ends.  A counter is forgotten ``max_lockout`` seconds after its
+  last failure and lockout; a success resets the account's counter (not the address's:
   an attacker with an account of its own must not be able to clear it).
   Only real accounts get a counter (names an attacker makes up would
   otherwise push real ones out); the address table is bounded by
@@ -152,8 +153,8 @@ class _Failures:
     def fail(self, key: str, now: float) -> tuple[int, float]:
         """Count a failure: (failures so far, seconds of the lockout it starts or 0)."""
         count = self._table.pop(key, None)
-        if count is None or now - count.last > self.limits.max_lockout:
-            count = _Count()  # a counter is forgotten max_lockout seconds after its last failure
+        if count is None or self._idle(count, now):
+            count = _Count()
         count.failures += 1
         count.last = now
         locked = 0.0
@@ -165,14 +166,17 @@ class _Failures:
         self._prune(now)
         return count.failures, locked
 
+    def _idle(self, count: _Count, now: float) -> bool:
+        """Forgotten: no failure for max_lockout seconds after the last one and its lockout."""
+        return now - max(count.last, count.locked_until) > self.limits.max_lockout
+
     def reset(self, key: str) -> None:
         self._table.pop(key, None)
 
     def _prune(self, now: float) -> None:
         if len(self._table) <= self.limits.max_tracked:
             return
-        for key in [k for k, c in self._table.items()
-                    if c.locked_until <= now and now - c.last > self.limits.max_lockout]:
+        for key in [k for k, c in self._table.items() if self._idle(c, now)]:
             del self._table[key]
         while len(self._table) > self.limits.max_tracked:
             self._table.popitem(last=False)

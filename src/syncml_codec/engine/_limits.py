@@ -49,11 +49,12 @@ class ServerLimits:
     #: seconds of the first lockout; it doubles with every further failure after it
     lockout: float = 30.0
     #: seconds a lockout is capped at (so a legitimate user is never locked out for longer);
-    #: failure counts are also forgotten this long after the last failure
+    #: failure counts are also forgotten this long after the last failure and its lockout
     max_lockout: float = 900.0
-    #: seconds a challenge nonce sent to an unauthenticated client stays valid (it answers
-    #: at once; five minutes covers a slow link)
-    challenge_ttl: float = 300.0
+    #: seconds a challenge nonce sent to a client that did not authenticate stays valid: the
+    #: client keeps it for its next attempt, which may come after a lockout or at its next
+    #: scheduled sync; one hour.  Each is single use and only four are kept per (user, device)
+    challenge_ttl: float = 3600.0
     #: entries kept in each in-memory table (failure counters per address, outstanding
     #: challenges per user and device): bounds memory when an attacker rotates addresses or
     #: names; the oldest entries go first
