@@ -125,12 +125,12 @@ def test_forty_one_mib_chunks_are_refused_over_max_obj_size(make_server, store: 
         for n in range(40):
             response = server.handle(chunk_message(template, n + 2, chunk, more=True), XML, sid)
             codes += add_statuses(response.body)
-            peak_pending = max(peak_pending, session.pending_size)
+            peak_pending = max(peak_pending, session.chunks.size)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert codes == ["213"] * 4 + ["413"] * 36
-    assert peak_pending <= server.limits.max_obj_size and session.pending == {}
+    assert peak_pending <= server.limits.max_obj_size and session.chunks.pending == {}
     assert peak < 40 * MiB  # each message's own data, never the 40 MiB together
     last = server.handle(chunk_message(template, 50, "tail", more=False), XML, sid)
     assert add_statuses(last.body) == ["413"]  # the end of the refused object is refused too
@@ -144,7 +144,7 @@ def test_declared_size_over_max_obj_size_is_refused_at_once(make_server) -> None
     server = make_server(limits=ServerLimits(max_obj_size=100_000))
     _, template, sid = login(server, device("a"))
     first = server.handle(chunk_message(template, 2, "x" * 1000, more=True, declared=10 * MiB), XML, sid)
-    assert add_statuses(first.body) == ["413"] and server.sessions[sid].pending == {}
+    assert add_statuses(first.body) == ["413"] and server.sessions[sid].chunks.pending == {}
 
 
 def test_pending_objects_of_a_session_are_bounded_together(make_server) -> None:
@@ -156,7 +156,7 @@ def test_pending_objects_of_a_session_are_bounded_together(make_server) -> None:
         codes += add_statuses(response.body)
     # o1's 5th MiB would pass the session's 4 MiB: o1 is refused and dropped, which leaves room for o2
     assert codes == ["213"] * 4 + ["413", "213"]
-    assert server.sessions[sid].pending_size <= 4 * MiB and set(server.sessions[sid].pending) == {
+    assert server.sessions[sid].chunks.size <= 4 * MiB and set(server.sessions[sid].chunks.pending) == {
         ("Contacts", "o0"), ("Contacts", "o2")}
 
 

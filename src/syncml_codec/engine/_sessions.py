@@ -42,10 +42,12 @@ class SessionTable:
         return self.by_id.get(sid)
 
     def new_id(self) -> str:
-        while True:
+        """A fresh session id: 128 random bits, in hex."""
+        for _ in range(100):
             sid = self.random_source(SESSION_ID_BYTES).hex()
             if len(sid) >= 2 * SESSION_ID_BYTES and sid not in self.by_id:
                 return sid
+        raise RuntimeError("the random source keeps repeating itself: no fresh session id")
 
     def expire(self, now: float) -> None:
         for sid in [sid for sid, s in self.by_id.items() if now - s.last_seen > self.limits.session_timeout]:

@@ -27,12 +27,10 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from ..codec.detect import sniff_encoding
-from ..codec.tree import Document
 from ..devinf import DevInf
 from ..errors import ProtocolError, StructureError, SyncMLError
 from ..model import (
@@ -56,7 +54,6 @@ from ..model import (
     Status,
     StatusCode,
     Sync,
-    SyncBody,
     SyncHdr,
     Target,
     status_for,
@@ -66,9 +63,11 @@ from ..model.build import max_chunk, split_item
 from ..model.size import wbxml_size, xml_size
 from ..store.base import Device, Store, canonical_datastore
 from ._auth import Gatekeeper, claimed_user
-from ._devinf import server_devinf, type_for_client
-from ._items import data_for_client
+from ._chunks import Reassembler
+from ._devinf import devinf_bytes, devinf_from_item, devinf_results, get_code, type_for_client
 from ._limits import ServerLimits
+from ._outgoing import Outgoing, chunk_command, command_for, exceeds_max_obj_size
+from ._reply import CONTENT_TYPES, Response, refusal, reply_message, unreadable
 from ._sessions import SessionTable
 from ._state import Event, ServerPhase, advance
 from ._sync import CLIENT_SENDS, NEEDS_ANCHORS, SUPPORTED, ConflictPolicy, DatastoreSync, Op
@@ -81,43 +80,14 @@ from ._util import (
     meta_type,
     session_from_uri,
     text,
-    wire_data,
 )
 
 __all__ = ["CONTENT_TYPES", "Response", "ServerSession", "SyncServer"]
 
 log = logging.getLogger("syncml_codec.engine")
 
-CONTENT_TYPES = {"wbxml": "application/vnd.syncml+wbxml", "xml": "application/vnd.syncml+xml"}
-DEVINF_URIS = {"./devinf10": "1.0", "./devinf11": "1.1", "./devinf12": "1.2"}
 _DEFAULT_MAX_MSG = 1_000_000
 _MARGIN = 512  # bytes kept free in every message for the closing tags and the header's growth
-_REFUSED_KEYS = 1000  # large objects remembered as refused (their later chunks are refused too)
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """What to send back: ``body`` with ``content_type``; ``session_id``
-    is our session (also in the RespURI), None when the request did not
-    authenticate or resume an authenticated session; ``http_status`` is 200
-    unless the body was not SyncML at all; ``summary`` is for a log line."""
-
-    body: bytes
-    content_type: str
-    session_id: str | None
-    http_status: int = 200
-    summary: Mapping[str, Any] = field(default_factory=dict)
-
-
-def _reply(header: SyncHdr, commands: list[Command], final: bool, *, msg_id: str, resp_uri: str | None,
-           max_msg_size: int, max_obj_size: int) -> Message:
-    """Our message answering ``header``: our MaxMsgSize and MaxObjSize in its Meta."""
-    meta = Meta(max_msg_size=str(max_msg_size), max_obj_size=str(max_obj_size))
-    hdr = SyncHdr(ver_dtd=header.ver_dtd or "1.2", ver_proto=header.ver_proto or "SyncML/1.2",
-                  session_id=header.session_id or "1", msg_id=msg_id,
-                  target=Target(loc_uri=text(header.source.loc_uri), loc_name=header.source.loc_name),
-                  source=Source(loc_uri=text(header.target.loc_uri)), resp_uri=resp_uri, meta=meta)
-    return Message(header=hdr, body=SyncBody(commands=tuple(commands), final=final))
 
 
 class SyncServer:
@@ -233,19 +203,15 @@ class SyncServer:
 
     def _refusal(self, header: SyncHdr, encoding: str, code: int, chal: Chal | None, started: float,
                  reason: str) -> Response:
-        """A message with only the SyncHdr status (and the challenge): no session, nothing done."""
-        status = status_for_header(header, cmd_id="1", code=code, chal=chal)
-        out = _reply(header, [status], True, msg_id="1", resp_uri=None, max_msg_size=self.max_msg_size,
-                     max_obj_size=self.limits.max_obj_size)
         summary = {"session": None, "msg_id": header.msg_id, "phase": "refused", "reason": reason,
                    "user": claimed_user(header), "device": text(header.source.loc_uri),
                    "commands": {}, "statuses": {str(int(code)): 1}, "seconds": round(self.clock() - started, 6)}
-        return Response(out.to_bytes(encoding), CONTENT_TYPES[encoding], None, 200, summary)
+        return refusal(header, encoding, code, chal, max_msg_size=self.max_msg_size,
+                       max_obj_size=self.limits.max_obj_size, summary=summary)
 
     def _unreadable(self, reason: str, remote: str | None) -> Response:
         log.warning("unreadable request: address=%s reason=%s", log_bare(remote), log_quoted(reason))
-        return Response(f"not a SyncML message: {reason}\n".encode(), "text/plain; charset=utf-8", None, 400,
-                        {"error": reason})
+        return unreadable(reason)
 
 
 class ServerSession:
@@ -268,14 +234,12 @@ class ServerSession:
         self.max_obj_size: int | None = None  # the client's, from its SyncHdr Meta
         self.too_large = 0  # items not sent because they exceed it
         self.out_msg_id = 0
-        self.queue: list[_Out] = []
+        self.queue: list[Outgoing] = []
         self.announced: set[str] = set()  # datastores whose Sync was sent in package 4
         self.sent: dict[tuple[str, str], tuple[DatastoreSync, Op]] = {}
         self.last_in: tuple[str, bytes] | None = None
         self.asked_devinf = False
-        self.pending: dict[tuple[str, str], list[bytes]] = {}  # chunks of a large object by (store, luid)
-        self.pending_size = 0  # bytes in self.pending
-        self.refused: dict[tuple[str, str], None] = {}  # large objects refused: their later chunks are too
+        self.chunks = Reassembler(server.limits, session_id)  # large objects the client sends in chunks
         self.encoding = "wbxml"
         self.started = self.last_seen = server.clock()
         self.client_session_id = client_session_id  # the SessionID of the client's SyncHdr
@@ -317,9 +281,9 @@ class ServerSession:
 
     def _message(self, header: SyncHdr, commands: list[Command], final: bool) -> Message:
         self.out_msg_id += 1
-        return _reply(header, commands, final, msg_id=str(self.out_msg_id),
-                      resp_uri=f"{self.server.base_url}?sessionid={self.id}", max_msg_size=self.server.max_msg_size,
-                      max_obj_size=self.server.limits.max_obj_size)
+        return reply_message(header, commands, final, msg_id=str(self.out_msg_id),
+                             resp_uri=f"{self.server.base_url}?sessionid={self.id}",
+                             max_msg_size=self.server.max_msg_size, max_obj_size=self.server.limits.max_obj_size)
 
     def failure(self, msg: Message, exc: Exception) -> Message:
         """The answer when processing failed unexpectedly (the store rolled back)."""
@@ -365,14 +329,14 @@ class ServerSession:
                 out.append(self._status(cmd, StatusCode.BAD_REQUEST))
             elif isinstance(cmd, Get):
                 gets.append(cmd)
-                out.append(self._status(cmd, self._get_code(cmd)))
+                out.append(self._status(cmd, get_code(cmd)))
             elif isinstance(cmd, Sync):
                 saw_sync = True
                 out += self._on_sync(cmd)
             else:
                 out.append(self._dispatch(cmd, answers))
         for get in gets:
-            if self._get_code(get) == StatusCode.OK:
+            if get_code(get) == StatusCode.OK:
                 answers.insert(0, lambda get=get: self._results(get))  # type: ignore[misc]
         out += [make() for make in answers]
         final = msg.final
@@ -444,38 +408,20 @@ class ServerSession:
 
     def _on_devinf_items(self, items: tuple[Item, ...]) -> int:
         for item in items:
-            data = item.data
-            try:
-                if isinstance(data, Document):
-                    devinf = DevInf.from_document(data)
-                elif isinstance(data, (bytes, str)):
-                    devinf = DevInf.from_bytes(data.encode() if isinstance(data, str) else data)
-                else:
-                    return StatusCode.BAD_REQUEST
-            except (SyncMLError, ValueError):
+            devinf = devinf_from_item(item)
+            if devinf is None:
                 return StatusCode.BAD_REQUEST
             self.client_devinf = devinf
             for ds in self.datastores.values():  # a DevInf that comes after the Alerts (Results of our Get)
                 ds.wanted_type = type_for_client(ds.canonical, devinf, ds.client_uri) or ds.wanted_type
             if self.device is not None:
-                try:
-                    raw = devinf.to_bytes("wbxml", string_table=True)
-                except (SyncMLError, ValueError):
-                    raw = devinf.to_bytes("xml")
-                self.device = self.store.set_device_devinf(self.device, raw)
+                self.device = self.store.set_device_devinf(self.device, devinf_bytes(devinf))
         return StatusCode.OK
 
-    def _get_code(self, cmd: Get) -> int:
-        uris = [text(i.target.loc_uri) for i in cmd.items if i.target is not None]
-        return StatusCode.OK if uris and all(u in DEVINF_URIS for u in uris) else StatusCode.NOT_FOUND
-
     def _results(self, get: Get) -> Results:
-        uri = next(text(i.target.loc_uri) for i in get.items if i.target is not None)
         names = {c: ds.server_uri for c, ds in self.datastores.items()}
-        devinf = server_devinf(self.server.dev_id, names)
-        return Results(cmd_id=self.ids.next(), msg_ref=self.msg_ref, cmd_ref=get.cmd_id,
-                       meta=Meta(type=self._devinf_type()),
-                       items=(Item(source=Source(loc_uri=uri), data=devinf.to_document(DEVINF_URIS[uri])),))
+        return devinf_results(get, self.server.dev_id, names, self.encoding, cmd_id=self.ids.next(),
+                              msg_ref=self.msg_ref)
 
     def _known_devinf(self) -> DevInf | None:
         if self.client_devinf is None and self.device is not None and self.device.devinf:
@@ -567,7 +513,7 @@ class ServerSession:
 
                 data = decode_item_data(data, fmt)
             key = (ds.canonical, luid or target or "")
-            assembled = self._assemble(key, item, data)
+            assembled = self.chunks.add(key, item, data)
             if isinstance(assembled, int):
                 return assembled
             data = assembled
@@ -578,44 +524,6 @@ class ServerSession:
             return exc.status
         except (SyncMLError, ValueError):
             return StatusCode.BAD_REQUEST
-
-    def _assemble(self, key: tuple[str, str], item: Item, data: bytes) -> bytes | int:
-        """The whole object once its last chunk came (or ``data`` when not
-        chunked); a status while chunks are pending (213) or when it is too
-        large (413: over our MaxObjSize, by the first chunk's Meta Size or by
-        the bytes received, or over what one session may hold pending; its
-        later chunks are refused as well and nothing of it is kept)."""
-        limits = self.server.limits
-        if key in self.refused:
-            if not item.more_data:
-                del self.refused[key]
-            return StatusCode.REQUEST_ENTITY_TOO_LARGE
-        chunks = self.pending.get(key)
-        have = sum(map(len, chunks)) if chunks else 0
-        declared = item.meta.size_int if item.meta is not None and chunks is None else None
-        too_large = ((declared is not None and declared > limits.max_obj_size)
-                     or have + len(data) > limits.max_obj_size
-                     or (item.more_data and self.pending_size + len(data) > limits.max_pending_size))
-        if too_large:
-            if chunks is not None:
-                del self.pending[key]
-                self.pending_size -= have
-            if item.more_data:
-                self.refused[key] = None
-                while len(self.refused) > _REFUSED_KEYS:
-                    del self.refused[next(iter(self.refused))]
-            log.warning("session %s: object %s refused (413): over MaxObjSize %d or the session's %d pending "
-                        "bytes", self.id, log_quoted(key[1]), limits.max_obj_size, limits.max_pending_size)
-            return StatusCode.REQUEST_ENTITY_TOO_LARGE
-        if item.more_data:  # a chunk of a large object: keep it until the last one
-            self.pending.setdefault(key, []).append(data)
-            self.pending_size += len(data)
-            return StatusCode.CHUNKED_ITEM_ACCEPTED
-        if chunks is not None:
-            del self.pending[key]
-            self.pending_size -= have
-            return b"".join([*chunks, data])
-        return data
 
     # -- Map and statuses ------------------------------------------------
     def _on_map(self, cmd: Map) -> int:
@@ -646,7 +554,7 @@ class ServerSession:
         if not self.announced and not self.queue:
             for ds in self.datastores.values():
                 ds.client_done()
-                self.queue += [_Out(ds, op) for op in ds.outgoing()]
+                self.queue += [Outgoing(ds, op) for op in ds.outgoing()]
         measure = wbxml_size if self.encoding == "wbxml" else xml_size
         budget = self.max_msg_size - _MARGIN - sum(estimate(c, measure, self.encoding) for c in out) - 300
         pending_count: dict[str, int] = {}
@@ -662,8 +570,11 @@ class ServerSession:
         while self.queue:
             entry = self.queue[0]
             ds, op = entry.ds, entry.op
-            command = self._command_for(ds, op) if entry.chunks is None else self._chunk_command(entry)
-            if entry.chunks is None and self._exceeds_max_obj_size(command):
+            if entry.chunks is None:
+                command = command_for(self.store, ds, op, self.ids)
+            else:
+                command = chunk_command(entry, self.ids)
+            if entry.chunks is None and exceeds_max_obj_size(command, self.max_obj_size):
                 # OMA DS: never send an object larger than the receiver's MaxObjSize; it stays
                 # pending (unsent), so a later session with a larger limit delivers it
                 log.warning("session %s: %s %s is larger than the client's MaxObjSize %s; not sent",
@@ -680,7 +591,7 @@ class ServerSession:
                     entry.chunks = split_item(command.items[0], max(256, max_chunk(command.items[0], budget - 200)))
                     entry.meta = command.meta
                     entry.kind = type(command)
-                    command = self._chunk_command(entry)
+                    command = chunk_command(entry, self.ids)
             if ds.canonical not in syncs:
                 sync_ids[ds.canonical] = self.ids.next()
                 syncs[ds.canonical] = []
@@ -703,44 +614,6 @@ class ServerSession:
             return self._message(header, out, False)
         self.phase = advance_server(self.phase, Event.ALL_OUT)
         return self._message(header, out, True)
-
-    def _exceeds_max_obj_size(self, command: Command) -> bool:
-        if self.max_obj_size is None or not isinstance(command, (Add, Replace)) or not command.items:
-            return False
-        data = command.items[0].data
-        size = len(data.encode("utf-8")) if isinstance(data, str) else len(data) if isinstance(data, bytes) else 0
-        return size > self.max_obj_size
-
-    def _chunk_command(self, entry: _Out) -> Command:
-        """The next MoreData chunk of a large item (taken off ``entry.chunks``)."""
-        assert entry.chunks and entry.kind is not None
-        chunk = entry.chunks.pop(0)
-        return entry.kind(cmd_id=self.ids.next(), meta=entry.meta, items=(chunk,))
-
-    def _command_for(self, ds: DatastoreSync, op: Op) -> Command:
-        cmd_id = self.ids.next()
-        if op.kind == "Delete":
-            return Delete(cmd_id=cmd_id, items=(Item(target=Target(loc_uri=op.luid or op.guid)),))
-        stored = self.store.get_item(ds.user, ds.canonical, op.guid)
-        assert stored is not None
-        data, ctype = data_for_client(stored.data, stored.content_type, ds.wanted_type or ds.client_type)
-        meta = Meta(type=ctype)
-        if op.kind == "Add":
-            return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), data=wire_data(data)),))
-        return Replace(cmd_id=cmd_id, meta=meta,
-                       items=(Item(target=Target(loc_uri=op.luid or ""), source=Source(loc_uri=op.guid),
-                                   data=wire_data(data)),))
-
-
-@dataclass
-class _Out:
-    """A change waiting in package 4 (with the chunks still to send of a large item)."""
-
-    ds: DatastoreSync
-    op: Op
-    chunks: list[Item] | None = None
-    meta: Meta | None = None
-    kind: type[Add] | type[Replace] | None = None
 
 
 def advance_server(phase: ServerPhase, event: Event) -> ServerPhase:
