@@ -80,3 +80,15 @@ def test_cli_user_add_basic_only(tmp_path: Path) -> None:
     account = store.account("carol")
     assert account is not None and account.basic_only and account.secret.startswith("scrypt$")
     store.close()
+
+
+def test_md5_attempts_on_a_basic_only_account_do_not_lock_it(server: SyncServer, store: SQLiteStore) -> None:
+    """No digest is compared for them, so they are no guesses: a device
+    still configured for MD5 does not lock the account's other devices out."""
+    store.add_user("carol", "her-password", basic_only=True)
+    for n in range(10):
+        md5 = ClientSession(device(f"old{n}"), url=server.base_url, user="carol", password="x", clock=Clock(),
+                            encoding="xml")
+        assert Message.from_bytes(server.handle(md5.start().body, XML, None, remote="192.0.2.5").body) \
+            .commands[0].data == "401"
+    assert sync_as(server, "carol", "her-password", "basic").ok

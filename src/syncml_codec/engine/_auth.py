@@ -32,6 +32,11 @@ Why it looks like this (issue 9):
   Only real accounts get a counter (names an attacker makes up would
   otherwise push real ones out); the address table is bounded by
   ``max_tracked``, idle entries go first.  The clock is the server's.
+* A credential that was not compared with anything (MD5 for a basic-only
+  account, MD5 without a user, an unknown type, unreadable data) is
+  refused and logged but not counted: nothing is learnt from the answer.
+  A client's normal first step (no credentials, or MD5 over the empty
+  nonce with the right password) gets its challenge with an INFO line.
 * Every failure is one WARNING line for fail2ban::
 
       auth failure: user="NAME" device="DEVICE" address=ADDR reason=REASON failures=N [locked=SECONDS]
@@ -62,8 +67,10 @@ log = logging.getLogger("syncml_codec.engine")
 MD5 = "syncml:auth-md5"
 BASIC = "syncml:auth-basic"
 _PER_KEY = 4  # outstanding challenge nonces per (user, device id)
-#: failure reasons that are the normal first step of a login, not a guess: not counted
-_NOT_COUNTED = frozenset({"no-credentials", "empty-nonce"})
+#: the normal first step of a login (a client without a nonce): an INFO line, not counted
+_FIRST_STEP = frozenset({"no-credentials", "empty-nonce"})
+#: refused before any password was compared (nothing to learn from the answer): WARNING, not counted
+_NO_GUESS = frozenset({"md5-not-allowed", "md5-without-user", "unsupported-type", "unreadable-credential"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,14 +289,14 @@ class Gatekeeper:
 
     def _refuse(self, user: str | None, device_id: str, remote: str | None, now: float, code: int, reason: str,
                 account: Account | None = None) -> Verdict:
-        if reason in _NOT_COUNTED:
+        if reason in _FIRST_STEP:
             log.info("auth challenge: user=%s device=%s address=%s reason=%s",
                      log_quoted(user), log_quoted(device_id), log_bare(remote), reason)
         else:
             failures, locked = 0, 0.0
             for key, table in ((account.name if account else None, self.account_failures),
                                (remote, self.address_failures)):
-                if key is not None:
+                if key is not None and reason not in _NO_GUESS:
                     n, seconds = table.fail(key, now)
                     failures, locked = max(failures, n), max(locked, seconds)
             log.warning("auth failure: user=%s device=%s address=%s reason=%s failures=%d%s",
