@@ -19,7 +19,11 @@ from .conftest import Clock, counter_random
 from .helpers import chal_nonce, device, prime, resign, sync, vcard
 
 WBXML = "application/vnd.syncml+wbxml"
-FIRST = corpus_path("syncevolution", "first-request", "wbxml-addressbook-vcard30-md5.wbxml")
+
+
+def first_request() -> bytes:
+    """SyncEvolution's recorded first request: MD5 over the empty nonce."""
+    return corpus_path("syncevolution", "first-request", "wbxml-addressbook-vcard30-md5.wbxml").read_bytes()
 
 
 def head(body: bytes) -> Status:
@@ -41,7 +45,7 @@ def device_rows(store: SQLiteStore) -> list[tuple[object, ...]]:
 def test_sniffed_first_request_replayed_is_refused(server: SyncServer, store: SQLiteStore) -> None:
     """The recorded SyncEvolution first request (MD5 over the empty nonce),
     replayed as it is and under new device ids: never 212, no rows."""
-    body = FIRST.read_bytes()
+    body = first_request()
     for attempt in [body] * 3 + [with_device(body, f"new-device-{n}") for n in range(3)]:
         response = server.handle(attempt, WBXML, None)
         status = head(response.body)
@@ -57,7 +61,7 @@ def test_sniffed_first_request_replayed_is_refused(server: SyncServer, store: SQ
 
 
 def test_used_nonce_replayed_is_refused(server: SyncServer, store: SQLiteStore) -> None:
-    body = FIRST.read_bytes()
+    body = first_request()
     nonce = chal_nonce(Message.from_bytes(server.handle(body, WBXML, None).body))
     signed = resign(body, WBXML, nonce)
     accepted = server.handle(signed, WBXML, None)
@@ -75,7 +79,7 @@ def test_used_nonce_replayed_is_refused(server: SyncServer, store: SQLiteStore) 
 
 def test_challenge_nonces_are_single_use_and_expire(make_server, store: SQLiteStore) -> None:
     server = make_server(limits=ServerLimits(challenge_ttl=60))
-    body = FIRST.read_bytes()
+    body = first_request()
     old = chal_nonce(Message.from_bytes(server.handle(body, WBXML, None).body))
     server.clock.now += 120
     assert head(server.handle(resign(body, WBXML, old), WBXML, None).body).data == "401"  # expired
@@ -103,7 +107,7 @@ def test_unauthenticated_requests_write_nothing_and_keep_the_devices_nonce(serve
         assert head(server.handle(bare, WBXML, None).body).data == "407"
         for device_id in ("test-a", "test-new"):
             assert head(server.handle(with_device(bare, device_id), WBXML, None).body).data == "407"
-    assert head(server.handle(FIRST.read_bytes(), WBXML, None).body).data == "401"
+    assert head(server.handle(first_request(), WBXML, None).body).data == "401"
     assert store._db.total_changes == before and device_rows(store) == rows  # no row, no nonce changed
     s = sync(server, a)  # the real device logs in at once with the nonce it holds
     assert s.ok and s.header_status == 212 and not s.retried_auth
@@ -111,7 +115,7 @@ def test_unauthenticated_requests_write_nothing_and_keep_the_devices_nonce(serve
 
 def test_challenge_table_is_bounded(make_server, store: SQLiteStore) -> None:
     server = make_server(limits=ServerLimits(max_tracked=50))
-    body = FIRST.read_bytes()
+    body = first_request()
     for n in range(300):
         assert head(server.handle(with_device(body, f"rotating-{n}"), WBXML, None).body).data == "401"
     assert len(server.gate.challenges) == 50 and device_rows(store) == []
