@@ -15,7 +15,7 @@ from syncml_codec.model import Map, Message, Status
 from syncml_codec.store import SQLiteStore
 
 from .conftest import Clock
-from .helpers import ab, device, sync, vcard
+from .helpers import ab, device, prime, sync, vcard
 
 
 def sid_of(url: str) -> str | None:
@@ -87,7 +87,7 @@ def test_unreadable_bodies_get_http_400(server: SyncServer, body: bytes) -> None
 
 
 def _xml_session(server: SyncServer) -> tuple[ClientSession, Message, str | None]:
-    a = device("a")
+    a = prime(server, device("a"))
     a.datastores["./addressbook"].add(vcard(1))
     s = ClientSession(a, url=server.base_url, user="test", password="secret", clock=Clock(), encoding="xml")
     first = server.handle(s.start().body, "application/vnd.syncml+xml", None)
@@ -247,18 +247,27 @@ def test_idle_sessions_expire(make_server: Callable[..., SyncServer]) -> None:
     server.clock.now += 60  # type: ignore[attr-defined]
     assert server.handle(b"", "application/vnd.syncml+xml", None).http_status == 400
     assert len(server.sessions) == 1  # an unreadable request does not get that far
-    a = device("other")
+    a = prime(server, device("other"))  # a readable request expires the idle ones
     s = ClientSession(a, url=server.base_url, user="test", password="secret", clock=Clock(), encoding="xml")
-    server.handle(s.start().body, "application/vnd.syncml+xml", None)  # a readable one expires the idle ones
+    server.handle(s.start().body, "application/vnd.syncml+xml", None)
     assert [x.phase.value for x in server.sessions.values()] == ["client-mods"]
 
 
 def test_new_client_session_on_an_old_url_starts_a_new_session(server: SyncServer, store: SQLiteStore) -> None:
-    _, _, sid = _xml_session(server)
-    b = device("b")
+    """The same device starting a new SyncML session (another SessionID) on
+    an old URL gets a new session once its credentials pass; another device
+    on that URL is refused with a challenge (sessions belong to their
+    device, issue 9)."""
+    first, _, sid = _xml_session(server)
+    b = prime(server, device("b"))
     s = ClientSession(b, url=server.base_url, user="test", password="secret", clock=Clock(), encoding="xml",
                       session_id="77")
     reply = server.handle(s.start().body, "application/vnd.syncml+xml", sid)
+    assert reply.session_id is None
+    assert [c.data for c in Message.from_bytes(reply.body).commands] == ["401"]
+    a = ClientSession(first.store, url=server.base_url, user="test", password="secret", clock=Clock(),
+                      encoding="xml", session_id="77")
+    reply = server.handle(a.start().body, "application/vnd.syncml+xml", sid)
     assert reply.session_id not in (None, sid)
     assert [c.data for c in Message.from_bytes(reply.body).commands if isinstance(c, Status)][:1] == ["212"]
 

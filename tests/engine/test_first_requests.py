@@ -2,7 +2,13 @@
 request, replayed into our server: the answer must have the shape of the
 recorded SyncEvolution server answer (SyncHdr 212 with an MD5 Chal, Status
 for Put/Get/Alert, Results with our DevInf, Alert 201 with our anchors,
-RespURI with a session id), in the client's encoding."""
+RespURI with a session id), in the client's encoding.
+
+The recorded MD5 first messages are computed over the empty nonce (the
+client had none yet); since issue 9 such a credential is refused with a
+challenge, as a replayed message must be, and the test answers the
+challenge as SyncEvolution does: the same message, its Cred computed over
+the challenge's nonce (:func:`.helpers.resign`)."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from syncml_codec.model import Alert, Message, Results, Status
 from syncml_codec.store import SQLiteStore, canonical_datastore
 
 from ..conftest import CORPUS
+from .helpers import chal_nonce, resign
 
 SE = CORPUS / "syncevolution"
 SESSIONS = sorted(p for p in (SE / "sessions").glob("*/1-a-first-sync/001-request.*")
@@ -30,18 +37,30 @@ def content_type(path: Path) -> str:
     return "application/vnd.syncml+wbxml" if path.suffix == ".wbxml" else "application/vnd.syncml+xml"
 
 
-def answer(server: SyncServer, path: Path, session_id: str | None = None) -> tuple[Message, Message, str | None]:
-    body = path.read_bytes()
+def answer(server: SyncServer, path: Path, session_id: str | None = None,
+           body: bytes | None = None) -> tuple[Message, Message, str | None]:
+    body = path.read_bytes() if body is None else body
     response = server.handle(body, content_type(path), session_id)
     assert response.http_status == 200
     assert response.content_type == content_type(path)
     return Message.from_bytes(body), Message.from_bytes(response.body, response.content_type), response.session_id
 
 
+def login(server: SyncServer, path: Path) -> tuple[Message, Message, str | None]:
+    """The recorded first message; if it is refused with an MD5 challenge
+    (its Cred is over the empty nonce), the same message over the challenge's nonce."""
+    request, reply, sid = answer(server, path)
+    if reply.commands[0].data == "212":  # basic auth
+        return request, reply, sid
+    (status,) = reply.commands  # refused: only the SyncHdr status, nothing read or written
+    assert (status.cmd, status.data, sid, reply.header.resp_uri) == ("SyncHdr", "401", None, None)
+    return answer(server, path, body=resign(path.read_bytes(), content_type(path), chal_nonce(reply)))
+
+
 @pytest.mark.skipif(not CASES, reason="no SyncEvolution corpus")
 @pytest.mark.parametrize("path", CASES)
 def test_first_message_is_answered_like_the_reference(server: SyncServer, path: Path) -> None:
-    request, reply, sid = answer(server, path)
+    request, reply, sid = login(server, path)
     assert sid and reply.header.resp_uri == f"http://127.0.0.1:8080/sync?sessionid={sid}"
     assert reply.header.target.loc_uri == request.header.source.loc_uri
     assert reply.header.session_id == request.header.session_id and reply.final
@@ -85,7 +104,7 @@ def test_wrong_password_is_401_with_a_challenge_and_changes_nothing(path: Path) 
 @pytest.mark.skipif(not CASES, reason="no SyncEvolution corpus")
 def test_nonce_is_kept_per_device_for_the_next_session(server: SyncServer, store: SQLiteStore) -> None:
     path = next(p for p in SESSIONS if "md5" in p.parts[-3])
-    request, reply, _ = answer(server, path)
+    request, reply, _ = login(server, path)
     nonce = reply.commands[0].chal.meta.next_nonce
     from syncml_codec.model import auth
 
@@ -94,6 +113,10 @@ def test_nonce_is_kept_per_device_for_the_next_session(server: SyncServer, store
     # the recorded first message used the empty nonce: replayed now, it is refused
     _, again, sid = answer(server, path)
     assert again.commands[0].data == "401" and sid is None
+    # so is the message that logged in (its nonce is used up), and the stored nonce stays
+    _, again, sid = answer(server, path, body=request.to_bytes("wbxml" if path.suffix == ".wbxml" else "xml"))
+    assert again.commands[0].data == "401" and sid is None
+    assert store.device("test", request.header.source.loc_uri).nonce == auth.nonce_from_text(nonce)
 
 
 STEP1 = sorted(p.parent for p in SESSIONS)
@@ -107,8 +130,9 @@ def test_recorded_first_sync_replays_completely(server: SyncServer, store: SQLit
     sid = None
     requests = sorted(p for p in step.glob("00?-request.*")
                       if p.suffix in (".xml", ".wbxml") and not p.name.endswith(".wbxml.xml"))
-    replies = []
-    for path in requests:
+    replies = [login(server, requests[0])[1]]
+    sid = replies[0].header.resp_uri.split("sessionid=")[1]
+    for path in requests[1:]:
         _, reply, sid = answer(server, path, sid)
         replies.append(reply)
     adds = [s for s in replies[1].commands if isinstance(s, Status) and s.cmd == "Add"]

@@ -13,7 +13,7 @@ import pytest
 
 from syncml_codec import Message
 from syncml_codec.engine import SyncServer
-from syncml_codec.model import Status
+from syncml_codec.model import Status, auth
 from syncml_codec.store import SQLiteStore
 
 from ..conftest import corpus_path
@@ -78,7 +78,13 @@ def test_message_without_body_gets_a_status_400(quiet: object) -> None:
     xml = corpus_path("syncevolution", "first-request", "xml-addressbook-vcard30-md5.xml").read_bytes()
     cut = xml[:xml.index(b"<SyncBody>")] + b"</SyncML>"
     response = server.handle(cut, CONTENT_TYPE[".xml"], None)
-    assert response.http_status == 200
+    assert response.http_status == 200 and response.session_id is None
+    (status,) = [c for c in Message.from_bytes(response.body).commands if isinstance(c, Status)]
+    assert status.cmd == "SyncHdr" and status.data == "401"  # its Cred is over the empty nonce
+    nonce = auth.nonce_from_text(status.chal.meta.next_nonce)
+    old, new = (auth.md5_digest("test", "secret", n).encode() for n in (b"", nonce))
+    signed = cut.replace(old, new)
+    response = server.handle(signed, CONTENT_TYPE[".xml"], None)
     (status,) = [c for c in Message.from_bytes(response.body).commands if isinstance(c, Status)]
     assert status.cmd == "SyncHdr" and status.data == "400"
 

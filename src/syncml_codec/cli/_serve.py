@@ -147,20 +147,22 @@ def _cmd_user_add(args: argparse.Namespace) -> None:
     store = _open_store(args.db)
     try:
         existed = name in store.users()
-        store.add_user(name, password)
+        store.add_user(name, password, basic_only=args.basic_only)
     finally:
         store.close()
-    print(f"{'changed the password of' if existed else 'added'} user {name} ({args.db})")
+    kind = " (basic auth only, scrypt hash)" if args.basic_only else ""
+    print(f"{'changed the password of' if existed else 'added'} user {name}{kind} ({args.db})")
 
 
 def _cmd_user_list(args: argparse.Namespace) -> None:
     store = _open_store(args.db, must_exist=True)
     try:
-        names = store.users()
+        accounts = [store.account(name) for name in store.users()]
     finally:
         store.close()
-    for name in names:
-        print(name)
+    for account in accounts:
+        if account is not None:
+            print(f"{account.name} (basic only)" if account.basic_only else account.name)
 
 
 def register(sub: Any) -> None:
@@ -195,14 +197,19 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("user", help="manage the server's accounts",
-                       description="Accounts of the sync server (passwords are kept only as "
-                                   "b64(md5(user:password))).")
+                       description="Accounts of the sync server. Passwords are kept as b64(md5(user:password)), "
+                                   "which MD5 auth needs and which is as good as the password to whoever reads "
+                                   "the database; --basic-only keeps a salted scrypt hash instead and refuses "
+                                   "MD5 auth for that account (use it only over HTTPS).")
     users = p.add_subparsers(dest="user_command", metavar="ACTION")
     users.required = True
     q = users.add_parser("add", help="add an account or change its password")
     q.add_argument("name", metavar="NAME")
     q.add_argument("--password", metavar="P",
                    help="the password (default: asked on a terminal, else the first line of stdin)")
+    q.add_argument("--basic-only", action="store_true",
+                   help="store a salted scrypt hash, not the MD5 hash: the account can log in with basic auth "
+                        "only (its password travels in clear: use HTTPS)")
     q.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"database (default ./{DEFAULT_DB})")
     q.set_defaults(func=_cmd_user_add)
     q = users.add_parser("list", help="list the accounts")

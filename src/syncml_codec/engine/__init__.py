@@ -2,8 +2,10 @@
 (:class:`SyncServer`, one :class:`ServerSession` per SyncML session) runs on
 a :class:`syncml_codec.store.Store`; the client (:class:`ClientSession`)
 keeps its items in a :class:`ClientStore`.  Bytes in, bytes out: clock,
-randomness and storage are injected."""
+randomness and storage are injected.  What one client may cost the server
+is set by :class:`ServerLimits`."""
 
+from ._limits import ServerLimits
 from ._state import ClientPhase, ServerPhase
 from ._sync import ConflictPolicy
 from .client import ClientDatastore, ClientSession, ClientStore, DatastoreReport, Request
@@ -19,6 +21,7 @@ __all__ = [
     "DatastoreReport",
     "Request",
     "Response",
+    "ServerLimits",
     "ServerPhase",
     "ServerSession",
     "SyncServer",

@@ -1,12 +1,23 @@
 """The server's own DevInf: one DataStore per canonical datastore with the
-types the converters can produce, and format negotiation with a client."""
+types the converters can produce, format negotiation with a client, and
+the DevInf a client sends (Put, or Results of our Get) or asks for (Get).
+
+DevInf 1.2 has no MaxObjSize: the server announces its own in the Meta of
+its SyncHdr (:func:`._reply.reply_message`)."""
 
 from __future__ import annotations
 
+from ..codec.tree import Document
 from ..devinf import ContentType, DataStore, DevInf, negotiate
+from ..errors import SyncMLError
+from ..model import Get, Item, Meta, Results, Source, StatusCode
 from ..store.base import DATASTORES
+from ._util import text
 
-__all__ = ["SERVER_FORMATS", "server_datastore", "server_devinf", "type_for_client"]
+__all__ = ["DEVINF_URIS", "SERVER_FORMATS", "devinf_bytes", "devinf_from_item", "devinf_results", "get_code",
+           "server_datastore", "server_devinf", "type_for_client"]
+
+DEVINF_URIS = {"./devinf10": "1.0", "./devinf11": "1.1", "./devinf12": "1.2"}
 
 _VCARD = (ContentType("text/vcard", "3.0"), ContentType("text/x-vcard", "2.1"),
           ContentType("text/x-s4j-sifc", "1.0"))
@@ -52,3 +63,40 @@ def type_for_client(canonical: str, client: DevInf | None, client_uri: str) -> s
         return None
     chosen = negotiate(server_datastore(canonical), theirs).to_client
     return chosen.ct_type.strip().lower() if chosen is not None else None
+
+
+def devinf_from_item(item: Item) -> DevInf | None:
+    """The DevInf in a Put or Results item; None when it cannot be read."""
+    data = item.data
+    try:
+        if isinstance(data, Document):
+            return DevInf.from_document(data)
+        if isinstance(data, (bytes, str)):
+            return DevInf.from_bytes(data.encode() if isinstance(data, str) else data)
+    except (SyncMLError, ValueError):
+        return None
+    return None
+
+
+def devinf_bytes(devinf: DevInf) -> bytes:
+    """How the store keeps a device's DevInf: WBXML, else XML."""
+    try:
+        return devinf.to_bytes("wbxml", string_table=True)
+    except (SyncMLError, ValueError):
+        return devinf.to_bytes("xml")
+
+
+def get_code(cmd: Get) -> int:
+    """200 for a Get of our DevInf, else 404."""
+    uris = [text(i.target.loc_uri) for i in cmd.items if i.target is not None]
+    return StatusCode.OK if uris and all(u in DEVINF_URIS for u in uris) else StatusCode.NOT_FOUND
+
+
+def devinf_results(get: Get, dev_id: str, names: dict[str, str], encoding: str, *, cmd_id: str,
+                   msg_ref: str) -> Results:
+    """The Results answering a Get of our DevInf (``names`` as for :func:`server_devinf`)."""
+    uri = next(text(i.target.loc_uri) for i in get.items if i.target is not None)
+    devinf = server_devinf(dev_id, names)
+    return Results(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=get.cmd_id,
+                   meta=Meta(type=f"application/vnd.syncml-devinf+{encoding}"),
+                   items=(Item(source=Source(loc_uri=uri), data=devinf.to_document(DEVINF_URIS[uri])),))

@@ -1,5 +1,6 @@
 """Small helpers shared by the server and client sessions: wire text,
-item data, Meta fields, the session id in a RespURI, message size estimates."""
+item data, Meta fields, the session id in a RespURI, message size estimates,
+client-supplied values made safe for a log line."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..model import Command, Item, Meta, Status
 
-__all__ = ["estimate", "item_bytes", "meta_format", "meta_type", "session_from_uri", "text", "wire_data"]
+__all__ = ["estimate", "item_bytes", "log_bare", "log_quoted", "meta_format", "meta_type", "session_from_uri", "text",
+           "wire_data"]
+
+_LOG_MAX = 200  # characters of one client-supplied value in a log line
 
 
 def text(value: object) -> str:
@@ -68,3 +72,47 @@ def meta_format(*metas: Meta | None) -> str | None:
             if value and value.lower() not in ("chr", "bin"):
                 return value
     return None
+
+
+def _escape(value: str) -> str:
+    out = []
+    for ch in value[:_LOG_MAX]:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif not ch.isprintable():
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out) + ("..." if len(value) > _LOG_MAX else "")
+
+
+def log_quoted(value: object) -> str:
+    """A client-supplied value for a log line, always in double quotes:
+    quotes, backslashes and control characters escaped (CR/LF never reach
+    the line raw), cut at 200 characters.
+
+    >>> log_quoted('a"b\\r\\nWARNING: forged')
+    '"a\\\\"b\\\\r\\\\nWARNING: forged"'
+    >>> log_quoted(None)
+    '"-"'
+    """
+    return '"' + _escape("-" if value is None else text(value)) + '"'
+
+
+def log_bare(value: object) -> str:
+    """Like :func:`log_quoted`, without quotes when the value is plain
+    (letters, digits, ``.:-_[]%/``), as an address is: ``address=1.2.3.4``.
+
+    >>> log_bare("::1"), log_bare("a b"), log_bare(None)
+    ('::1', '"a b"', '-')
+    """
+    raw = "-" if value is None else text(value)
+    if raw and len(raw) <= _LOG_MAX and all(c.isascii() and (c.isalnum() or c in ".:-_[]%/") for c in raw):
+        return raw
+    return log_quoted(raw)

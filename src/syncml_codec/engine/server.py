@@ -1,15 +1,22 @@
 """The sans-I/O SyncML server: ``SyncServer.handle(body, content_type,
-session_id) -> Response``.  No sockets, threads, clocks or randomness of its
-own: the clock, the random source and the store are given to it.
+session_id, remote) -> Response``.  No sockets, threads, clocks or
+randomness of its own: the clock, the random source and the store are given
+to it.
 
-One :class:`ServerSession` per SyncML session (keyed by the id in our
-RespURI, ``base_url?sessionid=...``); its phases follow
+A session starts only with a message whose credentials the gatekeeper
+(:mod:`._auth`) accepts: it is then bound to (account, device id = the
+SyncHdr ``Source/LocURI``) and gets an id of 128 random bits, sent in our
+RespURI (``base_url?sessionid=...``); the session table (:mod:`._sessions`)
+keeps it within the limits (:class:`ServerLimits`).  A later message finds
+its session only through that id (``?sessionid=`` or the Target LocURI; the
+client's SyncHdr SessionID never selects one by itself) and only if it comes
+from the same device and user; anything else is answered with a fresh
+challenge (401/407, or 503 when the table is full of running sessions),
+reads and writes nothing and is logged at WARNING.  A session's phases follow
 :data:`._state.SERVER_TABLE`.  Every message is processed inside one store
 transaction, so a message either takes effect completely or (on an
 unexpected error, answered with Status 500) not at all.  Every command gets
-a Status; a SyncHdr that fails authentication gets 401 (407 without
-credentials) with an MD5 ``Chal`` and nothing else is done.  Every answer
-carries a fresh ``NextNonce``, stored per device for its next session.
+a Status.
 
 Not thread-safe: serialize calls to :meth:`SyncServer.handle`.
 """
@@ -17,16 +24,13 @@ Not thread-safe: serialize calls to :meth:`SyncServer.handle`.
 from __future__ import annotations
 
 import dataclasses
-import hmac
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from ..codec.detect import sniff_encoding
-from ..codec.tree import Document
 from ..devinf import DevInf
 from ..errors import ProtocolError, StructureError, SyncMLError
 from ..model import (
@@ -37,7 +41,6 @@ from ..model import (
     Chal,
     CmdIDs,
     Command,
-    Cred,
     Delete,
     Get,
     Item,
@@ -51,50 +54,48 @@ from ..model import (
     Status,
     StatusCode,
     Sync,
-    SyncBody,
     SyncHdr,
     Target,
-    auth,
     status_for,
     status_for_header,
 )
 from ..model.build import max_chunk, split_item
 from ..model.size import wbxml_size, xml_size
 from ..store.base import Device, Store, canonical_datastore
-from ._devinf import server_devinf, type_for_client
-from ._items import data_for_client
+from ._auth import Gatekeeper, claimed_user
+from ._chunks import Reassembler
+from ._devinf import devinf_bytes, devinf_from_item, devinf_results, get_code, type_for_client
+from ._limits import ServerLimits
+from ._outgoing import Outgoing, chunk_command, command_for, exceeds_max_obj_size
+from ._reply import CONTENT_TYPES, Response, refusal, reply_message, unreadable
+from ._sessions import SessionTable
 from ._state import Event, ServerPhase, advance
 from ._sync import CLIENT_SENDS, NEEDS_ANCHORS, SUPPORTED, ConflictPolicy, DatastoreSync, Op
-from ._util import estimate, item_bytes, meta_format, meta_type, session_from_uri, text, wire_data
+from ._util import (
+    estimate,
+    item_bytes,
+    log_bare,
+    log_quoted,
+    meta_format,
+    meta_type,
+    session_from_uri,
+    text,
+)
 
 __all__ = ["CONTENT_TYPES", "Response", "ServerSession", "SyncServer"]
 
 log = logging.getLogger("syncml_codec.engine")
 
-CONTENT_TYPES = {"wbxml": "application/vnd.syncml+wbxml", "xml": "application/vnd.syncml+xml"}
-DEVINF_URIS = {"./devinf10": "1.0", "./devinf11": "1.1", "./devinf12": "1.2"}
-_MD5 = "syncml:auth-md5"
-_BASIC = "syncml:auth-basic"
 _DEFAULT_MAX_MSG = 1_000_000
 _MARGIN = 512  # bytes kept free in every message for the closing tags and the header's growth
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
-    """What to send back: ``body`` with ``content_type``; ``session_id``
-    is our session (also in the RespURI); ``http_status`` is 200 unless the
-    body was not SyncML at all; ``summary`` is for a log line."""
-
-    body: bytes
-    content_type: str
-    session_id: str | None
-    http_status: int = 200
-    summary: Mapping[str, Any] = field(default_factory=dict)
-
-
 class SyncServer:
-    """Holds the store, the injected clock and randomness, and the open
-    sessions.
+    """Holds the store, the injected clock and randomness, the limits, the
+    gatekeeper and the open sessions.
+
+    ``max_sessions`` and ``session_timeout`` are kept as shortcuts for the
+    :class:`ServerLimits` fields of those names.
 
     >>> from syncml_codec.store import SQLiteStore
     >>> server = SyncServer(SQLiteStore(":memory:"), clock=lambda: 0.0, random_source=bytes)
@@ -106,7 +107,13 @@ class SyncServer:
                  random_source: Callable[[int], bytes] = os.urandom,
                  base_url: str = "http://127.0.0.1:8080/sync", conflict_policy: str = "server-wins",
                  dev_id: str = "syncml-codec", max_msg_size: int = _DEFAULT_MAX_MSG,
-                 max_sessions: int = 1000, session_timeout: float = 900.0) -> None:
+                 limits: ServerLimits | None = None, max_sessions: int | None = None,
+                 session_timeout: float | None = None) -> None:
+        limits = limits or ServerLimits()
+        if max_sessions is not None:
+            limits = dataclasses.replace(limits, max_sessions=max_sessions)
+        if session_timeout is not None:
+            limits = dataclasses.replace(limits, session_timeout=session_timeout)
         self.store = store
         self.clock = clock
         self.random_source = random_source
@@ -114,27 +121,22 @@ class SyncServer:
         self.conflict_policy = ConflictPolicy(conflict_policy)
         self.dev_id = dev_id
         self.max_msg_size = max_msg_size
-        self.max_sessions = max_sessions
-        self.session_timeout = session_timeout
-        self.sessions: dict[str, ServerSession] = {}  # open ones, and finished ones kept for a resent last message
+        self.limits = limits
+        self.gate = Gatekeeper(store, limits, random_source)
+        self.table = SessionTable(limits, random_source)
+
+    @property
+    def sessions(self) -> dict[str, ServerSession]:
+        """Open sessions, and finished ones kept for a resent last message, by id."""
+        return self.table.by_id
 
     def active_sessions(self) -> list[ServerSession]:
         return [s for s in self.sessions.values() if s.phase is not ServerPhase.DONE]
 
-    def _expire(self, now: float) -> None:
-        for sid in [sid for sid, s in self.sessions.items() if now - s.last_seen > self.session_timeout]:
-            del self.sessions[sid]
-        while len(self.sessions) >= self.max_sessions:  # drop the oldest
-            self.sessions.pop(next(iter(self.sessions)))
-
-    def new_session_id(self) -> str:
-        while True:
-            sid = self.random_source(8).hex()
-            if sid not in self.sessions:
-                return sid
-
-    def handle(self, body: bytes, content_type: str, session_id: str | None, remote: str | None = None) -> Response:
-        """Process one request body; the answer to send back."""
+    def handle(self, body: bytes, content_type: str, session_id: str | None,
+               remote: str | None = None) -> Response:
+        """Process one request body (``remote``: the client's address, for
+        the failure counters and log lines); the answer to send back."""
         try:
             encoding = sniff_encoding(body, content_type) if body else "xml"
         except (SyncMLError, ValueError):
@@ -147,71 +149,115 @@ class SyncServer:
             try:
                 msg = Message.from_bytes(body, content_type, lenient=True)
             except (SyncMLError, ValueError):
-                return self._unreadable(str(exc))
+                return self._unreadable(str(exc), remote)
         except (SyncMLError, ValueError) as exc:
-            return self._unreadable(str(exc))
+            return self._unreadable(str(exc), remote)
         header = msg.header
         if (header is None or not header.msg_id or header.source is None or header.target is None
                 or not header.source.loc_uri):
-            return self._unreadable(str(problem or "no usable SyncHdr"))
+            return self._unreadable(str(problem or "no usable SyncHdr"), remote)
         started = self.clock()
-        self._expire(started)
+        self.table.expire(started)
         sid = session_id or session_from_uri(text(header.target.loc_uri))
-        session = self.sessions.get(sid) if sid else None
-        if session is not None and session.phase is ServerPhase.DONE and not session.is_resent(header.msg_id):
-            session = None
-        if session is not None and session.client_session_id not in (None, text(header.session_id)):
-            session = None  # the client started a new SyncML session on an old URL
+        session = self.table.get(sid) if sid else None
+        if session is not None:
+            mismatch = session.mismatch(header)
+            if mismatch:
+                log.warning("session refused: session=%s user=%s device=%s address=%s reason=%s",
+                            log_quoted(sid), log_quoted(claimed_user(header)),
+                            log_quoted(text(header.source.loc_uri)), log_bare(remote), mismatch)
+                code = StatusCode.MISSING_CREDENTIALS if header.cred is None else StatusCode.INVALID_CREDENTIALS
+                chal = self.gate.challenge(claimed_user(header), text(header.source.loc_uri).strip(), started)
+                return self._refusal(header, encoding, code, chal, started, mismatch)
+            if (session.phase is ServerPhase.DONE and not session.is_resent(header.msg_id)) or \
+                    session.client_session_id != text(header.session_id):
+                session = None  # the same device started a new SyncML session on an old URL
+        auth: tuple[int, Chal | None] | None = None
         if session is None:
-            session = ServerSession(self, self.new_session_id())
+            if not self.table.has_room():
+                log.warning("server busy: %d sessions running; user=%s device=%s address=%s refused",
+                            len(self.table), log_quoted(claimed_user(header)),
+                            log_quoted(text(header.source.loc_uri)), log_bare(remote))
+                return self._refusal(header, encoding, StatusCode.SERVICE_UNAVAILABLE, None, started, "busy")
+            verdict = self.gate.authenticate(header, remote, started)
+            if not verdict.accepted or verdict.device is None or verdict.user is None:
+                return self._refusal(header, encoding, verdict.code, verdict.chal, started, verdict.reason)
+            session = ServerSession(self, self.table.new_id(), verdict.device,
+                                    text(header.source.loc_name).strip() or None, text(header.session_id))
+            for old in self.table.add(session):
+                log.info("session %s of user=%s device=%s closed to make room for session %s",
+                         old.id, log_quoted(old.user), log_quoted(old.device_id), session.id)
+            auth = (verdict.code, verdict.chal)
         session.last_seen = started
         session.encoding = encoding
         try:
             with self.store.transaction():
-                out = session.receive(msg, problem)
+                out = session.receive(msg, problem, auth)
         except Exception as exc:  # the store rolled back: nothing of this message happened
-            log.exception("session %s: message %s failed", session.id, header.msg_id)
+            log.exception("session %s: message %s failed", session.id, log_quoted(header.msg_id))
             out = session.failure(msg, exc)
-        if session.authenticated:
-            self.sessions[session.id] = session
         data = out.to_bytes(encoding)
         session.remember(header.msg_id, data)
         summary = session.summary(msg, out, self.clock() - started)
-        return Response(data, CONTENT_TYPES[encoding], session.id if session.authenticated else None, 200, summary)
+        return Response(data, CONTENT_TYPES[encoding], session.id, 200, summary)
 
-    def _unreadable(self, reason: str) -> Response:
-        log.warning("unreadable request: %s", reason)
-        return Response(f"not a SyncML message: {reason}\n".encode(), "text/plain; charset=utf-8", None, 400,
-                        {"error": reason})
+    def _refusal(self, header: SyncHdr, encoding: str, code: int, chal: Chal | None, started: float,
+                 reason: str) -> Response:
+        summary = {"session": None, "msg_id": header.msg_id, "phase": "refused", "reason": reason,
+                   "user": claimed_user(header), "device": text(header.source.loc_uri),
+                   "commands": {}, "statuses": {str(int(code)): 1}, "seconds": round(self.clock() - started, 6)}
+        return refusal(header, encoding, code, chal, max_msg_size=self.max_msg_size,
+                       max_obj_size=self.limits.max_obj_size, summary=summary)
+
+    def _unreadable(self, reason: str, remote: str | None) -> Response:
+        log.warning("unreadable request: address=%s reason=%s", log_bare(remote), log_quoted(reason))
+        return unreadable(reason)
 
 
 class ServerSession:
-    """One SyncML session on the server side."""
+    """One SyncML session on the server side, bound to the account and
+    device that authenticated it (``loc_name``: the LocName it came with)."""
 
-    def __init__(self, server: SyncServer, session_id: str) -> None:
+    def __init__(self, server: SyncServer, session_id: str, device: Device, loc_name: str | None = None,
+                 client_session_id: str | None = None) -> None:
         self.server = server
         self.store = server.store
         self.id = session_id
         self.phase = ServerPhase.INIT
-        self.authenticated = False
-        self.device: Device | None = None
+        self.device: Device | None = device
+        self.user = device.user
+        self.device_id = device.device_id
+        self.loc_name = loc_name
         self.client_devinf: DevInf | None = None
         self.datastores: dict[str, DatastoreSync] = {}  # canonical -> state
         self.max_msg_size = server.max_msg_size
         self.max_obj_size: int | None = None  # the client's, from its SyncHdr Meta
         self.too_large = 0  # items not sent because they exceed it
         self.out_msg_id = 0
-        self.queue: list[_Out] = []
+        self.queue: list[Outgoing] = []
         self.announced: set[str] = set()  # datastores whose Sync was sent in package 4
         self.sent: dict[tuple[str, str], tuple[DatastoreSync, Op]] = {}
         self.last_in: tuple[str, bytes] | None = None
         self.asked_devinf = False
-        self.pending: dict[tuple[str, str], list[bytes]] = {}  # chunks of a large object by (store, luid)
+        self.chunks = Reassembler(server.limits, session_id)  # large objects the client sends in chunks
         self.encoding = "wbxml"
         self.started = self.last_seen = server.clock()
-        self.client_session_id: str | None = None  # the SessionID of the client's SyncHdr
+        self.client_session_id = client_session_id  # the SessionID of the client's SyncHdr
         self.ids = CmdIDs()
         self.msg_ref = "1"
+
+    @property
+    def authenticated(self) -> bool:
+        return True  # a session exists only after an accepted authentication
+
+    def mismatch(self, header: SyncHdr) -> str:
+        """Why a message naming this session does not belong to it ("" if it does)."""
+        if text(header.source.loc_uri).strip() != self.device_id:
+            return "device-differs"
+        user = claimed_user(header)
+        if user is None:
+            return "" if self.loc_name is None else "user-missing"
+        return "" if user == self.user else "user-differs"
 
     # -- plumbing --------------------------------------------------------
     def remember(self, msg_id: str, data: bytes) -> None:
@@ -219,7 +265,7 @@ class ServerSession:
 
     def is_resent(self, msg_id: str) -> bool:
         """Whether ``msg_id`` is the message we answered last (the client did not get the answer)."""
-        return self.last_in is not None and self.last_in[0] == msg_id and self.authenticated
+        return self.last_in is not None and self.last_in[0] == msg_id
 
     def summary(self, msg: Message, out: Message, seconds: float) -> dict[str, Any]:
         commands: dict[str, int] = {}
@@ -230,27 +276,14 @@ class ServerSession:
             if isinstance(cmd, Status):
                 statuses[cmd.data] = statuses.get(cmd.data, 0) + 1
         return {"session": self.id, "msg_id": msg.header.msg_id, "phase": self.phase.value,
-                "user": self.device.user if self.device else None,
-                "device": self.device.device_id if self.device else None,
+                "user": self.user, "device": self.device_id,
                 "commands": commands, "statuses": statuses, "seconds": round(seconds, 6)}
 
     def _message(self, header: SyncHdr, commands: list[Command], final: bool) -> Message:
         self.out_msg_id += 1
-        meta = Meta(max_msg_size=str(self.server.max_msg_size))
-        hdr = SyncHdr(ver_dtd=header.ver_dtd or "1.2", ver_proto=header.ver_proto or "SyncML/1.2",
-                      session_id=header.session_id or "1", msg_id=str(self.out_msg_id),
-                      target=Target(loc_uri=text(header.source.loc_uri), loc_name=header.source.loc_name),
-                      source=Source(loc_uri=text(header.target.loc_uri)),
-                      resp_uri=f"{self.server.base_url}?sessionid={self.id}" if self.authenticated else None,
-                      meta=meta)
-        return Message(header=hdr, body=SyncBody(commands=tuple(commands), final=final))
-
-    def _chal(self) -> Chal | None:
-        if self.device is None:
-            return Chal(meta=Meta(format="b64", type=_MD5))
-        nonce = auth.new_nonce(self.server.random_source)
-        self.device = self.store.set_device_nonce(self.device, nonce)
-        return Chal(meta=Meta(format="b64", type=_MD5, next_nonce=auth.nonce_to_text(nonce)))
+        return reply_message(header, commands, final, msg_id=str(self.out_msg_id),
+                             resp_uri=f"{self.server.base_url}?sessionid={self.id}",
+                             max_msg_size=self.server.max_msg_size, max_obj_size=self.server.limits.max_obj_size)
 
     def failure(self, msg: Message, exc: Exception) -> Message:
         """The answer when processing failed unexpectedly (the store rolled back)."""
@@ -265,60 +298,23 @@ class ServerSession:
             log.exception("session %s: could not record the failure", self.id)
         return self._message(msg.header, [status], True)
 
-    # -- authentication --------------------------------------------------
-    def _authenticate(self, header: SyncHdr) -> int:
-        cred: Cred | None = header.cred
-        user = text(header.source.loc_name).strip() or None
-        device_id = text(header.source.loc_uri).strip()
-        if cred is None or cred.data is None:
-            if user and self.store.user_hash(user) is not None:
-                self.device = self.store.device(user, device_id)
-            return StatusCode.MISSING_CREDENTIALS
-        kind = cred.type.lower()
-        data = text(cred.data).strip()
-        try:
-            if kind == _BASIC:
-                user, password = auth.parse_basic(data)
-                stored = self.store.user_hash(user)
-                ok = stored is not None and hmac.compare_digest(stored, auth.user_password_hash(user, password))
-            elif kind == _MD5 and user:
-                stored = self.store.user_hash(user)
-                device = self.store.device(user, device_id) if stored is not None else None
-                ok = stored is not None and device is not None and auth.verify_md5(
-                    data, user, stored, device.nonce or b"", header.ver_dtd or "1.2", hashed=True)
-            else:
-                ok = False
-        except (SyncMLError, ValueError):
-            ok = False
-        if user and self.store.user_hash(user) is not None:
-            self.device = self.store.device(user, device_id)  # its nonce is renewed even on failure
-        if not ok:
-            return StatusCode.INVALID_CREDENTIALS
-        self.authenticated = True
-        return StatusCode.AUTHENTICATION_ACCEPTED
-
     # -- one message -----------------------------------------------------
-    def receive(self, msg: Message, problem: StructureError | None = None) -> Message:
+    def receive(self, msg: Message, problem: StructureError | None = None,
+                auth: tuple[int, Chal | None] | None = None) -> Message:
+        """One message of this session's owner.  ``auth``: the SyncHdr status
+        and challenge (NextNonce) when this message authenticated the session."""
         header = msg.header
         if self.is_resent(header.msg_id) and self.last_in is not None:
             # the client sent the same message again (it missed our answer): answer the same
             return Message.from_bytes(self.last_in[1])
         self.ids = CmdIDs()
         self.msg_ref = header.msg_id
-        self.client_session_id = text(header.session_id)
         out: list[Command] = []
-        if not self.authenticated:
-            code = self._authenticate(header)
-            if not self.authenticated:
-                out.append(status_for_header(header, cmd_id=self.ids.next(), code=code, chal=self._chal()))
-                return self._message(header, out, True)
-        else:
-            code = StatusCode.OK
+        code, chal = auth if auth is not None else (StatusCode.OK, None)
         if problem is not None and msg.body is None:
-            out.append(status_for_header(header, cmd_id=self.ids.next(), code=StatusCode.BAD_REQUEST,
-                                         chal=self._chal()))
+            out.append(status_for_header(header, cmd_id=self.ids.next(), code=StatusCode.BAD_REQUEST, chal=chal))
             return self._message(header, out, True)
-        out.append(status_for_header(header, cmd_id=self.ids.next(), code=code, chal=self._chal()))
+        out.append(status_for_header(header, cmd_id=self.ids.next(), code=code, chal=chal))
         if header.meta is not None and header.meta.max_msg_size_int:
             self.max_msg_size = max(2000, header.meta.max_msg_size_int)
         if header.meta is not None and header.meta.max_obj_size_int:
@@ -333,14 +329,14 @@ class ServerSession:
                 out.append(self._status(cmd, StatusCode.BAD_REQUEST))
             elif isinstance(cmd, Get):
                 gets.append(cmd)
-                out.append(self._status(cmd, self._get_code(cmd)))
+                out.append(self._status(cmd, get_code(cmd)))
             elif isinstance(cmd, Sync):
                 saw_sync = True
                 out += self._on_sync(cmd)
             else:
                 out.append(self._dispatch(cmd, answers))
         for get in gets:
-            if self._get_code(get) == StatusCode.OK:
+            if get_code(get) == StatusCode.OK:
                 answers.insert(0, lambda get=get: self._results(get))  # type: ignore[misc]
         out += [make() for make in answers]
         final = msg.final
@@ -412,38 +408,20 @@ class ServerSession:
 
     def _on_devinf_items(self, items: tuple[Item, ...]) -> int:
         for item in items:
-            data = item.data
-            try:
-                if isinstance(data, Document):
-                    devinf = DevInf.from_document(data)
-                elif isinstance(data, (bytes, str)):
-                    devinf = DevInf.from_bytes(data.encode() if isinstance(data, str) else data)
-                else:
-                    return StatusCode.BAD_REQUEST
-            except (SyncMLError, ValueError):
+            devinf = devinf_from_item(item)
+            if devinf is None:
                 return StatusCode.BAD_REQUEST
             self.client_devinf = devinf
             for ds in self.datastores.values():  # a DevInf that comes after the Alerts (Results of our Get)
                 ds.wanted_type = type_for_client(ds.canonical, devinf, ds.client_uri) or ds.wanted_type
             if self.device is not None:
-                try:
-                    raw = devinf.to_bytes("wbxml", string_table=True)
-                except (SyncMLError, ValueError):
-                    raw = devinf.to_bytes("xml")
-                self.device = self.store.set_device_devinf(self.device, raw)
+                self.device = self.store.set_device_devinf(self.device, devinf_bytes(devinf))
         return StatusCode.OK
 
-    def _get_code(self, cmd: Get) -> int:
-        uris = [text(i.target.loc_uri) for i in cmd.items if i.target is not None]
-        return StatusCode.OK if uris and all(u in DEVINF_URIS for u in uris) else StatusCode.NOT_FOUND
-
     def _results(self, get: Get) -> Results:
-        uri = next(text(i.target.loc_uri) for i in get.items if i.target is not None)
         names = {c: ds.server_uri for c, ds in self.datastores.items()}
-        devinf = server_devinf(self.server.dev_id, names)
-        return Results(cmd_id=self.ids.next(), msg_ref=self.msg_ref, cmd_ref=get.cmd_id,
-                       meta=Meta(type=self._devinf_type()),
-                       items=(Item(source=Source(loc_uri=uri), data=devinf.to_document(DEVINF_URIS[uri])),))
+        return devinf_results(get, self.server.dev_id, names, self.encoding, cmd_id=self.ids.next(),
+                              msg_ref=self.msg_ref)
 
     def _known_devinf(self) -> DevInf | None:
         if self.client_devinf is None and self.device is not None and self.device.devinf:
@@ -535,11 +513,10 @@ class ServerSession:
 
                 data = decode_item_data(data, fmt)
             key = (ds.canonical, luid or target or "")
-            if item.more_data:  # a chunk of a large object: keep it until the last one
-                self.pending.setdefault(key, []).append(data)
-                return StatusCode.CHUNKED_ITEM_ACCEPTED
-            if key in self.pending:
-                data = b"".join([*self.pending.pop(key), data])
+            assembled = self.chunks.add(key, item, data)
+            if isinstance(assembled, int):
+                return assembled
+            data = assembled
             if isinstance(change, Add):
                 return ds.add(luid, data, ctype)
             return ds.replace(luid, target, data, ctype)
@@ -577,7 +554,7 @@ class ServerSession:
         if not self.announced and not self.queue:
             for ds in self.datastores.values():
                 ds.client_done()
-                self.queue += [_Out(ds, op) for op in ds.outgoing()]
+                self.queue += [Outgoing(ds, op) for op in ds.outgoing()]
         measure = wbxml_size if self.encoding == "wbxml" else xml_size
         budget = self.max_msg_size - _MARGIN - sum(estimate(c, measure, self.encoding) for c in out) - 300
         pending_count: dict[str, int] = {}
@@ -593,8 +570,11 @@ class ServerSession:
         while self.queue:
             entry = self.queue[0]
             ds, op = entry.ds, entry.op
-            command = self._command_for(ds, op) if entry.chunks is None else self._chunk_command(entry)
-            if entry.chunks is None and self._exceeds_max_obj_size(command):
+            if entry.chunks is None:
+                command = command_for(self.store, ds, op, self.ids)
+            else:
+                command = chunk_command(entry, self.ids)
+            if entry.chunks is None and exceeds_max_obj_size(command, self.max_obj_size):
                 # OMA DS: never send an object larger than the receiver's MaxObjSize; it stays
                 # pending (unsent), so a later session with a larger limit delivers it
                 log.warning("session %s: %s %s is larger than the client's MaxObjSize %s; not sent",
@@ -611,7 +591,7 @@ class ServerSession:
                     entry.chunks = split_item(command.items[0], max(256, max_chunk(command.items[0], budget - 200)))
                     entry.meta = command.meta
                     entry.kind = type(command)
-                    command = self._chunk_command(entry)
+                    command = chunk_command(entry, self.ids)
             if ds.canonical not in syncs:
                 sync_ids[ds.canonical] = self.ids.next()
                 syncs[ds.canonical] = []
@@ -634,44 +614,6 @@ class ServerSession:
             return self._message(header, out, False)
         self.phase = advance_server(self.phase, Event.ALL_OUT)
         return self._message(header, out, True)
-
-    def _exceeds_max_obj_size(self, command: Command) -> bool:
-        if self.max_obj_size is None or not isinstance(command, (Add, Replace)) or not command.items:
-            return False
-        data = command.items[0].data
-        size = len(data.encode("utf-8")) if isinstance(data, str) else len(data) if isinstance(data, bytes) else 0
-        return size > self.max_obj_size
-
-    def _chunk_command(self, entry: _Out) -> Command:
-        """The next MoreData chunk of a large item (taken off ``entry.chunks``)."""
-        assert entry.chunks and entry.kind is not None
-        chunk = entry.chunks.pop(0)
-        return entry.kind(cmd_id=self.ids.next(), meta=entry.meta, items=(chunk,))
-
-    def _command_for(self, ds: DatastoreSync, op: Op) -> Command:
-        cmd_id = self.ids.next()
-        if op.kind == "Delete":
-            return Delete(cmd_id=cmd_id, items=(Item(target=Target(loc_uri=op.luid or op.guid)),))
-        stored = self.store.get_item(ds.user, ds.canonical, op.guid)
-        assert stored is not None
-        data, ctype = data_for_client(stored.data, stored.content_type, ds.wanted_type or ds.client_type)
-        meta = Meta(type=ctype)
-        if op.kind == "Add":
-            return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), data=wire_data(data)),))
-        return Replace(cmd_id=cmd_id, meta=meta,
-                       items=(Item(target=Target(loc_uri=op.luid or ""), source=Source(loc_uri=op.guid),
-                                   data=wire_data(data)),))
-
-
-@dataclass
-class _Out:
-    """A change waiting in package 4 (with the chunks still to send of a large item)."""
-
-    ds: DatastoreSync
-    op: Op
-    chunks: list[Item] | None = None
-    meta: Meta | None = None
-    kind: type[Add] | type[Replace] | None = None
 
 
 def advance_server(phase: ServerPhase, event: Event) -> ServerPhase:

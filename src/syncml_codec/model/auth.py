@@ -12,6 +12,10 @@ Why it looks like this:
   ``B64(H(user:password))`` (:func:`user_password_hash`), and the ``verify_``
   functions take that with ``hashed=True`` (OMA DM Security 5.1.3.2).
 * Digests are compared as decoded bytes with :func:`hmac.compare_digest`.
+* ``B64(H(user:password))`` is password-equivalent: whoever reads it can
+  answer any MD5 challenge.  An account that needs only basic auth can keep
+  a salted, slow :func:`scrypt_hash` instead (:func:`verify_scrypt`); the
+  salt, like a nonce, comes from the caller.
 
 The formulas (H = MD5, B64 = base64, text UTF-8)::
 
@@ -56,10 +60,12 @@ __all__ = [
     "nonce_to_text",
     "parse_basic",
     "parse_hmac_header",
+    "scrypt_hash",
     "user_password_hash",
     "verify_basic",
     "verify_hmac",
     "verify_md5",
+    "verify_scrypt",
 ]
 
 
@@ -157,6 +163,43 @@ def verify_basic(credential: str | bytes, user: str, password: str) -> bool:
         return False
     same_user = hmac.compare_digest(got_user.encode(), user.encode())
     return hmac.compare_digest(got_password.encode(), password.encode()) and same_user
+
+
+# -- scrypt (basic-only accounts) --------------------------------------------
+
+#: RFC 7914 parameters: N=2**14, r=8, p=1 take ~16 MiB and some 50 ms per check
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+_SCRYPT_MAXMEM = 64 * 1024 * 1024
+
+
+def scrypt_hash(password: str, salt: bytes, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    """``scrypt$N$r$p$B64(salt)$B64(key)``: a salted slow hash of the
+    password, for an account restricted to basic auth.  Pass 16 random bytes
+    or more as ``salt``.
+
+    >>> stored = scrypt_hash("secret", b"0123456789abcdef", n=2**4)
+    >>> verify_scrypt(stored, "secret"), verify_scrypt(stored, "Secret")
+    (True, False)
+    """
+    if len(salt) < 8:
+        raise AuthFormatError(f"a salt needs at least 8 bytes, got {len(salt)}")
+    key = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM, dklen=32)
+    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(key)}"
+
+
+def verify_scrypt(stored: str, password: str) -> bool:
+    """Whether ``password`` fits a :func:`scrypt_hash`; False for anything
+    that is not one (or asks for more than 64 MiB)."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        return False
+    try:
+        n, r, p = (int(x) for x in parts[1:4])
+        salt, key = base64.b64decode(parts[4], validate=True), base64.b64decode(parts[5], validate=True)
+        got = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM, dklen=len(key))
+    except (ValueError, binascii.Error):
+        return False
+    return hmac.compare_digest(got, key)
 
 
 # -- MD5 digest --------------------------------------------------------------

@@ -4,6 +4,7 @@ implementation every deployment uses (:class:`SQLiteStore`)."""
 from .base import (
     ALIASES,
     DATASTORES,
+    Account,
     Anchors,
     Conflict,
     Device,
@@ -19,6 +20,7 @@ __all__ = [
     "ALIASES",
     "DATASTORES",
     "SCHEMA_VERSION",
+    "Account",
     "Anchors",
     "Conflict",
     "Device",

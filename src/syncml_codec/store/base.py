@@ -6,7 +6,13 @@ Invariants every store keeps:
 * Passwords are never stored: an account holds ``b64(md5(user:password))``
   (:func:`syncml_codec.model.auth.user_password_hash`), enough to check basic
   credentials (hash the given password) and MD5 ones
-  (:func:`~syncml_codec.model.auth.md5_credential_from_hash`).
+  (:func:`~syncml_codec.model.auth.md5_credential_from_hash`).  That hash is
+  password-equivalent for MD5 auth; an account restricted to basic auth
+  (``basic_only``) holds a salted scrypt hash instead
+  (:func:`~syncml_codec.model.auth.scrypt_hash`) and cannot use MD5.
+* Looking an account or a device up (:meth:`Store.account`,
+  :meth:`Store.find_device`) writes nothing: the engine creates a device row
+  (:meth:`Store.device`) only for a request that authenticated.
 * Items live per account and canonical datastore; the store assigns GUIDs.
   ``rev`` grows on every change (one counter per store, so revisions are
   also an order of changes); a deleted item stays as a tombstone so devices
@@ -29,6 +35,7 @@ from typing import Protocol
 __all__ = [
     "ALIASES",
     "DATASTORES",
+    "Account",
     "Anchors",
     "Conflict",
     "Device",
@@ -67,6 +74,16 @@ def canonical_datastore(name: str) -> str | None:
     while key.startswith(("./", "/")):
         key = key[2:] if key.startswith("./") else key[1:]
     return ALIASES.get(key.strip("/").lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An account: ``secret`` is ``b64(md5(user:password))``, or for a
+    ``basic_only`` account an ``scrypt$...`` hash."""
+
+    name: str
+    secret: str
+    basic_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +151,14 @@ class Store(Protocol):
     def transaction(self) -> AbstractContextManager[None]: ...
 
     # accounts
-    def add_user(self, name: str, password: str) -> None: ...
+    def add_user(self, name: str, password: str, *, basic_only: bool = False) -> None: ...
+    def account(self, name: str) -> Account | None: ...
     def user_hash(self, name: str) -> str | None: ...
     def users(self) -> list[str]: ...
 
     # devices
     def device(self, user: str, device_id: str) -> Device: ...
+    def find_device(self, user: str, device_id: str) -> Device | None: ...
     def set_device_nonce(self, device: Device, nonce: bytes) -> Device: ...
     def set_device_devinf(self, device: Device, devinf: bytes) -> Device: ...
 

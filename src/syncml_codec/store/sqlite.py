@@ -3,28 +3,42 @@ per ``with store.transaction():`` (the engine opens one per message, so
 nothing it acknowledged is lost and a failed message leaves no trace).
 
 Schema version in ``PRAGMA user_version``; a newer database than this code
-knows is refused rather than misread.  ``SQLiteStore(":memory:")`` is the
-store the tests use.
+knows is refused rather than misread, an older one is migrated in one
+transaction (:data:`_MIGRATIONS`).  ``SQLiteStore(":memory:")`` is the store
+the tests use.
+
+The database holds password-equivalent secrets (``b64(md5(user:password))``)
+and everyone's data: a new database file is created mode 0600 whatever the
+umask (SQLite gives its ``-wal`` and ``-shm`` files the database file's
+mode), and migrating a database made by an earlier version takes the group
+and other bits off its files (those were created 0644).
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..model.auth import user_password_hash
-from .base import Anchors, Conflict, Device, MapEntry, SessionRecord, StoredItem
+from ..model.auth import scrypt_hash, user_password_hash
+from .base import Account, Anchors, Conflict, Device, MapEntry, SessionRecord, StoredItem
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-SCHEMA_VERSION = 1
+log = logging.getLogger("syncml_codec.store")
+
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    basic_only INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS devices (
     id INTEGER PRIMARY KEY,
@@ -90,6 +104,44 @@ CREATE TABLE IF NOT EXISTS conflicts (
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"
 
 
+def _add_basic_only(db: sqlite3.Connection) -> None:
+    """Version 2: ``users.basic_only`` (1: ``hash`` is an scrypt hash and
+    MD5 auth is refused)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(users)")}
+    if "basic_only" not in columns:
+        db.execute("ALTER TABLE users ADD COLUMN basic_only INTEGER NOT NULL DEFAULT 0")
+
+
+#: schema version -> the step from the version before (run inside the opening transaction)
+_MIGRATIONS = {2: _add_basic_only}
+
+
+def _create_private(path: str) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (SQLite then
+    makes it a database); the mode is set with fchmod, so the umask does not
+    matter and the process umask stays untouched (threads share it)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def _make_private(path: str) -> None:
+    """Take the group and other bits off an existing database and its -wal/-shm."""
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            if mode & 0o077:
+                os.chmod(name, mode & 0o700)
+                log.warning("%s was readable by others (mode %o): now %o", name, mode, mode & 0o700)
+        except OSError:
+            continue
+
+
 def _item(row: tuple[str, bytes, str, int, int, float]) -> StoredItem:
     return StoredItem(row[0], bytes(row[1]), row[2], row[3], bool(row[4]), row[5])
 
@@ -106,19 +158,39 @@ class SQLiteStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        on_disk = self.path not in ("", ":memory:") and not self.path.startswith("file:")
+        if on_disk:
+            _create_private(self.path)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._depth = 0
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             self._db.close()
             raise RuntimeError(f"{self.path}: database schema {version} is newer than this code ({SCHEMA_VERSION})")
+        if on_disk and version < SCHEMA_VERSION:
+            _make_private(self.path)
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        # idempotent (IF NOT EXISTS): also adds the tables a database of an earlier build lacks;
-        # executescript commits on its own, so the whole script is one transaction
-        self._db.executescript(f"BEGIN;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
+        if version < SCHEMA_VERSION:
+            self._upgrade(version)
+
+    def _upgrade(self, version: int) -> None:
+        """Create what is missing (idempotent: IF NOT EXISTS; also adds the
+        tables a database of an earlier build lacks), then run the migrations
+        after ``version``, all in one transaction."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                self._db.execute(statement)  # an existing table keeps its columns: the migrations add new ones
+            for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+                _MIGRATIONS[target](self._db)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def close(self) -> None:
         self._db.close()
@@ -150,16 +222,23 @@ class SQLiteStore:
         return self._db.execute(sql, args)
 
     # -- accounts ------------------------------------------------------------
-    def add_user(self, name: str, password: str) -> None:
-        """Add an account, or change its password."""
+    def add_user(self, name: str, password: str, *, basic_only: bool = False) -> None:
+        """Add an account, or change its password (and whether it is
+        restricted to basic auth, with an scrypt hash)."""
+        secret = scrypt_hash(password, secrets.token_bytes(16)) if basic_only else user_password_hash(name, password)
         with self.transaction():
-            self._exec("INSERT INTO users (name, hash) VALUES (?, ?) "
-                       "ON CONFLICT (name) DO UPDATE SET hash = excluded.hash",
-                       (name, user_password_hash(name, password)))
+            self._exec("INSERT INTO users (name, hash, basic_only) VALUES (?, ?, ?) "
+                       "ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, basic_only = excluded.basic_only",
+                       (name, secret, int(basic_only)))
+
+    def account(self, name: str) -> Account | None:
+        row = self._exec("SELECT name, hash, basic_only FROM users WHERE name = ?", (name,)).fetchone()
+        return None if row is None else Account(str(row[0]), str(row[1]), bool(row[2]))
 
     def user_hash(self, name: str) -> str | None:
-        row = self._exec("SELECT hash FROM users WHERE name = ?", (name,)).fetchone()
-        return None if row is None else str(row[0])
+        """``b64(md5(user:password))``; None for no account or a basic-only one."""
+        account = self.account(name)
+        return None if account is None or account.basic_only else account.secret
 
     def users(self) -> list[str]:
         return [r[0] for r in self._exec("SELECT name FROM users ORDER BY name")]
@@ -167,12 +246,20 @@ class SQLiteStore:
     # -- devices -------------------------------------------------------------
     def device(self, user: str, device_id: str) -> Device:
         """The device, created on first use."""
-        sql = "SELECT id, user, device_id, nonce, devinf FROM devices WHERE user = ? AND device_id = ?"
-        row = self._exec(sql, (user, device_id)).fetchone()
-        if row is None:
+        found = self.find_device(user, device_id)
+        if found is None:
             with self.transaction():
                 self._exec("INSERT INTO devices (user, device_id) VALUES (?, ?)", (user, device_id))
-            row = self._exec(sql, (user, device_id)).fetchone()
+            found = self.find_device(user, device_id)
+            assert found is not None
+        return found
+
+    def find_device(self, user: str, device_id: str) -> Device | None:
+        """The device, or None if it never authenticated (nothing is written)."""
+        row = self._exec("SELECT id, user, device_id, nonce, devinf FROM devices WHERE user = ? AND device_id = ?",
+                         (user, device_id)).fetchone()
+        if row is None:
+            return None
         return Device(row[0], row[1], row[2], None if row[3] is None else bytes(row[3]),
                       None if row[4] is None else bytes(row[4]))
 

@@ -1,0 +1,305 @@
+"""The gatekeeper: who may start a session.  Credentials, nonces, lockouts.
+
+Why it looks like this (issue 9):
+
+* **Nothing is written for a request that does not authenticate.**  The
+  store is only read (:meth:`Store.account`, :meth:`Store.find_device`);
+  the device row is created and its nonce rotated only after a credential
+  was accepted.  So a stranger naming a real device id cannot reset that
+  device's nonce, and nobody can fill the database with device rows.
+* **Nonces.**  A device's nonce in the store is the ``NextNonce`` sent in
+  its last *accepted* authentication: the one its next session's MD5
+  credential is computed over.  Accepting a credential replaces it (so the
+  credential cannot be replayed).  A requester that is not authenticated
+  gets a challenge nonce kept in memory only (:class:`_Challenges`): at most
+  four per (user, device id), single use, valid ``challenge_ttl`` seconds,
+  ``max_tracked`` keys in all (oldest dropped).  In memory because such
+  nonces need not survive a restart (the client is answered a new
+  challenge), because writing them would let anyone write to the database,
+  and because keeping them apart from the stored nonce leaves the real
+  device's nonce intact.  An empty nonce is never valid: a first MD5
+  message computed over it (what a client without a nonce sends) is
+  answered with a challenge and not counted as a failure.
+* **Brute force.**  Failures are counted per existing account and per
+  client address (:class:`_Failures`).  ``auth_failures`` failures lock an
+  account for ``lockout`` seconds, doubling with each further failure up to
+  ``max_lockout``; ``address_failures`` do the same to an address.  While
+  locked, credentials are not even checked (no password oracle, no CPU for
+  scrypt) and the answer is 401; those requests do not count, so a lockout
+  always ends.  A counter is forgotten ``max_lockout`` seconds after its
+  last failure and lockout; a success resets the account's counter (not the address's:
+  an attacker with an account of its own must not be able to clear it).
+  Only real accounts get a counter (names an attacker makes up would
+  otherwise push real ones out); the address table is bounded by
+  ``max_tracked``, idle entries go first.  The clock is the server's.
+* A credential that was not compared with anything (MD5 for a basic-only
+  account, MD5 without a user, an unknown type, unreadable data) is
+  refused and logged but not counted: nothing is learnt from the answer.
+  A client's normal first step (no credentials, or MD5 over the empty
+  nonce with the right password) gets its challenge with an INFO line.
+* Every failure is one WARNING line for fail2ban::
+
+      auth failure: user="NAME" device="DEVICE" address=ADDR reason=REASON failures=N [locked=SECONDS]
+      auth refused: user="NAME" device="DEVICE" address=ADDR reason=locked-out remaining=SECONDS
+
+  user and device are quoted and escaped (:func:`._util.log_quoted`); the
+  address is bare when it is plain, else quoted.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import SyncMLError
+from ..model import Chal, Meta, StatusCode, SyncHdr, auth
+from ..store.base import Account, Device, Store
+from ._limits import ServerLimits
+from ._util import log_bare, log_quoted, text
+
+__all__ = ["BASIC", "MD5", "Gatekeeper", "Verdict", "claimed_user"]
+
+log = logging.getLogger("syncml_codec.engine")
+
+MD5 = "syncml:auth-md5"
+BASIC = "syncml:auth-basic"
+_PER_KEY = 4  # outstanding challenge nonces per (user, device id)
+#: the normal first step of a login (a client without a nonce): an INFO line, not counted
+_FIRST_STEP = frozenset({"no-credentials", "empty-nonce"})
+#: refused before any password was compared (nothing to learn from the answer): WARNING, not counted
+_NO_GUESS = frozenset({"md5-not-allowed", "md5-without-user", "unsupported-type", "unreadable-credential"})
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of :meth:`Gatekeeper.authenticate`: ``code`` 212 with the
+    ``device`` (created if new) and, for MD5-capable accounts, a ``chal``
+    carrying the rotated NextNonce; or 401/407 with the challenge to send."""
+
+    code: int
+    user: str | None  # the account, or the user the request claimed
+    device_id: str
+    chal: Chal | None
+    device: Device | None = None
+    reason: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.code == StatusCode.AUTHENTICATION_ACCEPTED
+
+
+def claimed_user(header: SyncHdr) -> str | None:
+    """The user a message speaks for: a basic Cred's user when it carries
+    one (unreadable: ""), else its ``Source/LocName``."""
+    cred = header.cred
+    if cred is not None and cred.data is not None and cred.type.lower() == BASIC:
+        try:
+            return auth.parse_basic(text(cred.data).strip())[0]
+        except (SyncMLError, ValueError):
+            return ""
+    return text(header.source.loc_name).strip() or None
+
+
+class _Challenges:
+    """Outstanding challenge nonces per (user, device id): single use,
+    expiring, a few per key, ``limit`` keys (the least recently challenged go)."""
+
+    def __init__(self, limit: int, ttl: float) -> None:
+        self.limit = limit
+        self.ttl = ttl
+        self._table: OrderedDict[tuple[str, str], list[tuple[bytes, float]]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def issue(self, key: tuple[str, str], nonce: bytes, now: float) -> None:
+        live = [*self.valid(key, now), (nonce, now)][-_PER_KEY:]
+        self._table[key] = live
+        self._table.move_to_end(key)
+        while len(self._table) > self.limit:
+            self._table.popitem(last=False)
+
+    def valid(self, key: tuple[str, str], now: float) -> list[tuple[bytes, float]]:
+        return [(n, t) for n, t in self._table.get(key, ()) if now - t <= self.ttl]
+
+    def consume(self, key: tuple[str, str], nonce: bytes) -> None:
+        rest = [(n, t) for n, t in self._table.get(key, ()) if n != nonce]
+        if rest:
+            self._table[key] = rest
+        else:
+            self._table.pop(key, None)
+
+
+@dataclass(slots=True)
+class _Count:
+    failures: int = 0
+    locked_until: float = 0.0
+    last: float = 0.0
+
+
+class _Failures:
+    """Failure counters with growing temporary lockouts, at most ``limit``
+    entries (idle ones dropped first, then the oldest)."""
+
+    def __init__(self, limits: ServerLimits, threshold: int) -> None:
+        self.limits = limits
+        self.threshold = threshold
+        self._table: OrderedDict[str, _Count] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def remaining(self, key: str, now: float) -> float:
+        """Seconds the key is still locked out (0: not locked)."""
+        count = self._table.get(key)
+        return max(0.0, count.locked_until - now) if count is not None else 0.0
+
+    def fail(self, key: str, now: float) -> tuple[int, float]:
+        """Count a failure: (failures so far, seconds of the lockout it starts or 0)."""
+        count = self._table.pop(key, None)
+        if count is None or self._idle(count, now):
+            count = _Count()
+        count.failures += 1
+        count.last = now
+        locked = 0.0
+        if count.failures >= self.threshold:
+            extra = min(count.failures - self.threshold, 30)
+            locked = min(self.limits.lockout * 2**extra, self.limits.max_lockout)
+            count.locked_until = now + locked
+        self._table[key] = count
+        self._prune(now)
+        return count.failures, locked
+
+    def _idle(self, count: _Count, now: float) -> bool:
+        """Forgotten: no failure for max_lockout seconds after the last one and its lockout."""
+        return now - max(count.last, count.locked_until) > self.limits.max_lockout
+
+    def reset(self, key: str) -> None:
+        self._table.pop(key, None)
+
+    def _prune(self, now: float) -> None:
+        if len(self._table) <= self.limits.max_tracked:
+            return
+        for key in [k for k, c in self._table.items() if self._idle(c, now)]:
+            del self._table[key]
+        while len(self._table) > self.limits.max_tracked:
+            self._table.popitem(last=False)
+
+
+class Gatekeeper:
+    """Checks the credentials of a message that starts a session."""
+
+    def __init__(self, store: Store, limits: ServerLimits, random_source: Callable[[int], bytes]) -> None:
+        self.store = store
+        self.limits = limits
+        self.random_source = random_source
+        self.challenges = _Challenges(limits.max_tracked, limits.challenge_ttl)
+        self.account_failures = _Failures(limits, limits.auth_failures)
+        self.address_failures = _Failures(limits, limits.address_failures)
+
+    # -- challenges ------------------------------------------------------
+    def challenge(self, user: str | None, device_id: str, now: float) -> Chal:
+        """A fresh challenge: basic for a basic-only account, else MD5 with
+        a new nonce, remembered for (user, device id)."""
+        account = self.store.account(user) if user else None
+        if account is not None and account.basic_only:
+            return Chal(meta=Meta(format="b64", type=BASIC))
+        nonce = auth.new_nonce(self.random_source)
+        self.challenges.issue((user or "", device_id), nonce, now)
+        return Chal(meta=Meta(format="b64", type=MD5, next_nonce=auth.nonce_to_text(nonce)))
+
+    # -- authentication --------------------------------------------------
+    def authenticate(self, header: SyncHdr, remote: str | None, now: float) -> Verdict:
+        """Check the SyncHdr's credentials.  Accepted: the device (created
+        if new) with its nonce rotated, written in a transaction of its own.
+        Refused: nothing written, a challenge, a log line."""
+        device_id = text(header.source.loc_uri).strip()
+        user = claimed_user(header)
+        cred = header.cred
+        account = self.store.account(user) if user else None
+        if cred is None or cred.data is None:
+            return self._refuse(user, device_id, remote, now, StatusCode.MISSING_CREDENTIALS, "no-credentials")
+        for key, table in ((account.name if account else None, self.account_failures),
+                           (remote, self.address_failures)):
+            if key is not None and (left := table.remaining(key, now)):
+                log.warning("auth refused: user=%s device=%s address=%s reason=locked-out remaining=%ds",
+                            log_quoted(user), log_quoted(device_id), log_bare(remote), int(left + 0.999))
+                return Verdict(StatusCode.INVALID_CREDENTIALS, user, device_id,
+                               self.challenge(user, device_id, now), reason="locked-out")
+        reason, used_nonce = self._check(header, account, user, device_id, now)
+        if reason:
+            return self._refuse(user, device_id, remote, now, StatusCode.INVALID_CREDENTIALS, reason,
+                                account)
+        assert account is not None
+        self.account_failures.reset(account.name)
+        if used_nonce is not None:
+            self.challenges.consume((account.name, device_id), used_nonce)
+        with self.store.transaction():
+            device = self.store.device(account.name, device_id)
+            chal = None
+            if not account.basic_only:  # the nonce for the next MD5 login; the one just used is gone
+                nonce = auth.new_nonce(self.random_source)
+                device = self.store.set_device_nonce(device, nonce)
+                chal = Chal(meta=Meta(format="b64", type=MD5, next_nonce=auth.nonce_to_text(nonce)))
+        return Verdict(StatusCode.AUTHENTICATION_ACCEPTED, account.name, device_id, chal, device)
+
+    def _check(self, header: SyncHdr, account: Account | None, user: str | None, device_id: str,
+               now: float) -> tuple[str, bytes | None]:
+        """("", the nonce used or None) when the credential is right, else (the reason, None)."""
+        cred = header.cred
+        assert cred is not None
+        kind = cred.type.lower()
+        data = text(cred.data).strip()
+        if kind == BASIC:
+            if not user:
+                return "unreadable-credential", None
+            if account is None:
+                return "unknown-user", None
+            _, password = auth.parse_basic(data)
+            if account.basic_only:
+                ok = auth.verify_scrypt(account.secret, password)
+            else:
+                ok = hmac.compare_digest(account.secret, auth.user_password_hash(account.name, password))
+            return ("", None) if ok else ("wrong-credentials", None)
+        if kind != MD5:
+            return "unsupported-type", None
+        if not user:
+            return "md5-without-user", None
+        if account is None:
+            return "unknown-user", None
+        if account.basic_only:
+            return "md5-not-allowed", None
+        version = header.ver_dtd or "1.2"
+        device = self.store.find_device(account.name, device_id)
+        candidates = [n for n, _ in self.challenges.valid((account.name, device_id), now)]
+        if device is not None and device.nonce:
+            candidates.insert(0, device.nonce)
+        try:
+            for nonce in candidates:
+                if auth.verify_md5(data, account.name, account.secret, nonce, version, hashed=True):
+                    return "", nonce
+            if auth.verify_md5(data, account.name, account.secret, b"", version, hashed=True):
+                return "empty-nonce", None  # right password, but over no nonce: replayable, so refused
+        except (SyncMLError, ValueError):
+            return "unreadable-credential", None
+        return "wrong-credentials", None
+
+    def _refuse(self, user: str | None, device_id: str, remote: str | None, now: float, code: int, reason: str,
+                account: Account | None = None) -> Verdict:
+        if reason in _FIRST_STEP:
+            log.info("auth challenge: user=%s device=%s address=%s reason=%s",
+                     log_quoted(user), log_quoted(device_id), log_bare(remote), reason)
+        else:
+            failures, locked = 0, 0.0
+            for key, table in ((account.name if account else None, self.account_failures),
+                               (remote, self.address_failures)):
+                if key is not None and reason not in _NO_GUESS:
+                    n, seconds = table.fail(key, now)
+                    failures, locked = max(failures, n), max(locked, seconds)
+            log.warning("auth failure: user=%s device=%s address=%s reason=%s failures=%d%s",
+                        log_quoted(user), log_quoted(device_id), log_bare(remote), reason, failures,
+                        f" locked={int(locked)}s" if locked else "")
+        return Verdict(code, user, device_id, self.challenge(user, device_id, now), reason=reason)

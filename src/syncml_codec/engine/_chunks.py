@@ -1,0 +1,73 @@
+"""Reassembly of the large objects a client sends in MoreData chunks
+(OMA DS 1.2, 6.9 large object handling), bounded.
+
+One :class:`Reassembler` per session keeps the chunks received so far per
+(datastore, LUID).  An object over ``max_obj_size`` (by the first chunk's
+``Meta/Size`` or by the bytes received), or a chunk that would take the
+session's incomplete objects together over ``max_pending_size``, is refused
+with 413 and dropped; its later chunks, up to the last one, are refused too
+(so a truncated object is never stored).  Memory per session is thus at most
+``max_pending_size`` plus a bounded list of refused keys.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..model import Item, StatusCode
+from ._limits import ServerLimits
+from ._util import log_quoted
+
+__all__ = ["Reassembler"]
+
+log = logging.getLogger("syncml_codec.engine")
+
+_REFUSED_KEYS = 1000  # refused objects remembered (their later chunks are refused too)
+
+
+class Reassembler:
+    """Chunks of large objects by (datastore, LUID), within the limits."""
+
+    def __init__(self, limits: ServerLimits, session_id: str) -> None:
+        self.limits = limits
+        self.session_id = session_id
+        self.pending: dict[tuple[str, str], list[bytes]] = {}
+        self.size = 0  # bytes in pending
+        self.refused: dict[tuple[str, str], None] = {}  # ordered: the oldest are forgotten first
+
+    def add(self, key: tuple[str, str], item: Item, data: bytes) -> bytes | int:
+        """The whole object once its last chunk came (``data`` itself when it
+        was not chunked); else the status to answer: 213 while chunks are
+        pending, 413 when it is (or was) too large."""
+        limits = self.limits
+        if key in self.refused:
+            if not item.more_data:
+                del self.refused[key]
+            return StatusCode.REQUEST_ENTITY_TOO_LARGE
+        chunks = self.pending.get(key)
+        have = sum(map(len, chunks)) if chunks else 0
+        declared = item.meta.size_int if item.meta is not None and chunks is None else None
+        if ((declared is not None and declared > limits.max_obj_size)
+                or have + len(data) > limits.max_obj_size
+                or (item.more_data and self.size + len(data) > limits.max_pending_size)):
+            self._drop(key)
+            if item.more_data:
+                self.refused[key] = None
+                while len(self.refused) > _REFUSED_KEYS:
+                    del self.refused[next(iter(self.refused))]
+            log.warning("session %s: object %s refused (413): over MaxObjSize %d or the session's %d pending bytes",
+                        self.session_id, log_quoted(key[1]), limits.max_obj_size, limits.max_pending_size)
+            return StatusCode.REQUEST_ENTITY_TOO_LARGE
+        if item.more_data:  # a chunk of a large object: keep it until the last one
+            self.pending.setdefault(key, []).append(data)
+            self.size += len(data)
+            return StatusCode.CHUNKED_ITEM_ACCEPTED
+        if chunks is not None:
+            self._drop(key)
+            return b"".join([*chunks, data])
+        return data
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        chunks = self.pending.pop(key, None)
+        if chunks:
+            self.size -= sum(map(len, chunks))

@@ -1,0 +1,57 @@
+"""The server's outgoing changes (package 4): the command for a change, the
+MoreData chunks of a large one, the receiver's MaxObjSize."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import Add, CmdIDs, Command, Delete, Item, Meta, Replace, Source, Target
+from ..store.base import Store
+from ._items import data_for_client
+from ._sync import DatastoreSync, Op
+from ._util import wire_data
+
+__all__ = ["Outgoing", "chunk_command", "command_for", "exceeds_max_obj_size"]
+
+
+@dataclass
+class Outgoing:
+    """A change waiting in package 4 (with the chunks still to send of a large item)."""
+
+    ds: DatastoreSync
+    op: Op
+    chunks: list[Item] | None = None
+    meta: Meta | None = None
+    kind: type[Add] | type[Replace] | None = None
+
+
+def exceeds_max_obj_size(command: Command, max_obj_size: int | None) -> bool:
+    """Whether ``command`` carries an object larger than the receiver's MaxObjSize."""
+    if max_obj_size is None or not isinstance(command, (Add, Replace)) or not command.items:
+        return False
+    data = command.items[0].data
+    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data) if isinstance(data, bytes) else 0
+    return size > max_obj_size
+
+
+def chunk_command(entry: Outgoing, ids: CmdIDs) -> Command:
+    """The next MoreData chunk of a large item (taken off ``entry.chunks``)."""
+    assert entry.chunks and entry.kind is not None
+    chunk = entry.chunks.pop(0)
+    return entry.kind(cmd_id=ids.next(), meta=entry.meta, items=(chunk,))
+
+
+def command_for(store: Store, ds: DatastoreSync, op: Op, ids: CmdIDs) -> Command:
+    """The Add, Replace or Delete that sends ``op`` to the client, in its type."""
+    cmd_id = ids.next()
+    if op.kind == "Delete":
+        return Delete(cmd_id=cmd_id, items=(Item(target=Target(loc_uri=op.luid or op.guid)),))
+    stored = store.get_item(ds.user, ds.canonical, op.guid)
+    assert stored is not None
+    data, ctype = data_for_client(stored.data, stored.content_type, ds.wanted_type or ds.client_type)
+    meta = Meta(type=ctype)
+    if op.kind == "Add":
+        return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), data=wire_data(data)),))
+    return Replace(cmd_id=cmd_id, meta=meta,
+                   items=(Item(target=Target(loc_uri=op.luid or ""), source=Source(loc_uri=op.guid),
+                               data=wire_data(data)),))

@@ -1,0 +1,130 @@
+"""Issue 9, defect 2 and the store side of defect 4: MD5 with an empty
+nonce was a static password (one sniffed first message logged in forever,
+under any new device id), and unauthenticated requests created device rows
+and reset the real device's nonce (its next login failed).  Now a device
+without a nonce is challenged with a random one, a credential over an
+empty or used nonce is refused, an accepted one rotates the nonce, and a
+request that does not authenticate writes nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from syncml_codec.engine import ClientSession, ServerLimits, SyncServer
+from syncml_codec.model import Message, Status, auth
+from syncml_codec.store import SQLiteStore
+
+from ..conftest import corpus_path
+from .conftest import Clock, counter_random
+from .helpers import chal_nonce, device, prime, resign, sync, vcard
+
+WBXML = "application/vnd.syncml+wbxml"
+
+
+def first_request() -> bytes:
+    """SyncEvolution's recorded first request: MD5 over the empty nonce."""
+    return corpus_path("syncevolution", "first-request", "wbxml-addressbook-vcard30-md5.wbxml").read_bytes()
+
+
+def head(body: bytes) -> Status:
+    status = Message.from_bytes(body).commands[0]
+    assert isinstance(status, Status) and status.cmd == "SyncHdr"
+    return status
+
+
+def with_device(body: bytes, device_id: str) -> bytes:
+    msg = Message.from_bytes(body, WBXML)
+    source = dataclasses.replace(msg.header.source, loc_uri=device_id)
+    return msg.replace(header=dataclasses.replace(msg.header, source=source)).to_bytes("wbxml")
+
+
+def device_rows(store: SQLiteStore) -> list[tuple[object, ...]]:
+    return list(store._db.execute("SELECT user, device_id, nonce FROM devices ORDER BY id"))
+
+
+def test_sniffed_first_request_replayed_is_refused(server: SyncServer, store: SQLiteStore) -> None:
+    """The recorded SyncEvolution first request (MD5 over the empty nonce),
+    replayed as it is and under new device ids: never 212, no rows."""
+    body = first_request()
+    for attempt in [body] * 3 + [with_device(body, f"new-device-{n}") for n in range(3)]:
+        response = server.handle(attempt, WBXML, None)
+        status = head(response.body)
+        assert status.data == "401" and response.session_id is None
+        assert status.chal is not None and status.chal.meta.type == "syncml:auth-md5"
+        assert auth.nonce_from_text(status.chal.meta.next_nonce)  # a real nonce to answer
+        assert len(Message.from_bytes(response.body).commands) == 1
+    assert device_rows(store) == [] and server.sessions == {}
+    # the owner of the password answers the challenge and is in
+    nonce = chal_nonce(Message.from_bytes(server.handle(body, WBXML, None).body))
+    response = server.handle(resign(body, WBXML, nonce), WBXML, None)
+    assert head(response.body).data == "212" and response.session_id
+
+
+def test_used_nonce_replayed_is_refused(server: SyncServer, store: SQLiteStore) -> None:
+    body = first_request()
+    nonce = chal_nonce(Message.from_bytes(server.handle(body, WBXML, None).body))
+    signed = resign(body, WBXML, nonce)
+    accepted = server.handle(signed, WBXML, None)
+    next_nonce = chal_nonce(Message.from_bytes(accepted.body))
+    assert head(accepted.body).data == "212" and next_nonce != nonce
+    dev = store.find_device("test", Message.from_bytes(body, WBXML).header.source.loc_uri)
+    assert dev is not None and dev.nonce == next_nonce  # rotated: the next session's nonce
+    again = server.handle(signed, WBXML, None)  # a sniffed login, replayed
+    assert head(again.body).data == "401" and again.session_id is None
+    # a later session's login (over the stored nonce) is single use too
+    second = resign(body, WBXML, next_nonce)
+    assert head(server.handle(second, WBXML, None).body).data == "212"
+    assert head(server.handle(second, WBXML, None).body).data == "401"
+
+
+def test_challenge_nonces_are_single_use_and_expire(make_server, store: SQLiteStore) -> None:
+    server = make_server(limits=ServerLimits(challenge_ttl=60))
+    body = first_request()
+    old = chal_nonce(Message.from_bytes(server.handle(body, WBXML, None).body))
+    server.clock.now += 120
+    assert head(server.handle(resign(body, WBXML, old), WBXML, None).body).data == "401"  # expired
+    fresh = chal_nonce(Message.from_bytes(server.handle(body, WBXML, None).body))
+    assert head(server.handle(resign(body, WBXML, fresh), WBXML, None).body).data == "212"
+
+
+def test_unauthenticated_requests_write_nothing_and_keep_the_devices_nonce(server: SyncServer,
+                                                                           store: SQLiteStore) -> None:
+    a = device("a")
+    a.datastores["./addressbook"].add(vcard(1))
+    assert sync(server, a).ok
+    rows = device_rows(store)
+    (stored,) = [r for r in rows if r[1] == "test-a"]
+    assert stored[2] == a.nonce  # the NextNonce A got is the one stored
+    before = store._db.total_changes
+    for password, auth_type in (("wrong", "md5"), ("wrong", "basic")):
+        s = ClientSession(device("a"), url=server.base_url, user="test", password=password, auth_type=auth_type,
+                          clock=Clock())  # the same device id, someone else
+        assert head(server.handle(s.start().body, WBXML, None).body).data == "401"
+    for user in ("test", "nobody"):
+        msg = Message.from_bytes(ClientSession(device("a"), url=server.base_url, user=user, password="",
+                                               clock=Clock()).start().body)
+        bare = msg.replace(header=dataclasses.replace(msg.header, cred=None)).to_bytes("wbxml")
+        assert head(server.handle(bare, WBXML, None).body).data == "407"
+        for device_id in ("test-a", "test-new"):
+            assert head(server.handle(with_device(bare, device_id), WBXML, None).body).data == "407"
+    assert head(server.handle(first_request(), WBXML, None).body).data == "401"
+    assert store._db.total_changes == before and device_rows(store) == rows  # no row, no nonce changed
+    s = sync(server, a)  # the real device logs in at once with the nonce it holds
+    assert s.ok and s.header_status == 212 and not s.retried_auth
+
+
+def test_challenge_table_is_bounded(make_server, store: SQLiteStore) -> None:
+    server = make_server(limits=ServerLimits(max_tracked=50))
+    body = first_request()
+    for n in range(300):
+        assert head(server.handle(with_device(body, f"rotating-{n}"), WBXML, None).body).data == "401"
+    assert len(server.gate.challenges) == 50 and device_rows(store) == []
+
+
+def test_honest_client_first_login_answers_the_challenge(store: SQLiteStore) -> None:
+    server = SyncServer(store, clock=Clock(), random_source=counter_random())
+    a = device("a")
+    assert a.nonce == b""
+    s = sync(server, a)
+    assert s.ok and s.retried_auth and a.nonce  # 401 with a nonce, then 212 with the next one
+    assert prime(server, device("b")).nonce  # a client may also ask without credentials first
