@@ -93,6 +93,7 @@ def _cmd_serve(args: argparse.Namespace) -> None:
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr, force=True)
     logging.getLogger().handlers[0].setFormatter(_Formatter())
 
+    limits = _limits(args)  # before anything is opened: a bad flag leaves no trace
     store = _open_store(args.db)
     try:
         try:
@@ -104,7 +105,7 @@ def _cmd_serve(args: argparse.Namespace) -> None:
             raise CommandError(str(exc)) from None
         url = args.url or f"http://{_url_host(args.host)}:{httpd.port}/sync"
         engine = SyncServer(store, clock=time.time, random_source=os.urandom, base_url=url,
-                            conflict_policy=args.conflict_policy)
+                            conflict_policy=args.conflict_policy, limits=limits)
         app = make_app(engine, transcript_dir=args.transcripts, client_timeout=args.client_timeout)
 
         stop: list[int] = []
@@ -124,6 +125,47 @@ def _cmd_serve(args: argparse.Namespace) -> None:
         print(f"syncml: stopped ({signal.Signals(stop[0]).name})" if stop else "syncml: stopped", flush=True)
     finally:
         store.close()
+
+
+#: ``syncml serve`` flags for the engine's limits: (flag, ServerLimits field, type, what it bounds)
+_LIMIT_FLAGS: tuple[tuple[str, str, type, str], ...] = (
+    ("--max-object-size", "max_obj_size", int, "bytes of one item, whole or from MoreData chunks (413 above); "
+                                               "announced as MaxObjSize"),
+    ("--max-pending-size", "max_pending_size", int, "bytes of unfinished MoreData items of one session"),
+    ("--sessions-per-device", "sessions_per_device", int, "open sessions of one device (its oldest gives way)"),
+    ("--sessions-per-account", "sessions_per_account", int,
+     "open sessions of one account (its oldest gives way, never another account's)"),
+    ("--max-sessions", "max_sessions", int, "open sessions in all (a new one past it is answered 503)"),
+    ("--session-timeout", "session_timeout", float, "seconds a session may stay idle"),
+    ("--auth-failures", "auth_failures", int, "wrong credentials for one account before a lockout"),
+    ("--address-failures", "address_failures", int, "wrong credentials from one address before a lockout"),
+    ("--lockout", "lockout", float, "seconds of the first lockout (doubled by each further failure)"),
+    ("--max-lockout", "max_lockout", float, "seconds a lockout lasts at most"),
+)
+
+
+def _limits(args: argparse.Namespace) -> Any:
+    from ..engine import ServerLimits
+
+    given = {name: getattr(args, name) for _, name, _, _ in _LIMIT_FLAGS if getattr(args, name) is not None}
+    for flag, name, _, _ in _LIMIT_FLAGS:
+        if name in given and not given[name] > 0:
+            raise CommandError(f"{flag} must be positive, not {given[name]:g}")
+    return ServerLimits(**given)
+
+
+class _LimitsHelp(argparse.HelpFormatter):
+    """Shows each limit's default from :class:`~syncml_codec.engine.ServerLimits`
+    (the one source of them), importing the engine only when help is shown."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        if action.dest in {name for _, name, _, _ in _LIMIT_FLAGS}:
+            from ..engine import ServerLimits
+
+            value = getattr(ServerLimits(), action.dest)
+            text = f"{text} (default {value if isinstance(value, int) else f'{value:g}'})"
+        return text
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -194,6 +236,10 @@ def register(sub: Any) -> None:
     p.add_argument("--trusted-proxy", metavar="ADDR",
                    help="the address of a reverse proxy in front of this server: the X-Forwarded-For it sends "
                         "names the client (for failure counters and logs); default: none, the peer is the client")
+    limits = p.add_argument_group("limits", "what one client may cost the server (README: Security)")
+    for flag, name, kind, what in _LIMIT_FLAGS:
+        limits.add_argument(flag, dest=name, type=kind, metavar="N" if kind is int else "S", help=what)
+    p.formatter_class = _LimitsHelp
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("user", help="manage the server's accounts",
