@@ -21,9 +21,11 @@ the next session must not trust more than that:
   after a crash with its old anchors gets 508 and a slow sync, whose content
   matching finds what it already holds.
 * A sent Add is mapped at once without a LUID ("sent, unconfirmed"); a sent
-  Replace updates ``known_rev`` only when the session completes, so after a
-  crash the device's copy counts as the old revision (a conflict, resolved by
-  the policy, instead of the client's old version silently winning).
+  Replace updates ``known_rev``, and a sent Delete unmaps, only when the
+  session completes.  So after a crash the device's copy counts as the old
+  revision (a conflict, resolved by the policy, instead of the client's old
+  version silently winning), and an item whose Delete was lost is deleted
+  again instead of coming back.
 * Alert 225 (resume): this server keeps no session across a restart, so per
   OMA DS it answers 508 and a slow sync, but a *resumed* one: the map is
   kept, because a resuming client (SyncEvolution) sends only the items the
@@ -92,7 +94,7 @@ class DatastoreSync:
     _by_guid: dict[str, MapEntry] = field(default_factory=dict)
     _keys: dict[object, list[str]] | None = None  # content key -> unmatched live GUIDs (slow sync)
     stats: dict[str, int] = field(default_factory=dict)
-    _replaced: dict[str, Op] = field(default_factory=dict)  # Replaces sent, confirmed when the session completes
+    _replaced: dict[str, Op] = field(default_factory=dict)  # Replaces/Deletes sent, confirmed at the end
     _open: bool = False  # the stored anchors were cleared in this session
 
     @property
@@ -193,6 +195,14 @@ class DatastoreSync:
             if match is None and luid is not None and luid in self.old_map:
                 old = self.old_map[luid]
                 match = self.store.get_item(self.user, self.canonical, old.guid)
+                if (match is not None and match.deleted and match.guid not in self.touched
+                        and self.policy is not ConflictPolicy.CLIENT_WINS):
+                    # deleted on the server since the device saw it (e.g. our Delete was lost in a
+                    # crash): the delete stands and goes out again, as in a two-way sync
+                    self.touched.add(match.guid)
+                    self._map(luid, match.guid, old.known_rev)
+                    self._count("delete-kept")
+                    return StatusCode.OK if replace else StatusCode.ITEM_ADDED
                 if match is not None and (match.deleted or match.guid in self.touched):
                     match = None
                 if match is not None:  # the item the device had under that LUID, changed on one side or both
@@ -346,13 +356,11 @@ class DatastoreSync:
 
     def sent(self, op: Op) -> None:
         """``op`` went out: an Add is mapped without a LUID (until the Map),
-        a Replace is confirmed when the session completes (both undone by an
+        a Replace or Delete is confirmed when the session completes (both undone by an
         error Status, see :meth:`failed`).  The first change sent clears the
         anchors (see the module doc)."""
         self._invalidate()
-        if op.kind == "Delete":
-            self._unmap(op.guid)
-        elif op.kind == "Replace":
+        if op.kind in ("Delete", "Replace"):
             self._replaced[op.guid] = op
         else:
             self._map(op.luid, op.guid, op.rev)
@@ -360,6 +368,9 @@ class DatastoreSync:
     def failed(self, op: Op) -> None:
         """The client refused ``op``: send it again next time."""
         if op.kind == "Add":
+            self._unmap(op.guid)
+        elif op.kind == "Delete":  # (e.g. 404: the device does not have it either)
+            self._replaced.pop(op.guid, None)
             self._unmap(op.guid)
         elif op.kind == "Replace":
             self._replaced.pop(op.guid, None)
@@ -378,7 +389,9 @@ class DatastoreSync:
         """The session completed: the Replaces sent are confirmed; save the anchors."""
         for op in self._replaced.values():
             entry = self._by_guid.get(op.guid)
-            if entry is not None and entry.luid == op.luid and entry.known_rev != -1:
+            if op.kind == "Delete":
+                self._unmap(op.guid)
+            elif entry is not None and entry.luid == op.luid and entry.known_rev != -1:
                 self._map(op.luid, op.guid, op.rev)
         self._replaced.clear()
         self.store.set_anchors(self.device, self.canonical, self.client_next, self.server_next)
