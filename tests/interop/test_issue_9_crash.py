@@ -15,11 +15,15 @@ send again (SyncEvolution resends only what the interrupted session did not
 acknowledge).  With ``lost`` the server is killed after processing message
 N but before its answer reaches the client (which meets the new server).
 
-A's MaxMsgSize is 20000, so its 300 contacts (~480 bytes each) take four
-messages.  A's first sync is: answer 1 = package 2 (init), answers 2-5 =
-package 3 (the statuses of the contacts, Alert 222), answer 6 = package 4
-(nothing for A), answer 7 = package 6 (the end: anchors committed).  B's
-first sync receives the 300 in package 4, answers 2 to 11.
+A's MaxMsgSize is 20000, so its 300 contacts (~480 bytes each) take six
+messages (54, 53, 53, 53, 54, 33 contacts).  A's first sync is: answer 1 =
+package 2 (init; nothing stored yet but the session start), answers 2-6 =
+package 3 (the statuses of the contacts so far, Alert 222: after answer 2
+the server holds 54 contacts, after answer 3, 107), answer 7 = package 4
+(statuses of the last 33, nothing for A), answer 8 = package 6 (the end:
+anchors committed).  B's first sync receives the 300 in package 4, 26 per
+answer from answer 2 on; SyncEvolution maps each answer's contacts in its
+next message.
 """
 
 from __future__ import annotations
@@ -225,9 +229,11 @@ def test_kill_during_a_slow_sync_of_300(proxy: CrashProxy, se_shim: Path, tmp_pa
 
 
 def test_kill_while_b_receives_300(proxy: CrashProxy, se_shim: Path, tmp_path: Path) -> None:
-    """Package 4: the server marked the contacts of its answers as sent;
-    B got those of answers 2 and 3 and its Map for answer 3 meets the new
-    server."""
+    """Package 4: the server marked the contacts of its answers as sent.  B
+    got those of answers 2 and 3 (52); the server has B's Map for answer
+    2's, and the Map for answer 3's meets the new server (a challenge).  B
+    resumes (225 -> 508): it sends nothing but that pending Map, and gets the
+    other 248."""
     se = SE(tmp_path / "se", se_shim, proxy.url, tmp_path / "items")
     configure(se, "a", "b")
     items = contacts()
