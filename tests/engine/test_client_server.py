@@ -305,8 +305,10 @@ def test_items_referenced_before_their_map_arrives(server: SyncServer, store: SQ
     assert request is not None and len(ab(b)) == 2 and b.datastores["./addressbook"].unmapped
     luid = next(luid for luid, data in ab(b).items() if b"Doe2" in data)
     b.datastores["./addressbook"].update(luid, vcard(2, "edited on b"))
-    s = sync(server, b)  # anchors still agree: two-way; the Replace names the GUID
-    assert s.ok and s.reports["./addressbook"].mode == 200 and s.reports["./addressbook"].statuses == [200]
+    # the server cannot know whether b got its Add (issue 9: it cleared the anchors when it sent it):
+    # 508 and a slow sync, in which b names the unmapped item by its GUID as well
+    s = sync(server, b)
+    assert s.ok and s.reports["./addressbook"].mode == 201 and s.reports["./addressbook"].statuses == [200, 200]
     assert s.reports["./addressbook"].received == {} and not b.datastores["./addressbook"].unmapped
     assert len(store.items("test", "Contacts")) == 2
     s = sync(server, a)

@@ -83,17 +83,20 @@ def se_shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class ServerProcess:
     """``syncml serve`` in a subprocess on a free port."""
 
-    def __init__(self, folder: Path, user: str = USER, password: str = PASSWORD) -> None:
+    def __init__(self, folder: Path, user: str = USER, password: str = PASSWORD, *, db: Path | None = None,
+                 port: int = 0, url: str | None = None) -> None:
+        """``db``: an existing database to serve (default ``folder/server.db``);
+        ``port``/``url``: a fixed port, and the URL clients use (e.g. a proxy's)."""
         self.folder = folder
-        self.db = folder / "server.db"
+        self.db = db or folder / "server.db"
         self.transcripts = folder / "transcripts"
         self.log = folder / "server.log"
         proc = syncml_cli("user", "add", user, "--password", password, "--db", str(self.db))
         assert proc.returncode == 0, proc.stderr
         self._log = open(self.log, "wb")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "syncml_codec", "serve", "--port", "0", "--db", str(self.db),
-             "--transcripts", str(self.transcripts)],
+            [sys.executable, "-m", "syncml_codec", "serve", "--port", str(port), "--db", str(self.db),
+             "--transcripts", str(self.transcripts), *(["--url", url] if url else [])],
             stdout=subprocess.PIPE, stderr=self._log, env=python_env())
         self.url = self._read_url(timeout=30)
 
@@ -122,6 +125,13 @@ class ServerProcess:
             self.proc.stdout.close()
         self._log.close()
         return self.proc.returncode
+
+    def kill(self) -> None:
+        """``kill -9``: no cleanup, whatever the process was doing."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.stop()
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])

@@ -8,6 +8,30 @@ maps.  A change the device sent sets ``known_rev`` to the new revision, so
 it is never echoed back.  Slow syncs (201) and refreshes from the client
 (203) forget the map and rebuild it by matching the client's items by content
 (:func:`._items.content_key`), so repeated slow syncs create no duplicates.
+
+Crash safety (issue 9).  Every message is one store transaction, so after a
+``kill -9`` the store holds everything up to the last committed message, and
+the next session must not trust more than that:
+
+* The stored anchors say "the map is what the device holds".  A session
+  clears them as soon as that stops being true: a slow sync or refresh when
+  it forgets the map (package 1), any other mode when it sends its first
+  change in package 4 (the device may or may not get it).  :meth:`commit`
+  sets them again when the session completes.  So a device that comes back
+  after a crash with its old anchors gets 508 and a slow sync, whose content
+  matching finds what it already holds.
+* A sent Add is mapped at once without a LUID ("sent, unconfirmed"); a sent
+  Replace updates ``known_rev``, and a sent Delete unmaps, only when the
+  session completes.  So after a crash the device's copy counts as the old
+  revision (a conflict, resolved by the policy, instead of the client's old
+  version silently winning), and an item whose Delete was lost is deleted
+  again instead of coming back.
+* Alert 225 (resume): this server keeps no session across a restart, so per
+  OMA DS it answers 508 and a slow sync, but a *resumed* one: the map is
+  kept, because a resuming client (SyncEvolution) sends only the items the
+  interrupted session did not acknowledge.  Mapped items count as held by the
+  device; unconfirmed Adds are matched by content when the client sends them,
+  and sent again when it does not.
 """
 
 from __future__ import annotations
@@ -63,12 +87,15 @@ class DatastoreSync:
     clock: float = 0.0
     wanted_type: str | None = None  # negotiated type towards the client
     client_type: str | None = None  # the type the client last sent
+    resumed: bool = False  # Alert 225 answered with 508: a slow sync on the kept map (see the module doc)
     touched: set[str] = field(default_factory=set)  # GUIDs matched or written in this session
     old_map: dict[str, MapEntry] = field(default_factory=dict)  # by LUID, before a slow sync
     _by_luid: dict[str, MapEntry] = field(default_factory=dict)
     _by_guid: dict[str, MapEntry] = field(default_factory=dict)
     _keys: dict[object, list[str]] | None = None  # content key -> unmatched live GUIDs (slow sync)
     stats: dict[str, int] = field(default_factory=dict)
+    _replaced: dict[str, Op] = field(default_factory=dict)  # Replaces/Deletes sent, confirmed at the end
+    _open: bool = False  # the stored anchors were cleared in this session
 
     @property
     def user(self) -> str:
@@ -76,11 +103,22 @@ class DatastoreSync:
 
     # -- start -----------------------------------------------------------
     def start(self) -> None:
-        """Forget the map where the mode rebuilds it."""
+        """Forget the map where the mode rebuilds it (not in a resumed
+        session: there the map is what the device holds)."""
         if self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
-            self.old_map = {e.luid: e for e in self.store.map_entries(self.device, self.canonical) if e.luid}
-            self.store.forget_map(self.device, self.canonical)
+            self._invalidate()
+            if not self.resumed:
+                self.old_map = {e.luid: e for e in self.store.map_entries(self.device, self.canonical) if e.luid}
+                self.store.forget_map(self.device, self.canonical)
         self._load_map()
+
+    def _invalidate(self) -> None:
+        """Clear the stored anchors: until :meth:`commit`, the map may differ
+        from what the device holds, so an interrupted session is followed by
+        a slow sync."""
+        if not self._open:
+            self._open = True
+            self.store.clear_anchors(self.device, self.canonical)
 
     def _load_map(self) -> None:
         entries = self.store.map_entries(self.device, self.canonical)
@@ -126,7 +164,7 @@ class DatastoreSync:
         if self._keys is None:
             self._keys = {}
             for item in self.store.items(self.user, self.canonical):
-                if item.guid not in self.touched and item.guid not in self._by_guid:
+                if item.guid not in self.touched and self._unconfirmed(item.guid):
                     self._keys.setdefault(content_key(item.data, item.content_type), []).append(item.guid)
         if not self._keys:  # nothing left to match (a first slow sync): no need to parse
             return None
@@ -136,6 +174,11 @@ class DatastoreSync:
             if guid not in self.touched:
                 return self.store.get_item(self.user, self.canonical, guid)
         return None
+
+    def _unconfirmed(self, guid: str) -> bool:
+        """Not mapped, or sent without a LUID coming back (the device may hold it)."""
+        entry = self._by_guid.get(guid)
+        return entry is None or entry.luid is None
 
     def _matching_mode(self) -> bool:
         return self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT)
@@ -152,6 +195,14 @@ class DatastoreSync:
             if match is None and luid is not None and luid in self.old_map:
                 old = self.old_map[luid]
                 match = self.store.get_item(self.user, self.canonical, old.guid)
+                if (match is not None and match.deleted and match.guid not in self.touched
+                        and self.policy is not ConflictPolicy.CLIENT_WINS):
+                    # deleted on the server since the device saw it (e.g. our Delete was lost in a
+                    # crash): the delete stands and goes out again, as in a two-way sync
+                    self.touched.add(match.guid)
+                    self._map(luid, match.guid, old.known_rev)
+                    self._count("delete-kept")
+                    return StatusCode.OK if replace else StatusCode.ITEM_ADDED
                 if match is not None and (match.deleted or match.guid in self.touched):
                     match = None
                 if match is not None:  # the item the device had under that LUID, changed on one side or both
@@ -185,6 +236,13 @@ class DatastoreSync:
         current = self.store.get_item(self.user, self.canonical, guid)
         entry = self._by_guid.get(guid)
         assert current is not None
+        if (self._matching_mode() and not current.deleted
+                and content_key(data, stored_type) == content_key(current.data, current.content_type)):
+            # a slow sync resending what the server holds (e.g. after a crash): nothing changed
+            self.touched.add(guid)
+            self._map(luid, guid, current.rev)
+            self._count("matched")
+            return StatusCode.OK
         if entry is not None and entry.known_rev != current.rev and guid not in self.touched:
             return self._conflict(luid, current, data, stored_type)
         if current.deleted:
@@ -258,7 +316,12 @@ class DatastoreSync:
 
     def client_done(self) -> None:
         """The client's package 3 is complete: a refresh from the client
-        deletes what the client did not send."""
+        deletes what the client did not send; a resumed session sends again
+        the Adds the device did not confirm (no Map, not among its items)."""
+        if self.resumed:
+            for entry in list(self._by_guid.values()):
+                if entry.luid is None and entry.guid not in self.touched:
+                    self._unmap(entry.guid)
         if self.mode == AlertCode.REFRESH_FROM_CLIENT:
             for item in self.store.items(self.user, self.canonical):
                 if item.guid not in self.touched:
@@ -292,10 +355,13 @@ class DatastoreSync:
         return ops
 
     def sent(self, op: Op) -> None:
-        """``op`` went out: the device now has that revision (undone by an
-        error Status, see :meth:`failed`)."""
-        if op.kind == "Delete":
-            self._unmap(op.guid)
+        """``op`` went out: an Add is mapped without a LUID (until the Map),
+        a Replace or Delete is confirmed when the session completes (both undone by an
+        error Status, see :meth:`failed`).  The first change sent clears the
+        anchors (see the module doc)."""
+        self._invalidate()
+        if op.kind in ("Delete", "Replace"):
+            self._replaced[op.guid] = op
         else:
             self._map(op.luid, op.guid, op.rev)
 
@@ -303,7 +369,11 @@ class DatastoreSync:
         """The client refused ``op``: send it again next time."""
         if op.kind == "Add":
             self._unmap(op.guid)
+        elif op.kind == "Delete":  # (e.g. 404: the device does not have it either)
+            self._replaced.pop(op.guid, None)
+            self._unmap(op.guid)
         elif op.kind == "Replace":
+            self._replaced.pop(op.guid, None)
             self._map(op.luid, op.guid, -1)
 
     def mapped(self, luid: str, guid: str) -> bool:
@@ -316,5 +386,12 @@ class DatastoreSync:
         return True
 
     def commit(self) -> None:
-        """The session completed: save the anchors."""
+        """The session completed: the Replaces sent are confirmed; save the anchors."""
+        for op in self._replaced.values():
+            entry = self._by_guid.get(op.guid)
+            if op.kind == "Delete":
+                self._unmap(op.guid)
+            elif entry is not None and entry.luid == op.luid and entry.known_rev != -1:
+                self._map(op.luid, op.guid, op.rev)
+        self._replaced.clear()
         self.store.set_anchors(self.device, self.canonical, self.client_next, self.server_next)

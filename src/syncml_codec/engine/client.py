@@ -368,8 +368,12 @@ class ClientSession:
                 ds.wipe()
             elif mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT):
                 for luid, data in ds.items.items():
+                    # an item whose Map the server has not acknowledged is named by its GUID as well
+                    # (a slow sync after an interrupted session: the server may not know our LUID)
+                    guid = ds.unmapped.get(luid)
                     queue.append(_Pending(ds, report, luid, Replace(cmd_id="", meta=meta, items=(Item(
-                        source=Source(loc_uri=luid), data=wire_data(data)),))))
+                        target=Target(loc_uri=guid) if guid else None, source=Source(loc_uri=luid),
+                        data=wire_data(data)),))))
             elif mode in (AlertCode.TWO_WAY, AlertCode.ONE_WAY_FROM_CLIENT):
                 for luid, kind in ds.changes.items():
                     # an item whose Map the server has not seen yet is named by its GUID as well

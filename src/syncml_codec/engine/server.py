@@ -436,8 +436,9 @@ class ServerSession:
         code = cmd.code
         if code in (AlertCode.NEXT_MESSAGE, AlertCode.DISPLAY):
             return self._status(cmd, StatusCode.OK)
-        if code == AlertCode.ALERT_RESUME:
-            code = AlertCode.TWO_WAY  # no resume: the anchors decide, usually a slow sync
+        resumed = code == AlertCode.ALERT_RESUME
+        if resumed:  # no session survives a restart: 508 and a slow sync on the kept map (see _sync)
+            code = AlertCode.SLOW_SYNC
         if code not in SUPPORTED or not cmd.items:
             return self._status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED if code else StatusCode.BAD_REQUEST)
         if self.phase is not ServerPhase.INIT:
@@ -454,13 +455,14 @@ class ServerSession:
         stored = self.store.anchors(self.device, canonical)
         status_code: int = StatusCode.OK
         mode = int(code)
-        if mode in NEEDS_ANCHORS and (stored.client_last is None or stored.client_last != text(anchor.last)):
+        if resumed or (mode in NEEDS_ANCHORS
+                       and (stored.client_last is None or stored.client_last != text(anchor.last))):
             status_code, mode = StatusCode.REFRESH_REQUIRED, AlertCode.SLOW_SYNC
         server_next = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.server.clock()))
         ds = DatastoreSync(self.store, self.device, canonical, server_uri, client_uri, mode,
                            text(anchor.next), server_next, stored.server_last, self.server.conflict_policy,
                            self.server.clock(),
-                           type_for_client(canonical, self._known_devinf(), client_uri))
+                           type_for_client(canonical, self._known_devinf(), client_uri), resumed=resumed)
         ds.start()
         self.datastores[canonical] = ds
         echo = Item(data=Anchor(next=text(anchor.next)).to_element())
