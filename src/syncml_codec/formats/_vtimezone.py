@@ -4,11 +4,12 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil import tz as dtz  # type: ignore[import-untyped]
 
@@ -191,7 +192,7 @@ def _zone_from_vtimezone(comp: Component) -> tuple[str, tzinfo]:
     text = _tzical_text(comp)
     try:
         general: tzinfo | None = dtz.tzical(io.StringIO(text)).get(tzid)
-    except (ValueError, TypeError, IndexError) as exc:
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:
         raise ValueError(f"cannot read VTIMEZONE {tzid}: {exc}") from None
     if general is None:
         raise ValueError(f"cannot read VTIMEZONE {tzid}")
@@ -208,13 +209,28 @@ def _zone_from_vtimezone(comp: Component) -> tuple[str, tzinfo]:
     return tzid, zone
 
 
+@functools.cache
+def _zone_keys() -> frozenset[str]:
+    """The keys of the zone database (read once)."""
+    return frozenset(available_timezones())
+
+
 def _olson(tzid: str) -> tzinfo | None:
+    """The IANA zone a TZID names (``Europe/Berlin``, also with a prefix:
+    ``/mozilla.org/20050126_1/Europe/Berlin``), or None.  Only keys the
+    zone database lists reach :class:`ZoneInfo`: a TZID is client text and
+    must never name a file (``Europe`` is a directory, ``../x`` a path)."""
+    if len(tzid) > 200:
+        return None
     parts = tzid.strip("/").split("/")
+    keys = _zone_keys()
     for n in (1, 2, 3):
-        try:
-            return ZoneInfo("/".join(parts[-n:]))
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
+        key = "/".join(parts[-n:])
+        if key in keys:
+            try:
+                return ZoneInfo(key)
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                return None
     return None
 
 
