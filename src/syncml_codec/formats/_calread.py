@@ -34,6 +34,10 @@ from ._vtimezone import VcalZone, _olson, _zone_from_vcal, _zone_from_vtimezone
 from .versit import Component, ContentLine, Param, _escape, _split_escaped, _unescape
 
 
+#: the most dates one EXDATE/RDATE line is read with (more: carried as text)
+MAX_DATES = 1000
+
+
 class _Reader:
     """Reads one VCALENDAR of either version into the model."""
 
@@ -201,6 +205,10 @@ class _Reader:
                 return Prop(key, clean, self._unesc(text), "raw")
         if key in _DT_LISTS:
             sep = ";" if self.version == "1.0" else ","
+            if text.count(sep) >= MAX_DATES:
+                self.losses.append(f"{label}: {key} with more than {MAX_DATES} dates is not "
+                                   "converted; kept as text")
+                return Prop(X + key, clean, self._unesc(text), "raw")
             try:
                 vals = tuple(self._dt(t, params) for t in text.split(sep) if t.strip())
                 return Prop(key, self._dt_params(clean), vals, "dtlist")

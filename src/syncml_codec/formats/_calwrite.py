@@ -105,7 +105,7 @@ class _Writer:
         computed: the end of ``FREQ=HOURLY;COUNT=99999999999`` is estimated
         in constant time, see :func:`_rule_span`)."""
         years = [v.year for v in vals if isinstance(v, date)]
-        first = min(years) if years else 2000
+        first = min(max(min(years) if years else 2000, 2), 9970)  # far from datetime's ends
         last = max(years) if years else first
         cap = first + _MAX_YEARS - 1
         for item in self.model.cal.children:
@@ -122,7 +122,7 @@ class _Writer:
                         last = cap
                     else:
                         last = max(last, (start.value.replace(tzinfo=None) + span).year)
-        return range(first, min(last, cap) + 1)
+        return range(first, max(first, min(last, cap)) + 1)
 
     def _tz_lines(self) -> list[str | Line]:
         zone = self.zone

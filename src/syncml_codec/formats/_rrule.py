@@ -59,12 +59,8 @@ def _check(key: str, value: str) -> None:
         ok = all(_BYDAY.match(d) is not None for d in value.split(","))
     elif key in _RANGES:
         low, high, signed = _RANGES[key]
-        ok = True
-        for n in value.split(","):
-            if not (_INT.match(n) and (signed or n[0].isdigit())):
-                ok = False
-            elif not low <= abs(int(n)) <= high:
-                ok = False
+        ok = all(_INT.match(n) and (signed or n[0].isdigit()) and low <= abs(int(n)) <= high
+                 for n in value.split(","))
     else:
         return  # an x-name part: carried, never interpreted
     if not ok:

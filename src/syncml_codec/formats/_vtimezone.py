@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil import tz as dtz  # type: ignore[import-untyped]
 
+from . import _rrule
 from ._calmodel import _DT, _OFFSET, UTC, _fmt_local
 from .versit import Component, ContentLine, _escape
 
@@ -181,6 +182,44 @@ def _tzical_text(comp: Component) -> str:
     return b"".join(out).decode("utf-8", "replace")
 
 
+#: what a VTIMEZONE may hold before it reaches ``tzical`` (which walks every
+#: onset from DTSTART on each lookup: a ``FREQ=SECONDLY`` rule from year 1 never ends)
+MAX_ZONE_PARTS = 64
+MAX_ZONE_ONSETS = 1000
+_ZONE_RULE_PARTS = frozenset({"FREQ", "BYMONTH", "BYDAY", "BYMONTHDAY", "UNTIL", "COUNT", "WKST"})
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _check_zone_rule(text: str) -> None:
+    """:class:`ValueError` unless ``text`` is a yearly onset rule that
+    matches at least once every few years (what time zones use)."""
+    rule = _rrule.parse_ical(text)
+    extra = set(rule) - _ZONE_RULE_PARTS
+    if rule["FREQ"] != "YEARLY" or extra:
+        raise ValueError(f"time zone rule {text[:60]!r} is not a plain yearly rule")
+    months = [int(m) for m in rule.get("BYMONTH", "").split(",") if m] or list(range(1, 13))
+    days = [int(d) for d in rule.get("BYMONTHDAY", "").split(",") if d]
+    if days and not any(-28 <= d <= _MONTH_DAYS[m - 1] for m in months for d in days):
+        raise ValueError(f"time zone rule {text[:60]!r} never matches")
+
+
+def _check_zone(comp: Component) -> None:
+    """Bounds on a VTIMEZONE (parts, onsets, rules) before it is read."""
+    subs = comp.components
+    if len(subs) > MAX_ZONE_PARTS:
+        raise ValueError(f"VTIMEZONE with {len(subs)} parts")
+    onsets = 0
+    for sub in subs:
+        rules = sub.find_all("RRULE")
+        if len(rules) > 1 or sub.find("EXRULE") is not None:
+            raise ValueError("VTIMEZONE part with several rules")
+        for line in rules:
+            _check_zone_rule(line.value)
+        onsets += sum(line.value.count(",") + 1 for line in sub.find_all("RDATE"))
+        if onsets > MAX_ZONE_ONSETS:
+            raise ValueError(f"VTIMEZONE with more than {MAX_ZONE_ONSETS} onsets")
+
+
 def _zone_from_vtimezone(comp: Component) -> tuple[str, tzinfo]:
     """A VTIMEZONE as (TZID, tzinfo): one that lists its onsets (no RRULE,
     as written from vCalendar 1.0) as a :class:`VcalZone`, so that the same
@@ -189,6 +228,7 @@ def _zone_from_vtimezone(comp: Component) -> tuple[str, tzinfo]:
     tzid = _value(comp, "TZID")
     if not tzid:
         raise ValueError("VTIMEZONE without TZID")
+    _check_zone(comp)
     text = _tzical_text(comp)
     try:
         general: tzinfo | None = dtz.tzical(io.StringIO(text)).get(tzid)
