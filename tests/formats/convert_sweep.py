@@ -10,6 +10,7 @@ the mutations come from ``random.Random(seed)``.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 from collections.abc import Iterator
@@ -169,10 +170,8 @@ def corpus_items() -> list[Case]:
             name = f"{base.name}/{path.relative_to(base)}"
             parts: list[bytes] = [data]
             if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:6].upper() == b"BEGIN:":
-                try:
+                with contextlib.suppress(SyncMLError):
                     parts = [item.serialize() for item in parse_items(data, lenient=True)]
-                except SyncMLError:
-                    pass
             for i, part in enumerate(parts):
                 try:
                     ctype = detect_content_type(part)

@@ -33,7 +33,6 @@ from ._calmodel import (
 from ._vtimezone import VcalZone, _olson, _zone_from_vcal, _zone_from_vtimezone
 from .versit import Component, ContentLine, Param, _escape, _split_escaped, _unescape
 
-
 #: the most dates one EXDATE/RDATE line is read with (more: carried as text)
 MAX_DATES = 1000
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import functools
 import io
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil import tz as dtz  # type: ignore[import-untyped]
+from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 
 from . import _rrule
 from ._calmodel import _DT, _OFFSET, UTC, _fmt_local
@@ -88,6 +90,25 @@ class VcalZone(tzinfo):
             out += ["TZNAME:" + _escape(r.std_name)] if r.std_name else []
             out.append("END:STANDARD")
         return [*out, "END:VTIMEZONE"]
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One STANDARD/DAYLIGHT part of a rule-based VTIMEZONE: its onsets are
+    DTSTART, the RDATEs and the RRULE's dates (local times in ``off_from``)."""
+
+    start: datetime
+    rdates: tuple[datetime, ...]
+    rule: str | None
+    off_from: timedelta
+    off_to: timedelta
+    name: str
+
+
+#: rule-based VTIMEZONEs read by ``tzical`` -> their parts, so that
+#: :func:`_transitions` lists the onsets of a range of years instead of probing
+#: ``tzical`` (which walks every onset since DTSTART, often 1601, on each lookup)
+_PARTS: weakref.WeakKeyDictionary[tzinfo, tuple[_Part, ...]] = weakref.WeakKeyDictionary()
 
 
 def _fmt_offset(td: timedelta, sep: str = "") -> str:
@@ -238,6 +259,9 @@ def _zone_from_vtimezone(comp: Component) -> tuple[str, tzinfo]:
         raise ValueError(f"cannot read VTIMEZONE {tzid}")
     subs = [c for c in comp.components if c.name.upper() in ("STANDARD", "DAYLIGHT")]
     if any(c.find("RRULE") for c in subs):
+        parts = _rule_parts(subs)
+        if parts is not None:
+            _PARTS[general] = parts
         return tzid, general
     zone = _explicit_zone(tzid, subs)
     probes = [t for r in zone.rules for t in (r.start, r.end)]
@@ -253,6 +277,42 @@ def _zone_from_vtimezone(comp: Component) -> tuple[str, tzinfo]:
 def _zone_keys() -> frozenset[str]:
     """The keys of the zone database (read once)."""
     return frozenset(available_timezones())
+
+
+def _rule_parts(subs: list[Component]) -> tuple[_Part, ...] | None:
+    """The parts of a rule-based VTIMEZONE (None if one is not plain:
+    RDATE periods, a missing DTSTART...; then the zone is probed)."""
+    out: list[_Part] = []
+    try:
+        for c in subs:
+            start, frm, to = _value(c, "DTSTART"), _value(c, "TZOFFSETFROM"), _value(c, "TZOFFSETTO")
+            if not (start and frm and to):
+                return None
+            rule = c.find("RRULE")
+            rdates = tuple(_plain_dt(v)[0] for ln in c.find_all("RDATE")
+                           for v in ln.value.split(",") if v.strip())
+            out.append(_Part(_plain_dt(start)[0], rdates, rule.value if rule is not None else None,
+                             _parse_offset(frm), _parse_offset(to), _value(c, "TZNAME") or ""))
+    except ValueError:
+        return None
+    return tuple(out)
+
+
+def _onsets(parts: tuple[_Part, ...], lo: datetime, hi: datetime) -> list[tuple[datetime, timedelta, str]]:
+    """Every onset in ``lo..hi`` as (UTC instant, naive; offset after; name),
+    sorted.  A yearly rule without COUNT gives the same dates from any year
+    on, so it starts near ``lo`` instead of at its DTSTART (often 1601)."""
+    onsets: set[tuple[datetime, timedelta, str]] = set()
+    for p in parts:
+        local = [p.start, *p.rdates]
+        if p.rule is not None:  # a yearly rule (see _check_zone_rule)
+            start = p.start
+            if "COUNT" not in p.rule.upper() and start.year < lo.year - 1:
+                start = start.replace(year=lo.year - 1)
+            rule = rrulestr(p.rule, dtstart=start)
+            local += rule.between(lo + p.off_from - timedelta(days=1), hi + p.off_from, inc=True)
+        onsets.update((t - p.off_from, p.off_to, p.name) for t in local if lo < t - p.off_from <= hi)
+    return sorted(onsets)
 
 
 def _olson(tzid: str) -> tzinfo | None:
@@ -274,6 +334,10 @@ def _olson(tzid: str) -> tzinfo | None:
     return None
 
 
+def _name_at(zone: tzinfo, when: datetime) -> str:
+    return when.replace(tzinfo=UTC).astimezone(zone).tzname() or ""
+
+
 def _transitions(zone: tzinfo, years: range) -> VcalZone:
     """``zone`` as TZ/DAYLIGHT for ``years``: the offset every three days,
     then a bisection to the second where it changes (two changes less than
@@ -284,8 +348,30 @@ def _transitions(zone: tzinfo, years: range) -> VcalZone:
     changes: list[tuple[datetime, timedelta]] = []
     day = datetime(years.start, 1, 1, 12)
     stop = datetime(years.stop + 1, 6, 1, 12)
-    prev = off(day)
-    offsets = {prev}
+    names: dict[datetime, str] = {}
+    start_name: str | None = None
+    parts = _PARTS.get(zone)
+    onsets = None
+    if parts is not None:
+        try:
+            onsets = _onsets(parts, day - timedelta(days=800), stop)
+        except (ValueError, TypeError, OverflowError):
+            onsets = None
+    earlier = [o for o in onsets or () if o[0] <= day]
+    if onsets is not None and earlier:  # the onsets say it all: no probing
+        first, start_name = earlier[-1][1], earlier[-1][2]
+        prev, offsets = first, {first}
+        for when, to, name in onsets:
+            if when > day:
+                names[when] = name
+                if to != prev:
+                    changes.append((when, to))
+                    offsets.add(to)
+                    prev = to
+        day = stop
+    else:
+        prev = off(day)
+        offsets = {prev}
     while day < stop:
         nxt = day + timedelta(days=3)
         cur = off(nxt)
@@ -307,11 +393,13 @@ def _transitions(zone: tzinfo, years: range) -> VcalZone:
         if to != std and when.year in years:
             end = next((w for w, t in changes[i + 1:] if t == std), None)
             if end is not None:
-                local = when.replace(tzinfo=UTC).astimezone(zone)
-                std_local = end.replace(tzinfo=UTC).astimezone(zone)
-                rules.append(_Dst(when, end, to, std_local.tzname() or "", local.tzname() or ""))
+                rules.append(_Dst(when, end, to, names[end] if end in names else _name_at(zone, end),
+                                  names[when] if when in names else _name_at(zone, when)))
     std_name = ""
-    probe = datetime(years.start, 1, 1, 12).replace(tzinfo=UTC).astimezone(zone)
-    if probe.utcoffset() == std:
-        std_name = probe.tzname() or ""
+    if start_name is not None:
+        std_name = start_name if first == std else ""
+    else:
+        probe = datetime(years.start, 1, 1, 12).replace(tzinfo=UTC).astimezone(zone)
+        if probe.utcoffset() == std:
+            std_name = probe.tzname() or ""
     return VcalZone(std, rules, std_name=std_name)
