@@ -122,7 +122,10 @@ def _parse_offset(text: str) -> timedelta:
     m = _OFFSET.match(text.strip())
     if m is None:
         raise ValueError(f"bad UTC offset {text!r}")
-    td = timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
+    hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+    if hours > 18 or minutes > 59:  # real offsets lie within -12 .. +14 hours
+        raise ValueError(f"UTC offset {text.strip()[:20]!r} out of range")
+    td = timedelta(hours=hours, minutes=minutes)
     return -td if m.group(1) == "-" else td
 
 
