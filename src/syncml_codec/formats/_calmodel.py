@@ -48,7 +48,7 @@ class Prop:
     name: str
     params: Params
     value: Value
-    kind: str  # dt, dtlist, rule, text, list, raw, compound, trigger
+    kind: str  # dt, dtlist, rule, text, list, raw, compound, trigger, carried (X- text kept as is)
 
 
 @dataclass

@@ -317,9 +317,10 @@ class _Reader:
             return Prop(key, params, rule, "rule")
         except ValueError as exc:
             other = "2.0" if self.version == "1.0" else "1.0"
-            self.losses.append(f"{label}: {key} {text.strip()} not converted ({exc}); "
+            self.losses.append(f"{label}: {key} {text.strip()[:80]} not converted ({exc}); "
                                f"kept as {X}{key} for {other}")
-            return Prop(X + key, params, text.strip(), "raw")
+            # from 2.0, "carried": the 1.0 writer keeps the X- name (its text is no 1.0 rule)
+            return Prop(X + key, params, text.strip(), "raw" if self.version == "1.0" else "carried")
 
     def _attendee_params(self, params: Params, label: str) -> Params:
         out: list[tuple[str, str]] = []
