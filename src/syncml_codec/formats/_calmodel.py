@@ -36,7 +36,7 @@ _EXPECT = {"REQUIRE": "REQ-PARTICIPANT", "REQUEST": "OPT-PARTICIPANT", "FYI": "N
 _EXPECT_BACK = {v: k for k, v in _EXPECT.items()}
 _DT = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:T(\d{2}):?(\d{2}):?(\d{2})?(Z)?)?$", re.ASCII)
 _DUR = re.compile(r"([+-]?)P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.ASCII)
-_OFFSET = re.compile(r"([+-])(\d{1,2}):?(\d{2})?$", re.ASCII)
+_OFFSET = re.compile(r"([+-])(\d{1,2}):?(\d{2})?(?::?(\d{2}))?$", re.ASCII)  # RFC 5545: seconds too
 _MAILTO = re.compile(r"[^\s<>@:;]+@[^\s<>@:;]+$")
 
 Value = Any  # str | tuple[str, ...] | datetime | date | tuple[...] | dict[str, Any]

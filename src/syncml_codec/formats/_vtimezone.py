@@ -122,10 +122,10 @@ def _parse_offset(text: str) -> timedelta:
     m = _OFFSET.match(text.strip())
     if m is None:
         raise ValueError(f"bad UTC offset {text!r}")
-    hours, minutes = int(m.group(2)), int(m.group(3) or 0)
-    if hours > 18 or minutes > 59:  # real offsets lie within -12 .. +14 hours
+    hours, minutes, seconds = int(m.group(2)), int(m.group(3) or 0), int(m.group(4) or 0)
+    if hours > 18 or minutes > 59 or seconds > 59:  # real offsets lie within -12 .. +14 hours
         raise ValueError(f"UTC offset {text.strip()[:20]!r} out of range")
-    td = timedelta(hours=hours, minutes=minutes)
+    td = timedelta(hours=hours, minutes=minutes, seconds=seconds)
     return -td if m.group(1) == "-" else td
 
 
