@@ -263,8 +263,10 @@ def _zone_from_vtimezone(comp: Component) -> tuple[str, tzinfo]:
     subs = [c for c in comp.components if c.name.upper() in ("STANDARD", "DAYLIGHT")]
     if any(c.find("RRULE") for c in subs):
         parts = _rule_parts(subs)
-        if parts is not None:
-            _PARTS[general] = parts
+        if parts is None:  # (probing tzical instead costs a walk from DTSTART per lookup)
+            raise ValueError(f"VTIMEZONE {tzid[:60]} has a part without plain DTSTART, offsets "
+                             "and date-time RDATEs")
+        _PARTS[general] = parts
         return tzid, general
     zone = _explicit_zone(tzid, subs)
     probes = [t for r in zone.rules for t in (r.start, r.end)]
@@ -284,7 +286,7 @@ def _zone_keys() -> frozenset[str]:
 
 def _rule_parts(subs: list[Component]) -> tuple[_Part, ...] | None:
     """The parts of a rule-based VTIMEZONE (None if one is not plain:
-    RDATE periods, a missing DTSTART...; then the zone is probed)."""
+    RDATE periods or dates, a missing DTSTART...)."""
     out: list[_Part] = []
     try:
         for c in subs:
@@ -357,12 +359,16 @@ def _transitions(zone: tzinfo, years: range) -> VcalZone:
     onsets = None
     if parts is not None:
         try:
-            onsets = _onsets(parts, day - timedelta(days=800), stop)
+            lo = day - timedelta(days=800) if day.year > 3 else datetime(1, 1, 2)
+            onsets = _onsets(parts, lo, stop)
         except (ValueError, TypeError, OverflowError):
             onsets = None
-    earlier = [o for o in onsets or () if o[0] <= day]
-    if onsets is not None and earlier:  # the onsets say it all: no probing
-        first, start_name = earlier[-1][1], earlier[-1][2]
+    if onsets is not None:  # the onsets say it all: no probing
+        earlier = [o for o in onsets if o[0] <= day]
+        if earlier:
+            first, start_name = earlier[-1][1], earlier[-1][2]
+        else:  # before the zone's first onset: ask the zone once
+            first, start_name = off(day), _name_at(zone, day)
         prev, offsets = first, {first}
         for when, to, name in onsets:
             if when > day:
