@@ -102,7 +102,7 @@ def main() -> None:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     print(f"\nFREQ=HOURLY;COUNT=99999999999 -> vCalendar 1.0: {elapsed * 1000:.1f} ms "
-          f"(under tracemalloc), peak {peak / 2**20:.1f} MiB")
+          f"(under tracemalloc), peak {peak / 2**10:.0f} KiB")
 
 
 if __name__ == "__main__":

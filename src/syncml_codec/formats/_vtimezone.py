@@ -274,6 +274,9 @@ def _zone_from_vtimezone(comp: Component) -> tuple[str, tzinfo]:
     for u in probes:
         aware = u.replace(tzinfo=UTC)
         if aware.astimezone(zone).utcoffset() != aware.astimezone(general).utcoffset():
+            parts = _rule_parts(subs)
+            if parts is not None:
+                _PARTS[general] = parts
             return tzid, general
     return tzid, zone
 
@@ -344,9 +347,12 @@ def _name_at(zone: tzinfo, when: datetime) -> str:
 
 
 def _transitions(zone: tzinfo, years: range) -> VcalZone:
-    """``zone`` as TZ/DAYLIGHT for ``years``: the offset every three days,
-    then a bisection to the second where it changes (two changes less than
-    three days apart, unknown in today's zones, would be missed)."""
+    """``zone`` as TZ/DAYLIGHT for ``years``.  A rule-based VTIMEZONE gives
+    its onsets in that range directly (:func:`_onsets`); any other zone (an
+    IANA one) is probed: the offset every three days, then a bisection to
+    the second where it changes (two changes less than three days apart,
+    unknown in today's zones, would be missed).  At most 20 years (the
+    writer's ``_years``), so the work is bounded."""
     def off(u: datetime) -> timedelta:
         return u.replace(tzinfo=UTC).astimezone(zone).utcoffset() or timedelta(0)
 
@@ -359,7 +365,7 @@ def _transitions(zone: tzinfo, years: range) -> VcalZone:
     onsets = None
     if parts is not None:
         try:
-            lo = day - timedelta(days=800) if day.year > 3 else datetime(1, 1, 2)
+            lo = day - timedelta(days=800) if day.year > 3 else datetime(1, 1, 5)
             onsets = _onsets(parts, lo, stop)
         except (ValueError, TypeError, OverflowError):
             onsets = None
