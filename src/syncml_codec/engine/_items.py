@@ -10,16 +10,43 @@ slow sync when their key is equal: the properties that describe the
 object, without the volatile ones (PRODID, REV, UID, DTSTAMP, LAST-MODIFIED,
 CREATED, SEQUENCE, X-*), empty values dropped, vCards through
 :func:`syncml_codec.formats.normalized` so vCard 2.1 and 3.0 compare equal.
+
+Poison items (issue 9): one stored item must never fail another device's
+sync.  The converters raise only :class:`FormatError` on bad input; as
+defence in depth these helpers catch *any* exception from parsing or
+converting an item, log one WARNING (item, types, reason; client text
+escaped) and fall back: a client gets the item as stored, the store keeps
+the data as it came, and a content key is taken from the raw bytes.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
 from ..errors import FormatError, UnsupportedFormatError
 from ..formats import Component, ContentLine, VCardItem, content_type_of, normalized, parse
 
 __all__ = ["canonical_data", "content_key", "data_for_client", "modified_time"]
+
+log = logging.getLogger("syncml_codec.engine")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _shown(text: object, limit: int = 200) -> str:
+    """``text`` fit for one log line: control characters (CR, LF...) as
+    ``\\xNN`` escapes, at most ``limit`` characters."""
+    value = str(text)
+    if len(value) > limit:
+        value = value[:limit] + "..."
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value.replace("\\", "\\\\"))
+
+
+def _poison(step: str, what: str, source: str, target: str, exc: BaseException) -> None:
+    log.warning("item %s: %s %s -> %s failed (%s: %s); %s",
+                _shown(what or "?"), step, _shown(source or "?"), _shown(target or "?"),
+                type(exc).__name__, _shown(exc),
+                "sent as stored" if step == "conversion for the client" else "kept as it came")
 
 #: the type each datastore keeps when the client's type converts to it (when the registry has no
 #: conversion yet, e.g. vCalendar 1.0 -> iCalendar 2.0, the item is kept as it came)
@@ -29,10 +56,13 @@ _TEXT_TYPES = ("text/plain",)
 _VCARD30 = re.compile(rb"^VERSION:3\.0\r?$", re.M)
 
 
-def canonical_data(datastore: str, data: bytes, content_type: str | None) -> tuple[bytes, str]:
+def canonical_data(datastore: str, data: bytes, content_type: str | None, *,
+                   what: str = "") -> tuple[bytes, str]:
     """``(data, type)`` as the datastore keeps it: vCards as 3.0, anything
     else as it came (unknown or unparsable content is kept as is: the store
-    never refuses what a client acknowledged)."""
+    never refuses what a client acknowledged).  Never raises: a conversion
+    that fails is logged (``what`` names the item) and the data kept as it
+    came."""
     ctype = content_type_of(content_type) if content_type else ""
     target = _CANONICAL.get(datastore)
     if target == "text/vcard" and ctype == target and _VCARD30.search(data):
@@ -41,22 +71,34 @@ def canonical_data(datastore: str, data: bytes, content_type: str | None) -> tup
         item = parse(data, ctype or None)
     except (FormatError, UnsupportedFormatError):
         return data, ctype or "application/octet-stream"
+    except Exception as exc:  # defence in depth: parsers raise FormatError only
+        _poison("parsing for the store", what, ctype, ctype, exc)
+        return data, ctype or "application/octet-stream"
     if target is not None and item.content_type != target:
         try:
             return item.convert(target).serialize(), target
-        except (FormatError, UnsupportedFormatError):
+        except UnsupportedFormatError:
             pass
+        except Exception as exc:
+            _poison("conversion for the store", what, item.content_type, target, exc)
     return data, item.content_type
 
 
-def data_for_client(data: bytes, stored_type: str, wanted: str | None) -> tuple[bytes, str]:
+def data_for_client(data: bytes, stored_type: str, wanted: str | None, *,
+                    what: str = "") -> tuple[bytes, str]:
     """The stored item in the type the client negotiated (as stored when
-    there is no conversion)."""
+    there is no conversion).  Never raises: a conversion that fails is
+    logged at WARNING (``what`` names the item) and the item sent as
+    stored."""
     if not wanted or content_type_of(wanted) == content_type_of(stored_type):
         return data, stored_type
+    target = content_type_of(wanted)
     try:
-        return parse(data, stored_type).convert(content_type_of(wanted)).serialize(), content_type_of(wanted)
-    except (FormatError, UnsupportedFormatError):
+        return parse(data, stored_type).convert(target).serialize(), target
+    except UnsupportedFormatError:
+        return data, stored_type
+    except Exception as exc:
+        _poison("conversion for the client", what, stored_type, target, exc)
         return data, stored_type
 
 
@@ -79,8 +121,18 @@ def _lines(comp: Component, path: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def content_key(data: bytes, content_type: str) -> object:
-    """What a slow sync compares (equal keys: the same object)."""
+def content_key(data: bytes, content_type: str, *, what: str = "") -> object:
+    """What a slow sync compares (equal keys: the same object).  Never
+    raises: an item that cannot be read is keyed by its bytes."""
+    try:
+        return _content_key(data, content_type)
+    except Exception as exc:  # defence in depth, as in data_for_client
+        log.warning("item %s: content key of %s failed (%s: %s); keyed by its bytes",
+                    _shown(what or "?"), _shown(content_type or "?"), type(exc).__name__, _shown(exc))
+        return ("raw", bytes(data).strip())
+
+
+def _content_key(data: bytes, content_type: str) -> object:
     ctype = content_type_of(content_type)
     if ctype in _TEXT_TYPES or ctype.startswith("text/plain"):
         return ("text", data.replace(b"\r\n", b"\n").strip())

@@ -34,9 +34,9 @@ _PARTSTAT = frozenset({"NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE", "DEL
                        "COMPLETED"})
 _EXPECT = {"REQUIRE": "REQ-PARTICIPANT", "REQUEST": "OPT-PARTICIPANT", "FYI": "NON-PARTICIPANT"}
 _EXPECT_BACK = {v: k for k, v in _EXPECT.items()}
-_DT = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:T(\d{2}):?(\d{2}):?(\d{2})?(Z)?)?$")
-_DUR = re.compile(r"([+-]?)P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
-_OFFSET = re.compile(r"([+-])(\d{1,2}):?(\d{2})?$")
+_DT = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:T(\d{2}):?(\d{2}):?(\d{2})?(Z)?)?$", re.ASCII)
+_DUR = re.compile(r"([+-]?)P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.ASCII)
+_OFFSET = re.compile(r"([+-])(\d{1,2}):?(\d{2})?(?::?(\d{2}))?$", re.ASCII)  # RFC 5545: seconds too
 _MAILTO = re.compile(r"[^\s<>@:;]+@[^\s<>@:;]+$")
 
 Value = Any  # str | tuple[str, ...] | datetime | date | tuple[...] | dict[str, Any]
@@ -48,7 +48,7 @@ class Prop:
     name: str
     params: Params
     value: Value
-    kind: str  # dt, dtlist, rule, text, list, raw, compound, trigger
+    kind: str  # dt, dtlist, rule, text, list, raw, compound, trigger, carried (X- text kept as is)
 
 
 @dataclass

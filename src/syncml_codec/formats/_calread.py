@@ -33,6 +33,9 @@ from ._calmodel import (
 from ._vtimezone import VcalZone, _olson, _zone_from_vcal, _zone_from_vtimezone
 from .versit import Component, ContentLine, Param, _escape, _split_escaped, _unescape
 
+#: the most dates one EXDATE/RDATE line is read with (more: carried as text)
+MAX_DATES = 1000
+
 
 class _Reader:
     """Reads one VCALENDAR of either version into the model."""
@@ -51,7 +54,7 @@ class _Reader:
                 try:
                     self.zone10 = _zone_from_vcal(tz.value, [d.value for d in cal.find_all("DAYLIGHT")])
                     self.zones[self.zone10.tzid] = self.zone10
-                except ValueError as exc:
+                except (ValueError, OverflowError) as exc:
                     self.losses.append(f"VCALENDAR: TZ/DAYLIGHT not understood ({exc}); kept as text")
         else:
             for sub in cal.components:
@@ -59,11 +62,19 @@ class _Reader:
                     try:
                         tzid, zone = _zone_from_vtimezone(sub)
                         self.zones[tzid] = zone
-                    except (ValueError, AttributeError) as exc:
+                    except (ValueError, OverflowError, AttributeError) as exc:
                         self.losses.append(f"VTIMEZONE not understood ({exc}); dropped")
         for line in cal.lines:
             key = line.name.upper()
             if key == "VERSION" or (self.zone10 is not None and key in ("TZ", "DAYLIGHT")):
+                continue
+            if self.version == "1.0" and key in _ALARMS10:
+                # an alarm outside any VEVENT/VTODO: iCalendar has VALARM only inside
+                # them, so it is carried as its 1.0 text (and comes back unchanged)
+                self.losses.append(f"VCALENDAR: {key} outside an event or to-do has no "
+                                   f"iCalendar 2.0 form; kept as {X}{key}")
+                node.props.append(Prop(X + key, self._params(key, line.params),
+                                       self._wire(line), "raw"))
                 continue
             prop = self.prop(line.name, line.params, self._wire(line), "VCALENDAR")
             if prop is not None and not (prop.name == "PRODID" and prop.value == PRODID):
@@ -110,7 +121,7 @@ class _Reader:
                     target = "DUE" if node.name == "VTODO" else "DTEND"
                     new = Prop(target, (), start.value + _parse_duration(dur.value), "dt")
                     node.props[node.props.index(dur)] = new
-                except (ValueError, TypeError):
+                except (ValueError, TypeError, OverflowError):
                     pass
             for alarm in node.children:
                 self._fix_trigger(alarm, node)
@@ -131,10 +142,10 @@ class _Reader:
         start.value = sv.date() if isinstance(sv, datetime) else sv
         if end is not None and end.kind == "dt":
             ev = end.value
-            if isinstance(ev, datetime):
-                end.value = ev.date() + timedelta(days=1) if ev.hour or ev.minute else ev.date()
-            else:
-                end.value = ev + timedelta(days=1)
+            day = ev.date() if isinstance(ev, datetime) else ev
+            if day < date.max and (not isinstance(ev, datetime) or ev.hour or ev.minute):
+                day += timedelta(days=1)  # the exclusive end (the last day of all time has none)
+            end.value = day
         for p in node.props:
             if p.kind == "dtlist":
                 p.value = tuple(v.date() if isinstance(v, datetime) else v for v in p.value)
@@ -153,7 +164,10 @@ class _Reader:
             rv = ref.value
             if not isinstance(rv, datetime):
                 rv = datetime(rv.year, rv.month, rv.day)
-            trig.value = rv + trig.value
+            try:
+                trig.value = rv + trig.value
+            except OverflowError:
+                return  # kept relative: the writer carries it as a duration
             trig.params = tuple(p for p in trig.params if p[0] != "RELATED")
 
     # one property ----------------------------------------------------------------
@@ -190,6 +204,10 @@ class _Reader:
                 return Prop(key, clean, self._unesc(text), "raw")
         if key in _DT_LISTS:
             sep = ";" if self.version == "1.0" else ","
+            if text.count(sep) >= MAX_DATES:
+                self.losses.append(f"{label}: {key} with more than {MAX_DATES} dates is not "
+                                   "converted; kept as text")
+                return Prop(X + key, clean, self._unesc(text), "raw")
             try:
                 vals = tuple(self._dt(t, params) for t in text.split(sep) if t.strip())
                 return Prop(key, self._dt_params(clean), vals, "dtlist")
@@ -299,9 +317,10 @@ class _Reader:
             return Prop(key, params, rule, "rule")
         except ValueError as exc:
             other = "2.0" if self.version == "1.0" else "1.0"
-            self.losses.append(f"{label}: {key} {text.strip()} not converted ({exc}); "
+            self.losses.append(f"{label}: {key} {text.strip()[:80]} not converted ({exc}); "
                                f"kept as {X}{key} for {other}")
-            return Prop(X + key, params, text.strip(), "raw")
+            # from 2.0, "carried": the 1.0 writer keeps the X- name (its text is no 1.0 rule)
+            return Prop(X + key, params, text.strip(), "raw" if self.version == "1.0" else "carried")
 
     def _attendee_params(self, params: Params, label: str) -> Params:
         out: list[tuple[str, str]] = []

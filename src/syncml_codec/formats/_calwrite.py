@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
-
 from . import _rrule
 from ._calmodel import (
+    _ALARMS10,
     _ALARMS20,
     _EXPECT_BACK,
     _MAILTO,
@@ -101,9 +100,14 @@ class _Writer:
                            f"{years.start}-{years.stop - 1}")
 
     def _years(self, vals: list[Any]) -> range:
+        """The years to write DAYLIGHT lines for: those of the item's times,
+        and as far as a COUNT rule reaches, at most 20 (no occurrence is
+        computed: the end of ``FREQ=HOURLY;COUNT=99999999999`` is estimated
+        in constant time, see :func:`_rule_span`)."""
         years = [v.year for v in vals if isinstance(v, date)]
-        first = min(years) if years else 2000
+        first = min(max(min(years) if years else 2000, 2), 9970)  # far from datetime's ends
         last = max(years) if years else first
+        cap = first + _MAX_YEARS - 1
         for item in self.model.cal.children:
             start = item.get("DTSTART")
             for p in item.props:
@@ -112,16 +116,13 @@ class _Writer:
                 if "UNTIL" not in p.value and "COUNT" not in p.value:
                     last = max(last, first + 4)
                 elif "COUNT" in p.value and isinstance(start.value, datetime):
-                    try:
-                        rule = rrulestr(_rrule.format_ical(
-                            {k: v for k, v in p.value.items() if k != "UNTIL"}),
-                            dtstart=start.value.replace(tzinfo=None))
-                        occ = list(rule)
-                        if occ:
-                            last = max(last, occ[-1].year)
-                    except (ValueError, TypeError):
-                        pass
-        return range(first, min(last, first + 19) + 1)
+                    span = _rule_span(p.value)
+                    days_left = (datetime(cap, 12, 31) - start.value.replace(tzinfo=None)).days
+                    if span is None or span.days >= days_left:
+                        last = cap
+                    else:
+                        last = max(last, (start.value.replace(tzinfo=None) + span).year)
+        return range(first, max(first, min(last, cap)) + 1)
 
     def _tz_lines(self) -> list[str | Line]:
         zone = self.zone
@@ -205,10 +206,14 @@ class _Writer:
         name = p.name
         legacy = self.version == "1.0"
         if name.startswith(X) and name != X and p.kind == "raw" and name[len(X):] in (
-                "STATUS", "RRULE", "EXRULE", "TRANSP"):
+                "STATUS", "RRULE", "EXRULE", "TRANSP", *_ALARMS10):
             inner = name[len(X):]
+            if legacy and inner in _ALARMS10:
+                return [(inner, params, p.value.replace("\r\n", "\n").replace("\n", "\r\n"))]
             if legacy:
                 return [(inner, params, p.value)]
+            if inner in _ALARMS10:
+                return [(name, params, _escape_raw(p.value))]
             return [(name, params, _escape(p.value) if inner == "STATUS" else p.value)]
         if legacy and name == "CREATED":
             name = "DCREATED"
@@ -381,6 +386,33 @@ class _Writer:
         if isinstance(when, datetime) and when.tzinfo is not None:
             return ("TRIGGER", params, _fmt_local(when.astimezone(UTC).replace(tzinfo=None)) + "Z")
         return ("TRIGGER", params, self.dt(when, []))
+
+
+_MAX_YEARS = 20
+_PERIOD = {"SECONDLY": timedelta(seconds=1), "MINUTELY": timedelta(minutes=1),
+           "HOURLY": timedelta(hours=1), "DAILY": timedelta(days=1), "WEEKLY": timedelta(days=7),
+           "MONTHLY": timedelta(days=31), "YEARLY": timedelta(days=366)}
+#: BY parts that never leave a period without an occurrence, by FREQ
+_DENSE = {"WEEKLY": {"BYDAY", "WKST"}, "DAILY": {"BYHOUR", "BYMINUTE", "BYSECOND"},
+          "HOURLY": {"BYMINUTE", "BYSECOND"}, "MINUTELY": {"BYSECOND"}}
+
+
+def _rule_span(rule: dict[str, Any]) -> timedelta | None:
+    """An estimate of how far a COUNT rule reaches from DTSTART (None: past
+    any year we would write).  ``COUNT x INTERVAL`` periods when every
+    period has an occurrence, twice that when BY parts can skip periods
+    (``BYMONTHDAY=31``, ``BYMONTH`` in a daily rule...)."""
+    try:
+        periods = int(rule["COUNT"]) * int(rule.get("INTERVAL", "1"))
+    except (KeyError, ValueError):
+        return None
+    freq = str(rule.get("FREQ", ""))
+    if freq not in _PERIOD or periods > _MAX_YEARS * 366 * 86400:
+        return None
+    if not set(rule) - {"FREQ", "INTERVAL", "COUNT"} <= _DENSE.get(freq, set()):
+        periods *= 2
+    days = periods * _PERIOD[freq].total_seconds() / 86400
+    return None if days > (_MAX_YEARS + 1) * 366 else timedelta(days=days)
 
 
 def _escape_raw(v: Any) -> str:

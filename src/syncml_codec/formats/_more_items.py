@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..errors import UnsupportedFormatError
+from ..errors import FormatError, UnsupportedFormatError
+from ._guard import guarded
 from .email import EMAIL_CONTENT_TYPE, RFC822_CONTENT_TYPE, EmailObject, RFC822Item
 from .omads import FILE_CONTENT_TYPE, FOLDER_CONTENT_TYPE, FileObject, FolderObject
 from .versit import parse_items
@@ -55,6 +56,7 @@ class TextItem:
     def serialize(self) -> bytes:
         return self.data
 
+    @guarded("text conversion")
     def convert(self, target_content_type: str) -> Any:
         from .registry import content_type_of, parse
         target = content_type_of(target_content_type)
@@ -89,12 +91,16 @@ class ObjectItem:
         data: bytes = self.obj.serialize()
         return data
 
+    @guarded("object conversion")
     def convert(self, target_content_type: str) -> ObjectItem:
         from .registry import content_type_of
         target = content_type_of(target_content_type)
         if target == self.content_type:
             return ObjectItem.from_bytes(self.serialize(), target)
         if self.content_type == EMAIL_CONTENT_TYPE and target == RFC822_CONTENT_TYPE:
+            if self.obj.emailitem is None:
+                raise FormatError("email object has no <emailitem> to give as message/rfc822",
+                                  0, "emailitem")
             return ObjectItem(self.obj.to_rfc822(), target)
         if self.content_type == RFC822_CONTENT_TYPE and target == EMAIL_CONTENT_TYPE:
             return ObjectItem(EmailObject.from_rfc822(self.obj), target)

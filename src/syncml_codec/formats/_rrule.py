@@ -24,28 +24,68 @@ __all__ = ["format_ical", "from_vcal10", "parse_ical", "to_vcal10"]
 _FREQ10 = {"D": "DAILY", "W": "WEEKLY", "MP": "MONTHLY", "MD": "MONTHLY", "YM": "YEARLY",
            "YD": "YEARLY"}
 _DAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")
-_HEAD = re.compile(r"(MP|MD|YM|YD|D|W)(\d+)$")
-_END = re.compile(r"\d{4}-?\d{2}-?\d{2}(T\d{4}(\d{2})?Z?)?$")
-_ORD10 = re.compile(r"(\d)([+-])$")
-_ORD20 = re.compile(r"([+-]?)(\d{1,2})(SU|MO|TU|WE|TH|FR|SA)$")
+_HEAD = re.compile(r"(MP|MD|YM|YD|D|W)(\d+)$", re.ASCII)
+_END = re.compile(r"\d{4}-?\d{2}-?\d{2}(T\d{4}(\d{2})?Z?)?$", re.ASCII)
+_ORD10 = re.compile(r"(\d)([+-])$", re.ASCII)
+_ORD20 = re.compile(r"([+-]?)(\d{1,2})(SU|MO|TU|WE|TH|FR|SA)$", re.ASCII)
+_BYDAY = re.compile(r"[+-]?([1-9]|[1-4]\d|5[0-3])?(SU|MO|TU|WE|TH|FR|SA)$", re.ASCII)
 _ORDER = ("FREQ", "INTERVAL", "BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY",
           "BYHOUR", "BYMINUTE", "BYSECOND", "BYSETPOS", "WKST", "COUNT", "UNTIL")
+
+
+#: RFC 5545 3.3.10 value ranges (``BYDAY`` and ``UNTIL`` are checked by pattern)
+_RANGES = {"BYSECOND": (0, 60, False), "BYMINUTE": (0, 59, False), "BYHOUR": (0, 23, False),
+           "BYMONTHDAY": (1, 31, True), "BYYEARDAY": (1, 366, True), "BYWEEKNO": (1, 53, True),
+           "BYMONTH": (1, 12, False), "BYSETPOS": (1, 366, True)}
+_FREQS = frozenset({"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
+_INT = re.compile(r"[+-]?\d{1,3}$", re.ASCII)
+_DIGITS = re.compile(r"\d{1,10}$", re.ASCII)
+_UNTIL = re.compile(r"\d{8}(T\d{6}Z?)?$", re.ASCII)
+#: the largest COUNT and INTERVAL taken as numbers (more is carried as text, not converted)
+MAX_NUMBER = 10**9
+
+
+def _check(key: str, value: str) -> None:
+    """:class:`ValueError` unless ``value`` is a valid RFC 5545 ``key`` part."""
+    if key == "FREQ":
+        ok = value in _FREQS
+    elif key in ("COUNT", "INTERVAL"):
+        ok = _DIGITS.match(value) is not None and 1 <= int(value) <= MAX_NUMBER
+    elif key == "UNTIL":
+        ok = _UNTIL.match(value) is not None
+    elif key == "WKST":
+        ok = value in _DAYS
+    elif key == "BYDAY":
+        ok = all(_BYDAY.match(d) is not None for d in value.split(","))
+    elif key in _RANGES:
+        low, high, signed = _RANGES[key]
+        ok = all(_INT.match(n) and (signed or n[0].isdigit()) and low <= abs(int(n)) <= high
+                 for n in value.split(","))
+    else:
+        return  # an x-name part: carried, never interpreted
+    if not ok:
+        raise ValueError(f"bad RRULE {key}={value[:40]}")
 
 
 def parse_ical(text: str) -> dict[str, str]:
     """``FREQ=DAILY;COUNT=3`` -> ``{"FREQ": "DAILY", "COUNT": "3"}`` in
     canonical form (names upper case, ``INTERVAL=1`` and ``WKST=MO`` left out:
-    they are the defaults)."""
+    they are the defaults).  Every known part is checked against RFC 5545
+    (:class:`ValueError` if one is out of range or malformed)."""
     out: dict[str, str] = {}
     for part in text.strip().split(";"):
         if not part:
             continue
         key, sep, value = part.partition("=")
         if not sep:
-            raise ValueError(f"bad RRULE part {part!r}")
-        out[key.strip().upper()] = value.strip().upper()
+            raise ValueError(f"bad RRULE part {part[:40]!r}")
+        key, value = key.strip().upper(), value.strip().upper()
+        _check(key, value)
+        out[key] = value
     if "FREQ" not in out:
         raise ValueError("RRULE without FREQ")
+    if "COUNT" in out and "UNTIL" in out:
+        raise ValueError("RRULE with both COUNT and UNTIL")
     if out.get("INTERVAL") == "1":
         del out["INTERVAL"]
     if out.get("WKST") == "MO":
@@ -66,9 +106,10 @@ def from_vcal10(text: str) -> dict[str, str]:
     head = _HEAD.match(tokens[0].upper())
     if head is None:
         raise ValueError(f"unknown frequency {tokens[0]!r}")
-    kind, interval = head.group(1), int(head.group(2))
-    if interval < 1:
-        raise ValueError("interval 0")
+    kind, digits = head.group(1), head.group(2)
+    if len(digits) > 10 or not 1 <= int(digits) <= MAX_NUMBER:
+        raise ValueError(f"interval {digits[:20]} out of range")
+    interval = int(digits)
     rule: dict[str, str] = {"FREQ": _FREQ10[kind]}
     if interval != 1:
         rule["INTERVAL"] = str(interval)
@@ -103,10 +144,10 @@ def from_vcal10(text: str) -> dict[str, str]:
     elif kind == "MD":
         key = "BYMONTHDAY"
         for m in mods:
-            om = _ORD10.match(m) if not m.isdigit() else None
+            om = _ORD10.match(m) if not _DIGITS.match(m) else None
             if m == "LD":
                 parts.append("-1")
-            elif m.isdigit() and 1 <= int(m) <= 31:
+            elif _DIGITS.match(m) and 1 <= int(m) <= 31:
                 parts.append(str(int(m)))
             elif om:
                 parts.append(("-" if om.group(2) == "-" else "") + om.group(1))
@@ -115,13 +156,13 @@ def from_vcal10(text: str) -> dict[str, str]:
     elif kind == "YM":
         key = "BYMONTH"
         for m in mods:
-            if not (m.isdigit() and 1 <= int(m) <= 12):
+            if not (_DIGITS.match(m) and 1 <= int(m) <= 12):
                 raise ValueError(f"bad month {m!r}")
             parts.append(str(int(m)))
     else:  # YD
         key = "BYYEARDAY"
         for m in mods:
-            if not (m.isdigit() and 1 <= int(m) <= 366):
+            if not (_DIGITS.match(m) and 1 <= int(m) <= 366):
                 raise ValueError(f"bad year day {m!r}")
             parts.append(str(int(m)))
     if parts:
@@ -129,8 +170,8 @@ def from_vcal10(text: str) -> dict[str, str]:
     if end is None:
         rule["COUNT"] = "2"
     elif end.startswith("#"):
-        if not end[1:].isdigit():
-            raise ValueError(f"bad duration {end!r}")
+        if _DIGITS.match(end[1:]) is None or int(end[1:]) > MAX_NUMBER:
+            raise ValueError(f"bad duration {end[:20]!r}")
         if int(end[1:]) > 0:
             rule["COUNT"] = str(int(end[1:]))
     else:

@@ -4,14 +4,18 @@
 
 from __future__ import annotations
 
+import functools
 import io
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil import tz as dtz  # type: ignore[import-untyped]
+from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 
+from . import _rrule
 from ._calmodel import _DT, _OFFSET, UTC, _fmt_local
 from .versit import Component, ContentLine, _escape
 
@@ -88,6 +92,25 @@ class VcalZone(tzinfo):
         return [*out, "END:VTIMEZONE"]
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One STANDARD/DAYLIGHT part of a rule-based VTIMEZONE: its onsets are
+    DTSTART, the RDATEs and the RRULE's dates (local times in ``off_from``)."""
+
+    start: datetime
+    rdates: tuple[datetime, ...]
+    rule: str | None
+    off_from: timedelta
+    off_to: timedelta
+    name: str
+
+
+#: rule-based VTIMEZONEs read by ``tzical`` -> their parts, so that
+#: :func:`_transitions` lists the onsets of a range of years instead of probing
+#: ``tzical`` (which walks every onset since DTSTART, often 1601, on each lookup)
+_PARTS: weakref.WeakKeyDictionary[tzinfo, tuple[_Part, ...]] = weakref.WeakKeyDictionary()
+
+
 def _fmt_offset(td: timedelta, sep: str = "") -> str:
     minutes = int(td.total_seconds()) // 60
     sign = "-" if minutes < 0 else "+"
@@ -99,7 +122,10 @@ def _parse_offset(text: str) -> timedelta:
     m = _OFFSET.match(text.strip())
     if m is None:
         raise ValueError(f"bad UTC offset {text!r}")
-    td = timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
+    hours, minutes, seconds = int(m.group(2)), int(m.group(3) or 0), int(m.group(4) or 0)
+    if hours > 18 or minutes > 59 or seconds > 59:  # real offsets lie within -12 .. +14 hours
+        raise ValueError(f"UTC offset {text.strip()[:20]!r} out of range")
+    td = timedelta(hours=hours, minutes=minutes, seconds=seconds)
     return -td if m.group(1) == "-" else td
 
 
@@ -180,6 +206,44 @@ def _tzical_text(comp: Component) -> str:
     return b"".join(out).decode("utf-8", "replace")
 
 
+#: what a VTIMEZONE may hold before it reaches ``tzical`` (which walks every
+#: onset from DTSTART on each lookup: a ``FREQ=SECONDLY`` rule from year 1 never ends)
+MAX_ZONE_PARTS = 64
+MAX_ZONE_ONSETS = 1000
+_ZONE_RULE_PARTS = frozenset({"FREQ", "BYMONTH", "BYDAY", "BYMONTHDAY", "UNTIL", "COUNT", "WKST"})
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _check_zone_rule(text: str) -> None:
+    """:class:`ValueError` unless ``text`` is a yearly onset rule that
+    matches at least once every few years (what time zones use)."""
+    rule = _rrule.parse_ical(text)
+    extra = set(rule) - _ZONE_RULE_PARTS
+    if rule["FREQ"] != "YEARLY" or extra:
+        raise ValueError(f"time zone rule {text[:60]!r} is not a plain yearly rule")
+    months = [int(m) for m in rule.get("BYMONTH", "").split(",") if m] or list(range(1, 13))
+    days = [int(d) for d in rule.get("BYMONTHDAY", "").split(",") if d]
+    if days and not any(-28 <= d <= _MONTH_DAYS[m - 1] for m in months for d in days):
+        raise ValueError(f"time zone rule {text[:60]!r} never matches")
+
+
+def _check_zone(comp: Component) -> None:
+    """Bounds on a VTIMEZONE (parts, onsets, rules) before it is read."""
+    subs = comp.components
+    if len(subs) > MAX_ZONE_PARTS:
+        raise ValueError(f"VTIMEZONE with {len(subs)} parts")
+    onsets = 0
+    for sub in subs:
+        rules = sub.find_all("RRULE")
+        if len(rules) > 1 or sub.find("EXRULE") is not None:
+            raise ValueError("VTIMEZONE part with several rules")
+        for line in rules:
+            _check_zone_rule(line.value)
+        onsets += sum(line.value.count(",") + 1 for line in sub.find_all("RDATE"))
+        if onsets > MAX_ZONE_ONSETS:
+            raise ValueError(f"VTIMEZONE with more than {MAX_ZONE_ONSETS} onsets")
+
+
 def _zone_from_vtimezone(comp: Component) -> tuple[str, tzinfo]:
     """A VTIMEZONE as (TZID, tzinfo): one that lists its onsets (no RRULE,
     as written from vCalendar 1.0) as a :class:`VcalZone`, so that the same
@@ -188,15 +252,21 @@ def _zone_from_vtimezone(comp: Component) -> tuple[str, tzinfo]:
     tzid = _value(comp, "TZID")
     if not tzid:
         raise ValueError("VTIMEZONE without TZID")
+    _check_zone(comp)
     text = _tzical_text(comp)
     try:
         general: tzinfo | None = dtz.tzical(io.StringIO(text)).get(tzid)
-    except (ValueError, TypeError, IndexError) as exc:
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:
         raise ValueError(f"cannot read VTIMEZONE {tzid}: {exc}") from None
     if general is None:
         raise ValueError(f"cannot read VTIMEZONE {tzid}")
     subs = [c for c in comp.components if c.name.upper() in ("STANDARD", "DAYLIGHT")]
     if any(c.find("RRULE") for c in subs):
+        parts = _rule_parts(subs)
+        if parts is None:  # (probing tzical instead costs a walk from DTSTART per lookup)
+            raise ValueError(f"VTIMEZONE {tzid[:60]} has a part without plain DTSTART, offsets "
+                             "and date-time RDATEs")
+        _PARTS[general] = parts
         return tzid, general
     zone = _explicit_zone(tzid, subs)
     probes = [t for r in zone.rules for t in (r.start, r.end)]
@@ -204,32 +274,119 @@ def _zone_from_vtimezone(comp: Component) -> tuple[str, tzinfo]:
     for u in probes:
         aware = u.replace(tzinfo=UTC)
         if aware.astimezone(zone).utcoffset() != aware.astimezone(general).utcoffset():
+            parts = _rule_parts(subs)
+            if parts is not None:
+                _PARTS[general] = parts
             return tzid, general
     return tzid, zone
 
 
+@functools.cache
+def _zone_keys() -> frozenset[str]:
+    """The keys of the zone database (read once)."""
+    return frozenset(available_timezones())
+
+
+def _rule_parts(subs: list[Component]) -> tuple[_Part, ...] | None:
+    """The parts of a rule-based VTIMEZONE (None if one is not plain:
+    RDATE periods or dates, a missing DTSTART...)."""
+    out: list[_Part] = []
+    try:
+        for c in subs:
+            start, frm, to = _value(c, "DTSTART"), _value(c, "TZOFFSETFROM"), _value(c, "TZOFFSETTO")
+            if not (start and frm and to):
+                return None
+            rule = c.find("RRULE")
+            rdates = tuple(_plain_dt(v)[0] for ln in c.find_all("RDATE")
+                           for v in ln.value.split(",") if v.strip())
+            out.append(_Part(_plain_dt(start)[0], rdates, rule.value if rule is not None else None,
+                             _parse_offset(frm), _parse_offset(to), _value(c, "TZNAME") or ""))
+    except ValueError:
+        return None
+    return tuple(out)
+
+
+def _onsets(parts: tuple[_Part, ...], lo: datetime, hi: datetime) -> list[tuple[datetime, timedelta, str]]:
+    """Every onset in ``lo..hi`` as (UTC instant, naive; offset after; name),
+    sorted.  A yearly rule without COUNT gives the same dates from any year
+    on, so it starts near ``lo`` instead of at its DTSTART (often 1601)."""
+    onsets: set[tuple[datetime, timedelta, str]] = set()
+    for p in parts:
+        local = [p.start, *p.rdates]
+        if p.rule is not None:  # a yearly rule (see _check_zone_rule)
+            start = p.start
+            if "COUNT" not in p.rule.upper() and start.year < lo.year - 1:
+                start = start.replace(year=lo.year - 1)
+            rule = rrulestr(p.rule, dtstart=start)
+            local += rule.between(lo + p.off_from - timedelta(days=1), hi + p.off_from, inc=True)
+        onsets.update((t - p.off_from, p.off_to, p.name) for t in local if lo < t - p.off_from <= hi)
+    return sorted(onsets)
+
+
 def _olson(tzid: str) -> tzinfo | None:
+    """The IANA zone a TZID names (``Europe/Berlin``, also with a prefix:
+    ``/mozilla.org/20050126_1/Europe/Berlin``), or None.  Only keys the
+    zone database lists reach :class:`ZoneInfo`: a TZID is client text and
+    must never name a file (``Europe`` is a directory, ``../x`` a path)."""
+    if len(tzid) > 200:
+        return None
     parts = tzid.strip("/").split("/")
+    keys = _zone_keys()
     for n in (1, 2, 3):
-        try:
-            return ZoneInfo("/".join(parts[-n:]))
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
+        key = "/".join(parts[-n:])
+        if key in keys:
+            try:
+                return ZoneInfo(key)
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                return None
     return None
 
 
+def _name_at(zone: tzinfo, when: datetime) -> str:
+    return when.replace(tzinfo=UTC).astimezone(zone).tzname() or ""
+
+
 def _transitions(zone: tzinfo, years: range) -> VcalZone:
-    """``zone`` as TZ/DAYLIGHT for ``years``: the offset every three days,
-    then a bisection to the second where it changes (two changes less than
-    three days apart, unknown in today's zones, would be missed)."""
+    """``zone`` as TZ/DAYLIGHT for ``years``.  A rule-based VTIMEZONE gives
+    its onsets in that range directly (:func:`_onsets`); any other zone (an
+    IANA one) is probed: the offset every three days, then a bisection to
+    the second where it changes (two changes less than three days apart,
+    unknown in today's zones, would be missed).  At most 20 years (the
+    writer's ``_years``), so the work is bounded."""
     def off(u: datetime) -> timedelta:
         return u.replace(tzinfo=UTC).astimezone(zone).utcoffset() or timedelta(0)
 
     changes: list[tuple[datetime, timedelta]] = []
     day = datetime(years.start, 1, 1, 12)
     stop = datetime(years.stop + 1, 6, 1, 12)
-    prev = off(day)
-    offsets = {prev}
+    names: dict[datetime, str] = {}
+    start_name: str | None = None
+    parts = _PARTS.get(zone)
+    onsets = None
+    if parts is not None:
+        try:
+            lo = day - timedelta(days=800) if day.year > 3 else datetime(1, 1, 5)
+            onsets = _onsets(parts, lo, stop)
+        except (ValueError, TypeError, OverflowError):
+            onsets = None
+    if onsets is not None:  # the onsets say it all: no probing
+        earlier = [o for o in onsets if o[0] <= day]
+        if earlier:
+            first, start_name = earlier[-1][1], earlier[-1][2]
+        else:  # before the zone's first onset: ask the zone once
+            first, start_name = off(day), _name_at(zone, day)
+        prev, offsets = first, {first}
+        for when, to, name in onsets:
+            if when > day:
+                names[when] = name
+                if to != prev:
+                    changes.append((when, to))
+                    offsets.add(to)
+                    prev = to
+        day = stop
+    else:
+        prev = off(day)
+        offsets = {prev}
     while day < stop:
         nxt = day + timedelta(days=3)
         cur = off(nxt)
@@ -251,11 +408,13 @@ def _transitions(zone: tzinfo, years: range) -> VcalZone:
         if to != std and when.year in years:
             end = next((w for w, t in changes[i + 1:] if t == std), None)
             if end is not None:
-                local = when.replace(tzinfo=UTC).astimezone(zone)
-                std_local = end.replace(tzinfo=UTC).astimezone(zone)
-                rules.append(_Dst(when, end, to, std_local.tzname() or "", local.tzname() or ""))
+                rules.append(_Dst(when, end, to, names[end] if end in names else _name_at(zone, end),
+                                  names[when] if when in names else _name_at(zone, when)))
     std_name = ""
-    probe = datetime(years.start, 1, 1, 12).replace(tzinfo=UTC).astimezone(zone)
-    if probe.utcoffset() == std:
-        std_name = probe.tzname() or ""
+    if start_name is not None:
+        std_name = start_name if first == std else ""
+    else:
+        probe = datetime(years.start, 1, 1, 12).replace(tzinfo=UTC).astimezone(zone)
+        if probe.utcoffset() == std:
+            std_name = probe.tzname() or ""
     return VcalZone(std, rules, std_name=std_name)

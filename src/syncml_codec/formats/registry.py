@@ -26,6 +26,7 @@ from functools import partial
 from typing import ClassVar, Protocol, runtime_checkable
 
 from ..errors import FormatError, UnsupportedFormatError
+from ._guard import guarded
 from .vcard import convert_vcard
 from .versit import Component, parse_items
 
@@ -176,8 +177,13 @@ def parse(data: bytes, content_type: str | None = None, *, lenient: bool = False
     if parser is None:
         raise UnsupportedFormatError(f"unknown content type {key!r}", key)
     if lenient and parser in _LENIENT_PARSERS:
-        return _LENIENT_PARSERS[parser](data, key)
-    return parser(data, key)
+        return _guarded_parse(_LENIENT_PARSERS[parser], data, key)
+    return _guarded_parse(parser, data, key)
+
+
+@guarded("parsing")
+def _guarded_parse(parser: Parser, data: bytes, content_type: str) -> Item:
+    return parser(data, content_type)
 
 
 def _one_component(data: bytes, expect: str, lenient: bool = False) -> Component:
@@ -220,6 +226,7 @@ class VersitItem:
         comp = self.component
         return comp.leading + comp.serialize() + comp.trailing
 
+    @guarded("calendar conversion")
     def convert(self, target_content_type: str) -> Item:
         target = content_type_of(target_content_type)
         if target == self._content_type:
@@ -258,6 +265,7 @@ class VCardItem(VersitItem):
     def version(self) -> str:
         return self.component.version or "2.1"
 
+    @guarded("vCard conversion")
     def convert(self, target_content_type: str) -> Item:
         target = content_type_of(target_content_type)
         if target == self._content_type:

@@ -59,6 +59,7 @@ from lxml import etree
 
 from ..errors import FormatError, UnsupportedFormatError
 from . import _omaxml
+from ._guard import guarded
 
 if TYPE_CHECKING:
     from .registry import Item
@@ -301,6 +302,7 @@ class SIFItem:
         return base64.b64encode(xml) if self.base64 else xml
 
     # -- conversion -----------------------------------------------------------
+    @guarded("SIF conversion")
     def convert(self, target_content_type: str) -> Item:
         """This item as ``target_content_type``: the same SIF type, vCard
         (text/vcard, text/x-vcard) for SIF-C, iCalendar (text/calendar,

@@ -168,7 +168,11 @@ def _binary_line(line: ContentLine, params: list[Param], target: str) -> Content
     if not any((n or "").upper() == "ENCODING" for n, _ in params):
         params = [*params, ("ENCODING", "BASE64" if target == "2.1" else "b")]
     head = _head(line, params)
-    text = line.value.encode("ascii")  # the base64 text without whitespace: not decoded again
+    try:  # the base64 text without whitespace: not decoded again (broken padding is carried)
+        text = line.value.encode("ascii")
+    except UnicodeEncodeError:
+        raise FormatError("base64 value with a character that is not ASCII", line.lineno,
+                          line.name) from None
     if target == "2.1":
         chunks = [text[i : i + _B64_LINE] for i in range(0, len(text), _B64_LINE)]
         value = b"".join(eol + b" " + c for c in chunks)
