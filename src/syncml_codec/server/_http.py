@@ -142,7 +142,9 @@ class _Server(TcpWSGIServer):
                 elif channel.reply_pending < late_cutoff:
                     LOGGER.warning("client %s did not take its answer within %g s: connection closed",
                                    escape_log_text(str(channel.addr[0])), self.client_timeout)
-                    channel.will_close = True
+                    # closed now, the rest of the answer discarded (will_close would first flush
+                    # whatever the socket takes: all of it, if the client starts reading)
+                    channel.handle_close()
                 continue
             channel.reply_pending = None
             if channel.close_when_flushed:
