@@ -48,7 +48,8 @@ def command_for(store: Store, ds: DatastoreSync, op: Op, ids: CmdIDs) -> Command
         return Delete(cmd_id=cmd_id, items=(Item(target=Target(loc_uri=op.luid or op.guid)),))
     stored = store.get_item(ds.user, ds.canonical, op.guid)
     assert stored is not None
-    data, ctype = data_for_client(stored.data, stored.content_type, ds.wanted_type or ds.client_type)
+    data, ctype = data_for_client(stored.data, stored.content_type, ds.wanted_type or ds.client_type,
+                                  what=f"{ds.canonical}/{op.guid}")
     meta = Meta(type=ctype)
     if op.kind == "Add":
         return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), data=wire_data(data)),))

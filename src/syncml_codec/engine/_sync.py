@@ -165,7 +165,8 @@ class DatastoreSync:
             self._keys = {}
             for item in self.store.items(self.user, self.canonical):
                 if item.guid not in self.touched and self._unconfirmed(item.guid):
-                    self._keys.setdefault(content_key(item.data, item.content_type), []).append(item.guid)
+                    key = content_key(item.data, item.content_type, what=f"{self.canonical}/{item.guid}")
+                    self._keys.setdefault(key, []).append(item.guid)
         if not self._keys:  # nothing left to match (a first slow sync): no need to parse
             return None
         guids = self._keys.get(content_key(data, ctype))
@@ -187,7 +188,7 @@ class DatastoreSync:
         """An Add (or a Replace of an item the server does not know)."""
         if ctype:
             self.client_type = ctype
-        data, stored_type = canonical_data(self.canonical, data, ctype)
+        data, stored_type = canonical_data(self.canonical, data, ctype, what=f"{self.canonical} LUID {luid}")
         if luid is not None and luid in self._by_luid:  # an Add we already have (a resent message)
             return self.replace(luid, None, data, stored_type)
         if self._matching_mode():
@@ -232,7 +233,7 @@ class DatastoreSync:
         guid = self._guid_for(luid, target)
         if guid is None:
             return self.add(luid, data, ctype, replace=True)
-        data, stored_type = canonical_data(self.canonical, data, ctype)
+        data, stored_type = canonical_data(self.canonical, data, ctype, what=f"{self.canonical}/{guid}")
         current = self.store.get_item(self.user, self.canonical, guid)
         entry = self._by_guid.get(guid)
         assert current is not None
