@@ -144,3 +144,5 @@ def test_unforeseen_converter_failure_costs_one_warning(server: SyncServer, stor
     assert len(warnings) == 1
     assert "\r" not in warnings[0] and "\n" not in warnings[0]
     assert "text/vcard -> text/x-vcard" in warnings[0] and "sent as stored" in warnings[0]
+    doe2 = next(i.guid for i in store.items("test", "Contacts") if b"Doe2" in i.data)
+    assert f"Contacts/{doe2}" in warnings[0]  # the operator can find the item
