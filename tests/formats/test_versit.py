@@ -256,3 +256,18 @@ def test_lenient_text_without_items_is_an_error_not_dropped(data: bytes) -> None
     with pytest.raises(FormatError, match="no BEGIN"):
         parse_items(data, lenient=True)
     assert parse_items(b"\r\n\r\n", lenient=True) == []
+
+
+@pytest.mark.parametrize(("text", "sep", "parts"), [
+    ("a;b;c", ";", ["a", "b", "c"]),
+    ("a\\;b;c", ";", ["a\\;b", "c"]),  # an escaped separator stays in its part, escape and all
+    ("a\\\\;b", ";", ["a\\\\", "b"]),  # an escaped backslash does not escape the separator
+    (";;", ";", ["", "", ""]),
+    ("a\\", ";", ["a\\"]),  # a lone backslash at the end is kept
+    ("a\\\n;b", ";", ["a\\\n", "b"]),
+    ("x,y\\,z", ",", ["x", "y\\,z"]),
+])
+def test_split_escaped(text: str, sep: str, parts: list[str]) -> None:
+    from syncml_codec.formats.versit import _split_escaped
+
+    assert _split_escaped(text, sep) == parts

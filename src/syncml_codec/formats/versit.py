@@ -34,6 +34,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
@@ -335,23 +336,25 @@ def _unescape(text: str) -> str:
 
 
 def _split_escaped(text: str, sep: str) -> list[str]:
+    """``text`` split at each ``sep`` that no backslash escapes (escapes
+    kept as they are).  Linear, through ``re``: values can be large (a
+    PHOTO of a few hundred KiB), so no loop over characters in Python."""
+    if "\\" not in text:
+        return text.split(sep)
     parts: list[str] = []
-    cur: list[str] = []
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c == "\\" and i + 1 < len(text):
-            cur.append(text[i : i + 2])
-            i += 2
-            continue
-        if c == sep:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(c)
-        i += 1
-    parts.append("".join(cur))
+    start = 0
+    for m in _escape_or(sep).finditer(text):
+        if m.group() == sep:
+            parts.append(text[start : m.start()])
+            start = m.end()
+    parts.append(text[start:])
     return parts
+
+
+@functools.lru_cache(maxsize=8)
+def _escape_or(sep: str) -> re.Pattern[str]:
+    """A backslash with the character after it, or ``sep``."""
+    return re.compile(r"\\.|" + re.escape(sep), re.S)
 
 
 def _split_unquoted(text: str, sep: str) -> list[str]:
