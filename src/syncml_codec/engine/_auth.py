@@ -44,6 +44,16 @@ Why it looks like this (issue 9):
 
   user and device are quoted and escaped (:func:`._util.log_quoted`); the
   address is bare when it is plain, else quoted.
+* **Where the credential is** (issue 10).  The SyncHdr's ``Cred``, else the
+  first ``Cred`` inside a command (:func:`message_credential`): SyncML
+  1.0/1.1 allow it in Alert, Add, Replace, Delete, Copy, Get, Put, Map,
+  Exec, Search and Sync, and some phones send it only inside their Alert.
+  The representation protocol says a credential given in the SyncHdr or a
+  parent command covers what is inside it, and an insufficient one is a 401
+  for the command it is in.  SyncML 1.2 keeps ``Cred`` in the same commands
+  with the same meaning, so it is taken there too.  A command's credential
+  is checked exactly like the header's (the same policy, nonces, counters
+  and log lines); only a message without a header credential looks inside.
 """
 
 from __future__ import annotations
@@ -55,12 +65,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import SyncMLError
-from ..model import Chal, Meta, StatusCode, SyncHdr, auth
+from ..model import Atomic, Chal, Command, Cred, Message, Meta, Sequence, StatusCode, Sync, SyncHdr, auth
 from ..store.base import Account, Device, Store
 from ._limits import ServerLimits
 from ._util import log_bare, log_quoted, text
 
-__all__ = ["BASIC", "MD5", "Gatekeeper", "Verdict", "claimed_user"]
+__all__ = ["BASIC", "MD5", "Gatekeeper", "Verdict", "claimed_user", "message_credential"]
 
 log = logging.getLogger("syncml_codec.engine")
 
@@ -91,10 +101,29 @@ class Verdict:
         return self.code == StatusCode.AUTHENTICATION_ACCEPTED
 
 
-def claimed_user(header: SyncHdr) -> str | None:
+def message_credential(msg: Message) -> tuple[Cred | None, Command | None]:
+    """The credential a message authenticates with and the command that
+    carries it: the SyncHdr's (command None), else the first one inside a
+    command, containers (Sync, Atomic, Sequence) included; (None, None)
+    when it has none."""
+    if msg.header.cred is not None:
+        return msg.header.cred, None
+    todo = list(msg.commands)
+    while todo:
+        cmd = todo.pop(0)
+        cred = getattr(cmd, "cred", None)
+        if isinstance(cred, Cred) and cred.data is not None:
+            return cred, cmd
+        if isinstance(cmd, (Sync, Atomic, Sequence)):
+            todo[:0] = cmd.commands
+    return None, None
+
+
+def claimed_user(header: SyncHdr, cred: Cred | None = None) -> str | None:
     """The user a message speaks for: a basic Cred's user when it carries
-    one (unreadable: ""), else its ``Source/LocName``."""
-    cred = header.cred
+    one (unreadable: ""), else its ``Source/LocName``.  ``cred``: the
+    credential found in a command (default: the SyncHdr's)."""
+    cred = cred if cred is not None else header.cred
     if cred is not None and cred.data is not None and cred.type.lower() == BASIC:
         try:
             return auth.parse_basic(text(cred.data).strip())[0]
@@ -212,13 +241,15 @@ class Gatekeeper:
         return Chal(meta=Meta(format="b64", type=MD5, next_nonce=auth.nonce_to_text(nonce)))
 
     # -- authentication --------------------------------------------------
-    def authenticate(self, header: SyncHdr, remote: str | None, now: float) -> Verdict:
-        """Check the SyncHdr's credentials.  Accepted: the device (created
-        if new) with its nonce rotated, written in a transaction of its own.
-        Refused: nothing written, a challenge, a log line."""
+    def authenticate(self, header: SyncHdr, remote: str | None, now: float, cred: Cred | None = None) -> Verdict:
+        """Check the message's credential: ``cred`` (one found in a command,
+        :func:`message_credential`), else the SyncHdr's.  Accepted: the
+        device (created if new) with its nonce rotated, written in a
+        transaction of its own.  Refused: nothing written, a challenge, a
+        log line."""
         device_id = text(header.source.loc_uri).strip()
-        user = claimed_user(header)
-        cred = header.cred
+        cred = cred if cred is not None else header.cred
+        user = claimed_user(header, cred)
         account = self.store.account(user) if user else None
         if cred is None or cred.data is None:
             return self._refuse(user, device_id, remote, now, StatusCode.MISSING_CREDENTIALS, "no-credentials")
@@ -229,7 +260,7 @@ class Gatekeeper:
                             log_quoted(user), log_quoted(device_id), log_bare(remote), int(left + 0.999))
                 return Verdict(StatusCode.INVALID_CREDENTIALS, user, device_id,
                                self.challenge(user, device_id, now), reason="locked-out")
-        reason, used_nonce = self._check(header, account, user, device_id, now)
+        reason, used_nonce = self._check(header, cred, account, user, device_id, now)
         if reason:
             return self._refuse(user, device_id, remote, now, StatusCode.INVALID_CREDENTIALS, reason,
                                 account)
@@ -246,11 +277,9 @@ class Gatekeeper:
                 chal = Chal(meta=Meta(format="b64", type=MD5, next_nonce=auth.nonce_to_text(nonce)))
         return Verdict(StatusCode.AUTHENTICATION_ACCEPTED, account.name, device_id, chal, device)
 
-    def _check(self, header: SyncHdr, account: Account | None, user: str | None, device_id: str,
+    def _check(self, header: SyncHdr, cred: Cred, account: Account | None, user: str | None, device_id: str,
                now: float) -> tuple[str, bytes | None]:
         """("", the nonce used or None) when the credential is right, else (the reason, None)."""
-        cred = header.cred
-        assert cred is not None
         kind = cred.type.lower()
         data = text(cred.data).strip()
         if kind == BASIC:
