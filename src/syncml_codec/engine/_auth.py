@@ -54,6 +54,11 @@ Why it looks like this (issue 9):
   with the same meaning, so it is taken there too.  A command's credential
   is checked exactly like the header's (the same policy, nonces, counters
   and log lines); only a message without a header credential looks inside.
+* **SyncML 1.0 gets basic challenges.**  A 1.0 MD5 digest is
+  ``B64(H(user:password:nonce))``, which needs the plain password, and an
+  MD5-capable account keeps only ``B64(H(user:password))``: a 1.0 device is
+  challenged with basic (and gets no MD5 NextNonce when accepted), so it is
+  never sent into an MD5 login this server cannot check.
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ from ..errors import SyncMLError
 from ..model import Atomic, Chal, Command, Cred, Message, Meta, Sequence, StatusCode, Sync, SyncHdr, auth
 from ..store.base import Account, Device, Store
 from ._limits import ServerLimits
+from ._reply import syncml_version
 from ._util import log_bare, log_quoted, text
 
 __all__ = ["BASIC", "MD5", "Gatekeeper", "Verdict", "claimed_user", "message_credential"]
@@ -230,11 +236,12 @@ class Gatekeeper:
         self.address_failures = _Failures(limits, limits.address_failures)
 
     # -- challenges ------------------------------------------------------
-    def challenge(self, user: str | None, device_id: str, now: float) -> Chal:
-        """A fresh challenge: basic for a basic-only account, else MD5 with
-        a new nonce, remembered for (user, device id)."""
+    def challenge(self, user: str | None, device_id: str, now: float, version: str = "1.2") -> Chal:
+        """A fresh challenge: basic for a basic-only account or a SyncML 1.0
+        message (``version``), else MD5 with a new nonce, remembered for
+        (user, device id)."""
         account = self.store.account(user) if user else None
-        if account is not None and account.basic_only:
+        if version == "1.0" or (account is not None and account.basic_only):
             return Chal(meta=Meta(format="b64", type=BASIC))
         nonce = auth.new_nonce(self.random_source)
         self.challenges.issue((user or "", device_id), nonce, now)
@@ -250,20 +257,22 @@ class Gatekeeper:
         device_id = text(header.source.loc_uri).strip()
         cred = cred if cred is not None else header.cred
         user = claimed_user(header, cred)
+        version = syncml_version(header)
         account = self.store.account(user) if user else None
         if cred is None or cred.data is None:
-            return self._refuse(user, device_id, remote, now, StatusCode.MISSING_CREDENTIALS, "no-credentials")
+            return self._refuse(user, device_id, remote, now, StatusCode.MISSING_CREDENTIALS, "no-credentials",
+                                version=version)
         for key, table in ((account.name if account else None, self.account_failures),
                            (remote, self.address_failures)):
             if key is not None and (left := table.remaining(key, now)):
                 log.warning("auth refused: user=%s device=%s address=%s reason=locked-out remaining=%ds",
                             log_quoted(user), log_quoted(device_id), log_bare(remote), int(left + 0.999))
                 return Verdict(StatusCode.INVALID_CREDENTIALS, user, device_id,
-                               self.challenge(user, device_id, now), reason="locked-out")
+                               self.challenge(user, device_id, now, version), reason="locked-out")
         reason, used_nonce = self._check(header, cred, account, user, device_id, now)
         if reason:
             return self._refuse(user, device_id, remote, now, StatusCode.INVALID_CREDENTIALS, reason,
-                                account)
+                                account, version)
         assert account is not None
         self.account_failures.reset(account.name)
         if used_nonce is not None:
@@ -271,7 +280,7 @@ class Gatekeeper:
         with self.store.transaction():
             device = self.store.device(account.name, device_id)
             chal = None
-            if not account.basic_only:  # the nonce for the next MD5 login; the one just used is gone
+            if not account.basic_only and version != "1.0":  # the nonce for the next MD5 login
                 nonce = auth.new_nonce(self.random_source)
                 device = self.store.set_device_nonce(device, nonce)
                 chal = Chal(meta=Meta(format="b64", type=MD5, next_nonce=auth.nonce_to_text(nonce)))
@@ -301,7 +310,7 @@ class Gatekeeper:
             return "unknown-user", None
         if account.basic_only:
             return "md5-not-allowed", None
-        version = header.ver_dtd or "1.2"
+        version = syncml_version(header)
         device = self.store.find_device(account.name, device_id)
         candidates = [n for n, _ in self.challenges.valid((account.name, device_id), now)]
         if device is not None and device.nonce:
@@ -317,7 +326,7 @@ class Gatekeeper:
         return "wrong-credentials", None
 
     def _refuse(self, user: str | None, device_id: str, remote: str | None, now: float, code: int, reason: str,
-                account: Account | None = None) -> Verdict:
+                account: Account | None = None, version: str = "1.2") -> Verdict:
         if reason in _FIRST_STEP:
             log.info("auth challenge: user=%s device=%s address=%s reason=%s",
                      log_quoted(user), log_quoted(device_id), log_bare(remote), reason)
@@ -331,4 +340,4 @@ class Gatekeeper:
             log.warning("auth failure: user=%s device=%s address=%s reason=%s failures=%d%s",
                         log_quoted(user), log_quoted(device_id), log_bare(remote), reason, failures,
                         f" locked={int(locked)}s" if locked else "")
-        return Verdict(code, user, device_id, self.challenge(user, device_id, now), reason=reason)
+        return Verdict(code, user, device_id, self.challenge(user, device_id, now, version), reason=reason)

@@ -169,7 +169,8 @@ class SyncServer:
                             log_quoted(sid), log_quoted(claimed_user(header, cred)),
                             log_quoted(text(header.source.loc_uri)), log_bare(remote), mismatch)
                 code = StatusCode.MISSING_CREDENTIALS if cred is None else StatusCode.INVALID_CREDENTIALS
-                chal = self.gate.challenge(claimed_user(header, cred), text(header.source.loc_uri).strip(), started)
+                chal = self.gate.challenge(claimed_user(header, cred), text(header.source.loc_uri).strip(), started,
+                                           syncml_version(header))
                 return self._refusal(header, encoding, code, chal, started, mismatch, cred)
             if (session.phase is ServerPhase.DONE and not session.is_resent(header.msg_id)) or \
                     session.client_session_id != text(header.session_id):
