@@ -70,6 +70,7 @@ class Phone:
         self.msg_id = 0
         self.session: str | None = None
         self.target = URL
+        self.last_body = b""
 
     def header(self, cred: Cred | None) -> SyncHdr:
         self.msg_id += 1
@@ -83,6 +84,7 @@ class Phone:
         ctype = WBXML if self.encoding == "wbxml" else XML
         response = self.server.handle(msg.to_bytes(self.encoding), ctype, self.session)
         assert response.http_status == 200 and response.content_type == ctype
+        self.last_body = response.body
         reply = Message.from_bytes(response.body, response.content_type)
         if response.session_id is not None:
             self.session = response.session_id
@@ -156,6 +158,10 @@ def test_issue_10_old_client_is_answered_in_its_version(server: SyncServer, vers
                            items=(Item(target=Target(loc_uri=uri)),)),
                        alert("2"), cred=basic())
     assert (reply.header.ver_dtd, reply.header.ver_proto) == (version, f"SyncML/{version}")
+    if encoding == "wbxml":  # the public ID of the SyncML 1.0 (0x0FD1) or 1.1 (0x0FD3) DTD
+        assert phone.last_body[1:3] == (b"\x9f\x51" if version == "1.0" else b"\x9f\x53")
+    else:
+        assert f"//DTD SyncML {version}//EN".encode() in phone.last_body
     assert head(reply).data == "212" and status_of(reply, "1").data == "200"
     (results,) = [c for c in reply.commands if isinstance(c, Results)]
     assert results.items[0].source is not None and results.items[0].source.loc_uri == uri
