@@ -18,6 +18,15 @@ transaction, so a message either takes effect completely or (on an
 unexpected error, answered with Status 500) not at all.  Every command gets
 a Status.
 
+The credential is the SyncHdr's, else the first one inside a command
+(:func:`._auth.message_credential`; some SyncML 1.0/1.1 phones put it only
+in their Alert): accepted, the header's Status is 212 and the command's
+Status carries the NextNonce too; refused, both are 401 with the challenge.
+A session answers in the client's SyncML version (:func:`._reply.syncml_version`):
+VerDTD/VerProto, the ``./devinf1x`` it asks for and our DevInf in that
+version, and nothing the version lacks (1.0: no MaxObjSize, NumberOfChanges
+or MoreData).
+
 Not thread-safe: serialize calls to :meth:`SyncServer.handle`.
 """
 
