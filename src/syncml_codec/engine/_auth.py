@@ -44,6 +44,21 @@ Why it looks like this (issue 9):
 
   user and device are quoted and escaped (:func:`._util.log_quoted`); the
   address is bare when it is plain, else quoted.
+* **Where the credential is** (issue 10).  The SyncHdr's ``Cred``, else the
+  first ``Cred`` inside a command (:func:`message_credential`): SyncML
+  1.0/1.1 allow it in Alert, Add, Replace, Delete, Copy, Get, Put, Map,
+  Exec, Search and Sync, and some phones send it only inside their Alert.
+  The representation protocol says a credential given in the SyncHdr or a
+  parent command covers what is inside it, and an insufficient one is a 401
+  for the command it is in.  SyncML 1.2 keeps ``Cred`` in the same commands
+  with the same meaning, so it is taken there too.  A command's credential
+  is checked exactly like the header's (the same policy, nonces, counters
+  and log lines); only a message without a header credential looks inside.
+* **SyncML 1.0 gets basic challenges.**  A 1.0 MD5 digest is
+  ``B64(H(user:password:nonce))``, which needs the plain password, and an
+  MD5-capable account keeps only ``B64(H(user:password))``: a 1.0 device is
+  challenged with basic (and gets no MD5 NextNonce when accepted), so it is
+  never sent into an MD5 login this server cannot check.
 """
 
 from __future__ import annotations
@@ -55,12 +70,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import SyncMLError
-from ..model import Chal, Meta, StatusCode, SyncHdr, auth
+from ..model import Atomic, Chal, Command, Cred, Message, Meta, Sequence, StatusCode, Sync, SyncHdr, auth
 from ..store.base import Account, Device, Store
 from ._limits import ServerLimits
+from ._reply import syncml_version
 from ._util import log_bare, log_quoted, text
 
-__all__ = ["BASIC", "MD5", "Gatekeeper", "Verdict", "claimed_user"]
+__all__ = ["BASIC", "MD5", "Gatekeeper", "Verdict", "claimed_user", "message_credential"]
 
 log = logging.getLogger("syncml_codec.engine")
 
@@ -91,10 +107,29 @@ class Verdict:
         return self.code == StatusCode.AUTHENTICATION_ACCEPTED
 
 
-def claimed_user(header: SyncHdr) -> str | None:
+def message_credential(msg: Message) -> tuple[Cred | None, Command | None]:
+    """The credential a message authenticates with and the command that
+    carries it: the SyncHdr's (command None), else the first one inside a
+    command, containers (Sync, Atomic, Sequence) included; (None, None)
+    when it has none."""
+    if msg.header.cred is not None:
+        return msg.header.cred, None
+    todo = list(msg.commands)
+    while todo:
+        cmd = todo.pop(0)
+        cred = getattr(cmd, "cred", None)
+        if isinstance(cred, Cred) and cred.data is not None:
+            return cred, cmd
+        if isinstance(cmd, (Sync, Atomic, Sequence)):
+            todo[:0] = cmd.commands
+    return None, None
+
+
+def claimed_user(header: SyncHdr, cred: Cred | None = None) -> str | None:
     """The user a message speaks for: a basic Cred's user when it carries
-    one (unreadable: ""), else its ``Source/LocName``."""
-    cred = header.cred
+    one (unreadable: ""), else its ``Source/LocName``.  ``cred``: the
+    credential found in a command (default: the SyncHdr's)."""
+    cred = cred if cred is not None else header.cred
     if cred is not None and cred.data is not None and cred.type.lower() == BASIC:
         try:
             return auth.parse_basic(text(cred.data).strip())[0]
@@ -201,38 +236,43 @@ class Gatekeeper:
         self.address_failures = _Failures(limits, limits.address_failures)
 
     # -- challenges ------------------------------------------------------
-    def challenge(self, user: str | None, device_id: str, now: float) -> Chal:
-        """A fresh challenge: basic for a basic-only account, else MD5 with
-        a new nonce, remembered for (user, device id)."""
+    def challenge(self, user: str | None, device_id: str, now: float, version: str = "1.2") -> Chal:
+        """A fresh challenge: basic for a basic-only account or a SyncML 1.0
+        message (``version``), else MD5 with a new nonce, remembered for
+        (user, device id)."""
         account = self.store.account(user) if user else None
-        if account is not None and account.basic_only:
+        if version == "1.0" or (account is not None and account.basic_only):
             return Chal(meta=Meta(format="b64", type=BASIC))
         nonce = auth.new_nonce(self.random_source)
         self.challenges.issue((user or "", device_id), nonce, now)
         return Chal(meta=Meta(format="b64", type=MD5, next_nonce=auth.nonce_to_text(nonce)))
 
     # -- authentication --------------------------------------------------
-    def authenticate(self, header: SyncHdr, remote: str | None, now: float) -> Verdict:
-        """Check the SyncHdr's credentials.  Accepted: the device (created
-        if new) with its nonce rotated, written in a transaction of its own.
-        Refused: nothing written, a challenge, a log line."""
+    def authenticate(self, header: SyncHdr, remote: str | None, now: float, cred: Cred | None = None) -> Verdict:
+        """Check the message's credential: ``cred`` (one found in a command,
+        :func:`message_credential`), else the SyncHdr's.  Accepted: the
+        device (created if new) with its nonce rotated, written in a
+        transaction of its own.  Refused: nothing written, a challenge, a
+        log line."""
         device_id = text(header.source.loc_uri).strip()
-        user = claimed_user(header)
-        cred = header.cred
+        cred = cred if cred is not None else header.cred
+        user = claimed_user(header, cred)
+        version = syncml_version(header)
         account = self.store.account(user) if user else None
         if cred is None or cred.data is None:
-            return self._refuse(user, device_id, remote, now, StatusCode.MISSING_CREDENTIALS, "no-credentials")
+            return self._refuse(user, device_id, remote, now, StatusCode.MISSING_CREDENTIALS, "no-credentials",
+                                version=version)
         for key, table in ((account.name if account else None, self.account_failures),
                            (remote, self.address_failures)):
             if key is not None and (left := table.remaining(key, now)):
                 log.warning("auth refused: user=%s device=%s address=%s reason=locked-out remaining=%ds",
                             log_quoted(user), log_quoted(device_id), log_bare(remote), int(left + 0.999))
                 return Verdict(StatusCode.INVALID_CREDENTIALS, user, device_id,
-                               self.challenge(user, device_id, now), reason="locked-out")
-        reason, used_nonce = self._check(header, account, user, device_id, now)
+                               self.challenge(user, device_id, now, version), reason="locked-out")
+        reason, used_nonce = self._check(header, cred, account, user, device_id, now)
         if reason:
             return self._refuse(user, device_id, remote, now, StatusCode.INVALID_CREDENTIALS, reason,
-                                account)
+                                account, version)
         assert account is not None
         self.account_failures.reset(account.name)
         if used_nonce is not None:
@@ -240,17 +280,15 @@ class Gatekeeper:
         with self.store.transaction():
             device = self.store.device(account.name, device_id)
             chal = None
-            if not account.basic_only:  # the nonce for the next MD5 login; the one just used is gone
+            if not account.basic_only and version != "1.0":  # the nonce for the next MD5 login
                 nonce = auth.new_nonce(self.random_source)
                 device = self.store.set_device_nonce(device, nonce)
                 chal = Chal(meta=Meta(format="b64", type=MD5, next_nonce=auth.nonce_to_text(nonce)))
         return Verdict(StatusCode.AUTHENTICATION_ACCEPTED, account.name, device_id, chal, device)
 
-    def _check(self, header: SyncHdr, account: Account | None, user: str | None, device_id: str,
+    def _check(self, header: SyncHdr, cred: Cred, account: Account | None, user: str | None, device_id: str,
                now: float) -> tuple[str, bytes | None]:
         """("", the nonce used or None) when the credential is right, else (the reason, None)."""
-        cred = header.cred
-        assert cred is not None
         kind = cred.type.lower()
         data = text(cred.data).strip()
         if kind == BASIC:
@@ -272,7 +310,7 @@ class Gatekeeper:
             return "unknown-user", None
         if account.basic_only:
             return "md5-not-allowed", None
-        version = header.ver_dtd or "1.2"
+        version = syncml_version(header)
         device = self.store.find_device(account.name, device_id)
         candidates = [n for n, _ in self.challenges.valid((account.name, device_id), now)]
         if device is not None and device.nonce:
@@ -288,7 +326,7 @@ class Gatekeeper:
         return "wrong-credentials", None
 
     def _refuse(self, user: str | None, device_id: str, remote: str | None, now: float, code: int, reason: str,
-                account: Account | None = None) -> Verdict:
+                account: Account | None = None, version: str = "1.2") -> Verdict:
         if reason in _FIRST_STEP:
             log.info("auth challenge: user=%s device=%s address=%s reason=%s",
                      log_quoted(user), log_quoted(device_id), log_bare(remote), reason)
@@ -302,4 +340,4 @@ class Gatekeeper:
             log.warning("auth failure: user=%s device=%s address=%s reason=%s failures=%d%s",
                         log_quoted(user), log_quoted(device_id), log_bare(remote), reason, failures,
                         f" locked={int(locked)}s" if locked else "")
-        return Verdict(code, user, device_id, self.challenge(user, device_id, now), reason=reason)
+        return Verdict(code, user, device_id, self.challenge(user, device_id, now, version), reason=reason)

@@ -3,7 +3,12 @@ types the converters can produce, format negotiation with a client, and
 the DevInf a client sends (Put, or Results of our Get) or asks for (Get).
 
 DevInf 1.2 has no MaxObjSize: the server announces its own in the Meta of
-its SyncHdr (:func:`._reply.reply_message`)."""
+its SyncHdr (:func:`._reply.reply_message`).
+
+Our DevInf goes out in the DevInf version of the session's SyncML version
+(DevInf 1.x with SyncML 1.x, issue 10), whichever ``./devinf1x`` was asked
+for; DevInf 1.0 has no ``UTC``, ``SupportLargeObjs`` nor
+``SupportNumberOfChanges`` (1.1 added them), so a 1.0 DevInf leaves them out."""
 
 from __future__ import annotations
 
@@ -42,15 +47,18 @@ def server_datastore(canonical: str, source_ref: str | None = None) -> DataStore
                      sync_types=_SYNC_TYPES)
 
 
-def server_devinf(dev_id: str, names: dict[str, str] | None = None) -> DevInf:
-    """Our DevInf.  ``names`` maps canonical datastores to the URI a client
-    used for them (listed under that name, as some phones want their own
-    path echoed); the others are listed under their canonical names."""
+def server_devinf(dev_id: str, names: dict[str, str] | None = None, version: str = "1.2") -> DevInf:
+    """Our DevInf, as a DevInf ``version`` document says it.  ``names``
+    maps canonical datastores to the URI a client used for them (listed
+    under that name, as some phones want their own path echoed); the others
+    are listed under their canonical names."""
     names = names or {}
-    return DevInf(dev_id=dev_id, dev_typ="server", ver_dtd="1.2", man="syncml-codec",
-                  mod="syncml-codec reference server", swv="0.1", utc=True, support_large_objs=True,
-                  support_number_of_changes=True,
-                  datastores=tuple(server_datastore(c, names.get(c)) for c in DATASTORES))
+    since_11 = version != "1.0"
+    devinf = DevInf(dev_id=dev_id, dev_typ="server", ver_dtd="1.2", man="syncml-codec",
+                    mod="syncml-codec reference server", swv="0.1", utc=since_11, support_large_objs=since_11,
+                    support_number_of_changes=since_11,
+                    datastores=tuple(server_datastore(c, names.get(c)) for c in DATASTORES))
+    return devinf if version == "1.2" else devinf.converted(version)
 
 
 def type_for_client(canonical: str, client: DevInf | None, client_uri: str) -> str | None:
@@ -93,10 +101,12 @@ def get_code(cmd: Get) -> int:
 
 
 def devinf_results(get: Get, dev_id: str, names: dict[str, str], encoding: str, *, cmd_id: str,
-                   msg_ref: str) -> Results:
-    """The Results answering a Get of our DevInf (``names`` as for :func:`server_devinf`)."""
+                   msg_ref: str, version: str = "1.2") -> Results:
+    """The Results answering a Get of our DevInf (``names`` as for
+    :func:`server_devinf`), a DevInf of the session's SyncML ``version``
+    under the URI the Get named."""
     uri = next(text(i.target.loc_uri) for i in get.items if i.target is not None)
-    devinf = server_devinf(dev_id, names)
+    devinf = server_devinf(dev_id, names, version)
     return Results(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=get.cmd_id,
                    meta=Meta(type=f"application/vnd.syncml-devinf+{encoding}"),
-                   items=(Item(source=Source(loc_uri=uri), data=devinf.to_document(DEVINF_URIS[uri])),))
+                   items=(Item(source=Source(loc_uri=uri), data=devinf.to_document(version)),))

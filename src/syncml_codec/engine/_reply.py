@@ -1,7 +1,12 @@
 """What the server sends back: :class:`Response`, the header of its
 messages (with its MaxMsgSize and MaxObjSize), and the two answers made
 without a session (a refusal with only the SyncHdr status, and HTTP 400 for
-a body that is not SyncML)."""
+a body that is not SyncML).
+
+Answers are in the client's SyncML version (:func:`syncml_version`): its
+VerDTD and VerProto, and nothing that version lacks.  SyncML 1.0 has no
+``MaxObjSize`` (nor ``MoreData`` or ``NumberOfChanges``: large objects came
+with 1.1), so a 1.0 header carries only ``MaxMsgSize``."""
 
 from __future__ import annotations
 
@@ -9,12 +14,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Chal, Command, Message, Meta, Source, SyncBody, SyncHdr, Target, status_for_header
+from ..model import Chal, Command, Message, Meta, Source, SyncBody, SyncHdr, Target, status_for, status_for_header
 from ._util import text
 
-__all__ = ["CONTENT_TYPES", "Response", "refusal", "reply_message", "unreadable"]
+__all__ = ["CONTENT_TYPES", "DEVINF_URI", "Response", "refusal", "reply_message", "syncml_version", "unreadable"]
 
 CONTENT_TYPES = {"wbxml": "application/vnd.syncml+wbxml", "xml": "application/vnd.syncml+xml"}
+#: the DevInf a session of each SyncML version asks for and answers (DevInf 1.x goes with SyncML 1.x)
+DEVINF_URI = {"1.0": "./devinf10", "1.1": "./devinf11", "1.2": "./devinf12"}
+
+
+def syncml_version(header: SyncHdr) -> str:
+    """The SyncML version of a message, ``"1.0"``, ``"1.1"`` or ``"1.2"``:
+    its VerDTD, else its VerProto (``SyncML/1.1``), else 1.2."""
+    for value in (text(header.ver_dtd).strip(), text(header.ver_proto).strip().rpartition("/")[2]):
+        if value in DEVINF_URI:
+            return value
+    return "1.2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +49,11 @@ class Response:
 
 def reply_message(header: SyncHdr, commands: list[Command], final: bool, *, msg_id: str, resp_uri: str | None,
                   max_msg_size: int, max_obj_size: int) -> Message:
-    """Our message answering ``header``: our MaxMsgSize and MaxObjSize in its Meta."""
-    meta = Meta(max_msg_size=str(max_msg_size), max_obj_size=str(max_obj_size))
-    hdr = SyncHdr(ver_dtd=header.ver_dtd or "1.2", ver_proto=header.ver_proto or "SyncML/1.2",
+    """Our message answering ``header``, in its SyncML version: our
+    MaxMsgSize and (from 1.1) MaxObjSize in its Meta."""
+    version = syncml_version(header)
+    meta = Meta(max_msg_size=str(max_msg_size), max_obj_size=str(max_obj_size) if version != "1.0" else None)
+    hdr = SyncHdr(ver_dtd=version, ver_proto=f"SyncML/{version}",
                   session_id=header.session_id or "1", msg_id=msg_id,
                   target=Target(loc_uri=text(header.source.loc_uri), loc_name=header.source.loc_name),
                   source=Source(loc_uri=text(header.target.loc_uri)), resp_uri=resp_uri, meta=meta)
@@ -43,10 +61,13 @@ def reply_message(header: SyncHdr, commands: list[Command], final: bool, *, msg_
 
 
 def refusal(header: SyncHdr, encoding: str, code: int, chal: Chal | None, *, max_msg_size: int,
-            max_obj_size: int, summary: Mapping[str, Any]) -> Response:
-    """A message with only the SyncHdr status (and the challenge): no session, nothing done."""
-    status = status_for_header(header, cmd_id="1", code=code, chal=chal)
-    out = reply_message(header, [status], True, msg_id="1", resp_uri=None, max_msg_size=max_msg_size,
+            max_obj_size: int, summary: Mapping[str, Any], carrier: Command | None = None) -> Response:
+    """A message with only the SyncHdr status (and the challenge): no session, nothing done.
+    ``carrier``: the command whose credential was refused, answered with the same code and challenge."""
+    statuses: list[Command] = [status_for_header(header, cmd_id="1", code=code, chal=chal)]
+    if carrier is not None and carrier.cmd_id:
+        statuses.append(status_for(carrier, msg_ref=header.msg_id, cmd_id="2", code=code, chal=chal))
+    out = reply_message(header, statuses, True, msg_id="1", resp_uri=None, max_msg_size=max_msg_size,
                         max_obj_size=max_obj_size)
     return Response(out.to_bytes(encoding), CONTENT_TYPES[encoding], None, 200, summary)
 

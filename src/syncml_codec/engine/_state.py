@@ -7,6 +7,15 @@ modifications (Sync), 4 server modifications (Sync), 5 data update statuses
 and Map, 6 map acknowledgement.  A package can span several messages (the
 last one carries ``<Final/>``; the peer asks for the next with Alert 222).
 Packages 1 and 3 may come combined in one message (``INIT`` + ``FINAL_SYNC``).
+
+Alert 222 never ends a package (issue 10).  A message of the peer that
+carries only Alert 222 (statuses aside) while we still wait for part of its
+package (the Alerts of package 1, a Sync of package 3, a Map of package 5)
+is ``NEXT``, with or without ``<Final/>``: the phase stays, and the answer
+asks for the rest (our statuses and Alert 222); during package 4 it gets
+our next message.  Some phones send the statuses of package 4 with Alert 222
+and Final, and their Map only in the next message: closing the session
+there lost the Map.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from typing import TypeVar
 
 from ..errors import ProtocolError
 
-__all__ = ["CLIENT_TABLE", "SERVER_TABLE", "ClientPhase", "Event", "ServerPhase", "advance"]
+__all__ = ["CLIENT_TABLE", "SERVER_RECEIVING", "SERVER_TABLE", "ClientPhase", "Event", "ServerPhase", "advance"]
 
 
 class ServerPhase(Enum):
@@ -42,6 +51,7 @@ class Event(Enum):
     MESSAGE = "message"  # a message that does not end the peer's package
     FINAL = "final"  # the message that ends the peer's package
     FINAL_SYNC = "final-sync"  # package 1 and 3 combined
+    NEXT = "next"  # only Alert 222, while part of the peer's package is still to come
     MORE_OUT = "more-out"  # our package goes on in another message
     ALL_OUT = "all-out"  # the last message of our package was sent
     SENT = "sent"  # (client) a package was sent
@@ -52,16 +62,24 @@ SERVER_TABLE: dict[tuple[ServerPhase, Event], ServerPhase] = {
     (ServerPhase.INIT, Event.MESSAGE): ServerPhase.INIT,
     (ServerPhase.INIT, Event.FINAL): ServerPhase.CLIENT_MODS,
     (ServerPhase.INIT, Event.FINAL_SYNC): ServerPhase.SERVER_MODS,
+    (ServerPhase.INIT, Event.NEXT): ServerPhase.INIT,
     (ServerPhase.CLIENT_MODS, Event.MESSAGE): ServerPhase.CLIENT_MODS,
     (ServerPhase.CLIENT_MODS, Event.FINAL): ServerPhase.SERVER_MODS,
     (ServerPhase.CLIENT_MODS, Event.FINAL_SYNC): ServerPhase.SERVER_MODS,
+    (ServerPhase.CLIENT_MODS, Event.NEXT): ServerPhase.CLIENT_MODS,
     (ServerPhase.SERVER_MODS, Event.MESSAGE): ServerPhase.SERVER_MODS,
     (ServerPhase.SERVER_MODS, Event.FINAL): ServerPhase.SERVER_MODS,
+    (ServerPhase.SERVER_MODS, Event.NEXT): ServerPhase.SERVER_MODS,
     (ServerPhase.SERVER_MODS, Event.MORE_OUT): ServerPhase.SERVER_MODS,
     (ServerPhase.SERVER_MODS, Event.ALL_OUT): ServerPhase.MAP,
     (ServerPhase.MAP, Event.MESSAGE): ServerPhase.MAP,
     (ServerPhase.MAP, Event.FINAL): ServerPhase.DONE,
+    (ServerPhase.MAP, Event.NEXT): ServerPhase.MAP,
 }
+
+#: the phases in which we receive the peer's package: a message that is not
+#: Final, or that only asks for more (``NEXT``), is answered with Alert 222
+SERVER_RECEIVING = frozenset({ServerPhase.INIT, ServerPhase.CLIENT_MODS, ServerPhase.MAP})
 
 CLIENT_TABLE: dict[tuple[ClientPhase, Event], ClientPhase] = {
     (ClientPhase.START, Event.SENT): ClientPhase.INIT,

@@ -18,6 +18,15 @@ transaction, so a message either takes effect completely or (on an
 unexpected error, answered with Status 500) not at all.  Every command gets
 a Status.
 
+The credential is the SyncHdr's, else the first one inside a command
+(:func:`._auth.message_credential`; some SyncML 1.0/1.1 phones put it only
+in their Alert): accepted, the header's Status is 212 and the command's
+Status carries the NextNonce too; refused, both are 401 with the challenge.
+A session answers in the client's SyncML version (:func:`._reply.syncml_version`):
+VerDTD/VerProto, the ``./devinf1x`` it asks for and our DevInf in that
+version, and nothing the version lacks (1.0: no MaxObjSize, NumberOfChanges
+or MoreData).
+
 Not thread-safe: serialize calls to :meth:`SyncServer.handle`.
 """
 
@@ -41,6 +50,7 @@ from ..model import (
     Chal,
     CmdIDs,
     Command,
+    Cred,
     Delete,
     Get,
     Item,
@@ -62,14 +72,14 @@ from ..model import (
 from ..model.build import max_chunk, split_item
 from ..model.size import wbxml_size, xml_size
 from ..store.base import Device, Store, canonical_datastore
-from ._auth import Gatekeeper, claimed_user
+from ._auth import Gatekeeper, claimed_user, message_credential
 from ._chunks import Reassembler
 from ._devinf import devinf_bytes, devinf_from_item, devinf_results, get_code, type_for_client
 from ._limits import ServerLimits
 from ._outgoing import Outgoing, chunk_command, command_for, exceeds_max_obj_size
-from ._reply import CONTENT_TYPES, Response, refusal, reply_message, unreadable
+from ._reply import CONTENT_TYPES, DEVINF_URI, Response, refusal, reply_message, syncml_version, unreadable
 from ._sessions import SessionTable
-from ._state import Event, ServerPhase, advance
+from ._state import SERVER_RECEIVING, Event, ServerPhase, advance
 from ._sync import CLIENT_SENDS, NEEDS_ANCHORS, SUPPORTED, ConflictPolicy, DatastoreSync, Op
 from ._util import (
     estimate,
@@ -160,15 +170,17 @@ class SyncServer:
         self.table.expire(started)
         sid = session_id or session_from_uri(text(header.target.loc_uri))
         session = self.table.get(sid) if sid else None
+        cred, carrier = message_credential(msg)
         if session is not None:
-            mismatch = session.mismatch(header)
+            mismatch = session.mismatch(header, cred)
             if mismatch:
                 log.warning("session refused: session=%s user=%s device=%s address=%s reason=%s",
-                            log_quoted(sid), log_quoted(claimed_user(header)),
+                            log_quoted(sid), log_quoted(claimed_user(header, cred)),
                             log_quoted(text(header.source.loc_uri)), log_bare(remote), mismatch)
-                code = StatusCode.MISSING_CREDENTIALS if header.cred is None else StatusCode.INVALID_CREDENTIALS
-                chal = self.gate.challenge(claimed_user(header), text(header.source.loc_uri).strip(), started)
-                return self._refusal(header, encoding, code, chal, started, mismatch)
+                code = StatusCode.MISSING_CREDENTIALS if cred is None else StatusCode.INVALID_CREDENTIALS
+                chal = self.gate.challenge(claimed_user(header, cred), text(header.source.loc_uri).strip(), started,
+                                           syncml_version(header))
+                return self._refusal(header, encoding, code, chal, started, mismatch, cred)
             if (session.phase is ServerPhase.DONE and not session.is_resent(header.msg_id)) or \
                     session.client_session_id != text(header.session_id):
                 session = None  # the same device started a new SyncML session on an old URL
@@ -176,14 +188,18 @@ class SyncServer:
         if session is None:
             if not self.table.has_room():
                 log.warning("server busy: %d sessions running; user=%s device=%s address=%s refused",
-                            len(self.table), log_quoted(claimed_user(header)),
+                            len(self.table), log_quoted(claimed_user(header, cred)),
                             log_quoted(text(header.source.loc_uri)), log_bare(remote))
-                return self._refusal(header, encoding, StatusCode.SERVICE_UNAVAILABLE, None, started, "busy")
-            verdict = self.gate.authenticate(header, remote, started)
+                return self._refusal(header, encoding, StatusCode.SERVICE_UNAVAILABLE, None, started, "busy", cred)
+            verdict = self.gate.authenticate(header, remote, started, cred)
             if not verdict.accepted or verdict.device is None or verdict.user is None:
-                return self._refusal(header, encoding, verdict.code, verdict.chal, started, verdict.reason)
+                # a refused command credential: 401 on the command too (it is where the device looks)
+                return self._refusal(header, encoding, verdict.code, verdict.chal, started, verdict.reason, cred,
+                                     carrier if verdict.code == StatusCode.INVALID_CREDENTIALS else None)
             session = ServerSession(self, self.table.new_id(), verdict.device,
-                                    text(header.source.loc_name).strip() or None, text(header.session_id))
+                                    text(header.source.loc_name).strip() or None, text(header.session_id),
+                                    syncml_version(header))
+            session.auth_carrier = carrier.cmd_id if carrier is not None else None
             for old in self.table.add(session):
                 log.info("session %s of user=%s device=%s closed to make room for session %s",
                          old.id, log_quoted(old.user), log_quoted(old.device_id), session.id)
@@ -202,12 +218,13 @@ class SyncServer:
         return Response(data, CONTENT_TYPES[encoding], session.id, 200, summary)
 
     def _refusal(self, header: SyncHdr, encoding: str, code: int, chal: Chal | None, started: float,
-                 reason: str) -> Response:
+                 reason: str, cred: Cred | None = None, carrier: Command | None = None) -> Response:
+        answered = 2 if carrier is not None and carrier.cmd_id else 1
         summary = {"session": None, "msg_id": header.msg_id, "phase": "refused", "reason": reason,
-                   "user": claimed_user(header), "device": text(header.source.loc_uri),
-                   "commands": {}, "statuses": {str(int(code)): 1}, "seconds": round(self.clock() - started, 6)}
+                   "user": claimed_user(header, cred), "device": text(header.source.loc_uri),
+                   "commands": {}, "statuses": {str(int(code)): answered}, "seconds": round(self.clock() - started, 6)}
         return refusal(header, encoding, code, chal, max_msg_size=self.max_msg_size,
-                       max_obj_size=self.limits.max_obj_size, summary=summary)
+                       max_obj_size=self.limits.max_obj_size, summary=summary, carrier=carrier)
 
     def _unreadable(self, reason: str, remote: str | None) -> Response:
         log.warning("unreadable request: address=%s reason=%s", log_bare(remote), log_quoted(reason))
@@ -219,7 +236,7 @@ class ServerSession:
     device that authenticated it (``loc_name``: the LocName it came with)."""
 
     def __init__(self, server: SyncServer, session_id: str, device: Device, loc_name: str | None = None,
-                 client_session_id: str | None = None) -> None:
+                 client_session_id: str | None = None, version: str = "1.2") -> None:
         self.server = server
         self.store = server.store
         self.id = session_id
@@ -245,16 +262,21 @@ class ServerSession:
         self.client_session_id = client_session_id  # the SessionID of the client's SyncHdr
         self.ids = CmdIDs()
         self.msg_ref = "1"
+        self.version = version  # the client's SyncML version: ours in every answer (issue 10)
+        self.auth_carrier: str | None = None  # CmdID of the command whose Cred authenticated the session
+        self.synced: set[str] = set()  # datastores whose Sync (package 3) came
+        self.unmapped: set[tuple[str, str]] = set()  # (datastore, GUID) of Adds sent, awaiting their Map
 
     @property
     def authenticated(self) -> bool:
         return True  # a session exists only after an accepted authentication
 
-    def mismatch(self, header: SyncHdr) -> str:
-        """Why a message naming this session does not belong to it ("" if it does)."""
+    def mismatch(self, header: SyncHdr, cred: Cred | None = None) -> str:
+        """Why a message naming this session does not belong to it ("" if it does);
+        ``cred``: the credential it carries in a command."""
         if text(header.source.loc_uri).strip() != self.device_id:
             return "device-differs"
-        user = claimed_user(header)
+        user = claimed_user(header, cred)
         if user is None:
             return "" if self.loc_name is None else "user-missing"
         return "" if user == self.user else "user-differs"
@@ -339,36 +361,55 @@ class ServerSession:
             if get_code(get) == StatusCode.OK:
                 answers.insert(0, lambda get=get: self._results(get))  # type: ignore[misc]
         out += [make() for make in answers]
-        final = msg.final
-        if self.phase is ServerPhase.INIT:
-            if not final:
-                return self._message(header, [*out, self._alert_next()], False)
+        if auth is not None and chal is not None and self.auth_carrier is not None:
+            # the credential came in a command: its Status carries the NextNonce too
+            out = [dataclasses.replace(c, chal=chal) if isinstance(c, Status) and c.cmd != "SyncHdr"
+                   and c.cmd_ref == self.auth_carrier else c for c in out]
+        phase = self.phase
+        event = self._event(msg, saw_sync)
+        self.phase = advance_server(phase, event)
+        if phase is ServerPhase.SERVER_MODS:
+            return self._package4(header, out)
+        if event in (Event.MESSAGE, Event.NEXT):  # more of the client's package to come: ask for it
+            return self._message(header, [*out, self._alert_next()], False)
+        if phase is ServerPhase.INIT:
             if self.client_devinf is None and not self.asked_devinf:
                 self.asked_devinf = True
                 out.append(Get(cmd_id=self.ids.next(), meta=Meta(type=self._devinf_type()),
-                               items=(Item(target=Target(loc_uri="./devinf12")),)))
-            if not saw_sync:
-                self.phase = advance_server(self.phase, Event.FINAL)
+                               items=(Item(target=Target(loc_uri=DEVINF_URI[self.version])),)))
+            if event is Event.FINAL:
                 return self._message(header, out, True)
-            self.phase = advance_server(self.phase, Event.FINAL_SYNC)
+            return self._package4(header, out)  # packages 1 and 3 together
+        if phase is ServerPhase.CLIENT_MODS:
             return self._package4(header, out)
-        if self.phase is ServerPhase.CLIENT_MODS:
-            if not final:
-                return self._message(header, [*out, self._alert_next()], False)
-            self.phase = advance_server(self.phase, Event.FINAL)
-            return self._package4(header, out)
-        if self.phase is ServerPhase.SERVER_MODS:
-            self.phase = advance_server(self.phase, Event.MESSAGE)
-            return self._package4(header, out)
-        # MAP
-        if not final:
-            self.phase = advance_server(self.phase, Event.MESSAGE)
-            return self._message(header, [*out, self._alert_next()], False)
+        # the end of package 5: the session is complete
         for ds in self.datastores.values():
             ds.commit()
         self._log("ok")
-        self.phase = advance_server(self.phase, Event.FINAL)
         return self._message(header, out, True)
+
+    def _event(self, msg: Message, saw_sync: bool) -> Event:
+        """What the client's message is in :data:`._state.SERVER_TABLE` terms.
+        Alert 222 while part of the client's package is still awaited is
+        ``NEXT``, Final or not (see :mod:`._state`)."""
+        asks_next = any(isinstance(c, Alert) and c.code == AlertCode.NEXT_MESSAGE for c in msg.commands)
+        if asks_next and self.phase in SERVER_RECEIVING and self._awaiting():
+            return Event.NEXT
+        if not msg.final:
+            return Event.MESSAGE
+        return Event.FINAL_SYNC if saw_sync and self.phase is ServerPhase.INIT else Event.FINAL
+
+    def _awaiting(self) -> bool:
+        """Whether part of the client's current package is still to come:
+        its Alerts (package 1), a Sync of a datastore in a mode where it
+        sends one (package 3), a Map for an Add we sent (package 5)."""
+        if self.phase is ServerPhase.INIT:
+            return not self.datastores
+        if self.phase is ServerPhase.CLIENT_MODS:
+            return any(c not in self.synced and ds.mode in CLIENT_SENDS for c, ds in self.datastores.items())
+        if self.phase is ServerPhase.MAP:
+            return bool(self.unmapped)
+        return False
 
     def _log(self, outcome: str) -> None:
         if self.device is None:
@@ -421,7 +462,7 @@ class ServerSession:
     def _results(self, get: Get) -> Results:
         names = {c: ds.server_uri for c, ds in self.datastores.items()}
         return devinf_results(get, self.server.dev_id, names, self.encoding, cmd_id=self.ids.next(),
-                              msg_ref=self.msg_ref)
+                              msg_ref=self.msg_ref, version=self.version)
 
     def _known_devinf(self) -> DevInf | None:
         if self.client_devinf is None and self.device is not None and self.device.devinf:
@@ -482,6 +523,7 @@ class ServerSession:
             out += [self._status(c, StatusCode.NOT_FOUND) for c in cmd.commands]
             return out
         out.append(self._status(cmd, StatusCode.OK))
+        self.synced.add(ds.canonical)
         for change in cmd.commands:
             if ds.mode not in CLIENT_SENDS:
                 out.append(self._status(change, StatusCode.COMMAND_NOT_ALLOWED))
@@ -539,14 +581,17 @@ class ServerSession:
                 ok = False
                 continue
             ok = ds.mapped(text(mi.source.loc_uri), text(mi.target.loc_uri)) and ok
+            self.unmapped.discard((ds.canonical, text(mi.target.loc_uri)))
         return StatusCode.OK if ok else StatusCode.NOT_FOUND
 
     def _on_status(self, status: Status) -> None:
         sent = self.sent.pop((text(status.msg_ref), text(status.cmd_ref)), None)
         code = status.code
-        if sent is not None and code is not None and int(code) >= 300 and int(code) != StatusCode.ALREADY_EXISTS:
+        if sent is not None and code is not None and int(code) >= 300:
             ds, op = sent
-            ds.failed(op)
+            self.unmapped.discard((ds.canonical, op.guid))  # no Map follows a refused Add
+            if int(code) != StatusCode.ALREADY_EXISTS:
+                ds.failed(op)
 
     # -- package 4 -------------------------------------------------------
     def _package4(self, header: SyncHdr, out: list[Command]) -> Message:
@@ -589,6 +634,14 @@ class ServerSession:
             if used + size > budget:
                 if taken:
                     break
+                if entry.chunks is None and self.version == "1.0":
+                    # SyncML 1.0 has no MoreData: an item larger than a message cannot go; it stays pending
+                    log.warning("session %s: %s %s does not fit a message of %s bytes and SyncML 1.0 cannot "
+                                "split it; not sent", self.id, op.kind, op.guid, self.max_msg_size)
+                    self.too_large += 1
+                    self.queue.pop(0)
+                    ds.failed(op)
+                    continue
                 if entry.chunks is None and isinstance(command, (Add, Replace)):
                     entry.chunks = split_item(command.items[0], max(256, max_chunk(command.items[0], budget - 200)))
                     entry.meta = command.meta
@@ -605,9 +658,12 @@ class ServerSession:
             self.queue.pop(0)
             self.sent[(str(self.out_msg_id + 1), command.cmd_id)] = (ds, op)
             ds.sent(op)
+            if op.kind == "Add":
+                self.unmapped.add((ds.canonical, op.guid))
         for canonical, commands in syncs.items():
             ds = self.datastores[canonical]
-            noc = str(pending_count.get(canonical, 0)) if canonical not in self.announced else None
+            noc = (str(pending_count.get(canonical, 0))  # NumberOfChanges came with SyncML 1.1
+                   if canonical not in self.announced and self.version != "1.0" else None)
             self.announced.add(canonical)
             out.append(Sync(cmd_id=sync_ids[canonical], target=Target(loc_uri=ds.client_uri),
                             source=Source(loc_uri=ds.server_uri), number_of_changes=noc, commands=tuple(commands)))
