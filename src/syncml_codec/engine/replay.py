@@ -23,7 +23,10 @@ nothing else is changed (an unchanged message is sent byte for byte):
   credential of the challenged type over the challenge's nonce -- also when
   the recording had none (a phone that sends credentials only when asked);
   an MD5 credential names the user in ``Source/LocName``, so every later
-  message of the session carries that LocName too.  Without a password an
+  message of the session carries that LocName too.  Up to two challenges
+  are answered per message: our server keys a challenge on the user the
+  message claimed, so the challenge to a message that named nobody cannot be
+  used by an answer that names the user; the next one can.  Without a password an
   MD5 session cannot be replayed (:attr:`SessionReplay.refused`).
 * **Datastore names.**  The recorded server's URIs (``ca``, ``pb``,
   ``./k``) are mapped to one our server knows: the caller's ``datastores``
@@ -87,6 +90,8 @@ __all__ = ["Exchange", "Replayer", "SessionReplay", "check_exchange", "datastore
 _MD5 = "syncml:auth-md5"
 _BASIC = "syncml:auth-basic"
 _ITEM_COMMANDS = (Add, Replace, Delete)
+#: challenges answered per message (see the module doc)
+_CHALLENGES = 2
 #: content-type fragments -> the canonical datastore that keeps them (first match wins)
 _TYPE_DATASTORES = (("vcard", "Contacts"), ("sifc", "Contacts"), ("vtodo", "Tasks"), ("sift", "Tasks"),
                     ("calendar", "Events"), ("sife", "Events"), ("vnote", "Notes"), ("sifn", "Notes"),
@@ -157,14 +162,16 @@ class SessionReplay:
 
 def check_exchange(ex: Exchange) -> list[str]:
     """What is wrong with one exchange: HTTP status other than 200, a
-    command of the sent message without a Status, a Status 400 or 5xx."""
+    command of the sent message without a Status, a Status 400 or 5xx (but
+    508 Refresh required: a request for a slow sync, not a failure)."""
     problems: list[str] = []
     if ex.response.http_status != 200 or ex.reply is None:
         return [f"HTTP {ex.response.http_status}"]
     statuses = [c for c in ex.reply.commands if isinstance(c, Status)]
     for status in statuses:
         code = status.code
-        if code is not None and (int(code) == StatusCode.BAD_REQUEST or int(code) >= 500):
+        if code is not None and (int(code) == StatusCode.BAD_REQUEST
+                                 or (int(code) >= 500 and int(code) != StatusCode.REFRESH_REQUIRED)):
             problems.append(f"Status {int(code)} for {status.cmd} {status.cmd_ref}")
     sent = ex.sent_message
     if sent is None:
@@ -263,13 +270,16 @@ class Replayer:
             msg = self._adapt(recorded, state, notes)
             exchange = self._send(body, recorded, msg, ctype, state, notes)
             reply = exchange.reply
-            if state.sid is None and reply is not None and (refusal := _refusal(reply)) is not None:
+            for _ in range(_CHALLENGES):
+                if state.sid is not None or reply is None or (refusal := _refusal(reply)) is None:
+                    break
                 result.exchanges.append(exchange)
                 retry, why = self._answer_challenge(msg, refusal.chal, state, notes)
                 if retry is None:
                     result.refused = why
                     return result
                 exchange = self._send(body, recorded, retry, ctype, state, notes, force=True)
+                reply = exchange.reply
             result.exchanges.append(exchange)
             reply = exchange.reply
             if exchange.response.session_id and state.sid is None:
