@@ -95,6 +95,9 @@ def device_recordings() -> list[Recording]:
         Recording("nokia-e7", ((_without_put(_path(f"{simple}/putE7.xml").read_bytes()),),), {"./k": "contacts"}),
         Recording("syncevolution-funambol-init", ((_path("sailfishos+buteo-syncml/tests_meego/data/"
                                                          "syncml_init.txt").read_bytes().strip(),),)),
+        # an HTTP request as recorded: the message is its body
+        Recording("buteo-init-request", (tuple(embedded_messages(_path(
+            "sailfishos+buteo-syncml/tests_meego/data/transport_initrequest.txt").read_bytes())),)),
     ]
     return out
 
@@ -134,13 +137,19 @@ def _random() -> Callable[[int], bytes]:
     return source
 
 
+def new_server(user: str = USER, password: str = PASSWORD) -> SyncServer:
+    """A server on an in-memory store with one account, a moving clock and
+    a deterministic random source."""
+    store = SQLiteStore(":memory:")
+    store.add_user(user, password)
+    return SyncServer(store, clock=_clock(), random_source=_random(), base_url="http://127.0.0.1:8080/sync")
+
+
 def replay(recording: Recording) -> tuple[SyncServer, list[SessionReplay], list[str]]:
     """Replay every session of ``recording`` into a fresh server; the
     problems found (empty: all checks pass)."""
-    store = SQLiteStore(":memory:")
     login = recorded_login([m for s in recording.sessions for m in s]) or (_loc_name(recording) or USER, PASSWORD)
-    store.add_user(*login)
-    server = SyncServer(store, clock=_clock(), random_source=_random(), base_url="http://127.0.0.1:8080/sync")
+    server = new_server(*login)
     replayer = Replayer(server, user=login[0], password=login[1], datastores=recording.datastores)
     results, problems = [], []
     for n, session in enumerate(recording.sessions, 1):

@@ -112,10 +112,12 @@ def recorded_login(messages: Sequence[bytes]) -> tuple[str, str] | None:
     """(user, password) of the first basic credential in ``messages``, to
     create the account a recording logs in with; None if there is none.
 
-    >>> from syncml_codec.model import auth
-    >>> body = b"<Cred><Data>" + auth.basic_credential("teo", "demo").encode() + b"</Data></Cred>"
-    >>> recorded_login([body.replace(b"<Cred>", b"<SyncML><SyncHdr><Cred><Meta><Type>syncml:auth-basic</Type></Meta>")])
-    ('teo', 'demo')
+    >>> body = (b"<SyncML><SyncHdr><VerDTD>1.1</VerDTD><VerProto>SyncML/1.1</VerProto>"
+    ...         b"<SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>http://s</LocURI></Target>"
+    ...         b"<Source><LocURI>fwm-1</LocURI></Source><Cred><Data>dGVvOnRlb2RlbW8=</Data></Cred>"
+    ...         b"</SyncHdr><SyncBody><Final/></SyncBody></SyncML>")
+    >>> recorded_login([body])
+    ('teo', 'teodemo')
     """
     for body in messages:
         msg = _read(body)
