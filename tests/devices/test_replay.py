@@ -15,7 +15,8 @@ import json
 
 import pytest
 
-from syncml_codec.engine import SyncServer, replay as replay_module
+from syncml_codec.engine import SyncServer
+from syncml_codec.engine import replay as replay_module
 from syncml_codec.engine.replay import Replayer, check_exchange, datastore_for_type, recorded_login
 from syncml_codec.model import Get, Message, Results
 from syncml_codec.store import SQLiteStore, canonical_datastore
