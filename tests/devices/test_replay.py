@@ -10,6 +10,7 @@ test passes, strict xfail turns that into a failure, and the mark goes."""
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import json
 
@@ -18,7 +19,7 @@ import pytest
 from syncml_codec.engine import SyncServer
 from syncml_codec.engine import replay as replay_module
 from syncml_codec.engine.replay import Replayer, check_exchange, datastore_for_type, recorded_login
-from syncml_codec.model import Get, Message, Results
+from syncml_codec.model import Get, Message, Results, auth
 from syncml_codec.store import SQLiteStore, canonical_datastore
 
 from .replay import SE_SESSIONS, Recording, device_recordings, new_server, replay, se_recordings
@@ -172,3 +173,39 @@ def test_first_challenge_to_a_phone_without_credentials_can_be_answered() -> Non
 
 def test_doctests() -> None:
     assert doctest.testmod(replay_module).failed == 0
+
+
+def _cred_in_alert(kind: str) -> bytes:
+    """The Funambol Windows Mobile client's first message (SyncML 1.1) with
+    its Cred moved from the SyncHdr into the Alert, as some phones send it."""
+    recording = next(r for r in DEVICES if r.name == "funambol-windows-mobile")
+    msg = Message.from_bytes(recording.sessions[0][0])
+    cred = msg.header.cred
+    assert cred is not None
+    if kind == "md5":
+        cred = dataclasses.replace(cred, meta=dataclasses.replace(cred.meta, type="syncml:auth-md5"),
+                                   data=auth.md5_digest("test", "secret", b""))
+    source = dataclasses.replace(msg.header.source, loc_name="test") if kind == "md5" else msg.header.source
+    header = dataclasses.replace(msg.header, cred=None, source=source)
+    alert = dataclasses.replace(msg.commands[0], cred=cred)
+    return msg.replace(header=header, body=dataclasses.replace(msg.body, commands=(alert,))).to_bytes("xml")
+
+
+@pytest.mark.skipif(not DEVICES, reason="no device corpus")
+def test_md5_cred_inside_a_command_is_computed_again() -> None:
+    server, _ = _server()
+    result = Replayer(server, user="test", password="secret").replay([_cred_in_alert("md5")])
+    first = result.exchanges[0]
+    assert "MD5 credentials computed again over our nonce" in first.notes
+    assert result.session_id is not None and result.problems() == []
+    assert recorded_login([_cred_in_alert("basic")]) == ("teo", "teodemo")
+
+
+@pytest.mark.xfail(strict=True, reason="proto (i10-proto): Cred inside Alert is not read (SyncML 1.0/1.1 allow "
+                                       "Cred in commands); answered 407 (issue 10 item 2)")
+@pytest.mark.skipif(not DEVICES, reason="no device corpus")
+def test_basic_cred_inside_alert_logs_in_with_the_first_message() -> None:
+    server = new_server("teo", "teodemo")
+    result = Replayer(server).replay([_cred_in_alert("basic")])
+    assert result.session_id is not None and len(result.exchanges) == 1
+    assert result.problems() == []

@@ -121,13 +121,30 @@ def recorded_login(messages: Sequence[bytes]) -> tuple[str, str] | None:
     """
     for body in messages:
         msg = _read(body)
-        cred = msg.header.cred if msg is not None and msg.header is not None else None
-        if cred is None or cred.data is None or _cred_type(cred) != _BASIC:
-            continue
-        try:
-            return auth.parse_basic(text(cred.data).strip())
-        except (SyncMLError, ValueError):
-            continue
+        login = _basic_login(msg) if msg is not None and msg.header is not None else None
+        if login is not None:
+            return login
+    return None
+
+
+def _all_creds(msg: Message) -> list[Cred]:
+    """The message's credentials: the SyncHdr's, then those inside commands
+    (SyncML 1.0/1.1 allow Cred in Alert, Put, Get, Sync...)."""
+    creds = [msg.header.cred] if msg.header.cred is not None else []
+    for cmd in msg.commands:
+        cred = getattr(cmd, "cred", None)
+        if isinstance(cred, Cred):
+            creds.append(cred)
+    return creds
+
+
+def _basic_login(msg: Message) -> tuple[str, str] | None:
+    for cred in _all_creds(msg):
+        if cred.data is not None and _cred_type(cred) == _BASIC:
+            try:
+                return auth.parse_basic(text(cred.data).strip())
+            except (SyncMLError, ValueError):
+                continue
     return None
 
 
@@ -326,21 +343,26 @@ class Replayer:
         return self._with_md5(msg, user, password, nonce), ""
 
     def _credentials(self, msg: Message) -> tuple[str | None, str | None]:
-        cred = msg.header.cred
-        if cred is not None and cred.data is not None and _cred_type(cred) == _BASIC:
-            try:
-                return auth.parse_basic(text(cred.data).strip())
-            except (SyncMLError, ValueError):
-                pass
+        login = _basic_login(msg)
+        if login is not None:
+            return login
         return self._login_user(msg), self.password
 
-    def _with_md5(self, msg: Message, user: str, password: str, nonce: bytes) -> Message:
+    def _with_md5(self, msg: Message, user: str, password: str, nonce: bytes, *, in_header: bool = True) -> Message:
+        """``msg`` with its MD5 credentials (or, ``in_header``, a new SyncHdr
+        one) computed over ``nonce``, and ``user`` as its LocName."""
         digest = (auth.md5_digest_10(user, password, nonce) if msg.version == "1.0"
                   else auth.md5_digest(user, password, nonce))
         header = msg.header
-        cred = Cred(meta=Meta(type=_MD5, format="b64"), data=digest)
+        cred = header.cred
+        if in_header or (cred is not None and _cred_type(cred) == _MD5):
+            cred = Cred(meta=Meta(type=_MD5, format="b64"), data=digest)
         source = dataclasses.replace(header.source, loc_name=user)
-        return msg.replace(header=dataclasses.replace(header, cred=cred, source=source))
+        msg = msg.replace(header=dataclasses.replace(header, cred=cred, source=source))
+        if msg.body is None:
+            return msg
+        commands = tuple(_resigned(c, digest) for c in msg.commands)
+        return msg.replace(body=dataclasses.replace(msg.body, commands=commands))
 
     def _remember(self, reply: Message, sent: Message, state: _Session) -> None:
         """Our nonce for the device, our commands for the Status pairing."""
@@ -374,12 +396,12 @@ class Replayer:
         if changes:
             header = dataclasses.replace(header, **changes)
             msg = msg.replace(header=header)
-        cred = header.cred
-        if cred is not None and cred.data is not None and _cred_type(cred) == _MD5 and state.sid is None:
+        if state.sid is None and any(c.data is not None and _cred_type(c) == _MD5 for c in _all_creds(msg)):
             user = self._login_user(msg)
             if user is not None and self.password is not None:
                 nonce = self.nonces.get((user, text(header.source.loc_uri).strip()), b"")
-                msg = self._with_md5(msg, user, self.password, nonce)
+                msg = self._with_md5(msg, user, self.password, nonce, in_header=False)
+                header = msg.header
                 notes.append("MD5 credentials computed again over our nonce")
         if msg.body is None:
             return msg
@@ -548,6 +570,15 @@ def _refusal(reply: Message) -> Status | None:
                 and int(cmd.code) in (StatusCode.INVALID_CREDENTIALS, StatusCode.MISSING_CREDENTIALS):
             return cmd
     return None
+
+
+def _resigned(cmd: Command, digest: str) -> Command:
+    """``cmd`` with the data of its MD5 Cred (if it has one) replaced by ``digest``."""
+    cred = getattr(cmd, "cred", None)
+    if not isinstance(cred, Cred) or _cred_type(cred) != _MD5:
+        return cmd
+    changed: Command = dataclasses.replace(cmd, cred=dataclasses.replace(cred, data=digest))  # type: ignore[type-var]
+    return changed
 
 
 def _flatten(commands: Sequence[Command]) -> list[Command]:
