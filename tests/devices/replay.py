@@ -34,11 +34,33 @@ class Recording:
     name: str
     sessions: tuple[tuple[bytes, ...], ...]
     datastores: dict[str, str] = field(default_factory=dict)
+    #: what the recorded server held and sent (canonical datastore, data, type): put in our store first
+    server_items: tuple[tuple[str, bytes, str], ...] = ()
 
 
 def embedded_messages(text: bytes) -> list[bytes]:
     """Every SyncML document in a debug log, in order (both directions)."""
     return [m.group().strip() for m in _SYNCML.finditer(text)]
+
+
+def server_items(messages: Iterable[bytes]) -> tuple[tuple[str, bytes, str], ...]:
+    """The items of the Adds in the recorded server's Syncs (its answers in a log)."""
+    out = []
+    for body in messages:
+        msg = Message.from_bytes(body, lenient=True)
+        if not str(msg.header.source.loc_uri).startswith("http"):
+            continue
+        for sync in (c for c in msg.commands if isinstance(c, Sync)):
+            canonical = canonical_datastore(str(sync.source.loc_uri)) if sync.source else None
+            for add in (c for c in sync.commands if isinstance(c, Add)):
+                for item in add.items or ():
+                    meta = item.meta or add.meta
+                    data = _item_data(item, meta.format if meta else None)
+                    ctype = (item.meta.type if item.meta and item.meta.type else
+                             add.meta.type if add.meta and add.meta.type else None)
+                    if canonical and data is not None and ctype:
+                        out.append((canonical, data, str(ctype)))
+    return tuple(out)
 
 
 def client_sessions(messages: Iterable[bytes]) -> tuple[tuple[bytes, ...], ...]:
@@ -76,7 +98,9 @@ def device_recordings() -> list[Recording]:
                       ("funambol-outlook-from-server", f"{logs}/FunambolOutlookExamples/AllFromServer.txt"),
                       ("funambol-outlook-plugin", f"{logs}/OLPluginFromLocalToServer.txt"),
                       ("funambol-java-demo", f"{logs}/Evaluate/SlowSync.log")):
-        out.append(Recording(name, client_sessions(embedded_messages(_path(rel).read_bytes()))))
+        # the server's answers are in the log too: our store starts with what the recorded server sent
+        messages = embedded_messages(_path(rel).read_bytes())
+        out.append(Recording(name, client_sessions(messages), server_items=server_items(messages)))
     iphone = "devaspot+syncml/history"
     # ex2 is the iPhone's first message, ex1 message 2 of a later session (whose first message was the same)
     out.append(Recording("funambol-iphone", ((without_inline_dtd(_path(f"{iphone}/ex2.xml").read_bytes()),
@@ -150,6 +174,8 @@ def replay(recording: Recording) -> tuple[SyncServer, list[SessionReplay], list[
     problems found (empty: all checks pass)."""
     login = recorded_login([m for s in recording.sessions for m in s]) or (_loc_name(recording) or USER, PASSWORD)
     server = new_server(*login)
+    for canonical, data, ctype in recording.server_items:
+        server.store.add_item(login[0], canonical, data, ctype)
     replayer = Replayer(server, user=login[0], password=login[1], datastores=recording.datastores)
     results, problems = [], []
     for n, session in enumerate(recording.sessions, 1):

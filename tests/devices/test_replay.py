@@ -120,11 +120,25 @@ def test_maps_name_our_guids_and_statuses_our_commands() -> None:
 
 
 @pytest.mark.skipif(not DEVICES, reason="no device corpus")
-def test_statuses_for_commands_we_never_sent_are_dropped() -> None:
-    """Outlook receiving from a server that had contacts: ours had none, so
-    the client's Statuses for the recorded server's Adds are dropped."""
+def test_refresh_from_server_maps_every_item_to_our_guids() -> None:
+    """Outlook receiving 35 contacts (refresh from server): our store starts
+    with what the recorded server sent; the client's Statuses and Map name
+    the recorded server's GUIDs, replayed they name ours."""
     recording = next(r for r in DEVICES if r.name == "funambol-outlook-from-server")
-    _, sessions, problems = replay(recording)
+    server, _, problems = replay(recording)
+    assert problems == [] and len(recording.server_items) == 35
+    client = Message.from_bytes(recording.sessions[0][0]).header.source.loc_uri
+    entries = server.store.map_entries(server.store.device("test", str(client)), "Contacts")
+    assert len(entries) == 35 and all(e.luid for e in entries)
+
+
+@pytest.mark.skipif(not DEVICES, reason="no device corpus")
+def test_statuses_for_commands_we_never_sent_are_dropped() -> None:
+    """The same session against an empty store: we send nothing, so the
+    client's Statuses for the recorded server's Adds are dropped, its Map
+    names GUIDs we do not have (404, which is no failure of the replay)."""
+    recording = next(r for r in DEVICES if r.name == "funambol-outlook-from-server")
+    _, sessions, problems = replay(dataclasses.replace(recording, server_items=()))
     assert problems == []
     notes = [n for s in sessions for ex in s.exchanges for n in ex.notes]
     assert any(n.startswith("dropped the Status for Add") for n in notes)

@@ -35,12 +35,13 @@ nothing else is changed (an unchanged message is sent byte for byte):
 * **The recorded server's commands** differ from ours, so the client's
   Statuses for them are re-pointed: the n-th recorded command of a kind
   (Add, Replace, Delete, Alert, Sync, ...) is paired with our n-th command of
-  that kind in this session, and a Status is given that command's MsgRef and
-  CmdRef; a Status for a recorded command we have no counterpart for is
-  dropped.  Why not send them as recorded: their MsgRef/CmdRef would name
-  whatever command of ours has those numbers, and a failure code there
-  would mark the wrong item undelivered; why not drop them all: then our
-  server never hears of the deliveries the client confirmed.  The pairing is
+  that kind in this session (an Alert or Sync with the one for the same
+  datastore), and a Status is given that command's MsgRef and CmdRef; a
+  Status for a recorded command we have no counterpart for is dropped.
+  Why not send them as recorded: their MsgRef/CmdRef would name whatever
+  command of ours has those numbers, and a failure code there would mark
+  the wrong item undelivered; why not drop them all: then our server never
+  hears of the deliveries the client confirmed.  The pairing is
   positional, so it is exact when both servers send the same changes in the
   same order (a replay from an equivalent store) and best effort otherwise.
 * **GUIDs.**  The pairing of an Add gives the recorded server's GUID (the
@@ -244,8 +245,8 @@ class _Session:
     # our commands in this session, by tag, in order: (our MsgID, command)
     ours: dict[str, list[tuple[str, Command]]] = field(default_factory=dict)
     # recorded (MsgRef, CmdRef, Cmd) -> ours (MsgRef, CmdRef, command)
-    paired: dict[tuple[str, str, str], tuple[str, Command]] = field(default_factory=dict)
-    used: dict[str, int] = field(default_factory=dict)  # per tag, how many of ours are paired
+    paired: dict[tuple[str, ...], tuple[str, Command]] = field(default_factory=dict)
+    taken: set[int] = field(default_factory=set)  # id() of our commands already paired
     mapped_guids: set[str] = field(default_factory=set)  # our GUIDs a Map item named
 
 
@@ -487,17 +488,19 @@ class Replayer:
             if status.msg_ref == reply.header.msg_id:
                 return status
             return dataclasses.replace(status, msg_ref=reply.header.msg_id)
-        key = (status.msg_ref, status.cmd_ref, status.cmd)
+        key = (status.msg_ref, status.cmd_ref, status.cmd,
+               *(status.target_refs if status.cmd in ("Alert", "Sync") else ()))
         pair = state.paired.get(key)
         if pair is None:
-            mine = state.ours.get(status.cmd, [])
-            used = state.used.get(status.cmd, 0)
-            if used >= len(mine):
+            free = [p for p in state.ours.get(status.cmd, []) if id(p[1]) not in state.taken]
+            if status.cmd in ("Alert", "Sync"):  # the one for the same datastore, if the refs tell
+                free = [p for p in free if _client_uri(p[1]) in status.target_refs] or free
+            if not free:
                 notes.append(f"dropped the Status for {status.cmd} {status.msg_ref}/{status.cmd_ref} "
                              "(our server sent no such command)")
                 return None
-            pair = mine[used]
-            state.used[status.cmd] = used + 1
+            pair = free[0]
+            state.taken.add(id(pair[1]))
             state.paired[key] = pair
             if isinstance(pair[1], Add):
                 guid = _guid_of(pair[1])
@@ -570,6 +573,15 @@ def _refusal(reply: Message) -> Status | None:
                 and int(cmd.code) in (StatusCode.INVALID_CREDENTIALS, StatusCode.MISSING_CREDENTIALS):
             return cmd
     return None
+
+
+def _client_uri(cmd: Command) -> str:
+    """The client's datastore an Alert or Sync of ours names."""
+    if isinstance(cmd, Sync):
+        return text(cmd.target.loc_uri) if cmd.target is not None else ""
+    items = getattr(cmd, "items", ())
+    target = items[0].target if items else None
+    return text(target.loc_uri) if target is not None else ""
 
 
 def _resigned(cmd: Command, digest: str) -> Command:
