@@ -30,8 +30,9 @@ _DEVINF_VERSION = pytest.mark.xfail(
 #: recording name -> why it fails today (strict xfail)
 KNOWN = {
     "ericsson-wbxml": pytest.mark.xfail(
-        strict=True, reason="codec (i10-codec): the WBXML string table's last entry (the public id) has no "
-                            "NUL terminator; refused, answered HTTP 400 (issue 10 item 1)"),
+        strict=True, reason="codec (i10-codec): the string table's last entry (the public id) has no NUL, in "
+                            "the message and in its nested DevInf, and a newline follows the document; refused, "
+                            "HTTP 400 (issue 10 item 1)"),
     "funambol-windows-mobile": _DEVINF_VERSION,
     "funambol-java-demo": _DEVINF_VERSION,
     "syncevolution-funambol-init": _DEVINF_VERSION,

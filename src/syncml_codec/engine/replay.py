@@ -85,6 +85,7 @@ from ..store.base import canonical_datastore
 from ._devinf import devinf_from_item
 from ._reply import CONTENT_TYPES, Response
 from ._util import text
+from .server import SyncServer
 
 __all__ = ["Exchange", "Replayer", "SessionReplay", "check_exchange", "datastore_for_type", "recorded_login"]
 
@@ -262,7 +263,7 @@ class Replayer:
     recording are replayed with one Replayer, in order.
     """
 
-    def __init__(self, server: Any, *, user: str | None = None, password: str | None = None,
+    def __init__(self, server: SyncServer, *, user: str | None = None, password: str | None = None,
                  datastores: Mapping[str, str] | None = None, remote: str | None = "replay") -> None:
         self.server = server
         self.user = user
