@@ -18,11 +18,11 @@ import pytest
 
 from syncml_codec.engine import SyncServer
 from syncml_codec.engine import replay as replay_module
-from syncml_codec.engine.replay import Replayer, check_exchange, datastore_for_type, recorded_login
-from syncml_codec.model import Get, Message, Results, auth
+from syncml_codec.engine.replay import Replayer, SessionReplay, check_exchange, datastore_for_type, recorded_login
+from syncml_codec.model import Alert, Get, Message, Results, auth
 from syncml_codec.store import SQLiteStore, canonical_datastore
 
-from .replay import SE_SESSIONS, Recording, device_recordings, new_server, replay, se_recordings
+from .recordings import SE_SESSIONS, Recording, device_recordings, new_server, replay, se_recordings
 
 _DEVINF_VERSION = pytest.mark.xfail(
     strict=True, reason="proto (i10-proto): Get/Results of ./devinf12 sent to a SyncML 1.1 client, "
@@ -43,11 +43,11 @@ def _cases(recordings: list[Recording]) -> list[object]:
     return [pytest.param(r, id=r.name, marks=KNOWN.get(r.name, ())) for r in recordings]
 
 
-def version_problems(sessions: list[object]) -> list[str]:
+def version_problems(sessions: list[SessionReplay]) -> list[str]:
     """Our answers carry the client's VerDTD, and DevInf by its version."""
     problems = []
     for n, result in enumerate(sessions, 1):
-        for ex in getattr(result, "exchanges", ()):
+        for ex in result.exchanges:
             if ex.sent_message is None or ex.reply is None:
                 continue
             version = ex.sent_message.version
@@ -87,7 +87,8 @@ def test_syncevolution_sessions_replay(recording: Recording) -> None:
     assert [*problems, *version_problems(list(sessions))] == []
     final = json.loads((SE_SESSIONS / recording.name / "final-items-b.json").read_text())
     first = Message.from_bytes(recording.sessions[0][0])
-    uri = next(c for c in first.commands if c.TAG == "Alert").items[0].target.loc_uri
+    alert = next(c for c in first.commands if isinstance(c, Alert))
+    uri = alert.items[0].target.loc_uri if alert.items[0].target else ""
     canonical = canonical_datastore(str(uri))
     assert canonical is not None and len(server.store.items("test", canonical)) == len(final)
 
@@ -196,13 +197,15 @@ def _cred_in_alert(kind: str) -> bytes:
     recording = next(r for r in DEVICES if r.name == "funambol-windows-mobile")
     msg = Message.from_bytes(recording.sessions[0][0])
     cred = msg.header.cred
-    assert cred is not None
+    assert cred is not None and cred.meta is not None
     if kind == "md5":
         cred = dataclasses.replace(cred, meta=dataclasses.replace(cred.meta, type="syncml:auth-md5"),
                                    data=auth.md5_digest("test", "secret", b""))
     source = dataclasses.replace(msg.header.source, loc_name="test") if kind == "md5" else msg.header.source
     header = dataclasses.replace(msg.header, cred=None, source=source)
-    alert = dataclasses.replace(msg.commands[0], cred=cred)
+    first = msg.commands[0]
+    assert isinstance(first, Alert)
+    alert = dataclasses.replace(first, cred=cred)
     return msg.replace(header=header, body=dataclasses.replace(msg.body, commands=(alert,))).to_bytes("xml")
 
 
