@@ -3,12 +3,14 @@
 a :class:`syncml_codec.store.Store`; the client (:class:`ClientSession`)
 keeps its items in a :class:`ClientStore`.  Bytes in, bytes out: clock,
 randomness and storage are injected.  What one client may cost the server
-is set by :class:`ServerLimits`."""
+is set by :class:`ServerLimits`.  :class:`Replayer` sends a recorded
+client's messages through a server (:mod:`.replay`)."""
 
 from ._limits import ServerLimits
 from ._state import ClientPhase, ServerPhase
 from ._sync import ConflictPolicy
 from .client import ClientDatastore, ClientSession, ClientStore, DatastoreReport, Request
+from .replay import Exchange, Replayer, SessionReplay
 from .server import CONTENT_TYPES, Response, ServerSession, SyncServer
 
 __all__ = [
@@ -19,10 +21,13 @@ __all__ = [
     "ClientStore",
     "ConflictPolicy",
     "DatastoreReport",
+    "Exchange",
+    "Replayer",
     "Request",
     "Response",
     "ServerLimits",
     "ServerPhase",
     "ServerSession",
+    "SessionReplay",
     "SyncServer",
 ]
