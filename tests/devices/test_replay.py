@@ -24,18 +24,12 @@ from syncml_codec.store import SQLiteStore, canonical_datastore
 
 from .recordings import SE_SESSIONS, Recording, device_recordings, new_server, replay, se_recordings
 
-_DEVINF_VERSION = pytest.mark.xfail(
-    strict=True, reason="proto (i10-proto): Get/Results of ./devinf12 sent to a SyncML 1.1 client, "
-                        "which expects ./devinf11 (issue 10 item 5)")
 #: recording name -> why it fails today (strict xfail)
 KNOWN = {
     "ericsson-wbxml": pytest.mark.xfail(
         strict=True, reason="codec (i10-codec): the string table's last entry (the public id) has no NUL, in "
                             "the message and in its nested DevInf, and a newline follows the document; refused, "
                             "HTTP 400 (issue 10 item 1)"),
-    "funambol-windows-mobile": _DEVINF_VERSION,
-    "funambol-java-demo": _DEVINF_VERSION,
-    "syncevolution-funambol-init": _DEVINF_VERSION,
 }
 
 
@@ -219,8 +213,6 @@ def test_md5_cred_inside_a_command_is_computed_again() -> None:
     assert recorded_login([_cred_in_alert("basic")]) == ("teo", "teodemo")
 
 
-@pytest.mark.xfail(strict=True, reason="proto (i10-proto): Cred inside Alert is not read (SyncML 1.0/1.1 allow "
-                                       "Cred in commands); answered 407 (issue 10 item 2)")
 @pytest.mark.skipif(not DEVICES, reason="no device corpus")
 def test_basic_cred_inside_alert_logs_in_with_the_first_message() -> None:
     server = new_server("teo", "teodemo")
