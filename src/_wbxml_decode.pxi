@@ -131,7 +131,9 @@ cdef class _Dec:
             _err(f"string table reference {index} is out of range (the table has {self.tbl_len} bytes)", tpos)
         stop = _find_nul(self.tbl, <Py_ssize_t>index, self.tbl_len, self.width)
         if stop < 0:
-            _err(f"string table entry at {index} has no terminator", tpos)
+            # device quirk "unterminated-table-entry": the table length delimits
+            # the last entry (Sony Ericsson's public ID), as libwbxml reads it
+            stop = self.tbl_len
         self.expansion_left -= stop - <Py_ssize_t>index
         if self.expansion_left < 0:
             _err(C.table_expansion_error(C.table_expansion_limit(self.end)), tpos)
@@ -373,7 +375,11 @@ cdef class _Dec:
                         break
                 if content:
                     buf_byte(&stack, <uchar>kind)
-            # after the root: nothing but the end of the input
+            # after the root: nothing but the end of the input; a lenient read
+            # also accepts white space and NUL padding there (device quirk
+            # "trailing-padding": libwbxml stops after the root element)
+            if self.pos < end and not nested and not self.strict and padding_only(data + self.pos, end - self.pos):
+                self.pos = end
             if self.pos < end and not nested:
                 if data[self.pos] == 0x43:
                     _err("processing instruction outside the root element", self.pos)

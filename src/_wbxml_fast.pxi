@@ -163,7 +163,7 @@ cdef int _xml_fast(_Dec dec, Buf* out, int ns0) except -1:
                     return 0
                 z = <const uchar*>memchr(dec.tbl + v, 0, <size_t>(dec.tbl_len - <Py_ssize_t>v))
                 if z == NULL:
-                    return 0
+                    z = dec.tbl + dec.tbl_len                # the table length ends the last entry
                 dec.expansion_left -= z - dec.tbl - <Py_ssize_t>v
                 if dec.expansion_left < 0 or not _fast_text(out, dec.tbl + v, z - dec.tbl - <Py_ssize_t>v, kind):
                     return 0

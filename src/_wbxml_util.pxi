@@ -261,6 +261,16 @@ cdef bint all_space(const uchar* s, Py_ssize_t n) noexcept nogil:
     return True
 
 
+cdef bint padding_only(const uchar* s, Py_ssize_t n) noexcept nogil:
+    """Only " \\t\\r\\n" and NUL: what a device or a file leaves after the
+    root element (device quirk "trailing-padding")."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if s[i] != 32 and s[i] != 9 and s[i] != 13 and s[i] != 10 and s[i] != 0:
+            return False
+    return True
+
+
 cdef Py_ssize_t find_bytes(const uchar* s, Py_ssize_t start, Py_ssize_t n,
                            const char* pat, Py_ssize_t m) noexcept nogil:
     """Index of the first ``pat`` in ``s[start:n]``, or -1 (linear: the

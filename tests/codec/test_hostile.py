@@ -46,10 +46,15 @@ class TestWBXML:
         with pytest.raises(WBXMLDecodeError, match="out of range"):
             self.run(wbxml, entry, b"\x03\x00\x05\x6a\x00\x6d\x01")
 
-    def test_unterminated_table_entry(self, wbxml, entry):
+    def test_unterminated_table_entry_ends_with_the_table(self, wbxml, entry):
+        # the table length delimits its last entry (issue 10: Sony Ericsson's
+        # public ID); a reference past the table is still an error
         data = header(table=b"abc") + bytes([0x6D, 0x83, 0x00, END])
-        with pytest.raises(WBXMLDecodeError, match="no terminator"):
-            self.run(wbxml, entry, data)
+        for strict in (False, True):
+            self.run(wbxml, entry, data, strict=strict)
+        with pytest.raises(WBXMLDecodeError, match="out of range") as err:
+            self.run(wbxml, entry, header(table=b"abc") + bytes([0x6D, 0x83, 0x03, END]))
+        assert err.value.offset == 9
 
     def test_nesting_100000_deep(self, wbxml, entry):
         data = header() + bytes([0x6D]) * 100_000 + bytes([END]) * 100_000

@@ -30,7 +30,7 @@ from ..errors import XMLDecodeError
 from . import _common as C
 from ._pywbxml.decoder import _XmlWriter
 from ._pywbxml.scanner import _Scanner
-from .codepages import DDF12, DEVINF_FOR_SYNCML, WBXML_NS, Language
+from .codepages import DDF12, DEVINF12, DEVINF_BY_VERSION, DEVINF_FOR_SYNCML, WBXML_NS, Language
 from .tree import DOCUMENT, END, OPAQUE, START, TEXT, Document, Element, events
 
 __all__ = ["parse_xml", "write_xml"]
@@ -61,7 +61,13 @@ def parse_xml(data: bytes | bytearray | memoryview, *, max_depth: int = C.DEFAUL
     body = "\n" * text.count("\n", 0, scanner.body_start) + text[scanner.body_start:]
     keep_cr = _CR not in text
     if keep_cr:
-        body = body.replace("\r", _CR)
+        # only up to the root's end tag: after the root, CR (a Windows file's
+        # last CRLF, a comment's line ends) is not content, and the stand-in
+        # there would be (lxml: "Extra content at the end of the document")
+        body = body.rstrip(" \t\r\n")
+        cut = body.rfind("</")
+        cut = len(body) if cut < 0 or body.find(">", cut) < 0 else body.find(">", cut) + 1
+        body = body[:cut].replace("\r", _CR) + body[cut:]
     parser = etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
     try:
         root = etree.fromstring(body.encode("utf-8"), parser)
@@ -104,6 +110,20 @@ def _add(pieces: list[Any], value: str | bytes) -> None:
     pieces.append(value)
 
 
+def _devinf_language(node: Any, default: Language | None) -> Language:
+    """A nested DevInf's code pages: by its own ``<VerDTD>`` when that names
+    a DevInf version, else by the message's.  (A Sony Ericsson K800i sends
+    DevInf 1.2 in a message whose namespace says SyncML 1.1; its VerDTD, in
+    the header and in the DevInf, says 1.2.)"""
+    for kid in node:
+        if _local(kid.tag) == "VerDTD":
+            found = DEVINF_BY_VERSION.get((kid.text or "").strip(_WS))
+            if found is not None:
+                return found
+            break
+    return default or DEVINF12
+
+
 def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int) -> Element:
     """lxml tree -> our tree, iteratively (hostile depth cannot exhaust the
     stack).  Same rules as the WBXML path: whitespace-only text around child
@@ -135,7 +155,7 @@ def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int) -> Elemen
                 except ValueError:
                     raise XMLDecodeError("<wbxml:opaque> does not hold valid base64", kid.sourceline or 1) from None
             elif in_data and name in ("DevInf", "MgmtTree"):
-                nested = nested_devinf if name == "DevInf" and nested_devinf is not None else DDF12
+                nested = _devinf_language(kid, nested_devinf) if name == "DevInf" else DDF12
                 pieces.append(Document(nested, child))
                 pending.append((kid, child, depth + 1))
             else:

@@ -263,6 +263,9 @@ class Problem(Exception):
         self.below = f"{step}/{self.below}" if self.below else step
 
 
+_XML_SPACE = " \t\r\n"  # XML's white space (str.strip would also take U+00A0 and others)
+
+
 def _read(f: Spec, el: Element, lenient: bool) -> Any:
     kind = f.kind
     if kind == NODE:
@@ -284,7 +287,9 @@ def _read(f: Spec, el: Element, lenient: bool) -> Any:
                     return value
         raise Problem("expected text only")
     if kind == FLAG:
-        if el.children or el.attrs:
+        # white space alone is layout, not content (a pretty-printed
+        # <Final>\n</Final>): read as empty, strict or lenient (issue 10)
+        if el.attrs or any(type(c) is not str or c.strip(_XML_SPACE) for c in el.children):
             raise Problem("must be empty")
         return True
     if kind == DATA:

@@ -106,7 +106,9 @@ class _Decoder:
                 f"string table reference {index} is out of range (the table has {len(table)} bytes)", tpos)
         stop = table.find(b"\0", index) if self.width == 1 else _find_wide_nul(table, index, self.width)
         if stop < 0:
-            raise WBXMLDecodeError(f"string table entry at {index} has no terminator", tpos)
+            # device quirk "unterminated-table-entry": the table length delimits
+            # the last entry (Sony Ericsson's public ID), as libwbxml reads it
+            stop = len(table)
         self.expansion_left -= stop - index
         if self.expansion_left < 0:
             raise WBXMLDecodeError(C.table_expansion_error(C.table_expansion_limit(self.end)), tpos)
@@ -282,7 +284,11 @@ class _Decoder:
                 stack.append(kind)
             else:
                 h.start(name, ns, attrs, False)
-        # after the root: nothing but the end of the input
+        # after the root: nothing but the end of the input; a lenient read
+        # also accepts white space and NUL padding there (device quirk
+        # "trailing-padding": libwbxml stops after the root element)
+        if self.pos < end and not nested and not self.strict and not data[self.pos:end].strip(_PADDING):
+            self.pos = end
         if self.pos < end and not nested:
             if data[self.pos] == PI:
                 raise WBXMLDecodeError("processing instruction outside the root element", self.pos)
@@ -416,6 +422,9 @@ class _Decoder:
             h.start("wbxml:ext", WBXML_NS, {"kind": "t", "n": str(n), "index": str(index)}, False)
         else:
             h.start("wbxml:ext", WBXML_NS, {"kind": "b", "n": str(n)}, False)
+
+
+_PADDING = b" \t\r\n\0"
 
 
 def _find_wide_nul(data: bytes, start: int, width: int) -> int:

@@ -103,9 +103,11 @@ def _fast_xml(data: bytes, strict: bool, max_depth: int, out: list[bytes] | None
     pos += size
     expansion_left = C.table_expansion_limit(end)  # as the generic path counts it
     if pid == 0:
-        stop = table.find(b"\0", index) if index < size else -1
-        if stop < 0:
+        if index >= size:
             return None
+        stop = table.find(b"\0", index)
+        if stop < 0:
+            stop = size  # the table length ends the last entry
         expansion_left -= stop - index
         try:
             public = table[index:stop].decode("utf-8")
@@ -186,9 +188,11 @@ def _fast_xml(data: bytes, strict: bool, max_depth: int, out: list[bytes] | None
                 pos = z + 1
             else:
                 i, pos = _mb2(data, pos, end)
-                z = table.find(b"\0", i) if 0 <= i < size else -1
-                if z < 0:
+                if not 0 <= i < size:
                     return None
+                z = table.find(b"\0", i)
+                if z < 0:
+                    z = size  # the table length ends the last entry
                 expansion_left -= z - i
                 if expansion_left < 0:
                     return None
