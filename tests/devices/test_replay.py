@@ -25,12 +25,7 @@ from syncml_codec.store import SQLiteStore, canonical_datastore
 from .recordings import SE_SESSIONS, Recording, device_recordings, new_server, replay, se_recordings
 
 #: recording name -> why it fails today (strict xfail)
-KNOWN = {
-    "ericsson-wbxml": pytest.mark.xfail(
-        strict=True, reason="codec (i10-codec): the string table's last entry (the public id) has no NUL, in "
-                            "the message and in its nested DevInf, and a newline follows the document; refused, "
-                            "HTTP 400 (issue 10 item 1)"),
-}
+KNOWN: dict[str, pytest.MarkDecorator] = {}
 
 
 def _cases(recordings: list[Recording]) -> list[object]:
