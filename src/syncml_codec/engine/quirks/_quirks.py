@@ -10,8 +10,9 @@ Hook points in the engine (one call each):
   after conversion to the device's type (returns the Meta Format too);
 * ``server.ServerSession._on_sync``: :meth:`Quirks.item_status` decides
   whether a per-item Status is sent;
-* ``server.ServerSession._on_alert`` (and Map, package 4):
-  :attr:`Quirks.tasks_in_calendar`.
+* ``server.ServerSession._on_alert``: :meth:`Quirks.store_for` gives the
+  datastore its view of the store (``tasks-in-calendar``: the calendar
+  sees Events and Tasks, see :mod:`._calendar`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from types import MappingProxyType
 
 from ...devinf import DevInf, norm_type
 from ...formats import encode_item_data
+from ...store.base import Store, canonical_datastore
+from ._calendar import calendar_view
 from ._rules import BEHAVIOURS, RULES, Rule
 from ._transforms import IN, OUT
 
@@ -84,9 +87,12 @@ class Quirks:
         items tell (sync4j/Funambol clients without DevInf speak SIF)."""
         return _SIF_DEFAULTS.get(canonical) if "sif-b64" in self.behaviours else None
 
-    @property
-    def tasks_in_calendar(self) -> bool:
-        return "tasks-in-calendar" in self.behaviours
+    def store_for(self, store: Store, canonical: str) -> Store:
+        """The store as the device's ``canonical`` datastore sees it (its
+        calendar also holds the account's tasks: ``tasks-in-calendar``)."""
+        if canonical == "Events" and "tasks-in-calendar" in self.behaviours:
+            return calendar_view(store)
+        return store
 
     def table(self) -> list[tuple[str, str, str, str]]:
         """``(behaviour, what it does, rule, source)`` rows, in rule order."""
@@ -124,7 +130,13 @@ def quirks_for(devinf: DevInf | None, device_id: str, rules: tuple[Rule, ...] = 
     """
     values = _values(devinf)
     key = tuple(sorted(values.items())) if values is not None else None
-    return _cached(key, device_id if values is None else "", rules)
+    quirks = _cached(key, device_id if values is None else "", rules)
+    if "tasks-in-calendar" in quirks and devinf is not None and any(
+            canonical_datastore(ds.source_ref) == "Tasks" for ds in devinf.datastores):
+        # the device has a datastore of its own for tasks: its calendar holds none
+        kept = {b: r for b, r in quirks.behaviours.items() if b != "tasks-in-calendar"}
+        quirks = Quirks(MappingProxyType(kept), quirks.rules) if kept else NO_QUIRKS
+    return quirks
 
 
 @functools.lru_cache(maxsize=256)
