@@ -188,25 +188,48 @@ def _duration(value: bytes) -> dt.timedelta | None:
     return -delta if m.group(1) == b"-" else delta
 
 
-def _utc(value: bytes, tzid: str | None, offset: dt.timedelta | None) -> dt.datetime | None:
-    """A DATE-TIME value in UTC: ``...Z``, or local with a known zone or offset."""
-    text = value.strip().decode("ascii", "replace")
+def _offset(value: bytes) -> dt.timedelta | None:
+    m = _OFFSET.match(value.strip())
+    if m is None:
+        return None
+    offset = dt.timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
+    return -offset if m.group(1) == b"-" else offset
+
+
+def _parse_stamp(value: bytes) -> dt.datetime | None:
     try:
-        local = dt.datetime.strptime(text.rstrip("Z"), "%Y%m%dT%H%M%S")
+        return dt.datetime.strptime(value.strip().decode("ascii", "replace").rstrip("Z"), "%Y%m%dT%H%M%S")
     except ValueError:
+        return None
+
+
+#: vCalendar 1.0 zone: the TZ offset and the DAYLIGHT periods (offset, start UTC, end UTC)
+_Zone = tuple[dt.timedelta, list[tuple[dt.timedelta, dt.datetime, dt.datetime]]]
+
+
+def _utc(value: bytes, tzid: str | None, zone: _Zone | None) -> dt.datetime | None:
+    """A DATE-TIME value in UTC: ``...Z``, or local with a known zone (TZID
+    or vCalendar 1.0 TZ/DAYLIGHT)."""
+    text = value.strip().decode("ascii", "replace")
+    local = _parse_stamp(value)
+    if local is None:
         return None
     if text.endswith("Z"):
         return local
-    if offset is not None:
-        return local - offset
+    if zone is not None:
+        standard, daylight = zone
+        for offset, start, end in daylight:
+            if start <= local - offset < end:
+                return local - offset
+        return local - standard
     if tzid:
         try:
             from zoneinfo import ZoneInfo
 
-            zone = ZoneInfo(tzid)
+            named = ZoneInfo(tzid)
         except (KeyError, ValueError, OSError, ImportError):
             return None
-        return local.replace(tzinfo=zone).astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return local.replace(tzinfo=named).astimezone(dt.timezone.utc).replace(tzinfo=None)
     return None
 
 
@@ -227,21 +250,26 @@ def alarms_utc_out(data: bytes) -> bytes:
     with ``RELATED=END``); local vCalendar 1.0 alarm times -> UTC when the
     item's ``TZ`` says the offset; local absolute TRIGGERs with a zone -> UTC.
     Alarms whose time cannot be known are left as they are."""
-    offset = None
+    zone: _Zone | None = None
+    daylight: list[tuple[dt.timedelta, dt.datetime, dt.datetime]] = []
     anchors: dict[str, tuple[bytes, str | None]] = {}
     for line in lines_of(data):
         if line.name == "TZ":
-            m = _OFFSET.match(line.value.strip())
-            if m:
-                offset = dt.timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
-                offset = -offset if m.group(1) == b"-" else offset
+            standard = _offset(line.value)
+            zone = (standard, daylight) if standard is not None else None
+        elif line.name == "DAYLIGHT":
+            fields = line.value.split(b";")
+            if len(fields) >= 4 and fields[0].strip().upper() == b"TRUE":
+                offset, start, end = _offset(fields[1]), _parse_stamp(fields[2]), _parse_stamp(fields[3])
+                if offset is not None and start is not None and end is not None:
+                    daylight.append((offset, start, end))
         elif line.name in ("DTSTART", "DTEND", "DUE") and line.name not in anchors:
             anchors[line.name] = (line.value, _tzid(line))
 
     def edit(line: Line, stack: list[str]) -> bytes | None:
         if line.name in _ALARMS:
             when, sep, rest = line.value.partition(b";")
-            moment = _utc(when, None, offset)
+            moment = _utc(when, None, zone)
             if moment is None or when.strip().endswith(b"Z"):
                 return None
             return line.with_value(_stamp(moment) + sep + rest)
@@ -258,7 +286,7 @@ def alarms_utc_out(data: bytes) -> bytes:
         related = anchors.get("DUE") or anchors.get("DTEND") if line.has_param_value("END") else anchors.get("DTSTART")
         if related is None:
             return None
-        base = _utc(related[0], related[1], offset)
+        base = _utc(related[0], related[1], zone)
         if base is None:
             return None
         return line.with_value(_stamp(base + delta), b"VALUE=DATE-TIME")
