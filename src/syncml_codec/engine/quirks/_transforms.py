@@ -150,25 +150,47 @@ def latin1_in(data: bytes) -> bytes:
     return edit_lines(data, edit)
 
 
+def _charset(line: Line) -> str | None:
+    for part in line.params.split(b";"):
+        key, eq, value = part.partition(b"=")
+        if eq and key.strip().upper() == b"CHARSET":
+            return value.strip().strip(b'"').decode("ascii", "replace").upper()
+    return None
+
+
+def _with_charset(line: Line, charset: bytes) -> bytes:
+    """``line``'s parameters with CHARSET set to ``charset``."""
+    kept = [p for p in line.params.split(b";") if p and p.partition(b"=")[0].strip().upper() != b"CHARSET"]
+    return b";".join([*kept, b"CHARSET=" + charset])
+
+
+def _qp_encode(raw: bytes) -> bytes:
+    return b"".join(bytes([b]) if 0x20 <= b < 0x7F and b != 0x3D else b"=%02X" % b for b in raw)
+
+
 def latin1_out(data: bytes) -> bytes:
-    """Lines without CHARSET: UTF-8 text -> ISO-8859-1 (characters it lacks
-    as ``?``); a quoted-printable value of UTF-8 bytes says so with
-    ``CHARSET=UTF-8``."""
-    if data.isascii():
+    """Text in UTF-8 (no CHARSET, or CHARSET=UTF-8) -> ISO-8859-1, raw or
+    quoted-printable as it was.  A value with characters ISO-8859-1 lacks
+    stays UTF-8 and says so (``CHARSET=UTF-8``): nothing is lost."""
+    if data.isascii() and b"CHARSET=UTF-8" not in data.upper():
         return data
 
     def edit(line: Line, stack: list[str]) -> bytes | None:
-        if "CHARSET" in line.param_names():
+        charset = _charset(line)
+        if charset not in (None, "UTF-8"):
             return None
-        raw = line.head + b":" + line.value
+        qp = _qp(line)
+        if qp and line.value.endswith(b"="):  # continued on the next lines: left as it is
+            return None
+        raw = quopri.decodestring(line.value) if qp else line.value
         if raw.isascii():
-            if _qp(line) and not quopri.decodestring(line.value.rstrip(b"=")).isascii():
-                return line.head + b";CHARSET=UTF-8:" + line.value
             return None
         try:
-            return raw.decode("utf-8").encode("latin-1", "replace")
-        except UnicodeDecodeError:
-            return None
+            latin = raw.decode("utf-8").encode("latin-1")
+        except UnicodeError:
+            return None if charset else line.with_value(line.value, _with_charset(line, b"UTF-8"))
+        params = _with_charset(line, b"ISO-8859-1") if charset else line.params
+        return line.with_value(_qp_encode(latin) if qp else latin, params)
 
     return edit_lines(data, edit)
 
