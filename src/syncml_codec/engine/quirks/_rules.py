@@ -32,6 +32,7 @@ BEHAVIOURS: dict[str, str] = {
 }
 
 _FIELDS = ("man", "mod", "swv", "fwv", "hwv")
+_LABELS = {"man": "Man", "mod": "Mod", "swv": "SwV", "fwv": "FwV", "hwv": "HwV"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +62,12 @@ class Rule:
     @property
     def trigger(self) -> str:
         """The device pattern in words (for ``syncml devinf`` and reports)."""
-        parts = [f"{name.capitalize() if name != 'swv' else 'SwV'}~/{getattr(self, name)}/"
-                 for name in _FIELDS if getattr(self, name) is not None]
+        parts = [f"{_LABELS[name]} ~ /{getattr(self, name)}/" for name in _FIELDS if getattr(self, name) is not None]
+        text = " and ".join(parts)
         if self.device_id_prefixes:
-            parts.append("device id " + "|".join(p + "*" for p in self.device_id_prefixes) + " (no DevInf)")
-        return " ".join(parts)
+            ids = "device id " + " ".join(p + "*" for p in self.device_id_prefixes)
+            text = f"{text}; without DevInf: {ids}" if text else ids
+        return text
 
     def matches(self, values: dict[str, str] | None, device_id: str) -> bool:
         """Whether the rule applies: DevInf ``values`` by field, or (no DevInf) the device id."""
