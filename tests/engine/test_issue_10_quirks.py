@@ -17,7 +17,7 @@ import pytest
 from syncml_codec.codec.xml import parse_xml
 from syncml_codec.devinf import ContentType, DataStore, DevInf, devinf_documents
 from syncml_codec.engine import ClientStore, SyncServer
-from syncml_codec.engine.quirks import BEHAVIOURS, NO_QUIRKS, RULES, quirks_for
+from syncml_codec.engine.quirks import BEHAVIOURS, NO_QUIRKS, RULES, Quirks, quirks_for
 from syncml_codec.formats import parse
 from syncml_codec.model import Add, Message, Replace, Status, Sync
 from syncml_codec.store import SQLiteStore
@@ -73,10 +73,10 @@ class Recorder:
         return response
 
 
-def run(server: SyncServer, device: ClientStore) -> Recorder:
+def run(server: SyncServer, device: ClientStore, encoding: str = "wbxml") -> Recorder:
     recorder = Recorder(server)
     prime(server, device)
-    session = sync(cast(SyncServer, recorder), device)
+    session = sync(cast(SyncServer, recorder), device, encoding=encoding)
     assert session.ok, session.error
     return recorder
 
@@ -124,9 +124,10 @@ def test_every_rule_names_known_behaviours_and_a_source():
     ("Sony Ericsson", "P900", {"latin1-payload": "sony-ericsson", "alarms-absolute-utc": "sony-ericsson",
                                "omit-item-statuses": "sony-ericsson-p800-p900",
                                "all-day-as-midnight-span": "sony-ericsson-p800-p900",
-                               "tasks-in-calendar": "sony-ericsson-p800-p900"}),
+                               "tasks-in-calendar": "sony-ericsson-p800-p900",
+                               "categories-x-prefix": "sony-ericsson-p800-p900"}),
     ("SONYERICSSON", "p800", {"latin1-payload", "alarms-absolute-utc", "omit-item-statuses",
-                              "all-day-as-midnight-span", "tasks-in-calendar"}),
+                              "all-day-as-midnight-span", "tasks-in-calendar", "categories-x-prefix"}),
     ("NOKIA", "E51", {"alarms-absolute-utc", "email-type-internet", "tasks-in-calendar", "categories-x-prefix"}),
     ("Nokia", "N95", {"alarms-absolute-utc", "email-type-internet", "tasks-in-calendar"}),
     ("Motorola", "A1000", {"tasks-in-calendar"}),
@@ -239,13 +240,14 @@ def k800i() -> Phone:
     return p
 
 
-def test_k800i_latin1_in_and_out(server: SyncServer, store: SQLiteStore):
+@pytest.mark.parametrize("encoding", ["wbxml", "xml"])
+def test_k800i_latin1_in_and_out(server: SyncServer, store: SQLiteStore, encoding: str):
     device = k800i()
     device.datastores["Contacts"].add(b"BEGIN:VCARD\r\nVERSION:2.1\r\nN:M\xfcller;J\xf6rg\r\n"
                                       b"NOTE;ENCODING=QUOTED-PRINTABLE:Gr=FC=DFe\r\nEND:VCARD\r\n")
     store.add_item("test", "Contacts", "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Bj\u00f6rk;Ren\u00e9;;;\r\nFN:Ren\u00e9 "
                    "Bj\u00f6rk\r\nEND:VCARD\r\n".encode(), "text/vcard")
-    run(server, device)
+    run(server, device, encoding)
     (stored,) = [d for d in items(store, "Contacts") if b"ller" in d]
     assert "N:Müller;Jörg".encode() in stored and "NOTE:Grüße".encode() in stored
     (got,) = [d for d in device.datastores["Contacts"].items.values() if b"Bj" in d]
@@ -426,3 +428,62 @@ def test_funambol_without_devinf_or_items_gets_sif_by_default(server: SyncServer
     ((ctype, fmt, data),) = sif_adds(replies[-1])
     assert (ctype, fmt) == ("text/x-s4j-sifc", "b64")
     assert b"<FirstName>Mario</FirstName>" in base64.b64decode(data)
+
+
+# -- the transforms on their own: never failing, never lossy ---------------
+
+
+def quirks(man: str, mod: str) -> Quirks:
+    return quirks_for(DevInf(dev_id="x", man=man, mod=mod), "x")
+
+
+P900 = ("Sony Ericsson", "P900")
+
+
+@pytest.mark.parametrize("data", [
+    vcal("DTSTART:00010101T000000Z", "DTEND:00010101T240000Z"),
+    vcal("DTSTART;VALUE=DATE:99991231", "DTEND;VALUE=DATE:99991231", version="2.0"),
+    vcal("DTSTART:99991231T235959Z", "BEGIN:VALARM", "TRIGGER:P99999W", "END:VALARM", version="2.0"),
+    vcal("DTSTART:2024", "DTEND:x", "AALARM:;;;", "TRIGGER:-P", "CATEGORIES:", "PRIORITY:x"),
+    b"BEGIN:VCARD\r\nVERSION:2.1\r\nN;ENCODING=QUOTED-PRINTABLE:=ZZ=\r\nEMAIL\r\n:\r\n\xff\xfe\r\n",
+    b"", b"\x00" * 10, b"BEGIN:VEVENT",
+])
+@pytest.mark.parametrize("device", [P900, ("Nokia", "E51"), ("Synthesis AG", "SySync Client PocketPC")])
+def test_transforms_never_fail(data: bytes, device: tuple[str, str]):
+    q = quirks(*device)
+    assert isinstance(q.to_store(data, "text/x-vcalendar"), bytes)
+    assert isinstance(q.to_device(data, "text/x-vcalendar")[0], bytes)
+
+
+def test_latin1_out_is_ascii_and_keeps_what_latin1_lacks():
+    q = quirks("SonyEricsson", "K800i")
+    card = "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Dvořák;Antonín\r\nNOTE:café\r\nEND:VCARD\r\n".encode()
+    out, fmt = q.to_device(card, "text/x-vcard")
+    assert fmt is None and out.isascii()
+    assert b"N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Dvo=C5=99" in out  # no ř in ISO-8859-1: UTF-8, said so
+    assert b"NOTE;CHARSET=ISO-8859-1;ENCODING=QUOTED-PRINTABLE:caf=E9" in out
+    assert parse(out, "text/x-vcard").convert("text/vcard").serialize() == parse(card, "text/x-vcard").convert(
+        "text/vcard").serialize()
+    v3 = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:café\r\nEND:VCARD\r\n".encode()
+    assert q.to_device(v3, "text/vcard") == (v3, None)  # no quoted-printable in 3.0: left in UTF-8
+
+
+def test_transforms_are_stable_on_a_round_trip():
+    for man, mod, data in [
+        ("Nokia", "E51", vcal("CATEGORIES:Business,X-Travel", "SUMMARY:x")),
+        ("Synthesis AG", "SySync Client PocketPC", vcal("PRIORITY:2", kind="VTODO")),
+        (*P900, vcal("DTSTART:20240101T000000Z", "DTEND:20240101T240000Z")),
+    ]:
+        q = quirks(man, mod)
+        once = q.to_store(q.to_device(q.to_store(data, "text/x-vcalendar"), "text/x-vcalendar")[0],
+                          "text/x-vcalendar")
+        assert once == q.to_store(data, "text/x-vcalendar")
+
+
+def test_p900_all_day_labelled_text_calendar_in_icalendar():
+    q = quirks(*P900)
+    ical = vcal("DTSTART:20240301T000000Z", "DTEND:20240302T240000Z", version="2.0")
+    out = q.to_store(ical, "text/calendar")
+    assert b"DTSTART;VALUE=DATE:20240301\r\n" in out and b"DTEND;VALUE=DATE:20240303\r\n" in out
+    timed = vcal("DTSTART:20240301T000000Z", "DTEND:20240301T120000Z")
+    assert q.to_store(timed, "text/x-vcalendar") == timed

@@ -18,6 +18,7 @@ Hook points in the engine (one call each):
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -27,9 +28,11 @@ from ...formats import encode_item_data
 from ...store.base import Store, canonical_datastore
 from ._calendar import calendar_view
 from ._rules import BEHAVIOURS, RULES, Rule
-from ._transforms import IN, OUT
+from ._transforms import IN, OUT, Transform
 
 __all__ = ["NO_QUIRKS", "Quirks", "quirks_for"]
+
+log = logging.getLogger("syncml_codec.engine")
 
 _SIF_DEFAULTS = {"Contacts": "text/x-s4j-sifc", "Events": "text/x-s4j-sife", "Tasks": "text/x-s4j-sift",
                  "Notes": "text/x-s4j-sifn"}
@@ -44,6 +47,7 @@ class Quirks:
 
     behaviours: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     rules: tuple[Rule, ...] = ()
+    by_device_id: bool = False  # found by the device id: the device sent no DevInf
 
     def __bool__(self) -> bool:
         return bool(self.behaviours)
@@ -60,10 +64,7 @@ class Quirks:
         """An item from the device, as the store should read it."""
         if not self.behaviours or not _is_text_item(content_type, data):
             return data
-        for behaviour, transform in IN.items():
-            if behaviour in self.behaviours:
-                data = transform(data)
-        return data
+        return self._apply(IN, data, "from the device")
 
     def to_device(self, data: bytes, content_type: str) -> tuple[bytes, str | None]:
         """An item for the device (already in its type): the bytes to send
@@ -71,12 +72,23 @@ class Quirks:
         if not self.behaviours:
             return data, None
         if _is_text_item(content_type, data):
-            for behaviour, transform in OUT.items():
-                if behaviour in self.behaviours:
-                    data = transform(data)
+            data = self._apply(OUT, data, "for the device")
         if "sif-b64" in self.behaviours and norm_type(content_type).startswith("text/x-s4j-"):
             return encode_item_data(data, "b64"), "b64"
         return data, None
+
+    def _apply(self, transforms: Mapping[str, Transform], data: bytes, way: str) -> bytes:
+        """``data`` through the transforms in force.  Never raises: a
+        transform that fails (hostile input) is logged and skipped, as the
+        converters' poison items are (issue 9)."""
+        for behaviour, transform in transforms.items():
+            if behaviour in self.behaviours:
+                try:
+                    data = transform(data)
+                except Exception as exc:
+                    log.warning("quirk %s (rule %s) %s failed (%s); item passed unchanged", behaviour,
+                                self.behaviours[behaviour], way, type(exc).__name__)
+        return data
 
     def item_status(self, code: int) -> bool:
         """Whether the per-item Status with ``code`` is sent to the device."""
@@ -85,7 +97,7 @@ class Quirks:
     def default_type(self, canonical: str) -> str | None:
         """The type to send when neither the DevInf nor the device's own
         items tell (sync4j/Funambol clients without DevInf speak SIF)."""
-        return _SIF_DEFAULTS.get(canonical) if "sif-b64" in self.behaviours else None
+        return _SIF_DEFAULTS.get(canonical) if self.by_device_id and "sif-b64" in self.behaviours else None
 
     def store_for(self, store: Store, canonical: str) -> Store:
         """The store as the device's ``canonical`` datastore sees it (its
@@ -135,7 +147,7 @@ def quirks_for(devinf: DevInf | None, device_id: str, rules: tuple[Rule, ...] = 
             canonical_datastore(ds.source_ref) == "Tasks" for ds in devinf.datastores):
         # the device has a datastore of its own for tasks: its calendar holds none
         kept = {b: r for b, r in quirks.behaviours.items() if b != "tasks-in-calendar"}
-        quirks = Quirks(MappingProxyType(kept), quirks.rules) if kept else NO_QUIRKS
+        quirks = Quirks(MappingProxyType(kept), quirks.rules, quirks.by_device_id) if kept else NO_QUIRKS
     return quirks
 
 
@@ -149,4 +161,4 @@ def _cached(key: tuple[tuple[str, str], ...] | None, device_id: str, rules: tupl
             used.append(rule)
             for behaviour in rule.behaviours:
                 behaviours[behaviour] = rule.name  # the most specific (last) rule is named
-    return Quirks(MappingProxyType(behaviours), tuple(used)) if behaviours else NO_QUIRKS
+    return Quirks(MappingProxyType(behaviours), tuple(used), values is None) if behaviours else NO_QUIRKS

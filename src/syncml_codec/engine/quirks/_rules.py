@@ -86,10 +86,11 @@ RULES: tuple[Rule, ...] = (
     Rule("sony-ericsson", ("latin1-payload", "alarms-absolute-utc"), man=_SE,
          source="pohly/syncevolution src/syncevo/configs/remoterules/server/00_sony_ericsson.xml "
                 "(BMC #14414 ISO-8859-1; BMC #10091, #11233 T700 absolute alarms); anchors-features.md §4 #20"),
-    Rule("sony-ericsson-p800-p900", ("omit-item-statuses", "all-day-as-midnight-span", "tasks-in-calendar"),
+    Rule("sony-ericsson-p800-p900", ("omit-item-statuses", "all-day-as-midnight-span", "tasks-in-calendar",
+                                     "categories-x-prefix"),
          man=_SE, mod=r"p ?(800|900|910)",
          source="horde/SyncMl lib/Horde/SyncMl/Device/P800.php (omitIndividualSyncStatus, all-day "
-                "T000000Z-T240000Z, handleTasksInCalendar); anchors-features.md §4 #17, #18"),
+                "T000000Z-T240000Z, handleTasksInCalendar, CATEGORIES:X-); anchors-features.md §4 #17, #18"),
     Rule("nokia", ("alarms-absolute-utc", "email-type-internet", "tasks-in-calendar"), man=r"nokia",
          source="pohly/syncevolution src/syncevo/configs/remoterules/server/00_nokia.xml (alarmTimeToUTC, "
                 "BMC #1657; addInternetEmail, FDO #61784); horde/SyncMl lib/Horde/SyncMl/Device/Nokia.php "

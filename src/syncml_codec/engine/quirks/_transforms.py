@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from ._lines import Line, edit_lines, lines_of
 
-__all__ = ["IN", "OUT"]
+__all__ = ["IN", "OUT", "Transform"]
 
 Transform = Callable[[bytes], bytes]
 
@@ -169,10 +169,15 @@ def _qp_encode(raw: bytes) -> bytes:
 
 
 def latin1_out(data: bytes) -> bytes:
-    """Text in UTF-8 (no CHARSET, or CHARSET=UTF-8) -> ISO-8859-1, raw or
-    quoted-printable as it was.  A value with characters ISO-8859-1 lacks
-    stays UTF-8 and says so (``CHARSET=UTF-8``): nothing is lost."""
-    if data.isascii() and b"CHARSET=UTF-8" not in data.upper():
+    """Text in UTF-8 (no CHARSET, or CHARSET=UTF-8) -> ISO-8859-1, in
+    vCard 2.1 / vCalendar 1.0 items (the types these phones use): as
+    quoted-printable with ``CHARSET=ISO-8859-1``, which is ASCII and so
+    travels in XML as well as in WBXML.  A value with characters ISO-8859-1
+    lacks stays UTF-8 and says so (``CHARSET=UTF-8``, quoted-printable):
+    nothing is lost.
+    vCard 3.0 / iCalendar items (no quoted-printable there) are left in
+    UTF-8."""
+    if (data.isascii() and b"CHARSET=UTF-8" not in data.upper()) or _version(data) not in (b"2.1", b"1.0"):
         return data
 
     def edit(line: Line, stack: list[str]) -> bytes | None:
@@ -186,11 +191,19 @@ def latin1_out(data: bytes) -> bytes:
         if raw.isascii():
             return None
         try:
-            latin = raw.decode("utf-8").encode("latin-1")
-        except UnicodeError:
-            return None if charset else line.with_value(line.value, _with_charset(line, b"UTF-8"))
-        params = _with_charset(line, b"ISO-8859-1") if charset else line.params
-        return line.with_value(_qp_encode(latin) if qp else latin, params)
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:  # not the store's UTF-8: left as it is
+            return None
+        try:
+            raw, charset_out = text.encode("latin-1"), b"ISO-8859-1"
+        except UnicodeEncodeError:
+            if qp and charset:
+                return None
+            charset_out = b"UTF-8"
+        params = _with_charset(line, charset_out)
+        if not qp:
+            params += b";ENCODING=QUOTED-PRINTABLE"
+        return line.with_value(_qp_encode(raw), params)
 
     return edit_lines(data, edit)
 
