@@ -118,9 +118,9 @@ def test_issue_10_quirks_of_a_p900_and_of_a_device_without_any(tmp_path: Path,
     p900.write_bytes(write_xml(DevInf(dev_id="IMEI:1", man="Sony Ericsson", mod="P900").to_document("1.1")))
     run(str(p900))
     lines = capsys.readouterr().out.splitlines()
-    assert "Quirks  5 behaviours in force" in lines
+    assert "Quirks  6 behaviours in force" in lines
     rows = [line.split(maxsplit=2) for line in lines if line.startswith("  ") and not line.startswith("  rule ")]
     assert {row[0] for row in rows if len(row) > 1 and row[1] == "sony-ericsson-p800-p900"} == {
-        "omit-item-statuses", "all-day-as-midnight-span", "tasks-in-calendar"}
+        "omit-item-statuses", "all-day-as-midnight-span", "tasks-in-calendar", "categories-x-prefix"}
     run(str(corpus_path("syncevolution", "first-request", "wbxml-addressbook-vcard21-md5.wbxml")), "--brief")
     assert "Quirks  none (no quirk rule matches this device)" in capsys.readouterr().out.splitlines()
