@@ -487,3 +487,11 @@ def test_p900_all_day_labelled_text_calendar_in_icalendar():
     assert b"DTSTART;VALUE=DATE:20240301\r\n" in out and b"DTEND;VALUE=DATE:20240303\r\n" in out
     timed = vcal("DTSTART:20240301T000000Z", "DTEND:20240301T120000Z")
     assert q.to_store(timed, "text/x-vcalendar") == timed
+
+
+def test_funambol_never_gets_cdata():
+    q = quirks_for(None, "fol-abc")
+    assert q.to_device(b"BEGIN:VCARD\r\nN:\xff\r\nEND:VCARD\r\n", "text/x-vcard") == (
+        b"QkVHSU46VkNBUkQNCk46/w0KRU5EOlZDQVJEDQo=", "b64")
+    assert q.to_device(b"BEGIN:VCARD\r\nN:x\r\nEND:VCARD\r\n", "text/x-vcard") == (
+        b"BEGIN:VCARD\r\nN:x\r\nEND:VCARD\r\n", None)

@@ -73,7 +73,9 @@ class Quirks:
             return data, None
         if _is_text_item(content_type, data):
             data = self._apply(OUT, data, "for the device")
-        if "sif-b64" in self.behaviours and norm_type(content_type).startswith("text/x-s4j-"):
+        if "sif-b64" in self.behaviours and (norm_type(content_type).startswith("text/x-s4j-")
+                                             or not _is_utf8(data)):
+            # SIF, and any data that XML could carry only as CDATA, which these clients cannot parse
             return encode_item_data(data, "b64"), "b64"
         return data, None
 
@@ -113,6 +115,14 @@ class Quirks:
 
 
 NO_QUIRKS = Quirks()
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _is_text_item(content_type: str | None, data: bytes) -> bool:
