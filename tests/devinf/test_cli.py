@@ -98,3 +98,29 @@ def test_errors(tmp_path: Path):
         run(str(bad))
     with pytest.raises(CommandError, match=r"missing\.xml"):
         run(str(tmp_path / "missing.xml"))
+
+
+def test_issue_10_quirks_of_a_real_sony_ericsson_k800i(capsys: pytest.CaptureFixture[str]):
+    run(str(corpus_path("devices", "smn+txsyncml", "txsyncml", "tests", "fixtures",
+                        "sony-ericsson-k800i-package1.xml")), "--brief")
+    lines = capsys.readouterr().out.splitlines()
+    assert "Quirks  2 behaviours in force" in lines
+    rows = [line.split() for line in lines if line.startswith(("  latin1-payload", "  alarms-absolute-utc"))]
+    assert [row[:2] for row in rows] == [["latin1-payload", "sony-ericsson"], ["alarms-absolute-utc", "sony-ericsson"]]
+    rule = next(line for line in lines if line.startswith("  rule sony-ericsson:"))
+    assert "Man ~ /sony ?ericsson|ericsson/" in rule and "00_sony_ericsson.xml" in rule
+    assert lines.index("Quirks  2 behaviours in force") < lines.index("DataStore Contacts (Contacts)")
+
+
+def test_issue_10_quirks_of_a_p900_and_of_a_device_without_any(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]):
+    p900 = tmp_path / "p900.xml"
+    p900.write_bytes(write_xml(DevInf(dev_id="IMEI:1", man="Sony Ericsson", mod="P900").to_document("1.1")))
+    run(str(p900))
+    lines = capsys.readouterr().out.splitlines()
+    assert "Quirks  6 behaviours in force" in lines
+    rows = [line.split(maxsplit=2) for line in lines if line.startswith("  ") and not line.startswith("  rule ")]
+    assert {row[0] for row in rows if len(row) > 1 and row[1] == "sony-ericsson-p800-p900"} == {
+        "omit-item-statuses", "all-day-as-midnight-span", "tasks-in-calendar", "categories-x-prefix"}
+    run(str(corpus_path("syncevolution", "first-request", "wbxml-addressbook-vcard21-md5.wbxml")), "--brief")
+    assert "Quirks  none (no quirk rule matches this device)" in capsys.readouterr().out.splitlines()

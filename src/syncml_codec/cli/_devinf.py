@@ -1,5 +1,5 @@
-"""``syncml devinf``: a device's information and each datastore's
-capabilities, as tables.
+"""``syncml devinf``: a device's information, the quirk rules it triggers
+and each datastore's capabilities, as tables.
 
 Reads a standalone DevInf document or a SyncML message (WBXML or XML) and
 shows every DevInf in it (a ``Put`` of the sender's own, a ``Results``
@@ -26,6 +26,7 @@ from ..devinf import (
     norm_type,
     norm_version,
 )
+from ..engine.quirks import quirks_for
 from ..errors import DevInfError, SyncMLError
 
 __all__ = ["register", "render"]
@@ -53,6 +54,19 @@ def _device(devinf: DevInf) -> list[str]:
     rows += [["Ext", f"{ext.xnam} = {', '.join(ext.xvals)}" if ext.xvals else ext.xnam] for ext in devinf.exts]
     width = max(len(r[0]) for r in rows)
     return ["Device"] + [f"  {name.ljust(width)}  {value}" for name, value in rows]
+
+
+def _quirks(devinf: DevInf) -> list[str]:
+    """The quirk rules the device triggers (:mod:`syncml_codec.engine.quirks`)."""
+    quirks = quirks_for(devinf, devinf.dev_id.strip())
+    if not quirks:
+        return ["Quirks  none (no quirk rule matches this device)"]
+    rows = [[behaviour, rule, does] for behaviour, does, rule, _ in quirks.table()]
+    out = [f"Quirks  {len(rows)} behaviour{'s' if len(rows) != 1 else ''} in force", ""]
+    out += _table(["BEHAVIOUR", "RULE", "WHAT THE SERVER DOES"], rows)
+    out.append("")
+    out += [f"  rule {rule.name}: {rule.trigger}; source: {rule.source}" for rule in quirks.rules]
+    return out
 
 
 def _direction(c: ContentType, preferred: tuple[ContentType, ...], others: tuple[ContentType, ...]) -> str:
@@ -111,6 +125,7 @@ def render(devinf: DevInf, where: str = "", *, brief: bool = False) -> str:
     """The tables for one DevInf (``where``: where a message carried it)."""
     out = [f"DevInf {devinf.ver_dtd.strip()}" + (f" in {where}" if where else ""), ""]
     out += _device(devinf)
+    out += ["", *_quirks(devinf)]
     used: set[str] = set()
     for ds in devinf.datastores:
         ctcaps = devinf.ctcaps_for(ds)

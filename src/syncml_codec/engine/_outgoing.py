@@ -10,6 +10,7 @@ from ..store.base import Store
 from ._items import data_for_client
 from ._sync import DatastoreSync, Op
 from ._util import wire_data
+from .quirks import NO_QUIRKS, Quirks
 
 __all__ = ["Outgoing", "chunk_command", "command_for", "exceeds_max_obj_size"]
 
@@ -41,16 +42,19 @@ def chunk_command(entry: Outgoing, ids: CmdIDs) -> Command:
     return entry.kind(cmd_id=ids.next(), meta=entry.meta, items=(chunk,))
 
 
-def command_for(store: Store, ds: DatastoreSync, op: Op, ids: CmdIDs) -> Command:
-    """The Add, Replace or Delete that sends ``op`` to the client, in its type."""
+def command_for(store: Store, ds: DatastoreSync, op: Op, ids: CmdIDs, quirks: Quirks = NO_QUIRKS) -> Command:
+    """The Add, Replace or Delete that sends ``op`` to the client, in its type
+    (as ``quirks``, the device's, want it)."""
     cmd_id = ids.next()
     if op.kind == "Delete":
         return Delete(cmd_id=cmd_id, items=(Item(target=Target(loc_uri=op.luid or op.guid)),))
-    stored = store.get_item(ds.user, ds.canonical, op.guid)
+    stored = ds.store.get_item(ds.user, ds.canonical, op.guid)  # the datastore's view (see quirks.store_for)
     assert stored is not None
-    data, ctype = data_for_client(stored.data, stored.content_type, ds.wanted_type or ds.client_type,
+    data, ctype = data_for_client(stored.data, stored.content_type,
+                                  ds.wanted_type or ds.client_type or quirks.default_type(ds.canonical),
                                   what=f"{ds.canonical}/{op.guid}")
-    meta = Meta(type=ctype)
+    data, fmt = quirks.to_device(data, ctype)
+    meta = Meta(type=ctype, format=fmt)
     if op.kind == "Add":
         return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), data=wire_data(data)),))
     return Replace(cmd_id=cmd_id, meta=meta,

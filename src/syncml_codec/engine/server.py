@@ -91,6 +91,7 @@ from ._util import (
     session_from_uri,
     text,
 )
+from .quirks import Quirks, quirks_for
 
 __all__ = ["CONTENT_TYPES", "Response", "ServerSession", "SyncServer"]
 
@@ -464,6 +465,11 @@ class ServerSession:
         return devinf_results(get, self.server.dev_id, names, self.encoding, cmd_id=self.ids.next(),
                               msg_ref=self.msg_ref, version=self.version)
 
+    @property
+    def quirks(self) -> Quirks:
+        """The device's quirk behaviours (:mod:`.quirks`), by its DevInf, else its device id."""
+        return quirks_for(self._known_devinf(), self.device_id)
+
     def _known_devinf(self) -> DevInf | None:
         if self.client_devinf is None and self.device is not None and self.device.devinf:
             try:
@@ -500,7 +506,8 @@ class ServerSession:
                        and (stored.client_last is None or stored.client_last != text(anchor.last))):
             status_code, mode = StatusCode.REFRESH_REQUIRED, AlertCode.SLOW_SYNC
         server_next = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.server.clock()))
-        ds = DatastoreSync(self.store, self.device, canonical, server_uri, client_uri, mode,
+        ds = DatastoreSync(self.quirks.store_for(self.store, canonical), self.device, canonical,
+                           server_uri, client_uri, mode,
                            text(anchor.next), server_next, stored.server_last, self.server.conflict_policy,
                            self.server.clock(),
                            type_for_client(canonical, self._known_devinf(), client_uri), resumed=resumed)
@@ -532,7 +539,9 @@ class ServerSession:
                 out.append(self._status(change, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED))
                 continue
             for item in change.items or ():
-                out.append(self._status_for_item(change, item, self._change(ds, change, cmd, item)))
+                code = self._change(ds, change, cmd, item)
+                if self.quirks.item_status(code):
+                    out.append(self._status_for_item(change, item, code))
         return out
 
     def _status_for_item(self, change: Command, item: Item, code: int) -> Status:
@@ -560,7 +569,7 @@ class ServerSession:
             assembled = self.chunks.add(key, item, data)
             if isinstance(assembled, int):
                 return assembled
-            data = assembled
+            data = self.quirks.to_store(assembled, ctype)
             if isinstance(change, Add):
                 return ds.add(luid, data, ctype)
             return ds.replace(luid, target, data, ctype)
@@ -618,7 +627,7 @@ class ServerSession:
             entry = self.queue[0]
             ds, op = entry.ds, entry.op
             if entry.chunks is None:
-                command = command_for(self.store, ds, op, self.ids)
+                command = command_for(self.store, ds, op, self.ids, self.quirks)
             else:
                 command = chunk_command(entry, self.ids)
             if entry.chunks is None and exceeds_max_obj_size(command, self.max_obj_size):
