@@ -162,9 +162,6 @@ def test_recorded_basic_login_and_datastore_inference() -> None:
     assert "datastore pb -> Contacts" in session.exchanges[0].notes  # from the phone's DevInf (EriPBDB: vCard)
 
 
-@pytest.mark.xfail(strict=True, reason="proto (i10-proto), engine/_auth.py: the challenge to a message that "
-                                       "names no user is kept for user '', so the MD5 answer naming the user "
-                                       "is refused and counted as a failure; only the second challenge works")
 @pytest.mark.skipif(not DEVICES, reason="no device corpus")
 def test_first_challenge_to_a_phone_without_credentials_can_be_answered() -> None:
     """The K800i sends no Cred and no LocName; the answer to our challenge

@@ -128,3 +128,22 @@ def test_honest_client_first_login_answers_the_challenge(store: SQLiteStore) -> 
     s = sync(server, a)
     assert s.ok and s.retried_auth and a.nonce  # 401 with a nonce, then 212 with the next one
     assert prime(server, device("b")).nonce  # a client may also ask without credentials first
+
+
+def test_challenge_to_a_message_naming_no_user_is_answered_naming_the_user(server: SyncServer,
+                                                                           store: SQLiteStore) -> None:
+    """A phone whose first message carries neither Cred nor LocName (the
+    Sony Ericsson K800i) gets a challenge; its answer, MD5 over that nonce
+    with LocName set, logs in at once and counts no failure."""
+    msg = Message.from_bytes(first_request(), WBXML)
+    source = dataclasses.replace(msg.header.source, loc_name=None)
+    anonymous = msg.replace(header=dataclasses.replace(msg.header, cred=None, source=source)).to_bytes("wbxml")
+    response = server.handle(anonymous, WBXML, None, remote="192.0.2.9")
+    assert head(response.body).data == "407" and device_rows(store) == []
+    nonce = chal_nonce(Message.from_bytes(response.body))
+    response = server.handle(resign(first_request(), WBXML, nonce), WBXML, None, remote="192.0.2.9")
+    assert head(response.body).data == "212" and response.session_id
+    assert len(server.gate.address_failures) == 0  # nothing was counted against the address
+    # the nonce was single use: the same answer again is refused
+    again = server.handle(resign(first_request(), WBXML, nonce), WBXML, None, remote="192.0.2.9")
+    assert head(again.body).data == "401" and again.session_id is None

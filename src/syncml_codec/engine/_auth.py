@@ -269,14 +269,12 @@ class Gatekeeper:
                             log_quoted(user), log_quoted(device_id), log_bare(remote), int(left + 0.999))
                 return Verdict(StatusCode.INVALID_CREDENTIALS, user, device_id,
                                self.challenge(user, device_id, now, version), reason="locked-out")
-        reason, used_nonce = self._check(header, cred, account, user, device_id, now)
+        reason, _nonce = self._check(header, cred, account, user, device_id, now)
         if reason:
             return self._refuse(user, device_id, remote, now, StatusCode.INVALID_CREDENTIALS, reason,
                                 account, version)
         assert account is not None
         self.account_failures.reset(account.name)
-        if used_nonce is not None:
-            self.challenges.consume((account.name, device_id), used_nonce)
         with self.store.transaction():
             device = self.store.device(account.name, device_id)
             chal = None
@@ -312,12 +310,18 @@ class Gatekeeper:
             return "md5-not-allowed", None
         version = syncml_version(header)
         device = self.store.find_device(account.name, device_id)
-        candidates = [n for n, _ in self.challenges.valid((account.name, device_id), now)]
+        # the nonces challenged to this device under its user, and those challenged to it before it
+        # named a user (a phone whose first message has no LocName and no Cred: K800i)
+        keys = [(account.name, device_id), ("", device_id)]
+        candidates: list[tuple[bytes, tuple[str, str] | None]] = [
+            (n, key) for key in keys for n, _ in self.challenges.valid(key, now)]
         if device is not None and device.nonce:
-            candidates.insert(0, device.nonce)
+            candidates.insert(0, (device.nonce, None))
         try:
-            for nonce in candidates:
+            for nonce, key in candidates:
                 if auth.verify_md5(data, account.name, account.secret, nonce, version, hashed=True):
+                    if key is not None:
+                        self.challenges.consume(key, nonce)  # single use
                     return "", nonce
             if auth.verify_md5(data, account.name, account.secret, b"", version, hashed=True):
                 return "empty-nonce", None  # right password, but over no nonce: replayable, so refused
