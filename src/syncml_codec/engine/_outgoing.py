@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from ..model import Add, CmdIDs, Command, Delete, Item, Meta, Replace, Source, Target
 from ..store.base import Store
-from ._items import data_for_client
 from ._sync import DatastoreSync, Op
 from ._util import wire_data
 
@@ -48,9 +47,8 @@ def command_for(store: Store, ds: DatastoreSync, op: Op, ids: CmdIDs) -> Command
         return Delete(cmd_id=cmd_id, items=(Item(target=Target(loc_uri=op.luid or op.guid)),))
     stored = store.get_item(ds.user, ds.canonical, op.guid)
     assert stored is not None
-    data, ctype = data_for_client(stored.data, stored.content_type, ds.wanted_type or ds.client_type,
-                                  what=f"{ds.canonical}/{op.guid}")
-    meta = Meta(type=ctype)
+    data, ctype, fmt = ds.for_client(stored)  # its type and transfer encoding (issue 10)
+    meta = Meta(type=ctype, format=fmt)
     if op.kind == "Add":
         return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), data=wire_data(data)),))
     return Replace(cmd_id=cmd_id, meta=meta,

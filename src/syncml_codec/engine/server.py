@@ -520,8 +520,8 @@ class ServerSession:
                 return assembled
             data = assembled
             if isinstance(change, Add):
-                return ds.add(luid, data, ctype)
-            return ds.replace(luid, target, data, ctype)
+                return ds.add(luid, data, ctype, encoding=fmt)
+            return ds.replace(luid, target, data, ctype, encoding=fmt)
         except ProtocolError as exc:
             return exc.status
         except (SyncMLError, ValueError):
