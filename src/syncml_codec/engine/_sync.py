@@ -104,7 +104,8 @@ class DatastoreSync:
     clock: float = 0.0
     wanted_type: str | None = None  # negotiated type towards the client
     client_type: str | None = None  # the type the client sends (this session, else remembered)
-    client_format: DeviceFormat | None = None  # what it sends, as remembered across sessions
+    client_format: DeviceFormat | None = None  # what it sends (remembered, else by its device-id prefix)
+    _remembered: DeviceFormat | None = None  # what the store holds of it
     resumed: bool = False  # Alert 225 answered with 508: a slow sync on the kept map (see the module doc)
     touched: set[str] = field(default_factory=set)  # GUIDs matched or written in this session
     old_map: dict[str, MapEntry] = field(default_factory=dict)  # by LUID, before a slow sync
@@ -124,8 +125,8 @@ class DatastoreSync:
         """Forget the map where the mode rebuilds it (not in a resumed
         session: there the map is what the device holds); recall the format
         the device sends."""
-        self.client_format = (self.store.device_format(self.device, self.canonical)
-                              or default_format(self.device.device_id, self.canonical))
+        self._remembered = self.store.device_format(self.device, self.canonical)
+        self.client_format = self._remembered or default_format(self.device.device_id, self.canonical)
         if self.client_type is None and self.client_format is not None:
             self.client_type = self.client_format.accepts or self.client_format.content_type or None
         if self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
@@ -174,10 +175,11 @@ class DatastoreSync:
         if not fmt.content_type:
             return
         self.client_type = fmt.content_type
-        if self.client_format is not None:
-            fmt = dataclasses.replace(fmt, accepts=self.client_format.accepts)
-        if fmt != self.client_format:
-            self.client_format = fmt
+        if self._remembered is not None:
+            fmt = dataclasses.replace(fmt, accepts=self._remembered.accepts)
+        self.client_format = fmt
+        if fmt != self._remembered:
+            self._remembered = fmt
             self.store.set_device_format(self.device, self.canonical, fmt)
 
     def for_client(self, item: StoredItem) -> tuple[bytes, str, str | None]:
