@@ -263,15 +263,15 @@ def merged_note(current: bytes, current_type: str, data: bytes, ctype: str) -> t
             text = data.decode("utf-8")
             if isinstance(item, SIFItem):
                 text = text.replace("\r\n", "\n").replace("\n", "\r\n")
-                if item.get("Body") == text:
-                    return current, stored
+                if (item.get("Body") or "").replace("\r\n", "\n").strip() == text.replace("\r\n", "\n").strip():
+                    return current, stored  # the same text (a client may add a line end): nothing changed
                 item.set("Body", text)
                 return item.to_xml(), stored
             component = getattr(item, "component", None)
             if not isinstance(component, Component):
                 return None
             body = component.find("BODY")
-            if body is not None and body.value.replace("\r\n", "\n") == text.replace("\r\n", "\n"):
+            if body is not None and body.value.replace("\r\n", "\n").strip() == text.replace("\r\n", "\n").strip():
                 return current, stored
             if body is None:
                 return None
