@@ -334,3 +334,28 @@ def test_primed_md5_client_is_unaffected(server, store):
     assert device is not None
     fmt = store.device_format(device, "Contacts")
     assert fmt is not None and (fmt.content_type, fmt.version, fmt.encoding) == ("text/x-vcard", "2.1", "")
+
+
+def test_a_sif_contact_edit_keeps_what_sif_cannot_hold(server, store):
+    card = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Doe;Jane;;;\r\nFN:Jane Doe\r\nGEO:37.386013;-122.082932\r\n"
+            b"EMAIL;TYPE=INTERNET:a@example.com\r\nEMAIL;TYPE=INTERNET:b@example.com\r\n"
+            b"EMAIL;TYPE=INTERNET:c@example.com\r\nEMAIL;TYPE=INTERNET:d@example.com\r\n"
+            b"IMPP:xmpp:jane@example.com\r\nEND:VCARD\r\n")
+    evolution = client("vcard30-client", "addressbook", "text/vcard", "3.0")
+    evolution.datastores["./addressbook"].add(card)
+    run(server, evolution)
+    outlook = client("sif-contacts", "contact", "text/x-s4j-sifc", "", remote="scard")
+    run(server, outlook)
+    (luid,) = outlook.datastores["./contact"].items
+    sif = parse(outlook.datastores["./contact"].items[luid], "text/x-s4j-sifc")
+    assert isinstance(sif, SIFItem)
+    sif.set("JobTitle", "Engineer")
+    sif.set("Email1Address", "")  # cleared on the SIF side: stays cleared
+    outlook.datastores["./contact"].update(luid, sif.serialize())
+    run(server, outlook)
+    run(server, evolution)
+    (got,) = evolution.datastores["./addressbook"].items.values()
+    assert b"TITLE:Engineer" in got
+    for kept in (b"GEO:37.386013;-122.082932", b"d@example.com", b"IMPP:xmpp:jane@example.com"):
+        assert got.count(kept) == 1, kept
+    assert b"a@example.com" not in got

@@ -58,7 +58,7 @@ from ..formats import (
 from ..store.base import DeviceFormat
 
 __all__ = ["NO_DEVINF_DEFAULTS", "canonical_data", "content_key", "data_for_client", "default_format",
-           "encode_for_client", "format_sent", "merged_note", "modified_time", "real_type"]
+           "encode_for_client", "format_sent", "merged_card", "merged_note", "modified_time", "real_type"]
 
 log = logging.getLogger("syncml_codec.engine")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -317,6 +317,49 @@ def content_key(data: bytes, content_type: str, *, what: str = "") -> object:
         log.warning("item %s: content key of %s failed (%s: %s); keyed by its bytes",
                     _shown(what or "?"), _shown(content_type or "?"), type(exc).__name__, _shown(exc))
         return ("raw", bytes(data).strip())
+
+
+def _line_key(line: ContentLine) -> tuple[str, str]:
+    try:
+        return line.name.upper(), line.value.strip()
+    except (FormatError, UnicodeDecodeError, ValueError):
+        return line.name.upper(), repr(line.raw)
+
+
+def _card_keys(component: Component) -> set[tuple[str, str]]:
+    return {_line_key(line) for line in component.lines}
+
+
+def merged_card(current: bytes, data: bytes, client_type: str) -> bytes | None:
+    """A contact a client changed (``data``, already vCard 3.0) with the
+    properties of the stored one (``current``, vCard 3.0) that the client's
+    format ``client_type`` cannot hold (those a conversion to it and back
+    does not give back, e.g. GEO, IMPP or a fourth EMAIL for SIF-C), so a
+    SIF client's edit does not drop what a vCard client sent.  None: store
+    ``data`` as it is (same format, nothing the client could not see)."""
+    if client_type in (VCARD30, ""):
+        return None
+    try:
+        stored = parse(current, VCARD30)
+        trip = parse(stored.convert(client_type).serialize(), client_type).convert(VCARD30)
+        new = parse(data, VCARD30)
+        if not isinstance(stored, VCardItem) or not isinstance(trip, VCardItem) or not isinstance(new, VCardItem):
+            return None
+        kept, have = _card_keys(trip.component), _card_keys(new.component)
+        lost: list[bytes] = []
+        for line in stored.component.lines:
+            name = line.name.upper()
+            if name in _VOLATILE - {"UID"} or name.startswith("X-SIF-"):
+                continue
+            key = _line_key(line)
+            if key not in kept and key not in have:
+                lost.append(line.raw if line.raw.endswith(b"\n") else line.raw + b"\r\n")
+        if not lost:
+            return None
+        end = data.rstrip().rfind(b"\n") + 1  # the END:VCARD line
+        return data[:end] + b"".join(lost) + data[end:]
+    except Exception:  # anything unexpected: the client's version as it came
+        return None
 
 
 def _note_text(data: bytes, ctype: str) -> str:

@@ -56,6 +56,7 @@ from ._items import (
     default_format,
     encode_for_client,
     format_sent,
+    merged_card,
     merged_note,
     modified_time,
 )
@@ -195,10 +196,18 @@ class DatastoreSync:
     def _merged(self, current: StoredItem, data: bytes, ctype: str) -> tuple[bytes, str]:
         """What to store when the device changes ``current``: its data, or for
         notes in a format that holds less, its change merged into ``current``."""
-        if self.canonical in ("Notes", "Journal") and not current.deleted:
+        if current.deleted:
+            return data, ctype
+        if self.canonical in ("Notes", "Journal"):
             merged = merged_note(current.data, current.content_type, data, ctype)
             if merged is not None:
                 return merged
+        elif (self.canonical == "Contacts" and ctype == current.content_type == "text/vcard"
+              and self.client_type is not None and self.client_type.startswith("text/x-s4j-")):
+            # (vCard 2.1 <-> 3.0 is lossless: only SIF clients cannot see some properties)
+            card = merged_card(current.data, data, self.client_type)
+            if card is not None:
+                return card, ctype
         return data, ctype
 
     # -- the client's changes --------------------------------------------
