@@ -359,3 +359,38 @@ def test_a_sif_contact_edit_keeps_what_sif_cannot_hold(server, store):
     for kept in (b"GEO:37.386013;-122.082932", b"d@example.com", b"IMPP:xmpp:jane@example.com"):
         assert got.count(kept) == 1, kept
     assert b"a@example.com" not in got
+
+
+RICH_EVENT = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+              b"BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\n"
+              b"TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n"
+              b"BEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\n"
+              b"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n"
+              b"BEGIN:VEVENT\r\nUID:weekly-1\r\nSUMMARY:Standup\r\nDTSTART:20240101T100000Z\r\n"
+              b"DTEND:20240101T103000Z\r\nRRULE:FREQ=WEEKLY;COUNT=5\r\nGEO:52.52;13.405\r\n"
+              b"ATTACH:https://example.com/agenda.pdf\r\nCOMMENT:bring coffee\r\nRESOURCES:projector\r\nEND:VEVENT\r\n"
+              b"BEGIN:VEVENT\r\nUID:weekly-1\r\nRECURRENCE-ID:20240108T100000Z\r\nSUMMARY:Standup (moved)\r\n"
+              b"DTSTART;TZID=Europe/Berlin:20240108T140000\r\nDTEND;TZID=Europe/Berlin:20240108T143000\r\n"
+              b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+def test_a_sif_event_edit_keeps_what_sif_cannot_hold(server, store):
+    evolution = client("ical-client", "calendar", "text/calendar", "2.0")
+    evolution.datastores["./calendar"].add(RICH_EVENT)
+    run(server, evolution)
+    outlook = client("sif-calendar", "calendar", "text/x-s4j-sife", "", remote="scal")
+    run(server, outlook)
+    (luid,) = outlook.datastores["./calendar"].items
+    sif = parse(outlook.datastores["./calendar"].items[luid], "text/x-s4j-sife")
+    assert isinstance(sif, SIFItem) and sif.get("Subject") == "Standup"
+    sif.set("Subject", "Daily standup")
+    outlook.datastores["./calendar"].update(luid, sif.serialize())
+    run(server, outlook)
+    run(server, evolution)
+    (got,) = evolution.datastores["./calendar"].items.values()
+    assert b"SUMMARY:Daily standup" in got
+    for kept in (b"GEO:52.52;13.405", b"ATTACH:https://example.com/agenda.pdf", b"COMMENT:bring coffee",
+                 b"RESOURCES:projector", b"RECURRENCE-ID:20240108T100000Z", b"SUMMARY:Standup (moved)",
+                 b"TZID:Europe/Berlin"):
+        assert got.count(kept) == 1, kept
+    assert len(store.items("test", "Events")) == 1

@@ -58,7 +58,7 @@ from ..formats import (
 from ..store.base import DeviceFormat
 
 __all__ = ["NO_DEVINF_DEFAULTS", "canonical_data", "content_key", "data_for_client", "default_format",
-           "encode_for_client", "format_sent", "merged_card", "merged_note", "modified_time", "real_type"]
+           "encode_for_client", "format_sent", "merged_note", "merged_structured", "modified_time", "real_type"]
 
 log = logging.getLogger("syncml_codec.engine")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -327,37 +327,69 @@ def _line_key(line: ContentLine) -> tuple[str, str]:
 
 
 def _card_keys(component: Component) -> set[tuple[str, str]]:
+    """The (name, decoded value) of a component's own lines."""
     return {_line_key(line) for line in component.lines}
 
 
-def merged_card(current: bytes, data: bytes, client_type: str) -> bytes | None:
-    """A contact a client changed (``data``, already vCard 3.0) with the
-    properties of the stored one (``current``, vCard 3.0) that the client's
-    format ``client_type`` cannot hold (those a conversion to it and back
-    does not give back, e.g. GEO, IMPP or a fourth EMAIL for SIF-C), so a
-    SIF client's edit does not drop what a vCard client sent.  None: store
-    ``data`` as it is (same format, nothing the client could not see)."""
-    if client_type in (VCARD30, ""):
-        return None
+def _main(component: Component) -> Component | None:
+    """The component a SIF item maps: the vCard itself, or a calendar's first VEVENT/VTODO."""
+    if component.name.upper() == "VCARD":
+        return component
+    return next((c for c in component.components if c.name.upper() in ("VEVENT", "VTODO")), None)
+
+
+def _recurrence_id(component: Component) -> str | None:
+    line = component.find("RECURRENCE-ID")
+    return None if line is None else _line_key(line)[1]
+
+
+def _tzid(component: Component) -> str | None:
+    """The TZID of a VTIMEZONE (None for anything else)."""
+    line = component.find("TZID") if component.name.upper() == "VTIMEZONE" else None
+    return None if line is None else _line_key(line)[1]
+
+
+def merged_structured(current: bytes, data: bytes, canonical_type: str, client_type: str) -> bytes | None:
+    """An item a SIF client changed (``data``, already in the datastore's
+    ``canonical_type``: vCard 3.0 or iCalendar 2.0) with what the stored one
+    (``current``) holds that SIF cannot: the properties a conversion to
+    ``client_type`` and back does not give back (GEO, IMPP, a fourth EMAIL,
+    ATTACH, COMMENT, RESOURCES...) and, for calendars, the detached
+    recurrences (RECURRENCE-ID components, with their VTIMEZONEs).  So a SIF
+    client's edit does not drop what a vCard/iCalendar client sent; what the
+    SIF client could see and cleared stays cleared.  None: store ``data`` as
+    it is."""
     try:
-        stored = parse(current, VCARD30)
-        trip = parse(stored.convert(client_type).serialize(), client_type).convert(VCARD30)
-        new = parse(data, VCARD30)
-        if not isinstance(stored, VCardItem) or not isinstance(trip, VCardItem) or not isinstance(new, VCardItem):
+        stored, new = parse(current, canonical_type), parse(data, canonical_type)
+        trip = parse(stored.convert(client_type).serialize(), client_type).convert(canonical_type)
+        comps = [getattr(x, "component", None) for x in (stored, trip, new)]
+        if not all(isinstance(c, Component) for c in comps):
             return None
-        kept, have = _card_keys(trip.component), _card_keys(new.component)
-        lost: list[bytes] = []
-        for line in stored.component.lines:
-            name = line.name.upper()
-            if name in _VOLATILE - {"UID"} or name.startswith("X-SIF-"):
-                continue
-            key = _line_key(line)
-            if key not in kept and key not in have:
-                lost.append(line.raw if line.raw.endswith(b"\n") else line.raw + b"\r\n")
-        if not lost:
+        s_top, t_top, n_top = comps
+        assert isinstance(s_top, Component) and isinstance(t_top, Component) and isinstance(n_top, Component)
+        s_main, t_main, n_main = _main(s_top), _main(t_top), _main(n_top)
+        if s_main is None or t_main is None or n_main is None:
             return None
-        end = data.rstrip().rfind(b"\n") + 1  # the END:VCARD line
-        return data[:end] + b"".join(lost) + data[end:]
+        kept, have = _card_keys(t_main), _card_keys(n_main)
+        lost = [line for line in s_main.lines
+                if not (line.name.upper() in _VOLATILE - {"UID"} or line.name.upper().startswith("X-SIF-"))
+                and _line_key(line) not in kept and _line_key(line) not in have]
+        nested = next((i for i, c in enumerate(n_main.children) if isinstance(c, Component)), len(n_main.children))
+        n_main.children[nested:nested] = lost
+        changed = bool(lost)
+        if s_top is not s_main:  # a calendar: detached recurrences SIF cannot carry
+            ids = {_recurrence_id(c) for c in n_top.components}
+            detached = [c for c in s_top.components if c is not s_main and c.name.upper() in ("VEVENT", "VTODO")
+                        and _recurrence_id(c) is not None and _recurrence_id(c) not in ids]
+            if detached:
+                zones = {_tzid(z) for z in n_top.components}
+                missing = [z for z in s_top.components if _tzid(z) is not None and _tzid(z) not in zones]
+                first = next((i for i, c in enumerate(n_top.children) if isinstance(c, Component)),
+                             len(n_top.children))
+                n_top.children[first:first] = missing
+                n_top.children.extend(detached)
+                changed = True
+        return new.serialize() if changed else None
     except Exception:  # anything unexpected: the client's version as it came
         return None
 

@@ -56,8 +56,8 @@ from ._items import (
     default_format,
     encode_for_client,
     format_sent,
-    merged_card,
     merged_note,
+    merged_structured,
     modified_time,
 )
 
@@ -202,12 +202,12 @@ class DatastoreSync:
             merged = merged_note(current.data, current.content_type, data, ctype)
             if merged is not None:
                 return merged
-        elif (self.canonical == "Contacts" and ctype == current.content_type == "text/vcard"
+        elif (ctype == current.content_type and ctype in ("text/vcard", "text/calendar")
               and self.client_type is not None and self.client_type.startswith("text/x-s4j-")):
-            # (vCard 2.1 <-> 3.0 is lossless: only SIF clients cannot see some properties)
-            card = merged_card(current.data, data, self.client_type)
-            if card is not None:
-                return card, ctype
+            # (vCard 2.1 <-> 3.0 and vCalendar 1.0 <-> iCalendar 2.0 carry everything: SIF does not)
+            structured = merged_structured(current.data, data, ctype, self.client_type)
+            if structured is not None:
+                return structured, ctype
         return data, ctype
 
     # -- the client's changes --------------------------------------------
