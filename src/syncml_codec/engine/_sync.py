@@ -231,8 +231,14 @@ class DatastoreSync:
             self._keys = {}
             for item in self.store.items(self.user, self.canonical):
                 if item.guid not in self.touched and self._unconfirmed(item.guid):
-                    key = content_key(item.data, item.content_type, what=f"{self.canonical}/{item.guid}")
+                    what = f"{self.canonical}/{item.guid}"
+                    key = content_key(item.data, item.content_type, what=what)
                     self._keys.setdefault(key, []).append(item.guid)
+                    seen = self._seen_by_client(item)
+                    if seen is not None:  # also as a SIF client holds it (without what SIF cannot carry)
+                        other = content_key(*seen, what=what)
+                        if other != key:
+                            self._keys.setdefault(other, []).append(item.guid)
         if not self._keys:  # nothing left to match (a first slow sync): no need to parse
             return None
         guids = self._keys.get(content_key(data, ctype))
@@ -241,6 +247,17 @@ class DatastoreSync:
             if guid not in self.touched:
                 return self.store.get_item(self.user, self.canonical, guid)
         return None
+
+    def _seen_by_client(self, item: StoredItem) -> tuple[bytes, str] | None:
+        """A stored contact, event or task as a SIF client gets it and sends it
+        back (None for other clients: their formats carry everything)."""
+        wanted = self.wanted_type or self.client_type
+        if not wanted or not wanted.startswith("text/x-s4j-") or self.canonical not in ("Contacts", "Events", "Tasks"):
+            return None
+        data, ctype = data_for_client(item.data, item.content_type, wanted, what=f"{self.canonical}/{item.guid}")
+        if ctype != wanted:
+            return None
+        return canonical_data(self.canonical, data, ctype, what=f"{self.canonical}/{item.guid}")
 
     def _unconfirmed(self, guid: str) -> bool:
         """Not mapped, or sent without a LUID coming back (the device may hold it)."""
