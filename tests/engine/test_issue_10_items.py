@@ -396,14 +396,14 @@ def test_a_sif_event_edit_keeps_what_sif_cannot_hold(server, store):
     assert len(store.items("test", "Events")) == 1
 
 
-def test_a_sif_client_slow_syncing_without_its_map_matches_items_richer_than_sif(server, store):
+def test_a_sif_client_slow_syncing_without_a_map_matches_items_richer_than_sif(server, store):
     evolution = client("ical-client", "calendar", "text/calendar", "2.0")
     evolution.datastores["./calendar"].add(RICH_EVENT)
     run(server, evolution)
     outlook = client("sif-calendar", "calendar", "text/x-s4j-sife", "", remote="scal")
     run(server, outlook)
     (data,) = outlook.datastores["./calendar"].items.values()
-    fresh = client("sif-calendar", "calendar", "text/x-s4j-sife", "", remote="scal")  # reinstalled: no map
+    fresh = client("sif-calendar-2", "calendar", "text/x-s4j-sife", "", remote="scal")  # a second SIF device
     fresh.datastores["./calendar"].add(data)
     run(server, fresh, 201)
     assert len(store.items("test", "Events")) == 1
