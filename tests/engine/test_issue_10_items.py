@@ -409,3 +409,13 @@ def test_a_sif_client_slow_syncing_without_a_map_matches_items_richer_than_sif(s
     assert len(store.items("test", "Events")) == 1
     (stored,) = store.items("test", "Events")
     assert b"GEO:52.52;13.405" in stored.data and b"RECURRENCE-ID" in stored.data
+
+
+def test_prefix_defaults_yield_to_devinf(server, store):
+    """An old SyncEvolution ("sc-pim-<uuid>") sends DevInf: no SIF, no b64 for it."""
+    store.add_item("test", "Contacts", b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Doe;John;;;\r\nFN:John Doe\r\nEND:VCARD\r\n",
+                   "text/vcard")
+    se = client("sc-pim-6a1ce1e2-4f0e-4a4b-9d53-1c0e2f1d7e11", "addressbook", "text/vcard", "3.0")
+    _, answers = run(server, se)
+    ((ctype, fmt, data),) = received(answers)
+    assert (ctype, fmt) == ("text/vcard", None) and data.startswith(b"BEGIN:VCARD")

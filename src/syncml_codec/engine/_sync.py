@@ -107,6 +107,7 @@ class DatastoreSync:
     client_type: str | None = None  # the type the client sends (this session, else remembered)
     client_format: DeviceFormat | None = None  # what it sends (remembered, else by its device-id prefix)
     _remembered: DeviceFormat | None = None  # what the store holds of it
+    _defaulted: bool = False  # client_format is the device-id prefix default (ignored once DevInf is known)
     resumed: bool = False  # Alert 225 answered with 508: a slow sync on the kept map (see the module doc)
     touched: set[str] = field(default_factory=set)  # GUIDs matched or written in this session
     old_map: dict[str, MapEntry] = field(default_factory=dict)  # by LUID, before a slow sync
@@ -128,6 +129,7 @@ class DatastoreSync:
         the device sends."""
         self._remembered = self.store.device_format(self.device, self.canonical)
         self.client_format = self._remembered or default_format(self.device.device_id, self.canonical)
+        self._defaulted = self._remembered is None and self.client_format is not None
         if self.client_type is None and self.client_format is not None:
             self.client_type = self.client_format.accepts or self.client_format.content_type or None
         if self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
@@ -179,6 +181,7 @@ class DatastoreSync:
         if self._remembered is not None:
             fmt = dataclasses.replace(fmt, accepts=self._remembered.accepts)
         self.client_format = fmt
+        self._defaulted = False
         if fmt != self._remembered:
             self._remembered = fmt
             self.store.set_device_format(self.device, self.canonical, fmt)
@@ -189,9 +192,11 @@ class DatastoreSync:
         transfer encoding it uses."""
         data, ctype = data_for_client(item.data, item.content_type, self.wanted_type or self.client_type,
                                       what=f"{self.canonical}/{item.guid}")
-        encoding = self.client_format.encoding if self.client_format is not None else ""
-        data, fmt = encode_for_client(data, ctype, encoding)
-        return data, ctype, fmt
+        fmt = self.client_format
+        # a device-id prefix default stands only while no DevInf is known (issue 10: "when no DevInf came")
+        encoding = fmt.encoding if fmt is not None and not (self._defaulted and self.wanted_type) else ""
+        data, meta_format = encode_for_client(data, ctype, encoding)
+        return data, ctype, meta_format
 
     def _merged(self, current: StoredItem, data: bytes, ctype: str) -> tuple[bytes, str]:
         """What to store when the device changes ``current``: its data, or for
