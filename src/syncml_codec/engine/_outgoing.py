@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..model import Add, CmdIDs, Command, Delete, Item, Meta, Replace, Source, Target
 from ..store.base import Store
-from ._items import data_for_client
+from ._items import encode_for_client
 from ._sync import DatastoreSync, Op
 from ._util import wire_data
 from .quirks import NO_QUIRKS, Quirks
@@ -50,10 +50,10 @@ def command_for(store: Store, ds: DatastoreSync, op: Op, ids: CmdIDs, quirks: Qu
         return Delete(cmd_id=cmd_id, items=(Item(target=Target(loc_uri=op.luid or op.guid)),))
     stored = ds.store.get_item(ds.user, ds.canonical, op.guid)  # the datastore's view (see quirks.store_for)
     assert stored is not None
-    data, ctype = data_for_client(stored.data, stored.content_type,
-                                  ds.wanted_type or ds.client_type or quirks.default_type(ds.canonical),
-                                  what=f"{ds.canonical}/{op.guid}")
-    data, fmt = quirks.to_device(data, ctype)
+    data, ctype, encoding = ds.for_client(stored, quirks.default_type(ds.canonical))
+    data = quirks.to_device(data, ctype)
+    # the encoding the device sends its items in, else the one its quirks ask for
+    data, fmt = encode_for_client(data, ctype, encoding or quirks.transfer_encoding(ctype, data))
     meta = Meta(type=ctype, format=fmt)
     if op.kind == "Add":
         return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), data=wire_data(data)),))

@@ -32,16 +32,33 @@ the next session must not trust more than that:
   interrupted session did not acknowledge.  Mapped items count as held by the
   device; unconfirmed Adds are matched by content when the client sends them,
   and sent again when it does not.
+
+Formats per device (issue 10): what a device sends (real type, label,
+version, transfer encoding) is kept in the store per device and datastore
+(:meth:`Store.device_format`), so a device without DevInf (sync4j/Funambol
+clients) gets the server's changes in its own format and encoding in later
+sessions too; before it sent anything, the device-quirk database may tell
+by its device-id prefix (``quirks.default_type``, ``sif-b64``).  A type
+negotiated from DevInf wins.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 
 from ..model import AlertCode, StatusCode
-from ..store.base import Device, MapEntry, Store, StoredItem
-from ._items import canonical_data, content_key, modified_time
+from ..store.base import Device, DeviceFormat, MapEntry, Store, StoredItem
+from ._items import (
+    canonical_data,
+    content_key,
+    data_for_client,
+    format_sent,
+    merged_note,
+    merged_structured,
+    modified_time,
+)
 
 __all__ = ["ConflictPolicy", "DatastoreSync", "Op"]
 
@@ -86,7 +103,9 @@ class DatastoreSync:
     policy: ConflictPolicy = ConflictPolicy.SERVER_WINS
     clock: float = 0.0
     wanted_type: str | None = None  # negotiated type towards the client
-    client_type: str | None = None  # the type the client last sent
+    client_type: str | None = None  # the type the client sends (this session, else remembered)
+    client_format: DeviceFormat | None = None  # what it sends (remembered, else by its device-id prefix)
+    _remembered: DeviceFormat | None = None  # what the store holds of it
     resumed: bool = False  # Alert 225 answered with 508: a slow sync on the kept map (see the module doc)
     touched: set[str] = field(default_factory=set)  # GUIDs matched or written in this session
     old_map: dict[str, MapEntry] = field(default_factory=dict)  # by LUID, before a slow sync
@@ -104,7 +123,12 @@ class DatastoreSync:
     # -- start -----------------------------------------------------------
     def start(self) -> None:
         """Forget the map where the mode rebuilds it (not in a resumed
-        session: there the map is what the device holds)."""
+        session: there the map is what the device holds); recall the format
+        the device sends."""
+        self._remembered = self.store.device_format(self.device, self.canonical)
+        self.client_format = self._remembered
+        if self.client_type is None and self.client_format is not None:
+            self.client_type = self.client_format.accepts or self.client_format.content_type or None
         if self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
             self._invalidate()
             if not self.resumed:
@@ -144,6 +168,49 @@ class DatastoreSync:
     def _count(self, what: str) -> None:
         self.stats[what] = self.stats.get(what, 0) + 1
 
+    # -- formats ---------------------------------------------------------
+    def _learn(self, data: bytes, ctype: str | None, encoding: str | None) -> None:
+        """Remember the format of an item the device sent (in the store when it changed)."""
+        fmt = format_sent(self.canonical, data, ctype, encoding)
+        if not fmt.content_type:
+            return
+        self.client_type = fmt.content_type
+        if self._remembered is not None:
+            fmt = dataclasses.replace(fmt, accepts=self._remembered.accepts)
+        self.client_format = fmt
+        if fmt != self._remembered:
+            self._remembered = fmt
+            self.store.set_device_format(self.device, self.canonical, fmt)
+
+    def for_client(self, item: StoredItem, default_type: str | None = None) -> tuple[bytes, str, str]:
+        """``(data, type, transfer encoding)`` of a stored item for this
+        device: in the type negotiated from its DevInf, else the one it
+        sends, else ``default_type`` (the quirk database's, for a device
+        known by its id alone); the encoding is the one it sends items in
+        ("" when it has sent none: not applied here, see
+        :func:`._items.encode_for_client`)."""
+        data, ctype = data_for_client(item.data, item.content_type,
+                                      self.wanted_type or self.client_type or default_type,
+                                      what=f"{self.canonical}/{item.guid}")
+        return data, ctype, self.client_format.encoding if self.client_format is not None else ""
+
+    def _merged(self, current: StoredItem, data: bytes, ctype: str) -> tuple[bytes, str]:
+        """What to store when the device changes ``current``: its data, or for
+        notes in a format that holds less, its change merged into ``current``."""
+        if current.deleted:
+            return data, ctype
+        if self.canonical in ("Notes", "Journal"):
+            merged = merged_note(current.data, current.content_type, data, ctype)
+            if merged is not None:
+                return merged
+        elif (ctype == current.content_type and ctype in ("text/vcard", "text/calendar")
+              and self.client_type is not None and self.client_type.startswith("text/x-s4j-")):
+            # (vCard 2.1 <-> 3.0 and vCalendar 1.0 <-> iCalendar 2.0 carry everything: SIF does not)
+            structured = merged_structured(current.data, data, ctype, self.client_type)
+            if structured is not None:
+                return structured, ctype
+        return data, ctype
+
     # -- the client's changes --------------------------------------------
     def _guid_for(self, luid: str | None, target: str | None) -> str | None:
         """The GUID the client means: by its LUID, or by our GUID when it
@@ -165,8 +232,14 @@ class DatastoreSync:
             self._keys = {}
             for item in self.store.items(self.user, self.canonical):
                 if item.guid not in self.touched and self._unconfirmed(item.guid):
-                    key = content_key(item.data, item.content_type, what=f"{self.canonical}/{item.guid}")
+                    what = f"{self.canonical}/{item.guid}"
+                    key = content_key(item.data, item.content_type, what=what)
                     self._keys.setdefault(key, []).append(item.guid)
+                    seen = self._seen_by_client(item)
+                    if seen is not None:  # also as a SIF client holds it (without what SIF cannot carry)
+                        other = content_key(*seen, what=what)
+                        if other != key:
+                            self._keys.setdefault(other, []).append(item.guid)
         if not self._keys:  # nothing left to match (a first slow sync): no need to parse
             return None
         guids = self._keys.get(content_key(data, ctype))
@@ -176,6 +249,17 @@ class DatastoreSync:
                 return self.store.get_item(self.user, self.canonical, guid)
         return None
 
+    def _seen_by_client(self, item: StoredItem) -> tuple[bytes, str] | None:
+        """A stored contact, event or task as a SIF client gets it and sends it
+        back (None for other clients: their formats carry everything)."""
+        wanted = self.wanted_type or self.client_type
+        if not wanted or not wanted.startswith("text/x-s4j-") or self.canonical not in ("Contacts", "Events", "Tasks"):
+            return None
+        data, ctype = data_for_client(item.data, item.content_type, wanted, what=f"{self.canonical}/{item.guid}")
+        if ctype != wanted:
+            return None
+        return canonical_data(self.canonical, data, ctype, what=f"{self.canonical}/{item.guid}")
+
     def _unconfirmed(self, guid: str) -> bool:
         """Not mapped, or sent without a LUID coming back (the device may hold it)."""
         entry = self._by_guid.get(guid)
@@ -184,13 +268,15 @@ class DatastoreSync:
     def _matching_mode(self) -> bool:
         return self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT)
 
-    def add(self, luid: str | None, data: bytes, ctype: str | None, *, replace: bool = False) -> int:
-        """An Add (or a Replace of an item the server does not know)."""
-        if ctype:
-            self.client_type = ctype
+    def add(self, luid: str | None, data: bytes, ctype: str | None, *, replace: bool = False,
+            encoding: str | None = None, learned: bool = False) -> int:
+        """An Add (or a Replace of an item the server does not know);
+        ``encoding``: the transfer encoding (Meta Format) it came in."""
+        if not learned:
+            self._learn(data, ctype, encoding)
         data, stored_type = canonical_data(self.canonical, data, ctype, what=f"{self.canonical} LUID {luid}")
         if luid is not None and luid in self._by_luid:  # an Add we already have (a resent message)
-            return self.replace(luid, None, data, stored_type)
+            return self.replace(luid, None, data, stored_type, learned=True)
         if self._matching_mode():
             match = self._match(data, stored_type)
             if match is None and luid is not None and luid in self.old_map:
@@ -209,7 +295,8 @@ class DatastoreSync:
                 if match is not None:  # the item the device had under that LUID, changed on one side or both
                     if self.mode == AlertCode.REFRESH_FROM_CLIENT or old.known_rev == match.rev:
                         # a refresh from the client, or only the client changed it: the client's version
-                        new = self.store.replace_item(self.user, self.canonical, match.guid, data, stored_type,
+                        merged, merged_type = self._merged(match, data, stored_type)
+                        new = self.store.replace_item(self.user, self.canonical, match.guid, merged, merged_type,
                                                       self.clock)
                         match = new or match
                     else:  # a conflict: the policy decides (server wins: our version goes back as Replace)
@@ -227,12 +314,13 @@ class DatastoreSync:
         self._count("added")
         return StatusCode.ITEM_ADDED
 
-    def replace(self, luid: str | None, target: str | None, data: bytes, ctype: str | None) -> int:
-        if ctype:
-            self.client_type = ctype
+    def replace(self, luid: str | None, target: str | None, data: bytes, ctype: str | None, *,
+                encoding: str | None = None, learned: bool = False) -> int:
+        if not learned:
+            self._learn(data, ctype, encoding)
         guid = self._guid_for(luid, target)
         if guid is None:
-            return self.add(luid, data, ctype, replace=True)
+            return self.add(luid, data, ctype, replace=True, learned=True)
         data, stored_type = canonical_data(self.canonical, data, ctype, what=f"{self.canonical}/{guid}")
         current = self.store.get_item(self.user, self.canonical, guid)
         entry = self._by_guid.get(guid)
@@ -248,7 +336,8 @@ class DatastoreSync:
             return self._conflict(luid, current, data, stored_type)
         if current.deleted:
             self._unmap(guid)
-            return self.add(luid, data, stored_type, replace=True)
+            return self.add(luid, data, stored_type, replace=True, learned=True)
+        data, stored_type = self._merged(current, data, stored_type)
         new = self.store.replace_item(self.user, self.canonical, guid, data, stored_type, self.clock)
         assert new is not None
         self.touched.add(guid)
@@ -293,7 +382,7 @@ class DatastoreSync:
                                         "client changed an item the server deleted; delete kept", self.clock)
                 return StatusCode.CONFLICT_RESOLVED_SERVER_WINS
             self._unmap(current.guid)
-            self.add(luid, data, ctype)
+            self.add(luid, data, ctype, learned=True)
             return StatusCode.CONFLICT_RESOLVED_CLIENT_WINS
         if policy is ConflictPolicy.SERVER_WINS:
             self.store.log_conflict(self.device, self.canonical, current.guid, data, ctype,
@@ -309,6 +398,7 @@ class DatastoreSync:
             return StatusCode.CONFLICT_RESOLVED_WITH_DUPLICATE
         self.store.log_conflict(self.device, self.canonical, current.guid, current.data, current.content_type,
                                 "both changed; client wins", self.clock)
+        data, ctype = self._merged(current, data, ctype)
         new = self.store.replace_item(self.user, self.canonical, current.guid, data, ctype, self.clock)
         assert new is not None
         self.touched.add(current.guid)

@@ -571,8 +571,8 @@ class ServerSession:
                 return assembled
             data = self.quirks.to_store(assembled, ctype)
             if isinstance(change, Add):
-                return ds.add(luid, data, ctype)
-            return ds.replace(luid, target, data, ctype)
+                return ds.add(luid, data, ctype, encoding=fmt)
+            return ds.replace(luid, target, data, ctype, encoding=fmt)
         except ProtocolError as exc:
             return exc.status
         except (SyncMLError, ValueError):

@@ -78,7 +78,10 @@ def _parse_dt(text: str, zone: tzinfo | None) -> datetime | date:
     y, mo, d, h, mi, s, z = m.groups()
     if h is None:
         return date(int(y), int(mo), int(d))
-    dt = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
+    if (int(h), int(mi), int(s or 0)) == (24, 0, 0):  # ISO 8601 end of day (P800/P900 write T240000Z)
+        dt = datetime(int(y), int(mo), int(d)) + timedelta(days=1)
+    else:
+        dt = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
     if z:
         return dt.replace(tzinfo=UTC)
     return dt.replace(tzinfo=zone) if zone is not None else dt

@@ -22,6 +22,10 @@ Invariants every store keeps:
   to hold (``known_rev``).  "What the device must receive" is every live item
   whose ``rev`` differs from its ``known_rev`` (or that is not mapped), plus
   the tombstones it still maps.
+* Per device and datastore the store also keeps the format the device
+  sends (:class:`DeviceFormat`: real content type, declared type, version,
+  transfer encoding) and the one it accepts, so that a device without DevInf
+  (sync4j/Funambol clients) is answered in kind in later sessions too.
 * ``with store.transaction():`` makes everything inside atomic (the engine
   opens one per processed message); nested use joins the outer one.
 """
@@ -39,6 +43,7 @@ __all__ = [
     "Anchors",
     "Conflict",
     "Device",
+    "DeviceFormat",
     "MapEntry",
     "SessionRecord",
     "Store",
@@ -95,6 +100,23 @@ class Device:
     device_id: str
     nonce: bytes | None = None  # the NextNonce last sent to it
     devinf: bytes | None = None  # its last DevInf (WBXML)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFormat:
+    """What a device sends and accepts for one datastore, remembered across
+    sessions.  ``content_type`` is the type its data really is (detected from
+    the bytes), ``declared`` what it labelled it with, ``version`` the
+    format's version (``2.1``, ``1.0``, a SIF version), ``encoding`` the
+    transfer encoding of its items (``b64``: base64 with ``<Format>b64``;
+    ``base64``: base64 data without a Format; ``""``: plain), ``accepts`` the
+    type it is sent (None: what it sends)."""
+
+    content_type: str
+    declared: str = ""
+    version: str = ""
+    encoding: str = ""
+    accepts: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +201,8 @@ class Store(Protocol):
     def set_map(self, device: Device, datastore: str, luid: str | None, guid: str, known_rev: int) -> None: ...
     def unmap(self, device: Device, datastore: str, guid: str) -> None: ...
     def forget_map(self, device: Device, datastore: str) -> None: ...
+    def device_format(self, device: Device, datastore: str) -> DeviceFormat | None: ...
+    def set_device_format(self, device: Device, datastore: str, fmt: DeviceFormat) -> None: ...
 
     # conflicts
     def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,

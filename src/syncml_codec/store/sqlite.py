@@ -26,13 +26,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..model.auth import scrypt_hash, user_password_hash
-from .base import Account, Anchors, Conflict, Device, MapEntry, SessionRecord, StoredItem
+from .base import Account, Anchors, Conflict, Device, DeviceFormat, MapEntry, SessionRecord, StoredItem
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 log = logging.getLogger("syncml_codec.store")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -101,6 +101,19 @@ CREATE TABLE IF NOT EXISTS conflicts (
 );
 """
 
+_DEVICE_FORMATS = """
+CREATE TABLE IF NOT EXISTS device_formats (
+    device INTEGER NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    declared TEXT NOT NULL DEFAULT '',
+    version TEXT NOT NULL DEFAULT '',
+    encoding TEXT NOT NULL DEFAULT '',
+    accepts TEXT,
+    PRIMARY KEY (device, datastore)
+)
+"""
+
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"
 
 
@@ -112,8 +125,15 @@ def _add_basic_only(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE users ADD COLUMN basic_only INTEGER NOT NULL DEFAULT 0")
 
 
+def _add_device_formats(db: sqlite3.Connection) -> None:
+    """Version 3: ``device_formats``, per device and datastore the format the
+    device sends and accepts.  Existing devices start without one and learn
+    it from their next item (or their device-id prefix)."""
+    db.execute(_DEVICE_FORMATS)
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
-_MIGRATIONS = {2: _add_basic_only}
+_MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats}
 
 
 def _create_private(path: str) -> None:
@@ -369,6 +389,22 @@ class SQLiteStore:
     def forget_map(self, device: Device, datastore: str) -> None:
         with self.transaction():
             self._exec("DELETE FROM maps WHERE device = ? AND datastore = ?", (device.id, datastore))
+
+    # -- formats per device --------------------------------------------------
+    def device_format(self, device: Device, datastore: str) -> DeviceFormat | None:
+        """What the device sends (and accepts) for ``datastore``; None until it sent an item."""
+        row = self._exec("SELECT content_type, declared, version, encoding, accepts FROM device_formats "
+                         "WHERE device = ? AND datastore = ?", (device.id, datastore)).fetchone()
+        return None if row is None else DeviceFormat(row[0], row[1], row[2], row[3], row[4])
+
+    def set_device_format(self, device: Device, datastore: str, fmt: DeviceFormat) -> None:
+        with self.transaction():
+            self._exec("INSERT INTO device_formats (device, datastore, content_type, declared, version, encoding, "
+                       "accepts) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device, datastore) DO UPDATE SET "
+                       "content_type = excluded.content_type, declared = excluded.declared, "
+                       "version = excluded.version, encoding = excluded.encoding, accepts = excluded.accepts",
+                       (device.id, datastore, fmt.content_type, fmt.declared, fmt.version, fmt.encoding,
+                        fmt.accepts))
 
     # -- conflicts -----------------------------------------------------------
     def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,

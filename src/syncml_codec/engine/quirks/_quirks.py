@@ -7,7 +7,8 @@ Hook points in the engine (one call each):
 * ``server.ServerSession._change``: :meth:`Quirks.to_store` on each item
   the device sends, before the datastore converts and keeps it;
 * ``_outgoing.command_for``: :meth:`Quirks.to_device` on each item sent,
-  after conversion to the device's type (returns the Meta Format too);
+  after conversion to the device's type, and :meth:`Quirks.transfer_encoding`
+  when the device has not shown an encoding of its own;
 * ``server.ServerSession._on_sync``: :meth:`Quirks.item_status` decides
   whether a per-item Status is sent;
 * ``server.ServerSession._on_alert``: :meth:`Quirks.store_for` gives the
@@ -24,7 +25,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ...devinf import DevInf, norm_type
-from ...formats import encode_item_data
 from ...store.base import Store, canonical_datastore
 from ._calendar import calendar_view
 from ._rules import BEHAVIOURS, RULES, Rule
@@ -66,18 +66,22 @@ class Quirks:
             return data
         return self._apply(IN, data, "from the device")
 
-    def to_device(self, data: bytes, content_type: str) -> tuple[bytes, str | None]:
-        """An item for the device (already in its type): the bytes to send
-        and the Meta ``Format`` to send them with (None: plain)."""
-        if not self.behaviours:
-            return data, None
-        if _is_text_item(content_type, data):
-            data = self._apply(OUT, data, "for the device")
+    def to_device(self, data: bytes, content_type: str) -> bytes:
+        """An item for the device (already in its type), as the device
+        should read it (before any transfer encoding)."""
+        if not self.behaviours or not _is_text_item(content_type, data):
+            return data
+        return self._apply(OUT, data, "for the device")
+
+    def transfer_encoding(self, content_type: str, data: bytes) -> str:
+        """``"b64"`` when the device must get this item base64-encoded
+        (``sif-b64``: SIF, and any data XML could carry only as CDATA, which
+        these clients cannot parse), else ``""``.  A device's own remembered
+        encoding (the one it sends) comes first: see ``_outgoing.command_for``."""
         if "sif-b64" in self.behaviours and (norm_type(content_type).startswith("text/x-s4j-")
                                              or not _is_utf8(data)):
-            # SIF, and any data that XML could carry only as CDATA, which these clients cannot parse
-            return encode_item_data(data, "b64"), "b64"
-        return data, None
+            return "b64"
+        return ""
 
     def _apply(self, transforms: Mapping[str, Transform], data: bytes, way: str) -> bytes:
         """``data`` through the transforms in force.  Never raises: a
