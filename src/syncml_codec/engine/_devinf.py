@@ -19,7 +19,8 @@ from ..model import Get, Item, Meta, Results, Source, StatusCode
 from ..store.base import DATASTORES
 from ._util import text
 
-__all__ = ["DEVINF_URIS", "SERVER_FORMATS", "devinf_bytes", "devinf_from_item", "devinf_results", "get_code",
+__all__ = ["DEVINF_URIS", "SERVER_FORMATS", "datastore_for_type", "datastore_from_devinf",
+           "devinf_bytes", "devinf_from_item", "devinf_results", "get_code",
            "server_datastore", "server_devinf", "type_for_client"]
 
 DEVINF_URIS = {"./devinf10": "1.0", "./devinf11": "1.1", "./devinf12": "1.2"}
@@ -110,3 +111,31 @@ def devinf_results(get: Get, dev_id: str, names: dict[str, str], encoding: str, 
     return Results(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=get.cmd_id,
                    meta=Meta(type=f"application/vnd.syncml-devinf+{encoding}"),
                    items=(Item(source=Source(loc_uri=uri), data=devinf.to_document(version)),))
+
+
+#: fragments of a content type -> the canonical datastore its items live in
+_TYPE_DATASTORES = (("vcard", "Contacts"), ("sifc", "Contacts"), ("vtodo", "Tasks"), ("sift", "Tasks"),
+                    ("calendar", "Events"), ("sife", "Events"), ("vnote", "Notes"), ("sifn", "Notes"),
+                    ("text/plain", "Notes"), ("vjournal", "Journal"))
+
+
+def datastore_for_type(content_type: str) -> str | None:
+    """The canonical datastore for items of ``content_type`` (None: unknown).
+
+    >>> datastore_for_type("text/x-vcard"), datastore_for_type("text/x-s4j-sife")
+    ('Contacts', 'Events')
+    """
+    ct = content_type.lower()
+    return next((ds for frag, ds in _TYPE_DATASTORES if frag in ct), None)
+
+
+def datastore_from_devinf(devinf: DevInf | None, client_uri: str) -> str | None:
+    """The canonical datastore a client's datastore ``client_uri`` holds, by
+    the types its DevInf gives it (preferred first); None: no DevInf, no such
+    datastore, or types of no datastore of ours.  For servers' names no
+    alias covers (an Ericsson phone set up for another server's ``pb``)."""
+    store = devinf.datastore(client_uri) if devinf is not None and client_uri else None
+    if store is None:
+        return None
+    types = [ct.ct_type for ct in (*store.rx_pref, *store.tx_pref, *store.rx, *store.tx)]
+    return next((ds for ds in map(datastore_for_type, types) if ds), None)

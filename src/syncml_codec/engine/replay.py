@@ -82,7 +82,7 @@ from ..model import (
     auth,
 )
 from ..store.base import canonical_datastore
-from ._devinf import devinf_from_item
+from ._devinf import datastore_for_type, datastore_from_devinf, devinf_from_item
 from ._reply import CONTENT_TYPES, Response
 from ._util import text
 from .server import SyncServer
@@ -95,21 +95,6 @@ _ITEM_COMMANDS = (Add, Replace, Delete)
 #: challenges answered per message (see the module doc)
 _CHALLENGES = 2
 #: content-type fragments -> the canonical datastore that keeps them (first match wins)
-_TYPE_DATASTORES = (("vcard", "Contacts"), ("sifc", "Contacts"), ("vtodo", "Tasks"), ("sift", "Tasks"),
-                    ("calendar", "Events"), ("sife", "Events"), ("vnote", "Notes"), ("sifn", "Notes"),
-                    ("text/plain", "Notes"), ("vjournal", "Journal"))
-
-
-def datastore_for_type(content_type: str) -> str | None:
-    """The canonical datastore for items of ``content_type`` (None: unknown).
-
-    >>> datastore_for_type("text/x-vcard"), datastore_for_type("text/x-s4j-sife")
-    ('Contacts', 'Events')
-    """
-    ct = content_type.lower()
-    return next((ds for frag, ds in _TYPE_DATASTORES if frag in ct), None)
-
-
 def recorded_login(messages: Sequence[bytes]) -> tuple[str, str] | None:
     """(user, password) of the first basic credential in ``messages``, to
     create the account a recording logs in with; None if there is none.
@@ -538,10 +523,7 @@ class Replayer:
         elif canonical_datastore(client_uri) is not None:
             mapped = client_uri
         else:
-            devinf = self.devinf.get(device)
-            store = devinf.datastore(client_uri) if devinf is not None and client_uri else None
-            types = [ct.ct_type for ct in (*store.rx_pref, *store.tx_pref, *store.rx)] if store else []
-            found = next((ds for ds in map(datastore_for_type, types) if ds), None)
+            found = datastore_from_devinf(self.devinf.get(device), client_uri)
             if found is None:
                 return uri
             mapped = found

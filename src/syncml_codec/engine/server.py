@@ -74,7 +74,15 @@ from ..model.size import wbxml_size, xml_size
 from ..store.base import Device, Store, canonical_datastore
 from ._auth import Gatekeeper, claimed_user, message_credential
 from ._chunks import Reassembler
-from ._devinf import devinf_bytes, devinf_from_item, devinf_results, get_code, type_for_client
+from ._devinf import (
+    datastore_for_type,
+    datastore_from_devinf,
+    devinf_bytes,
+    devinf_from_item,
+    devinf_results,
+    get_code,
+    type_for_client,
+)
 from ._limits import ServerLimits
 from ._outgoing import Outgoing, chunk_command, command_for, exceeds_max_obj_size
 from ._reply import CONTENT_TYPES, DEVINF_URI, Response, refusal, reply_message, syncml_version, unreadable
@@ -248,6 +256,7 @@ class ServerSession:
         self.loc_name = loc_name
         self.client_devinf: DevInf | None = None
         self.datastores: dict[str, DatastoreSync] = {}  # canonical -> state
+        self.aliases: dict[str, str] = {}  # a datastore name the client alerted -> canonical (see _resolve_datastore)
         self.max_msg_size = server.max_msg_size
         self.max_obj_size: int | None = None  # the client's, from its SyncHdr Meta
         self.too_large = 0  # items not sent because they exceed it
@@ -493,7 +502,7 @@ class ServerSession:
         item = cmd.items[0]
         server_uri = text(item.target.loc_uri) if item.target else ""
         client_uri = text(item.source.loc_uri) if item.source else ""
-        canonical = canonical_datastore(server_uri)
+        canonical = self._resolve_datastore(server_uri, client_uri, item.meta)
         if canonical is None or self.device is None:
             return self._status(cmd, StatusCode.NOT_FOUND)
         anchor = item.meta.anchor if item.meta is not None else None
@@ -519,10 +528,33 @@ class ServerSession:
         answers.append(lambda: Alert(cmd_id=self.ids.next(), data=str(mode), items=(answer,)))
         return self._status(cmd, status_code, (echo,))
 
+    def _resolve_datastore(self, server_uri: str, client_uri: str, *metas: Meta | None) -> str | None:
+        """Our datastore for a name the client alerts: by name (with aliases),
+        else, for a name set up for another server, by what the client's
+        datastore holds (its URI, its DevInf types, the Alert's Meta Type).
+        Remembered for the session's Sync and Map commands."""
+        canonical = canonical_datastore(server_uri) or canonical_datastore(client_uri)
+        if canonical is None:
+            canonical = datastore_from_devinf(self._known_devinf(), client_uri)
+        if canonical is None:
+            ctype = meta_type(*metas)
+            canonical = datastore_for_type(ctype) if ctype else None
+        if canonical is not None and canonical_datastore(server_uri) is None:
+            log.info("session %s: datastore %s taken as %s", self.id, log_quoted(server_uri), canonical)
+            self.aliases[server_uri.strip()] = canonical
+        return canonical
+
+    def _datastore(self, uri: str) -> str | None:
+        """The canonical datastore a Sync or Map names (a Sync without a
+        Target: the session's only datastore, as SyncML 1.0 phones send it)."""
+        if not uri.strip():
+            return next(iter(self.datastores)) if len(self.datastores) == 1 else None
+        return canonical_datastore(uri) or self.aliases.get(uri.strip())
+
     # -- the client's Sync -----------------------------------------------
     def _on_sync(self, cmd: Sync) -> list[Command]:
         uri = text(cmd.target.loc_uri) if cmd.target else ""
-        canonical = canonical_datastore(uri)
+        canonical = self._datastore(uri)
         ds = self.datastores.get(canonical) if canonical else None
         out: list[Command] = []
         if ds is None:
@@ -538,7 +570,10 @@ class ServerSession:
             if not isinstance(change, (Add, Replace, Delete)):
                 out.append(self._status(change, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED))
                 continue
-            for item in change.items or ():
+            if not change.items:  # an empty Add (Ericsson phones with nothing to send): nothing to do
+                out.append(self._status(change, StatusCode.OK))
+                continue
+            for item in change.items:
                 code = self._change(ds, change, cmd, item)
                 if self.quirks.item_status(code):
                     out.append(self._status_for_item(change, item, code))
@@ -580,7 +615,7 @@ class ServerSession:
 
     # -- Map and statuses ------------------------------------------------
     def _on_map(self, cmd: Map) -> int:
-        canonical = canonical_datastore(text(cmd.target.loc_uri)) if cmd.target else None
+        canonical = self._datastore(text(cmd.target.loc_uri) if cmd.target else "")
         ds = self.datastores.get(canonical) if canonical else None
         if ds is None:
             return StatusCode.NOT_FOUND
