@@ -132,7 +132,7 @@ cdef bint _vs_qp_bad(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
 
 
 cdef Py_ssize_t _vs_unquoted_colon(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    """``_unquoted_colon(s[a:b])`` as an absolute index, or -1."""
+    """``unquoted_colon(s[a:b])`` (formats/versit.py) as an absolute index, or -1."""
     cdef bint quoted = False
     cdef Py_ssize_t k = a
     while k < b:

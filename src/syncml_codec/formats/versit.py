@@ -55,6 +55,7 @@ __all__ = [
     "cython_tokenizer",
     "parse_items",
     "serialize_items",
+    "unquoted_colon",
 ]
 
 MAX_DEPTH = 32
@@ -399,7 +400,7 @@ def _parse_head_bytes(head: bytes) -> tuple[str | None, str, list[Param]] | None
     return _parse_head(_text(_FOLD_MODERN.sub(b"", head)))
 
 
-def _unquoted_colon(b: bytes | bytearray) -> int:
+def unquoted_colon(b: bytes | bytearray) -> int:
     """The first ':' outside double quotes, or -1."""
     first = b.find(b":")
     if first < 0 or b'"' not in b[:first]:
@@ -414,7 +415,7 @@ def _unquoted_colon(b: bytes | bytearray) -> int:
 
 
 def _find_colon(b: bytes | bytearray) -> int:
-    colon = _unquoted_colon(b)
+    colon = unquoted_colon(b)
     return colon if colon >= 0 else b.find(b":")  # unbalanced quote: the first colon
 
 
@@ -523,7 +524,7 @@ def _tokenize(data: bytes, lenient: bool) -> Iterator[ContentLine | RawLine]:
         i += 1
         # (a ':' inside a quoted parameter value, LINKREL="https://...", does not count)
         while (i < n and phys[i][:1] in (b" ", b"\t")
-               and (b":" not in phys[i - 1] or (b'"' in buf and _unquoted_colon(buf) < 0))):
+               and (b":" not in phys[i - 1] or (b'"' in buf and unquoted_colon(buf) < 0))):
             buf += phys[i]
             i += 1
         colon = _find_colon(buf)

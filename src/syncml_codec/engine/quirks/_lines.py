@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from ...formats.versit import unquoted_colon
+
 __all__ = ["Line", "edit_lines", "lines_of", "property_value"]
 
 _EOL = re.compile(rb"\r\n|\r|\n")
@@ -53,7 +55,7 @@ class Line:
 def _parse(raw: bytes) -> Line | None:
     if not raw or raw[:1] in (b" ", b"\t"):
         return None
-    colon = _colon(raw)
+    colon = unquoted_colon(raw)
     if colon < 0:
         return None
     head, value = raw[:colon], raw[colon + 1:]
@@ -62,17 +64,6 @@ def _parse(raw: bytes) -> Line | None:
     if not name or not re.fullmatch(rb"[A-Za-z0-9-]+", name):
         return None
     return Line(head, name.decode("ascii").upper(), params, value)
-
-
-def _colon(raw: bytes) -> int:
-    """The colon that ends the head (outside double quotes), -1 if none."""
-    quoted = False
-    for i, byte in enumerate(raw):
-        if byte == 0x22:
-            quoted = not quoted
-        elif byte == 0x3A and not quoted:
-            return i
-    return -1
 
 
 def _split(data: bytes) -> tuple[list[bytes], bytes]:
