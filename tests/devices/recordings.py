@@ -18,6 +18,7 @@ from syncml_codec.model import Add, Delete, Message, Replace, Status, Sync
 from syncml_codec.store import SQLiteStore, canonical_datastore
 
 from ..conftest import CORPUS
+from ..engine.conftest import counter_random
 
 DEVICES = CORPUS / "devices"
 SE_SESSIONS = CORPUS / "syncevolution" / "sessions"
@@ -151,22 +152,12 @@ def _clock() -> Callable[[], float]:
     return lambda: float(next(ticks))
 
 
-def _random() -> Callable[[int], bytes]:
-    counter = itertools.count(1)
-
-    def source(n: int) -> bytes:
-        seed = next(counter)
-        return bytes((seed * 7 + i * 13) % 256 for i in range(n))
-
-    return source
-
-
 def new_server(user: str = USER, password: str = PASSWORD) -> SyncServer:
     """A server on an in-memory store with one account, a moving clock and
     a deterministic random source."""
     store = SQLiteStore(":memory:")
     store.add_user(user, password)
-    return SyncServer(store, clock=_clock(), random_source=_random(), base_url="http://127.0.0.1:8080/sync")
+    return SyncServer(store, clock=_clock(), random_source=counter_random(), base_url="http://127.0.0.1:8080/sync")
 
 
 def replay(recording: Recording) -> tuple[SyncServer, list[SessionReplay], list[str]]:
