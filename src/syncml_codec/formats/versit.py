@@ -61,6 +61,8 @@ __all__ = [
 MAX_DEPTH = 32
 LEGACY_VERSIONS = frozenset({"2.1", "1.0", "1.1"})  # vCard 2.1, vCalendar 1.0, vNote 1.1
 _NAMELESS_ENCODINGS = frozenset({"QUOTED-PRINTABLE", "BASE64", "8BIT", "7BIT"})
+#: one-byte charsets phones label 8-bit text with (codecs names)
+_ONE_BYTE = frozenset({"iso8859-1", "iso8859-15", "cp1252"})
 _QP_BAD = re.compile(rb"=(?![0-9A-Fa-f]{2}|\r?\n|$)")
 _QP_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 _QP_SOFT = re.compile(rb"=\r?\n")
@@ -213,6 +215,14 @@ class ContentLine:
 
     def _decode_charset(self, octets: bytes) -> str:
         cs = self.charset
+        if cs and self.encoding in (None, "8BIT") and not octets.isascii():
+            # 8-bit text labelled with a one-byte charset but valid UTF-8: an item
+            # sent as XML text (ISO-8859-1 in an XML document) arrives here as UTF-8
+            try:
+                if codecs.lookup(cs).name in _ONE_BYTE:
+                    return octets.decode("utf-8")
+            except (LookupError, UnicodeDecodeError):
+                pass
         if cs:
             try:
                 return octets.decode(cs)
