@@ -31,7 +31,9 @@ class Reassembler:
     def __init__(self, limits: ServerLimits, session_id: str) -> None:
         self.limits = limits
         self.session_id = session_id
-        self.pending: dict[tuple[str, str], list[bytes]] = {}
+        # one growing buffer per object: its size is known without summing its chunks again at
+        # every chunk (which made 40,000 one-byte chunks in one message take 16 s)
+        self.pending: dict[tuple[str, str], bytearray] = {}
         self.size = 0  # bytes in pending
         self.refused: dict[tuple[str, str], None] = {}  # ordered: the oldest are forgotten first
 
@@ -45,7 +47,7 @@ class Reassembler:
                 del self.refused[key]
             return StatusCode.REQUEST_ENTITY_TOO_LARGE
         chunks = self.pending.get(key)
-        have = sum(map(len, chunks)) if chunks else 0
+        have = len(chunks) if chunks is not None else 0
         declared = item.meta.size_int if item.meta is not None and chunks is None else None
         if ((declared is not None and declared > limits.max_obj_size)
                 or have + len(data) > limits.max_obj_size
@@ -59,15 +61,15 @@ class Reassembler:
                         self.session_id, log_quoted(key[1]), limits.max_obj_size, limits.max_pending_size)
             return StatusCode.REQUEST_ENTITY_TOO_LARGE
         if item.more_data:  # a chunk of a large object: keep it until the last one
-            self.pending.setdefault(key, []).append(data)
+            self.pending.setdefault(key, bytearray()).extend(data)
             self.size += len(data)
             return StatusCode.CHUNKED_ITEM_ACCEPTED
         if chunks is not None:
             self._drop(key)
-            return b"".join([*chunks, data])
+            return bytes(chunks + data)
         return data
 
     def _drop(self, key: tuple[str, str]) -> None:
         chunks = self.pending.pop(key, None)
         if chunks:
-            self.size -= sum(map(len, chunks))
+            self.size -= len(chunks)
