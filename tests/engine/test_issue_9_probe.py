@@ -80,3 +80,25 @@ def test_strangers_megabyte_names_are_not_kept_with_their_challenges(server: Syn
     finally:
         tracemalloc.stop()
     assert len(server.gate.challenges) == 50 and kept < 10 * MiB
+
+
+def test_empty_chunks_of_ever_new_objects_are_bounded(server: SyncServer) -> None:
+    """The pending bytes counted only the chunks' data: a MoreData chunk
+    with no data opens an object with nothing counted, so one Add per
+    message naming a new 1 MiB LUID kept 1 MiB more each time, for ever.
+    The keys have a budget of their own now (max_pending_size): past it, 413."""
+    _, template, sid = login(server, device("a"))
+    (sync,) = [c for c in template.commands if isinstance(c, Sync)]
+    codes = []
+    for n in range(12):
+        item = Item(source=Source(loc_uri=f"{n}" + "L" * MiB), data="", more_data=True)
+        add = Add(cmd_id="3", meta=Meta(type="text/vcard"), items=(item,))
+        body = dataclasses.replace(template.body, final=False, commands=(dataclasses.replace(sync, commands=(add,)),))
+        data = template.replace(header=dataclasses.replace(template.header, msg_id=str(n + 2)), body=body)
+        reply = Message.from_bytes(server.handle(data.to_bytes("wbxml"), WBXML, sid).body, WBXML)
+        codes += [c.data for c in reply.commands if isinstance(c, Status) and c.cmd == "Add"]
+    assert sid is not None
+    chunks = server.sessions[sid].chunks
+    assert codes == ["213"] * 7 + ["413"] * 5
+    assert chunks.size == 0 and chunks.key_size <= server.limits.max_pending_size and len(chunks.pending) == 7
+    assert sum(len(luid) for _, luid in chunks.refused) <= 16 * len(chunks.refused)  # digests, not the LUIDs
