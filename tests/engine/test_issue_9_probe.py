@@ -8,7 +8,7 @@ import time
 import tracemalloc
 
 from syncml_codec.engine import ClientSession, SyncServer
-from syncml_codec.model import Add, Get, Item, Message, Meta, Results, Source, Status, Sync, Target
+from syncml_codec.model import Add, Alert, Get, Item, Message, Meta, Results, Source, Status, Sync, Target
 
 from .conftest import Clock
 from .helpers import device, prime
@@ -102,3 +102,25 @@ def test_empty_chunks_of_ever_new_objects_are_bounded(server: SyncServer) -> Non
     assert codes == ["213"] * 7 + ["413"] * 5
     assert chunks.size == 0 and chunks.key_size <= server.limits.max_pending_size and len(chunks.pending) == 7
     assert sum(len(luid) for _, luid in chunks.refused) <= 16 * len(chunks.refused)  # digests, not the LUIDs
+
+
+def test_ever_new_datastore_names_do_not_grow_a_session(server: SyncServer) -> None:
+    """A datastore name we do not know, taken by the Alert's Meta Type
+    (issue 10), was remembered for the session's Sync and Map; an owner
+    sending non-final messages of package 1, each alerting a new 1 MiB
+    name, grew the session by 1 MiB a message, without end.  One name per
+    datastore now: the last one alerted, like the datastore's state."""
+    msg = first_message(server)
+    alert = next(c for c in msg.commands if isinstance(c, Alert))
+    sid = None
+    for n in range(10):
+        item = alert.items[0]
+        meta = dataclasses.replace(item.meta or Meta(), type="text/vcard")
+        item = dataclasses.replace(item, target=Target(loc_uri=f"x{n}" + "S" * MiB), meta=meta)
+        header = msg.header if n == 0 else dataclasses.replace(msg.header, cred=None, msg_id=str(n + 1))
+        body = dataclasses.replace(msg.body, final=False, commands=(dataclasses.replace(alert, items=(item,)),))
+        response = server.handle(msg.replace(header=header, body=body).to_bytes("wbxml"), WBXML, sid)
+        sid = response.session_id
+        assert sid is not None and Message.from_bytes(response.body, WBXML).commands[0].data in ("200", "212")
+    session = server.sessions[sid]
+    assert list(session.aliases) == ["x9" + "S" * MiB] and set(session.datastores) == {"Contacts"}

@@ -546,6 +546,9 @@ class ServerSession:
             canonical = datastore_for_type(ctype) if ctype else None
         if canonical is not None and canonical_datastore(server_uri) is None:
             log.info("session %s: datastore %s taken as %s", self.id, log_quoted(server_uri), canonical)
+            # one name per datastore (the last alerted, as self.datastores keeps the last Alert's):
+            # a client alerting ever new names in message after message must not grow the table
+            self.aliases = {name: c for name, c in self.aliases.items() if c != canonical}
             self.aliases[server_uri.strip()] = canonical
         return canonical
 
