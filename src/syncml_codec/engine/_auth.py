@@ -63,6 +63,7 @@ Why it looks like this (issue 9):
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 from collections import OrderedDict
@@ -140,32 +141,43 @@ def claimed_user(header: SyncHdr, cred: Cred | None = None) -> str | None:
 
 class _Challenges:
     """Outstanding challenge nonces per (user, device id): single use,
-    expiring, a few per key, ``limit`` keys (the least recently challenged go)."""
+    expiring, a few per key, ``limit`` keys (the least recently challenged go).
+    A key is kept as a 16-byte digest: user and device id come from
+    requests nobody authenticated, and megabytes of them kept for each of
+    ``limit`` keys would be gigabytes of memory."""
 
     def __init__(self, limit: int, ttl: float) -> None:
         self.limit = limit
         self.ttl = ttl
-        self._table: OrderedDict[tuple[str, str], list[tuple[bytes, float]]] = OrderedDict()
+        self._table: OrderedDict[bytes, list[tuple[bytes, float]]] = OrderedDict()
+
+    @staticmethod
+    def _slot(key: tuple[str, str]) -> bytes:
+        user, device_id = key
+        return hashlib.blake2b(f"{len(user)}:{user}{device_id}".encode("utf-8", "surrogatepass"),
+                               digest_size=16).digest()
 
     def __len__(self) -> int:
         return len(self._table)
 
     def issue(self, key: tuple[str, str], nonce: bytes, now: float) -> None:
         live = [*self.valid(key, now), (nonce, now)][-_PER_KEY:]
-        self._table[key] = live
-        self._table.move_to_end(key)
+        slot = self._slot(key)
+        self._table[slot] = live
+        self._table.move_to_end(slot)
         while len(self._table) > self.limit:
             self._table.popitem(last=False)
 
     def valid(self, key: tuple[str, str], now: float) -> list[tuple[bytes, float]]:
-        return [(n, t) for n, t in self._table.get(key, ()) if now - t <= self.ttl]
+        return [(n, t) for n, t in self._table.get(self._slot(key), ()) if now - t <= self.ttl]
 
     def consume(self, key: tuple[str, str], nonce: bytes) -> None:
-        rest = [(n, t) for n, t in self._table.get(key, ()) if n != nonce]
+        slot = self._slot(key)
+        rest = [(n, t) for n, t in self._table.get(slot, ()) if n != nonce]
         if rest:
-            self._table[key] = rest
+            self._table[slot] = rest
         else:
-            self._table.pop(key, None)
+            self._table.pop(slot, None)
 
 
 @dataclass(slots=True)

@@ -360,16 +360,21 @@ class ServerSession:
             elif not cmd.cmd_id:  # read leniently from a broken message: refused, not executed
                 out.append(self._status(cmd, StatusCode.BAD_REQUEST))
             elif isinstance(cmd, Get):
-                gets.append(cmd)
-                out.append(self._status(cmd, get_code(cmd)))
+                code_get = get_code(cmd)
+                if code_get == StatusCode.OK and gets:
+                    # our DevInf once per message: each Results is a whole DevInf (a 28-byte Get
+                    # answered by 1.3 kB), so a message of Gets would make an answer 50 times its size
+                    code_get = StatusCode.COMMAND_NOT_ALLOWED
+                elif code_get == StatusCode.OK:
+                    gets.append(cmd)
+                out.append(self._status(cmd, code_get))
             elif isinstance(cmd, Sync):
                 saw_sync = True
                 out += self._on_sync(cmd)
             else:
                 out.append(self._dispatch(cmd, answers))
-        for get in gets:
-            if get_code(get) == StatusCode.OK:
-                answers.insert(0, lambda get=get: self._results(get))  # type: ignore[misc]
+        for get in gets:  # at most one
+            answers.insert(0, lambda get=get: self._results(get))  # type: ignore[misc]
         out += [make() for make in answers]
         if auth is not None and chal is not None and self.auth_carrier is not None:
             # the credential came in a command: its Status carries the NextNonce too
@@ -541,6 +546,9 @@ class ServerSession:
             canonical = datastore_for_type(ctype) if ctype else None
         if canonical is not None and canonical_datastore(server_uri) is None:
             log.info("session %s: datastore %s taken as %s", self.id, log_quoted(server_uri), canonical)
+            # one name per datastore (the last alerted, as self.datastores keeps the last Alert's):
+            # a client alerting ever new names in message after message must not grow the table
+            self.aliases = {name: c for name, c in self.aliases.items() if c != canonical}
             self.aliases[server_uri.strip()] = canonical
         return canonical
 
