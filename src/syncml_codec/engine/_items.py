@@ -56,27 +56,18 @@ from ..formats import (
     parse,
 )
 from ..store.base import DeviceFormat
+from ._util import log_text
 
 __all__ = ["canonical_data", "content_key", "data_for_client",
            "encode_for_client", "format_sent", "merged_note", "merged_structured", "modified_time", "real_type"]
 
 log = logging.getLogger("syncml_codec.engine")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def _shown(text: object, limit: int = 200) -> str:
-    """``text`` fit for one log line: control characters (CR, LF...) as
-    ``\\xNN`` escapes, at most ``limit`` characters."""
-    value = str(text)
-    if len(value) > limit:
-        value = value[:limit] + "..."
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value.replace("\\", "\\\\"))
 
 
 def _poison(step: str, what: str, source: str, target: str, exc: BaseException) -> None:
     log.warning("item %s: %s %s -> %s failed (%s: %s); %s",
-                _shown(what or "?"), step, _shown(source or "?"), _shown(target or "?"),
-                type(exc).__name__, _shown(exc),
+                log_text(what or "?"), step, log_text(source or "?"), log_text(target or "?"),
+                type(exc).__name__, log_text(exc),
                 "sent as stored" if step == "conversion for the client" else "kept as it came")
 
 VCARD21, VCARD30, VCAL, ICAL = "text/x-vcard", "text/vcard", "text/x-vcalendar", "text/calendar"
@@ -281,7 +272,7 @@ def content_key(data: bytes, content_type: str, *, what: str = "") -> object:
         return _content_key(data, content_type)
     except Exception as exc:  # defence in depth, as in data_for_client
         log.warning("item %s: content key of %s failed (%s: %s); keyed by its bytes",
-                    _shown(what or "?"), _shown(content_type or "?"), type(exc).__name__, _shown(exc))
+                    log_text(what or "?"), log_text(content_type or "?"), type(exc).__name__, log_text(exc))
         return ("raw", bytes(data).strip())
 
 

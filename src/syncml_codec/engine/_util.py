@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..model import Command, Item, Meta, Status
 
-__all__ = ["estimate", "item_bytes", "log_bare", "log_quoted", "meta_format", "meta_type", "session_from_uri", "text",
-           "wire_data"]
+__all__ = ["estimate", "item_bytes", "log_bare", "log_quoted", "log_text", "meta_format", "meta_type",
+           "session_from_uri", "text", "wire_data"]
 
 _LOG_MAX = 200  # characters of one client-supplied value in a log line
 
@@ -90,6 +90,16 @@ def _escape(value: str) -> str:
         else:
             out.append(ch)
     return "".join(out) + ("..." if len(value) > _LOG_MAX else "")
+
+
+def log_text(value: object) -> str:
+    """A client-supplied value inside a log message, unquoted: escaped as in
+    :func:`log_quoted`, so CR/LF never reach the line raw.
+
+    >>> log_text("a\\r\\nb")
+    'a\\\\r\\\\nb'
+    """
+    return _escape(text(value))
 
 
 def log_quoted(value: object) -> str:
