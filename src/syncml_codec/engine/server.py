@@ -256,6 +256,7 @@ class ServerSession:
         self.loc_name = loc_name
         self.client_devinf: DevInf | None = None
         self.datastores: dict[str, DatastoreSync] = {}  # canonical -> state
+        self._quirks: tuple[DevInf | None, Quirks] | None = None  # (for which DevInf, the behaviours)
         self.aliases: dict[str, str] = {}  # a datastore name the client alerted -> canonical (see _resolve_datastore)
         self.max_msg_size = server.max_msg_size
         self.max_obj_size: int | None = None  # the client's, from its SyncHdr Meta
@@ -481,8 +482,12 @@ class ServerSession:
 
     @property
     def quirks(self) -> Quirks:
-        """The device's quirk behaviours (:mod:`.quirks`), by its DevInf, else its device id."""
-        return quirks_for(self._known_devinf(), self.device_id)
+        """The device's quirk behaviours (:mod:`.quirks`), by its DevInf, else its device id;
+        worked out again only when another DevInf comes (asked for each item)."""
+        devinf = self._known_devinf()
+        if self._quirks is None or self._quirks[0] is not devinf:
+            self._quirks = (devinf, quirks_for(devinf, self.device_id))
+        return self._quirks[1]
 
     def _known_devinf(self) -> DevInf | None:
         if self.client_devinf is None and self.device is not None and self.device.devinf:
