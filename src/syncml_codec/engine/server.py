@@ -256,6 +256,7 @@ class ServerSession:
         self.loc_name = loc_name
         self.client_devinf: DevInf | None = None
         self.datastores: dict[str, DatastoreSync] = {}  # canonical -> state
+        self._stored_devinf_read = False  # the device's DevInf from the store was parsed (see _known_devinf)
         self._quirks: tuple[DevInf | None, Quirks] | None = None  # (for which DevInf, the behaviours)
         self.aliases: dict[str, str] = {}  # a datastore name the client alerted -> canonical (see _resolve_datastore)
         self.max_msg_size = server.max_msg_size
@@ -490,7 +491,9 @@ class ServerSession:
         return self._quirks[1]
 
     def _known_devinf(self) -> DevInf | None:
-        if self.client_devinf is None and self.device is not None and self.device.devinf:
+        if self.client_devinf is None and not self._stored_devinf_read and self.device is not None \
+                and self.device.devinf:
+            self._stored_devinf_read = True  # once per session, also when it does not read
             try:
                 self.client_devinf = DevInf.from_bytes(self.device.devinf)
             except (SyncMLError, ValueError):
