@@ -41,10 +41,10 @@ def extensions():
     if POLICY == "skip":
         print("syncml-codec: SYNCML_CODEC_EXTENSION=skip, pure-Python codec only")
         return []
-    if not os.path.exists("src/_wbxml.pyx"):
+    if not os.path.exists("src/syncml_codec/codec/_wbxml.pyx"):
         if POLICY == "require":
-            sys.exit("syncml-codec: src/_wbxml.pyx is missing")
-        print("syncml-codec: src/_wbxml.pyx is missing; using the pure-Python codec")
+            sys.exit("syncml-codec: src/syncml_codec/codec/_wbxml.pyx is missing")
+        print("syncml-codec: src/syncml_codec/codec/_wbxml.pyx is missing; using the pure-Python codec")
         return []
     try:
         from Cython.Build import cythonize
@@ -55,7 +55,7 @@ def extensions():
         return []
     ext = Extension(
         "syncml_codec.codec._wbxml",
-        ["src/_wbxml.pyx"],
+        ["src/syncml_codec/codec/_wbxml.pyx"],
         extra_compile_args=["-O2"] if sys.platform != "win32" else [],
     )
     return cythonize(

@@ -1,4 +1,4 @@
-"""The Cython Versit tokenizer (``src/_wbxml_versit.pxi``) against the
+"""The Cython Versit tokenizer (``src/syncml_codec/codec/_wbxml_versit.pxi``) against the
 pure-Python reference (``formats.versit``): on every corpus file and on
 deterministic mutations of them (truncations, inserted garbage, CR/LF
 variants, a BOM), in strict and lenient mode, both give equal trees (every

@@ -1,4 +1,4 @@
-"""Pure-Python twin of the ``_wbxml`` extension (``src/_wbxml.pyx``).
+"""Pure-Python twin of the ``_wbxml`` extension (``src/syncml_codec/codec/_wbxml.pyx``).
 
 Both implementations expose the surface in ``_wbxml.pyi`` and must agree
 byte for byte on output and, for bad input, on the exception class and the

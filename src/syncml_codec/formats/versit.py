@@ -14,7 +14,7 @@ that parses; a :class:`ContentLine` that was not changed serializes to its
 limited to :data:`MAX_DEPTH`.
 
 Two implementations: the code here is the reference; ``VersitCodec`` in the
-WBXML extension (``src/_wbxml_versit.pxi``) is its C port, about 15x faster,
+WBXML extension (``src/syncml_codec/codec/_wbxml_versit.pxi``) is its C port, about 15x faster,
 and builds the same objects.  :func:`parse_items` / :func:`serialize_items`
 use the port when :mod:`syncml_codec.codec.wbxml` picked the extension (same
 ``SYNCML_CODEC_NO_EXTENSIONS`` / ``SYNCML_CODEC_REQUIRE_EXTENSION``
