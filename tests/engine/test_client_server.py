@@ -262,8 +262,8 @@ def test_init_and_client_modifications_combined_in_one_message(server: SyncServe
     msg = Message.from_bytes(session.start().body)
     for report in session.reports.values():
         report.mode, report.alert_status = 201, 200
-    session._queue = session._changes()
-    syncs = [c for c in Message.from_bytes(session._package3([]).body).commands if isinstance(c, Sync)]
+    session._package3.queue = session._changes()
+    syncs = [c for c in Message.from_bytes(session._next_package3([]).body).commands if isinstance(c, Sync)]
     combined = msg.replace(body=dataclasses.replace(msg.body, commands=(*msg.commands, *syncs)))
     reply = Message.from_bytes(server.handle(combined.to_bytes("wbxml"), "application/vnd.syncml+wbxml", None).body)
     assert reply.final
