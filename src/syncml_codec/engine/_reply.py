@@ -101,12 +101,14 @@ def reply_message(header: SyncHdr, commands: list[Command], final: bool, *, msg_
 def refusal(header: SyncHdr, encoding: str, code: int, chal: Chal | None, *, max_msg_size: int,
             max_obj_size: int, summary: Mapping[str, Any], carrier: Command | None = None) -> Response:
     """A message with only the SyncHdr status (and the challenge): no session, nothing done.
-    ``carrier``: the command whose credential was refused, answered with the same code and challenge."""
-    statuses: list[Command] = [status_for_header(header, cmd_id="1", code=code, chal=chal)]
+    ``carrier``: the command whose credential was refused, answered with the same code and challenge.
+    ``summary`` gets the count of those statuses by code, as a session's summary has them."""
+    statuses = [status_for_header(header, cmd_id="1", code=code, chal=chal)]
     if carrier is not None and carrier.cmd_id:
         statuses.append(status_for(carrier, msg_ref=header.msg_id, cmd_id="2", code=code, chal=chal))
-    out = reply_message(header, statuses, True, msg_id="1", resp_uri=None, max_msg_size=max_msg_size,
+    out = reply_message(header, list(statuses), True, msg_id="1", resp_uri=None, max_msg_size=max_msg_size,
                         max_obj_size=max_obj_size)
+    summary = {**summary, "statuses": {statuses[0].data: len(statuses)}}
     return Response(out.to_bytes(encoding), CONTENT_TYPES[encoding], None, 200, summary)
 
 

@@ -92,7 +92,6 @@ class ServerSession:
         self.answers = Answers("1")  # the answer being made
         self.out_msg_id = 0
         self.last_answer: tuple[str, bytes] | None = None  # (the client's MsgID, our answer): for a resent message
-        self._failure = ""  # why the last message failed (see failure)
 
     @property
     def user(self) -> str:
@@ -156,7 +155,11 @@ class ServerSession:
         status = status_for_header(msg.header, cmd_id=self.answers.next_id(), code=code)
         phase = self.phase
         self.phase = advance(SERVER_TABLE, phase, Event.FAIL)
-        self._failure = f"failed: {exc}"[:500]
+        try:
+            with self.store.transaction():
+                self._log(f"failed: {exc}"[:500])
+        except Exception:  # the store itself is broken: nothing more to record
+            log.exception("session %s: could not record the failure", self.id)
         return _ANSWER[SERVER_ANSWERS[(phase, Event.FAIL)]](self, msg.header, [status], Event.FAIL)
 
     # -- one message -----------------------------------------------------
@@ -300,12 +303,7 @@ class ServerSession:
         return self._message(header, out, True)
 
     def _failed(self, header: SyncHdr, out: list[Command], event: Event) -> Message:
-        """The message failed (see :meth:`failure`): recorded in the store's session log."""
-        try:
-            with self.store.transaction():
-                self._log(self._failure)
-        except Exception:  # the store itself is broken: nothing more to record
-            log.exception("session %s: could not record the failure", self.id)
+        """The message failed (see :meth:`failure`): its SyncHdr status, and no more."""
         return self._message(header, out, True)
 
 

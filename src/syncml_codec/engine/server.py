@@ -37,6 +37,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ..codec.detect import sniff_encoding
 from ..errors import StructureError, SyncMLError
@@ -178,10 +179,9 @@ class SyncServer:
 
     def _refusal(self, header: SyncHdr, encoding: str, code: int, chal: Chal | None, started: float,
                  reason: str, cred: Cred | None = None, carrier: Command | None = None) -> Response:
-        answered = 2 if carrier is not None and carrier.cmd_id else 1
-        summary = {"session": None, "msg_id": header.msg_id, "phase": "refused", "reason": reason,
+        summary: dict[str, Any] = {"session": None, "msg_id": header.msg_id, "phase": "refused", "reason": reason,
                    "user": claimed_user(header, cred), "device": text(header.source.loc_uri),
-                   "commands": {}, "statuses": {str(int(code)): answered}, "seconds": round(self.clock() - started, 6)}
+                   "commands": {}, "seconds": round(self.clock() - started, 6)}  # + "statuses": see refusal()
         return refusal(header, encoding, code, chal, max_msg_size=self.max_msg_size,
                        max_obj_size=self.limits.max_obj_size, summary=summary, carrier=carrier)
 
