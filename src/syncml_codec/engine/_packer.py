@@ -19,7 +19,7 @@ groups, so both sides pack alike.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Generic, Protocol, TypeVar
@@ -72,12 +72,13 @@ class Side(Protocol[T_contra]):
 class Packer(Generic[T]):
     """The queue of one side's changes and the datastores whose Sync went out.
 
-    ``more_data``: whether the session's SyncML version has MoreData and
-    NumberOfChanges (1.1 on)."""
+    ``queue``: the changes to send (more may be queued before the first
+    :meth:`pack`); ``more_data``: whether the session's SyncML version has
+    MoreData and NumberOfChanges (1.1 on)."""
 
-    def __init__(self, *, more_data: bool = True) -> None:
+    def __init__(self, *, queue: Iterable[Change[T]] = (), more_data: bool = True) -> None:
         self.more_data = more_data
-        self.queue: list[Change[T]] = []
+        self.queue: list[Change[T]] = list(queue)
         self.announced: set[str] = set()  # datastores whose Sync was sent
 
     @property

@@ -87,7 +87,7 @@ class ServerSession:
         self.auth_carrier: str | None = None  # CmdID of the command whose Cred authenticated the session
         self.encoding = "wbxml"
         self.started = self.last_seen = server.clock()
-        self.max_msg_size = server.max_msg_size  # the client's, from its SyncHdr Meta
+        self.max_msg_size = server.max_msg_size  # the client's, from its SyncHdr Meta (ours until it sends one)
         self.max_obj_size: int | None = None  # the client's, from its SyncHdr Meta
         self.answers = Answers("1")  # the answer being made
         self.out_msg_id = 0

@@ -207,7 +207,7 @@ class ClientSession:
                                                 next_anchor=f"{stamp}-{ds.next_luid}-{len(ds.items)}")
         self._out: list[Command] = []  # statuses and results for the next message
         self._sent: dict[tuple[str, str], tuple[str, str, str]] = {}  # (MsgID, CmdID) -> (local uri, LUID, kind)
-        self._package3 = self._new_packer()  # package 3 still to send
+        self._package3: Packer[_Outgoing] = Packer()  # package 3 still to send
         self.server_max_msg_size = 1_000_000
         # the server's large objects, arriving in MoreData chunks: bounded by our MaxObjSize
         self._chunks = Reassembler(max_obj_size=max_obj_size, max_pending_size=2 * max_obj_size, owner="client")
@@ -330,8 +330,7 @@ class ClientSession:
             self.phase = advance(CLIENT_TABLE, self.phase, Event.MESSAGE)
             return self._message([*self._out, alert_next(self._ids)], False)
         self.phase = advance(CLIENT_TABLE, self.phase, Event.FINAL)
-        self._package3 = self._new_packer()
-        self._package3.queue = self._changes()
+        self._package3 = Packer(queue=self._changes())
         return self._next_package3(self._out)
 
     def _on_results(self, cmd: Results) -> None:
@@ -387,9 +386,6 @@ class ClientSession:
                             target=target, source=Source(loc_uri=luid), data=wire_data(ds.items[luid])),))
                     queue.append(_change(ds, report, luid, command))
         return queue
-
-    def _new_packer(self) -> Packer[_Outgoing]:
-        return Packer()
 
     def _next_package3(self, out: list[Command]) -> Request:
         """The next message of package 3: the queued changes that fit the
