@@ -14,8 +14,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import syncml_codec
-from syncml_codec.engine import CONTENT_TYPES, ClientDatastore, ClientSession, ClientStore, ServerPhase, SyncServer
-from syncml_codec.engine._ops import Operation
+from syncml_codec.engine import (
+    CONTENT_TYPES,
+    ClientDatastore,
+    ClientSession,
+    ClientStore,
+    Operation,
+    ServerPhase,
+    SyncServer,
+)
 from syncml_codec.engine._state import (
     CLIENT_TABLE,
     SERVER_ANSWERS,
