@@ -250,6 +250,7 @@ def test_init_and_client_modifications_combined_in_one_message(server: SyncServe
     import dataclasses
 
     from syncml_codec.engine import ClientSession
+    from syncml_codec.engine._packer import Packer
     from syncml_codec.model import Message, Status, Sync
 
     from .conftest import Clock
@@ -262,8 +263,8 @@ def test_init_and_client_modifications_combined_in_one_message(server: SyncServe
     msg = Message.from_bytes(session.start().body)
     for report in session.reports.values():
         report.mode, report.alert_status = 201, 200
-    session._queue = session._changes()
-    syncs = [c for c in Message.from_bytes(session._package3([]).body).commands if isinstance(c, Sync)]
+    session._package3 = Packer(queue=session._changes())
+    syncs = [c for c in Message.from_bytes(session._next_package3([]).body).commands if isinstance(c, Sync)]
     combined = msg.replace(body=dataclasses.replace(msg.body, commands=(*msg.commands, *syncs)))
     reply = Message.from_bytes(server.handle(combined.to_bytes("wbxml"), "application/vnd.syncml+wbxml", None).body)
     assert reply.final

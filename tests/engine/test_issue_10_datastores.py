@@ -32,7 +32,7 @@ def test_ericsson_pb_is_taken_as_contacts_by_its_devinf() -> None:
     assert codes["Alert:2"] in ("200", "508")  # /cal: an alias of ours
     session = server.sessions[reply.session_id]
     assert set(session.datastores) == {"Contacts", "Events"}
-    assert session.aliases == {"pb": "Contacts"}
+    assert session.datastores.aliases == {"pb": "Contacts"}
 
 
 def test_a_name_nothing_explains_is_still_404() -> None:

@@ -30,6 +30,7 @@ from syncml_codec.model import (
     Results,
     Source,
     Status,
+    StatusCode,
     Sync,
     SyncBody,
     SyncHdr,
@@ -126,12 +127,12 @@ def ack_all(reply: Message, first_id: int) -> list[Status]:
         if isinstance(cmd, (Status, Results)):
             continue
         out.append(Status(cmd_id=str(n), msg_ref=reply.header.msg_id, cmd_ref=cmd.cmd_id, cmd=cmd.TAG,
-                          data="200"))
+                          code=StatusCode.OK))
         n += 1
         if isinstance(cmd, Sync):
             for change in cmd.commands:
                 out.append(Status(cmd_id=str(n), msg_ref=reply.header.msg_id, cmd_ref=change.cmd_id,
-                                  cmd=change.TAG, data="201"))
+                                  cmd=change.TAG, code=StatusCode.ITEM_ADDED))
                 n += 1
     return out
 

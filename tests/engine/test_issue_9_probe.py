@@ -123,4 +123,4 @@ def test_ever_new_datastore_names_do_not_grow_a_session(server: SyncServer) -> N
         sid = response.session_id
         assert sid is not None and Message.from_bytes(response.body, WBXML).commands[0].data in ("200", "212")
     session = server.sessions[sid]
-    assert list(session.aliases) == ["x9" + "S" * MiB] and set(session.datastores) == {"Contacts"}
+    assert list(session.datastores.aliases) == ["x9" + "S" * MiB] and set(session.datastores) == {"Contacts"}

@@ -3,10 +3,12 @@
 a :class:`syncml_codec.store.Store`; the client (:class:`ClientSession`)
 keeps its items in a :class:`ClientStore`.  Bytes in, bytes out: clock,
 randomness and storage are injected.  What one client may cost the server
-is set by :class:`ServerLimits`.  :class:`Replayer` sends a recorded
+is set by :class:`ServerLimits`.  A change to an item is an
+:class:`Operation` on both sides.  :class:`Replayer` sends a recorded
 client's messages through a server (:mod:`.replay`)."""
 
 from ._limits import ServerLimits
+from ._ops import Operation
 from ._state import ClientPhase, ServerPhase
 from ._sync import ConflictPolicy
 from .client import ClientDatastore, ClientSession, ClientStore, DatastoreReport, Request
@@ -22,6 +24,7 @@ __all__ = [
     "ConflictPolicy",
     "DatastoreReport",
     "Exchange",
+    "Operation",
     "Replayer",
     "Request",
     "Response",

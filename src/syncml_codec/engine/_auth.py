@@ -72,17 +72,18 @@ from dataclasses import dataclass
 
 from ..errors import SyncMLError
 from ..model import Atomic, Chal, Command, Cred, Message, Meta, Sequence, StatusCode, Sync, SyncHdr, auth
+from ..model.auth import AuthType
 from ..store.base import Account, Device, Store
 from ._limits import ServerLimits
 from ._reply import syncml_version
 from ._util import log_bare, log_quoted, text
 
-__all__ = ["BASIC", "MD5", "Gatekeeper", "Verdict", "claimed_user", "message_credential"]
+__all__ = ["Gatekeeper", "Verdict", "claimed_user", "message_credential"]
 
 log = logging.getLogger("syncml_codec.engine")
 
-MD5 = "syncml:auth-md5"
-BASIC = "syncml:auth-basic"
+_MD5 = AuthType.MD5.value  # the Meta/Type texts, as model.auth spells them
+_BASIC = AuthType.BASIC.value
 _PER_KEY = 4  # outstanding challenge nonces per (user, device id)
 #: the normal first step of a login (a client without a nonce): an INFO line, not counted
 _FIRST_STEP = frozenset({"no-credentials", "empty-nonce"})
@@ -131,7 +132,7 @@ def claimed_user(header: SyncHdr, cred: Cred | None = None) -> str | None:
     one (unreadable: ""), else its ``Source/LocName``.  ``cred``: the
     credential found in a command (default: the SyncHdr's)."""
     cred = cred if cred is not None else header.cred
-    if cred is not None and cred.data is not None and cred.type.lower() == BASIC:
+    if cred is not None and cred.data is not None and cred.type.lower() == _BASIC:
         try:
             return auth.parse_basic(text(cred.data).strip())[0]
         except (SyncMLError, ValueError):
@@ -254,10 +255,10 @@ class Gatekeeper:
         (user, device id)."""
         account = self.store.account(user) if user else None
         if version == "1.0" or (account is not None and account.basic_only):
-            return Chal(meta=Meta(format="b64", type=BASIC))
+            return Chal(meta=Meta(format="b64", type=_BASIC))
         nonce = auth.new_nonce(self.random_source)
         self.challenges.issue((user or "", device_id), nonce, now)
-        return Chal(meta=Meta(format="b64", type=MD5, next_nonce=auth.nonce_to_text(nonce)))
+        return Chal(meta=Meta(format="b64", type=_MD5, next_nonce=auth.nonce_to_text(nonce)))
 
     # -- authentication --------------------------------------------------
     def authenticate(self, header: SyncHdr, remote: str | None, now: float, cred: Cred | None = None) -> Verdict:
@@ -293,7 +294,7 @@ class Gatekeeper:
             if not account.basic_only and version != "1.0":  # the nonce for the next MD5 login
                 nonce = auth.new_nonce(self.random_source)
                 device = self.store.set_device_nonce(device, nonce)
-                chal = Chal(meta=Meta(format="b64", type=MD5, next_nonce=auth.nonce_to_text(nonce)))
+                chal = Chal(meta=Meta(format="b64", type=_MD5, next_nonce=auth.nonce_to_text(nonce)))
         return Verdict(StatusCode.AUTHENTICATION_ACCEPTED, account.name, device_id, chal, device)
 
     def _check(self, header: SyncHdr, cred: Cred, account: Account | None, user: str | None, device_id: str,
@@ -301,7 +302,7 @@ class Gatekeeper:
         """("", the nonce used or None) when the credential is right, else (the reason, None)."""
         kind = cred.type.lower()
         data = text(cred.data).strip()
-        if kind == BASIC:
+        if kind == _BASIC:
             if not user:
                 return "unreadable-credential", None
             if account is None:
@@ -312,7 +313,7 @@ class Gatekeeper:
             else:
                 ok = hmac.compare_digest(account.secret, auth.user_password_hash(account.name, password))
             return ("", None) if ok else ("wrong-credentials", None)
-        if kind != MD5:
+        if kind != _MD5:
             return "unsupported-type", None
         if not user:
             return "md5-without-user", None

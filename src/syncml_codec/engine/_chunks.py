@@ -1,8 +1,9 @@
-"""Reassembly of the large objects a client sends in MoreData chunks
-(OMA DS 1.2, 6.9 large object handling), bounded.
+"""Reassembly of the large objects the peer sends in MoreData chunks
+(OMA DS 1.2, 6.9 large object handling), bounded; both sides use it (the
+server for a client's package 3, the client for the server's package 4).
 
 One :class:`Reassembler` per session keeps the chunks received so far per
-(datastore, LUID).  An object over ``max_obj_size`` (by the first chunk's
+(datastore, LUID or GUID).  An object over ``max_obj_size`` (by the first chunk's
 ``Meta/Size`` or by the bytes received), or a chunk that would take the
 session's incomplete objects together over ``max_pending_size``, is refused
 with 413 and dropped; its later chunks, up to the last one, are refused too
@@ -17,7 +18,6 @@ import hashlib
 import logging
 
 from ..model import Item, StatusCode
-from ._limits import ServerLimits
 from ._util import log_quoted
 
 __all__ = ["Reassembler"]
@@ -29,11 +29,14 @@ _REFUSED_KEYS = 1000  # refused objects remembered (their later chunks are refus
 
 
 class Reassembler:
-    """Chunks of large objects by (datastore, LUID), within the limits."""
+    """Chunks of large objects by (datastore, item), within the limits:
+    ``max_obj_size`` per object, ``max_pending_size`` for all incomplete
+    ones; ``owner`` names the session in log lines."""
 
-    def __init__(self, limits: ServerLimits, session_id: str) -> None:
-        self.limits = limits
-        self.session_id = session_id
+    def __init__(self, *, max_obj_size: int, max_pending_size: int, owner: str) -> None:
+        self.max_obj_size = max_obj_size
+        self.max_pending_size = max_pending_size
+        self.owner = owner
         # one growing buffer per object: its size is known without summing its chunks again at
         # every chunk (which made 40,000 one-byte chunks in one message take 16 s)
         self.pending: dict[tuple[str, str], bytearray] = {}
@@ -46,7 +49,6 @@ class Reassembler:
         """The whole object once its last chunk came (``data`` itself when it
         was not chunked); else the status to answer: 213 while chunks are
         pending, 413 when it is (or was) too large."""
-        limits = self.limits
         refused = (key[0], hashlib.blake2b(key[1].encode("utf-8", "surrogatepass"), digest_size=16).digest())
         if refused in self.refused:
             if not item.more_data:
@@ -58,17 +60,17 @@ class Reassembler:
         # (or megabyte LUIDs) would otherwise fill the memory with keys, counted nowhere
         key_cost = _KEY_OVERHEAD + len(key[1]) if chunks is None else 0
         declared = item.meta.size_int if item.meta is not None and chunks is None else None
-        if ((declared is not None and declared > limits.max_obj_size)
-                or have + len(data) > limits.max_obj_size
-                or (item.more_data and self.size + len(data) > limits.max_pending_size)
-                or (item.more_data and self.key_size + key_cost > limits.max_pending_size)):
+        if ((declared is not None and declared > self.max_obj_size)
+                or have + len(data) > self.max_obj_size
+                or (item.more_data and self.size + len(data) > self.max_pending_size)
+                or (item.more_data and self.key_size + key_cost > self.max_pending_size)):
             self._drop(key)
             if item.more_data:
                 self.refused[refused] = None
                 while len(self.refused) > _REFUSED_KEYS:
                     del self.refused[next(iter(self.refused))]
-            log.warning("session %s: object %s refused (413): over MaxObjSize %d or the session's %d pending bytes",
-                        self.session_id, log_quoted(key[1]), limits.max_obj_size, limits.max_pending_size)
+            log.warning("%s: object %s refused (413): over MaxObjSize %d or the session's %d pending bytes",
+                        self.owner, log_quoted(key[1]), self.max_obj_size, self.max_pending_size)
             return StatusCode.REQUEST_ENTITY_TOO_LARGE
         if item.more_data:  # a chunk of a large object: keep it until the last one
             self.pending.setdefault(key, bytearray()).extend(data)

@@ -18,6 +18,7 @@ from ..errors import SyncMLError
 from ..model import Get, Item, Meta, Results, Source, StatusCode
 from ..store.base import DATASTORES
 from ._util import text
+from ._wire import devinf_type
 
 __all__ = ["DEVINF_URIS", "SERVER_FORMATS", "datastore_for_type", "datastore_from_devinf",
            "devinf_bytes", "devinf_from_item", "devinf_results", "get_code",
@@ -109,7 +110,7 @@ def devinf_results(get: Get, dev_id: str, names: dict[str, str], encoding: str, 
     uri = next(text(i.target.loc_uri) for i in get.items if i.target is not None)
     devinf = server_devinf(dev_id, names, version)
     return Results(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=get.cmd_id,
-                   meta=Meta(type=f"application/vnd.syncml-devinf+{encoding}"),
+                   meta=Meta(type=devinf_type(encoding)),
                    items=(Item(source=Source(loc_uri=uri), data=devinf.to_document(version)),))
 
 

@@ -1,52 +1,33 @@
-"""The server's outgoing changes (package 4): the command for a change, the
-MoreData chunks of a large one, the receiver's MaxObjSize."""
+"""The server's outgoing changes (package 4): each datastore's changes,
+queued when package 4 starts and packed message by message by the one
+packer (:mod:`._packer`); the command for a change, in the device's type and
+encoding; what was sent, for the client's Statuses and Maps (package 5)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Mapping
 
-from ..model import Add, CmdIDs, Command, Delete, Item, Meta, Replace, Source, Target
-from ..store.base import Store
+from ..model import Add, CmdIDs, Command, Delete, Item, Meta, Replace, Source, Status, StatusCode, Sync, Target
 from ._items import encode_for_client
+from ._ops import Operation
+from ._packer import Change, Dropped, Packer
+from ._peer import Peer
 from ._sync import DatastoreSync, Op
-from ._util import wire_data
+from ._util import text, wire_data
 from .quirks import NO_QUIRKS, Quirks
 
-__all__ = ["Outgoing", "chunk_command", "command_for", "exceeds_max_obj_size"]
+__all__ = ["Outbox", "command_for"]
+
+log = logging.getLogger("syncml_codec.engine")
+
+_Sent = tuple[DatastoreSync, Op]
 
 
-@dataclass
-class Outgoing:
-    """A change waiting in package 4 (with the chunks still to send of a large item)."""
-
-    ds: DatastoreSync
-    op: Op
-    chunks: list[Item] | None = None
-    meta: Meta | None = None
-    kind: type[Add] | type[Replace] | None = None
-
-
-def exceeds_max_obj_size(command: Command, max_obj_size: int | None) -> bool:
-    """Whether ``command`` carries an object larger than the receiver's MaxObjSize."""
-    if max_obj_size is None or not isinstance(command, (Add, Replace)) or not command.items:
-        return False
-    data = command.items[0].data
-    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data) if isinstance(data, bytes) else 0
-    return size > max_obj_size
-
-
-def chunk_command(entry: Outgoing, ids: CmdIDs) -> Command:
-    """The next MoreData chunk of a large item (taken off ``entry.chunks``)."""
-    assert entry.chunks and entry.kind is not None
-    chunk = entry.chunks.pop(0)
-    return entry.kind(cmd_id=ids.next(), meta=entry.meta, items=(chunk,))
-
-
-def command_for(store: Store, ds: DatastoreSync, op: Op, ids: CmdIDs, quirks: Quirks = NO_QUIRKS) -> Command:
+def command_for(ds: DatastoreSync, op: Op, cmd_id: str, quirks: Quirks = NO_QUIRKS) -> Command:
     """The Add, Replace or Delete that sends ``op`` to the client, in its type
     (as ``quirks``, the device's, want it)."""
-    cmd_id = ids.next()
-    if op.kind == "Delete":
+    if op.kind is Operation.DELETE:
         return Delete(cmd_id=cmd_id, items=(Item(target=Target(loc_uri=op.luid or op.guid)),))
     stored = ds.store.get_item(ds.user, ds.canonical, op.guid)  # the datastore's view (see quirks.store_for)
     assert stored is not None
@@ -55,8 +36,79 @@ def command_for(store: Store, ds: DatastoreSync, op: Op, ids: CmdIDs, quirks: Qu
     # the encoding the device sends its items in, else the one its quirks ask for
     data, fmt = encode_for_client(data, ctype, encoding or quirks.transfer_encoding(ctype, data))
     meta = Meta(type=ctype, format=fmt)
-    if op.kind == "Add":
+    if op.kind is Operation.ADD:
         return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), data=wire_data(data)),))
     return Replace(cmd_id=cmd_id, meta=meta,
                    items=(Item(target=Target(loc_uri=op.luid or ""), source=Source(loc_uri=op.guid),
                                data=wire_data(data)),))
+
+
+class Outbox:
+    """Package 4 of one session: the changes still to send, those sent and
+    awaiting their Status, the Adds awaiting their Map.  It is the server's
+    side of the packer (:class:`._packer.Side`)."""
+
+    def __init__(self, *, peer: Peer, session_id: str, version: str) -> None:
+        self.peer = peer
+        self.session_id = session_id
+        self.packer: Packer[_Sent] = Packer(more_data=version != "1.0")  # SyncML 1.0: no MoreData
+        self.sent_ops: dict[tuple[str, str], _Sent] = {}  # (MsgID, CmdID) -> what it sent
+        self.unmapped: set[tuple[str, str]] = set()  # (datastore, GUID) of Adds sent, awaiting their Map
+        self.too_large = 0  # changes not sent because they exceed what the client takes
+        self._msg_id = ""  # the message being packed
+        self._limits = (0, 0)  # the client's MaxMsgSize and MaxObjSize (for log lines)
+
+    @property
+    def done(self) -> bool:
+        return self.packer.done
+
+    def fill(self, datastores: Mapping[str, DatastoreSync], *, msg_id: str, budget: int, ids: CmdIDs,
+             measure: Callable[[Command], int], max_msg_size: int, max_obj_size: int | None) -> list[Sync]:
+        """The Syncs of the next message of package 4 (``msg_id``), within
+        ``budget``; on the first, every datastore's changes are queued (the
+        client's changes are all in by then)."""
+        if not self.packer.announced and not self.packer.queue:
+            for ds in datastores.values():
+                ds.client_done()
+                self.packer.queue += [Change(datastore=ds.canonical, record=(ds, op)) for op in ds.outgoing()]
+        self._msg_id = msg_id
+        self._limits = (max_msg_size, max_obj_size or 0)
+        addresses = {c: (ds.client_uri, ds.server_uri) for c, ds in datastores.items()}
+        return self.packer.pack(self, addresses=addresses, budget=budget, ids=ids, measure=measure,
+                                max_obj_size=max_obj_size)
+
+    def status(self, status: Status) -> None:
+        """The client's Status for a change we sent: an error undoes it
+        (it goes again next time), but for 418 (the client has it)."""
+        sent = self.sent_ops.pop((text(status.msg_ref), text(status.cmd_ref)), None)
+        code = status.code
+        if sent is not None and code is not None and int(code) >= 300:
+            ds, op = sent
+            self.unmapped.discard((ds.canonical, op.guid))  # no Map follows a refused Add
+            if int(code) != StatusCode.ALREADY_EXISTS:
+                ds.failed(op)
+
+    # -- the packer's side ------------------------------------------------
+    def command(self, record: _Sent, cmd_id: str) -> Command:
+        ds, op = record
+        return command_for(ds, op, cmd_id, self.peer.quirks)
+
+    def sent(self, record: _Sent, command: Command) -> None:
+        ds, op = record
+        self.sent_ops[(self._msg_id, command.cmd_id)] = record
+        ds.sent(op)
+        if op.kind is Operation.ADD:
+            self.unmapped.add((ds.canonical, op.guid))
+
+    def dropped(self, record: _Sent, why: Dropped) -> None:
+        ds, op = record
+        if why is Dropped.OVER_MAX_OBJ_SIZE:
+            # OMA DS: never send an object larger than the receiver's MaxObjSize; it stays
+            # pending (unsent), so a later session with a larger limit delivers it
+            log.warning("session %s: %s %s is larger than the client's MaxObjSize %s; not sent",
+                        self.session_id, op.kind, op.guid, self._limits[1])
+        else:  # SyncML 1.0 has no MoreData: an item larger than a message cannot go; it stays pending
+            log.warning("session %s: %s %s does not fit a message of %s bytes and SyncML 1.0 cannot "
+                        "split it; not sent", self.session_id, op.kind, op.guid, self._limits[0])
+        self.too_large += 1
+        ds.failed(op)

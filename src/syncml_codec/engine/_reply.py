@@ -1,5 +1,6 @@
 """What the server sends back: :class:`Response`, the header of its
-messages (with its MaxMsgSize and MaxObjSize), and the two answers made
+messages (with its MaxMsgSize and MaxObjSize), the numbering of an answer's
+commands and its Statuses (:class:`Answers`), and the two answers made
 without a session (a refusal with only the SyncHdr status, and HTTP 400 for
 a body that is not SyncML).
 
@@ -10,16 +11,31 @@ with 1.1), so a 1.0 header carries only ``MaxMsgSize``."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Chal, Command, Message, Meta, Source, SyncBody, SyncHdr, Target, status_for, status_for_header
-from ._util import text
+from ..model import (
+    Chal,
+    CmdIDs,
+    Command,
+    Item,
+    Message,
+    Meta,
+    Source,
+    Status,
+    SyncBody,
+    SyncHdr,
+    Target,
+    status_for,
+    status_for_header,
+)
+from ._util import item_status, text
+from ._wire import CONTENT_TYPES
 
-__all__ = ["CONTENT_TYPES", "DEVINF_URI", "Response", "refusal", "reply_message", "syncml_version", "unreadable"]
+__all__ = ["DEVINF_URI", "Answers", "Response", "refusal", "reply_message", "syncml_version", "unreadable"]
 
-CONTENT_TYPES = {"wbxml": "application/vnd.syncml+wbxml", "xml": "application/vnd.syncml+xml"}
 #: the DevInf a session of each SyncML version asks for and answers (DevInf 1.x goes with SyncML 1.x)
 DEVINF_URI = {"1.0": "./devinf10", "1.1": "./devinf11", "1.2": "./devinf12"}
 
@@ -47,6 +63,28 @@ class Response:
     summary: Mapping[str, Any] = field(default_factory=dict)
 
 
+class Answers:
+    """The commands of one answer: their CmdIDs, and the Statuses for the
+    commands of the message answered (``msg_ref``, its MsgID)."""
+
+    def __init__(self, msg_ref: str) -> None:
+        self.ids = CmdIDs()
+        self.msg_ref = msg_ref
+
+    def next_id(self) -> str:
+        return self.ids.next()
+
+    def status(self, cmd: Command, code: int, items: tuple[Item, ...] = ()) -> Status:
+        """The Status of ``cmd`` (one read leniently without a CmdID is answered as CmdID 0)."""
+        if not cmd.cmd_id:
+            cmd = dataclasses.replace(cmd, cmd_id="0")  # type: ignore[type-var]
+        return status_for(cmd, msg_ref=self.msg_ref, cmd_id=self.ids.next(), code=code, items=items)
+
+    def item_status(self, change: Command, item: Item, code: int) -> Status:
+        """The Status of one item of ``change`` (:func:`._util.item_status`)."""
+        return item_status(change, item, code, cmd_id=self.ids.next(), msg_ref=self.msg_ref)
+
+
 def reply_message(header: SyncHdr, commands: list[Command], final: bool, *, msg_id: str, resp_uri: str | None,
                   max_msg_size: int, max_obj_size: int) -> Message:
     """Our message answering ``header``, in its SyncML version: our
@@ -63,12 +101,14 @@ def reply_message(header: SyncHdr, commands: list[Command], final: bool, *, msg_
 def refusal(header: SyncHdr, encoding: str, code: int, chal: Chal | None, *, max_msg_size: int,
             max_obj_size: int, summary: Mapping[str, Any], carrier: Command | None = None) -> Response:
     """A message with only the SyncHdr status (and the challenge): no session, nothing done.
-    ``carrier``: the command whose credential was refused, answered with the same code and challenge."""
-    statuses: list[Command] = [status_for_header(header, cmd_id="1", code=code, chal=chal)]
+    ``carrier``: the command whose credential was refused, answered with the same code and challenge.
+    ``summary`` gets the count of those statuses by code, as a session's summary has them."""
+    statuses = [status_for_header(header, cmd_id="1", code=code, chal=chal)]
     if carrier is not None and carrier.cmd_id:
         statuses.append(status_for(carrier, msg_ref=header.msg_id, cmd_id="2", code=code, chal=chal))
-    out = reply_message(header, statuses, True, msg_id="1", resp_uri=None, max_msg_size=max_msg_size,
+    out = reply_message(header, list(statuses), True, msg_id="1", resp_uri=None, max_msg_size=max_msg_size,
                         max_obj_size=max_obj_size)
+    summary = {**summary, "statuses": {statuses[0].data: len(statuses)}}
     return Response(out.to_bytes(encoding), CONTENT_TYPES[encoding], None, 200, summary)
 
 

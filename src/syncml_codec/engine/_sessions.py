@@ -20,7 +20,7 @@ from ._limits import ServerLimits
 from ._state import ServerPhase
 
 if TYPE_CHECKING:
-    from .server import ServerSession
+    from ._session import ServerSession
 
 __all__ = ["SESSION_ID_BYTES", "SessionTable"]
 

@@ -16,6 +16,12 @@ asks for the rest (our statuses and Alert 222); during package 4 it gets
 our next message.  Some phones send the statuses of package 4 with Alert 222
 and Final, and their Map only in the next message: closing the session
 there lost the Map.
+
+What the server answers a message with is a table too
+(:data:`SERVER_ANSWERS`, by the phase the message came in and its event):
+the session has one handler per :class:`Answer`.  ``Event.FAIL`` (an
+unexpected error, the store rolled back) ends a session of either side from
+any phase, through the same tables.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from typing import TypeVar
 
 from ..errors import ProtocolError
 
-__all__ = ["CLIENT_TABLE", "SERVER_RECEIVING", "SERVER_TABLE", "ClientPhase", "Event", "ServerPhase", "advance"]
+__all__ = ["CLIENT_TABLE", "SERVER_ANSWERS", "SERVER_RECEIVING", "SERVER_TABLE", "Answer", "ClientPhase", "Event",
+           "ServerPhase", "advance"]
 
 
 class ServerPhase(Enum):
@@ -55,7 +62,18 @@ class Event(Enum):
     MORE_OUT = "more-out"  # our package goes on in another message
     ALL_OUT = "all-out"  # the last message of our package was sent
     SENT = "sent"  # (client) a package was sent
-    FAIL = "fail"
+    FAIL = "fail"  # processing failed (server: the store rolled back and a Status 500 goes back)
+
+
+class Answer(Enum):
+    """What the server sends back for a client's message (one handler each)."""
+
+    ASK_NEXT = "ask-next"  # our statuses and Alert 222: the rest of the client's package, please
+    INIT = "init"  # package 2: statuses, Results, our Alerts (and our Get of its DevInf)
+    INIT_AND_CHANGES = "init-and-changes"  # package 2 and the first message of package 4 (1 and 3 came together)
+    CHANGES = "changes"  # the next message of package 4
+    COMPLETE = "complete"  # package 6: the anchors are committed, the session is done
+    FAILED = "failed"  # only the SyncHdr status (500, or the ProtocolError's): the session is over
 
 
 SERVER_TABLE: dict[tuple[ServerPhase, Event], ServerPhase] = {
@@ -75,6 +93,26 @@ SERVER_TABLE: dict[tuple[ServerPhase, Event], ServerPhase] = {
     (ServerPhase.MAP, Event.MESSAGE): ServerPhase.MAP,
     (ServerPhase.MAP, Event.FINAL): ServerPhase.DONE,
     (ServerPhase.MAP, Event.NEXT): ServerPhase.MAP,
+    **{(phase, Event.FAIL): ServerPhase.DONE for phase in ServerPhase},
+}
+
+#: (phase the client's message came in, its event) -> what the server answers
+SERVER_ANSWERS: dict[tuple[ServerPhase, Event], Answer] = {
+    (ServerPhase.INIT, Event.MESSAGE): Answer.ASK_NEXT,
+    (ServerPhase.INIT, Event.NEXT): Answer.ASK_NEXT,
+    (ServerPhase.INIT, Event.FINAL): Answer.INIT,
+    (ServerPhase.INIT, Event.FINAL_SYNC): Answer.INIT_AND_CHANGES,
+    (ServerPhase.CLIENT_MODS, Event.MESSAGE): Answer.ASK_NEXT,
+    (ServerPhase.CLIENT_MODS, Event.NEXT): Answer.ASK_NEXT,
+    (ServerPhase.CLIENT_MODS, Event.FINAL): Answer.CHANGES,
+    (ServerPhase.CLIENT_MODS, Event.FINAL_SYNC): Answer.CHANGES,
+    (ServerPhase.SERVER_MODS, Event.MESSAGE): Answer.CHANGES,  # its statuses (and Alert 222): our next message
+    (ServerPhase.SERVER_MODS, Event.NEXT): Answer.CHANGES,
+    (ServerPhase.SERVER_MODS, Event.FINAL): Answer.CHANGES,
+    (ServerPhase.MAP, Event.MESSAGE): Answer.ASK_NEXT,
+    (ServerPhase.MAP, Event.NEXT): Answer.ASK_NEXT,
+    (ServerPhase.MAP, Event.FINAL): Answer.COMPLETE,
+    **{(phase, Event.FAIL): Answer.FAILED for phase in ServerPhase},
 }
 
 #: the phases in which we receive the peer's package: a message that is not
@@ -95,6 +133,7 @@ CLIENT_TABLE: dict[tuple[ClientPhase, Event], ClientPhase] = {
     (ClientPhase.SERVER_MODS, Event.FINAL): ClientPhase.MAP,
     (ClientPhase.MAP, Event.MESSAGE): ClientPhase.MAP,
     (ClientPhase.MAP, Event.FINAL): ClientPhase.DONE,
+    **{(phase, Event.FAIL): ClientPhase.FAILED for phase in ClientPhase},
 }
 
 
@@ -103,9 +142,7 @@ P = TypeVar("P", ServerPhase, ClientPhase)
 
 def advance(table: dict[tuple[P, Event], P], phase: P, event: Event) -> P:
     """The next phase; a :class:`ProtocolError` (400) for a message that
-    does not fit the phase.  ``Event.FAIL`` always ends a client session."""
-    if event is Event.FAIL and isinstance(phase, ClientPhase):
-        return ClientPhase.FAILED
+    does not fit the phase.  ``Event.FAIL`` ends a session from any phase."""
     try:
         return table[(phase, event)]
     except KeyError:

@@ -59,6 +59,7 @@ from ._items import (
     merged_structured,
     modified_time,
 )
+from ._ops import Operation
 
 __all__ = ["ConflictPolicy", "DatastoreSync", "Op"]
 
@@ -77,17 +78,17 @@ class ConflictPolicy(str, Enum):
     DUPLICATE = "duplicate"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Op:
     """A change for the client: Add (``luid`` None), Replace or Delete."""
 
-    kind: str
+    kind: Operation
     guid: str
     luid: str | None
     rev: int
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DatastoreSync:
     """Server-side state of one datastore in one session."""
 
@@ -438,11 +439,11 @@ class DatastoreSync:
                     if entry.luid is None:
                         self._unmap(item.guid)
                     else:
-                        ops.append(Op("Delete", item.guid, entry.luid, item.rev))
+                        ops.append(Op(kind=Operation.DELETE, guid=item.guid, luid=entry.luid, rev=item.rev))
             elif entry is None:
-                ops.append(Op("Add", item.guid, None, item.rev))
+                ops.append(Op(kind=Operation.ADD, guid=item.guid, luid=None, rev=item.rev))
             elif entry.known_rev != item.rev and entry.luid is not None:
-                ops.append(Op("Replace", item.guid, entry.luid, item.rev))
+                ops.append(Op(kind=Operation.REPLACE, guid=item.guid, luid=entry.luid, rev=item.rev))
         return ops
 
     def sent(self, op: Op) -> None:
@@ -451,19 +452,19 @@ class DatastoreSync:
         error Status, see :meth:`failed`).  The first change sent clears the
         anchors (see the module doc)."""
         self._invalidate()
-        if op.kind in ("Delete", "Replace"):
+        if op.kind in (Operation.DELETE, Operation.REPLACE):
             self._replaced[op.guid] = op
         else:
             self._map(op.luid, op.guid, op.rev)
 
     def failed(self, op: Op) -> None:
         """The client refused ``op``: send it again next time."""
-        if op.kind == "Add":
+        if op.kind is Operation.ADD:
             self._unmap(op.guid)
-        elif op.kind == "Delete":  # (e.g. 404: the device does not have it either)
+        elif op.kind is Operation.DELETE:  # (e.g. 404: the device does not have it either)
             self._replaced.pop(op.guid, None)
             self._unmap(op.guid)
-        elif op.kind == "Replace":
+        elif op.kind is Operation.REPLACE:
             self._replaced.pop(op.guid, None)
             self._map(op.luid, op.guid, -1)
 
@@ -480,7 +481,7 @@ class DatastoreSync:
         """The session completed: the Replaces sent are confirmed; save the anchors."""
         for op in self._replaced.values():
             entry = self._by_guid.get(op.guid)
-            if op.kind == "Delete":
+            if op.kind is Operation.DELETE:
                 self._unmap(op.guid)
             elif entry is not None and entry.luid == op.luid and entry.known_rev != -1:
                 self._map(op.luid, op.guid, op.rev)

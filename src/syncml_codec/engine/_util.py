@@ -1,16 +1,17 @@
 """Small helpers shared by the server and client sessions: wire text,
-item data, Meta fields, the session id in a RespURI, message size estimates,
-client-supplied values made safe for a log line."""
+item data, Meta fields, the Status of one item and Alert 222, the session id
+in a RespURI, message size estimates, client-supplied values made safe for
+a log line."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from ..model import Command, Item, Meta, Status
+from ..model import Alert, AlertCode, CmdIDs, Command, Item, Meta, Status
 
-__all__ = ["estimate", "item_bytes", "log_bare", "log_quoted", "log_text", "meta_format", "meta_type",
-           "session_from_uri", "text", "wire_data"]
+__all__ = ["alert_next", "estimate", "item_bytes", "item_status", "log_bare", "log_quoted", "log_text",
+           "meta_format", "meta_type", "session_from_uri", "text", "wire_data"]
 
 _LOG_MAX = 200  # characters of one client-supplied value in a log line
 
@@ -36,6 +37,21 @@ def wire_data(data: bytes) -> str | bytes:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data
+
+
+def item_status(change: Command, item: Item, code: int, *, cmd_id: str, msg_ref: str) -> Status:
+    """The Status of one item of an Add, Replace or Delete (a change with
+    several items gets one each): CmdRef and Cmd of the change, the item's
+    own Target and Source as TargetRef and SourceRef."""
+    targets = (text(item.target.loc_uri),) if item.target else ()
+    sources = (text(item.source.loc_uri),) if item.source else ()
+    return Status(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=change.cmd_id, cmd=change.TAG,
+                  target_refs=targets, source_refs=sources, code=code)
+
+
+def alert_next(ids: CmdIDs) -> Alert:
+    """Alert 222: "send the next message of your package"."""
+    return Alert(cmd_id=ids.next(), data=str(int(AlertCode.NEXT_MESSAGE)))
 
 
 def meta_type(*metas: Meta | None) -> str | None:

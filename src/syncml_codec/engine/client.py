@@ -55,33 +55,34 @@ from ..model import (
     SyncHdr,
     Target,
     auth,
-    split_item,
     status_for,
     status_for_header,
 )
-from ..model.build import max_chunk
+from ..model.auth import AuthType
 from ..model.size import wbxml_size, xml_size
+from ._chunks import Reassembler
+from ._ops import Operation
+from ._packer import Change, Dropped, Packer
 from ._state import CLIENT_TABLE, ClientPhase, Event, advance
-from ._util import text, wire_data
+from ._util import alert_next, item_status, text, wire_data
+from ._wire import CONTENT_TYPES, devinf_type
 
 __all__ = ["ClientDatastore", "ClientSession", "ClientStore", "DatastoreReport", "Request"]
 
-CONTENT_TYPES = {"wbxml": "application/vnd.syncml+wbxml", "xml": "application/vnd.syncml+xml"}
-_MD5 = "syncml:auth-md5"
-_BASIC = "syncml:auth-basic"
+_ADD, _REPLACE, _DELETE = Operation.ADD, Operation.REPLACE, Operation.DELETE
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ClientDatastore:
     """One datastore of the device: items by LUID and the changes since the
-    last successful sync (``"add"``, ``"replace"`` or ``"delete"`` by LUID)."""
+    last successful sync (an :class:`~._ops.Operation` by LUID)."""
 
     local_uri: str
     remote_uri: str
     content_type: str
     version: str | None = None
     items: dict[str, bytes] = field(default_factory=dict)
-    changes: dict[str, str] = field(default_factory=dict)
+    changes: dict[str, Operation] = field(default_factory=dict)
     last_anchor: str | None = None  # our Next of the last complete session
     server_anchor: str | None = None
     next_luid: int = 0
@@ -91,22 +92,22 @@ class ClientDatastore:
         luid = str(self.next_luid)
         self.next_luid += 1
         self.items[luid] = data
-        self.changes[luid] = "add"
+        self.changes[luid] = _ADD
         return luid
 
     def update(self, luid: str, data: bytes) -> None:
         if luid not in self.items:
             raise KeyError(luid)
         self.items[luid] = data
-        if self.changes.get(luid) != "add":  # an item not sent yet stays an add
-            self.changes[luid] = "replace"
+        if self.changes.get(luid) is not _ADD:  # an item not sent yet stays an add
+            self.changes[luid] = _REPLACE
 
     def delete(self, luid: str) -> None:
         del self.items[luid]
-        if self.changes.get(luid) == "add" and luid not in self.unmapped:
+        if self.changes.get(luid) is _ADD and luid not in self.unmapped:
             del self.changes[luid]
         else:
-            self.changes[luid] = "delete"
+            self.changes[luid] = _DELETE
 
     def wipe(self) -> None:
         """Forget every item (refresh from server), without change records."""
@@ -132,7 +133,7 @@ class ClientStore:
 
     def add_datastore(self, local_uri: str, remote_uri: str, content_type: str,
                       version: str | None = None) -> ClientDatastore:
-        ds = ClientDatastore(local_uri, remote_uri, content_type, version)
+        ds = ClientDatastore(local_uri=local_uri, remote_uri=remote_uri, content_type=content_type, version=version)
         self.datastores[local_uri] = ds
         return ds
 
@@ -156,7 +157,7 @@ class Request:
     content_type: str
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DatastoreReport:
     """What happened to one datastore in a session."""
 
@@ -202,15 +203,15 @@ class ClientSession:
             mode = (modes or {}).get(uri, AlertCode.TWO_WAY)
             if ds.last_anchor is None and mode not in (AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
                 mode = AlertCode.SLOW_SYNC
-            self.reports[uri] = DatastoreReport(int(mode), next_anchor=f"{stamp}-{ds.next_luid}-{len(ds.items)}")
+            self.reports[uri] = DatastoreReport(requested=int(mode),
+                                                next_anchor=f"{stamp}-{ds.next_luid}-{len(ds.items)}")
         self._out: list[Command] = []  # statuses and results for the next message
         self._sent: dict[tuple[str, str], tuple[str, str, str]] = {}  # (MsgID, CmdID) -> (local uri, LUID, kind)
-        self._queue: list[_Pending] = []  # package 3 still to send
-        self._announced: set[str] = set()  # datastores whose Sync went out in package 3
+        self._package3: Packer[_Outgoing] = Packer()  # package 3 still to send
         self.server_max_msg_size = 1_000_000
-        self._chunks: dict[tuple[str, str], list[bytes]] = {}
+        # the server's large objects, arriving in MoreData chunks: bounded by our MaxObjSize
+        self._chunks = Reassembler(max_obj_size=max_obj_size, max_pending_size=2 * max_obj_size, owner="client")
         self._ids = CmdIDs()
-        self._totals: dict[str, int] = {}
 
     @property
     def done(self) -> bool:
@@ -223,9 +224,10 @@ class ClientSession:
     # -- messages --------------------------------------------------------
     def _cred(self) -> Cred:
         if self.auth_type == "basic":
-            return Cred(meta=Meta(format="b64", type=_BASIC), data=auth.basic_credential(self.user, self.password))
+            return Cred(meta=Meta(format="b64", type=AuthType.BASIC.value),
+                        data=auth.basic_credential(self.user, self.password))
         digest = auth.md5_credential_from_hash(auth.user_password_hash(self.user, self.password), self.store.nonce)
-        return Cred(meta=Meta(format="b64", type=_MD5), data=digest)
+        return Cred(meta=Meta(format="b64", type=AuthType.MD5.value), data=digest)
 
     def _message(self, commands: list[Command], final: bool, cred: bool = False) -> Request:
         self.msg_id += 1
@@ -239,11 +241,10 @@ class ClientSession:
 
     def _init_commands(self) -> list[Command]:
         self._ids = CmdIDs()
-        devinf_type = f"application/vnd.syncml-devinf+{self.encoding}"
         out: list[Command] = [
-            Put(cmd_id=self._ids.next(), meta=Meta(type=devinf_type),
+            Put(cmd_id=self._ids.next(), meta=Meta(type=devinf_type(self.encoding)),
                 items=(Item(source=Source(loc_uri="./devinf12"), data=self.store.devinf().to_document("1.2")),)),
-            Get(cmd_id=self._ids.next(), meta=Meta(type=devinf_type),
+            Get(cmd_id=self._ids.next(), meta=Meta(type=devinf_type(self.encoding)),
                 items=(Item(target=Target(loc_uri="./devinf12")),)),
         ]
         for uri, ds in self.store.datastores.items():
@@ -316,7 +317,7 @@ class ClientSession:
             elif isinstance(cmd, Get):
                 self._out.append(status_for(cmd, msg_ref=msg.header.msg_id, cmd_id=self._ids.next()))
                 self._out.append(Results(cmd_id=self._ids.next(), msg_ref=msg.header.msg_id, cmd_ref=cmd.cmd_id,
-                                         meta=Meta(type=f"application/vnd.syncml-devinf+{self.encoding}"),
+                                         meta=Meta(type=devinf_type(self.encoding)),
                                          items=(Item(source=Source(loc_uri="./devinf12"),
                                                      data=self.store.devinf().to_document("1.2")),)))
             else:
@@ -327,11 +328,10 @@ class ClientSession:
             report.alert_status = alert_ids.get(str(n + 3))
         if not msg.final:
             self.phase = advance(CLIENT_TABLE, self.phase, Event.MESSAGE)
-            return self._message([*self._out, Alert(cmd_id=self._ids.next(),
-                                                    data=str(int(AlertCode.NEXT_MESSAGE)))], False)
+            return self._message([*self._out, alert_next(self._ids)], False)
         self.phase = advance(CLIENT_TABLE, self.phase, Event.FINAL)
-        self._queue = self._changes()
-        return self._package3(self._out)
+        self._package3 = Packer(queue=self._changes())
+        return self._next_package3(self._out)
 
     def _on_results(self, cmd: Results) -> None:
         for item in cmd.items:
@@ -356,11 +356,10 @@ class ClientSession:
                 if r.mode is not None and r.alert_status is not None
                 and (r.alert_status < 300 or r.alert_status == StatusCode.REFRESH_REQUIRED)]
 
-    def _changes(self) -> list[_Pending]:
+    def _changes(self) -> list[Change[_Outgoing]]:
         """Package 3: what each datastore's mode sends (a refresh from the
         server wipes the datastore first)."""
-        queue: list[_Pending] = []
-        self._announced = set()
+        queue: list[Change[_Outgoing]] = []
         for ds, report in self._active():
             mode = report.mode
             meta = Meta(type=ds.content_type)
@@ -371,7 +370,7 @@ class ClientSession:
                     # an item whose Map the server has not acknowledged is named by its GUID as well
                     # (a slow sync after an interrupted session: the server may not know our LUID)
                     guid = ds.unmapped.get(luid)
-                    queue.append(_Pending(ds, report, luid, Replace(cmd_id="", meta=meta, items=(Item(
+                    queue.append(_change(ds, report, luid, Replace(cmd_id="", meta=meta, items=(Item(
                         target=Target(loc_uri=guid) if guid else None, source=Source(loc_uri=luid),
                         data=wire_data(data)),))))
             elif mode in (AlertCode.TWO_WAY, AlertCode.ONE_WAY_FROM_CLIENT):
@@ -379,59 +378,25 @@ class ClientSession:
                     # an item whose Map the server has not seen yet is named by its GUID as well
                     guid = ds.unmapped.get(luid)
                     target = Target(loc_uri=guid) if guid else None
-                    if kind == "delete":
+                    if kind is _DELETE:
                         command: Command = Delete(cmd_id="", items=(Item(target=target, source=Source(loc_uri=luid)),))
                     else:
-                        cls = Add if kind == "add" else Replace
+                        cls = Add if kind is _ADD else Replace
                         command = cls(cmd_id="", meta=meta, items=(Item(
                             target=target, source=Source(loc_uri=luid), data=wire_data(ds.items[luid])),))
-                    queue.append(_Pending(ds, report, luid, command))
-        self._totals = {ds.local_uri: sum(1 for p in queue if p.ds is ds) for ds, _ in self._active()}
+                    queue.append(_change(ds, report, luid, command))
         return queue
 
-    def _package3(self, out: list[Command]) -> Request:
+    def _next_package3(self, out: list[Command]) -> Request:
         """The next message of package 3: the queued changes that fit the
         server's MaxMsgSize (at least one; a large item in MoreData chunks,
-        one per message), a Sync per datastore."""
+        one per message), a Sync per datastore (:mod:`._packer`)."""
         measure = wbxml_size if self.encoding == "wbxml" else xml_size
         budget = self.server_max_msg_size - 800 - sum(measure(c) for c in out)
-        syncs: dict[str, tuple[str, list[Command]]] = {}
-        for ds, _report in self._active():
-            if ds.local_uri not in self._announced:
-                syncs[ds.local_uri] = (self._ids.next(), [])
-        msg_id = str(self.msg_id + 1)
-        used = 0
-        while self._queue:
-            pending = self._queue[0]
-            if pending.chunks:
-                command = _with_id(pending.command, self._ids.next(), pending.chunks.pop(0))
-            else:
-                command = _with_id(pending.command, self._ids.next())
-            size = measure(command) + 40
-            if used + size > budget and not pending.chunks and pending.chunks is None:
-                if used:
-                    break
-                item = command.items[0]  # type: ignore[attr-defined]
-                if isinstance(command, (Add, Replace)) and item.data is not None:
-                    pending.chunks = split_item(item, max(256, max_chunk(item, budget - 200)))
-                    command = _with_id(pending.command, command.cmd_id, pending.chunks.pop(0))
-            uri = pending.ds.local_uri
-            if uri not in syncs:
-                syncs[uri] = (self._ids.next(), [])
-            syncs[uri][1].append(command)
-            used += size
-            if pending.chunks:  # more of this item in the next message
-                break
-            self._queue.pop(0)
-            self._sent[(msg_id, command.cmd_id)] = (uri, pending.luid, command.TAG)
-            pending.report.sent[command.TAG] = pending.report.sent.get(command.TAG, 0) + 1
-        for uri, (sync_id, commands) in syncs.items():
-            ds = self.store.datastores[uri]
-            total = None if uri in self._announced else str(self._totals.get(uri, 0))
-            self._announced.add(uri)
-            out.append(Sync(cmd_id=sync_id, target=Target(loc_uri=ds.remote_uri), source=Source(loc_uri=uri),
-                            number_of_changes=total, commands=tuple(commands)))
-        if self._queue:
+        addresses = {ds.local_uri: (ds.remote_uri, ds.local_uri) for ds, _report in self._active()}
+        out += self._package3.pack(_Package3Side(self), addresses=addresses, budget=budget, ids=self._ids,
+                                   measure=measure)
+        if not self._package3.done:
             self.phase = advance(CLIENT_TABLE, self.phase, Event.MORE_OUT)
             return self._message(out, False)
         if self.phase is ClientPhase.SENDING:
@@ -452,7 +417,7 @@ class ClientSession:
             else:
                 self._out.append(status_for(cmd, msg_ref=ref, cmd_id=self._ids.next(),
                                             code=StatusCode.COMMAND_NOT_ALLOWED))
-        return self._package3(self._out)
+        return self._next_package3(self._out)
 
     # -- packages 4 and 6 ------------------------------------------------
     def _on_later(self, msg: Message) -> Request | None:
@@ -472,15 +437,13 @@ class ClientSession:
                                             code=StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED))
         if self.phase is ClientPhase.MAP:
             if not msg.final:
-                return self._message([*self._out, Alert(cmd_id=self._ids.next(),
-                                                        data=str(int(AlertCode.NEXT_MESSAGE)))], False)
+                return self._message([*self._out, alert_next(self._ids)], False)
             self.phase = advance(CLIENT_TABLE, self.phase, Event.FINAL)
             self._commit()
             return None
         if not msg.final:  # the server's package 4 goes on
             self.phase = advance(CLIENT_TABLE, self.phase, Event.MESSAGE)
-            return self._message([*self._out, Alert(cmd_id=self._ids.next(),
-                                                    data=str(int(AlertCode.NEXT_MESSAGE)))], False)
+            return self._message([*self._out, alert_next(self._ids)], False)
         self.phase = advance(CLIENT_TABLE, self.phase, Event.FINAL)
         maps: list[Command] = []
         for ds, _report in self._active():
@@ -513,10 +476,7 @@ class ClientSession:
                 continue
             for item in getattr(cmd, "items", ()):
                 code = self._apply(ds, cmd, item)
-                targets = (text(item.target.loc_uri),) if item.target else ()
-                sources = (text(item.source.loc_uri),) if item.source else ()
-                self._out.append(Status(cmd_id=self._ids.next(), msg_ref=ref, cmd_ref=cmd.cmd_id, cmd=cmd.TAG,
-                                        target_refs=targets, source_refs=sources, data=str(code)))
+                self._out.append(item_status(cmd, item, code, cmd_id=self._ids.next(), msg_ref=ref))
 
     def _apply(self, ds: ClientDatastore, cmd: Command, item: Item) -> int:
         report = self.reports[ds.local_uri]
@@ -532,12 +492,10 @@ class ClientSession:
             return StatusCode.NOT_FOUND
         data = item.data
         raw = data if isinstance(data, bytes) else text(data).encode("utf-8")
-        key = (ds.local_uri, guid or luid)
-        if item.more_data:
-            self._chunks.setdefault(key, []).append(raw)
-            return StatusCode.CHUNKED_ITEM_ACCEPTED
-        if key in self._chunks:
-            raw = b"".join([*self._chunks.pop(key), raw])
+        assembled = self._chunks.add((ds.local_uri, guid or luid), item, raw)
+        if isinstance(assembled, int):  # 213 while chunks are pending, 413 for an object too large
+            return assembled
+        raw = assembled
         if isinstance(cmd, Replace) and luid in ds.items:
             ds.items[luid] = raw
             ds.changes.pop(luid, None)
@@ -558,20 +516,35 @@ class ClientSession:
                 ds.changes.clear()
 
 
-def _with_id(command: Command, cmd_id: str, item: Item | None = None) -> Command:
-    """``command`` numbered ``cmd_id`` (carrying ``item`` instead of its own)."""
-    if item is not None:
-        return dataclasses.replace(command, cmd_id=cmd_id, items=(item,))  # type: ignore[type-var]
-    return dataclasses.replace(command, cmd_id=cmd_id)  # type: ignore[type-var]
-
-
-@dataclass
-class _Pending:
-    """A change waiting in package 3 (with the chunks still to send of a large item)."""
+@dataclass(frozen=True, kw_only=True)
+class _Outgoing:
+    """A change of package 3: its datastore and report, its LUID, its
+    command (numbered when it goes out)."""
 
     ds: ClientDatastore
     report: DatastoreReport
     luid: str
     command: Command
-    chunks: list[Item] | None = None
 
+
+def _change(ds: ClientDatastore, report: DatastoreReport, luid: str, command: Command) -> Change[_Outgoing]:
+    return Change(datastore=ds.local_uri, record=_Outgoing(ds=ds, report=report, luid=luid, command=command))
+
+
+class _Package3Side:
+    """The client's side of the packer (:class:`._packer.Side`): commands
+    numbered when they go out, what was sent remembered for its Status."""
+
+    def __init__(self, session: ClientSession) -> None:
+        self.session = session
+        self.msg_id = str(session.msg_id + 1)  # the message being packed
+
+    def command(self, record: _Outgoing, cmd_id: str) -> Command:
+        return dataclasses.replace(record.command, cmd_id=cmd_id)  # type: ignore[type-var]
+
+    def sent(self, record: _Outgoing, command: Command) -> None:
+        self.session._sent[(self.msg_id, command.cmd_id)] = (record.ds.local_uri, record.luid, command.TAG)
+        record.report.sent[command.TAG] = record.report.sent.get(command.TAG, 0) + 1
+
+    def dropped(self, record: _Outgoing, why: Dropped) -> None:  # pragma: no cover - the client packs without limits
+        raise AssertionError(f"the client dropped {record.luid}: {why.value}")

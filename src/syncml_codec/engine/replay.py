@@ -81,16 +81,18 @@ from ..model import (
     Sync,
     auth,
 )
+from ..model.auth import AuthType
 from ..store.base import canonical_datastore
 from ._devinf import datastore_for_type, datastore_from_devinf, devinf_from_item
-from ._reply import CONTENT_TYPES, Response
+from ._reply import Response
 from ._util import text
+from ._wire import CONTENT_TYPES
 from .server import SyncServer
 
 __all__ = ["Exchange", "Replayer", "SessionReplay", "check_exchange", "datastore_for_type", "recorded_login"]
 
-_MD5 = "syncml:auth-md5"
-_BASIC = "syncml:auth-basic"
+_MD5 = AuthType.MD5.value
+_BASIC = AuthType.BASIC.value
 _ITEM_COMMANDS = (Add, Replace, Delete)
 #: challenges answered per message (see the module doc)
 _CHALLENGES = 2

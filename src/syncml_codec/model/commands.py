@@ -182,6 +182,16 @@ class Search(Command):
 
 @model("Status")
 class Status(Command):
+    """The answer to one command: its code (``Status(..., code=200)``) in
+    ``<Data>``.  ``data`` is the wire text as read; a lenient read of a
+    broken message may leave it non-numeric, and it is written back as it
+    came.  ``code`` is the number (a :class:`StatusCode` when known).
+
+    >>> s = Status(cmd_id="1", msg_ref="1", cmd_ref="0", cmd="SyncHdr", code=StatusCode.AUTHENTICATION_ACCEPTED)
+    >>> s.data, s.code
+    ('212', <StatusCode.AUTHENTICATION_ACCEPTED: 212>)
+    """
+
     cmd_id: str = text("CmdID", required=True)
     msg_ref: str = text("MsgRef", required=True)
     cmd_ref: str = text("CmdRef", required=True)
@@ -194,10 +204,33 @@ class Status(Command):
     items: tuple[Item, ...] = node("Item", many=True)
     _layout: Layout | None = None
 
+    # written out (the dataclass keeps an __init__ of its own): ``code`` is not a field but the
+    # one way in for a number; ``data`` (the wire text) is for readers and dataclasses.replace
+    def __init__(self, *, cmd_id: str, msg_ref: str, cmd_ref: str, cmd: str, code: int | None = None,
+                 data: str | None = None, target_refs: tuple[str, ...] = (), source_refs: tuple[str, ...] = (),
+                 cred: Cred | None = None, chal: Chal | None = None, items: tuple[Item, ...] = (),
+                 _layout: Layout | None = None) -> None:
+        if code is not None:
+            if data is not None:
+                raise TypeError("Status takes code= or data=, not both")
+            data = _wire_code(code)
+        for name, value in (("cmd_id", cmd_id), ("msg_ref", msg_ref), ("cmd_ref", cmd_ref), ("cmd", cmd),
+                            ("target_refs", target_refs), ("source_refs", source_refs), ("cred", cred),
+                            ("chal", chal), ("data", data), ("items", items), ("_layout", _layout)):
+            object.__setattr__(self, name, value)  # what the dataclass's own __init__ of a frozen class does
+
     @property
     def code(self) -> int | None:
-        """The status code (a :class:`StatusCode` when known)."""
+        """The status code (a :class:`StatusCode` when known; None when
+        ``<Data>`` is not a number, as a lenient read may find it)."""
         return _code(self.data, StatusCode)
+
+
+def _wire_code(code: int) -> str:
+    """A status code as ``<Data>`` text (``int(code)``: a StatusCode is written as its number)."""
+    if isinstance(code, bool) or not isinstance(code, int):
+        raise TypeError(f"a status code is an int, not {type(code).__name__}")
+    return str(int(code))
 
 
 # the commands a container may hold (SyncML 1.2 DTD)

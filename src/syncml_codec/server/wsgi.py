@@ -36,6 +36,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
+from ..engine import CONTENT_TYPES as _MESSAGE_TYPES
 from ..errors import SyncMLError
 from ._journal import LOGGER, Journal, Transcripts, escape_log_text
 
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CONTENT_TYPES", "DEFAULT_CLIENT_TIMEOUT", "DEFAULT_MAX_BODY", "Reply", "SyncHandler", "make_app"]
 
-#: the request content types accepted, and the encoding each stands for
-CONTENT_TYPES = {"application/vnd.syncml+xml": "xml", "application/vnd.syncml+wbxml": "wbxml"}
+#: the request content types accepted, and the encoding each stands for (the engine's types, turned around)
+CONTENT_TYPES = {_MESSAGE_TYPES[encoding]: encoding for encoding in ("xml", "wbxml")}
 #: the largest request body accepted (bytes); clients split larger items
 #: into several messages (MoreData) below the MaxMsgSize we announce
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
@@ -163,7 +164,7 @@ def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | 
         mime = raw_type.split(";", 1)[0].strip().lower()
         if mime not in CONTENT_TYPES:
             return _plain(start_response, "415 Unsupported Media Type",
-                          "send application/vnd.syncml+xml or application/vnd.syncml+wbxml")
+                          "send " + " or ".join(CONTENT_TYPES))
         try:
             length = int(environ.get("CONTENT_LENGTH") or "")
         except ValueError:

@@ -1,0 +1,220 @@
+"""The datastores of one server session and the client's commands on them:
+its Alerts open them (package 1, anchors checked: 508 and a slow sync when
+they do not match, or for a resume), its Syncs bring changes (package 3,
+large objects reassembled from MoreData chunks, a Status per item), its Maps
+name the LUIDs of the items we added (package 5).
+
+A datastore name the client alerts is found by name (with aliases), else,
+for a name set up for another server, by what the client's datastore holds
+(its URI, its DevInf types, the Alert's Meta Type); the name is remembered
+for the session's Sync and Map commands, one name per datastore."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+
+from ..errors import ProtocolError, SyncMLError
+from ..model import (
+    Add,
+    Alert,
+    AlertCode,
+    Anchor,
+    Command,
+    Delete,
+    Item,
+    Map,
+    Meta,
+    Replace,
+    Source,
+    Status,
+    StatusCode,
+    Sync,
+    Target,
+)
+from ..store.base import Store, canonical_datastore
+from ._chunks import Reassembler
+from ._devinf import datastore_for_type, datastore_from_devinf, type_for_client
+from ._peer import Peer
+from ._reply import Answers
+from ._sync import CLIENT_SENDS, NEEDS_ANCHORS, SUPPORTED, ConflictPolicy, DatastoreSync
+from ._util import item_bytes, log_quoted, meta_format, meta_type, text
+
+__all__ = ["SessionDatastores"]
+
+log = logging.getLogger("syncml_codec.engine")
+
+
+class SessionDatastores(Mapping[str, DatastoreSync]):
+    """The session's datastores by canonical name, as its Alerts opened them."""
+
+    def __init__(self, *, store: Store, peer: Peer, chunks: Reassembler, clock: Callable[[], float],
+                 policy: ConflictPolicy, session_id: str) -> None:
+        self.store = store
+        self.peer = peer
+        self.chunks = chunks  # large objects the client sends in chunks
+        self.clock = clock
+        self.policy = policy
+        self.session_id = session_id
+        self.aliases: dict[str, str] = {}  # a datastore name the client alerted -> canonical (see resolve)
+        self.synced: set[str] = set()  # datastores whose Sync (package 3) came
+        self._by_name: dict[str, DatastoreSync] = {}  # canonical -> state
+
+    def __getitem__(self, canonical: str) -> DatastoreSync:
+        return self._by_name[canonical]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def awaiting_sync(self) -> bool:
+        """Whether a datastore in a mode where the client sends changes has not had its Sync."""
+        return any(c not in self.synced and ds.mode in CLIENT_SENDS for c, ds in self._by_name.items())
+
+    # -- names -----------------------------------------------------------
+    def resolve(self, server_uri: str, client_uri: str, *metas: Meta | None) -> str | None:
+        """Our datastore for a name the client alerts (see the module doc)."""
+        canonical = canonical_datastore(server_uri) or canonical_datastore(client_uri)
+        if canonical is None:
+            canonical = datastore_from_devinf(self.peer.known_devinf(), client_uri)
+        if canonical is None:
+            ctype = meta_type(*metas)
+            canonical = datastore_for_type(ctype) if ctype else None
+        if canonical is not None and canonical_datastore(server_uri) is None:
+            log.info("session %s: datastore %s taken as %s", self.session_id, log_quoted(server_uri), canonical)
+            # one name per datastore (the last alerted, as the table keeps the last Alert's):
+            # a client alerting ever new names in message after message must not grow the table
+            self.aliases = {name: c for name, c in self.aliases.items() if c != canonical}
+            self.aliases[server_uri.strip()] = canonical
+        return canonical
+
+    def named(self, uri: str) -> str | None:
+        """The canonical datastore a Sync or Map names (a Sync without a
+        Target: the session's only datastore, as SyncML 1.0 phones send it)."""
+        if not uri.strip():
+            return next(iter(self._by_name)) if len(self._by_name) == 1 else None
+        return canonical_datastore(uri) or self.aliases.get(uri.strip())
+
+    # -- Alert -----------------------------------------------------------
+    def alert(self, cmd: Alert, answers: Answers, *, initializing: bool) -> tuple[Status, Callable[[], Alert] | None]:
+        """The Status of a client's Alert and, when it opened a datastore,
+        the maker of our Alert back (made after the statuses, for its CmdID).
+        ``initializing``: the session is in package 1."""
+        code = cmd.code
+        if code in (AlertCode.NEXT_MESSAGE, AlertCode.DISPLAY):
+            return answers.status(cmd, StatusCode.OK), None
+        resumed = code == AlertCode.ALERT_RESUME
+        if resumed:  # no session survives a restart: 508 and a slow sync on the kept map (see _sync)
+            code = AlertCode.SLOW_SYNC
+        if code not in SUPPORTED or not cmd.items:
+            return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED if code
+                                  else StatusCode.BAD_REQUEST), None
+        if not initializing:
+            return answers.status(cmd, StatusCode.COMMAND_NOT_ALLOWED), None
+        item = cmd.items[0]
+        server_uri = text(item.target.loc_uri) if item.target else ""
+        client_uri = text(item.source.loc_uri) if item.source else ""
+        canonical = self.resolve(server_uri, client_uri, item.meta)
+        if canonical is None:
+            return answers.status(cmd, StatusCode.NOT_FOUND), None
+        anchor = item.meta.anchor if item.meta is not None else None
+        if anchor is None or not anchor.next:
+            return answers.status(cmd, StatusCode.BAD_REQUEST), None
+        device = self.peer.device
+        stored = self.store.anchors(device, canonical)
+        status_code: int = StatusCode.OK
+        mode = int(code)
+        if resumed or (mode in NEEDS_ANCHORS
+                       and (stored.client_last is None or stored.client_last != text(anchor.last))):
+            status_code, mode = StatusCode.REFRESH_REQUIRED, AlertCode.SLOW_SYNC
+        server_next = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.clock()))
+        ds = DatastoreSync(store=self.peer.quirks.store_for(self.store, canonical), device=device,
+                           canonical=canonical, server_uri=server_uri, client_uri=client_uri, mode=mode,
+                           client_next=text(anchor.next), server_next=server_next, server_last=stored.server_last,
+                           policy=self.policy, clock=self.clock(),
+                           wanted_type=type_for_client(canonical, self.peer.known_devinf(), client_uri),
+                           resumed=resumed)
+        ds.start()
+        self._by_name[canonical] = ds
+        echo = Item(data=Anchor(next=text(anchor.next)).to_element())
+        answer = Item(target=Target(loc_uri=client_uri), source=Source(loc_uri=server_uri),
+                      meta=Meta(anchor=Anchor(last=stored.server_last, next=server_next)))
+        return (answers.status(cmd, status_code, (echo,)),
+                lambda: Alert(cmd_id=answers.next_id(), data=str(mode), items=(answer,)))
+
+    # -- the client's Sync -----------------------------------------------
+    def sync(self, cmd: Sync, answers: Answers) -> list[Command]:
+        """The Statuses of a client's Sync and of its changes (one per item)."""
+        uri = text(cmd.target.loc_uri) if cmd.target else ""
+        canonical = self.named(uri)
+        ds = self._by_name.get(canonical) if canonical else None
+        out: list[Command] = []
+        if ds is None:
+            out.append(answers.status(cmd, StatusCode.NOT_FOUND))
+            out += [answers.status(c, StatusCode.NOT_FOUND) for c in cmd.commands]
+            return out
+        out.append(answers.status(cmd, StatusCode.OK))
+        self.synced.add(ds.canonical)
+        for change in cmd.commands:
+            if ds.mode not in CLIENT_SENDS:
+                out.append(answers.status(change, StatusCode.COMMAND_NOT_ALLOWED))
+                continue
+            if not isinstance(change, (Add, Replace, Delete)):
+                out.append(answers.status(change, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED))
+                continue
+            if not change.items:  # an empty Add (Ericsson phones with nothing to send): nothing to do
+                out.append(answers.status(change, StatusCode.OK))
+                continue
+            for item in change.items:
+                code = self._change(ds, change, cmd, item)
+                if self.peer.quirks.item_status(code):
+                    out.append(answers.item_status(change, item, code))
+        return out
+
+    def _change(self, ds: DatastoreSync, change: Add | Replace | Delete, sync: Sync, item: Item) -> int:
+        luid = text(item.source.loc_uri) if item.source else None
+        target = text(item.target.loc_uri) if item.target else None
+        try:
+            if isinstance(change, Delete):
+                return ds.delete(luid, target)
+            data = item_bytes(item)
+            if data is None:
+                return StatusCode.BAD_REQUEST
+            ctype = meta_type(item.meta, change.meta, sync.meta)
+            fmt = meta_format(item.meta, change.meta)
+            if fmt:
+                from ..formats import decode_item_data
+
+                data = decode_item_data(data, fmt)
+            key = (ds.canonical, luid or target or "")
+            assembled = self.chunks.add(key, item, data)
+            if isinstance(assembled, int):
+                return assembled
+            data = self.peer.quirks.to_store(assembled, ctype)
+            if isinstance(change, Add):
+                return ds.add(luid, data, ctype, encoding=fmt)
+            return ds.replace(luid, target, data, ctype, encoding=fmt)
+        except ProtocolError as exc:
+            return exc.status
+        except (SyncMLError, ValueError):
+            return StatusCode.BAD_REQUEST
+
+    # -- Map -------------------------------------------------------------
+    def map(self, cmd: Map) -> tuple[int, list[tuple[str, str]]]:
+        """The status of a client's Map and the (datastore, GUID) pairs it mapped."""
+        canonical = self.named(text(cmd.target.loc_uri) if cmd.target else "")
+        ds = self._by_name.get(canonical) if canonical else None
+        if ds is None:
+            return StatusCode.NOT_FOUND, []
+        ok = True
+        mapped = []
+        for mi in cmd.map_items or ():
+            if mi.target is None or mi.source is None:
+                ok = False
+                continue
+            ok = ds.mapped(text(mi.source.loc_uri), text(mi.target.loc_uri)) and ok
+            mapped.append((ds.canonical, text(mi.target.loc_uri)))
+        return (StatusCode.OK if ok else StatusCode.NOT_FOUND), mapped

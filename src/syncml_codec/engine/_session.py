@@ -1,0 +1,317 @@
+"""One SyncML session on the server side: the message flow.
+
+A message is answered in three steps: every command gets its Status (the
+client's Alerts, Syncs and Maps go to the session's datastores,
+:mod:`._datastores`; its DevInf to its :class:`~._peer.Peer`; its Statuses
+for our changes to the outbox, :mod:`._outgoing`); the phase moves on through
+:data:`._state.SERVER_TABLE`; and what goes back is the handler that
+:data:`._state.SERVER_ANSWERS` names for that step (ask for the rest of the
+client's package, package 2, the next message of package 4, package 6).  A
+failed message (the store rolled back) goes through the same tables
+(``Event.FAIL``).  The phases and their order: see :mod:`._state`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ProtocolError, StructureError
+from ..model import (
+    Alert,
+    AlertCode,
+    Chal,
+    Command,
+    Cred,
+    Get,
+    Item,
+    Map,
+    Message,
+    Meta,
+    Put,
+    Results,
+    Status,
+    StatusCode,
+    Sync,
+    SyncHdr,
+    Target,
+    status_for_header,
+)
+from ..model.size import wbxml_size, xml_size
+from ..store.base import Device
+from ._auth import claimed_user
+from ._chunks import Reassembler
+from ._datastores import SessionDatastores
+from ._devinf import devinf_results, get_code
+from ._outgoing import Outbox
+from ._peer import Peer
+from ._reply import DEVINF_URI, Answers, reply_message
+from ._state import SERVER_ANSWERS, SERVER_RECEIVING, SERVER_TABLE, Answer, Event, ServerPhase, advance
+from ._util import alert_next, estimate, text
+from ._wire import devinf_type
+from .quirks import Quirks
+
+if TYPE_CHECKING:
+    from .server import SyncServer
+
+__all__ = ["ServerSession"]
+
+log = logging.getLogger("syncml_codec.engine")
+
+_MARGIN = 512  # bytes kept free in every message for the closing tags and the header's growth
+_SYNC_OVERHEAD = 300  # bytes of the Sync elements around package 4's changes
+
+_Handler = Callable[["ServerSession", SyncHdr, list[Command], Event], Message]
+
+
+class ServerSession:
+    """One SyncML session on the server side, bound to the account and
+    device that authenticated it (``loc_name``: the LocName it came with)."""
+
+    def __init__(self, server: SyncServer, *, session_id: str, device: Device, loc_name: str | None = None,
+                 client_session_id: str | None = None, version: str = "1.2") -> None:
+        self.server = server
+        self.store = server.store
+        self.id = session_id
+        self.phase = ServerPhase.INIT
+        self.peer = Peer(server.store, device, loc_name)
+        self.chunks = Reassembler(max_obj_size=server.limits.max_obj_size,  # the client's large objects
+                                  max_pending_size=server.limits.max_pending_size, owner=f"session {session_id}")
+        self.datastores = SessionDatastores(store=server.store, peer=self.peer, chunks=self.chunks,
+                                            clock=server.clock, policy=server.conflict_policy, session_id=session_id)
+        self.outbox = Outbox(peer=self.peer, session_id=session_id, version=version)
+        self.version = version  # the client's SyncML version: ours in every answer (issue 10)
+        self.client_session_id = client_session_id  # the SessionID of the client's SyncHdr
+        self.auth_carrier: str | None = None  # CmdID of the command whose Cred authenticated the session
+        self.encoding = "wbxml"
+        self.started = self.last_seen = server.clock()
+        self.max_msg_size = server.max_msg_size  # the client's, from its SyncHdr Meta (ours until it sends one)
+        self.max_obj_size: int | None = None  # the client's, from its SyncHdr Meta
+        self.answers = Answers("1")  # the answer being made
+        self.out_msg_id = 0
+        self.last_answer: tuple[str, bytes] | None = None  # (the client's MsgID, our answer): for a resent message
+
+    @property
+    def user(self) -> str:
+        return self.peer.user
+
+    @property
+    def device_id(self) -> str:
+        return self.peer.device_id
+
+    @property
+    def authenticated(self) -> bool:
+        return True  # a session exists only after an accepted authentication
+
+    @property
+    def quirks(self) -> Quirks:
+        """The device's quirk behaviours (:attr:`._peer.Peer.quirks`)."""
+        return self.peer.quirks
+
+    def mismatch(self, header: SyncHdr, cred: Cred | None = None) -> str:
+        """Why a message naming this session does not belong to it ("" if it does);
+        ``cred``: the credential it carries in a command."""
+        if text(header.source.loc_uri).strip() != self.device_id:
+            return "device-differs"
+        user = claimed_user(header, cred)
+        if user is None:
+            return "" if self.peer.loc_name is None else "user-missing"
+        return "" if user == self.user else "user-differs"
+
+    # -- plumbing --------------------------------------------------------
+    def remember(self, msg_id: str, data: bytes) -> None:
+        self.last_answer = (msg_id, data)
+
+    def is_resent(self, msg_id: str) -> bool:
+        """Whether ``msg_id`` is the message we answered last (the client did not get the answer)."""
+        return self.last_answer is not None and self.last_answer[0] == msg_id
+
+    def summary(self, msg: Message, out: Message, seconds: float) -> dict[str, Any]:
+        commands: dict[str, int] = {}
+        for cmd in msg.commands or ():
+            commands[cmd.TAG] = commands.get(cmd.TAG, 0) + 1
+        statuses: dict[str, int] = {}
+        for cmd in out.commands:
+            if isinstance(cmd, Status):
+                statuses[cmd.data] = statuses.get(cmd.data, 0) + 1
+        return {"session": self.id, "msg_id": msg.header.msg_id, "phase": self.phase.value,
+                "user": self.user, "device": self.device_id,
+                "commands": commands, "statuses": statuses, "seconds": round(seconds, 6)}
+
+    def _message(self, header: SyncHdr, commands: list[Command], final: bool) -> Message:
+        self.out_msg_id += 1
+        return reply_message(header, commands, final, msg_id=str(self.out_msg_id),
+                             resp_uri=f"{self.server.base_url}?sessionid={self.id}",
+                             max_msg_size=self.server.max_msg_size, max_obj_size=self.server.limits.max_obj_size)
+
+    def failure(self, msg: Message, exc: Exception) -> Message:
+        """The answer when processing failed unexpectedly (the store rolled
+        back): only the SyncHdr status (the ProtocolError's, else 500), and
+        the session is over (``Event.FAIL``)."""
+        self.answers = Answers(msg.header.msg_id)
+        code = exc.status if isinstance(exc, ProtocolError) else StatusCode.COMMAND_FAILED
+        status = status_for_header(msg.header, cmd_id=self.answers.next_id(), code=code)
+        phase = self.phase
+        self.phase = advance(SERVER_TABLE, phase, Event.FAIL)
+        try:
+            with self.store.transaction():
+                self._log(f"failed: {exc}"[:500])
+        except Exception:  # the store itself is broken: nothing more to record
+            log.exception("session %s: could not record the failure", self.id)
+        return _ANSWER[SERVER_ANSWERS[(phase, Event.FAIL)]](self, msg.header, [status], Event.FAIL)
+
+    # -- one message -----------------------------------------------------
+    def receive(self, msg: Message, problem: StructureError | None = None,
+                auth: tuple[int, Chal | None] | None = None) -> Message:
+        """One message of this session's owner.  ``auth``: the SyncHdr status
+        and challenge (NextNonce) when this message authenticated the session."""
+        header = msg.header
+        if self.is_resent(header.msg_id) and self.last_answer is not None:
+            # the client sent the same message again (it missed our answer): answer the same
+            return Message.from_bytes(self.last_answer[1])
+        answers = self.answers = Answers(header.msg_id)
+        out: list[Command] = []
+        code, chal = auth if auth is not None else (StatusCode.OK, None)
+        if problem is not None and msg.body is None:
+            out.append(status_for_header(header, cmd_id=answers.next_id(), code=StatusCode.BAD_REQUEST, chal=chal))
+            return self._message(header, out, True)
+        out.append(status_for_header(header, cmd_id=answers.next_id(), code=code, chal=chal))
+        if header.meta is not None and header.meta.max_msg_size_int:
+            self.max_msg_size = max(2000, header.meta.max_msg_size_int)
+        if header.meta is not None and header.meta.max_obj_size_int:
+            self.max_obj_size = header.meta.max_obj_size_int
+        made_after: list[Callable[[], Command]] = []  # Results and Alerts, made after the statuses
+        gets: list[Get] = []
+        saw_sync = False
+        for cmd in msg.commands:
+            if isinstance(cmd, Status):
+                self.outbox.status(cmd)
+            elif not cmd.cmd_id:  # read leniently from a broken message: refused, not executed
+                out.append(answers.status(cmd, StatusCode.BAD_REQUEST))
+            elif isinstance(cmd, Get):
+                code_get = get_code(cmd)
+                if code_get == StatusCode.OK and gets:
+                    # our DevInf once per message: each Results is a whole DevInf (a 28-byte Get
+                    # answered by 1.3 kB), so a message of Gets would make an answer 50 times its size
+                    code_get = StatusCode.COMMAND_NOT_ALLOWED
+                elif code_get == StatusCode.OK:
+                    gets.append(cmd)
+                out.append(answers.status(cmd, code_get))
+            elif isinstance(cmd, Sync):
+                saw_sync = True
+                out += self.datastores.sync(cmd, answers)
+            else:
+                out.append(self._dispatch(cmd, made_after))
+        for get in gets:  # at most one
+            made_after.insert(0, lambda get=get: self._results(get))  # type: ignore[misc]
+        out += [make() for make in made_after]
+        if auth is not None and chal is not None and self.auth_carrier is not None:
+            # the credential came in a command: its Status carries the NextNonce too
+            out = [dataclasses.replace(c, chal=chal) if isinstance(c, Status) and c.cmd != "SyncHdr"
+                   and c.cmd_ref == self.auth_carrier else c for c in out]
+        phase = self.phase
+        event = self._event(msg, saw_sync)
+        self.phase = advance(SERVER_TABLE, phase, event)
+        return _ANSWER[SERVER_ANSWERS[(phase, event)]](self, header, out, event)
+
+    def _event(self, msg: Message, saw_sync: bool) -> Event:
+        """What the client's message is in :data:`._state.SERVER_TABLE` terms.
+        Alert 222 while part of the client's package is still awaited is
+        ``NEXT``, Final or not (see :mod:`._state`)."""
+        asks_next = any(isinstance(c, Alert) and c.code == AlertCode.NEXT_MESSAGE for c in msg.commands)
+        if asks_next and self.phase in SERVER_RECEIVING and self._awaiting():
+            return Event.NEXT
+        if not msg.final:
+            return Event.MESSAGE
+        return Event.FINAL_SYNC if saw_sync and self.phase is ServerPhase.INIT else Event.FINAL
+
+    def _awaiting(self) -> bool:
+        """Whether part of the client's current package is still to come:
+        its Alerts (package 1), a Sync of a datastore in a mode where it
+        sends one (package 3), a Map for an Add we sent (package 5)."""
+        if self.phase is ServerPhase.INIT:
+            return not self.datastores
+        if self.phase is ServerPhase.CLIENT_MODS:
+            return self.datastores.awaiting_sync()
+        if self.phase is ServerPhase.MAP:
+            return bool(self.outbox.unmapped)
+        return False
+
+    def _log(self, outcome: str) -> None:
+        detail = " ".join(f"{ds.canonical}:{ds.mode}" + "".join(f" {k}={v}" for k, v in sorted(ds.stats.items()))
+                          for ds in self.datastores.values())
+        self.store.log_session(self.peer.device, self.id, self.started, self.server.clock(), outcome, detail)
+
+    def _dispatch(self, cmd: Command, made_after: list[Callable[[], Command]]) -> Status:
+        answers = self.answers
+        try:
+            if isinstance(cmd, (Put, Results)):
+                return answers.status(cmd, self.peer.take_devinf(cmd.items, self.datastores.values()))
+            if isinstance(cmd, Alert):
+                status, reply = self.datastores.alert(cmd, answers, initializing=self.phase is ServerPhase.INIT)
+                if reply is not None:
+                    made_after.append(reply)
+                return status
+            if isinstance(cmd, Map):
+                code, mapped = self.datastores.map(cmd)
+                self.outbox.unmapped.difference_update(mapped)
+                return answers.status(cmd, code)
+        except ProtocolError as exc:
+            return answers.status(cmd, exc.status)
+        return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED)
+
+    def _results(self, get: Get) -> Results:
+        names = {c: ds.server_uri for c, ds in self.datastores.items()}
+        return devinf_results(get, self.server.dev_id, names, self.encoding, cmd_id=self.answers.next_id(),
+                              msg_ref=self.answers.msg_ref, version=self.version)
+
+    # -- the answers (one per _state.Answer) ------------------------------
+    def _ask_next(self, header: SyncHdr, out: list[Command], event: Event) -> Message:
+        """More of the client's package to come: ask for it."""
+        return self._message(header, [*out, alert_next(self.answers.ids)], False)
+
+    def _init(self, header: SyncHdr, out: list[Command], event: Event) -> Message:
+        """Package 2 (with our Get of the client's DevInf, once, when it sent none)."""
+        if self.peer.devinf is None and not self.peer.asked_devinf:
+            self.peer.asked_devinf = True
+            out.append(Get(cmd_id=self.answers.next_id(), meta=Meta(type=devinf_type(self.encoding)),
+                           items=(Item(target=Target(loc_uri=DEVINF_URI[self.version])),)))
+        if event is Event.FINAL:
+            return self._message(header, out, True)
+        return self._changes(header, out, event)  # packages 1 and 3 together
+
+    def _changes(self, header: SyncHdr, out: list[Command], event: Event) -> Message:
+        """The next message of package 4: as many of the queued changes as
+        fit the client's MaxMsgSize (:mod:`._packer`)."""
+        measure = wbxml_size if self.encoding == "wbxml" else xml_size
+        budget = (self.max_msg_size - _MARGIN - sum(estimate(c, measure, self.encoding) for c in out)
+                  - _SYNC_OVERHEAD)
+        out += self.outbox.fill(self.datastores, msg_id=str(self.out_msg_id + 1), budget=budget,
+                                ids=self.answers.ids, measure=measure, max_msg_size=self.max_msg_size,
+                                max_obj_size=self.max_obj_size)
+        done = self.outbox.done
+        self.phase = advance(SERVER_TABLE, self.phase, Event.ALL_OUT if done else Event.MORE_OUT)
+        return self._message(header, out, done)
+
+    def _complete(self, header: SyncHdr, out: list[Command], event: Event) -> Message:
+        """The end of package 5: the session is complete."""
+        for ds in self.datastores.values():
+            ds.commit()
+        self._log("ok")
+        return self._message(header, out, True)
+
+    def _failed(self, header: SyncHdr, out: list[Command], event: Event) -> Message:
+        """The message failed (see :meth:`failure`): its SyncHdr status, and no more."""
+        return self._message(header, out, True)
+
+
+_ANSWER: dict[Answer, _Handler] = {
+    Answer.ASK_NEXT: ServerSession._ask_next,
+    Answer.INIT: ServerSession._init,
+    Answer.INIT_AND_CHANGES: ServerSession._init,
+    Answer.CHANGES: ServerSession._changes,
+    Answer.COMPLETE: ServerSession._complete,
+    Answer.FAILED: ServerSession._failed,
+}
