@@ -1,4 +1,4 @@
-"""The Cython Versit tokenizer (``src/syncml_codec/codec/_wbxml_versit.pxi``) against the
+"""The Cython Versit tokenizer (``syncml_codec.formats._versit``) against the
 pure-Python reference (``formats.versit``): on every corpus file and on
 deterministic mutations of them (truncations, inserted garbage, CR/LF
 variants, a BOM), in strict and lenient mode, both give equal trees (every
@@ -15,7 +15,7 @@ import pytest
 
 from syncml_codec.formats import versit
 from syncml_codec.formats.versit import Component, ContentLine, RawLine, Tokenizer
-from tests.conftest import NO_EXTENSIONS, cython_impl
+from tests.conftest import NO_EXTENSIONS, cython_versit
 from tests.formats.test_versit import CORPUS_FILES, FORMATS
 
 GARBAGE = [b"\x00", b":", b'"', b";", b"=", b".", b"\r", b"\n", b"\n ", b"\r\n\t", b"\n\n", b"\r\n\r\n",
@@ -27,7 +27,7 @@ GARBAGE = [b"\x00", b":", b'"', b";", b"=", b".", b"\r", b"\n", b"\n ", b"\r\n\t
 def c_impl() -> Tokenizer:
     if NO_EXTENSIONS:
         pytest.skip("SYNCML_CODEC_NO_EXTENSIONS=1: pure-Python run")
-    return versit.cython_tokenizer(cython_impl())
+    return versit.cython_tokenizer(cython_versit())
 
 
 def shape(obj: Any) -> Any:
@@ -207,8 +207,9 @@ def test_gc_state_is_restored(c_impl: Tokenizer) -> None:
 
 
 def test_selected_implementation() -> None:
-    selected = versit._wbxml.IMPLEMENTATION  # codec.wbxml's choice, same switches
-    expected = "python" if NO_EXTENSIONS else selected
+    from tests.conftest import _versit_c
+
+    expected = "python" if NO_EXTENSIONS or _versit_c is None else "cython"
     assert expected == versit.IMPLEMENTATION
 
 
@@ -217,11 +218,11 @@ def test_stub_matches_the_extension(c_impl: Tokenizer) -> None:
     import inspect
     from pathlib import Path
 
-    import syncml_codec.codec as codec_pkg
+    import syncml_codec.formats as formats_pkg
 
-    tree = ast.parse(Path(codec_pkg.__file__).with_name("_wbxml.pyi").read_text())
+    tree = ast.parse(Path(formats_pkg.__file__).with_name("_versit.pyi").read_text())
     (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "VersitCodec"]
-    ext = cython_impl().VersitCodec
+    ext = cython_versit().VersitCodec
     for fn in cls.body:
         assert isinstance(fn, ast.FunctionDef)
         if fn.name == "__init__":

@@ -14,11 +14,12 @@ that parses; a :class:`ContentLine` that was not changed serializes to its
 limited to :data:`MAX_DEPTH`.
 
 Two implementations: the code here is the reference; ``VersitCodec`` in the
-WBXML extension (``src/syncml_codec/codec/_wbxml_versit.pxi``) is its C port, about 15x faster,
-and builds the same objects.  :func:`parse_items` / :func:`serialize_items`
-use the port when :mod:`syncml_codec.codec.wbxml` picked the extension (same
-``SYNCML_CODEC_NO_EXTENSIONS`` / ``SYNCML_CODEC_REQUIRE_EXTENSION``
-switches); :data:`IMPLEMENTATION` says which one runs.
+extension ``syncml_codec.formats._versit`` (``_versit.pyx``) is its C port,
+about 10x faster, and builds the same objects.  :func:`parse_items` /
+:func:`serialize_items` use the port when it is built, unless
+``SYNCML_CODEC_NO_EXTENSIONS=1``; with ``SYNCML_CODEC_REQUIRE_EXTENSION=1``
+a missing port is an ImportError (the switches of ``codec.wbxml``).
+:data:`IMPLEMENTATION` says which one runs.
 
     >>> item, = parse_items(b"BEGIN:VCARD\\r\\nVERSION:2.1\\r\\nTEL;CELL:123\\r\\nEND:VCARD\\r\\n")
     >>> tel = item.find("TEL")
@@ -35,12 +36,12 @@ import base64
 import binascii
 import codecs
 import functools
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 from typing import Any, NamedTuple
 
-from ..codec import wbxml as _wbxml
 from ..errors import FormatError
 
 __all__ = [
@@ -584,7 +585,7 @@ def _tokenize(data: bytes, lenient: bool) -> Iterator[ContentLine | RawLine]:
 
 def _parse_items_py(data: bytes, *, lenient: bool = False,
                     version: str | None = None) -> list[Component]:
-    """The reference :func:`parse_items` (``_wbxml_versit.pxi`` is its port)."""
+    """The reference :func:`parse_items` (``_versit.pyx`` is its port)."""
     items: list[Component] = []
     stack: list[Component] = []
     pending = bytearray()
@@ -653,16 +654,36 @@ def _codec(extension: ModuleType) -> Any:
 
 
 def cython_tokenizer(extension: ModuleType) -> Tokenizer:
-    """The C tokenizer of the WBXML extension module ``extension`` (tests
-    and benchmarks use this to run both implementations side by side)."""
+    """The C tokenizer of ``extension`` (the module
+    ``syncml_codec.formats._versit``); tests and benchmarks use this to run
+    both implementations side by side."""
     codec = _codec(extension)
     return Tokenizer("cython", codec.parse, codec.serialize)
 
 
-# The Cython extension when ``codec.wbxml`` picked it (so the same switches,
-# SYNCML_CODEC_NO_EXTENSIONS / SYNCML_CODEC_REQUIRE_EXTENSION, apply), else
-# the pure-Python reference above.  Both give identical trees and errors.
-_CODEC: Any = _codec(_wbxml.implementation) if _wbxml.IMPLEMENTATION == "cython" else None
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _select() -> Any:
+    """``VersitCodec`` of the extension, or None for the pure-Python reference."""
+    if _flag("SYNCML_CODEC_NO_EXTENSIONS"):
+        if _flag("SYNCML_CODEC_REQUIRE_EXTENSION"):
+            raise ImportError("SYNCML_CODEC_NO_EXTENSIONS and SYNCML_CODEC_REQUIRE_EXTENSION are both set")
+        return None
+    try:
+        from . import _versit
+    except ImportError:
+        if _flag("SYNCML_CODEC_REQUIRE_EXTENSION"):
+            raise
+        return None
+    return _codec(_versit)
+
+
+# The extension when it is built (the same switches as codec.wbxml:
+# SYNCML_CODEC_NO_EXTENSIONS / SYNCML_CODEC_REQUIRE_EXTENSION), else the
+# pure-Python reference above.  Both give identical trees and errors.
+_CODEC: Any = _select()
 _IMPL = PYTHON if _CODEC is None else Tokenizer("cython", _CODEC.parse, _CODEC.serialize)
 #: ``"cython"`` or ``"python"``
 IMPLEMENTATION: str = _IMPL.name
