@@ -189,6 +189,38 @@ def test_subclass_serializes_through_attributes(c_impl: Tokenizer) -> None:
     assert c_impl.serialize_items([mine]) == data == versit.PYTHON.serialize_items([mine])
 
 
+def test_classes_without_writable_slots_are_refused() -> None:
+    """The extension fills objects only through the slots of the classes it
+    is given (their member descriptors): anything else is refused up front."""
+    codec_class = cython_versit().VersitCodec
+
+    class NoSlots:  # a __dict__ instead of slots
+        def __init__(self) -> None:
+            self.raw = b""
+            self.lineno = 0
+
+    class ReadOnly(RawLine):  # "raw" a property, not a slot of this class
+        __slots__ = ()
+        raw = property(lambda self: b"")  # type: ignore[assignment]
+
+    class Slots:
+        __slots__ = ("lineno", "raw")
+
+    def make(raw_line: Any) -> Any:
+        return codec_class(ContentLine, raw_line, Component, versit._parse_head_bytes, versit.MAX_DEPTH)
+
+    for bad in (NoSlots, ReadOnly, int, "RawLine"):
+        with pytest.raises(TypeError, match="slot"):
+            make(bad)
+    # a class of its own with the same slots works like RawLine
+    tok = versit.Tokenizer("cython", make(Slots).parse, make(Slots).serialize)
+    data = b"BEGIN:VCARD\r\nVERSION:2.1\r\n\r\nEND:VCARD\r\n"
+    (item,) = tok.parse_items(data)
+    (blank,) = [c for c in item.children if isinstance(c, Slots)]
+    assert (blank.raw, blank.lineno) == (b"\r\n", 3)
+    assert tok.serialize_items([item]) == data
+
+
 def test_gc_state_is_restored(c_impl: Tokenizer) -> None:
     import gc
 

@@ -20,8 +20,9 @@ a bytes object).  The head ``[group.]name(;param)*`` is split in C when it
 is plain ASCII on one line with a valid name; anything else (folds in the
 head, 8-bit bytes, spaces around the name) is handed to the twin's
 ``_parse_head_bytes`` and the line's ``encoding`` property, so Unicode
-case rules stay Python's.  Objects are made without calling ``__init__``,
-through one helper (``_vs_slot`` + ``vs_set`` in ``_versit_util.pxi``):
+case rules stay Python's.  Objects are made without calling ``__init__``
+(tp_alloc, then their slots set through PyMember_SetOne, the C API behind
+a slot's descriptor; ``_vs_slot`` and ``vs_set`` in ``_versit_util.pxi``):
 what makes this fast.  Linear in the input, nesting bounded by ``max_depth``.  (``wraparound`` is off in this
 module: no negative indexing.)
 """
@@ -64,10 +65,11 @@ cdef class VersitCodec:
 
     cdef object cl_cls, raw_cls, comp_cls, parse_head, max_depth_obj
     cdef Py_ssize_t max_depth
-    cdef Py_ssize_t cl_head, cl_group, cl_name, cl_params, cl_value_raw, cl_eol, cl_lineno
-    cdef Py_ssize_t cl_version, cl_value
-    cdef Py_ssize_t rl_raw, rl_lineno
-    cdef Py_ssize_t co_begin, co_name, co_children, co_end, co_version, co_leading, co_trailing
+    # the slots of the three classes (see _vs_slot)
+    cdef PyMemberDef *cl_head, *cl_group, *cl_name, *cl_params, *cl_value_raw, *cl_eol, *cl_lineno
+    cdef PyMemberDef *cl_version, *cl_value
+    cdef PyMemberDef *rl_raw, *rl_lineno
+    cdef PyMemberDef *co_begin, *co_name, *co_children, *co_end, *co_version, *co_leading, *co_trailing
 
     def __init__(self, content_line, raw_line, component, parse_head, max_depth):
         self.cl_cls, self.raw_cls, self.comp_cls = content_line, raw_line, component
@@ -110,11 +112,8 @@ cdef class VersitCodec:
         vs_set(o, self.co_trailing, b"")
         return o
 
-    cdef inline object _get(self, object o, Py_ssize_t off):
-        cdef PyObject* v = vs_get(o, off)
-        if v == NULL:
-            raise AttributeError(off)
-        return <object>v
+    cdef inline object _get(self, object o, PyMemberDef* m):
+        return vs_get(o, m)
 
     # -- parsing -----------------------------------------------------------
     def parse(self, data, *, lenient=False, version=None):
@@ -475,18 +474,18 @@ cdef class VersitCodec:
         return buf_put(out, PyBytes_AS_STRING(copy), PyBytes_GET_SIZE(copy))
 
     cdef int _put_line(self, Buf* out, object line) except -1:
-        cdef PyObject* h
-        cdef PyObject* v
-        cdef PyObject* e
+        cdef object h, v, e
         if type(line) is self.cl_cls:
-            h = vs_get(line, self.cl_head)
-            v = vs_get(line, self.cl_value_raw)
-            e = vs_get(line, self.cl_eol)
-            if (h != NULL and v != NULL and e != NULL and type(<object>h) is bytes
-                    and type(<object>v) is bytes and type(<object>e) is bytes):
-                buf_put(out, PyBytes_AS_STRING(<object>h), PyBytes_GET_SIZE(<object>h))
-                buf_put(out, PyBytes_AS_STRING(<object>v), PyBytes_GET_SIZE(<object>v))
-                return buf_put(out, PyBytes_AS_STRING(<object>e), PyBytes_GET_SIZE(<object>e))
+            try:
+                h = vs_get(line, self.cl_head)
+                v = vs_get(line, self.cl_value_raw)
+                e = vs_get(line, self.cl_eol)
+            except AttributeError:  # made by hand: what .raw says
+                return self._put_bytes(out, line.raw)
+            if type(h) is bytes and type(v) is bytes and type(e) is bytes:
+                buf_put(out, PyBytes_AS_STRING(h), PyBytes_GET_SIZE(h))
+                buf_put(out, PyBytes_AS_STRING(v), PyBytes_GET_SIZE(v))
+                return buf_put(out, PyBytes_AS_STRING(e), PyBytes_GET_SIZE(e))
         elif type(line) is self.raw_cls:
             return self._put_bytes(out, self._get(line, self.rl_raw))
         return self._put_bytes(out, line.raw)

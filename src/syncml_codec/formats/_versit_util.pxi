@@ -36,43 +36,49 @@ cdef int buf_put(Buf* b, const void* s, Py_ssize_t n) except -1:
 
 
 # -- objects made without __init__ -----------------------------------------------
-# The one place that writes instance slots directly.  ``_slot`` accepts only
-# a writable object slot (a member descriptor of type T_OBJECT_EX, not
-# READONLY) found in the class's own __dict__, so the offsets are the
-# interpreter's own; ``slot_set`` does what ``object.__setattr__`` does for
-# such a slot (new reference in, old one released).  Objects come from the
-# type's tp_alloc, zeroed, as ``object.__new__`` makes them; every slot the
-# class's ``__init__`` would set is set before the object leaves this module
-# (the parity test compares every slot with the reference's).
+# The one way this module makes and fills the objects of the classes it is
+# given.  An object comes from its type's tp_alloc, zeroed, as
+# ``object.__new__`` makes it; its ``__slots__`` are read and written through
+# their own member descriptors with the C API behind them (PyMember_GetOne /
+# PyMember_SetOne: what ``getattr`` / ``object.__setattr__`` end in for a
+# slot, minus the attribute lookup).  ``_vs_slot`` accepts only a writable
+# object slot (a T_OBJECT_EX member, not READONLY) from the class's own
+# __dict__.  Every slot the class's ``__init__`` would set is set before the
+# object leaves this module; the parity test compares every slot with the
+# reference's, and test_versit_parity checks that classes without such slots
+# are refused.
+cdef extern from "structmember.h":
+    ctypedef struct PyMemberDef:
+        pass
+    object PyMember_GetOne(const char* obj, PyMemberDef* m)
+    int PyMember_SetOne(char* obj, PyMemberDef* m, object v) except -1
+
 cdef extern from *:
     """
-    #include "structmember.h"
     static PyObject* vs_alloc(PyObject* tp) {
         return ((PyTypeObject*)tp)->tp_alloc((PyTypeObject*)tp, 0);
     }
-    /* the offset of a writable object slot (T_OBJECT_EX), or -1 */
-    static Py_ssize_t vs_member_offset(PyObject* d) {
+    /* the member behind a descriptor of a writable object slot (T_OBJECT_EX), or NULL */
+    static PyMemberDef* vs_member(PyObject* d) {
         PyMemberDef* m;
-        if (!Py_IS_TYPE(d, &PyMemberDescr_Type)) return -1;
+        if (!Py_IS_TYPE(d, &PyMemberDescr_Type)) return NULL;
         m = ((PyMemberDescrObject*)d)->d_member;
-        if (m->type != T_OBJECT_EX || (m->flags & READONLY)) return -1;
-        return m->offset;
-    }
-    static inline PyObject* vs_get(PyObject* o, Py_ssize_t off) {
-        return *(PyObject**)((char*)o + off);
-    }
-    static inline void vs_set(PyObject* o, Py_ssize_t off, PyObject* v) {
-        PyObject** p = (PyObject**)((char*)o + off);
-        PyObject* old = *p;
-        Py_INCREF(v);
-        *p = v;
-        Py_XDECREF(old);
+        if (m->type != T_OBJECT_EX || (m->flags & READONLY)) return NULL;
+        return m;
     }
     """
     object vs_alloc(object tp)
-    Py_ssize_t vs_member_offset(object d)
-    PyObject* vs_get(object o, Py_ssize_t off)
-    void vs_set(object o, Py_ssize_t off, object v)
+    PyMemberDef* vs_member(object d)
+
+
+cdef inline object vs_get(object o, PyMemberDef* m):
+    """``o.<slot>`` (AttributeError when unset)."""
+    return PyMember_GetOne(<const char*><PyObject*>o, m)
+
+
+cdef inline int vs_set(object o, PyMemberDef* m, object v) except -1:
+    """``object.__setattr__(o, <slot>, v)``."""
+    return PyMember_SetOne(<char*><PyObject*>o, m, v)
 
 
 # -- the caller's bytes, without copying -------------------------------------------
@@ -269,12 +275,12 @@ cdef inline bytes _vs_eol(const uchar* s, Py_ssize_t a, Py_ssize_t b):
     return _vs_bytes(s, a, b)
 
 
-cdef Py_ssize_t _vs_slot(object cls, str name) except -1:
-    """Offset of the ``__slots__`` member ``name`` of ``cls``."""
-    cdef Py_ssize_t off
+cdef PyMemberDef* _vs_slot(object cls, str name) except NULL:
+    """The member of the ``__slots__`` entry ``name`` of ``cls``."""
+    cdef PyMemberDef* m
     if not isinstance(cls, type) or name not in cls.__dict__:
         raise TypeError(f"{cls!r} has no slot {name!r}")
-    off = vs_member_offset(cls.__dict__[name])
-    if off < 0:
+    m = vs_member(cls.__dict__[name])
+    if m == NULL:
         raise TypeError(f"{cls.__name__}.{name} is not a writable slot")
-    return off
+    return m
