@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from syncml_codec.formats import versit
+from syncml_codec.formats._versit_text import parse_head_bytes
 from syncml_codec.formats.versit import Component, ContentLine, RawLine, Tokenizer
 from tests.conftest import NO_EXTENSIONS, cython_versit
 from tests.formats.test_versit import CORPUS_FILES, FORMATS
@@ -207,7 +208,7 @@ def test_classes_without_writable_slots_are_refused() -> None:
         __slots__ = ("lineno", "raw")
 
     def make(raw_line: Any) -> Any:
-        return codec_class(ContentLine, raw_line, Component, versit._parse_head_bytes, versit.MAX_DEPTH)
+        return codec_class(ContentLine, raw_line, Component, parse_head_bytes, versit.MAX_DEPTH)
 
     for bad in (NoSlots, ReadOnly, int, "RawLine"):
         with pytest.raises(TypeError, match="slot"):

@@ -19,12 +19,13 @@ are ranges of the input, so a folded value costs no copies (the twin grows
 a bytes object).  The head ``[group.]name(;param)*`` is split in C when it
 is plain ASCII on one line with a valid name; anything else (folds in the
 head, 8-bit bytes, spaces around the name) is handed to the twin's
-``_parse_head_bytes`` and the line's ``encoding`` property, so Unicode
+``parse_head_bytes`` and the line's ``encoding`` property, so Unicode
 case rules stay Python's.  Objects are made without calling ``__init__``
 (tp_alloc, then their slots set through PyMember_SetOne, the C API behind
 a slot's descriptor; ``_vs_slot`` and ``vs_set`` in ``_versit_util.pxi``):
-what makes this fast.  Linear in the input, nesting bounded by ``max_depth``.  (``wraparound`` is off in this
-module: no negative indexing.)
+what makes this fast.  Linear in the input, nesting bounded by
+``max_depth``.  (``wraparound`` is off in this module: no negative
+indexing.)
 """
 
 cimport cython

@@ -2,7 +2,7 @@
 # output buffer, zero-copy access to the caller's bytes, the one helper that
 # makes objects without __init__ (validated slot offsets), and the byte
 # scanners that mirror the regular expressions and bytes methods of the
-# reference (formats/versit.py).  Nothing here allocates Python objects
+# reference (formats/versit.py and formats/_versit_text.py).  Nothing here allocates Python objects
 # except the results it is asked for and on error paths.
 
 ctypedef unsigned char uchar
@@ -226,7 +226,7 @@ cdef bint _vs_qp_bad(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
 
 
 cdef Py_ssize_t _vs_unquoted_colon(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    """``unquoted_colon(s[a:b])`` (formats/versit.py) as an absolute index, or -1."""
+    """``unquoted_colon(s[a:b])`` (_versit_text.py) as an absolute index, or -1."""
     cdef bint quoted = False
     cdef Py_ssize_t k = a
     while k < b:
@@ -239,7 +239,7 @@ cdef Py_ssize_t _vs_unquoted_colon(const uchar* s, Py_ssize_t a, Py_ssize_t b) n
 
 
 cdef Py_ssize_t _vs_find_colon(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    """``_find_colon(s[a:b])`` as an absolute index, or -1."""
+    """``find_colon(s[a:b])`` as an absolute index, or -1."""
     cdef Py_ssize_t k = _vs_unquoted_colon(s, a, b)
     cdef const uchar* q
     if k >= 0:
@@ -249,7 +249,7 @@ cdef Py_ssize_t _vs_find_colon(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexc
 
 
 cdef inline Py_ssize_t _vs_field_end(const uchar* s, Py_ssize_t a, Py_ssize_t b, uchar sep) noexcept nogil:
-    """End of the field at ``a`` (``_split_unquoted``: quotes toggle)."""
+    """End of the field at ``a`` (``split_unquoted``: quotes toggle)."""
     cdef bint quoted = False
     while a < b:
         if s[a] == 34:
