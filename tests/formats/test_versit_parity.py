@@ -161,6 +161,7 @@ def test_any_buffer(c_impl: Tokenizer) -> None:
     want = shape(c_impl.parse_items(data))
     assert shape(c_impl.parse_items(bytearray(data))) == want
     assert shape(c_impl.parse_items(memoryview(data))) == want
+    assert shape(c_impl.parse_items(memoryview(b"x".join(bytes([c]) for c in data))[::2])) == want
     with pytest.raises(TypeError):
         c_impl.parse_items("BEGIN:VCARD")  # type: ignore[arg-type]
 

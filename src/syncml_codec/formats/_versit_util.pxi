@@ -83,8 +83,8 @@ cdef inline int vs_set(object o, PyMemberDef* m, object v) except -1:
 
 # -- the caller's bytes, without copying -------------------------------------------
 cdef class _Input:
-    """A bytes object directly, a bytearray / contiguous memoryview through
-    the buffer protocol (released when this object goes)."""
+    """A bytes object directly, anything else through the buffer protocol
+    (bytearray, memoryview...; released when this object goes)."""
     cdef Py_buffer view
     cdef bint held
     cdef object obj
@@ -101,8 +101,8 @@ cdef _Input make_input(object data):
     cdef _Input inp = _Input.__new__(_Input)
     if type(data) is bytes:
         inp.obj = data
-    elif isinstance(data, (bytearray, memoryview)):
-        try:
+    else:
+        try:  # not a buffer at all (a str...): Python's own TypeError
             PyObject_GetBuffer(data, &inp.view, PyBUF_SIMPLE)
         except BufferError:
             inp.obj = bytes(data)  # not contiguous: copy
@@ -112,8 +112,6 @@ cdef _Input make_input(object data):
             inp.p = <const uchar*>inp.view.buf
             inp.n = inp.view.len
             return inp
-    else:
-        raise TypeError(f"expected bytes, bytearray or memoryview, not {type(data).__name__}")
     inp.p = <const uchar*>PyBytes_AS_STRING(inp.obj)
     inp.n = PyBytes_GET_SIZE(inp.obj)
     return inp
