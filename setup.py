@@ -1,4 +1,6 @@
-"""Build policy for the one C extension, ``syncml_codec.codec._wbxml``.
+"""Build policy for the C extensions (``EXTENSIONS``: one line each), each
+serving one layer: ``syncml_codec.codec._wbxml`` (WBXML) and
+``syncml_codec.formats._versit`` (the Versit tokenizer).
 
 ``SYNCML_CODEC_EXTENSION=require``: the extension must build (CI, wheels).
 ``SYNCML_CODEC_EXTENSION=skip``: pure Python only.
@@ -32,19 +34,29 @@ class OptionalBuildExt(build_ext):
         except Exception as exc:  # noqa: BLE001
             if POLICY == "require":
                 raise
-            print(f"syncml-codec: C extension not built ({exc}); using the pure-Python codec")
+            print(f"syncml-codec: C extension {ext.name} not built ({exc}); using its pure-Python twin")
         else:
-            print("syncml-codec: built the Cython WBXML codec")
+            print(f"syncml-codec: built the Cython extension {ext.name}")
+
+
+# module name -> its Cython source; every one is built (or skipped) under the same policy
+EXTENSIONS = {
+    "syncml_codec.codec._wbxml": "src/syncml_codec/codec/_wbxml.pyx",
+    "syncml_codec.formats._versit": "src/syncml_codec/formats/_versit.pyx",
+}
 
 
 def extensions():
     if POLICY == "skip":
         print("syncml-codec: SYNCML_CODEC_EXTENSION=skip, pure-Python codec only")
         return []
-    if not os.path.exists("src/syncml_codec/codec/_wbxml.pyx"):
+    missing = [src for src in EXTENSIONS.values() if not os.path.exists(src)]
+    if missing:
         if POLICY == "require":
-            sys.exit("syncml-codec: src/syncml_codec/codec/_wbxml.pyx is missing")
-        print("syncml-codec: src/syncml_codec/codec/_wbxml.pyx is missing; using the pure-Python codec")
+            sys.exit(f"syncml-codec: {', '.join(missing)} missing")
+        print(f"syncml-codec: {', '.join(missing)} missing; those parts stay pure Python")
+    present = {name: src for name, src in EXTENSIONS.items() if src not in missing}
+    if not present:
         return []
     try:
         from Cython.Build import cythonize
@@ -53,13 +65,10 @@ def extensions():
             raise
         print("syncml-codec: Cython is not available; using the pure-Python codec")
         return []
-    ext = Extension(
-        "syncml_codec.codec._wbxml",
-        ["src/syncml_codec/codec/_wbxml.pyx"],
-        extra_compile_args=["-O2"] if sys.platform != "win32" else [],
-    )
+    flags = ["-O2"] if sys.platform != "win32" else []
+    exts = [Extension(name, [src], extra_compile_args=flags) for name, src in present.items()]
     return cythonize(
-        [ext],
+        exts,
         language_level=3,
         compiler_directives={"boundscheck": False, "wraparound": False, "cdivision": True},
         quiet=True,

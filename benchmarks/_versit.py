@@ -133,10 +133,10 @@ def ours_file(tok: versit.Tokenizer) -> Callable[[bytes], bytes]:
 def tokenizers() -> dict[str, versit.Tokenizer]:
     out = {"python": versit.PYTHON}
     try:
-        from syncml_codec.codec import _wbxml  # type: ignore[attr-defined]
+        from syncml_codec.formats import _versit
     except ImportError:
         return out
-    return {"cython": versit.cython_tokenizer(_wbxml), **out}
+    return {"cython": versit.cython_tokenizer(_versit), **out}
 
 
 def vobject_module() -> Any:

@@ -34,7 +34,6 @@ sys.path.insert(0, str(ROOT))
 
 from tests.formats import convert_sweep as sweep  # noqa: E402
 
-from syncml_codec.codec import wbxml  # noqa: E402
 from syncml_codec.formats import versit  # noqa: E402
 
 LIMIT = 0.100
@@ -45,8 +44,9 @@ def tokenizers(names: list[str]) -> list[versit.Tokenizer]:
     for name in names:
         if name == "python":
             out.append(versit.PYTHON)
-        elif wbxml.IMPLEMENTATION == "cython":
-            out.append(versit.cython_tokenizer(wbxml.implementation))
+        elif versit.IMPLEMENTATION == "cython":
+            from syncml_codec.formats import _versit
+            out.append(versit.cython_tokenizer(_versit))
         else:
             print("(the Cython extension is not built: its rows are skipped)")
     return out

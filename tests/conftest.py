@@ -2,7 +2,7 @@
 
 ``wbxml`` runs a test once per WBXML implementation (the Cython extension
 and its pure-Python twin); ``versit_impl`` does the same for the Versit
-tokenizer (the extension's port and ``formats.versit``).  Without the extension its half is skipped,
+tokenizer (the ``formats._versit`` extension and ``formats.versit``).  Without the extension its half is skipped,
 unless ``SYNCML_CODEC_REQUIRE_EXTENSION=1`` (CI), where that is a failure.
 
 The real-traffic corpus lives in ``../shared/corpus`` beside the checkout.
@@ -29,6 +29,14 @@ except ImportError as exc:
 else:
     _IMPORT_ERROR = ""
 
+try:
+    from syncml_codec.formats import _versit as _versit_c
+except ImportError as exc:
+    _versit_c = None
+    _VERSIT_IMPORT_ERROR = str(exc)
+else:
+    _VERSIT_IMPORT_ERROR = ""
+
 REQUIRE_EXTENSION = os.environ.get("SYNCML_CODEC_REQUIRE_EXTENSION", "") not in ("", "0")
 NO_EXTENSIONS = os.environ.get("SYNCML_CODEC_NO_EXTENSIONS", "") not in ("", "0")
 
@@ -39,6 +47,16 @@ def cython_impl():
             pytest.fail(f"the Cython extension is required but does not import: {_IMPORT_ERROR}")
         pytest.skip(f"the Cython extension is not built ({_IMPORT_ERROR})")
     return _wbxml_c
+
+
+def cython_versit():
+    """The Versit extension (``syncml_codec.formats._versit``), skipped or
+    failed like :func:`cython_impl`."""
+    if _versit_c is None:
+        if REQUIRE_EXTENSION:
+            pytest.fail(f"the Cython Versit extension is required but does not import: {_VERSIT_IMPORT_ERROR}")
+        pytest.skip(f"the Cython Versit extension is not built ({_VERSIT_IMPORT_ERROR})")
+    return _versit_c
 
 
 @pytest.fixture(params=["cython", "python"])
@@ -63,7 +81,7 @@ def versit_impl(request):
         return versit.PYTHON
     if NO_EXTENSIONS:
         pytest.skip("SYNCML_CODEC_NO_EXTENSIONS=1: pure-Python run")
-    return versit.cython_tokenizer(cython_impl())
+    return versit.cython_tokenizer(cython_versit())
 
 
 def corpus_path(*parts: str) -> Path:

@@ -94,6 +94,26 @@ def test_missing_file_and_encode_errors(tmp_path: Path):
     assert proc.returncode == 1 and b"string_table" in proc.stderr
 
 
+@pytest.mark.parametrize("command", [["decode"], ["inspect"], ["devinf"], ["convert", "--to", "text/vcard"]])
+def test_every_subcommand_reports_an_unreadable_file_alike(tmp_path: Path, command: list[str]):
+    """The subcommands share one reader and one failure (cli/_common.py)."""
+    missing = str(tmp_path / "nope.bin")
+    proc = syncml(*command, missing)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == f"syncml {command[0]}: {missing}: No such file or directory\n"
+
+
+def test_convert_writes_items_into_a_directory(tmp_path: Path):
+    cards = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:B\r\nEND:VCARD\r\n"
+    out = tmp_path / "sif"
+    proc = syncml("convert", "-", "--to", "text/x-s4j-sifc", "-o", str(out) + "/", stdin=cards)
+    assert proc.returncode == 0, proc.stderr
+    written = sorted(out.iterdir())
+    assert [p.name for p in written] == ["item-00001.xml", "item-00002.xml"]
+    assert [b"<FileAs>A</FileAs>" in p.read_bytes() for p in written] == [True, False]
+    assert b"<FileAs>B</FileAs>" in written[1].read_bytes()
+
+
 def test_console_script_is_installed():
     import shutil
     exe = shutil.which("syncml")

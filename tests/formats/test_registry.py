@@ -172,9 +172,9 @@ def test_register_another_type() -> None:
         register("text/x-test-plain", lambda data, ct: Plain(data + b"!"), replace=True)
         assert parse(b"hi", "text/x-test-plain").serialize() == b"hi!"
     finally:
-        from syncml_codec.formats import registry
+        from syncml_codec.formats import _table
 
-        registry._PARSERS.pop("text/x-test-plain", None)
+        _table._PARSERS.pop("text/x-test-plain", None)
 
 
 def test_builtin_types_registered() -> None:
@@ -213,3 +213,113 @@ def test_lenient_parse_keeps_broken_lines() -> None:
         parse(data)
     item = parse(data, lenient=True)
     assert item.serialize() == data
+
+
+# -- the conversion table (issue 11: register_conversion instead of if-chains) --------
+SAMPLES = {
+    "text/x-vcard": CARD21,
+    "text/vcard": CARD30,
+    "text/x-vcalendar": b"BEGIN:VCALENDAR\r\nVERSION:1.0\r\nBEGIN:VEVENT\r\nSUMMARY:x\r\n"
+                        b"DTSTART:20240101T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    "text/calendar": b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTODO\r\nSUMMARY:x\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
+    "text/x-vnote": b"BEGIN:VNOTE\r\nVERSION:1.1\r\nBODY:hi\r\nEND:VNOTE\r\n",
+    "text/plain": b"hello\r\nworld",
+    "text/x-s4j-sifc": b"<contact><FirstName>A</FirstName><LastName>B</LastName></contact>",
+    "text/x-s4j-sife": b"<appointment><Subject>x</Subject><Start>20240101T100000Z</Start></appointment>",
+    "text/x-s4j-sift": b"<task><Subject>x</Subject></task>",
+    "text/x-s4j-sifn": b"<note><Subject>x</Subject><Body>hi</Body></note>",
+    "message/rfc822": b"From: a@b\r\nSubject: x\r\n\r\nbody",
+    "application/vnd.omads-folder+xml": b"<Folder><name>x</name></Folder>",
+}
+
+
+def test_every_conversion_comes_from_the_table() -> None:
+    """An item converts into another type only through a registered
+    conversion; every other target is an UnsupportedFormatError naming it
+    (a registered one may still find the item does not fit: an event is no
+    SIF task)."""
+    from syncml_codec.formats import registry
+
+    table = {(source, target) for source, target, _ in registry.CONVERSIONS}
+    converted = set()
+    for source, data in SAMPLES.items():
+        item = parse(data, source)
+        for target in [*registered_types(), "application/x-foo"]:
+            if target == source:
+                continue
+            try:
+                out = item.convert(target)
+            except UnsupportedFormatError as exc:
+                assert exc.content_type == target
+                continue
+            except FormatError:
+                assert (source, target) in table
+                continue
+            assert (source, target) in table
+            assert out.content_type == target and isinstance(out, Item)
+            converted.add((source, target))
+    # what the samples can show: each kind of conversion happens
+    assert {("text/x-vcard", "text/vcard"), ("text/vcard", "text/x-vcard"),
+            ("text/x-vcalendar", "text/calendar"), ("text/calendar", "text/x-vcalendar"),
+            ("text/x-vnote", "text/plain"), ("text/plain", "text/x-vnote"),
+            ("message/rfc822", "application/vnd.omads-email+xml"),
+            ("text/vcard", "text/x-s4j-sifc"), ("text/x-s4j-sifc", "text/x-vcard"),
+            ("text/x-vcalendar", "text/x-s4j-sife"), ("text/x-s4j-sift", "text/calendar"),
+            ("text/plain", "text/x-s4j-sifn"), ("text/x-s4j-sifn", "text/x-vnote")} <= converted
+
+
+def test_register_conversion_adds_a_conversion() -> None:
+    from syncml_codec.formats import _table, register_conversion
+
+    class Shout:
+        content_type = "text/x-test-shout"
+
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def serialize(self) -> bytes:
+            return self.data
+
+        def convert(self, target_content_type: str) -> Item:
+            raise UnsupportedFormatError("no", target_content_type)
+
+    def shout(item: Item, target: str) -> Item:
+        return Shout(item.serialize().upper())
+
+    plain = parse(b"hi there", "text/plain")
+    with pytest.raises(UnsupportedFormatError, match="text/plain -> text/x-test-shout is not supported"):
+        plain.convert("text/x-test-shout")
+    register("text/x-test-shout", lambda data, ct: Shout(data))
+    register_conversion("Text/Plain", "text/x-test-shout; charset=utf-8", shout)
+    try:
+        assert plain.convert("text/x-test-shout").serialize() == b"HI THERE"
+        with pytest.raises(ValueError, match="already registered"):
+            register_conversion("text/plain", "text/x-test-shout", shout)
+        register_conversion("text/plain", "text/x-test-shout", lambda item, target: Shout(b"!"), replace=True)
+        assert plain.convert("text/x-test-shout").serialize() == b"!"
+        # a conversion that breaks is still a FormatError at the item's boundary
+        register_conversion("text/plain", "text/x-test-shout", lambda item, target: 1 // 0, replace=True)
+        with pytest.raises(FormatError, match="text conversion failed"):
+            plain.convert("text/x-test-shout")
+    finally:
+        _table._PARSERS.pop("text/x-test-shout", None)
+        _table._CONVERSIONS.pop(("text/plain", "text/x-test-shout"), None)
+
+
+def test_builtin_conversion_can_be_replaced() -> None:
+    from syncml_codec.formats import _table, register_conversion
+
+    original = _table.conversion_for("text/x-vcard", "text/vcard")
+    assert original is not None
+    seen: list[str] = []
+
+    def spy(item: Item, target: str) -> Item:
+        seen.append(target)
+        return original(item, target)
+
+    register_conversion("text/x-vcard", "text/vcard", spy, replace=True)
+    try:
+        assert parse(CARD21).convert("text/vcard").serialize() == CARD30
+        assert seen == ["text/vcard"]
+    finally:
+        register_conversion("text/x-vcard", "text/vcard", original, replace=True)

@@ -19,7 +19,7 @@ import pytest
 from syncml_codec import FormatError
 from syncml_codec import formats as F
 from syncml_codec.formats import _sif_calendar, _sif_contact
-from syncml_codec.formats.sif import SIF_TYPES, SIFC, SIFE, SIFN, SIFT, SIFItem, comparable, to_sif
+from syncml_codec.formats.sif import SIF_TYPES, SIFC, SIFE, SIFN, SIFT, SIFItem, comparable
 from syncml_codec.formats.vcard import normalized
 from syncml_codec.formats.versit import Component, ContentLine, parse_items
 
@@ -428,7 +428,8 @@ def test_sif_note_and_plain_text():
     text = item.convert("text/plain")
     assert text.serialize() == "milk;\r\nbread, caf\u00e9".encode()
     assert "Subject" in " ".join(text.losses)  # type: ignore[attr-defined]
-    note = to_sif(F.parse(b"hello\r\nworld", "text/plain"), SIFN)
+    note = F.parse(b"hello\r\nworld", "text/plain").convert(SIFN)
+    assert isinstance(note, SIFItem)
     assert note.get("Body") == "hello\r\nworld"
     assert F.parse(note.serialize(), SIFN).get("Body") == "hello\r\nworld"  # type: ignore[attr-defined]
 

@@ -268,6 +268,6 @@ def test_lenient_text_without_items_is_an_error_not_dropped(data: bytes) -> None
     ("x,y\\,z", ",", ["x", "y\\,z"]),
 ])
 def test_split_escaped(text: str, sep: str, parts: list[str]) -> None:
-    from syncml_codec.formats.versit import _split_escaped
+    from syncml_codec.formats._versit_text import split_escaped
 
-    assert _split_escaped(text, sep) == parts
+    assert split_escaped(text, sep) == parts

@@ -1,4 +1,4 @@
-"""The Cython Versit tokenizer (``src/syncml_codec/codec/_wbxml_versit.pxi``) against the
+"""The Cython Versit tokenizer (``syncml_codec.formats._versit``) against the
 pure-Python reference (``formats.versit``): on every corpus file and on
 deterministic mutations of them (truncations, inserted garbage, CR/LF
 variants, a BOM), in strict and lenient mode, both give equal trees (every
@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from syncml_codec.formats import versit
+from syncml_codec.formats._versit_text import parse_head_bytes
 from syncml_codec.formats.versit import Component, ContentLine, RawLine, Tokenizer
-from tests.conftest import NO_EXTENSIONS, cython_impl
+from tests.conftest import NO_EXTENSIONS, cython_versit
 from tests.formats.test_versit import CORPUS_FILES, FORMATS
 
 GARBAGE = [b"\x00", b":", b'"', b";", b"=", b".", b"\r", b"\n", b"\n ", b"\r\n\t", b"\n\n", b"\r\n\r\n",
@@ -27,7 +28,7 @@ GARBAGE = [b"\x00", b":", b'"', b";", b"=", b".", b"\r", b"\n", b"\n ", b"\r\n\t
 def c_impl() -> Tokenizer:
     if NO_EXTENSIONS:
         pytest.skip("SYNCML_CODEC_NO_EXTENSIONS=1: pure-Python run")
-    return versit.cython_tokenizer(cython_impl())
+    return versit.cython_tokenizer(cython_versit())
 
 
 def shape(obj: Any) -> Any:
@@ -160,6 +161,7 @@ def test_any_buffer(c_impl: Tokenizer) -> None:
     want = shape(c_impl.parse_items(data))
     assert shape(c_impl.parse_items(bytearray(data))) == want
     assert shape(c_impl.parse_items(memoryview(data))) == want
+    assert shape(c_impl.parse_items(memoryview(b"x".join(bytes([c]) for c in data))[::2])) == want
     with pytest.raises(TypeError):
         c_impl.parse_items("BEGIN:VCARD")  # type: ignore[arg-type]
 
@@ -189,6 +191,38 @@ def test_subclass_serializes_through_attributes(c_impl: Tokenizer) -> None:
     assert c_impl.serialize_items([mine]) == data == versit.PYTHON.serialize_items([mine])
 
 
+def test_classes_without_writable_slots_are_refused() -> None:
+    """The extension fills objects only through the slots of the classes it
+    is given (their member descriptors): anything else is refused up front."""
+    codec_class = cython_versit().VersitCodec
+
+    class NoSlots:  # a __dict__ instead of slots
+        def __init__(self) -> None:
+            self.raw = b""
+            self.lineno = 0
+
+    class ReadOnly(RawLine):  # "raw" a property, not a slot of this class
+        __slots__ = ()
+        raw = property(lambda self: b"")  # type: ignore[assignment]
+
+    class Slots:
+        __slots__ = ("lineno", "raw")
+
+    def make(raw_line: Any) -> Any:
+        return codec_class(ContentLine, raw_line, Component, parse_head_bytes, versit.MAX_DEPTH)
+
+    for bad in (NoSlots, ReadOnly, int, "RawLine"):
+        with pytest.raises(TypeError, match="slot"):
+            make(bad)
+    # a class of its own with the same slots works like RawLine
+    tok = versit.Tokenizer("cython", make(Slots).parse, make(Slots).serialize)
+    data = b"BEGIN:VCARD\r\nVERSION:2.1\r\n\r\nEND:VCARD\r\n"
+    (item,) = tok.parse_items(data)
+    (blank,) = [c for c in item.children if isinstance(c, Slots)]
+    assert (blank.raw, blank.lineno) == (b"\r\n", 3)
+    assert tok.serialize_items([item]) == data
+
+
 def test_gc_state_is_restored(c_impl: Tokenizer) -> None:
     import gc
 
@@ -207,8 +241,9 @@ def test_gc_state_is_restored(c_impl: Tokenizer) -> None:
 
 
 def test_selected_implementation() -> None:
-    selected = versit._wbxml.IMPLEMENTATION  # codec.wbxml's choice, same switches
-    expected = "python" if NO_EXTENSIONS else selected
+    from tests.conftest import _versit_c
+
+    expected = "python" if NO_EXTENSIONS or _versit_c is None else "cython"
     assert expected == versit.IMPLEMENTATION
 
 
@@ -217,11 +252,11 @@ def test_stub_matches_the_extension(c_impl: Tokenizer) -> None:
     import inspect
     from pathlib import Path
 
-    import syncml_codec.codec as codec_pkg
+    import syncml_codec.formats as formats_pkg
 
-    tree = ast.parse(Path(codec_pkg.__file__).with_name("_wbxml.pyi").read_text())
+    tree = ast.parse(Path(formats_pkg.__file__).with_name("_versit.pyi").read_text())
     (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "VersitCodec"]
-    ext = cython_impl().VersitCodec
+    ext = cython_versit().VersitCodec
     for fn in cls.body:
         assert isinstance(fn, ast.FunctionDef)
         if fn.name == "__init__":

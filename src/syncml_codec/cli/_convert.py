@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import SyncMLError
 from ..formats import content_type_of, parse, parse_items, registered_types
+from ._common import CommandError, read_input, write_output
 
 __all__ = ["register"]
 
@@ -37,7 +38,6 @@ def _split(data: bytes, source_type: str | None, name: str) -> list[tuple[int, b
     """(first line, bytes) of each item in the input."""
     versit = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:5].upper() == b"BEGIN"
     if versit and (source_type is None or content_type_of(source_type) in _VERSIT_OUTPUT):
-        from ._main import CommandError
         try:
             components = parse_items(data)
         except SyncMLError as exc:
@@ -65,11 +65,9 @@ class _Progress:
 
 
 def _write_items(args: argparse.Namespace, out: list[bytes]) -> None:
-    from ._main import CommandError, _write
-
     target = content_type_of(args.target_type)
     if target in _VERSIT_OUTPUT or len(out) <= 1:
-        _write(args.output, b"".join(out), binary=False)
+        write_output(args.output, b"".join(out), binary=False)
         return
     directory = args.output
     if directory is None or not (os.path.isdir(directory) or directory.endswith(os.sep)):
@@ -78,13 +76,11 @@ def _write_items(args: argparse.Namespace, out: list[bytes]) -> None:
     os.makedirs(directory, exist_ok=True)
     suffix = _SUFFIX.get(target, ".xml")
     for n, data in enumerate(out, 1):
-        _write(os.path.join(directory, f"item-{n:05d}{suffix}"), data, binary=False)
+        write_output(os.path.join(directory, f"item-{n:05d}{suffix}"), data, binary=False)
 
 
 def _run(args: argparse.Namespace) -> None:
-    from ._main import CommandError, _read
-
-    data = _read(args.file)
+    data = read_input(args.file)
     items = _split(data, args.source_type, args.file)
     if not items:
         raise CommandError(f"{args.file}: no items")

@@ -28,6 +28,7 @@ from ..devinf import (
 )
 from ..engine.quirks import quirks_for
 from ..errors import DevInfError, SyncMLError
+from ._common import CommandError, read_input
 
 __all__ = ["register", "render"]
 
@@ -142,9 +143,7 @@ def render(devinf: DevInf, where: str = "", *, brief: bool = False) -> str:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from ._main import CommandError, _read
-
-    data = _read(args.file)
+    data = read_input(args.file)
     try:
         doc = _wbxml.decode(data) if looks_like_wbxml(data) else parse_xml(data)
         found = devinf_documents(doc)

@@ -22,6 +22,7 @@ from ..model import (
     alert_meaning,
     status_meaning,
 )
+from ._common import CommandError, read_input
 
 __all__ = ["describe", "register"]
 
@@ -140,11 +141,9 @@ def describe(msg: Message, label: str, encoding: str, size: int) -> str:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from ._main import CommandError, _read
-
     texts = []
     for path in args.files:
-        data = _read(path)
+        data = read_input(path)
         try:
             msg = Message.from_bytes(data, lenient=args.lenient)
         except SyncMLError as exc:

@@ -10,48 +10,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import BinaryIO
 
 from .. import __version__
 from ..codec import wbxml as _wbxml
 from ..codec.detect import looks_like_wbxml
 from ..codec.xml import parse_xml, write_xml
 from ..errors import SyncMLError
+from ._common import CommandError, read_input, write_output
 
 __all__ = ["main"]
 
 
-class CommandError(Exception):
-    """A failure to report in one line, with exit status 1."""
-
-
-def _read(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise CommandError(f"{path}: {exc.strerror}") from None
-
-
-def _write(path: str | None, data: bytes, binary: bool) -> None:
-    if path is None or path == "-":
-        out: BinaryIO = sys.stdout.buffer
-        if binary and out.isatty():
-            raise CommandError("refusing to write WBXML to a terminal; use -o FILE")
-        out.write(data)
-        out.flush()
-        return
-    try:
-        with open(path, "wb") as fh:
-            fh.write(data)
-    except OSError as exc:
-        raise CommandError(f"{path}: {exc.strerror}") from None
-
-
 def _cmd_decode(args: argparse.Namespace) -> None:
-    data = _read(args.file)
+    data = read_input(args.file)
     try:
         if looks_like_wbxml(data):
             out = _wbxml.wbxml_to_xml(data, pretty=not args.compact, strict=args.strict)
@@ -59,11 +30,11 @@ def _cmd_decode(args: argparse.Namespace) -> None:
             out = write_xml(parse_xml(data), pretty=not args.compact)
     except SyncMLError as exc:
         raise CommandError(f"{args.file}: {exc}") from None
-    _write(args.output, out, binary=False)
+    write_output(args.output, out, binary=False)
 
 
 def _cmd_encode(args: argparse.Namespace) -> None:
-    data = _read(args.file)
+    data = read_input(args.file)
     try:
         if looks_like_wbxml(data):
             raise CommandError(f"{args.file}: already WBXML (use 'syncml decode' to read it)")
@@ -75,7 +46,7 @@ def _cmd_encode(args: argparse.Namespace) -> None:
         raise CommandError(f"{args.file}: {exc}") from None
     except ValueError as exc:  # bad option values
         raise CommandError(str(exc)) from None
-    _write(args.output, out, binary=True)
+    write_output(args.output, out, binary=True)
 
 
 def _charset(value: str) -> str | int:

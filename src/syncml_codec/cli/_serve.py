@@ -41,7 +41,7 @@ from ..server import (
     make_app,
 )
 from ..store import SQLiteStore
-from ._main import CommandError
+from ._common import CommandError
 
 __all__ = ["register"]
 

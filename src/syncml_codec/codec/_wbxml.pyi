@@ -1,8 +1,7 @@
 # The one surface both WBXML implementations provide: the Cython extension
 # (syncml_codec.codec._wbxml) and its pure-Python twin (_wbxml_py).
 # tests/codec/test_surface.py checks both against this file.
-from collections.abc import Callable, Iterable
-from typing import Any, Literal
+from typing import Literal
 
 from .tree import Document
 
@@ -30,20 +29,3 @@ def xml_to_wbxml(
     max_depth: int = 256,
     max_size: int = 67108864,
 ) -> bytes: ...
-
-# Extension only (the twin has none): the C port of the Versit tokenizer in
-# syncml_codec.formats.versit, which is its reference and builds it with its
-# own classes (see versit.cython_tokenizer); tests/formats/test_versit_parity.py
-# checks that both give the same trees and errors.
-class VersitCodec:
-    def __init__(
-        self,
-        content_line: type,
-        raw_line: type,
-        component: type,
-        parse_head: Callable[[bytes], object],
-        max_depth: int,
-    ) -> None: ...
-    def parse(self, data: _Buffer, *, lenient: bool = False, version: str | None = None) -> list[Any]: ...
-    def serialize(self, items: Iterable[Any]) -> bytes: ...
-    def serialize_one(self, comp: Any) -> bytes: ...

@@ -44,10 +44,6 @@ Invariants and complexity:
   take only what they are sure of and otherwise run the reference path
   (``decode`` + ``from_element``, ``to_element`` + ``encode``), so their
   results and errors are the reference's.
-* Versit (``_wbxml_versit.pxi``, extension only): ``VersitCodec`` is the
-  C port of the tokenizer/serializer in ``syncml_codec.formats.versit``
-  (the reference, which builds it with its own classes).  Same trees, same
-  bytes, same FormatError; linear in the input, nesting bounded.
 """
 
 cimport cython
@@ -102,7 +98,6 @@ include "_wbxml_encode.pxi"
 include "_wbxml_scan.pxi"
 include "_wbxml_model.pxi"
 include "_wbxml_walk.pxi"
-include "_wbxml_versit.pxi"   # Versit (vCard/vCalendar) tokenizer, formats.versit
 
 _init_util()
 _init_scan()

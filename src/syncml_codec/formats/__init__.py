@@ -1,7 +1,9 @@
 """Layer 3: PIM data formats.  The lossless Versit tokenizer and serializer
 (vCard, vCalendar/iCalendar, vNote, see :mod:`.versit`), the registry
-behind ``formats.parse`` with vCard 2.1 <-> 3.0 and vCalendar 1.0 <->
-iCalendar 2.0 conversion (:mod:`.vcalendar`), and the OMA DS
+behind ``formats.parse`` and ``item.convert`` (a table of parsers and one
+of conversions: :func:`register`, :func:`register_conversion`) with vCard
+2.1 <-> 3.0 and vCalendar 1.0 <-> iCalendar 2.0 conversion
+(:mod:`.vcalendar`), and the OMA DS
 email, folder and file objects with RFC 822 mail (:mod:`.email`,
 :mod:`.omads`), Funambol SIF (:mod:`.sif`) and the item transfer encodings
 ``b64`` / ``des;b64`` / ``3des;b64`` (:mod:`.item_encoding`)."""
@@ -19,6 +21,7 @@ from .registry import (
     detect_content_type,
     parse,
     register,
+    register_conversion,
     registered_types,
 )
 from .sif import SIF_TYPES, SIFItem
@@ -68,6 +71,7 @@ __all__ = [
     "parse",
     "parse_items",
     "register",
+    "register_conversion",
     "registered_types",
     "serialize_items",
     "transforms_of",

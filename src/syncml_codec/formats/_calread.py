@@ -30,8 +30,9 @@ from ._calmodel import (
     _parse_dt,
     _parse_duration,
 )
+from ._versit_text import Param, escape_value, split_escaped, unescape_value
 from ._vtimezone import VcalZone, _olson, _zone_from_vcal, _zone_from_vtimezone
-from .versit import Component, ContentLine, Param, _escape, _split_escaped, _unescape
+from .versit import Component, ContentLine
 
 #: the most dates one EXDATE/RDATE line is read with (more: carried as text)
 MAX_DATES = 1000
@@ -182,12 +183,12 @@ class _Reader:
                 return self.prop(inner, params, text, comp, label)
             if self.version == "1.0" and inner in _RULES | {"STATUS"}:
                 try:
-                    return other.prop(inner, params, text if inner != "STATUS" else _escape(text),
+                    return other.prop(inner, params, text if inner != "STATUS" else escape_value(text),
                                       comp, label)
                 except ValueError:
                     pass
             elif self.version == "2.0" and inner in _RULES | {"STATUS", "TRANSP"}:
-                p = other.prop(inner, params, _unescape(text), comp, label)
+                p = other.prop(inner, params, unescape_value(text), comp, label)
                 if p is not None and not p.name.startswith(X):
                     return p
             return Prop(key, self._params(key, params), self._unesc(text), "raw")
@@ -260,12 +261,12 @@ class _Reader:
         return Prop(key, clean, self._parts(text, ";"), "compound")
 
     def _unesc(self, text: str) -> str:
-        return _unescape(text) if self.version == "2.0" else text
+        return unescape_value(text) if self.version == "2.0" else text
 
     def _parts(self, text: str, sep: str) -> tuple[str, ...]:
-        parts = _split_escaped(text, sep)
+        parts = split_escaped(text, sep)
         if self.version == "2.0":
-            return tuple(_unescape(p) for p in parts)
+            return tuple(unescape_value(p) for p in parts)
         return tuple(p.replace("\\" + sep, sep) for p in parts)
 
     def _params(self, key: str, params: list[Param]) -> Params:
@@ -348,7 +349,7 @@ class _Reader:
         return tuple(out)
 
     def _alarm10(self, key: str, params: Params, text: str, label: str) -> Prop:
-        f = [p.replace("\\;", ";") for p in _split_escaped(text, ";")]
+        f = [p.replace("\\;", ";") for p in split_escaped(text, ";")]
         f += [""] * (5 - len(f))
         node = Node("VALARM", [Prop("ACTION", (), _ALARMS10[key], "raw")])
         try:

@@ -22,8 +22,9 @@ from ._calmodel import (
     _fmt_duration,
     _fmt_local,
 )
+from ._versit_text import Param, escape_value, fold_line
 from ._vtimezone import VcalZone, _fmt_offset, _transitions
-from .versit import ContentLine, Param, _escape, _fold
+from .versit import ContentLine
 
 Line = tuple[str, list[Param], str]
 
@@ -51,7 +52,7 @@ class _Writer:
             comps += self.component(child, f"{child.name} {counts[child.name]}", None)
         if self.version == "2.0":
             if not cal.get("PRODID"):
-                out.append(("PRODID", [], _escape(PRODID)))
+                out.append(("PRODID", [], escape_value(PRODID)))
             out += body
             for zone in self.model.zones.values():
                 if isinstance(zone, VcalZone):
@@ -193,12 +194,12 @@ class _Writer:
         return n, v
 
     def text(self, s: str) -> str:
-        return s.replace("\n", "\r\n") if self.version == "1.0" else _escape(s)
+        return s.replace("\n", "\r\n") if self.version == "1.0" else escape_value(s)
 
     def parts(self, parts: tuple[str, ...], sep: str) -> str:
         if self.version == "1.0":
             return ";".join(p.replace(";", "\\;").replace("\n", "\r\n") for p in parts)
-        return sep.join(_escape(p) for p in parts)
+        return sep.join(escape_value(p) for p in parts)
 
     # properties ----------------------------------------------------------------------
     def prop(self, p: Prop, comp: str, label: str) -> list[str | Line]:
@@ -214,7 +215,7 @@ class _Writer:
                 return [(inner, params, p.value)]
             if inner in _ALARMS10:
                 return [(name, params, _escape_raw(p.value))]
-            return [(name, params, _escape(p.value) if inner == "STATUS" else p.value)]
+            return [(name, params, escape_value(p.value) if inner == "STATUS" else p.value)]
         if legacy and name == "CREATED":
             name = "DCREATED"
         if p.kind == "dt":
@@ -431,7 +432,7 @@ def _render(lines: list[str | Line], version: str) -> bytes:
             head = ";".join([name] + [v if n is None else f"{n}={v}" for n, v in params]) + ":"
             raw = (head + text).encode("utf-8", "surrogateescape")
             if version == "2.0":
-                out += _fold(raw, b"\r\n") + b"\r\n"
+                out += fold_line(raw, b"\r\n") + b"\r\n"
             else:  # a 2.1-style BASE64 block ends with a blank line
                 out += raw + b"\r\n\r\n"
             continue

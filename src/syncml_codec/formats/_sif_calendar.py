@@ -36,20 +36,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from ..errors import FormatError, UnsupportedFormatError
+from ._items import ICALENDAR_20 as ICAL
+from ._items import TEXT_PLAIN as TEXT
+from ._items import VCALENDAR_10 as VCAL
+from ._items import VNOTE, TextItem, VersitItem
 from ._sif_versit import Builder, apply_carried, fixup, quote_param, raw_safe, text_eol, write_extra
+from ._table import Item
 from .sif import SIFE, SIFN, SIFT, SIFField, SIFItem, SIFValue, with_losses
 from .versit import Component, ContentLine
 
-if TYPE_CHECKING:
-    from .registry import Item
-
-ICAL = "text/calendar"
-VCAL = "text/x-vcalendar"
-VNOTE = "text/x-vnote"
-TEXT = "text/plain"
 PRODID = "-//syncml-codec//SIF//EN"
 
 _DATE_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z")
@@ -567,8 +564,6 @@ def sif_to_vnote(item: SIFItem) -> Component:
 
 
 def sif_to_item(item: SIFItem, target: str) -> Item:
-    from ._more_items import TextItem
-    from .registry import VersitItem
     source = item.content_type
     if source == SIFN and target == VNOTE:
         return with_losses(VersitItem(sif_to_vnote(item), VNOTE), ())
@@ -600,8 +595,6 @@ def calendar_to_sif(cal: Component, target: str) -> SIFItem:
 
 
 def item_to_sif(item: object, target: str) -> SIFItem:
-    from ._more_items import TextItem
-    from .registry import VersitItem
     source = getattr(item, "content_type", "?")
     if target == SIFN and isinstance(item, TextItem):
         return SIFItem(SIFN, [("SIFVersion", "1.1"), ("Subject", ""),

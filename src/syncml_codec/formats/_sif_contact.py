@@ -14,20 +14,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from ..errors import UnsupportedFormatError
+from ._items import VCARD_21, VCARD_30, VCardItem, VersitItem
 from ._sif_versit import Builder, apply_carried, fixup, raw_safe, text_eol, write_extra
+from ._table import Item
 from .sif import SIFC, SIFField, SIFItem, with_losses
 from .vcard import convert_vcard
 from .versit import Component, ContentLine
 
-if TYPE_CHECKING:
-    from .registry import Item
-
 _BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
-VCARD_21 = "text/x-vcard"
-VCARD_30 = "text/vcard"
 
 N_FIELDS = ("LastName", "FirstName", "MiddleName", "Title", "Suffix")
 ORG_FIELDS = ("CompanyName", "Department", "OfficeLocation")
@@ -170,7 +166,6 @@ def sif_to_vcard(item: SIFItem) -> Component:
 
 
 def sif_to_item(item: SIFItem, target: str) -> Item:
-    from .registry import VCardItem
     card = sif_to_vcard(item)
     if target == VCARD_30:
         return with_losses(VCardItem(card, VCARD_30), ())
@@ -335,7 +330,6 @@ def vcard_to_sif(card: Component) -> SIFItem:
 
 
 def item_to_sif(item: object) -> SIFItem:
-    from .registry import VersitItem
     if not isinstance(item, VersitItem) or item.content_type not in (VCARD_21, VCARD_30):
         raise UnsupportedFormatError(
             f"conversion {getattr(item, 'content_type', '?')} -> {SIFC} is not supported", SIFC)

@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 from ..errors import FormatError
 from ._omaxml import children, escape, parse_root
+from ._versit_text import fold_line
 from .sif import SIFField, SIFValue, canonical, comparable, fields_from_xml, fields_xml
-from .versit import Component, ContentLine, _fold, parse_items
+from .versit import Component, ContentLine, parse_items
 
 X_SIF = "X-SIF-"
 ABSENT = "X-SIF-ABSENT"
@@ -91,7 +92,7 @@ class Builder:
             if kind == "fixed":
                 skeleton += f"{head}{value}\r\n".encode()
             elif kind == "binary":
-                skeleton += _fold((head + str(value)).encode(), b"\r\n") + b"\r\n"
+                skeleton += fold_line((head + str(value)).encode(), b"\r\n") + b"\r\n"
             else:
                 skeleton += head.encode("utf-8") + b"\r\n"
         (comp,) = parse_items(bytes(skeleton))

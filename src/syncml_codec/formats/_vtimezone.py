@@ -17,7 +17,8 @@ from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 
 from . import _rrule
 from ._calmodel import _DT, _OFFSET, UTC, _fmt_local
-from .versit import Component, ContentLine, _escape
+from ._versit_text import escape_value
+from .versit import Component, ContentLine
 
 
 @dataclass(frozen=True)
@@ -76,18 +77,18 @@ class VcalZone(tzinfo):
     def vtimezone(self) -> list[str]:
         """The zone as VTIMEZONE lines (iCalendar wire text)."""
         std = _fmt_offset(self.std)
-        out = ["BEGIN:VTIMEZONE", "TZID:" + _escape(self.tzid), "BEGIN:STANDARD",
+        out = ["BEGIN:VTIMEZONE", "TZID:" + escape_value(self.tzid), "BEGIN:STANDARD",
                "DTSTART:19700101T000000", f"TZOFFSETFROM:{std}", f"TZOFFSETTO:{std}"]
-        out += ["TZNAME:" + _escape(self.std_name)] if self.std_name else []
+        out += ["TZNAME:" + escape_value(self.std_name)] if self.std_name else []
         out.append("END:STANDARD")
         for r in self.rules:
             dst = _fmt_offset(r.offset)
             out += ["BEGIN:DAYLIGHT", "DTSTART:" + _fmt_local(r.start + self.std),
                     f"TZOFFSETFROM:{std}", f"TZOFFSETTO:{dst}"]
-            out += ["TZNAME:" + _escape(r.dst_name)] if r.dst_name else []
+            out += ["TZNAME:" + escape_value(r.dst_name)] if r.dst_name else []
             out += ["END:DAYLIGHT", "BEGIN:STANDARD", "DTSTART:" + _fmt_local(r.end + r.offset),
                     f"TZOFFSETFROM:{dst}", f"TZOFFSETTO:{std}"]
-            out += ["TZNAME:" + _escape(r.std_name)] if r.std_name else []
+            out += ["TZNAME:" + escape_value(r.std_name)] if r.std_name else []
             out.append("END:STANDARD")
         return [*out, "END:VTIMEZONE"]
 

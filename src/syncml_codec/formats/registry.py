@@ -4,7 +4,12 @@
 ``<Data>`` and its ``<Meta><Type>``; ``item.serialize()`` gives the bytes
 back (byte for byte when nothing was changed) and ``item.convert(type)`` an
 item in another format.  Other modules add their formats with
-:func:`register` (``register("text/x-s4j-sifc", parse_sifc)``).
+:func:`register` (``register("text/x-s4j-sifc", parse_sifc)``) and their
+conversions with :func:`register_conversion` (``register_conversion(
+"text/x-s4j-sifc", "text/vcard", sif_to_vcard)``); the built-in ones are
+registered below, from the table :data:`CONVERSIONS`.  The tables live in
+:mod:`._table` and the item classes in :mod:`._items`, which import no
+format module above them: this module is the only one that sees them all.
 
 Content types are compared in lower case without parameters
 (``text/vcard; charset=utf-8`` is ``text/vcard``), see
@@ -21,16 +26,44 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Callable
 from functools import partial
-from typing import ClassVar, Protocol, runtime_checkable
 
-from ..errors import FormatError, UnsupportedFormatError
+from ..errors import UnsupportedFormatError
+from . import _sif_calendar, _sif_contact
 from ._guard import guarded
-from .vcard import convert_vcard
-from .versit import Component, parse_items
+from ._items import (
+    ICALENDAR_20,
+    TEXT_PLAIN,
+    VCALENDAR_10,
+    VCARD_21,
+    VCARD_30,
+    VNOTE,
+    ObjectItem,
+    TextItem,
+    VCardItem,
+    VersitItem,
+    calendar_version,
+    email_to_rfc822,
+    rfc822_to_email,
+    text_to_vnote,
+    vcard_version,
+    vnote_to_text_item,
+)
+from ._table import (
+    Conversion,
+    Item,
+    Parser,
+    content_type_of,
+    parser_for,
+    register,
+    register_conversion,
+    registered_types,
+)
+from .email import EMAIL_CONTENT_TYPE, RFC822_CONTENT_TYPE
+from .sif import SIF_TYPES, SIFC, SIFE, SIFN, SIFT, parse_sif, unwrap_base64_sif
 
 __all__ = [
+    "CONVERSIONS",
     "VCARD_21",
     "VCARD_30",
     "Item",
@@ -42,56 +75,9 @@ __all__ = [
     "detect_content_type",
     "parse",
     "register",
+    "register_conversion",
     "registered_types",
 ]
-
-VCARD_21 = "text/x-vcard"
-VCARD_30 = "text/vcard"
-VCALENDAR_10 = "text/x-vcalendar"
-ICALENDAR_20 = "text/calendar"
-VNOTE = "text/x-vnote"
-_CALENDARS = {VCALENDAR_10: "1.0", ICALENDAR_20: "2.0"}
-
-
-@runtime_checkable
-class Item(Protocol):
-    """One data item (a contact, an event, a note, a mail...)."""
-
-    @property
-    def content_type(self) -> str: ...
-
-    def serialize(self) -> bytes:
-        """The item's bytes; the input byte for byte if nothing was changed."""
-        ...
-
-    def convert(self, target_content_type: str) -> Item:
-        """This item in another content type (raises
-        :class:`UnsupportedFormatError` if there is no such conversion)."""
-        ...
-
-
-Parser = Callable[[bytes, str], Item]
-_PARSERS: dict[str, Parser] = {}
-_LENIENT_PARSERS: dict[Parser, Parser] = {}  # parser -> its lenient variant
-
-
-def content_type_of(content_type: str) -> str:
-    """``"Text/VCard; charset=UTF-8"`` -> ``"text/vcard"``."""
-    return content_type.split(";", 1)[0].strip().lower()
-
-
-def register(content_type: str, parser: Parser, *, replace: bool = False) -> None:
-    """Make :func:`parse` hand ``content_type`` to ``parser(data, type)``.
-    Registering a type twice is an error unless ``replace=True``."""
-    key = content_type_of(content_type)
-    if key in _PARSERS and not replace:
-        raise ValueError(f"content type {key} is already registered")
-    _PARSERS[key] = parser
-
-
-def registered_types() -> list[str]:
-    return sorted(_PARSERS)
-
 
 _BEGIN = re.compile(rb"^BEGIN[ \t]*:[ \t]*([A-Za-z0-9-]+)", re.I | re.M)
 _VERSION = re.compile(rb"^VERSION[ \t]*:[ \t]*([0-9.]+)", re.I | re.M)
@@ -135,7 +121,6 @@ def detect_content_type(data: bytes) -> str:
     head = data[3:] if data.startswith(codecs.BOM_UTF8) else data
     begin = _BEGIN.match(head.lstrip())
     if begin is None:
-        from .sif import unwrap_base64_sif
         found = _detect_xml(head) or _detect_xml(unwrap_base64_sif(head) or b"")
         if found:
             return found
@@ -173,11 +158,9 @@ def parse(data: bytes, content_type: str | None = None, *, lenient: bool = False
     formats have no lenient reading: broken ones raise :class:`FormatError`.
     """
     key = content_type_of(content_type) if content_type else detect_content_type(data)
-    parser = _PARSERS.get(key)
+    parser = parser_for(key, lenient=lenient)
     if parser is None:
         raise UnsupportedFormatError(f"unknown content type {key!r}", key)
-    if lenient and parser in _LENIENT_PARSERS:
-        return _guarded_parse(_LENIENT_PARSERS[parser], data, key)
     return _guarded_parse(parser, data, key)
 
 
@@ -186,119 +169,43 @@ def _guarded_parse(parser: Parser, data: bytes, content_type: str) -> Item:
     return parser(data, content_type)
 
 
-def _one_component(data: bytes, expect: str, lenient: bool = False) -> Component:
-    items = parse_items(data, lenient=lenient)
-    if len(items) != 1:
-        raise FormatError(f"expected one item, found {len(items)}", items[1].begin.lineno if items else 1)
-    comp = items[0]
-    if comp.name.upper() != expect:
-        raise FormatError(f"expected BEGIN:{expect}, found BEGIN:{comp.name}", comp.begin.lineno, "BEGIN")
-    return comp
+# -- the built-in formats ---------------------------------------------------------------
+def _contact_to_sif(item: VCardItem, target: str) -> Item:
+    return _sif_contact.item_to_sif(item)
 
 
-class VersitItem:
-    """A vCalendar 1.0, iCalendar 2.0 or vNote item on the lossless Versit
-    tree (``component``, changeable in place).  Calendars convert between
-    text/x-vcalendar and text/calendar (``losses`` says what did not fit)."""
+_CALENDARS = (VCALENDAR_10, ICALENDAR_20)
+#: (source, target, conversion) of every built-in conversion
+CONVERSIONS: list[tuple[str, str, Conversion]] = [
+    (VCARD_21, VCARD_30, vcard_version),
+    (VCARD_30, VCARD_21, vcard_version),
+    (VCALENDAR_10, ICALENDAR_20, calendar_version),
+    (ICALENDAR_20, VCALENDAR_10, calendar_version),
+    (VNOTE, TEXT_PLAIN, vnote_to_text_item),
+    (TEXT_PLAIN, VNOTE, text_to_vnote),
+    (EMAIL_CONTENT_TYPE, RFC822_CONTENT_TYPE, email_to_rfc822),
+    (RFC822_CONTENT_TYPE, EMAIL_CONTENT_TYPE, rfc822_to_email),
+    # SIF (Funambol): contacts, events and tasks, notes
+    (VCARD_21, SIFC, _contact_to_sif),
+    (VCARD_30, SIFC, _contact_to_sif),
+    (SIFC, VCARD_21, _sif_contact.sif_to_item),
+    (SIFC, VCARD_30, _sif_contact.sif_to_item),
+    *[(cal, sif, _sif_calendar.item_to_sif) for cal in _CALENDARS for sif in (SIFE, SIFT)],
+    *[(sif, cal, _sif_calendar.sif_to_item) for sif in (SIFE, SIFT) for cal in _CALENDARS],
+    (VNOTE, SIFN, _sif_calendar.item_to_sif),
+    (TEXT_PLAIN, SIFN, _sif_calendar.item_to_sif),
+    (SIFN, VNOTE, _sif_calendar.sif_to_item),
+    (SIFN, TEXT_PLAIN, _sif_calendar.sif_to_item),
+]
 
-    _EXPECT: ClassVar[dict[str, str]] = {VCALENDAR_10: "VCALENDAR", ICALENDAR_20: "VCALENDAR", VNOTE: "VNOTE",
-               VCARD_21: "VCARD", VCARD_30: "VCARD"}
-
-    def __init__(self, component: Component, content_type: str) -> None:
-        self.component = component
-        self._content_type = content_type
-        #: what a calendar conversion could not carry (see ``convert_calendar``)
-        self.losses: tuple[str, ...] = ()
-
-    @property
-    def content_type(self) -> str:
-        return self._content_type
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._content_type!r}, {self.component!r})"
-
-    @classmethod
-    def from_bytes(cls, data: bytes, content_type: str, *, lenient: bool = False) -> VersitItem:
-        key = content_type_of(content_type)
-        return cls(_one_component(data, cls._EXPECT[key], lenient), key)
-
-    def serialize(self) -> bytes:
-        comp = self.component
-        return comp.leading + comp.serialize() + comp.trailing
-
-    @guarded("calendar conversion")
-    def convert(self, target_content_type: str) -> Item:
-        target = content_type_of(target_content_type)
-        if target == self._content_type:
-            return type(self).from_bytes(self.serialize(), target)
-        if self._content_type in _CALENDARS and target in _CALENDARS:
-            from .vcalendar import convert_calendar
-            losses: list[str] = []
-            comp = convert_calendar(self.component, _CALENDARS[target], losses)
-            item = VersitItem(comp, target)
-            item.losses = tuple(losses)
-            return item
-        if self._content_type == VNOTE and target == "text/plain":
-            from ._more_items import TextItem, vnote_to_text
-            return TextItem(vnote_to_text(self.component))
-        if target.startswith("text/x-s4j-"):
-            from .sif import to_sif
-            return to_sif(self, target)
-        if target not in _PARSERS:
-            raise UnsupportedFormatError(f"unknown content type {target!r}", target)
-        raise UnsupportedFormatError(
-            f"conversion {self._content_type} -> {target} is not implemented yet", target)
-
-
-class VCardItem(VersitItem):
-    """A vCard.  ``content_type`` follows the data's VERSION (2.1:
-    text/x-vcard, 3.0/4.0: text/vcard), whatever type it was declared with:
-    phones often declare one and send the other."""
-
-    @classmethod
-    def from_bytes(cls, data: bytes, content_type: str, *, lenient: bool = False) -> VCardItem:
-        comp = _one_component(data, "VCARD", lenient)
-        version = comp.version or "2.1"
-        return cls(comp, VCARD_21 if version == "2.1" else VCARD_30)
-
-    @property
-    def version(self) -> str:
-        return self.component.version or "2.1"
-
-    @guarded("vCard conversion")
-    def convert(self, target_content_type: str) -> Item:
-        target = content_type_of(target_content_type)
-        if target == self._content_type:
-            return VCardItem.from_bytes(self.serialize(), target)
-        if target in (VCARD_21, VCARD_30) and self.version not in ("2.1", "3.0"):
-            raise UnsupportedFormatError(f"vCard {self.version} -> {target} is not supported", target)
-        if target == VCARD_21:
-            return VCardItem(convert_vcard(self.component, "2.1"), VCARD_21)
-        if target == VCARD_30:
-            return VCardItem(convert_vcard(self.component, "3.0"), VCARD_30)
-        if target.startswith("text/x-s4j-"):
-            from .sif import to_sif
-            return to_sif(self, target)
-        if target not in _PARSERS:
-            raise UnsupportedFormatError(f"unknown content type {target!r}", target)
-        raise UnsupportedFormatError(
-            f"conversion {self._content_type} -> {target} is not implemented yet", target)
-
-
-_LENIENT_PARSERS[VCardItem.from_bytes] = partial(VCardItem.from_bytes, lenient=True)
-_LENIENT_PARSERS[VersitItem.from_bytes] = partial(VersitItem.from_bytes, lenient=True)
 for _type in (VCARD_21, VCARD_30):
-    register(_type, VCardItem.from_bytes)
+    register(_type, VCardItem.from_bytes, lenient=partial(VCardItem.from_bytes, lenient=True))
 for _type in (VCALENDAR_10, ICALENDAR_20, VNOTE):
-    register(_type, VersitItem.from_bytes)
-
-from ._more_items import TEXT_PLAIN, ObjectItem, TextItem  # noqa: E402
-
+    register(_type, VersitItem.from_bytes, lenient=partial(VersitItem.from_bytes, lenient=True))
 register(TEXT_PLAIN, TextItem.from_bytes)
-for _type in ObjectItem._CLASSES:
+for _type in ObjectItem.CLASSES:
     register(_type, ObjectItem.from_bytes)
-
-from .sif import SIF_TYPES, parse_sif  # noqa: E402
-
 for _type in SIF_TYPES:
     register(_type, parse_sif)
+for _source, _target, _conversion in CONVERSIONS:
+    register_conversion(_source, _target, _conversion)

@@ -53,16 +53,14 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Union
+from typing import Union
 
 from lxml import etree
 
 from ..errors import FormatError, UnsupportedFormatError
 from . import _omaxml
 from ._guard import guarded
-
-if TYPE_CHECKING:
-    from .registry import Item
+from ._table import Item, content_type_of, convert_by_table
 
 __all__ = [
     "SIFC",
@@ -238,7 +236,7 @@ class SIFItem:
     def from_bytes(cls, data: bytes, content_type: str) -> SIFItem:
         """Parse SIF XML, or base64 of it; raises :class:`FormatError` for
         broken XML or a root element that does not fit ``content_type``."""
-        key = content_type.split(";", 1)[0].strip().lower()
+        key = content_type_of(content_type)
         roots = _ROOTS.get(key)
         if roots is None:
             raise UnsupportedFormatError(f"not a SIF content type: {content_type!r}", key)
@@ -306,15 +304,13 @@ class SIFItem:
     def convert(self, target_content_type: str) -> Item:
         """This item as ``target_content_type``: the same SIF type, vCard
         (text/vcard, text/x-vcard) for SIF-C, iCalendar (text/calendar,
-        text/x-vcalendar) for SIF-E/SIF-T, vNote or text/plain for SIF-N."""
-        from .registry import content_type_of
+        text/x-vcalendar) for SIF-E/SIF-T, vNote or text/plain for SIF-N
+        (the conversions of :mod:`._sif_contact` and :mod:`._sif_calendar`,
+        found in the registry's table)."""
         target = content_type_of(target_content_type)
         if target == self._content_type:
             return SIFItem.from_bytes(self.serialize(), target)
-        from . import _sif_calendar, _sif_contact
-        if self._content_type == SIFC:
-            return _sif_contact.sif_to_item(self, target)
-        return _sif_calendar.sif_to_item(self, target)
+        return convert_by_table(self, self._content_type, target)
 
 
 def parse_sif(data: bytes, content_type: str) -> SIFItem:
@@ -326,15 +322,3 @@ def with_losses(item: Item, losses: Sequence[str]) -> Item:
     """``item`` with a ``losses`` attribute (what the conversion dropped)."""
     vars(item)["losses"] = tuple(losses)
     return item
-
-
-def to_sif(item: object, target_content_type: str) -> SIFItem:
-    """A vCard, iCalendar/vCalendar, vNote or text/plain registry item as SIF
-    (``target_content_type`` one of :data:`SIF_TYPES`)."""
-    from . import _sif_calendar, _sif_contact
-    target = target_content_type.split(";", 1)[0].strip().lower()
-    if target == SIFC:
-        return _sif_contact.item_to_sif(item)
-    if target in (SIFE, SIFT, SIFN):
-        return _sif_calendar.item_to_sif(item, target)
-    raise UnsupportedFormatError(f"not a SIF content type: {target!r}", target)

@@ -38,7 +38,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import FormatError
-from .versit import Component, ContentLine, Param, _escape, _fold, _split_unquoted, parse_items
+from ._versit_text import Param, escape_value, fold_line, split_unquoted
+from .versit import Component, ContentLine, parse_items
 
 __all__ = ["VCARD_VERSIONS", "convert_vcard", "normalized"]
 
@@ -110,13 +111,13 @@ def _wire(value: Value, kind: str, target: str) -> str:
             return value
         if legacy:
             return value.replace("\n", "\r\n")
-        return _escape(value) if kind == "text" else value.replace("\n", "\\n")
+        return escape_value(value) if kind == "text" else value.replace("\n", "\\n")
     if kind == "geo":
         return ("," if legacy else ";").join(value)
     if legacy:
         parts = [p.replace("\n", "\r\n").replace(";", "\\;") for p in value]
         return ";".join(parts)
-    return ("," if kind == "list" else ";").join(_escape(p) for p in value)
+    return ("," if kind == "list" else ";").join(escape_value(p) for p in value)
 
 
 def _params(params: Sequence[Param], target: str) -> list[Param]:
@@ -139,7 +140,7 @@ def _params(params: Sequence[Param], target: str) -> list[Param]:
             if type_at is None:
                 type_at = len(out)
                 type_name = pname or type_name
-            types += [t.strip('"') for t in _split_unquoted(pvalue, ",") if t.strip('"')]
+            types += [t.strip('"') for t in split_unquoted(pvalue, ",") if t.strip('"')]
             continue
         if key == "VALUE" and upper in ("URL", "URI"):
             out.append((pname, "URL" if target == "2.1" else "uri"))
@@ -178,7 +179,7 @@ def _binary_line(line: ContentLine, params: list[Param], target: str) -> Content
         value = b"".join(eol + b" " + c for c in chunks)
         eol += eol  # the blank line that ends a 2.1 BASE64 block
     else:
-        value = _fold(head + text, eol)[len(head) :]
+        value = fold_line(head + text, eol)[len(head) :]
     return ContentLine(head, line.group, line.name, params, value, eol, line.lineno, target)
 
 
@@ -247,7 +248,7 @@ def _norm_params(params: Sequence[Param]) -> tuple[tuple[str, str], ...]:
         if key in ("ENCODING", "CHARSET") or (pname is None and upper in _TRANSFER):
             continue
         if key == "TYPE":
-            out.update(("TYPE", t.strip('"').upper()) for t in _split_unquoted(pvalue, ",") if t)
+            out.update(("TYPE", t.strip('"').upper()) for t in split_unquoted(pvalue, ",") if t)
         elif key == "VALUE" and upper in ("URL", "URI"):
             out.add(("VALUE", "URI"))
         else:

@@ -11,14 +11,16 @@ a line that was changed is written again, with the target version's rules
 Invariants: ``serialize_items(parse_items(data)) == data`` for every input
 that parses; a :class:`ContentLine` that was not changed serializes to its
 ``raw``.  Tokenizing is one pass over the physical lines (linear); nesting is
-limited to :data:`MAX_DEPTH`.
+limited to :data:`MAX_DEPTH`.  The text rules of a content line (QP,
+folding, escapes, the head) are in :mod:`._versit_text`.
 
 Two implementations: the code here is the reference; ``VersitCodec`` in the
-WBXML extension (``src/syncml_codec/codec/_wbxml_versit.pxi``) is its C port, about 15x faster,
-and builds the same objects.  :func:`parse_items` / :func:`serialize_items`
-use the port when :mod:`syncml_codec.codec.wbxml` picked the extension (same
-``SYNCML_CODEC_NO_EXTENSIONS`` / ``SYNCML_CODEC_REQUIRE_EXTENSION``
-switches); :data:`IMPLEMENTATION` says which one runs.
+extension ``syncml_codec.formats._versit`` (``_versit.pyx``) is its C port,
+about 10x faster, and builds the same objects.  :func:`parse_items` /
+:func:`serialize_items` use the port when it is built, unless
+``SYNCML_CODEC_NO_EXTENSIONS=1``; with ``SYNCML_CODEC_REQUIRE_EXTENSION=1``
+a missing port is an ImportError (the switches of ``codec.wbxml``).
+:data:`IMPLEMENTATION` says which one runs.
 
     >>> item, = parse_items(b"BEGIN:VCARD\\r\\nVERSION:2.1\\r\\nTEL;CELL:123\\r\\nEND:VCARD\\r\\n")
     >>> tel = item.find("TEL")
@@ -34,14 +36,28 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-import functools
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 from typing import Any, NamedTuple
 
-from ..codec import wbxml as _wbxml
 from ..errors import FormatError
+from ._versit_text import (
+    FOLD_MODERN,
+    Param,
+    decode_text,
+    escape_value,
+    find_colon,
+    fold_line,
+    parse_head_bytes,
+    qp_decode,
+    qp_encode,
+    split_escaped,
+    split_unquoted,
+    unescape_value,
+    unquoted_colon,
+)
 
 __all__ = [
     "IMPLEMENTATION",
@@ -64,14 +80,9 @@ _NAMELESS_ENCODINGS = frozenset({"QUOTED-PRINTABLE", "BASE64", "8BIT", "7BIT"})
 #: one-byte charsets phones label 8-bit text with (codecs names)
 _ONE_BYTE = frozenset({"iso8859-1", "iso8859-15", "cp1252"})
 _QP_BAD = re.compile(rb"=(?![0-9A-Fa-f]{2}|\r?\n|$)")
-_QP_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 _QP_SOFT = re.compile(rb"=\r?\n")
-_FOLD_MODERN = re.compile(rb"\r?\n[ \t]")
 _FOLD_LEGACY = re.compile(rb"\r?\n(?=[ \t])")
 _B64_LINE = re.compile(rb"[A-Za-z0-9+/=]+\r?")
-_NAME = re.compile(r"[A-Za-z0-9_-]+")
-_UNESCAPE = re.compile(r"\\(.)", re.S)
-_QP_LINE = 76
 
 
 def _split_eol(line: bytes) -> tuple[bytes, bytes]:
@@ -80,10 +91,6 @@ def _split_eol(line: bytes) -> tuple[bytes, bytes]:
     if line.endswith(b"\n"):
         return line[:-1], b"\n"
     return line, b""
-
-
-def _text(b: bytes) -> str:
-    return b.decode("utf-8", "surrogateescape")
 
 
 def _is_legacy(version: str | None) -> bool:
@@ -104,7 +111,6 @@ class RawLine:
         return f"RawLine({self.raw!r}, line {self.lineno})"
 
 
-Param = tuple[str | None, str]
 
 
 class ContentLine:
@@ -152,7 +158,7 @@ class ContentLine:
             if (pname is not None and pname.upper() == key) or (
                 pname is None and key == "TYPE" and pvalue.upper() not in _NAMELESS_ENCODINGS
             ):
-                out.extend(v.strip('"') for v in _split_unquoted(pvalue, ","))
+                out.extend(v.strip('"') for v in split_unquoted(pvalue, ","))
             elif pname is None and key == "ENCODING" and pvalue.upper() in _NAMELESS_ENCODINGS:
                 out.append(pvalue)
         return out
@@ -170,7 +176,7 @@ class ContentLine:
 
     # -- decoding -----------------------------------------------------------
     def _unfolded(self) -> bytes:
-        fold = _FOLD_LEGACY if _is_legacy(self.version) else _FOLD_MODERN
+        fold = _FOLD_LEGACY if _is_legacy(self.version) else FOLD_MODERN
         return fold.sub(b"", self.value_raw)
 
     @property
@@ -178,8 +184,8 @@ class ContentLine:
         """The value's octets after unfolding and transfer decoding (QP, base64)."""
         enc = self.encoding
         if enc == "QUOTED-PRINTABLE":
-            fold = _FOLD_LEGACY if _is_legacy(self.version) else _FOLD_MODERN
-            return _qp_decode(fold.sub(b"", _QP_SOFT.sub(b"", self.value_raw)))
+            fold = _FOLD_LEGACY if _is_legacy(self.version) else FOLD_MODERN
+            return qp_decode(fold.sub(b"", _QP_SOFT.sub(b"", self.value_raw)))
         if enc in ("BASE64", "B"):
             compact = re.sub(rb"\s+", b"", self.value_raw)
             try:
@@ -198,7 +204,7 @@ class ContentLine:
                 self._value = re.sub(rb"\s+", b"", self.value_raw).decode("ascii", "replace")
             else:
                 text = self._decode_charset(self.data)
-                self._value = text if _is_legacy(self.version) else _unescape(text)
+                self._value = text if _is_legacy(self.version) else unescape_value(text)
         return self._value
 
     def components(self, sep: str = ";") -> list[str]:
@@ -208,10 +214,10 @@ class ContentLine:
             return [self.value]
         text = self._decode_charset(self.data)
         legacy = _is_legacy(self.version)
-        parts = _split_escaped(text, sep)
+        parts = split_escaped(text, sep)
         if legacy:
             return [p.replace("\\" + sep, sep) for p in parts]
-        return [_unescape(p) for p in parts]
+        return [unescape_value(p) for p in parts]
 
     def _decode_charset(self, octets: bytes) -> str:
         cs = self.charset
@@ -239,14 +245,14 @@ class ContentLine:
     def set_text(self, text: str) -> None:
         """Set a TEXT value, escaped as the version requires (3.0/iCal:
         ``\\\\ \\n \\; \\,``; 2.1: nothing, QP when needed)."""
-        self._write(text if _is_legacy(self.version) else _escape(text))
+        self._write(text if _is_legacy(self.version) else escape_value(text))
 
     def set_components(self, parts: Sequence[str], sep: str = ";") -> None:
         """Set a compound value (N, ADR, ORG) from its parts."""
         if _is_legacy(self.version):
             self._write(sep.join(p.replace(sep, "\\" + sep) for p in parts))
         else:
-            self._write(sep.join(_escape(p) for p in parts))
+            self._write(sep.join(escape_value(p) for p in parts))
 
     def set_raw_value(self, text: str) -> None:
         """Set a value that is written without escaping (RRULE, dates...)."""
@@ -260,7 +266,7 @@ class ContentLine:
         if binary:
             self._head = self._build_head()
         else:
-            self._write(value if _is_legacy(self.version) else _escape(value))
+            self._write(value if _is_legacy(self.version) else escape_value(value))
 
     def _build_head(self) -> bytes:
         parts = [(self.group + "." if self.group else "") + self.name]
@@ -288,7 +294,7 @@ class ContentLine:
                 params += [("CHARSET", cs), ("ENCODING", "QUOTED-PRINTABLE")]
                 self.params = params
                 head = self._build_head()
-                value = _qp_encode(octets, len(head), eol)
+                value = qp_encode(octets, len(head), eol)
             else:
                 self.params = params
                 head = self._build_head()
@@ -296,137 +302,8 @@ class ContentLine:
         else:
             self.params = [p for p in params if (p[0] or "").upper() != "CHARSET"]
             head = self._build_head()
-            value = _fold(head + wire_text.encode("utf-8"), eol)[len(head):]
+            value = fold_line(head + wire_text.encode("utf-8"), eol)[len(head):]
         self._head, self.value_raw, self.eol, self._value = head, value, eol, None
-
-
-def _qp_decode(b: bytes) -> bytes:
-    return _QP_HEX.sub(lambda m: bytes((int(m.group(1), 16),)), b)
-
-
-def _qp_encode(octets: bytes, start: int, eol: bytes) -> bytes:
-    out = bytearray()
-    col = start
-    for i, byte in enumerate(octets):
-        last = i == len(octets) - 1
-        plain = (33 <= byte <= 126 and byte != 61) or (byte in (9, 32) and not last)
-        tok = bytes((byte,)) if plain else b"=%02X" % byte
-        if col + len(tok) > _QP_LINE - 1:
-            out += b"=" + eol
-            col = 0
-        out += tok
-        col += len(tok)
-    return bytes(out)
-
-
-def _fold(line: bytes, eol: bytes, width: int = 75) -> bytes:
-    """Fold at ``width`` octets, never inside a UTF-8 sequence."""
-    out = bytearray()
-    start, limit = 0, width
-    while len(line) - start > limit:
-        cut = start + limit
-        while cut > start and (line[cut] & 0xC0) == 0x80:
-            cut -= 1
-        out += line[start:cut] + eol + b" "
-        start, limit = cut, width - 1
-    out += line[start:]
-    return bytes(out)
-
-
-def _escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
-
-
-def _unescape(text: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        c = m.group(1)
-        return "\n" if c in "nN" else c if c in "\\;,:" else m.group(0)
-
-    return _UNESCAPE.sub(repl, text)
-
-
-def _split_escaped(text: str, sep: str) -> list[str]:
-    """``text`` split at each ``sep`` that no backslash escapes (escapes
-    kept as they are).  Linear, through ``re``: values can be large (a
-    PHOTO of a few hundred KiB), so no loop over characters in Python."""
-    if "\\" not in text:
-        return text.split(sep)
-    parts: list[str] = []
-    start = 0
-    for m in _escape_or(sep).finditer(text):
-        if m.group() == sep:
-            parts.append(text[start : m.start()])
-            start = m.end()
-    parts.append(text[start:])
-    return parts
-
-
-@functools.lru_cache(maxsize=8)
-def _escape_or(sep: str) -> re.Pattern[str]:
-    """A backslash with the character after it, or ``sep``."""
-    return re.compile(r"\\.|" + re.escape(sep), re.S)
-
-
-def _split_unquoted(text: str, sep: str) -> list[str]:
-    if '"' not in text:
-        return text.split(sep)
-    parts: list[str] = []
-    cur: list[str] = []
-    quoted = False
-    for c in text:
-        if c == '"':
-            quoted = not quoted
-        if c == sep and not quoted:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(c)
-    parts.append("".join(cur))
-    return parts
-
-
-def _parse_head(head: str) -> tuple[str | None, str, list[Param]] | None:
-    """``[group.]name(;param)*`` (folds already removed) or None if malformed."""
-    fields = _split_unquoted(head, ";")
-    name = fields[0].strip()
-    group = None
-    if "." in name:
-        group, name = name.rsplit(".", 1)
-    if not _NAME.fullmatch(name) or (group is not None and not _NAME.fullmatch(group)):
-        return None
-    params: list[Param] = []
-    for f in fields[1:]:
-        if "=" in f:
-            k, v = f.split("=", 1)
-            params.append((k, v))
-        else:
-            params.append((None, f))
-    return group, name, params
-
-
-def _parse_head_bytes(head: bytes) -> tuple[str | None, str, list[Param]] | None:
-    """:func:`_parse_head` of a head as on the wire (folds still in, no ':')."""
-    return _parse_head(_text(_FOLD_MODERN.sub(b"", head)))
-
-
-def unquoted_colon(b: bytes | bytearray) -> int:
-    """The first ':' outside double quotes, or -1."""
-    first = b.find(b":")
-    if first < 0 or b'"' not in b[:first]:
-        return first
-    quoted = False
-    for i, c in enumerate(b):
-        if c == 34:
-            quoted = not quoted
-        elif c == 58 and not quoted:
-            return i
-    return -1
-
-
-def _find_colon(b: bytes | bytearray) -> int:
-    colon = unquoted_colon(b)
-    return colon if colon >= 0 else b.find(b":")  # unbalanced quote: the first colon
 
 
 class Component:
@@ -537,18 +414,18 @@ def _tokenize(data: bytes, lenient: bool) -> Iterator[ContentLine | RawLine]:
                and (b":" not in phys[i - 1] or (b'"' in buf and unquoted_colon(buf) < 0))):
             buf += phys[i]
             i += 1
-        colon = _find_colon(buf)
+        colon = find_colon(buf)
         if colon < 0:
             if not lenient:
-                raise FormatError("content line has no ':'", start + 1, _text(body[:40]))
+                raise FormatError("content line has no ':'", start + 1, decode_text(body[:40]))
             for j in range(start, i):
                 yield RawLine(phys[j], j + 1)
             continue
         head_bytes = bytes(buf[: colon + 1])
-        parsed = _parse_head_bytes(head_bytes[:-1])
+        parsed = parse_head_bytes(head_bytes[:-1])
         if parsed is None:
             if not lenient:
-                raise FormatError("bad property name", start + 1, _text(head_bytes[:40]))
+                raise FormatError("bad property name", start + 1, decode_text(head_bytes[:40]))
             for j in range(start, i):
                 yield RawLine(phys[j], j + 1)
             continue
@@ -584,7 +461,7 @@ def _tokenize(data: bytes, lenient: bool) -> Iterator[ContentLine | RawLine]:
 
 def _parse_items_py(data: bytes, *, lenient: bool = False,
                     version: str | None = None) -> list[Component]:
-    """The reference :func:`parse_items` (``_wbxml_versit.pxi`` is its port)."""
+    """The reference :func:`parse_items` (``_versit.pyx`` is its port)."""
     items: list[Component] = []
     stack: list[Component] = []
     pending = bytearray()
@@ -649,20 +526,40 @@ PYTHON = Tokenizer("python", _parse_items_py, _serialize_items_py)
 
 
 def _codec(extension: ModuleType) -> Any:
-    return extension.VersitCodec(ContentLine, RawLine, Component, _parse_head_bytes, MAX_DEPTH)
+    return extension.VersitCodec(ContentLine, RawLine, Component, parse_head_bytes, MAX_DEPTH)
 
 
 def cython_tokenizer(extension: ModuleType) -> Tokenizer:
-    """The C tokenizer of the WBXML extension module ``extension`` (tests
-    and benchmarks use this to run both implementations side by side)."""
+    """The C tokenizer of ``extension`` (the module
+    ``syncml_codec.formats._versit``); tests and benchmarks use this to run
+    both implementations side by side."""
     codec = _codec(extension)
     return Tokenizer("cython", codec.parse, codec.serialize)
 
 
-# The Cython extension when ``codec.wbxml`` picked it (so the same switches,
-# SYNCML_CODEC_NO_EXTENSIONS / SYNCML_CODEC_REQUIRE_EXTENSION, apply), else
-# the pure-Python reference above.  Both give identical trees and errors.
-_CODEC: Any = _codec(_wbxml.implementation) if _wbxml.IMPLEMENTATION == "cython" else None
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _select() -> Any:
+    """``VersitCodec`` of the extension, or None for the pure-Python reference."""
+    if _flag("SYNCML_CODEC_NO_EXTENSIONS"):
+        if _flag("SYNCML_CODEC_REQUIRE_EXTENSION"):
+            raise ImportError("SYNCML_CODEC_NO_EXTENSIONS and SYNCML_CODEC_REQUIRE_EXTENSION are both set")
+        return None
+    try:
+        from . import _versit
+    except ImportError:
+        if _flag("SYNCML_CODEC_REQUIRE_EXTENSION"):
+            raise
+        return None
+    return _codec(_versit)
+
+
+# The extension when it is built (the same switches as codec.wbxml:
+# SYNCML_CODEC_NO_EXTENSIONS / SYNCML_CODEC_REQUIRE_EXTENSION), else the
+# pure-Python reference above.  Both give identical trees and errors.
+_CODEC: Any = _select()
 _IMPL = PYTHON if _CODEC is None else Tokenizer("cython", _CODEC.parse, _CODEC.serialize)
 #: ``"cython"`` or ``"python"``
 IMPLEMENTATION: str = _IMPL.name

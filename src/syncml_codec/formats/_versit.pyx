@@ -1,195 +1,54 @@
-# _wbxml_versit.pxi -- the Versit (vCard, vCalendar/iCalendar, vNote)
-# tokenizer and serializer in C: a port of ``syncml_codec.formats.versit``
-# (``_tokenize`` + ``_parse_items_py`` + ``_serialize_items_py``), which stays
-# the reference.  For every input both build equal trees (same objects of
-# the classes passed in, same raw bytes, line numbers and versions) or raise
-# the same FormatError (message, line, property).  Change both together.
-#
-# How: the physical line starts are found once with memchr; logical lines
-# are ranges of the input, so a folded value costs no copies (the twin grows
-# a bytes object).  The head ``[group.]name(;param)*`` is split in C when it
-# is plain ASCII on one line with a valid name; anything else (folds in the
-# head, 8-bit bytes, spaces around the name) is handed to the twin's
-# ``_parse_head_bytes`` and the line's ``encoding`` property, so Unicode
-# case rules stay Python's.  Objects are made without calling ``__init__``:
-# ``tp_alloc`` plus direct stores into their ``__slots__`` (``smc_*`` from
-# ``_wbxml_model.pxi``), which is what makes this fast.  (``wraparound`` is
-# off in this module: no negative indexing.)
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The Versit (vCard, vCalendar/iCalendar, vNote) tokenizer and serializer in
+C, built as ``syncml_codec.formats._versit``: a port of
+``syncml_codec.formats.versit`` (``_tokenize`` + ``_parse_items_py`` +
+``_serialize_items_py``), which stays the reference.  For every input both
+build equal trees (same objects of the classes passed in, same raw bytes,
+line numbers and versions) or raise the same FormatError (message, line,
+property).  Change both together; tests/formats/test_versit_parity.py checks
+them on the corpus and on mutated copies.
 
-from cpython.unicode cimport PyUnicode_DecodeASCII
+This module serves the formats layer only and imports nothing above
+``syncml_codec.errors``: ``formats.versit`` hands down its own classes and
+head parser (``VersitCodec(ContentLine, RawLine, Component, parse_head,
+max_depth)``, the msgspec ``Decoder(type)`` pattern), so the C code never
+looks a name up.
 
-cdef extern from "Python.h":
-    int PyGC_Disable()
-    int PyGC_Enable()
+How: the physical line starts are found once with memchr; logical lines
+are ranges of the input, so a folded value costs no copies (the twin grows
+a bytes object).  The head ``[group.]name(;param)*`` is split in C when it
+is plain ASCII on one line with a valid name; anything else (folds in the
+head, 8-bit bytes, spaces around the name) is handed to the twin's
+``parse_head_bytes`` and the line's ``encoding`` property, so Unicode
+case rules stay Python's.  Objects are made without calling ``__init__``
+(tp_alloc, then their slots set through PyMember_SetOne, the C API behind
+a slot's descriptor; ``_vs_slot`` and ``vs_set`` in ``_versit_util.pxi``):
+what makes this fast.  Linear in the input, nesting bounded by
+``max_depth``.  (``wraparound`` is off in this module: no negative
+indexing.)
+"""
+
+cimport cython
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memchr, memcpy
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.object cimport PyObject
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1, PyUnicode_DecodeUTF8
 
 from syncml_codec.errors import FormatError
 
+__all__ = ["IMPLEMENTATION", "VersitCodec"]
 
-cdef inline bint _vs_space(uchar c) noexcept nogil:
-    """bytes.strip()'s whitespace."""
-    return c == 32 or (9 <= c <= 13)
+IMPLEMENTATION = "cython"
 
+cdef extern from "Python.h":
+    Py_ssize_t PY_SSIZE_T_MAX
+    bint PyUnicode_IS_ASCII(object)
+    int PyGC_Disable()
+    int PyGC_Enable()
 
-cdef inline bint _vs_blank(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    while a < b:
-        if not _vs_space(s[a]):
-            return False
-        a += 1
-    return True
-
-
-cdef inline Py_ssize_t _vs_body_end(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    """End of ``s[a:b]`` without its line end (``_split_eol``)."""
-    if b - a >= 2 and s[b - 2] == 13 and s[b - 1] == 10:
-        return b - 2
-    if b > a and s[b - 1] == 10:
-        return b - 1
-    return b
-
-
-cdef inline uchar _vs_up(uchar c) noexcept nogil:
-    return c - 32 if 97 <= c <= 122 else c
-
-
-cdef bint _vs_ieq(const uchar* s, Py_ssize_t a, Py_ssize_t b, const char* upper) noexcept nogil:
-    """``s[a:b].upper() == upper`` (ASCII)."""
-    cdef Py_ssize_t k = 0
-    while a < b:
-        if upper[k] == 0 or _vs_up(s[a]) != <uchar>upper[k]:
-            return False
-        a += 1
-        k += 1
-    return upper[k] == 0
-
-
-cdef inline bint _vs_name_char(uchar c) noexcept nogil:
-    return (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122) or c == 95 or c == 45
-
-
-cdef bint _vs_str_ieq(str s, const char* upper) except -1:
-    """``s.upper() == upper``."""
-    cdef Py_ssize_t n
-    cdef const char* p
-    if not PyUnicode_IS_ASCII(s):
-        return s.upper() == (<bytes>upper).decode("ascii")
-    p = PyUnicode_AsUTF8AndSize(s, &n)
-    return _vs_ieq(<const uchar*>p, 0, n, upper)
-
-
-cdef inline object _vs_strip_ascii(const uchar* s, Py_ssize_t a, Py_ssize_t b):
-    """``s[a:b].strip().decode("ascii", "replace")``."""
-    while a < b and _vs_space(s[a]):
-        a += 1
-    while b > a and _vs_space(s[b - 1]):
-        b -= 1
-    return PyUnicode_DecodeASCII(<const char*>s + a, b - a, "replace")
-
-
-cdef inline object _vs_text(const uchar* s, Py_ssize_t a, Py_ssize_t b):
-    return PyUnicode_DecodeUTF8(<const char*>s + a, b - a, "surrogateescape")
-
-
-cdef inline bytes _vs_bytes(const uchar* s, Py_ssize_t a, Py_ssize_t b):
-    return PyBytes_FromStringAndSize(<const char*>s + a, b - a)
-
-
-cdef bint _vs_b64_line(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    """``_B64_LINE.fullmatch(body)``: ``[A-Za-z0-9+/=]+\\r?``."""
-    cdef uchar c
-    if b > a and s[b - 1] == 13:
-        b -= 1
-    if b <= a:
-        return False
-    while a < b:
-        c = s[a]
-        if not ((48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122) or c == 43 or c == 47 or c == 61):
-            return False
-        a += 1
-    return True
-
-
-cdef inline bint _vs_hex(uchar c) noexcept nogil:
-    return (48 <= c <= 57) or (65 <= c <= 70) or (97 <= c <= 102)
-
-
-cdef bint _vs_qp_bad(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    """``_QP_BAD.search(value)``: an ``=`` not followed by two hex digits,
-    a line end or the end of the value."""
-    cdef const uchar* q
-    while a < b:
-        q = <const uchar*>memchr(s + a, 61, <size_t>(b - a))
-        if q == NULL:
-            return False
-        a = q - s + 1
-        if a == b:
-            continue
-        if s[a] == 10 or (s[a] == 13 and a + 1 < b and s[a + 1] == 10):
-            continue
-        if a + 1 < b and _vs_hex(s[a]) and _vs_hex(s[a + 1]):
-            continue
-        return True
-    return False
-
-
-cdef Py_ssize_t _vs_unquoted_colon(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    """``unquoted_colon(s[a:b])`` (formats/versit.py) as an absolute index, or -1."""
-    cdef bint quoted = False
-    cdef Py_ssize_t k = a
-    while k < b:
-        if s[k] == 34:
-            quoted = not quoted
-        elif s[k] == 58 and not quoted:
-            return k
-        k += 1
-    return -1
-
-
-cdef Py_ssize_t _vs_find_colon(const uchar* s, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    """``_find_colon(s[a:b])`` as an absolute index, or -1."""
-    cdef Py_ssize_t k = _vs_unquoted_colon(s, a, b)
-    cdef const uchar* q
-    if k >= 0:
-        return k
-    q = <const uchar*>memchr(s + a, 58, <size_t>(b - a))
-    return -1 if q == NULL else q - s
-
-
-cdef inline Py_ssize_t _vs_field_end(const uchar* s, Py_ssize_t a, Py_ssize_t b, uchar sep) noexcept nogil:
-    """End of the field at ``a`` (``_split_unquoted``: quotes toggle)."""
-    cdef bint quoted = False
-    while a < b:
-        if s[a] == 34:
-            quoted = not quoted
-        elif s[a] == sep and not quoted:
-            return a
-        a += 1
-    return b
-
-
-cdef bytes _VS_CRLF = b"\r\n"
-cdef bytes _VS_LF = b"\n"
-cdef bytes _VS_NONE = b""
-
-
-cdef inline bytes _vs_eol(const uchar* s, Py_ssize_t a, Py_ssize_t b):
-    if b == a:
-        return _VS_NONE
-    if b - a == 2 and s[a] == 13:
-        return _VS_CRLF
-    if b - a == 1:
-        return _VS_LF
-    return _vs_bytes(s, a, b)
-
-
-cdef Py_ssize_t _vs_slot(object cls, str name) except -1:
-    """Offset of the ``__slots__`` member ``name`` of ``cls``."""
-    cdef Py_ssize_t off
-    if not isinstance(cls, type) or name not in cls.__dict__:
-        raise TypeError(f"{cls!r} has no slot {name!r}")
-    off = smc_member_offset(cls.__dict__[name])
-    if off < 0:
-        raise TypeError(f"{cls.__name__}.{name} is not a writable slot")
-    return off
+include "_versit_util.pxi"   # buffer, input, slot helper, byte scanners
 
 
 cdef enum:
@@ -207,10 +66,11 @@ cdef class VersitCodec:
 
     cdef object cl_cls, raw_cls, comp_cls, parse_head, max_depth_obj
     cdef Py_ssize_t max_depth
-    cdef Py_ssize_t cl_head, cl_group, cl_name, cl_params, cl_value_raw, cl_eol, cl_lineno
-    cdef Py_ssize_t cl_version, cl_value
-    cdef Py_ssize_t rl_raw, rl_lineno
-    cdef Py_ssize_t co_begin, co_name, co_children, co_end, co_version, co_leading, co_trailing
+    # the slots of the three classes (see _vs_slot)
+    cdef PyMemberDef *cl_head, *cl_group, *cl_name, *cl_params, *cl_value_raw, *cl_eol, *cl_lineno
+    cdef PyMemberDef *cl_version, *cl_value
+    cdef PyMemberDef *rl_raw, *rl_lineno
+    cdef PyMemberDef *co_begin, *co_name, *co_children, *co_end, *co_version, *co_leading, *co_trailing
 
     def __init__(self, content_line, raw_line, component, parse_head, max_depth):
         self.cl_cls, self.raw_cls, self.comp_cls = content_line, raw_line, component
@@ -237,27 +97,24 @@ cdef class VersitCodec:
 
     # -- objects, made like their __init__ would -------------------------
     cdef object _raw_line(self, const uchar* s, Py_ssize_t a, Py_ssize_t b, Py_ssize_t lineno):
-        cdef object o = smc_alloc(self.raw_cls)
-        smc_set(o, self.rl_raw, _vs_bytes(s, a, b))
-        smc_set(o, self.rl_lineno, lineno)
+        cdef object o = vs_alloc(self.raw_cls)
+        vs_set(o, self.rl_raw, _vs_bytes(s, a, b))
+        vs_set(o, self.rl_lineno, lineno)
         return o
 
     cdef object _component(self, object begin, object name):
-        cdef object o = smc_alloc(self.comp_cls)
-        smc_set(o, self.co_begin, begin)
-        smc_set(o, self.co_name, name)
-        smc_set(o, self.co_children, [])
-        smc_set(o, self.co_end, None)
-        smc_set(o, self.co_version, None)
-        smc_set(o, self.co_leading, b"")
-        smc_set(o, self.co_trailing, b"")
+        cdef object o = vs_alloc(self.comp_cls)
+        vs_set(o, self.co_begin, begin)
+        vs_set(o, self.co_name, name)
+        vs_set(o, self.co_children, [])
+        vs_set(o, self.co_end, None)
+        vs_set(o, self.co_version, None)
+        vs_set(o, self.co_leading, b"")
+        vs_set(o, self.co_trailing, b"")
         return o
 
-    cdef inline object _get(self, object o, Py_ssize_t off):
-        cdef PyObject* v = smc_get(o, off)
-        if v == NULL:
-            raise AttributeError(off)
-        return <object>v
+    cdef inline object _get(self, object o, PyMemberDef* m):
+        return vs_get(o, m)
 
     # -- parsing -----------------------------------------------------------
     def parse(self, data, *, lenient=False, version=None):
@@ -427,17 +284,17 @@ cdef class VersitCodec:
                     continue
                 group, name, params = parsed
                 kind = VS_BEGIN if name.upper() == "BEGIN" else VS_END if name.upper() == "END" else VS_OTHER
-            line = smc_alloc(self.cl_cls)
-            smc_set(line, self.cl_head, _vs_bytes(s, a, colon + 1))
-            smc_set(line, self.cl_group, group)
-            smc_set(line, self.cl_name, name)
-            smc_set(line, self.cl_params, params)
-            smc_set(line, self.cl_lineno, start + 1)
-            smc_set(line, self.cl_version, None)
-            smc_set(line, self.cl_value, None)
+            line = vs_alloc(self.cl_cls)
+            vs_set(line, self.cl_head, _vs_bytes(s, a, colon + 1))
+            vs_set(line, self.cl_group, group)
+            vs_set(line, self.cl_name, name)
+            vs_set(line, self.cl_params, params)
+            vs_set(line, self.cl_lineno, start + 1)
+            vs_set(line, self.cl_version, None)
+            vs_set(line, self.cl_value, None)
             if not fast:
-                smc_set(line, self.cl_value_raw, b"")
-                smc_set(line, self.cl_eol, b"")
+                vs_set(line, self.cl_value_raw, b"")
+                vs_set(line, self.cl_eol, b"")
                 enc = line.encoding
                 qp = enc == "QUOTED-PRINTABLE"
                 b64 = enc == "BASE64"
@@ -464,8 +321,8 @@ cdef class VersitCodec:
                     or (ls[i + 1] - ls[i] == 1 and s[ls[i]] == 10)):
                 i += 1
                 vend = ls[i]
-            smc_set(line, self.cl_value_raw, _vs_bytes(s, colon + 1, ve))
-            smc_set(line, self.cl_eol, _vs_eol(s, ve, vend))
+            vs_set(line, self.cl_value_raw, _vs_bytes(s, colon + 1, ve))
+            vs_set(line, self.cl_eol, _vs_eol(s, ve, vend))
             if qp and not lenient and _vs_qp_bad(s, colon + 1, ve):
                 raise FormatError("bad quoted-printable escape", start + 1, name)
             # -- nesting ---------------------------------------------------
@@ -477,14 +334,14 @@ cdef class VersitCodec:
                 if stack:
                     (<list>self._get(stack[len(stack) - 1], self.co_children)).append(comp)
                 else:
-                    smc_set(comp, self.co_leading, _vs_bytes(s, pstart, pend))
+                    vs_set(comp, self.co_leading, _vs_bytes(s, pstart, pend))
                     pstart = pend = a
                     items.append(comp)
                 stack.append(comp)
             elif kind == VS_END and stack:
                 top = stack[len(stack) - 1]
                 if self._closes(s, colon + 1, ve, <str>self._get(top, self.co_name)):
-                    smc_set(stack.pop(), self.co_end, line)
+                    vs_set(stack.pop(), self.co_end, line)
                 elif lenient:
                     (<list>self._get(top, self.co_children)).append(self._raw_line(s, a, vend, lineno))
                 else:
@@ -504,7 +361,7 @@ cdef class VersitCodec:
                               self._get(self._get(comp, self.co_begin), self.cl_lineno), "BEGIN")
         if pend > pstart:
             if items:
-                smc_set(items[len(items) - 1], self.co_trailing, _vs_bytes(s, pstart, pend))
+                vs_set(items[len(items) - 1], self.co_trailing, _vs_bytes(s, pstart, pend))
             elif not lenient:
                 x = pstart
                 while x < pend:
@@ -570,14 +427,14 @@ cdef class VersitCodec:
                 raw = <bytes>self._get(child, self.cl_value_raw)
                 version = _vs_strip_ascii(<const uchar*>PyBytes_AS_STRING(raw), 0, PyBytes_GET_SIZE(raw))
                 break
-        smc_set(comp, self.co_version, version)
-        smc_set(self._get(comp, self.co_begin), self.cl_version, version)
+        vs_set(comp, self.co_version, version)
+        vs_set(self._get(comp, self.co_begin), self.cl_version, version)
         end = self._get(comp, self.co_end)
         if end is not None:
-            smc_set(end, self.cl_version, version)
+            vs_set(end, self.cl_version, version)
         for child in children:
             if type(child) is self.cl_cls:
-                smc_set(child, self.cl_version, version)
+                vs_set(child, self.cl_version, version)
             elif type(child) is self.comp_cls:
                 self._set_version(child, version)
         return 0
@@ -596,9 +453,9 @@ cdef class VersitCodec:
                     self._put_bytes(&out, self._get(comp, self.co_trailing))
                 else:
                     self._put_bytes(&out, comp.leading + comp.serialize() + comp.trailing)
-            return buf_to_bytes(&out)
+            return PyBytes_FromStringAndSize(<char*>out.p, out.n)
         finally:
-            buf_free(&out)
+            free(out.p)
 
     def serialize_one(self, comp):
         """``Component.serialize()``: BEGIN to END, line end included."""
@@ -607,9 +464,9 @@ cdef class VersitCodec:
         out.n = out.cap = 0
         try:
             self._put_component(&out, comp)
-            return buf_to_bytes(&out)
+            return PyBytes_FromStringAndSize(<char*>out.p, out.n)
         finally:
-            buf_free(&out)
+            free(out.p)
 
     cdef int _put_bytes(self, Buf* out, object b) except -1:
         if type(b) is bytes:
@@ -618,18 +475,18 @@ cdef class VersitCodec:
         return buf_put(out, PyBytes_AS_STRING(copy), PyBytes_GET_SIZE(copy))
 
     cdef int _put_line(self, Buf* out, object line) except -1:
-        cdef PyObject* h
-        cdef PyObject* v
-        cdef PyObject* e
+        cdef object h, v, e
         if type(line) is self.cl_cls:
-            h = smc_get(line, self.cl_head)
-            v = smc_get(line, self.cl_value_raw)
-            e = smc_get(line, self.cl_eol)
-            if (h != NULL and v != NULL and e != NULL and type(<object>h) is bytes
-                    and type(<object>v) is bytes and type(<object>e) is bytes):
-                buf_put(out, PyBytes_AS_STRING(<object>h), PyBytes_GET_SIZE(<object>h))
-                buf_put(out, PyBytes_AS_STRING(<object>v), PyBytes_GET_SIZE(<object>v))
-                return buf_put(out, PyBytes_AS_STRING(<object>e), PyBytes_GET_SIZE(<object>e))
+            try:
+                h = vs_get(line, self.cl_head)
+                v = vs_get(line, self.cl_value_raw)
+                e = vs_get(line, self.cl_eol)
+            except AttributeError:  # made by hand: what .raw says
+                return self._put_bytes(out, line.raw)
+            if type(h) is bytes and type(v) is bytes and type(e) is bytes:
+                buf_put(out, PyBytes_AS_STRING(h), PyBytes_GET_SIZE(h))
+                buf_put(out, PyBytes_AS_STRING(v), PyBytes_GET_SIZE(v))
+                return buf_put(out, PyBytes_AS_STRING(e), PyBytes_GET_SIZE(e))
         elif type(line) is self.raw_cls:
             return self._put_bytes(out, self._get(line, self.rl_raw))
         return self._put_bytes(out, line.raw)
