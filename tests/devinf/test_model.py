@@ -126,7 +126,10 @@ def test_unknown_elements_and_order_are_kept():
     assert DevInf.from_bytes(devinf.to_bytes("xml")).to_element() == tree
     assert parse_xml(devinf.to_bytes("xml")).root == tree
     # what was read is not kept alive by the objects, only what the layout needs
-    assert devinf.datastores[0]._src is None and devinf.datastores[0].rx_pref[0]._src is None
+    store = devinf.datastores[0]
+    assert not hasattr(store, "_src")
+    assert store._layout is not None and [e.tag for e in store._layout.extras] == ["Unknown"]
+    assert store.rx_pref[0]._layout is not None and store.rx_pref[0]._layout.extras == ()
     assert devinf.to_element() is not devinf.to_element()
 
 
@@ -233,7 +236,7 @@ def test_ctcap_from_element_in_both_styles():
     ("<DataStore><SourceRef>./a</SourceRef><MaxGUIDSize>big</MaxGUIDSize></DataStore>",
      "DevInf/DataStore[1]/MaxGUIDSize: not a number: 'big'"),
     ("<DataStore><SourceRef>./a</SourceRef><SyncCap><SyncType>1</SyncType><SyncType>two</SyncType></SyncCap>"
-     "</DataStore>", "DevInf/DataStore[1]/SyncCap/SyncType: not a number: 'two'"),
+     "</DataStore>", "DevInf/DataStore[1]/SyncCap/SyncType[2]: not a number: 'two'"),
     ("<DataStore><SourceRef>./a</SourceRef><Rx><VerCT>1.0</VerCT></Rx></DataStore>",
      "DevInf/DataStore[1]/Rx[1]: CTType missing"),
     ("<DataStore><SourceRef>./a</SourceRef><CTCap><CTType>t</CTType><VerCT>1</VerCT>"
