@@ -186,6 +186,15 @@ def test_opaque_text_is_kept_as_opaque():
     assert replace(devinf, mod="9290").to_element().children[2] == Element("Mod", ["9290"])
 
 
+def test_opaque_text_that_is_not_utf8_is_latin1_text_and_kept():
+    """Issue 11: a DevInf leaf is always str; bytes that are not UTF-8 read as Latin-1."""
+    tree = Element("DevInf", [Element("VerDTD", ["1.2"]), Element("DevID", ["d"]), Element("Man", [b"Sch\xf6n"])])
+    devinf = DevInf.from_element(tree)
+    assert devinf.man == "Sch\xf6n" and isinstance(devinf.man, str)
+    assert devinf.to_element() == tree
+    assert DevInf.from_bytes(devinf.to_bytes()).to_element() == tree
+
+
 def test_repeated_singletons_are_kept_verbatim():
     tree = parse_xml(devinf_xml("<Man>a</Man><Man>b</Man>")).root
     devinf = DevInf.from_element(tree)

@@ -243,7 +243,7 @@ def read_fields(form: Form, element: Element, lenient: bool, implied: Mapping[st
         assert isinstance(child, Element)
         f = spec[index]
         m = mode[index]
-        if (m == _SINGLE or m == _WRAPPED) and f.attr in values:
+        if m in (_SINGLE, _WRAPPED) and f.attr in values:
             if not tolerant:
                 raise Problem(f"<{child.tag}> more than once")
             order.append(-1)  # the first one counts, the others are kept as they are
@@ -269,7 +269,7 @@ def read_fields(form: Form, element: Element, lenient: bool, implied: Mapping[st
                 if canonical != child:
                     overrides.append((position, canonical, child))
         except Problem as problem:
-            problem.step_into(element, position, m == _REPEATED or m == _GROUPED)
+            problem.step_into(element, position, m in (_REPEATED, _GROUPED))
             raise
     omitted: list[Child] = []
     for i, f in enumerate(spec):

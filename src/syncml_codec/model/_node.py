@@ -117,6 +117,7 @@ __all__ = [
     "OpaqueStr",
     "Problem",
     "Spec",
+    "complete",
     "data",
     "fields_of",
     "flag",
@@ -124,6 +125,7 @@ __all__ = [
     "group",
     "integer",
     "layout",
+    "missing",
     "model",
     "node",
     "opaque_bytes",
@@ -321,3 +323,53 @@ class Node(Generic[Missing]):
         lay: Layout | None = getattr(self, "_layout", None)
         children = write_fields(self._forms[tag], self, lay)
         return Element(tag, children, dict(lay.attrs) if lay is not None and lay.attrs else None)
+
+
+# -- lenient reads ---------------------------------------------------------------------
+
+def missing(obj: Node[Any]) -> tuple[str, ...]:
+    """Where a leniently read object lacks required elements, as paths
+    below it (``SyncBody/Alert[1]/CmdID``); empty for a complete object.
+
+    >>> from syncml_codec.model import Target
+    >>> missing(Target.from_element(Element("Target"), lenient=True))
+    ('LocURI',)
+    """
+    found: list[str] = []
+    _holes(obj, "", found)
+    return tuple(found)
+
+
+def _holes(obj: Node[Any], path: str, found: list[str]) -> None:
+    for f in obj._spec:
+        value = getattr(obj, f.attr)
+        here = f"{path}{f.tags[0]}"
+        if (value is None and f.card == ONE) or (value == () and f.card == SOME):
+            found.append(here)
+        elif f.kind == NODE and value is not None:
+            if f.card >= MANY:
+                seen: dict[str, int] = {}
+                for child in value:
+                    if isinstance(child, Node):
+                        n = seen[child.TAG] = seen.get(child.TAG, 0) + 1
+                        _holes(child, f"{path}{child.TAG}[{n}]/", found)
+            elif isinstance(value, Node):
+                _holes(value, f"{path}{value.TAG}/", found)
+
+
+N = TypeVar("N", bound="Node[Any]")
+
+
+def complete(obj: Node[None], cls: type[N]) -> N | None:
+    """``obj`` (read leniently) typed as a strict ``cls`` when nothing
+    required is missing from it (:func:`missing`), else None: how a caller
+    of ``Message.from_bytes(..., lenient=True)`` gets back to the strict
+    types once it has checked.
+
+    >>> from syncml_codec.model import Target
+    >>> complete(Target.from_element(Element("Target", [Element("LocURI", ["x"])]), lenient=True), Target)
+    Target(loc_uri='x', loc_name=None, filter=None, _layout=None)
+    """
+    if not isinstance(obj, cls) or missing(obj):
+        return None
+    return obj
