@@ -156,7 +156,8 @@ _WRAPPERS: dict[tuple[str, tuple[str, ...], int, bool], Form] = {}
 
 
 def make_form(tag: str, specs: tuple[Spec, ...], rank: tuple[int, ...], tolerant: bool,
-               implied: dict[int, Any]) -> Form:
+              implied: dict[int, Any]) -> Form:
+    """A form's tables (``rank``: field indexes in its canonical order)."""
     by_tag: dict[str, int] = {}
     for i, s in enumerate(specs):
         for t in (s.within,) if s.within else s.tags:
@@ -184,17 +185,13 @@ class Problem(Exception):
     """What is wrong, and where below the element reading it (internal:
     :meth:`Node.from_element` turns it into a StructureError)."""
 
-    def __init__(self, reason: str, below: str = "", *, up: bool = False) -> None:
+    def __init__(self, reason: str, below: str = "") -> None:
         self.reason = reason
         self.below = below
-        self.up = up  # the problem is the parent's (a repeated child), not the child's
 
     def step_into(self, parent: Element, position: int, many: bool) -> None:
         """Add the step from ``parent`` to its child at ``position`` (a
         virtual element, ``(Property)``, is named by its first child)."""
-        if self.up:
-            self.up = False
-            return
         child = parent.children[position]
         assert isinstance(child, Element)
         tag = child.tag

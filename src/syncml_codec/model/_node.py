@@ -33,6 +33,10 @@ repeated field may sit in a wrapper element (``within``: ``SyncCap``), and a
 (one flat ``<CTCap>`` holds several content types).
 
 Errors name the element path: ``SyncBody/Sync[2]/Add[1]: Item missing``.
+A lenient read leaves missing required fields None, and says so in its
+type: SyncML classes are generic over :data:`Missing` (``Never`` by
+default, ``None`` for a lenient read), :func:`missing` lists the holes and
+:func:`complete` gives the strict type back once there are none.
 Cost: one pass over the children; a tolerant class also builds each leaf's
 canonical element once to compare it.
 """
