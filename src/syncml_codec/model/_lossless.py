@@ -47,8 +47,9 @@ __all__ = [
 TEXT, FLAG, NODE, DATA, RAW, INT, GROUP = range(7)
 ONE, OPT, MANY, SOME = range(4)  # SOME: one or more
 _LEAVES = (TEXT, FLAG, INT)
-# how a field takes its elements: one; each; each, through its group; one wrapper holding them
-_SINGLE, _REPEATED, _GROUPED, _WRAPPED = range(4)
+# how a field takes its elements: one; one wrapper holding them; each; each, through its group
+# (so: taken once when < _REPEATED, a tuple when >= _REPEATED, special when odd)
+_SINGLE, _WRAPPED, _REPEATED, _GROUPED = range(4)
 
 
 # -- text ----------------------------------------------------------------------------
@@ -240,7 +241,7 @@ def read_fields(form: Form, element: Element, lenient: bool, implied: Mapping[st
         assert isinstance(child, Element)
         f = spec[index]
         m = mode[index]
-        if m in (_SINGLE, _WRAPPED) and f.attr in values:
+        if m < _REPEATED and f.attr in values:
             if not tolerant:
                 raise Problem(f"<{child.tag}> more than once")
             order.append(-1)  # the first one counts, the others are kept as they are
@@ -253,7 +254,7 @@ def read_fields(form: Form, element: Element, lenient: bool, implied: Mapping[st
             in_order = False
         last = p
         try:
-            if m >= _GROUPED:
+            if m & 1:  # _WRAPPED, _GROUPED
                 _read_special(f, index, child, lenient, values, inner)
                 continue
             value = _read(f, child, lenient)
@@ -266,18 +267,19 @@ def read_fields(form: Form, element: Element, lenient: bool, implied: Mapping[st
                 if canonical != child:
                     overrides.append((position, canonical, child))
         except Problem as problem:
-            problem.step_into(element, position, m in (_REPEATED, _GROUPED))
+            problem.step_into(element, position, m >= _REPEATED)
             raise
     omitted: list[Child] = []
     for i, f in enumerate(spec):
-        if f.attr in values:
-            if f.card >= MANY and type(values[f.attr]) is list:
-                values[f.attr] = tuple(values[f.attr])
+        attr = f.attr
+        if attr in values:
+            if mode[i] >= _REPEATED:
+                values[attr] = tuple(values[attr])
         elif f.card == ONE or f.card == SOME:
             if not lenient:
                 raise Problem(f"{f.tags[0]} missing")
             if f.card == ONE:
-                values[f.attr] = None
+                values[attr] = None
         elif tolerant and i in form.implied:
             value = implied.get(f.attr) if implied else None
             if value is not None:
@@ -476,13 +478,13 @@ def _emit_one(f: Spec, value: Any, out: list[Child]) -> None:
     kind = f.kind
     tag = f.tags[0]
     if kind == NODE:
-        out.append(value._element_as(tag) if tag in FORMS else value.to_element())
+        out.append(value.to_element() if tag not in FORMS else value._element_as(tag))
     elif kind == TEXT:
-        encoding = _OPAQUE_ENCODING.get(type(value))
-        if encoding is not None:
-            out.append(Element(tag, [value.encode(encoding)]))
-        else:
+        if type(value) is str:
             out.append(Element(tag, [value] if value else []))
+        else:
+            encoding = _OPAQUE_ENCODING.get(type(value))
+            out.append(Element(tag, [value.encode(encoding)] if encoding is not None else [value] if value else []))
     elif kind == FLAG:
         out.append(Element(tag))
     elif kind == INT:
