@@ -126,7 +126,10 @@ def test_unknown_elements_and_order_are_kept():
     assert DevInf.from_bytes(devinf.to_bytes("xml")).to_element() == tree
     assert parse_xml(devinf.to_bytes("xml")).root == tree
     # what was read is not kept alive by the objects, only what the layout needs
-    assert devinf.datastores[0]._src is None and devinf.datastores[0].rx_pref[0]._src is None
+    store = devinf.datastores[0]
+    assert not hasattr(store, "_src")
+    assert store._layout is not None and [e.tag for e in store._layout.extras] == ["Unknown"]
+    assert store.rx_pref[0]._layout is not None and store.rx_pref[0]._layout.extras == ()
     assert devinf.to_element() is not devinf.to_element()
 
 
@@ -183,6 +186,15 @@ def test_opaque_text_is_kept_as_opaque():
     assert replace(devinf, mod="9290").to_element().children[2] == Element("Mod", ["9290"])
 
 
+def test_opaque_text_that_is_not_utf8_is_latin1_text_and_kept():
+    """Issue 11: a DevInf leaf is always str; bytes that are not UTF-8 read as Latin-1."""
+    tree = Element("DevInf", [Element("VerDTD", ["1.2"]), Element("DevID", ["d"]), Element("Man", [b"Sch\xf6n"])])
+    devinf = DevInf.from_element(tree)
+    assert devinf.man == "Sch\xf6n" and isinstance(devinf.man, str)
+    assert devinf.to_element() == tree
+    assert DevInf.from_bytes(devinf.to_bytes()).to_element() == tree
+
+
 def test_repeated_singletons_are_kept_verbatim():
     tree = parse_xml(devinf_xml("<Man>a</Man><Man>b</Man>")).root
     devinf = DevInf.from_element(tree)
@@ -233,7 +245,7 @@ def test_ctcap_from_element_in_both_styles():
     ("<DataStore><SourceRef>./a</SourceRef><MaxGUIDSize>big</MaxGUIDSize></DataStore>",
      "DevInf/DataStore[1]/MaxGUIDSize: not a number: 'big'"),
     ("<DataStore><SourceRef>./a</SourceRef><SyncCap><SyncType>1</SyncType><SyncType>two</SyncType></SyncCap>"
-     "</DataStore>", "DevInf/DataStore[1]/SyncCap/SyncType: not a number: 'two'"),
+     "</DataStore>", "DevInf/DataStore[1]/SyncCap/SyncType[2]: not a number: 'two'"),
     ("<DataStore><SourceRef>./a</SourceRef><Rx><VerCT>1.0</VerCT></Rx></DataStore>",
      "DevInf/DataStore[1]/Rx[1]: CTType missing"),
     ("<DataStore><SourceRef>./a</SourceRef><CTCap><CTType>t</CTType><VerCT>1</VerCT>"

@@ -14,48 +14,33 @@ them.  There is no ``VerCT``, and ``Size`` is what 1.2 calls ``MaxSize``.
 One model serves both: :class:`CTCap` is one content type's capabilities.
 Reading a flat element first groups its children into *virtual* elements
 (tags in parentheses, which no XML name can be: ``(CTCap)``, ``(Property)``,
-``(PropParam)``) and reads those like nested ones; writing flat builds the
-virtual elements and unwraps them.  So the layout records of
-:mod:`._layout` work the same in both styles and a flat element comes back
-exactly as read.  Which style an object is written in is decided by where
+``(PropParam)``) and reads those like nested ones: each class has a second
+*form* under the virtual tag (the flat order, ``Size`` for ``MaxSize``);
+writing flat writes the virtual elements and unwraps them.  So the model's
+one layout record works the same in both styles and a flat element comes
+back exactly as read.  The ``ctcaps`` of a DataStore or DevInf are a
+:func:`~syncml_codec.model.group` field: :data:`NESTED_CTCAPS` and
+:data:`FLAT_CTCAPS` convert between their elements and CTCaps.  Which style an object is written in is decided by where
 it sits (``DataStore``: nested, ``DevInf``: flat) unless it was read in the
 other style; :mod:`._convert` moves CTCaps between the two places.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import KW_ONLY, dataclass, field
-from typing import TypeVar
+from dataclasses import KW_ONLY, field, replace
+from functools import partial
 
 from ..codec.tree import Child, Element
 from ..errors import DevInfError
-from ._layout import Item, Layout, Reader, build, empty, leaf
+from ..model import Group, Layout, Node, Problem, flag, form, integer, layout, model, node, text
 
-__all__ = ["CTCap", "PropParam", "Property", "ctcap_elements", "ctcaps_from_element", "names_match"]
+__all__ = ["FLAT_CTCAPS", "NESTED_CTCAPS", "CTCap", "PropParam", "Property", "ctcap_elements",
+           "ctcaps_from_element", "names_match"]
 
 FLAT_CTCAP, FLAT_PROPERTY, FLAT_PARAM = "(CTCap)", "(Property)", "(PropParam)"
 #: how a CTCap is written: None, the container's way; "nested"; "flat"
 #: (sharing the previous flat CTCap's element); "flat-new" (a new element)
 NESTED, FLAT, FLAT_NEW = "nested", "flat", "flat-new"
-
-_T = TypeVar("_T")
-
-
-def _set(obj: _T, name: str, value: object) -> _T:
-    object.__setattr__(obj, name, value)
-    return obj
-
-
-def _finish(obj: _T, reader: Reader, items: list[Item], children: Iterable[object]) -> _T:
-    """Record ``obj``'s layout.  ``items`` were made with ``parsing=True``:
-    each child object stood in with the element it was read from (``_src``,
-    equal to what it writes, so the comparison is quick); now the children
-    let go of those elements, so that nothing keeps the input tree alive."""
-    _set(obj, "_layout", reader.finish(items))
-    for child in children:
-        object.__setattr__(child, "_src", None)
-    return obj
 
 
 def names_match(pattern: str, name: str) -> bool:
@@ -73,46 +58,20 @@ def _value_in(value: str, values: tuple[str, ...]) -> bool:
     return any(v.strip().upper() == wanted for v in values)
 
 
-@dataclass(frozen=True, slots=True)
-class PropParam:
+@model("PropParam", tolerant=True, kw_only=False, error=DevInfError,
+       forms=(form(FLAT_PARAM, ("name", "values", "data_type", "max_size", "display_name"),
+                   max_size=("Size", "MaxSize")),))
+class PropParam(Node):
     """A parameter of a property (``TYPE`` of ``TEL``).  ``max_size`` is
     the flat style's ``<Size>``; 1.2 has no size for parameters."""
 
-    name: str
+    name: str = text("ParamName", required=True)
     _: KW_ONLY
-    values: tuple[str, ...] = ()
-    data_type: str | None = None
-    display_name: str | None = None
-    max_size: int | None = None
-    _layout: Layout | None = field(default=None, repr=False, compare=False)
-    _src: Element | None = field(default=None, init=False, repr=False, compare=False)
-
-    @classmethod
-    def from_element(cls, element: Element, path: str = "PropParam") -> PropParam:
-        """Read ``<PropParam>`` (or a virtual flat one)."""
-        r = Reader(element, path)
-        obj = cls(r.required("name", "ParamName"), data_type=r.text("data_type", "DataType"),
-                  values=r.texts("values", "ValEnum"), display_name=r.text("display_name", "DisplayName"),
-                  max_size=r.integer("max_size", "Size", "MaxSize"))
-        _set(obj, "_src", element)
-        return _set(obj, "_layout", r.finish(obj._items(element.tag == FLAT_PARAM)))
-
-    def _items(self, flat: bool) -> list[Item]:
-        items: list[Item] = [("name", leaf("ParamName", self.name))]
-        values: list[Item] = [("values", leaf("ValEnum", v)) for v in self.values]
-        typed: list[Item] = [] if self.data_type is None else [("data_type", leaf("DataType", self.data_type))]
-        size: list[Item] = ([] if self.max_size is None
-                            else [("max_size", leaf("Size" if flat else "MaxSize", str(self.max_size)))])
-        items += values + typed + size if flat else typed + size + values
-        if self.display_name is not None:
-            items.append(("display_name", leaf("DisplayName", self.display_name)))
-        return items
-
-    def to_element(self) -> Element:
-        return build("PropParam", self._items(False), self._layout)
-
-    def _virtual(self) -> Element:
-        return build(FLAT_PARAM, self._items(True), self._layout)
+    data_type: str | None = text("DataType")
+    max_size: int | None = integer("MaxSize", "Size")
+    values: tuple[str, ...] = text("ValEnum", many=True)
+    display_name: str | None = text("DisplayName")
+    _layout: Layout | None = layout()
 
     def accepts(self, value: str) -> bool:
         """True when ``value`` is allowed: listed in ``ValEnum``, or any
@@ -120,61 +79,25 @@ class PropParam:
         return not self.values or _value_in(value, self.values)
 
 
-@dataclass(frozen=True, slots=True)
-class Property:
+@model("Property", tolerant=True, kw_only=False, error=DevInfError,
+       forms=(form(FLAT_PROPERTY, ("name", "values", "data_type", "max_size", "max_occur", "no_truncate",
+                                   "display_name", "params"),
+                   max_size=("Size", "MaxSize"), params=(FLAT_PARAM,)),))
+class Property(Node):
     """A property of a content type (``TEL``, ``DTSTART``).  ``max_size`` is
     ``<MaxSize>`` (1.2) or ``<Size>`` (flat); ``max_occur`` and
     ``no_truncate`` exist in 1.2 only."""
 
-    name: str
+    name: str = text("PropName", required=True)
     _: KW_ONLY
-    values: tuple[str, ...] = ()
-    data_type: str | None = None
-    max_occur: int | None = None
-    max_size: int | None = None
-    no_truncate: bool = False
-    display_name: str | None = None
-    params: tuple[PropParam, ...] = ()
-    _layout: Layout | None = field(default=None, repr=False, compare=False)
-    _src: Element | None = field(default=None, init=False, repr=False, compare=False)
-
-    @classmethod
-    def from_element(cls, element: Element, path: str = "Property") -> Property:
-        """Read ``<Property>`` (or a virtual flat one)."""
-        flat = element.tag == FLAT_PROPERTY
-        r = Reader(element, path)
-        name = r.required("name", "PropName")
-        param_tag, param_path = (FLAT_PARAM, "ParamName") if flat else ("PropParam", "PropParam")
-        obj = cls(
-            name, data_type=r.text("data_type", "DataType"), max_occur=r.integer("max_occur", "MaxOccur"),
-            max_size=r.integer("max_size", "MaxSize", "Size"), no_truncate=r.flag("no_truncate", "NoTruncate"),
-            values=r.texts("values", "ValEnum"), display_name=r.text("display_name", "DisplayName"),
-            params=tuple(PropParam.from_element(el, f"{path}/{param_path}[{i}]")
-                         for i, el in enumerate(r.many("params", param_tag), 1)),
-        )
-        _set(obj, "_src", element)
-        return _finish(obj, r, obj._items(flat, parsing=True), obj.params)
-
-    def _items(self, flat: bool, parsing: bool = False) -> list[Item]:
-        items: list[Item] = [("name", leaf("PropName", self.name))]
-        values: list[Item] = [("values", leaf("ValEnum", v)) for v in self.values]
-        typed: list[Item] = [] if self.data_type is None else [("data_type", leaf("DataType", self.data_type))]
-        occur: list[Item] = [] if self.max_occur is None else [("max_occur", leaf("MaxOccur", str(self.max_occur)))]
-        size: list[Item] = ([] if self.max_size is None
-                            else [("max_size", leaf("Size" if flat else "MaxSize", str(self.max_size)))])
-        trunc: list[Item] = [("no_truncate", empty("NoTruncate"))] if self.no_truncate else []
-        items += values + typed + size + occur + trunc if flat else typed + occur + size + trunc + values
-        if self.display_name is not None:
-            items.append(("display_name", leaf("DisplayName", self.display_name)))
-        items += [("params", p._src if parsing and p._src is not None else p._virtual() if flat else p.to_element())
-                  for p in self.params]
-        return items
-
-    def to_element(self) -> Element:
-        return build("Property", self._items(False), self._layout)
-
-    def _virtual(self) -> Element:
-        return build(FLAT_PROPERTY, self._items(True), self._layout)
+    data_type: str | None = text("DataType")
+    max_occur: int | None = integer("MaxOccur")
+    max_size: int | None = integer("MaxSize", "Size")
+    no_truncate: bool = flag("NoTruncate")
+    values: tuple[str, ...] = text("ValEnum", many=True)
+    display_name: str | None = text("DisplayName")
+    params: tuple[PropParam, ...] = node("PropParam", many=True)
+    _layout: Layout | None = layout()
 
     def param(self, name: str) -> PropParam | None:
         """The parameter called ``name`` (case-insensitive), or None."""
@@ -186,22 +109,23 @@ class Property:
         return not self.values or _value_in(value, self.values)
 
 
-@dataclass(frozen=True, slots=True)
-class CTCap:
+@model("CTCap", tolerant=True, kw_only=False, error=DevInfError,
+       forms=(form(FLAT_CTCAP, properties=(FLAT_PROPERTY,)),))
+class CTCap(Node):
     """The capabilities for one content type and version.  ``ver_ct`` is
     None for a flat (1.0/1.1) CTCap, which has no ``VerCT``."""
 
-    ct_type: str
-    ver_ct: str | None = None
+    ct_type: str = text("CTType", required=True)
+    ver_ct: str | None = text("VerCT")
     _: KW_ONLY
-    properties: tuple[Property, ...] = ()
-    field_level: bool = False
-    _layout: Layout | None = field(default=None, repr=False, compare=False)
-    _src: Element | None = field(default=None, init=False, repr=False, compare=False)
-    _style: str | None = field(default=None, repr=False, compare=False)
+    field_level: bool = flag("FieldLevel")
+    properties: tuple[Property, ...] = node("Property", many=True)
+    _layout: Layout | None = layout()
+    _style: str | None = field(default=None, repr=False, compare=False, kw_only=True)
 
     @classmethod
-    def from_element(cls, element: Element, path: str = "CTCap") -> CTCap:
+    def from_element(cls, element: Element, path: str = "CTCap", *,
+                     lenient: bool = False) -> CTCap:
         """Read a nested ``<CTCap>``, or a flat one that holds a single
         content type (see :func:`ctcaps_from_element` for several)."""
         found = ctcaps_from_element(element, path)
@@ -209,40 +133,15 @@ class CTCap:
             raise DevInfError(path, f"holds {len(found)} content types; read it with ctcaps_from_element()")
         return found[0]
 
-    @classmethod
-    def _read(cls, element: Element, path: str) -> CTCap:
-        flat = element.tag == FLAT_CTCAP
-        r = Reader(element, path)
-        ct_type = r.required("ct_type", "CTType")
-        prop_tag, prop_path = (FLAT_PROPERTY, "PropName") if flat else ("Property", "Property")
-        obj = cls(
-            ct_type, r.text("ver_ct", "VerCT"), field_level=r.flag("field_level", "FieldLevel"),
-            properties=tuple(Property.from_element(el, f"{path}/{prop_path}[{i}]")
-                             for i, el in enumerate(r.many("properties", prop_tag), 1)),
-        )
-        _set(obj, "_style", FLAT if flat else NESTED)
-        _set(obj, "_src", element)
-        return _finish(obj, r, obj._items(flat, parsing=True), obj.properties)
-
-    def _items(self, flat: bool, parsing: bool = False) -> list[Item]:
-        items: list[Item] = [("ct_type", leaf("CTType", self.ct_type))]
-        if self.ver_ct is not None:
-            items.append(("ver_ct", leaf("VerCT", self.ver_ct)))
-        if self.field_level:
-            items.append(("field_level", empty("FieldLevel")))
-        items += [("properties", p._src if parsing and p._src is not None else p._virtual() if flat else p.to_element())
-                  for p in self.properties]
-        return items
-
     def to_element(self, *, flat: bool = False) -> Element:
         """``<CTCap>`` in the 1.2 nested style, or the flat style (a
         ``<CTCap>`` holding just this content type)."""
         if flat:
             return Element("CTCap", self._flat_children())
-        return build("CTCap", self._items(False), self._layout)
+        return self._element_as("CTCap")
 
     def _flat_children(self) -> list[Child]:
-        return _unwrap(build(FLAT_CTCAP, self._items(True), self._layout).children)
+        return _unwrap(self._element_as(FLAT_CTCAP).children)
 
     # -- queries ------------------------------------------------------------
     def property(self, name: str) -> Property | None:
@@ -273,7 +172,7 @@ def _is_flat(element: Element) -> bool:
     return "PropName" in tags or tags.count("CTType") > 1 or "VerCT" not in tags
 
 
-def _group_flat(element: Element, path: str) -> list[Element]:
+def _group_flat(element: Element) -> list[Element]:
     """Group a flat ``<CTCap>``'s children into virtual ``(CTCap)`` elements
     with ``(Property)`` and ``(PropParam)`` inside (see the module doc)."""
     groups: list[Element] = []
@@ -291,7 +190,7 @@ def _group_flat(element: Element, path: str) -> list[Element]:
             prop = param = None
         elif ctcap is None:
             if tag in ("PropName", "ParamName", "ValEnum", "DataType", "Size", "MaxSize"):
-                raise DevInfError(path, f"{tag} before CTType")
+                raise Problem(f"{tag} before CTType")
             leading.append(child)
         elif tag == "PropName":
             prop = Element(FLAT_PROPERTY, [child])
@@ -299,49 +198,62 @@ def _group_flat(element: Element, path: str) -> list[Element]:
             param = None
         elif tag == "ParamName":
             if prop is None:
-                raise DevInfError(f"{path}/CTType[{len(groups)}]", "ParamName before PropName")
+                raise Problem("ParamName before PropName", f"CTType[{len(groups)}]")
             param = Element(FLAT_PARAM, [child])
             prop.children.append(param)
         else:
             (param or prop or ctcap).children.append(child)
     if not groups:
-        raise DevInfError(path, "CTType missing")
+        raise Problem("CTType missing")
     return groups
+
+
+def _read_ctcaps(element: Element, lenient: bool) -> tuple[CTCap, ...]:
+    """The content types of one ``<CTCap>`` element (raises :class:`Problem`)."""
+    if not _is_flat(element):
+        return (replace(CTCap._read_element(element, lenient), _style=NESTED),)
+    found = []
+    for i, virtual in enumerate(_group_flat(element), 1):
+        try:
+            ctcap = CTCap._read_element(virtual, lenient)
+        except Problem as problem:
+            problem.below = f"CTType[{i}]/{problem.below}" if problem.below else f"CTType[{i}]"
+            raise
+        found.append(replace(ctcap, _style=FLAT_NEW if i == 1 else FLAT))
+    return tuple(found)
 
 
 def ctcaps_from_element(element: Element, path: str = "CTCap") -> tuple[CTCap, ...]:
     """Every content type of one ``<CTCap>`` element: one for the nested
     style, one per ``CTType`` for the flat style."""
-    if element.tag != "CTCap":
-        raise DevInfError(path, f"expected <CTCap>, found <{element.tag}>")
-    if not _is_flat(element):
-        return (CTCap._read(element, path),)
-    groups = _group_flat(element, path)
-    found = []
-    for i, virtual in enumerate(groups, 1):
-        ctcap = CTCap._read(virtual, f"{path}/CTType[{i}]")
-        found.append(_set(ctcap, "_style", FLAT_NEW if i == 1 else FLAT))
-    return tuple(found)
+    try:
+        if element.tag != "CTCap":
+            raise Problem(f"expected <CTCap>, found <{element.tag}>")
+        return _read_ctcaps(element, False)
+    except Problem as problem:
+        raise DevInfError(f"{path}/{problem.below}" if problem.below else path, problem.reason) from None
 
 
-def ctcap_elements(ctcaps: tuple[CTCap, ...], flat: bool, parsing: bool = False) -> list[Element]:
+def ctcap_elements(ctcaps: tuple[CTCap, ...], flat: bool) -> list[Element]:
     """The ``<CTCap>`` elements for ``ctcaps`` written where the container's
     style is ``flat`` (DevInf level) or nested (DataStore): consecutive flat
-    CTCaps share one element unless one was read as starting its own.
-    ``parsing``: the container is being read, and a nested CTCap's element
-    is the one it was just read from."""
+    CTCaps share one element unless one was read as starting its own."""
     out: list[Element] = []
     current: Element | None = None
     for ctcap in ctcaps:
         style = ctcap._style or (FLAT if flat else NESTED)
         if style == NESTED:
-            source = ctcap._src
-            out.append(source if parsing and source is not None and source.tag == "CTCap" else ctcap.to_element())
+            out.append(ctcap.to_element())
             current = None
             continue
         if current is None or style == FLAT_NEW:
-            layout = ctcap._layout
-            current = Element("CTCap", [], dict(layout.attrs) if layout is not None and layout.attrs else None)
+            lay = ctcap._layout
+            current = Element("CTCap", [], dict(lay.attrs) if lay is not None and lay.attrs else None)
             out.append(current)
         current.children.extend(ctcap._flat_children())
     return out
+
+
+#: the ``ctcaps`` of a DataStore (1.2: nested) and of a DevInf (1.0/1.1: flat)
+NESTED_CTCAPS = Group(_read_ctcaps, partial(ctcap_elements, flat=False))
+FLAT_CTCAPS = Group(_read_ctcaps, partial(ctcap_elements, flat=True))

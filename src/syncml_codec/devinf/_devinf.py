@@ -13,7 +13,7 @@ trees here.  Required: ``DevID`` (the device's identity); a missing
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Literal
 
 from ..codec import wbxml as _wbxml
 from ..codec.codepages import DEVINF_BY_VERSION
@@ -21,47 +21,28 @@ from ..codec.detect import looks_like_wbxml
 from ..codec.tree import Document, Element
 from ..codec.xml import parse_xml, write_xml
 from ..errors import DevInfError
+from ..model import Layout, Node, flag, group, layout, model, node, text
 from ._convert import convert_devinf
-from ._ctcap import CTCap, _finish, _set, ctcap_elements, ctcaps_from_element
+from ._ctcap import FLAT_CTCAPS, CTCap
 from ._datastore import DataStore, norm_type
-from ._layout import Item, Layout, Reader, build, empty, leaf
 
 __all__ = ["VERSIONS", "DevInf", "Ext"]
 
 #: the DevInf versions there are
 VERSIONS = ("1.0", "1.1", "1.2")
 
-_TEXTS = (("man", "Man"), ("mod", "Mod"), ("oem", "OEM"), ("fwv", "FwV"), ("swv", "SwV"), ("hwv", "HwV"))
-_FLAGS = (("utc", "UTC"), ("support_large_objs", "SupportLargeObjs"),
-          ("support_number_of_changes", "SupportNumberOfChanges"),
-          ("support_hierarchical_sync", "SupportHierarchicalSync"))
 
-
-@dataclass(frozen=True, slots=True)
-class Ext:
+@model("Ext", tolerant=True, kw_only=False, error=DevInfError)
+class Ext(Node):
     """A non-standard extension: ``Ext(XNam, XVal*)``."""
 
-    xnam: str
-    xvals: tuple[str, ...] = ()
-    _layout: Layout | None = field(default=None, repr=False, compare=False)
-    _src: Element | None = field(default=None, init=False, repr=False, compare=False)
-
-    @classmethod
-    def from_element(cls, element: Element, path: str = "Ext") -> Ext:
-        r = Reader(element, path)
-        obj = cls(r.required("xnam", "XNam"), r.texts("xvals", "XVal"))
-        _set(obj, "_src", element)
-        return _set(obj, "_layout", r.finish(obj._items()))
-
-    def _items(self) -> list[Item]:
-        return [("xnam", leaf("XNam", self.xnam))] + [("xvals", leaf("XVal", v)) for v in self.xvals]
-
-    def to_element(self) -> Element:
-        return build("Ext", self._items(), self._layout)
+    xnam: str = text("XNam", required=True)
+    xvals: tuple[str, ...] = text("XVal", many=True)
+    _layout: Layout | None = layout()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DevInf:
+@model("DevInf", tolerant=True, error=DevInfError)
+class DevInf(Node):
     """A device's information.  ``ctcaps`` are the DevInf-level CTCaps of
     1.0/1.1 (flat); in 1.2 they live in each :class:`DataStore`.
 
@@ -71,64 +52,31 @@ class DevInf:
     True
     """
 
-    dev_id: str
-    dev_typ: str | None = None
-    ver_dtd: str = "1.2"
-    man: str | None = None
-    mod: str | None = None
-    oem: str | None = None
-    fwv: str | None = None
-    swv: str | None = None
-    hwv: str | None = None
-    utc: bool = False
-    support_large_objs: bool = False
-    support_number_of_changes: bool = False
-    support_hierarchical_sync: bool = False
-    datastores: tuple[DataStore, ...] = ()
-    ctcaps: tuple[CTCap, ...] = ()
-    exts: tuple[Ext, ...] = ()
-    _layout: Layout | None = field(default=None, repr=False, compare=False)
+    ver_dtd: str = text("VerDTD", default="1.2")
+    man: str | None = text("Man")
+    mod: str | None = text("Mod")
+    oem: str | None = text("OEM")
+    fwv: str | None = text("FwV")
+    swv: str | None = text("SwV")
+    hwv: str | None = text("HwV")
+    dev_id: str = text("DevID", required=True)
+    dev_typ: str | None = text("DevTyp")
+    utc: bool = flag("UTC")
+    support_large_objs: bool = flag("SupportLargeObjs")
+    support_number_of_changes: bool = flag("SupportNumberOfChanges")
+    support_hierarchical_sync: bool = flag("SupportHierarchicalSync")
+    datastores: tuple[DataStore, ...] = node("DataStore", many=True)
+    ctcaps: tuple[CTCap, ...] = group("CTCap", FLAT_CTCAPS)
+    exts: tuple[Ext, ...] = node("Ext", many=True)
+    _layout: Layout | None = layout()
 
     # -- elements -----------------------------------------------------------
     @classmethod
-    def from_element(cls, element: Element, path: str = "DevInf", *, version: str | None = None) -> DevInf:
+    def from_element(cls, element: Element, path: str = "DevInf", *,  # type: ignore[override]
+                     version: str | None = None, lenient: Literal[False] = False) -> DevInf:
         """Read a ``<DevInf>`` tree; ``version`` (the document type's) stands
-        in for a missing ``VerDTD``."""
-        if element.tag != "DevInf":
-            raise DevInfError(path, f"expected <DevInf>, found <{element.tag}>")
-        r = Reader(element, path)
-        ver_dtd = r.text("ver_dtd", "VerDTD")
-        man, mod, oem, fwv, swv, hwv = (r.text(key, tag) for key, tag in _TEXTS)
-        dev_id = r.required("dev_id", "DevID")
-        dev_typ = r.text("dev_typ", "DevTyp")
-        utc, large_objs, number_of_changes, hierarchical = (r.flag(key, tag) for key, tag in _FLAGS)
-        datastores = tuple(DataStore.from_element(el, f"{path}/DataStore[{i}]")
-                           for i, el in enumerate(r.many("datastores", "DataStore"), 1))
-        ctcaps = tuple(c for i, el in enumerate(r.many("ctcaps", "CTCap"), 1)
-                       for c in ctcaps_from_element(el, f"{path}/CTCap[{i}]"))
-        exts = tuple(Ext.from_element(el, f"{path}/Ext[{i}]") for i, el in enumerate(r.many("exts", "Ext"), 1))
-        obj = cls(dev_id=dev_id, dev_typ=dev_typ, ver_dtd=ver_dtd if ver_dtd is not None else version or "1.2",
-                  man=man, mod=mod, oem=oem, fwv=fwv, swv=swv, hwv=hwv, utc=utc, support_large_objs=large_objs,
-                  support_number_of_changes=number_of_changes, support_hierarchical_sync=hierarchical,
-                  datastores=datastores, ctcaps=ctcaps, exts=exts)
-        return _finish(obj, r, obj._items(parsing=True), datastores + ctcaps + exts)
-
-    def _items(self, parsing: bool = False) -> list[Item]:
-        items: list[Item] = [("ver_dtd", leaf("VerDTD", self.ver_dtd))]
-        items += [(key, leaf(tag, value)) for key, tag in _TEXTS if (value := getattr(self, key)) is not None]
-        items.append(("dev_id", leaf("DevID", self.dev_id)))
-        if self.dev_typ is not None:
-            items.append(("dev_typ", leaf("DevTyp", self.dev_typ)))
-        items += [(key, empty(tag)) for key, tag in _FLAGS if getattr(self, key)]
-        items += [("datastores", ds._src if parsing and ds._src is not None else ds.to_element())
-                  for ds in self.datastores]
-        items += [("ctcaps", el) for el in ctcap_elements(self.ctcaps, flat=True, parsing=parsing)]
-        items += [("exts", ext._src if parsing and ext._src is not None else ext.to_element()) for ext in self.exts]
-        return items
-
-    def to_element(self) -> Element:
-        """The ``<DevInf>`` tree; for a parsed DevInf, the tree it was read from."""
-        return build("DevInf", self._items(), self._layout)
+        in for a missing ``VerDTD`` (which is then not written back)."""
+        return cls._read_root(element, path, lenient, {"ver_dtd": version} if version else None)
 
     # -- documents and bytes ------------------------------------------------
     @property

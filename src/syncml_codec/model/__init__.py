@@ -1,7 +1,29 @@
 """Layer 2: SyncML messages as typed, immutable objects, with the helpers
-to build them (command IDs, statuses, sizes, chunks) and authenticate them."""
+to build them (command IDs, statuses, sizes, chunks) and authenticate them;
+and the lossless-model framework they are declared with (``Node``,
+``model``, ``text`` ...), which DevInf is declared with too."""
 
 from . import auth
+from ._node import (
+    Group,
+    Layout,
+    Missing,
+    Node,
+    OpaqueStr,
+    Problem,
+    complete,
+    flag,
+    form,
+    group,
+    integer,
+    layout,
+    missing,
+    model,
+    node,
+    opaque_bytes,
+    text,
+    text_from_opaque,
+)
 from .build import CmdIDs, split_item, status_for, status_for_header
 from .codes import AlertCode, StatusCode, alert_meaning, status_meaning
 from .commands import (
@@ -61,14 +83,20 @@ __all__ = [
     "Field",
     "Filter",
     "Get",
+    "Group",
     "Item",
+    "Layout",
     "Map",
     "MapItem",
     "Mem",
     "Message",
     "MetInf",
     "Meta",
+    "Missing",
     "Move",
+    "Node",
+    "OpaqueStr",
+    "Problem",
     "Put",
     "Record",
     "Replace",
@@ -87,10 +115,22 @@ __all__ = [
     "WBXMLMeter",
     "alert_meaning",
     "auth",
+    "complete",
+    "flag",
+    "form",
+    "group",
+    "integer",
+    "layout",
+    "missing",
+    "model",
+    "node",
+    "opaque_bytes",
     "split_item",
     "status_for",
     "status_for_header",
     "status_meaning",
+    "text",
+    "text_from_opaque",
     "wbxml_size",
     "xml_size",
 ]

@@ -3,7 +3,9 @@ the containers (Sync, Atomic, Sequence) hold commands of their own."""
 
 from __future__ import annotations
 
-from ._node import Layout, Node, Problem, fields_of, flag, model, node, text
+from typing import Any
+
+from ._node import Layout, Missing, Node, Problem, fields_of, flag, model, node, text
 from .codes import AlertCode, StatusCode
 from .elements import Chal, Cred, Item, MapItem, Meta, Source, Target
 
@@ -29,26 +31,27 @@ __all__ = [
 ]
 
 
-class Command(Node):
-    """Base of every command."""
+class Command(Node[Missing]):
+    """Base of every command (generic over ``Missing`` as the elements are:
+    ``Command[None]`` comes from a lenient read, its ``cmd_id`` may be None)."""
 
     __slots__ = ()
-    cmd_id: str
+    cmd_id: str | Missing
 
 
 @fields_of
-class _ItemCommand(Command):
+class _ItemCommand(Command[Missing]):
     """The fields of Add, Replace, Copy and Move."""
 
-    cmd_id: str = text("CmdID", required=True)
+    cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
-    cred: Cred | None = node("Cred")
-    meta: Meta | None = node("Meta")
-    items: tuple[Item, ...] = node("Item", many=True, required=True)
+    cred: Cred[Missing] | None = node("Cred")
+    meta: Meta[Missing] | None = node("Meta")
+    items: tuple[Item[Missing], ...] = node("Item", many=True, required=True)
     _layout: Layout | None = None
 
 
-def _code(value: str | bytes | None, enum: type[StatusCode] | type[AlertCode]) -> int | None:
+def _code(value: str | None, enum: type[StatusCode] | type[AlertCode]) -> int | None:
     if value is None:
         return None
     try:
@@ -62,45 +65,45 @@ def _code(value: str | bytes | None, enum: type[StatusCode] | type[AlertCode]) -
 
 
 @model("Add")
-class Add(_ItemCommand):
+class Add(_ItemCommand[Missing]):
     """A Add command."""
 
 
 @model("Replace")
-class Replace(_ItemCommand):
+class Replace(_ItemCommand[Missing]):
     """A Replace command."""
 
 
 @model("Copy")
-class Copy(_ItemCommand):
+class Copy(_ItemCommand[Missing]):
     """A Copy command."""
 
 
 @model("Move")
-class Move(_ItemCommand):
+class Move(_ItemCommand[Missing]):
     """A Move command."""
 
 
 @model("Delete")
-class Delete(Command):
-    cmd_id: str = text("CmdID", required=True)
+class Delete(Command[Missing]):
+    cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
     archive: bool = flag("Archive")
     sft_del: bool = flag("SftDel")
-    cred: Cred | None = node("Cred")
-    meta: Meta | None = node("Meta")
-    items: tuple[Item, ...] = node("Item", many=True, required=True)
+    cred: Cred[Missing] | None = node("Cred")
+    meta: Meta[Missing] | None = node("Meta")
+    items: tuple[Item[Missing], ...] = node("Item", many=True, required=True)
     _layout: Layout | None = None
 
 
 @model("Alert")
-class Alert(Command):
-    cmd_id: str = text("CmdID", required=True)
+class Alert(Command[Missing]):
+    cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
-    cred: Cred | None = node("Cred")
+    cred: Cred[Missing] | None = node("Cred")
     data: str | None = text("Data")
     correlator: str | None = text("Correlator")
-    items: tuple[Item, ...] = node("Item", many=True)
+    items: tuple[Item[Missing], ...] = node("Item", many=True)
     _layout: Layout | None = None
 
     @property
@@ -110,73 +113,73 @@ class Alert(Command):
 
 
 @model("Exec")
-class Exec(Command):
-    cmd_id: str = text("CmdID", required=True)
+class Exec(Command[Missing]):
+    cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
-    cred: Cred | None = node("Cred")
-    meta: Meta | None = node("Meta")
+    cred: Cred[Missing] | None = node("Cred")
+    meta: Meta[Missing] | None = node("Meta")
     correlator: str | None = text("Correlator")
-    item: Item = node("Item", required=True)
+    item: Item[Missing] | Missing = node("Item", required=True)
     _layout: Layout | None = None
 
 
 @fields_of
-class _LangItemCommand(Command):
+class _LangItemCommand(Command[Missing]):
     """The fields of Get and Put."""
 
-    cmd_id: str = text("CmdID", required=True)
+    cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
     lang: str | None = text("Lang")
-    cred: Cred | None = node("Cred")
-    meta: Meta | None = node("Meta")
-    items: tuple[Item, ...] = node("Item", many=True, required=True)
+    cred: Cred[Missing] | None = node("Cred")
+    meta: Meta[Missing] | None = node("Meta")
+    items: tuple[Item[Missing], ...] = node("Item", many=True, required=True)
     _layout: Layout | None = None
 
 
 @model("Get")
-class Get(_LangItemCommand):
+class Get(_LangItemCommand[Missing]):
     """A Get command."""
 
 
 @model("Put")
-class Put(_LangItemCommand):
+class Put(_LangItemCommand[Missing]):
     """A Put command."""
 
 
 @model("Map")
-class Map(Command):
-    cmd_id: str = text("CmdID", required=True)
-    target: Target = node("Target", required=True)
-    source: Source = node("Source", required=True)
-    cred: Cred | None = node("Cred")
-    meta: Meta | None = node("Meta")
-    map_items: tuple[MapItem, ...] = node("MapItem", many=True, required=True)
+class Map(Command[Missing]):
+    cmd_id: str | Missing = text("CmdID", required=True)
+    target: Target[Missing] | Missing = node("Target", required=True)
+    source: Source[Missing] | Missing = node("Source", required=True)
+    cred: Cred[Missing] | None = node("Cred")
+    meta: Meta[Missing] | None = node("Meta")
+    map_items: tuple[MapItem[Missing], ...] = node("MapItem", many=True, required=True)
     _layout: Layout | None = None
 
 
 @model("Results")
-class Results(Command):
-    cmd_id: str = text("CmdID", required=True)
+class Results(Command[Missing]):
+    cmd_id: str | Missing = text("CmdID", required=True)
     msg_ref: str | None = text("MsgRef")
-    cmd_ref: str = text("CmdRef", required=True)
-    meta: Meta | None = node("Meta")
+    cmd_ref: str | Missing = text("CmdRef", required=True)
+    meta: Meta[Missing] | None = node("Meta")
     target_ref: str | None = text("TargetRef")
     source_ref: str | None = text("SourceRef")
-    items: tuple[Item, ...] = node("Item", many=True, required=True)
+    items: tuple[Item[Missing], ...] = node("Item", many=True, required=True)
     _layout: Layout | None = None
 
 
 @model("Search")
-class Search(Command):
-    cmd_id: str = text("CmdID", required=True)
+class Search(Command[Missing]):
+    cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
     no_results: bool = flag("NoResults")
-    cred: Cred | None = node("Cred")
-    target: Target | None = node("Target")
-    sources: tuple[Source, ...] = node("Source", many=True)
+    cred: Cred[Missing] | None = node("Cred")
+    target: Target[Missing] | None = node("Target")
+    sources: tuple[Source[Missing], ...] = node("Source", many=True)
     lang: str | None = text("Lang")
-    meta: Meta = node("Meta", required=True)
-    data: str | bytes = text("Data", required=True)
+    meta: Meta[Missing] | Missing = node("Meta", required=True)
+    data: str | Missing = text("Data", required=True)
     _layout: Layout | None = None
 
 
@@ -240,15 +243,15 @@ _IN_ATOMIC = ("Add", "Delete", "Copy", "Atomic", "Map", "Move", "Replace", "Sequ
 
 
 @model("Sync")
-class Sync(Command):
-    cmd_id: str = text("CmdID", required=True)
+class Sync(Command[Missing]):
+    cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
-    cred: Cred | None = node("Cred")
-    target: Target | None = node("Target")
-    source: Source | None = node("Source")
-    meta: Meta | None = node("Meta")
+    cred: Cred[Missing] | None = node("Cred")
+    target: Target[Missing] | None = node("Target")
+    source: Source[Missing] | None = node("Source")
+    meta: Meta[Missing] | None = node("Meta")
     number_of_changes: str | None = text("NumberOfChanges")
-    commands: tuple[Command, ...] = node(*_IN_SYNC, many=True)
+    commands: tuple[Command[Missing], ...] = node(*_IN_SYNC, many=True)
     _layout: Layout | None = None
 
     def _check(self) -> None:
@@ -264,25 +267,25 @@ class Sync(Command):
 
 
 @model("Atomic")
-class Atomic(Command):
-    cmd_id: str = text("CmdID", required=True)
+class Atomic(Command[Missing]):
+    cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
-    meta: Meta | None = node("Meta")
-    commands: tuple[Command, ...] = node(*_IN_ATOMIC, many=True)
+    meta: Meta[Missing] | None = node("Meta")
+    commands: tuple[Command[Missing], ...] = node(*_IN_ATOMIC, many=True)
     _layout: Layout | None = None
 
 
 @model("Sequence")
-class Sequence(Command):
-    cmd_id: str = text("CmdID", required=True)
+class Sequence(Command[Missing]):
+    cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
-    meta: Meta | None = node("Meta")
-    commands: tuple[Command, ...] = node(*_IN_ATOMIC, many=True)
+    meta: Meta[Missing] | None = node("Meta")
+    commands: tuple[Command[Missing], ...] = node(*_IN_ATOMIC, many=True)
     _layout: Layout | None = None
 
 
 #: every command class by element name
-COMMANDS: dict[str, type[Command]] = {
+COMMANDS: dict[str, type[Command[Any]]] = {
     cls.TAG: cls for cls in (Add, Alert, Atomic, Copy, Delete, Exec, Get, Map, Move, Put, Replace,
                              Results, Search, Sequence, Status, Sync)
 }

@@ -1,12 +1,18 @@
 """The elements inside SyncML commands: addresses, credentials, meta
 information, items, filters.  Field order follows the SyncML 1.2 DTD (and
-MetInf 1.2 for ``Meta``); leaves are text, kept exactly as sent."""
+MetInf 1.2 for ``Meta``); leaves are text (``str``, an :class:`~._node.OpaqueStr` when it came as
+opaque data), kept exactly as sent.
+
+Every class is generic over ``Missing``: what a required field holds when
+it is missing.  ``Target`` (``Target[Never]``) is read strictly, and its
+``loc_uri`` is a ``str``; ``Target[None]`` comes from a lenient read, and
+its ``loc_uri`` may be None (``str | None``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._node import Layout, Node, data, fields_of, flag, model, node, text
+from ._node import Layout, Missing, Node, data, fields_of, flag, model, node, text
 
 __all__ = [
     "Anchor",
@@ -28,14 +34,14 @@ __all__ = [
 
 
 @model("Anchor")
-class Anchor(Node):
+class Anchor(Node[Missing]):
     last: str | None = text("Last")
-    next: str = text("Next", required=True)
+    next: str | Missing = text("Next", required=True)
     _layout: Layout | None = None
 
 
 @model("Mem")
-class Mem(Node):
+class Mem(Node[Missing]):
     shared_mem: bool = flag("SharedMem")
     free_mem: str | None = text("FreeMem")
     free_id: str | None = text("FreeID")
@@ -43,7 +49,7 @@ class Mem(Node):
 
 
 @fields_of
-class _MetInfFields(Node):
+class _MetInfFields(Node[Missing]):
     """The MetInf elements, in ``<Meta>`` and in a standalone ``<MetInf>``."""
 
     field_level: bool = flag("FieldLevel")
@@ -51,13 +57,13 @@ class _MetInfFields(Node):
     type: str | None = text("Type")
     mark: str | None = text("Mark")
     size: str | None = text("Size")
-    anchor: Anchor | None = node("Anchor")
+    anchor: Anchor[Missing] | None = node("Anchor")
     version: str | None = text("Version")
-    next_nonce: str | bytes | None = text("NextNonce")
+    next_nonce: str | None = text("NextNonce")
     max_msg_size: str | None = text("MaxMsgSize")
     max_obj_size: str | None = text("MaxObjSize")
     emi: tuple[str, ...] = text("EMI", many=True)
-    mem: Mem | None = node("Mem")
+    mem: Mem[Missing] | None = node("Mem")
     _layout: Layout | None = None
 
     @property
@@ -74,12 +80,12 @@ class _MetInfFields(Node):
 
 
 @model("Meta")
-class Meta(_MetInfFields):
+class Meta(_MetInfFields[Missing]):
     """Meta information of a command, an item or the header."""
 
 
 @model("MetInf")
-class MetInf(_MetInfFields):
+class MetInf(_MetInfFields[Missing]):
     """A standalone MetInf document's root (same fields as ``<Meta>``)."""
 
 
@@ -93,9 +99,9 @@ def _int(value: str | None) -> int | None:
 
 
 @model("Cred")
-class Cred(Node):
-    meta: Meta | None = node("Meta")
-    data: str | bytes = text("Data", required=True)
+class Cred(Node[Missing]):
+    meta: Meta[Missing] | None = node("Meta")
+    data: str | Missing = text("Data", required=True)
     _layout: Layout | None = None
 
     @property
@@ -105,74 +111,74 @@ class Cred(Node):
 
 
 @model("Chal")
-class Chal(Node):
-    meta: Meta = node("Meta", required=True)
+class Chal(Node[Missing]):
+    meta: Meta[Missing] | Missing = node("Meta", required=True)
     _layout: Layout | None = None
 
 
 @model("Filter")
-class Filter(Node):
-    meta: Meta = node("Meta", required=True)
-    field: Field | None = node("Field")
-    record: Record | None = node("Record")
+class Filter(Node[Missing]):
+    meta: Meta[Missing] | Missing = node("Meta", required=True)
+    field: Field[Missing] | None = node("Field")
+    record: Record[Missing] | None = node("Record")
     filter_type: str | None = text("FilterType")
     _layout: Layout | None = None
 
 
 @model("Target")
-class Target(Node):
-    loc_uri: str = text("LocURI", required=True)
+class Target(Node[Missing]):
+    loc_uri: str | Missing = text("LocURI", required=True)
     loc_name: str | None = text("LocName")
-    filter: Filter | None = node("Filter")
+    filter: Filter[Missing] | None = node("Filter")
     _layout: Layout | None = None
 
 
 @model("Source")
-class Source(Node):
-    loc_uri: str = text("LocURI", required=True)
+class Source(Node[Missing]):
+    loc_uri: str | Missing = text("LocURI", required=True)
     loc_name: str | None = text("LocName")
     _layout: Layout | None = None
 
 
 @model("SourceParent")
-class SourceParent(Node):
-    loc_uri: str = text("LocURI", required=True)
+class SourceParent(Node[Missing]):
+    loc_uri: str | Missing = text("LocURI", required=True)
     _layout: Layout | None = None
 
 
 @model("TargetParent")
-class TargetParent(Node):
-    loc_uri: str = text("LocURI", required=True)
+class TargetParent(Node[Missing]):
+    loc_uri: str | Missing = text("LocURI", required=True)
     _layout: Layout | None = None
 
 
 @model("Item")
-class Item(Node):
-    target: Target | None = node("Target")
-    source: Source | None = node("Source")
+class Item(Node[Missing]):
+    target: Target[Missing] | None = node("Target")
+    source: Source[Missing] | None = node("Source")
     source_parent: SourceParent | None = node("SourceParent")
     target_parent: TargetParent | None = node("TargetParent")
-    meta: Meta | None = node("Meta")
+    meta: Meta[Missing] | None = node("Meta")
     data: Any = data()
     more_data: bool = flag("MoreData")
     _layout: Layout | None = None
 
 
 @model("Field")
-class Field(Node):
-    item: Item = node("Item", required=True)
+class Field(Node[Missing]):
+    item: Item[Missing] | Missing = node("Item", required=True)
     _layout: Layout | None = None
 
 
 @model("Record")
-class Record(Node):
-    item: Item = node("Item", required=True)
+class Record(Node[Missing]):
+    item: Item[Missing] | Missing = node("Item", required=True)
     _layout: Layout | None = None
 
 
 @model("MapItem")
-class MapItem(Node):
-    target: Target = node("Target", required=True)
-    source: Source = node("Source", required=True)
+class MapItem(Node[Missing]):
+    target: Target[Missing] | Missing = node("Target", required=True)
+    source: Source[Missing] | Missing = node("Source", required=True)
     _layout: Layout | None = None
 

@@ -4,7 +4,7 @@ bytes (WBXML or XML) through the codec."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal, cast, overload
 
 from ..codec import wbxml as _wbxml
 from ..codec.codepages import SYNCML_BY_VERSION, Language
@@ -12,7 +12,7 @@ from ..codec.detect import sniff_encoding
 from ..codec.tree import Document
 from ..codec.xml import parse_xml, write_xml
 from ..errors import StructureError
-from ._node import Layout, Node, flag, model, node, text
+from ._node import Layout, Missing, Node, flag, model, node, text
 from .commands import COMMANDS, Command
 from .elements import Cred, Meta, Source, Target
 
@@ -20,29 +20,29 @@ __all__ = ["Message", "SyncBody", "SyncHdr"]
 
 
 @model("SyncHdr")
-class SyncHdr(Node):
-    ver_dtd: str = text("VerDTD", required=True)
-    ver_proto: str = text("VerProto", required=True)
-    session_id: str = text("SessionID", required=True)
-    msg_id: str = text("MsgID", required=True)
-    target: Target = node("Target", required=True)
-    source: Source = node("Source", required=True)
+class SyncHdr(Node[Missing]):
+    ver_dtd: str | Missing = text("VerDTD", required=True)
+    ver_proto: str | Missing = text("VerProto", required=True)
+    session_id: str | Missing = text("SessionID", required=True)
+    msg_id: str | Missing = text("MsgID", required=True)
+    target: Target[Missing] | Missing = node("Target", required=True)
+    source: Source[Missing] | Missing = node("Source", required=True)
     resp_uri: str | None = text("RespURI")
     no_resp: bool = flag("NoResp")
-    cred: Cred | None = node("Cred")
-    meta: Meta | None = node("Meta")
+    cred: Cred[Missing] | None = node("Cred")
+    meta: Meta[Missing] | None = node("Meta")
     _layout: Layout | None = None
 
 
 @model("SyncBody")
-class SyncBody(Node):
-    commands: tuple[Command, ...] = node(*COMMANDS, many=True)
+class SyncBody(Node[Missing]):
+    commands: tuple[Command[Missing], ...] = node(*COMMANDS, many=True)
     final: bool = flag("Final")
     _layout: Layout | None = None
 
 
 @model("SyncML")
-class Message(Node):
+class Message(Node[Missing]):
     """A SyncML message.
 
     >>> msg = Message.from_bytes(open("examples/sync-request.wbxml", "rb").read())
@@ -52,42 +52,56 @@ class Message(Node):
     True
     """
 
-    header: SyncHdr = node("SyncHdr", required=True)
-    body: SyncBody = node("SyncBody", required=True)
+    header: SyncHdr[Missing] | Missing = node("SyncHdr", required=True)
+    body: SyncBody[Missing] | Missing = node("SyncBody", required=True)
     _layout: Layout | None = None
 
     # -- convenience -----------------------------------------------------
     @property
-    def commands(self) -> tuple[Command, ...]:
+    def commands(self) -> tuple[Command[Missing], ...]:
         """The body's commands; none when a leniently read message has no body."""
-        return self.body.commands if self.body is not None else ()
+        body = self.body
+        return body.commands if isinstance(body, SyncBody) else ()
 
     @property
     def final(self) -> bool:
-        return self.body.final if self.body is not None else False
+        body = self.body
+        return body.final if isinstance(body, SyncBody) else False
 
     @property
     def version(self) -> str:
         """The SyncML version, from ``<VerDTD>`` (1.0, 1.1 or 1.2)."""
         header = self.header
-        return header.ver_dtd.strip() if header is not None and header.ver_dtd else "1.2"
+        ver_dtd = header.ver_dtd if isinstance(header, SyncHdr) else None
+        return ver_dtd.strip() if isinstance(ver_dtd, str) and ver_dtd else "1.2"
 
-    def replace(self, **changes: Any) -> Message:
+    def replace(self, **changes: Any) -> Message[Missing]:
         """A copy with some fields changed (the model is immutable)."""
         return dataclasses.replace(self, **changes)
 
     # -- bytes -------------------------------------------------------------
+    @overload
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview, content_type: str | None = None,
-                   *, lenient: bool = False) -> Message:
+                   *, lenient: Literal[False] = False) -> Message: ...
+
+    @overload
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview, content_type: str | None = None,
+                   *, lenient: bool) -> Message[None]: ...
+
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview, content_type: str | None = None,
+                   *, lenient: bool = False) -> Message[None]:
         """Read a message from WBXML or XML (told apart by ``content_type``,
         e.g. ``application/vnd.syncml+wbxml``, or else by its first byte).
         Invalid structure raises :class:`~syncml_codec.errors.StructureError`
         naming the element; ``lenient=True`` reads what is there instead
-        (missing required fields are None), for inspecting broken traffic."""
+        (missing required fields are None, and the type says so:
+        ``Message[None]``), for inspecting broken traffic."""
         if sniff_encoding(data, content_type) == "wbxml":
             if _wbxml.decode_model is not None:  # the extension: no element tree in between
-                msg: Message | None = _wbxml.decode_model(data, cls, lenient, family="syncml")
+                msg: Message[None] | None = _wbxml.decode_model(data, cls, lenient, family="syncml")
                 if msg is not None:
                     return msg
             doc = _wbxml.decode(data)
@@ -95,11 +109,19 @@ class Message(Node):
             doc = parse_xml(data)
         return cls.from_document(doc, lenient=lenient)
 
+    @overload
     @classmethod
-    def from_document(cls, doc: Document, *, lenient: bool = False) -> Message:
+    def from_document(cls, doc: Document, *, lenient: Literal[False] = False) -> Message: ...
+
+    @overload
+    @classmethod
+    def from_document(cls, doc: Document, *, lenient: bool) -> Message[None]: ...
+
+    @classmethod
+    def from_document(cls, doc: Document, *, lenient: bool = False) -> Message[None]:
         if doc.language.family != "syncml":
             raise StructureError("", f"a {doc.language.family} document is not a SyncML message")
-        return cls.from_element(doc.root, lenient=lenient)
+        return cast("Message[None]", cls.from_element(doc.root, lenient=lenient))
 
     def to_document(self) -> Document:
         return Document(self.language(), self.to_element())
