@@ -58,6 +58,7 @@ def _data(value: Any) -> str:
     if isinstance(value, Element):
         if value.tag == "Anchor":
             anchor = Anchor.from_element(value, lenient=True)
+            assert isinstance(anchor, Anchor)
             return f"anchors last={anchor.last or '-'} next={anchor.next}"
         return f"<{value.tag}>"
     if isinstance(value, bytes):

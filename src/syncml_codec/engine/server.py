@@ -37,7 +37,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ..codec.detect import sniff_encoding
 from ..errors import StructureError, SyncMLError
@@ -117,7 +117,9 @@ class SyncServer:
         except StructureError as exc:  # valid XML/WBXML, invalid SyncML: answer what we can
             problem = exc
             try:
-                msg = Message.from_bytes(body, content_type, lenient=True)
+                # a lenient read may lack required fields (Message[None]); the session
+                # checks what it relies on (the header below, cmd_id in _status)
+                msg = cast(Message, Message.from_bytes(body, content_type, lenient=True))
             except (SyncMLError, ValueError):
                 return self._unreadable(str(exc), remote)
         except (SyncMLError, ValueError) as exc:

@@ -66,7 +66,7 @@ class Summary:
     statuses: Counter[str] = field(default_factory=Counter)
 
 
-def _walk(commands: tuple[Command, ...], summary: Summary) -> None:
+def _walk(commands: tuple[Command[None], ...], summary: Summary) -> None:
     for command in commands:
         summary.commands[command.TAG] += 1
         if isinstance(command, Status):
