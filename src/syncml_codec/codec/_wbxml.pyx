@@ -67,6 +67,7 @@ import sys
 
 from syncml_codec.errors import EncodeError, UnknownTokenError, WBXMLDecodeError, XMLDecodeError
 from syncml_codec.codec import _common as C
+from syncml_codec.codec import _messages as M
 from syncml_codec.codec.codepages import (
     DDF12,
     DEVINF12,
@@ -212,7 +213,7 @@ cdef bytes _run(int lang, tuple options, _Scan sc, object root):
 def encode(doc, *, wbxml_version="1.3", string_table=False, public_id="numeric", charset="utf-8"):
     """Encode a :class:`Document` as WBXML."""
     if not isinstance(doc, Document):
-        raise TypeError(f"expected a Document, not {type(doc).__name__}")
+        raise TypeError(M.not_a_document(doc))
     options = _opts(wbxml_version, string_table, public_id, charset)
     try:
         return _run(_lang_index(doc.language), options, None, doc.root)

@@ -93,7 +93,7 @@ cdef class _Dec:
     cdef int u8(self) except -1:
         cdef Py_ssize_t pos = self.pos
         if pos >= self.end:
-            _err("unexpected end of data", pos)
+            _err(M.END_OF_DATA, pos)
         self.pos = pos + 1
         return self.data[pos]
 
@@ -104,22 +104,22 @@ cdef class _Dec:
         cdef int k
         for k in range(5):
             if pos >= self.end:
-                _err("unexpected end of data in a multi-byte integer", pos)
+                _err(M.END_IN_MB, pos)
             b = self.data[pos]
             pos += 1
             value = (value << 7) | (b & 0x7F)
             if not b & 0x80:
                 if value > 0xFFFFFFFFULL:
-                    _err("multi-byte integer does not fit in 32 bits", start)
+                    _err(M.MB_OVER_32_BITS, start)
                 self.pos = pos
                 return <long long>value
-        _err("multi-byte integer longer than 5 bytes", start)
+        _err(M.MB_OVER_5_BYTES, start)
 
     cdef int inline_string(self, Py_ssize_t tpos, const uchar** s, Py_ssize_t* n) except -1:
         cdef Py_ssize_t pos = self.pos
         cdef Py_ssize_t stop = _find_nul(self.data, pos, self.end, self.width)
         if stop < 0:
-            _err("inline string has no terminator", tpos)
+            _err(M.INLINE_UNTERMINATED, tpos)
         self.pos = stop + self.width
         s[0] = self.data + pos
         n[0] = stop - pos
@@ -128,7 +128,7 @@ cdef class _Dec:
     cdef int table_string(self, long long index, Py_ssize_t tpos, const uchar** s, Py_ssize_t* n) except -1:
         cdef Py_ssize_t stop
         if index >= self.tbl_len:
-            _err(f"string table reference {index} is out of range (the table has {self.tbl_len} bytes)", tpos)
+            _err(M.table_ref_out_of_range(index, self.tbl_len), tpos)
         stop = _find_nul(self.tbl, <Py_ssize_t>index, self.tbl_len, self.width)
         if stop < 0:
             # device quirk "unterminated-table-entry": the table length delimits
@@ -148,7 +148,7 @@ cdef class _Dec:
             return b.decode(self.codec)
         except UnicodeDecodeError:
             if self.strict:
-                raise WBXMLDecodeError(f"string is not valid {self.codec}", tpos) from None
+                raise WBXMLDecodeError(M.not_valid_text(self.codec), tpos) from None
             return b.decode("latin-1")
 
     cdef int text_in(self, _Sink h, const uchar* raw, Py_ssize_t n, Py_ssize_t tpos,
@@ -164,7 +164,7 @@ cdef class _Dec:
                 outn[0] = n
                 return 0
             if self.strict:
-                _err(f"string is not valid {self.codec}", tpos)
+                _err(M.not_valid_text(self.codec), tpos)
             # device quirk "undeclared-latin1": Latin-1 bytes in a UTF-8 document
             self.tmp.n = 0
             if self.tmp.cap < 2 * n:
@@ -195,7 +195,7 @@ cdef class _Dec:
         cdef Py_ssize_t sn
         version = self.u8()
         if version > 3 and self.strict:
-            raise UnknownTokenError(f"unsupported WBXML version byte 0x{version:02X}", 0)
+            raise UnknownTokenError(M.unsupported_version(version), 0)
         self.version = version
         pid_pos = self.pos
         pid = self.mb()
@@ -209,7 +209,7 @@ cdef class _Dec:
             else:
                 codec = charset_codec(charset)
                 if codec is None:
-                    _err(f"unsupported charset (IANA MIBenum {charset})", cs_pos)
+                    _err(M.unsupported_charset(charset), cs_pos)
                 self.codec = codec
             self.utf8 = self.codec == "utf-8"
             self.width = terminator_width(self.codec) if not self.utf8 else 1
@@ -217,7 +217,7 @@ cdef class _Dec:
         len_pos = self.pos
         n = self.mb()
         if n > self.end - self.pos:
-            _err(f"string table length {n} exceeds the remaining {self.end - self.pos} bytes", len_pos)
+            _err(M.table_too_long(n, self.end - self.pos), len_pos)
         self.tbl = self.data + self.pos
         self.tbl_len = <Py_ssize_t>n
         self.pos += <Py_ssize_t>n
@@ -257,8 +257,8 @@ cdef class _Dec:
                 pos = self.pos
                 if pos >= end:
                     if not started:
-                        _err("document has no root element", pos)
-                    _err("unexpected end of data inside an element", pos)
+                        _err(M.NO_ROOT, pos)
+                    _err(M.END_IN_ELEMENT, pos)
                 b = data[pos]
                 self.pos = pos + 1
                 if b == 0x00:                                   # SWITCH_PAGE
@@ -285,7 +285,7 @@ cdef class _Dec:
                     if b == 0xC3:                               # OPAQUE
                         idx = self.mb()
                         if idx > end - self.pos:
-                            _err(f"opaque length {idx} exceeds the remaining {end - self.pos} bytes", pos)
+                            _err(M.opaque_too_long(idx, end - self.pos), pos)
                         s = data + self.pos
                         self.pos += <Py_ssize_t>idx
                         self.opaque(h, s, <Py_ssize_t>idx, stack.p[stack.n - 1], self.depth0 + stack.n)
@@ -293,7 +293,7 @@ cdef class _Dec:
                     if b == 0x02:                               # ENTITY
                         idx = self.mb()
                         if idx == 0 or idx > 0x10FFFF or 0xD800 <= idx <= 0xDFFF:
-                            _err(f"entity {idx} is not a character", pos)
+                            _err(M.entity_not_char(idx), pos)
                         sn = utf8_put(cbuf, <unsigned long>idx)
                         self.emit_text(h, cbuf, sn, stack.p[stack.n - 1])
                         continue
@@ -305,10 +305,10 @@ cdef class _Dec:
                         self.ext(h, b, pos)
                         continue
                 elif b == 0x43:
-                    _err("processing instruction outside the root element", pos)
+                    _err(M.PI_OUTSIDE_ROOT, pos)
                 # an element
                 if self.depth0 + stack.n >= self.max_depth:
-                    _err(f"elements nested deeper than {self.max_depth_obj}", pos)
+                    _err(M.too_deep(self.max_depth_obj), pos)
                 token = b & 0x3F
                 ent = NULL
                 name = None
@@ -317,29 +317,28 @@ cdef class _Dec:
                     self.table_string(idx, pos, &s, &sn)
                     name = self.text_py(s, sn, pos)
                     if not _XML_NAME.match(name) or name.startswith("wbxml"):
-                        _err(f"literal tag name {name!r} is not an XML name", pos)
+                        _err(M.literal_tag_name(name), pos)
                     ns = 0
                     kind = K_PLAIN
                     if lang < 0:
                         if self.strict:
-                            raise UnknownTokenError("unknown public ID and a literal root element", pos)
+                            raise UnknownTokenError(M.LITERAL_ROOT_UNKNOWN, pos)
                         if nested:
-                            _err("not a nested DevInf or DDF document", pos)
+                            _err(M.NOT_NESTED_DOCUMENT, pos)
                         lang = self.lang = _SYNCML12
                         h.prolog(lang)
                 elif token < 5:
-                    _err(f"token 0x{b:02X} cannot start an element", pos)
+                    _err(M.cannot_start_element(b), pos)
                 else:
                     if lang < 0:
                         g = _guess_language(page, token)
                         if g < 0:
                             if self.strict:
                                 raise UnknownTokenError(
-                                    f"unknown public ID {self.public_id:#x} and unknown root token "
-                                    f"0x{token:02X} on page {page}", pos)
+                                    M.unknown_root(self.public_id, token, page), pos)
                             g = _SYNCML12
                         if nested and _LINFO[g].family != F_DEVINF and _LINFO[g].family != F_DDF:
-                            _err("not a nested DevInf or DDF document", pos)
+                            _err(M.NOT_NESTED_DOCUMENT, pos)
                         lang = self.lang = g
                         h.prolog(lang)
                     ent = tag_lookup(lang, page, token)
@@ -347,8 +346,7 @@ cdef class _Dec:
                         if self.strict:
                             L = _LANGS[lang]
                             raise UnknownTokenError(
-                                f"tag token 0x{token:02X} is not defined on code page {page} of "
-                                f"{L.family} {L.version}", pos)
+                                M.unknown_tag(token, page, L.family, L.version), pos)
                         name = "wbxml:tag"
                         ns = NS_WBXML
                         kind = K_WBXML
@@ -382,8 +380,8 @@ cdef class _Dec:
                 self.pos = end
             if self.pos < end and not nested:
                 if data[self.pos] == 0x43:
-                    _err("processing instruction outside the root element", self.pos)
-                _err("unexpected data after the root element", self.pos)
+                    _err(M.PI_OUTSIDE_ROOT, self.pos)
+                _err(M.DATA_AFTER_ROOT, self.pos)
         finally:
             buf_free(&stack)
         return 0
@@ -424,7 +422,7 @@ cdef class _Dec:
         try:
             sub.body(h, True)
             if sub.pos != sub.end:
-                _err("unexpected data after the nested root element", sub.pos)
+                _err(M.DATA_AFTER_NESTED_ROOT, sub.pos)
         except WBXMLDecodeError:
             h.rollback(mark)
             return False
@@ -458,18 +456,17 @@ cdef class _Dec:
                         self.table_string(index, pos, &s, &sn)
                         name = self.text_py(s, sn, pos)
                         if not _XML_NAME.match(name.replace(":", "_", 1)):
-                            _err(f"literal attribute name {name!r} is not an XML name", pos)
+                            _err(M.literal_attr_name(name), pos)
                 else:
                     if self.strict:
-                        raise UnknownTokenError(
-                            f"attribute token 0x{b:02X} is not defined on attribute page {page}", pos)
+                        raise UnknownTokenError(M.unknown_attr_token(b, page), pos)
                     name = C.wbxml_attr_name(page, b)
                 continue
             if b == 0x00:
                 page = self.u8()
                 continue
             if name is None:
-                _err(f"attribute value token 0x{b:02X} before any attribute name", pos)
+                _err(M.value_before_name(b), pos)
             if b == 0x03:
                 self.inline_string(pos, &s, &sn)
                 parts.append(self.text_py(s, sn, pos))
@@ -480,26 +477,25 @@ cdef class _Dec:
             elif b == 0x02:
                 index = self.mb()
                 if index == 0 or index > 0x10FFFF or 0xD800 <= index <= 0xDFFF:
-                    _err(f"entity {index} is not a character", pos)
+                    _err(M.entity_not_char(index), pos)
                 parts.append(chr(index))
             elif b == 0xC3:
                 n = self.mb()
                 if n > self.end - self.pos:
-                    _err(f"opaque length {n} exceeds the remaining {self.end - self.pos} bytes", pos)
+                    _err(M.opaque_too_long(n, self.end - self.pos), pos)
                 s = self.data + self.pos
                 self.pos += <Py_ssize_t>n
                 parts.append(self.text_py(s, <Py_ssize_t>n, pos))
             elif b >= 0x80 and b not in (0x80, 0x81, 0x82, 0x84, 0xC0, 0xC1, 0xC2, 0xC4):
-                raise UnknownTokenError(
-                    f"attribute value token 0x{b:02X}: SyncML defines no attribute values", pos)
+                raise UnknownTokenError(M.attr_value_token(b), pos)
             else:
-                _err(f"token 0x{b:02X} cannot appear in an attribute list", pos)
+                _err(M.not_in_attr_list(b), pos)
         attrs.pop("xmlns", None)
         return attrs
 
     cdef int pi(self, _Sink h, dict attrs, Py_ssize_t pos) except -1:
         if len(attrs) != 1:
-            _err("processing instruction without exactly one target", pos)
+            _err(M.PI_TARGETS, pos)
         ((target, value),) = attrs.items()
         h.start_gen("wbxml:pi", NS_WBXML, {"target": target}, bool(value))
         if value:
@@ -512,7 +508,7 @@ cdef class _Dec:
         cdef const uchar* s
         cdef Py_ssize_t sn
         if self.strict:
-            raise UnknownTokenError(f"extension token 0x{b:02X} has no meaning in SyncML", pos)
+            raise UnknownTokenError(M.ext_token(b), pos)
         if b < 0x80:
             self.inline_string(pos, &s, &sn)
             value = self.text_py(s, sn, pos)

@@ -106,7 +106,7 @@ cdef class _Enc:
         try:
             return text.encode(self.codec)
         except UnicodeEncodeError as exc:
-            raise EncodeError(f"{text[exc.start]!r} cannot be written in {self.codec}") from None
+            raise EncodeError(M.not_in_charset(text[exc.start], self.codec)) from None
 
     cdef Py_ssize_t table_ref(self, _Frame f, bytes key) except -1:
         index = f.table_index.get(key)
@@ -139,7 +139,7 @@ cdef class _Enc:
         if f.depth and f.st[f.depth - 1].pos < 0:
             if not isinstance(name, str):
                 name = PyUnicode_DecodeUTF8(<const char*>PyBytes_AS_STRING(name), PyBytes_GET_SIZE(name), NULL)
-            raise EncodeError(f"<{name}> cannot be inside <{_PEND_NAMES[f.st[f.depth - 1].pend]}>")
+            raise EncodeError(M.not_inside(name, _PEND_NAMES[f.st[f.depth - 1].pend]))
         return 0
 
     cdef int start_known(self, NameEnt* ent) except -1:
@@ -192,9 +192,9 @@ cdef class _Enc:
                 page = int(attrs["page"])
                 token = int(attrs["token"], 16)
             except (KeyError, ValueError):
-                raise EncodeError("<wbxml:tag> needs page and token attributes") from None
+                raise EncodeError(M.WBXML_TAG_ATTRS) from None
             if not (0 <= page <= 255 and 5 <= token <= 0x3F):
-                raise EncodeError(f"<wbxml:tag> page {page} / token {token:#x} out of range")
+                raise EncodeError(M.wbxml_tag_range(page, token))
             if page != f.page:
                 buf_byte(&f.body, 0x00)
                 buf_byte(&f.body, <uchar>page)
@@ -207,7 +207,7 @@ cdef class _Enc:
             return f.push(pos, f.body.n, K_WBXML, 0)
         code = _PEND_CODES.get(name)
         if code is None:
-            raise EncodeError(f"<{name}> is not an element syncml-codec knows")
+            raise EncodeError(M.unknown_wbxml_element(name))
         f.push(-1, -1, K_WBXML, code)
         f.pending_attrs = attrs
         f.pending_text = []
@@ -222,7 +222,7 @@ cdef class _Enc:
                     _, page_s, token_s = key[len("wbxml:"):].split("-")
                     page, token = int(page_s), int(token_s, 16)
                 except ValueError:
-                    raise EncodeError(f"attribute {key!r} is not of the form wbxml:attr-PAGE-TOKEN") from None
+                    raise EncodeError(M.attr_token_form(key)) from None
                 piece = bytearray()
                 if page:
                     piece += bytes((0x00, page))
@@ -230,8 +230,7 @@ cdef class _Enc:
                 buf_bytes(&f.body, bytes(piece))
             else:
                 if not self.string_table:
-                    raise EncodeError(f"attribute {key!r} has no WBXML token in SyncML; "
-                                      "encode with string_table=True to send it as a literal")
+                    raise EncodeError(M.attr_without_token(key))
                 buf_byte(&f.body, 0x04)
                 buf_mb(&f.body, self.table_ref(f, key.encode("utf-8", "surrogatepass")))
             if value:
@@ -265,7 +264,7 @@ cdef class _Enc:
             try:
                 raw = base64.b64decode(text.encode("ascii"), validate=True)
             except (ValueError, UnicodeEncodeError):
-                raise EncodeError("<wbxml:opaque> does not hold valid base64") from None
+                raise EncodeError(M.OPAQUE_NOT_BASE64) from None
             buf_byte(&f.body, 0xC3)
             buf_mb(&f.body, len(raw))
             buf_bytes(&f.body, raw)
@@ -274,9 +273,9 @@ cdef class _Enc:
                 n = int(attrs.get("n", ""))
                 kind = attrs["kind"]
             except (KeyError, ValueError):
-                raise EncodeError("<wbxml:ext> needs kind and n attributes") from None
+                raise EncodeError(M.EXT_ATTRS) from None
             if not 0 <= n <= 2 or kind not in ("i", "t", "b"):
-                raise EncodeError("<wbxml:ext> kind must be i, t or b and n 0, 1 or 2")
+                raise EncodeError(M.EXT_KIND)
             if kind == "i":
                 buf_byte(&f.body, <uchar>(0x40 + n))
                 buf_bytes(&f.body, self.encode_text(text.encode("utf-8", "surrogatepass")))
@@ -286,7 +285,7 @@ cdef class _Enc:
                 try:
                     index = int(attrs["index"])
                 except (KeyError, ValueError):
-                    raise EncodeError("<wbxml:ext kind='t'> needs an index attribute") from None
+                    raise EncodeError(M.EXT_INDEX) from None
                 buf_byte(&f.body, <uchar>(0x80 + n))
                 buf_bytes(&f.body, _py_mb(index))
             else:
@@ -294,7 +293,7 @@ cdef class _Enc:
         else:
             target = attrs.get("target", "")
             if not target:
-                raise EncodeError("<wbxml:pi> needs a target attribute")
+                raise EncodeError(M.PI_TARGET)
             buf_byte(&f.body, 0x43)
             self.attributes(f, {target: text})
         return 0
@@ -306,7 +305,7 @@ cdef class _Enc:
         if n == 0:
             return 0
         if f.depth == 0:
-            raise EncodeError("text outside the root element")
+            raise EncodeError(M.TEXT_OUTSIDE_ROOT)
         top = &f.st[f.depth - 1]
         if top.pos < 0:
             f.pending_text.append(PyUnicode_DecodeUTF8(<const char*>s, n, "surrogatepass"))
@@ -331,7 +330,7 @@ cdef class _Enc:
 
     cdef int string_py(self, _Frame f, object value) except -1:
         if "\0" in value:
-            raise EncodeError("a WBXML string cannot hold U+0000")
+            raise EncodeError(M.NUL_IN_STRING)
         u = value.encode("utf-8", "surrogatepass")
         return self.string(f, <const uchar*>PyBytes_AS_STRING(u), PyBytes_GET_SIZE(u), False)
 
@@ -340,7 +339,7 @@ cdef class _Enc:
         cdef bytes key
         cdef int k
         if memchr(s, 0, <size_t>n) != NULL:
-            raise EncodeError("a WBXML string cannot hold U+0000")
+            raise EncodeError(M.NUL_IN_STRING)
         if self.counts is not None:
             key = PyBytes_FromStringAndSize(<const char*>s, n)
             counts = self.counts[f.index]
@@ -384,9 +383,9 @@ cdef class _Enc:
     cdef int opaque(self, const uchar* s, Py_ssize_t n) except -1:
         cdef _Frame f = self.cur
         if f.depth == 0:
-            raise EncodeError("opaque data outside the root element")
+            raise EncodeError(M.OPAQUE_OUTSIDE_ROOT)
         if f.st[f.depth - 1].pos < 0:
-            raise EncodeError(f"<{_PEND_NAMES[f.st[f.depth - 1].pend]}> cannot hold opaque data")
+            raise EncodeError(M.no_opaque_in(_PEND_NAMES[f.st[f.depth - 1].pend]))
         buf_byte(&f.body, 0xC3)
         buf_mb(&f.body, <unsigned long long>n)
         return buf_put(&f.body, s, n)
@@ -401,7 +400,7 @@ cdef class _Enc:
     cdef bytes finish(self, _Frame f):
         cdef Buf out
         if f.depth:
-            raise EncodeError("document ended with open elements")
+            raise EncodeError(M.OPEN_AT_END)
         if self.counts is not None:
             return b""
         out.p = NULL

@@ -231,12 +231,12 @@ cdef class _Scan:
             if self.starts(pos, b"<?", 2):
                 stop = find_bytes(self.s, pos + 2, self.n, b"?>", 2)
                 if stop < 0:
-                    raise self.xml_err(pos, "unterminated processing instruction")
+                    raise self.xml_err(pos, M.unterminated("processing instruction"))
                 pos = stop + 2
             elif self.starts(pos, b"<!--", 4):
                 stop = find_bytes(self.s, pos + 4, self.n, b"-->", 3)
                 if stop < 0:
-                    raise self.xml_err(pos, "unterminated comment")
+                    raise self.xml_err(pos, M.unterminated("comment"))
                 pos = stop + 3
             elif self.starts(pos, b"<!DOCTYPE", 9):
                 self.doctype_found = None
@@ -245,14 +245,13 @@ cdef class _Scan:
                     k = find_bytes(self.s, pos, self.n, b">", 1)
                     k = k + 1 if k >= 0 else self.n
                     if memchr(self.s + pos, ord('['), <size_t>(k - pos)) != NULL:
-                        raise self.xml_err(pos, "DTD internal subsets are not supported "
-                                           "(entity declarations are refused)")
-                    raise self.xml_err(pos, "malformed DOCTYPE")
+                        raise self.xml_err(pos, M.DTD_SUBSET)
+                    raise self.xml_err(pos, M.MALFORMED_DOCTYPE)
                 self.doctype_public = self.doctype_found
                 pos = end
             elif self.starts(pos, b"<", 1):
                 if self.start_tag(pos) < 0:
-                    raise self.xml_err(pos, "malformed root element start tag")
+                    raise self.xml_err(pos, M.MALFORMED_ROOT_TAG)
                 self.root = self.span(self.qcolon + 1 if self.qcolon >= 0 else self.qs, self.qe)
                 for i in range(self.nat):
                     if self.at[i].ne - self.at[i].ns == 5 and memcmp(self.s + self.at[i].ns, b"xmlns", 5) == 0:
@@ -260,9 +259,9 @@ cdef class _Scan:
                 self.body_start = pos
                 return 0
             elif pos >= self.n:
-                raise self.xml_err(pos, "document has no root element")
+                raise self.xml_err(pos, M.NO_ROOT)
             else:
-                raise self.xml_err(pos, "text before the root element")
+                raise self.xml_err(pos, M.TEXT_BEFORE_ROOT)
 
     cdef int language(self) except -1:
         cdef Py_ssize_t i = 0, k = 0
@@ -316,18 +315,18 @@ cdef class _Scan:
                         q += 1
                         nd += 1
                 if nd == 0 or q >= b or s[q] != ord(';'):
-                    raise self.xml_err(p, "'&' that does not start a reference")
+                    raise self.xml_err(p, M.BARE_AMPERSAND)
                 if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
-                    raise self.xml_err(p, f"character reference &{self.span(p + 1, q)}; is not a character")
+                    raise self.xml_err(p, M.char_ref_not_char(self.span(p + 1, q)))
                 buf_put(out, tmp, utf8_put(tmp, cp))
             else:
                 if q >= b or not _CLS[s[q]] & C_NS:
-                    raise self.xml_err(p, "'&' that does not start a reference")
+                    raise self.xml_err(p, M.BARE_AMPERSAND)
                 q += 1
                 while q < b and _CLS[s[q]] & C_NC:
                     q += 1
                 if q >= b or s[q] != ord(';'):
-                    raise self.xml_err(p, "'&' that does not start a reference")
+                    raise self.xml_err(p, M.BARE_AMPERSAND)
                 if q - p == 3 and s[p + 1] == ord('l') and s[p + 2] == ord('t'):
                     ch = ord('<')
                 elif q - p == 3 and s[p + 1] == ord('g') and s[p + 2] == ord('t'):
@@ -339,7 +338,7 @@ cdef class _Scan:
                 elif q - p == 5 and memcmp(s + p + 1, b"apos", 4) == 0:
                     ch = ord("'")
                 else:
-                    raise self.xml_err(p, f"undefined entity &{self.span(p + 1, q)}; (entities are not expanded)")
+                    raise self.xml_err(p, M.undefined_entity(self.span(p + 1, q)))
                 buf_byte(out, <uchar>ch)
             start = q + 1
 
@@ -408,15 +407,15 @@ cdef class _Scan:
             if self.starts(pos, b"<!--", 4):
                 stop = find_bytes(self.s, pos + 4, self.n, b"-->", 3)
                 if stop < 0:
-                    raise self.xml_err(pos, "unterminated comment")
+                    raise self.xml_err(pos, M.unterminated("comment"))
                 pos = stop + 3
             elif self.starts(pos, b"<?", 2):
                 stop = find_bytes(self.s, pos + 2, self.n, b"?>", 2)
                 if stop < 0:
-                    raise self.xml_err(pos, "unterminated processing instruction")
+                    raise self.xml_err(pos, M.unterminated("processing instruction"))
                 pos = stop + 2
             else:
-                raise self.xml_err(pos, "content after the root element")
+                raise self.xml_err(pos, M.CONTENT_AFTER_ROOT)
 
     cdef object attributes(self, Py_ssize_t pos, Py_ssize_t* nbind):
         """The attributes of the start tag just matched, as the twin builds
@@ -435,7 +434,7 @@ cdef class _Scan:
                 self.scratch.n = 0
                 self.unescape(self.at[i].vs, self.at[i].ve, &self.scratch)
                 if i:
-                    raise self.xml_err(pos, "duplicate attribute 'xmlns'")
+                    raise self.xml_err(pos, M.duplicate_attr("xmlns"))
             return None
         attrs = {}
         for i in range(self.nat):
@@ -443,7 +442,7 @@ cdef class _Scan:
             key = self.span(a.ns, a.ne)
             value = self.unescape_str(a.vs, a.ve)
             if key in attrs:
-                raise self.xml_err(pos, f"duplicate attribute {key!r}")
+                raise self.xml_err(pos, M.duplicate_attr(key))
             if key.startswith("xmlns:"):
                 self.binds.append((key[6:], value))
                 nbind[0] += 1
@@ -477,11 +476,11 @@ cdef class _Scan:
                 else:
                     for i in range(pos, lt):
                         if not _CLS[s[i]] & C_SP:
-                            raise self.xml_err(pos, "text after the root element")
+                            raise self.xml_err(pos, M.TEXT_AFTER_ROOT)
             if lt >= n:
                 if self.depth:
                     top = self.st[self.depth - 1]
-                    raise self.xml_err(n, f"unexpected end of document inside <{self.span(top.qs, top.qe)}>")
+                    raise self.xml_err(n, M.end_inside(self.span(top.qs, top.qe)))
                 return 0
             pos = lt
             c = s[pos + 1] if pos + 1 < n else -1
@@ -489,14 +488,13 @@ cdef class _Scan:
                 ne = self.name_end(pos + 2, &colon)
                 q = self.skip_ws(ne) if ne >= 0 else n
                 if ne < 0 or q >= n or s[q] != ord('>'):
-                    raise self.xml_err(pos, "malformed end tag")
+                    raise self.xml_err(pos, M.MALFORMED_END_TAG)
                 if not self.depth:
-                    raise self.xml_err(pos, f"end tag </{self.span(pos + 2, ne)}> without a start tag")
+                    raise self.xml_err(pos, M.end_without_start(self.span(pos + 2, ne)))
                 self.depth -= 1
                 top = self.st[self.depth]
                 if top.qe - top.qs != ne - pos - 2 or memcmp(s + top.qs, s + pos + 2, <size_t>(ne - pos - 2)) != 0:
-                    raise self.xml_err(pos, f"end tag </{self.span(pos + 2, ne)}> does not match "
-                                       f"<{self.span(top.qs, top.qe)}>")
+                    raise self.xml_err(pos, M.end_mismatch(self.span(pos + 2, ne), self.span(top.qs, top.qe)))
                 self.flush(enc, top.kind, top.had_child, True)
                 enc.end()
                 if top.nbind:
@@ -510,31 +508,31 @@ cdef class _Scan:
                 if self.starts(pos, b"<!--", 4):
                     stop = find_bytes(s, pos + 4, n, b"-->", 3)
                     if stop < 0:
-                        raise self.xml_err(pos, "unterminated comment")
+                        raise self.xml_err(pos, M.unterminated("comment"))
                     pos = stop + 3
                 elif self.starts(pos, b"<![CDATA[", 9):
                     stop = find_bytes(s, pos + 9, n, b"]]>", 3)
                     if stop < 0:
-                        raise self.xml_err(pos, "unterminated CDATA section")
+                        raise self.xml_err(pos, M.unterminated("CDATA section"))
                     if not self.depth:
-                        raise self.xml_err(pos, "CDATA outside the root element")
+                        raise self.xml_err(pos, M.CDATA_OUTSIDE_ROOT)
                     buf_put(&self.pend, s + pos + 9, stop - pos - 9)
                     self.has_parts = True
                     self.cdata = True  # CDATA is content, even when it is only whitespace
                     pos = stop + 3
                 else:
-                    raise self.xml_err(pos, "markup declarations are not allowed in the body")
+                    raise self.xml_err(pos, M.MARKUP_IN_BODY)
             elif c == ord('?'):
                 stop = find_bytes(s, pos + 2, n, b"?>", 2)
                 if stop < 0:
-                    raise self.xml_err(pos, "unterminated processing instruction")
+                    raise self.xml_err(pos, M.unterminated("processing instruction"))
                 pos = stop + 2
             else:
                 tend = self.start_tag(pos)
                 if tend < 0:
-                    raise self.xml_err(pos, "malformed start tag")
+                    raise self.xml_err(pos, M.MALFORMED_START_TAG)
                 if self.depth >= self.max_depth:
-                    raise self.xml_err(pos, f"elements nested deeper than {self.max_depth_obj}")
+                    raise self.xml_err(pos, M.too_deep(self.max_depth_obj))
                 nbind = 0
                 attrs = self.attributes(pos, &nbind) if self.nat else None
                 ls = self.qs
@@ -544,7 +542,7 @@ cdef class _Scan:
                     prefix = self.span(self.qs, self.qcolon)
                     uri = self.lookup(prefix)
                     if uri is None:
-                        raise self.xml_err(pos, f"namespace prefix {prefix!r} is not declared")
+                        raise self.xml_err(pos, M.prefix_not_declared(prefix))
                     wb = uri == WBXML_NS
                     ls = self.qcolon + 1
                 if attrs:
@@ -595,7 +593,7 @@ cdef class _Scan:
             if kp:
                 kuri = self.lookup(kp)
                 if kuri is None:
-                    raise self.xml_err(pos, f"namespace prefix {kp!r} is not declared")
+                    raise self.xml_err(pos, M.prefix_not_declared(kp))
                 key = "wbxml:" + kl if kuri == WBXML_NS else kl
             clean[key] = value
         return clean or None

@@ -359,7 +359,7 @@ cdef _Input make_input(object data):
             inp.n = inp.view.len
             return inp
     else:
-        raise TypeError(f"expected bytes, bytearray or memoryview, not {type(data).__name__}")
+        raise TypeError(M.not_bytes(data))
     inp.p = <const uchar*>PyBytes_AS_STRING(inp.obj)
     inp.n = PyBytes_GET_SIZE(inp.obj)
     return inp

@@ -95,7 +95,7 @@ cdef int _walk(_Enc enc, object root) except -1:
                 st[depth].doc = True
                 depth += 1
             else:
-                raise TypeError(f"an element child cannot be a {type(child).__name__}")
+                raise TypeError(M.bad_child(child))
             seqs.append(_el_kids(child))
             st[depth].i = 0
             st[depth].doc = False
@@ -116,7 +116,7 @@ cdef int _walk_child(_Enc enc, object child) except -1:
     if isinstance(child, Document):
         enc.begin_nested(_lang_index(child.language))
         return _walk(enc, child.root)
-    raise TypeError(f"an element child cannot be a {type(child).__name__}")
+    raise TypeError(M.bad_child(child))
 
 
 # -- model objects ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from ...errors import UnknownTokenError, WBXMLDecodeError
 from .. import _common as C
+from .. import _messages as M
 from ..codepages import (
     DEVINF12,
     SYNCML12,
@@ -68,7 +69,7 @@ class _Decoder:
     def u8(self) -> int:
         pos = self.pos
         if pos >= self.end:
-            raise WBXMLDecodeError("unexpected end of data", pos)
+            raise WBXMLDecodeError(M.END_OF_DATA, pos)
         self.pos = pos + 1
         return self.data[pos]
 
@@ -79,31 +80,30 @@ class _Decoder:
         value = 0
         for _ in range(5):
             if pos >= end:
-                raise WBXMLDecodeError("unexpected end of data in a multi-byte integer", pos)
+                raise WBXMLDecodeError(M.END_IN_MB, pos)
             b = data[pos]
             pos += 1
             value = (value << 7) | (b & 0x7F)
             if not b & 0x80:
                 if value > 0xFFFFFFFF:
-                    raise WBXMLDecodeError("multi-byte integer does not fit in 32 bits", start)
+                    raise WBXMLDecodeError(M.MB_OVER_32_BITS, start)
                 self.pos = pos
                 return value
-        raise WBXMLDecodeError("multi-byte integer longer than 5 bytes", start)
+        raise WBXMLDecodeError(M.MB_OVER_5_BYTES, start)
 
     def inline_string(self, tpos: int) -> bytes:
         data = self.data
         pos = self.pos
         stop = data.find(b"\x00", pos) if self.width == 1 else _find_wide_nul(data, pos, self.width)
         if stop < 0:
-            raise WBXMLDecodeError("inline string has no terminator", tpos)
+            raise WBXMLDecodeError(M.INLINE_UNTERMINATED, tpos)
         self.pos = stop + self.width
         return data[pos:stop]
 
     def table_string(self, index: int, tpos: int) -> bytes:
         table = self.strtbl
         if index >= len(table):
-            raise WBXMLDecodeError(
-                f"string table reference {index} is out of range (the table has {len(table)} bytes)", tpos)
+            raise WBXMLDecodeError(M.table_ref_out_of_range(index, len(table)), tpos)
         stop = table.find(b"\0", index) if self.width == 1 else _find_wide_nul(table, index, self.width)
         if stop < 0:
             # device quirk "unterminated-table-entry": the table length delimits
@@ -119,7 +119,7 @@ class _Decoder:
             return raw.decode(self.codec)
         except UnicodeDecodeError:
             if self.strict:
-                raise WBXMLDecodeError(f"string is not valid {self.codec}", tpos) from None
+                raise WBXMLDecodeError(M.not_valid_text(self.codec), tpos) from None
             # device quirk "undeclared-latin1": Latin-1 bytes in a UTF-8 document
             return raw.decode("latin-1")
 
@@ -127,7 +127,7 @@ class _Decoder:
     def header(self) -> None:
         version = self.u8()
         if version > 3 and self.strict:
-            raise UnknownTokenError(f"unsupported WBXML version byte 0x{version:02X}", 0)
+            raise UnknownTokenError(M.unsupported_version(version), 0)
         self.version = version
         pid_pos = self.pos
         pid = self.mb()
@@ -140,15 +140,14 @@ class _Decoder:
             charset = self.mb()
             codec = charset_codec(charset)
             if codec is None:
-                raise WBXMLDecodeError(f"unsupported charset (IANA MIBenum {charset})", cs_pos)
+                raise WBXMLDecodeError(M.unsupported_charset(charset), cs_pos)
             self.codec = codec
             self.width = terminator_width(codec)
         self.charset = charset
         len_pos = self.pos
         n = self.mb()
         if n > self.end - self.pos:
-            raise WBXMLDecodeError(
-                f"string table length {n} exceeds the remaining {self.end - self.pos} bytes", len_pos)
+            raise WBXMLDecodeError(M.table_too_long(n, self.end - self.pos), len_pos)
         self.strtbl = self.data[self.pos:self.pos + n]
         self.pos += n
         self.public_id = pid
@@ -176,8 +175,8 @@ class _Decoder:
             pos = self.pos
             if pos >= end:
                 if not started:
-                    raise WBXMLDecodeError("document has no root element", pos)
-                raise WBXMLDecodeError("unexpected end of data inside an element", pos)
+                    raise WBXMLDecodeError(M.NO_ROOT, pos)
+                raise WBXMLDecodeError(M.END_IN_ELEMENT, pos)
             b = data[pos]
             self.pos = pos + 1
             if b == SWITCH_PAGE:
@@ -201,8 +200,7 @@ class _Decoder:
                 if b == OPAQUE:
                     n = self.mb()
                     if n > end - self.pos:
-                        raise WBXMLDecodeError(
-                            f"opaque length {n} exceeds the remaining {end - self.pos} bytes", pos)
+                        raise WBXMLDecodeError(M.opaque_too_long(n, end - self.pos), pos)
                     raw = data[self.pos:self.pos + n]
                     self.pos += n
                     self._opaque(h, raw, stack[-1], depth0 + len(stack))
@@ -210,7 +208,7 @@ class _Decoder:
                 if b == ENTITY:
                     cp = self.mb()
                     if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
-                        raise WBXMLDecodeError(f"entity {cp} is not a character", pos)
+                        raise WBXMLDecodeError(M.entity_not_char(cp), pos)
                     self._text(h, chr(cp), stack[-1])
                     continue
                 if b == PI:
@@ -221,39 +219,38 @@ class _Decoder:
                     self._ext(h, b, pos)
                     continue
             elif b == PI:
-                raise WBXMLDecodeError("processing instruction outside the root element", pos)
+                raise WBXMLDecodeError(M.PI_OUTSIDE_ROOT, pos)
             # an element
             if depth0 + len(stack) >= max_depth:
-                raise WBXMLDecodeError(f"elements nested deeper than {max_depth}", pos)
+                raise WBXMLDecodeError(M.too_deep(max_depth), pos)
             token = b & 0x3F
             if token == LITERAL:
                 name_raw = self.table_string(self.mb(), pos)
                 name = self.text(name_raw, pos)
                 if not _XML_NAME.match(name) or name.startswith("wbxml"):
-                    raise WBXMLDecodeError(f"literal tag name {name!r} is not an XML name", pos)
+                    raise WBXMLDecodeError(M.literal_tag_name(name), pos)
                 ns = None
                 kind = K_PLAIN
                 if lang is None:
                     if strict:
-                        raise UnknownTokenError("unknown public ID and a literal root element", pos)
+                        raise UnknownTokenError(M.LITERAL_ROOT_UNKNOWN, pos)
                     if nested:  # else SyncML in SyncML, nested as deep as the input allows
-                        raise WBXMLDecodeError("not a nested DevInf or DDF document", pos)
+                        raise WBXMLDecodeError(M.NOT_NESTED_DOCUMENT, pos)
                     lang = self.lang = SYNCML12
                     tags, namespaces, _family = _TAGS[lang.key], lang.namespaces, lang.family
                     h.prolog(lang)
             elif token < 5:
-                raise WBXMLDecodeError(f"token 0x{b:02X} cannot start an element", pos)
+                raise WBXMLDecodeError(M.cannot_start_element(b), pos)
             else:
                 if lang is None:
                     lang = _guess_language(page, token)
                     if lang is None:
                         if strict:
                             raise UnknownTokenError(
-                                f"unknown public ID {self.public_id:#x} and unknown root token "
-                                f"0x{token:02X} on page {page}", pos)
+                                M.unknown_root(self.public_id, token, page), pos)
                         lang = SYNCML12
                     if nested and lang.family not in ("devinf", "ddf"):
-                        raise WBXMLDecodeError("not a nested DevInf or DDF document", pos)
+                        raise WBXMLDecodeError(M.NOT_NESTED_DOCUMENT, pos)
                     self.lang = lang
                     tags, namespaces, _family = _TAGS[lang.key], lang.namespaces, lang.family
                     h.prolog(lang)
@@ -261,8 +258,7 @@ class _Decoder:
                 if tag_name is None:
                     if strict:
                         raise UnknownTokenError(
-                            f"tag token 0x{token:02X} is not defined on code page {page} of "
-                            f"{lang.family} {lang.version}", pos)
+                            M.unknown_tag(token, page, lang.family, lang.version), pos)
                     name = "wbxml:tag"
                     ns = WBXML_NS
                     kind = K_WBXML
@@ -291,8 +287,8 @@ class _Decoder:
             self.pos = end
         if self.pos < end and not nested:
             if data[self.pos] == PI:
-                raise WBXMLDecodeError("processing instruction outside the root element", self.pos)
-            raise WBXMLDecodeError("unexpected data after the root element", self.pos)
+                raise WBXMLDecodeError(M.PI_OUTSIDE_ROOT, self.pos)
+            raise WBXMLDecodeError(M.DATA_AFTER_ROOT, self.pos)
 
     def _text(self, h: Any, text: str, kind: int) -> None:
         if kind == K_TYPE:
@@ -331,7 +327,7 @@ class _Decoder:
         try:
             sub.body(h, nested=True)
             if sub.pos != sub.end:
-                raise WBXMLDecodeError("unexpected data after the nested root element", sub.pos)
+                raise WBXMLDecodeError(M.DATA_AFTER_NESTED_ROOT, sub.pos)
         except WBXMLDecodeError:
             h.rollback(mark)
             return False
@@ -360,18 +356,17 @@ class _Decoder:
                     else:
                         name = self.text(self.table_string(index, pos), pos)
                         if not _XML_NAME.match(name.replace(":", "_", 1)):
-                            raise WBXMLDecodeError(f"literal attribute name {name!r} is not an XML name", pos)
+                            raise WBXMLDecodeError(M.literal_attr_name(name), pos)
                 else:
                     if self.strict:
-                        raise UnknownTokenError(
-                            f"attribute token 0x{b:02X} is not defined on attribute page {page}", pos)
+                        raise UnknownTokenError(M.unknown_attr_token(b, page), pos)
                     name = C.wbxml_attr_name(page, b)
                 continue
             if b == SWITCH_PAGE:
                 page = self.u8()
                 continue
             if name is None:
-                raise WBXMLDecodeError(f"attribute value token 0x{b:02X} before any attribute name", pos)
+                raise WBXMLDecodeError(M.value_before_name(b), pos)
             if b == STR_I:
                 parts.append(self.text(self.inline_string(pos), pos))
             elif b == STR_T:
@@ -379,28 +374,26 @@ class _Decoder:
             elif b == ENTITY:
                 cp = self.mb()
                 if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
-                    raise WBXMLDecodeError(f"entity {cp} is not a character", pos)
+                    raise WBXMLDecodeError(M.entity_not_char(cp), pos)
                 parts.append(chr(cp))
             elif b == OPAQUE:
                 n = self.mb()
                 if n > self.end - self.pos:
-                    raise WBXMLDecodeError(
-                        f"opaque length {n} exceeds the remaining {self.end - self.pos} bytes", pos)
+                    raise WBXMLDecodeError(M.opaque_too_long(n, self.end - self.pos), pos)
                 raw = self.data[self.pos:self.pos + n]
                 self.pos += n
                 parts.append(self.text(raw, pos))
             elif b >= 0x80 and b not in (EXT_T_0, EXT_T_0 + 1, EXT_T_0 + 2, LITERAL_A,
                                          EXT_0, EXT_0 + 1, EXT_0 + 2, LITERAL_AC):
-                raise UnknownTokenError(
-                    f"attribute value token 0x{b:02X}: SyncML defines no attribute values", pos)
+                raise UnknownTokenError(M.attr_value_token(b), pos)
             else:
-                raise WBXMLDecodeError(f"token 0x{b:02X} cannot appear in an attribute list", pos)
+                raise WBXMLDecodeError(M.not_in_attr_list(b), pos)
         attrs.pop("xmlns", None)
         return attrs
 
     def _pi(self, h: Any, attrs: dict[str, str], pos: int) -> None:
         if len(attrs) != 1:
-            raise WBXMLDecodeError("processing instruction without exactly one target", pos)
+            raise WBXMLDecodeError(M.PI_TARGETS, pos)
         ((target, value),) = attrs.items()
         h.start("wbxml:pi", WBXML_NS, {"target": target}, bool(value))
         if value:
@@ -410,7 +403,7 @@ class _Decoder:
     def _ext(self, h: Any, b: int, pos: int) -> None:
         n = b & 0x03
         if self.strict:
-            raise UnknownTokenError(f"extension token 0x{b:02X} has no meaning in SyncML", pos)
+            raise UnknownTokenError(M.ext_token(b), pos)
         if b < 0x80:
             value = self.text(self.inline_string(pos), pos)
             h.start("wbxml:ext", WBXML_NS, {"kind": "i", "n": str(n)}, bool(value))

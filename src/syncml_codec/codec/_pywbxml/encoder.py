@@ -7,6 +7,7 @@ from typing import Any
 
 from ...errors import EncodeError
 from .. import _common as C
+from .. import _messages as M
 from .. import tree as T
 from ..codepages import (
     Language,
@@ -78,7 +79,7 @@ class _Encoder:
         try:
             return text.encode(self.codec)
         except UnicodeEncodeError as exc:
-            raise EncodeError(f"{text[exc.start]!r} cannot be written in {self.codec}") from None
+            raise EncodeError(M.not_in_charset(text[exc.start], self.codec)) from None
 
     # -- events ------------------------------------------------------------
     def start(self, name: str, attrs: dict[str, str] | None) -> None:
@@ -87,7 +88,7 @@ class _Encoder:
             self.nested_depth += 1
             return
         if self.stack and self.stack[-1][0] < 0:
-            raise EncodeError(f"<{name}> cannot be inside <{self.stack[-1][3]}>")
+            raise EncodeError(M.not_inside(name, self.stack[-1][3]))
         body = self.body
         kind = K_PLAIN
         if name.startswith("wbxml:"):
@@ -121,9 +122,9 @@ class _Encoder:
                 page = int(attrs["page"])
                 token = int(attrs["token"], 16)
             except (KeyError, ValueError):
-                raise EncodeError("<wbxml:tag> needs page and token attributes") from None
+                raise EncodeError(M.WBXML_TAG_ATTRS) from None
             if not (0 <= page <= 255 and 5 <= token <= 0x3F):
-                raise EncodeError(f"<wbxml:tag> page {page} / token {token:#x} out of range")
+                raise EncodeError(M.wbxml_tag_range(page, token))
             if page != self.page:
                 body += bytes((SWITCH_PAGE, page))
                 self.page = page
@@ -138,7 +139,7 @@ class _Encoder:
             self.pending_attrs = attrs
             self.pending_text: list[str] = []
         else:
-            raise EncodeError(f"<{name}> is not an element syncml-codec knows")
+            raise EncodeError(M.unknown_wbxml_element(name))
 
     def _attributes(self, attrs: dict[str, str]) -> None:
         body = self.body
@@ -150,14 +151,13 @@ class _Encoder:
                     _, page_s, token_s = key[len("wbxml:"):].split("-")
                     page, token = int(page_s), int(token_s, 16)
                 except ValueError:
-                    raise EncodeError(f"attribute {key!r} is not of the form wbxml:attr-PAGE-TOKEN") from None
+                    raise EncodeError(M.attr_token_form(key)) from None
                 if page:
                     body += bytes((SWITCH_PAGE, page))
                 body.append(token)
             else:
                 if not self.string_table:
-                    raise EncodeError(f"attribute {key!r} has no WBXML token in SyncML; "
-                                      "encode with string_table=True to send it as a literal")
+                    raise EncodeError(M.attr_without_token(key))
                 body.append(LITERAL)
                 body += _mb(self.table_ref(key))
             if value:
@@ -191,16 +191,16 @@ class _Encoder:
             try:
                 raw = base64.b64decode(text.encode("ascii"), validate=True)
             except (ValueError, UnicodeEncodeError):
-                raise EncodeError("<wbxml:opaque> does not hold valid base64") from None
+                raise EncodeError(M.OPAQUE_NOT_BASE64) from None
             self._opaque_bytes(raw)
         elif name == "wbxml:ext":
             try:
                 n = int(attrs.get("n", ""))
                 kind = attrs["kind"]
             except (KeyError, ValueError):
-                raise EncodeError("<wbxml:ext> needs kind and n attributes") from None
+                raise EncodeError(M.EXT_ATTRS) from None
             if not 0 <= n <= 2 or kind not in ("i", "t", "b"):
-                raise EncodeError("<wbxml:ext> kind must be i, t or b and n 0, 1 or 2")
+                raise EncodeError(M.EXT_KIND)
             if kind == "i":
                 body.append(EXT_I_0 + n)
                 body += self.encode_text(text) + b"\0" * self.width
@@ -208,7 +208,7 @@ class _Encoder:
                 try:
                     index = int(attrs["index"])
                 except (KeyError, ValueError):
-                    raise EncodeError("<wbxml:ext kind='t'> needs an index attribute") from None
+                    raise EncodeError(M.EXT_INDEX) from None
                 body.append(EXT_T_0 + n)
                 body += _mb(index)
             else:
@@ -216,7 +216,7 @@ class _Encoder:
         else:  # wbxml:pi
             target = attrs.get("target", "")
             if not target:
-                raise EncodeError("<wbxml:pi> needs a target attribute")
+                raise EncodeError(M.PI_TARGET)
             body.append(PI)
             self._attributes({target: text})
 
@@ -228,7 +228,7 @@ class _Encoder:
             return
         top = self.stack[-1] if self.stack else None
         if top is None:
-            raise EncodeError("text outside the root element")
+            raise EncodeError(M.TEXT_OUTSIDE_ROOT)
         if top[0] < 0:
             self.pending_text.append(text)
             return
@@ -239,7 +239,7 @@ class _Encoder:
     def _string(self, text: str) -> None:
         body = self.body
         if "\0" in text:
-            raise EncodeError("a WBXML string cannot hold U+0000")
+            raise EncodeError(M.NUL_IN_STRING)
         if self.counts is not None:
             counts = self.counts[self.index]
             counts[text] = counts.get(text, 0) + 1
@@ -271,9 +271,9 @@ class _Encoder:
             return
         top = self.stack[-1] if self.stack else None
         if top is None:
-            raise EncodeError("opaque data outside the root element")
+            raise EncodeError(M.OPAQUE_OUTSIDE_ROOT)
         if top[0] < 0:
-            raise EncodeError(f"<{top[3]}> cannot hold opaque data")
+            raise EncodeError(M.no_opaque_in(top[3]))
         self._opaque_bytes(raw)
 
     def _opaque_bytes(self, raw: bytes) -> None:
@@ -304,7 +304,7 @@ class _Encoder:
 
     def finish(self) -> bytes:
         if self.stack:
-            raise EncodeError("document ended with open elements")
+            raise EncodeError(M.OPEN_AT_END)
         if self.counts is not None:
             return b""
         out = bytearray((self.version,))
@@ -363,7 +363,7 @@ def encode(doc: Document, *, wbxml_version: str = "1.3", string_table: bool = Fa
            public_id: str = "numeric", charset: str | int = "utf-8") -> bytes:
     """Encode a :class:`Document` as WBXML."""
     if not isinstance(doc, Document):
-        raise TypeError(f"expected a Document, not {type(doc).__name__}")
+        raise TypeError(M.not_a_document(doc))
     options = _options(wbxml_version, string_table, public_id, charset)
 
     def drive(enc: _Encoder) -> None:

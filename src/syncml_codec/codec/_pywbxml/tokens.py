@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import _messages as M
 from ..codepages import (
     DDF12,
     DEVINF12,
@@ -70,4 +71,4 @@ def _as_bytes(data: Any) -> bytes:
         return data
     if isinstance(data, (bytearray, memoryview)):
         return bytes(data)
-    raise TypeError(f"expected bytes, bytearray or memoryview, not {type(data).__name__}")
+    raise TypeError(M.not_bytes(data))
