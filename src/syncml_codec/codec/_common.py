@@ -92,6 +92,14 @@ def parse_public_id(public_id: str) -> bool:
     return public_id == "text"
 
 
+def encode_options(wbxml_version: str | int, string_table: bool, public_id: str,
+                   charset: str | int) -> tuple[int, int, str, bool, bool]:
+    """The encoders' options: (WBXML version, charset MIBenum, Python codec,
+    string table, textual public ID)."""
+    mib, codec = parse_charset(charset)
+    return parse_wbxml_version(wbxml_version), mib, codec, bool(string_table), parse_public_id(public_id)
+
+
 def xml_text_safe(text: str) -> bool:
     return "\0" not in text and _XML_FORBIDDEN.search(text) is None
 
@@ -219,6 +227,7 @@ __all__ = [
     "WBXML_NS",
     "decode_xml_input",
     "detect_language",
+    "encode_options",
     "escape_attr",
     "escape_text",
     "opaque_as_text",

@@ -68,6 +68,7 @@ import sys
 from syncml_codec.errors import EncodeError, UnknownTokenError, WBXMLDecodeError, XMLDecodeError
 from syncml_codec.codec import _common as C
 from syncml_codec.codec import _messages as M
+from syncml_codec.codec import _rare as R
 from syncml_codec.codec.codepages import (
     DDF12,
     DEVINF12,
@@ -82,10 +83,7 @@ from syncml_codec.codec.codepages import (
     terminator_width,
 )
 from syncml_codec.codec.tree import Document, Element
-from syncml_codec.codec._pywbxml.tokens import _XML_NAME
 from syncml_codec.codec._pywbxml.tokens import _kind as _py_kind
-from syncml_codec.codec._pywbxml.encoder import _mb as _py_mb
-from syncml_codec.codec._pywbxml.encoder import _options as _py_options
 
 __all__ = ["IMPLEMENTATION", "decode", "decode_model", "encode", "encode_model", "wbxml_to_xml", "xml_to_wbxml"]
 
@@ -120,11 +118,11 @@ cdef tuple _opts(object wbxml_version, object string_table, object public_id, ob
         key = (wbxml_version, public_id, charset)
         r = _OPT_CACHE.get(key)
         if r is None:
-            r = _py_options(wbxml_version, False, public_id, charset)
+            r = C.encode_options(wbxml_version, False, public_id, charset)
             if len(_OPT_CACHE) < 256:
                 _OPT_CACHE[key] = r
         return (r[0], r[1], r[2], bool(string_table), r[4])
-    return _py_options(wbxml_version, string_table, public_id, charset)
+    return C.encode_options(wbxml_version, string_table, public_id, charset)
 
 
 cdef Py_ssize_t _limit(object max_depth) except? -1:

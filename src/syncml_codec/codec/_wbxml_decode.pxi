@@ -315,9 +315,7 @@ cdef class _Dec:
                 if token == 0x04:                               # LITERAL
                     idx = self.mb()
                     self.table_string(idx, pos, &s, &sn)
-                    name = self.text_py(s, sn, pos)
-                    if not _XML_NAME.match(name) or name.startswith("wbxml"):
-                        _err(M.literal_tag_name(name), pos)
+                    name = R.literal_tag(self.text_py(s, sn, pos), pos)
                     ns = 0
                     kind = K_PLAIN
                     if lang < 0:
@@ -359,8 +357,7 @@ cdef class _Dec:
                 else:
                     attrs = None
                 if kind == K_WBXML:
-                    extra = {"page": str(page), "token": f"0x{token:02X}"}
-                    attrs = extra if attrs is None else {**extra, **attrs}
+                    attrs = R.unknown_tag_attrs(page, token, attrs)
                 if ent != NULL and attrs is None:
                     h.start_known(ent, content)
                 else:
@@ -454,9 +451,7 @@ cdef class _Dec:
                         name = "xmlns"  # device quirk "nokia-literal-xmlns"
                     else:
                         self.table_string(index, pos, &s, &sn)
-                        name = self.text_py(s, sn, pos)
-                        if not _XML_NAME.match(name.replace(":", "_", 1)):
-                            _err(M.literal_attr_name(name), pos)
+                        name = R.literal_attr(self.text_py(s, sn, pos), pos)
                 else:
                     if self.strict:
                         raise UnknownTokenError(M.unknown_attr_token(b, page), pos)
@@ -494,17 +489,14 @@ cdef class _Dec:
         return attrs
 
     cdef int pi(self, _Sink h, dict attrs, Py_ssize_t pos) except -1:
-        if len(attrs) != 1:
-            _err(M.PI_TARGETS, pos)
-        ((target, value),) = attrs.items()
-        h.start_gen("wbxml:pi", NS_WBXML, {"target": target}, bool(value))
+        attrs, value = R.pi_element(attrs, pos)
+        h.start_gen("wbxml:pi", NS_WBXML, attrs, bool(value))
         if value:
             h.text_str(value)
             h.end()
         return 0
 
     cdef int ext(self, _Sink h, int b, Py_ssize_t pos) except -1:
-        cdef int n = b & 0x03
         cdef const uchar* s
         cdef Py_ssize_t sn
         if self.strict:
@@ -512,15 +504,13 @@ cdef class _Dec:
         if b < 0x80:
             self.inline_string(pos, &s, &sn)
             value = self.text_py(s, sn, pos)
-            h.start_gen("wbxml:ext", NS_WBXML, {"kind": "i", "n": str(n)}, bool(value))
+            h.start_gen("wbxml:ext", NS_WBXML, R.ext_attrs(b), bool(value))
             if value:
                 h.text_str(value)
                 h.end()
-        elif b < 0xC0:
-            index = self.mb()
-            h.start_gen("wbxml:ext", NS_WBXML, {"kind": "t", "n": str(n), "index": str(index)}, False)
         else:
-            h.start_gen("wbxml:ext", NS_WBXML, {"kind": "b", "n": str(n)}, False)
+            index = self.mb() if b < 0xC0 else None
+            h.start_gen("wbxml:ext", NS_WBXML, R.ext_attrs(b, index), False)
         return 0
 
 

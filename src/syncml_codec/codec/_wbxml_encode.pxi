@@ -13,8 +13,7 @@ cdef struct ElemEnt:
     int kind
     int pend               # 1 ext, 2 pi, 3 opaque
 
-_PEND_NAMES = (None, "wbxml:ext", "wbxml:pi", "wbxml:opaque")
-_PEND_CODES = {"wbxml:ext": 1, "wbxml:pi": 2, "wbxml:opaque": 3}
+_PEND_NAMES = R.PENDING_NAMES
 
 
 cdef class _Frame:
@@ -102,11 +101,7 @@ cdef class _Enc:
         """``_Encoder.encode_text`` of the string whose UTF-8 is ``key``."""
         if self.utf8 and utf8_invalid(<const uchar*>PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key)) < 0:
             return key
-        text = key.decode("utf-8", "surrogatepass")
-        try:
-            return text.encode(self.codec)
-        except UnicodeEncodeError as exc:
-            raise EncodeError(M.not_in_charset(text[exc.start], self.codec)) from None
+        return R.encode_text(key.decode("utf-8", "surrogatepass"), self.codec)
 
     cdef Py_ssize_t table_ref(self, _Frame f, bytes key) except -1:
         index = f.table_index.get(key)
@@ -188,49 +183,26 @@ cdef class _Enc:
     cdef int wbxml_start(self, _Frame f, str name, object attrs) except -1:
         cdef Py_ssize_t pos
         if name == "wbxml:tag":
-            try:
-                page = int(attrs["page"])
-                token = int(attrs["token"], 16)
-            except (KeyError, ValueError):
-                raise EncodeError(M.WBXML_TAG_ATTRS) from None
-            if not (0 <= page <= 255 and 5 <= token <= 0x3F):
-                raise EncodeError(M.wbxml_tag_range(page, token))
+            page, token, rest = R.wbxml_tag(attrs)
             if page != f.page:
                 buf_byte(&f.body, 0x00)
                 buf_byte(&f.body, <uchar>page)
                 f.page = page
-            rest = {k: v for k, v in attrs.items() if k not in ("page", "token")}
             pos = f.body.n
             buf_byte(&f.body, <uchar>(token | (0xC0 if rest else 0x40)))
             if rest:
                 self.attributes(f, rest)
             return f.push(pos, f.body.n, K_WBXML, 0)
-        code = _PEND_CODES.get(name)
-        if code is None:
-            raise EncodeError(M.unknown_wbxml_element(name))
-        f.push(-1, -1, K_WBXML, code)
+        f.push(-1, -1, K_WBXML, R.pending_code(name))
         f.pending_attrs = attrs
         f.pending_text = []
         return 0
 
     cdef int attributes(self, _Frame f, object attrs) except -1:
-        for key, value in attrs.items():
-            if key.startswith("xmlns"):
-                continue
-            if key.startswith("wbxml:attr-"):
-                try:
-                    _, page_s, token_s = key[len("wbxml:"):].split("-")
-                    page, token = int(page_s), int(token_s, 16)
-                except ValueError:
-                    raise EncodeError(M.attr_token_form(key)) from None
-                piece = bytearray()
-                if page:
-                    piece += bytes((0x00, page))
-                piece.append(token)
-                buf_bytes(&f.body, bytes(piece))
+        for piece, key, value in R.attribute_names(attrs, self.string_table):
+            if piece:
+                buf_bytes(&f.body, piece)
             else:
-                if not self.string_table:
-                    raise EncodeError(M.attr_without_token(key))
                 buf_byte(&f.body, 0x04)
                 buf_mb(&f.body, self.table_ref(f, key.encode("utf-8", "surrogatepass")))
             if value:
@@ -261,42 +233,12 @@ cdef class _Enc:
         attrs = f.pending_attrs
         text = "".join(f.pending_text)
         if pend == 3:
-            try:
-                raw = base64.b64decode(text.encode("ascii"), validate=True)
-            except (ValueError, UnicodeEncodeError):
-                raise EncodeError(M.OPAQUE_NOT_BASE64) from None
-            buf_byte(&f.body, 0xC3)
-            buf_mb(&f.body, len(raw))
-            buf_bytes(&f.body, raw)
-        elif pend == 1:
-            try:
-                n = int(attrs.get("n", ""))
-                kind = attrs["kind"]
-            except (KeyError, ValueError):
-                raise EncodeError(M.EXT_ATTRS) from None
-            if not 0 <= n <= 2 or kind not in ("i", "t", "b"):
-                raise EncodeError(M.EXT_KIND)
-            if kind == "i":
-                buf_byte(&f.body, <uchar>(0x40 + n))
-                buf_bytes(&f.body, self.encode_text(text.encode("utf-8", "surrogatepass")))
-                for _ in range(self.width):
-                    buf_byte(&f.body, 0)
-            elif kind == "t":
-                try:
-                    index = int(attrs["index"])
-                except (KeyError, ValueError):
-                    raise EncodeError(M.EXT_INDEX) from None
-                buf_byte(&f.body, <uchar>(0x80 + n))
-                buf_bytes(&f.body, _py_mb(index))
-            else:
-                buf_byte(&f.body, <uchar>(0xC0 + n))
-        else:
-            target = attrs.get("target", "")
-            if not target:
-                raise EncodeError(M.PI_TARGET)
-            buf_byte(&f.body, 0x43)
-            self.attributes(f, {target: text})
-        return 0
+            return buf_bytes(&f.body, R.opaque_tokens(text))
+        if pend == 1:
+            return buf_bytes(&f.body, R.ext_tokens(attrs, text, self.codec, self.width))
+        target = R.pi_target(attrs)
+        buf_byte(&f.body, 0x43)
+        return self.attributes(f, {target: text})
 
     cdef int text_u8(self, const uchar* s, Py_ssize_t n, bint trusted) except -1:
         """``_Encoder.text`` for UTF-8 text (``trusted``: known valid)."""

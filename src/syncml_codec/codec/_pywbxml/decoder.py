@@ -8,6 +8,7 @@ from typing import Any
 from ...errors import UnknownTokenError, WBXMLDecodeError
 from .. import _common as C
 from .. import _messages as M
+from .. import _rare as R
 from ..codepages import (
     DEVINF12,
     SYNCML12,
@@ -21,7 +22,6 @@ from ..codepages import (
 from ..tree import Document, Element
 from .tokens import (
     _TAGS,
-    _XML_NAME,
     END,
     ENTITY,
     EXT_0,
@@ -226,9 +226,7 @@ class _Decoder:
             token = b & 0x3F
             if token == LITERAL:
                 name_raw = self.table_string(self.mb(), pos)
-                name = self.text(name_raw, pos)
-                if not _XML_NAME.match(name) or name.startswith("wbxml"):
-                    raise WBXMLDecodeError(M.literal_tag_name(name), pos)
+                name = R.literal_tag(self.text(name_raw, pos), pos)
                 ns = None
                 kind = K_PLAIN
                 if lang is None:
@@ -268,8 +266,7 @@ class _Decoder:
                     kind = _kind(lang, page, token)
             attrs: dict[str, str] | None = self.attributes(pos) if b & 0x80 else None
             if kind == K_WBXML:
-                extra = {"page": str(page), "token": f"0x{token:02X}"}
-                attrs = extra if attrs is None else {**extra, **attrs}
+                attrs = R.unknown_tag_attrs(page, token, attrs)
             if not started:
                 started = True
                 if not b & 0x40:
@@ -354,9 +351,7 @@ class _Decoder:
                     if index == 0 and not self.strtbl:
                         name = "xmlns"  # device quirk "nokia-literal-xmlns"
                     else:
-                        name = self.text(self.table_string(index, pos), pos)
-                        if not _XML_NAME.match(name.replace(":", "_", 1)):
-                            raise WBXMLDecodeError(M.literal_attr_name(name), pos)
+                        name = R.literal_attr(self.text(self.table_string(index, pos), pos), pos)
                 else:
                     if self.strict:
                         raise UnknownTokenError(M.unknown_attr_token(b, page), pos)
@@ -392,29 +387,24 @@ class _Decoder:
         return attrs
 
     def _pi(self, h: Any, attrs: dict[str, str], pos: int) -> None:
-        if len(attrs) != 1:
-            raise WBXMLDecodeError(M.PI_TARGETS, pos)
-        ((target, value),) = attrs.items()
-        h.start("wbxml:pi", WBXML_NS, {"target": target}, bool(value))
+        attrs, value = R.pi_element(attrs, pos)
+        h.start("wbxml:pi", WBXML_NS, attrs, bool(value))
         if value:
             h.text(value)
             h.end()
 
     def _ext(self, h: Any, b: int, pos: int) -> None:
-        n = b & 0x03
         if self.strict:
             raise UnknownTokenError(M.ext_token(b), pos)
-        if b < 0x80:
+        if b < EXT_T_0:
             value = self.text(self.inline_string(pos), pos)
-            h.start("wbxml:ext", WBXML_NS, {"kind": "i", "n": str(n)}, bool(value))
+            h.start("wbxml:ext", WBXML_NS, R.ext_attrs(b), bool(value))
             if value:
                 h.text(value)
                 h.end()
-        elif b < 0xC0:
-            index = self.mb()
-            h.start("wbxml:ext", WBXML_NS, {"kind": "t", "n": str(n), "index": str(index)}, False)
         else:
-            h.start("wbxml:ext", WBXML_NS, {"kind": "b", "n": str(n)}, False)
+            index = self.mb() if b < EXT_0 else None
+            h.start("wbxml:ext", WBXML_NS, R.ext_attrs(b, index), False)
 
 
 _PADDING = b" \t\r\n\0"

@@ -15,7 +15,7 @@ from ..codepages import (
     WBXML_NS,
     Language,
 )
-from .encoder import _Encoder, _options, _run
+from .encoder import _Encoder, _run
 from .tokens import (
     K_DATA,
     K_NONCE,
@@ -299,7 +299,7 @@ def xml_to_wbxml(data: Any, *, string_table: bool = False, wbxml_version: str = 
                  public_id: str = "numeric", charset: str | int = "utf-8",
                  max_depth: int = C.DEFAULT_MAX_DEPTH, max_size: int = C.DEFAULT_MAX_XML_SIZE) -> bytes:
     """Encode SyncML XML straight to WBXML."""
-    options = _options(wbxml_version, string_table, public_id, charset)
+    options = C.encode_options(wbxml_version, string_table, public_id, charset)
     text = C.decode_xml_input(_as_bytes(data), max_size)
     scanner = _Scanner(text, max_depth)
     lang = scanner.language()

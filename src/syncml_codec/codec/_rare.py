@@ -1,0 +1,178 @@
+"""The rare paths of WBXML, written once and called by both implementations.
+
+SyncML defines no attributes, extensions or processing instructions, and
+real messages carry none; the codec still keeps them lossless by showing
+them as ``wbxml:`` elements and attributes (``wbxml:tag`` for a token the
+code pages lack, ``wbxml:ext``, ``wbxml:pi``, ``wbxml:opaque``,
+``wbxml:attr-PAGE-TOKEN``) and reading them back.  What those forms mean,
+which of them are well formed and which error each raises is decided here,
+for the Cython extension and the pure-Python twin alike; each keeps only the
+few lines that put the result into its own buffers and sinks.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+from ..errors import EncodeError, WBXMLDecodeError
+from . import _messages as M
+
+LITERAL, PI, SWITCH_PAGE = 0x04, 0x43, 0x00
+EXT_I_0, EXT_T_0, EXT_0, OPAQUE = 0x40, 0x80, 0xC0, 0xC3
+
+XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
+
+#: ``wbxml:`` elements whose content is gathered and written at their end
+#: (the extension keeps the code, the twin the name).
+PENDING = {"wbxml:ext": 1, "wbxml:pi": 2, "wbxml:opaque": 3}
+PENDING_NAMES = (None, "wbxml:ext", "wbxml:pi", "wbxml:opaque")
+
+
+def mb(value: int) -> bytes:
+    """``value`` as a WBXML mb_u_int32 (7 bits a byte, most significant first)."""
+    if value < 0x80:
+        return bytes((value,))
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    return bytes(reversed(out))
+
+
+# -- reading WBXML ---------------------------------------------------------------
+
+
+def literal_tag(name: str, pos: int) -> str:
+    """The name of a LITERAL tag, checked."""
+    if not XML_NAME.match(name) or name.startswith("wbxml"):
+        raise WBXMLDecodeError(M.literal_tag_name(name), pos)
+    return name
+
+
+def literal_attr(name: str, pos: int) -> str:
+    """The name of a LITERAL attribute, checked (one prefix allowed)."""
+    if not XML_NAME.match(name.replace(":", "_", 1)):
+        raise WBXMLDecodeError(M.literal_attr_name(name), pos)
+    return name
+
+
+def unknown_tag_attrs(page: int, token: int, attrs: dict[str, str] | None) -> dict[str, str]:
+    """The attributes of ``<wbxml:tag>`` for a token the code page lacks."""
+    extra = {"page": str(page), "token": f"0x{token:02X}"}
+    return extra if attrs is None else {**extra, **attrs}
+
+
+def pi_element(attrs: dict[str, str], pos: int) -> tuple[dict[str, str], str]:
+    """A processing instruction (its attribute list read) as the
+    attributes and text of ``<wbxml:pi>``."""
+    if len(attrs) != 1:
+        raise WBXMLDecodeError(M.PI_TARGETS, pos)
+    ((target, value),) = attrs.items()
+    return {"target": target}, value
+
+
+def ext_attrs(b: int, index: int | None = None) -> dict[str, str]:
+    """The attributes of ``<wbxml:ext>`` for extension token ``b`` (EXT_T
+    tokens carry ``index``; EXT_I tokens have the string as text)."""
+    n = str(b & 0x03)
+    if b < EXT_T_0:
+        return {"kind": "i", "n": n}
+    if b < EXT_0:
+        return {"kind": "t", "n": n, "index": str(index)}
+    return {"kind": "b", "n": n}
+
+
+# -- writing WBXML ---------------------------------------------------------------
+
+
+def encode_text(text: str, codec: str) -> bytes:
+    try:
+        return text.encode(codec)
+    except UnicodeEncodeError as exc:
+        raise EncodeError(M.not_in_charset(text[exc.start], codec)) from None
+
+
+def wbxml_tag(attrs: dict[str, str]) -> tuple[int, int, dict[str, str]]:
+    """``<wbxml:tag page=".." token="0x..">``: (page, token, the other attributes)."""
+    try:
+        page = int(attrs["page"])
+        token = int(attrs["token"], 16)
+    except (KeyError, ValueError):
+        raise EncodeError(M.WBXML_TAG_ATTRS) from None
+    if not (0 <= page <= 255 and 5 <= token <= 0x3F):
+        raise EncodeError(M.wbxml_tag_range(page, token))
+    return page, token, {k: v for k, v in attrs.items() if k not in ("page", "token")}
+
+
+def pending_code(name: str) -> int:
+    """The code of a ``wbxml:`` element other than ``wbxml:tag``, or EncodeError."""
+    code = PENDING.get(name)
+    if code is None:
+        raise EncodeError(M.unknown_wbxml_element(name))
+    return code
+
+
+def attribute_names(attrs: dict[str, str], string_table: bool) -> list[tuple[bytes, str, str]]:
+    """The attributes to write, in order, as (name tokens, name, value):
+    the tokens of a ``wbxml:attr-PAGE-TOKEN`` name (with its page switch), or
+    b"" for a name written as a LITERAL from the string table.  ``xmlns``
+    attributes are left out."""
+    out = []
+    for key, value in attrs.items():
+        if key.startswith("xmlns"):
+            continue
+        if key.startswith("wbxml:attr-"):
+            try:
+                _, page_s, token_s = key[len("wbxml:"):].split("-")
+                page, token = int(page_s), int(token_s, 16)
+            except ValueError:
+                raise EncodeError(M.attr_token_form(key)) from None
+            piece = bytes((SWITCH_PAGE, page, token)) if page else bytes((token,))
+        else:
+            if not string_table:
+                raise EncodeError(M.attr_without_token(key))
+            piece = b""
+        out.append((piece, key, value))
+    return out
+
+
+def opaque_tokens(text: str) -> bytes:
+    """``<wbxml:opaque>`` (base64 text) as an OPAQUE token."""
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        raise EncodeError(M.OPAQUE_NOT_BASE64) from None
+    return bytes((OPAQUE,)) + mb(len(raw)) + raw
+
+
+def ext_tokens(attrs: dict[str, str], text: str, codec: str, width: int) -> bytes:
+    """``<wbxml:ext kind=".." n="..">`` as its extension token (plus its
+    inline string or table index)."""
+    try:
+        n = int(attrs.get("n", ""))
+        kind = attrs["kind"]
+    except (KeyError, ValueError):
+        raise EncodeError(M.EXT_ATTRS) from None
+    if not 0 <= n <= 2 or kind not in ("i", "t", "b"):
+        raise EncodeError(M.EXT_KIND)
+    if kind == "i":
+        return bytes((EXT_I_0 + n,)) + encode_text(text, codec) + b"\0" * width
+    if kind == "t":
+        try:
+            index = int(attrs["index"])
+        except (KeyError, ValueError):
+            raise EncodeError(M.EXT_INDEX) from None
+        return bytes((EXT_T_0 + n,)) + mb(index)
+    return bytes((EXT_0 + n,))
+
+
+def pi_target(attrs: dict[str, Any]) -> str:
+    """The target of ``<wbxml:pi>`` (written as a PI token and a one-entry
+    attribute list ``{target: text}``)."""
+    target: str = attrs.get("target", "")
+    if not target:
+        raise EncodeError(M.PI_TARGET)
+    return target
