@@ -17,7 +17,7 @@ from syncml_codec.codec.codepages import SYNCML12
 from syncml_codec.codec.tree import Document, Element
 
 from ..conftest import cython_impl
-from .wbxmlbuild import END, header, s
+from .wbxmlbuild import END, header, mb, s
 
 W = 'xmlns:wbxml="urn:syncml-codec:wbxml"'
 CODEC = Path(_wbxml_py.__file__).parent
@@ -133,3 +133,33 @@ def test_no_error_text_outside_the_messages_module(path):
 # the extension's copy of what ``list.pop`` raises in the twin
 _NO_TWIN = ('"too many languages for the C tables', '"TYPE_TO_* keys break the ASCII lower-case rule',
             '"pop from empty list')
+
+
+# -- charsets other than UTF-8 (the extension hands them to codec/_rare.py) -----
+
+def test_characters_the_charset_lacks_go_as_entities_alike():
+    data = both("encode", doc(Element("LocURI", ["a\u20acb"])), charset="iso-8859-1")
+    assert bytes([0x03]) + b"a\0" + bytes([0x02]) + mb(0x20AC) + bytes([0x03]) + b"b\0" in data
+    assert both("decode", data).root.find("SyncBody").find("LocURI").text == "a\u20acb"
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_text_invalid_in_the_charset_reads_alike(strict):
+    # UTF-16 document (MIBenum 1015) with an odd-length inline string
+    data = header(charset=1015) + bytes([0x6D, 0x6B, 0x03]) + b"\xd8\x00\x00\x00" + bytes([END, END])
+    result = both("decode", data, strict=strict)
+    if strict:
+        assert result[:2] == ("WBXMLDecodeError", M.not_valid_text("utf-16-be"))
+
+
+def test_opaque_strings_in_a_latin1_document_read_alike():
+    # MIBenum 4 (ISO-8859-1): an OPAQUE <LocURI> holding text reads as text,
+    # one holding a control character stays opaque
+    for raw, expected in ((b"caf\xe9", ["caf\u00e9"]), (b"a\x01", [b"a\x01"])):
+        data = header(charset=4) + bytes([0x6D, 0x6B, 0x57, 0xC3, len(raw)]) + raw + bytes([END, END, END])
+        assert both("decode", data).root.children[0].children[0].children == expected
+
+
+def test_unknown_charset_fails_alike():
+    data = header(charset=9999) + bytes([0x6D, END])
+    assert both("decode", data)[:2] == ("WBXMLDecodeError", M.unsupported_charset(9999))

@@ -1,5 +1,9 @@
 """The rare paths of WBXML, written once and called by both implementations.
 
+Charsets other than UTF-8 are rare too: the extension handles UTF-8 in C
+and hands text in any other charset to the functions here, which the twin
+uses for every charset.
+
 SyncML defines no attributes, extensions or processing instructions, and
 real messages carry none; the codec still keeps them lossless by showing
 them as ``wbxml:`` elements and attributes (``wbxml:tag`` for a token the
@@ -17,7 +21,9 @@ import re
 from typing import Any
 
 from ..errors import EncodeError, WBXMLDecodeError
+from . import _common as C
 from . import _messages as M
+from .codepages import charset_codec, terminator_width
 
 LITERAL, PI, SWITCH_PAGE = 0x04, 0x43, 0x00
 EXT_I_0, EXT_T_0, EXT_0, OPAQUE = 0x40, 0x80, 0xC0, 0xC3
@@ -43,6 +49,34 @@ def mb(value: int) -> bytes:
 
 
 # -- reading WBXML ---------------------------------------------------------------
+
+
+def document_charset(mib: int, pos: int) -> tuple[str, int]:
+    """(Python codec, terminator width) of a document's charset MIBenum."""
+    codec = charset_codec(mib)
+    if codec is None:
+        raise WBXMLDecodeError(M.unsupported_charset(mib), pos)
+    return codec, terminator_width(codec)
+
+
+def undecodable_text(raw: bytes, codec: str, strict: bool, pos: int) -> str:
+    """A string that is not valid in the document's charset: an error when
+    strict, else read as Latin-1 (device quirk "undeclared-latin1")."""
+    if strict:
+        raise WBXMLDecodeError(M.not_valid_text(codec), pos)
+    return raw.decode("latin-1")
+
+
+def opaque_as_string(raw: bytes, codec: str) -> str | None:
+    """OPAQUE data where a string belongs, as the string it holds when that
+    is valid text in the charset that XML can carry (device quirk
+    "opaque-strings", Nokia 9210), else None (it stays opaque)."""
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return text if C.xml_text_safe(text) else None
+
 
 
 def literal_tag(name: str, pos: int) -> str:
@@ -93,6 +127,22 @@ def encode_text(text: str, codec: str) -> bytes:
         return text.encode(codec)
     except UnicodeEncodeError as exc:
         raise EncodeError(M.not_in_charset(text[exc.start], codec)) from None
+
+
+def entity_tokens(text: str, codec: str, width: int) -> bytes:
+    """A string the charset cannot hold whole: STR_I tokens for what it can
+    hold, an ENTITY token for each character it lacks."""
+    out = bytearray()
+    for ch in text:
+        try:
+            piece = ch.encode(codec)
+        except UnicodeEncodeError:
+            out.append(0x02)  # ENTITY
+            out += mb(ord(ch))
+        else:
+            out.append(0x03)  # STR_I
+            out += piece + b"\0" * width
+    return bytes(out)
 
 
 def wbxml_tag(attrs: dict[str, str]) -> tuple[int, int, dict[str, str]]:

@@ -77,7 +77,6 @@ from syncml_codec.codec.codepages import (
     METINF12,
     SYNCML12,
     WBXML_NS,
-    charset_codec,
     language_by_public_id,
     language_by_xml_public_id,
     terminator_width,

@@ -147,9 +147,7 @@ cdef class _Dec:
         try:
             return b.decode(self.codec)
         except UnicodeDecodeError:
-            if self.strict:
-                raise WBXMLDecodeError(M.not_valid_text(self.codec), tpos) from None
-            return b.decode("latin-1")
+            return R.undecodable_text(b, self.codec, self.strict, tpos)
 
     cdef int text_in(self, _Sink h, const uchar* raw, Py_ssize_t n, Py_ssize_t tpos,
                      const uchar** out, Py_ssize_t* outn) except -1:
@@ -206,13 +204,10 @@ cdef class _Dec:
             charset = self.mb()
             if charset == 106 or charset == 0:
                 self.codec = "utf-8"
+                self.width = 1
             else:
-                codec = charset_codec(charset)
-                if codec is None:
-                    _err(M.unsupported_charset(charset), cs_pos)
-                self.codec = codec
+                self.codec, self.width = R.document_charset(charset, cs_pos)
             self.utf8 = self.codec == "utf-8"
-            self.width = terminator_width(self.codec) if not self.utf8 else 1
         self.charset = charset
         len_pos = self.pos
         n = self.mb()
@@ -396,11 +391,8 @@ cdef class _Dec:
             if utf8_invalid(raw, n) >= 0 or not text_safe(raw, n):
                 return h.opaque(raw, n)
             return self.emit_text(h, raw, n, kind)
-        try:
-            text = PyBytes_FromStringAndSize(<const char*>raw, n).decode(self.codec)
-        except UnicodeDecodeError:
-            return h.opaque(raw, n)
-        if not C.xml_text_safe(text):
+        text = R.opaque_as_string(PyBytes_FromStringAndSize(<const char*>raw, n), self.codec)
+        if text is None:
             return h.opaque(raw, n)
         u = _utf8_of(h, text)
         return self.emit_text(h, <const uchar*>PyBytes_AS_STRING(u), PyBytes_GET_SIZE(u), kind)

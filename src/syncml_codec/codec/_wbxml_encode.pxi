@@ -303,19 +303,7 @@ cdef class _Enc:
         try:
             raw = text.encode(self.codec)
         except UnicodeEncodeError:
-            # characters the charset lacks go as ENTITY tokens
-            for ch in text:
-                try:
-                    piece = ch.encode(self.codec)
-                except UnicodeEncodeError:
-                    buf_byte(&f.body, 0x02)
-                    buf_mb(&f.body, ord(ch))
-                else:
-                    buf_byte(&f.body, 0x03)
-                    buf_bytes(&f.body, piece)
-                    for k in range(self.width):
-                        buf_byte(&f.body, 0)
-            return 0
+            return buf_bytes(&f.body, R.entity_tokens(text, self.codec, self.width))
         buf_byte(&f.body, 0x03)
         buf_bytes(&f.body, raw)
         for k in range(self.width):

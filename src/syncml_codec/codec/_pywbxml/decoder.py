@@ -14,10 +14,8 @@ from ..codepages import (
     SYNCML12,
     WBXML_NS,
     Language,
-    charset_codec,
     language_by_public_id,
     language_by_xml_public_id,
-    terminator_width,
 )
 from ..tree import Document, Element
 from .tokens import (
@@ -118,10 +116,7 @@ class _Decoder:
         try:
             return raw.decode(self.codec)
         except UnicodeDecodeError:
-            if self.strict:
-                raise WBXMLDecodeError(M.not_valid_text(self.codec), tpos) from None
-            # device quirk "undeclared-latin1": Latin-1 bytes in a UTF-8 document
-            return raw.decode("latin-1")
+            return R.undecodable_text(raw, self.codec, self.strict, tpos)
 
     # -- header ------------------------------------------------------------
     def header(self) -> None:
@@ -138,11 +133,7 @@ class _Decoder:
         if version != 0:
             cs_pos = self.pos
             charset = self.mb()
-            codec = charset_codec(charset)
-            if codec is None:
-                raise WBXMLDecodeError(M.unsupported_charset(charset), cs_pos)
-            self.codec = codec
-            self.width = terminator_width(codec)
+            self.codec, self.width = R.document_charset(charset, cs_pos)
         self.charset = charset
         len_pos = self.pos
         n = self.mb()
@@ -300,13 +291,8 @@ class _Decoder:
         elif kind in (K_NONCE, K_WBXML):
             h.opaque(raw)
         else:
-            # device quirk "opaque-strings" (Nokia 9210): strings sent as OPAQUE
-            try:
-                text = raw.decode(self.codec)
-            except UnicodeDecodeError:
-                h.opaque(raw)
-                return
-            if C.xml_text_safe(text):
+            text = R.opaque_as_string(raw, self.codec)
+            if text is not None:
                 self._text(h, text, kind)
             else:
                 h.opaque(raw)

@@ -17,7 +17,6 @@ from ..codepages import (
 from ..tree import Document, Element
 from .tokens import (
     END,
-    ENTITY,
     K_PLAIN,
     K_TYPE,
     K_WBXML,
@@ -201,16 +200,7 @@ class _Encoder:
         try:
             raw = text.encode(self.codec)
         except UnicodeEncodeError:
-            # characters the charset lacks go as ENTITY tokens
-            for ch in text:
-                try:
-                    piece = ch.encode(self.codec)
-                except UnicodeEncodeError:
-                    body.append(ENTITY)
-                    body += _mb(ord(ch))
-                else:
-                    body.append(STR_I)
-                    body += piece + b"\0" * self.width
+            body += R.entity_tokens(text, self.codec, self.width)
             return
         body.append(STR_I)
         body += raw
