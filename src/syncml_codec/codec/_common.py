@@ -124,6 +124,33 @@ def escape_attr(text: str) -> str:
     return escape_text(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
 
 
+_WBXML_DECL = f' xmlns:wbxml="{WBXML_NS}"'
+
+
+def start_tag(name: str, ns: str | None, default: str | None, wbxml: bool,
+              attrs: dict[str, str] | None) -> tuple[str, str | None, bool]:
+    """The start tag (without its ``>``) of an element written with its
+    name and attributes, inside an element whose default namespace is
+    ``default`` and where the ``wbxml:`` prefix is declared when ``wbxml``;
+    also those two for its content.  The namespace is declared where it
+    changes, the ``wbxml:`` prefix where it is first used."""
+    tag = "<" + name
+    if ns == WBXML_NS:
+        if not wbxml:
+            tag += _WBXML_DECL
+            wbxml = True
+    elif ns is not None and ns != default:
+        tag += f' xmlns="{ns}"'
+        default = ns
+    if attrs:
+        for key, value in attrs.items():
+            if key.startswith("wbxml:") and not wbxml:
+                tag += _WBXML_DECL
+                wbxml = True
+            tag += f' {key}="{escape_attr(value)}"'
+    return tag, default, wbxml
+
+
 def opaque_as_text(data: bytes) -> str | None:
     """The text to show for opaque bytes inside CDATA, or None when the
     bytes must be shown as base64 (not UTF-8, characters XML cannot carry,
@@ -235,6 +262,7 @@ __all__ = [
     "parse_public_id",
     "parse_wbxml_version",
     "prolog",
+    "start_tag",
     "unknown_name_error",
     "xml_text_safe",
 ]

@@ -506,16 +506,6 @@ cdef class _Dec:
         return 0
 
 
-cdef bytes _utf8_of(_Sink h, str text):
-    """UTF-8 of decoded text; lone surrogates (UTF-7 ...) pass and mark
-    the sink, whose XML then fails like the twin's final encode."""
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        h.surrogates = True
-        return text.encode("utf-8", "surrogatepass")
-
-
 cdef int _guess_language(int page, int token) noexcept:
     if page == 0 and token == 0x2D:
         return _SYNCML12

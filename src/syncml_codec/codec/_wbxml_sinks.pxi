@@ -41,15 +41,22 @@ cdef class _Sink:
         return 0
 
 
+cdef bytes _utf8_of(_Sink h, str text):
+    """UTF-8 of decoded text; lone surrogates (UTF-7 ...) pass and mark
+    the sink, whose XML then fails like the twin's final encode."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        h.surrogates = True
+        return text.encode("utf-8", "surrogatepass")
+
+
 cdef struct XEnt:
     const char* close      # static close tag, or NULL: in the arena at off
     Py_ssize_t close_len
     Py_ssize_t off
     int ns
     bint wbxml
-
-
-_WBXML_DECL = f' xmlns:wbxml="{WBXML_NS}"'
 
 
 cdef class _XmlSink(_Sink):
@@ -92,13 +99,7 @@ cdef class _XmlSink(_Sink):
         return 0
 
     cdef int put_str(self, Buf* b, str s) except -1:
-        cdef bytes u
-        try:
-            u = s.encode("utf-8")
-        except UnicodeEncodeError:
-            u = s.encode("utf-8", "surrogatepass")
-            self.surrogates = True
-        return buf_bytes(b, u)
+        return buf_bytes(b, _utf8_of(self, s))
 
     cdef int prolog(self, int lang) except -1:
         cdef Py_ssize_t cut = _XML_DECLARATION_LEN
@@ -150,20 +151,10 @@ cdef class _XmlSink(_Sink):
             wbxml = self.st[self.depth - 1].wbxml
             if self.pretty and not self.last_text:
                 self.indent(self.depth)
-        tag = "<" + name
-        if ns == NS_WBXML:
-            if not wbxml:
-                tag += _WBXML_DECL
-                wbxml = True
-        elif ns != 0 and ns != default:
-            tag += f' xmlns="{_NS_STR[ns]}"'
-            default = ns
-        if attrs:
-            for key, value in attrs.items():
-                if key.startswith("wbxml:") and not wbxml:
-                    tag += _WBXML_DECL
-                    wbxml = True
-                tag += f' {key}="{C.escape_attr(value)}"'
+        tag, _, wbxml = C.start_tag(name, WBXML_NS if ns == NS_WBXML else _NS_STR[ns], _NS_STR[default],
+                                    wbxml, attrs)
+        if ns > 0:
+            default = ns  # what start_tag made the default (declared where it changed)
         if content:
             self.put_str(&self.out, tag + ">")
             off = self.arena.n
@@ -201,12 +192,7 @@ cdef class _XmlSink(_Sink):
         return 0
 
     cdef int text_str(self, str s) except -1:
-        cdef bytes u
-        try:
-            u = s.encode("utf-8")
-        except UnicodeEncodeError:
-            u = s.encode("utf-8", "surrogatepass")
-            self.surrogates = True
+        cdef bytes u = _utf8_of(self, s)
         return self.text(<const uchar*>PyBytes_AS_STRING(u), PyBytes_GET_SIZE(u))
 
     cdef int opaque(self, const uchar* s, Py_ssize_t n) except -1:

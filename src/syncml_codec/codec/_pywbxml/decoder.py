@@ -499,20 +499,7 @@ class _XmlWriter:
                 out.append("\n" + "  " * len(stack))
         else:
             default, wbxml = None, False
-        tag = "<" + name
-        if ns is WBXML_NS or ns == WBXML_NS:
-            if not wbxml:
-                tag += f' xmlns:wbxml="{WBXML_NS}"'
-                wbxml = True
-        elif ns is not None and ns != default:
-            tag += f' xmlns="{ns}"'
-            default = ns
-        if attrs:
-            for key, value in attrs.items():
-                if key.startswith("wbxml:") and not wbxml:
-                    tag += f' xmlns:wbxml="{WBXML_NS}"'
-                    wbxml = True
-                tag += f' {key}="{C.escape_attr(value)}"'
+        tag, default, wbxml = C.start_tag(name, ns, default, wbxml, attrs)
         if content:
             out.append(tag + ">")
             stack.append(("</" + name + ">", default, wbxml))
