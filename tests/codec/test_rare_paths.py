@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from syncml_codec import EncodeError, WBXMLDecodeError
+from syncml_codec import EncodeError, WBXMLDecodeError, XMLDecodeError
 from syncml_codec.codec import _messages as M
 from syncml_codec.codec import _wbxml_py
 from syncml_codec.codec.codepages import SYNCML12
@@ -32,6 +32,8 @@ def outcome(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except WBXMLDecodeError as exc:
         return type(exc).__name__, exc.reason, exc.offset
+    except XMLDecodeError as exc:
+        return type(exc).__name__, exc.reason, exc.line, exc.column
     except (EncodeError, ValueError) as exc:
         return type(exc).__name__, str(exc)
 
@@ -163,3 +165,27 @@ def test_opaque_strings_in_a_latin1_document_read_alike():
 def test_unknown_charset_fails_alike():
     data = header(charset=9999) + bytes([0x6D, END])
     assert both("decode", data)[:2] == ("WBXMLDecodeError", M.unsupported_charset(9999))
+
+
+# -- XML input: prefixed names and attributes ----------------------------------
+
+PROLOG = b'<?xml version="1.0"?><SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD></SyncHdr><SyncBody>'
+
+
+@pytest.mark.parametrize("element", [
+    b'<Final xmlns:w="urn:syncml-codec:wbxml" w:attr-0-05="v" xmlns:x="urn:other" x:colour="c"/>',
+    b'<w:ext xmlns:w="urn:syncml-codec:wbxml" kind="b" n="1"/>',
+    b'<Final xmlns:w="urn:a" xmlns:v="urn:b"><Data xmlns:w="urn:syncml-codec:wbxml" w:attr-1-06=""/></Final>',
+])
+def test_prefixed_xml_attributes_encode_alike(element):
+    xml = PROLOG + element + b"</SyncBody></SyncML>"
+    assert isinstance(both("xml_to_wbxml", xml, string_table=True), bytes)
+
+
+@pytest.mark.parametrize("element, prefix", [
+    (b'<Final q:colour="c"/>', "q"),
+    (b'<Final xmlns:w="urn:a"><Data w:x="1"/></Final><Final w:y="2"/>', "w"),
+])
+def test_undeclared_attribute_prefix_fails_alike(element, prefix):
+    xml = PROLOG + element + b"</SyncBody></SyncML>"
+    assert both("xml_to_wbxml", xml, string_table=True)[:2] == ("XMLDecodeError", M.prefix_not_declared(prefix))

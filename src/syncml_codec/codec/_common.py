@@ -9,6 +9,7 @@ prolog, escaping, and the option parsing of the public functions.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ..errors import EncodeError, XMLDecodeError
 from .codepages import (
@@ -151,6 +152,25 @@ def start_tag(name: str, ns: str | None, default: str | None, wbxml: bool,
     return tag, default, wbxml
 
 
+def unprefixed_attrs(attrs: dict[str, str], namespace_of: Callable[[str], str | None]) -> dict[str, str] | None:
+    """The attributes of an XML start tag as the codec names them:
+    namespace declarations left out, a prefix bound to the wbxml namespace
+    written ``wbxml:``, any other prefix dropped.  KeyError(prefix) for a
+    prefix ``namespace_of`` does not know."""
+    clean = {}
+    for key, value in attrs.items():
+        if key == "xmlns" or key.startswith("xmlns:"):
+            continue
+        prefix, _, local = key.rpartition(":")
+        if prefix:
+            uri = namespace_of(prefix)
+            if uri is None:
+                raise KeyError(prefix)
+            key = "wbxml:" + local if uri == WBXML_NS else local
+        clean[key] = value
+    return clean or None
+
+
 def opaque_as_text(data: bytes) -> str | None:
     """The text to show for opaque bytes inside CDATA, or None when the
     bytes must be shown as base64 (not UTF-8, characters XML cannot carry,
@@ -264,5 +284,6 @@ __all__ = [
     "prolog",
     "start_tag",
     "unknown_name_error",
+    "unprefixed_attrs",
     "xml_text_safe",
 ]

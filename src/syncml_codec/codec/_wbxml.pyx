@@ -82,6 +82,7 @@ from syncml_codec.codec.codepages import (
     terminator_width,
 )
 from syncml_codec.codec.tree import Document, Element
+from syncml_codec.codec._pywbxml.tokens import _guess_language as _py_guess_language
 from syncml_codec.codec._pywbxml.tokens import _kind as _py_kind
 
 __all__ = ["IMPLEMENTATION", "decode", "decode_model", "encode", "encode_model", "wbxml_to_xml", "xml_to_wbxml"]

@@ -506,13 +506,7 @@ cdef class _Dec:
         return 0
 
 
-cdef int _guess_language(int page, int token) noexcept:
-    if page == 0 and token == 0x2D:
-        return _SYNCML12
-    if page == 0 and token == 0x0A:
-        return _DEVINF12
-    if page == 1 and token == 0x0E:
-        return _METINF12
-    if page == 2 and token == 0x20:
-        return _DDF12
-    return -1
+cdef int _guess_language(int page, int token) except -2:
+    """``tokens._guess_language`` as an index of the C tables (-1: none)."""
+    lang = _py_guess_language(page, token)
+    return -1 if lang is None else _LANG_BY_ID[id(lang)]

@@ -36,15 +36,8 @@ cdef class _Frame:
         free(self.st)
 
     cdef int push(self, Py_ssize_t pos, Py_ssize_t content, int kind, int pend) except -1:
-        cdef ElemEnt* st
-        cdef Py_ssize_t cap
         if self.depth >= self.cap:
-            cap = self.cap * 2 if self.cap else 32
-            st = <ElemEnt*>realloc(self.st, <size_t>cap * sizeof(ElemEnt))
-            if st == NULL:
-                raise MemoryError()
-            self.st = st
-            self.cap = cap
+            self.st = <ElemEnt*>grow_array(self.st, &self.cap, 32, sizeof(ElemEnt))
         self.st[self.depth].pos = pos
         self.st[self.depth].content = content
         self.st[self.depth].kind = kind

@@ -117,15 +117,8 @@ cdef class _Scan:
         return p
 
     cdef int add_attr(self, Py_ssize_t ns, Py_ssize_t ne, Py_ssize_t vs, Py_ssize_t ve) except -1:
-        cdef AttrSpan* at
-        cdef Py_ssize_t cap
         if self.nat >= self.atcap:
-            cap = self.atcap * 2 if self.atcap else 8
-            at = <AttrSpan*>realloc(self.at, <size_t>cap * sizeof(AttrSpan))
-            if at == NULL:
-                raise MemoryError()
-            self.at = at
-            self.atcap = cap
+            self.at = <AttrSpan*>grow_array(self.at, &self.atcap, 8, sizeof(AttrSpan))
         self.at[self.nat].ns = ns
         self.at[self.nat].ne = ne
         self.at[self.nat].vs = vs
@@ -356,15 +349,8 @@ cdef class _Scan:
 
     # -- the body ------------------------------------------------------------------
     cdef int push(self, Py_ssize_t qs, Py_ssize_t qe, int kind, bint is_item, Py_ssize_t nbind) except -1:
-        cdef SEnt* st
-        cdef Py_ssize_t cap
         if self.depth >= self.stcap:
-            cap = self.stcap * 2 if self.stcap else 32
-            st = <SEnt*>realloc(self.st, <size_t>cap * sizeof(SEnt))
-            if st == NULL:
-                raise MemoryError()
-            self.st = st
-            self.stcap = cap
+            self.st = <SEnt*>grow_array(self.st, &self.stcap, 32, sizeof(SEnt))
         self.st[self.depth].qs = qs
         self.st[self.depth].qe = qe
         self.st[self.depth].kind = kind
@@ -585,15 +571,7 @@ cdef class _Scan:
                         nested += 1
 
     cdef object clean(self, Py_ssize_t pos, dict attrs):
-        clean = {}
-        for key, value in attrs.items():
-            if key == "xmlns" or key.startswith("xmlns:"):
-                continue
-            kp, _, kl = key.rpartition(":")
-            if kp:
-                kuri = self.lookup(kp)
-                if kuri is None:
-                    raise self.xml_err(pos, M.prefix_not_declared(kp))
-                key = "wbxml:" + kl if kuri == WBXML_NS else kl
-            clean[key] = value
-        return clean or None
+        try:
+            return C.unprefixed_attrs(attrs, dict(self.binds).get)  # the innermost binding wins
+        except KeyError as exc:
+            raise self.xml_err(pos, M.prefix_not_declared(exc.args[0])) from None

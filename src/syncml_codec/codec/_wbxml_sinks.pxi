@@ -72,15 +72,8 @@ cdef class _XmlSink(_Sink):
         free(self.st)
 
     cdef int push(self, const char* close, Py_ssize_t close_len, Py_ssize_t off, int ns, bint wbxml) except -1:
-        cdef XEnt* st
-        cdef Py_ssize_t cap
         if self.depth >= self.cap:
-            cap = self.cap * 2 if self.cap else 32
-            st = <XEnt*>realloc(self.st, <size_t>cap * sizeof(XEnt))
-            if st == NULL:
-                raise MemoryError()
-            self.st = st
-            self.cap = cap
+            self.st = <XEnt*>grow_array(self.st, &self.cap, 32, sizeof(XEnt))
         self.st[self.depth].close = close
         self.st[self.depth].close_len = close_len
         self.st[self.depth].off = off

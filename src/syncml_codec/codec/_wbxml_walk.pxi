@@ -49,16 +49,12 @@ cdef int _walk(_Enc enc, object root) except -1:
     """``encoder._walk``: the events of ``tree.events(root)``."""
     cdef list seqs = []
     cdef WalkEnt* st = NULL
-    cdef WalkEnt* grown
     cdef Py_ssize_t depth = 0, cap = 0, i
     cdef object seq, child
     try:
         _start_el(enc, root)
         seqs.append(_el_kids(root))
-        cap = 16
-        st = <WalkEnt*>malloc(cap * sizeof(WalkEnt))
-        if st == NULL:
-            raise MemoryError()
+        st = <WalkEnt*>grow_array(st, &cap, 16, sizeof(WalkEnt))
         st[0].i = 0
         st[0].doc = False
         depth = 1
@@ -80,11 +76,7 @@ cdef int _walk(_Enc enc, object root) except -1:
                 enc.opaque(<const uchar*>PyBytes_AS_STRING(child), PyBytes_GET_SIZE(child))
                 continue
             if depth + 2 > cap:
-                cap *= 2
-                grown = <WalkEnt*>realloc(st, cap * sizeof(WalkEnt))
-                if grown == NULL:
-                    raise MemoryError()
-                st = grown
+                st = <WalkEnt*>grow_array(st, &cap, 16, sizeof(WalkEnt))
             if isinstance(child, Element):
                 _start_el(enc, child)
             elif isinstance(child, Document):

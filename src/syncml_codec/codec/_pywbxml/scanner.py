@@ -235,18 +235,10 @@ class _Scanner:
                 else:
                     name = local
                 if attrs:
-                    clean = {}
-                    for key, value in attrs.items():
-                        if key == "xmlns" or key.startswith("xmlns:"):
-                            continue
-                        kp, _, kl = key.rpartition(":")
-                        if kp:
-                            kuri = nsmap.get(kp)
-                            if kuri is None:
-                                raise _xml_error(text, pos, M.prefix_not_declared(kp))
-                            key = "wbxml:" + kl if kuri == WBXML_NS else kl
-                        clean[key] = value
-                    attrs = clean or None
+                    try:
+                        attrs = C.unprefixed_attrs(attrs, nsmap.get)
+                    except KeyError as exc:
+                        raise _xml_error(text, pos, M.prefix_not_declared(exc.args[0])) from None
                 parent = stack[-1] if stack else None
                 if parent is not None:
                     self._flush(enc, parent, closing=False)
