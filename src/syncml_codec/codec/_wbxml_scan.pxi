@@ -216,21 +216,24 @@ cdef class _Scan:
             return -1
         return p + 1
 
+    cdef Py_ssize_t past(self, Py_ssize_t pos, Py_ssize_t skip, const char* closer, Py_ssize_t m,
+                         str what) except -1:
+        """The position after ``closer`` of the construct starting at ``pos``
+        (the twin's ``_past``)."""
+        cdef Py_ssize_t stop = find_bytes(self.s, pos + skip, self.n, closer, m)
+        if stop < 0:
+            raise self.xml_err(pos, M.unterminated(what))
+        return stop + m
+
     # -- prolog -----------------------------------------------------------------
     cdef int prolog(self) except -1:
         cdef Py_ssize_t pos = 0, stop, k, end, i
         while True:
             pos = self.skip_ws(pos)
             if self.starts(pos, b"<?", 2):
-                stop = find_bytes(self.s, pos + 2, self.n, b"?>", 2)
-                if stop < 0:
-                    raise self.xml_err(pos, M.unterminated("processing instruction"))
-                pos = stop + 2
+                pos = self.past(pos, 2, b"?>", 2, "processing instruction")
             elif self.starts(pos, b"<!--", 4):
-                stop = find_bytes(self.s, pos + 4, self.n, b"-->", 3)
-                if stop < 0:
-                    raise self.xml_err(pos, M.unterminated("comment"))
-                pos = stop + 3
+                pos = self.past(pos, 4, b"-->", 3, "comment")
             elif self.starts(pos, b"<!DOCTYPE", 9):
                 self.doctype_found = None
                 end = self.doctype(pos)
@@ -385,21 +388,14 @@ cdef class _Scan:
         return 0
 
     cdef int after_root(self, Py_ssize_t pos) except -1:
-        cdef Py_ssize_t stop
         while True:
             pos = self.skip_ws(pos)
             if pos >= self.n:
                 return 0
             if self.starts(pos, b"<!--", 4):
-                stop = find_bytes(self.s, pos + 4, self.n, b"-->", 3)
-                if stop < 0:
-                    raise self.xml_err(pos, M.unterminated("comment"))
-                pos = stop + 3
+                pos = self.past(pos, 4, b"-->", 3, "comment")
             elif self.starts(pos, b"<?", 2):
-                stop = find_bytes(self.s, pos + 2, self.n, b"?>", 2)
-                if stop < 0:
-                    raise self.xml_err(pos, M.unterminated("processing instruction"))
-                pos = stop + 2
+                pos = self.past(pos, 2, b"?>", 2, "processing instruction")
             else:
                 raise self.xml_err(pos, M.CONTENT_AFTER_ROOT)
 
@@ -492,27 +488,19 @@ cdef class _Scan:
                     return self.after_root(pos)
             elif c == ord('!'):
                 if self.starts(pos, b"<!--", 4):
-                    stop = find_bytes(s, pos + 4, n, b"-->", 3)
-                    if stop < 0:
-                        raise self.xml_err(pos, M.unterminated("comment"))
-                    pos = stop + 3
+                    pos = self.past(pos, 4, b"-->", 3, "comment")
                 elif self.starts(pos, b"<![CDATA[", 9):
-                    stop = find_bytes(s, pos + 9, n, b"]]>", 3)
-                    if stop < 0:
-                        raise self.xml_err(pos, M.unterminated("CDATA section"))
+                    stop = self.past(pos, 9, b"]]>", 3, "CDATA section")
                     if not self.depth:
                         raise self.xml_err(pos, M.CDATA_OUTSIDE_ROOT)
-                    buf_put(&self.pend, s + pos + 9, stop - pos - 9)
+                    buf_put(&self.pend, s + pos + 9, stop - 3 - pos - 9)
                     self.has_parts = True
                     self.cdata = True  # CDATA is content, even when it is only whitespace
-                    pos = stop + 3
+                    pos = stop
                 else:
                     raise self.xml_err(pos, M.MARKUP_IN_BODY)
             elif c == ord('?'):
-                stop = find_bytes(s, pos + 2, n, b"?>", 2)
-                if stop < 0:
-                    raise self.xml_err(pos, M.unterminated("processing instruction"))
-                pos = stop + 2
+                pos = self.past(pos, 2, b"?>", 2, "processing instruction")
             else:
                 tend = self.start_tag(pos)
                 if tend < 0:
