@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any
+from typing import Any, Protocol
 
-from ..errors import EncodeError, WBXMLDecodeError
+from ..errors import EncodeError, UnknownTokenError, WBXMLDecodeError
 from . import _common as C
 from . import _messages as M
 from .codepages import charset_codec, terminator_width
 
-LITERAL, PI, SWITCH_PAGE = 0x04, 0x43, 0x00
-EXT_I_0, EXT_T_0, EXT_0, OPAQUE = 0x40, 0x80, 0xC0, 0xC3
+SWITCH_PAGE, END, ENTITY, STR_I, LITERAL = 0x00, 0x01, 0x02, 0x03, 0x04
+EXT_I_0, PI, LITERAL_C = 0x40, 0x43, 0x44
+EXT_T_0, STR_T, LITERAL_A = 0x80, 0x83, 0x84
+EXT_0, OPAQUE, LITERAL_AC = 0xC0, 0xC3, 0xC4
 
 XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 
@@ -49,6 +51,94 @@ def mb(value: int) -> bytes:
 
 
 # -- reading WBXML ---------------------------------------------------------------
+
+
+class Reader(Protocol):
+    """What the rare paths read through: the twin's ``_Decoder`` itself, or
+    the extension's ``_Reader`` over its C decoder.  Each method checks what
+    it reads and raises WBXMLDecodeError at the token's offset ``tpos``."""
+
+    pos: int
+    strict: bool
+
+    def u8(self) -> int: ...
+    def mb(self) -> int: ...
+    def inline_string(self, tpos: int) -> bytes: ...
+    def table_string(self, index: int, tpos: int) -> bytes: ...
+    def opaque_bytes(self, tpos: int) -> bytes: ...
+    def text(self, raw: bytes, tpos: int) -> str: ...
+    def has_table(self) -> bool: ...
+
+
+_NAME_TOKENS = frozenset([END, LITERAL, *(b for b in range(5, 128) if b not in (EXT_I_0, EXT_I_0 + 1, EXT_I_0 + 2,
+                                                                              PI, LITERAL_C))])
+_NO_VALUE_TOKENS = frozenset([EXT_T_0, EXT_T_0 + 1, EXT_T_0 + 2, LITERAL_A, EXT_0, EXT_0 + 1, EXT_0 + 2, LITERAL_AC])
+
+
+def read_attributes(r: Reader, tpos: int) -> dict[str, str]:
+    """An attribute list up to its END (also the body of a PI).  SyncML
+    defines no attributes: names come as LITERALs or unknown tokens
+    (``wbxml:attr-PAGE-TOKEN``), values as strings, entities or opaque text."""
+    attrs: dict[str, str] = {}
+    name: str | None = None
+    parts: list[str] = []
+    page = 0
+    while True:
+        pos = r.pos
+        b = r.u8()
+        if b in _NAME_TOKENS:
+            if name is not None:
+                attrs[name] = "".join(parts)
+                parts = []
+            if b == END:
+                break
+            if b == LITERAL:
+                index = r.mb()
+                if index == 0 and not r.has_table():
+                    name = "xmlns"  # device quirk "nokia-literal-xmlns"
+                else:
+                    name = literal_attr(r.text(r.table_string(index, pos), pos), pos)
+            else:
+                if r.strict:
+                    raise UnknownTokenError(M.unknown_attr_token(b, page), pos)
+                name = C.wbxml_attr_name(page, b)
+            continue
+        if b == SWITCH_PAGE:
+            page = r.u8()
+            continue
+        if name is None:
+            raise WBXMLDecodeError(M.value_before_name(b), pos)
+        if b == STR_I:
+            parts.append(r.text(r.inline_string(pos), pos))
+        elif b == STR_T:
+            parts.append(r.text(r.table_string(r.mb(), pos), pos))
+        elif b == ENTITY:
+            parts.append(entity_char(r.mb(), pos))
+        elif b == OPAQUE:
+            parts.append(r.text(r.opaque_bytes(pos), pos))
+        elif b >= 0x80 and b not in _NO_VALUE_TOKENS:
+            raise UnknownTokenError(M.attr_value_token(b), pos)
+        else:
+            raise WBXMLDecodeError(M.not_in_attr_list(b), pos)
+    attrs.pop("xmlns", None)
+    return attrs
+
+
+def entity_char(cp: int, pos: int) -> str:
+    """The character of an ENTITY token."""
+    if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
+        raise WBXMLDecodeError(M.entity_not_char(cp), pos)
+    return chr(cp)
+
+
+def ext_element(r: Reader, b: int, pos: int) -> tuple[dict[str, str], str]:
+    """Extension token ``b`` (its inline string or index read) as the
+    attributes and text of ``<wbxml:ext>``."""
+    if r.strict:
+        raise UnknownTokenError(M.ext_token(b), pos)
+    if b < EXT_T_0:
+        return ext_attrs(b), r.text(r.inline_string(pos), pos)
+    return ext_attrs(b, r.mb() if b < EXT_0 else None), ""
 
 
 def document_charset(mib: int, pos: int) -> tuple[str, int]:

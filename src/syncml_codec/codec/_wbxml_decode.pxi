@@ -242,7 +242,7 @@ cdef class _Dec:
         cdef long long idx
         cdef const uchar* s
         cdef Py_ssize_t sn
-        cdef uchar cbuf[4]
+        cdef bytes u
         cdef str name
         cdef int ns = 0
         stack.p = NULL
@@ -286,11 +286,9 @@ cdef class _Dec:
                         self.opaque(h, s, <Py_ssize_t>idx, stack.p[stack.n - 1], self.depth0 + stack.n)
                         continue
                     if b == 0x02:                               # ENTITY
-                        idx = self.mb()
-                        if idx == 0 or idx > 0x10FFFF or 0xD800 <= idx <= 0xDFFF:
-                            _err(M.entity_not_char(idx), pos)
-                        sn = utf8_put(cbuf, <unsigned long>idx)
-                        self.emit_text(h, cbuf, sn, stack.p[stack.n - 1])
+                        u = R.entity_char(self.mb(), pos).encode("utf-8")
+                        self.emit_text(h, <const uchar*>PyBytes_AS_STRING(u), PyBytes_GET_SIZE(u),
+                                       stack.p[stack.n - 1])
                         continue
                     if b == 0x43:                               # PI
                         self.pi(h, self.attributes(0), pos)
@@ -419,66 +417,7 @@ cdef class _Dec:
 
     cdef dict attributes(self, Py_ssize_t tpos):
         """An attribute list up to its END (also the body of a PI)."""
-        cdef dict attrs = {}
-        cdef object name = None
-        cdef list parts = []
-        cdef int page = 0, b
-        cdef Py_ssize_t pos
-        cdef long long index, n
-        cdef const uchar* s
-        cdef Py_ssize_t sn
-        while True:
-            pos = self.pos
-            b = self.u8()
-            if b == 0x01 or b == 0x04 or (5 <= b < 128 and b != 0x40 and b != 0x41 and b != 0x42
-                                          and b != 0x43 and b != 0x44):
-                if name is not None:
-                    attrs[name] = "".join(parts)
-                    parts = []
-                if b == 0x01:
-                    break
-                if b == 0x04:
-                    index = self.mb()
-                    if index == 0 and self.tbl_len == 0:
-                        name = "xmlns"  # device quirk "nokia-literal-xmlns"
-                    else:
-                        self.table_string(index, pos, &s, &sn)
-                        name = R.literal_attr(self.text_py(s, sn, pos), pos)
-                else:
-                    if self.strict:
-                        raise UnknownTokenError(M.unknown_attr_token(b, page), pos)
-                    name = C.wbxml_attr_name(page, b)
-                continue
-            if b == 0x00:
-                page = self.u8()
-                continue
-            if name is None:
-                _err(M.value_before_name(b), pos)
-            if b == 0x03:
-                self.inline_string(pos, &s, &sn)
-                parts.append(self.text_py(s, sn, pos))
-            elif b == 0x83:
-                index = self.mb()
-                self.table_string(index, pos, &s, &sn)
-                parts.append(self.text_py(s, sn, pos))
-            elif b == 0x02:
-                index = self.mb()
-                if index == 0 or index > 0x10FFFF or 0xD800 <= index <= 0xDFFF:
-                    _err(M.entity_not_char(index), pos)
-                parts.append(chr(index))
-            elif b == 0xC3:
-                n = self.mb()
-                if n > self.end - self.pos:
-                    _err(M.opaque_too_long(n, self.end - self.pos), pos)
-                s = self.data + self.pos
-                self.pos += <Py_ssize_t>n
-                parts.append(self.text_py(s, <Py_ssize_t>n, pos))
-            elif b >= 0x80 and b not in (0x80, 0x81, 0x82, 0x84, 0xC0, 0xC1, 0xC2, 0xC4):
-                raise UnknownTokenError(M.attr_value_token(b), pos)
-            else:
-                _err(M.not_in_attr_list(b), pos)
-        attrs.pop("xmlns", None)
-        return attrs
+        return R.read_attributes(_reader(self), tpos)
 
     cdef int pi(self, _Sink h, dict attrs, Py_ssize_t pos) except -1:
         attrs, value = R.pi_element(attrs, pos)
@@ -489,21 +428,64 @@ cdef class _Dec:
         return 0
 
     cdef int ext(self, _Sink h, int b, Py_ssize_t pos) except -1:
-        cdef const uchar* s
-        cdef Py_ssize_t sn
-        if self.strict:
-            raise UnknownTokenError(M.ext_token(b), pos)
-        if b < 0x80:
-            self.inline_string(pos, &s, &sn)
-            value = self.text_py(s, sn, pos)
-            h.start_gen("wbxml:ext", NS_WBXML, R.ext_attrs(b), bool(value))
-            if value:
-                h.text_str(value)
-                h.end()
-        else:
-            index = self.mb() if b < 0xC0 else None
-            h.start_gen("wbxml:ext", NS_WBXML, R.ext_attrs(b, index), False)
+        attrs, value = R.ext_element(_reader(self), b, pos)
+        h.start_gen("wbxml:ext", NS_WBXML, attrs, bool(value))
+        if value:
+            h.text_str(value)
+            h.end()
         return 0
+
+
+cdef class _Reader:
+    """A _Dec as ``_rare.Reader``: the rare paths written once in Python
+    (attribute lists, extension tokens) read through these."""
+    cdef _Dec dec
+
+    @property
+    def pos(self):
+        return self.dec.pos
+
+    @property
+    def strict(self):
+        return self.dec.strict
+
+    def u8(self):
+        return self.dec.u8()
+
+    def mb(self):
+        return self.dec.mb()
+
+    def inline_string(self, Py_ssize_t tpos):
+        cdef const uchar* s
+        cdef Py_ssize_t n
+        self.dec.inline_string(tpos, &s, &n)
+        return PyBytes_FromStringAndSize(<const char*>s, n)
+
+    def table_string(self, long long index, Py_ssize_t tpos):
+        cdef const uchar* s
+        cdef Py_ssize_t n
+        self.dec.table_string(index, tpos, &s, &n)
+        return PyBytes_FromStringAndSize(<const char*>s, n)
+
+    def opaque_bytes(self, Py_ssize_t tpos):
+        cdef _Dec dec = self.dec
+        cdef long long n = dec.mb()
+        if n > dec.end - dec.pos:
+            _err(M.opaque_too_long(n, dec.end - dec.pos), tpos)
+        dec.pos += <Py_ssize_t>n
+        return PyBytes_FromStringAndSize(<const char*>dec.data + dec.pos - n, <Py_ssize_t>n)
+
+    def text(self, bytes raw, Py_ssize_t tpos):
+        return self.dec.text_py(<const uchar*>PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), tpos)
+
+    def has_table(self):
+        return self.dec.tbl_len != 0
+
+
+cdef _Reader _reader(_Dec dec):
+    cdef _Reader r = _Reader.__new__(_Reader)
+    r.dec = dec
+    return r
 
 
 cdef int _guess_language(int page, int token) except -2:

@@ -31,9 +31,6 @@ from .tokens import (
     K_TYPE,
     K_WBXML,
     LITERAL,
-    LITERAL_A,
-    LITERAL_AC,
-    LITERAL_C,
     OPAQUE,
     PI,
     STR_I,
@@ -189,18 +186,10 @@ class _Decoder:
                     self._text(h, self.text(raw, pos), stack[-1])
                     continue
                 if b == OPAQUE:
-                    n = self.mb()
-                    if n > end - self.pos:
-                        raise WBXMLDecodeError(M.opaque_too_long(n, end - self.pos), pos)
-                    raw = data[self.pos:self.pos + n]
-                    self.pos += n
-                    self._opaque(h, raw, stack[-1], depth0 + len(stack))
+                    self._opaque(h, self.opaque_bytes(pos), stack[-1], depth0 + len(stack))
                     continue
                 if b == ENTITY:
-                    cp = self.mb()
-                    if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
-                        raise WBXMLDecodeError(M.entity_not_char(cp), pos)
-                    self._text(h, chr(cp), stack[-1])
+                    self._text(h, R.entity_char(self.mb(), pos), stack[-1])
                     continue
                 if b == PI:
                     self._pi(h, self.attributes(0), pos)
@@ -318,59 +307,18 @@ class _Decoder:
         return True
 
     def attributes(self, tpos: int) -> dict[str, str]:
-        """An attribute list up to its END (also the body of a PI)."""
-        attrs: dict[str, str] = {}
-        name: str | None = None
-        parts: list[str] = []
-        page = 0
-        while True:
-            pos = self.pos
-            b = self.u8()
-            if b in (END, LITERAL) or (5 <= b < 128 and b not in (EXT_I_0, EXT_I_0 + 1, EXT_I_0 + 2, PI, LITERAL_C)):
-                if name is not None:
-                    attrs[name] = "".join(parts)
-                    parts = []
-                if b == END:
-                    break
-                if b == LITERAL:
-                    index = self.mb()
-                    if index == 0 and not self.strtbl:
-                        name = "xmlns"  # device quirk "nokia-literal-xmlns"
-                    else:
-                        name = R.literal_attr(self.text(self.table_string(index, pos), pos), pos)
-                else:
-                    if self.strict:
-                        raise UnknownTokenError(M.unknown_attr_token(b, page), pos)
-                    name = C.wbxml_attr_name(page, b)
-                continue
-            if b == SWITCH_PAGE:
-                page = self.u8()
-                continue
-            if name is None:
-                raise WBXMLDecodeError(M.value_before_name(b), pos)
-            if b == STR_I:
-                parts.append(self.text(self.inline_string(pos), pos))
-            elif b == STR_T:
-                parts.append(self.text(self.table_string(self.mb(), pos), pos))
-            elif b == ENTITY:
-                cp = self.mb()
-                if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
-                    raise WBXMLDecodeError(M.entity_not_char(cp), pos)
-                parts.append(chr(cp))
-            elif b == OPAQUE:
-                n = self.mb()
-                if n > self.end - self.pos:
-                    raise WBXMLDecodeError(M.opaque_too_long(n, self.end - self.pos), pos)
-                raw = self.data[self.pos:self.pos + n]
-                self.pos += n
-                parts.append(self.text(raw, pos))
-            elif b >= 0x80 and b not in (EXT_T_0, EXT_T_0 + 1, EXT_T_0 + 2, LITERAL_A,
-                                         EXT_0, EXT_0 + 1, EXT_0 + 2, LITERAL_AC):
-                raise UnknownTokenError(M.attr_value_token(b), pos)
-            else:
-                raise WBXMLDecodeError(M.not_in_attr_list(b), pos)
-        attrs.pop("xmlns", None)
-        return attrs
+        return R.read_attributes(self, tpos)
+
+    def opaque_bytes(self, tpos: int) -> bytes:
+        n = self.mb()
+        if n > self.end - self.pos:
+            raise WBXMLDecodeError(M.opaque_too_long(n, self.end - self.pos), tpos)
+        raw = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return raw
+
+    def has_table(self) -> bool:
+        return bool(self.strtbl)
 
     def _pi(self, h: Any, attrs: dict[str, str], pos: int) -> None:
         attrs, value = R.pi_element(attrs, pos)
@@ -380,17 +328,11 @@ class _Decoder:
             h.end()
 
     def _ext(self, h: Any, b: int, pos: int) -> None:
-        if self.strict:
-            raise UnknownTokenError(M.ext_token(b), pos)
-        if b < EXT_T_0:
-            value = self.text(self.inline_string(pos), pos)
-            h.start("wbxml:ext", WBXML_NS, R.ext_attrs(b), bool(value))
-            if value:
-                h.text(value)
-                h.end()
-        else:
-            index = self.mb() if b < EXT_0 else None
-            h.start("wbxml:ext", WBXML_NS, R.ext_attrs(b, index), False)
+        attrs, value = R.ext_element(self, b, pos)
+        h.start("wbxml:ext", WBXML_NS, attrs, bool(value))
+        if value:
+            h.text(value)
+            h.end()
 
 
 _PADDING = b" \t\r\n\0"
