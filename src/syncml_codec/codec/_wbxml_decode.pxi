@@ -2,7 +2,9 @@
 # (_Decoder) that makes the same checks in the same order, so every input
 # gives the same events or the same error at the same offset.  Text goes to
 # the sinks as UTF-8 bytes (for the rare non-UTF-8 charsets: decoded by
-# Python and re-encoded, lone surrogates passed through).  The body loop
+# _rare.py and re-encoded, lone surrogates passed through).  Attribute
+# lists, extension tokens and ENTITY characters are read by _rare.py too,
+# through _Reader (the twin reads them with the same functions).  The body loop
 # keeps the open elements' kinds in a C byte stack: no recursion, and the
 # only nesting (a DevInf / DDF document in <Data>) is one level deep.
 

@@ -5,7 +5,9 @@
 # so an element that stays empty gets its content bit cleared instead of an
 # END.  Strings are UTF-8 bytes (surrogates passed through when they come
 # from a hand-built tree).  The string-table passes key their counts by
-# those bytes, which preserves the twin's first-use order.
+# those bytes, which preserves the twin's first-use order.  The wbxml:
+# elements, attribute names and characters the charset lacks are turned into
+# tokens by _rare.py, for both implementations.
 
 cdef struct ElemEnt:
     Py_ssize_t pos         # tag byte; -1: a pending wbxml:ext / pi / opaque
