@@ -343,6 +343,10 @@ cdef class _Scan:
         self.unescape(a, b, &self.scratch)
         return PyUnicode_DecodeUTF8(<const char*>self.scratch.p, self.scratch.n, NULL)
 
+    def namespace_of(self, str prefix):
+        """``lookup`` for the shared helpers in _common.py."""
+        return self.lookup(prefix)
+
     cdef object lookup(self, str prefix):
         cdef Py_ssize_t i
         for i in range(len(self.binds) - 1, -1, -1):
@@ -560,6 +564,6 @@ cdef class _Scan:
 
     cdef object clean(self, Py_ssize_t pos, dict attrs):
         try:
-            return C.unprefixed_attrs(attrs, dict(self.binds).get)  # the innermost binding wins
+            return C.unprefixed_attrs(attrs, self.namespace_of)
         except KeyError as exc:
             raise self.xml_err(pos, M.prefix_not_declared(exc.args[0])) from None
