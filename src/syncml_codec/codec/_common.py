@@ -9,6 +9,7 @@ prolog, escaping, and the option parsing of the public functions.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ..errors import EncodeError, XMLDecodeError
 from .codepages import (
@@ -92,6 +93,14 @@ def parse_public_id(public_id: str) -> bool:
     return public_id == "text"
 
 
+def encode_options(wbxml_version: str | int, string_table: bool, public_id: str,
+                   charset: str | int) -> tuple[int, int, str, bool, bool]:
+    """The encoders' options: (WBXML version, charset MIBenum, Python codec,
+    string table, textual public ID)."""
+    mib, codec = parse_charset(charset)
+    return parse_wbxml_version(wbxml_version), mib, codec, bool(string_table), parse_public_id(public_id)
+
+
 def xml_text_safe(text: str) -> bool:
     return "\0" not in text and _XML_FORBIDDEN.search(text) is None
 
@@ -114,6 +123,52 @@ def escape_text(text: str) -> str:
 
 def escape_attr(text: str) -> str:
     return escape_text(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+_WBXML_DECL = f' xmlns:wbxml="{WBXML_NS}"'
+
+
+def start_tag(name: str, ns: str | None, default: str | None, wbxml: bool,
+              attrs: dict[str, str] | None) -> tuple[str, str | None, bool]:
+    """The start tag (without its ``>``) of an element written with its
+    name and attributes, inside an element whose default namespace is
+    ``default`` and where the ``wbxml:`` prefix is declared when ``wbxml``;
+    also those two for its content.  The namespace is declared where it
+    changes, the ``wbxml:`` prefix where it is first used."""
+    tag = "<" + name
+    if ns == WBXML_NS:
+        if not wbxml:
+            tag += _WBXML_DECL
+            wbxml = True
+    elif ns is not None and ns != default:
+        tag += f' xmlns="{ns}"'
+        default = ns
+    if attrs:
+        for key, value in attrs.items():
+            if key.startswith("wbxml:") and not wbxml:
+                tag += _WBXML_DECL
+                wbxml = True
+            tag += f' {key}="{escape_attr(value)}"'
+    return tag, default, wbxml
+
+
+def unprefixed_attrs(attrs: dict[str, str], namespace_of: Callable[[str], str | None]) -> dict[str, str] | None:
+    """The attributes of an XML start tag as the codec names them:
+    namespace declarations left out, a prefix bound to the wbxml namespace
+    written ``wbxml:``, any other prefix dropped.  KeyError(prefix) for a
+    prefix ``namespace_of`` does not know."""
+    clean = {}
+    for key, value in attrs.items():
+        if key == "xmlns" or key.startswith("xmlns:"):
+            continue
+        prefix, _, local = key.rpartition(":")
+        if prefix:
+            uri = namespace_of(prefix)
+            if uri is None:
+                raise KeyError(prefix)
+            key = "wbxml:" + local if uri == WBXML_NS else local
+        clean[key] = value
+    return clean or None
 
 
 def opaque_as_text(data: bytes) -> str | None:
@@ -219,6 +274,7 @@ __all__ = [
     "WBXML_NS",
     "decode_xml_input",
     "detect_language",
+    "encode_options",
     "escape_attr",
     "escape_text",
     "opaque_as_text",
@@ -226,6 +282,8 @@ __all__ = [
     "parse_public_id",
     "parse_wbxml_version",
     "prolog",
+    "start_tag",
     "unknown_name_error",
+    "unprefixed_attrs",
     "xml_text_safe",
 ]

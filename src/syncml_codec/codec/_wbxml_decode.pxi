@@ -2,7 +2,9 @@
 # (_Decoder) that makes the same checks in the same order, so every input
 # gives the same events or the same error at the same offset.  Text goes to
 # the sinks as UTF-8 bytes (for the rare non-UTF-8 charsets: decoded by
-# Python and re-encoded, lone surrogates passed through).  The body loop
+# _rare.py and re-encoded, lone surrogates passed through).  Attribute
+# lists, extension tokens and ENTITY characters are read by _rare.py too,
+# through _Reader (the twin reads them with the same functions).  The body loop
 # keeps the open elements' kinds in a C byte stack: no recursion, and the
 # only nesting (a DevInf / DDF document in <Data>) is one level deep.
 
@@ -93,7 +95,7 @@ cdef class _Dec:
     cdef int u8(self) except -1:
         cdef Py_ssize_t pos = self.pos
         if pos >= self.end:
-            _err("unexpected end of data", pos)
+            _err(M.END_OF_DATA, pos)
         self.pos = pos + 1
         return self.data[pos]
 
@@ -104,22 +106,22 @@ cdef class _Dec:
         cdef int k
         for k in range(5):
             if pos >= self.end:
-                _err("unexpected end of data in a multi-byte integer", pos)
+                _err(M.END_IN_MB, pos)
             b = self.data[pos]
             pos += 1
             value = (value << 7) | (b & 0x7F)
             if not b & 0x80:
                 if value > 0xFFFFFFFFULL:
-                    _err("multi-byte integer does not fit in 32 bits", start)
+                    _err(M.MB_OVER_32_BITS, start)
                 self.pos = pos
                 return <long long>value
-        _err("multi-byte integer longer than 5 bytes", start)
+        _err(M.MB_OVER_5_BYTES, start)
 
     cdef int inline_string(self, Py_ssize_t tpos, const uchar** s, Py_ssize_t* n) except -1:
         cdef Py_ssize_t pos = self.pos
         cdef Py_ssize_t stop = _find_nul(self.data, pos, self.end, self.width)
         if stop < 0:
-            _err("inline string has no terminator", tpos)
+            _err(M.INLINE_UNTERMINATED, tpos)
         self.pos = stop + self.width
         s[0] = self.data + pos
         n[0] = stop - pos
@@ -128,7 +130,7 @@ cdef class _Dec:
     cdef int table_string(self, long long index, Py_ssize_t tpos, const uchar** s, Py_ssize_t* n) except -1:
         cdef Py_ssize_t stop
         if index >= self.tbl_len:
-            _err(f"string table reference {index} is out of range (the table has {self.tbl_len} bytes)", tpos)
+            _err(M.table_ref_out_of_range(index, self.tbl_len), tpos)
         stop = _find_nul(self.tbl, <Py_ssize_t>index, self.tbl_len, self.width)
         if stop < 0:
             # device quirk "unterminated-table-entry": the table length delimits
@@ -147,9 +149,7 @@ cdef class _Dec:
         try:
             return b.decode(self.codec)
         except UnicodeDecodeError:
-            if self.strict:
-                raise WBXMLDecodeError(f"string is not valid {self.codec}", tpos) from None
-            return b.decode("latin-1")
+            return R.undecodable_text(b, self.codec, self.strict, tpos)
 
     cdef int text_in(self, _Sink h, const uchar* raw, Py_ssize_t n, Py_ssize_t tpos,
                      const uchar** out, Py_ssize_t* outn) except -1:
@@ -164,7 +164,7 @@ cdef class _Dec:
                 outn[0] = n
                 return 0
             if self.strict:
-                _err(f"string is not valid {self.codec}", tpos)
+                _err(M.not_valid_text(self.codec), tpos)
             # device quirk "undeclared-latin1": Latin-1 bytes in a UTF-8 document
             self.tmp.n = 0
             if self.tmp.cap < 2 * n:
@@ -195,7 +195,7 @@ cdef class _Dec:
         cdef Py_ssize_t sn
         version = self.u8()
         if version > 3 and self.strict:
-            raise UnknownTokenError(f"unsupported WBXML version byte 0x{version:02X}", 0)
+            raise UnknownTokenError(M.unsupported_version(version), 0)
         self.version = version
         pid_pos = self.pos
         pid = self.mb()
@@ -206,18 +206,15 @@ cdef class _Dec:
             charset = self.mb()
             if charset == 106 or charset == 0:
                 self.codec = "utf-8"
+                self.width = 1
             else:
-                codec = charset_codec(charset)
-                if codec is None:
-                    _err(f"unsupported charset (IANA MIBenum {charset})", cs_pos)
-                self.codec = codec
+                self.codec, self.width = R.document_charset(charset, cs_pos)
             self.utf8 = self.codec == "utf-8"
-            self.width = terminator_width(self.codec) if not self.utf8 else 1
         self.charset = charset
         len_pos = self.pos
         n = self.mb()
         if n > self.end - self.pos:
-            _err(f"string table length {n} exceeds the remaining {self.end - self.pos} bytes", len_pos)
+            _err(M.table_too_long(n, self.end - self.pos), len_pos)
         self.tbl = self.data + self.pos
         self.tbl_len = <Py_ssize_t>n
         self.pos += <Py_ssize_t>n
@@ -247,7 +244,7 @@ cdef class _Dec:
         cdef long long idx
         cdef const uchar* s
         cdef Py_ssize_t sn
-        cdef uchar cbuf[4]
+        cdef bytes u
         cdef str name
         cdef int ns = 0
         stack.p = NULL
@@ -257,8 +254,8 @@ cdef class _Dec:
                 pos = self.pos
                 if pos >= end:
                     if not started:
-                        _err("document has no root element", pos)
-                    _err("unexpected end of data inside an element", pos)
+                        _err(M.NO_ROOT, pos)
+                    _err(M.END_IN_ELEMENT, pos)
                 b = data[pos]
                 self.pos = pos + 1
                 if b == 0x00:                                   # SWITCH_PAGE
@@ -285,17 +282,15 @@ cdef class _Dec:
                     if b == 0xC3:                               # OPAQUE
                         idx = self.mb()
                         if idx > end - self.pos:
-                            _err(f"opaque length {idx} exceeds the remaining {end - self.pos} bytes", pos)
+                            _err(M.opaque_too_long(idx, end - self.pos), pos)
                         s = data + self.pos
                         self.pos += <Py_ssize_t>idx
                         self.opaque(h, s, <Py_ssize_t>idx, stack.p[stack.n - 1], self.depth0 + stack.n)
                         continue
                     if b == 0x02:                               # ENTITY
-                        idx = self.mb()
-                        if idx == 0 or idx > 0x10FFFF or 0xD800 <= idx <= 0xDFFF:
-                            _err(f"entity {idx} is not a character", pos)
-                        sn = utf8_put(cbuf, <unsigned long>idx)
-                        self.emit_text(h, cbuf, sn, stack.p[stack.n - 1])
+                        u = R.entity_char(self.mb(), pos).encode("utf-8")
+                        self.emit_text(h, <const uchar*>PyBytes_AS_STRING(u), PyBytes_GET_SIZE(u),
+                                       stack.p[stack.n - 1])
                         continue
                     if b == 0x43:                               # PI
                         self.pi(h, self.attributes(0), pos)
@@ -305,41 +300,38 @@ cdef class _Dec:
                         self.ext(h, b, pos)
                         continue
                 elif b == 0x43:
-                    _err("processing instruction outside the root element", pos)
+                    _err(M.PI_OUTSIDE_ROOT, pos)
                 # an element
                 if self.depth0 + stack.n >= self.max_depth:
-                    _err(f"elements nested deeper than {self.max_depth_obj}", pos)
+                    _err(M.too_deep(self.max_depth_obj), pos)
                 token = b & 0x3F
                 ent = NULL
                 name = None
                 if token == 0x04:                               # LITERAL
                     idx = self.mb()
                     self.table_string(idx, pos, &s, &sn)
-                    name = self.text_py(s, sn, pos)
-                    if not _XML_NAME.match(name) or name.startswith("wbxml"):
-                        _err(f"literal tag name {name!r} is not an XML name", pos)
+                    name = R.literal_tag(self.text_py(s, sn, pos), pos)
                     ns = 0
                     kind = K_PLAIN
                     if lang < 0:
                         if self.strict:
-                            raise UnknownTokenError("unknown public ID and a literal root element", pos)
+                            raise UnknownTokenError(M.LITERAL_ROOT_UNKNOWN, pos)
                         if nested:
-                            _err("not a nested DevInf or DDF document", pos)
+                            _err(M.NOT_NESTED_DOCUMENT, pos)
                         lang = self.lang = _SYNCML12
                         h.prolog(lang)
                 elif token < 5:
-                    _err(f"token 0x{b:02X} cannot start an element", pos)
+                    _err(M.cannot_start_element(b), pos)
                 else:
                     if lang < 0:
                         g = _guess_language(page, token)
                         if g < 0:
                             if self.strict:
                                 raise UnknownTokenError(
-                                    f"unknown public ID {self.public_id:#x} and unknown root token "
-                                    f"0x{token:02X} on page {page}", pos)
+                                    M.unknown_root(self.public_id, token, page), pos)
                             g = _SYNCML12
                         if nested and _LINFO[g].family != F_DEVINF and _LINFO[g].family != F_DDF:
-                            _err("not a nested DevInf or DDF document", pos)
+                            _err(M.NOT_NESTED_DOCUMENT, pos)
                         lang = self.lang = g
                         h.prolog(lang)
                     ent = tag_lookup(lang, page, token)
@@ -347,8 +339,7 @@ cdef class _Dec:
                         if self.strict:
                             L = _LANGS[lang]
                             raise UnknownTokenError(
-                                f"tag token 0x{token:02X} is not defined on code page {page} of "
-                                f"{L.family} {L.version}", pos)
+                                M.unknown_tag(token, page, L.family, L.version), pos)
                         name = "wbxml:tag"
                         ns = NS_WBXML
                         kind = K_WBXML
@@ -361,8 +352,7 @@ cdef class _Dec:
                 else:
                     attrs = None
                 if kind == K_WBXML:
-                    extra = {"page": str(page), "token": f"0x{token:02X}"}
-                    attrs = extra if attrs is None else {**extra, **attrs}
+                    attrs = R.unknown_tag_attrs(page, token, attrs)
                 if ent != NULL and attrs is None:
                     h.start_known(ent, content)
                 else:
@@ -382,8 +372,8 @@ cdef class _Dec:
                 self.pos = end
             if self.pos < end and not nested:
                 if data[self.pos] == 0x43:
-                    _err("processing instruction outside the root element", self.pos)
-                _err("unexpected data after the root element", self.pos)
+                    _err(M.PI_OUTSIDE_ROOT, self.pos)
+                _err(M.DATA_AFTER_ROOT, self.pos)
         finally:
             buf_free(&stack)
         return 0
@@ -401,11 +391,8 @@ cdef class _Dec:
             if utf8_invalid(raw, n) >= 0 or not text_safe(raw, n):
                 return h.opaque(raw, n)
             return self.emit_text(h, raw, n, kind)
-        try:
-            text = PyBytes_FromStringAndSize(<const char*>raw, n).decode(self.codec)
-        except UnicodeDecodeError:
-            return h.opaque(raw, n)
-        if not C.xml_text_safe(text):
+        text = R.opaque_as_string(PyBytes_FromStringAndSize(<const char*>raw, n), self.codec)
+        if text is None:
             return h.opaque(raw, n)
         u = _utf8_of(h, text)
         return self.emit_text(h, <const uchar*>PyBytes_AS_STRING(u), PyBytes_GET_SIZE(u), kind)
@@ -424,7 +411,7 @@ cdef class _Dec:
         try:
             sub.body(h, True)
             if sub.pos != sub.end:
-                _err("unexpected data after the nested root element", sub.pos)
+                _err(M.DATA_AFTER_NESTED_ROOT, sub.pos)
         except WBXMLDecodeError:
             h.rollback(mark)
             return False
@@ -432,119 +419,78 @@ cdef class _Dec:
 
     cdef dict attributes(self, Py_ssize_t tpos):
         """An attribute list up to its END (also the body of a PI)."""
-        cdef dict attrs = {}
-        cdef object name = None
-        cdef list parts = []
-        cdef int page = 0, b
-        cdef Py_ssize_t pos
-        cdef long long index, n
-        cdef const uchar* s
-        cdef Py_ssize_t sn
-        while True:
-            pos = self.pos
-            b = self.u8()
-            if b == 0x01 or b == 0x04 or (5 <= b < 128 and b != 0x40 and b != 0x41 and b != 0x42
-                                          and b != 0x43 and b != 0x44):
-                if name is not None:
-                    attrs[name] = "".join(parts)
-                    parts = []
-                if b == 0x01:
-                    break
-                if b == 0x04:
-                    index = self.mb()
-                    if index == 0 and self.tbl_len == 0:
-                        name = "xmlns"  # device quirk "nokia-literal-xmlns"
-                    else:
-                        self.table_string(index, pos, &s, &sn)
-                        name = self.text_py(s, sn, pos)
-                        if not _XML_NAME.match(name.replace(":", "_", 1)):
-                            _err(f"literal attribute name {name!r} is not an XML name", pos)
-                else:
-                    if self.strict:
-                        raise UnknownTokenError(
-                            f"attribute token 0x{b:02X} is not defined on attribute page {page}", pos)
-                    name = C.wbxml_attr_name(page, b)
-                continue
-            if b == 0x00:
-                page = self.u8()
-                continue
-            if name is None:
-                _err(f"attribute value token 0x{b:02X} before any attribute name", pos)
-            if b == 0x03:
-                self.inline_string(pos, &s, &sn)
-                parts.append(self.text_py(s, sn, pos))
-            elif b == 0x83:
-                index = self.mb()
-                self.table_string(index, pos, &s, &sn)
-                parts.append(self.text_py(s, sn, pos))
-            elif b == 0x02:
-                index = self.mb()
-                if index == 0 or index > 0x10FFFF or 0xD800 <= index <= 0xDFFF:
-                    _err(f"entity {index} is not a character", pos)
-                parts.append(chr(index))
-            elif b == 0xC3:
-                n = self.mb()
-                if n > self.end - self.pos:
-                    _err(f"opaque length {n} exceeds the remaining {self.end - self.pos} bytes", pos)
-                s = self.data + self.pos
-                self.pos += <Py_ssize_t>n
-                parts.append(self.text_py(s, <Py_ssize_t>n, pos))
-            elif b >= 0x80 and b not in (0x80, 0x81, 0x82, 0x84, 0xC0, 0xC1, 0xC2, 0xC4):
-                raise UnknownTokenError(
-                    f"attribute value token 0x{b:02X}: SyncML defines no attribute values", pos)
-            else:
-                _err(f"token 0x{b:02X} cannot appear in an attribute list", pos)
-        attrs.pop("xmlns", None)
-        return attrs
+        return R.read_attributes(_reader(self), tpos)
 
     cdef int pi(self, _Sink h, dict attrs, Py_ssize_t pos) except -1:
-        if len(attrs) != 1:
-            _err("processing instruction without exactly one target", pos)
-        ((target, value),) = attrs.items()
-        h.start_gen("wbxml:pi", NS_WBXML, {"target": target}, bool(value))
+        attrs, value = R.pi_element(attrs, pos)
+        h.start_gen("wbxml:pi", NS_WBXML, attrs, bool(value))
         if value:
             h.text_str(value)
             h.end()
         return 0
 
     cdef int ext(self, _Sink h, int b, Py_ssize_t pos) except -1:
-        cdef int n = b & 0x03
-        cdef const uchar* s
-        cdef Py_ssize_t sn
-        if self.strict:
-            raise UnknownTokenError(f"extension token 0x{b:02X} has no meaning in SyncML", pos)
-        if b < 0x80:
-            self.inline_string(pos, &s, &sn)
-            value = self.text_py(s, sn, pos)
-            h.start_gen("wbxml:ext", NS_WBXML, {"kind": "i", "n": str(n)}, bool(value))
-            if value:
-                h.text_str(value)
-                h.end()
-        elif b < 0xC0:
-            index = self.mb()
-            h.start_gen("wbxml:ext", NS_WBXML, {"kind": "t", "n": str(n), "index": str(index)}, False)
-        else:
-            h.start_gen("wbxml:ext", NS_WBXML, {"kind": "b", "n": str(n)}, False)
+        attrs, value = R.ext_element(_reader(self), b, pos)
+        h.start_gen("wbxml:ext", NS_WBXML, attrs, bool(value))
+        if value:
+            h.text_str(value)
+            h.end()
         return 0
 
 
-cdef bytes _utf8_of(_Sink h, str text):
-    """UTF-8 of decoded text; lone surrogates (UTF-7 ...) pass and mark
-    the sink, whose XML then fails like the twin's final encode."""
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        h.surrogates = True
-        return text.encode("utf-8", "surrogatepass")
+cdef class _Reader:
+    """A _Dec as ``_rare.Reader``: the rare paths written once in Python
+    (attribute lists, extension tokens) read through these."""
+    cdef _Dec dec
+
+    @property
+    def pos(self):
+        return self.dec.pos
+
+    @property
+    def strict(self):
+        return self.dec.strict
+
+    def u8(self):
+        return self.dec.u8()
+
+    def mb(self):
+        return self.dec.mb()
+
+    def inline_string(self, Py_ssize_t tpos):
+        cdef const uchar* s
+        cdef Py_ssize_t n
+        self.dec.inline_string(tpos, &s, &n)
+        return PyBytes_FromStringAndSize(<const char*>s, n)
+
+    def table_string(self, long long index, Py_ssize_t tpos):
+        cdef const uchar* s
+        cdef Py_ssize_t n
+        self.dec.table_string(index, tpos, &s, &n)
+        return PyBytes_FromStringAndSize(<const char*>s, n)
+
+    def opaque_bytes(self, Py_ssize_t tpos):
+        cdef _Dec dec = self.dec
+        cdef long long n = dec.mb()
+        if n > dec.end - dec.pos:
+            _err(M.opaque_too_long(n, dec.end - dec.pos), tpos)
+        dec.pos += <Py_ssize_t>n
+        return PyBytes_FromStringAndSize(<const char*>dec.data + dec.pos - n, <Py_ssize_t>n)
+
+    def text(self, bytes raw, Py_ssize_t tpos):
+        return self.dec.text_py(<const uchar*>PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), tpos)
+
+    def has_table(self):
+        return self.dec.tbl_len != 0
 
 
-cdef int _guess_language(int page, int token) noexcept:
-    if page == 0 and token == 0x2D:
-        return _SYNCML12
-    if page == 0 and token == 0x0A:
-        return _DEVINF12
-    if page == 1 and token == 0x0E:
-        return _METINF12
-    if page == 2 and token == 0x20:
-        return _DDF12
-    return -1
+cdef _Reader _reader(_Dec dec):
+    cdef _Reader r = _Reader.__new__(_Reader)
+    r.dec = dec
+    return r
+
+
+cdef int _guess_language(int page, int token) except -2:
+    """``tokens._guess_language`` as an index of the C tables (-1: none)."""
+    lang = _py_guess_language(page, token)
+    return -1 if lang is None else _LANG_BY_ID[id(lang)]

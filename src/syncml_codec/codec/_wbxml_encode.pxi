@@ -5,7 +5,9 @@
 # so an element that stays empty gets its content bit cleared instead of an
 # END.  Strings are UTF-8 bytes (surrogates passed through when they come
 # from a hand-built tree).  The string-table passes key their counts by
-# those bytes, which preserves the twin's first-use order.
+# those bytes, which preserves the twin's first-use order.  The wbxml:
+# elements, attribute names and characters the charset lacks are turned into
+# tokens by _rare.py, for both implementations.
 
 cdef struct ElemEnt:
     Py_ssize_t pos         # tag byte; -1: a pending wbxml:ext / pi / opaque
@@ -13,8 +15,7 @@ cdef struct ElemEnt:
     int kind
     int pend               # 1 ext, 2 pi, 3 opaque
 
-_PEND_NAMES = (None, "wbxml:ext", "wbxml:pi", "wbxml:opaque")
-_PEND_CODES = {"wbxml:ext": 1, "wbxml:pi": 2, "wbxml:opaque": 3}
+_PEND_NAMES = R.PENDING_NAMES
 
 
 cdef class _Frame:
@@ -37,15 +38,8 @@ cdef class _Frame:
         free(self.st)
 
     cdef int push(self, Py_ssize_t pos, Py_ssize_t content, int kind, int pend) except -1:
-        cdef ElemEnt* st
-        cdef Py_ssize_t cap
         if self.depth >= self.cap:
-            cap = self.cap * 2 if self.cap else 32
-            st = <ElemEnt*>realloc(self.st, <size_t>cap * sizeof(ElemEnt))
-            if st == NULL:
-                raise MemoryError()
-            self.st = st
-            self.cap = cap
+            self.st = <ElemEnt*>grow_array(self.st, &self.cap, 32, sizeof(ElemEnt))
         self.st[self.depth].pos = pos
         self.st[self.depth].content = content
         self.st[self.depth].kind = kind
@@ -102,11 +96,7 @@ cdef class _Enc:
         """``_Encoder.encode_text`` of the string whose UTF-8 is ``key``."""
         if self.utf8 and utf8_invalid(<const uchar*>PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key)) < 0:
             return key
-        text = key.decode("utf-8", "surrogatepass")
-        try:
-            return text.encode(self.codec)
-        except UnicodeEncodeError as exc:
-            raise EncodeError(f"{text[exc.start]!r} cannot be written in {self.codec}") from None
+        return R.encode_text(key.decode("utf-8", "surrogatepass"), self.codec)
 
     cdef Py_ssize_t table_ref(self, _Frame f, bytes key) except -1:
         index = f.table_index.get(key)
@@ -139,7 +129,7 @@ cdef class _Enc:
         if f.depth and f.st[f.depth - 1].pos < 0:
             if not isinstance(name, str):
                 name = PyUnicode_DecodeUTF8(<const char*>PyBytes_AS_STRING(name), PyBytes_GET_SIZE(name), NULL)
-            raise EncodeError(f"<{name}> cannot be inside <{_PEND_NAMES[f.st[f.depth - 1].pend]}>")
+            raise EncodeError(M.not_inside(name, _PEND_NAMES[f.st[f.depth - 1].pend]))
         return 0
 
     cdef int start_known(self, NameEnt* ent) except -1:
@@ -188,50 +178,26 @@ cdef class _Enc:
     cdef int wbxml_start(self, _Frame f, str name, object attrs) except -1:
         cdef Py_ssize_t pos
         if name == "wbxml:tag":
-            try:
-                page = int(attrs["page"])
-                token = int(attrs["token"], 16)
-            except (KeyError, ValueError):
-                raise EncodeError("<wbxml:tag> needs page and token attributes") from None
-            if not (0 <= page <= 255 and 5 <= token <= 0x3F):
-                raise EncodeError(f"<wbxml:tag> page {page} / token {token:#x} out of range")
+            page, token, rest = R.wbxml_tag(attrs)
             if page != f.page:
                 buf_byte(&f.body, 0x00)
                 buf_byte(&f.body, <uchar>page)
                 f.page = page
-            rest = {k: v for k, v in attrs.items() if k not in ("page", "token")}
             pos = f.body.n
             buf_byte(&f.body, <uchar>(token | (0xC0 if rest else 0x40)))
             if rest:
                 self.attributes(f, rest)
             return f.push(pos, f.body.n, K_WBXML, 0)
-        code = _PEND_CODES.get(name)
-        if code is None:
-            raise EncodeError(f"<{name}> is not an element syncml-codec knows")
-        f.push(-1, -1, K_WBXML, code)
+        f.push(-1, -1, K_WBXML, R.pending_code(name))
         f.pending_attrs = attrs
         f.pending_text = []
         return 0
 
     cdef int attributes(self, _Frame f, object attrs) except -1:
-        for key, value in attrs.items():
-            if key.startswith("xmlns"):
-                continue
-            if key.startswith("wbxml:attr-"):
-                try:
-                    _, page_s, token_s = key[len("wbxml:"):].split("-")
-                    page, token = int(page_s), int(token_s, 16)
-                except ValueError:
-                    raise EncodeError(f"attribute {key!r} is not of the form wbxml:attr-PAGE-TOKEN") from None
-                piece = bytearray()
-                if page:
-                    piece += bytes((0x00, page))
-                piece.append(token)
-                buf_bytes(&f.body, bytes(piece))
+        for piece, key, value in R.attribute_names(attrs, self.string_table):
+            if piece:
+                buf_bytes(&f.body, piece)
             else:
-                if not self.string_table:
-                    raise EncodeError(f"attribute {key!r} has no WBXML token in SyncML; "
-                                      "encode with string_table=True to send it as a literal")
                 buf_byte(&f.body, 0x04)
                 buf_mb(&f.body, self.table_ref(f, key.encode("utf-8", "surrogatepass")))
             if value:
@@ -262,42 +228,12 @@ cdef class _Enc:
         attrs = f.pending_attrs
         text = "".join(f.pending_text)
         if pend == 3:
-            try:
-                raw = base64.b64decode(text.encode("ascii"), validate=True)
-            except (ValueError, UnicodeEncodeError):
-                raise EncodeError("<wbxml:opaque> does not hold valid base64") from None
-            buf_byte(&f.body, 0xC3)
-            buf_mb(&f.body, len(raw))
-            buf_bytes(&f.body, raw)
-        elif pend == 1:
-            try:
-                n = int(attrs.get("n", ""))
-                kind = attrs["kind"]
-            except (KeyError, ValueError):
-                raise EncodeError("<wbxml:ext> needs kind and n attributes") from None
-            if not 0 <= n <= 2 or kind not in ("i", "t", "b"):
-                raise EncodeError("<wbxml:ext> kind must be i, t or b and n 0, 1 or 2")
-            if kind == "i":
-                buf_byte(&f.body, <uchar>(0x40 + n))
-                buf_bytes(&f.body, self.encode_text(text.encode("utf-8", "surrogatepass")))
-                for _ in range(self.width):
-                    buf_byte(&f.body, 0)
-            elif kind == "t":
-                try:
-                    index = int(attrs["index"])
-                except (KeyError, ValueError):
-                    raise EncodeError("<wbxml:ext kind='t'> needs an index attribute") from None
-                buf_byte(&f.body, <uchar>(0x80 + n))
-                buf_bytes(&f.body, _py_mb(index))
-            else:
-                buf_byte(&f.body, <uchar>(0xC0 + n))
-        else:
-            target = attrs.get("target", "")
-            if not target:
-                raise EncodeError("<wbxml:pi> needs a target attribute")
-            buf_byte(&f.body, 0x43)
-            self.attributes(f, {target: text})
-        return 0
+            return buf_bytes(&f.body, R.opaque_tokens(text))
+        if pend == 1:
+            return buf_bytes(&f.body, R.ext_tokens(attrs, text, self.codec, self.width))
+        target = R.pi_target(attrs)
+        buf_byte(&f.body, 0x43)
+        return self.attributes(f, {target: text})
 
     cdef int text_u8(self, const uchar* s, Py_ssize_t n, bint trusted) except -1:
         """``_Encoder.text`` for UTF-8 text (``trusted``: known valid)."""
@@ -306,7 +242,7 @@ cdef class _Enc:
         if n == 0:
             return 0
         if f.depth == 0:
-            raise EncodeError("text outside the root element")
+            raise EncodeError(M.TEXT_OUTSIDE_ROOT)
         top = &f.st[f.depth - 1]
         if top.pos < 0:
             f.pending_text.append(PyUnicode_DecodeUTF8(<const char*>s, n, "surrogatepass"))
@@ -331,7 +267,7 @@ cdef class _Enc:
 
     cdef int string_py(self, _Frame f, object value) except -1:
         if "\0" in value:
-            raise EncodeError("a WBXML string cannot hold U+0000")
+            raise EncodeError(M.NUL_IN_STRING)
         u = value.encode("utf-8", "surrogatepass")
         return self.string(f, <const uchar*>PyBytes_AS_STRING(u), PyBytes_GET_SIZE(u), False)
 
@@ -340,7 +276,7 @@ cdef class _Enc:
         cdef bytes key
         cdef int k
         if memchr(s, 0, <size_t>n) != NULL:
-            raise EncodeError("a WBXML string cannot hold U+0000")
+            raise EncodeError(M.NUL_IN_STRING)
         if self.counts is not None:
             key = PyBytes_FromStringAndSize(<const char*>s, n)
             counts = self.counts[f.index]
@@ -362,19 +298,7 @@ cdef class _Enc:
         try:
             raw = text.encode(self.codec)
         except UnicodeEncodeError:
-            # characters the charset lacks go as ENTITY tokens
-            for ch in text:
-                try:
-                    piece = ch.encode(self.codec)
-                except UnicodeEncodeError:
-                    buf_byte(&f.body, 0x02)
-                    buf_mb(&f.body, ord(ch))
-                else:
-                    buf_byte(&f.body, 0x03)
-                    buf_bytes(&f.body, piece)
-                    for k in range(self.width):
-                        buf_byte(&f.body, 0)
-            return 0
+            return buf_bytes(&f.body, R.entity_tokens(text, self.codec, self.width))
         buf_byte(&f.body, 0x03)
         buf_bytes(&f.body, raw)
         for k in range(self.width):
@@ -384,9 +308,9 @@ cdef class _Enc:
     cdef int opaque(self, const uchar* s, Py_ssize_t n) except -1:
         cdef _Frame f = self.cur
         if f.depth == 0:
-            raise EncodeError("opaque data outside the root element")
+            raise EncodeError(M.OPAQUE_OUTSIDE_ROOT)
         if f.st[f.depth - 1].pos < 0:
-            raise EncodeError(f"<{_PEND_NAMES[f.st[f.depth - 1].pend]}> cannot hold opaque data")
+            raise EncodeError(M.no_opaque_in(_PEND_NAMES[f.st[f.depth - 1].pend]))
         buf_byte(&f.body, 0xC3)
         buf_mb(&f.body, <unsigned long long>n)
         return buf_put(&f.body, s, n)
@@ -401,7 +325,7 @@ cdef class _Enc:
     cdef bytes finish(self, _Frame f):
         cdef Buf out
         if f.depth:
-            raise EncodeError("document ended with open elements")
+            raise EncodeError(M.OPEN_AT_END)
         if self.counts is not None:
             return b""
         out.p = NULL

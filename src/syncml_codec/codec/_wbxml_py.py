@@ -4,7 +4,14 @@ Both implementations expose the surface in ``_wbxml.pyi`` and must agree
 byte for byte on output and, for bad input, on the exception class and the
 offset (the parity tests feed them the corpus and thousands of mutated
 copies).  So this module is also the reference for the extension: change
-both together.
+both together.  What both need but is not hot lives once, outside the
+twins: error texts in ``_messages.py``, the rare paths (attributes,
+``wbxml:`` forms, literal names, other charsets) in ``_rare.py``, option
+parsing and XML helpers in ``_common.py``.
+
+The twin's own fast path (``_pywbxml/fast.py``, compact WBXML -> XML of the
+common shape) is what keeps it at the pure-Python target: without it
+WBXML -> XML measured 0.35x libwbxml, with it 0.76x (target 0.5x).
 
 Decoding (WBXML -> events): one pass over the input, an explicit stack (no
 recursion, so hostile nesting cannot exhaust the C stack), every length

@@ -117,15 +117,8 @@ cdef class _Scan:
         return p
 
     cdef int add_attr(self, Py_ssize_t ns, Py_ssize_t ne, Py_ssize_t vs, Py_ssize_t ve) except -1:
-        cdef AttrSpan* at
-        cdef Py_ssize_t cap
         if self.nat >= self.atcap:
-            cap = self.atcap * 2 if self.atcap else 8
-            at = <AttrSpan*>realloc(self.at, <size_t>cap * sizeof(AttrSpan))
-            if at == NULL:
-                raise MemoryError()
-            self.at = at
-            self.atcap = cap
+            self.at = <AttrSpan*>grow_array(self.at, &self.atcap, 8, sizeof(AttrSpan))
         self.at[self.nat].ns = ns
         self.at[self.nat].ne = ne
         self.at[self.nat].vs = vs
@@ -223,21 +216,24 @@ cdef class _Scan:
             return -1
         return p + 1
 
+    cdef Py_ssize_t past(self, Py_ssize_t pos, Py_ssize_t skip, const char* closer, Py_ssize_t m,
+                         str what) except -1:
+        """The position after ``closer`` of the construct starting at ``pos``
+        (the twin's ``_past``)."""
+        cdef Py_ssize_t stop = find_bytes(self.s, pos + skip, self.n, closer, m)
+        if stop < 0:
+            raise self.xml_err(pos, M.unterminated(what))
+        return stop + m
+
     # -- prolog -----------------------------------------------------------------
     cdef int prolog(self) except -1:
         cdef Py_ssize_t pos = 0, stop, k, end, i
         while True:
             pos = self.skip_ws(pos)
             if self.starts(pos, b"<?", 2):
-                stop = find_bytes(self.s, pos + 2, self.n, b"?>", 2)
-                if stop < 0:
-                    raise self.xml_err(pos, "unterminated processing instruction")
-                pos = stop + 2
+                pos = self.past(pos, 2, b"?>", 2, "processing instruction")
             elif self.starts(pos, b"<!--", 4):
-                stop = find_bytes(self.s, pos + 4, self.n, b"-->", 3)
-                if stop < 0:
-                    raise self.xml_err(pos, "unterminated comment")
-                pos = stop + 3
+                pos = self.past(pos, 4, b"-->", 3, "comment")
             elif self.starts(pos, b"<!DOCTYPE", 9):
                 self.doctype_found = None
                 end = self.doctype(pos)
@@ -245,14 +241,13 @@ cdef class _Scan:
                     k = find_bytes(self.s, pos, self.n, b">", 1)
                     k = k + 1 if k >= 0 else self.n
                     if memchr(self.s + pos, ord('['), <size_t>(k - pos)) != NULL:
-                        raise self.xml_err(pos, "DTD internal subsets are not supported "
-                                           "(entity declarations are refused)")
-                    raise self.xml_err(pos, "malformed DOCTYPE")
+                        raise self.xml_err(pos, M.DTD_SUBSET)
+                    raise self.xml_err(pos, M.MALFORMED_DOCTYPE)
                 self.doctype_public = self.doctype_found
                 pos = end
             elif self.starts(pos, b"<", 1):
                 if self.start_tag(pos) < 0:
-                    raise self.xml_err(pos, "malformed root element start tag")
+                    raise self.xml_err(pos, M.MALFORMED_ROOT_TAG)
                 self.root = self.span(self.qcolon + 1 if self.qcolon >= 0 else self.qs, self.qe)
                 for i in range(self.nat):
                     if self.at[i].ne - self.at[i].ns == 5 and memcmp(self.s + self.at[i].ns, b"xmlns", 5) == 0:
@@ -260,9 +255,9 @@ cdef class _Scan:
                 self.body_start = pos
                 return 0
             elif pos >= self.n:
-                raise self.xml_err(pos, "document has no root element")
+                raise self.xml_err(pos, M.NO_ROOT)
             else:
-                raise self.xml_err(pos, "text before the root element")
+                raise self.xml_err(pos, M.TEXT_BEFORE_ROOT)
 
     cdef int language(self) except -1:
         cdef Py_ssize_t i = 0, k = 0
@@ -316,18 +311,18 @@ cdef class _Scan:
                         q += 1
                         nd += 1
                 if nd == 0 or q >= b or s[q] != ord(';'):
-                    raise self.xml_err(p, "'&' that does not start a reference")
+                    raise self.xml_err(p, M.BARE_AMPERSAND)
                 if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
-                    raise self.xml_err(p, f"character reference &{self.span(p + 1, q)}; is not a character")
+                    raise self.xml_err(p, M.char_ref_not_char(self.span(p + 1, q)))
                 buf_put(out, tmp, utf8_put(tmp, cp))
             else:
                 if q >= b or not _CLS[s[q]] & C_NS:
-                    raise self.xml_err(p, "'&' that does not start a reference")
+                    raise self.xml_err(p, M.BARE_AMPERSAND)
                 q += 1
                 while q < b and _CLS[s[q]] & C_NC:
                     q += 1
                 if q >= b or s[q] != ord(';'):
-                    raise self.xml_err(p, "'&' that does not start a reference")
+                    raise self.xml_err(p, M.BARE_AMPERSAND)
                 if q - p == 3 and s[p + 1] == ord('l') and s[p + 2] == ord('t'):
                     ch = ord('<')
                 elif q - p == 3 and s[p + 1] == ord('g') and s[p + 2] == ord('t'):
@@ -339,7 +334,7 @@ cdef class _Scan:
                 elif q - p == 5 and memcmp(s + p + 1, b"apos", 4) == 0:
                     ch = ord("'")
                 else:
-                    raise self.xml_err(p, f"undefined entity &{self.span(p + 1, q)}; (entities are not expanded)")
+                    raise self.xml_err(p, M.undefined_entity(self.span(p + 1, q)))
                 buf_byte(out, <uchar>ch)
             start = q + 1
 
@@ -347,6 +342,10 @@ cdef class _Scan:
         self.scratch.n = 0
         self.unescape(a, b, &self.scratch)
         return PyUnicode_DecodeUTF8(<const char*>self.scratch.p, self.scratch.n, NULL)
+
+    def namespace_of(self, str prefix):
+        """``lookup`` for the shared helpers in _common.py."""
+        return self.lookup(prefix)
 
     cdef object lookup(self, str prefix):
         cdef Py_ssize_t i
@@ -357,15 +356,8 @@ cdef class _Scan:
 
     # -- the body ------------------------------------------------------------------
     cdef int push(self, Py_ssize_t qs, Py_ssize_t qe, int kind, bint is_item, Py_ssize_t nbind) except -1:
-        cdef SEnt* st
-        cdef Py_ssize_t cap
         if self.depth >= self.stcap:
-            cap = self.stcap * 2 if self.stcap else 32
-            st = <SEnt*>realloc(self.st, <size_t>cap * sizeof(SEnt))
-            if st == NULL:
-                raise MemoryError()
-            self.st = st
-            self.stcap = cap
+            self.st = <SEnt*>grow_array(self.st, &self.stcap, 32, sizeof(SEnt))
         self.st[self.depth].qs = qs
         self.st[self.depth].qe = qe
         self.st[self.depth].kind = kind
@@ -400,23 +392,16 @@ cdef class _Scan:
         return 0
 
     cdef int after_root(self, Py_ssize_t pos) except -1:
-        cdef Py_ssize_t stop
         while True:
             pos = self.skip_ws(pos)
             if pos >= self.n:
                 return 0
             if self.starts(pos, b"<!--", 4):
-                stop = find_bytes(self.s, pos + 4, self.n, b"-->", 3)
-                if stop < 0:
-                    raise self.xml_err(pos, "unterminated comment")
-                pos = stop + 3
+                pos = self.past(pos, 4, b"-->", 3, "comment")
             elif self.starts(pos, b"<?", 2):
-                stop = find_bytes(self.s, pos + 2, self.n, b"?>", 2)
-                if stop < 0:
-                    raise self.xml_err(pos, "unterminated processing instruction")
-                pos = stop + 2
+                pos = self.past(pos, 2, b"?>", 2, "processing instruction")
             else:
-                raise self.xml_err(pos, "content after the root element")
+                raise self.xml_err(pos, M.CONTENT_AFTER_ROOT)
 
     cdef object attributes(self, Py_ssize_t pos, Py_ssize_t* nbind):
         """The attributes of the start tag just matched, as the twin builds
@@ -435,7 +420,7 @@ cdef class _Scan:
                 self.scratch.n = 0
                 self.unescape(self.at[i].vs, self.at[i].ve, &self.scratch)
                 if i:
-                    raise self.xml_err(pos, "duplicate attribute 'xmlns'")
+                    raise self.xml_err(pos, M.duplicate_attr("xmlns"))
             return None
         attrs = {}
         for i in range(self.nat):
@@ -443,7 +428,7 @@ cdef class _Scan:
             key = self.span(a.ns, a.ne)
             value = self.unescape_str(a.vs, a.ve)
             if key in attrs:
-                raise self.xml_err(pos, f"duplicate attribute {key!r}")
+                raise self.xml_err(pos, M.duplicate_attr(key))
             if key.startswith("xmlns:"):
                 self.binds.append((key[6:], value))
                 nbind[0] += 1
@@ -477,11 +462,11 @@ cdef class _Scan:
                 else:
                     for i in range(pos, lt):
                         if not _CLS[s[i]] & C_SP:
-                            raise self.xml_err(pos, "text after the root element")
+                            raise self.xml_err(pos, M.TEXT_AFTER_ROOT)
             if lt >= n:
                 if self.depth:
                     top = self.st[self.depth - 1]
-                    raise self.xml_err(n, f"unexpected end of document inside <{self.span(top.qs, top.qe)}>")
+                    raise self.xml_err(n, M.end_inside(self.span(top.qs, top.qe)))
                 return 0
             pos = lt
             c = s[pos + 1] if pos + 1 < n else -1
@@ -489,14 +474,13 @@ cdef class _Scan:
                 ne = self.name_end(pos + 2, &colon)
                 q = self.skip_ws(ne) if ne >= 0 else n
                 if ne < 0 or q >= n or s[q] != ord('>'):
-                    raise self.xml_err(pos, "malformed end tag")
+                    raise self.xml_err(pos, M.MALFORMED_END_TAG)
                 if not self.depth:
-                    raise self.xml_err(pos, f"end tag </{self.span(pos + 2, ne)}> without a start tag")
+                    raise self.xml_err(pos, M.end_without_start(self.span(pos + 2, ne)))
                 self.depth -= 1
                 top = self.st[self.depth]
                 if top.qe - top.qs != ne - pos - 2 or memcmp(s + top.qs, s + pos + 2, <size_t>(ne - pos - 2)) != 0:
-                    raise self.xml_err(pos, f"end tag </{self.span(pos + 2, ne)}> does not match "
-                                       f"<{self.span(top.qs, top.qe)}>")
+                    raise self.xml_err(pos, M.end_mismatch(self.span(pos + 2, ne), self.span(top.qs, top.qe)))
                 self.flush(enc, top.kind, top.had_child, True)
                 enc.end()
                 if top.nbind:
@@ -508,33 +492,25 @@ cdef class _Scan:
                     return self.after_root(pos)
             elif c == ord('!'):
                 if self.starts(pos, b"<!--", 4):
-                    stop = find_bytes(s, pos + 4, n, b"-->", 3)
-                    if stop < 0:
-                        raise self.xml_err(pos, "unterminated comment")
-                    pos = stop + 3
+                    pos = self.past(pos, 4, b"-->", 3, "comment")
                 elif self.starts(pos, b"<![CDATA[", 9):
-                    stop = find_bytes(s, pos + 9, n, b"]]>", 3)
-                    if stop < 0:
-                        raise self.xml_err(pos, "unterminated CDATA section")
+                    stop = self.past(pos, 9, b"]]>", 3, "CDATA section")
                     if not self.depth:
-                        raise self.xml_err(pos, "CDATA outside the root element")
-                    buf_put(&self.pend, s + pos + 9, stop - pos - 9)
+                        raise self.xml_err(pos, M.CDATA_OUTSIDE_ROOT)
+                    buf_put(&self.pend, s + pos + 9, stop - 3 - pos - 9)
                     self.has_parts = True
                     self.cdata = True  # CDATA is content, even when it is only whitespace
-                    pos = stop + 3
+                    pos = stop
                 else:
-                    raise self.xml_err(pos, "markup declarations are not allowed in the body")
+                    raise self.xml_err(pos, M.MARKUP_IN_BODY)
             elif c == ord('?'):
-                stop = find_bytes(s, pos + 2, n, b"?>", 2)
-                if stop < 0:
-                    raise self.xml_err(pos, "unterminated processing instruction")
-                pos = stop + 2
+                pos = self.past(pos, 2, b"?>", 2, "processing instruction")
             else:
                 tend = self.start_tag(pos)
                 if tend < 0:
-                    raise self.xml_err(pos, "malformed start tag")
+                    raise self.xml_err(pos, M.MALFORMED_START_TAG)
                 if self.depth >= self.max_depth:
-                    raise self.xml_err(pos, f"elements nested deeper than {self.max_depth_obj}")
+                    raise self.xml_err(pos, M.too_deep(self.max_depth_obj))
                 nbind = 0
                 attrs = self.attributes(pos, &nbind) if self.nat else None
                 ls = self.qs
@@ -544,7 +520,7 @@ cdef class _Scan:
                     prefix = self.span(self.qs, self.qcolon)
                     uri = self.lookup(prefix)
                     if uri is None:
-                        raise self.xml_err(pos, f"namespace prefix {prefix!r} is not declared")
+                        raise self.xml_err(pos, M.prefix_not_declared(prefix))
                     wb = uri == WBXML_NS
                     ls = self.qcolon + 1
                 if attrs:
@@ -587,15 +563,7 @@ cdef class _Scan:
                         nested += 1
 
     cdef object clean(self, Py_ssize_t pos, dict attrs):
-        clean = {}
-        for key, value in attrs.items():
-            if key == "xmlns" or key.startswith("xmlns:"):
-                continue
-            kp, _, kl = key.rpartition(":")
-            if kp:
-                kuri = self.lookup(kp)
-                if kuri is None:
-                    raise self.xml_err(pos, f"namespace prefix {kp!r} is not declared")
-                key = "wbxml:" + kl if kuri == WBXML_NS else kl
-            clean[key] = value
-        return clean or None
+        try:
+            return C.unprefixed_attrs(attrs, self.namespace_of)
+        except KeyError as exc:
+            raise self.xml_err(pos, M.prefix_not_declared(exc.args[0])) from None

@@ -34,6 +34,21 @@ cdef int buf_grow(Buf* b, Py_ssize_t extra) except -1:
     return 0
 
 
+cdef void* grow_array(void* p, Py_ssize_t* cap, Py_ssize_t first, size_t item) except NULL:
+    """The C array ``p`` of ``cap[0]`` items of ``item`` bytes, reallocated
+    to twice that (``first`` items when empty); ``cap[0]`` follows.  On
+    MemoryError ``p`` is left as it was (its owner still frees it)."""
+    cdef Py_ssize_t n = cap[0] * 2 if cap[0] else first
+    cdef void* q
+    if n > PY_SSIZE_T_MAX // <Py_ssize_t>item:
+        raise MemoryError()
+    q = realloc(p, <size_t>n * item)
+    if q == NULL:
+        raise MemoryError()
+    cap[0] = n
+    return q
+
+
 cdef inline int buf_put(Buf* b, const void* s, Py_ssize_t n) except -1:
     if b.cap - b.n < n:
         buf_grow(b, n)
@@ -359,7 +374,7 @@ cdef _Input make_input(object data):
             inp.n = inp.view.len
             return inp
     else:
-        raise TypeError(f"expected bytes, bytearray or memoryview, not {type(data).__name__}")
+        raise TypeError(M.not_bytes(data))
     inp.p = <const uchar*>PyBytes_AS_STRING(inp.obj)
     inp.n = PyBytes_GET_SIZE(inp.obj)
     return inp

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from . import _messages as M
 from .codepages import Language
 
 __all__ = ["DOCUMENT", "END", "END_DOCUMENT", "OPAQUE", "START", "TEXT", "Child", "Document", "Element", "events"]
@@ -149,4 +150,4 @@ def events(root: Element) -> Iterator[tuple[int, Any]]:
             stack.append((child, iter(())))
             stack.append((child.root, iter(child.root.children)))
         else:
-            raise TypeError(f"an element child cannot be a {type(child).__name__}")
+            raise TypeError(M.bad_child(child))

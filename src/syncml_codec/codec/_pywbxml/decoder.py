@@ -7,20 +7,19 @@ from typing import Any
 
 from ...errors import UnknownTokenError, WBXMLDecodeError
 from .. import _common as C
+from .. import _messages as M
+from .. import _rare as R
 from ..codepages import (
     DEVINF12,
     SYNCML12,
     WBXML_NS,
     Language,
-    charset_codec,
     language_by_public_id,
     language_by_xml_public_id,
-    terminator_width,
 )
 from ..tree import Document, Element
 from .tokens import (
     _TAGS,
-    _XML_NAME,
     END,
     ENTITY,
     EXT_0,
@@ -32,9 +31,6 @@ from .tokens import (
     K_TYPE,
     K_WBXML,
     LITERAL,
-    LITERAL_A,
-    LITERAL_AC,
-    LITERAL_C,
     OPAQUE,
     PI,
     STR_I,
@@ -68,7 +64,7 @@ class _Decoder:
     def u8(self) -> int:
         pos = self.pos
         if pos >= self.end:
-            raise WBXMLDecodeError("unexpected end of data", pos)
+            raise WBXMLDecodeError(M.END_OF_DATA, pos)
         self.pos = pos + 1
         return self.data[pos]
 
@@ -79,31 +75,30 @@ class _Decoder:
         value = 0
         for _ in range(5):
             if pos >= end:
-                raise WBXMLDecodeError("unexpected end of data in a multi-byte integer", pos)
+                raise WBXMLDecodeError(M.END_IN_MB, pos)
             b = data[pos]
             pos += 1
             value = (value << 7) | (b & 0x7F)
             if not b & 0x80:
                 if value > 0xFFFFFFFF:
-                    raise WBXMLDecodeError("multi-byte integer does not fit in 32 bits", start)
+                    raise WBXMLDecodeError(M.MB_OVER_32_BITS, start)
                 self.pos = pos
                 return value
-        raise WBXMLDecodeError("multi-byte integer longer than 5 bytes", start)
+        raise WBXMLDecodeError(M.MB_OVER_5_BYTES, start)
 
     def inline_string(self, tpos: int) -> bytes:
         data = self.data
         pos = self.pos
         stop = data.find(b"\x00", pos) if self.width == 1 else _find_wide_nul(data, pos, self.width)
         if stop < 0:
-            raise WBXMLDecodeError("inline string has no terminator", tpos)
+            raise WBXMLDecodeError(M.INLINE_UNTERMINATED, tpos)
         self.pos = stop + self.width
         return data[pos:stop]
 
     def table_string(self, index: int, tpos: int) -> bytes:
         table = self.strtbl
         if index >= len(table):
-            raise WBXMLDecodeError(
-                f"string table reference {index} is out of range (the table has {len(table)} bytes)", tpos)
+            raise WBXMLDecodeError(M.table_ref_out_of_range(index, len(table)), tpos)
         stop = table.find(b"\0", index) if self.width == 1 else _find_wide_nul(table, index, self.width)
         if stop < 0:
             # device quirk "unterminated-table-entry": the table length delimits
@@ -118,16 +113,13 @@ class _Decoder:
         try:
             return raw.decode(self.codec)
         except UnicodeDecodeError:
-            if self.strict:
-                raise WBXMLDecodeError(f"string is not valid {self.codec}", tpos) from None
-            # device quirk "undeclared-latin1": Latin-1 bytes in a UTF-8 document
-            return raw.decode("latin-1")
+            return R.undecodable_text(raw, self.codec, self.strict, tpos)
 
     # -- header ------------------------------------------------------------
     def header(self) -> None:
         version = self.u8()
         if version > 3 and self.strict:
-            raise UnknownTokenError(f"unsupported WBXML version byte 0x{version:02X}", 0)
+            raise UnknownTokenError(M.unsupported_version(version), 0)
         self.version = version
         pid_pos = self.pos
         pid = self.mb()
@@ -138,17 +130,12 @@ class _Decoder:
         if version != 0:
             cs_pos = self.pos
             charset = self.mb()
-            codec = charset_codec(charset)
-            if codec is None:
-                raise WBXMLDecodeError(f"unsupported charset (IANA MIBenum {charset})", cs_pos)
-            self.codec = codec
-            self.width = terminator_width(codec)
+            self.codec, self.width = R.document_charset(charset, cs_pos)
         self.charset = charset
         len_pos = self.pos
         n = self.mb()
         if n > self.end - self.pos:
-            raise WBXMLDecodeError(
-                f"string table length {n} exceeds the remaining {self.end - self.pos} bytes", len_pos)
+            raise WBXMLDecodeError(M.table_too_long(n, self.end - self.pos), len_pos)
         self.strtbl = self.data[self.pos:self.pos + n]
         self.pos += n
         self.public_id = pid
@@ -176,8 +163,8 @@ class _Decoder:
             pos = self.pos
             if pos >= end:
                 if not started:
-                    raise WBXMLDecodeError("document has no root element", pos)
-                raise WBXMLDecodeError("unexpected end of data inside an element", pos)
+                    raise WBXMLDecodeError(M.NO_ROOT, pos)
+                raise WBXMLDecodeError(M.END_IN_ELEMENT, pos)
             b = data[pos]
             self.pos = pos + 1
             if b == SWITCH_PAGE:
@@ -199,19 +186,10 @@ class _Decoder:
                     self._text(h, self.text(raw, pos), stack[-1])
                     continue
                 if b == OPAQUE:
-                    n = self.mb()
-                    if n > end - self.pos:
-                        raise WBXMLDecodeError(
-                            f"opaque length {n} exceeds the remaining {end - self.pos} bytes", pos)
-                    raw = data[self.pos:self.pos + n]
-                    self.pos += n
-                    self._opaque(h, raw, stack[-1], depth0 + len(stack))
+                    self._opaque(h, self.opaque_bytes(pos), stack[-1], depth0 + len(stack))
                     continue
                 if b == ENTITY:
-                    cp = self.mb()
-                    if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
-                        raise WBXMLDecodeError(f"entity {cp} is not a character", pos)
-                    self._text(h, chr(cp), stack[-1])
+                    self._text(h, R.entity_char(self.mb(), pos), stack[-1])
                     continue
                 if b == PI:
                     self._pi(h, self.attributes(0), pos)
@@ -221,39 +199,36 @@ class _Decoder:
                     self._ext(h, b, pos)
                     continue
             elif b == PI:
-                raise WBXMLDecodeError("processing instruction outside the root element", pos)
+                raise WBXMLDecodeError(M.PI_OUTSIDE_ROOT, pos)
             # an element
             if depth0 + len(stack) >= max_depth:
-                raise WBXMLDecodeError(f"elements nested deeper than {max_depth}", pos)
+                raise WBXMLDecodeError(M.too_deep(max_depth), pos)
             token = b & 0x3F
             if token == LITERAL:
                 name_raw = self.table_string(self.mb(), pos)
-                name = self.text(name_raw, pos)
-                if not _XML_NAME.match(name) or name.startswith("wbxml"):
-                    raise WBXMLDecodeError(f"literal tag name {name!r} is not an XML name", pos)
+                name = R.literal_tag(self.text(name_raw, pos), pos)
                 ns = None
                 kind = K_PLAIN
                 if lang is None:
                     if strict:
-                        raise UnknownTokenError("unknown public ID and a literal root element", pos)
+                        raise UnknownTokenError(M.LITERAL_ROOT_UNKNOWN, pos)
                     if nested:  # else SyncML in SyncML, nested as deep as the input allows
-                        raise WBXMLDecodeError("not a nested DevInf or DDF document", pos)
+                        raise WBXMLDecodeError(M.NOT_NESTED_DOCUMENT, pos)
                     lang = self.lang = SYNCML12
                     tags, namespaces, _family = _TAGS[lang.key], lang.namespaces, lang.family
                     h.prolog(lang)
             elif token < 5:
-                raise WBXMLDecodeError(f"token 0x{b:02X} cannot start an element", pos)
+                raise WBXMLDecodeError(M.cannot_start_element(b), pos)
             else:
                 if lang is None:
                     lang = _guess_language(page, token)
                     if lang is None:
                         if strict:
                             raise UnknownTokenError(
-                                f"unknown public ID {self.public_id:#x} and unknown root token "
-                                f"0x{token:02X} on page {page}", pos)
+                                M.unknown_root(self.public_id, token, page), pos)
                         lang = SYNCML12
                     if nested and lang.family not in ("devinf", "ddf"):
-                        raise WBXMLDecodeError("not a nested DevInf or DDF document", pos)
+                        raise WBXMLDecodeError(M.NOT_NESTED_DOCUMENT, pos)
                     self.lang = lang
                     tags, namespaces, _family = _TAGS[lang.key], lang.namespaces, lang.family
                     h.prolog(lang)
@@ -261,8 +236,7 @@ class _Decoder:
                 if tag_name is None:
                     if strict:
                         raise UnknownTokenError(
-                            f"tag token 0x{token:02X} is not defined on code page {page} of "
-                            f"{lang.family} {lang.version}", pos)
+                            M.unknown_tag(token, page, lang.family, lang.version), pos)
                     name = "wbxml:tag"
                     ns = WBXML_NS
                     kind = K_WBXML
@@ -272,8 +246,7 @@ class _Decoder:
                     kind = _kind(lang, page, token)
             attrs: dict[str, str] | None = self.attributes(pos) if b & 0x80 else None
             if kind == K_WBXML:
-                extra = {"page": str(page), "token": f"0x{token:02X}"}
-                attrs = extra if attrs is None else {**extra, **attrs}
+                attrs = R.unknown_tag_attrs(page, token, attrs)
             if not started:
                 started = True
                 if not b & 0x40:
@@ -291,8 +264,8 @@ class _Decoder:
             self.pos = end
         if self.pos < end and not nested:
             if data[self.pos] == PI:
-                raise WBXMLDecodeError("processing instruction outside the root element", self.pos)
-            raise WBXMLDecodeError("unexpected data after the root element", self.pos)
+                raise WBXMLDecodeError(M.PI_OUTSIDE_ROOT, self.pos)
+            raise WBXMLDecodeError(M.DATA_AFTER_ROOT, self.pos)
 
     def _text(self, h: Any, text: str, kind: int) -> None:
         if kind == K_TYPE:
@@ -307,13 +280,8 @@ class _Decoder:
         elif kind in (K_NONCE, K_WBXML):
             h.opaque(raw)
         else:
-            # device quirk "opaque-strings" (Nokia 9210): strings sent as OPAQUE
-            try:
-                text = raw.decode(self.codec)
-            except UnicodeDecodeError:
-                h.opaque(raw)
-                return
-            if C.xml_text_safe(text):
+            text = R.opaque_as_string(raw, self.codec)
+            if text is not None:
                 self._text(h, text, kind)
             else:
                 h.opaque(raw)
@@ -331,7 +299,7 @@ class _Decoder:
         try:
             sub.body(h, nested=True)
             if sub.pos != sub.end:
-                raise WBXMLDecodeError("unexpected data after the nested root element", sub.pos)
+                raise WBXMLDecodeError(M.DATA_AFTER_NESTED_ROOT, sub.pos)
         except WBXMLDecodeError:
             h.rollback(mark)
             return False
@@ -339,89 +307,32 @@ class _Decoder:
         return True
 
     def attributes(self, tpos: int) -> dict[str, str]:
-        """An attribute list up to its END (also the body of a PI)."""
-        attrs: dict[str, str] = {}
-        name: str | None = None
-        parts: list[str] = []
-        page = 0
-        while True:
-            pos = self.pos
-            b = self.u8()
-            if b in (END, LITERAL) or (5 <= b < 128 and b not in (EXT_I_0, EXT_I_0 + 1, EXT_I_0 + 2, PI, LITERAL_C)):
-                if name is not None:
-                    attrs[name] = "".join(parts)
-                    parts = []
-                if b == END:
-                    break
-                if b == LITERAL:
-                    index = self.mb()
-                    if index == 0 and not self.strtbl:
-                        name = "xmlns"  # device quirk "nokia-literal-xmlns"
-                    else:
-                        name = self.text(self.table_string(index, pos), pos)
-                        if not _XML_NAME.match(name.replace(":", "_", 1)):
-                            raise WBXMLDecodeError(f"literal attribute name {name!r} is not an XML name", pos)
-                else:
-                    if self.strict:
-                        raise UnknownTokenError(
-                            f"attribute token 0x{b:02X} is not defined on attribute page {page}", pos)
-                    name = C.wbxml_attr_name(page, b)
-                continue
-            if b == SWITCH_PAGE:
-                page = self.u8()
-                continue
-            if name is None:
-                raise WBXMLDecodeError(f"attribute value token 0x{b:02X} before any attribute name", pos)
-            if b == STR_I:
-                parts.append(self.text(self.inline_string(pos), pos))
-            elif b == STR_T:
-                parts.append(self.text(self.table_string(self.mb(), pos), pos))
-            elif b == ENTITY:
-                cp = self.mb()
-                if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
-                    raise WBXMLDecodeError(f"entity {cp} is not a character", pos)
-                parts.append(chr(cp))
-            elif b == OPAQUE:
-                n = self.mb()
-                if n > self.end - self.pos:
-                    raise WBXMLDecodeError(
-                        f"opaque length {n} exceeds the remaining {self.end - self.pos} bytes", pos)
-                raw = self.data[self.pos:self.pos + n]
-                self.pos += n
-                parts.append(self.text(raw, pos))
-            elif b >= 0x80 and b not in (EXT_T_0, EXT_T_0 + 1, EXT_T_0 + 2, LITERAL_A,
-                                         EXT_0, EXT_0 + 1, EXT_0 + 2, LITERAL_AC):
-                raise UnknownTokenError(
-                    f"attribute value token 0x{b:02X}: SyncML defines no attribute values", pos)
-            else:
-                raise WBXMLDecodeError(f"token 0x{b:02X} cannot appear in an attribute list", pos)
-        attrs.pop("xmlns", None)
-        return attrs
+        return R.read_attributes(self, tpos)
+
+    def opaque_bytes(self, tpos: int) -> bytes:
+        n = self.mb()
+        if n > self.end - self.pos:
+            raise WBXMLDecodeError(M.opaque_too_long(n, self.end - self.pos), tpos)
+        raw = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return raw
+
+    def has_table(self) -> bool:
+        return bool(self.strtbl)
 
     def _pi(self, h: Any, attrs: dict[str, str], pos: int) -> None:
-        if len(attrs) != 1:
-            raise WBXMLDecodeError("processing instruction without exactly one target", pos)
-        ((target, value),) = attrs.items()
-        h.start("wbxml:pi", WBXML_NS, {"target": target}, bool(value))
+        attrs, value = R.pi_element(attrs, pos)
+        h.start("wbxml:pi", WBXML_NS, attrs, bool(value))
         if value:
             h.text(value)
             h.end()
 
     def _ext(self, h: Any, b: int, pos: int) -> None:
-        n = b & 0x03
-        if self.strict:
-            raise UnknownTokenError(f"extension token 0x{b:02X} has no meaning in SyncML", pos)
-        if b < 0x80:
-            value = self.text(self.inline_string(pos), pos)
-            h.start("wbxml:ext", WBXML_NS, {"kind": "i", "n": str(n)}, bool(value))
-            if value:
-                h.text(value)
-                h.end()
-        elif b < 0xC0:
-            index = self.mb()
-            h.start("wbxml:ext", WBXML_NS, {"kind": "t", "n": str(n), "index": str(index)}, False)
-        else:
-            h.start("wbxml:ext", WBXML_NS, {"kind": "b", "n": str(n)}, False)
+        attrs, value = R.ext_element(self, b, pos)
+        h.start("wbxml:ext", WBXML_NS, attrs, bool(value))
+        if value:
+            h.text(value)
+            h.end()
 
 
 _PADDING = b" \t\r\n\0"
@@ -530,20 +441,7 @@ class _XmlWriter:
                 out.append("\n" + "  " * len(stack))
         else:
             default, wbxml = None, False
-        tag = "<" + name
-        if ns is WBXML_NS or ns == WBXML_NS:
-            if not wbxml:
-                tag += f' xmlns:wbxml="{WBXML_NS}"'
-                wbxml = True
-        elif ns is not None and ns != default:
-            tag += f' xmlns="{ns}"'
-            default = ns
-        if attrs:
-            for key, value in attrs.items():
-                if key.startswith("wbxml:") and not wbxml:
-                    tag += f' xmlns:wbxml="{WBXML_NS}"'
-                    wbxml = True
-                tag += f' {key}="{C.escape_attr(value)}"'
+        tag, default, wbxml = C.start_tag(name, ns, default, wbxml, attrs)
         if content:
             out.append(tag + ">")
             stack.append(("</" + name + ">", default, wbxml))

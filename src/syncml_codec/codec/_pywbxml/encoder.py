@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from ...errors import EncodeError
 from .. import _common as C
+from .. import _messages as M
+from .. import _rare as R
 from .. import tree as T
+from .._rare import mb as _mb
 from ..codepages import (
     Language,
     terminator_width,
@@ -15,10 +17,6 @@ from ..codepages import (
 from ..tree import Document, Element
 from .tokens import (
     END,
-    ENTITY,
-    EXT_0,
-    EXT_I_0,
-    EXT_T_0,
     K_PLAIN,
     K_TYPE,
     K_WBXML,
@@ -75,10 +73,7 @@ class _Encoder:
         return index
 
     def encode_text(self, text: str) -> bytes:
-        try:
-            return text.encode(self.codec)
-        except UnicodeEncodeError as exc:
-            raise EncodeError(f"{text[exc.start]!r} cannot be written in {self.codec}") from None
+        return R.encode_text(text, self.codec)
 
     # -- events ------------------------------------------------------------
     def start(self, name: str, attrs: dict[str, str] | None) -> None:
@@ -87,7 +82,7 @@ class _Encoder:
             self.nested_depth += 1
             return
         if self.stack and self.stack[-1][0] < 0:
-            raise EncodeError(f"<{name}> cannot be inside <{self.stack[-1][3]}>")
+            raise EncodeError(M.not_inside(name, self.stack[-1][3]))
         body = self.body
         kind = K_PLAIN
         if name.startswith("wbxml:"):
@@ -117,47 +112,27 @@ class _Encoder:
     def _wbxml_start(self, name: str, attrs: dict[str, str]) -> None:
         body = self.body
         if name == "wbxml:tag":
-            try:
-                page = int(attrs["page"])
-                token = int(attrs["token"], 16)
-            except (KeyError, ValueError):
-                raise EncodeError("<wbxml:tag> needs page and token attributes") from None
-            if not (0 <= page <= 255 and 5 <= token <= 0x3F):
-                raise EncodeError(f"<wbxml:tag> page {page} / token {token:#x} out of range")
+            page, token, rest = R.wbxml_tag(attrs)
             if page != self.page:
                 body += bytes((SWITCH_PAGE, page))
                 self.page = page
-            rest = {k: v for k, v in attrs.items() if k not in ("page", "token")}
             pos = len(body)
             body.append(token | (0xC0 if rest else 0x40))
             if rest:
                 self._attributes(rest)
             self.stack.append((pos, len(body), K_WBXML, name))
-        elif name in ("wbxml:ext", "wbxml:pi", "wbxml:opaque"):
+        else:
+            R.pending_code(name)
             self.stack.append((-1, -1, K_WBXML, name))
             self.pending_attrs = attrs
             self.pending_text: list[str] = []
-        else:
-            raise EncodeError(f"<{name}> is not an element syncml-codec knows")
 
     def _attributes(self, attrs: dict[str, str]) -> None:
         body = self.body
-        for key, value in attrs.items():
-            if key.startswith("xmlns"):
-                continue
-            if key.startswith("wbxml:attr-"):
-                try:
-                    _, page_s, token_s = key[len("wbxml:"):].split("-")
-                    page, token = int(page_s), int(token_s, 16)
-                except ValueError:
-                    raise EncodeError(f"attribute {key!r} is not of the form wbxml:attr-PAGE-TOKEN") from None
-                if page:
-                    body += bytes((SWITCH_PAGE, page))
-                body.append(token)
+        for piece, key, value in R.attribute_names(attrs, self.string_table):
+            if piece:
+                body += piece
             else:
-                if not self.string_table:
-                    raise EncodeError(f"attribute {key!r} has no WBXML token in SyncML; "
-                                      "encode with string_table=True to send it as a literal")
                 body.append(LITERAL)
                 body += _mb(self.table_ref(key))
             if value:
@@ -186,38 +161,13 @@ class _Encoder:
     def _wbxml_end(self, name: str) -> None:
         attrs = self.pending_attrs
         text = "".join(self.pending_text)
-        body = self.body
         if name == "wbxml:opaque":
-            try:
-                raw = base64.b64decode(text.encode("ascii"), validate=True)
-            except (ValueError, UnicodeEncodeError):
-                raise EncodeError("<wbxml:opaque> does not hold valid base64") from None
-            self._opaque_bytes(raw)
+            self.body += R.opaque_tokens(text)
         elif name == "wbxml:ext":
-            try:
-                n = int(attrs.get("n", ""))
-                kind = attrs["kind"]
-            except (KeyError, ValueError):
-                raise EncodeError("<wbxml:ext> needs kind and n attributes") from None
-            if not 0 <= n <= 2 or kind not in ("i", "t", "b"):
-                raise EncodeError("<wbxml:ext> kind must be i, t or b and n 0, 1 or 2")
-            if kind == "i":
-                body.append(EXT_I_0 + n)
-                body += self.encode_text(text) + b"\0" * self.width
-            elif kind == "t":
-                try:
-                    index = int(attrs["index"])
-                except (KeyError, ValueError):
-                    raise EncodeError("<wbxml:ext kind='t'> needs an index attribute") from None
-                body.append(EXT_T_0 + n)
-                body += _mb(index)
-            else:
-                body.append(EXT_0 + n)
+            self.body += R.ext_tokens(attrs, text, self.codec, self.width)
         else:  # wbxml:pi
-            target = attrs.get("target", "")
-            if not target:
-                raise EncodeError("<wbxml:pi> needs a target attribute")
-            body.append(PI)
+            target = R.pi_target(attrs)
+            self.body.append(PI)
             self._attributes({target: text})
 
     def text(self, text: str) -> None:
@@ -228,7 +178,7 @@ class _Encoder:
             return
         top = self.stack[-1] if self.stack else None
         if top is None:
-            raise EncodeError("text outside the root element")
+            raise EncodeError(M.TEXT_OUTSIDE_ROOT)
         if top[0] < 0:
             self.pending_text.append(text)
             return
@@ -239,7 +189,7 @@ class _Encoder:
     def _string(self, text: str) -> None:
         body = self.body
         if "\0" in text:
-            raise EncodeError("a WBXML string cannot hold U+0000")
+            raise EncodeError(M.NUL_IN_STRING)
         if self.counts is not None:
             counts = self.counts[self.index]
             counts[text] = counts.get(text, 0) + 1
@@ -250,16 +200,7 @@ class _Encoder:
         try:
             raw = text.encode(self.codec)
         except UnicodeEncodeError:
-            # characters the charset lacks go as ENTITY tokens
-            for ch in text:
-                try:
-                    piece = ch.encode(self.codec)
-                except UnicodeEncodeError:
-                    body.append(ENTITY)
-                    body += _mb(ord(ch))
-                else:
-                    body.append(STR_I)
-                    body += piece + b"\0" * self.width
+            body += R.entity_tokens(text, self.codec, self.width)
             return
         body.append(STR_I)
         body += raw
@@ -271,9 +212,9 @@ class _Encoder:
             return
         top = self.stack[-1] if self.stack else None
         if top is None:
-            raise EncodeError("opaque data outside the root element")
+            raise EncodeError(M.OPAQUE_OUTSIDE_ROOT)
         if top[0] < 0:
-            raise EncodeError(f"<{top[3]}> cannot hold opaque data")
+            raise EncodeError(M.no_opaque_in(top[3]))
         self._opaque_bytes(raw)
 
     def _opaque_bytes(self, raw: bytes) -> None:
@@ -304,7 +245,7 @@ class _Encoder:
 
     def finish(self) -> bytes:
         if self.stack:
-            raise EncodeError("document ended with open elements")
+            raise EncodeError(M.OPEN_AT_END)
         if self.counts is not None:
             return b""
         out = bytearray((self.version,))
@@ -328,17 +269,6 @@ def _encodable(text: str, codec: str) -> bool:
     return True
 
 
-def _mb(value: int) -> bytes:
-    if value < 0x80:
-        return bytes((value,))
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    return bytes(reversed(out))
-
-
 def _run(lang: Language, options: tuple[int, int, str, bool, bool], drive: Any) -> bytes:
     version, mib, codec, string_table, text_pid = options
     all_counts: list[dict[str, int]] | None = None
@@ -353,18 +283,12 @@ def _run(lang: Language, options: tuple[int, int, str, bool, bool], drive: Any) 
     return enc.finish()
 
 
-def _options(wbxml_version: Any, string_table: bool, public_id: str, charset: Any) -> tuple[int, int, str, bool, bool]:
-    mib, codec = C.parse_charset(charset)
-    return (C.parse_wbxml_version(wbxml_version), mib, codec, bool(string_table),
-            C.parse_public_id(public_id))
-
-
 def encode(doc: Document, *, wbxml_version: str = "1.3", string_table: bool = False,
            public_id: str = "numeric", charset: str | int = "utf-8") -> bytes:
     """Encode a :class:`Document` as WBXML."""
     if not isinstance(doc, Document):
-        raise TypeError(f"expected a Document, not {type(doc).__name__}")
-    options = _options(wbxml_version, string_table, public_id, charset)
+        raise TypeError(M.not_a_document(doc))
+    options = C.encode_options(wbxml_version, string_table, public_id, charset)
 
     def drive(enc: _Encoder) -> None:
         _walk(enc, doc.root)

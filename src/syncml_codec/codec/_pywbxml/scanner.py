@@ -7,6 +7,7 @@ from typing import Any
 
 from ...errors import EncodeError, XMLDecodeError
 from .. import _common as C
+from .. import _messages as M
 from ..codepages import (
     DDF12,
     DEVINF12,
@@ -14,7 +15,7 @@ from ..codepages import (
     WBXML_NS,
     Language,
 )
-from .encoder import _Encoder, _options, _run
+from .encoder import _Encoder, _run
 from .tokens import (
     K_DATA,
     K_NONCE,
@@ -53,17 +54,17 @@ def _unescape(text: str, s: str, pos: int) -> str:
     def repl(m: re.Match[str]) -> str:
         ref = m.group(1)
         if ref is None:
-            raise _xml_error(text, pos + m.start(), "'&' that does not start a reference")
+            raise _xml_error(text, pos + m.start(), M.BARE_AMPERSAND)
         if ref[0] == "#":
             cp = int(ref[2:], 16) if ref[1] == "x" else int(ref[1:])
             if cp == 0 or cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
-                raise _xml_error(text, pos + m.start(), f"character reference &{ref}; is not a character")
+                raise _xml_error(text, pos + m.start(), M.char_ref_not_char(ref))
             return chr(cp)
         try:
             return _PREDEFINED[ref]
         except KeyError:
             raise _xml_error(text, pos + m.start(),
-                             f"undefined entity &{ref}; (entities are not expanded)") from None
+                             M.undefined_entity(ref)) from None
 
     return _ENTITY.sub(repl, s)
 
@@ -72,7 +73,7 @@ def _past(text: str, pos: int, skip: int, closer: str, what: str) -> int:
     """The position after ``closer`` of the construct starting at ``pos``."""
     stop = text.find(closer, pos + skip)
     if stop < 0:
-        raise _xml_error(text, pos, f"unterminated {what}")
+        raise _xml_error(text, pos, M.unterminated(what))
     return stop + len(closer)
 
 
@@ -120,15 +121,14 @@ class _Scanner:
                 m = _DOCTYPE.match(text, pos)
                 if m is None:
                     if "[" in text[pos:text.find(">", pos) + 1 or n]:
-                        raise _xml_error(text, pos, "DTD internal subsets are not supported "
-                                         "(entity declarations are refused)")
-                    raise _xml_error(text, pos, "malformed DOCTYPE")
+                        raise _xml_error(text, pos, M.DTD_SUBSET)
+                    raise _xml_error(text, pos, M.MALFORMED_DOCTYPE)
                 self.doctype_public = m.group(2) if m.group(2) is not None else m.group(3)
                 pos = m.end()
             elif text.startswith("<", pos):
                 m = _TAG.match(text, pos)
                 if m is None:
-                    raise _xml_error(text, pos, "malformed root element start tag")
+                    raise _xml_error(text, pos, M.MALFORMED_ROOT_TAG)
                 self.root = m.group(1).rpartition(":")[2]
                 for am in _ATTR.finditer(m.group(2)):
                     if am.group(1) == "xmlns":
@@ -136,9 +136,9 @@ class _Scanner:
                 self.body_start = pos
                 return
             elif pos >= n:
-                raise _xml_error(text, pos, "document has no root element")
+                raise _xml_error(text, pos, M.NO_ROOT)
             else:
-                raise _xml_error(text, pos, "text before the root element")
+                raise _xml_error(text, pos, M.TEXT_BEFORE_ROOT)
 
     def language(self) -> Language:
         try:
@@ -165,22 +165,22 @@ class _Scanner:
                 if stack:
                     stack[-1][3].append(_unescape(text, text[pos:lt], pos))
                 elif text[pos:lt].strip(_WS):
-                    raise _xml_error(text, pos, "text after the root element")
+                    raise _xml_error(text, pos, M.TEXT_AFTER_ROOT)
             if lt >= n:
                 if stack:
-                    raise _xml_error(text, n, f"unexpected end of document inside <{stack[-1][1]}>")
+                    raise _xml_error(text, n, M.end_inside(stack[-1][1]))
                 return
             pos = lt
             c = text[pos + 1:pos + 2]
             if c == "/":
                 m = _END_TAG.match(text, pos)
                 if m is None:
-                    raise _xml_error(text, pos, "malformed end tag")
+                    raise _xml_error(text, pos, M.MALFORMED_END_TAG)
                 if not stack:
-                    raise _xml_error(text, pos, f"end tag </{m.group(1)}> without a start tag")
+                    raise _xml_error(text, pos, M.end_without_start(m.group(1)))
                 top = stack.pop()
                 if m.group(1) != top[1]:
-                    raise _xml_error(text, pos, f"end tag </{m.group(1)}> does not match <{top[1]}>")
+                    raise _xml_error(text, pos, M.end_mismatch(m.group(1), top[1]))
                 self._flush(enc, top, closing=True)
                 enc.end()
                 nsmaps.pop()
@@ -196,20 +196,20 @@ class _Scanner:
                 elif text.startswith("<![CDATA[", pos):
                     stop = _past(text, pos, 9, "]]>", "CDATA section")
                     if not stack:
-                        raise _xml_error(text, pos, "CDATA outside the root element")
+                        raise _xml_error(text, pos, M.CDATA_OUTSIDE_ROOT)
                     stack[-1][3].append(text[pos + 9:stop - 3])
                     stack[-1][5] = True  # CDATA is content, even when it is only whitespace
                     pos = stop
                 else:
-                    raise _xml_error(text, pos, "markup declarations are not allowed in the body")
+                    raise _xml_error(text, pos, M.MARKUP_IN_BODY)
             elif c == "?":
                 pos = _past(text, pos, 2, "?>", "processing instruction")
             else:
                 m = _TAG.match(text, pos)
                 if m is None:
-                    raise _xml_error(text, pos, "malformed start tag")
+                    raise _xml_error(text, pos, M.MALFORMED_START_TAG)
                 if len(stack) >= max_depth:
-                    raise _xml_error(text, pos, f"elements nested deeper than {max_depth}")
+                    raise _xml_error(text, pos, M.too_deep(max_depth))
                 qname = m.group(1)
                 prefix, _, local = qname.rpartition(":")
                 attrs: dict[str, str] | None = None
@@ -221,7 +221,7 @@ class _Scanner:
                         vgroup = 2 if am.group(2) is not None else 3
                         value = _unescape(text, am.group(vgroup), m.start(2) + am.start(vgroup))
                         if key in attrs:
-                            raise _xml_error(text, pos, f"duplicate attribute {key!r}")
+                            raise _xml_error(text, pos, M.duplicate_attr(key))
                         if key.startswith("xmlns:"):
                             if nsmap is nsmaps[-1]:
                                 nsmap = dict(nsmap)
@@ -230,23 +230,15 @@ class _Scanner:
                 if prefix:
                     uri = nsmap.get(prefix)
                     if uri is None:
-                        raise _xml_error(text, pos, f"namespace prefix {prefix!r} is not declared")
+                        raise _xml_error(text, pos, M.prefix_not_declared(prefix))
                     name = "wbxml:" + local if uri == WBXML_NS else local
                 else:
                     name = local
                 if attrs:
-                    clean = {}
-                    for key, value in attrs.items():
-                        if key == "xmlns" or key.startswith("xmlns:"):
-                            continue
-                        kp, _, kl = key.rpartition(":")
-                        if kp:
-                            kuri = nsmap.get(kp)
-                            if kuri is None:
-                                raise _xml_error(text, pos, f"namespace prefix {kp!r} is not declared")
-                            key = "wbxml:" + kl if kuri == WBXML_NS else kl
-                        clean[key] = value
-                    attrs = clean or None
+                    try:
+                        attrs = C.unprefixed_attrs(attrs, nsmap.get)
+                    except KeyError as exc:
+                        raise _xml_error(text, pos, M.prefix_not_declared(exc.args[0])) from None
                 parent = stack[-1] if stack else None
                 if parent is not None:
                     self._flush(enc, parent, closing=False)
@@ -293,13 +285,13 @@ class _Scanner:
     def _after_root(self, pos: int) -> None:
         pos = _skip_misc(self.text, pos)
         if pos < len(self.text):
-            raise _xml_error(self.text, pos, "content after the root element")
+            raise _xml_error(self.text, pos, M.CONTENT_AFTER_ROOT)
 
 def xml_to_wbxml(data: Any, *, string_table: bool = False, wbxml_version: str = "1.3",
                  public_id: str = "numeric", charset: str | int = "utf-8",
                  max_depth: int = C.DEFAULT_MAX_DEPTH, max_size: int = C.DEFAULT_MAX_XML_SIZE) -> bytes:
     """Encode SyncML XML straight to WBXML."""
-    options = _options(wbxml_version, string_table, public_id, charset)
+    options = C.encode_options(wbxml_version, string_table, public_id, charset)
     text = C.decode_xml_input(_as_bytes(data), max_size)
     scanner = _Scanner(text, max_depth)
     lang = scanner.language()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from .. import _messages as M
 from ..codepages import (
     DDF12,
     DEVINF12,
@@ -21,8 +21,6 @@ EXT_0, OPAQUE, LITERAL_AC = 0xC0, 0xC3, 0xC4
 
 # kinds of open element that change how content is read
 K_PLAIN, K_DATA, K_TYPE, K_NONCE, K_WBXML = 0, 1, 2, 3, 4
-
-_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 
 
 def _tables(lang: Language) -> dict[int, str]:
@@ -70,4 +68,4 @@ def _as_bytes(data: Any) -> bytes:
         return data
     if isinstance(data, (bytearray, memoryview)):
         return bytes(data)
-    raise TypeError(f"expected bytes, bytearray or memoryview, not {type(data).__name__}")
+    raise TypeError(M.not_bytes(data))
