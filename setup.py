@@ -1,4 +1,6 @@
-"""Build policy for the one C extension, ``syncml_codec.codec._wbxml``.
+"""Build policy for the C extensions: ``syncml_codec.codec._wbxml`` (the
+WBXML codec) and ``syncml_codec.model._fast`` (the model's fast path, which
+cimports the codec's ``_wbxml.pxd``); one line per extension in ``MODULES``.
 
 ``SYNCML_CODEC_EXTENSION=require``: the extension must build (CI, wheels).
 ``SYNCML_CODEC_EXTENSION=skip``: pure Python only.
@@ -34,17 +36,25 @@ class OptionalBuildExt(build_ext):
                 raise
             print(f"syncml-codec: C extension not built ({exc}); using the pure-Python codec")
         else:
-            print("syncml-codec: built the Cython WBXML codec")
+            print(f"syncml-codec: built {ext.name}")
+
+
+# (module, source): the first is the codec, which the others need
+MODULES = [
+    ("syncml_codec.codec._wbxml", "src/syncml_codec/codec/_wbxml.pyx"),
+    ("syncml_codec.model._fast", "src/syncml_codec/model/_fast.pyx"),
+]
 
 
 def extensions():
     if POLICY == "skip":
         print("syncml-codec: SYNCML_CODEC_EXTENSION=skip, pure-Python codec only")
         return []
-    if not os.path.exists("src/syncml_codec/codec/_wbxml.pyx"):
+    missing = [src for _, src in MODULES if not os.path.exists(src)]
+    if missing:
         if POLICY == "require":
-            sys.exit("syncml-codec: src/syncml_codec/codec/_wbxml.pyx is missing")
-        print("syncml-codec: src/syncml_codec/codec/_wbxml.pyx is missing; using the pure-Python codec")
+            sys.exit(f"syncml-codec: {', '.join(missing)} missing")
+        print(f"syncml-codec: {', '.join(missing)} missing; using the pure-Python codec")
         return []
     try:
         from Cython.Build import cythonize
@@ -53,15 +63,13 @@ def extensions():
             raise
         print("syncml-codec: Cython is not available; using the pure-Python codec")
         return []
-    ext = Extension(
-        "syncml_codec.codec._wbxml",
-        ["src/syncml_codec/codec/_wbxml.pyx"],
-        extra_compile_args=["-O2"] if sys.platform != "win32" else [],
-    )
+    args = ["-O2"] if sys.platform != "win32" else []
+    exts = [Extension(name, [src], extra_compile_args=args) for name, src in MODULES]
     return cythonize(
-        [ext],
+        exts,
         language_level=3,
         compiler_directives={"boundscheck": False, "wraparound": False, "cdivision": True},
+        include_path=["src"],
         quiet=True,
     )
 

@@ -9,14 +9,11 @@ importable, else the pure-Python twin.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from types import ModuleType
-from typing import Any
 
 from . import _wbxml_py
 
-__all__ = ["IMPLEMENTATION", "decode", "decode_model", "encode", "encode_model", "implementation", "wbxml_to_xml",
-           "xml_to_wbxml"]
+__all__ = ["IMPLEMENTATION", "decode", "encode", "implementation", "wbxml_to_xml", "xml_to_wbxml"]
 
 
 def _flag(name: str) -> bool:
@@ -44,10 +41,3 @@ decode = implementation.decode
 encode = implementation.encode
 wbxml_to_xml = implementation.wbxml_to_xml
 xml_to_wbxml = implementation.xml_to_wbxml
-# The extension's shortcuts for the model layer (None in the pure-Python
-# twin): ``decode_model(data, root_cls, lenient=False, max_depth=256, *,
-# family=None)`` reads WBXML straight into model objects and
-# ``encode_model(node, language, **options)`` encodes them without an
-# element tree; both give exactly what the tree path gives.
-decode_model: Callable[..., Any] | None = getattr(implementation, "decode_model", None)
-encode_model: Callable[..., bytes] | None = getattr(implementation, "encode_model", None)
