@@ -208,4 +208,4 @@ cdef int language_index(object language) except -2
 cdef bytes encode_source(int lang, object wbxml_version, object string_table, object public_id,
                          object charset, _Source src)
 cdef int walk_child(_Enc enc, object child) except -1
-cdef Py_ssize_t body_size(int lang, int page, _Source src) except -1
+cdef Py_ssize_t body_size(int lang, int* page, _Source src) except -1

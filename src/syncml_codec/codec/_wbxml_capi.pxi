@@ -162,15 +162,16 @@ cdef int walk_child(_Enc enc, object child) except -1:
     return _walk_child(enc, child)
 
 
-cdef Py_ssize_t body_size(int lang, int page, _Source src) except -1:
+cdef Py_ssize_t body_size(int lang, int* page, _Source src) except -1:
     """The bytes ``src`` adds to the body of a document of ``lang`` whose
-    code page is ``page`` (the encoder run with the defaults of ``encode``;
-    no header, nothing kept)."""
+    code page is ``page[0]`` (the encoder run with the defaults of
+    ``encode``, counted: no header, no bytes object); ``page[0]`` becomes
+    the code page in force after it."""
     cdef _Enc enc = _Enc.__new__(_Enc)
     cdef _Frame f
     enc.setup(_opts("1.3", False, "numeric", "utf-8"), None)
     f = enc.new_frame(lang, False)
-    f.page = page
-    f.depth = 0
+    f.page = page[0]
     src.drive(enc)
+    page[0] = f.page
     return f.body.n

@@ -12,8 +12,11 @@ import os
 from types import ModuleType
 
 from . import _wbxml_py
+from ._pywbxml import encoder as _py_encoder
+from .codepages import Language
+from .tree import Element
 
-__all__ = ["IMPLEMENTATION", "decode", "encode", "implementation", "wbxml_to_xml", "xml_to_wbxml"]
+__all__ = ["IMPLEMENTATION", "body_size", "decode", "encode", "implementation", "wbxml_to_xml", "xml_to_wbxml"]
 
 
 def _flag(name: str) -> bool:
@@ -41,3 +44,16 @@ decode = implementation.decode
 encode = implementation.encode
 wbxml_to_xml = implementation.wbxml_to_xml
 xml_to_wbxml = implementation.xml_to_wbxml
+
+
+def body_size(root: Element, language: Language, page: int = 0) -> tuple[int, int]:
+    """``(n, page_after)``: the bytes ``root`` adds to the body of a WBXML
+    document of ``language`` whose code page is ``page``, and the code page
+    in force after it -- the (pure-Python) encoder run with the defaults of
+    ``encode`` and counted, so the sizes are the encoder's by definition.
+    For sizing messages while they are built (``model.size``)."""
+    version, mib, codec, _, text_pid = _py_encoder._options("1.3", False, "numeric", "utf-8")
+    enc = _py_encoder._Encoder(language, version, mib, codec, False, text_pid, None, [0])
+    enc.page = page
+    _py_encoder._walk(enc, root)
+    return len(enc.body), enc.page

@@ -806,10 +806,13 @@ def write(node, language, schema, options=None):
 
 
 def size(obj, language, page, schema):
-    """The bytes a model object or Element adds to the WBXML body of a
-    document of ``language`` whose code page is ``page``: the encoder run
-    with the defaults of ``encode``, counting (the document's header and
-    string table not included).  Raises what the encoder raises."""
+    """``(n, page_after)``: the bytes a model object or Element adds to the
+    WBXML body of a document of ``language`` whose code page is ``page``,
+    and the code page in force after it -- the encoder run with the
+    defaults of ``encode``, counting (no header, no string table).  Raises
+    what the encoder raises."""
+    cdef int cp = page
+    cdef Py_ssize_t n
     cdef _Source src
     cdef _ModelSource ms
     cdef _TreeSource ts
@@ -822,4 +825,5 @@ def size(obj, language, page, schema):
         ms.t = _tables(schema)
         ms.node = obj
         src = ms
-    return body_size(language_index(language), page, src)
+    n = body_size(language_index(language), &cp, src)
+    return n, cp
