@@ -122,13 +122,15 @@ cdef class _Slots:
 cdef _Slots _slots_of(object cls, object descriptors):
     """The slots of ``cls`` named by ``descriptors`` (its member
     descriptors, in the order values will come), or None when ``cls`` is
-    not a class ``_frozen`` may make: made by ``object.__new__``, every
-    descriptor a writable object slot of ``cls`` or a base."""
+    not a class ``_frozen`` may make: slotted (no ``__dict__``), made by
+    ``object.__new__``, every descriptor a writable object slot of ``cls``
+    or a base."""
     cdef _Slots s = _Slots.__new__(_Slots)
     cdef Py_ssize_t i
     descriptors = tuple(descriptors)
-    if not isinstance(cls, type) or cls.__new__ is not object.__new__ or len(descriptors) > MAXF + 1:
-        return None
+    if not isinstance(cls, type) or cls.__new__ is not object.__new__ or cls.__dictoffset__ \
+            or len(descriptors) > MAXF + 1:
+        return None  # (a __dict__: not slotted)
     s.cls = cls
     s.n = len(descriptors)
     for i, d in enumerate(descriptors):
