@@ -170,3 +170,18 @@ def test_message_takes_the_models_own_extension():
     fast = message_module.FAST
     if fast is not None:
         assert fast.__name__ == "syncml_codec.model._fast"
+
+
+def test_the_stub_matches_the_extension(ext):
+    """model/_fast.pyi declares what the extension defines, with the same
+    parameters."""
+    import ast
+    import inspect
+
+    stub = ast.parse(SRC.joinpath("model", "_fast.pyi").read_text())
+    declared = {n.name: n for n in stub.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    assert set(declared) == set(ext.__all__)
+    for name, node in declared.items():
+        if isinstance(node, ast.FunctionDef):
+            params = [a.arg for a in node.args.args + node.args.kwonlyargs]
+            assert list(inspect.signature(getattr(ext, name)).parameters) == params, name
