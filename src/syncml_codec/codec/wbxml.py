@@ -4,6 +4,10 @@ importable, else the pure-Python twin.
 ``SYNCML_CODEC_NO_EXTENSIONS=1`` forces the twin;
 ``SYNCML_CODEC_REQUIRE_EXTENSION=1`` makes a missing extension an error
 (CI sets it, so a broken build cannot pass as pure Python).
+
+``body_size`` counts what the (pure-Python) encoder writes for one element
+in a given code page: the sizes ``model.size`` needs while a message is
+being built, when the model's own extension is not there to count them.
 """
 
 from __future__ import annotations
