@@ -236,14 +236,19 @@ cdef _Tables _tables(object schema):
     return _LAST
 
 
-cdef _MClass _class(_Tables t, object cls):
+cdef inline _MClass _class(_Tables t, object cls):
     """The compiled tables of ``cls`` (never None; ``dec_ok`` / ``enc_ok``
     say what may be done with it)."""
-    cdef _MClass mc = t.classes.get(cls)
+    cdef object mc = t.classes.get(cls)
+    if mc is not None:
+        return <_MClass>mc
+    return _compile(t, cls)
+
+
+cdef _MClass _compile(_Tables t, object cls):
+    cdef _MClass mc
     cdef int i, tid, li, n
     cdef list nodes = []
-    if mc is not None:
-        return mc
     mc = _MClass.__new__(_MClass)
     mc.t = t
     mc.cls = cls
