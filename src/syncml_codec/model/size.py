@@ -90,5 +90,15 @@ def xml_size(obj: Node | Element | Document, language: Language | None = None) -
     # the writer's own bytes: the element in a root of the language, minus the root without it
     # (text after it, so that the root is written the same way both times)
     with_el = write_xml(Document(language, Element(language.root, [el, "x"])))
-    without = write_xml(Document(language, Element(language.root, ["x"])))
-    return len(with_el) - len(without)
+    return len(with_el) - _xml_frame(language)
+
+
+_XML_FRAMES: dict[str, int] = {}
+
+
+def _xml_frame(language: Language) -> int:
+    """The XML size of a document of ``language`` whose root holds "x"."""
+    size = _XML_FRAMES.get(language.key)
+    if size is None:
+        size = _XML_FRAMES[language.key] = len(write_xml(Document(language, Element(language.root, ["x"]))))
+    return size
