@@ -140,7 +140,7 @@ cdef _Slots _slots_of(object cls, object descriptors):
     return s
 
 
-cdef object _frozen(_Slots s, PyObject** values):
+cdef inline object _frozen(_Slots s, PyObject** values):
     """A new ``s.cls`` whose i-th slot holds ``values[i]`` (borrowed; the
     slot takes its own reference): every slot given, so the object is as
     complete as one made by ``__init__``."""
