@@ -1,6 +1,8 @@
 """Build policy for the C extensions (``EXTENSIONS``: one line each), each
-serving one layer: ``syncml_codec.codec._wbxml`` (WBXML) and
-``syncml_codec.formats._versit`` (the Versit tokenizer).
+serving one layer: ``syncml_codec.codec._wbxml`` (WBXML),
+``syncml_codec.model._fast`` (the model's fast path, which cimports the
+codec's ``_wbxml.pxd``) and ``syncml_codec.formats._versit`` (the Versit
+tokenizer).
 
 ``SYNCML_CODEC_EXTENSION=require``: the extension must build (CI, wheels).
 ``SYNCML_CODEC_EXTENSION=skip``: pure Python only.
@@ -42,6 +44,7 @@ class OptionalBuildExt(build_ext):
 # module name -> its Cython source; every one is built (or skipped) under the same policy
 EXTENSIONS = {
     "syncml_codec.codec._wbxml": "src/syncml_codec/codec/_wbxml.pyx",
+    "syncml_codec.model._fast": "src/syncml_codec/model/_fast.pyx",  # cimports the codec's .pxd
     "syncml_codec.formats._versit": "src/syncml_codec/formats/_versit.pyx",
 }
 
@@ -71,6 +74,7 @@ def extensions():
         exts,
         language_level=3,
         compiler_directives={"boundscheck": False, "wraparound": False, "cdivision": True},
+        include_path=["src"],  # where cimport finds syncml_codec/codec/_wbxml.pxd
         quiet=True,
     )
 

@@ -188,13 +188,9 @@ def wrong_imports(path: Path, root: Path, found: list[Import] | None = None) -> 
 # Known breaks another branch of issue 11 removes (model-fast: sizes from a
 # counting sink of the encoder).  Each must still be there, so that the list
 # is emptied when the fix lands.
-PENDING = {"model/size.py:21 imports codec._common (another package's _ module or name)"}
-
-
 def test_imports_point_down() -> None:
     wrong = {w for path in sources((".py",), PKG) for w in wrong_imports(path, PKG)}
-    assert wrong - PENDING == set(), "\n".join(sorted(wrong - PENDING))
-    assert PENDING - wrong == set(), "fixed: remove from PENDING"
+    assert wrong == set(), "\n".join(sorted(wrong))
 
 
 def test_cython_sources_point_down() -> None:

@@ -115,3 +115,35 @@ def test_max_chunk_fills_the_budget_exactly(budget):
     fits = dataclasses.replace(item, data=b"x" * n, more_data=True)
     too_big = dataclasses.replace(item, data=b"x" * (n + 1), more_data=True)
     assert (n == 0 or wbxml_size(fits) <= budget) and wbxml_size(too_big) > budget
+
+
+def test_issue_11_sizes_are_the_encoders_own():
+    """Sizes are the encoders' own (issue 11: counted, not predicted): a
+    command adds exactly its size to a message, in XML and, after the code
+    page in force, in WBXML; the meter's header is the encoder's."""
+    from syncml_codec.codec import wbxml
+    from syncml_codec.codec.codepages import LANGUAGES
+    from syncml_codec.codec.tree import Document
+
+    checked = 0
+    for path in MESSAGES[:80]:
+        if any(f in path.name for f in FRAGMENTS):
+            continue
+        msg = Message.from_bytes(path.read_bytes())
+        if len(msg.commands) < 2:
+            continue
+        full = dataclasses.replace(msg, body=dataclasses.replace(msg.body, final=False, _layout=None))
+        shorter = dataclasses.replace(full, body=dataclasses.replace(full.body, commands=full.commands[:-1]))
+        lang, last = msg.language(), full.commands[-1]
+        assert xml_size(last, lang) == len(full.to_bytes("xml")) - len(shorter.to_bytes("xml")), path
+        meter = WBXMLMeter(lang)
+        for el in (full.header, *full.commands[:-1]):
+            meter.element(el)
+        page = meter.page
+        assert meter.element(last) == len(full.to_bytes()) - len(shorter.to_bytes()), path
+        assert wbxml_size(last, lang, page) == wbxml_size(last.to_element(), lang, page)
+        checked += 1
+    assert checked >= 15, checked
+    for lang in LANGUAGES:
+        root = Element(lang.root)
+        assert WBXMLMeter(lang).header() + wbxml_size(root, lang) == len(wbxml.encode(Document(lang, root)))

@@ -1,8 +1,12 @@
-"""The extension's model shortcuts give exactly what the tree path gives.
+"""The model's fast path (``syncml_codec.model._fast``) gives exactly what the
+reference path gives, and ``Message.from_bytes`` / ``to_bytes`` with it.
 
-``decode_model(data, Message)`` must equal ``Message.from_element(decode(data).root)``
-and ``encode_model(msg, lang)`` must equal ``encode(Document(lang, msg.to_element()))``:
-on every SyncML message of the corpus (WBXML as sent, and the XML ones
+``_fast.read(data, Message, SCHEMA)`` must equal
+``Message.from_document(decode(data))`` or be None (it gave up: the
+reference path decides), and ``_fast.write(msg, lang, SCHEMA)`` must equal
+``encode(Document(lang, msg.to_element()))`` or be None; the public API,
+which runs the fast path and falls back, must equal the reference
+(errors included): on every SyncML message of the corpus (WBXML as sent, and the XML ones
 encoded with and without a string table), on structurally mutated trees
 (children reordered, repeated, dropped, foreign, opaque text ...), on
 thousands of byte-level mutations, and on objects changed after reading.
@@ -28,7 +32,9 @@ from syncml_codec.codec import wbxml as selector
 from syncml_codec.codec.codepages import SYNCML12, SYNCML_BY_VERSION
 from syncml_codec.codec.tree import Document, Element
 from syncml_codec.model import Item, Message, Source, SyncBody, SyncHdr, Target
+from syncml_codec.model import message as message_module
 from syncml_codec.model._node import REGISTRY, Layout, Node, OpaqueStr
+from syncml_codec.model._schema import SCHEMA
 
 from ..codec.corpus import rel
 from ..codec.mutations import variants
@@ -36,12 +42,18 @@ from ..codec.wbxmlbuild import END, OPAQUE, SYNCBODY, mb, s, syncml
 from ..conftest import NO_EXTENSIONS, cython_impl
 from .test_message import FRAGMENTS, MESSAGES
 
+WBXML = "application/vnd.syncml+wbxml"
+
 
 @pytest.fixture(scope="module")
 def ext():
+    """The fast path (model._fast)."""
     if NO_EXTENSIONS:
         pytest.skip("SYNCML_CODEC_NO_EXTENSIONS=1: pure-Python run")
-    return cython_impl()
+    cython_impl()  # skips (or fails when the extension is required) without the codec extension
+    if message_module.FAST is None:
+        pytest.fail("the codec extension is built but model._fast is not")
+    return message_module.FAST
 
 
 def shape(x: Any) -> Any:
@@ -59,12 +71,30 @@ def shape(x: Any) -> Any:
     return (type(x).__name__, x)
 
 
-def fast_decode(ext, data: bytes, lenient: bool) -> Any:
+def fast_decode(ext, data: Any, lenient: bool = False, **kw: Any) -> Any:
     """The fast path alone: its result, or None where it gives up."""
-    try:
-        return ext._fast_paths(data=data, root_cls=Message, lenient=lenient)
-    except (ext._GiveUp, ValueError):
-        return None
+    return ext.read(data, Message, SCHEMA, lenient=lenient, **kw)
+
+
+def api_decode(data: Any, lenient: bool = False) -> Message:
+    """The public API (the fast path, else the reference path)."""
+    return Message.from_bytes(data, WBXML, lenient=lenient)
+
+
+def fast_encode(ext, node: Node, language, **options) -> bytes | None:
+    return ext.write(node, language, SCHEMA, options)
+
+
+def check_encode(ext, node: Node, language, **options) -> bool:
+    """The fast path agrees with the reference (when it answers), and so
+    does ``to_bytes`` for a message; True when the fast path answered."""
+    ref = outcome(reference_encode, node, language, **options)
+    got = fast_encode(ext, node, language, **options)
+    if got is not None:
+        assert ("ok", shape(got)) == ref, options
+    if isinstance(node, Message) and outcome(node.language) == ("ok", shape(language)):
+        assert outcome(node.to_bytes, **options) == ref, options
+    return got is not None
 
 
 def outcome(fn, *args, **kw):
@@ -76,8 +106,8 @@ def outcome(fn, *args, **kw):
         return (type(exc).__name__, getattr(exc, "offset", None), str(exc))
 
 
-def reference_decode(data: bytes, lenient: bool = False) -> Message:
-    return Message.from_element(_wbxml_py.decode(data).root, lenient=lenient)
+def reference_decode(data: Any, lenient: bool = False) -> Message:
+    return Message.from_document(_wbxml_py.decode(data), lenient=lenient)
 
 
 def reference_encode(node: Node, language, **options) -> bytes:
@@ -111,11 +141,10 @@ def test_corpus_decode_parity_and_coverage(ext):
         lenient = lenient_for(path)
         for data in wbxml_forms(path):
             ref = outcome(reference_decode, data, lenient)
-            assert outcome(ext.decode_model, data, Message, lenient) == ref, rel(path)
+            assert outcome(api_decode, data, lenient) == ref, rel(path)
             checked += 1
-            try:
-                got = ext._fast_paths(data=data, root_cls=Message, lenient=lenient)
-            except ext._GiveUp:
+            got = fast_decode(ext, data, lenient)
+            if got is None:
                 continue
             fast += 1
             assert ("ok", shape(got)) == ref, rel(path)
@@ -131,20 +160,22 @@ def test_corpus_encode_parity_and_coverage(ext):
         msg = Message.from_bytes(path.read_bytes(), lenient=lenient_for(path))
         lang = msg.language()
         for options in ENCODE_OPTIONS:
-            ref = outcome(reference_encode, msg, lang, **options)
-            assert outcome(ext.encode_model, msg, lang, **options) == ref, (rel(path), options)
+            assert check_encode(ext, msg, lang, **options), (rel(path), options)  # answered
             # and the tree walk of encode() itself
-            assert outcome(ext.encode, Document(lang, msg.to_element()), **options) == ref, (rel(path), options)
-        ext._fast_paths(node=msg, language=lang)  # never falls back on real traffic
-        fast += 1
+            ref = outcome(reference_encode, msg, lang, **options)
+            assert outcome(selector.encode, Document(lang, msg.to_element()), **options) == ref, (rel(path), options)
+        fast += fast_encode(ext, msg, lang) is not None  # never falls back on real traffic
     assert fast == len(MESSAGES)
 
 
-def test_message_uses_the_shortcuts():
+def test_message_uses_the_fast_path():
+    """The model picks its own extension when the codec in use is the
+    extension, and only then."""
     if selector.IMPLEMENTATION == "python":
-        assert selector.decode_model is None and selector.encode_model is None
+        assert message_module.FAST is None
     else:
-        assert selector.decode_model is not None and selector.encode_model is not None
+        assert message_module.FAST is not None
+        assert message_module.FAST.__name__ == "syncml_codec.model._fast"
 
 
 @pytest.mark.parametrize("path", MESSAGES[::23], ids=rel)
@@ -237,7 +268,7 @@ def test_structural_mutations(ext):
             continue
         lenient = n % 4 == 0
         ref = outcome(reference_decode, data, lenient)
-        assert outcome(ext.decode_model, data, Message, lenient) == ref, data.hex()
+        assert outcome(api_decode, data, lenient) == ref, data.hex()
         seen[ref[0]] = seen.get(ref[0], 0) + 1
         fast = fast_decode(ext, data, lenient)
         if fast is not None:
@@ -249,7 +280,7 @@ def test_structural_mutations(ext):
             msg = reference_decode(data, lenient)
             lang = msg.language()
             for opts in ENCODE_OPTIONS[:2]:
-                assert outcome(ext.encode_model, msg, lang, **opts) == outcome(reference_encode, msg, lang, **opts)
+                check_encode(ext, msg, lang, **opts)
     # both outcomes well represented, and the fast path took most good ones
     assert seen["ok"] > 400 and seen["StructureError"] > 400, seen
     assert seen["fast"] > 0.7 * seen["ok"] and seen["fast with layout"] > 300, seen
@@ -271,7 +302,7 @@ def test_mutated_wbxml(ext, wbxml_samples):
     for n, data in enumerate(variants(wbxml_samples, 6000, seed=4242)):
         lenient = n % 3 == 0
         ref = outcome(reference_decode, data, lenient)
-        got = outcome(ext.decode_model, data, Message, lenient)
+        got = outcome(api_decode, data, lenient)
         assert got == ref, (data.hex(), lenient)
         counts[ref[0]] = counts.get(ref[0], 0) + 1
         fast = fast_decode(ext, data, lenient)
@@ -282,7 +313,7 @@ def test_mutated_wbxml(ext, wbxml_samples):
             msg = reference_decode(data, lenient)
             lang = msg.language()
             for opts in ENCODE_OPTIONS[:2]:
-                assert outcome(ext.encode_model, msg, lang, **opts) == outcome(reference_encode, msg, lang, **opts)
+                check_encode(ext, msg, lang, **opts)
     assert counts.get("ok", 0) > 500 and counts.get("WBXMLDecodeError", 0) > 1000, counts
     assert counts.get("fast", 0) > 0.8 * counts["ok"], counts
 
@@ -343,8 +374,7 @@ def test_changed_objects(ext):
                 changed = dataclasses.replace(changed, _layout=Layout((*lay.order, 0, -1, 99), lay.extras, lay.attrs))
             lang = SYNCML_BY_VERSION["1.2"]
             for opts in ENCODE_OPTIONS[:2]:
-                assert outcome(ext.encode_model, changed, lang, **opts) == \
-                    outcome(reference_encode, changed, lang, **opts), (changed, opts)
+                check_encode(ext, changed, lang, **opts)
     assert with_layout > 120, with_layout
 
 
@@ -353,21 +383,27 @@ def test_hand_built_message(ext):
                                  target=Target(loc_uri="srv"), source=Source(loc_uri="dev")),
                   body=SyncBody(final=True))
     lang = msg.language()
-    assert ext.encode_model(msg, lang) == reference_encode(msg, lang)
-    assert shape(ext.decode_model(ext.encode_model(msg, lang), Message)) == shape(msg)
-    # an object that is not a model object at all: the reference's error
-    assert outcome(ext.encode_model, Item(meta="not a Meta"), lang) == outcome(reference_encode, Item(meta="x"), lang)
+    assert fast_encode(ext, msg, lang) == reference_encode(msg, lang) == msg.to_bytes()
+    assert shape(fast_decode(ext, msg.to_bytes())) == shape(Message.from_bytes(msg.to_bytes())) == shape(msg)
+    # an object that is not a model object at all: no answer, the reference's error
+    assert fast_encode(ext, Item(meta="not a Meta"), lang) is None
+    with pytest.raises(AttributeError):
+        reference_encode(Item(meta="x"), lang)
+    # options the encoder does not know: the reference's TypeError
+    assert fast_encode(ext, msg, lang, colour="red") is None
+    assert outcome(msg.to_bytes, colour="red") == outcome(reference_encode, msg, lang, colour="red")
 
 
 def test_any_buffer(ext):
     data = MESSAGES[0].read_bytes() if MESSAGES else b""
     if not data or data[0] > 3:
         pytest.skip("corpus not found")
-    msg = ext.decode_model(data, Message)
+    msg = fast_decode(ext, data)
     for buf in (bytearray(data), memoryview(data), memoryview(b"xx" + data)[2:]):
-        assert shape(ext.decode_model(buf, Message)) == shape(msg)
+        assert shape(fast_decode(ext, buf)) == shape(msg)
         assert shape(Message.from_bytes(buf)) == shape(msg)
-    assert outcome(ext.decode_model, "text", Message) == outcome(reference_decode, "text")
+    with pytest.raises(TypeError):
+        fast_decode(ext, "text")
 
 
 # -- hand-made WBXML ------------------------------------------------------------------
@@ -399,25 +435,28 @@ TARGET_T, LOCURI_T, NORESP, ALERT, CMDID_T, DATA_T = 0x6E, 0x57, 0x5D, 0x46, 0x4
 ])
 def test_hand_made(ext, body, lenient):
     for data in (syncml(body), syncml(body, table=b"Foo\x00")):
-        assert outcome(ext.decode_model, data, Message, lenient) == outcome(reference_decode, data, lenient)
+        ref = outcome(reference_decode, data, lenient)
+        assert outcome(api_decode, data, lenient) == ref
+        fast = fast_decode(ext, data, lenient)
+        assert fast is None or ("ok", shape(fast)) == ref
 
 
 def test_family_and_max_depth(ext):
     data = syncml(bytes([SYNCBODY, 0x12, END]))
-    assert ext.decode_model(data, Message, family="devinf") is None
-    assert outcome(ext.decode_model, data, Message, family="syncml") == outcome(reference_decode, data)
-    assert outcome(ext.decode_model, data, Message, True, family="syncml") == outcome(reference_decode, data, True)
+    assert fast_decode(ext, data, family="devinf") is None
+    assert ("ok", shape(fast_decode(ext, data, True, family="syncml"))) == outcome(reference_decode, data, True)
+    assert outcome(api_decode, data) == outcome(reference_decode, data)
     for depth in (0, 1, 2, 3, 4):
-        got = outcome(ext.decode_model, data, Message, max_depth=depth)
-        ref = outcome(lambda d=depth: Message.from_element(_wbxml_py.decode(data, max_depth=d).root))
-        assert got == ref, depth
+        got = fast_decode(ext, data, True, max_depth=depth)
+        ref = outcome(lambda d=depth: Message.from_element(_wbxml_py.decode(data, max_depth=d).root, lenient=True))
+        assert (got is None and ref[0] != "ok") or ("ok", shape(got)) == ref, depth
 
 
 def test_registry_growth_recompiles(ext):
     from syncml_codec.model._node import model, raw, text
 
     data = syncml(bytes([SYNCBODY, 0x12, END]))
-    before = ext.decode_model(data, Message, lenient=True)
+    before = fast_decode(ext, data, True)
 
     @model("X-Test-Raw")
     class XTest(Node):
@@ -426,12 +465,12 @@ def test_registry_growth_recompiles(ext):
         _layout: Layout | None = None
 
     try:
-        assert shape(ext._fast_paths(data=data, root_cls=Message, lenient=True)) == shape(before)
+        assert shape(fast_decode(ext, data, True)) == shape(before)
         node = XTest(name="n", kept=(Element("Item", ["x"]), "text", b"\x01"))
         lang = SYNCML_BY_VERSION["1.2"]
-        ext._fast_paths(node=node, language=lang, string_table=True)
+        assert fast_encode(ext, node, lang, string_table=True) is not None
         for opts in ({}, {"string_table": True}):
-            assert outcome(ext.encode_model, node, lang, **opts) == outcome(reference_encode, node, lang, **opts)
+            check_encode(ext, node, lang, **opts)
     finally:
         del REGISTRY["X-Test-Raw"]
 
@@ -445,17 +484,17 @@ def test_meta_anchor_in_data(ext):
            b"</SyncML>")
     for options in ({}, {"string_table": True}):
         data = _wbxml_py.xml_to_wbxml(xml, **options)
-        msg = ext._fast_paths(data=data, root_cls=Message)
+        msg = fast_decode(ext, data)
         assert shape(msg) == shape(reference_decode(data))
         assert isinstance(msg.commands[0].items[0].data, Element)
         assert isinstance(msg.commands[0].items[1].data, tuple)
-        assert ext.encode_model(msg, msg.language(), **options) == reference_encode(msg, msg.language(), **options)
+        assert fast_encode(ext, msg, msg.language(), **options) == reference_encode(msg, msg.language(), **options)
 
 
 def test_devinf_is_not_a_message(ext):
     from ..conftest import corpus_path
     data = corpus_path("libwbxml", "gen", "wbxml", "syncml", "syncml-011.wbxml").read_bytes()
-    assert ext.decode_model(data, Message, family="syncml") is None
+    assert fast_decode(ext, data, family="syncml") is None
     with pytest.raises(StructureError) as err:
         Message.from_bytes(data)
     assert "devinf document is not a SyncML message" in str(err.value)

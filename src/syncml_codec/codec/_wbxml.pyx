@@ -39,15 +39,10 @@ Invariants and complexity:
 * The rare paths read WBXML through ``_Reader`` (``_rare.Reader`` over the
   C decoder); a document in a language the tables do not know, or XML that
   decodes to lone surrogates, is handed to the twin.
-* Model shortcuts (extension only; the twin has none and the model layer
-  uses its own converter there): ``decode_model`` reads WBXML straight into
-  model objects (``_wbxml_model.pxi``) and ``encode_model`` encodes model
-  objects without an element tree (``_wbxml_walk.pxi``).  The model's
-  classes are read from the objects passed in (``_spec``, ``_by_tag``, the
-  registry of their module); this module never imports the model.  Both
-  take only what they are sure of and otherwise run the reference path
-  (``decode`` + ``from_element``, ``to_element`` + ``encode``), so their
-  results and errors are the reference's.
+* The C interface (``_wbxml.pxd``, ``_wbxml_capi.pxi``): the decoder and
+  encoder classes and a few entry points, cimported by
+  ``syncml_codec.model._fast`` (WBXML straight into model objects and
+  back).  This module never imports the model.
 """
 
 cimport cython
@@ -61,9 +56,7 @@ from cpython.list cimport PyList_AsTuple
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeLatin1, PyUnicode_DecodeUTF8
 
 import base64
-import dataclasses
 import math
-import sys
 
 from syncml_codec.errors import EncodeError, UnknownTokenError, WBXMLDecodeError, XMLDecodeError
 from syncml_codec.codec import _common as C
@@ -85,12 +78,9 @@ from syncml_codec.codec.tree import Document, Element
 from syncml_codec.codec._pywbxml.tokens import _guess_language as _py_guess_language
 from syncml_codec.codec._pywbxml.tokens import _kind as _py_kind
 
-__all__ = ["IMPLEMENTATION", "decode", "decode_model", "encode", "encode_model", "wbxml_to_xml", "xml_to_wbxml"]
+__all__ = ["IMPLEMENTATION", "decode", "encode", "wbxml_to_xml", "xml_to_wbxml"]
 
 IMPLEMENTATION = "cython"
-
-cdef class _Dec
-cdef class _Enc
 
 include "_wbxml_util.pxi"
 include "_wbxml_tables.pxi"
@@ -98,13 +88,13 @@ include "_wbxml_sinks.pxi"
 include "_wbxml_decode.pxi"
 include "_wbxml_encode.pxi"
 include "_wbxml_scan.pxi"
-include "_wbxml_model.pxi"
 include "_wbxml_walk.pxi"
+include "_wbxml_capi.pxi"    # the C interface model._fast cimports (_wbxml.pxd)
 
 _init_util()
 _init_scan()
 _init_tables()
-_init_model()
+_init_slots()
 
 _ENCODING_DECL = C._ENCODING_DECL
 _OPT_CACHE = {}
@@ -174,8 +164,8 @@ def wbxml_to_xml(data, *, pretty=False, strict=False, max_depth=256):
 cdef int _drive(_Enc enc, _Scan sc, object root) except -1:
     if sc is not None:
         return sc.drive(enc)
-    if type(root) is _MWalk:
-        return _walk_node(enc, (<_MWalk>root).sch, (<_MWalk>root).node, 0)
+    if isinstance(root, _Source):
+        return (<_Source>root).drive(enc)
     return _walk(enc, root)
 
 
@@ -210,66 +200,6 @@ def encode(doc, *, wbxml_version="1.3", string_table=False, public_id="numeric",
         from syncml_codec.codec import _wbxml_py
         return _wbxml_py.encode(doc, wbxml_version=wbxml_version, string_table=string_table,
                                 public_id=public_id, charset=charset)
-
-
-def decode_model(data, root_cls, lenient=False, max_depth=256, *, family=None):
-    """Decode WBXML straight into a model object: equal to
-    ``root_cls.from_element(decode(data, max_depth=max_depth).root,
-    lenient=lenient)``, errors included, without the intermediate tree.
-    With ``family`` (``"syncml"``), a document of another family gives
-    None (the caller reports it)."""
-    cdef _Input inp = make_input(data)
-    cdef _MClass mc = _model_class(root_cls)
-    if mc is not None and mc.dec_ok and mc.root_ok:
-        try:
-            return _decode_model_fast(inp, mc, bool(lenient), max_depth, family)
-        except (_GiveUp, WBXMLDecodeError):
-            pass  # the reference path decides (and raises what it raises)
-    doc = decode(data, max_depth=max_depth)
-    if family is not None and doc.language.family != family:
-        return None
-    return root_cls.from_element(doc.root, lenient=lenient)
-
-
-def encode_model(node, language, *, wbxml_version="1.3", string_table=False, public_id="numeric",
-                 charset="utf-8"):
-    """Encode a model object as a document of ``language``: the bytes of
-    ``encode(Document(language, node.to_element()), ...)`` without building
-    the tree."""
-    cdef _MClass mc = _model_class(type(node))
-    cdef _MWalk w
-    if mc is not None and mc.enc_ok:
-        try:
-            options = _opts(wbxml_version, string_table, public_id, charset)
-            w = _MWalk.__new__(_MWalk)
-            w.sch = mc.sch
-            w.node = node
-            return _run(_lang_index(language), options, None, w)
-        except Exception:
-            pass  # the reference path decides (and raises what it raises)
-    return encode(Document(language, node.to_element()), wbxml_version=wbxml_version,
-                  string_table=string_table, public_id=public_id, charset=charset)
-
-
-def _fast_paths(data=None, node=None, language=None, root_cls=None, lenient=False, **options):
-    """Tests only: run the fast model paths without the reference fallback
-    (raises _GiveUp where encode_model / decode_model would fall back)."""
-    cdef _MClass mc
-    cdef _MWalk w
-    if data is not None:
-        mc = _model_class(root_cls)
-        if mc is None or not (mc.dec_ok and mc.root_ok):
-            raise _GiveUp()
-        return _decode_model_fast(make_input(data), mc, bool(lenient), 256, None)
-    mc = _model_class(type(node))
-    if mc is None or not mc.enc_ok:
-        raise _GiveUp()
-    w = _MWalk.__new__(_MWalk)
-    w.sch = mc.sch
-    w.node = node
-    return _run(_lang_index(language), _opts(options.get("wbxml_version", "1.3"), options.get("string_table", False),
-                                             options.get("public_id", "numeric"), options.get("charset", "utf-8")),
-                None, w)
 
 
 def xml_to_wbxml(data, *, string_table=False, wbxml_version="1.3", public_id="numeric",

@@ -47,24 +47,7 @@ cdef inline Py_ssize_t _find_nul(const uchar* s, Py_ssize_t start, Py_ssize_t en
 
 
 cdef class _Dec:
-    cdef object keep               # owns the bytes
-    cdef const uchar* data
-    cdef Py_ssize_t end, pos
-    cdef bint strict
-    cdef Py_ssize_t max_depth, depth0
-    cdef object max_depth_obj
-    cdef int lang                  # -1: unknown
-    cdef const uchar* tbl
-    cdef Py_ssize_t tbl_len
-    cdef bint utf8
-    cdef object codec
-    cdef int width
-    cdef int version
-    cdef object charset
-    cdef object public_id
-    cdef bint public_id_text
-    cdef Py_ssize_t expansion_left   # bytes the string table may still give out
-    cdef Buf tmp
+    # attributes and cdef method signatures: _wbxml.pxd
 
     def __dealloc__(self):
         buf_free(&self.tmp)

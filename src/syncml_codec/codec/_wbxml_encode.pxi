@@ -9,28 +9,13 @@
 # elements, attribute names and characters the charset lacks are turned into
 # tokens by _rare.py, for both implementations.
 
-cdef struct ElemEnt:
-    Py_ssize_t pos         # tag byte; -1: a pending wbxml:ext / pi / opaque
-    Py_ssize_t content
-    int kind
-    int pend               # 1 ext, 2 pi, 3 opaque
+# ElemEnt (an open element) is declared in _wbxml.pxd
 
 _PEND_NAMES = R.PENDING_NAMES
 
 
 cdef class _Frame:
-    cdef int lang
-    cdef bint text_pid
-    cdef Buf body
-    cdef Buf table
-    cdef ElemEnt* st
-    cdef Py_ssize_t depth, cap
-    cdef int page
-    cdef dict table_index
-    cdef dict wanted
-    cdef Py_ssize_t index
-    cdef object pending_attrs
-    cdef list pending_text
+    # attributes and cdef method signatures: _wbxml.pxd
 
     def __dealloc__(self):
         buf_free(&self.body)
@@ -49,18 +34,7 @@ cdef class _Frame:
 
 
 cdef class _Enc:
-    cdef list frames
-    cdef _Frame cur
-    cdef int version
-    cdef object mib
-    cdef object codec
-    cdef bint utf8
-    cdef int width
-    cdef bint string_table
-    cdef bint text_pid
-    cdef list counts           # counting pass: one dict per document
-    cdef list wanted_all       # emitting pass with a string table
-    cdef Py_ssize_t ndocs
+    # attributes and cdef method signatures: _wbxml.pxd
 
     cdef void setup(self, tuple options, list counts) except *:
         version, mib, codec, string_table, text_pid = options

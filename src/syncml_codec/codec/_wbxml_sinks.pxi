@@ -11,7 +11,7 @@ cdef Py_ssize_t _XML_DECLARATION_LEN = len(C.XML_DECLARATION)
 
 
 cdef class _Sink:
-    cdef bint surrogates       # text with lone surrogates was written
+    # attributes and cdef method signatures: _wbxml.pxd
 
     cdef int prolog(self, int lang) except -1:
         return 0

@@ -4,45 +4,8 @@
 # so a known tag costs one table lookup and one memcpy.  Encoder: per
 # language an open-addressing hash from name bytes to (page, token, kind).
 
-cdef enum:
-    NLANG_MAX = 16
-    NHASH = 512            # power of two, > 2 x the largest code page set
-    K_PLAIN = 0
-    K_DATA = 1
-    K_TYPE = 2
-    K_NONCE = 3
-    K_WBXML = 4
-    F_SYNCML = 0
-    F_DEVINF = 1
-    F_METINF = 2
-    F_DDF = 3
-    NS_WBXML = -1          # namespace id of the explicit wbxml: elements
-
-
-cdef struct TagEnt:
-    int defined
-    int ns
-    int kind
-    const char* open_
-    Py_ssize_t open_len
-    const char* open_ns
-    Py_ssize_t open_ns_len
-    const char* empty
-    Py_ssize_t empty_len
-    const char* empty_ns
-    Py_ssize_t empty_ns_len
-    const char* close
-    Py_ssize_t close_len
-    PyObject* pyname
-    int tid                # tag name id (same name, same id in every language)
-
-
-cdef struct NameEnt:
-    const char* name
-    Py_ssize_t len
-    int page
-    int token
-    int kind
+# the enums (K_*, F_*, NS_WBXML, NLANG_MAX, NHASH) and the TagEnt / NameEnt
+# structs are declared in _wbxml.pxd
 
 
 cdef struct LangInfo:

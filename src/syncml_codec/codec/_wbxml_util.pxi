@@ -8,13 +8,7 @@ cdef extern from "Python.h":
     Py_ssize_t PY_SSIZE_T_MAX
     bint PyUnicode_IS_ASCII(object)
 
-ctypedef unsigned char uchar
-
-
-cdef struct Buf:
-    uchar* p
-    Py_ssize_t n
-    Py_ssize_t cap
+# uchar and Buf are declared in _wbxml.pxd
 
 
 cdef int buf_grow(Buf* b, Py_ssize_t extra) except -1:
@@ -345,12 +339,8 @@ cdef int buf_base64(Buf* b, const uchar* s, Py_ssize_t n) except -1:
 
 cdef class _Input:
     """The caller's bytes, held without copying (a bytes object directly, a
-    bytearray / contiguous memoryview through the buffer protocol)."""
-    cdef Py_buffer view
-    cdef bint held
-    cdef object obj
-    cdef const uchar* p
-    cdef Py_ssize_t n
+    bytearray / contiguous memoryview through the buffer protocol);
+    attributes in _wbxml.pxd."""
 
     def __dealloc__(self):
         if self.held:

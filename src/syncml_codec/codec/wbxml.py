@@ -4,19 +4,24 @@ importable, else the pure-Python twin.
 ``SYNCML_CODEC_NO_EXTENSIONS=1`` forces the twin;
 ``SYNCML_CODEC_REQUIRE_EXTENSION=1`` makes a missing extension an error
 (CI sets it, so a broken build cannot pass as pure Python).
+
+``body_size`` counts what the (pure-Python) encoder writes for one element
+in a given code page: the sizes ``model.size`` needs while a message is
+being built, when the model's own extension is not there to count them.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from types import ModuleType
-from typing import Any
 
 from . import _wbxml_py
+from ._common import encode_options
+from ._pywbxml import encoder as _py_encoder
+from .codepages import Language
+from .tree import Element
 
-__all__ = ["IMPLEMENTATION", "decode", "decode_model", "encode", "encode_model", "implementation", "wbxml_to_xml",
-           "xml_to_wbxml"]
+__all__ = ["IMPLEMENTATION", "body_size", "decode", "encode", "implementation", "wbxml_to_xml", "xml_to_wbxml"]
 
 
 def _flag(name: str) -> bool:
@@ -44,10 +49,16 @@ decode = implementation.decode
 encode = implementation.encode
 wbxml_to_xml = implementation.wbxml_to_xml
 xml_to_wbxml = implementation.xml_to_wbxml
-# The extension's shortcuts for the model layer (None in the pure-Python
-# twin): ``decode_model(data, root_cls, lenient=False, max_depth=256, *,
-# family=None)`` reads WBXML straight into model objects and
-# ``encode_model(node, language, **options)`` encodes them without an
-# element tree; both give exactly what the tree path gives.
-decode_model: Callable[..., Any] | None = getattr(implementation, "decode_model", None)
-encode_model: Callable[..., bytes] | None = getattr(implementation, "encode_model", None)
+
+
+def body_size(root: Element, language: Language, page: int = 0) -> tuple[int, int]:
+    """``(n, page_after)``: the bytes ``root`` adds to the body of a WBXML
+    document of ``language`` whose code page is ``page``, and the code page
+    in force after it -- the (pure-Python) encoder run with the defaults of
+    ``encode`` and counted, so the sizes are the encoder's by definition.
+    For sizing messages while they are built (``model.size``)."""
+    version, mib, codec, _, text_pid = encode_options("1.3", False, "numeric", "utf-8")
+    enc = _py_encoder._Encoder(language, version, mib, codec, False, text_pid, None, [0])
+    enc.page = page
+    _py_encoder._walk(enc, root)
+    return len(enc.body), enc.page

@@ -4,6 +4,8 @@ bytes (WBXML or XML) through the codec."""
 from __future__ import annotations
 
 import dataclasses
+import os
+from types import ModuleType
 from typing import Any, Literal, cast, overload
 
 from ..codec import wbxml as _wbxml
@@ -13,10 +15,30 @@ from ..codec.tree import Document
 from ..codec.xml import parse_xml, write_xml
 from ..errors import StructureError
 from ._node import Layout, Missing, Node, flag, model, node, text
+from ._schema import SCHEMA
 from .commands import COMMANDS, Command
 from .elements import Cred, Meta, Source, Target
 
 __all__ = ["Message", "SyncBody", "SyncHdr"]
+
+
+def _load_fast() -> ModuleType | None:
+    """``model._fast`` (WBXML <-> model objects without an element tree)
+    when it is built and the codec in use is the extension it drives."""
+    if _wbxml.IMPLEMENTATION != "cython":
+        return None
+    try:
+        from . import _fast
+    except ImportError:
+        if os.environ.get("SYNCML_CODEC_REQUIRE_EXTENSION", "").strip().lower() not in ("", "0", "false", "no"):
+            raise
+        return None
+    return _fast
+
+
+#: the fast path, or None (then the reference path: the codec's tree and
+#: Node.from_element / to_element, which the fast path always agrees with)
+FAST: ModuleType | None = _load_fast()
 
 
 @model("SyncHdr")
@@ -100,8 +122,8 @@ class Message(Node[Missing]):
         (missing required fields are None, and the type says so:
         ``Message[None]``), for inspecting broken traffic."""
         if sniff_encoding(data, content_type) == "wbxml":
-            if _wbxml.decode_model is not None:  # the extension: no element tree in between
-                msg: Message[None] | None = _wbxml.decode_model(data, cls, lenient, family="syncml")
+            if FAST is not None:  # no element tree in between; None: the reference path decides
+                msg: Message[None] | None = FAST.read(data, cls, SCHEMA, lenient=lenient, family="syncml")
                 if msg is not None:
                     return msg
             doc = _wbxml.decode(data)
@@ -135,8 +157,10 @@ class Message(Node[Missing]):
         ``string_table``, ``wbxml_version``, ``public_id``, ``charset``) or
         ``"xml"`` (``pretty``)."""
         if encoding == "wbxml":
-            if _wbxml.encode_model is not None:  # the extension: no element tree in between
-                return _wbxml.encode_model(self, self.language(), **options)
+            if FAST is not None:  # no element tree in between; None: the reference path decides
+                fast: bytes | None = FAST.write(self, self.language(), SCHEMA, options)
+                if fast is not None:
+                    return fast
             encoded: bytes = _wbxml.encode(self.to_document(), **options)
             return encoded
         if encoding == "xml":
