@@ -49,6 +49,21 @@ def cython_impl():
     return _wbxml_c
 
 
+def model_fast():
+    """The model's fast path (``syncml_codec.model._fast``, as ``Message``
+    uses it): skipped in a pure-Python run or without the codec extension
+    (failed when the extension is required), failed when the codec
+    extension is there but the fast path is not."""
+    if NO_EXTENSIONS:
+        pytest.skip("SYNCML_CODEC_NO_EXTENSIONS=1: pure-Python run")
+    cython_impl()
+    from syncml_codec.model.message import FAST
+
+    if FAST is None:
+        pytest.fail("the codec extension is built but model._fast is not")
+    return FAST
+
+
 def cython_versit():
     """The Versit extension (``syncml_codec.formats._versit``), skipped or
     failed like :func:`cython_impl`."""

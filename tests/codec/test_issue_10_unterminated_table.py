@@ -26,7 +26,7 @@ from syncml_codec.codec.codepages import DEVINF11, SYNCML11
 from syncml_codec.codec.tree import Document, Element
 from syncml_codec.model import Message, Put
 
-from ..conftest import NO_EXTENSIONS, corpus_path, cython_impl
+from ..conftest import NO_EXTENSIONS, corpus_path, cython_impl, model_fast
 from .corpus import WBXML_FILES
 from .mutations import outcome, variants
 from .wbxmlbuild import END, ITEM, OPAQUE, SYNCBODY, mb, s
@@ -283,20 +283,17 @@ def test_python_fast_path_takes_and_equals_generic(devices, device_variants):
 def test_model_decoders_agree(device_variants):
     """The extension's fused Message decoder (and its fast path alone) equal
     the reference (tree) path on the phones' forms and their mutations."""
-    from syncml_codec.model.message import FAST
-
     from ..model.test_fast_model import api_decode, fast_decode, reference_decode, shape
     from ..model.test_fast_model import outcome as model_outcome
 
-    cython_impl()
-    assert FAST is not None
+    fast_path = model_fast()
     counts = {"ok": 0, "fast": 0}
     for n, data in enumerate(device_variants):
         lenient = n % 3 == 0
         ref = model_outcome(reference_decode, data, lenient)
         assert model_outcome(api_decode, data, lenient) == ref, (data.hex(), lenient)
         counts[ref[0]] = counts.get(ref[0], 0) + 1
-        fast = fast_decode(FAST, data, lenient)
+        fast = fast_decode(fast_path, data, lenient)
         if fast is not None:
             counts["fast"] += 1
             assert ("ok", shape(fast)) == ref

@@ -39,7 +39,7 @@ from syncml_codec.model._schema import SCHEMA
 from ..codec.corpus import rel
 from ..codec.mutations import variants
 from ..codec.wbxmlbuild import END, OPAQUE, SYNCBODY, mb, s, syncml
-from ..conftest import NO_EXTENSIONS, cython_impl
+from ..conftest import model_fast
 from .test_message import FRAGMENTS, MESSAGES
 
 WBXML = "application/vnd.syncml+wbxml"
@@ -48,12 +48,7 @@ WBXML = "application/vnd.syncml+wbxml"
 @pytest.fixture(scope="module")
 def ext():
     """The fast path (model._fast)."""
-    if NO_EXTENSIONS:
-        pytest.skip("SYNCML_CODEC_NO_EXTENSIONS=1: pure-Python run")
-    cython_impl()  # skips (or fails when the extension is required) without the codec extension
-    if message_module.FAST is None:
-        pytest.fail("the codec extension is built but model._fast is not")
-    return message_module.FAST
+    return model_fast()
 
 
 def shape(x: Any) -> Any:

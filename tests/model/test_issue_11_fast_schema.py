@@ -18,6 +18,7 @@ from syncml_codec.model._node import REGISTRY, Layout, Node, OpaqueStr, Spec, mo
 from syncml_codec.model._schema import SCHEMA, ModelSchema
 
 from ..codec.wbxmlbuild import END, OPAQUE, SYNCBODY, mb, syncml
+from ..conftest import model_fast
 from .test_fast_model import reference_decode, shape
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "syncml_codec"
@@ -26,10 +27,8 @@ ALERT, CMDID_T, DATA_T = 0x46, 0x4B, 0x4F
 
 @pytest.fixture(scope="module")
 def ext():
-    """The fast path (test_fast_model fails when it should be there and is not)."""
-    if message_module.FAST is None:
-        pytest.skip("model._fast is not built or the codec in use is the pure-Python one")
-    return message_module.FAST
+    """The fast path (model._fast)."""
+    return model_fast()
 
 
 def sample(cls: type[Node]) -> dict[str, Any]:
