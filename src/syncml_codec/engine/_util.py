@@ -45,8 +45,8 @@ def item_status(change: Command, item: Item, code: int, *, cmd_id: str, msg_ref:
     own Target and Source as TargetRef and SourceRef."""
     targets = (text(item.target.loc_uri),) if item.target else ()
     sources = (text(item.source.loc_uri),) if item.source else ()
-    return Status(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=change.cmd_id, cmd=change.TAG,
-                  target_refs=targets, source_refs=sources, code=code)
+    return Status.of(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=change.cmd_id, cmd=change.TAG,
+                     target_refs=targets, source_refs=sources, code=code)
 
 
 def alert_next(ids: CmdIDs) -> Alert:

@@ -63,9 +63,8 @@ def status_for(command: Command, *, msg_ref: str, cmd_id: str, code: int = Statu
 
     (For an Alert, pass the anchors back in ``items`` as the spec asks.)"""
     targets, sources = _refs(command)
-    return Status(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=command.cmd_id, cmd=command.TAG,
-                  target_refs=targets, source_refs=sources, chal=chal, data=str(int(code)),
-                  items=items)
+    return Status.of(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=command.cmd_id, cmd=command.TAG,
+                     target_refs=targets, source_refs=sources, chal=chal, code=code, items=items)
 
 
 def status_for_header(header: SyncHdr, *, cmd_id: str, code: int = StatusCode.OK,
