@@ -11,14 +11,31 @@ from urllib.parse import parse_qs, urlsplit
 from ..model import Alert, AlertCode, CmdIDs, Command, Item, Meta, Status
 
 __all__ = ["alert_next", "estimate", "item_bytes", "item_status", "log_bare", "log_quoted", "log_text",
-           "meta_format", "meta_type", "session_from_uri", "text", "wire_data"]
+           "meta_format", "meta_type", "plain", "session_from_uri", "text", "wire_data"]
 
 _LOG_MAX = 200  # characters of one client-supplied value in a log line
 
 
 def text(value: object) -> str:
+    """Item data or a value for a log line as text (bytes decoded as
+    UTF-8, undecodable bytes replaced; None is "").  Model TEXT fields are
+    ``str`` already: they need no conversion."""
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def plain(value: str | None) -> str:
+    """Text from the peer's message as we send it back: a plain ``str``, so
+    that what arrived as WBXML opaque data (an :class:`~syncml_codec.model.OpaqueStr`)
+    is answered as an inline string, as before the model's TEXT fields
+    were always ``str``; "" where a lenient read of a broken message
+    lacks it.
+
+    >>> from syncml_codec.model import OpaqueStr
+    >>> type(plain(OpaqueStr("./contacts"))).__name__, plain(None)
+    ('str', '')
+    """
     return "" if value is None else str(value)
 
 
@@ -43,8 +60,8 @@ def item_status(change: Command, item: Item, code: int, *, cmd_id: str, msg_ref:
     """The Status of one item of an Add, Replace or Delete (a change with
     several items gets one each): CmdRef and Cmd of the change, the item's
     own Target and Source as TargetRef and SourceRef."""
-    targets = (text(item.target.loc_uri),) if item.target else ()
-    sources = (text(item.source.loc_uri),) if item.source else ()
+    targets = (plain(item.target.loc_uri),) if item.target else ()
+    sources = (plain(item.source.loc_uri),) if item.source else ()
     return Status.of(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=change.cmd_id, cmd=change.TAG,
                      target_refs=targets, source_refs=sources, code=code)
 
@@ -57,7 +74,7 @@ def alert_next(ids: CmdIDs) -> Alert:
 def meta_type(*metas: Meta | None) -> str | None:
     for meta in metas:
         if meta is not None and meta.type:
-            return text(meta.type).strip()
+            return meta.type.strip()
     return None
 
 
@@ -75,7 +92,7 @@ def estimate(cmd: Command, measure: Callable[[Command], int], encoding: str) -> 
     """The encoded size of ``cmd``: estimated (generously) for a plain Status,
     of which a big package has thousands, measured for anything else."""
     if isinstance(cmd, Status) and not cmd.items and cmd.chal is None:
-        chars = sum(len(text(v)) for v in (cmd.cmd_id, cmd.msg_ref, cmd.cmd_ref, cmd.cmd, cmd.data,
+        chars = sum(len(v) for v in (cmd.cmd_id, cmd.msg_ref, cmd.cmd_ref, cmd.cmd, cmd.data,
                                            *cmd.target_refs, *cmd.source_refs))
         return chars + (24 if encoding == "wbxml" else 160)
     return measure(cmd)
@@ -84,7 +101,7 @@ def estimate(cmd: Command, measure: Callable[[Command], int], encoding: str) -> 
 def meta_format(*metas: Meta | None) -> str | None:
     for meta in metas:
         if meta is not None and meta.format:
-            value = text(meta.format).strip()
+            value = meta.format.strip()
             if value and value.lower() not in ("chr", "bin"):
                 return value
     return None
