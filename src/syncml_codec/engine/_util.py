@@ -6,11 +6,12 @@ a log line."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 from urllib.parse import parse_qs, urlsplit
 
-from ..model import Alert, AlertCode, CmdIDs, Command, Item, Meta, Status
+from ..model import Alert, AlertCode, CmdIDs, Command, Item, Message, Meta, Status, complete
 
-__all__ = ["alert_next", "estimate", "item_bytes", "item_status", "log_bare", "log_quoted", "log_text",
+__all__ = ["alert_next", "as_received", "estimate", "item_bytes", "item_status", "log_bare", "log_quoted", "log_text",
            "meta_format", "meta_type", "plain", "session_from_uri", "text", "wire_data"]
 
 _LOG_MAX = 200  # characters of one client-supplied value in a log line
@@ -37,6 +38,28 @@ def plain(value: str | None) -> str:
     ('str', '')
     """
     return "" if value is None else str(value)
+
+
+def as_received(msg: Message[None]) -> Message:
+    """A message read leniently, as the server and the replay take it: the
+    strict message when nothing required is missing (:func:`~syncml_codec.model.complete`:
+    it was refused for another reason, such as an Add without data), else
+    the same object typed strict.  That is the one place where a lenient
+    read enters the engine's strict types, because a broken message is still
+    answered command by command (tests/engine/test_errors_and_conflicts.py,
+    test_hostile_input.py).  What may then be None, and where it is checked:
+
+    - SyncHdr: MsgID, Source and its LocURI, Target: checked before by
+      ``SyncServer.handle`` (no answer without them); the replay reads what
+      is there; VerDTD, VerProto, SessionID and Target/LocURI: read as
+      ``x or ""``;
+    - a command's CmdID: the command is refused with 400 (``ServerSession.receive``);
+    - other required fields of a command (an item's Target/LocURI, a Map's
+      Target, a Status's CmdRef...): read as ``x or ""`` or looked for
+      with ``if x is not None``, as for optional fields.
+    """
+    strict = complete(msg, Message)
+    return strict if strict is not None else cast(Message, msg)
 
 
 def item_bytes(item: Item) -> bytes | None:

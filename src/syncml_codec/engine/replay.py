@@ -57,7 +57,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from ..codec.detect import sniff_encoding
 from ..devinf import DevInf
@@ -85,7 +85,7 @@ from ..model.auth import AuthType
 from ..store.base import canonical_datastore
 from ._devinf import datastore_for_type, datastore_from_devinf, devinf_from_item
 from ._reply import Response
-from ._util import plain
+from ._util import as_received, plain
 from ._wire import CONTENT_TYPES
 from .server import SyncServer
 
@@ -211,8 +211,7 @@ def _read(body: bytes, content_type: str | None = None) -> Message | None:
     except (SyncMLError, ValueError):
         pass
     try:
-        # may lack required fields (Message[None]): the replay only reads what is there
-        return cast(Message, Message.from_bytes(body, content_type, lenient=True))
+        return as_received(Message.from_bytes(body, content_type, lenient=True))
     except (SyncMLError, ValueError):
         return None
 

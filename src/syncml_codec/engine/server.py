@@ -37,7 +37,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from ..codec.detect import sniff_encoding
 from ..errors import StructureError, SyncMLError
@@ -50,7 +50,7 @@ from ._session import ServerSession
 from ._sessions import SessionTable
 from ._state import ServerPhase
 from ._sync import ConflictPolicy
-from ._util import log_bare, log_quoted, plain, session_from_uri
+from ._util import as_received, log_bare, log_quoted, plain, session_from_uri
 from ._wire import CONTENT_TYPES
 
 __all__ = ["CONTENT_TYPES", "Response", "ServerSession", "SyncServer"]
@@ -111,23 +111,24 @@ class SyncServer:
             encoding = sniff_encoding(body, content_type) if body else "xml"
         except (SyncMLError, ValueError):
             encoding = "xml"
+        read: Message[None]  # a broken message is read leniently: fields may be missing
         try:
-            msg = Message.from_bytes(body, content_type)
+            read = Message.from_bytes(body, content_type)
             problem: StructureError | None = None
         except StructureError as exc:  # valid XML/WBXML, invalid SyncML: answer what we can
             problem = exc
             try:
-                # a lenient read may lack required fields (Message[None]); the session
-                # checks what it relies on (the header below, cmd_id in _status)
-                msg = cast(Message, Message.from_bytes(body, content_type, lenient=True))
+                read = Message.from_bytes(body, content_type, lenient=True)
             except (SyncMLError, ValueError):
                 return self._unreadable(str(exc), remote)
         except (SyncMLError, ValueError) as exc:
             return self._unreadable(str(exc), remote)
-        header = msg.header
-        if (header is None or not header.msg_id or header.source is None or header.target is None
-                or not header.source.loc_uri):
+        checked = read.header  # what every answer needs: the MsgID it refers to, who sent it, to whom
+        if (checked is None or not checked.msg_id or checked.source is None or checked.target is None
+                or not checked.source.loc_uri):
             return self._unreadable(str(problem or "no usable SyncHdr"), remote)
+        msg = as_received(read)
+        header = msg.header
         started = self.clock()
         self.table.expire(started)
         sid = session_id or session_from_uri(header.target.loc_uri or "")
