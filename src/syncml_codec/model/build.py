@@ -71,9 +71,9 @@ def status_for_header(header: SyncHdr, *, cmd_id: str, code: int = StatusCode.OK
                       chal: Chal | None = None) -> Status:
     """The Status for a message's SyncHdr (CmdRef 0): authentication result
     and, with ``chal``, the challenge for the next message."""
-    return Status(cmd_id=cmd_id, msg_ref=header.msg_id, cmd_ref="0", cmd="SyncHdr",
-                  target_refs=(header.target.loc_uri,), source_refs=(header.source.loc_uri,),
-                  chal=chal, data=str(int(code)))
+    return Status.of(cmd_id=cmd_id, msg_ref=header.msg_id, cmd_ref="0", cmd="SyncHdr",
+                     target_refs=(header.target.loc_uri,), source_refs=(header.source.loc_uri,),
+                     chal=chal, code=code)
 
 
 def split_item(item: Item, chunk: int) -> list[Item]:
