@@ -126,13 +126,13 @@ def ack_all(reply: Message, first_id: int) -> list[Status]:
     for cmd in reply.commands:
         if isinstance(cmd, (Status, Results)):
             continue
-        out.append(Status(cmd_id=str(n), msg_ref=reply.header.msg_id, cmd_ref=cmd.cmd_id, cmd=cmd.TAG,
-                          code=StatusCode.OK))
+        out.append(Status.of(cmd_id=str(n), msg_ref=reply.header.msg_id, cmd_ref=cmd.cmd_id, cmd=cmd.TAG,
+                             code=StatusCode.OK))
         n += 1
         if isinstance(cmd, Sync):
             for change in cmd.commands:
-                out.append(Status(cmd_id=str(n), msg_ref=reply.header.msg_id, cmd_ref=change.cmd_id,
-                                  cmd=change.TAG, code=StatusCode.ITEM_ADDED))
+                out.append(Status.of(cmd_id=str(n), msg_ref=reply.header.msg_id, cmd_ref=change.cmd_id,
+                                     cmd=change.TAG, code=StatusCode.ITEM_ADDED))
                 n += 1
     return out
 

@@ -76,7 +76,7 @@ from ..model.auth import AuthType
 from ..store.base import Account, Device, Store
 from ._limits import ServerLimits
 from ._reply import syncml_version
-from ._util import log_bare, log_quoted, text
+from ._util import log_bare, log_quoted
 
 __all__ = ["Gatekeeper", "Verdict", "claimed_user", "message_credential"]
 
@@ -134,10 +134,10 @@ def claimed_user(header: SyncHdr, cred: Cred | None = None) -> str | None:
     cred = cred if cred is not None else header.cred
     if cred is not None and cred.data is not None and cred.type.lower() == _BASIC:
         try:
-            return auth.parse_basic(text(cred.data).strip())[0]
+            return auth.parse_basic(cred.data.strip())[0]
         except (SyncMLError, ValueError):
             return ""
-    return text(header.source.loc_name).strip() or None
+    return (header.source.loc_name or "").strip() or None
 
 
 class _Challenges:
@@ -267,7 +267,7 @@ class Gatekeeper:
         device (created if new) with its nonce rotated, written in a
         transaction of its own.  Refused: nothing written, a challenge, a
         log line."""
-        device_id = text(header.source.loc_uri).strip()
+        device_id = header.source.loc_uri.strip()
         cred = cred if cred is not None else header.cred
         user = claimed_user(header, cred)
         version = syncml_version(header)
@@ -301,7 +301,7 @@ class Gatekeeper:
                now: float) -> tuple[str, bytes | None]:
         """("", the nonce used or None) when the credential is right, else (the reason, None)."""
         kind = cred.type.lower()
-        data = text(cred.data).strip()
+        data = (cred.data or "").strip()
         if kind == _BASIC:
             if not user:
                 return "unreadable-credential", None

@@ -39,7 +39,7 @@ from ._devinf import datastore_for_type, datastore_from_devinf, type_for_client
 from ._peer import Peer
 from ._reply import Answers
 from ._sync import CLIENT_SENDS, NEEDS_ANCHORS, SUPPORTED, ConflictPolicy, DatastoreSync
-from ._util import item_bytes, log_quoted, meta_format, meta_type, text
+from ._util import item_bytes, log_quoted, meta_format, meta_type, plain
 
 __all__ = ["SessionDatastores"]
 
@@ -115,8 +115,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         if not initializing:
             return answers.status(cmd, StatusCode.COMMAND_NOT_ALLOWED), None
         item = cmd.items[0]
-        server_uri = text(item.target.loc_uri) if item.target else ""
-        client_uri = text(item.source.loc_uri) if item.source else ""
+        server_uri = plain(item.target.loc_uri) if item.target else ""
+        client_uri = plain(item.source.loc_uri) if item.source else ""
         canonical = self.resolve(server_uri, client_uri, item.meta)
         if canonical is None:
             return answers.status(cmd, StatusCode.NOT_FOUND), None
@@ -128,18 +128,18 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         status_code: int = StatusCode.OK
         mode = int(code)
         if resumed or (mode in NEEDS_ANCHORS
-                       and (stored.client_last is None or stored.client_last != text(anchor.last))):
+                       and (stored.client_last is None or stored.client_last != (anchor.last or ""))):
             status_code, mode = StatusCode.REFRESH_REQUIRED, AlertCode.SLOW_SYNC
         server_next = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.clock()))
         ds = DatastoreSync(store=self.peer.quirks.store_for(self.store, canonical), device=device,
                            canonical=canonical, server_uri=server_uri, client_uri=client_uri, mode=mode,
-                           client_next=text(anchor.next), server_next=server_next, server_last=stored.server_last,
+                           client_next=anchor.next, server_next=server_next, server_last=stored.server_last,
                            policy=self.policy, clock=self.clock(),
                            wanted_type=type_for_client(canonical, self.peer.known_devinf(), client_uri),
                            resumed=resumed)
         ds.start()
         self._by_name[canonical] = ds
-        echo = Item(data=Anchor(next=text(anchor.next)).to_element())
+        echo = Item(data=Anchor(next=plain(anchor.next)).to_element())
         answer = Item(target=Target(loc_uri=client_uri), source=Source(loc_uri=server_uri),
                       meta=Meta(anchor=Anchor(last=stored.server_last, next=server_next)))
         return (answers.status(cmd, status_code, (echo,)),
@@ -148,7 +148,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
     # -- the client's Sync -----------------------------------------------
     def sync(self, cmd: Sync, answers: Answers) -> list[Command]:
         """The Statuses of a client's Sync and of its changes (one per item)."""
-        uri = text(cmd.target.loc_uri) if cmd.target else ""
+        uri = (cmd.target.loc_uri or "") if cmd.target else ""
         canonical = self.named(uri)
         ds = self._by_name.get(canonical) if canonical else None
         out: list[Command] = []
@@ -175,8 +175,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         return out
 
     def _change(self, ds: DatastoreSync, change: Add | Replace | Delete, sync: Sync, item: Item) -> int:
-        luid = text(item.source.loc_uri) if item.source else None
-        target = text(item.target.loc_uri) if item.target else None
+        luid = (item.source.loc_uri or "") if item.source else None
+        target = (item.target.loc_uri or "") if item.target else None
         try:
             if isinstance(change, Delete):
                 return ds.delete(luid, target)
@@ -205,7 +205,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
     # -- Map -------------------------------------------------------------
     def map(self, cmd: Map) -> tuple[int, list[tuple[str, str]]]:
         """The status of a client's Map and the (datastore, GUID) pairs it mapped."""
-        canonical = self.named(text(cmd.target.loc_uri) if cmd.target else "")
+        canonical = self.named((cmd.target.loc_uri or "") if cmd.target else "")
         ds = self._by_name.get(canonical) if canonical else None
         if ds is None:
             return StatusCode.NOT_FOUND, []
@@ -215,6 +215,6 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             if mi.target is None or mi.source is None:
                 ok = False
                 continue
-            ok = ds.mapped(text(mi.source.loc_uri), text(mi.target.loc_uri)) and ok
-            mapped.append((ds.canonical, text(mi.target.loc_uri)))
+            ok = ds.mapped(mi.source.loc_uri or "", mi.target.loc_uri or "") and ok
+            mapped.append((ds.canonical, mi.target.loc_uri or ""))
         return (StatusCode.OK if ok else StatusCode.NOT_FOUND), mapped

@@ -17,7 +17,7 @@ from ..devinf import ContentType, DataStore, DevInf, negotiate
 from ..errors import SyncMLError
 from ..model import Get, Item, Meta, Results, Source, StatusCode
 from ..store.base import DATASTORES
-from ._util import text
+from ._util import plain
 from ._wire import devinf_type
 
 __all__ = ["DEVINF_URIS", "SERVER_FORMATS", "datastore_for_type", "datastore_from_devinf",
@@ -98,7 +98,7 @@ def devinf_bytes(devinf: DevInf) -> bytes:
 
 def get_code(cmd: Get) -> int:
     """200 for a Get of our DevInf, else 404."""
-    uris = [text(i.target.loc_uri) for i in cmd.items if i.target is not None]
+    uris = [i.target.loc_uri for i in cmd.items if i.target is not None]
     return StatusCode.OK if uris and all(u in DEVINF_URIS for u in uris) else StatusCode.NOT_FOUND
 
 
@@ -107,7 +107,7 @@ def devinf_results(get: Get, dev_id: str, names: dict[str, str], encoding: str, 
     """The Results answering a Get of our DevInf (``names`` as for
     :func:`server_devinf`), a DevInf of the session's SyncML ``version``
     under the URI the Get named."""
-    uri = next(text(i.target.loc_uri) for i in get.items if i.target is not None)
+    uri = next(plain(i.target.loc_uri) for i in get.items if i.target is not None)
     devinf = server_devinf(dev_id, names, version)
     return Results(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=get.cmd_id,
                    meta=Meta(type=devinf_type(encoding)),

@@ -14,7 +14,7 @@ from ._ops import Operation
 from ._packer import Change, Dropped, Packer
 from ._peer import Peer
 from ._sync import DatastoreSync, Op
-from ._util import text, wire_data
+from ._util import wire_data
 from .quirks import NO_QUIRKS, Quirks
 
 __all__ = ["Outbox", "command_for"]
@@ -80,7 +80,7 @@ class Outbox:
     def status(self, status: Status) -> None:
         """The client's Status for a change we sent: an error undoes it
         (it goes again next time), but for 418 (the client has it)."""
-        sent = self.sent_ops.pop((text(status.msg_ref), text(status.cmd_ref)), None)
+        sent = self.sent_ops.pop((status.msg_ref, status.cmd_ref), None)
         code = status.code
         if sent is not None and code is not None and int(code) >= 300:
             ds, op = sent

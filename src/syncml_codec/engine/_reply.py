@@ -31,7 +31,7 @@ from ..model import (
     status_for,
     status_for_header,
 )
-from ._util import item_status, text
+from ._util import item_status, plain
 from ._wire import CONTENT_TYPES
 
 __all__ = ["DEVINF_URI", "Answers", "Response", "refusal", "reply_message", "syncml_version", "unreadable"]
@@ -43,7 +43,7 @@ DEVINF_URI = {"1.0": "./devinf10", "1.1": "./devinf11", "1.2": "./devinf12"}
 def syncml_version(header: SyncHdr) -> str:
     """The SyncML version of a message, ``"1.0"``, ``"1.1"`` or ``"1.2"``:
     its VerDTD, else its VerProto (``SyncML/1.1``), else 1.2."""
-    for value in (text(header.ver_dtd).strip(), text(header.ver_proto).strip().rpartition("/")[2]):
+    for value in ((header.ver_dtd or "").strip(), (header.ver_proto or "").strip().rpartition("/")[2]):
         if value in DEVINF_URI:
             return value
     return "1.2"
@@ -93,8 +93,8 @@ def reply_message(header: SyncHdr, commands: list[Command], final: bool, *, msg_
     meta = Meta(max_msg_size=str(max_msg_size), max_obj_size=str(max_obj_size) if version != "1.0" else None)
     hdr = SyncHdr(ver_dtd=version, ver_proto=f"SyncML/{version}",
                   session_id=header.session_id or "1", msg_id=msg_id,
-                  target=Target(loc_uri=text(header.source.loc_uri), loc_name=header.source.loc_name),
-                  source=Source(loc_uri=text(header.target.loc_uri)), resp_uri=resp_uri, meta=meta)
+                  target=Target(loc_uri=plain(header.source.loc_uri), loc_name=header.source.loc_name),
+                  source=Source(loc_uri=plain(header.target.loc_uri)), resp_uri=resp_uri, meta=meta)
     return Message(header=hdr, body=SyncBody(commands=tuple(commands), final=final))
 
 

@@ -49,7 +49,7 @@ from ._outgoing import Outbox
 from ._peer import Peer
 from ._reply import DEVINF_URI, Answers, reply_message
 from ._state import SERVER_ANSWERS, SERVER_RECEIVING, SERVER_TABLE, Answer, Event, ServerPhase, advance
-from ._util import alert_next, estimate, text
+from ._util import alert_next, estimate
 from ._wire import devinf_type
 from .quirks import Quirks
 
@@ -113,7 +113,7 @@ class ServerSession:
     def mismatch(self, header: SyncHdr, cred: Cred | None = None) -> str:
         """Why a message naming this session does not belong to it ("" if it does);
         ``cred``: the credential it carries in a command."""
-        if text(header.source.loc_uri).strip() != self.device_id:
+        if header.source.loc_uri.strip() != self.device_id:
             return "device-differs"
         user = claimed_user(header, cred)
         if user is None:

@@ -6,20 +6,60 @@ a log line."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 from urllib.parse import parse_qs, urlsplit
 
-from ..model import Alert, AlertCode, CmdIDs, Command, Item, Meta, Status
+from ..model import Alert, AlertCode, CmdIDs, Command, Item, Message, Meta, Status, complete
 
-__all__ = ["alert_next", "estimate", "item_bytes", "item_status", "log_bare", "log_quoted", "log_text",
-           "meta_format", "meta_type", "session_from_uri", "text", "wire_data"]
+__all__ = ["alert_next", "as_received", "estimate", "item_bytes", "item_status", "log_bare", "log_quoted", "log_text",
+           "meta_format", "meta_type", "plain", "session_from_uri", "text", "wire_data"]
 
 _LOG_MAX = 200  # characters of one client-supplied value in a log line
 
 
 def text(value: object) -> str:
+    """Item data or a value for a log line as text (bytes decoded as
+    UTF-8, undecodable bytes replaced; None is "").  Model TEXT fields are
+    ``str`` already: they need no conversion."""
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return "" if value is None else str(value)
+
+
+def plain(value: str | None) -> str:
+    """Text from the peer's message as we send it back: a plain ``str``, so
+    that what arrived as WBXML opaque data (an :class:`~syncml_codec.model.OpaqueStr`)
+    is answered as an inline string, as before the model's TEXT fields
+    were always ``str``; "" where a lenient read of a broken message
+    lacks it.
+
+    >>> from syncml_codec.model import OpaqueStr
+    >>> type(plain(OpaqueStr("./contacts"))).__name__, plain(None)
+    ('str', '')
+    """
+    return "" if value is None else str(value)
+
+
+def as_received(msg: Message[None]) -> Message:
+    """A message read leniently, as the server and the replay take it: the
+    strict message when nothing required is missing (:func:`~syncml_codec.model.complete`:
+    it was refused for another reason, such as an Add without data), else
+    the same object typed strict.  That is the one place where a lenient
+    read enters the engine's strict types, because a broken message is still
+    answered command by command (tests/engine/test_errors_and_conflicts.py,
+    test_hostile_input.py).  What may then be None, and where it is checked:
+
+    - SyncHdr: MsgID, Source and its LocURI, Target: checked before by
+      ``SyncServer.handle`` (no answer without them); the replay reads what
+      is there; VerDTD, VerProto, SessionID and Target/LocURI: read as
+      ``x or ""``;
+    - a command's CmdID: the command is refused with 400 (``ServerSession.receive``);
+    - other required fields of a command (an item's Target/LocURI, a Map's
+      Target, a Status's CmdRef...): read as ``x or ""`` or looked for
+      with ``if x is not None``, as for optional fields.
+    """
+    strict = complete(msg, Message)
+    return strict if strict is not None else cast(Message, msg)
 
 
 def item_bytes(item: Item) -> bytes | None:
@@ -43,10 +83,10 @@ def item_status(change: Command, item: Item, code: int, *, cmd_id: str, msg_ref:
     """The Status of one item of an Add, Replace or Delete (a change with
     several items gets one each): CmdRef and Cmd of the change, the item's
     own Target and Source as TargetRef and SourceRef."""
-    targets = (text(item.target.loc_uri),) if item.target else ()
-    sources = (text(item.source.loc_uri),) if item.source else ()
-    return Status(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=change.cmd_id, cmd=change.TAG,
-                  target_refs=targets, source_refs=sources, code=code)
+    targets = (plain(item.target.loc_uri),) if item.target else ()
+    sources = (plain(item.source.loc_uri),) if item.source else ()
+    return Status.of(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=change.cmd_id, cmd=change.TAG,
+                     target_refs=targets, source_refs=sources, code=code)
 
 
 def alert_next(ids: CmdIDs) -> Alert:
@@ -57,7 +97,7 @@ def alert_next(ids: CmdIDs) -> Alert:
 def meta_type(*metas: Meta | None) -> str | None:
     for meta in metas:
         if meta is not None and meta.type:
-            return text(meta.type).strip()
+            return meta.type.strip()
     return None
 
 
@@ -75,7 +115,7 @@ def estimate(cmd: Command, measure: Callable[[Command], int], encoding: str) -> 
     """The encoded size of ``cmd``: estimated (generously) for a plain Status,
     of which a big package has thousands, measured for anything else."""
     if isinstance(cmd, Status) and not cmd.items and cmd.chal is None:
-        chars = sum(len(text(v)) for v in (cmd.cmd_id, cmd.msg_ref, cmd.cmd_ref, cmd.cmd, cmd.data,
+        chars = sum(len(v) for v in (cmd.cmd_id, cmd.msg_ref, cmd.cmd_ref, cmd.cmd, cmd.data,
                                            *cmd.target_refs, *cmd.source_refs))
         return chars + (24 if encoding == "wbxml" else 160)
     return measure(cmd)
@@ -84,7 +124,7 @@ def estimate(cmd: Command, measure: Callable[[Command], int], encoding: str) -> 
 def meta_format(*metas: Meta | None) -> str | None:
     for meta in metas:
         if meta is not None and meta.format:
-            value = text(meta.format).strip()
+            value = meta.format.strip()
             if value and value.lower() not in ("chr", "bin"):
                 return value
     return None

@@ -64,7 +64,7 @@ from ._chunks import Reassembler
 from ._ops import Operation
 from ._packer import Change, Dropped, Packer
 from ._state import CLIENT_TABLE, ClientPhase, Event, advance
-from ._util import alert_next, item_status, text, wire_data
+from ._util import alert_next, item_status, plain, text, wire_data
 from ._wire import CONTENT_TYPES, devinf_type
 
 __all__ = ["ClientDatastore", "ClientSession", "ClientStore", "DatastoreReport", "Request"]
@@ -268,7 +268,7 @@ class ClientSession:
         except (SyncMLError, ValueError) as exc:
             return self._fail(f"unreadable answer: {exc}")
         if msg.header.resp_uri:
-            self.url = text(msg.header.resp_uri)
+            self.url = msg.header.resp_uri
         if msg.header.meta is not None and msg.header.meta.max_msg_size_int:
             self.server_max_msg_size = max(1000, msg.header.meta.max_msg_size_int)
         self._ids = CmdIDs()
@@ -341,13 +341,13 @@ class ClientSession:
 
     def _on_server_alert(self, cmd: Alert, ref: str) -> Status:
         item = cmd.items[0] if cmd.items else None
-        uri = text(item.target.loc_uri) if item is not None and item.target else ""
+        uri = item.target.loc_uri if item is not None and item.target else ""
         report = self.reports.get(uri)
         if report is None or item is None:
             return status_for(cmd, msg_ref=ref, cmd_id=self._ids.next(), code=StatusCode.NOT_FOUND)
         report.mode = cmd.code
         anchor = item.meta.anchor if item.meta is not None else None
-        report.server_next = text(anchor.next) if anchor is not None else None
+        report.server_next = anchor.next if anchor is not None else None
         echo = (Item(data=Anchor(next=report.server_next).to_element()),) if report.server_next else ()
         return status_for(cmd, msg_ref=ref, cmd_id=self._ids.next(), items=echo)
 
@@ -455,7 +455,7 @@ class ClientSession:
         return self._message(self._out + maps, True)
 
     def _on_status(self, status: Status) -> None:
-        sent = self._sent.pop((text(status.msg_ref), text(status.cmd_ref)), None)
+        sent = self._sent.pop((status.msg_ref, status.cmd_ref), None)
         if sent is None or status.cmd in ("Sync", "SyncHdr", "Map"):
             return
         uri, luid, _kind = sent
@@ -466,7 +466,7 @@ class ClientSession:
             self.store.datastores[uri].changes.pop(luid, None)
 
     def _on_sync(self, sync: Sync, ref: str) -> None:
-        uri = text(sync.target.loc_uri) if sync.target else ""
+        uri = sync.target.loc_uri if sync.target else ""
         ds = self.store.datastores.get(uri)
         self._out.append(status_for(sync, msg_ref=ref, cmd_id=self._ids.next(),
                                     code=StatusCode.OK if ds is not None else StatusCode.NOT_FOUND))
@@ -481,8 +481,8 @@ class ClientSession:
     def _apply(self, ds: ClientDatastore, cmd: Command, item: Item) -> int:
         report = self.reports[ds.local_uri]
         report.received[cmd.TAG] = report.received.get(cmd.TAG, 0) + 1
-        guid = text(item.source.loc_uri) if item.source else ""
-        luid = text(item.target.loc_uri) if item.target else ""
+        guid = plain(item.source.loc_uri) if item.source else ""
+        luid = plain(item.target.loc_uri) if item.target else ""
         if isinstance(cmd, Delete):
             if luid in ds.items:
                 del ds.items[luid]

@@ -57,7 +57,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from ..codec.detect import sniff_encoding
 from ..devinf import DevInf
@@ -85,7 +85,7 @@ from ..model.auth import AuthType
 from ..store.base import canonical_datastore
 from ._devinf import datastore_for_type, datastore_from_devinf, devinf_from_item
 from ._reply import Response
-from ._util import text
+from ._util import as_received, plain
 from ._wire import CONTENT_TYPES
 from .server import SyncServer
 
@@ -131,7 +131,7 @@ def _basic_login(msg: Message) -> tuple[str, str] | None:
     for cred in _all_creds(msg):
         if cred.data is not None and _cred_type(cred) == _BASIC:
             try:
-                return auth.parse_basic(text(cred.data).strip())
+                return auth.parse_basic((cred.data or "").strip())
             except (SyncMLError, ValueError):
                 continue
     return None
@@ -211,15 +211,14 @@ def _read(body: bytes, content_type: str | None = None) -> Message | None:
     except (SyncMLError, ValueError):
         pass
     try:
-        # may lack required fields (Message[None]): the replay only reads what is there
-        return cast(Message, Message.from_bytes(body, content_type, lenient=True))
+        return as_received(Message.from_bytes(body, content_type, lenient=True))
     except (SyncMLError, ValueError):
         return None
 
 
 def _cred_type(cred: Cred) -> str:
     kind = cred.meta.type if cred.meta is not None and cred.meta.type else _BASIC  # basic is the default
-    return text(kind).strip().lower()
+    return kind.strip().lower()
 
 
 @dataclass(slots=True)
@@ -310,13 +309,13 @@ class Replayer:
 
     # -- authentication ----------------------------------------------------
     def _login_user(self, msg: Message) -> str | None:
-        return text(msg.header.source.loc_name).strip() or self.user
+        return (msg.header.source.loc_name or "").strip() or self.user
 
     def _answer_challenge(self, msg: Message, chal: Any, state: _Session,
                           notes: list[str]) -> tuple[Message | None, str]:
         """The message again with a credential answering ``chal``."""
         meta = chal.meta if chal is not None else None
-        kind = text(meta.type).strip().lower() if meta is not None and meta.type else _BASIC
+        kind = meta.type.strip().lower() if meta is not None and meta.type else _BASIC
         user, password = self._credentials(msg)
         if user is None or password is None:
             return None, f"challenged for {kind}, but no password is known for the recorded user"
@@ -325,8 +324,8 @@ class Replayer:
             cred = Cred(meta=Meta(type=_BASIC, format="b64"), data=auth.basic_credential(user, password))
             notes.append("answered the challenge with basic credentials")
             return msg.replace(header=dataclasses.replace(header, cred=cred)), ""
-        nonce = auth.nonce_from_text(text(meta.next_nonce)) if meta is not None and meta.next_nonce else b""
-        device = text(header.source.loc_uri).strip()
+        nonce = auth.nonce_from_text(meta.next_nonce) if meta is not None and meta.next_nonce else b""
+        device = (header.source.loc_uri or "").strip()
         self.nonces[(user, device)] = nonce
         state.loc_name = user
         notes.append("answered the challenge with MD5 credentials over its nonce")
@@ -361,11 +360,11 @@ class Replayer:
                 nonce_text = status.chal.meta.next_nonce if status.chal.meta is not None else None
                 user = self._login_user(sent)
                 if nonce_text and user:
-                    self.nonces[(user, text(sent.header.source.loc_uri).strip())] = \
-                        auth.nonce_from_text(text(nonce_text))
+                    self.nonces[(user, (sent.header.source.loc_uri or "").strip())] = \
+                        auth.nonce_from_text(nonce_text)
         state.last_reply = reply
         if reply.header.resp_uri:
-            state.resp_uri = text(reply.header.resp_uri)
+            state.resp_uri = plain(reply.header.resp_uri)
         for cmd in _flatten(reply.commands):
             if not isinstance(cmd, Status):
                 state.ours.setdefault(cmd.TAG, []).append((reply.header.msg_id, cmd))
@@ -379,9 +378,9 @@ class Replayer:
         elif header.session_id != state.client_session_id:
             changes["session_id"] = state.client_session_id
             notes.append(f"SessionID {header.session_id} -> {state.client_session_id}")
-        if state.resp_uri and text(header.target.loc_uri) != state.resp_uri:
+        if state.resp_uri and (header.target.loc_uri or "") != state.resp_uri:
             changes["target"] = dataclasses.replace(header.target, loc_uri=state.resp_uri)
-        if state.loc_name and not text(header.source.loc_name).strip():
+        if state.loc_name and not (header.source.loc_name or "").strip():
             changes["source"] = dataclasses.replace(header.source, loc_name=state.loc_name)
         if changes:
             header = dataclasses.replace(header, **changes)
@@ -389,13 +388,13 @@ class Replayer:
         if state.sid is None and any(c.data is not None and _cred_type(c) == _MD5 for c in _all_creds(msg)):
             user = self._login_user(msg)
             if user is not None and self.password is not None:
-                nonce = self.nonces.get((user, text(header.source.loc_uri).strip()), b"")
+                nonce = self.nonces.get((user, (header.source.loc_uri or "").strip()), b"")
                 msg = self._with_md5(msg, user, self.password, nonce, in_header=False)
                 header = msg.header
                 notes.append("MD5 credentials computed again over our nonce")
         if msg.body is None:
             return msg
-        device = text(header.source.loc_uri).strip()
+        device = (header.source.loc_uri or "").strip()
         commands: list[Command] = []
         for cmd in msg.commands:
             adapted = self._adapt_command(cmd, device, state, notes)
@@ -414,9 +413,9 @@ class Replayer:
         if isinstance(cmd, Sync):
             target = cmd.target
             if target is not None:
-                client_uri = text(cmd.source.loc_uri) if cmd.source is not None else ""
-                uri = self._datastore(text(target.loc_uri), client_uri, device, notes)
-                target = dataclasses.replace(target, loc_uri=uri) if uri != text(target.loc_uri) else target
+                client_uri = (cmd.source.loc_uri or "") if cmd.source is not None else ""
+                uri = self._datastore(target.loc_uri or "", client_uri, device, notes)
+                target = dataclasses.replace(target, loc_uri=uri) if uri != (target.loc_uri or "") else target
             inner = tuple(self._adapt_change(c, device, notes) for c in cmd.commands)
             if target is cmd.target and inner == cmd.commands:
                 return cmd
@@ -428,9 +427,9 @@ class Replayer:
     def _adapt_alert_item(self, item: Item, device: str, notes: list[str]) -> Item:
         if item.target is None:
             return item
-        client_uri = text(item.source.loc_uri) if item.source is not None else ""
-        uri = self._datastore(text(item.target.loc_uri), client_uri, device, notes)
-        if uri == text(item.target.loc_uri):
+        client_uri = (item.source.loc_uri or "") if item.source is not None else ""
+        uri = self._datastore(item.target.loc_uri or "", client_uri, device, notes)
+        if uri == (item.target.loc_uri or ""):
             return item
         return dataclasses.replace(item, target=dataclasses.replace(item.target, loc_uri=uri))
 
@@ -439,7 +438,7 @@ class Replayer:
             return cmd
         items = []
         for item in cmd.items:
-            guid = text(item.target.loc_uri) if item.target is not None else ""
+            guid = (item.target.loc_uri or "") if item.target is not None else ""
             ours = self.guids.get((device, guid))
             if item.target is not None and ours is not None and ours != guid:
                 notes.append(f"{cmd.TAG} target GUID {guid} -> {ours}")
@@ -448,14 +447,14 @@ class Replayer:
         return dataclasses.replace(cmd, items=tuple(items))
 
     def _adapt_map(self, cmd: Map, device: str, state: _Session, notes: list[str]) -> Map:
-        client_uri = text(cmd.source.loc_uri) if cmd.source is not None else ""
-        uri = self._datastore(text(cmd.target.loc_uri), client_uri, device, notes)
-        target = dataclasses.replace(cmd.target, loc_uri=uri) if uri != text(cmd.target.loc_uri) else cmd.target
+        client_uri = (cmd.source.loc_uri or "") if cmd.source is not None else ""
+        uri = self._datastore(cmd.target.loc_uri or "", client_uri, device, notes)
+        target = dataclasses.replace(cmd.target, loc_uri=uri) if uri != (cmd.target.loc_uri or "") else cmd.target
         ours_added = [_guid_of(c) for _, c in state.ours.get("Add", [])]
         free = [g for g in ours_added if g and g not in state.mapped_guids and g not in self.guids.values()]
         items: list[MapItem] = []
         for mi in cmd.map_items or ():
-            guid = text(mi.target.loc_uri) if mi.target is not None else ""
+            guid = (mi.target.loc_uri or "") if mi.target is not None else ""
             ours = self.guids.get((device, guid))
             if ours is None and free:
                 ours = free.pop(0)
@@ -495,12 +494,12 @@ class Replayer:
                 guid = _guid_of(pair[1])
                 for recorded_guid in status.source_refs:
                     if guid:
-                        self.guids[(device, text(recorded_guid))] = guid
+                        self.guids[(device, recorded_guid)] = guid
         msg_ref, cmd = pair
         changes: dict[str, Any] = {}
         if (status.msg_ref, status.cmd_ref) != (msg_ref, cmd.cmd_id):
             changes.update(msg_ref=msg_ref, cmd_ref=cmd.cmd_id)
-        refs = tuple(self.guids.get((device, text(r)), text(r)) for r in status.source_refs)
+        refs = tuple(self.guids.get((device, r), plain(r)) for r in status.source_refs)
         if refs != status.source_refs:
             changes["source_refs"] = refs
         if not changes:
@@ -515,7 +514,7 @@ class Replayer:
                 for item in cmd.items or ():
                     devinf = devinf_from_item(item)
                     if devinf is not None:
-                        self.devinf[text(msg.header.source.loc_uri).strip()] = devinf
+                        self.devinf[(msg.header.source.loc_uri or "").strip()] = devinf
 
     def _datastore(self, uri: str, client_uri: str, device: str, notes: list[str]) -> str:
         """A datastore URI of ours for the recorded server's ``uri``."""
@@ -564,10 +563,10 @@ def _refusal(reply: Message) -> Status | None:
 def _client_uri(cmd: Command) -> str:
     """The client's datastore an Alert or Sync of ours names."""
     if isinstance(cmd, Sync):
-        return text(cmd.target.loc_uri) if cmd.target is not None else ""
+        return (cmd.target.loc_uri or "") if cmd.target is not None else ""
     items = getattr(cmd, "items", ())
     target = items[0].target if items else None
-    return text(target.loc_uri) if target is not None else ""
+    return (target.loc_uri or "") if target is not None else ""
 
 
 def _resigned(cmd: Command, digest: str) -> Command:
@@ -593,5 +592,5 @@ def _guid_of(cmd: Command) -> str:
     item = items[0] if items else None
     if item is None:
         return ""
-    return text(item.source.loc_uri) if item.source is not None else ""
+    return (item.source.loc_uri or "") if item.source is not None else ""
 

@@ -37,7 +37,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from ..codec.detect import sniff_encoding
 from ..errors import StructureError, SyncMLError
@@ -50,7 +50,7 @@ from ._session import ServerSession
 from ._sessions import SessionTable
 from ._state import ServerPhase
 from ._sync import ConflictPolicy
-from ._util import log_bare, log_quoted, session_from_uri, text
+from ._util import as_received, log_bare, log_quoted, plain, session_from_uri
 from ._wire import CONTENT_TYPES
 
 __all__ = ["CONTENT_TYPES", "Response", "ServerSession", "SyncServer"]
@@ -111,26 +111,27 @@ class SyncServer:
             encoding = sniff_encoding(body, content_type) if body else "xml"
         except (SyncMLError, ValueError):
             encoding = "xml"
+        read: Message[None]  # a broken message is read leniently: fields may be missing
         try:
-            msg = Message.from_bytes(body, content_type)
+            read = Message.from_bytes(body, content_type)
             problem: StructureError | None = None
         except StructureError as exc:  # valid XML/WBXML, invalid SyncML: answer what we can
             problem = exc
             try:
-                # a lenient read may lack required fields (Message[None]); the session
-                # checks what it relies on (the header below, cmd_id in _status)
-                msg = cast(Message, Message.from_bytes(body, content_type, lenient=True))
+                read = Message.from_bytes(body, content_type, lenient=True)
             except (SyncMLError, ValueError):
                 return self._unreadable(str(exc), remote)
         except (SyncMLError, ValueError) as exc:
             return self._unreadable(str(exc), remote)
-        header = msg.header
-        if (header is None or not header.msg_id or header.source is None or header.target is None
-                or not header.source.loc_uri):
+        checked = read.header  # what every answer needs: the MsgID it refers to, who sent it, to whom
+        if (checked is None or not checked.msg_id or checked.source is None or checked.target is None
+                or not checked.source.loc_uri):
             return self._unreadable(str(problem or "no usable SyncHdr"), remote)
+        msg = as_received(read)
+        header = msg.header
         started = self.clock()
         self.table.expire(started)
-        sid = session_id or session_from_uri(text(header.target.loc_uri))
+        sid = session_id or session_from_uri(header.target.loc_uri or "")
         session = self.table.get(sid) if sid else None
         cred, carrier = message_credential(msg)
         if session is not None:
@@ -138,20 +139,20 @@ class SyncServer:
             if mismatch:
                 log.warning("session refused: session=%s user=%s device=%s address=%s reason=%s",
                             log_quoted(sid), log_quoted(claimed_user(header, cred)),
-                            log_quoted(text(header.source.loc_uri)), log_bare(remote), mismatch)
+                            log_quoted(header.source.loc_uri), log_bare(remote), mismatch)
                 code = StatusCode.MISSING_CREDENTIALS if cred is None else StatusCode.INVALID_CREDENTIALS
-                chal = self.gate.challenge(claimed_user(header, cred), text(header.source.loc_uri).strip(), started,
+                chal = self.gate.challenge(claimed_user(header, cred), header.source.loc_uri.strip(), started,
                                            syncml_version(header))
                 return self._refusal(header, encoding, code, chal, started, mismatch, cred)
             if (session.phase is ServerPhase.DONE and not session.is_resent(header.msg_id)) or \
-                    session.client_session_id != text(header.session_id):
+                    session.client_session_id != (header.session_id or ""):
                 session = None  # the same device started a new SyncML session on an old URL
         auth: tuple[int, Chal | None] | None = None
         if session is None:
             if not self.table.has_room():
                 log.warning("server busy: %d sessions running; user=%s device=%s address=%s refused",
                             len(self.table), log_quoted(claimed_user(header, cred)),
-                            log_quoted(text(header.source.loc_uri)), log_bare(remote))
+                            log_quoted(header.source.loc_uri), log_bare(remote))
                 return self._refusal(header, encoding, StatusCode.SERVICE_UNAVAILABLE, None, started, "busy", cred)
             verdict = self.gate.authenticate(header, remote, started, cred)
             if not verdict.accepted or verdict.device is None or verdict.user is None:
@@ -159,8 +160,8 @@ class SyncServer:
                 return self._refusal(header, encoding, verdict.code, verdict.chal, started, verdict.reason, cred,
                                      carrier if verdict.code == StatusCode.INVALID_CREDENTIALS else None)
             session = ServerSession(self, session_id=self.table.new_id(), device=verdict.device,
-                                    loc_name=text(header.source.loc_name).strip() or None,
-                                    client_session_id=text(header.session_id), version=syncml_version(header))
+                                    loc_name=(header.source.loc_name or "").strip() or None,
+                                    client_session_id=header.session_id or "", version=syncml_version(header))
             session.auth_carrier = carrier.cmd_id if carrier is not None else None
             for old in self.table.add(session):
                 log.info("session %s of user=%s device=%s closed to make room for session %s",
@@ -182,7 +183,7 @@ class SyncServer:
     def _refusal(self, header: SyncHdr, encoding: str, code: int, chal: Chal | None, started: float,
                  reason: str, cred: Cred | None = None, carrier: Command | None = None) -> Response:
         summary: dict[str, Any] = {"session": None, "msg_id": header.msg_id, "phase": "refused", "reason": reason,
-                   "user": claimed_user(header, cred), "device": text(header.source.loc_uri),
+                   "user": claimed_user(header, cred), "device": plain(header.source.loc_uri),
                    "commands": {}, "seconds": round(self.clock() - started, 6)}  # + "statuses": see refusal()
         return refusal(header, encoding, code, chal, max_msg_size=self.max_msg_size,
                        max_obj_size=self.limits.max_obj_size, summary=summary, carrier=carrier)

@@ -63,18 +63,17 @@ def status_for(command: Command, *, msg_ref: str, cmd_id: str, code: int = Statu
 
     (For an Alert, pass the anchors back in ``items`` as the spec asks.)"""
     targets, sources = _refs(command)
-    return Status(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=command.cmd_id, cmd=command.TAG,
-                  target_refs=targets, source_refs=sources, chal=chal, data=str(int(code)),
-                  items=items)
+    return Status.of(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=command.cmd_id, cmd=command.TAG,
+                     target_refs=targets, source_refs=sources, chal=chal, code=code, items=items)
 
 
 def status_for_header(header: SyncHdr, *, cmd_id: str, code: int = StatusCode.OK,
                       chal: Chal | None = None) -> Status:
     """The Status for a message's SyncHdr (CmdRef 0): authentication result
     and, with ``chal``, the challenge for the next message."""
-    return Status(cmd_id=cmd_id, msg_ref=header.msg_id, cmd_ref="0", cmd="SyncHdr",
-                  target_refs=(header.target.loc_uri,), source_refs=(header.source.loc_uri,),
-                  chal=chal, data=str(int(code)))
+    return Status.of(cmd_id=cmd_id, msg_ref=header.msg_id, cmd_ref="0", cmd="SyncHdr",
+                     target_refs=(header.target.loc_uri,), source_refs=(header.source.loc_uri,),
+                     chal=chal, code=code)
 
 
 def split_item(item: Item, chunk: int) -> list[Item]:

@@ -51,8 +51,9 @@ class _ItemCommand(Command[Missing]):
     _layout: Layout | None = None
 
 
-def _code(value: str | None, enum: type[StatusCode] | type[AlertCode]) -> int | None:
-    if value is None:
+def _code(value: object, enum: type[StatusCode] | type[AlertCode]) -> int | None:
+    """``<Data>`` as a code (None: missing, or not a number)."""
+    if not isinstance(value, str):
         return None
     try:
         number = int(value.strip())
@@ -184,43 +185,43 @@ class Search(Command[Missing]):
 
 
 @model("Status")
-class Status(Command):
-    """The answer to one command: its code (``Status(..., code=200)``) in
-    ``<Data>``.  ``data`` is the wire text as read; a lenient read of a
-    broken message may leave it non-numeric, and it is written back as it
-    came.  ``code`` is the number (a :class:`StatusCode` when known).
+class Status(Command[Missing]):
+    """The answer to one command: its code in ``<Data>``.  Build one with
+    :meth:`of`, which takes the code as an ``int``; ``data`` is the wire
+    text, as read (a lenient read of a broken message may find it
+    non-numeric, and it is written back as it came), and :attr:`code` the
+    number (a :class:`StatusCode` when known).
 
-    >>> s = Status(cmd_id="1", msg_ref="1", cmd_ref="0", cmd="SyncHdr", code=StatusCode.AUTHENTICATION_ACCEPTED)
+    >>> s = Status.of(cmd_id="1", msg_ref="1", cmd_ref="0", cmd="SyncHdr", code=StatusCode.AUTHENTICATION_ACCEPTED)
     >>> s.data, s.code
     ('212', <StatusCode.AUTHENTICATION_ACCEPTED: 212>)
     """
 
-    cmd_id: str = text("CmdID", required=True)
-    msg_ref: str = text("MsgRef", required=True)
-    cmd_ref: str = text("CmdRef", required=True)
-    cmd: str = text("Cmd", required=True)
+    cmd_id: str | Missing = text("CmdID", required=True)
+    msg_ref: str | Missing = text("MsgRef", required=True)
+    cmd_ref: str | Missing = text("CmdRef", required=True)
+    cmd: str | Missing = text("Cmd", required=True)
     target_refs: tuple[str, ...] = text("TargetRef", many=True)
     source_refs: tuple[str, ...] = text("SourceRef", many=True)
-    cred: Cred | None = node("Cred")
-    chal: Chal | None = node("Chal")
-    data: str = text("Data", required=True)
-    items: tuple[Item, ...] = node("Item", many=True)
+    cred: Cred[Missing] | None = node("Cred")
+    chal: Chal[Missing] | None = node("Chal")
+    data: str | Missing = text("Data", required=True)
+    items: tuple[Item[Missing], ...] = node("Item", many=True)
     _layout: Layout | None = None
 
-    # written out (the dataclass keeps an __init__ of its own): ``code`` is not a field but the
-    # one way in for a number; ``data`` (the wire text) is for readers and dataclasses.replace
-    def __init__(self, *, cmd_id: str, msg_ref: str, cmd_ref: str, cmd: str, code: int | None = None,
-                 data: str | None = None, target_refs: tuple[str, ...] = (), source_refs: tuple[str, ...] = (),
-                 cred: Cred | None = None, chal: Chal | None = None, items: tuple[Item, ...] = (),
-                 _layout: Layout | None = None) -> None:
-        if code is not None:
-            if data is not None:
-                raise TypeError("Status takes code= or data=, not both")
-            data = _wire_code(code)
-        for name, value in (("cmd_id", cmd_id), ("msg_ref", msg_ref), ("cmd_ref", cmd_ref), ("cmd", cmd),
-                            ("target_refs", target_refs), ("source_refs", source_refs), ("cred", cred),
-                            ("chal", chal), ("data", data), ("items", items), ("_layout", _layout)):
-            object.__setattr__(self, name, value)  # what the dataclass's own __init__ of a frozen class does
+    # Why a classmethod and not a field kind that holds the int: the field
+    # stays TEXT so that what is read keeps its spelling (" 200", "2OO" in
+    # a broken message) without a Layout entry, and so that the model's
+    # fast path and size counting, which know the five SyncML kinds, read
+    # and measure Status like any other command.
+    @classmethod
+    def of(cls, *, cmd_id: str, msg_ref: str, cmd_ref: str, cmd: str, code: int,
+           target_refs: tuple[str, ...] = (), source_refs: tuple[str, ...] = (), cred: Cred | None = None,
+           chal: Chal | None = None, items: tuple[Item, ...] = ()) -> Status:
+        """The Status answering with ``code`` (an ``int``, e.g. a
+        :class:`StatusCode`; a ``bool`` or ``str`` raises TypeError)."""
+        return Status(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=cmd_ref, cmd=cmd, target_refs=target_refs,
+                      source_refs=source_refs, cred=cred, chal=chal, data=_wire_code(code), items=items)
 
     @property
     def code(self) -> int | None:
