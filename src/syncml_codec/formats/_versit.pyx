@@ -8,11 +8,12 @@ line numbers and versions) or raise the same FormatError (message, line,
 property).  Change both together; tests/formats/test_versit_parity.py checks
 them on the corpus and on mutated copies.
 
-This module serves the formats layer only and imports nothing above
-``syncml_codec.errors``: ``formats.versit`` hands down its own classes and
-head parser (``VersitCodec(ContentLine, RawLine, Component, parse_head,
-max_depth)``, the msgspec ``Decoder(type)`` pattern), so the C code never
-looks a name up.
+This module serves the formats layer only and imports one module of it:
+``formats._versit_messages``, where every error it raises is written once
+for both implementations (called on error paths only).  ``formats.versit``
+hands down its own classes and head parser (``VersitCodec(ContentLine,
+RawLine, Component, parse_head, max_depth)``, the msgspec ``Decoder(type)``
+pattern), so the C code never looks a name up.
 
 How: the physical line starts are found once with memchr; logical lines
 are ranges of the input, so a folded value costs no copies (the twin grows
@@ -34,9 +35,9 @@ from libc.string cimport memchr, memcpy
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.object cimport PyObject
-from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1, PyUnicode_DecodeUTF8
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1
 
-from syncml_codec.errors import FormatError
+from syncml_codec.formats import _versit_messages as M
 
 __all__ = ["IMPLEMENTATION", "VersitCodec"]
 
@@ -194,8 +195,7 @@ cdef class VersitCodec:
             colon = _vs_find_colon(s, a, ls[i])
             if colon < 0:
                 if not lenient:
-                    raise FormatError("content line has no ':'", start + 1,
-                                      _vs_text(s, a, min(be, a + 40)))
+                    raise M.no_colon(start + 1, _vs_bytes(s, a, be))
                 for j in range(start, i):
                     lineno = j + 1
                     self._loose(s, ls[j], ls[j + 1], j + 1, stack, &pstart, &pend)
@@ -276,8 +276,7 @@ cdef class VersitCodec:
                 parsed = self.parse_head(_vs_bytes(s, a, colon))
                 if parsed is None:
                     if not lenient:
-                        raise FormatError("bad property name", start + 1,
-                                          _vs_text(s, a, min(colon + 1, a + 40)))
+                        raise M.bad_property_name(start + 1, _vs_bytes(s, a, colon + 1))
                     for j in range(start, i):
                         lineno = j + 1
                         self._loose(s, ls[j], ls[j + 1], j + 1, stack, &pstart, &pend)
@@ -324,13 +323,13 @@ cdef class VersitCodec:
             vs_set(line, self.cl_value_raw, _vs_bytes(s, colon + 1, ve))
             vs_set(line, self.cl_eol, _vs_eol(s, ve, vend))
             if qp and not lenient and _vs_qp_bad(s, colon + 1, ve):
-                raise FormatError("bad quoted-printable escape", start + 1, name)
+                raise M.bad_quoted_printable(start + 1, name)
             # -- nesting ---------------------------------------------------
             lineno = start + 1
             if kind == VS_BEGIN:
                 comp = self._component(line, _vs_strip_ascii(s, colon + 1, ve))
                 if len(stack) >= self.max_depth:
-                    raise FormatError("components nested too deeply", lineno, "BEGIN")
+                    raise M.too_deep(lineno)
                 if stack:
                     (<list>self._get(stack[len(stack) - 1], self.co_children)).append(comp)
                 else:
@@ -345,8 +344,8 @@ cdef class VersitCodec:
                 elif lenient:
                     (<list>self._get(top, self.co_children)).append(self._raw_line(s, a, vend, lineno))
                 else:
-                    raise FormatError(f"END:{_vs_strip_ascii(s, colon + 1, ve)} closes BEGIN:"
-                                      f"{self._get(top, self.co_name)}", lineno, "END")
+                    raise M.end_closes_other(lineno, _vs_strip_ascii(s, colon + 1, ve),
+                                             self._get(top, self.co_name))
             elif stack:
                 (<list>self._get(stack[len(stack) - 1], self.co_children)).append(line)
             elif lenient:
@@ -354,11 +353,11 @@ cdef class VersitCodec:
                     pstart = a
                 pend = vend
             else:
-                raise FormatError("text outside BEGIN/END", lineno, name)
+                raise M.text_outside(lineno, name)
         if stack and not lenient:
             comp = stack[0]
-            raise FormatError(f"BEGIN:{self._get(comp, self.co_name)} has no END",
-                              self._get(self._get(comp, self.co_begin), self.cl_lineno), "BEGIN")
+            raise M.no_end(self._get(comp, self.co_name),
+                           self._get(self._get(comp, self.co_begin), self.cl_lineno))
         if pend > pstart:
             if items:
                 vs_set(items[len(items) - 1], self.co_trailing, _vs_bytes(s, pstart, pend))
@@ -366,7 +365,7 @@ cdef class VersitCodec:
                 x = pstart
                 while x < pend:
                     if not (s[x] in (0xEF, 0xBB, 0xBF, 32, 9, 13, 10)):
-                        raise FormatError("no BEGIN line", lineno or 1)
+                        raise M.no_begin_line(lineno)
                     x += 1
         for comp in items:
             enc = version
@@ -496,7 +495,7 @@ cdef class VersitCodec:
         attributes for anything else."""
         cdef object child, end, children
         if depth > 10000:  # only a tree built by hand gets here
-            raise RecursionError("components nested too deeply to serialize")
+            raise M.serialize_too_deep()
         if type(comp) is self.comp_cls:
             self._put_line(out, self._get(comp, self.co_begin))
             children = self._get(comp, self.co_children)

@@ -177,10 +177,6 @@ cdef inline object _vs_strip_ascii(const uchar* s, Py_ssize_t a, Py_ssize_t b):
     return PyUnicode_DecodeASCII(<const char*>s + a, b - a, "replace")
 
 
-cdef inline object _vs_text(const uchar* s, Py_ssize_t a, Py_ssize_t b):
-    return PyUnicode_DecodeUTF8(<const char*>s + a, b - a, "surrogateescape")
-
-
 cdef inline bytes _vs_bytes(const uchar* s, Py_ssize_t a, Py_ssize_t b):
     return PyBytes_FromStringAndSize(<const char*>s + a, b - a)
 
@@ -277,8 +273,8 @@ cdef PyMemberDef* _vs_slot(object cls, str name) except NULL:
     """The member of the ``__slots__`` entry ``name`` of ``cls``."""
     cdef PyMemberDef* m
     if not isinstance(cls, type) or name not in cls.__dict__:
-        raise TypeError(f"{cls!r} has no slot {name!r}")
+        raise M.not_a_slot(cls, name)
     m = vs_member(cls.__dict__[name])
     if m == NULL:
-        raise TypeError(f"{cls.__name__}.{name} is not a writable slot")
+        raise M.not_a_writable_slot(cls, name)
     return m
