@@ -8,9 +8,11 @@ line numbers and versions) or raise the same FormatError (message, line,
 property).  Change both together; tests/formats/test_versit_parity.py checks
 them on the corpus and on mutated copies.
 
-This module serves the formats layer only and imports one module of it:
-``formats._versit_messages``, where every error it raises is written once
-for both implementations (called on error paths only).  ``formats.versit``
+This module serves the formats layer only and imports two modules of it,
+written once for both implementations: ``formats._versit_messages`` (every
+error it raises, called on error paths only) and ``formats._versit_rules``
+(the rules that are not hot: a component name that is not ASCII, text
+outside any item, the default version of an item).  ``formats.versit``
 hands down its own classes and head parser (``VersitCodec(ContentLine,
 RawLine, Component, parse_head, max_depth)``, the msgspec ``Decoder(type)``
 pattern), so the C code never looks a name up.
@@ -38,6 +40,7 @@ from cpython.object cimport PyObject
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1
 
 from syncml_codec.formats import _versit_messages as M
+from syncml_codec.formats import _versit_rules as R
 
 __all__ = ["IMPLEMENTATION", "VersitCodec"]
 
@@ -344,7 +347,7 @@ cdef class VersitCodec:
                 elif lenient:
                     (<list>self._get(top, self.co_children)).append(self._raw_line(s, a, vend, lineno))
                 else:
-                    raise M.end_closes_other(lineno, _vs_strip_ascii(s, colon + 1, ve),
+                    raise M.end_closes_other(lineno, R.value_name(_vs_bytes(s, colon + 1, ve)),
                                              self._get(top, self.co_name))
             elif stack:
                 (<list>self._get(stack[len(stack) - 1], self.co_children)).append(line)
@@ -361,20 +364,10 @@ cdef class VersitCodec:
         if pend > pstart:
             if items:
                 vs_set(items[len(items) - 1], self.co_trailing, _vs_bytes(s, pstart, pend))
-            elif not lenient:
-                x = pstart
-                while x < pend:
-                    if not (s[x] in (0xEF, 0xBB, 0xBF, 32, 9, 13, 10)):
-                        raise M.no_begin_line(lineno)
-                    x += 1
+            elif not lenient and R.has_text(_vs_bytes(s, pstart, pend)):
+                raise M.no_begin_line(lineno)
         for comp in items:
-            enc = version
-            if enc is None:
-                name = self._get(comp, self.co_name)
-                if not (_vs_str_ieq(name, b"VCARD") or _vs_str_ieq(name, b"VNOTE")
-                        or _vs_str_ieq(name, b"VCALENDAR")):
-                    enc = "2.0"
-            self._set_version(comp, enc)
+            self._set_version(comp, R.default_version(self._get(comp, self.co_name), version))
         return items
 
     cdef int _loose(self, const uchar* s, Py_ssize_t a, Py_ssize_t b, Py_ssize_t lineno, list stack,
@@ -398,8 +391,7 @@ cdef class VersitCodec:
         return 0
 
     cdef bint _closes(self, const uchar* s, Py_ssize_t a, Py_ssize_t b, str top) except -1:
-        """``END`` value ``s[a:b]`` names the open component ``top`` (case-insensitive)."""
-        cdef object name
+        """``closes(s[a:b], top)`` (_versit_rules.py): in C when ``top`` is ASCII."""
         cdef Py_ssize_t n, k
         cdef const char* p
         while a < b and _vs_space(s[a]):
@@ -414,8 +406,7 @@ cdef class VersitCodec:
                 if s[a + k] >= 0x80 or _vs_up(s[a + k]) != _vs_up(<uchar>p[k]):
                     return False
             return True
-        name = PyUnicode_DecodeASCII(<const char*>s + a, b - a, "replace")
-        return name.upper() == top.upper()
+        return R.closes(_vs_bytes(s, a, b), top)
 
     cdef int _set_version(self, object comp, object inherited) except -1:
         cdef list children = <list>self._get(comp, self.co_children)

@@ -8,7 +8,7 @@ and property included (the property of a line with no name is the first
 40 bytes of the line, decoded as the reference decodes text).  Both call
 these only on error paths, so the lookup costs nothing on the hot paths.
 Change an error here and both implementations follow;
-``tests/formats/test_versit_messages.py`` checks that no error text is
+``tests/formats/test_versit_shared.py`` checks that no error text is
 written anywhere else in the tokenizer's sources.
 
 The last section holds the texts of the extension that have no twin (the

@@ -44,6 +44,7 @@ from typing import Any, NamedTuple
 
 from ..errors import FormatError
 from . import _versit_messages as M
+from . import _versit_rules as R
 from ._versit_text import (
     FOLD_MODERN,
     Param,
@@ -316,7 +317,7 @@ class Component:
 
     def __init__(self, begin: ContentLine, version: str | None = None) -> None:
         self.begin = begin
-        self.name = begin.value_raw.strip().decode("ascii", "replace")
+        self.name = R.value_name(begin.value_raw)
         self.children: list[ContentLine | RawLine | Component] = []
         self.end: ContentLine | None = None
         self.version = version
@@ -362,7 +363,7 @@ class Component:
 
     def _set_version(self, inherited: str | None) -> None:
         v = self.find("VERSION")
-        self.version = v.value_raw.strip().decode("ascii", "replace") if v else inherited
+        self.version = R.value_name(v.value_raw) if v else inherited
         for line in (self.begin, self.end):
             if line is not None:
                 line.version = self.version
@@ -483,13 +484,12 @@ def _parse_items_py(data: bytes, *, lenient: bool = False,
                 items.append(comp)
             stack.append(comp)
         elif isinstance(tok, ContentLine) and tok.name.upper() == "END" and stack:
-            name = tok.value_raw.strip().decode("ascii", "replace")
-            if name.upper() == stack[-1].name.upper():
+            if R.closes(tok.value_raw, stack[-1].name):
                 stack.pop().end = tok
             elif lenient:
                 stack[-1].children.append(RawLine(tok.raw, tok.lineno))
             else:
-                raise M.end_closes_other(tok.lineno, name, stack[-1].name)
+                raise M.end_closes_other(tok.lineno, R.value_name(tok.value_raw), stack[-1].name)
         elif stack:
             stack[-1].children.append(tok if isinstance(tok, ContentLine)
                                       else RawLine(tok.raw, tok.lineno))
@@ -502,13 +502,10 @@ def _parse_items_py(data: bytes, *, lenient: bool = False,
     if pending:
         if items:
             items[-1].trailing = bytes(pending)
-        elif not lenient and pending.strip(codecs.BOM_UTF8 + b" \t\r\n"):
+        elif not lenient and R.has_text(pending):
             raise M.no_begin_line(lineno)
     for comp in items:
-        default = version
-        if default is None and comp.name.upper() not in ("VCARD", "VNOTE", "VCALENDAR"):
-            default = "2.0"
-        comp._set_version(default)
+        comp._set_version(R.default_version(comp.name, version))
     return items
 
 

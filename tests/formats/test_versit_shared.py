@@ -1,9 +1,12 @@
-"""Every error the Versit tokenizer raises is written once, in
-``formats/_versit_messages.py``, and both implementations (the
-``formats._versit`` extension and the reference in ``formats.versit``)
-raise it from there: each case gives the exception that module builds
-(class, message, line, property) in both, and no other source of the
-tokenizer writes an error text of its own."""
+"""What the two Versit tokenizers (the ``formats._versit`` extension and
+the reference in ``formats.versit``) share instead of copying:
+
+* every error they raise is written once, in ``formats/_versit_messages.py``:
+  each case gives the exception that module builds (class, message, line,
+  property) in both, and no other source of the tokenizer writes an error
+  text of its own;
+* the rules that are not hot, in ``formats/_versit_rules.py``: a change
+  there shows in both implementations."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from typing import Any
 import pytest
 
 from syncml_codec.formats import _versit_messages as M
+from syncml_codec.formats import _versit_rules as R
 from syncml_codec.formats import versit
 from syncml_codec.formats.versit import Component, FormatError, Tokenizer
 
@@ -160,3 +164,37 @@ def test_every_error_has_its_users() -> None:
     cython = used["_versit.pyx"] | used["_versit_util.pxi"]
     assert used["versit.py"] == BOTH | REFERENCE
     assert cython == BOTH | EXTENSION
+
+
+def test_every_rule_has_both_users() -> None:
+    for name in ("_versit.pyx", "versit.py"):
+        used = set(re.findall(r"\bR\.(\w+)\(", SOURCES[name].read_text()))
+        assert used == set(R.__all__) - {"LEGACY_ITEMS"}, name
+
+
+# -- one home: a change there shows in both implementations ------------------------
+
+def test_both_follow_a_changed_message(versit_impl: Tokenizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(M, "text_outside", lambda line, name: FormatError("changed", line, name))
+    assert caught(lambda: versit_impl.parse_items(b"X:1\r\n"))[:4] == ("FormatError", "changed", 1, "X")
+
+
+def test_both_follow_a_changed_rule(versit_impl: Tokenizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = b"BEGIN:VEVENT\r\nSUMMARY:a\r\nEND:VEVENT\r\n"
+    assert [item.version for item in versit_impl.parse_items(data)] == ["2.0"]
+    assert versit_impl.parse_items(b"\r\n") == []
+    monkeypatch.setattr(R, "LEGACY_ITEMS", R.LEGACY_ITEMS | {"VEVENT"})
+    monkeypatch.setattr(R, "has_text", lambda outside: True)
+    assert [item.version for item in versit_impl.parse_items(data)] == [None]
+    assert caught(lambda: versit_impl.parse_items(b"\r\n"))[:3] == ("FormatError", "no BEGIN line", 1)
+    monkeypatch.setattr(R, "closes", lambda end, top: end.strip() == b"\xff")
+    (item,) = versit_impl.parse_items(b"BEGIN:\xc3\xa9\r\nEND:\xff\r\n")  # 8-bit: the C port asks R
+    assert item.end is not None
+
+
+@pytest.mark.parametrize(("end", "top", "want"), [
+    (b" vcard\t", "VCARD", True), (b"VCARDS", "VCARD", False), (b"\xc3\xa9", "\ufffd\ufffd", True),
+    (b"\xff", "\ufffd\ufffd", False), (b"\xff", "\ufffd", True), (b"x\xff", "X\ufffd", True),
+])
+def test_end_closes_by_python_case_rules(end: bytes, top: str, want: bool) -> None:
+    assert R.closes(end, top) is want
