@@ -394,10 +394,7 @@ cdef class VersitCodec:
         """``closes(s[a:b], top)`` (_versit_rules.py): in C when ``top`` is ASCII."""
         cdef Py_ssize_t n, k
         cdef const char* p
-        while a < b and _vs_space(s[a]):
-            a += 1
-        while b > a and _vs_space(s[b - 1]):
-            b -= 1
+        _vs_trim(s, &a, &b)
         if PyUnicode_IS_ASCII(top):
             p = PyUnicode_AsUTF8AndSize(top, &n)
             if n != b - a:

@@ -168,12 +168,17 @@ cdef bint _vs_str_ieq(str s, const char* upper) except -1:
     return _vs_ieq(<const uchar*>p, 0, n, upper)
 
 
+cdef inline void _vs_trim(const uchar* s, Py_ssize_t* a, Py_ssize_t* b) noexcept nogil:
+    """``s[a:b].strip()``: moves ``a`` and ``b`` past the whitespace."""
+    while a[0] < b[0] and _vs_space(s[a[0]]):
+        a[0] += 1
+    while b[0] > a[0] and _vs_space(s[b[0] - 1]):
+        b[0] -= 1
+
+
 cdef inline object _vs_strip_ascii(const uchar* s, Py_ssize_t a, Py_ssize_t b):
-    """``s[a:b].strip().decode("ascii", "replace")``."""
-    while a < b and _vs_space(s[a]):
-        a += 1
-    while b > a and _vs_space(s[b - 1]):
-        b -= 1
+    """``s[a:b].strip().decode("ascii", "replace")`` (``value_name``, _versit_rules.py)."""
+    _vs_trim(s, &a, &b)
     return PyUnicode_DecodeASCII(<const char*>s + a, b - a, "replace")
 
 

@@ -12,7 +12,9 @@ Invariants: ``serialize_items(parse_items(data)) == data`` for every input
 that parses; a :class:`ContentLine` that was not changed serializes to its
 ``raw``.  Tokenizing is one pass over the physical lines (linear); nesting is
 limited to :data:`MAX_DEPTH`.  The text rules of a content line (QP,
-folding, escapes, the head) are in :mod:`._versit_text`.
+folding, escapes, the head) are in :mod:`._versit_text`; every error the
+tokenizer raises is in :mod:`._versit_messages` and its rules that are not
+hot in :mod:`._versit_rules`, both used by the C port as they are.
 
 Two implementations: the code here is the reference; ``VersitCodec`` in the
 extension ``syncml_codec.formats._versit`` (``_versit.pyx``) is its C port,
