@@ -67,7 +67,7 @@ class RFC822Item:
 
     @classmethod
     def parse(cls, data: bytes) -> RFC822Item:
-        """Check the header block (a ``From `` envelope line is allowed first)
+        """Check the header block (an mbox envelope line, ``From`` and a space, is allowed first)
         and keep *data*.  Raises :class:`FormatError` with the line of the
         first line that is neither a header field nor a continuation."""
         data = bytes(data)
