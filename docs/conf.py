@@ -9,11 +9,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
-import syncml_codec  # noqa: E402  (the installed package, with its extensions, is what is documented)
+import syncml_codec  # the installed package, with its extensions, is what is documented
 
 project = "syncml-codec"
 author = "syncml-codec developers"
-copyright = "the syncml-codec developers"  # noqa: A001
+copyright = "the syncml-codec developers"
 release = version = syncml_codec.__version__
 
 # autodoc reads the docstrings (plain reST with Sphinx roles, as the package writes them: no napoleon);
