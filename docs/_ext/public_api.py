@@ -9,9 +9,12 @@ is its type's), so it is documented where it is assigned, Sphinx's way: ``#:``
 comment lines right above the assignment, or a string right below it.
 :func:`attribute_doc` follows ``from ... import`` re-exports to that assignment.
 
-As a Sphinx extension (``extensions = ["public_api"]``) it makes autodoc show the
-re-exported constants with that documentation, and warns (an error under ``-W``)
-for every public name the built docs do not describe.
+As a Sphinx extension (``extensions = ["public_api"]``) it gives the directive
+``.. public-api:: MODULE`` (a module's page: its docstring, its classes and
+functions by autodoc, its constants with the documentation at their assignment,
+and links for the names it re-exports from another public module), and warns (an
+error under ``-W``) for every public name the built docs do not describe or that
+has no docstring.
 """
 
 from __future__ import annotations
@@ -241,6 +244,8 @@ def _check_consistency(app: Any, env: Any) -> None:
         full = obj.__name__ if isinstance(obj, types.ModuleType) else f"{modname}.{name}"
         if full not in documented and f"{modname}.{name}" not in aliases:
             logger.warning("public name %s is not in the documentation", full)
+        if not doc_of(modname, name, obj):
+            logger.warning("public name %s.%s has no docstring", modname, name)
 
 
 def setup(app: Any) -> dict[str, Any]:
