@@ -77,6 +77,7 @@ __all__ = [
     "unquoted_colon",
 ]
 
+#: how deep components may nest (``BEGIN`` inside ``BEGIN``); deeper input is a FormatError
 MAX_DEPTH = 32
 LEGACY_VERSIONS = frozenset({"2.1", "1.0", "1.1"})  # vCard 2.1, vCalendar 1.0, vNote 1.1
 _NAMELESS_ENCODINGS = frozenset({"QUOTED-PRINTABLE", "BASE64", "8BIT", "7BIT"})
