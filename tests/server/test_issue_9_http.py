@@ -523,7 +523,7 @@ def test_issue_9_crlf_injection_on_syncml_serve(serve):
 
 
 def test_issue_9_cli_formatter_keeps_each_record_on_one_line():
-    from syncml_codec.cli._serve import _Formatter
+    from syncml_codec.server import LogFormatter as _Formatter
 
     try:
         raise ValueError("bad\nts=forged")
