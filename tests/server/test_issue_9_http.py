@@ -636,7 +636,7 @@ def test_issue_9_transcript_does_not_follow_a_planted_symlink(tmp_path: Path, ca
 def test_server_doctests():
     import doctest
 
-    from syncml_codec.server import _http, _journal, wsgi
+    from syncml_codec.server import _app, _http, _journal, _logging, wsgi
 
-    for module in (wsgi, _journal, _http):
+    for module in (wsgi, _journal, _http, _app, _logging):
         assert doctest.testmod(module).failed == 0, module.__name__

@@ -82,16 +82,16 @@ class _BadOption(Exception):
     """A flag with a value ``syncml serve`` cannot run with: one line, exit status 2."""
 
 
-def _number(flag: str, text: str, kind: type, low: float = 1, high: float | None = None) -> Any:
-    """``text`` as a ``kind`` within [low, high], else :class:`_BadOption`."""
+def _number(flag: str, text: str, kind: type, high: int | None = None) -> Any:
+    """``text`` as a ``kind`` from 0 to ``high``, or above 0 when there is no
+    ``high``; else :class:`_BadOption`."""
     try:
         value = kind(text.strip())
     except ValueError:
         raise _BadOption(f"{flag} must be a {'whole ' if kind is int else ''}number, not {text!r}") from None
-    if value != value or value == float("inf") or value < low or (high is not None and value > high):
-        what = f"from {low:g} to {high:g}" if high is not None else "positive" if low > 0 else f"at least {low:g}"
-        raise _BadOption(f"{flag} must be {what}, not {text.strip()}")
-    if low == 0 and high is None and not value > 0:
+    if high is not None and not 0 <= value <= high:
+        raise _BadOption(f"{flag} must be from 0 to {high}, not {text.strip()}")
+    if high is None and not 0 < value < float("inf"):  # (nan too)
         raise _BadOption(f"{flag} must be positive, not {text.strip()}")
     return value
 
@@ -99,17 +99,17 @@ def _number(flag: str, text: str, kind: type, low: float = 1, high: float | None
 def _limits(args: argparse.Namespace) -> Any:
     from ..engine import ServerLimits
 
-    return ServerLimits(**{limit.field: _number(limit.flag, getattr(args, limit.field), limit.kind, low=0)
+    return ServerLimits(**{limit.field: _number(limit.flag, getattr(args, limit.field), limit.kind)
                            for limit in LIMIT_SETTINGS if getattr(args, limit.field) is not None})
 
 
 def _serve_options(args: argparse.Namespace) -> tuple[int, int, int, float, Any]:
     """The flags' values checked, before anything is opened: port, threads,
     connection limit, client timeout, the engine's limits."""
-    port = _number("--port", args.port, int, low=0, high=65535)
+    port = _number("--port", args.port, int, high=65535)
     threads = _number("--threads", args.threads, int)
     connections = _number("--connection-limit", args.connection_limit, int)
-    timeout = _number("--client-timeout", args.client_timeout, float, low=0)
+    timeout = _number("--client-timeout", args.client_timeout, float)
     limits = _limits(args)
     if args.url and check_base_url(args.url):
         raise _BadOption(f"--url {check_base_url(args.url)}")
