@@ -7,7 +7,11 @@ the message, ``Content-Type`` says its encoding
 answer comes back in the same encoding.  From its second message on, a
 client posts to the ``RespURI`` the server gave it, which here carries the
 session as ``?sessionid=...``; that is how messages are routed to their
-session.
+session.  The RespURI starts with the engine's ``base_url``, or, with
+``url_from_request``, with the URL the request itself was sent to
+(:func:`request_url`), so a server listening on every interface, on a port
+a WSGI server chose, or under a prefix sends each client back the way it
+came.
 
 Everything else is refused with a short plain-text body: another path 404,
 another method 405 (with ``Allow: POST``), another content type 415, no
@@ -80,7 +84,9 @@ class SyncHandler(Protocol):
     bytes out, no I/O.  ``session_id`` is the ``?sessionid=`` of the
     request URL (client-supplied: the engine decides what it is worth);
     ``remote`` the client's address (WSGI ``REMOTE_ADDR``), for failure
-    counters and log lines."""
+    counters and log lines.  With ``make_app(url_from_request=True)`` it
+    also has a ``base_url`` attribute, the start of its RespURI, which the
+    app sets before each call."""
 
     def handle(self, body: bytes, content_type: str, session_id: str | None,
                remote: str | None = None) -> Reply: ...
