@@ -523,7 +523,7 @@ def test_issue_9_crlf_injection_on_syncml_serve(serve):
 
 
 def test_issue_9_cli_formatter_keeps_each_record_on_one_line():
-    from syncml_codec.cli._serve import _Formatter
+    from syncml_codec.server import LogFormatter as _Formatter
 
     try:
         raise ValueError("bad\nts=forged")
@@ -636,7 +636,7 @@ def test_issue_9_transcript_does_not_follow_a_planted_symlink(tmp_path: Path, ca
 def test_server_doctests():
     import doctest
 
-    from syncml_codec.server import _http, _journal, wsgi
+    from syncml_codec.server import _app, _http, _journal, _logging, wsgi
 
-    for module in (wsgi, _journal, _http):
+    for module in (wsgi, _journal, _http, _app, _logging):
         assert doctest.testmod(module).failed == 0, module.__name__

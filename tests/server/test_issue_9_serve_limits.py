@@ -78,7 +78,7 @@ def test_max_object_size_is_announced(serve: Start) -> None:
 def test_a_bad_limit_is_a_clear_error(tmp_path: Path) -> None:
     db = tmp_path / "never.db"
     result = syncml("serve", "--port", "0", "--db", str(db), "--sessions-per-account", "0")
-    assert result.returncode == 1
-    assert "--sessions-per-account must be positive" in result.stderr
+    assert result.returncode == 2  # a usage error (issue 12)
+    assert result.stderr == "syncml serve: --sessions-per-account must be positive, not 0\n"
     assert "Traceback" not in result.stderr
     assert not db.exists()  # refused before anything was opened

@@ -12,6 +12,14 @@ new connections, every request already received is answered (its store
 transaction committed), then the database is closed; a second signal stops
 waiting for requests still being answered.
 
+The RespURI given to clients is the URL of their own request (its ``Host``
+header), not the address listened on: ``--host 0.0.0.0`` serves every
+interface and each client comes back the way it came; ``--url`` fixes it
+instead (a proxy's public URL).  A flag with a bad value (a port out of
+range, a limit that is not a positive number, a database that cannot be
+opened) ends ``syncml serve`` before it listens, with one line and exit
+status 2, as argparse's own usage errors.
+
 Every log line is one line: client-supplied text in a message is escaped
 (CR, LF and other control characters), and the lines of a traceback are
 indented, so nothing a client sends can forge a line at the left margin.
@@ -32,12 +40,15 @@ from types import FrameType
 from typing import Any
 
 from ..server import (
+    CONFLICT_POLICIES,
     DEFAULT_CLIENT_TIMEOUT,
     DEFAULT_CONNECTION_LIMIT,
     DEFAULT_THREADS,
-    LOGGER,
+    LIMIT_SETTINGS,
     HTTPServer,
-    escape_log_text,
+    LogFormatter,
+    check_base_url,
+    check_database,
     make_app,
 )
 from ..store import SQLiteStore
@@ -46,26 +57,6 @@ from ._common import CommandError
 __all__ = ["register"]
 
 DEFAULT_DB = "syncml.db"
-
-
-class _Formatter(logging.Formatter):
-    """The per-message INFO lines as they are, other records with their
-    level (and logger, when not ours); every record is one line at the left
-    margin, its traceback indented below it, control characters escaped."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = escape_log_text(record.getMessage())
-        if record.levelno != logging.INFO or record.name != LOGGER.name:
-            ours = record.name.startswith("syncml_codec")
-            text = f"{record.levelname}: {text}" if ours else f"{record.levelname}: {record.name}: {text}"
-        details = ""
-        if record.exc_info:
-            details = self.formatException(record.exc_info)
-        elif record.exc_text:
-            details = record.exc_text
-        if record.stack_info:
-            details += "\n" + self.formatStack(record.stack_info)
-        return text + "".join("\n  " + escape_log_text(line) for line in details.splitlines())
 
 
 def _open_store(path: str, must_exist: bool = False) -> SQLiteStore:
@@ -87,26 +78,76 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+class _BadOption(Exception):
+    """A flag with a value ``syncml serve`` cannot run with: one line, exit status 2."""
+
+
+def _number(flag: str, text: str, kind: type, high: int | None = None) -> Any:
+    """``text`` as a ``kind`` from 0 to ``high``, or above 0 when there is no
+    ``high``; else :class:`_BadOption`."""
+    try:
+        value = kind(text.strip())
+    except ValueError:
+        raise _BadOption(f"{flag} must be a {'whole ' if kind is int else ''}number, not {text!r}") from None
+    if high is not None and not 0 <= value <= high:
+        raise _BadOption(f"{flag} must be from 0 to {high}, not {text.strip()}")
+    if high is None and not 0 < value < float("inf"):  # (nan too)
+        raise _BadOption(f"{flag} must be positive, not {text.strip()}")
+    return value
+
+
+def _limits(args: argparse.Namespace) -> Any:
+    from ..engine import ServerLimits
+
+    return ServerLimits(**{limit.field: _number(limit.flag, getattr(args, limit.field), limit.kind)
+                           for limit in LIMIT_SETTINGS if getattr(args, limit.field) is not None})
+
+
+def _serve_options(args: argparse.Namespace) -> tuple[int, int, int, float, Any]:
+    """The flags' values checked, before anything is opened: port, threads,
+    connection limit, client timeout, the engine's limits."""
+    port = _number("--port", args.port, int, high=65535)
+    threads = _number("--threads", args.threads, int)
+    connections = _number("--connection-limit", args.connection_limit, int)
+    timeout = _number("--client-timeout", args.client_timeout, float)
+    limits = _limits(args)
+    if args.url and check_base_url(args.url):
+        raise _BadOption(f"--url {check_base_url(args.url)}")
+    if args.transcripts and Path(args.transcripts).exists() and not Path(args.transcripts).is_dir():
+        raise _BadOption(f"--transcripts {args.transcripts}: not a folder")
+    problem = check_database(args.db)
+    if problem:
+        raise _BadOption(f"--db {args.db}: {problem}")
+    return port, threads, connections, timeout, limits
+
+
 def _cmd_serve(args: argparse.Namespace) -> None:
     from ..engine import SyncServer  # the engine is only needed to serve
 
-    logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr, force=True)
-    logging.getLogger().handlers[0].setFormatter(_Formatter())
+    try:
+        port, threads, connections, timeout, limits = _serve_options(args)
+        try:
+            store = SQLiteStore(args.db)
+        except Exception as exc:  # sqlite3.Error, a newer schema, a file that is no database
+            raise _BadOption(f"--db {args.db}: {exc}") from None
+    except _BadOption as exc:  # a usage error: exit status 2, as argparse's own
+        print(f"syncml serve: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
-    limits = _limits(args)  # before anything is opened: a bad flag leaves no trace
-    store = _open_store(args.db)
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr, force=True)
+    logging.getLogger().handlers[0].setFormatter(LogFormatter())
     try:
         try:
-            httpd = HTTPServer(args.host, args.port, threads=args.threads, connection_limit=args.connection_limit,
-                               client_timeout=args.client_timeout, trusted_proxy=args.trusted_proxy)
+            httpd = HTTPServer(args.host, port, threads=threads, connection_limit=connections,
+                               client_timeout=timeout, trusted_proxy=args.trusted_proxy)
         except OSError as exc:
-            raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}") from None
+        # no --url: the RespURI is rebuilt from each request's Host, never from the address listened on
         url = args.url or f"http://{_url_host(args.host)}:{httpd.port}/sync"
         engine = SyncServer(store, clock=time.time, random_source=os.urandom, base_url=url,
                             conflict_policy=args.conflict_policy, limits=limits)
-        app = make_app(engine, transcript_dir=args.transcripts, client_timeout=args.client_timeout)
+        app = make_app(engine, transcript_dir=args.transcripts, client_timeout=timeout,
+                       url_from_request=not args.url)
 
         stop: list[int] = []
 
@@ -127,40 +168,13 @@ def _cmd_serve(args: argparse.Namespace) -> None:
         store.close()
 
 
-#: ``syncml serve`` flags for the engine's limits: (flag, ServerLimits field, type, what it bounds)
-_LIMIT_FLAGS: tuple[tuple[str, str, type, str], ...] = (
-    ("--max-object-size", "max_obj_size", int, "bytes of one item, whole or from MoreData chunks (413 above); "
-                                               "announced as MaxObjSize"),
-    ("--max-pending-size", "max_pending_size", int, "bytes of unfinished MoreData items of one session"),
-    ("--sessions-per-device", "sessions_per_device", int, "open sessions of one device (its oldest gives way)"),
-    ("--sessions-per-account", "sessions_per_account", int,
-     "open sessions of one account (its oldest gives way, never another account's)"),
-    ("--max-sessions", "max_sessions", int, "open sessions in all (a new one past it is answered 503)"),
-    ("--session-timeout", "session_timeout", float, "seconds a session may stay idle"),
-    ("--auth-failures", "auth_failures", int, "wrong credentials for one account before a lockout"),
-    ("--address-failures", "address_failures", int, "wrong credentials from one address before a lockout"),
-    ("--lockout", "lockout", float, "seconds of the first lockout (doubled by each further failure)"),
-    ("--max-lockout", "max_lockout", float, "seconds a lockout lasts at most"),
-)
-
-
-def _limits(args: argparse.Namespace) -> Any:
-    from ..engine import ServerLimits
-
-    given = {name: getattr(args, name) for _, name, _, _ in _LIMIT_FLAGS if getattr(args, name) is not None}
-    for flag, name, _, _ in _LIMIT_FLAGS:
-        if name in given and not given[name] > 0:
-            raise CommandError(f"{flag} must be positive, not {given[name]:g}")
-    return ServerLimits(**given)
-
-
 class _LimitsHelp(argparse.HelpFormatter):
     """Shows each limit's default from :class:`~syncml_codec.engine.ServerLimits`
     (the one source of them), importing the engine only when help is shown."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help
-        if action.dest in {name for _, name, _, _ in _LIMIT_FLAGS}:
+        if action.dest in {limit.field for limit in LIMIT_SETTINGS}:
             from ..engine import ServerLimits
 
             value = getattr(ServerLimits(), action.dest)
@@ -212,33 +226,36 @@ def register(sub: Any) -> None:
                        description="Serve SyncML (XML and WBXML over HTTP POST at /sync) from an SQLite "
                                    "database. Stops cleanly on Ctrl-C or SIGTERM.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="TCP port (default 8080; 0 picks a free one)")
+    p.add_argument("--port", default="8080", help="TCP port (default 8080; 0 picks a free one)")
     p.add_argument("--db", default=DEFAULT_DB, metavar="PATH",
                    help=f"SQLite database, created if missing (default ./{DEFAULT_DB})")
     p.add_argument("--transcripts", metavar="DIR",
                    help="write each session's messages as XML to DIR/<session>/NNN-request.xml ...")
-    p.add_argument("--url", help="the sync URL clients use, for the RespURI (default http://HOST:PORT/sync)")
+    p.add_argument("--url", help="the sync URL clients use, for the RespURI (default: the URL of each request, "
+                                 "from its Host header)")
     p.add_argument("--conflict-policy", default="server-wins",
-                   choices=("server-wins", "client-wins", "newer-wins", "duplicate"),
+                   choices=CONFLICT_POLICIES,
                    help="when both sides changed an item (default server-wins; the loser is kept in the "
                         "conflict log)")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"),
                    help="info: one line per message (default)")
-    p.add_argument("--client-timeout", type=float, default=DEFAULT_CLIENT_TIMEOUT, metavar="S",
+    p.add_argument("--client-timeout", default=f"{DEFAULT_CLIENT_TIMEOUT:g}", metavar="S",
                    help="a request (headers and body) must arrive in full within S seconds of its first byte, "
                         "else 408 and the connection is closed; a connection that sends nothing is closed "
                         f"after S seconds (default {DEFAULT_CLIENT_TIMEOUT:g})")
-    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, metavar="N",
+    p.add_argument("--threads", default=str(DEFAULT_THREADS), metavar="N",
                    help=f"worker threads running requests; the engine handles one message at a time "
                         f"(default {DEFAULT_THREADS})")
-    p.add_argument("--connection-limit", type=int, default=DEFAULT_CONNECTION_LIMIT, metavar="N",
+    p.add_argument("--connection-limit", default=str(DEFAULT_CONNECTION_LIMIT), metavar="N",
                    help=f"open connections at most; more wait until one closes (default {DEFAULT_CONNECTION_LIMIT})")
     p.add_argument("--trusted-proxy", metavar="ADDR",
                    help="the address of a reverse proxy in front of this server: the X-Forwarded-For it sends "
-                        "names the client (for failure counters and logs); default: none, the peer is the client")
+                        "names the client (for failure counters and logs), its X-Forwarded-Proto and "
+                        "X-Forwarded-Host the URL given to clients; default: none, the peer is the client")
     limits = p.add_argument_group("limits", "what one client may cost the server (README: Security)")
-    for flag, name, kind, what in _LIMIT_FLAGS:
-        limits.add_argument(flag, dest=name, type=kind, metavar="N" if kind is int else "S", help=what)
+    for limit in LIMIT_SETTINGS:  # checked by _serve_options (one line, exit 2), as the flags above
+        limits.add_argument(limit.flag, dest=limit.field, metavar="N" if limit.kind is int else "S",
+                            help=limit.help)
     p.formatter_class = _LimitsHelp
     p.set_defaults(func=_cmd_serve)
 

@@ -1,10 +1,25 @@
-"""Layer 5: the HTTP front.  :func:`make_app` makes a WSGI application of a
-sans-I/O sync engine; :class:`HTTPServer` (waitress) serves it, as ``syncml
-serve`` does; :data:`LOGGER` is where the per-message lines go."""
+"""Layer 5: the HTTP front.  :func:`create_app` builds the WSGI application
+from environment variables (for gunicorn and other WSGI servers);
+:func:`make_app` makes one of a given sans-I/O sync engine;
+:class:`HTTPServer` (waitress) serves it, as ``syncml serve`` does;
+:data:`LOGGER` is where the per-message lines go."""
 
+from ._app import (
+    CONFLICT_POLICIES,
+    LIMIT_SETTINGS,
+    SETTINGS,
+    ConfigError,
+    SyncApp,
+    check_base_url,
+    check_database,
+    create_app,
+)
 from ._http import DEFAULT_CONNECTION_LIMIT, DEFAULT_THREADS, HTTPServer
 from ._journal import LOGGER, escape_log_text
-from .wsgi import CONTENT_TYPES, DEFAULT_CLIENT_TIMEOUT, DEFAULT_MAX_BODY, Reply, SyncHandler, make_app
+from ._logging import LogFormatter, install_log_handler
+from .wsgi import CONTENT_TYPES, DEFAULT_CLIENT_TIMEOUT, DEFAULT_MAX_BODY, Reply, SyncHandler, make_app, request_url
 
-__all__ = ["CONTENT_TYPES", "DEFAULT_CLIENT_TIMEOUT", "DEFAULT_CONNECTION_LIMIT", "DEFAULT_MAX_BODY",
-           "DEFAULT_THREADS", "LOGGER", "HTTPServer", "Reply", "SyncHandler", "escape_log_text", "make_app"]
+__all__ = ["CONFLICT_POLICIES", "CONTENT_TYPES", "DEFAULT_CLIENT_TIMEOUT", "DEFAULT_CONNECTION_LIMIT",
+           "DEFAULT_MAX_BODY", "DEFAULT_THREADS", "LIMIT_SETTINGS", "LOGGER", "SETTINGS", "ConfigError",
+           "HTTPServer", "LogFormatter", "Reply", "SyncApp", "SyncHandler", "check_base_url", "check_database",
+           "create_app", "escape_log_text", "install_log_handler", "make_app", "request_url"]

@@ -166,8 +166,10 @@ class HTTPServer:
     ``REMOTE_ADDR`` is the peer's address; behind a reverse proxy, that is
     the proxy's, which would put every client under one failure counter:
     ``trusted_proxy`` (the proxy's address, ``"*"`` for any) makes the last
-    ``X-Forwarded-For`` address of a request from it the client's.  Without
-    it, proxy headers are removed from the environment.
+    ``X-Forwarded-For`` address of a request from it the client's, and its
+    ``X-Forwarded-Proto`` and ``X-Forwarded-Host`` the request's scheme and
+    host (so the app's URL for the client is the proxy's).  Without it,
+    proxy headers are removed from the environment.
 
     >>> server = HTTPServer("127.0.0.1", 0)
     >>> server.port > 0
@@ -257,7 +259,7 @@ class HTTPServer:
         if not self.trusted_proxy:
             return {}
         return {"trusted_proxy": self.trusted_proxy, "trusted_proxy_count": 1,
-                "trusted_proxy_headers": {"x-forwarded-for"}}
+                "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}}
 
     def close(self) -> None:
         """Close the listening socket (:meth:`serve` does when it returns)."""

@@ -7,7 +7,11 @@ the message, ``Content-Type`` says its encoding
 answer comes back in the same encoding.  From its second message on, a
 client posts to the ``RespURI`` the server gave it, which here carries the
 session as ``?sessionid=...``; that is how messages are routed to their
-session.
+session.  The RespURI starts with the engine's ``base_url``, or, with
+``url_from_request``, with the URL the request itself was sent to
+(:func:`request_url`), so a server listening on every interface, on a port
+a WSGI server chose, or under a prefix sends each client back the way it
+came.
 
 Everything else is refused with a short plain-text body: another path 404,
 another method 405 (with ``Allow: POST``), another content type 415, no
@@ -30,6 +34,7 @@ serve`` runs) makes it moot and enforces its own deadline on the upload.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import urllib.parse
@@ -43,7 +48,8 @@ from ._journal import LOGGER, Journal, Transcripts, escape_log_text
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["CONTENT_TYPES", "DEFAULT_CLIENT_TIMEOUT", "DEFAULT_MAX_BODY", "Reply", "SyncHandler", "make_app"]
+__all__ = ["CONTENT_TYPES", "DEFAULT_CLIENT_TIMEOUT", "DEFAULT_MAX_BODY", "Reply", "SyncHandler", "make_app",
+           "request_url"]
 
 #: the request content types accepted, and the encoding each stands for (the engine's types, turned around)
 CONTENT_TYPES = {_MESSAGE_TYPES[encoding]: encoding for encoding in ("xml", "wbxml")}
@@ -78,7 +84,9 @@ class SyncHandler(Protocol):
     bytes out, no I/O.  ``session_id`` is the ``?sessionid=`` of the
     request URL (client-supplied: the engine decides what it is worth);
     ``remote`` the client's address (WSGI ``REMOTE_ADDR``), for failure
-    counters and log lines."""
+    counters and log lines.  With ``make_app(url_from_request=True)`` it
+    also has a ``base_url`` attribute, the start of its RespURI, which the
+    app sets before each call."""
 
     def handle(self, body: bytes, content_type: str, session_id: str | None,
                remote: str | None = None) -> Reply: ...
@@ -121,11 +129,72 @@ def _read_body(environ: WSGIEnvironment, length: int, deadline: float | None,
     return b"".join(chunks)
 
 
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?")
+_PREFIX = re.compile(r"(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*")
+_PATH_SAFE = "/%!$&'()*+,;=:@~"
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _first(value: str | None) -> str:
+    """The first of a comma-separated forwarded header (the client-facing proxy's), stripped."""
+    return (value or "").split(",", 1)[0].strip()
+
+
+def request_url(environ: WSGIEnvironment, path: str = "/sync", trust_proxy: bool = False) -> str:
+    """The URL the client used to reach ``path``, as PEP 3333 rebuilds it:
+    ``wsgi.url_scheme``, the ``Host`` header (else ``SERVER_NAME`` and
+    ``SERVER_PORT``), ``SCRIPT_NAME``.  With ``trust_proxy``, a reverse
+    proxy's ``X-Forwarded-Proto`` (http or https), ``X-Forwarded-Host`` and
+    ``X-Forwarded-Prefix`` take their place (the first value of each, the
+    client-facing proxy's); without it they are ignored, since any client
+    can send them.  A value that is not a host name (or not a path, for the
+    prefix) is ignored too.
+
+    >>> request_url({"wsgi.url_scheme": "http", "HTTP_HOST": "sync.example:8000", "SCRIPT_NAME": ""})
+    'http://sync.example:8000/sync'
+    >>> proxied = {"wsgi.url_scheme": "http", "HTTP_HOST": "127.0.0.1:8000", "SCRIPT_NAME": "",
+    ...            "HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_HOST": "sync.example",
+    ...            "HTTP_X_FORWARDED_PREFIX": "/dav"}
+    >>> request_url(proxied), request_url(proxied, trust_proxy=True)
+    ('http://127.0.0.1:8000/sync', 'https://sync.example/dav/sync')
+    """
+    scheme = environ.get("wsgi.url_scheme") or "http"
+    host = environ.get("HTTP_HOST") or ""
+    prefix = environ.get("SCRIPT_NAME") or ""
+    if trust_proxy:
+        proto = _first(environ.get("HTTP_X_FORWARDED_PROTO")).lower()
+        if proto in _DEFAULT_PORTS:
+            scheme = proto
+        forwarded_host = _first(environ.get("HTTP_X_FORWARDED_HOST"))
+        if _HOST.fullmatch(forwarded_host):
+            host = forwarded_host
+        forwarded_prefix = _first(environ.get("HTTP_X_FORWARDED_PREFIX"))
+        if forwarded_prefix.startswith("/") and _PREFIX.fullmatch(forwarded_prefix):
+            prefix = forwarded_prefix.rstrip("/") + prefix
+    if not _HOST.fullmatch(host):
+        host = environ.get("SERVER_NAME") or "localhost"
+        port = str(environ.get("SERVER_PORT") or "")
+        if port and port != _DEFAULT_PORTS.get(scheme):
+            host += f":{port}"
+    return f"{scheme}://{host}{urllib.parse.quote(prefix, safe=_PATH_SAFE)}{path}"
+
+
 def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | None = None,
              log: logging.Logger | None = None, max_body: int = DEFAULT_MAX_BODY,
-             client_timeout: float | None = DEFAULT_CLIENT_TIMEOUT, clock: Callable[[], float] = time.time,
+             client_timeout: float | None = DEFAULT_CLIENT_TIMEOUT, url_from_request: bool = False,
+             trust_proxy: bool = False, clock: Callable[[], float] = time.time,
              timer: Callable[[], float] = time.monotonic) -> WSGIApplication:
     """A WSGI application serving ``server`` at ``path``.
+
+    ``url_from_request``: the RespURI the engine gives is built from each
+    request (:func:`request_url`): the app sets ``server.base_url`` to it
+    before each call (under the lock that serializes them), so clients come
+    back to the host, port and prefix they used, whatever the server
+    listens on; else the engine's own ``base_url`` stays.  ``trust_proxy``:
+    the request is from a reverse proxy: its ``X-Forwarded-Proto/Host/Prefix``
+    make the URL and the last ``X-Forwarded-For`` address is the client's
+    (failure counters, log lines); leave it off when clients can reach the
+    server directly, since any client can send those headers.
 
     ``transcript_dir``: write the messages of each session the engine
     authenticated (its reply names a session), rendered as XML with the
@@ -176,6 +245,9 @@ def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | 
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         session_id = (query.get("sessionid") or [None])[-1] or None
         remote = environ.get("REMOTE_ADDR") or None
+        if trust_proxy:
+            remote = (environ.get("HTTP_X_FORWARDED_FOR") or "").rsplit(",", 1)[-1].strip() or remote
+        base_url = request_url(environ, path, trust_proxy) if url_from_request else None
 
         deadline = None if client_timeout is None else timer() + client_timeout
         try:
@@ -190,6 +262,8 @@ def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | 
         started = time.perf_counter()  # ms in the log: the engine's work, not the client's upload
         try:
             with lock:  # only the engine call: reading and recording run outside
+                if base_url is not None:
+                    server.base_url = base_url  # type: ignore[attr-defined]  # (see url_from_request)
                 reply = server.handle(body, mime, session_id, remote=remote)
         except Exception as exc:  # the engine answers protocol errors itself: this is a bug or a broken store
             if isinstance(exc, SyncMLError) and getattr(exc, "status", 500) < 500:
