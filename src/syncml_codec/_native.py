@@ -48,11 +48,15 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
-def build_policy(record: Path = _HERE / "_build.json") -> str:
+#: written by setup.py's build_py: {"extensions": "require" | "skip" | "try"}
+RECORD = _HERE / "_build.json"
+
+
+def build_policy() -> str:
     """``SYNCML_CODEC_EXTENSION`` of the build, from its record: ``"require"``,
     ``"skip"`` or ``"try"`` (also when there is no readable record)."""
     try:
-        policy = json.loads(record.read_text())["extensions"]
+        policy = json.loads(RECORD.read_text())["extensions"]
     except (OSError, ValueError, KeyError, TypeError):
         return "try"
     return policy if policy in ("require", "skip") else "try"
