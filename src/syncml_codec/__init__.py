@@ -34,6 +34,7 @@ from .errors import (
 )
 from .model import Message
 
+#: the version of this package
 __version__ = "0.1.0"
 
 __all__ = [

@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``syncml`` command with ``argv`` (default: ``sys.argv[1:]``) and return its exit
+    status: 0, or 1 when the command failed (one line on stderr says why).  A usage error exits
+    with status 2 (argparse's ``SystemExit``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -28,6 +28,7 @@ def norm_type(ct_type: str) -> str:
 
 
 def norm_version(version: str | None) -> str:
+    """A content type's version as compared: without surrounding blanks, ``""`` for None."""
     return (version or "").strip()
 
 

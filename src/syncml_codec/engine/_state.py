@@ -36,6 +36,8 @@ __all__ = ["CLIENT_TABLE", "SERVER_ANSWERS", "SERVER_RECEIVING", "SERVER_TABLE",
 
 
 class ServerPhase(Enum):
+    """Where a server session is in the sync packages (the server's state machine)."""
+
     INIT = "init"  # receiving package 1
     CLIENT_MODS = "client-mods"  # package 2 sent, receiving package 3
     SERVER_MODS = "server-mods"  # sending package 4 (several messages)
@@ -44,6 +46,8 @@ class ServerPhase(Enum):
 
 
 class ClientPhase(Enum):
+    """Where a client session is in the sync packages (the client's state machine)."""
+
     START = "start"  # nothing sent
     INIT = "init"  # package 1 sent
     MODS = "mods"  # package 3 sent

@@ -72,6 +72,10 @@ SUPPORTED = {200, 201, 202, 203, 204, 205}
 
 
 class ConflictPolicy(str, Enum):
+    """Which version wins when the client changed an item the server changed too since the device
+    saw it: the server's, the client's, the newer (by the modification time in the data; the
+    server's when that cannot tell), or both (kept as two items)."""
+
     SERVER_WINS = "server-wins"
     CLIENT_WINS = "client-wins"
     NEWER_WINS = "newer-wins"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+#: the calendar versions converted between: vCalendar 1.0 and iCalendar 2.0
 CALENDAR_VERSIONS = ("1.0", "2.0")
 PRODID = "-//syncml-codec//vCalendar 1.0 converter//EN"
 X = "X-SYNCML-"

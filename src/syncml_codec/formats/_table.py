@@ -51,6 +51,7 @@ class Item(Protocol):
         ...
 
 
+#: ``parser(data, content_type)``: the item ``data`` holds, as :func:`register` takes it
 Parser = Callable[[bytes, str], Item]
 #: ``conversion(item, target_content_type)``: ``item`` in the target type
 Conversion = Callable[[Any, str], Item]
@@ -82,6 +83,7 @@ def register(content_type: str, parser: Parser, *, replace: bool = False,
 
 
 def registered_types() -> list[str]:
+    """The content types :func:`parse` knows, sorted."""
     return sorted(_PARSERS)
 
 

@@ -8,11 +8,14 @@ line numbers and versions) or raise the same FormatError (message, line,
 property).  Change both together; tests/formats/test_versit_parity.py checks
 them on the corpus and on mutated copies.
 
-This module serves the formats layer only and imports nothing above
-``syncml_codec.errors``: ``formats.versit`` hands down its own classes and
-head parser (``VersitCodec(ContentLine, RawLine, Component, parse_head,
-max_depth)``, the msgspec ``Decoder(type)`` pattern), so the C code never
-looks a name up.
+This module serves the formats layer only and imports two modules of it,
+written once for both implementations: ``formats._versit_messages`` (every
+error it raises, called on error paths only) and ``formats._versit_rules``
+(the rules that are not hot: a component name that is not ASCII, text
+outside any item, the default version of an item).  ``formats.versit``
+hands down its own classes and head parser (``VersitCodec(ContentLine,
+RawLine, Component, parse_head, max_depth)``, the msgspec ``Decoder(type)``
+pattern), so the C code never looks a name up.
 
 How: the physical line starts are found once with memchr; logical lines
 are ranges of the input, so a folded value costs no copies (the twin grows
@@ -34,9 +37,10 @@ from libc.string cimport memchr, memcpy
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.object cimport PyObject
-from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1, PyUnicode_DecodeUTF8
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1
 
-from syncml_codec.errors import FormatError
+from syncml_codec.formats import _versit_messages as M
+from syncml_codec.formats import _versit_rules as R
 
 __all__ = ["IMPLEMENTATION", "VersitCodec"]
 
@@ -194,8 +198,7 @@ cdef class VersitCodec:
             colon = _vs_find_colon(s, a, ls[i])
             if colon < 0:
                 if not lenient:
-                    raise FormatError("content line has no ':'", start + 1,
-                                      _vs_text(s, a, min(be, a + 40)))
+                    raise M.no_colon(start + 1, _vs_bytes(s, a, be))
                 for j in range(start, i):
                     lineno = j + 1
                     self._loose(s, ls[j], ls[j + 1], j + 1, stack, &pstart, &pend)
@@ -276,8 +279,7 @@ cdef class VersitCodec:
                 parsed = self.parse_head(_vs_bytes(s, a, colon))
                 if parsed is None:
                     if not lenient:
-                        raise FormatError("bad property name", start + 1,
-                                          _vs_text(s, a, min(colon + 1, a + 40)))
+                        raise M.bad_property_name(start + 1, _vs_bytes(s, a, colon + 1))
                     for j in range(start, i):
                         lineno = j + 1
                         self._loose(s, ls[j], ls[j + 1], j + 1, stack, &pstart, &pend)
@@ -324,13 +326,13 @@ cdef class VersitCodec:
             vs_set(line, self.cl_value_raw, _vs_bytes(s, colon + 1, ve))
             vs_set(line, self.cl_eol, _vs_eol(s, ve, vend))
             if qp and not lenient and _vs_qp_bad(s, colon + 1, ve):
-                raise FormatError("bad quoted-printable escape", start + 1, name)
+                raise M.bad_quoted_printable(start + 1, name)
             # -- nesting ---------------------------------------------------
             lineno = start + 1
             if kind == VS_BEGIN:
                 comp = self._component(line, _vs_strip_ascii(s, colon + 1, ve))
                 if len(stack) >= self.max_depth:
-                    raise FormatError("components nested too deeply", lineno, "BEGIN")
+                    raise M.too_deep(lineno)
                 if stack:
                     (<list>self._get(stack[len(stack) - 1], self.co_children)).append(comp)
                 else:
@@ -345,8 +347,8 @@ cdef class VersitCodec:
                 elif lenient:
                     (<list>self._get(top, self.co_children)).append(self._raw_line(s, a, vend, lineno))
                 else:
-                    raise FormatError(f"END:{_vs_strip_ascii(s, colon + 1, ve)} closes BEGIN:"
-                                      f"{self._get(top, self.co_name)}", lineno, "END")
+                    raise M.end_closes_other(lineno, R.value_name(_vs_bytes(s, colon + 1, ve)),
+                                             self._get(top, self.co_name))
             elif stack:
                 (<list>self._get(stack[len(stack) - 1], self.co_children)).append(line)
             elif lenient:
@@ -354,28 +356,18 @@ cdef class VersitCodec:
                     pstart = a
                 pend = vend
             else:
-                raise FormatError("text outside BEGIN/END", lineno, name)
+                raise M.text_outside(lineno, name)
         if stack and not lenient:
             comp = stack[0]
-            raise FormatError(f"BEGIN:{self._get(comp, self.co_name)} has no END",
-                              self._get(self._get(comp, self.co_begin), self.cl_lineno), "BEGIN")
+            raise M.no_end(self._get(comp, self.co_name),
+                           self._get(self._get(comp, self.co_begin), self.cl_lineno))
         if pend > pstart:
             if items:
                 vs_set(items[len(items) - 1], self.co_trailing, _vs_bytes(s, pstart, pend))
-            elif not lenient:
-                x = pstart
-                while x < pend:
-                    if not (s[x] in (0xEF, 0xBB, 0xBF, 32, 9, 13, 10)):
-                        raise FormatError("no BEGIN line", lineno or 1)
-                    x += 1
+            elif not lenient and R.has_text(_vs_bytes(s, pstart, pend)):
+                raise M.no_begin_line(lineno)
         for comp in items:
-            enc = version
-            if enc is None:
-                name = self._get(comp, self.co_name)
-                if not (_vs_str_ieq(name, b"VCARD") or _vs_str_ieq(name, b"VNOTE")
-                        or _vs_str_ieq(name, b"VCALENDAR")):
-                    enc = "2.0"
-            self._set_version(comp, enc)
+            self._set_version(comp, R.default_version(self._get(comp, self.co_name), version))
         return items
 
     cdef int _loose(self, const uchar* s, Py_ssize_t a, Py_ssize_t b, Py_ssize_t lineno, list stack,
@@ -399,14 +391,10 @@ cdef class VersitCodec:
         return 0
 
     cdef bint _closes(self, const uchar* s, Py_ssize_t a, Py_ssize_t b, str top) except -1:
-        """``END`` value ``s[a:b]`` names the open component ``top`` (case-insensitive)."""
-        cdef object name
+        """``closes(s[a:b], top)`` (_versit_rules.py): in C when ``top`` is ASCII."""
         cdef Py_ssize_t n, k
         cdef const char* p
-        while a < b and _vs_space(s[a]):
-            a += 1
-        while b > a and _vs_space(s[b - 1]):
-            b -= 1
+        _vs_trim(s, &a, &b)
         if PyUnicode_IS_ASCII(top):
             p = PyUnicode_AsUTF8AndSize(top, &n)
             if n != b - a:
@@ -415,8 +403,7 @@ cdef class VersitCodec:
                 if s[a + k] >= 0x80 or _vs_up(s[a + k]) != _vs_up(<uchar>p[k]):
                     return False
             return True
-        name = PyUnicode_DecodeASCII(<const char*>s + a, b - a, "replace")
-        return name.upper() == top.upper()
+        return R.closes(_vs_bytes(s, a, b), top)
 
     cdef int _set_version(self, object comp, object inherited) except -1:
         cdef list children = <list>self._get(comp, self.co_children)
@@ -496,7 +483,7 @@ cdef class VersitCodec:
         attributes for anything else."""
         cdef object child, end, children
         if depth > 10000:  # only a tree built by hand gets here
-            raise RecursionError("components nested too deeply to serialize")
+            raise M.serialize_too_deep()
         if type(comp) is self.comp_cls:
             self._put_line(out, self._get(comp, self.co_begin))
             children = self._get(comp, self.co_children)

@@ -168,17 +168,18 @@ cdef bint _vs_str_ieq(str s, const char* upper) except -1:
     return _vs_ieq(<const uchar*>p, 0, n, upper)
 
 
+cdef inline void _vs_trim(const uchar* s, Py_ssize_t* a, Py_ssize_t* b) noexcept nogil:
+    """``s[a:b].strip()``: moves ``a`` and ``b`` past the whitespace."""
+    while a[0] < b[0] and _vs_space(s[a[0]]):
+        a[0] += 1
+    while b[0] > a[0] and _vs_space(s[b[0] - 1]):
+        b[0] -= 1
+
+
 cdef inline object _vs_strip_ascii(const uchar* s, Py_ssize_t a, Py_ssize_t b):
-    """``s[a:b].strip().decode("ascii", "replace")``."""
-    while a < b and _vs_space(s[a]):
-        a += 1
-    while b > a and _vs_space(s[b - 1]):
-        b -= 1
+    """``s[a:b].strip().decode("ascii", "replace")`` (``value_name``, _versit_rules.py)."""
+    _vs_trim(s, &a, &b)
     return PyUnicode_DecodeASCII(<const char*>s + a, b - a, "replace")
-
-
-cdef inline object _vs_text(const uchar* s, Py_ssize_t a, Py_ssize_t b):
-    return PyUnicode_DecodeUTF8(<const char*>s + a, b - a, "surrogateescape")
 
 
 cdef inline bytes _vs_bytes(const uchar* s, Py_ssize_t a, Py_ssize_t b):
@@ -277,8 +278,8 @@ cdef PyMemberDef* _vs_slot(object cls, str name) except NULL:
     """The member of the ``__slots__`` entry ``name`` of ``cls``."""
     cdef PyMemberDef* m
     if not isinstance(cls, type) or name not in cls.__dict__:
-        raise TypeError(f"{cls!r} has no slot {name!r}")
+        raise M.not_a_slot(cls, name)
     m = vs_member(cls.__dict__[name])
     if m == NULL:
-        raise TypeError(f"{cls.__name__}.{name} is not a writable slot")
+        raise M.not_a_writable_slot(cls, name)
     return m

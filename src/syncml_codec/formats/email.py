@@ -39,7 +39,9 @@ from .omads import _Object
 
 __all__ = ["EMAIL_CONTENT_TYPE", "RFC822_CONTENT_TYPE", "EmailObject", "RFC822Item"]
 
+#: the content type of an OMA DS email object (:class:`EmailObject`)
 EMAIL_CONTENT_TYPE = "application/vnd.omads-email+xml"
+#: the content type of an RFC 822 mail (:class:`RFC822Item`)
 RFC822_CONTENT_TYPE = "message/rfc822"
 FLAG_NAMES = ("read", "forwarded", "replied", "deleted", "flagged")
 DATE_NAMES = ("received", "created", "modified")
@@ -67,7 +69,7 @@ class RFC822Item:
 
     @classmethod
     def parse(cls, data: bytes) -> RFC822Item:
-        """Check the header block (a ``From `` envelope line is allowed first)
+        """Check the header block (an mbox envelope line, ``From`` and a space, is allowed first)
         and keep *data*.  Raises :class:`FormatError` with the line of the
         first line that is neither a header field nor a continuation."""
         data = bytes(data)

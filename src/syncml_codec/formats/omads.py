@@ -26,7 +26,9 @@ from . import _omaxml as X
 
 __all__ = ["FILE_CONTENT_TYPE", "FOLDER_CONTENT_TYPE", "FileObject", "FolderObject"]
 
+#: the content type of an OMA DS folder object (:class:`FolderObject`)
 FOLDER_CONTENT_TYPE = "application/vnd.omads-folder+xml"
+#: the content type of an OMA DS file object (:class:`FileObject`)
 FILE_CONTENT_TYPE = "application/vnd.omads-file+xml"
 
 

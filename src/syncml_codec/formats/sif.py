@@ -78,6 +78,7 @@ SIFC = "text/x-s4j-sifc"
 SIFE = "text/x-s4j-sife"
 SIFT = "text/x-s4j-sift"
 SIFN = "text/x-s4j-sifn"
+#: the Funambol SIF content types: contact, event, task and note
 SIF_TYPES = (SIFC, SIFE, SIFT, SIFN)
 _ROOTS: dict[str, tuple[str, ...]] = {
     SIFC: ("contact",), SIFE: ("appointment", "calendar"), SIFT: ("task",), SIFN: ("note",),

@@ -43,6 +43,7 @@ from .versit import Component, ContentLine, parse_items
 
 __all__ = ["VCARD_VERSIONS", "convert_vcard", "normalized"]
 
+#: the vCard versions converted between
 VCARD_VERSIONS = ("2.1", "3.0")
 _BINARY = frozenset({"PHOTO", "LOGO", "SOUND", "KEY"})
 _TEXT = frozenset({

@@ -12,7 +12,9 @@ Invariants: ``serialize_items(parse_items(data)) == data`` for every input
 that parses; a :class:`ContentLine` that was not changed serializes to its
 ``raw``.  Tokenizing is one pass over the physical lines (linear); nesting is
 limited to :data:`MAX_DEPTH`.  The text rules of a content line (QP,
-folding, escapes, the head) are in :mod:`._versit_text`.
+folding, escapes, the head) are in :mod:`._versit_text`; every error the
+tokenizer raises is in :mod:`._versit_messages` and its rules that are not
+hot in :mod:`._versit_rules`, both used by the C port as they are.
 
 Two implementations: the code here is the reference; ``VersitCodec`` in the
 extension ``syncml_codec.formats._versit`` (``_versit.pyx``) is its C port,
@@ -43,10 +45,11 @@ from types import ModuleType
 from typing import Any, NamedTuple
 
 from ..errors import FormatError
+from . import _versit_messages as M
+from . import _versit_rules as R
 from ._versit_text import (
     FOLD_MODERN,
     Param,
-    decode_text,
     escape_value,
     find_colon,
     fold_line,
@@ -74,6 +77,7 @@ __all__ = [
     "unquoted_colon",
 ]
 
+#: how deep components may nest (``BEGIN`` inside ``BEGIN``); deeper input is a FormatError
 MAX_DEPTH = 32
 LEGACY_VERSIONS = frozenset({"2.1", "1.0", "1.1"})  # vCard 2.1, vCalendar 1.0, vNote 1.1
 _NAMELESS_ENCODINGS = frozenset({"QUOTED-PRINTABLE", "BASE64", "8BIT", "7BIT"})
@@ -191,7 +195,7 @@ class ContentLine:
             try:
                 return base64.b64decode(compact, validate=True)
             except binascii.Error as exc:
-                raise FormatError(f"bad base64: {exc}", self.lineno, self.name) from None
+                raise M.bad_base64(exc, self.lineno, self.name) from None
         return self._unfolded()
 
     @property
@@ -233,7 +237,7 @@ class ContentLine:
             try:
                 return octets.decode(cs)
             except LookupError:
-                raise FormatError(f"unknown CHARSET {cs}", self.lineno, self.name) from None
+                raise M.unknown_charset(cs, self.lineno, self.name) from None
             except UnicodeDecodeError:
                 pass
         try:
@@ -316,7 +320,7 @@ class Component:
 
     def __init__(self, begin: ContentLine, version: str | None = None) -> None:
         self.begin = begin
-        self.name = begin.value_raw.strip().decode("ascii", "replace")
+        self.name = R.value_name(begin.value_raw)
         self.children: list[ContentLine | RawLine | Component] = []
         self.end: ContentLine | None = None
         self.version = version
@@ -362,7 +366,7 @@ class Component:
 
     def _set_version(self, inherited: str | None) -> None:
         v = self.find("VERSION")
-        self.version = v.value_raw.strip().decode("ascii", "replace") if v else inherited
+        self.version = R.value_name(v.value_raw) if v else inherited
         for line in (self.begin, self.end):
             if line is not None:
                 line.version = self.version
@@ -417,7 +421,7 @@ def _tokenize(data: bytes, lenient: bool) -> Iterator[ContentLine | RawLine]:
         colon = find_colon(buf)
         if colon < 0:
             if not lenient:
-                raise FormatError("content line has no ':'", start + 1, decode_text(body[:40]))
+                raise M.no_colon(start + 1, body)
             for j in range(start, i):
                 yield RawLine(phys[j], j + 1)
             continue
@@ -425,7 +429,7 @@ def _tokenize(data: bytes, lenient: bool) -> Iterator[ContentLine | RawLine]:
         parsed = parse_head_bytes(head_bytes[:-1])
         if parsed is None:
             if not lenient:
-                raise FormatError("bad property name", start + 1, decode_text(head_bytes[:40]))
+                raise M.bad_property_name(start + 1, head_bytes)
             for j in range(start, i):
                 yield RawLine(phys[j], j + 1)
             continue
@@ -455,7 +459,7 @@ def _tokenize(data: bytes, lenient: bool) -> Iterator[ContentLine | RawLine]:
             i += 1
         line.value_raw, line.eol = value, eol
         if qp and not lenient and _QP_BAD.search(value):
-            raise FormatError("bad quoted-printable escape", start + 1, name)
+            raise M.bad_quoted_printable(start + 1, name)
         yield line
 
 
@@ -474,7 +478,7 @@ def _parse_items_py(data: bytes, *, lenient: bool = False,
         if isinstance(tok, ContentLine) and tok.name.upper() == "BEGIN":
             comp = Component(tok)
             if len(stack) >= MAX_DEPTH:
-                raise FormatError("components nested too deeply", tok.lineno, "BEGIN")
+                raise M.too_deep(tok.lineno)
             if stack:
                 stack[-1].children.append(comp)
             else:
@@ -483,33 +487,28 @@ def _parse_items_py(data: bytes, *, lenient: bool = False,
                 items.append(comp)
             stack.append(comp)
         elif isinstance(tok, ContentLine) and tok.name.upper() == "END" and stack:
-            name = tok.value_raw.strip().decode("ascii", "replace")
-            if name.upper() == stack[-1].name.upper():
+            if R.closes(tok.value_raw, stack[-1].name):
                 stack.pop().end = tok
             elif lenient:
                 stack[-1].children.append(RawLine(tok.raw, tok.lineno))
             else:
-                raise FormatError(f"END:{name} closes BEGIN:{stack[-1].name}", tok.lineno, "END")
+                raise M.end_closes_other(tok.lineno, R.value_name(tok.value_raw), stack[-1].name)
         elif stack:
             stack[-1].children.append(tok if isinstance(tok, ContentLine)
                                       else RawLine(tok.raw, tok.lineno))
         elif (isinstance(tok, RawLine) and not tok.raw.strip()) or lenient:
             pending += tok.raw
         else:
-            raise FormatError("text outside BEGIN/END", tok.lineno,
-                              tok.name if isinstance(tok, ContentLine) else "")
+            raise M.text_outside(tok.lineno, tok.name if isinstance(tok, ContentLine) else "")
     if stack and not lenient:
-        raise FormatError(f"BEGIN:{stack[0].name} has no END", stack[0].begin.lineno, "BEGIN")
+        raise M.no_end(stack[0].name, stack[0].begin.lineno)
     if pending:
         if items:
             items[-1].trailing = bytes(pending)
-        elif not lenient and pending.strip(codecs.BOM_UTF8 + b" \t\r\n"):
-            raise FormatError("no BEGIN line", lineno or 1)
+        elif not lenient and R.has_text(pending):
+            raise M.no_begin_line(lineno)
     for comp in items:
-        default = version
-        if default is None and comp.name.upper() not in ("VCARD", "VNOTE", "VCALENDAR"):
-            default = "2.0"
-        comp._set_version(default)
+        comp._set_version(R.default_version(comp.name, version))
     return items
 
 
@@ -545,7 +544,7 @@ def _select() -> Any:
     """``VersitCodec`` of the extension, or None for the pure-Python reference."""
     if _flag("SYNCML_CODEC_NO_EXTENSIONS"):
         if _flag("SYNCML_CODEC_REQUIRE_EXTENSION"):
-            raise ImportError("SYNCML_CODEC_NO_EXTENSIONS and SYNCML_CODEC_REQUIRE_EXTENSION are both set")
+            raise M.conflicting_switches()
         return None
     try:
         from . import _versit
@@ -581,7 +580,7 @@ def parse_items(data: bytes, *, lenient: bool = False,
     """
     items = _IMPL.parse_items(data, lenient=lenient, version=version)
     if not items and lenient and bytes(data).strip():
-        raise FormatError("no BEGIN ... END item in the text", 1)
+        raise M.no_item()
     return items
 
 

@@ -97,8 +97,8 @@ class AuthType(str, Enum):
         raise AuthFormatError(f"unknown authentication type {text!r}")
 
 
-# 22 random bytes through make_nonce's 64-letter alphabet: 132 bits, above
-# the 128 bits OMA DM Security 5.1.3.3 recommends.
+#: how many random bytes to give :func:`make_nonce`: each becomes one letter of its 64-letter
+#: alphabet, 132 bits in all, above the 128 bits OMA DM Security 5.1.3.3 recommends
 NONCE_LENGTH = 22
 # Letters and digits only: some clients keep the nonce as a C string or in
 # text configuration, so no NUL, no ':' and no quoting problems.
@@ -157,6 +157,8 @@ def parse_basic(data: str | bytes) -> tuple[str, str]:
 
 
 def verify_basic(credential: str | bytes, user: str, password: str) -> bool:
+    """Whether a basic credential (``b64(user:password)``) names ``user`` with ``password``;
+    compared in constant time, False for a malformed credential."""
     try:
         got_user, got_password = parse_basic(credential)
     except AuthFormatError:

@@ -9,6 +9,8 @@ __all__ = ["AlertCode", "StatusCode", "alert_meaning", "status_meaning"]
 
 
 class StatusCode(IntEnum):
+    """The status codes of OMA DS 1.2 by name; :func:`status_meaning` tells what one means."""
+
     IN_PROGRESS = 101
     OK = 200
     ITEM_ADDED = 201
@@ -81,6 +83,9 @@ class StatusCode(IntEnum):
 
 
 class AlertCode(IntEnum):
+    """The alert codes of OMA DS 1.2 by name (sync types are 200-210); :func:`alert_meaning` tells
+    what one means."""
+
     DISPLAY = 100
     # 101-150 client and server initiated user alerts
     FIRST_USER_ALERT = 101

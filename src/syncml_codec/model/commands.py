@@ -87,6 +87,9 @@ class Move(_ItemCommand[Missing]):
 
 @model("Delete")
 class Delete(Command[Missing]):
+    """A Delete command: the items to delete, by URI, with the Archive (archive it before deleting)
+    and SftDel (a soft delete) flags."""
+
     cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
     archive: bool = flag("Archive")
@@ -99,6 +102,9 @@ class Delete(Command[Missing]):
 
 @model("Alert")
 class Alert(Command[Missing]):
+    """An Alert command: the code in ``data`` (:class:`AlertCode`), e.g. the sync type asked for a
+    datastore, whose URIs and anchors its items carry."""
+
     cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
     cred: Cred[Missing] | None = node("Cred")
@@ -115,6 +121,8 @@ class Alert(Command[Missing]):
 
 @model("Exec")
 class Exec(Command[Missing]):
+    """An Exec command: asks the receiver to run the executable its item names."""
+
     cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
     cred: Cred[Missing] | None = node("Cred")
@@ -149,6 +157,9 @@ class Put(_LangItemCommand[Missing]):
 
 @model("Map")
 class Map(Command[Missing]):
+    """A Map command: the client's IDs of the items the server added, one :class:`MapItem` each,
+    for the datastores ``target`` (server) and ``source`` (client)."""
+
     cmd_id: str | Missing = text("CmdID", required=True)
     target: Target[Missing] | Missing = node("Target", required=True)
     source: Source[Missing] | Missing = node("Source", required=True)
@@ -160,6 +171,8 @@ class Map(Command[Missing]):
 
 @model("Results")
 class Results(Command[Missing]):
+    """A Results command: what a Get or Search asked for (e.g. DevInf), naming it by ``cmd_ref``."""
+
     cmd_id: str | Missing = text("CmdID", required=True)
     msg_ref: str | None = text("MsgRef")
     cmd_ref: str | Missing = text("CmdRef", required=True)
@@ -172,6 +185,8 @@ class Results(Command[Missing]):
 
 @model("Search")
 class Search(Command[Missing]):
+    """A Search command: a query in ``data``, in the grammar ``meta`` names, over the ``sources``."""
+
     cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
     no_results: bool = flag("NoResults")
@@ -245,6 +260,9 @@ _IN_ATOMIC = ("Add", "Delete", "Copy", "Atomic", "Map", "Move", "Replace", "Sequ
 
 @model("Sync")
 class Sync(Command[Missing]):
+    """A Sync command: the changes (Add, Replace, Delete ...) to one datastore, ``target`` on the
+    receiver and ``source`` on the sender, with the number of changes when announced."""
+
     cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
     cred: Cred[Missing] | None = node("Cred")
@@ -269,6 +287,8 @@ class Sync(Command[Missing]):
 
 @model("Atomic")
 class Atomic(Command[Missing]):
+    """An Atomic command: its commands succeed all together or none does."""
+
     cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
     meta: Meta[Missing] | None = node("Meta")
@@ -278,6 +298,8 @@ class Atomic(Command[Missing]):
 
 @model("Sequence")
 class Sequence(Command[Missing]):
+    """A Sequence command: its commands run in the order given."""
+
     cmd_id: str | Missing = text("CmdID", required=True)
     no_resp: bool = flag("NoResp")
     meta: Meta[Missing] | None = node("Meta")

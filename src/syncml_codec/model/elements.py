@@ -35,6 +35,9 @@ __all__ = [
 
 @model("Anchor")
 class Anchor(Node[Missing]):
+    """The sync anchors of a datastore (``<Anchor>`` in ``<Meta>``): ``last``, the anchor of the
+    previous sync (None on a first sync), and ``next``, the one of this sync."""
+
     last: str | None = text("Last")
     next: str | Missing = text("Next", required=True)
     _layout: Layout | None = None
@@ -42,6 +45,8 @@ class Anchor(Node[Missing]):
 
 @model("Mem")
 class Mem(Node[Missing]):
+    """A datastore's memory (``<Mem>``): free bytes, free item IDs, and whether it is shared."""
+
     shared_mem: bool = flag("SharedMem")
     free_mem: str | None = text("FreeMem")
     free_id: str | None = text("FreeID")
@@ -100,6 +105,9 @@ def _int(value: str | None) -> int | None:
 
 @model("Cred")
 class Cred(Node[Missing]):
+    """Credentials (``<Cred>``): ``data`` in the auth scheme its ``meta`` names (:attr:`type`); see
+    :mod:`syncml_codec.model.auth` to make and check them."""
+
     meta: Meta[Missing] | None = node("Meta")
     data: str | Missing = text("Data", required=True)
     _layout: Layout | None = None
@@ -112,12 +120,18 @@ class Cred(Node[Missing]):
 
 @model("Chal")
 class Chal(Node[Missing]):
+    """A challenge (``<Chal>``, in a Status): its ``meta`` names the auth scheme asked for and, for
+    MD5, the nonce to use next."""
+
     meta: Meta[Missing] | Missing = node("Meta", required=True)
     _layout: Layout | None = None
 
 
 @model("Filter")
 class Filter(Node[Missing]):
+    """A filter on a sync target (``<Filter>``, SyncML 1.2): a :class:`Field` and/or :class:`Record`
+    expression in the grammar its ``meta`` type names; ``filter_type`` is INCLUSIVE or EXCLUSIVE."""
+
     meta: Meta[Missing] | Missing = node("Meta", required=True)
     field: Field[Missing] | None = node("Field")
     record: Record[Missing] | None = node("Record")
@@ -127,6 +141,9 @@ class Filter(Node[Missing]):
 
 @model("Target")
 class Target(Node[Missing]):
+    """Where a message, command or item goes (``<Target>``): its URI (``LocURI``), an optional
+    name and, SyncML 1.2, a filter."""
+
     loc_uri: str | Missing = text("LocURI", required=True)
     loc_name: str | None = text("LocName")
     filter: Filter[Missing] | None = node("Filter")
@@ -135,6 +152,9 @@ class Target(Node[Missing]):
 
 @model("Source")
 class Source(Node[Missing]):
+    """Where a message, command or item comes from (``<Source>``): its URI (``LocURI``) and an
+    optional name."""
+
     loc_uri: str | Missing = text("LocURI", required=True)
     loc_name: str | None = text("LocName")
     _layout: Layout | None = None
@@ -142,18 +162,25 @@ class Source(Node[Missing]):
 
 @model("SourceParent")
 class SourceParent(Node[Missing]):
+    """The sender's URI of an item's parent folder (``<SourceParent>``, SyncML 1.2)."""
+
     loc_uri: str | Missing = text("LocURI", required=True)
     _layout: Layout | None = None
 
 
 @model("TargetParent")
 class TargetParent(Node[Missing]):
+    """The receiver's URI of an item's parent folder (``<TargetParent>``, SyncML 1.2)."""
+
     loc_uri: str | Missing = text("LocURI", required=True)
     _layout: Layout | None = None
 
 
 @model("Item")
 class Item(Node[Missing]):
+    """One item of a command (``<Item>``): its target and source, parent folders, meta, its
+    ``data``, and ``more_data`` when that data is one chunk of a larger object."""
+
     target: Target[Missing] | None = node("Target")
     source: Source[Missing] | None = node("Source")
     source_parent: SourceParent | None = node("SourceParent")
@@ -166,18 +193,25 @@ class Item(Node[Missing]):
 
 @model("Field")
 class Field(Node[Missing]):
+    """The field-level part of a :class:`Filter` (``<Field>``): the properties to send, as an item."""
+
     item: Item[Missing] | Missing = node("Item", required=True)
     _layout: Layout | None = None
 
 
 @model("Record")
 class Record(Node[Missing]):
+    """The record-level part of a :class:`Filter` (``<Record>``): which records to sync, as an item."""
+
     item: Item[Missing] | Missing = node("Item", required=True)
     _layout: Layout | None = None
 
 
 @model("MapItem")
 class MapItem(Node[Missing]):
+    """One ID mapping of a :class:`Map` (``<MapItem>``): ``target`` is the server's ID of an item,
+    ``source`` the client's."""
+
     target: Target[Missing] | Missing = node("Target", required=True)
     source: Source[Missing] | Missing = node("Source", required=True)
     _layout: Layout | None = None

@@ -43,6 +43,9 @@ FAST: ModuleType | None = _load_fast()
 
 @model("SyncHdr")
 class SyncHdr(Node[Missing]):
+    """The message header (``<SyncHdr>``): DTD and protocol versions, session and message IDs, the
+    target and source, and the optional RespURI, NoResp, credentials and meta."""
+
     ver_dtd: str | Missing = text("VerDTD", required=True)
     ver_proto: str | Missing = text("VerProto", required=True)
     session_id: str | Missing = text("SessionID", required=True)
@@ -58,6 +61,9 @@ class SyncHdr(Node[Missing]):
 
 @model("SyncBody")
 class SyncBody(Node[Missing]):
+    """The message body (``<SyncBody>``): its commands in order, and ``final`` on the last message
+    of a package."""
+
     commands: tuple[Command[Missing], ...] = node(*COMMANDS, many=True)
     final: bool = flag("Final")
     _layout: Layout | None = None

@@ -52,6 +52,7 @@ from ..model import Atomic, Command, Message, Sequence, Status, Sync
 
 __all__ = ["REDACTED", "Journal", "Summary", "Transcripts", "escape_log_text", "log_line", "redact", "summarize"]
 
+#: the logger ``syncml_codec.server``: the per-message lines and the server's warnings
 LOGGER = logging.getLogger("syncml_codec.server")
 
 

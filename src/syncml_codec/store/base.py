@@ -121,6 +121,10 @@ class DeviceFormat:
 
 @dataclass(frozen=True, slots=True)
 class StoredItem:
+    """An item as the server keeps it: ``guid`` is its server ID, ``rev`` its revision (it grows on
+    every change), and a deleted item stays as a tombstone (``deleted``) so that devices learn of
+    the delete."""
+
     guid: str
     data: bytes
     content_type: str
@@ -148,6 +152,10 @@ class MapEntry:
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
+    """A conflict the engine resolved: on which device, datastore and item, the losing version
+    (``data``; empty when both versions were kept), how it was resolved (``reason``) and when
+    (``at``, the engine's clock)."""
+
     device_id: str
     datastore: str
     guid: str
@@ -159,6 +167,9 @@ class Conflict:
 
 @dataclass(frozen=True, slots=True)
 class SessionRecord:
+    """One finished session of a device: its ID, start and end (seconds since the epoch),
+    ``outcome`` (``"ok"`` or what went wrong) and ``detail`` per datastore."""
+
     device_id: str
     session_id: str
     started: float

@@ -32,6 +32,7 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 log = logging.getLogger("syncml_codec.store")
 
+#: the version of the database schema this code writes (older databases are migrated on open)
 SCHEMA_VERSION = 3
 
 _SCHEMA = """

@@ -118,6 +118,7 @@ class Quirks:
         return [(b, BEHAVIOURS[b], rule, by_name[rule].source) for b, rule in self.behaviours.items()]
 
 
+#: the quirks of a device no rule matches: none
 NO_QUIRKS = Quirks()
 
 
