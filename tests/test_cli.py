@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,11 +20,16 @@ def syncml(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProces
                           capture_output=True, timeout=60)
 
 
-def test_version_names_the_implementation():
+def test_version_names_the_implementation_of_each_layer():
     proc = syncml("--version")
     assert proc.returncode == 0
     out = proc.stdout.decode()
-    assert out.startswith("syncml-codec 0.1.0 (") and ("(cython)" in out or "(python)" in out)
+    assert re.fullmatch(r"syncml-codec 0\.1\.0 \(codec: (cython|python), model: (cython|python), "
+                        r"formats: (cython|python)\)\n", out), out
+    expected = "python" if os.environ.get("SYNCML_CODEC_NO_EXTENSIONS") else \
+        "cython" if os.environ.get("SYNCML_CODEC_REQUIRE_EXTENSION") else None
+    if expected:
+        assert out.count(expected) == 3, out
 
 
 def test_decode_wbxml_file():

@@ -11,7 +11,8 @@ The codec layer converts between WBXML, XML and an element tree::
     '1.2'
 """
 
-from . import errors
+from . import _native, errors
+from ._native import implementations
 from .codec import LANGUAGES, Document, Element, Language
 from .codec import decode as decode_wbxml
 from .codec import encode as encode_wbxml
@@ -23,6 +24,7 @@ from .errors import (
     DevInfError,
     EncodeError,
     FormatError,
+    PurePythonWarning,
     StructureError,
     SyncMLError,
     UnknownTokenError,
@@ -46,6 +48,7 @@ __all__ = [
     "FormatError",
     "Language",
     "Message",
+    "PurePythonWarning",
     "StructureError",
     "SyncMLError",
     "UnknownTokenError",
@@ -56,6 +59,7 @@ __all__ = [
     "decode_wbxml",
     "encode_wbxml",
     "errors",
+    "implementations",
     "looks_like_wbxml",
     "parse_xml",
     "sniff_encoding",
@@ -63,3 +67,6 @@ __all__ = [
     "write_xml",
     "xml_to_wbxml",
 ]
+
+# once, attributed to this module (so "-W ignore::RuntimeWarning:syncml_codec" silences it)
+_native.warn_if_missing()

@@ -4,6 +4,9 @@ Everything raised on purpose derives from :class:`SyncMLError`.  Errors about
 bad input also derive from :class:`ValueError` and say where the problem is:
 ``offset`` (a byte offset into WBXML) or ``line``/``column`` (XML).
 
+The one warning, :class:`PurePythonWarning`, says that C extensions the
+build meant to provide are missing.
+
 This module imports nothing from the package, so every layer can use it.
 """
 
@@ -15,6 +18,7 @@ __all__ = [
     "EncodeError",
     "FormatError",
     "ProtocolError",
+    "PurePythonWarning",
     "StructureError",
     "SyncMLError",
     "UnknownTokenError",
@@ -142,3 +146,23 @@ class ProtocolError(SyncMLError):
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
         return (type(self), (str(self), self.status))
+
+
+class PurePythonWarning(RuntimeWarning):
+    """Issued once, when ``syncml_codec`` is imported, if C extensions that
+    the build was meant to provide cannot be loaded (the compiler failed
+    during ``pip install``, or the binary does not load): their layers then
+    run their pure-Python twins, which give the same results 15-40x slower.
+    ``syncml --version`` names the implementation of each layer.
+
+    Not issued when pure Python was asked for: ``SYNCML_CODEC_NO_EXTENSIONS=1``
+    at run time, or a build with ``SYNCML_CODEC_EXTENSION=skip``.
+
+    To silence it, choose one of those, or filter it before the first import
+    (the class cannot be named before its module is imported; the warning is
+    attributed to the module ``syncml_codec``)::
+
+        python -W "ignore::RuntimeWarning:syncml_codec" ...
+        PYTHONWARNINGS="ignore::RuntimeWarning:syncml_codec"
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="syncml_codec")
+    """

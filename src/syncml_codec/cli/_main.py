@@ -53,11 +53,25 @@ def _charset(value: str) -> str | int:
     return int(value) if value.isdigit() else value
 
 
+class _Version(argparse.Action):
+    """``--version``: the version and the implementation of each layer with a
+    C extension, e.g. ``syncml-codec 0.1.0 (codec: cython, model: cython,
+    formats: cython)``; worked out only when asked for (it imports formats)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from .. import implementations
+
+        layers = ", ".join(f"{layer}: {impl}" for layer, impl in implementations().items())
+        print(f"syncml-codec {__version__} ({layers})")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="syncml", description="SyncML toolkit: decode, encode and inspect SyncML traffic; run a sync server.")
-    parser.add_argument("--version", action="version",
-                        version=f"syncml-codec {__version__} ({_wbxml.IMPLEMENTATION})")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show the version and each layer's implementation (cython or python) and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
