@@ -20,6 +20,9 @@ from syncml_codec.codec import _wbxml_py
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("SYNCML_CODEC_CORPUS", ROOT.parent / "shared" / "corpus"))
 DATA = Path(__file__).resolve().parent / "data"
+#: the package's sources in this checkout: the Cython files are not installed,
+#: so tests that read sources read them here, not beside the imported package
+SRC = ROOT / "src" / "syncml_codec"
 
 try:
     from syncml_codec.codec import _wbxml as _wbxml_c  # type: ignore[attr-defined]

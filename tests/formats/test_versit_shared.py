@@ -14,7 +14,6 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,9 +23,9 @@ from syncml_codec.formats import _versit_rules as R
 from syncml_codec.formats import versit
 from syncml_codec.formats.versit import Component, FormatError, Tokenizer
 
-from ..conftest import cython_versit
+from ..conftest import SRC, cython_versit
 
-FORMATS = Path(versit.__file__).parent
+FORMATS = SRC / "formats"  # the checkout: an installed package has no Cython sources
 SOURCES = {name: FORMATS / name for name in ("versit.py", "_versit_text.py", "_versit.pyx", "_versit_util.pxi")}
 
 
