@@ -52,6 +52,28 @@ def cython_impl():
     return _wbxml_c
 
 
+def mypy_error_lines(probe_source: str, tmp_path: Path) -> tuple[list[int], list[int], str]:
+    """Type-check ``probe_source`` with ``mypy --strict``: (the lines mypy
+    finds errors on, the lines marked ``# E:``, mypy's output).  Skipped
+    when mypy is not installed (it is in the test extra)."""
+    import shutil
+    import subprocess
+    import sys
+    import textwrap
+
+    if shutil.which("mypy") is None and not Path(sys.executable).with_name("mypy").exists():
+        pytest.skip("mypy not installed")
+    source = textwrap.dedent(probe_source)
+    probe = tmp_path / "probe.py"
+    probe.write_text(source)
+    out = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+                          "--cache-dir", str(tmp_path / "cache"), str(probe)],
+                         capture_output=True, text=True, check=False).stdout
+    found = sorted({int(line.split(":")[1]) for line in out.splitlines() if ": error:" in line})
+    expected = [n for n, line in enumerate(source.splitlines(), 1) if "# E:" in line]
+    return found, expected, out
+
+
 def model_fast():
     """The model's fast path (``syncml_codec.model._fast``, as ``Message``
     uses it): skipped in a pure-Python run or without the codec extension

@@ -5,10 +5,6 @@ engine's strict types in one place (``_util.as_received``)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -21,6 +17,7 @@ from syncml_codec.errors import StructureError
 from syncml_codec.model import Add, Item, Message, OpaqueStr, Status, StatusCode, Target, complete, missing
 from syncml_codec.model._lossless import Latin1OpaqueStr
 
+from ..conftest import mypy_error_lines
 from .conftest import Clock
 from .helpers import device
 
@@ -127,13 +124,5 @@ MYPY_PROBE = """
 
 @pytest.mark.slow
 def test_issue_11_mypy_checks_status(tmp_path: Path) -> None:
-    if shutil.which("mypy") is None and not Path(sys.executable).with_name("mypy").exists():
-        pytest.skip("mypy not installed")
-    probe = tmp_path / "probe.py"
-    probe.write_text(textwrap.dedent(MYPY_PROBE))
-    out = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
-                          "--cache-dir", str(tmp_path / "cache"), str(probe)],
-                         capture_output=True, text=True, check=False).stdout
-    lines = [line for line in out.splitlines() if ": error:" in line]
-    expected = [n for n, line in enumerate(textwrap.dedent(MYPY_PROBE).splitlines(), 1) if "# E:" in line]
-    assert sorted({int(line.split(":")[1]) for line in lines}) == expected, out
+    found, expected, out = mypy_error_lines(MYPY_PROBE, tmp_path)
+    assert found == expected, out

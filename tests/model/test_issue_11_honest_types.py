@@ -10,10 +10,6 @@ to the strict type once nothing is missing.
 from __future__ import annotations
 
 import pickle
-import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -33,6 +29,7 @@ from syncml_codec.model import (
 from syncml_codec.model._lossless import Latin1OpaqueStr
 
 from ..codec.wbxmlbuild import END, OPAQUE, SYNCBODY, mb, s, syncml
+from ..conftest import mypy_error_lines
 
 ALERT, CMDID_T, DATA_T, TARGET_T, LOCURI_T, ITEM_T = 0x46, 0x4B, 0x4F, 0x6E, 0x57, 0x54
 
@@ -130,13 +127,5 @@ MYPY_PROBE = """
 
 @pytest.mark.slow
 def test_mypy_makes_a_caller_check(tmp_path: Path):
-    if shutil.which("mypy") is None and not Path(sys.executable).with_name("mypy").exists():
-        pytest.skip("mypy not installed")
-    probe = tmp_path / "probe.py"
-    probe.write_text(textwrap.dedent(MYPY_PROBE))
-    out = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
-                          "--cache-dir", str(tmp_path / "cache"), str(probe)],
-                         capture_output=True, text=True, check=False).stdout
-    lines = [line for line in out.splitlines() if ": error:" in line]
-    expected = [n for n, line in enumerate(textwrap.dedent(MYPY_PROBE).splitlines(), 1) if "# E:" in line]
-    assert sorted({int(line.split(":")[1]) for line in lines}) == expected, out
+    found, expected, out = mypy_error_lines(MYPY_PROBE, tmp_path)
+    assert found == expected, out
