@@ -254,7 +254,8 @@ class SQLiteStore:
     # -- accounts ------------------------------------------------------------
     def add_user(self, name: str, password: str, *, basic_only: bool = False) -> None:
         """Add an account, or change its password (and whether it is
-        restricted to basic auth, with an scrypt hash)."""
+        restricted to basic auth, with an scrypt hash); a disabled account
+        stays disabled."""
         secret = scrypt_hash(password, secrets.token_bytes(16)) if basic_only else user_password_hash(name, password)
         with self.transaction():
             self._exec("INSERT INTO users (name, hash, basic_only) VALUES (?, ?, ?) "
