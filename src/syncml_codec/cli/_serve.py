@@ -1,5 +1,7 @@
 """``syncml serve`` (the sync server on an SQLite database) and ``syncml
-user add|list`` (its accounts).
+user add|list|passwd|delete|disable|enable`` (its accounts; each takes
+``--json`` for a one-line JSON result; a failure is one line on stderr and
+exit status 1 with or without it).
 
 The HTTP server is waitress (:class:`syncml_codec.server.HTTPServer`): its
 I/O loop buffers each request before a worker thread runs the application,
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import logging
 import os
 import signal
@@ -51,7 +54,7 @@ from ..server import (
     check_database,
     make_app,
 )
-from ..store import SQLiteStore
+from ..store import Account, SQLiteStore
 from ._common import CommandError
 
 __all__ = ["register"]
@@ -193,6 +196,18 @@ def _password(args: argparse.Namespace) -> str:
     return sys.stdin.readline().rstrip("\r\n")  # scripts: echo secret | syncml user add NAME
 
 
+def _result(args: argparse.Namespace, text: str, **fields: Any) -> None:
+    """The command's result: ``text``, or with ``--json`` the fields as one JSON line."""
+    print(json.dumps(fields) if args.json else text)
+
+
+def _existing(store: SQLiteStore, name: str, db: str) -> Account:
+    account = store.account(name)
+    if account is None:
+        raise CommandError(f"no user {name!r} in {db}")
+    return account
+
+
 def _cmd_user_add(args: argparse.Namespace) -> None:
     name = args.name
     if not name or ":" in name or name.strip() != name:
@@ -207,18 +222,70 @@ def _cmd_user_add(args: argparse.Namespace) -> None:
     finally:
         store.close()
     kind = " (basic auth only, scrypt hash)" if args.basic_only else ""
-    print(f"{'changed the password of' if existed else 'added'} user {name}{kind} ({args.db})")
+    _result(args, f"{'changed the password of' if existed else 'added'} user {name}{kind} ({args.db})",
+            action="changed" if existed else "added", user=name, basic_only=args.basic_only, db=args.db)
+
+
+def _cmd_user_passwd(args: argparse.Namespace) -> None:
+    store = _open_store(args.db, must_exist=True)
+    try:
+        _existing(store, args.name, args.db)  # before the password is asked for
+        password = _password(args)
+        if not password:
+            raise CommandError("empty password")
+        with store.transaction():  # deleted meanwhile: not created again
+            basic_only = args.basic_only or _existing(store, args.name, args.db).basic_only
+            store.add_user(args.name, password, basic_only=basic_only)
+    finally:
+        store.close()
+    kind = " (basic auth only, scrypt hash)" if basic_only else ""
+    _result(args, f"changed the password of user {args.name}{kind} ({args.db})",
+            action="changed", user=args.name, basic_only=basic_only, db=args.db)
+
+
+def _cmd_user_delete(args: argparse.Namespace) -> None:
+    store = _open_store(args.db, must_exist=True)
+    try:
+        if not store.delete_user(args.name):
+            _existing(store, args.name, args.db)
+    finally:
+        store.close()
+    _result(args, f"deleted user {args.name} with its devices and items ({args.db})",
+            action="deleted", user=args.name, db=args.db)
+
+
+def _set_disabled(args: argparse.Namespace, disabled: bool) -> None:
+    store = _open_store(args.db, must_exist=True)
+    try:
+        if not store.set_disabled(args.name, disabled):
+            _existing(store, args.name, args.db)
+    finally:
+        store.close()
+    action = "disabled" if disabled else "enabled"
+    _result(args, f"{action} user {args.name} ({args.db})", action=action, user=args.name, db=args.db)
+
+
+def _cmd_user_disable(args: argparse.Namespace) -> None:
+    _set_disabled(args, True)
+
+
+def _cmd_user_enable(args: argparse.Namespace) -> None:
+    _set_disabled(args, False)
 
 
 def _cmd_user_list(args: argparse.Namespace) -> None:
     store = _open_store(args.db, must_exist=True)
     try:
-        accounts = [store.account(name) for name in store.users()]
+        accounts = [a for a in (store.account(name) for name in store.users()) if a is not None]
     finally:
         store.close()
+    if args.json:
+        print(json.dumps({"users": [{"name": a.name, "basic_only": a.basic_only, "disabled": a.disabled}
+                                    for a in accounts], "db": args.db}))
+        return
     for account in accounts:
-        if account is not None:
-            print(f"{account.name} (basic only)" if account.basic_only else account.name)
+        notes = ", ".join(n for n, on in (("basic only", account.basic_only), ("disabled", account.disabled)) if on)
+        print(f"{account.name} ({notes})" if notes else account.name)
 
 
 def register(sub: Any) -> None:
@@ -266,6 +333,8 @@ def register(sub: Any) -> None:
                                    "MD5 auth for that account (use it only over HTTPS).")
     users = p.add_subparsers(dest="user_command", metavar="ACTION")
     users.required = True
+    db_help = f"database (default ./{DEFAULT_DB})"
+    json_help = "print the result as one line of JSON"
     q = users.add_parser("add", help="add an account or change its password")
     q.add_argument("name", metavar="NAME")
     q.add_argument("--password", metavar="P",
@@ -273,8 +342,34 @@ def register(sub: Any) -> None:
     q.add_argument("--basic-only", action="store_true",
                    help="store a salted scrypt hash, not the MD5 hash: the account can log in with basic auth "
                         "only (its password travels in clear: use HTTPS)")
-    q.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"database (default ./{DEFAULT_DB})")
     q.set_defaults(func=_cmd_user_add)
+    q = users.add_parser("passwd", help="change the password of an account",
+                         description="Change the password of an existing account (one line and exit status 1 "
+                                     "if there is none); it stays basic-only if it was, and disabled if it was.")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--password", metavar="P",
+                   help="the new password (default: asked on a terminal, else the first line of stdin)")
+    q.add_argument("--basic-only", action="store_true",
+                   help="make the account basic-only (salted scrypt hash, no MD5 auth); without it the account "
+                        "keeps what it was ('syncml user add' makes it MD5-capable again)")
+    q.set_defaults(func=_cmd_user_passwd)
+    q = users.add_parser("delete", help="remove an account with its devices and items",
+                         description="Remove the account and everything the server keeps for it: its items, its "
+                                     "devices with their anchors, maps, sessions and conflicts. A user added "
+                                     "later under the same name starts from nothing.")
+    q.add_argument("name", metavar="NAME")
+    q.set_defaults(func=_cmd_user_delete)
+    q = users.add_parser("disable", help="refuse the account's logins, keeping its data",
+                         description="The server refuses the account as it refuses a wrong password (401, "
+                                     "counted as a failure, logged with reason=account-disabled); its data is "
+                                     "kept. A session already running goes on to its end.")
+    q.add_argument("name", metavar="NAME")
+    q.set_defaults(func=_cmd_user_disable)
+    q = users.add_parser("enable", help="accept a disabled account's logins again")
+    q.add_argument("name", metavar="NAME")
+    q.set_defaults(func=_cmd_user_enable)
     q = users.add_parser("list", help="list the accounts")
-    q.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"database (default ./{DEFAULT_DB})")
     q.set_defaults(func=_cmd_user_list)
+    for q in users.choices.values():
+        q.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=db_help)
+        q.add_argument("--json", action="store_true", help=json_help)

@@ -32,6 +32,13 @@ Why it looks like this (issue 9):
   Only real accounts get a counter (names an attacker makes up would
   otherwise push real ones out); the address table is bounded by
   ``max_tracked``, idle entries go first.  The clock is the server's.
+* **A disabled account** (``syncml user disable``) is refused exactly as
+  a wrong password is: the same status (401) and challenge, the same
+  failure counters, one WARNING line with ``reason=account-disabled`` (the
+  client cannot tell it from a wrong password; the operator can).  Its
+  right password is still checked first, so a wrong one is logged as
+  ``wrong-credentials``.  Only the start of a session is checked: a session
+  already running when the account is disabled runs to its end.
 * A credential that was not compared with anything (MD5 for a basic-only
   account, MD5 without a user, an unknown type, unreadable data) is
   refused and logged but not counted: nothing is learnt from the answer.
@@ -283,6 +290,8 @@ class Gatekeeper:
                 return Verdict(StatusCode.INVALID_CREDENTIALS, user, device_id,
                                self.challenge(user, device_id, now, version), reason="locked-out")
         reason, _nonce = self._check(header, cred, account, user, device_id, now)
+        if not reason and account is not None and account.disabled:
+            reason = "account-disabled"  # answered and counted as a wrong password; the log line says why
         if reason:
             return self._refuse(user, device_id, remote, now, StatusCode.INVALID_CREDENTIALS, reason,
                                 account, version)

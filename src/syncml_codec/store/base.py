@@ -84,11 +84,13 @@ def canonical_datastore(name: str) -> str | None:
 @dataclass(frozen=True, slots=True)
 class Account:
     """An account: ``secret`` is ``b64(md5(user:password))``, or for a
-    ``basic_only`` account an ``scrypt$...`` hash."""
+    ``basic_only`` account an ``scrypt$...`` hash.  A ``disabled`` account
+    is refused as a wrong password is."""
 
     name: str
     secret: str
     basic_only: bool = False
+    disabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,8 @@ class Store(Protocol):
     def account(self, name: str) -> Account | None: ...
     def user_hash(self, name: str) -> str | None: ...
     def users(self) -> list[str]: ...
+    def set_disabled(self, name: str, disabled: bool) -> bool: ...
+    def delete_user(self, name: str) -> bool: ...
 
     # devices
     def device(self, user: str, device_id: str) -> Device: ...

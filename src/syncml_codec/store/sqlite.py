@@ -33,13 +33,14 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,
     hash TEXT NOT NULL,
-    basic_only INTEGER NOT NULL DEFAULT 0
+    basic_only INTEGER NOT NULL DEFAULT 0,
+    disabled INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS devices (
     id INTEGER PRIMARY KEY,
@@ -133,8 +134,16 @@ def _add_device_formats(db: sqlite3.Connection) -> None:
     db.execute(_DEVICE_FORMATS)
 
 
+def _add_disabled(db: sqlite3.Connection) -> None:
+    """Version 4: ``users.disabled`` (1: the account is refused as a wrong
+    password would be, ``syncml user disable``).  Existing accounts stay enabled."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(users)")}
+    if "disabled" not in columns:
+        db.execute("ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0")
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
-_MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats}
+_MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled}
 
 
 def _create_private(path: str) -> None:
@@ -245,7 +254,8 @@ class SQLiteStore:
     # -- accounts ------------------------------------------------------------
     def add_user(self, name: str, password: str, *, basic_only: bool = False) -> None:
         """Add an account, or change its password (and whether it is
-        restricted to basic auth, with an scrypt hash)."""
+        restricted to basic auth, with an scrypt hash); a disabled account
+        stays disabled."""
         secret = scrypt_hash(password, secrets.token_bytes(16)) if basic_only else user_password_hash(name, password)
         with self.transaction():
             self._exec("INSERT INTO users (name, hash, basic_only) VALUES (?, ?, ?) "
@@ -253,8 +263,33 @@ class SQLiteStore:
                        (name, secret, int(basic_only)))
 
     def account(self, name: str) -> Account | None:
-        row = self._exec("SELECT name, hash, basic_only FROM users WHERE name = ?", (name,)).fetchone()
-        return None if row is None else Account(str(row[0]), str(row[1]), bool(row[2]))
+        row = self._exec("SELECT name, hash, basic_only, disabled FROM users WHERE name = ?", (name,)).fetchone()
+        return None if row is None else Account(str(row[0]), str(row[1]), bool(row[2]), bool(row[3]))
+
+    def set_disabled(self, name: str, disabled: bool) -> bool:
+        """Disable (or enable again) the account; False if there is none."""
+        with self.transaction():
+            return self._exec("UPDATE users SET disabled = ? WHERE name = ?", (int(disabled), name)).rowcount > 0
+
+    def delete_user(self, name: str) -> bool:
+        """Remove the account and everything of it, in one transaction: its
+        items (tombstones too), its devices and their anchors, maps, formats,
+        sessions and conflicts.  False if there is no such account.
+
+        Nothing is kept because items and devices are keyed by the user's
+        *name*, not by a reference to the account: kept, they would belong to
+        whoever is added later under the same name (the old data, and device
+        anchors that make a device with the same id skip its slow sync).  The
+        GUID and revision counters are not touched, so nothing is reused."""
+        with self.transaction():
+            if self._exec("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
+                return False
+            devices = "(SELECT id FROM devices WHERE user = ?)"
+            for table in ("anchors", "maps", "device_formats", "sessions", "conflicts"):
+                self._exec(f"DELETE FROM {table} WHERE device IN {devices}", (name,))
+            self._exec("DELETE FROM devices WHERE user = ?", (name,))
+            self._exec("DELETE FROM items WHERE user = ?", (name,))
+        return True
 
     def user_hash(self, name: str) -> str | None:
         """``b64(md5(user:password))``; None for no account or a basic-only one."""
