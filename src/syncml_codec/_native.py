@@ -17,12 +17,12 @@ the extensions are expected, as they are by default).
 from __future__ import annotations
 
 import json
-import os
 import sys
 import warnings
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
+from .codec.wbxml import env_flag
 from .errors import PurePythonWarning
 
 __all__ = ["implementations", "warn_if_missing"]
@@ -42,10 +42,6 @@ def implementations() -> dict[str, str]:
 
     return {"codec": wbxml.IMPLEMENTATION, "model": "python" if message.FAST is None else "cython",
             "formats": versit.IMPLEMENTATION}
-
-
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
 #: written by setup.py's build_py: {"extensions": "require" | "skip" | "try"}
@@ -70,7 +66,7 @@ def _binary_exists(module: str) -> bool:
 def missing() -> list[str]:
     """The layers running pure Python although their extension was expected
     (empty when pure Python was asked for)."""
-    if _flag("SYNCML_CODEC_NO_EXTENSIONS") or build_policy() == "skip":
+    if env_flag("SYNCML_CODEC_NO_EXTENSIONS") or build_policy() == "skip":
         return []
     from .codec import wbxml
     from .model import message

@@ -136,7 +136,7 @@ LITERAL_ERROR = re.compile(r"""(?:raise\s+\w+|Error)\s*\(\s*(?:[^()"']*,\s*)?[bf
 #: every error function, by who raises it
 BOTH = {"no_colon", "bad_property_name", "bad_quoted_printable", "too_deep", "end_closes_other",
         "text_outside", "no_end", "no_begin_line"}
-REFERENCE = {"no_item", "bad_base64", "unknown_charset", "conflicting_switches"}  # one code path serves both
+REFERENCE = {"no_item", "bad_base64", "unknown_charset"}  # one code path serves both
 EXTENSION = {"serialize_too_deep", "not_a_slot", "not_a_writable_slot"}
 
 

@@ -13,6 +13,7 @@ being built, when the model's own extension is not there to count them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from types import ModuleType
 
 from . import _wbxml_py
@@ -21,28 +22,40 @@ from ._pywbxml import encoder as _py_encoder
 from .codepages import Language
 from .tree import Element
 
-__all__ = ["IMPLEMENTATION", "body_size", "decode", "encode", "implementation", "wbxml_to_xml", "xml_to_wbxml"]
+__all__ = ["IMPLEMENTATION", "body_size", "decode", "encode", "env_flag", "implementation", "load_extension",
+           "wbxml_to_xml", "xml_to_wbxml"]
 
 
-def _flag(name: str) -> bool:
+def env_flag(name: str) -> bool:
+    """Whether the environment variable ``name`` is set to something true
+    (not empty, ``0``, ``false`` or ``no``)."""
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
-def _select() -> ModuleType:
-    if _flag("SYNCML_CODEC_NO_EXTENSIONS"):
-        if _flag("SYNCML_CODEC_REQUIRE_EXTENSION"):
+def load_extension(load: Callable[[], ModuleType]) -> ModuleType | None:
+    """A layer's C extension (``load()`` imports it), or None for its
+    pure-Python twin, by the switches every layer follows:
+    ``SYNCML_CODEC_NO_EXTENSIONS`` gives None, ``SYNCML_CODEC_REQUIRE_EXTENSION``
+    turns a failed import into an error (both at once are an error)."""
+    if env_flag("SYNCML_CODEC_NO_EXTENSIONS"):
+        if env_flag("SYNCML_CODEC_REQUIRE_EXTENSION"):
             raise ImportError("SYNCML_CODEC_NO_EXTENSIONS and SYNCML_CODEC_REQUIRE_EXTENSION are both set")
-        return _wbxml_py
+        return None
     try:
-        from . import _wbxml
+        return load()
     except ImportError:
-        if _flag("SYNCML_CODEC_REQUIRE_EXTENSION"):
+        if env_flag("SYNCML_CODEC_REQUIRE_EXTENSION"):
             raise
-        return _wbxml_py
+        return None
+
+
+def _import_extension() -> ModuleType:
+    from . import _wbxml
+
     return _wbxml
 
 
-implementation: ModuleType = _select()
+implementation: ModuleType = load_extension(_import_extension) or _wbxml_py
 #: ``"cython"`` or ``"python"``
 IMPLEMENTATION: str = implementation.IMPLEMENTATION
 decode = implementation.decode

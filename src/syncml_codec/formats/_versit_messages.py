@@ -25,7 +25,6 @@ __all__ = [
     "bad_base64",
     "bad_property_name",
     "bad_quoted_printable",
-    "conflicting_switches",
     "end_closes_other",
     "no_begin_line",
     "no_colon",
@@ -98,13 +97,6 @@ def bad_base64(exc: Exception, line: int, name: str) -> FormatError:
 
 def unknown_charset(charset: str, line: int, name: str) -> FormatError:
     return FormatError(f"unknown CHARSET {charset}", line, name)
-
-
-# -- choosing the implementation (formats.versit, at import) --------------------
-
-
-def conflicting_switches() -> ImportError:
-    return ImportError("SYNCML_CODEC_NO_EXTENSIONS and SYNCML_CODEC_REQUIRE_EXTENSION are both set")
 
 
 # -- the extension only (no counterpart in the reference) -----------------------

@@ -38,12 +38,12 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 from typing import Any, NamedTuple
 
+from ..codec.wbxml import load_extension
 from ..errors import FormatError
 from . import _versit_messages as M
 from . import _versit_rules as R
@@ -536,29 +536,17 @@ def cython_tokenizer(extension: ModuleType) -> Tokenizer:
     return Tokenizer("cython", codec.parse, codec.serialize)
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+def _import_extension() -> ModuleType:
+    from . import _versit
 
-
-def _select() -> Any:
-    """``VersitCodec`` of the extension, or None for the pure-Python reference."""
-    if _flag("SYNCML_CODEC_NO_EXTENSIONS"):
-        if _flag("SYNCML_CODEC_REQUIRE_EXTENSION"):
-            raise M.conflicting_switches()
-        return None
-    try:
-        from . import _versit
-    except ImportError:
-        if _flag("SYNCML_CODEC_REQUIRE_EXTENSION"):
-            raise
-        return None
-    return _codec(_versit)
+    return _versit
 
 
 # The extension when it is built (the same switches as codec.wbxml:
 # SYNCML_CODEC_NO_EXTENSIONS / SYNCML_CODEC_REQUIRE_EXTENSION), else the
 # pure-Python reference above.  Both give identical trees and errors.
-_CODEC: Any = _select()
+_extension = load_extension(_import_extension)
+_CODEC: Any = None if _extension is None else _codec(_extension)
 _IMPL = PYTHON if _CODEC is None else Tokenizer("cython", _CODEC.parse, _CODEC.serialize)
 #: ``"cython"`` or ``"python"``
 IMPLEMENTATION: str = _IMPL.name

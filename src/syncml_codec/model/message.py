@@ -4,7 +4,6 @@ bytes (WBXML or XML) through the codec."""
 from __future__ import annotations
 
 import dataclasses
-import os
 from types import ModuleType
 from typing import Any, Literal, cast, overload
 
@@ -27,12 +26,12 @@ def _load_fast() -> ModuleType | None:
     when it is built and the codec in use is the extension it drives."""
     if _wbxml.IMPLEMENTATION != "cython":
         return None
-    try:
-        from . import _fast
-    except ImportError:
-        if os.environ.get("SYNCML_CODEC_REQUIRE_EXTENSION", "").strip().lower() not in ("", "0", "false", "no"):
-            raise
-        return None
+    return _wbxml.load_extension(_import_fast)
+
+
+def _import_fast() -> ModuleType:
+    from . import _fast
+
     return _fast
 
 
