@@ -32,6 +32,7 @@ Invariants every store keeps:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -42,8 +43,10 @@ __all__ = [
     "Account",
     "Anchors",
     "Conflict",
+    "DatastoreState",
     "Device",
     "DeviceFormat",
+    "LiveSession",
     "MapEntry",
     "SessionRecord",
     "Store",
@@ -165,6 +168,8 @@ class Conflict:
     content_type: str
     reason: str
     at: float
+    id: int = 0  # the store's number for it (``syncml conflict show ID``)
+    user: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +183,35 @@ class SessionRecord:
     ended: float
     outcome: str  # "ok" or what went wrong
     detail: str  # e.g. "Contacts:201 +2 ~0 -0"
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DatastoreState:
+    """What the store keeps of one device for one datastore (``syncml device show``):
+    its anchors, how many items its map holds (``mapped``; ``pending``: Adds sent
+    whose Map has not come yet) and its format (None until it sent an item)."""
+
+    datastore: str
+    anchors: Anchors
+    mapped: int
+    pending: int
+    format: DeviceFormat | None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """A session between two of its messages (or a finished one kept for a
+    resent last message): whose it is, when its last message came, whether it
+    is over, and the engine's state, which the store keeps as opaque bytes.
+    Kept in the store so that any worker of any host serves the next message."""
+
+    session_id: str
+    user: str
+    device_id: str
+    last_seen: float
+    done: bool
+    state: bytes = b""  # empty in listings (:meth:`Store.live_sessions`)
 
 
 class Store(Protocol):
@@ -222,10 +256,26 @@ class Store(Protocol):
     # conflicts
     def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,
                      reason: str, at: float = 0.0) -> None: ...
-    def conflicts(self, user: str) -> list[Conflict]: ...
+    def conflicts(self, user: str | None = None) -> list[Conflict]: ...
 
     # sessions
     def log_session(self, device: Device, session_id: str, started: float, ended: float, outcome: str,
                     detail: str = "") -> None: ...
-    def sessions(self, user: str) -> list[SessionRecord]: ...
+    def sessions(self, user: str | None = None, last: int | None = None) -> list[SessionRecord]: ...
+
+    # live sessions: the engine's state between messages, read and written
+    # inside the message's transaction (any worker serves any message)
+    def load_live_session(self, session_id: str) -> LiveSession | None: ...
+    def save_live_session(self, session: LiveSession) -> None: ...
+    def drop_live_sessions(self, session_ids: Iterable[str]) -> None: ...
+    def live_sessions(self, user: str | None = None, device_id: str | None = None) -> list[LiveSession]: ...
+    def expire_live_sessions(self, before: float) -> list[str]: ...
+    def server_secret(self) -> bytes: ...
+    def use_nonce(self, nonce: str, expires: float, now: float) -> bool: ...
+
+    # operator views (``syncml device|session|conflict``)
+    def devices(self, user: str | None = None) -> list[Device]: ...
+    def device_state(self, device: Device) -> list[DatastoreState]: ...
+    def reset_device(self, device: Device, datastore: str | None = None) -> list[str]: ...
+    def conflict(self, conflict_id: int) -> Conflict | None: ...
 
