@@ -46,7 +46,7 @@ def test_issue_12_processes_open_a_new_database_at_once(tmp_path: Path) -> None:
     assert len(items) == PROCESSES * WRITES and len({i.guid for i in items}) == PROCESSES * WRITES
     assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store._db.execute("SELECT count(*) FROM server_secrets").fetchone()[0] == 1  # one secret for all
+    assert store._db.execute("SELECT count(*) FROM server_keys").fetchone()[0] == 1  # one secret for all
 
 
 def _schema_4(path: Path) -> None:
@@ -58,7 +58,7 @@ def _schema_4(path: Path) -> None:
     store.set_anchors(device, "Contacts", "c1", "s1")
     store.close()
     db = sqlite3.connect(path)
-    for table in ("live_sessions", "server_secrets", "used_nonces"):
+    for table in ("live_sessions", "server_keys", "used_nonces"):
         db.execute(f"DROP TABLE {table}")
     db.execute("PRAGMA user_version=4")
     db.commit()

@@ -140,7 +140,7 @@ CREATE TABLE IF NOT EXISTS live_sessions (
 );
 CREATE INDEX IF NOT EXISTS live_sessions_by_owner ON live_sessions (user, device_id);
 CREATE INDEX IF NOT EXISTS live_sessions_by_age ON live_sessions (last_seen);
-CREATE TABLE IF NOT EXISTS server_secrets (
+CREATE TABLE IF NOT EXISTS server_keys (
     name TEXT PRIMARY KEY,
     value BLOB NOT NULL
 );
@@ -180,7 +180,7 @@ def _add_disabled(db: sqlite3.Connection) -> None:
 def _add_live_sessions(db: sqlite3.Connection) -> None:
     """Version 5: ``live_sessions`` (the engine's state between two messages
     of a session, so that any worker process serves the next one),
-    ``server_secrets`` (the key of the challenge nonces) and ``used_nonces``
+    ``server_keys`` (the key of the challenge nonces) and ``used_nonces``
     (accepted nonces, so that none is accepted twice)."""
     for statement in filter(str.strip, _LIVE_SESSIONS.split(";")):
         db.execute(statement)
@@ -563,9 +563,9 @@ class SQLiteStore:
         (whoever inserts first wins; everyone reads the row)."""
         if self._secret is None:
             with self.transaction():
-                self._exec("INSERT INTO server_secrets (name, value) VALUES ('challenge', ?) "
+                self._exec("INSERT INTO server_keys (name, value) VALUES ('challenge', ?) "
                            "ON CONFLICT (name) DO NOTHING", (secrets.token_bytes(32),))
-                row = self._exec("SELECT value FROM server_secrets WHERE name = 'challenge'").fetchone()
+                row = self._exec("SELECT value FROM server_keys WHERE name = 'challenge'").fetchone()
             self._secret = bytes(row[0])
         return self._secret
 
