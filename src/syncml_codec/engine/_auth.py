@@ -11,15 +11,16 @@ Why it looks like this (issue 9):
   its last *accepted* authentication: the one its next session's MD5
   credential is computed over.  Accepting a credential replaces it (so the
   credential cannot be replayed).  A requester that is not authenticated
-  gets a challenge nonce kept in memory only (:class:`_Challenges`): at most
-  four per (user, device id), single use, valid ``challenge_ttl`` seconds,
-  ``max_tracked`` keys in all (oldest dropped).  In memory because such
-  nonces need not survive a restart (the client is answered a new
-  challenge), because writing them would let anyone write to the database,
-  and because keeping them apart from the stored nonce leaves the real
-  device's nonce intact.  An empty nonce is never valid: a first MD5
-  message computed over it (what a client without a nonce sends) is
-  answered with a challenge and not counted as a failure.
+  gets a challenge nonce that is not kept anywhere (:class:`_Challenges`):
+  it is derived (HMAC) from a key the store makes once per database, the
+  user, the device id, the time slot and the device's stored nonce, so any
+  worker process checks a challenge another one sent (issue 12), nothing is
+  written for it (writing would let anyone write to the database), and the
+  real device's nonce stays intact.  Every accepted nonce is recorded until
+  it expires (:meth:`Store.use_nonce`, in the accepting transaction), so no
+  nonce is accepted twice, even by two workers at once.  An empty nonce is
+  never valid: a first MD5 message computed over it (what a client without
+  a nonce sends) is answered with a challenge and not counted as a failure.
 * **Brute force.**  Failures are counted per existing account and per
   client address (:class:`_Failures`).  ``auth_failures`` failures lock an
   account for ``lockout`` seconds, doubling with each further failure up to
@@ -32,6 +33,11 @@ Why it looks like this (issue 9):
   Only real accounts get a counter (names an attacker makes up would
   otherwise push real ones out); the address table is bounded by
   ``max_tracked``, idle entries go first.  The clock is the server's.
+  The counters are kept in the memory of each worker process: kept in the
+  store, every unauthenticated request would write to it.  So with N
+  workers an account (or address) is locked after at most N x
+  ``auth_failures`` (``address_failures``) failures, and a lockout holds on
+  the worker that counted it.
 * **A disabled account** (``syncml user disable``) is refused exactly as
   a wrong password is: the same status (401) and challenge, the same
   failure counters, one WARNING line with ``reason=account-disabled`` (the

@@ -6,17 +6,29 @@ to it.
 A session starts only with a message whose credentials the gatekeeper
 (:mod:`._auth`) accepts: it is then bound to (account, device id = the
 SyncHdr ``Source/LocURI``) and gets an id of 128 random bits, sent in our
-RespURI (``base_url?sessionid=...``); the session table (:mod:`._sessions`)
-keeps it within the limits (:class:`ServerLimits`).  A later message finds
+RespURI (``base_url?sessionid=...``); the limits (:class:`ServerLimits`) are
+kept over the store's sessions (:mod:`._sessions`).  A later message finds
 its session only through that id (``?sessionid=`` or the Target LocURI; the
 client's SyncHdr SessionID never selects one by itself) and only if it comes
 from the same device and user; anything else is answered with a fresh
-challenge (401/407, or 503 when the table is full of running sessions),
-reads and writes nothing and is logged at WARNING.  A session's phases follow
-:data:`._state.SERVER_TABLE`.  Every message is processed inside one store
-transaction, so a message either takes effect completely or (on an
-unexpected error, answered with Status 500) not at all.  Every command gets
-a Status.
+challenge (401/407, or 503 when the server is full of running sessions),
+changes nothing and is logged at WARNING.  A session's phases follow
+:data:`._state.SERVER_TABLE`.
+
+Stateless (issue 12): between two messages a session lives in the store
+(:class:`~syncml_codec.store.base.LiveSession`, its state as bytes:
+:mod:`._persist`), so any ``SyncServer`` on the same database, in any
+process of any host, serves its next message.  A message of a running
+session is one store transaction: expire idle sessions, load the session's
+row (locked until the end: SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's
+``FOR UPDATE``), check that it belongs, process, encode the answer, save
+the state with that answer (for a resent message).  A message that starts a
+session is authenticated and its session saved in one transaction, then
+processed in a second one, so a failure always has a state to go back to.
+On an unexpected error (answered with Status 500) the store rolls the
+message back, and a new transaction reads the session as it was before the
+message, ends it (:meth:`ServerSession.failure`) and saves that: a message
+takes effect completely or not at all.  Every command gets a Status.
 
 The credential is the SyncHdr's, else the first one inside a command
 (:func:`._auth.message_credential`; some SyncML 1.0/1.1 phones put it only
@@ -27,7 +39,9 @@ VerDTD/VerProto, the ``./devinf1x`` it asks for and our DevInf in that
 version, and nothing the version lacks (1.0: no MaxObjSize, NumberOfChanges
 or MoreData).
 
-Not thread-safe: serialize calls to :meth:`SyncServer.handle`.
+One ``SyncServer`` (and its store connection) serves one message at a
+time: serialize calls to :meth:`SyncServer.handle` within a process (the
+WSGI app does); run more processes for more at once.
 """
 
 from __future__ import annotations
@@ -63,7 +77,8 @@ _DEFAULT_MAX_MSG = 1_000_000
 
 class SyncServer:
     """Holds the store, the injected clock and randomness, the limits, the
-    gatekeeper and the open sessions.
+    gatekeeper and a cache of the sessions this process saved last (the
+    sessions themselves are the store's).
 
     ``max_sessions`` and ``session_timeout`` are kept as shortcuts for the
     :class:`ServerLimits` fields of those names.

@@ -7,6 +7,17 @@ knows is refused rather than misread, an older one is migrated in one
 transaction (:data:`_MIGRATIONS`).  ``SQLiteStore(":memory:")`` is the store
 the tests use.
 
+Several processes share one database file (the workers of a WSGI server,
+issue 12): every connection waits up to :data:`BUSY_TIMEOUT` for another's
+lock instead of failing with "database is locked" (set before anything else
+is done), the WAL journal lets readers go on while one writes, and the
+schema is created or migrated inside ``BEGIN IMMEDIATE`` with the version
+read again there, so processes opening a new or old database at once all
+succeed and only the first does the work.  Transactions are ``BEGIN
+IMMEDIATE`` too: they take the write lock at their start, so a message's
+transaction reads the session row it will write with nobody writing
+in between (the live-session methods rely on it).
+
 The database holds password-equivalent secrets (``b64(md5(user:password))``)
 and everyone's data: a new database file is created mode 0600 whatever the
 umask (SQLite gives its ``-wal`` and ``-shm`` files the database file's
