@@ -8,7 +8,8 @@ worker answered 407) and both devices end up holding the same data.
 gunicorn's access log says which worker served each request and from which
 client port it came: the test checks that every request came on a
 connection of its own and that the sessions' messages were spread over
-both workers (a session served by both)."""
+both workers (a session served by both), and that the transcripts the two
+workers wrote into each session's folder lose no exchange."""
 
 from __future__ import annotations
 
@@ -64,13 +65,15 @@ class Workers:
         self.db = folder / "server.db"
         self.access_log = folder / "access.log"
         self.server_log = folder / "gunicorn.log"
+        self.transcripts = folder / "transcripts"
         proc = syncml_cli("user", "add", USER, "--password", PASSWORD, "--db", str(self.db))
         assert proc.returncode == 0, proc.stderr
         ports = [free_port(), free_port()]
         while len({len(str(p)) for p in ports}) != 1 or ports[0] == ports[1]:  # same length: the proxy
             ports = [free_port(), free_port()]  # rewrites the RespURI's host:port byte for byte
         upstream, front = ports
-        env = dict(python_env(), SYNCML_DB=str(self.db), SYNCML_LOG_LEVEL="info")
+        env = dict(python_env(), SYNCML_DB=str(self.db), SYNCML_LOG_LEVEL="info",
+                   SYNCML_TRANSCRIPTS=str(self.transcripts))
         self.gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", "2", "--bind", f"127.0.0.1:{upstream}",
              "--access-logfile", str(self.access_log), "--access-logformat", ACCESS_FORMAT,
@@ -170,3 +173,6 @@ def test_issue_12_syncevolution_through_two_gunicorn_workers(workers: Workers, s
         if sid:
             by_session.setdefault(sid, set()).add(pid)
     assert any(len(p) == 2 for p in by_session.values()), f"no session was served by both workers: {requests}"
+    for sid in by_session:  # its first message (no ?sessionid yet) and the rest, numbered without a gap
+        numbers = sorted(int(f.name[:3]) for f in (workers.transcripts / sid).glob("*-request.*"))
+        assert numbers == list(range(1, 2 + sum(s == sid for _, _, _, s in requests))), (sid, numbers)
