@@ -239,3 +239,25 @@ def test_issue_12_a_chunked_item_started_on_one_worker_ends_on_the_other(workers
     assert s.ok and len(chunked) >= 4 and {served[n] for n in chunked} == {0, 1}
     (item,) = workers[1].store.items("test", "Contacts")
     assert item.data.count(b"chunk") == 4000
+
+
+class _Runs:
+    """Unpickled, it would call ``os.getcwd`` (or anything named)."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        import os
+
+        return (os.getcwd, ())
+
+
+def test_issue_12_a_state_naming_a_function_or_a_store_is_refused(workers: list[SyncServer]) -> None:
+    """The state's reader resolves only the engine's data classes: a
+    tampered row naming a function, or a store class that would open a
+    file, is an unreadable state (:class:`StateError`), and nothing runs."""
+    import pickle
+
+    from syncml_codec.engine._persist import StateError, _prefix, load_session
+
+    for payload in (pickle.dumps(_Runs(), 5), pickle.dumps(SQLiteStore, 5), b"\x80\x05junk"):
+        with pytest.raises(StateError):
+            load_session(_prefix() + b"12345678" + payload, workers[0])

@@ -46,7 +46,6 @@ import pickle
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
 from .quirks._calendar import CalendarWithTasks, calendar_view
 
 if TYPE_CHECKING:
@@ -65,9 +64,8 @@ _MODULES = ("syncml_codec.engine.", "syncml_codec.model.", "syncml_codec.devinf.
             "syncml_codec.store.base")
 #: the builtins and collections a state may name
 _BUILTINS = {
-    ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "bytearray"), ("builtins", "complex"),
-    ("builtins", "slice"), ("collections", "OrderedDict"), ("collections", "deque"),
-    ("collections", "defaultdict"), ("copyreg", "_reconstructor"), ("builtins", "object"),
+    ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "bytearray"),
+    ("collections", "OrderedDict"), ("collections", "deque"), ("collections", "defaultdict"),
 }
 
 
@@ -76,6 +74,8 @@ class StateError(ValueError):
 
 
 def _prefix() -> bytes:
+    from .. import __version__  # (at call time: the facade is imported by then, whatever imported the engine)
+
     return _MAGIC + f"{STATE_VERSION} {__version__}\n".encode()
 
 
