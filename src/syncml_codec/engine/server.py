@@ -153,6 +153,7 @@ class SyncServer:
         sid = session_id or session_from_uri(header.target.loc_uri or "")
         cred, carrier = message_credential(msg)
         session: ServerSession | None = None
+        auth: tuple[int, Chal | None] | None = None
         try:
             with self.store.transaction():  # a message of a running session: all of it in this one
                 self.table.expire(started)
@@ -162,23 +163,22 @@ class SyncServer:
                 session = found
                 if session is not None:
                     return self._serve(session, msg, problem, None, encoding, started)
+                # a new session: admitted and saved here (its state before its first message,
+                # which a failure goes back to), its first message in a transaction of its own
+                admitted = self._admit(header, encoding, started, cred, carrier, remote)
+                if isinstance(admitted, Response):
+                    return admitted
+                fresh, auth = admitted
+                self._save(fresh)
         except Exception as exc:
             if session is None:
                 raise  # (the store failed before any session was involved)
             return self._fail(session, msg, exc, encoding, started)
-        # a new session: admitted and saved (its state before its first message, which a
-        # failure goes back to), then its first message in a transaction of its own
-        with self.store.transaction():
-            admitted = self._admit(header, encoding, started, cred, carrier, remote)
-            if isinstance(admitted, Response):
-                return admitted
-            session, auth = admitted
-            self._save(session)
         try:
             with self.store.transaction():
-                return self._serve(session, msg, problem, auth, encoding, started)
+                return self._serve(fresh, msg, problem, auth, encoding, started)
         except Exception as exc:
-            return self._fail(session, msg, exc, encoding, started)
+            return self._fail(fresh, msg, exc, encoding, started)
 
     def _find(self, sid: str | None, header: SyncHdr, encoding: str, started: float, cred: Cred | None,
               remote: str | None) -> ServerSession | Response | None:
