@@ -29,13 +29,19 @@ shared references.  What pickle must not do is handled so:
   rolling upgrade a session that moves to a worker of the other release
   is thus restarted, never misread.
 
-Cost: dumping and loading are linear in the state.  The biggest states are
-those of a first slow sync (the client's and the server's items are
-matched by content: the content keys of the server's unmatched items, and
-the map); the figures for 2,000 contacts are in the issue 12 notes of the
-CHANGELOG.  A process keeps the session objects it saved last
-(:class:`StateCache`) and skips loading when the row still holds what it
-saved (a digest of the state in its prefix tells).
+Cost: dumping and loading are linear in the state, so the state is kept
+small: a slow sync keeps digests of the content keys of the server's
+unmatched items (:func:`._sync.key_digest`), and the map, which is the
+store's anyway, is read again from it instead of being written with every
+message.  Measured (issue 12, SQLite, messages alternating between two
+servers so that every message loads the state): the second device's slow
+sync of 2,000 contacts (6 messages of 150 kB) has states of at most 92 KiB,
+1.6 ms to dump and 2.7 ms to load per message; of 20,000 contacts (31
+messages) 611 KiB, 27 ms and 56 ms (the map read again included).  A
+process keeps the session objects it saved or loaded last
+(:class:`StateCache`) and skips loading when the row still holds that state
+(a digest of it in its prefix tells), as when one worker serves a whole
+session.
 """
 
 from __future__ import annotations
