@@ -7,7 +7,11 @@ A forwarding proxy between SyncEvolution and the server does the killing:
 it counts the server's answers (challenges not counted, so the tests do not
 depend on how the first message is authenticated) and, after answer N,
 SIGKILLs the server and starts a new one on the same database and a new
-port; SyncEvolution's next message is relayed to that one, which does not
+port; SyncEvolution's next message is relayed to that one.  Since issue 12
+sessions live in the database, so the new server goes on with the session
+and the sync succeeds (``kept``); to test what the interruption leaves, the
+other cases take the sessions out of the database before the restart (as
+when a session expired while the server was down): the new server does not
 know the session (a challenge), and the client gives up.  The next sync of
 A is a resume (Alert 225): before the fix the server answered 508 + slow
 sync, forgot its map, and sent back as Adds every contact the client did not
@@ -29,6 +33,7 @@ next message.
 from __future__ import annotations
 
 import http.server
+import sqlite3
 import threading
 import urllib.error
 import urllib.request
@@ -81,6 +86,7 @@ class CrashProxy:
         self.db = folder / "server.db"
         self.kill_after: int | str | None = None
         self.lose = False
+        self.forget = True  # the restarted server finds no session in the database
         self.answers = 0
         self.kills = 0
         self.lock = threading.Lock()  # one request at a time, as a client sends them
@@ -140,10 +146,14 @@ class CrashProxy:
     def crash(self) -> None:
         self.server.kill()
         self.kills += 1
+        if self.forget:
+            with sqlite3.connect(self.db) as db:
+                db.execute("DELETE FROM live_sessions")
+            db.close()
         self.server = self._start()
 
-    def arm(self, kill_after: int | str, lose: bool) -> None:
-        self.kill_after, self.lose, self.answers = kill_after, lose, 0
+    def arm(self, kill_after: int | str, lose: bool, forget: bool = True) -> None:
+        self.kill_after, self.lose, self.forget, self.answers = kill_after, lose, forget, 0
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -197,25 +207,29 @@ def assert_holds(se: SE, device: str, expected: list[bytes]) -> None:
 
 # (kill after answer, lost?) -> the package it falls in (see the module doc)
 POINTS = [
-    pytest.param(1, False, id="after-1-init"),
-    pytest.param(2, False, id="after-2-package3"),
-    pytest.param(3, False, id="after-3-package3"),
-    pytest.param("last", False, id="after-last-package6"),
-    pytest.param("last", True, id="last-lost-anchors-committed"),
+    pytest.param(1, False, True, id="after-1-init"),
+    pytest.param(2, False, True, id="after-2-package3"),
+    pytest.param(3, False, True, id="after-3-package3"),
+    pytest.param("last", False, True, id="after-last-package6"),
+    pytest.param("last", True, True, id="last-lost-anchors-committed"),
+    # issue 12: the session is in the database, the restarted server goes on with it
+    pytest.param(2, False, False, id="after-2-package3-kept"),
+    pytest.param(3, True, False, id="3-lost-package3-kept"),
+    pytest.param("last", True, False, id="last-lost-kept"),
 ]
 
 
-@pytest.mark.parametrize(("kill_after", "lose"), POINTS)
+@pytest.mark.parametrize(("kill_after", "lose", "forget"), POINTS)
 def test_kill_during_a_slow_sync_of_300(proxy: CrashProxy, se_shim: Path, tmp_path: Path,
-                                        kill_after: int | str, lose: bool) -> None:
+                                        kill_after: int | str, lose: bool, forget: bool) -> None:
     se = SE(tmp_path / "se", se_shim, proxy.url, tmp_path / "items")
     configure(se, "a", "b")
     items = contacts()
     add_contacts(se, "a", items)
-    proxy.arm(kill_after, lose)
+    proxy.arm(kill_after, lose, forget)
     first = se.sync("a", check=False, timeout=90)
     assert proxy.kills == 1, f"the server was not killed ({proxy.answers} answers)"
-    assert first["ok"] == (kill_after == "last" and not lose), first
+    assert first["ok"] == ((kill_after == "last" and not lose) or not forget), first
     # one sync brings A back (a resume, or a two-way sync when the first completed)
     again = se.sync("a")
     assert again["stores"]["addressbook"]["client"]["added"] == 0, again
@@ -228,19 +242,21 @@ def test_kill_during_a_slow_sync_of_300(proxy: CrashProxy, se_shim: Path, tmp_pa
     assert_holds(se, "b", items)
 
 
-def test_kill_while_b_receives_300(proxy: CrashProxy, se_shim: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("forget", [pytest.param(True, id="forgotten"), pytest.param(False, id="kept")])
+def test_kill_while_b_receives_300(proxy: CrashProxy, se_shim: Path, tmp_path: Path, forget: bool) -> None:
     """Package 4: the server marked the contacts of its answers as sent.  B
     got those of answers 2 and 3 (52); the server has B's Map for answer
     2's, and the Map for answer 3's meets the new server (a challenge).  B
     resumes (225 -> 508): it sends nothing but that pending Map, and gets the
-    other 248."""
+    other 248.  When the session is kept (issue 12) the new server goes on
+    with it and B's first sync completes."""
     se = SE(tmp_path / "se", se_shim, proxy.url, tmp_path / "items")
     configure(se, "a", "b")
     items = contacts()
     add_contacts(se, "a", items)
     se.sync("a")
-    proxy.arm(3, False)
-    assert not se.sync("b", check=False, timeout=90)["ok"]
+    proxy.arm(3, False, forget)
+    assert se.sync("b", check=False, timeout=90)["ok"] is not forget
     assert proxy.kills == 1
     se.sync("b")
     assert_holds(se, "b", items)

@@ -74,7 +74,7 @@ def test_version_3_database_is_migrated(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = SQLiteStore(path)
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     carol, test = store.account("carol"), store.account("test")
     assert carol is not None and carol.basic_only and not carol.disabled
     assert test == Account("test", auth.user_password_hash("test", "secret"))
@@ -82,7 +82,7 @@ def test_version_3_database_is_migrated(tmp_path: Path) -> None:
     assert device is not None and store.device_format(device, "Contacts") == DeviceFormat("text/vcard")
     assert store.set_disabled("test", True)
     store.close()
-    again = SQLiteStore(path)  # reopening a version-4 database migrates nothing and keeps the flag
+    again = SQLiteStore(path)  # reopening a migrated database migrates nothing and keeps the flag
     test = again.account("test")
     assert test is not None and test.disabled
     again.close()

@@ -11,15 +11,16 @@ Why it looks like this (issue 9):
   its last *accepted* authentication: the one its next session's MD5
   credential is computed over.  Accepting a credential replaces it (so the
   credential cannot be replayed).  A requester that is not authenticated
-  gets a challenge nonce kept in memory only (:class:`_Challenges`): at most
-  four per (user, device id), single use, valid ``challenge_ttl`` seconds,
-  ``max_tracked`` keys in all (oldest dropped).  In memory because such
-  nonces need not survive a restart (the client is answered a new
-  challenge), because writing them would let anyone write to the database,
-  and because keeping them apart from the stored nonce leaves the real
-  device's nonce intact.  An empty nonce is never valid: a first MD5
-  message computed over it (what a client without a nonce sends) is
-  answered with a challenge and not counted as a failure.
+  gets a challenge nonce that is not kept anywhere (:class:`_Challenges`):
+  it is derived (HMAC) from a key the store makes once per database, the
+  user, the device id, the time slot and the device's stored nonce, so any
+  worker process checks a challenge another one sent (issue 12), nothing is
+  written for it (writing would let anyone write to the database), and the
+  real device's nonce stays intact.  Every accepted nonce is recorded until
+  it expires (:meth:`Store.use_nonce`, in the accepting transaction), so no
+  nonce is accepted twice, even by two workers at once.  An empty nonce is
+  never valid: a first MD5 message computed over it (what a client without
+  a nonce sends) is answered with a challenge and not counted as a failure.
 * **Brute force.**  Failures are counted per existing account and per
   client address (:class:`_Failures`).  ``auth_failures`` failures lock an
   account for ``lockout`` seconds, doubling with each further failure up to
@@ -32,6 +33,11 @@ Why it looks like this (issue 9):
   Only real accounts get a counter (names an attacker makes up would
   otherwise push real ones out); the address table is bounded by
   ``max_tracked``, idle entries go first.  The clock is the server's.
+  The counters are kept in the memory of each worker process: kept in the
+  store, every unauthenticated request would write to it.  So with N
+  workers an account (or address) is locked after at most N x
+  ``auth_failures`` (``address_failures``) failures, and a lockout holds on
+  the worker that counted it.
 * **A disabled account** (``syncml user disable``) is refused exactly as
   a wrong password is: the same status (401) and challenge, the same
   failure counters, one WARNING line with ``reason=account-disabled`` (the
@@ -91,7 +97,7 @@ log = logging.getLogger("syncml_codec.engine")
 
 _MD5 = AuthType.MD5.value  # the Meta/Type texts, as model.auth spells them
 _BASIC = AuthType.BASIC.value
-_PER_KEY = 4  # outstanding challenge nonces per (user, device id)
+_SLOTS = 4  # a challenge nonce is good in its time slot and this many after it (slot: challenge_ttl / _SLOTS)
 #: the normal first step of a login (a client without a nonce): an INFO line, not counted
 _FIRST_STEP = frozenset({"no-credentials", "empty-nonce"})
 #: refused before any password was compared (nothing to learn from the answer): WARNING, not counted
@@ -114,6 +120,12 @@ class Verdict:
     @property
     def accepted(self) -> bool:
         return self.code == StatusCode.AUTHENTICATION_ACCEPTED
+
+
+def _used_key(user: str, device_id: str, nonce: bytes) -> str:
+    """How an accepted nonce is recorded (:meth:`Store.use_nonce`): a digest of whose it was and the nonce."""
+    text = f"{len(user)}:{user}{len(device_id)}:{device_id}".encode("utf-8", "surrogatepass") + nonce
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
 def message_credential(msg: Message) -> tuple[Cred | None, Command | None]:
@@ -148,44 +160,42 @@ def claimed_user(header: SyncHdr, cred: Cred | None = None) -> str | None:
 
 
 class _Challenges:
-    """Outstanding challenge nonces per (user, device id): single use,
-    expiring, a few per key, ``limit`` keys (the least recently challenged go).
-    A key is kept as a 16-byte digest: user and device id come from
-    requests nobody authenticated, and megabytes of them kept for each of
-    ``limit`` keys would be gigabytes of memory."""
+    """Challenge nonces that every worker process can check without any of
+    them writing a thing: a nonce is derived, not kept.
 
-    def __init__(self, limit: int, ttl: float) -> None:
-        self.limit = limit
-        self.ttl = ttl
-        self._table: OrderedDict[bytes, list[tuple[bytes, float]]] = OrderedDict()
+    The client's MD5 digest does not name the nonce it was computed over, so
+    a nonce cannot carry random bits the server would have to remember.  It
+    is ``HMAC-SHA256(server secret, user, device id, time slot, the device's
+    stored nonce)``, letters only (:func:`auth.make_nonce`): the secret is
+    the store's (:meth:`Store.server_secret`, the same for every process),
+    a slot is a quarter of ``challenge_ttl``, and a nonce is accepted in its
+    own slot and the four after it (so for ``challenge_ttl`` to 1.25 x
+    ``challenge_ttl`` seconds).  The device's stored nonce changes with
+    every accepted login, so after one every challenge differs; each
+    accepted nonce is also recorded (:meth:`Store.use_nonce`), so none is
+    accepted twice, on any worker.  A challenge to a device that has not
+    named its user (no LocName, no Cred) cannot include a device's nonce: it
+    is the same for every request of that device within a slot."""
 
-    @staticmethod
-    def _slot(key: tuple[str, str]) -> bytes:
+    def __init__(self, store: Store, ttl: float) -> None:
+        self.store = store
+        self.step = ttl / _SLOTS
+
+    def nonce(self, key: tuple[str, str], slot: int, device_nonce: bytes | None) -> bytes:
         user, device_id = key
-        return hashlib.blake2b(f"{len(user)}:{user}{device_id}".encode("utf-8", "surrogatepass"),
-                               digest_size=16).digest()
+        text = f"{len(user)}:{user}{len(device_id)}:{device_id}{slot}:".encode("utf-8", "surrogatepass")
+        mac = hmac.new(self.store.server_secret(), text + (device_nonce or b""), hashlib.sha256).digest()
+        return auth.make_nonce(mac[:auth.NONCE_LENGTH])
 
-    def __len__(self) -> int:
-        return len(self._table)
+    def issue(self, key: tuple[str, str], now: float, device_nonce: bytes | None) -> bytes:
+        """The nonce to challenge ``key`` (user, device id) with now."""
+        return self.nonce(key, int(now // self.step), device_nonce)
 
-    def issue(self, key: tuple[str, str], nonce: bytes, now: float) -> None:
-        live = [*self.valid(key, now), (nonce, now)][-_PER_KEY:]
-        slot = self._slot(key)
-        self._table[slot] = live
-        self._table.move_to_end(slot)
-        while len(self._table) > self.limit:
-            self._table.popitem(last=False)
-
-    def valid(self, key: tuple[str, str], now: float) -> list[tuple[bytes, float]]:
-        return [(n, t) for n, t in self._table.get(self._slot(key), ()) if now - t <= self.ttl]
-
-    def consume(self, key: tuple[str, str], nonce: bytes) -> None:
-        slot = self._slot(key)
-        rest = [(n, t) for n, t in self._table.get(slot, ()) if n != nonce]
-        if rest:
-            self._table[slot] = rest
-        else:
-            self._table.pop(slot, None)
+    def valid(self, key: tuple[str, str], now: float, device_nonce: bytes | None) -> list[tuple[bytes, float]]:
+        """The nonces of ``key`` valid now, newest first, each with the time it stops being valid."""
+        slot = int(now // self.step)
+        return [(self.nonce(key, s, device_nonce), (s + _SLOTS + 1) * self.step)
+                for s in range(slot, slot - _SLOTS - 1, -1)]
 
 
 @dataclass(slots=True)
@@ -251,20 +261,20 @@ class Gatekeeper:
         self.store = store
         self.limits = limits
         self.random_source = random_source
-        self.challenges = _Challenges(limits.max_tracked, limits.challenge_ttl)
+        self.challenges = _Challenges(store, limits.challenge_ttl)
         self.account_failures = _Failures(limits, limits.auth_failures)
         self.address_failures = _Failures(limits, limits.address_failures)
 
     # -- challenges ------------------------------------------------------
     def challenge(self, user: str | None, device_id: str, now: float, version: str = "1.2") -> Chal:
-        """A fresh challenge: basic for a basic-only account or a SyncML 1.0
-        message (``version``), else MD5 with a new nonce, remembered for
-        (user, device id)."""
+        """A challenge: basic for a basic-only account or a SyncML 1.0
+        message (``version``), else MD5 with the nonce of (user, device id)
+        for now (:class:`_Challenges`; nothing is written)."""
         account = self.store.account(user) if user else None
         if version == "1.0" or (account is not None and account.basic_only):
             return Chal(meta=Meta(format="b64", type=_BASIC))
-        nonce = auth.new_nonce(self.random_source)
-        self.challenges.issue((user or "", device_id), nonce, now)
+        device = self.store.find_device(account.name, device_id) if account is not None else None
+        nonce = self.challenges.issue((user or "", device_id), now, device.nonce if device is not None else None)
         return Chal(meta=Meta(format="b64", type=_MD5, next_nonce=auth.nonce_to_text(nonce)))
 
     # -- authentication --------------------------------------------------
@@ -289,9 +299,12 @@ class Gatekeeper:
                             log_quoted(user), log_quoted(device_id), log_bare(remote), int(left + 0.999))
                 return Verdict(StatusCode.INVALID_CREDENTIALS, user, device_id,
                                self.challenge(user, device_id, now, version), reason="locked-out")
-        reason, _nonce = self._check(header, cred, account, user, device_id, now)
+        reason, used = self._check(header, cred, account, user, device_id, now)
         if not reason and account is not None and account.disabled:
             reason = "account-disabled"  # answered and counted as a wrong password; the log line says why
+        if not reason and used is not None and not self.store.use_nonce(_used_key(user or "", device_id, used[0]),
+                                                                        used[1], now):
+            reason = "nonce-reused"  # accepted once already (on this worker or another): a replay
         if reason:
             return self._refuse(user, device_id, remote, now, StatusCode.INVALID_CREDENTIALS, reason,
                                 account, version)
@@ -307,8 +320,9 @@ class Gatekeeper:
         return Verdict(StatusCode.AUTHENTICATION_ACCEPTED, account.name, device_id, chal, device)
 
     def _check(self, header: SyncHdr, cred: Cred, account: Account | None, user: str | None, device_id: str,
-               now: float) -> tuple[str, bytes | None]:
-        """("", the nonce used or None) when the credential is right, else (the reason, None)."""
+               now: float) -> tuple[str, tuple[bytes, float] | None]:
+        """("", (the nonce used, until when it would be valid) or None for
+        basic) when the credential is right, else (the reason, None)."""
         kind = cred.type.lower()
         data = (cred.data or "").strip()
         if kind == _BASIC:
@@ -334,17 +348,15 @@ class Gatekeeper:
         device = self.store.find_device(account.name, device_id)
         # the nonces challenged to this device under its user, and those challenged to it before it
         # named a user (a phone whose first message has no LocName and no Cred: K800i)
-        keys = [(account.name, device_id), ("", device_id)]
-        candidates: list[tuple[bytes, tuple[str, str] | None]] = [
-            (n, key) for key in keys for n, _ in self.challenges.valid(key, now)]
-        if device is not None and device.nonce:
-            candidates.insert(0, (device.nonce, None))
+        stored = device.nonce if device is not None else None
+        candidates = [*self.challenges.valid((account.name, device_id), now, stored),
+                      *self.challenges.valid(("", device_id), now, None)]
+        if stored:
+            candidates.insert(0, (stored, now + self.limits.challenge_ttl))  # replaced once accepted
         try:
-            for nonce, key in candidates:
+            for nonce, until in candidates:
                 if auth.verify_md5(data, account.name, account.secret, nonce, version, hashed=True):
-                    if key is not None:
-                        self.challenges.consume(key, nonce)  # single use
-                    return "", nonce
+                    return "", (nonce, until)
             if auth.verify_md5(data, account.name, account.secret, b"", version, hashed=True):
                 return "empty-nonce", None  # right password, but over no nonce: replayable, so refused
         except (SyncMLError, ValueError):

@@ -53,11 +53,12 @@ class ServerLimits:
     max_lockout: float = 900.0
     #: seconds a challenge nonce sent to a client that did not authenticate stays valid: the
     #: client keeps it for its next attempt, which may come after a lockout or at its next
-    #: scheduled sync; one hour.  Each is single use and only four are kept per (user, device)
+    #: scheduled sync; one hour (up to a quarter more: nonces are made per quarter of it).
+    #: Each is single use, and none is kept: any worker checks it (issue 12)
     challenge_ttl: float = 3600.0
-    #: entries kept in each in-memory table (failure counters per address, outstanding
-    #: challenges per user and device): bounds memory when an attacker rotates addresses or
-    #: names; the oldest entries go first
+    #: entries kept in each in-memory table (failure counters per address, per worker
+    #: process): bounds memory when an attacker rotates addresses or names; the oldest
+    #: entries go first
     max_tracked: int = 10_000
 
     def __post_init__(self) -> None:

@@ -33,6 +33,12 @@ class Peer:
         self._stored_devinf_read = False  # the stored DevInf was parsed (see known_devinf)
         self._quirks: tuple[DevInf | None, Quirks] | None = None  # (for which DevInf, the behaviours)
 
+    def __getstate__(self) -> dict[str, object]:
+        """What a stored session keeps (:mod:`._persist`): not the quirk behaviours, a cache."""
+        state = dict(self.__dict__)
+        state["_quirks"] = None
+        return state
+
     @property
     def devinf(self) -> DevInf | None:
         """The DevInf the device sent in this session (None: none yet)."""

@@ -45,6 +45,7 @@ negotiated from DevInf wins.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -82,6 +83,23 @@ class ConflictPolicy(str, Enum):
     DUPLICATE = "duplicate"
 
 
+def key_digest(key: object) -> bytes:
+    """A content key (:func:`._items.content_key`: tuples of text and
+    bytes) as 16 bytes: what a slow sync keeps of the server's items between
+    messages (in the session's stored state, :mod:`._persist`, a tenth of the
+    keys' size).  Sets are taken in sorted order, so every process makes the
+    same digest whatever its hash seed."""
+    return hashlib.blake2b(_canonical(key), digest_size=16).digest()
+
+
+def _canonical(value: object) -> bytes:
+    if isinstance(value, (tuple, list)):
+        return b"(" + b",".join(_canonical(v) for v in value) + b")"
+    if isinstance(value, (set, frozenset)):
+        return b"{" + b",".join(sorted(_canonical(v) for v in value)) + b"}"
+    return repr(value).encode("utf-8", "surrogatepass")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Op:
     """A change for the client: Add (``luid`` None), Replace or Delete."""
@@ -116,7 +134,7 @@ class DatastoreSync:
     old_map: dict[str, MapEntry] = field(default_factory=dict)  # by LUID, before a slow sync
     _by_luid: dict[str, MapEntry] = field(default_factory=dict)
     _by_guid: dict[str, MapEntry] = field(default_factory=dict)
-    _keys: dict[object, list[str]] | None = None  # content key -> unmatched live GUIDs (slow sync)
+    _keys: dict[bytes, list[str]] | None = None  # content key digest -> unmatched live GUIDs (slow sync)
     stats: dict[str, int] = field(default_factory=dict)
     _replaced: dict[str, Op] = field(default_factory=dict)  # Replaces/Deletes sent, confirmed at the end
     _open: bool = False  # the stored anchors were cleared in this session
@@ -124,6 +142,19 @@ class DatastoreSync:
     @property
     def user(self) -> str:
         return self.device.user
+
+    # -- between two messages (the session's stored state, :mod:`._persist`) --
+    def __getstate__(self) -> dict[str, object]:
+        """Without the map: it is the store's (every change to it goes
+        there too), read again when the state is (a 20,000-item map would
+        otherwise be written with every message)."""
+        state = dict(self.__dict__)
+        state["_by_guid"] = state["_by_luid"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._load_map()
 
     # -- start -----------------------------------------------------------
     def start(self) -> None:
@@ -238,16 +269,16 @@ class DatastoreSync:
             for item in self.store.items(self.user, self.canonical):
                 if item.guid not in self.touched and self._unconfirmed(item.guid):
                     what = f"{self.canonical}/{item.guid}"
-                    key = content_key(item.data, item.content_type, what=what)
+                    key = key_digest(content_key(item.data, item.content_type, what=what))
                     self._keys.setdefault(key, []).append(item.guid)
                     seen = self._seen_by_client(item)
                     if seen is not None:  # also as a SIF client holds it (without what SIF cannot carry)
-                        other = content_key(*seen, what=what)
+                        other = key_digest(content_key(*seen, what=what))
                         if other != key:
                             self._keys.setdefault(other, []).append(item.guid)
         if not self._keys:  # nothing left to match (a first slow sync): no need to parse
             return None
-        guids = self._keys.get(content_key(data, ctype))
+        guids = self._keys.get(key_digest(content_key(data, ctype)))
         while guids:
             guid = guids.pop(0)
             if guid not in self.touched:

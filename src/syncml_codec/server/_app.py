@@ -29,13 +29,14 @@ optional):
 
 A bad value raises :class:`ConfigError`, whose message names the variable.
 
-Processes: sessions live in the process's memory (until stateless workers
-come, issue 12 item 2), so run **one** worker process: ``gunicorn -w 1``
-(the default), with threads if you like (``--threads 4``: the engine runs
-one message at a time anyway).  With two or more workers a client's
-messages reach workers that do not know its session.  The database is
-opened in the process that serves (at its first request), never carried
-over a ``fork``, so ``--preload`` is safe.
+Processes: run as many as you like (``gunicorn -w 4``): on one host with
+SQLite, or on several sharing a database server.  Sessions live in the store (issue 12), so any
+worker serves any message of any session, also behind a proxy that opens a
+connection per request; within a process the engine runs one message at a
+time (``--threads`` only help with slow clients).  SQLite is shared by the
+workers of one host; it serializes their writes.  The database is opened in
+the process that serves (at its first request), never carried over a
+``fork``, so ``--preload`` is safe.
 """
 
 from __future__ import annotations

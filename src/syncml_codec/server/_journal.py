@@ -227,7 +227,9 @@ def _private_folder(folder: Path) -> None:
 class Transcripts:
     """``DIR/<session>/NNN-request.xml`` and ``NNN-response.xml``, NNN
     counting the exchanges of that session from 001 (continuing after the
-    files already there, so a restarted server does not overwrite)."""
+    files already there, so a restarted server does not overwrite).  Several
+    worker processes write a session's exchanges into one folder (issue 12):
+    a number another process took is skipped."""
 
     _REMEMBER = 1024  # sessions whose next number is kept in memory
 
@@ -249,6 +251,8 @@ class Transcripts:
             n = self._next.pop(key, None)
             if n is None:
                 n = 1 + sum(1 for p in folder.glob("*-request.*")) if folder.is_dir() else 1
+            while any(folder.glob(f"{n:03d}-request.*")):  # written by another worker process
+                n += 1
             self._next[key] = n + 1
             if len(self._next) > self._REMEMBER:
                 self._next.popitem(last=False)
@@ -268,9 +272,14 @@ class Transcripts:
                 self.root.parent.mkdir(parents=True, exist_ok=True)
                 _private_folder(self.root)
             _private_folder(folder)
-            n = self._number(folder)
             data, suffix = render_xml(request, request_type)
-            _write_private(folder / f"{n:03d}-request{suffix}", data)
+            for _ in range(100):
+                n = self._number(folder)
+                try:
+                    _write_private(folder / f"{n:03d}-request{suffix}", data)
+                    break
+                except FileExistsError:  # another worker process took the number just now
+                    continue
             if response is not None:
                 data, suffix = render_xml(response, response_type)
                 _write_private(folder / f"{n:03d}-response{suffix}", data)

@@ -20,8 +20,10 @@ fully arrived ``client_timeout`` seconds after the request reached the
 application 408, a message the engine cannot read at all 400.  An engine
 failure is a 500 and a logged traceback; the client never sees one.
 
-Concurrency: the engine is not thread-safe, so exactly one call of
-``server.handle`` runs at a time (a lock); everything else of a request
+Concurrency: one engine (and its store connection) serves one message at a
+time, so exactly one call of ``server.handle`` runs at a time in a process
+(a lock); more processes serve more at once, since sessions live in the
+store (issue 12).  Everything else of a request
 (reading the body, the log line, the transcript) runs outside it, so in a
 threaded server a slow client holds its own thread, never the engine.  The
 body deadline is total, not per read: it is checked each time the input
@@ -220,7 +222,7 @@ def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | 
     [b'POST a SyncML message to /sync\\n']
     """
     logger = log or LOGGER
-    lock = threading.Lock()  # the engine is not thread-safe: one message at a time
+    lock = threading.Lock()  # one message at a time per engine (and store connection)
     journal = Journal(logger, Transcripts(transcript_dir) if transcript_dir else None)
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

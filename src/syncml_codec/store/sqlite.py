@@ -7,6 +7,17 @@ knows is refused rather than misread, an older one is migrated in one
 transaction (:data:`_MIGRATIONS`).  ``SQLiteStore(":memory:")`` is the store
 the tests use.
 
+Several processes share one database file (the workers of a WSGI server,
+issue 12): every connection waits up to :data:`BUSY_TIMEOUT` for another's
+lock instead of failing with "database is locked" (set before anything else
+is done), the WAL journal lets readers go on while one writes, and the
+schema is created or migrated inside ``BEGIN IMMEDIATE`` with the version
+read again there, so processes opening a new or old database at once all
+succeed and only the first does the work.  Transactions are ``BEGIN
+IMMEDIATE`` too: they take the write lock at their start, so a message's
+transaction reads the session row it will write with nobody writing
+in between (the live-session methods rely on it).
+
 The database holds password-equivalent secrets (``b64(md5(user:password))``)
 and everyone's data: a new database file is created mode 0600 whatever the
 umask (SQLite gives its ``-wal`` and ``-shm`` files the database file's
@@ -21,19 +32,32 @@ import os
 import secrets
 import sqlite3
 import stat
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..model.auth import scrypt_hash, user_password_hash
-from .base import Account, Anchors, Conflict, Device, DeviceFormat, MapEntry, SessionRecord, StoredItem
+from .base import (
+    Account,
+    Anchors,
+    Conflict,
+    Device,
+    DeviceFormat,
+    LiveSession,
+    MapEntry,
+    SessionRecord,
+    StoredItem,
+)
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+__all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+#: seconds a statement waits for another process's lock before "database is locked"
+BUSY_TIMEOUT = 30.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -116,6 +140,28 @@ CREATE TABLE IF NOT EXISTS device_formats (
 )
 """
 
+_LIVE_SESSIONS = """
+CREATE TABLE IF NOT EXISTS live_sessions (
+    session_id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    last_seen REAL NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    state BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS live_sessions_by_owner ON live_sessions (user, device_id);
+CREATE INDEX IF NOT EXISTS live_sessions_by_age ON live_sessions (last_seen);
+CREATE TABLE IF NOT EXISTS server_keys (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS used_nonces (
+    nonce TEXT PRIMARY KEY,
+    expires REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS used_nonces_by_expiry ON used_nonces (expires)
+"""
+
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"
 
 
@@ -142,8 +188,17 @@ def _add_disabled(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0")
 
 
+def _add_live_sessions(db: sqlite3.Connection) -> None:
+    """Version 5: ``live_sessions`` (the engine's state between two messages
+    of a session, so that any worker process serves the next one),
+    ``server_keys`` (the key of the challenge nonces) and ``used_nonces``
+    (accepted nonces, so that none is accepted twice)."""
+    for statement in filter(str.strip, _LIVE_SESSIONS.split(";")):
+        db.execute(statement)
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
-_MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled}
+_MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions}
 
 
 def _create_private(path: str) -> None:
@@ -191,8 +246,12 @@ class SQLiteStore:
         on_disk = self.path not in ("", ":memory:") and not self.path.startswith("file:")
         if on_disk:
             _create_private(self.path)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # busy_timeout first: every later statement (WAL switch, schema) waits for other processes
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=BUSY_TIMEOUT)
+        self._db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
         self._depth = 0
+        self._secret: bytes | None = None
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             self._db.close()
@@ -200,23 +259,46 @@ class SQLiteStore:
         if on_disk and version < SCHEMA_VERSION:
             _make_private(self.path)
         if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._wal()
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA synchronous=NORMAL")
         if version < SCHEMA_VERSION:
-            self._upgrade(version)
+            self._upgrade()
 
-    def _upgrade(self, version: int) -> None:
+    def _wal(self) -> None:
+        """Switch to the WAL journal (persistent: a no-op once set).  The
+        switch takes an exclusive lock; when another process holds one as
+        it opens the same new database, SQLite may answer "locked" without
+        waiting, so this waits and tries again, within the busy timeout."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    def _upgrade(self) -> None:
         """Create what is missing (idempotent: IF NOT EXISTS; also adds the
         tables a database of an earlier build lacks), then run the migrations
-        after ``version``, all in one transaction."""
+        after the version found, all in one ``BEGIN IMMEDIATE`` transaction.
+        The version is read again inside it: another process may have
+        created or migrated the database since this one looked (two workers
+        starting at once), and then there is nothing left to do."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            for statement in filter(str.strip, _SCHEMA.split(";")):
-                self._db.execute(statement)  # an existing table keeps its columns: the migrations add new ones
-            for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
-                _MIGRATIONS[target](self._db)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(f"{self.path}: database schema {version} is newer than this code "
+                                   f"({SCHEMA_VERSION})")
+            if version < SCHEMA_VERSION:
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self._db.execute(statement)  # an existing table keeps its columns: the migrations add new ones
+                for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+                    _MIGRATIONS[target](self._db)
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -288,6 +370,7 @@ class SQLiteStore:
             for table in ("anchors", "maps", "device_formats", "sessions", "conflicts"):
                 self._exec(f"DELETE FROM {table} WHERE device IN {devices}", (name,))
             self._exec("DELETE FROM devices WHERE user = ?", (name,))
+            self._exec("DELETE FROM live_sessions WHERE user = ?", (name,))  # its running sessions end
             self._exec("DELETE FROM items WHERE user = ?", (name,))
         return True
 
@@ -441,6 +524,69 @@ class SQLiteStore:
                        "version = excluded.version, encoding = excluded.encoding, accepts = excluded.accepts",
                        (device.id, datastore, fmt.content_type, fmt.declared, fmt.version, fmt.encoding,
                         fmt.accepts))
+
+    # -- live sessions (schema 5) ----------------------------------------------
+    # The engine calls these inside the message's transaction, which is
+    # BEGIN IMMEDIATE: it holds the database's write lock from its start, so
+    # a session row read there cannot change under the message (another
+    # process's message of the same session waits for the commit).
+
+    def load_live_session(self, session_id: str) -> LiveSession | None:
+        row = self._exec("SELECT session_id, user, device_id, last_seen, done, state FROM live_sessions "
+                         "WHERE session_id = ?", (session_id,)).fetchone()
+        return None if row is None else LiveSession(row[0], row[1], row[2], row[3], bool(row[4]), bytes(row[5]))
+
+    def save_live_session(self, session: LiveSession) -> None:
+        with self.transaction():
+            self._exec("INSERT INTO live_sessions (session_id, user, device_id, last_seen, done, state) "
+                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET user = excluded.user, "
+                       "device_id = excluded.device_id, last_seen = excluded.last_seen, done = excluded.done, "
+                       "state = excluded.state",
+                       (session.session_id, session.user, session.device_id, session.last_seen,
+                        int(session.done), session.state))
+
+    def drop_live_sessions(self, session_ids: Iterable[str]) -> None:
+        with self.transaction():
+            self._db.executemany("DELETE FROM live_sessions WHERE session_id = ?", [(i,) for i in session_ids])
+
+    def live_sessions(self, user: str | None = None, device_id: str | None = None) -> list[LiveSession]:
+        """The live sessions (of ``user``, of its ``device_id``), oldest
+        ``last_seen`` first, without their state."""
+        where, args = [], []
+        for column, value in (("user", user), ("device_id", device_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        sql = ("SELECT session_id, user, device_id, last_seen, done FROM live_sessions"
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY last_seen, session_id")
+        return [LiveSession(r[0], r[1], r[2], r[3], bool(r[4])) for r in self._exec(sql, tuple(args))]
+
+    def expire_live_sessions(self, before: float) -> list[str]:
+        """Drop the sessions idle since before ``before``; their ids."""
+        with self.transaction():
+            gone = [r[0] for r in self._exec("SELECT session_id FROM live_sessions WHERE last_seen < ?", (before,))]
+            if gone:
+                self._exec("DELETE FROM live_sessions WHERE last_seen < ?", (before,))
+        return gone
+
+    def server_secret(self) -> bytes:
+        """32 random bytes made on first use, the same for every process
+        (whoever inserts first wins; everyone reads the row)."""
+        if self._secret is None:
+            with self.transaction():
+                self._exec("INSERT INTO server_keys (name, value) VALUES ('challenge', ?) "
+                           "ON CONFLICT (name) DO NOTHING", (secrets.token_bytes(32),))
+                row = self._exec("SELECT value FROM server_keys WHERE name = 'challenge'").fetchone()
+            self._secret = bytes(row[0])
+        return self._secret
+
+    def use_nonce(self, nonce: str, expires: float, now: float) -> bool:
+        """Record ``nonce`` as used until ``expires``; False if it was already
+        (a replay).  Entries expired by ``now`` are dropped."""
+        with self.transaction():
+            self._exec("DELETE FROM used_nonces WHERE expires < ?", (now,))
+            return self._exec("INSERT INTO used_nonces (nonce, expires) VALUES (?, ?) "
+                              "ON CONFLICT (nonce) DO NOTHING", (nonce, expires)).rowcount > 0
 
     # -- conflicts -----------------------------------------------------------
     def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,
