@@ -358,6 +358,7 @@ class PostgresStore:
             for table in ("anchors", "maps", "device_formats", "sessions", "conflicts"):
                 self._exec(f"DELETE FROM {table} WHERE device IN {devices}", (name,))
             self._exec("DELETE FROM devices WHERE account = %s", (name,))
+            self._exec("DELETE FROM live_sessions WHERE account = %s", (name,))  # its running sessions end
             self._exec("DELETE FROM items WHERE account = %s", (name,))
         return True
 
