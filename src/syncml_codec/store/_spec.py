@@ -32,8 +32,8 @@ def database_path(spec: str) -> str | None:
         return None
     if scheme == "sqlite" and spec[len("sqlite://"):].startswith("/") and len(spec) > len("sqlite:///"):
         return spec[len("sqlite:///"):]
-    raise ValueError(f"{display_database(spec)}: not a database this server knows (a path, sqlite:///PATH, "
-                     "or postgresql://USER@HOST/DATABASE)")
+    raise ValueError("not a database URL this server knows (a path, sqlite:///PATH or "
+                     "postgresql://USER@HOST/DATABASE)")
 
 
 def display_database(spec: str) -> str:
