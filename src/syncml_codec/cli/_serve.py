@@ -305,7 +305,7 @@ def _cmd_user_list(args: argparse.Namespace) -> None:
 
 
 #: what ``--db`` takes, for every command that has it
-db_help = (f"the database: an SQLite file (a path or sqlite:///PATH; default ./{DEFAULT_DB}, created by "
+DB_HELP = (f"the database: an SQLite file (a path or sqlite:///PATH; default ./{DEFAULT_DB}, created by "
            "'syncml user add' and 'syncml serve' if missing) or a PostgreSQL URL postgresql://USER:PASSWORD@HOST/DB "
            "(the postgresql extra; the password is never shown)")
 
@@ -316,7 +316,7 @@ def register(sub: Any) -> None:
                                    "PostgreSQL database. Stops cleanly on Ctrl-C or SIGTERM.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", default="8080", help="TCP port (default 8080; 0 picks a free one)")
-    p.add_argument("--db", default=DEFAULT_DB, metavar="DB", help=db_help)
+    p.add_argument("--db", default=DEFAULT_DB, metavar="DB", help=DB_HELP)
     p.add_argument("--transcripts", metavar="DIR",
                    help="write each session's messages as XML to DIR/<session>/NNN-request.xml ...")
     p.add_argument("--url", help="the sync URL clients use, for the RespURI (default: the URL of each request, "
@@ -391,5 +391,5 @@ def register(sub: Any) -> None:
     q = users.add_parser("list", help="list the accounts")
     q.set_defaults(func=_cmd_user_list)
     for q in users.choices.values():
-        q.add_argument("--db", default=DEFAULT_DB, metavar="DB", help=db_help)
+        q.add_argument("--db", default=DEFAULT_DB, metavar="DB", help=DB_HELP)
         q.add_argument("--json", action="store_true", help=json_help)

@@ -68,7 +68,8 @@ def open_store(spec: str) -> SQLiteStore | PostgresStore:
     / ``postgres://...`` (:class:`PostgresStore`, a libpq URL).  Any other
     URL is a :class:`ValueError`; a database that cannot be opened raises
     what its driver raises (:class:`sqlite3.Error`; for PostgreSQL
-    :class:`ConnectionError`), :class:`RuntimeError` for a newer schema.
+    :class:`ConnectionError`), :class:`RuntimeError` for a newer schema
+    or a missing psycopg.
 
     >>> open_store("sqlite:///:memory:").users()
     []
@@ -76,6 +77,8 @@ def open_store(spec: str) -> SQLiteStore | PostgresStore:
     path = database_path(spec)
     if path is not None:
         return SQLiteStore(path)
-    from .postgres import PostgresStore
-
+    try:
+        from .postgres import PostgresStore
+    except ImportError as exc:
+        raise RuntimeError(f"PostgreSQL needs psycopg ({exc}): pip install 'syncml-codec[postgresql]'") from exc
     return PostgresStore(spec)
