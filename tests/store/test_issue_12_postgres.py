@@ -420,3 +420,13 @@ def test_create_app_on_postgresql(url: str) -> None:
         create_app({"SYNCML_DB": "postgresql://syncml:hunter2@127.0.0.1:1/x"})
     assert str(caught.value).startswith("SYNCML_DB=postgresql://syncml@127.0.0.1:1/x: ")
     assert "hunter2" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_without_psycopg_sqlite_works_and_a_url_names_the_extra() -> None:
+    code = ("import sys; sys.modules['psycopg'] = None\n"  # (import psycopg raises ImportError)
+            "from syncml_codec.store import open_store\n"
+            "open_store(':memory:').close()\n"
+            "try:\n    open_store('postgresql://db/x')\nexcept RuntimeError as exc:\n    print(exc)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env())
+    assert proc.returncode == 0, proc.stderr
+    assert "pip install 'syncml-codec[postgresql]'" in proc.stdout
