@@ -271,6 +271,9 @@ def test_errors_imports_nothing_from_the_package() -> None:
 def test_no_network_or_threads_below_server() -> None:
     banned = {"socket", "http", "urllib", "threading", "asyncio", "wsgiref"}
     harmless = {"urllib.parse"}  # string functions (the engine reads ?sessionid= from a URI)
+    # the PostgreSQL store talks to its server (through psycopg, whose pool has threads of its own)
+    # and keeps each thread's open transaction in a threading.local, behind a lock for the pool
+    allowed = {PKG / "store" / "postgres.py": {"threading"}}
     for path in PKG.rglob("*.py"):
         layer = layer_of(path)
         if layer is None or RANK[layer] >= RANK["server"]:
@@ -283,7 +286,7 @@ def test_no_network_or_threads_below_server() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 modules = [node.module]
             names = [m.split(".")[0] for m in modules if m not in harmless]
-            assert not banned.intersection(names), f"{path} imports {modules}"
+            assert not (banned - allowed.get(path, set())).intersection(names), f"{path} imports {modules}"
 
 
 # -- no import cycle inside a package -------------------------------------------------

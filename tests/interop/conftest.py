@@ -10,6 +10,10 @@ where that is a failure.
 * ``syncml_server``: ``syncml serve --port 0 --db <tmp>`` in a subprocess,
   with the account ``test``/``secret`` added by ``syncml user add``, and a
   transcript of every session (``<tmp>/transcripts``, shown on failure);
+  the tests marked ``core_matrix`` (the sync modes: two-way, slow, refresh,
+  one-way) run twice, on SQLite and on PostgreSQL (``--db`` a new schema on
+  ``SYNCML_TEST_POSTGRES``'s server, see tests/store/conftest.py), the
+  others on SQLite only (the store is the same code whatever the data type);
 * ``se``: an :class:`SE` with its own ``SE_CLIENT_HOME`` for the test, bound
   to that server: ``configure``, ``add``, ``update``, ``delete``, ``sync``,
   ``list_items``.
@@ -83,9 +87,9 @@ def se_shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class ServerProcess:
     """``syncml serve`` in a subprocess on a free port."""
 
-    def __init__(self, folder: Path, user: str = USER, password: str = PASSWORD, *, db: Path | None = None,
+    def __init__(self, folder: Path, user: str = USER, password: str = PASSWORD, *, db: Path | str | None = None,
                  port: int = 0, url: str | None = None) -> None:
-        """``db``: an existing database to serve (default ``folder/server.db``);
+        """``db``: an existing database to serve (default ``folder/server.db``; or a PostgreSQL URL);
         ``port``/``url``: a fixed port, and the URL clients use (e.g. a proxy's)."""
         self.folder = folder
         self.db = db or folder / "server.db"
@@ -139,11 +143,11 @@ class ServerProcess:
     def count(self, store: str) -> int:
         """Live items of the test account in an se-client store's datastore
         (read from the database; WAL lets us read while the server runs)."""
-        from syncml_codec.store import SQLiteStore, canonical_datastore
+        from syncml_codec.store import canonical_datastore, open_store
 
         name = canonical_datastore(store)
         assert name is not None
-        db = SQLiteStore(self.db)
+        db = open_store(str(self.db))
         try:
             return len(db.items(USER, name))
         finally:
@@ -194,12 +198,30 @@ class RefServer:
 Server = ServerProcess | RefServer
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("core_matrix") and "server_db" in metafunc.fixturenames:
+        metafunc.parametrize("server_db", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def syncml_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+def server_db(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The database ``syncml_server`` serves: None (a new SQLite file), or
+    for the second half of a ``core_matrix`` test a new PostgreSQL schema."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield None
+        return
+    from ..store.conftest import postgres_schema
+
+    with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def syncml_server(tmp_path: Path, request: pytest.FixtureRequest, server_db: str | None) -> Iterator[Server]:
     folder = tmp_path / "server"
     folder.mkdir()
     server: Server = RefServer(folder) if os.environ.get("SYNCML_CODEC_INTEROP_SERVER") == "refserver" \
-        else ServerProcess(folder)
+        else ServerProcess(folder, db=server_db)
     try:
         yield server
     finally:

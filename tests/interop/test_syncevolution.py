@@ -13,6 +13,10 @@
   iCalendar 2.0) share items, each getting its own format, edits included;
 * a wrong password gets 401 and changes nothing.
 
+The sync modes (``CORE``: two-way adds, edits and deletes on vCard 3.0,
+slow, both refreshes, both one-ways) run on SQLite and on PostgreSQL
+(conftest.py), the rest on SQLite.
+
 Items are compared by their properties (see ``items.fingerprint``), not
 bytes: the client rewrites what it receives.
 """
@@ -27,8 +31,11 @@ from .conftest import SE, Server
 from .items import KINDS, Kind, edited, fingerprint, fingerprints, picked
 
 ENCODINGS = {"wbxml": True, "xml": False}
-MATRIX = [pytest.param(kind, enc, auth, id=f"{kind}-{enc}-{auth}")
+#: the core matrix: also run on PostgreSQL (conftest.py); of the parametrized tests, their first case
+CORE = pytest.mark.core_matrix
+MATRIX = [pytest.param(kind, enc, auth, "sqlite", id=f"{kind}-{enc}-{auth}")
           for kind in KINDS for enc in ENCODINGS for auth in ("md5", "basic")]
+MATRIX.append(pytest.param("vcard30", "wbxml", "md5", "postgresql", id="vcard30-wbxml-md5-postgresql"))
 # edits and deletes: every type once, encodings and auth types spread over them
 EDIT_COMBOS = [("vcard30", "wbxml", "md5"), ("vcard21", "xml", "basic"), ("ical20", "xml", "md5"),
                ("vcal10", "wbxml", "basic"), ("tasks", "wbxml", "md5"), ("notes", "xml", "md5")]
@@ -67,7 +74,7 @@ def server_count(server: Server, kind: Kind) -> int:
 
 
 # ---------------------------------------------------------------- the matrix
-@pytest.mark.parametrize(("name", "enc", "auth"), MATRIX)
+@pytest.mark.parametrize(("name", "enc", "auth", "server_db"), MATRIX, indirect=["server_db"])
 def test_a_adds_b_receives(se: SE, syncml_server: Server, name: str, enc: str, auth: str) -> None:
     kind = KINDS[name]
     configure(se, kind, "a", "b", enc=enc, auth=auth)
@@ -94,7 +101,10 @@ def test_a_adds_b_receives(se: SE, syncml_server: Server, name: str, enc: str, a
     assert server_count(syncml_server, kind) == len(items)
 
 
-@pytest.mark.parametrize(("name", "enc", "auth"), [pytest.param(*c, id="-".join(c)) for c in EDIT_COMBOS])
+@pytest.mark.parametrize(("name", "enc", "auth", "server_db"),
+                         [pytest.param(*c, "sqlite", id="-".join(c)) for c in EDIT_COMBOS]
+                         + [pytest.param(*EDIT_COMBOS[0], "postgresql", id="-".join((*EDIT_COMBOS[0], "postgresql")))],
+                         indirect=["server_db"])
 def test_edits_and_deletes_reach_the_other_side(se: SE, syncml_server: Server, name: str, enc: str,
                                                 auth: str) -> None:
     kind = KINDS[name]
@@ -192,6 +202,7 @@ def other_contacts(count: int) -> list[bytes]:
     return [c for c in corpus_items(CONTACTS) if c not in picked(CONTACTS)][:count]
 
 
+@CORE
 def test_repeated_slow_syncs_create_no_duplicates(se: SE, syncml_server: Server) -> None:
     items = two_devices_in_sync(se, 3)
     for device in ("a", "b", "a"):
@@ -205,6 +216,7 @@ def test_repeated_slow_syncs_create_no_duplicates(se: SE, syncml_server: Server)
     assert_holds(se, "b", CONTACTS, items)
 
 
+@CORE
 def test_refresh_from_server_replaces_the_client_data(se: SE, syncml_server: Server) -> None:
     items = two_devices_in_sync(se, 2)
     own = other_contacts(1)
@@ -216,6 +228,7 @@ def test_refresh_from_server_replaces_the_client_data(se: SE, syncml_server: Ser
     assert counts(quiet, CONTACTS, "client") == (0, 0, 0)
 
 
+@CORE
 def test_refresh_from_client_replaces_the_server_data(se: SE, syncml_server: Server) -> None:
     items = two_devices_in_sync(se, 2)
     luids = [luid_of(se, "b", CONTACTS, i) for i in items]
@@ -230,6 +243,7 @@ def test_refresh_from_client_replaces_the_server_data(se: SE, syncml_server: Ser
     assert_holds(se, "a", CONTACTS, kept)
 
 
+@CORE
 def test_one_way_from_client_sends_without_receiving(se: SE, syncml_server: Server) -> None:
     items = two_devices_in_sync(se, 2)
     from_a, from_b = other_contacts(2)
@@ -246,6 +260,7 @@ def test_one_way_from_client_sends_without_receiving(se: SE, syncml_server: Serv
     assert_holds(se, "a", CONTACTS, [*items, from_a, from_b])
 
 
+@CORE
 def test_one_way_from_server_receives_without_sending(se: SE, syncml_server: Server) -> None:
     items = two_devices_in_sync(se, 2)
     from_a, from_b = other_contacts(2)

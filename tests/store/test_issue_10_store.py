@@ -9,15 +9,14 @@ import sqlite3
 from pathlib import Path
 
 from syncml_codec.model import auth
-from syncml_codec.store import SCHEMA_VERSION, DeviceFormat, SQLiteStore
+from syncml_codec.store import SCHEMA_VERSION, DeviceFormat, SQLiteStore, Store
 
 from .test_issue_9_store import V1_SCHEMA
 
 V2_SCHEMA = V1_SCHEMA.replace("hash TEXT NOT NULL)", "hash TEXT NOT NULL, basic_only INTEGER NOT NULL DEFAULT 0)")
 
 
-def test_device_format_round_trip_per_device_and_datastore() -> None:
-    store = SQLiteStore(":memory:")
+def test_device_format_round_trip_per_device_and_datastore(store: Store) -> None:
     phone = store.device("test", "fwm-1")
     other = store.device("test", "IMEI:1")
     assert store.device_format(phone, "Contacts") is None
@@ -30,8 +29,7 @@ def test_device_format_round_trip_per_device_and_datastore() -> None:
     assert store.device_format(phone, "Contacts") == plain
 
 
-def test_format_write_joins_the_message_transaction() -> None:
-    store = SQLiteStore(":memory:")
+def test_format_write_joins_the_message_transaction(store: Store) -> None:
     phone = store.device("test", "fwm-1")
     try:
         with store.transaction():

@@ -8,16 +8,16 @@ import sqlite3
 from pathlib import Path
 
 from syncml_codec.model import auth
-from syncml_codec.store import SCHEMA_VERSION, Account, DeviceFormat, SQLiteStore
+from syncml_codec.store import SCHEMA_VERSION, Account, DeviceFormat, SQLiteStore, Store
 from syncml_codec.store.sqlite import _DEVICE_FORMATS
 
+from .conftest import rows
 from .test_issue_10_store import V2_SCHEMA
 
 V3_SCHEMA = V2_SCHEMA + ";\n" + _DEVICE_FORMATS + ";"
 
 
-def test_disable_and_enable() -> None:
-    store = SQLiteStore(":memory:")
+def test_disable_and_enable(store: Store) -> None:
     store.add_user("test", "secret")
     assert store.account("test") == Account("test", auth.user_password_hash("test", "secret"))
     assert store.set_disabled("test", True)
@@ -31,8 +31,7 @@ def test_disable_and_enable() -> None:
     assert not store.set_disabled("nobody", True) and store.account("nobody") is None
 
 
-def test_delete_user_removes_everything_of_it_and_nothing_else() -> None:
-    store = SQLiteStore(":memory:")
+def test_delete_user_removes_everything_of_it_and_nothing_else(store: Store) -> None:
     for name in ("alice", "bob"):
         store.add_user(name, "pw")
         phone = store.device(name, "phone")
@@ -50,7 +49,7 @@ def test_delete_user_removes_everything_of_it_and_nothing_else() -> None:
     assert store.items("alice", "Contacts", include_deleted=True) == []
     assert store.conflicts("alice") == [] and store.sessions("alice") == []
     for table in ("anchors", "maps", "device_formats", "sessions", "conflicts", "devices"):
-        assert store._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1, table
+        assert len(rows(store, table)) == 1, table
     bob = store.find_device("bob", "phone")
     assert bob is not None and store.anchors(bob, "Contacts").client_last == "c1"
     assert len(store.items("bob", "Contacts", include_deleted=True)) == 2

@@ -1,5 +1,6 @@
-"""The SQLite store: accounts, devices, items with change tracking, maps,
-anchors, conflicts, transactions and the schema version."""
+"""Every store (SQLite and PostgreSQL, see conftest.py): accounts, devices,
+items with change tracking, maps, anchors, conflicts, transactions; and
+SQLite's file, WAL and schema version."""
 
 from __future__ import annotations
 
@@ -8,12 +9,9 @@ import sqlite3
 import pytest
 
 from syncml_codec.model import auth
-from syncml_codec.store import SCHEMA_VERSION, Anchors, MapEntry, SQLiteStore, canonical_datastore
+from syncml_codec.store import SCHEMA_VERSION, Anchors, MapEntry, SQLiteStore, Store, canonical_datastore
 
-
-@pytest.fixture
-def store() -> SQLiteStore:
-    return SQLiteStore(":memory:")
+from .conftest import dump
 
 
 @pytest.mark.parametrize(("name", "canonical"), [
@@ -26,19 +24,19 @@ def test_canonical_names_and_aliases(name: str, canonical: str | None) -> None:
     assert canonical_datastore(name) == canonical
 
 
-def test_users_keep_only_the_hash(store: SQLiteStore) -> None:
+def test_users_keep_only_the_hash(store: Store) -> None:
     store.add_user("test", "secret")
-    store.add_user("alice", "pw")
+    store.add_user("alice", "hunter2")
     assert store.users() == ["alice", "test"]
     assert store.user_hash("test") == auth.user_password_hash("test", "secret")
     store.add_user("test", "other")
     assert store.user_hash("test") == auth.user_password_hash("test", "other")
     assert store.user_hash("nobody") is None
-    dump = "\n".join(store._db.iterdump())
-    assert "secret" not in dump and "'pw'" not in dump
+    text = dump(store)
+    assert "secret" not in text and "other" not in text and "hunter2" not in text
 
 
-def test_devices_nonce_and_devinf(store: SQLiteStore) -> None:
+def test_devices_nonce_and_devinf(store: Store) -> None:
     dev = store.device("test", "IMEI:1")
     assert dev.nonce is None and dev.devinf is None
     assert store.device("test", "IMEI:1").id == dev.id
@@ -49,7 +47,7 @@ def test_devices_nonce_and_devinf(store: SQLiteStore) -> None:
     assert (again.nonce, again.devinf) == (b"abc", b"\x02\xa4")
 
 
-def test_items_revisions_and_tombstones(store: SQLiteStore) -> None:
+def test_items_revisions_and_tombstones(store: Store) -> None:
     a = store.add_item("test", "Contacts", b"A", "text/vcard", modified=1.0)
     b = store.add_item("test", "Contacts", b"B", "text/vcard")
     assert a.guid != b.guid and b.rev > a.rev
@@ -65,7 +63,7 @@ def test_items_revisions_and_tombstones(store: SQLiteStore) -> None:
     assert store.get_item("test", "Contacts", "nope") is None
 
 
-def test_anchors_and_maps(store: SQLiteStore) -> None:
+def test_anchors_and_maps(store: Store) -> None:
     dev = store.device("test", "d")
     assert store.anchors(dev, "Contacts") == Anchors(None, None)
     store.set_anchors(dev, "Contacts", "c1", "s1")
@@ -85,14 +83,14 @@ def test_anchors_and_maps(store: SQLiteStore) -> None:
     assert store.map_entries(dev, "Contacts") == []
 
 
-def test_conflict_log(store: SQLiteStore) -> None:
+def test_conflict_log(store: Store) -> None:
     dev = store.device("test", "d")
     store.log_conflict(dev, "Contacts", "1", b"LOSER", "text/vcard", "server wins", at=3.0)
     (c,) = store.conflicts("test")
     assert (c.device_id, c.guid, c.data, c.reason, c.at) == ("d", "1", b"LOSER", "server wins", 3.0)
 
 
-def test_transaction_rolls_back_everything(store: SQLiteStore) -> None:
+def test_transaction_rolls_back_everything(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction():
         store.add_item("test", "Contacts", b"A", "text/vcard")
         with store.transaction():  # nested: joins the outer one
@@ -122,7 +120,7 @@ def test_file_database_wal_schema_version_and_reopen(tmp_path) -> None:
         SQLiteStore(path)
 
 
-def test_session_log(store: SQLiteStore) -> None:
+def test_session_log(store: Store) -> None:
     dev = store.device("test", "d")
     store.log_session(dev, "abc", 1.0, 2.0, "ok", "Contacts:201 added=2")
     (rec,) = store.sessions("test")

@@ -1,4 +1,4 @@
-"""``syncml serve`` (the sync server on an SQLite database) and ``syncml
+"""``syncml serve`` (the sync server on an SQLite or PostgreSQL database) and ``syncml
 user add|list|passwd|delete|disable|enable`` (its accounts; each takes
 ``--json`` for a one-line JSON result; a failure is one line on stderr and
 exit status 1 with or without it).
@@ -40,7 +40,7 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..server import (
     CONFLICT_POLICIES,
@@ -54,25 +54,37 @@ from ..server import (
     check_database,
     make_app,
 )
-from ..store import Account, SQLiteStore
+from ..store import Account, database_path, display_database, open_store
 from ._common import CommandError
+
+if TYPE_CHECKING:
+    from ..store import PostgresStore, SQLiteStore
 
 __all__ = ["register"]
 
 DEFAULT_DB = "syncml.db"
 
 
-def _open_store(path: str, must_exist: bool = False) -> SQLiteStore:
-    if path != ":memory:":
+def _open_store(spec: str, must_exist: bool = False) -> SQLiteStore | PostgresStore:
+    """The store ``--db`` names (a path, ``sqlite:///PATH`` or a PostgreSQL
+    URL), or a :class:`CommandError` of one line that never shows the URL's
+    password.  ``must_exist``: an SQLite file that is missing is an error,
+    not created (a PostgreSQL database is there or unreachable)."""
+    shown = display_database(spec)
+    try:
+        path = database_path(spec)
+    except ValueError as exc:
+        raise CommandError(f"{shown}: {exc}") from None
+    if path is not None and path != ":memory:":
         if must_exist and not Path(path).is_file():
-            raise CommandError(f"{path}: no such database (syncml user add creates it)")
+            raise CommandError(f"{shown}: no such database (syncml user add creates it)")
         parent = Path(path).resolve().parent
         if not parent.is_dir():
-            raise CommandError(f"{path}: folder {parent} does not exist")
+            raise CommandError(f"{shown}: folder {parent} does not exist")
     try:
-        return SQLiteStore(path)
-    except Exception as exc:  # sqlite3.Error, a newer schema, a file that is no database
-        raise CommandError(f"{path}: {exc}") from None
+        return open_store(spec)
+    except Exception as exc:  # sqlite3.Error, a newer schema, a file that is no database, no server
+        raise CommandError(f"{shown}: {exc}") from None
 
 
 def _url_host(host: str) -> str:
@@ -120,7 +132,7 @@ def _serve_options(args: argparse.Namespace) -> tuple[int, int, int, float, Any]
         raise _BadOption(f"--transcripts {args.transcripts}: not a folder")
     problem = check_database(args.db)
     if problem:
-        raise _BadOption(f"--db {args.db}: {problem}")
+        raise _BadOption(f"--db {display_database(args.db)}: {problem}")
     return port, threads, connections, timeout, limits
 
 
@@ -130,9 +142,9 @@ def _cmd_serve(args: argparse.Namespace) -> None:
     try:
         port, threads, connections, timeout, limits = _serve_options(args)
         try:
-            store = SQLiteStore(args.db)
-        except Exception as exc:  # sqlite3.Error, a newer schema, a file that is no database
-            raise _BadOption(f"--db {args.db}: {exc}") from None
+            store = open_store(args.db)
+        except Exception as exc:  # sqlite3.Error, a newer schema, a file that is no database, no server
+            raise _BadOption(f"--db {display_database(args.db)}: {exc}") from None
     except _BadOption as exc:  # a usage error: exit status 2, as argparse's own
         print(f"syncml serve: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -158,7 +170,7 @@ def _cmd_serve(args: argparse.Namespace) -> None:
             stop.append(signum)
 
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-        print(f"syncml: serving {url} (database {args.db}"
+        print(f"syncml: serving {url} (database {display_database(args.db)}"
               + (f", transcripts in {args.transcripts}" if args.transcripts else "") + ")", flush=True)
         try:
             httpd.serve(app, stop=lambda: bool(stop), give_up=lambda: len(stop) > 1)
@@ -201,14 +213,15 @@ def _result(args: argparse.Namespace, text: str, **fields: Any) -> None:
     print(json.dumps(fields) if args.json else text)
 
 
-def _existing(store: SQLiteStore, name: str, db: str) -> Account:
+def _existing(store: SQLiteStore | PostgresStore, name: str, db: str) -> Account:
     account = store.account(name)
     if account is None:
-        raise CommandError(f"no user {name!r} in {db}")
+        raise CommandError(f"no user {name!r} in {display_database(db)}")
     return account
 
 
 def _cmd_user_add(args: argparse.Namespace) -> None:
+    db = display_database(args.db)
     name = args.name
     if not name or ":" in name or name.strip() != name:
         raise CommandError(f"bad user name {name!r} (no colon, no surrounding blanks)")
@@ -222,11 +235,12 @@ def _cmd_user_add(args: argparse.Namespace) -> None:
     finally:
         store.close()
     kind = " (basic auth only, scrypt hash)" if args.basic_only else ""
-    _result(args, f"{'changed the password of' if existed else 'added'} user {name}{kind} ({args.db})",
-            action="changed" if existed else "added", user=name, basic_only=args.basic_only, db=args.db)
+    _result(args, f"{'changed the password of' if existed else 'added'} user {name}{kind} ({db})",
+            action="changed" if existed else "added", user=name, basic_only=args.basic_only, db=db)
 
 
 def _cmd_user_passwd(args: argparse.Namespace) -> None:
+    db = display_database(args.db)
     store = _open_store(args.db, must_exist=True)
     try:
         _existing(store, args.name, args.db)  # before the password is asked for
@@ -239,22 +253,24 @@ def _cmd_user_passwd(args: argparse.Namespace) -> None:
     finally:
         store.close()
     kind = " (basic auth only, scrypt hash)" if basic_only else ""
-    _result(args, f"changed the password of user {args.name}{kind} ({args.db})",
-            action="changed", user=args.name, basic_only=basic_only, db=args.db)
+    _result(args, f"changed the password of user {args.name}{kind} ({db})",
+            action="changed", user=args.name, basic_only=basic_only, db=db)
 
 
 def _cmd_user_delete(args: argparse.Namespace) -> None:
+    db = display_database(args.db)
     store = _open_store(args.db, must_exist=True)
     try:
         if not store.delete_user(args.name):
             _existing(store, args.name, args.db)
     finally:
         store.close()
-    _result(args, f"deleted user {args.name} with its devices and items ({args.db})",
-            action="deleted", user=args.name, db=args.db)
+    _result(args, f"deleted user {args.name} with its devices and items ({db})",
+            action="deleted", user=args.name, db=db)
 
 
 def _set_disabled(args: argparse.Namespace, disabled: bool) -> None:
+    db = display_database(args.db)
     store = _open_store(args.db, must_exist=True)
     try:
         if not store.set_disabled(args.name, disabled):
@@ -262,7 +278,7 @@ def _set_disabled(args: argparse.Namespace, disabled: bool) -> None:
     finally:
         store.close()
     action = "disabled" if disabled else "enabled"
-    _result(args, f"{action} user {args.name} ({args.db})", action=action, user=args.name, db=args.db)
+    _result(args, f"{action} user {args.name} ({db})", action=action, user=args.name, db=db)
 
 
 def _cmd_user_disable(args: argparse.Namespace) -> None:
@@ -281,21 +297,26 @@ def _cmd_user_list(args: argparse.Namespace) -> None:
         store.close()
     if args.json:
         print(json.dumps({"users": [{"name": a.name, "basic_only": a.basic_only, "disabled": a.disabled}
-                                    for a in accounts], "db": args.db}))
+                                    for a in accounts], "db": display_database(args.db)}))
         return
     for account in accounts:
         notes = ", ".join(n for n, on in (("basic only", account.basic_only), ("disabled", account.disabled)) if on)
         print(f"{account.name} ({notes})" if notes else account.name)
 
 
+#: what ``--db`` takes, for every command that has it
+DB_HELP = (f"the database: an SQLite file (a path or sqlite:///PATH; default ./{DEFAULT_DB}, created by "
+           "'syncml user add' and 'syncml serve' if missing) or a PostgreSQL URL postgresql://USER:PASSWORD@HOST/DB "
+           "(the postgresql extra; the password is never shown)")
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the SyncML server",
-                       description="Serve SyncML (XML and WBXML over HTTP POST at /sync) from an SQLite "
-                                   "database. Stops cleanly on Ctrl-C or SIGTERM.")
+                       description="Serve SyncML (XML and WBXML over HTTP POST at /sync) from an SQLite or "
+                                   "PostgreSQL database. Stops cleanly on Ctrl-C or SIGTERM.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", default="8080", help="TCP port (default 8080; 0 picks a free one)")
-    p.add_argument("--db", default=DEFAULT_DB, metavar="PATH",
-                   help=f"SQLite database, created if missing (default ./{DEFAULT_DB})")
+    p.add_argument("--db", default=DEFAULT_DB, metavar="DB", help=DB_HELP)
     p.add_argument("--transcripts", metavar="DIR",
                    help="write each session's messages as XML to DIR/<session>/NNN-request.xml ...")
     p.add_argument("--url", help="the sync URL clients use, for the RespURI (default: the URL of each request, "
@@ -333,7 +354,6 @@ def register(sub: Any) -> None:
                                    "MD5 auth for that account (use it only over HTTPS).")
     users = p.add_subparsers(dest="user_command", metavar="ACTION")
     users.required = True
-    db_help = f"database (default ./{DEFAULT_DB})"
     json_help = "print the result as one line of JSON"
     q = users.add_parser("add", help="add an account or change its password")
     q.add_argument("name", metavar="NAME")
@@ -371,5 +391,5 @@ def register(sub: Any) -> None:
     q = users.add_parser("list", help="list the accounts")
     q.set_defaults(func=_cmd_user_list)
     for q in users.choices.values():
-        q.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=db_help)
+        q.add_argument("--db", default=DEFAULT_DB, metavar="DB", help=DB_HELP)
         q.add_argument("--json", action="store_true", help=json_help)

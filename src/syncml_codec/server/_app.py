@@ -6,8 +6,11 @@ environment variables, for a WSGI server that imports it::
 The settings (:data:`SETTINGS` lists them with their meaning; every one is
 optional):
 
-* ``SYNCML_DB``: the SQLite database (default ``syncml.db`` in the working
-  directory, created if missing; ``syncml user add --db`` adds accounts).
+* ``SYNCML_DB``: the database: an SQLite file (a path or ``sqlite:///PATH``;
+  default ``syncml.db`` in the working directory, created if missing) or a
+  PostgreSQL URL (``postgresql://USER:PASSWORD@HOST/DATABASE``, with the
+  ``postgresql`` extra; the schema is created if missing).  ``syncml user
+  add --db`` adds accounts.  A URL's password is never shown.
 * ``SYNCML_BASE_URL``: the sync URL clients use, for the RespURI.  Unset,
   the RespURI is rebuilt from each request (its ``Host``, scheme and
   ``SCRIPT_NAME``), so clients come back the way they came.
@@ -49,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..store import SQLiteStore
+from ..store import database_path, display_database, open_store
 from ._logging import LOG_LEVELS, install_log_handler
 from .wsgi import DEFAULT_CLIENT_TIMEOUT, make_app
 
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
     from ..engine import Response, SyncServer
+    from ..store import PostgresStore, SQLiteStore, Store
 
 __all__ = ["CONFLICT_POLICIES", "LIMIT_SETTINGS", "SETTINGS", "ConfigError", "LimitSetting", "SyncApp",
            "check_base_url", "check_database", "create_app"]
@@ -107,7 +111,8 @@ LIMIT_SETTINGS: tuple[LimitSetting, ...] = (
 
 #: every variable :func:`create_app` reads, and what it means
 SETTINGS: dict[str, str] = {
-    "SYNCML_DB": f"the SQLite database, created if missing (default ./{DEFAULT_DB})",
+    "SYNCML_DB": f"the database: an SQLite file, created if missing (default ./{DEFAULT_DB}), or a "
+                 "postgresql://USER:PASSWORD@HOST/DATABASE URL",
     "SYNCML_BASE_URL": "the sync URL clients use, for the RespURI (default: rebuilt from each request)",
     "SYNCML_TRUST_PROXY": "1: use X-Forwarded-Proto/Host/Prefix/For from a reverse proxy (default 0)",
     "SYNCML_LOG_LEVEL": f"{', '.join(LOG_LEVELS)} (default info: one line per message)",
@@ -130,11 +135,17 @@ def _positive(name: str, text: str, kind: type) -> Any:
     return value
 
 
-def check_database(path: str) -> str | None:
-    """Why ``path`` cannot be the server's database (None: it can, as far
-    as the file system says): its folder is missing or not writable (SQLite
-    writes its journal beside it), or the file is not readable and writable."""
-    if path == ":memory:":
+def check_database(spec: str) -> str | None:
+    """Why ``spec`` cannot be the server's database (None: it can, as far
+    as can be told without opening it): a URL of no database this server
+    knows; for SQLite, its folder is missing or not writable (SQLite writes
+    its journal beside it), or the file is not readable and writable.  A
+    PostgreSQL URL is checked by connecting (:func:`create_app` does)."""
+    try:
+        path = database_path(spec)
+    except ValueError as exc:
+        return str(exc)
+    if path is None or path == ":memory:":
         return None
     target = Path(path)
     if target.is_dir():
@@ -178,18 +189,18 @@ class _PerProcess:
     (a database connection must not cross a ``fork``: gunicorn ``--preload``
     makes the app in the master).  Called under the app's lock."""
 
-    def __init__(self, make: Callable[[SQLiteStore], SyncServer], db: str, base_url: str) -> None:
+    def __init__(self, make: Callable[[Store], SyncServer], db: str, base_url: str) -> None:
         self._make = make
         self._db = db
         self._pid: int | None = None
-        self.store: SQLiteStore | None = None
+        self.store: SQLiteStore | PostgresStore | None = None
         self.engine: SyncServer | None = None
         self.base_url = base_url
 
     def handle(self, body: bytes, content_type: str, session_id: str | None,
                remote: str | None = None) -> Response:
         if self._pid != os.getpid() or self.engine is None:
-            self.store = SQLiteStore(self._db)  # (a store inherited over a fork is left alone)
+            self.store = open_store(self._db)  # (a store inherited over a fork is left alone)
             self.engine = self._make(self.store)
             self._pid = os.getpid()
         self.engine.base_url = self.base_url
@@ -255,14 +266,14 @@ def create_app(config: Mapping[str, object] | None = None) -> SyncApp:
     db = values.get("SYNCML_DB") or DEFAULT_DB
     problem = check_database(db)
     if problem:
-        raise ConfigError(f"SYNCML_DB={db}: {problem}")
+        raise ConfigError(f"SYNCML_DB={display_database(db)}: {problem}")
     try:  # creates the database and its schema now: the error shows at start, not at the first sync
-        SQLiteStore(db).close()
-    except Exception as exc:  # sqlite3.Error, a newer schema, a file that is no database
-        raise ConfigError(f"SYNCML_DB={db}: {exc}") from None
+        open_store(db).close()
+    except Exception as exc:  # sqlite3.Error, a newer schema, a file that is no database, no server
+        raise ConfigError(f"SYNCML_DB={display_database(db)}: {exc}") from None
     install_log_handler(level)
 
-    def make(store: SQLiteStore) -> SyncServer:
+    def make(store: Store) -> SyncServer:
         return SyncServer(store, clock=time.time, random_source=os.urandom, conflict_policy=policy,
                           limits=limits, base_url=base_url or "")
 

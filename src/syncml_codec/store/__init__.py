@@ -1,14 +1,24 @@
-"""Layer 4: storage behind one protocol (:class:`Store`), with the SQLite
-implementation every deployment uses (:class:`SQLiteStore`)."""
+"""Layer 4: storage behind one protocol (:class:`Store`), on SQLite
+(:class:`SQLiteStore`, the default: one file, no server) or PostgreSQL
+(:class:`PostgresStore`, with the ``postgresql`` extra: ``pip install
+syncml-codec[postgresql]``); :func:`open_store` opens either from a path or
+URL, as ``--db`` and ``SYNCML_DB`` give them."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._spec import database_path, display_database
 from .base import (
     ALIASES,
     DATASTORES,
     Account,
     Anchors,
     Conflict,
+    DatastoreState,
     Device,
     DeviceFormat,
+    LiveSession,
     MapEntry,
     SessionRecord,
     Store,
@@ -17,6 +27,9 @@ from .base import (
 )
 from .sqlite import SCHEMA_VERSION, SQLiteStore
 
+if TYPE_CHECKING:
+    from .postgres import PostgresStore
+
 __all__ = [
     "ALIASES",
     "DATASTORES",
@@ -24,12 +37,48 @@ __all__ = [
     "Account",
     "Anchors",
     "Conflict",
+    "DatastoreState",
     "Device",
     "DeviceFormat",
+    "LiveSession",
     "MapEntry",
+    "PostgresStore",
     "SQLiteStore",
     "SessionRecord",
     "Store",
     "StoredItem",
     "canonical_datastore",
+    "database_path",
+    "display_database",
+    "open_store",
 ]
+
+def __getattr__(name: str) -> Any:
+    # PostgresStore imports psycopg, which only the ``postgresql`` extra installs
+    if name == "PostgresStore":
+        from .postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def open_store(spec: str) -> SQLiteStore | PostgresStore:
+    """The store ``spec`` names: a path, ``sqlite:///PATH`` or
+    ``sqlite:///:memory:`` (:class:`SQLiteStore`), or ``postgresql://...``
+    / ``postgres://...`` (:class:`PostgresStore`, a libpq URL).  Any other
+    URL is a :class:`ValueError`; a database that cannot be opened raises
+    what its driver raises (:class:`sqlite3.Error`; for PostgreSQL
+    :class:`ConnectionError`), :class:`RuntimeError` for a newer schema
+    or a missing psycopg.
+
+    >>> open_store("sqlite:///:memory:").users()
+    []
+    """
+    path = database_path(spec)
+    if path is not None:
+        return SQLiteStore(path)
+    try:
+        from .postgres import PostgresStore
+    except ImportError as exc:
+        raise RuntimeError(f"PostgreSQL needs psycopg ({exc}): pip install 'syncml-codec[postgresql]'") from exc
+    return PostgresStore(spec)

@@ -1,0 +1,655 @@
+"""The PostgreSQL store: the :class:`~syncml_codec.store.base.Store`
+protocol on a PostgreSQL database (psycopg 3 with its connection pool), for
+servers that run several worker processes on one or more hosts.
+
+``PostgresStore("postgresql://syncml@db.example.org/syncml")`` connects once
+to create or migrate the schema, then serves from a pool opened in the
+process that uses it (a pool does not survive a ``fork``: a store carried
+into a child process opens a new one there).  The password of the URL is
+never shown: :func:`~syncml_codec.store.display_database` is what logs and messages print.
+
+Transactions.  ``with store.transaction():`` takes one connection from the
+pool and holds it for the thread that opened it until the block ends
+(commit, or rollback if it raises); nested blocks of that thread join it,
+other threads get their own connection.  A method called outside a block
+runs in a transaction of its own.  Isolation is PostgreSQL's default, READ
+COMMITTED, made safe by locks rather than by serializable retries:
+
+* a message's live-session row is read with ``SELECT ... FOR UPDATE``
+  (:meth:`PostgresStore.load_live_session`), so two messages of one session
+  never run at once, whichever workers receive them;
+* the first item read or write of a transaction for an account takes a
+  transaction-level advisory lock on that account
+  (``pg_advisory_xact_lock``), held to the commit: the messages of two
+  devices of one account, served by different workers, take turns on the
+  account's items from that point, exactly as every writer takes turns on
+  SQLite (``BEGIN IMMEDIATE``).  The engine's read-compare-write (a change
+  from the device against the server's revision of the item, conflicts) thus
+  sees no concurrent change and loses none; other accounts run in parallel.
+  Locks are taken in one order (session row, then one account), so they do
+  not deadlock;
+* GUIDs and revisions come from sequences (``nextval`` never hands one
+  number out twice, and is not rolled back: a failed message leaves a gap).
+
+Expiring live sessions and used nonces skips rows another transaction
+holds (``FOR UPDATE SKIP LOCKED``): a session whose message is being served
+right now is not expired under it, and two workers cleaning up at once
+neither wait for nor deadlock on each other.
+
+Schema.  A ``schema_version`` table holds the version (:data:`SCHEMA_VERSION`,
+the same number as the SQLite schema with the same content).  Opening
+creates what is missing and runs the migrations after the stored version in
+one transaction under ``pg_advisory_xact_lock``, with the version read again
+inside it, so that any number of processes opening a new database at once
+all succeed and create it once; a database of a newer version is refused.
+Everything is created in the connection's current schema (``search_path``:
+``?options=-csearch_path%3Dsyncml`` in the URL puts it in schema ``syncml``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from ..model.auth import scrypt_hash, user_password_hash
+from ._spec import display_database
+from .base import (
+    Account,
+    Anchors,
+    Conflict,
+    DatastoreState,
+    Device,
+    DeviceFormat,
+    LiveSession,
+    MapEntry,
+    SessionRecord,
+    StoredItem,
+)
+
+__all__ = ["SCHEMA_VERSION", "PostgresStore"]
+
+log = logging.getLogger("syncml_codec.store")
+
+#: the version of the database schema this code writes (the SQLite store's number for the same tables)
+SCHEMA_VERSION = 5
+
+#: seconds to wait for the server when connecting
+CONNECT_TIMEOUT = 10
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    basic_only BOOLEAN NOT NULL DEFAULT FALSE,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE IF NOT EXISTS devices (
+    id BIGSERIAL PRIMARY KEY,
+    account TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    nonce BYTEA,
+    devinf BYTEA,
+    UNIQUE (account, device_id)
+);
+CREATE SEQUENCE IF NOT EXISTS guid_seq;
+CREATE SEQUENCE IF NOT EXISTS rev_seq;
+CREATE TABLE IF NOT EXISTS items (
+    id BIGSERIAL PRIMARY KEY,
+    account TEXT NOT NULL,
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    data BYTEA NOT NULL,
+    content_type TEXT NOT NULL,
+    rev BIGINT NOT NULL,
+    deleted BOOLEAN NOT NULL DEFAULT FALSE,
+    modified DOUBLE PRECISION NOT NULL DEFAULT 0,
+    UNIQUE (account, datastore, guid)
+);
+CREATE TABLE IF NOT EXISTS anchors (
+    device BIGINT NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    client_last TEXT,
+    server_last TEXT,
+    PRIMARY KEY (device, datastore)
+);
+CREATE TABLE IF NOT EXISTS maps (
+    seq BIGSERIAL,
+    device BIGINT NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    luid TEXT,
+    known_rev BIGINT NOT NULL,
+    PRIMARY KEY (device, datastore, guid)
+);
+CREATE INDEX IF NOT EXISTS maps_by_luid ON maps (device, datastore, luid);
+CREATE TABLE IF NOT EXISTS device_formats (
+    device BIGINT NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    declared TEXT NOT NULL DEFAULT '',
+    version TEXT NOT NULL DEFAULT '',
+    encoding TEXT NOT NULL DEFAULT '',
+    accepts TEXT,
+    PRIMARY KEY (device, datastore)
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id BIGSERIAL PRIMARY KEY,
+    device BIGINT NOT NULL REFERENCES devices(id),
+    session_id TEXT NOT NULL,
+    started DOUBLE PRECISION NOT NULL,
+    ended DOUBLE PRECISION NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conflicts (
+    id BIGSERIAL PRIMARY KEY,
+    device BIGINT NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    data BYTEA NOT NULL,
+    content_type TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS live_sessions (
+    session_id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    last_seen DOUBLE PRECISION NOT NULL,
+    done BOOLEAN NOT NULL,
+    state BYTEA NOT NULL
+);
+CREATE INDEX IF NOT EXISTS live_sessions_by_last_seen ON live_sessions (last_seen);
+CREATE INDEX IF NOT EXISTS live_sessions_by_device ON live_sessions (account, device_id);
+CREATE TABLE IF NOT EXISTS server_secret (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    secret BYTEA NOT NULL
+);
+CREATE TABLE IF NOT EXISTS used_nonces (
+    nonce TEXT PRIMARY KEY,
+    expires DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS used_nonces_by_expiry ON used_nonces (expires)
+"""
+
+#: schema version -> the step from the version before, run in the opening
+#: transaction after the CREATE ... IF NOT EXISTS of :data:`_SCHEMA` (which
+#: already makes a new database current, so a step must be idempotent: ``ADD
+#: COLUMN IF NOT EXISTS``).  None yet: version 5 is the first PostgreSQL schema.
+_MIGRATIONS: dict[int, str] = {}
+
+_ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"
+_DEVICE_COLUMNS = "id, account, device_id, nonce, devinf"
+
+
+def _one_line(exc: BaseException) -> str:
+    """libpq's messages run over several lines (a hint on the second)."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
+
+
+def _device(row: Sequence[Any]) -> Device:
+    return Device(int(row[0]), row[1], row[2], None if row[3] is None else bytes(row[3]),
+                  None if row[4] is None else bytes(row[4]))
+
+
+def _item(row: Sequence[Any]) -> StoredItem:
+    return StoredItem(row[0], bytes(row[1]), row[2], int(row[3]), bool(row[4]), float(row[5]))
+
+
+class _Transaction(threading.local):
+    """The connection a thread holds for its open transaction, how deep the
+    blocks are nested, and the accounts whose lock it took."""
+
+    conn: psycopg.Connection[Any] | None = None
+    depth = 0
+    accounts: set[str]
+
+
+class PostgresStore:
+    """The store on PostgreSQL (see the module doc and
+    :class:`syncml_codec.store.base.Store`).  ``pool_size``: connections at
+    most in this process (one per thread inside a transaction).  A server
+    that cannot be reached (or refuses the login) raises
+    :class:`ConnectionError` here, with libpq's message on one line."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.name = display_database(url)
+        self._pool_size = pool_size
+        self._pool: ConnectionPool | None = None
+        self._pid: int | None = None
+        self._pool_lock = threading.Lock()
+        self._tx = _Transaction()
+        self._secret: bytes | None = None
+        try:
+            conn = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT)
+        except psycopg.OperationalError as exc:
+            raise ConnectionError(_one_line(exc)) from exc
+        with conn:
+            self._upgrade(conn)
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.name!r})"
+
+    @staticmethod
+    def _upgrade(conn: psycopg.Connection[Any]) -> None:
+        """Create or migrate the schema in one transaction, under an advisory
+        lock of this schema, reading the version inside it."""
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('syncml_codec.schema:' || current_schema()))")
+            version = 0
+            if conn.execute("SELECT to_regclass('schema_version')").fetchone() != (None,):
+                row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+                version = int(row[0]) if row and row[0] is not None else 0
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(f"database schema {version} is newer than this code ({SCHEMA_VERSION})")
+            if version == SCHEMA_VERSION:
+                return
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                conn.execute(statement)
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                if target in _MIGRATIONS:
+                    conn.execute(_MIGRATIONS[target])
+            conn.execute("DELETE FROM schema_version")
+            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
+            log.info("%s: database schema %d created (was %s)", conn.info.dbname, SCHEMA_VERSION, version or "none")
+
+    def _connections(self) -> ConnectionPool:
+        """This process's pool, opened on first use."""
+        with self._pool_lock:
+            if self._pool is None or self._pid != os.getpid():
+                # (a pool inherited over a fork is left alone: its threads stayed in the parent)
+                self._pool = ConnectionPool(self.url, min_size=1, max_size=self._pool_size, open=True,
+                                            name="syncml_codec", kwargs={"connect_timeout": CONNECT_TIMEOUT})
+                self._pid = os.getpid()
+            return self._pool
+
+    def close(self) -> None:
+        """Close this process's connections (a transaction still open in
+        another thread is cut)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+            if pool is not None and self._pid == os.getpid():
+                pool.close()
+
+    # -- transactions --------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Atomic: commit when the block ends, roll back if it raises.
+        Nested blocks of one thread join the outermost one; each thread has
+        its own transaction (and connection)."""
+        tx = self._tx
+        if tx.conn is not None:
+            tx.depth += 1
+            try:
+                yield
+            finally:
+                tx.depth -= 1
+            return
+        pool = self._connections()
+        conn = pool.getconn()
+        tx.conn, tx.depth, tx.accounts = conn, 1, set()
+        try:
+            yield
+            conn.commit()
+        except BaseException:
+            with suppress(psycopg.Error):  # a broken connection: the pool discards it
+                conn.rollback()
+            raise
+        finally:
+            tx.conn, tx.depth = None, 0
+            pool.putconn(conn)
+
+    def _exec(self, sql: str, args: Sequence[object] = ()) -> psycopg.Cursor[Any]:
+        """Run ``sql`` in this thread's transaction (callers open one)."""
+        conn = self._tx.conn
+        assert conn is not None, "inside self.transaction() only"
+        return conn.execute(sql, args)
+
+    def _lock_account(self, user: str) -> None:
+        """Take the account's lock for the rest of the transaction (once)."""
+        tx = self._tx
+        if user not in tx.accounts:
+            self._exec("SELECT pg_advisory_xact_lock(hashtext('syncml_codec.account:' || current_schema()), "
+                       "hashtext(%s))", (user,))
+            tx.accounts.add(user)
+
+    # -- accounts ------------------------------------------------------------
+    def add_user(self, name: str, password: str, *, basic_only: bool = False) -> None:
+        """Add an account, or change its password (and whether it is
+        restricted to basic auth, with an scrypt hash); a disabled account
+        stays disabled."""
+        secret = scrypt_hash(password, secrets.token_bytes(16)) if basic_only else user_password_hash(name, password)
+        with self.transaction():
+            self._exec("INSERT INTO users (name, hash, basic_only) VALUES (%s, %s, %s) "
+                       "ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, basic_only = excluded.basic_only",
+                       (name, secret, basic_only))
+
+    def account(self, name: str) -> Account | None:
+        with self.transaction():
+            row = self._exec("SELECT name, hash, basic_only, disabled FROM users WHERE name = %s", (name,)).fetchone()
+        return None if row is None else Account(row[0], row[1], bool(row[2]), bool(row[3]))
+
+    def set_disabled(self, name: str, disabled: bool) -> bool:
+        """Disable (or enable again) the account; False if there is none."""
+        with self.transaction():
+            return self._exec("UPDATE users SET disabled = %s WHERE name = %s", (disabled, name)).rowcount > 0
+
+    def delete_user(self, name: str) -> bool:
+        """Remove the account and everything of it in one transaction (as
+        :meth:`SQLiteStore.delete_user <syncml_codec.store.SQLiteStore.delete_user>`
+        does, and why); False if there is no such account."""
+        with self.transaction():
+            if self._exec("DELETE FROM users WHERE name = %s", (name,)).rowcount == 0:
+                return False
+            self._lock_account(name)
+            devices = "(SELECT id FROM devices WHERE account = %s)"
+            for table in ("anchors", "maps", "device_formats", "sessions", "conflicts"):
+                self._exec(f"DELETE FROM {table} WHERE device IN {devices}", (name,))
+            self._exec("DELETE FROM devices WHERE account = %s", (name,))
+            self._exec("DELETE FROM live_sessions WHERE account = %s", (name,))  # its running sessions end
+            self._exec("DELETE FROM items WHERE account = %s", (name,))
+        return True
+
+    def user_hash(self, name: str) -> str | None:
+        """``b64(md5(user:password))``; None for no account or a basic-only one."""
+        account = self.account(name)
+        return None if account is None or account.basic_only else account.secret
+
+    def users(self) -> list[str]:
+        with self.transaction():
+            return [r[0] for r in self._exec("SELECT name FROM users ORDER BY name")]
+
+    # -- devices -------------------------------------------------------------
+    def device(self, user: str, device_id: str) -> Device:
+        """The device, created on first use (by one of two workers at once)."""
+        with self.transaction():
+            found = self.find_device(user, device_id)
+            if found is None:
+                self._exec("INSERT INTO devices (account, device_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                           (user, device_id))
+                found = self.find_device(user, device_id)
+        assert found is not None
+        return found
+
+    def find_device(self, user: str, device_id: str) -> Device | None:
+        """The device, or None if it never authenticated (nothing is written)."""
+        with self.transaction():
+            row = self._exec(f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE account = %s AND device_id = %s",
+                             (user, device_id)).fetchone()
+        return None if row is None else _device(row)
+
+    def set_device_nonce(self, device: Device, nonce: bytes) -> Device:
+        with self.transaction():
+            self._exec("UPDATE devices SET nonce = %s WHERE id = %s", (nonce, device.id))
+        return Device(device.id, device.user, device.device_id, nonce, device.devinf)
+
+    def set_device_devinf(self, device: Device, devinf: bytes) -> Device:
+        with self.transaction():
+            self._exec("UPDATE devices SET devinf = %s WHERE id = %s", (devinf, device.id))
+        return Device(device.id, device.user, device.device_id, device.nonce, devinf)
+
+    # -- items ---------------------------------------------------------------
+    def add_item(self, user: str, datastore: str, data: bytes, content_type: str,
+                 modified: float = 0.0) -> StoredItem:
+        with self.transaction():
+            self._lock_account(user)
+            row = self._exec("INSERT INTO items (account, datastore, guid, data, content_type, rev, modified) "
+                             "VALUES (%s, %s, nextval('guid_seq')::text, %s, %s, nextval('rev_seq'), %s) "
+                             "RETURNING guid, rev", (user, datastore, data, content_type, modified)).fetchone()
+        assert row is not None
+        return StoredItem(row[0], data, content_type, int(row[1]), False, modified)
+
+    def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
+                     modified: float = 0.0) -> StoredItem | None:
+        """The new version; None if there is no such live item."""
+        with self.transaction():
+            self._lock_account(user)
+            row = self._exec("UPDATE items SET data = %s, content_type = %s, rev = nextval('rev_seq'), "
+                             "modified = %s WHERE account = %s AND datastore = %s AND guid = %s AND NOT deleted "
+                             "RETURNING rev", (data, content_type, modified, user, datastore, guid)).fetchone()
+        return None if row is None else StoredItem(guid, data, content_type, int(row[0]), False, modified)
+
+    def delete_item(self, user: str, datastore: str, guid: str, modified: float = 0.0) -> StoredItem | None:
+        """Make the item a tombstone; None if there is no such live item."""
+        with self.transaction():
+            self._lock_account(user)
+            row = self._exec("UPDATE items SET data = ''::bytea, deleted = TRUE, rev = nextval('rev_seq'), "
+                             "modified = %s WHERE account = %s AND datastore = %s AND guid = %s AND NOT deleted "
+                             f"RETURNING {_ITEM_COLUMNS}", (modified, user, datastore, guid)).fetchone()
+        return None if row is None else _item(row)
+
+    def get_item(self, user: str, datastore: str, guid: str) -> StoredItem | None:
+        """The item (a tombstone too); None if it never existed."""
+        with self.transaction():
+            self._lock_account(user)
+            row = self._exec(f"SELECT {_ITEM_COLUMNS} FROM items WHERE account = %s AND datastore = %s "
+                             "AND guid = %s", (user, datastore, guid)).fetchone()
+        return None if row is None else _item(row)
+
+    def items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
+        """The items in the order they were added."""
+        where = "" if include_deleted else " AND NOT deleted"
+        with self.transaction():
+            self._lock_account(user)
+            return [_item(r) for r in self._exec(
+                f"SELECT {_ITEM_COLUMNS} FROM items WHERE account = %s AND datastore = %s{where} ORDER BY id",
+                (user, datastore))]
+
+    # -- anchors and maps ----------------------------------------------------
+    def anchors(self, device: Device, datastore: str) -> Anchors:
+        with self.transaction():
+            row = self._exec("SELECT client_last, server_last FROM anchors WHERE device = %s AND datastore = %s",
+                             (device.id, datastore)).fetchone()
+        return Anchors() if row is None else Anchors(row[0], row[1])
+
+    def set_anchors(self, device: Device, datastore: str, client_last: str, server_last: str) -> None:
+        with self.transaction():
+            self._exec("INSERT INTO anchors (device, datastore, client_last, server_last) VALUES (%s, %s, %s, %s) "
+                       "ON CONFLICT (device, datastore) DO UPDATE SET client_last = excluded.client_last, "
+                       "server_last = excluded.server_last", (device.id, datastore, client_last, server_last))
+
+    def clear_anchors(self, device: Device, datastore: str) -> None:
+        """Forget the anchors: the device's next sync of ``datastore`` is slow."""
+        with self.transaction():
+            self._exec("DELETE FROM anchors WHERE device = %s AND datastore = %s", (device.id, datastore))
+
+    def map_entries(self, device: Device, datastore: str) -> list[MapEntry]:
+        with self.transaction():
+            return [MapEntry(r[0], r[1], int(r[2])) for r in self._exec(
+                "SELECT luid, guid, known_rev FROM maps WHERE device = %s AND datastore = %s ORDER BY seq",
+                (device.id, datastore))]
+
+    def set_map(self, device: Device, datastore: str, luid: str | None, guid: str, known_rev: int) -> None:
+        """Map ``guid`` for the device; a LUID mapped to another GUID before is
+        unmapped there (a LUID names one item)."""
+        with self.transaction():
+            if luid is not None:
+                self._exec("DELETE FROM maps WHERE device = %s AND datastore = %s AND luid = %s AND guid != %s",
+                           (device.id, datastore, luid, guid))
+            self._exec("INSERT INTO maps (device, datastore, guid, luid, known_rev) VALUES (%s, %s, %s, %s, %s) "
+                       "ON CONFLICT (device, datastore, guid) DO UPDATE SET luid = excluded.luid, "
+                       "known_rev = excluded.known_rev", (device.id, datastore, guid, luid, known_rev))
+
+    def unmap(self, device: Device, datastore: str, guid: str) -> None:
+        with self.transaction():
+            self._exec("DELETE FROM maps WHERE device = %s AND datastore = %s AND guid = %s",
+                       (device.id, datastore, guid))
+
+    def forget_map(self, device: Device, datastore: str) -> None:
+        with self.transaction():
+            self._exec("DELETE FROM maps WHERE device = %s AND datastore = %s", (device.id, datastore))
+
+    # -- formats per device --------------------------------------------------
+    def device_format(self, device: Device, datastore: str) -> DeviceFormat | None:
+        """What the device sends (and accepts) for ``datastore``; None until it sent an item."""
+        with self.transaction():
+            row = self._exec("SELECT content_type, declared, version, encoding, accepts FROM device_formats "
+                             "WHERE device = %s AND datastore = %s", (device.id, datastore)).fetchone()
+        return None if row is None else DeviceFormat(row[0], row[1], row[2], row[3], row[4])
+
+    def set_device_format(self, device: Device, datastore: str, fmt: DeviceFormat) -> None:
+        with self.transaction():
+            self._exec("INSERT INTO device_formats (device, datastore, content_type, declared, version, encoding, "
+                       "accepts) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (device, datastore) DO UPDATE "
+                       "SET content_type = excluded.content_type, declared = excluded.declared, "
+                       "version = excluded.version, encoding = excluded.encoding, accepts = excluded.accepts",
+                       (device.id, datastore, fmt.content_type, fmt.declared, fmt.version, fmt.encoding,
+                        fmt.accepts))
+
+    # -- conflicts -----------------------------------------------------------
+    def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,
+                     reason: str, at: float = 0.0) -> None:
+        with self.transaction():
+            self._exec("INSERT INTO conflicts (device, datastore, guid, data, content_type, reason, at) "
+                       "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                       (device.id, datastore, guid, losing_data, content_type, reason, at))
+
+    _CONFLICT = ("SELECT d.device_id, c.datastore, c.guid, c.data, c.content_type, c.reason, c.at, c.id, d.account "
+                 "FROM conflicts c JOIN devices d ON d.id = c.device")
+
+    @staticmethod
+    def _conflict(r: Sequence[Any]) -> Conflict:
+        return Conflict(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], float(r[6]), int(r[7]), r[8])
+
+    def conflicts(self, user: str | None = None) -> list[Conflict]:
+        """The conflicts (of ``user``; of everyone: None), oldest first."""
+        where, args = ("", ()) if user is None else (" WHERE d.account = %s", (user,))
+        with self.transaction():
+            return [self._conflict(r) for r in self._exec(f"{self._CONFLICT}{where} ORDER BY c.id", args)]
+
+    def conflict(self, conflict_id: int) -> Conflict | None:
+        """The conflict numbered ``conflict_id`` (:attr:`Conflict.id`), or None."""
+        with self.transaction():
+            row = self._exec(f"{self._CONFLICT} WHERE c.id = %s", (conflict_id,)).fetchone()
+        return None if row is None else self._conflict(row)
+
+    # -- sessions ------------------------------------------------------------
+    def log_session(self, device: Device, session_id: str, started: float, ended: float, outcome: str,
+                    detail: str = "") -> None:
+        """Record a finished (or failed) session: ``outcome`` "ok" or what went wrong."""
+        with self.transaction():
+            self._exec("INSERT INTO sessions (device, session_id, started, ended, outcome, detail) "
+                       "VALUES (%s, %s, %s, %s, %s, %s)", (device.id, session_id, started, ended, outcome, detail))
+
+    def sessions(self, user: str | None = None, last: int | None = None) -> list[SessionRecord]:
+        """The finished sessions (of ``user``; of everyone: None), oldest
+        first; ``last``: only the ``last`` newest."""
+        where, args = ("", ()) if user is None else (" WHERE d.account = %s", (user,))
+        limit = "" if last is None else f" LIMIT {max(int(last), 0)}"
+        with self.transaction():
+            rows = self._exec("SELECT * FROM (SELECT d.device_id, s.session_id, s.started, s.ended, s.outcome, "
+                              f"s.detail, d.account, s.id FROM sessions s JOIN devices d ON d.id = s.device{where} "
+                              f"ORDER BY s.id DESC{limit}) newest ORDER BY id", args).fetchall()
+        return [SessionRecord(r[0], r[1], float(r[2]), float(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    # -- live sessions -------------------------------------------------------
+    def load_live_session(self, session_id: str) -> LiveSession | None:
+        """The session's row, locked until the transaction ends (``FOR UPDATE``:
+        another worker's message of the same session waits for this one)."""
+        with self.transaction():
+            row = self._exec("SELECT session_id, account, device_id, last_seen, done, state FROM live_sessions "
+                             "WHERE session_id = %s FOR UPDATE", (session_id,)).fetchone()
+        return None if row is None else LiveSession(row[0], row[1], row[2], float(row[3]), bool(row[4]),
+                                                    bytes(row[5]))
+
+    def save_live_session(self, session: LiveSession) -> None:
+        """Insert the row, or replace the one of that ``session_id``."""
+        with self.transaction():
+            self._exec("INSERT INTO live_sessions (session_id, account, device_id, last_seen, done, state) "
+                       "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (session_id) DO UPDATE SET "
+                       "account = excluded.account, device_id = excluded.device_id, last_seen = excluded.last_seen, "
+                       "done = excluded.done, state = excluded.state",
+                       (session.session_id, session.user, session.device_id, session.last_seen, session.done,
+                        session.state))
+
+    def drop_live_sessions(self, session_ids: Iterable[str]) -> None:
+        ids = list(session_ids)
+        if ids:
+            with self.transaction():
+                self._exec("DELETE FROM live_sessions WHERE session_id = ANY(%s)", (ids,))
+
+    def live_sessions(self, user: str | None = None, device_id: str | None = None) -> list[LiveSession]:
+        """The live sessions (of ``user``, of its ``device_id``), oldest
+        ``last_seen`` first, without their state."""
+        conditions = [(column, value) for column, value in (("account", user), ("device_id", device_id))
+                      if value is not None]
+        where = " WHERE " + " AND ".join(f"{c} = %s" for c, _ in conditions) if conditions else ""
+        with self.transaction():
+            return [LiveSession(r[0], r[1], r[2], float(r[3]), bool(r[4])) for r in self._exec(
+                f"SELECT session_id, account, device_id, last_seen, done FROM live_sessions{where} "
+                "ORDER BY last_seen, session_id", [v for _, v in conditions])]
+
+    def expire_live_sessions(self, before: float) -> list[str]:
+        """Delete the sessions whose last message came before ``before``
+        (but one whose message another worker is serving now: its row is
+        locked); their IDs."""
+        with self.transaction():
+            return sorted(r[0] for r in self._exec(
+                "DELETE FROM live_sessions WHERE session_id IN (SELECT session_id FROM live_sessions "
+                "WHERE last_seen < %s FOR UPDATE SKIP LOCKED) RETURNING session_id", (before,)))
+
+    def server_secret(self) -> bytes:
+        """32 random bytes made by whichever worker asks first, the same for all."""
+        if self._secret is None:
+            with self.transaction():
+                self._exec("INSERT INTO server_secret (id, secret) VALUES (1, %s) ON CONFLICT DO NOTHING",
+                           (secrets.token_bytes(32),))
+                row = self._exec("SELECT secret FROM server_secret WHERE id = 1").fetchone()
+            assert row is not None
+            self._secret = bytes(row[0])
+        return self._secret
+
+    def use_nonce(self, nonce: str, expires: float, now: float) -> bool:
+        """Record ``nonce`` as used until ``expires``; False if it was already
+        (a replay).  Drops the entries that expired before ``now``."""
+        with self.transaction():
+            self._exec("DELETE FROM used_nonces WHERE nonce IN (SELECT nonce FROM used_nonces WHERE expires < %s "
+                       "FOR UPDATE SKIP LOCKED)", (now,))
+            return self._exec("INSERT INTO used_nonces (nonce, expires) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                              (nonce, expires)).rowcount == 1
+
+    # -- operator views ------------------------------------------------------
+    def devices(self, user: str | None = None) -> list[Device]:
+        """Every device (of ``user``), ordered by user and device ID."""
+        where, args = ("", ()) if user is None else (" WHERE account = %s", (user,))
+        with self.transaction():
+            return [_device(r) for r in self._exec(
+                f"SELECT {_DEVICE_COLUMNS} FROM devices{where} ORDER BY account, device_id", args)]
+
+    def device_state(self, device: Device) -> list[DatastoreState]:
+        """Per datastore the device has anchors, map rows or a format for
+        (ordered by name): those, and how many map rows have a LUID
+        (``mapped``) or wait for one (``pending``)."""
+        with self.transaction():
+            anchors = {r[0]: Anchors(r[1], r[2]) for r in self._exec(
+                "SELECT datastore, client_last, server_last FROM anchors WHERE device = %s", (device.id,))}
+            counts = {r[0]: (int(r[1]), int(r[2])) for r in self._exec(
+                "SELECT datastore, count(luid), count(*) - count(luid) FROM maps WHERE device = %s "
+                "GROUP BY datastore", (device.id,))}
+            formats = {r[0]: DeviceFormat(r[1], r[2], r[3], r[4], r[5]) for r in self._exec(
+                "SELECT datastore, content_type, declared, version, encoding, accepts FROM device_formats "
+                "WHERE device = %s", (device.id,))}
+        return [DatastoreState(name, anchors.get(name, Anchors()), *counts.get(name, (0, 0)), formats.get(name))
+                for name in sorted({*anchors, *counts, *formats})]
+
+    def reset_device(self, device: Device, datastore: str | None = None) -> list[str]:
+        """Forget the anchors of ``datastore`` (of every datastore: None), so
+        that the device's next sync of it is slow; its map stays, for that
+        slow sync to pair the items it already has.  The datastores whose
+        anchors were dropped, sorted."""
+        where, args = ("", (device.id,)) if datastore is None else (" AND datastore = %s", (device.id, datastore))
+        with self.transaction():
+            return sorted(r[0] for r in self._exec(
+                f"DELETE FROM anchors WHERE device = %s{where} RETURNING datastore", args))
