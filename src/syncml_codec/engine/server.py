@@ -169,6 +169,7 @@ class SyncServer:
             auth = (verdict.code, verdict.chal)
         session.last_seen = started
         session.encoding = encoding
+        session.address = remote
         try:
             with self.store.transaction():
                 out = session.receive(msg, problem, auth)
