@@ -26,8 +26,8 @@ The JSON documents (every one also has ``db``):
   datastores whose anchors were cleared.
 * ``session list``: ``{"sessions": [SESSION...], "live": [LIVE...]}``; SESSION = ``{"session",
   "user", "device", "started", "ended", "outcome", "detail"}`` oldest first; LIVE = ``{"session",
-  "user", "device", "last_seen", "done"}``: sessions between two messages (or finished, kept
-  for a resent last message), oldest first.
+  "user", "device", "last_seen"}``: the sessions running now (between two of their messages),
+  the one whose last message came first first.
 * ``conflict list``: ``{"conflicts": [CONFLICT...]}``, CONFLICT = ``{"id", "user", "device",
   "datastore", "item", "content_type", "reason", "at", "size"}`` (``item``: the server's GUID,
   ``size``: bytes of the losing version, 0 when both versions were kept).
@@ -107,8 +107,7 @@ def _session_json(s: SessionRecord) -> dict[str, Any]:
 
 
 def _live_json(s: LiveSession) -> dict[str, Any]:
-    return {"session": s.session_id, "user": s.user, "device": s.device_id, "last_seen": s.last_seen,
-            "done": s.done}
+    return {"session": s.session_id, "user": s.user, "device": s.device_id, "last_seen": s.last_seen}
 
 
 def _session_row(s: SessionRecord) -> list[str]:
@@ -144,10 +143,12 @@ def _state_json(state: DatastoreState) -> dict[str, Any]:
 
 
 def _live_sessions(store: Any, user: str | None) -> list[LiveSession]:
-    """The sessions between two of their messages (the store keeps them
-    there for every worker); none from a store that keeps them in memory."""
+    """The sessions running now: between two of their messages (the store
+    keeps them for every worker; a finished one it keeps for a resent last
+    message is in the session log already).  None from a store that keeps
+    no live sessions."""
     live = getattr(store, "live_sessions", None)
-    return [] if live is None else list(live(user))
+    return [] if live is None else [s for s in live(user) if not s.done]
 
 
 # -- device ----------------------------------------------------------------------
@@ -242,9 +243,8 @@ def _cmd_session_list(args: argparse.Namespace) -> None:
     if live:
         lines.append("running:")
         lines += ["  " + line for line in _table(
-            ["LAST MESSAGE", "USER", "DEVICE", "SESSION", "STATE"],
-            [[_when(s.last_seen), s.user, s.device_id, s.session_id, "done" if s.done else "running"]
-             for s in live])]
+            ["LAST MESSAGE", "USER", "DEVICE", "SESSION"],
+            [[_when(s.last_seen), s.user, s.device_id, s.session_id] for s in live])]
     _print(args, {"sessions": [_session_json(s) for s in finished], "live": [_live_json(s) for s in live]}, lines)
 
 
