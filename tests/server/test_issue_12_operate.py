@@ -20,6 +20,7 @@ from syncml_codec.store.base import Anchors, DeviceFormat, LiveSession
 
 from ..engine.conftest import Clock, counter_random
 from ..engine.helpers import ab, device, vcard
+from .test_cli_serve import Serve, syncml
 
 ADDRESS = "192.0.2.7"
 
@@ -339,3 +340,39 @@ def test_store_operator_views(tmp_path: Path) -> None:
     assert everyone[0].id != everyone[1].id and store.conflicts("carol") == [everyone[1]]
     assert store.conflict(everyone[0].id) == everyone[0] and store.conflict(everyone[1].id + 100) is None
     store.close()
+
+
+def test_under_syncml_serve(tmp_path: Path) -> None:
+    """The operator's view of a running ``syncml serve`` (subprocesses) that
+    our client synced with over HTTP, and the session's end line on its stderr."""
+    db = str(tmp_path / "serve.db")
+    assert syncml("user", "add", "test", "--password", "secret", "--db", db).returncode == 0
+    server = Serve(tmp_path)
+    try:
+        phone = device("phone")
+        for n in (1, 2, 3):
+            phone.datastores["./addressbook"].add(vcard(n))
+        session = ClientSession(phone, url=server.url, user="test", password="secret", clock=Clock())
+        request = session.start()
+        for _ in range(20):
+            path = "/" + request.url.split("/", 3)[3]
+            status, headers, body = server.request("POST", path, request.body, request.content_type)
+            assert status == 200
+            next_request = session.receive(body, headers["Content-Type"])
+            if next_request is None:
+                break
+            request = next_request
+        assert session.ok, session.error
+        shown = syncml("device", "show", "test", "test-phone", "--db", db, "--json")  # while it serves
+        assert shown.returncode == 0, shown.stderr
+        (state,) = json.loads(shown.stdout)["datastores"]
+        assert state["datastore"] == "Contacts" and state["mapped"] == 3 and not state["slow_next"]
+        listed = syncml("session", "list", "--db", db)
+        assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 2 and " ok " in listed.stdout
+    finally:
+        code, _, err = server.stop()
+    assert code == 0, err
+    (line,) = [line for line in err.splitlines() if "session end:" in line]
+    assert line.startswith("INFO: session end: session=")
+    assert 'user="test" device="test-phone" address=127.0.0.1 ' in line
+    assert line.endswith(" Contacts=slow to_server=+3/~0/-0 to_client=+0/~0/-0 conflicts=0 outcome=ok")
