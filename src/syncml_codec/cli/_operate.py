@@ -61,9 +61,14 @@ def _when(epoch: float) -> str:
     return _dt.datetime.fromtimestamp(epoch, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _shown(args: argparse.Namespace) -> str:
+    """The database ``--db`` names as messages and JSON documents show it."""
+    return str(args.db)
+
+
 def _print(args: argparse.Namespace, document: dict[str, Any], lines: Sequence[str]) -> None:
     if args.json:
-        print(json.dumps({**document, "db": args.db}))
+        print(json.dumps({**document, "db": _shown(args)}))
     else:
         for line in lines:
             print(line)
@@ -155,7 +160,7 @@ def _live_sessions(store: Any, user: str | None) -> list[LiveSession]:
 def _cmd_device_list(args: argparse.Namespace) -> None:
     store = _open_store(args.db, must_exist=True)
     try:
-        _check_user(store, args.user, args.db)
+        _check_user(store, args.user, _shown(args))
         last: dict[tuple[str, str], SessionRecord] = {}
         for record in store.sessions(args.user):  # oldest first: the last one stays
             last[(record.user, record.device_id)] = record
@@ -178,7 +183,7 @@ def _cmd_device_list(args: argparse.Namespace) -> None:
 def _cmd_device_show(args: argparse.Namespace) -> None:
     store = _open_store(args.db, must_exist=True)
     try:
-        device = _device(store, args.user, args.device, args.db)
+        device = _device(store, args.user, args.device, _shown(args))
         states = store.device_state(device)
         sessions = [s for s in store.sessions(args.user) if s.device_id == device.device_id][-_SHOWN_SESSIONS:]
     finally:
@@ -217,15 +222,15 @@ def _cmd_device_show(args: argparse.Namespace) -> None:
 def _cmd_device_reset(args: argparse.Namespace) -> None:
     store = _open_store(args.db, must_exist=True)
     try:
-        device = _device(store, args.user, args.device, args.db)
+        device = _device(store, args.user, args.device, _shown(args))
         reset = store.reset_device(device, args.datastore)
     finally:
         store.close()
     text = (f"reset {', '.join(reset)} of device {device.device_id} of user {device.user}: its next sync of "
-            f"{'it' if len(reset) == 1 else 'them'} is slow ({args.db})" if reset else
+            f"{'it' if len(reset) == 1 else 'them'} is slow ({_shown(args)})" if reset else
             f"device {device.device_id} of user {device.user} has no anchors"
             + (f" for {args.datastore}: its next sync of it" if args.datastore else ": its next sync")
-            + f" is slow already ({args.db})")
+            + f" is slow already ({_shown(args)})")
     _print(args, {"action": "reset", "user": device.user, "device": device.device_id, "datastores": reset}, [text])
 
 
@@ -233,7 +238,7 @@ def _cmd_device_reset(args: argparse.Namespace) -> None:
 def _cmd_session_list(args: argparse.Namespace) -> None:
     store = _open_store(args.db, must_exist=True)
     try:
-        _check_user(store, args.user, args.db)
+        _check_user(store, args.user, _shown(args))
         finished = store.sessions(args.user, args.last)
         live = _live_sessions(store, args.user)
     finally:
@@ -252,7 +257,7 @@ def _cmd_session_list(args: argparse.Namespace) -> None:
 def _cmd_conflict_list(args: argparse.Namespace) -> None:
     store = _open_store(args.db, must_exist=True)
     try:
-        _check_user(store, args.user, args.db)
+        _check_user(store, args.user, _shown(args))
         conflicts = store.conflicts(args.user)
     finally:
         store.close()
@@ -268,7 +273,7 @@ def _cmd_conflict_show(args: argparse.Namespace) -> None:
     finally:
         store.close()
     if conflict is None:
-        raise CommandError(f"no conflict {args.id} in {args.db}")
+        raise CommandError(f"no conflict {args.id} in {_shown(args)}")
     try:
         text: str | None = conflict.data.decode("utf-8")
     except UnicodeDecodeError:
