@@ -44,9 +44,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..devinf import DevInf
+from ..devinf import ContentType, DevInf
 from ..store import canonical_datastore
-from ..store.base import Conflict, DatastoreState, Device, LiveSession, SessionRecord
+from ..store.base import Conflict, DatastoreState, Device, LiveSession, SessionRecord, Store
 from ._common import CommandError
 from ._serve import DEFAULT_DB, _open_store
 
@@ -83,14 +83,14 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
             for row in [header, *rows]]
 
 
-def _check_user(store: Any, user: str | None, db: str) -> None:
+def _check_user(store: Store, user: str | None, db: str) -> None:
     if user is not None and store.account(user) is None:
         raise CommandError(f"no user {user!r} in {db}")
 
 
-def _device(store: Any, user: str, device_id: str, db: str) -> Device:
+def _device(store: Store, user: str, device_id: str, db: str) -> Device:
     _check_user(store, user, db)
-    device: Device | None = store.find_device(user, device_id)
+    device = store.find_device(user, device_id)
     if device is None:
         raise CommandError(f"no device {device_id!r} of user {user!r} in {db}")
     return device
@@ -125,7 +125,7 @@ def _conflict_json(c: Conflict) -> dict[str, Any]:
             "content_type": c.content_type, "reason": c.reason, "at": c.at, "size": len(c.data)}
 
 
-def _types(types: Sequence[Any]) -> list[str]:
+def _types(types: Sequence[ContentType]) -> list[str]:
     return [str(t) for t in types]
 
 
@@ -147,13 +147,14 @@ def _state_json(state: DatastoreState) -> dict[str, Any]:
                                                 "accepts": fmt.accepts}}
 
 
-def _live_sessions(store: Any, user: str | None) -> list[LiveSession]:
+def _live_sessions(store: Store, user: str | None) -> list[LiveSession]:
     """The sessions running now: between two of their messages (the store
     keeps them for every worker; a finished one it keeps for a resent last
     message is in the session log already).  None from a store that keeps
     no live sessions."""
-    live = getattr(store, "live_sessions", None)
-    return [] if live is None else [s for s in live(user) if not s.done]
+    if not hasattr(store, "live_sessions"):  # (SQLiteStore until the stateless-workers piece: drop then)
+        return []
+    return [s for s in store.live_sessions(user) if not s.done]
 
 
 # -- device ----------------------------------------------------------------------
