@@ -61,18 +61,18 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 class Workers:
     """gunicorn -w 2 on one port, the one-connection-per-request proxy on another."""
 
-    def __init__(self, folder: Path) -> None:
-        self.db = folder / "server.db"
+    def __init__(self, folder: Path, db: str | None = None) -> None:
+        self.db = db or str(folder / "server.db")
         self.access_log = folder / "access.log"
         self.server_log = folder / "gunicorn.log"
         self.transcripts = folder / "transcripts"
-        proc = syncml_cli("user", "add", USER, "--password", PASSWORD, "--db", str(self.db))
+        proc = syncml_cli("user", "add", USER, "--password", PASSWORD, "--db", self.db)
         assert proc.returncode == 0, proc.stderr
         ports = [free_port(), free_port()]
         while len({len(str(p)) for p in ports}) != 1 or ports[0] == ports[1]:  # same length: the proxy
             ports = [free_port(), free_port()]  # rewrites the RespURI's host:port byte for byte
         upstream, front = ports
-        env = dict(python_env(), SYNCML_DB=str(self.db), SYNCML_LOG_LEVEL="info",
+        env = dict(python_env(), SYNCML_DB=self.db, SYNCML_LOG_LEVEL="info",
                    SYNCML_TRANSCRIPTS=str(self.transcripts))
         self.gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", "2", "--bind", f"127.0.0.1:{upstream}",
@@ -114,9 +114,9 @@ class Workers:
         return out
 
     def count(self) -> int:
-        from syncml_codec.store import SQLiteStore
+        from syncml_codec.store import open_store
 
-        db = SQLiteStore(self.db)
+        db = open_store(self.db)
         try:
             return len(db.items(USER, "Contacts"))
         finally:
@@ -124,9 +124,9 @@ class Workers:
 
 
 @pytest.fixture
-def workers(tmp_path: Path, se_shim: Path) -> Iterator[Workers]:
+def workers(tmp_path: Path, se_shim: Path, server_db: str | None) -> Iterator[Workers]:
     (tmp_path / "server").mkdir()
-    w = Workers(tmp_path / "server")
+    w = Workers(tmp_path / "server", db=server_db)
     failed = True
     try:
         yield w
@@ -137,6 +137,7 @@ def workers(tmp_path: Path, se_shim: Path) -> Iterator[Workers]:
             print(f"--- gunicorn log:\n{rest[-4000:]}")
 
 
+@pytest.mark.core_matrix
 def test_issue_12_syncevolution_through_two_gunicorn_workers(workers: Workers, se_shim: Path,
                                                               tmp_path: Path) -> None:
     se = SE(tmp_path / "se", se_shim, workers.url, tmp_path / "items")

@@ -54,6 +54,7 @@ class Outbox:
         self.packer: Packer[_Sent] = Packer(more_data=version != "1.0")  # SyncML 1.0: no MoreData
         self.sent_ops: dict[tuple[str, str], _Sent] = {}  # (MsgID, CmdID) -> what it sent
         self.unmapped: set[tuple[str, str]] = set()  # (datastore, GUID) of Adds sent, awaiting their Map
+        self.sent_counts: dict[tuple[str, str], int] = {}  # (datastore, Add|Replace|Delete) -> sent, not refused
         self.too_large = 0  # changes not sent because they exceed what the client takes
         self._msg_id = ""  # the message being packed
         self._limits = (0, 0)  # the client's MaxMsgSize and MaxObjSize (for log lines)
@@ -87,6 +88,7 @@ class Outbox:
             self.unmapped.discard((ds.canonical, op.guid))  # no Map follows a refused Add
             if int(code) != StatusCode.ALREADY_EXISTS:
                 ds.failed(op)
+                self.sent_counts[(ds.canonical, op.kind.value)] -= 1
 
     # -- the packer's side ------------------------------------------------
     def command(self, record: _Sent, cmd_id: str) -> Command:
@@ -96,6 +98,7 @@ class Outbox:
     def sent(self, record: _Sent, command: Command) -> None:
         ds, op = record
         self.sent_ops[(self._msg_id, command.cmd_id)] = record
+        self.sent_counts[(ds.canonical, op.kind.value)] = self.sent_counts.get((ds.canonical, op.kind.value), 0) + 1
         ds.sent(op)
         if op.kind is Operation.ADD:
             self.unmapped.add((ds.canonical, op.guid))

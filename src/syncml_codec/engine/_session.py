@@ -48,6 +48,7 @@ from ._devinf import devinf_results, get_code
 from ._outgoing import Outbox
 from ._peer import Peer
 from ._reply import DEVINF_URI, Answers, reply_message
+from ._report import log_session_end
 from ._state import SERVER_ANSWERS, SERVER_RECEIVING, SERVER_TABLE, Answer, Event, ServerPhase, advance
 from ._util import alert_next, estimate
 from ._wire import devinf_type
@@ -86,6 +87,7 @@ class ServerSession:
         self.client_session_id = client_session_id  # the SessionID of the client's SyncHdr
         self.auth_carrier: str | None = None  # CmdID of the command whose Cred authenticated the session
         self.encoding = "wbxml"
+        self.address: str | None = None  # the client's (of its last message), for the end-of-session log line
         self.started = self.last_seen = server.clock()
         self.max_msg_size = server.max_msg_size  # the client's, from its SyncHdr Meta (ours until it sends one)
         self.max_obj_size: int | None = None  # the client's, from its SyncHdr Meta
@@ -243,6 +245,7 @@ class ServerSession:
         detail = " ".join(f"{ds.canonical}:{ds.mode}" + "".join(f" {k}={v}" for k, v in sorted(ds.stats.items()))
                           for ds in self.datastores.values())
         self.store.log_session(self.peer.device, self.id, self.started, self.server.clock(), outcome, detail)
+        log_session_end(self, outcome)
 
     def _dispatch(self, cmd: Command, made_after: list[Callable[[], Command]]) -> Status:
         answers = self.answers

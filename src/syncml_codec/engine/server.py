@@ -203,6 +203,7 @@ class SyncServer:
         if (session.phase is ServerPhase.DONE and not session.is_resent(header.msg_id)) or \
                 session.client_session_id != (header.session_id or ""):
             return None  # the same device started a new SyncML session on an old URL
+        session.address = remote
         return session
 
     def _admit(self, header: SyncHdr, encoding: str, started: float, cred: Cred | None, carrier: Command | None,
@@ -227,6 +228,7 @@ class SyncServer:
             log.info("session %s of user=%s device=%s closed to make room for session %s",
                      old.session_id, log_quoted(old.user), log_quoted(old.device_id), session.id)
         session.last_seen = started
+        session.address = remote
         return session, (verdict.code, verdict.chal)
 
     def _serve(self, session: ServerSession, msg: Message, problem: StructureError | None,

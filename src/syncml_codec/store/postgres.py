@@ -270,8 +270,11 @@ class PostgresStore:
         with self._pool_lock:
             if self._pool is None or self._pid != os.getpid():
                 # (a pool inherited over a fork is left alone: its threads stayed in the parent)
+                # check: a connection the server closed (a PostgreSQL restart) is replaced on
+                # checkout, so the message after a restart does not fail on a dead connection
                 self._pool = ConnectionPool(self.url, min_size=1, max_size=self._pool_size, open=True,
-                                            name="syncml_codec", kwargs={"connect_timeout": CONNECT_TIMEOUT})
+                                            name="syncml_codec", kwargs={"connect_timeout": CONNECT_TIMEOUT},
+                                            check=ConnectionPool.check_connection)
                 self._pid = os.getpid()
             return self._pool
 

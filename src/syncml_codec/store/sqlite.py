@@ -42,6 +42,7 @@ from .base import (
     Account,
     Anchors,
     Conflict,
+    DatastoreState,
     Device,
     DeviceFormat,
     LiveSession,
@@ -588,7 +589,10 @@ class SQLiteStore:
             return self._exec("INSERT INTO used_nonces (nonce, expires) VALUES (?, ?) "
                               "ON CONFLICT (nonce) DO NOTHING", (nonce, expires)).rowcount > 0
 
-    # -- conflicts -----------------------------------------------------------
+    # -- operator views (syncml device|session|conflict) ----------------------
+    # The conflict and session logs of one account or of all, and what the
+    # store keeps per device.  Read-only but for reset_device.
+
     def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,
                      reason: str, at: float = 0.0) -> None:
         with self.transaction():
@@ -596,12 +600,16 @@ class SQLiteStore:
                        "VALUES (?, ?, ?, ?, ?, ?, ?)", (device.id, datastore, guid, losing_data, content_type,
                                                         reason, at))
 
-    def conflicts(self, user: str) -> list[Conflict]:
-        return [Conflict(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6]) for r in self._exec(
-            "SELECT d.device_id, c.datastore, c.guid, c.data, c.content_type, c.reason, c.at "
-            "FROM conflicts c JOIN devices d ON d.id = c.device WHERE d.user = ? ORDER BY c.id", (user,))]
+    def conflicts(self, user: str | None = None) -> list[Conflict]:
+        """The conflicts logged (of ``user``; None: everyone's), in the order they happened."""
+        where, args = ("WHERE d.user = ?", (user,)) if user is not None else ("", ())
+        return [_conflict(r) for r in self._exec(f"{_CONFLICT_SELECT} {where} ORDER BY c.id", args)]
 
-    # -- sessions ------------------------------------------------------------
+    def conflict(self, conflict_id: int) -> Conflict | None:
+        """One conflict by its :attr:`~.base.Conflict.id`; None if there is none."""
+        row = self._exec(f"{_CONFLICT_SELECT} WHERE c.id = ?", (conflict_id,)).fetchone()
+        return None if row is None else _conflict(row)
+
     def log_session(self, device: Device, session_id: str, started: float, ended: float, outcome: str,
                     detail: str = "") -> None:
         """Record a finished (or failed) session: ``outcome`` "ok" or what went wrong."""
@@ -609,7 +617,59 @@ class SQLiteStore:
             self._exec("INSERT INTO sessions (device, session_id, started, ended, outcome, detail) "
                        "VALUES (?, ?, ?, ?, ?, ?)", (device.id, session_id, started, ended, outcome, detail))
 
-    def sessions(self, user: str) -> list[SessionRecord]:
-        return [SessionRecord(*r) for r in self._exec(
-            "SELECT d.device_id, s.session_id, s.started, s.ended, s.outcome, s.detail "
-            "FROM sessions s JOIN devices d ON d.id = s.device WHERE d.user = ? ORDER BY s.id", (user,))]
+    def sessions(self, user: str | None = None, last: int | None = None) -> list[SessionRecord]:
+        """The finished sessions (of ``user``; None: everyone's), oldest first;
+        ``last``: only the ``last`` newest of them."""
+        where, args = ("WHERE d.user = ?", (user,)) if user is not None else ("", ())
+        limit = "" if last is None else f" LIMIT {max(0, int(last))}"
+        rows = self._exec("SELECT d.device_id, s.session_id, s.started, s.ended, s.outcome, s.detail, d.user "
+                          f"FROM sessions s JOIN devices d ON d.id = s.device {where} ORDER BY s.id DESC{limit}",
+                          args).fetchall()
+        return [SessionRecord(*r) for r in reversed(rows)]
+
+    def devices(self, user: str | None = None) -> list[Device]:
+        """Every device (of ``user``), by user and device id."""
+        where, args = ("WHERE user = ?", (user,)) if user is not None else ("", ())
+        return [_device(r) for r in self._exec(
+            f"SELECT id, user, device_id, nonce, devinf FROM devices {where} ORDER BY user, device_id", args)]
+
+    def device_state(self, device: Device) -> list[DatastoreState]:
+        """Per datastore the device has anchors, a map or a format for (by
+        name): its anchors, map rows with a LUID (``mapped``) and without
+        one (``pending``), and its format."""
+        names = sorted({str(r[0]) for r in self._exec(
+            "SELECT datastore FROM anchors WHERE device = ? UNION SELECT datastore FROM maps WHERE device = ? "
+            "UNION SELECT datastore FROM device_formats WHERE device = ?", (device.id,) * 3)})
+        states = []
+        for name in names:
+            mapped, pending = self._exec(
+                "SELECT COUNT(luid), COUNT(*) - COUNT(luid) FROM maps WHERE device = ? AND datastore = ?",
+                (device.id, name)).fetchone()
+            states.append(DatastoreState(name, self.anchors(device, name), int(mapped), int(pending),
+                                         self.device_format(device, name)))
+        return states
+
+    def reset_device(self, device: Device, datastore: str | None = None) -> list[str]:
+        """Clear the anchors of ``datastore`` (None: of every datastore of the
+        device): its next sync of them is slow.  The map stays, so that the
+        slow sync pairs the items the device already holds with theirs (no
+        duplicates).  The datastores whose anchors were cleared, by name."""
+        where, args = ("AND datastore = ?", (device.id, datastore)) if datastore is not None else ("", (device.id,))
+        with self.transaction():
+            names = sorted(str(r[0]) for r in self._exec(
+                f"SELECT datastore FROM anchors WHERE device = ? {where}", args))
+            self._exec(f"DELETE FROM anchors WHERE device = ? {where}", args)
+        return names
+
+
+_CONFLICT_SELECT = ("SELECT d.device_id, c.datastore, c.guid, c.data, c.content_type, c.reason, c.at, c.id, d.user "
+                    "FROM conflicts c JOIN devices d ON d.id = c.device")
+
+
+def _conflict(row: tuple[str, str, str, bytes, str, str, float, int, str]) -> Conflict:
+    return Conflict(row[0], row[1], row[2], bytes(row[3]), row[4], row[5], row[6], row[7], row[8])
+
+
+def _device(row: tuple[int, str, str, bytes | None, bytes | None]) -> Device:
+    return Device(row[0], row[1], row[2], None if row[3] is None else bytes(row[3]),
+                  None if row[4] is None else bytes(row[4]))
