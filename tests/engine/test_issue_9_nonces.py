@@ -155,3 +155,37 @@ def test_challenge_to_a_message_naming_no_user_is_answered_naming_the_user(serve
     # the nonce was single use: the same answer again is refused
     again = server.handle(resign(first_request(), WBXML, nonce), WBXML, None, remote="192.0.2.9")
     assert head(again.body).data == "401" and again.session_id is None
+
+
+def test_a_phone_naming_no_user_logs_in_again_within_the_same_slot(server: SyncServer, store: SQLiteStore) -> None:
+    """The K800i's login twice in one challenge slot (the clock stands
+    still): its challenges cannot depend on a device's stored nonce (it
+    names no user), so the second challenge is the next generation, not the
+    nonce the first login used up; a third one differs again."""
+    msg = Message.from_bytes(first_request(), WBXML)
+    source = dataclasses.replace(msg.header.source, loc_name=None)
+    anonymous = msg.replace(header=dataclasses.replace(msg.header, cred=None, source=source)).to_bytes("wbxml")
+    seen = []
+    store.server_secret()  # (made on first use)
+    for _ in range(3):
+        before = store._db.total_changes
+        nonce = chal_nonce(Message.from_bytes(server.handle(anonymous, WBXML, None, remote="192.0.2.9").body))
+        assert store._db.total_changes == before  # a challenge writes nothing
+        assert nonce not in seen
+        seen.append(nonce)
+        response = server.handle(resign(first_request(), WBXML, nonce), WBXML, None, remote="192.0.2.9")
+        assert head(response.body).data == "212" and response.session_id
+    assert len(server.gate.account_failures) == 0 and len(server.gate.address_failures) == 0
+
+
+def test_a_device_of_an_account_added_again_logs_in_within_the_same_slot(server: SyncServer,
+                                                                         store: SQLiteStore) -> None:
+    """An account deleted and added again: its device's row is new (no
+    stored nonce), as it was at its first login in this slot, yet its
+    challenge is not the one that login used up."""
+    assert sync(server, device("a")).ok
+    assert store.delete_user("test")
+    store.add_user("test", "secret")
+    again = device("a")
+    s = sync(server, again)
+    assert s.ok and s.retried_auth

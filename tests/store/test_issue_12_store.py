@@ -112,6 +112,13 @@ def test_use_nonce_rolls_back_with_the_message(store: Any) -> None:
     assert store.use_nonce("n1", expires=100.0, now=50.0)
 
 
+def test_nonce_used_reads_what_use_nonce_recorded(store: Any) -> None:
+    assert not store.nonce_used("n1", now=50.0)
+    assert store.use_nonce("n1", expires=100.0, now=50.0)
+    assert store.nonce_used("n1", now=60.0) and not store.nonce_used("n2", now=60.0)
+    assert not store.nonce_used("n1", now=101.0)  # expired: no longer counts
+
+
 # -- operator views ------------------------------------------------------------
 def test_devices_of_everyone_and_of_one(store: Any) -> None:
     needs(store, "devices")

@@ -13,7 +13,8 @@ Why it looks like this (issue 9):
   credential cannot be replayed).  A requester that is not authenticated
   gets a challenge nonce that is not kept anywhere (:class:`_Challenges`):
   it is derived (HMAC) from a key the store makes once per database, the
-  user, the device id, the time slot and the device's stored nonce, so any
+  user, the device id, the time slot, the device's stored nonce and a
+  generation (the first one not used yet in the slot), so any
   worker process checks a challenge another one sent (issue 12), nothing is
   written for it (writing would let anyone write to the database), and the
   real device's nonce stays intact.  Every accepted nonce is recorded until
@@ -98,6 +99,7 @@ log = logging.getLogger("syncml_codec.engine")
 _MD5 = AuthType.MD5.value  # the Meta/Type texts, as model.auth spells them
 _BASIC = AuthType.BASIC.value
 _SLOTS = 4  # a challenge nonce is good in its time slot and this many after it (slot: challenge_ttl / _SLOTS)
+_GENERATIONS = 16  # challenge nonces per (user, device id) and slot: one more for each accepted login
 #: the normal first step of a login (a client without a nonce): an INFO line, not counted
 _FIRST_STEP = frozenset({"no-credentials", "empty-nonce"})
 #: refused before any password was compared (nothing to learn from the answer): WARNING, not counted
@@ -122,9 +124,12 @@ class Verdict:
         return self.code == StatusCode.AUTHENTICATION_ACCEPTED
 
 
-def _used_key(user: str, device_id: str, nonce: bytes) -> str:
-    """How an accepted nonce is recorded (:meth:`Store.use_nonce`): a digest of whose it was and the nonce."""
-    text = f"{len(user)}:{user}{len(device_id)}:{device_id}".encode("utf-8", "surrogatepass") + nonce
+def _used_key(device_id: str, nonce: bytes) -> str:
+    """How an accepted nonce is recorded (:meth:`Store.use_nonce`): a digest
+    of the device it was sent to and the nonce.  Not of the user: a challenge
+    to a device that has not named its user must find it too (the nonce
+    itself is derived from the user where it was known)."""
+    text = f"{len(device_id)}:{device_id}".encode("utf-8", "surrogatepass") + nonce
     return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
@@ -174,28 +179,40 @@ class _Challenges:
     every accepted login, so after one every challenge differs; each
     accepted nonce is also recorded (:meth:`Store.use_nonce`), so none is
     accepted twice, on any worker.  A challenge to a device that has not
-    named its user (no LocName, no Cred) cannot include a device's nonce: it
-    is the same for every request of that device within a slot."""
+    named its user (no LocName, no Cred) cannot include a device's nonce, nor
+    can one to a device whose row is new (an account deleted and added
+    again), so each nonce also has a *generation*: a challenge carries the
+    first generation of its slot not yet recorded as used
+    (:meth:`Store.nonce_used`, a read), so the next login of such a device in
+    the same slot gets a fresh nonce, and nothing is written for it.  After
+    :data:`_GENERATIONS` logins in one slot that device waits for the next
+    slot (a quarter of ``challenge_ttl``)."""
 
     def __init__(self, store: Store, ttl: float) -> None:
         self.store = store
         self.step = ttl / _SLOTS
 
-    def nonce(self, key: tuple[str, str], slot: int, device_nonce: bytes | None) -> bytes:
+    def nonce(self, key: tuple[str, str], slot: int, device_nonce: bytes | None, generation: int = 0) -> bytes:
         user, device_id = key
-        text = f"{len(user)}:{user}{len(device_id)}:{device_id}{slot}:".encode("utf-8", "surrogatepass")
+        text = f"{len(user)}:{user}{len(device_id)}:{device_id}{slot}:{generation}:".encode("utf-8", "surrogatepass")
         mac = hmac.new(self.store.server_secret(), text + (device_nonce or b""), hashlib.sha256).digest()
         return auth.make_nonce(mac[:auth.NONCE_LENGTH])
 
     def issue(self, key: tuple[str, str], now: float, device_nonce: bytes | None) -> bytes:
-        """The nonce to challenge ``key`` (user, device id) with now."""
-        return self.nonce(key, int(now // self.step), device_nonce)
+        """The nonce to challenge ``key`` (user, device id) with now: the
+        first generation of the slot that no login used yet."""
+        slot = int(now // self.step)
+        for generation in range(_GENERATIONS):
+            nonce = self.nonce(key, slot, device_nonce, generation)
+            if not self.store.nonce_used(_used_key(key[1], nonce), now):
+                break
+        return nonce
 
     def valid(self, key: tuple[str, str], now: float, device_nonce: bytes | None) -> list[tuple[bytes, float]]:
         """The nonces of ``key`` valid now, newest first, each with the time it stops being valid."""
         slot = int(now // self.step)
-        return [(self.nonce(key, s, device_nonce), (s + _SLOTS + 1) * self.step)
-                for s in range(slot, slot - _SLOTS - 1, -1)]
+        return [(self.nonce(key, s, device_nonce, g), (s + _SLOTS + 1) * self.step)
+                for s in range(slot, slot - _SLOTS - 1, -1) for g in range(_GENERATIONS)]
 
 
 @dataclass(slots=True)
@@ -302,7 +319,7 @@ class Gatekeeper:
         reason, used = self._check(header, cred, account, user, device_id, now)
         if not reason and account is not None and account.disabled:
             reason = "account-disabled"  # answered and counted as a wrong password; the log line says why
-        if not reason and used is not None and not self.store.use_nonce(_used_key(user or "", device_id, used[0]),
+        if not reason and used is not None and not self.store.use_nonce(_used_key(device_id, used[0]),
                                                                         used[1], now):
             reason = "nonce-reused"  # accepted once already (on this worker or another): a replay
         if reason:

@@ -623,6 +623,12 @@ class PostgresStore:
             return self._exec("INSERT INTO used_nonces (nonce, expires) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                               (nonce, expires)).rowcount == 1
 
+    def nonce_used(self, nonce: str, now: float) -> bool:
+        """Whether :meth:`use_nonce` recorded ``nonce`` and it has not expired by ``now`` (writes nothing)."""
+        with self.transaction():
+            return self._exec("SELECT 1 FROM used_nonces WHERE nonce = %s AND expires >= %s",
+                              (nonce, now)).fetchone() is not None
+
     # -- operator views ------------------------------------------------------
     def devices(self, user: str | None = None) -> list[Device]:
         """Every device (of ``user``), ordered by user and device ID."""

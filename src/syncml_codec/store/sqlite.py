@@ -589,6 +589,11 @@ class SQLiteStore:
             return self._exec("INSERT INTO used_nonces (nonce, expires) VALUES (?, ?) "
                               "ON CONFLICT (nonce) DO NOTHING", (nonce, expires)).rowcount > 0
 
+    def nonce_used(self, nonce: str, now: float) -> bool:
+        """Whether :meth:`use_nonce` recorded ``nonce`` and it has not expired by ``now`` (writes nothing)."""
+        return self._exec("SELECT 1 FROM used_nonces WHERE nonce = ? AND expires >= ?",
+                          (nonce, now)).fetchone() is not None
+
     # -- operator views (syncml device|session|conflict) ----------------------
     # The conflict and session logs of one account or of all, and what the
     # store keeps per device.  Read-only but for reset_device.
