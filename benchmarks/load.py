@@ -411,6 +411,7 @@ class Figures:
     latency_p99_ms: float
     server_p50_ms: float  # ms= of the server's log lines
     server_p99_ms: float
+    server_busy: float  # the server's ms= summed / the rounds' wall time: 1.0 = one worker always busy
     server_http_errors: dict[str, int]
     server_cpu_s: float
     server_cpu_ms_per_message: float
@@ -471,7 +472,8 @@ def run_workers(args: argparse.Namespace, workers: int, folder: Path, shim: Path
                    args.devices, args.accounts, rounds, checked, messages, round(wall, 2),
                    round(messages / wall, 2) if wall else 0.0,
                    round(percentile(latencies, 0.5), 1), round(percentile(latencies, 0.99), 1),
-                   round(percentile(server_ms, 0.5), 1), round(percentile(server_ms, 0.99), 1), dict(errors),
+                   round(percentile(server_ms, 0.5), 1), round(percentile(server_ms, 0.99), 1),
+                   round(sum(server_ms) / 1000 / wall, 3) if wall else 0.0, dict(errors),
                    round(server_cpu, 2), round(server_cpu * 1000 / messages, 2) if messages else 0.0,
                    round(client_cpu, 1), round(setup, 1), round(time.monotonic() - began, 1))
 
@@ -492,37 +494,42 @@ def stamp(line: dict[str, str]) -> float:
 
 # ---------------------------------------------------------------- --rss
 @dataclass
-class RssFigures:
-    contacts: int
+class RssPhase:
+    name: str  # "upload": a device's first slow sync with all the contacts; "download": a second,
+    # empty device of the same account fetches them all in its first slow sync
     ok: bool
-    items_on_server: int
+    items: int  # on the server after the upload, on the second device after the download
     wall_s: float
     server_cpu_s: float
-    peak_rss_mib: float  # the largest process (the worker)
+    peak_rss_mib: float  # the largest process of the server (the worker), peak since it started
     tree_peak_rss_mib: float  # master + worker
     error: str | None
 
 
-def run_rss(args: argparse.Namespace, folder: Path, shim: Path) -> RssFigures:
+def run_rss(args: argparse.Namespace, folder: Path, shim: Path) -> list[RssPhase]:
     folder.mkdir(parents=True)
     db = args.db or str(folder / "rss.db")
     fresh_accounts(db, ["load01"])
     server = Gunicorn(folder, db, 1, 1, {})
+    phases = []
     try:
-        device = make_devices(folder / "devices", shim, f"http://127.0.0.1:{server.port}/sync", 1, ["load01"], 1,
-                              (args.retry_duration, args.retry_interval))[0]
+        sender, receiver = make_devices(folder / "devices", shim, f"http://127.0.0.1:{server.port}/sync", 2,
+                                        ["load01"], 2, (args.retry_duration, args.retry_interval))
         for i in range(args.contacts):
-            (device.folder / str(i)).write_bytes(contact(i))
-        started = time.monotonic()
-        result, watch, cpu = watch_during(server.pid, lambda: se(device.home, "sync", device.name, "--timeout",
-                                                                 str(args.timeout), timeout=args.timeout))
-        wall = time.monotonic() - started
+            (sender.folder / str(i)).write_bytes(contact(i))
+        for name, device in (("upload", sender), ("download", receiver)):
+            started = time.monotonic()
+            result, watch, cpu = watch_during(server.pid, lambda d=device: se(
+                d.home, "sync", d.name, "--timeout", str(args.timeout), timeout=args.timeout))
+            wall = time.monotonic() - started
+            items = len(server_items(db, ["load01"])["load01"]) if name == "upload" else len(device.items())
+            phases.append(RssPhase(name, bool(result.get("ok")), items, round(wall, 1), round(cpu, 2),
+                                   round(max(watch.hwm.values(), default=0) / 1024, 1),
+                                   round(sum(watch.hwm.values()) / 1024, 1), result.get("error")))
+            print(f"  {name}: {wall:.0f} s", file=sys.stderr, flush=True)
     finally:
         server.stop()
-    count = len(server_items(db, ["load01"])["load01"])
-    return RssFigures(args.contacts, bool(result.get("ok")), count, round(wall, 1), round(cpu, 2),
-                      round(max(watch.hwm.values(), default=0) / 1024, 1), round(sum(watch.hwm.values()) / 1024, 1),
-                      result.get("error"))
+    return phases
 
 
 # ---------------------------------------------------------------- main
@@ -546,17 +553,20 @@ def report(figures: list[Figures]) -> None:
             print(f"    {line}")
         print(f"  {f.messages} messages in {f.rounds_wall_s:.1f} s: {f.messages_per_s:.2f} messages/s; "
               f"latency p50 {f.latency_p50_ms:.0f} ms p99 {f.latency_p99_ms:.0f} ms (client side); "
-              f"server time p50 {f.server_p50_ms:.1f} ms p99 {f.server_p99_ms:.1f} ms")
+              f"server time p50 {f.server_p50_ms:.1f} ms p99 {f.server_p99_ms:.1f} ms, "
+              f"busy {f.server_busy:.2f} worker")
         print(f"  CPU in the rounds: server {f.server_cpu_s:.1f} s ({f.server_cpu_ms_per_message:.1f} ms/message), "
               f"clients {f.client_cpu_s:.1f} s; HTTP other than 200: {f.server_http_errors or 'none'}; "
               f"setup {f.setup_s:.0f} s, total {f.total_s:.0f} s")
     if len(figures) > 1:
         base = figures[0]
-        print("\nworkers  messages/s  ratio  p50 ms  p99 ms  server ms/msg CPU  clean")
+        print("\nworkers  messages/s  ratio  p50 ms  p99 ms  server ms/msg CPU  busy  clients/server CPU  clean")
         for f in figures:
             ratio = f.messages_per_s / base.messages_per_s if base.messages_per_s else float("nan")
+            share = f.client_cpu_s / f.server_cpu_s if f.server_cpu_s else float("nan")
             print(f"{f.workers:7d}  {f.messages_per_s:10.2f}  {ratio:5.2f}  {f.latency_p50_ms:6.0f}  "
-                  f"{f.latency_p99_ms:6.0f}  {f.server_cpu_ms_per_message:17.1f}  {'yes' if f.clean else 'NO'}")
+                  f"{f.latency_p99_ms:6.0f}  {f.server_cpu_ms_per_message:17.1f}  {f.server_busy:4.2f}  "
+                  f"{share:18.1f}  {'yes' if f.clean else 'NO'}")
 
 
 def main() -> int:
@@ -612,14 +622,15 @@ def main() -> int:
           f"db: {redact(args.db) if args.db else 'a new SQLite file per run'}")
     if args.rss:
         if args.json:
-            print(json.dumps(asdict(rss), indent=1))
+            print(json.dumps([asdict(p) for p in rss], indent=1))
         else:
-            print(f"first slow sync of {rss.contacts} contacts (gunicorn -w 1): {'ok' if rss.ok else 'FAILED'}, "
-                  f"{rss.items_on_server} items on the server, {rss.wall_s:.0f} s, "
-                  f"server CPU {rss.server_cpu_s:.1f} s, "
-                  f"peak RSS {rss.peak_rss_mib:.1f} MiB (worker), {rss.tree_peak_rss_mib:.1f} MiB (master + worker)"
-                  + (f"; error: {rss.error}" if rss.error else ""))
-        return 0 if rss.ok and rss.items_on_server == rss.contacts else 1
+            print(f"first slow syncs of {args.contacts} contacts against gunicorn -w 1 (a second, empty device "
+                  "of the same account downloads them)")
+            for p in rss:
+                print(f"  {p.name:8} {'ok' if p.ok else 'FAILED':6} {p.items:6d} items  {p.wall_s:6.0f} s  "
+                      f"server CPU {p.server_cpu_s:5.1f} s  peak RSS {p.peak_rss_mib:.1f} MiB (worker), "
+                      f"{p.tree_peak_rss_mib:.1f} MiB (master + worker)" + (f"; error: {p.error}" if p.error else ""))
+        return 0 if all(p.ok and p.items == args.contacts for p in rss) else 1
     if args.json:
         print(json.dumps([dict(asdict(f), clean=f.clean) for f in figures], indent=1))
     else:
