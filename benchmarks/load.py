@@ -201,6 +201,11 @@ class Exchange:
     status: int
 
 
+class _ProxyServer(http.server.ThreadingHTTPServer):
+    request_queue_size = 1024  # (5 by default: every device connects at once)
+    daemon_threads = True
+
+
 class TimingProxy:
     """Relays each POST to gunicorn over a new connection (as nginx does by default) with the
     client's Host header (so the RespURI the server builds leads back here) and times it."""
@@ -242,8 +247,7 @@ class TimingProxy:
                 self.end_headers()
                 self.wfile.write(answer)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _ProxyServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -326,6 +330,7 @@ class Round:
     messages: int  # the server's log lines in the round
     began: float  # epoch seconds
     ended: float
+    slowest: str  # the device whose sync took longest, and how long
 
 
 def run_round(name: str, devices: list[Device], server: Gunicorn, proxy: TimingProxy | None, concurrency: int,
@@ -346,7 +351,8 @@ def run_round(name: str, devices: list[Device], server: Gunicorn, proxy: TimingP
             status = result.get("stores", {}).get(STORE, {}).get("status")
             failures.append(f"{name} {device.name}: status={status} {result.get('error')}")
     lines = [line for line in server.messages() if began <= stamp(line) <= ended]
-    return Round(name, round(wall, 2), len(devices), failures, len(lines), began, ended)
+    took, device = max((float(r.get("duration_s") or 0), d.name) for d, r in zip(devices, results, strict=True))
+    return Round(name, round(wall, 2), len(devices), failures, len(lines), began, ended, f"{device} {took:.1f} s")
 
 
 # ---------------------------------------------------------------- checks
@@ -545,7 +551,8 @@ def report(figures: list[Figures]) -> None:
         print(f"\nworkers={f.workers} store={f.store} devices={f.devices} accounts={f.accounts}: "
               f"{'CLEAN' if f.clean else 'PROBLEMS'}")
         for r in f.rounds:
-            print(f"  {r.name:7} {r.wall_s:7.1f} s  {r.syncs} syncs  {len(r.failures)} failed  {r.messages} messages")
+            print(f"  {r.name:7} {r.wall_s:7.1f} s  {r.syncs} syncs  {len(r.failures)} failed  {r.messages} messages  "
+                  f"slowest {r.slowest}")
         print(f"  failures {len(f.failures)}; server: {c.server_items} items of {c.expected_items} expected, "
               f"{c.server_duplicates} duplicates, {c.server_missing} missing, {c.server_unexpected} unexpected; "
               f"devices: {c.device_duplicates} duplicates, {c.device_missing} missing")
