@@ -259,8 +259,14 @@ class TimingProxy:
 
 # ---------------------------------------------------------------- the devices
 def se(home: Path, *args: str, timeout: float = 1800) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, str(SE_CLIENT), *args], capture_output=True, text=True,
-                          env=dict(os.environ, SE_CLIENT_HOME=str(home)), timeout=timeout + 60)
+    """One se-client command: its JSON result (a failed sync is a result, not an exception)."""
+    try:
+        proc = subprocess.run([sys.executable, str(SE_CLIENT), *args], capture_output=True, text=True,
+                              env=dict(os.environ, SE_CLIENT_HOME=str(home)), timeout=timeout + 60)
+    except subprocess.TimeoutExpired:  # (se-client sync kills SyncEvolution itself after timeout)
+        if args[0] != "sync":
+            raise SystemExit(f"se-client {' '.join(args)} did not end") from None
+        return {"ok": False, "error": f"se-client did not end within {timeout + 60:g} s"}
     lines = proc.stdout.strip().splitlines()
     try:
         result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
@@ -559,8 +565,9 @@ def report(figures: list[Figures]) -> None:
         for line in f.failures[:20] + c.devices_wrong[:20]:
             print(f"    {line}")
         print(f"  {f.messages} messages in {f.rounds_wall_s:.1f} s: {f.messages_per_s:.2f} messages/s; "
-              f"latency p50 {f.latency_p50_ms:.0f} ms p99 {f.latency_p99_ms:.0f} ms (client side); "
-              f"server time p50 {f.server_p50_ms:.1f} ms p99 {f.server_p99_ms:.1f} ms, "
+              + (f"latency p50 {f.latency_p50_ms:.0f} ms p99 {f.latency_p99_ms:.0f} ms (client side); "
+                 if f.latency_p50_ms == f.latency_p50_ms else "(no proxy: no client-side latency); ")
+              + f"server time p50 {f.server_p50_ms:.1f} ms p99 {f.server_p99_ms:.1f} ms, "
               f"busy {f.server_busy:.2f} worker")
         print(f"  CPU in the rounds: server {f.server_cpu_s:.1f} s ({f.server_cpu_ms_per_message:.1f} ms/message), "
               f"clients {f.client_cpu_s:.1f} s; HTTP other than 200: {f.server_http_errors or 'none'}; "
