@@ -42,7 +42,8 @@ its first slow sync against ``gunicorn -w 1``; the peak RSS (``VmHWM``) of
 the server's processes is sampled during the sync (the worker's, and the
 sum with the master).
 
-Usage (needs SyncEvolution: ``se-client setup``; gunicorn: ``pip install
+Usage (needs SyncEvolution: ``se-client setup``, found in ``../shared``
+beside the checkout or ``$SYNCML_CODEC_SHARED``; gunicorn: ``pip install
 ".[test]"``; PostgreSQL URLs need the PostgreSQL store)::
 
     python benchmarks/load.py                                  # 50 devices x 3 rounds, workers 1,2,4, SQLite
@@ -623,10 +624,10 @@ def main() -> int:
             rss = run_rss(args, work / "rss", shim)
         else:
             figures = []
-            for w in workers:
+            for n, w in enumerate(workers, 1):
                 print(f"workers={w}: {args.devices} devices, {args.accounts} accounts, {args.rounds} rounds ...",
                       file=sys.stderr, flush=True)
-                figures.append(run_workers(args, w, work / f"w{w}", shim))
+                figures.append(run_workers(args, w, work / f"run{n}-w{w}", shim))
     finally:
         if args.keep:
             print(f"work folder: {work}", file=sys.stderr)
