@@ -282,7 +282,7 @@ def se(home: Path, *args: str, timeout: float = 1800) -> dict[str, Any]:
 
 @dataclass
 class Device:
-    name: str  # se-client device name; SyncML device id se-client-NAME
+    name: str  # se-client device name (its SyncML device id: load-PID-RUN-NAME)
     account: str
     home: Path
     added: list[bytes] = field(default_factory=list)  # FNs of the contacts added on it
@@ -311,6 +311,9 @@ def make_devices(folder: Path, shim: Path, url: str, count: int, accounts: list[
         device.home.mkdir(parents=True)
         shutil.copy2(shim, device.home / "curlfix.so")
         se(device.home, "configure", device.name, "--url", url, "--user", device.account, "--password", PASSWORD,
+           # a SyncML device id of its own in every run: a device that comes back (same id) after its
+           # account was deleted and added again is a case of its own, not this benchmark's
+           "--device-id", f"load-{os.getpid()}-{folder.parent.name}-{device.name}",
            "--stores", STORE, "--wbxml", "yes", "--auth", "md5", "--vcard", "3.0",
            "--retry-duration", str(retry[0]), "--retry-interval", str(retry[1]),
            # no copies of the whole datastore before and after each sync (SyncEvolution's default,
