@@ -25,22 +25,28 @@ concurrently and see each other's items; ``--accounts`` equal to
 ``--devices`` gives each its own).  ``SYNCML_SESSIONS_PER_ACCOUNT`` is
 raised to the devices per account when that exceeds the default 10.
 
-Figures, per worker count: messages/s over the rounds (messages the proxy
-relayed / the rounds' wall time), p50/p99 message latency as the client
+Every device has a SyncML device id of its own in every run, and keeps no
+copy of its datastore before and after each sync (SyncEvolution's
+``dumpData``, off: at 20,000 contacts it costs the client minutes).
+
+Figures, per worker count: messages/s over the rounds (the server's log
+lines within the rounds / the rounds' wall time), p50/p99 message latency as the client
 sees it (the proxy: from the whole request received to the whole answer
 received from gunicorn, so a message queued for a busy worker counts its
 wait), the server's own time per message (``ms=`` of its log lines: the
 engine's work), the CPU seconds of the gunicorn process tree and of the
-clients (SyncEvolution does most of the work on a shared machine, which
-bounds messages/s: compare the server's CPU per message too).  The proxy
+clients (on one machine SyncEvolution uses 10-20 times the server's CPU
+and so sets messages/s: compare the server's CPU per message, and the
+share of the time its engine was busy).  The proxy
 opens one upstream connection per request, as nginx does by default, so
 with two or more workers consecutive messages of one session reach
 different workers.
 
 ``--rss``: instead, one device with ``--contacts`` (20,000) contacts makes
-its first slow sync against ``gunicorn -w 1``; the peak RSS (``VmHWM``) of
-the server's processes is sampled during the sync (the worker's, and the
-sum with the master).
+its first slow sync against ``gunicorn -w 1``, then a second, empty device
+of the same account fetches them all in its own; the peak RSS (``VmHWM``)
+of the server's processes is sampled during each sync (the worker's, and
+the sum with the master).
 
 Usage (needs SyncEvolution: ``se-client setup``, found in ``../shared``
 beside the checkout or ``$SYNCML_CODEC_SHARED``; gunicorn: ``pip install
