@@ -62,6 +62,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    # the lazy name too, so that dir() (and Sphinx's autodoc, which lists members by it) finds it
+    return sorted({*globals(), "PostgresStore"})
+
+
 def open_store(spec: str) -> SQLiteStore | PostgresStore:
     """The store ``spec`` names: a path, ``sqlite:///PATH`` or
     ``sqlite:///:memory:`` (:class:`SQLiteStore`), or ``postgresql://...``
