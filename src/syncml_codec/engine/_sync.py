@@ -100,7 +100,7 @@ def _canonical(value: object) -> bytes:
     return repr(value).encode("utf-8", "surrogatepass")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class Op:
     """A change for the client: Add (``luid`` None), Replace or Delete."""
 
@@ -108,6 +108,11 @@ class Op:
     guid: str
     luid: str | None
     rev: int
+
+    def __reduce__(self) -> tuple[type[Op], tuple[Operation, str, str | None, int]]:
+        # every session state holds one per change still to send or awaiting its Status (issue 12):
+        # pickle's generic path for a slots dataclass costs ten times this
+        return Op, (self.kind, self.guid, self.luid, self.rev)
 
 
 @dataclass(kw_only=True)
