@@ -159,6 +159,13 @@ def home(modname: str, name: str, obj: Any) -> str:
     return max(inside or exporters, key=lambda m: (m.count("."), m))
 
 
+def _private_base(obj: Any) -> bool:
+    """Whether the class ``obj`` inherits from a class of a private module of the package."""
+    return inspect.isclass(obj) and any(
+        base.__module__.startswith(ROOT + ".") and any(p.startswith("_") for p in base.__module__.split("."))
+        for base in obj.__mro__[1:])
+
+
 # --- the Sphinx extension --------------------------------------------------------------------------
 
 _SHORT_VALUE = 60
@@ -177,10 +184,16 @@ def _api_page(modname: str) -> tuple[str, list[str]]:
             constants.append((name, obj))
         else:
             members.append(name)
+    # a class with a private base (the stores' store._sql.SQLStore) shows that base's methods as its own:
+    # they are its API, and the private base has no page
+    heirs = [name for name in members if _private_base(getattr(module, name))]
+    members = [name for name in members if name not in heirs]
     out = [f".. automodule:: {modname}"]
     if members:
         out.append(f"   :members: {', '.join(members)}")
     out.append("")
+    for name in heirs:
+        out += [f".. autoclass:: {modname}.{name}", "   :members:", "   :inherited-members:", ""]
     if constants:
         out += [".. rubric:: Constants", ""]
         for name, obj in constants:

@@ -53,26 +53,15 @@ import os
 import secrets
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from ..model.auth import scrypt_hash, user_password_hash
 from ._spec import display_database
-from .base import (
-    Account,
-    Anchors,
-    Conflict,
-    DatastoreState,
-    Device,
-    DeviceFormat,
-    LiveSession,
-    MapEntry,
-    SessionRecord,
-    StoredItem,
-)
+from ._sql import SQLStore, item_of
+from .base import Device, LiveSession, StoredItem
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 
@@ -190,21 +179,11 @@ CREATE INDEX IF NOT EXISTS used_nonces_by_expiry ON used_nonces (expires)
 _MIGRATIONS: dict[int, str] = {}
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"
-_DEVICE_COLUMNS = "id, account, device_id, nonce, devinf"
 
 
 def _one_line(exc: BaseException) -> str:
     """libpq's messages run over several lines (a hint on the second)."""
     return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
-
-
-def _device(row: Sequence[Any]) -> Device:
-    return Device(int(row[0]), row[1], row[2], None if row[3] is None else bytes(row[3]),
-                  None if row[4] is None else bytes(row[4]))
-
-
-def _item(row: Sequence[Any]) -> StoredItem:
-    return StoredItem(row[0], bytes(row[1]), row[2], int(row[3]), bool(row[4]), float(row[5]))
 
 
 class _Transaction(threading.local):
@@ -216,7 +195,7 @@ class _Transaction(threading.local):
     accounts: set[str]
 
 
-class PostgresStore:
+class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
     """The store on PostgreSQL (see the module doc and
     :class:`syncml_codec.store.base.Store`).  ``pool_size``: connections at
     most in this process (one per thread inside a transaction).  A server
@@ -328,51 +307,21 @@ class PostgresStore:
                        "hashtext(%s))", (user,))
             tx.accounts.add(user)
 
-    # -- accounts ------------------------------------------------------------
-    def add_user(self, name: str, password: str, *, basic_only: bool = False) -> None:
-        """Add an account, or change its password (and whether it is
-        restricted to basic auth, with an scrypt hash); a disabled account
-        stays disabled."""
-        secret = scrypt_hash(password, secrets.token_bytes(16)) if basic_only else user_password_hash(name, password)
+    # reads run in a transaction: the one open, or one of their own
+    def _one(self, sql: str, args: Sequence[object] = (), lock: str | None = None) -> Any:
         with self.transaction():
-            self._exec("INSERT INTO users (name, hash, basic_only) VALUES (%s, %s, %s) "
-                       "ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, basic_only = excluded.basic_only",
-                       (name, secret, basic_only))
+            if lock is not None:
+                self._lock_account(lock)
+            return self._exec(sql, args).fetchone()
 
-    def account(self, name: str) -> Account | None:
+    def _all(self, sql: str, args: Sequence[object] = (), lock: str | None = None) -> list[Any]:
         with self.transaction():
-            row = self._exec("SELECT name, hash, basic_only, disabled FROM users WHERE name = %s", (name,)).fetchone()
-        return None if row is None else Account(row[0], row[1], bool(row[2]), bool(row[3]))
+            if lock is not None:
+                self._lock_account(lock)
+            return self._exec(sql, args).fetchall()
 
-    def set_disabled(self, name: str, disabled: bool) -> bool:
-        """Disable (or enable again) the account; False if there is none."""
-        with self.transaction():
-            return self._exec("UPDATE users SET disabled = %s WHERE name = %s", (disabled, name)).rowcount > 0
-
-    def delete_user(self, name: str) -> bool:
-        """Remove the account and everything of it in one transaction (as
-        :meth:`SQLiteStore.delete_user <syncml_codec.store.SQLiteStore.delete_user>`
-        does, and why); False if there is no such account."""
-        with self.transaction():
-            if self._exec("DELETE FROM users WHERE name = %s", (name,)).rowcount == 0:
-                return False
-            self._lock_account(name)
-            devices = "(SELECT id FROM devices WHERE account = %s)"
-            for table in ("anchors", "maps", "device_formats", "sessions", "conflicts"):
-                self._exec(f"DELETE FROM {table} WHERE device IN {devices}", (name,))
-            self._exec("DELETE FROM devices WHERE account = %s", (name,))
-            self._exec("DELETE FROM live_sessions WHERE account = %s", (name,))  # its running sessions end
-            self._exec("DELETE FROM items WHERE account = %s", (name,))
-        return True
-
-    def user_hash(self, name: str) -> str | None:
-        """``b64(md5(user:password))``; None for no account or a basic-only one."""
-        account = self.account(name)
-        return None if account is None or account.basic_only else account.secret
-
-    def users(self) -> list[str]:
-        with self.transaction():
-            return [r[0] for r in self._exec("SELECT name FROM users ORDER BY name")]
+    def _reading(self) -> AbstractContextManager[object]:
+        return self.transaction()
 
     # -- devices -------------------------------------------------------------
     def device(self, user: str, device_id: str) -> Device:
@@ -385,23 +334,6 @@ class PostgresStore:
                 found = self.find_device(user, device_id)
         assert found is not None
         return found
-
-    def find_device(self, user: str, device_id: str) -> Device | None:
-        """The device, or None if it never authenticated (nothing is written)."""
-        with self.transaction():
-            row = self._exec(f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE account = %s AND device_id = %s",
-                             (user, device_id)).fetchone()
-        return None if row is None else _device(row)
-
-    def set_device_nonce(self, device: Device, nonce: bytes) -> Device:
-        with self.transaction():
-            self._exec("UPDATE devices SET nonce = %s WHERE id = %s", (nonce, device.id))
-        return Device(device.id, device.user, device.device_id, nonce, device.devinf)
-
-    def set_device_devinf(self, device: Device, devinf: bytes) -> Device:
-        with self.transaction():
-            self._exec("UPDATE devices SET devinf = %s WHERE id = %s", (devinf, device.id))
-        return Device(device.id, device.user, device.device_id, device.nonce, devinf)
 
     # -- items ---------------------------------------------------------------
     def add_item(self, user: str, datastore: str, data: bytes, content_type: str,
@@ -431,131 +363,7 @@ class PostgresStore:
             row = self._exec("UPDATE items SET data = ''::bytea, deleted = TRUE, rev = nextval('rev_seq'), "
                              "modified = %s WHERE account = %s AND datastore = %s AND guid = %s AND NOT deleted "
                              f"RETURNING {_ITEM_COLUMNS}", (modified, user, datastore, guid)).fetchone()
-        return None if row is None else _item(row)
-
-    def get_item(self, user: str, datastore: str, guid: str) -> StoredItem | None:
-        """The item (a tombstone too); None if it never existed."""
-        with self.transaction():
-            self._lock_account(user)
-            row = self._exec(f"SELECT {_ITEM_COLUMNS} FROM items WHERE account = %s AND datastore = %s "
-                             "AND guid = %s", (user, datastore, guid)).fetchone()
-        return None if row is None else _item(row)
-
-    def items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
-        """The items in the order they were added."""
-        where = "" if include_deleted else " AND NOT deleted"
-        with self.transaction():
-            self._lock_account(user)
-            return [_item(r) for r in self._exec(
-                f"SELECT {_ITEM_COLUMNS} FROM items WHERE account = %s AND datastore = %s{where} ORDER BY id",
-                (user, datastore))]
-
-    # -- anchors and maps ----------------------------------------------------
-    def anchors(self, device: Device, datastore: str) -> Anchors:
-        with self.transaction():
-            row = self._exec("SELECT client_last, server_last FROM anchors WHERE device = %s AND datastore = %s",
-                             (device.id, datastore)).fetchone()
-        return Anchors() if row is None else Anchors(row[0], row[1])
-
-    def set_anchors(self, device: Device, datastore: str, client_last: str, server_last: str) -> None:
-        with self.transaction():
-            self._exec("INSERT INTO anchors (device, datastore, client_last, server_last) VALUES (%s, %s, %s, %s) "
-                       "ON CONFLICT (device, datastore) DO UPDATE SET client_last = excluded.client_last, "
-                       "server_last = excluded.server_last", (device.id, datastore, client_last, server_last))
-
-    def clear_anchors(self, device: Device, datastore: str) -> None:
-        """Forget the anchors: the device's next sync of ``datastore`` is slow."""
-        with self.transaction():
-            self._exec("DELETE FROM anchors WHERE device = %s AND datastore = %s", (device.id, datastore))
-
-    def map_entries(self, device: Device, datastore: str) -> list[MapEntry]:
-        with self.transaction():
-            return [MapEntry(r[0], r[1], int(r[2])) for r in self._exec(
-                "SELECT luid, guid, known_rev FROM maps WHERE device = %s AND datastore = %s ORDER BY seq",
-                (device.id, datastore))]
-
-    def set_map(self, device: Device, datastore: str, luid: str | None, guid: str, known_rev: int) -> None:
-        """Map ``guid`` for the device; a LUID mapped to another GUID before is
-        unmapped there (a LUID names one item)."""
-        with self.transaction():
-            if luid is not None:
-                self._exec("DELETE FROM maps WHERE device = %s AND datastore = %s AND luid = %s AND guid != %s",
-                           (device.id, datastore, luid, guid))
-            self._exec("INSERT INTO maps (device, datastore, guid, luid, known_rev) VALUES (%s, %s, %s, %s, %s) "
-                       "ON CONFLICT (device, datastore, guid) DO UPDATE SET luid = excluded.luid, "
-                       "known_rev = excluded.known_rev", (device.id, datastore, guid, luid, known_rev))
-
-    def unmap(self, device: Device, datastore: str, guid: str) -> None:
-        with self.transaction():
-            self._exec("DELETE FROM maps WHERE device = %s AND datastore = %s AND guid = %s",
-                       (device.id, datastore, guid))
-
-    def forget_map(self, device: Device, datastore: str) -> None:
-        with self.transaction():
-            self._exec("DELETE FROM maps WHERE device = %s AND datastore = %s", (device.id, datastore))
-
-    # -- formats per device --------------------------------------------------
-    def device_format(self, device: Device, datastore: str) -> DeviceFormat | None:
-        """What the device sends (and accepts) for ``datastore``; None until it sent an item."""
-        with self.transaction():
-            row = self._exec("SELECT content_type, declared, version, encoding, accepts FROM device_formats "
-                             "WHERE device = %s AND datastore = %s", (device.id, datastore)).fetchone()
-        return None if row is None else DeviceFormat(row[0], row[1], row[2], row[3], row[4])
-
-    def set_device_format(self, device: Device, datastore: str, fmt: DeviceFormat) -> None:
-        with self.transaction():
-            self._exec("INSERT INTO device_formats (device, datastore, content_type, declared, version, encoding, "
-                       "accepts) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (device, datastore) DO UPDATE "
-                       "SET content_type = excluded.content_type, declared = excluded.declared, "
-                       "version = excluded.version, encoding = excluded.encoding, accepts = excluded.accepts",
-                       (device.id, datastore, fmt.content_type, fmt.declared, fmt.version, fmt.encoding,
-                        fmt.accepts))
-
-    # -- conflicts -----------------------------------------------------------
-    def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,
-                     reason: str, at: float = 0.0) -> None:
-        with self.transaction():
-            self._exec("INSERT INTO conflicts (device, datastore, guid, data, content_type, reason, at) "
-                       "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                       (device.id, datastore, guid, losing_data, content_type, reason, at))
-
-    _CONFLICT = ("SELECT d.device_id, c.datastore, c.guid, c.data, c.content_type, c.reason, c.at, c.id, d.account "
-                 "FROM conflicts c JOIN devices d ON d.id = c.device")
-
-    @staticmethod
-    def _conflict(r: Sequence[Any]) -> Conflict:
-        return Conflict(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], float(r[6]), int(r[7]), r[8])
-
-    def conflicts(self, user: str | None = None) -> list[Conflict]:
-        """The conflicts (of ``user``; of everyone: None), oldest first."""
-        where, args = ("", ()) if user is None else (" WHERE d.account = %s", (user,))
-        with self.transaction():
-            return [self._conflict(r) for r in self._exec(f"{self._CONFLICT}{where} ORDER BY c.id", args)]
-
-    def conflict(self, conflict_id: int) -> Conflict | None:
-        """The conflict numbered ``conflict_id`` (:attr:`Conflict.id`), or None."""
-        with self.transaction():
-            row = self._exec(f"{self._CONFLICT} WHERE c.id = %s", (conflict_id,)).fetchone()
-        return None if row is None else self._conflict(row)
-
-    # -- sessions ------------------------------------------------------------
-    def log_session(self, device: Device, session_id: str, started: float, ended: float, outcome: str,
-                    detail: str = "") -> None:
-        """Record a finished (or failed) session: ``outcome`` "ok" or what went wrong."""
-        with self.transaction():
-            self._exec("INSERT INTO sessions (device, session_id, started, ended, outcome, detail) "
-                       "VALUES (%s, %s, %s, %s, %s, %s)", (device.id, session_id, started, ended, outcome, detail))
-
-    def sessions(self, user: str | None = None, last: int | None = None) -> list[SessionRecord]:
-        """The finished sessions (of ``user``; of everyone: None), oldest
-        first; ``last``: only the ``last`` newest."""
-        where, args = ("", ()) if user is None else (" WHERE d.account = %s", (user,))
-        limit = "" if last is None else f" LIMIT {max(int(last), 0)}"
-        with self.transaction():
-            rows = self._exec("SELECT * FROM (SELECT d.device_id, s.session_id, s.started, s.ended, s.outcome, "
-                              f"s.detail, d.account, s.id FROM sessions s JOIN devices d ON d.id = s.device{where} "
-                              f"ORDER BY s.id DESC{limit}) newest ORDER BY id", args).fetchall()
-        return [SessionRecord(r[0], r[1], float(r[2]), float(r[3]), r[4], r[5], r[6]) for r in rows]
+        return None if row is None else item_of(row)
 
     # -- live sessions -------------------------------------------------------
     def load_live_session(self, session_id: str) -> LiveSession | None:
@@ -567,32 +375,11 @@ class PostgresStore:
         return None if row is None else LiveSession(row[0], row[1], row[2], float(row[3]), bool(row[4]),
                                                     bytes(row[5]))
 
-    def save_live_session(self, session: LiveSession) -> None:
-        """Insert the row, or replace the one of that ``session_id``."""
-        with self.transaction():
-            self._exec("INSERT INTO live_sessions (session_id, account, device_id, last_seen, done, state) "
-                       "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (session_id) DO UPDATE SET "
-                       "account = excluded.account, device_id = excluded.device_id, last_seen = excluded.last_seen, "
-                       "done = excluded.done, state = excluded.state",
-                       (session.session_id, session.user, session.device_id, session.last_seen, session.done,
-                        session.state))
-
     def drop_live_sessions(self, session_ids: Iterable[str]) -> None:
         ids = list(session_ids)
         if ids:
             with self.transaction():
                 self._exec("DELETE FROM live_sessions WHERE session_id = ANY(%s)", (ids,))
-
-    def live_sessions(self, user: str | None = None, device_id: str | None = None) -> list[LiveSession]:
-        """The live sessions (of ``user``, of its ``device_id``), oldest
-        ``last_seen`` first, without their state."""
-        conditions = [(column, value) for column, value in (("account", user), ("device_id", device_id))
-                      if value is not None]
-        where = " WHERE " + " AND ".join(f"{c} = %s" for c, _ in conditions) if conditions else ""
-        with self.transaction():
-            return [LiveSession(r[0], r[1], r[2], float(r[3]), bool(r[4])) for r in self._exec(
-                f"SELECT session_id, account, device_id, last_seen, done FROM live_sessions{where} "
-                "ORDER BY last_seen, session_id", [v for _, v in conditions])]
 
     def expire_live_sessions(self, before: float) -> list[str]:
         """Delete the sessions whose last message came before ``before``
@@ -623,36 +410,7 @@ class PostgresStore:
             return self._exec("INSERT INTO used_nonces (nonce, expires) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                               (nonce, expires)).rowcount == 1
 
-    def nonce_used(self, nonce: str, now: float) -> bool:
-        """Whether :meth:`use_nonce` recorded ``nonce`` and it has not expired by ``now`` (writes nothing)."""
-        with self.transaction():
-            return self._exec("SELECT 1 FROM used_nonces WHERE nonce = %s AND expires >= %s",
-                              (nonce, now)).fetchone() is not None
-
     # -- operator views ------------------------------------------------------
-    def devices(self, user: str | None = None) -> list[Device]:
-        """Every device (of ``user``), ordered by user and device ID."""
-        where, args = ("", ()) if user is None else (" WHERE account = %s", (user,))
-        with self.transaction():
-            return [_device(r) for r in self._exec(
-                f"SELECT {_DEVICE_COLUMNS} FROM devices{where} ORDER BY account, device_id", args)]
-
-    def device_state(self, device: Device) -> list[DatastoreState]:
-        """Per datastore the device has anchors, map rows or a format for
-        (ordered by name): those, and how many map rows have a LUID
-        (``mapped``) or wait for one (``pending``)."""
-        with self.transaction():
-            anchors = {r[0]: Anchors(r[1], r[2]) for r in self._exec(
-                "SELECT datastore, client_last, server_last FROM anchors WHERE device = %s", (device.id,))}
-            counts = {r[0]: (int(r[1]), int(r[2])) for r in self._exec(
-                "SELECT datastore, count(luid), count(*) - count(luid) FROM maps WHERE device = %s "
-                "GROUP BY datastore", (device.id,))}
-            formats = {r[0]: DeviceFormat(r[1], r[2], r[3], r[4], r[5]) for r in self._exec(
-                "SELECT datastore, content_type, declared, version, encoding, accepts FROM device_formats "
-                "WHERE device = %s", (device.id,))}
-        return [DatastoreState(name, anchors.get(name, Anchors()), *counts.get(name, (0, 0)), formats.get(name))
-                for name in sorted({*anchors, *counts, *formats})]
-
     def reset_device(self, device: Device, datastore: str | None = None) -> list[str]:
         """Forget the anchors of ``datastore`` (of every datastore: None), so
         that the device's next sync of it is slow; its map stays, for that

@@ -33,23 +33,13 @@ import secrets
 import sqlite3
 import stat
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
-from ..model.auth import scrypt_hash, user_password_hash
-from .base import (
-    Account,
-    Anchors,
-    Conflict,
-    DatastoreState,
-    Device,
-    DeviceFormat,
-    LiveSession,
-    MapEntry,
-    SessionRecord,
-    StoredItem,
-)
+from ._sql import SQLStore
+from .base import Device, LiveSession, StoredItem
 
 __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -163,8 +153,6 @@ CREATE TABLE IF NOT EXISTS used_nonces (
 CREATE INDEX IF NOT EXISTS used_nonces_by_expiry ON used_nonces (expires)
 """
 
-_ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"
-
 
 def _add_basic_only(db: sqlite3.Connection) -> None:
     """Version 2: ``users.basic_only`` (1: ``hash`` is an scrypt hash and
@@ -228,11 +216,11 @@ def _make_private(path: str) -> None:
             continue
 
 
-def _item(row: tuple[str, bytes, str, int, int, float]) -> StoredItem:
-    return StoredItem(row[0], bytes(row[1]), row[2], row[3], bool(row[4]), row[5])
+
+_NO_BLOCK = nullcontext()
 
 
-class SQLiteStore:
+class SQLiteStore(SQLStore, param="?", user="user", map_order="rowid"):
     """The default store (see :class:`syncml_codec.store.base.Store`).
 
     >>> store = SQLiteStore(":memory:")
@@ -331,57 +319,21 @@ class SQLiteStore:
         self._depth = 0
         self._db.execute("COMMIT")
 
-    def _exec(self, sql: str, args: tuple[object, ...] = ()) -> sqlite3.Cursor:
+    def _exec(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Cursor:
         return self._db.execute(sql, args)
 
-    # -- accounts ------------------------------------------------------------
-    def add_user(self, name: str, password: str, *, basic_only: bool = False) -> None:
-        """Add an account, or change its password (and whether it is
-        restricted to basic auth, with an scrypt hash); a disabled account
-        stays disabled."""
-        secret = scrypt_hash(password, secrets.token_bytes(16)) if basic_only else user_password_hash(name, password)
-        with self.transaction():
-            self._exec("INSERT INTO users (name, hash, basic_only) VALUES (?, ?, ?) "
-                       "ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, basic_only = excluded.basic_only",
-                       (name, secret, int(basic_only)))
+    # reads run straight on the connection: in the transaction open, if any, else on their own
+    def _one(self, sql: str, args: Sequence[object] = (), lock: str | None = None) -> Any:
+        return self._db.execute(sql, args).fetchone()
 
-    def account(self, name: str) -> Account | None:
-        row = self._exec("SELECT name, hash, basic_only, disabled FROM users WHERE name = ?", (name,)).fetchone()
-        return None if row is None else Account(str(row[0]), str(row[1]), bool(row[2]), bool(row[3]))
+    def _all(self, sql: str, args: Sequence[object] = (), lock: str | None = None) -> list[Any]:
+        return self._db.execute(sql, args).fetchall()
 
-    def set_disabled(self, name: str, disabled: bool) -> bool:
-        """Disable (or enable again) the account; False if there is none."""
-        with self.transaction():
-            return self._exec("UPDATE users SET disabled = ? WHERE name = ?", (int(disabled), name)).rowcount > 0
+    def _reading(self) -> AbstractContextManager[object]:
+        return _NO_BLOCK
 
-    def delete_user(self, name: str) -> bool:
-        """Remove the account and everything of it, in one transaction: its
-        items (tombstones too), its devices and their anchors, maps, formats,
-        sessions and conflicts.  False if there is no such account.
-
-        Nothing is kept because items and devices are keyed by the user's
-        *name*, not by a reference to the account: kept, they would belong to
-        whoever is added later under the same name (the old data, and device
-        anchors that make a device with the same id skip its slow sync).  The
-        GUID and revision counters are not touched, so nothing is reused."""
-        with self.transaction():
-            if self._exec("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
-                return False
-            devices = "(SELECT id FROM devices WHERE user = ?)"
-            for table in ("anchors", "maps", "device_formats", "sessions", "conflicts"):
-                self._exec(f"DELETE FROM {table} WHERE device IN {devices}", (name,))
-            self._exec("DELETE FROM devices WHERE user = ?", (name,))
-            self._exec("DELETE FROM live_sessions WHERE user = ?", (name,))  # its running sessions end
-            self._exec("DELETE FROM items WHERE user = ?", (name,))
-        return True
-
-    def user_hash(self, name: str) -> str | None:
-        """``b64(md5(user:password))``; None for no account or a basic-only one."""
-        account = self.account(name)
-        return None if account is None or account.basic_only else account.secret
-
-    def users(self) -> list[str]:
-        return [r[0] for r in self._exec("SELECT name FROM users ORDER BY name")]
+    def _lock_account(self, user: str) -> None:
+        """No lock of its own: every transaction holds the database's (``BEGIN IMMEDIATE``)."""
 
     # -- devices -------------------------------------------------------------
     def device(self, user: str, device_id: str) -> Device:
@@ -393,25 +345,6 @@ class SQLiteStore:
             found = self.find_device(user, device_id)
             assert found is not None
         return found
-
-    def find_device(self, user: str, device_id: str) -> Device | None:
-        """The device, or None if it never authenticated (nothing is written)."""
-        row = self._exec("SELECT id, user, device_id, nonce, devinf FROM devices WHERE user = ? AND device_id = ?",
-                         (user, device_id)).fetchone()
-        if row is None:
-            return None
-        return Device(row[0], row[1], row[2], None if row[3] is None else bytes(row[3]),
-                      None if row[4] is None else bytes(row[4]))
-
-    def set_device_nonce(self, device: Device, nonce: bytes) -> Device:
-        with self.transaction():
-            self._exec("UPDATE devices SET nonce = ? WHERE id = ?", (nonce, device.id))
-        return Device(device.id, device.user, device.device_id, nonce, device.devinf)
-
-    def set_device_devinf(self, device: Device, devinf: bytes) -> Device:
-        with self.transaction():
-            self._exec("UPDATE devices SET devinf = ? WHERE id = ?", (devinf, device.id))
-        return Device(device.id, device.user, device.device_id, device.nonce, devinf)
 
     # -- items ---------------------------------------------------------------
     def _next(self, name: str) -> int:
@@ -455,77 +388,6 @@ class SQLiteStore:
                          (user, datastore, guid)).fetchone()
         return row is not None and not row[0]
 
-    def get_item(self, user: str, datastore: str, guid: str) -> StoredItem | None:
-        """The item (a tombstone too); None if it never existed."""
-        row = self._exec(f"SELECT {_ITEM_COLUMNS} FROM items WHERE user = ? AND datastore = ? AND guid = ?",
-                         (user, datastore, guid)).fetchone()
-        return None if row is None else _item(row)
-
-    def items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
-        """The items in the order they were added."""
-        where = "" if include_deleted else " AND deleted = 0"
-        return [_item(r) for r in self._exec(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE user = ? AND datastore = ?{where} ORDER BY id",
-            (user, datastore))]
-
-    # -- anchors and maps ----------------------------------------------------
-    def anchors(self, device: Device, datastore: str) -> Anchors:
-        row = self._exec("SELECT client_last, server_last FROM anchors WHERE device = ? AND datastore = ?",
-                         (device.id, datastore)).fetchone()
-        return Anchors() if row is None else Anchors(row[0], row[1])
-
-    def set_anchors(self, device: Device, datastore: str, client_last: str, server_last: str) -> None:
-        with self.transaction():
-            self._exec("INSERT INTO anchors (device, datastore, client_last, server_last) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT (device, datastore) DO UPDATE SET client_last = excluded.client_last, "
-                       "server_last = excluded.server_last", (device.id, datastore, client_last, server_last))
-
-    def clear_anchors(self, device: Device, datastore: str) -> None:
-        """Forget the anchors: the device's next sync of ``datastore`` is slow."""
-        with self.transaction():
-            self._exec("DELETE FROM anchors WHERE device = ? AND datastore = ?", (device.id, datastore))
-
-    def map_entries(self, device: Device, datastore: str) -> list[MapEntry]:
-        return [MapEntry(r[0], r[1], r[2]) for r in self._exec(
-            "SELECT luid, guid, known_rev FROM maps WHERE device = ? AND datastore = ? ORDER BY rowid",
-            (device.id, datastore))]
-
-    def set_map(self, device: Device, datastore: str, luid: str | None, guid: str, known_rev: int) -> None:
-        """Map ``guid`` for the device; a LUID mapped to another GUID before is
-        unmapped there (a LUID names one item)."""
-        with self.transaction():
-            if luid is not None:
-                self._exec("DELETE FROM maps WHERE device = ? AND datastore = ? AND luid = ? AND guid != ?",
-                           (device.id, datastore, luid, guid))
-            self._exec("INSERT INTO maps (device, datastore, guid, luid, known_rev) VALUES (?, ?, ?, ?, ?) "
-                       "ON CONFLICT (device, datastore, guid) DO UPDATE SET luid = excluded.luid, "
-                       "known_rev = excluded.known_rev", (device.id, datastore, guid, luid, known_rev))
-
-    def unmap(self, device: Device, datastore: str, guid: str) -> None:
-        with self.transaction():
-            self._exec("DELETE FROM maps WHERE device = ? AND datastore = ? AND guid = ?",
-                       (device.id, datastore, guid))
-
-    def forget_map(self, device: Device, datastore: str) -> None:
-        with self.transaction():
-            self._exec("DELETE FROM maps WHERE device = ? AND datastore = ?", (device.id, datastore))
-
-    # -- formats per device --------------------------------------------------
-    def device_format(self, device: Device, datastore: str) -> DeviceFormat | None:
-        """What the device sends (and accepts) for ``datastore``; None until it sent an item."""
-        row = self._exec("SELECT content_type, declared, version, encoding, accepts FROM device_formats "
-                         "WHERE device = ? AND datastore = ?", (device.id, datastore)).fetchone()
-        return None if row is None else DeviceFormat(row[0], row[1], row[2], row[3], row[4])
-
-    def set_device_format(self, device: Device, datastore: str, fmt: DeviceFormat) -> None:
-        with self.transaction():
-            self._exec("INSERT INTO device_formats (device, datastore, content_type, declared, version, encoding, "
-                       "accepts) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device, datastore) DO UPDATE SET "
-                       "content_type = excluded.content_type, declared = excluded.declared, "
-                       "version = excluded.version, encoding = excluded.encoding, accepts = excluded.accepts",
-                       (device.id, datastore, fmt.content_type, fmt.declared, fmt.version, fmt.encoding,
-                        fmt.accepts))
-
     # -- live sessions (schema 5) ----------------------------------------------
     # The engine calls these inside the message's transaction, which is
     # BEGIN IMMEDIATE: it holds the database's write lock from its start, so
@@ -537,30 +399,9 @@ class SQLiteStore:
                          "WHERE session_id = ?", (session_id,)).fetchone()
         return None if row is None else LiveSession(row[0], row[1], row[2], row[3], bool(row[4]), bytes(row[5]))
 
-    def save_live_session(self, session: LiveSession) -> None:
-        with self.transaction():
-            self._exec("INSERT INTO live_sessions (session_id, user, device_id, last_seen, done, state) "
-                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET user = excluded.user, "
-                       "device_id = excluded.device_id, last_seen = excluded.last_seen, done = excluded.done, "
-                       "state = excluded.state",
-                       (session.session_id, session.user, session.device_id, session.last_seen,
-                        int(session.done), session.state))
-
     def drop_live_sessions(self, session_ids: Iterable[str]) -> None:
         with self.transaction():
             self._db.executemany("DELETE FROM live_sessions WHERE session_id = ?", [(i,) for i in session_ids])
-
-    def live_sessions(self, user: str | None = None, device_id: str | None = None) -> list[LiveSession]:
-        """The live sessions (of ``user``, of its ``device_id``), oldest
-        ``last_seen`` first, without their state."""
-        where, args = [], []
-        for column, value in (("user", user), ("device_id", device_id)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
-        sql = ("SELECT session_id, user, device_id, last_seen, done FROM live_sessions"
-               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY last_seen, session_id")
-        return [LiveSession(r[0], r[1], r[2], r[3], bool(r[4])) for r in self._exec(sql, tuple(args))]
 
     def expire_live_sessions(self, before: float) -> list[str]:
         """Drop the sessions idle since before ``before``; their ids."""
@@ -589,71 +430,7 @@ class SQLiteStore:
             return self._exec("INSERT INTO used_nonces (nonce, expires) VALUES (?, ?) "
                               "ON CONFLICT (nonce) DO NOTHING", (nonce, expires)).rowcount > 0
 
-    def nonce_used(self, nonce: str, now: float) -> bool:
-        """Whether :meth:`use_nonce` recorded ``nonce`` and it has not expired by ``now`` (writes nothing)."""
-        return self._exec("SELECT 1 FROM used_nonces WHERE nonce = ? AND expires >= ?",
-                          (nonce, now)).fetchone() is not None
-
-    # -- operator views (syncml device|session|conflict) ----------------------
-    # The conflict and session logs of one account or of all, and what the
-    # store keeps per device.  Read-only but for reset_device.
-
-    def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,
-                     reason: str, at: float = 0.0) -> None:
-        with self.transaction():
-            self._exec("INSERT INTO conflicts (device, datastore, guid, data, content_type, reason, at) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)", (device.id, datastore, guid, losing_data, content_type,
-                                                        reason, at))
-
-    def conflicts(self, user: str | None = None) -> list[Conflict]:
-        """The conflicts logged (of ``user``; None: everyone's), in the order they happened."""
-        where, args = ("WHERE d.user = ?", (user,)) if user is not None else ("", ())
-        return [_conflict(r) for r in self._exec(f"{_CONFLICT_SELECT} {where} ORDER BY c.id", args)]
-
-    def conflict(self, conflict_id: int) -> Conflict | None:
-        """One conflict by its :attr:`~.base.Conflict.id`; None if there is none."""
-        row = self._exec(f"{_CONFLICT_SELECT} WHERE c.id = ?", (conflict_id,)).fetchone()
-        return None if row is None else _conflict(row)
-
-    def log_session(self, device: Device, session_id: str, started: float, ended: float, outcome: str,
-                    detail: str = "") -> None:
-        """Record a finished (or failed) session: ``outcome`` "ok" or what went wrong."""
-        with self.transaction():
-            self._exec("INSERT INTO sessions (device, session_id, started, ended, outcome, detail) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (device.id, session_id, started, ended, outcome, detail))
-
-    def sessions(self, user: str | None = None, last: int | None = None) -> list[SessionRecord]:
-        """The finished sessions (of ``user``; None: everyone's), oldest first;
-        ``last``: only the ``last`` newest of them."""
-        where, args = ("WHERE d.user = ?", (user,)) if user is not None else ("", ())
-        limit = "" if last is None else f" LIMIT {max(0, int(last))}"
-        rows = self._exec("SELECT d.device_id, s.session_id, s.started, s.ended, s.outcome, s.detail, d.user "
-                          f"FROM sessions s JOIN devices d ON d.id = s.device {where} ORDER BY s.id DESC{limit}",
-                          args).fetchall()
-        return [SessionRecord(*r) for r in reversed(rows)]
-
-    def devices(self, user: str | None = None) -> list[Device]:
-        """Every device (of ``user``), by user and device id."""
-        where, args = ("WHERE user = ?", (user,)) if user is not None else ("", ())
-        return [_device(r) for r in self._exec(
-            f"SELECT id, user, device_id, nonce, devinf FROM devices {where} ORDER BY user, device_id", args)]
-
-    def device_state(self, device: Device) -> list[DatastoreState]:
-        """Per datastore the device has anchors, a map or a format for (by
-        name): its anchors, map rows with a LUID (``mapped``) and without
-        one (``pending``), and its format."""
-        names = sorted({str(r[0]) for r in self._exec(
-            "SELECT datastore FROM anchors WHERE device = ? UNION SELECT datastore FROM maps WHERE device = ? "
-            "UNION SELECT datastore FROM device_formats WHERE device = ?", (device.id,) * 3)})
-        states = []
-        for name in names:
-            mapped, pending = self._exec(
-                "SELECT COUNT(luid), COUNT(*) - COUNT(luid) FROM maps WHERE device = ? AND datastore = ?",
-                (device.id, name)).fetchone()
-            states.append(DatastoreState(name, self.anchors(device, name), int(mapped), int(pending),
-                                         self.device_format(device, name)))
-        return states
-
+    # -- operator views ------------------------------------------------------
     def reset_device(self, device: Device, datastore: str | None = None) -> list[str]:
         """Clear the anchors of ``datastore`` (None: of every datastore of the
         device): its next sync of them is slow.  The map stays, so that the
@@ -665,16 +442,3 @@ class SQLiteStore:
                 f"SELECT datastore FROM anchors WHERE device = ? {where}", args))
             self._exec(f"DELETE FROM anchors WHERE device = ? {where}", args)
         return names
-
-
-_CONFLICT_SELECT = ("SELECT d.device_id, c.datastore, c.guid, c.data, c.content_type, c.reason, c.at, c.id, d.user "
-                    "FROM conflicts c JOIN devices d ON d.id = c.device")
-
-
-def _conflict(row: tuple[str, str, str, bytes, str, str, float, int, str]) -> Conflict:
-    return Conflict(row[0], row[1], row[2], bytes(row[3]), row[4], row[5], row[6], row[7], row[8])
-
-
-def _device(row: tuple[int, str, str, bytes | None, bytes | None]) -> Device:
-    return Device(row[0], row[1], row[2], None if row[3] is None else bytes(row[3]),
-                  None if row[4] is None else bytes(row[4]))

@@ -1,0 +1,400 @@
+"""What the SQLite and PostgreSQL stores share: the methods whose SQL is
+the same on both, written once.
+
+Why a base class and a table of statements: the two stores keep the same
+tables and ask them the same questions; the dialects differ in a few words
+(``?`` or ``%s`` for a parameter; ``user`` or ``account`` for the column of
+the account name, ``user`` being reserved in PostgreSQL; ``rowid`` or a
+``seq`` column for the order map rows were added in) and in how a read
+reaches a connection.  So each statement is written here once in
+:class:`Statements`, with ``?``, ``{user}`` and ``{map_order}``, and
+translated once per store class when the class is made
+(:meth:`SQLStore.__init_subclass__`): the SQLite store, the default and the
+hot one, runs constant strings, with no rewriting per call.  Where the two
+had said one thing in two ways, the form both dialects take is the one kept
+(``NOT deleted``; the newest sessions in a subquery; a device's state in
+three grouped reads).
+
+What each store keeps as its own: the schema and its migrations, how
+transactions and connections work (:meth:`transaction`, :meth:`_exec`),
+how a read runs (:meth:`_one`, :meth:`_all`, :meth:`_reading`: on SQLite
+straight on the one connection; on PostgreSQL in a transaction of a pooled
+connection, taking the account's advisory lock for item reads), and the
+statements that differ in more than words: GUIDs and revisions (a counters
+table or sequences), item writes, the live-session row lock, the cleanup
+that skips locked rows, the server secret's table.
+
+Imports point one way: ``base`` (and ``model.auth``) <- ``_sql`` <- ``sqlite``, ``postgres``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, ClassVar, Protocol
+
+from ..model.auth import scrypt_hash, user_password_hash
+from .base import (
+    Account,
+    Anchors,
+    Conflict,
+    DatastoreState,
+    Device,
+    DeviceFormat,
+    LiveSession,
+    MapEntry,
+    SessionRecord,
+    StoredItem,
+)
+
+__all__ = ["Cursor", "SQLStore", "Statements", "conflict_of", "device_of", "item_of"]
+
+
+class Cursor(Protocol):
+    """What the stores use of a DB-API cursor (:mod:`sqlite3`'s and psycopg's both are one)."""
+
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Statements:
+    """The statements both stores run: ``?`` for a parameter, ``{user}`` for
+    the column that holds the account name, ``{map_order}`` for the column
+    that orders a device's map rows as they were added.  An instance holds
+    them translated for one dialect (the class attributes stay as written).
+
+    >>> Statements("%s", user="account", map_order="seq").account
+    'SELECT name, hash, basic_only, disabled FROM users WHERE name = %s'
+    """
+
+    # accounts
+    add_user = ("INSERT INTO users (name, hash, basic_only) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, basic_only = excluded.basic_only")
+    account = "SELECT name, hash, basic_only, disabled FROM users WHERE name = ?"
+    set_disabled = "UPDATE users SET disabled = ? WHERE name = ?"
+    delete_user = "DELETE FROM users WHERE name = ?"
+    delete_user_rows = (  # the account's devices' rows, its devices, its running sessions (they end), its items
+        *(f"DELETE FROM {table} WHERE device IN (SELECT id FROM devices WHERE {{user}} = ?)"
+          for table in ("anchors", "maps", "device_formats", "sessions", "conflicts")),
+        "DELETE FROM devices WHERE {user} = ?",
+        "DELETE FROM live_sessions WHERE {user} = ?",
+        "DELETE FROM items WHERE {user} = ?")
+    users = "SELECT name FROM users ORDER BY name"
+    # devices
+    find_device = "SELECT id, {user}, device_id, nonce, devinf FROM devices WHERE {user} = ? AND device_id = ?"
+    set_device_nonce = "UPDATE devices SET nonce = ? WHERE id = ?"
+    set_device_devinf = "UPDATE devices SET devinf = ? WHERE id = ?"
+    devices_all = "SELECT id, {user}, device_id, nonce, devinf FROM devices ORDER BY {user}, device_id"
+    devices_of = ("SELECT id, {user}, device_id, nonce, devinf FROM devices WHERE {user} = ? "
+                  "ORDER BY {user}, device_id")
+    # items
+    get_item = ("SELECT guid, data, content_type, rev, deleted, modified FROM items "
+                "WHERE {user} = ? AND datastore = ? AND guid = ?")
+    items_all = ("SELECT guid, data, content_type, rev, deleted, modified FROM items "
+                 "WHERE {user} = ? AND datastore = ? ORDER BY id")
+    items_live = ("SELECT guid, data, content_type, rev, deleted, modified FROM items "
+                  "WHERE {user} = ? AND datastore = ? AND NOT deleted ORDER BY id")
+    # anchors and maps
+    anchors = "SELECT client_last, server_last FROM anchors WHERE device = ? AND datastore = ?"
+    set_anchors = ("INSERT INTO anchors (device, datastore, client_last, server_last) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (device, datastore) DO UPDATE SET client_last = excluded.client_last, "
+                   "server_last = excluded.server_last")
+    clear_anchors = "DELETE FROM anchors WHERE device = ? AND datastore = ?"
+    map_entries = "SELECT luid, guid, known_rev FROM maps WHERE device = ? AND datastore = ? ORDER BY {map_order}"
+    unmap_luid = "DELETE FROM maps WHERE device = ? AND datastore = ? AND luid = ? AND guid != ?"
+    set_map = ("INSERT INTO maps (device, datastore, guid, luid, known_rev) VALUES (?, ?, ?, ?, ?) "
+               "ON CONFLICT (device, datastore, guid) DO UPDATE SET luid = excluded.luid, "
+               "known_rev = excluded.known_rev")
+    unmap = "DELETE FROM maps WHERE device = ? AND datastore = ? AND guid = ?"
+    forget_map = "DELETE FROM maps WHERE device = ? AND datastore = ?"
+    # formats per device
+    device_format = ("SELECT content_type, declared, version, encoding, accepts FROM device_formats "
+                     "WHERE device = ? AND datastore = ?")
+    set_device_format = ("INSERT INTO device_formats (device, datastore, content_type, declared, version, "
+                         "encoding, accepts) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device, datastore) DO UPDATE "
+                         "SET content_type = excluded.content_type, declared = excluded.declared, "
+                         "version = excluded.version, encoding = excluded.encoding, accepts = excluded.accepts")
+    # live sessions
+    save_live_session = ("INSERT INTO live_sessions (session_id, {user}, device_id, last_seen, done, state) "
+                         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
+                         "{user} = excluded.{user}, device_id = excluded.device_id, last_seen = excluded.last_seen, "
+                         "done = excluded.done, state = excluded.state")
+    live_sessions = "SELECT session_id, {user}, device_id, last_seen, done FROM live_sessions"
+    live_sessions_order = " ORDER BY last_seen, session_id"
+    where_user = "{user} = ?"
+    where_device_id = "device_id = ?"
+    nonce_used = "SELECT 1 FROM used_nonces WHERE nonce = ? AND expires >= ?"
+    # operator views
+    log_conflict = ("INSERT INTO conflicts (device, datastore, guid, data, content_type, reason, at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)")
+    conflict_select = ("SELECT d.device_id, c.datastore, c.guid, c.data, c.content_type, c.reason, c.at, c.id, "
+                       "d.{user} FROM conflicts c JOIN devices d ON d.id = c.device")
+    conflicts_all = conflict_select + " ORDER BY c.id"
+    conflicts_of = conflict_select + " WHERE d.{user} = ? ORDER BY c.id"
+    conflict = conflict_select + " WHERE c.id = ?"
+    log_session = ("INSERT INTO sessions (device, session_id, started, ended, outcome, detail) "
+                   "VALUES (?, ?, ?, ?, ?, ?)")
+    sessions_select = ("SELECT * FROM (SELECT d.device_id, s.session_id, s.started, s.ended, s.outcome, s.detail, "
+                       "d.{user}, s.id FROM sessions s JOIN devices d ON d.id = s.device")
+    sessions_of = " WHERE d.{user} = ?"
+    sessions_newest = " ORDER BY s.id DESC"
+    sessions_order = ") newest ORDER BY id"
+    state_anchors = "SELECT datastore, client_last, server_last FROM anchors WHERE device = ?"
+    state_maps = ("SELECT datastore, count(luid), count(*) - count(luid) FROM maps WHERE device = ? "
+                  "GROUP BY datastore")
+    state_formats = ("SELECT datastore, content_type, declared, version, encoding, accepts FROM device_formats "
+                     "WHERE device = ?")
+
+    def __init__(self, param: str, *, user: str, map_order: str) -> None:
+        for name, text in vars(Statements).items():
+            if isinstance(text, str | tuple) and not name.startswith("_"):
+                setattr(self, name, _translate(text, param, user, map_order))
+
+
+def _translate(text: Any, param: str, user: str, map_order: str) -> Any:
+    if isinstance(text, tuple):
+        return tuple(_translate(t, param, user, map_order) for t in text)
+    return text.replace("{user}", user).replace("{map_order}", map_order).replace("?", param)
+
+
+class SQLStore:
+    """The :class:`~syncml_codec.store.base.Store` methods the SQLite and
+    PostgreSQL stores share.  A subclass names its dialect
+    (``class S(SQLStore, param="?", user="user", map_order="rowid")``) and
+    gives :meth:`transaction`, :meth:`_exec`, :meth:`_one`, :meth:`_all`,
+    :meth:`_reading` and :meth:`_lock_account`."""
+
+    _sql: ClassVar[Statements]
+
+    def __init_subclass__(cls, *, param: str, user: str, map_order: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._sql = Statements(param, user=user, map_order=map_order)
+
+    # -- what each store gives ------------------------------------------------
+    def transaction(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def _exec(self, sql: str, args: Sequence[object] = ()) -> Cursor:
+        """Run ``sql`` (in a transaction the caller opened)."""
+        raise NotImplementedError
+
+    def _one(self, sql: str, args: Sequence[object] = (), lock: str | None = None) -> Any:
+        """The first row a read finds, or None; ``lock``: the account whose
+        items it reads (PostgreSQL takes the account's lock first)."""
+        raise NotImplementedError
+
+    def _all(self, sql: str, args: Sequence[object] = (), lock: str | None = None) -> list[Any]:
+        """Every row a read finds (``lock`` as for :meth:`_one`)."""
+        raise NotImplementedError
+
+    def _reading(self) -> AbstractContextManager[object]:
+        """A block of reads that belong together."""
+        raise NotImplementedError
+
+    def _lock_account(self, user: str) -> None:
+        """Take the account's lock for the rest of the transaction, if the store has one."""
+        raise NotImplementedError
+
+    # -- accounts ------------------------------------------------------------
+    def add_user(self, name: str, password: str, *, basic_only: bool = False) -> None:
+        """Add an account, or change its password (and whether it is
+        restricted to basic auth, with an scrypt hash); a disabled account
+        stays disabled."""
+        secret = scrypt_hash(password, secrets.token_bytes(16)) if basic_only else user_password_hash(name, password)
+        with self.transaction():
+            self._exec(self._sql.add_user, (name, secret, basic_only))
+
+    def account(self, name: str) -> Account | None:
+        row = self._one(self._sql.account, (name,))
+        return None if row is None else Account(row[0], row[1], bool(row[2]), bool(row[3]))
+
+    def set_disabled(self, name: str, disabled: bool) -> bool:
+        """Disable (or enable again) the account; False if there is none."""
+        with self.transaction():
+            return self._exec(self._sql.set_disabled, (disabled, name)).rowcount > 0
+
+    def delete_user(self, name: str) -> bool:
+        """Remove the account and everything of it, in one transaction: its
+        items (tombstones too), its devices and their anchors, maps, formats,
+        sessions and conflicts.  False if there is no such account.
+
+        Nothing is kept because items and devices are keyed by the user's
+        *name*, not by a reference to the account: kept, they would belong to
+        whoever is added later under the same name (the old data, and device
+        anchors that make a device with the same id skip its slow sync).  The
+        GUID and revision counters are not touched, so nothing is reused."""
+        with self.transaction():
+            if self._exec(self._sql.delete_user, (name,)).rowcount == 0:
+                return False
+            self._lock_account(name)
+            for statement in self._sql.delete_user_rows:
+                self._exec(statement, (name,))
+        return True
+
+    def user_hash(self, name: str) -> str | None:
+        """``b64(md5(user:password))``; None for no account or a basic-only one."""
+        account = self.account(name)
+        return None if account is None or account.basic_only else account.secret
+
+    def users(self) -> list[str]:
+        return [r[0] for r in self._all(self._sql.users)]
+
+    # -- devices -------------------------------------------------------------
+    def find_device(self, user: str, device_id: str) -> Device | None:
+        """The device, or None if it never authenticated (nothing is written)."""
+        row = self._one(self._sql.find_device, (user, device_id))
+        return None if row is None else device_of(row)
+
+    def set_device_nonce(self, device: Device, nonce: bytes) -> Device:
+        with self.transaction():
+            self._exec(self._sql.set_device_nonce, (nonce, device.id))
+        return Device(device.id, device.user, device.device_id, nonce, device.devinf)
+
+    def set_device_devinf(self, device: Device, devinf: bytes) -> Device:
+        with self.transaction():
+            self._exec(self._sql.set_device_devinf, (devinf, device.id))
+        return Device(device.id, device.user, device.device_id, device.nonce, devinf)
+
+    # -- items ---------------------------------------------------------------
+    def get_item(self, user: str, datastore: str, guid: str) -> StoredItem | None:
+        """The item (a tombstone too); None if it never existed."""
+        row = self._one(self._sql.get_item, (user, datastore, guid), user)
+        return None if row is None else item_of(row)
+
+    def items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
+        """The items in the order they were added."""
+        sql = self._sql.items_all if include_deleted else self._sql.items_live
+        return [item_of(r) for r in self._all(sql, (user, datastore), user)]
+
+    # -- anchors and maps ----------------------------------------------------
+    def anchors(self, device: Device, datastore: str) -> Anchors:
+        row = self._one(self._sql.anchors, (device.id, datastore))
+        return Anchors() if row is None else Anchors(row[0], row[1])
+
+    def set_anchors(self, device: Device, datastore: str, client_last: str, server_last: str) -> None:
+        with self.transaction():
+            self._exec(self._sql.set_anchors, (device.id, datastore, client_last, server_last))
+
+    def clear_anchors(self, device: Device, datastore: str) -> None:
+        """Forget the anchors: the device's next sync of ``datastore`` is slow."""
+        with self.transaction():
+            self._exec(self._sql.clear_anchors, (device.id, datastore))
+
+    def map_entries(self, device: Device, datastore: str) -> list[MapEntry]:
+        return [MapEntry(r[0], r[1], int(r[2])) for r in self._all(self._sql.map_entries, (device.id, datastore))]
+
+    def set_map(self, device: Device, datastore: str, luid: str | None, guid: str, known_rev: int) -> None:
+        """Map ``guid`` for the device; a LUID mapped to another GUID before is
+        unmapped there (a LUID names one item)."""
+        with self.transaction():
+            if luid is not None:
+                self._exec(self._sql.unmap_luid, (device.id, datastore, luid, guid))
+            self._exec(self._sql.set_map, (device.id, datastore, guid, luid, known_rev))
+
+    def unmap(self, device: Device, datastore: str, guid: str) -> None:
+        with self.transaction():
+            self._exec(self._sql.unmap, (device.id, datastore, guid))
+
+    def forget_map(self, device: Device, datastore: str) -> None:
+        with self.transaction():
+            self._exec(self._sql.forget_map, (device.id, datastore))
+
+    # -- formats per device --------------------------------------------------
+    def device_format(self, device: Device, datastore: str) -> DeviceFormat | None:
+        """What the device sends (and accepts) for ``datastore``; None until it sent an item."""
+        row = self._one(self._sql.device_format, (device.id, datastore))
+        return None if row is None else DeviceFormat(row[0], row[1], row[2], row[3], row[4])
+
+    def set_device_format(self, device: Device, datastore: str, fmt: DeviceFormat) -> None:
+        with self.transaction():
+            self._exec(self._sql.set_device_format, (device.id, datastore, fmt.content_type, fmt.declared,
+                                                     fmt.version, fmt.encoding, fmt.accepts))
+
+    # -- live sessions -------------------------------------------------------
+    def save_live_session(self, session: LiveSession) -> None:
+        """Insert the row, or replace the one of that ``session_id``."""
+        with self.transaction():
+            self._exec(self._sql.save_live_session, (session.session_id, session.user, session.device_id,
+                                                     session.last_seen, session.done, session.state))
+
+    def live_sessions(self, user: str | None = None, device_id: str | None = None) -> list[LiveSession]:
+        """The live sessions (of ``user``, of its ``device_id``), oldest
+        ``last_seen`` first, without their state."""
+        q = self._sql
+        conditions = [(sql, value) for sql, value in ((q.where_user, user), (q.where_device_id, device_id))
+                      if value is not None]
+        where = " WHERE " + " AND ".join(sql for sql, _ in conditions) if conditions else ""
+        return [LiveSession(r[0], r[1], r[2], float(r[3]), bool(r[4])) for r in self._all(
+            q.live_sessions + where + q.live_sessions_order, [v for _, v in conditions])]
+
+    def nonce_used(self, nonce: str, now: float) -> bool:
+        """Whether :meth:`use_nonce` recorded ``nonce`` and it has not expired by ``now`` (writes nothing)."""
+        return self._one(self._sql.nonce_used, (nonce, now)) is not None
+
+    # -- operator views (syncml device|session|conflict) ----------------------
+    # The conflict and session logs of one account or of all, and what the
+    # store keeps per device.  Read-only but for reset_device.
+
+    def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,
+                     reason: str, at: float = 0.0) -> None:
+        with self.transaction():
+            self._exec(self._sql.log_conflict, (device.id, datastore, guid, losing_data, content_type, reason, at))
+
+    def conflicts(self, user: str | None = None) -> list[Conflict]:
+        """The conflicts logged (of ``user``; None: everyone's), in the order they happened."""
+        rows = self._all(self._sql.conflicts_all) if user is None else self._all(self._sql.conflicts_of, (user,))
+        return [conflict_of(r) for r in rows]
+
+    def conflict(self, conflict_id: int) -> Conflict | None:
+        """One conflict by its :attr:`~.base.Conflict.id`; None if there is none."""
+        row = self._one(self._sql.conflict, (conflict_id,))
+        return None if row is None else conflict_of(row)
+
+    def log_session(self, device: Device, session_id: str, started: float, ended: float, outcome: str,
+                    detail: str = "") -> None:
+        """Record a finished (or failed) session: ``outcome`` "ok" or what went wrong."""
+        with self.transaction():
+            self._exec(self._sql.log_session, (device.id, session_id, started, ended, outcome, detail))
+
+    def sessions(self, user: str | None = None, last: int | None = None) -> list[SessionRecord]:
+        """The finished sessions (of ``user``; None: everyone's), oldest first;
+        ``last``: only the ``last`` newest of them."""
+        q = self._sql
+        where, args = ("", ()) if user is None else (q.sessions_of, (user,))
+        limit = "" if last is None else f" LIMIT {max(0, int(last))}"
+        rows = self._all(q.sessions_select + where + q.sessions_newest + limit + q.sessions_order, args)
+        return [SessionRecord(r[0], r[1], float(r[2]), float(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def devices(self, user: str | None = None) -> list[Device]:
+        """Every device (of ``user``), by user and device id."""
+        rows = self._all(self._sql.devices_all) if user is None else self._all(self._sql.devices_of, (user,))
+        return [device_of(r) for r in rows]
+
+    def device_state(self, device: Device) -> list[DatastoreState]:
+        """Per datastore the device has anchors, a map or a format for (by
+        name): its anchors, map rows with a LUID (``mapped``) and without
+        one (``pending``), and its format."""
+        with self._reading():
+            anchors = {r[0]: Anchors(r[1], r[2]) for r in self._all(self._sql.state_anchors, (device.id,))}
+            counts = {r[0]: (int(r[1]), int(r[2])) for r in self._all(self._sql.state_maps, (device.id,))}
+            formats = {r[0]: DeviceFormat(r[1], r[2], r[3], r[4], r[5])
+                       for r in self._all(self._sql.state_formats, (device.id,))}
+        return [DatastoreState(name, anchors.get(name, Anchors()), *counts.get(name, (0, 0)), formats.get(name))
+                for name in sorted({*anchors, *counts, *formats})]
+
+
+def item_of(row: Sequence[Any]) -> StoredItem:
+    return StoredItem(row[0], bytes(row[1]), row[2], int(row[3]), bool(row[4]), float(row[5]))
+
+
+def device_of(row: Sequence[Any]) -> Device:
+    return Device(int(row[0]), row[1], row[2], None if row[3] is None else bytes(row[3]),
+                  None if row[4] is None else bytes(row[4]))
+
+
+def conflict_of(row: Sequence[Any]) -> Conflict:
+    return Conflict(row[0], row[1], row[2], bytes(row[3]), row[4], row[5], float(row[6]), int(row[7]), row[8])
+
