@@ -110,7 +110,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve_compare import SE_CLIENT, contact, python_env, tree_cpu, watch_during
+from serve_compare import SE_CLIENT, TICKS, contact, python_env, tree, tree_cpu, watch_during
 
 PASSWORD = "load-secret"
 STORE = "addressbook"  # se-client's store; the server's Contacts
@@ -521,7 +521,7 @@ class ReplayDriver:
         return [pipe.recv() for pipe in self.pipes]
 
     def round(self, name: str, rnd: int, items: int, server: Gunicorn,
-              postmaster: int | None) -> tuple[Round, list[Driven], list[float]]:
+              postmaster: tuple[int, str] | None) -> tuple[Round, list[Driven], list[float]]:
         """The round, each driver process's share, and the CPU spent in it: [server, PostgreSQL's
         processes, the machine's busy jiffies, all jiffies] (measured around the syncs only)."""
         if items:
@@ -556,8 +556,25 @@ def machine_cpu() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
-def cpu_snapshot(server: int, postmaster: int | None) -> list[float]:
-    return [tree_cpu(server), tree_cpu(postmaster) if postmaster else 0.0, *machine_cpu()]
+def cpu_snapshot(server: int, postmaster: tuple[int, str] | None) -> list[float]:
+    return [tree_cpu(server), postgres_cpu(*postmaster) if postmaster else 0.0, *machine_cpu()]
+
+
+def postgres_cpu(postmaster: int, database: str) -> float:
+    """CPU seconds of the cluster's work for ``database``: its backends (the server's pool keeps them
+    for the run) and the shared helpers (WAL writer, checkpointer, ...), not the backends of other
+    databases nor the postmaster's reaped children (anyone's)."""
+    total = 0.0
+    for pid in tree(postmaster):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        backend = "(" in title or "[local]" in title  # "postgres: 15/main: USER DB 127.0.0.1(PORT) idle"
+        if pid == postmaster or not backend or f" {database} " in title:
+            total += sum(int(x) for x in stat[11:13]) / TICKS  # utime + stime, not the reaped children's
+    return total
 
 
 def postgres_pid() -> int | None:
@@ -650,9 +667,15 @@ class Figures:
     setup_s: float
     total_s: float
     driver: str = "syncevolution"
-    db_cpu_s: float = float("nan")  # the local PostgreSQL cluster's processes (replay driver, PostgreSQL only)
+    db_cpu_s: float = float("nan")  # its PostgreSQL backends and the cluster's helpers (replay driver)
     db_cpu_ms_per_message: float = float("nan")
     machine_busy_cores: float = float("nan")  # the whole machine's CPU in the rounds (replay driver)
+
+    @property
+    def other_cores(self) -> float:
+        """The machine's busy cores in the rounds not spent by the server, the driver or PostgreSQL."""
+        ours = self.server_cpu_s + self.client_cpu_s + (self.db_cpu_s if self.db_cpu_s == self.db_cpu_s else 0.0)
+        return self.machine_busy_cores - ours / self.rounds_wall_s if self.rounds_wall_s else float("nan")
 
     @property
     def failures(self) -> list[str]:
@@ -728,7 +751,8 @@ def run_replay(args: argparse.Namespace, workers: int, folder: Path) -> Figures:
     names = [f"d{n:03d}" for n in range(args.devices)]
     devices = [(name, accounts[n % len(accounts)], f"load-{os.getpid()}-{folder.name}-{name}")
                for n, name in enumerate(names)]
-    postmaster = postgres_pid() if db.startswith("postgres") else None
+    pg_pid = postgres_pid() if db.startswith("postgres") else None
+    postmaster = (pg_pid, urllib.parse.urlsplit(db).path.lstrip("/")) if pg_pid else None
     driver = ReplayDriver(f"http://127.0.0.1:{server.port}/sync", devices, args.processes, args.timeout, args.auth)
     rounds, driven, spent = [], [], [0.0, 0.0, 0.0, 0.0]
     try:
@@ -860,21 +884,26 @@ def report(figures: list[Figures]) -> None:
                   + (f"PostgreSQL's processes {f.db_cpu_s:.1f} s ({f.db_cpu_ms_per_message:.2f} ms/message); "
                      if f.db_cpu_s == f.db_cpu_s else "")
                   + f"the machine busy {f.machine_busy_cores:.2f} of {os.cpu_count()} cores, of which "
-                  f"{f.machine_busy_cores - (f.server_cpu_s + f.client_cpu_s + (f.db_cpu_s if f.db_cpu_s == f.db_cpu_s else 0)) / f.rounds_wall_s:.2f} "  # noqa: E501
+                  f"{f.other_cores:.2f} "
                   "neither server, driver nor PostgreSQL (the kernel's share not charged to them; other processes)")
     if len(figures) > 1:
         base = figures[0]
         replay = base.driver == "replay"
         print(f"\ndriver {base.driver}, store {base.store}\n"
               "workers  messages/s  ratio  p50 ms  p99 ms  server ms/msg CPU  busy  clients/server CPU  clean"
-              + ("  db ms/msg CPU  machine busy" if replay else ""))
+              + ("  db ms/msg CPU  machine busy  others" if replay else ""))
         for f in figures:
             ratio = f.messages_per_s / base.messages_per_s if base.messages_per_s else float("nan")
             share = f.client_cpu_s / f.server_cpu_s if f.server_cpu_s else float("nan")
             print(f"{f.workers:7d}  {f.messages_per_s:10.2f}  {ratio:5.2f}  {f.latency_p50_ms:6.0f}  "
                   f"{f.latency_p99_ms:6.0f}  {f.server_cpu_ms_per_message:17.2f}  {f.server_busy:4.2f}  "
                   f"{share:18.2f}  {'yes' if f.clean else 'NO':5}"
-                  + (f"  {f.db_cpu_ms_per_message:13.2f}  {f.machine_busy_cores:12.2f}" if replay else ""))
+                  + (f"  {f.db_cpu_ms_per_message:13.2f}  {f.machine_busy_cores:12.2f}  {f.other_cores:6.2f}"
+                     if replay else ""))
+        if replay:
+            print("(db: CPU of the benchmark database's PostgreSQL backends and the cluster's helpers; machine "
+                  "busy: cores busy in the rounds (/proc/stat); others: of those, neither server, driver nor "
+                  "PostgreSQL: other work on the machine, which spoils a run above ~0.1)")
 
 
 def main() -> int:
@@ -952,7 +981,7 @@ def main() -> int:
                       f"{p.tree_peak_rss_mib:.1f} MiB (master + worker)" + (f"; error: {p.error}" if p.error else ""))
         return 0 if all(p.ok and p.items == args.contacts for p in rss) else 1
     if args.json:
-        print(json.dumps([dict(asdict(f), clean=f.clean) for f in figures], indent=1))
+        print(json.dumps([dict(asdict(f), clean=f.clean, other_cores=f.other_cores) for f in figures], indent=1))
     else:
         report(figures)
     return 0 if all(f.clean for f in figures) else 1
