@@ -386,8 +386,8 @@ def run_round(name: str, devices: list[Device], server: Gunicorn, proxy: TimingP
             status = result.get("stores", {}).get(STORE, {}).get("status")
             failures.append(f"{name} {device.name}: status={status} {result.get('error')}")
     lines = [line for line in server.messages() if began <= stamp(line) <= ended]
-    took, device = max((float(r.get("duration_s") or 0), d.name) for d, r in zip(devices, results, strict=True))
-    return Round(name, round(wall, 2), len(devices), failures, len(lines), began, ended, f"{device} {took:.1f} s")
+    took, slowest = max((float(r.get("duration_s") or 0), d.name) for d, r in zip(devices, results, strict=True))
+    return Round(name, round(wall, 2), len(devices), failures, len(lines), began, ended, f"{slowest} {took:.1f} s")
 
 
 # ---------------------------------------------------------------- --driver replay: our own client
@@ -452,12 +452,12 @@ def replay_process(conn: Any, url: str, devices: list[tuple[str, str, str]], tim
 
     def sync(name: str, rnd: int) -> tuple[str | None, list[float], float]:
         account, store = stores[name]
-        began, latencies = time.perf_counter(), []
+        began, latencies = time.perf_counter(), list[float]()
         # vCard 3.0 over WBXML, MD5 by default (the first session of a device is challenged once: one
         # message more, and the server keeps a nonce per device)
         session = ClientSession(store, url=url, user=account, password=PASSWORD, session_id=str(rnd),
                                 auth_type=auth_type)
-        request = session.start()
+        request: Any = session.start()  # (a Request, None when the session is over)
         while request is not None:
             sent = time.perf_counter()
             try:
@@ -897,7 +897,7 @@ def report(figures: list[Figures]) -> None:
             share = f.client_cpu_s / f.server_cpu_s if f.server_cpu_s else float("nan")
             print(f"{f.workers:7d}  {f.messages_per_s:10.2f}  {ratio:5.2f}  {f.latency_p50_ms:6.0f}  "
                   f"{f.latency_p99_ms:6.0f}  {f.server_cpu_ms_per_message:17.2f}  {f.server_busy:4.2f}  "
-                  f"{share:18.2f}  {'yes' if f.clean else 'NO':5}"
+                  f"{share:18.2f}  {'yes' if f.clean else 'NO':{5 if replay else 0}}"
                   + (f"  {f.db_cpu_ms_per_message:13.2f}  {f.machine_busy_cores:12.2f}  {f.other_cores:6.2f}"
                      if replay else ""))
         if replay:
