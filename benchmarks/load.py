@@ -42,13 +42,31 @@ opens one upstream connection per request, as nginx does by default, so
 with two or more workers consecutive messages of one session reach
 different workers.
 
+``--driver replay``: the same rounds and checks with the package's own
+sans-I/O client (``syncml_codec.engine.ClientSession``; vCard 3.0 over
+WBXML, MD5) in place of SyncEvolution, to measure the *server's* scaling on
+one machine: SyncEvolution costs 11-20x the server's CPU per message, so
+with it messages/s measure the clients.  Each device is a ``ClientStore``
+kept in memory across rounds; the devices are dealt to ``--processes``
+driver processes (default 2: the GIL), a thread per device, each message
+POSTed straight to gunicorn with ``http.client`` over a new connection (as
+nginx does upstream; no proxy in the path, it would cost as much as the
+server), its latency timed by the driver.  The driver costs about 0.65 ms
+of CPU per message, a fifth to a third of the server's (the summary's
+clients/server column).  For replay runs the summary adds the CPU of the
+local PostgreSQL cluster's processes per message (found through
+``/run/postgresql/*.pid``) and how many of the machine's cores were busy in
+the rounds (``/proc/stat``: it also counts processes outside this
+benchmark).  Rounds take well under a second here, so use more of them
+(``--rounds 30``) for steady figures.
+
 ``--rss``: instead, one device with ``--contacts`` (20,000) contacts makes
 its first slow sync against ``gunicorn -w 1``, then a second, empty device
 of the same account fetches them all in its own; the peak RSS (``VmHWM``)
 of the server's processes is sampled during each sync (the worker's, and
 the sum with the master).
 
-Usage (needs SyncEvolution: ``se-client setup``, found in ``../shared``
+Usage (needs SyncEvolution, except ``--driver replay``: ``se-client setup``, found in ``../shared``
 beside the checkout or ``$SYNCML_CODEC_SHARED``; gunicorn: ``pip install
 ".[test]"``; PostgreSQL URLs need the PostgreSQL store)::
 
@@ -56,6 +74,7 @@ beside the checkout or ``$SYNCML_CODEC_SHARED``; gunicorn: ``pip install
     python benchmarks/load.py --devices 5 --rounds 2 --workers 1
     python benchmarks/load.py --db postgresql://syncml@/syncml_load --workers 1,2,4
     python benchmarks/load.py --rss [--contacts 20000]
+    python benchmarks/load.py --driver replay --rounds 30 [--db postgresql://...]   # the server's scaling
     python benchmarks/load.py ... --json                       # the figures as JSON
 
 A ``--db`` given by the caller is reused for every worker count: the
@@ -84,14 +103,14 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve_compare import SE_CLIENT, contact, python_env, tree_cpu, watch_during
+from serve_compare import SE_CLIENT, TICKS, contact, python_env, tree, tree_cpu, watch_during
 
 PASSWORD = "load-secret"
 STORE = "addressbook"  # se-client's store; the server's Contacts
@@ -367,8 +386,205 @@ def run_round(name: str, devices: list[Device], server: Gunicorn, proxy: TimingP
             status = result.get("stores", {}).get(STORE, {}).get("status")
             failures.append(f"{name} {device.name}: status={status} {result.get('error')}")
     lines = [line for line in server.messages() if began <= stamp(line) <= ended]
-    took, device = max((float(r.get("duration_s") or 0), d.name) for d, r in zip(devices, results, strict=True))
-    return Round(name, round(wall, 2), len(devices), failures, len(lines), began, ended, f"{device} {took:.1f} s")
+    took, slowest = max((float(r.get("duration_s") or 0), d.name) for d, r in zip(devices, results, strict=True))
+    return Round(name, round(wall, 2), len(devices), failures, len(lines), began, ended, f"{slowest} {took:.1f} s")
+
+
+# ---------------------------------------------------------------- --driver replay: our own client
+# SyncEvolution costs 11-20x the server's CPU per message, so on one machine it, not the server, sets
+# messages/s.  This driver runs the same sessions with the package's sans-I/O ClientSession (about a
+# fifth of the server's CPU per message, in-process, codec included), in a few processes (the GIL),
+# each device a thread that POSTs straight to gunicorn with http.client, one connection per request.
+@dataclass
+class DeviceItems:
+    """A replay device's account of itself, for the checks."""
+
+    name: str
+    account: str
+    added: list[bytes]  # FNs of the contacts added on it
+    held: list[bytes]  # FNs of the contacts it holds after the settle round
+
+    def items(self) -> list[bytes]:
+        return self.held
+
+
+@dataclass
+class Driven:
+    """One driver process's share of a round."""
+
+    failures: list[str]
+    latencies_ms: list[float]  # each message: request sent to answer read, connection set-up included
+    messages: int
+    cpu_s: float  # the process's CPU in the round (all its threads)
+    slowest: tuple[float, str]  # the longest session: seconds, device
+
+
+def post(url: str, body: bytes, content_type: str, timeout: float) -> tuple[int, bytes, str | None]:
+    """One POST over a new connection (as nginx opens one per request upstream by default)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    try:
+        conn.request("POST", parts.path + (f"?{parts.query}" if parts.query else ""), body=body,
+                     headers={"Content-Type": content_type})
+        resp = conn.getresponse()
+        return resp.status, resp.read(), resp.getheader("Content-Type")
+    finally:
+        conn.close()
+
+
+def cpu_self() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def replay_process(conn: Any, url: str, devices: list[tuple[str, str, str]], timeout: float, auth_type: str) -> None:
+    """A driver process: its devices (name, account, SyncML device id) as ``ClientStore``s that live
+    across rounds; per round one thread per device runs one session.  Commands come over ``conn``:
+    ``("add", round, items)``, ``("go", round)``, ``("items",)``, ``("stop",)``."""
+    from syncml_codec.engine import ClientSession, ClientStore
+
+    stores: dict[str, tuple[str, Any]] = {}
+    added: dict[str, list[bytes]] = {}
+    for name, account, device_id in devices:
+        store = ClientStore(device_id)
+        store.add_datastore("./addressbook", "addressbook", "text/vcard", "3.0")
+        stores[name], added[name] = (account, store), []
+
+    def sync(name: str, rnd: int) -> tuple[str | None, list[float], float]:
+        account, store = stores[name]
+        began, latencies = time.perf_counter(), list[float]()
+        # vCard 3.0 over WBXML, MD5 by default (the first session of a device is challenged once: one
+        # message more, and the server keeps a nonce per device)
+        session = ClientSession(store, url=url, user=account, password=PASSWORD, session_id=str(rnd),
+                                auth_type=auth_type)
+        request: Any = session.start()  # (a Request, None when the session is over)
+        while request is not None:
+            sent = time.perf_counter()
+            try:
+                status, body, content_type = post(request.url, request.body, request.content_type, timeout)
+            except OSError as exc:
+                return f"{name}: message {session.msg_id}: {type(exc).__name__}: {exc}", latencies, 0.0
+            latencies.append((time.perf_counter() - sent) * 1000)
+            if status != 200:
+                return f"{name}: message {session.msg_id}: HTTP {status}", latencies, 0.0
+            request = session.receive(body, content_type)
+        return (None if session.ok else f"{name}: {session.error}"), latencies, time.perf_counter() - began
+
+    with ThreadPoolExecutor(len(devices)) as pool:
+        while True:
+            command = conn.recv()
+            if command[0] == "add":
+                _, rnd, count = command
+                for name, (_, store) in stores.items():
+                    for i in range(count):
+                        data = load_contact(name, rnd, i)
+                        store.datastores["./addressbook"].add(data)
+                        added[name].append(fn_of(data))
+                conn.send("added")
+            elif command[0] == "go":
+                cpu = cpu_self()
+                results = list(pool.map(lambda name, r=command[1]: sync(name, r), stores))
+                cpu = cpu_self() - cpu
+                conn.send(Driven([error for error, _, _ in results if error],
+                                 [ms for _, lat, _ in results for ms in lat], sum(len(lat) for _, lat, _ in results),
+                                 cpu, max((took, name) for name, (_, _, took) in zip(stores, results, strict=True))))
+            elif command[0] == "items":
+                conn.send([DeviceItems(name, account, added[name],
+                                       [fn_of(data) for data in store.datastores["./addressbook"].items.values()])
+                           for name, (account, store) in stores.items()])
+            else:
+                conn.send("stopped")
+                return
+
+
+class ReplayDriver:
+    """``processes`` driver processes sharing the devices round-robin."""
+
+    def __init__(self, url: str, devices: list[tuple[str, str, str]], processes: int, timeout: float,
+                 auth_type: str) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")  # (the parent may have threads: no fork)
+        self.devices = len(devices)
+        self.pipes, self.procs = [], []
+        for n in range(min(processes, len(devices))):
+            parent, child = context.Pipe()
+            proc = context.Process(target=replay_process, args=(child, url, devices[n::processes], timeout, auth_type),
+                                   daemon=True)
+            proc.start()
+            self.pipes.append(parent)
+            self.procs.append(proc)
+
+    def ask(self, *command: Any) -> list[Any]:
+        for pipe in self.pipes:
+            pipe.send(command)
+        return [pipe.recv() for pipe in self.pipes]
+
+    def round(self, name: str, rnd: int, items: int, server: Gunicorn,
+              postmaster: tuple[int, str] | None) -> tuple[Round, list[Driven], list[float]]:
+        """The round, each driver process's share, and the CPU spent in it: [server, PostgreSQL's
+        processes, the machine's busy jiffies, all jiffies] (measured around the syncs only)."""
+        if items:
+            self.ask("add", rnd, items)
+        before = cpu_snapshot(server.pid, postmaster)
+        began, started = time.time(), time.monotonic()
+        driven: list[Driven] = self.ask("go", rnd)
+        wall, ended = time.monotonic() - started, time.time()
+        spent = [b - a for a, b in zip(before, cpu_snapshot(server.pid, postmaster), strict=True)]
+        lines = [line for line in server.messages() if began <= stamp(line) <= ended]
+        took, device = max(d.slowest for d in driven)
+        return Round(name, round(wall, 2), self.devices, [f"{name} {f}" for d in driven for f in d.failures],
+                     len(lines), began, ended, f"{device} {took:.1f} s"), driven, spent
+
+    def stop(self) -> None:
+        for pipe in self.pipes:
+            try:
+                pipe.send(("stop",))
+                pipe.recv()
+            except (OSError, EOFError):
+                pass
+        for proc in self.procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine (/proc/stat's first line; iowait counts as idle)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_snapshot(server: int, postmaster: tuple[int, str] | None) -> list[float]:
+    return [tree_cpu(server), postgres_cpu(*postmaster) if postmaster else 0.0, *machine_cpu()]
+
+
+def postgres_cpu(postmaster: int, database: str) -> float:
+    """CPU seconds of the cluster's work for ``database``: its backends (the server's pool keeps them
+    for the run) and the shared helpers (WAL writer, checkpointer, ...), not the backends of other
+    databases nor the postmaster's reaped children (anyone's)."""
+    total = 0.0
+    for pid in tree(postmaster):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        backend = "(" in title or "[local]" in title  # "postgres: 15/main: USER DB 127.0.0.1(PORT) idle"
+        if pid == postmaster or not backend or f" {database} " in title:
+            total += sum(int(x) for x in stat[11:13]) / TICKS  # utime + stime, not the reaped children's
+    return total
+
+
+def postgres_pid() -> int | None:
+    """The local PostgreSQL cluster's postmaster (its backends and their reaped CPU are its tree)."""
+    for pidfile in sorted(Path("/run/postgresql").glob("*.pid")):
+        try:
+            return int(pidfile.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
 
 
 # ---------------------------------------------------------------- checks
@@ -384,7 +600,17 @@ class Check:
     devices_wrong: list[str]  # "d003: 2 missing, 1 duplicate"
 
 
-def check(db: str, devices: list[Device], accounts: list[str]) -> Check:
+class Holder(Protocol):
+    """What the checks need of a device: an SE ``Device`` or a replay driver's ``DeviceItems``."""
+
+    name: str
+    account: str
+    added: list[bytes]
+
+    def items(self) -> list[bytes]: ...
+
+
+def check(db: str, devices: Sequence[Holder], accounts: list[str]) -> Check:
     expected: dict[str, Counter[bytes]] = {name: Counter() for name in accounts}
     for device in devices:
         expected[device.account].update(device.added)
@@ -440,6 +666,16 @@ class Figures:
     client_cpu_s: float
     setup_s: float
     total_s: float
+    driver: str = "syncevolution"
+    db_cpu_s: float = float("nan")  # its PostgreSQL backends and the cluster's helpers (replay driver)
+    db_cpu_ms_per_message: float = float("nan")
+    machine_busy_cores: float = float("nan")  # the whole machine's CPU in the rounds (replay driver)
+
+    @property
+    def other_cores(self) -> float:
+        """The machine's busy cores in the rounds not spent by the server, the driver or PostgreSQL."""
+        ours = self.server_cpu_s + self.client_cpu_s + (self.db_cpu_s if self.db_cpu_s == self.db_cpu_s else 0.0)
+        return self.machine_busy_cores - ours / self.rounds_wall_s if self.rounds_wall_s else float("nan")
 
     @property
     def failures(self) -> list[str]:
@@ -452,7 +688,9 @@ class Figures:
                                           or c.device_duplicates or c.device_missing)
 
 
-def run_workers(args: argparse.Namespace, workers: int, folder: Path, shim: Path) -> Figures:
+def run_workers(args: argparse.Namespace, workers: int, folder: Path, shim: Path | None) -> Figures:
+    if shim is None:
+        return run_replay(args, workers, folder)
     began = time.monotonic()
     folder.mkdir(parents=True)
     accounts = [f"load{n + 1:02d}" for n in range(args.accounts)]
@@ -498,6 +736,65 @@ def run_workers(args: argparse.Namespace, workers: int, folder: Path, shim: Path
                    round(sum(server_ms) / 1000 / wall, 3) if wall else 0.0, dict(errors),
                    round(server_cpu, 2), round(server_cpu * 1000 / messages, 2) if messages else 0.0,
                    round(client_cpu, 1), round(setup, 1), round(time.monotonic() - began, 1))
+
+
+def run_replay(args: argparse.Namespace, workers: int, folder: Path) -> Figures:
+    """One run with ``--driver replay``: the same rounds and checks, our ClientSession as devices."""
+    began = time.monotonic()
+    folder.mkdir(parents=True)
+    accounts = [f"load{n + 1:02d}" for n in range(args.accounts)]
+    per_account = -(-args.devices // args.accounts)
+    env = {"SYNCML_SESSIONS_PER_ACCOUNT": str(max(10, per_account))}
+    db = args.db or str(folder / f"load-w{workers}.db")
+    fresh_accounts(db, accounts)
+    server = Gunicorn(folder, db, workers, args.threads, env)
+    names = [f"d{n:03d}" for n in range(args.devices)]
+    devices = [(name, accounts[n % len(accounts)], f"load-{os.getpid()}-{folder.name}-{name}")
+               for n, name in enumerate(names)]
+    pg_pid = postgres_pid() if db.startswith("postgres") else None
+    postmaster = (pg_pid, urllib.parse.urlsplit(db).path.lstrip("/")) if pg_pid else None
+    driver = ReplayDriver(f"http://127.0.0.1:{server.port}/sync", devices, args.processes, args.timeout, args.auth)
+    rounds, driven, spent = [], [], [0.0, 0.0, 0.0, 0.0]
+    try:
+        setup = time.monotonic() - began
+        for rnd in range(1, args.rounds + 1):
+            done, shares, cpu = driver.round(f"round{rnd}", rnd, args.items, server, postmaster)
+            rounds.append(done)
+            driven.extend(shares)
+            spent = [a + b for a, b in zip(spent, cpu, strict=True)]
+            progress(workers, done)
+        done, _, _ = driver.round("settle", args.rounds + 1, 0, server, postmaster)
+        rounds.append(done)
+        progress(workers, done)
+        held = [d for share in driver.ask("items") for d in share]
+    finally:
+        driver.stop()
+        server.stop()
+    checked = check(db, held, accounts)
+    measured = [r for r in rounds if r.name != "settle"]
+    lines = [line for line in server.messages() if any(r.began <= stamp(line) <= r.ended for r in measured)]
+    messages = len(lines)
+    driven_messages = sum(d.messages for d in driven)
+    if driven_messages != messages:
+        print(f"  w={workers}: the driver sent {driven_messages} messages in the rounds, the server logged {messages}",
+              file=sys.stderr)
+    wall = sum(r.wall_s for r in measured)
+    server_cpu, db_cpu = spent[0], spent[1] if postmaster else float("nan")
+    busy = spent[2] / spent[3] * (os.cpu_count() or 1) if spent[3] else float("nan")
+    latencies = [ms for d in driven for ms in d.latencies_ms]
+    server_ms = [float(line["ms"]) for line in lines if "ms" in line]
+    errors = Counter(line.get("http", "?") for line in lines if line.get("http") != "200")
+    return Figures(workers, "postgresql" if db.startswith("postgres") else "sqlite",
+                   args.devices, args.accounts, rounds, checked, messages, round(wall, 2),
+                   round(messages / wall, 2) if wall else 0.0,
+                   round(percentile(latencies, 0.5), 1), round(percentile(latencies, 0.99), 1),
+                   round(percentile(server_ms, 0.5), 1), round(percentile(server_ms, 0.99), 1),
+                   round(sum(server_ms) / 1000 / wall, 3) if wall else 0.0, dict(errors),
+                   round(server_cpu, 2), round(server_cpu * 1000 / messages, 2) if messages else 0.0,
+                   round(sum(d.cpu_s for d in driven), 2), round(setup, 1), round(time.monotonic() - began, 1),
+                   driver="replay", db_cpu_s=round(db_cpu, 2),
+                   db_cpu_ms_per_message=round(db_cpu * 1000 / messages, 2) if messages else float("nan"),
+                   machine_busy_cores=round(busy, 2))
 
 
 def progress(workers: int, done: Round) -> None:
@@ -582,15 +879,31 @@ def report(figures: list[Figures]) -> None:
         print(f"  CPU in the rounds: server {f.server_cpu_s:.1f} s ({f.server_cpu_ms_per_message:.1f} ms/message), "
               f"clients {f.client_cpu_s:.1f} s; HTTP other than 200: {f.server_http_errors or 'none'}; "
               f"setup {f.setup_s:.0f} s, total {f.total_s:.0f} s")
+        if f.driver == "replay":
+            print(f"  driver CPU {f.client_cpu_s * 1000 / f.messages if f.messages else 0:.2f} ms/message; "
+                  + (f"PostgreSQL's processes {f.db_cpu_s:.1f} s ({f.db_cpu_ms_per_message:.2f} ms/message); "
+                     if f.db_cpu_s == f.db_cpu_s else "")
+                  + f"the machine busy {f.machine_busy_cores:.2f} of {os.cpu_count()} cores, of which "
+                  f"{f.other_cores:.2f} "
+                  "neither server, driver nor PostgreSQL (the kernel's share not charged to them; other processes)")
     if len(figures) > 1:
         base = figures[0]
-        print("\nworkers  messages/s  ratio  p50 ms  p99 ms  server ms/msg CPU  busy  clients/server CPU  clean")
+        replay = base.driver == "replay"
+        print(f"\ndriver {base.driver}, store {base.store}\n"
+              "workers  messages/s  ratio  p50 ms  p99 ms  server ms/msg CPU  busy  clients/server CPU  clean"
+              + ("  db ms/msg CPU  machine busy  others" if replay else ""))
         for f in figures:
             ratio = f.messages_per_s / base.messages_per_s if base.messages_per_s else float("nan")
             share = f.client_cpu_s / f.server_cpu_s if f.server_cpu_s else float("nan")
             print(f"{f.workers:7d}  {f.messages_per_s:10.2f}  {ratio:5.2f}  {f.latency_p50_ms:6.0f}  "
-                  f"{f.latency_p99_ms:6.0f}  {f.server_cpu_ms_per_message:17.1f}  {f.server_busy:4.2f}  "
-                  f"{share:18.1f}  {'yes' if f.clean else 'NO'}")
+                  f"{f.latency_p99_ms:6.0f}  {f.server_cpu_ms_per_message:17.2f}  {f.server_busy:4.2f}  "
+                  f"{share:18.2f}  {'yes' if f.clean else 'NO':{5 if replay else 0}}"
+                  + (f"  {f.db_cpu_ms_per_message:13.2f}  {f.machine_busy_cores:12.2f}  {f.other_cores:6.2f}"
+                     if replay else ""))
+        if replay:
+            print("(db: CPU of the benchmark database's PostgreSQL backends and the cluster's helpers; machine "
+                  "busy: cores busy in the rounds (/proc/stat); others: of those, neither server, driver nor "
+                  "PostgreSQL: other work on the machine, which spoils a run above ~0.1)")
 
 
 def main() -> int:
@@ -609,12 +922,23 @@ def main() -> int:
     ap.add_argument("--retry-duration", type=int, default=1200, help="... and gives up after (default 1200)")
     ap.add_argument("--setup-parallel", type=int, default=4, help="devices configured at once (default 4)")
     ap.add_argument("--no-proxy", action="store_true", help="clients talk to gunicorn directly (latency: server's)")
+    ap.add_argument("--driver", choices=("syncevolution", "replay"), default="syncevolution",
+                    help="the devices: SyncEvolution clients (default), or replay: the package's own ClientSession "
+                         "in --processes processes, straight to gunicorn (cheap enough to measure the server)")
+    ap.add_argument("--processes", type=int, default=2, help="driver processes for --driver replay (default 2)")
+    ap.add_argument("--auth", choices=("md5", "basic"), default="md5",
+                    help="--driver replay's credentials (default md5)")
     ap.add_argument("--rss", action="store_true", help="one first slow sync of --contacts contacts: peak RSS")
     ap.add_argument("--contacts", type=int, default=20000, help="contacts for --rss (default 20000)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (device homes, logs, database)")
     args = ap.parse_args()
-    if shutil.which("syncevolution") is None:
+    replay = args.driver == "replay"
+    if replay and args.rss:
+        raise SystemExit("--rss runs SyncEvolution devices: no --driver replay")
+    if replay and (args.no_proxy or args.concurrency):
+        raise SystemExit("--driver replay has no proxy and runs every device at once (no --no-proxy, --concurrency)")
+    if not replay and shutil.which("syncevolution") is None:
         raise SystemExit("SyncEvolution is not installed (run se-client setup)")
     try:
         import gunicorn  # noqa: F401
@@ -628,8 +952,9 @@ def main() -> int:
     started = time.monotonic()
     version = implementation()
     try:
-        shim = Path(se(work / "setup", "setup", timeout=900)["shim"])
+        shim = None if replay else Path(se(work / "setup", "setup", timeout=900)["shim"])
         if args.rss:
+            assert shim is not None
             rss = run_rss(args, work / "rss", shim)
         else:
             figures = []
@@ -656,7 +981,7 @@ def main() -> int:
                       f"{p.tree_peak_rss_mib:.1f} MiB (master + worker)" + (f"; error: {p.error}" if p.error else ""))
         return 0 if all(p.ok and p.items == args.contacts for p in rss) else 1
     if args.json:
-        print(json.dumps([dict(asdict(f), clean=f.clean) for f in figures], indent=1))
+        print(json.dumps([dict(asdict(f), clean=f.clean, other_cores=f.other_cores) for f in figures], indent=1))
     else:
         report(figures)
     return 0 if all(f.clean for f in figures) else 1
