@@ -721,11 +721,24 @@ def run_workers(args: argparse.Namespace, workers: int, folder: Path, shim: Path
             proxy.stop()
         server.stop()
     checked = check(db, devices, accounts)
-    measured = [r for r in rounds if r.name != "settle"]
-    lines = [line for line in server.messages() if any(r.began <= stamp(line) <= r.ended for r in measured)]
-    messages = len(lines)
-    wall = sum(r.wall_s for r in measured)
+    lines = measured_lines(server, rounds)
     latencies = [e.seconds * 1000 for e in proxy.exchanges if e.phase != "settle"] if proxy else []
+    return figures(args, workers, db, rounds, checked, lines, latencies, server_cpu, round(client_cpu, 1),
+                   setup, began)
+
+
+def measured_lines(server: Gunicorn, rounds: list[Round]) -> list[dict[str, str]]:
+    """The server's log lines of the measured rounds (not the settle round)."""
+    measured = [r for r in rounds if r.name != "settle"]
+    return [line for line in server.messages() if any(r.began <= stamp(line) <= r.ended for r in measured)]
+
+
+def figures(args: argparse.Namespace, workers: int, db: str, rounds: list[Round], checked: Check,
+            lines: list[dict[str, str]], latencies: list[float], server_cpu: float, client_cpu: float,
+            setup: float, began: float, **extra: Any) -> Figures:
+    """One run's figures from what both drivers measure (``extra``: the driver's own)."""
+    messages = len(lines)
+    wall = sum(r.wall_s for r in rounds if r.name != "settle")
     server_ms = [float(line["ms"]) for line in lines if "ms" in line]
     errors = Counter(line.get("http", "?") for line in lines if line.get("http") != "200")
     return Figures(workers, "postgresql" if db.startswith("postgres") else "sqlite",
@@ -735,7 +748,7 @@ def run_workers(args: argparse.Namespace, workers: int, folder: Path, shim: Path
                    round(percentile(server_ms, 0.5), 1), round(percentile(server_ms, 0.99), 1),
                    round(sum(server_ms) / 1000 / wall, 3) if wall else 0.0, dict(errors),
                    round(server_cpu, 2), round(server_cpu * 1000 / messages, 2) if messages else 0.0,
-                   round(client_cpu, 1), round(setup, 1), round(time.monotonic() - began, 1))
+                   client_cpu, round(setup, 1), round(time.monotonic() - began, 1), **extra)
 
 
 def run_replay(args: argparse.Namespace, workers: int, folder: Path) -> Figures:
@@ -771,27 +784,17 @@ def run_replay(args: argparse.Namespace, workers: int, folder: Path) -> Figures:
         driver.stop()
         server.stop()
     checked = check(db, held, accounts)
-    measured = [r for r in rounds if r.name != "settle"]
-    lines = [line for line in server.messages() if any(r.began <= stamp(line) <= r.ended for r in measured)]
+    lines = measured_lines(server, rounds)
     messages = len(lines)
     driven_messages = sum(d.messages for d in driven)
     if driven_messages != messages:
         print(f"  w={workers}: the driver sent {driven_messages} messages in the rounds, the server logged {messages}",
               file=sys.stderr)
-    wall = sum(r.wall_s for r in measured)
     server_cpu, db_cpu = spent[0], spent[1] if postmaster else float("nan")
     busy = spent[2] / spent[3] * (os.cpu_count() or 1) if spent[3] else float("nan")
     latencies = [ms for d in driven for ms in d.latencies_ms]
-    server_ms = [float(line["ms"]) for line in lines if "ms" in line]
-    errors = Counter(line.get("http", "?") for line in lines if line.get("http") != "200")
-    return Figures(workers, "postgresql" if db.startswith("postgres") else "sqlite",
-                   args.devices, args.accounts, rounds, checked, messages, round(wall, 2),
-                   round(messages / wall, 2) if wall else 0.0,
-                   round(percentile(latencies, 0.5), 1), round(percentile(latencies, 0.99), 1),
-                   round(percentile(server_ms, 0.5), 1), round(percentile(server_ms, 0.99), 1),
-                   round(sum(server_ms) / 1000 / wall, 3) if wall else 0.0, dict(errors),
-                   round(server_cpu, 2), round(server_cpu * 1000 / messages, 2) if messages else 0.0,
-                   round(sum(d.cpu_s for d in driven), 2), round(setup, 1), round(time.monotonic() - began, 1),
+    return figures(args, workers, db, rounds, checked, lines, latencies, server_cpu,
+                   round(sum(d.cpu_s for d in driven), 2), setup, began,
                    driver="replay", db_cpu_s=round(db_cpu, 2),
                    db_cpu_ms_per_message=round(db_cpu * 1000 / messages, 2) if messages else float("nan"),
                    machine_busy_cores=round(busy, 2))
