@@ -688,17 +688,22 @@ class Figures:
                                           or c.device_duplicates or c.device_missing)
 
 
-def run_workers(args: argparse.Namespace, workers: int, folder: Path, shim: Path | None) -> Figures:
-    if shim is None:
-        return run_replay(args, workers, folder)
-    began = time.monotonic()
+def start_server(args: argparse.Namespace, workers: int, folder: Path) -> tuple[list[str], str, Gunicorn]:
+    """A run's accounts (made afresh), its database and gunicorn with ``workers`` workers on it."""
     folder.mkdir(parents=True)
     accounts = [f"load{n + 1:02d}" for n in range(args.accounts)]
     per_account = -(-args.devices // args.accounts)
     env = {"SYNCML_SESSIONS_PER_ACCOUNT": str(max(10, per_account))}
     db = args.db or str(folder / f"load-w{workers}.db")
     fresh_accounts(db, accounts)
-    server = Gunicorn(folder, db, workers, args.threads, env)
+    return accounts, db, Gunicorn(folder, db, workers, args.threads, env)
+
+
+def run_workers(args: argparse.Namespace, workers: int, folder: Path, shim: Path | None) -> Figures:
+    if shim is None:
+        return run_replay(args, workers, folder)
+    began = time.monotonic()
+    accounts, db, server = start_server(args, workers, folder)
     proxy = TimingProxy(server.port) if not args.no_proxy else None
     concurrency = args.concurrency or args.devices
     try:
@@ -754,13 +759,7 @@ def figures(args: argparse.Namespace, workers: int, db: str, rounds: list[Round]
 def run_replay(args: argparse.Namespace, workers: int, folder: Path) -> Figures:
     """One run with ``--driver replay``: the same rounds and checks, our ClientSession as devices."""
     began = time.monotonic()
-    folder.mkdir(parents=True)
-    accounts = [f"load{n + 1:02d}" for n in range(args.accounts)]
-    per_account = -(-args.devices // args.accounts)
-    env = {"SYNCML_SESSIONS_PER_ACCOUNT": str(max(10, per_account))}
-    db = args.db or str(folder / f"load-w{workers}.db")
-    fresh_accounts(db, accounts)
-    server = Gunicorn(folder, db, workers, args.threads, env)
+    accounts, db, server = start_server(args, workers, folder)
     names = [f"d{n:03d}" for n in range(args.devices)]
     devices = [(name, accounts[n % len(accounts)], f"load-{os.getpid()}-{folder.name}-{name}")
                for n, name in enumerate(names)]

@@ -79,9 +79,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..errors import SyncMLError
@@ -208,11 +209,13 @@ class _Challenges:
                 break
         return nonce
 
-    def valid(self, key: tuple[str, str], now: float, device_nonce: bytes | None) -> list[tuple[bytes, float]]:
-        """The nonces of ``key`` valid now, newest first, each with the time it stops being valid."""
+    def valid(self, key: tuple[str, str], now: float, device_nonce: bytes | None) -> Iterator[tuple[bytes, float]]:
+        """The nonces of ``key`` valid now, newest first, each with the time
+        it stops being valid; made as they are asked for (the first usually matches)."""
         slot = int(now // self.step)
-        return [(self.nonce(key, s, device_nonce, g), (s + _SLOTS + 1) * self.step)
-                for s in range(slot, slot - _SLOTS - 1, -1) for g in range(_GENERATIONS)]
+        for s in range(slot, slot - _SLOTS - 1, -1):
+            for g in range(_GENERATIONS):
+                yield self.nonce(key, s, device_nonce, g), (s + _SLOTS + 1) * self.step
 
 
 @dataclass(slots=True)
@@ -366,10 +369,10 @@ class Gatekeeper:
         # the nonces challenged to this device under its user, and those challenged to it before it
         # named a user (a phone whose first message has no LocName and no Cred: K800i)
         stored = device.nonce if device is not None else None
-        candidates = [*self.challenges.valid((account.name, device_id), now, stored),
-                      *self.challenges.valid(("", device_id), now, None)]
-        if stored:
-            candidates.insert(0, (stored, now + self.limits.challenge_ttl))  # replaced once accepted
+        candidates = itertools.chain(
+            [(stored, now + self.limits.challenge_ttl)] if stored else [],  # replaced once accepted
+            self.challenges.valid((account.name, device_id), now, stored),
+            self.challenges.valid(("", device_id), now, None))
         try:
             for nonce, until in candidates:
                 if auth.verify_md5(data, account.name, account.secret, nonce, version, hashed=True):
