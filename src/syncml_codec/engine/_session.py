@@ -46,6 +46,7 @@ from ._chunks import Reassembler
 from ._datastores import SessionDatastores
 from ._devinf import devinf_results, get_code
 from ._outgoing import Outbox
+from ._params import SyncParams
 from ._peer import Peer
 from ._reply import DEVINF_URI, Answers, reply_message
 from ._report import log_session_end
@@ -86,6 +87,7 @@ class ServerSession:
         self.version = version  # the client's SyncML version: ours in every answer (issue 10)
         self.client_session_id = client_session_id  # the SessionID of the client's SyncHdr
         self.auth_carrier: str | None = None  # CmdID of the command whose Cred authenticated the session
+        self.params = SyncParams()  # the sync URL's parameters (IceWarp's: see ._params)
         self.encoding = "wbxml"
         self.address: str | None = None  # the client's (of its last message), for the end-of-session log line
         self.started = self.last_seen = server.clock()

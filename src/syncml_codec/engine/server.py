@@ -59,6 +59,7 @@ from ..model import Chal, Command, Cred, Message, StatusCode, SyncHdr
 from ..store.base import LiveSession, Store
 from ._auth import Gatekeeper, claimed_user, message_credential
 from ._limits import ServerLimits
+from ._params import parse_params
 from ._persist import StateCache, StateError, dump_session, load_session, state_tag
 from ._reply import Response, refusal, syncml_version, unreadable
 from ._session import ServerSession
@@ -124,9 +125,14 @@ class SyncServer:
         return [s for s in self.sessions.values() if s.phase is not ServerPhase.DONE]
 
     def handle(self, body: bytes, content_type: str, session_id: str | None,
-               remote: str | None = None) -> Response:
+               remote: str | None = None, *, query: str | None = None,
+               headers: Mapping[str, str] | None = None) -> Response:
         """Process one request body (``remote``: the client's address, for
-        the failure counters and log lines); the answer to send back."""
+        the failure counters and log lines); the answer to send back.
+        ``query``: the request URL's query string (IceWarp's sync parameters,
+        :mod:`._params`, read with those of the SyncHdr Target when a session
+        starts); ``headers``: the HTTP request headers, names in lower case
+        (``x-syncml-hmac``)."""
         try:
             encoding = sniff_encoding(body, content_type) if body else "xml"
         except (SyncMLError, ValueError):
@@ -165,7 +171,7 @@ class SyncServer:
                     return self._serve(session, msg, problem, None, encoding, started)
                 # a new session: admitted and saved here (its state before its first message,
                 # which a failure goes back to), its first message in a transaction of its own
-                admitted = self._admit(header, encoding, started, cred, carrier, remote)
+                admitted = self._admit(header, encoding, started, cred, carrier, remote, query, headers)
                 if isinstance(admitted, Response):
                     return admitted
                 fresh, auth = admitted
@@ -207,7 +213,8 @@ class SyncServer:
         return session
 
     def _admit(self, header: SyncHdr, encoding: str, started: float, cred: Cred | None, carrier: Command | None,
-               remote: str | None) -> tuple[ServerSession, tuple[int, Chal | None]] | Response:
+               remote: str | None, query: str | None = None, headers: Mapping[str, str] | None = None,
+               ) -> tuple[ServerSession, tuple[int, Chal | None]] | Response:
         """A new session for the message's credential, within the limits
         (the SyncHdr status and challenge for its first answer), or the refusal."""
         if not self.table.has_room():
@@ -224,6 +231,11 @@ class SyncServer:
                                 loc_name=(header.source.loc_name or "").strip() or None,
                                 client_session_id=header.session_id or "", version=syncml_version(header))
         session.auth_carrier = carrier.cmd_id if carrier is not None else None
+        session.params = parse_params(query or "").over(parse_params(header.target.loc_uri or ""))
+        for kind, pairs in (("unknown", session.params.unknown), ("invalid", session.params.invalid)):
+            for name, value in pairs:
+                log.info("session %s: %s URL parameter %s=%s ignored", session.id, kind, log_quoted(name),
+                         log_quoted(value))
         for old in self.table.make_room(session.user, session.device_id):
             log.info("session %s of user=%s device=%s closed to make room for session %s",
                      old.session_id, log_quoted(old.user), log_quoted(old.device_id), session.id)

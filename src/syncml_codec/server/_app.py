@@ -198,13 +198,14 @@ class _PerProcess:
         self.base_url = base_url
 
     def handle(self, body: bytes, content_type: str, session_id: str | None,
-               remote: str | None = None) -> Response:
+               remote: str | None = None, *, query: str | None = None,
+               headers: Mapping[str, str] | None = None) -> Response:
         if self._pid != os.getpid() or self.engine is None:
             self.store = open_store(self._db)  # (a store inherited over a fork is left alone)
             self.engine = self._make(self.store)
             self._pid = os.getpid()
         self.engine.base_url = self.base_url
-        return self.engine.handle(body, content_type, session_id, remote=remote)
+        return self.engine.handle(body, content_type, session_id, remote=remote, query=query, headers=headers)
 
 
 class SyncApp:

@@ -35,6 +35,7 @@ serve`` runs) makes it moot and enforces its own deadline on the upload.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 import threading
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 __all__ = ["CONTENT_TYPES", "DEFAULT_CLIENT_TIMEOUT", "DEFAULT_MAX_BODY", "Reply", "SyncHandler", "make_app",
-           "request_url"]
+           "request_headers", "request_url"]
 
 #: the request content types accepted, and the encoding each stands for (the engine's types, turned around)
 CONTENT_TYPES = {_MESSAGE_TYPES[encoding]: encoding for encoding in ("xml", "wbxml")}
@@ -86,9 +87,13 @@ class SyncHandler(Protocol):
     bytes out, no I/O.  ``session_id`` is the ``?sessionid=`` of the
     request URL (client-supplied: the engine decides what it is worth);
     ``remote`` the client's address (WSGI ``REMOTE_ADDR``), for failure
-    counters and log lines.  With ``make_app(url_from_request=True)`` it
-    also has a ``base_url`` attribute, the start of its RespURI, which the
-    app sets before each call."""
+    counters and log lines.  A handler whose ``handle`` also takes the
+    keywords ``query`` (the request URL's query string) and ``headers``
+    (:func:`request_headers`) is given them; one written for the
+    four-argument call is still served.  With
+    ``make_app(url_from_request=True)`` it also has a ``base_url``
+    attribute, the start of its RespURI, which the app sets before each
+    call."""
 
     def handle(self, body: bytes, content_type: str, session_id: str | None,
                remote: str | None = None) -> Reply: ...
@@ -140,6 +145,27 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 def _first(value: str | None) -> str:
     """The first of a comma-separated forwarded header (the client-facing proxy's), stripped."""
     return (value or "").split(",", 1)[0].strip()
+
+
+def request_headers(environ: WSGIEnvironment) -> dict[str, str]:
+    """The request's HTTP headers, names in lower case with ``-`` (as the engine takes them)."""
+    headers = {name[5:].lower().replace("_", "-"): str(value) for name, value in environ.items()
+               if name.startswith("HTTP_")}
+    for name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(name):
+            headers[name.lower().replace("_", "-")] = str(environ[name])
+    return headers
+
+
+def _takes_request(server: SyncHandler) -> bool:
+    """Whether ``server.handle`` takes the request's ``query`` and ``headers``
+    (a handler written for the four-argument call is still served)."""
+    try:
+        params = inspect.signature(server.handle).parameters
+    except (TypeError, ValueError):
+        return False
+    return ("query" in params and "headers" in params) or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 def request_url(environ: WSGIEnvironment, path: str = "/sync", trust_proxy: bool = False) -> str:
@@ -222,6 +248,7 @@ def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | 
     [b'POST a SyncML message to /sync\\n']
     """
     logger = log or LOGGER
+    wants_request = _takes_request(server)
     lock = threading.Lock()  # one message at a time per engine (and store connection)
     journal = Journal(logger, Transcripts(transcript_dir) if transcript_dir else None)
 
@@ -250,6 +277,7 @@ def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | 
         if trust_proxy:
             remote = (environ.get("HTTP_X_FORWARDED_FOR") or "").rsplit(",", 1)[-1].strip() or remote
         base_url = request_url(environ, path, trust_proxy) if url_from_request else None
+        extra = {"query": environ.get("QUERY_STRING", ""), "headers": request_headers(environ)} if wants_request else {}
 
         deadline = None if client_timeout is None else timer() + client_timeout
         try:
@@ -266,7 +294,7 @@ def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | 
             with lock:  # only the engine call: reading and recording run outside
                 if base_url is not None:
                     server.base_url = base_url  # type: ignore[attr-defined]  # (see url_from_request)
-                reply = server.handle(body, mime, session_id, remote=remote)
+                reply = server.handle(body, mime, session_id, remote=remote, **extra)
         except Exception as exc:  # the engine answers protocol errors itself: this is a bug or a broken store
             if isinstance(exc, SyncMLError) and getattr(exc, "status", 500) < 500:
                 text, http = f"malformed SyncML message: {exc}", "400 Bad Request"
