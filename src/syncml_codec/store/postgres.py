@@ -51,6 +51,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import select
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
@@ -187,12 +188,55 @@ def _one_line(exc: BaseException) -> str:
 
 
 class _Transaction(threading.local):
-    """The connection a thread holds for its open transaction, how deep the
-    blocks are nested, and the accounts whose lock it took."""
+    """The connection a thread holds for its open transaction (and its
+    pipeline), how deep the blocks are nested, the accounts whose lock it
+    took, and whether it ran a statement."""
 
     conn: psycopg.Connection[Any] | None = None
+    pipeline: psycopg.Pipeline | None = None
     depth = 0
     accounts: set[str]
+    used = False
+
+
+class _Result:
+    """A statement queued in the transaction's pipeline: reading its rows
+    waits for them (one round trip for it and everything queued before it);
+    so does its ``rowcount``, through a sync of the pipeline."""
+
+    __slots__ = ("_cursor", "_pipeline")
+
+    def __init__(self, cursor: psycopg.Cursor[Any], pipeline: psycopg.Pipeline) -> None:
+        self._cursor = cursor
+        self._pipeline = pipeline
+
+    @property
+    def rowcount(self) -> int:
+        self._pipeline.sync()
+        return self._cursor.rowcount
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor.fetchall())
+
+
+def _check_idle(conn: psycopg.Connection[Any]) -> None:
+    """The pool's check of a connection it hands out, without a round trip
+    when there is no reason for one: an idle connection's socket has
+    nothing to read unless the server spoke (a shutdown or a terminated
+    backend sends its FATAL error, then closes), so only then, or when
+    libpq already knows it is broken, is it checked with a query (and the
+    pool replaces it if that fails)."""
+    if conn.closed or conn.broken:
+        raise psycopg.OperationalError("the connection is closed")
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    if readable:
+        ConnectionPool.check_connection(conn)
 
 
 class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
@@ -251,9 +295,10 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
                 # (a pool inherited over a fork is left alone: its threads stayed in the parent)
                 # check: a connection the server closed (a PostgreSQL restart) is replaced on
                 # checkout, so the message after a restart does not fail on a dead connection
+                # (_check_idle: without a round trip for a connection the server said nothing to)
                 self._pool = ConnectionPool(self.url, min_size=1, max_size=self._pool_size, open=True,
                                             name="syncml_codec", kwargs={"connect_timeout": CONNECT_TIMEOUT},
-                                            check=ConnectionPool.check_connection)
+                                            check=_check_idle)
                 self._pid = os.getpid()
             return self._pool
 
@@ -270,7 +315,11 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
     def transaction(self) -> Iterator[None]:
         """Atomic: commit when the block ends, roll back if it raises.
         Nested blocks of one thread join the outermost one; each thread has
-        its own transaction (and connection)."""
+        its own transaction (and connection).
+
+        The block runs in psycopg's pipeline mode (see the module doc): a
+        statement whose rows nobody reads is sent with the next one that is
+        read, and the ``COMMIT`` goes with the pipeline's closing sync."""
         tx = self._tx
         if tx.conn is not None:
             tx.depth += 1
@@ -281,23 +330,31 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
             return
         pool = self._connections()
         conn = pool.getconn()
-        tx.conn, tx.depth, tx.accounts = conn, 1, set()
+        tx.conn, tx.depth, tx.accounts, tx.used = conn, 1, set(), False
         try:
-            yield
-            conn.commit()
+            with conn.pipeline() as pipeline:
+                tx.pipeline = pipeline
+                yield
+                if tx.used:  # (a block that ran nothing has nothing to commit: no BEGIN was sent)
+                    # queued: sent with the closing sync, and any error of a queued statement
+                    # (or of the commit) is raised there, before the block counts as committed
+                    conn.execute("COMMIT")
         except BaseException:
             with suppress(psycopg.Error):  # a broken connection: the pool discards it
                 conn.rollback()
             raise
         finally:
-            tx.conn, tx.depth = None, 0
+            tx.conn, tx.pipeline, tx.depth = None, None, 0
             pool.putconn(conn)
 
-    def _exec(self, sql: str, args: Sequence[object] = ()) -> psycopg.Cursor[Any]:
-        """Run ``sql`` in this thread's transaction (callers open one)."""
-        conn = self._tx.conn
-        assert conn is not None, "inside self.transaction() only"
-        return conn.execute(sql, args)
+    def _exec(self, sql: str, args: Sequence[object] = ()) -> _Result:
+        """Run ``sql`` in this thread's transaction (callers open one):
+        queued, and sent when a result of it or of a later statement is
+        read (or when the transaction ends)."""
+        tx = self._tx
+        assert tx.conn is not None and tx.pipeline is not None, "inside self.transaction() only"
+        tx.used = True
+        return _Result(tx.conn.execute(sql, args), tx.pipeline)
 
     def _lock_account(self, user: str) -> None:
         """Take the account's lock for the rest of the transaction (once)."""
