@@ -197,6 +197,7 @@ class _Transaction(threading.local):
     depth = 0
     accounts: set[str]
     used = False
+    items: dict[tuple[str, str], dict[str, StoredItem]]  # (account, datastore) -> GUID -> item, read under its lock
 
 
 class _Result:
@@ -296,8 +297,10 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
                 # check: a connection the server closed (a PostgreSQL restart) is replaced on
                 # checkout, so the message after a restart does not fail on a dead connection
                 # (_check_idle: without a round trip for a connection the server said nothing to)
+                # autocommit: transaction() sends BEGIN and COMMIT itself, queued in its pipeline
                 self._pool = ConnectionPool(self.url, min_size=1, max_size=self._pool_size, open=True,
-                                            name="syncml_codec", kwargs={"connect_timeout": CONNECT_TIMEOUT},
+                                            name="syncml_codec",
+                                            kwargs={"connect_timeout": CONNECT_TIMEOUT, "autocommit": True},
                                             check=_check_idle)
                 self._pid = os.getpid()
             return self._pool
@@ -330,7 +333,7 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
             return
         pool = self._connections()
         conn = pool.getconn()
-        tx.conn, tx.depth, tx.accounts, tx.used = conn, 1, set(), False
+        tx.conn, tx.depth, tx.accounts, tx.used, tx.items = conn, 1, set(), False, {}
         try:
             with conn.pipeline() as pipeline:
                 tx.pipeline = pipeline
@@ -344,7 +347,7 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
                 conn.rollback()
             raise
         finally:
-            tx.conn, tx.pipeline, tx.depth = None, None, 0
+            tx.conn, tx.pipeline, tx.depth, tx.items = None, None, 0, {}
             pool.putconn(conn)
 
     def _exec(self, sql: str, args: Sequence[object] = ()) -> _Result:
@@ -353,7 +356,9 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
         read (or when the transaction ends)."""
         tx = self._tx
         assert tx.conn is not None and tx.pipeline is not None, "inside self.transaction() only"
-        tx.used = True
+        if not tx.used:  # (our own BEGIN, queued: psycopg's own would wait for a sync)
+            tx.conn.execute("BEGIN")
+            tx.used = True
         return _Result(tx.conn.execute(sql, args), tx.pipeline)
 
     def _lock_account(self, user: str) -> None:
@@ -393,6 +398,38 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
         return found
 
     # -- items ---------------------------------------------------------------
+    # The items a transaction read or wrote are kept for the rest of it: every
+    # item read or write takes the account's lock first and holds it to the
+    # commit, so no other transaction changes them meanwhile, and this one
+    # changes them only through the methods below, which keep the copy
+    # current.  (Package 4 reads a datastore's items, then each one again as
+    # it is sent: one round trip instead of one per item.)
+    def _seen(self, user: str, datastore: str) -> dict[str, StoredItem]:
+        return self._tx.items.setdefault((user, datastore), {})
+
+    def get_item(self, user: str, datastore: str, guid: str) -> StoredItem | None:
+        """The item (a tombstone too); None if it never existed."""
+        with self.transaction():
+            seen = self._seen(user, datastore)
+            item = seen.get(guid)
+            if item is None:
+                item = super().get_item(user, datastore, guid)
+                if item is not None:
+                    seen[guid] = item
+        return item
+
+    def items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
+        """The items in the order they were added."""
+        with self.transaction():
+            found = super().items(user, datastore, include_deleted)
+            self._seen(user, datastore).update((item.guid, item) for item in found)
+        return found
+
+    def delete_user(self, name: str) -> bool:
+        with self.transaction():
+            self._tx.items.clear()
+            return super().delete_user(name)
+
     def add_item(self, user: str, datastore: str, data: bytes, content_type: str,
                  modified: float = 0.0) -> StoredItem:
         with self.transaction():
@@ -400,8 +437,10 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
             row = self._exec("INSERT INTO items (account, datastore, guid, data, content_type, rev, modified) "
                              "VALUES (%s, %s, nextval('guid_seq')::text, %s, %s, nextval('rev_seq'), %s) "
                              "RETURNING guid, rev", (user, datastore, data, content_type, modified)).fetchone()
-        assert row is not None
-        return StoredItem(row[0], data, content_type, int(row[1]), False, modified)
+            assert row is not None
+            item = self._seen(user, datastore)[row[0]] = StoredItem(row[0], data, content_type, int(row[1]), False,
+                                                                     modified)
+        return item
 
     def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
                      modified: float = 0.0) -> StoredItem | None:
@@ -411,7 +450,11 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
             row = self._exec("UPDATE items SET data = %s, content_type = %s, rev = nextval('rev_seq'), "
                              "modified = %s WHERE account = %s AND datastore = %s AND guid = %s AND NOT deleted "
                              "RETURNING rev", (data, content_type, modified, user, datastore, guid)).fetchone()
-        return None if row is None else StoredItem(guid, data, content_type, int(row[0]), False, modified)
+            if row is None:
+                return None
+            item = self._seen(user, datastore)[guid] = StoredItem(guid, data, content_type, int(row[0]), False,
+                                                                   modified)
+        return item
 
     def delete_item(self, user: str, datastore: str, guid: str, modified: float = 0.0) -> StoredItem | None:
         """Make the item a tombstone; None if there is no such live item."""
@@ -420,7 +463,10 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
             row = self._exec("UPDATE items SET data = ''::bytea, deleted = TRUE, rev = nextval('rev_seq'), "
                              "modified = %s WHERE account = %s AND datastore = %s AND guid = %s AND NOT deleted "
                              f"RETURNING {_ITEM_COLUMNS}", (modified, user, datastore, guid)).fetchone()
-        return None if row is None else item_of(row)
+            if row is None:
+                return None
+            item = self._seen(user, datastore)[guid] = item_of(row)
+        return item
 
     # -- live sessions -------------------------------------------------------
     def load_live_session(self, session_id: str) -> LiveSession | None:
