@@ -31,6 +31,29 @@ COMMITTED, made safe by locks rather than by serializable retries:
 * GUIDs and revisions come from sequences (``nextval`` never hands one
   number out twice, and is not rolled back: a failed message leaves a gap).
 
+Round trips.  A gunicorn worker on PostgreSQL spends most of a message
+waiting for the database, so a transaction waits as little as it can
+(issue 12: from 26 waits per message of a two-way sync to under 10,
+``benchmarks/roundtrips.py`` counts them), with the same guarantees:
+
+* it runs in psycopg's pipeline mode on an autocommit connection, with its
+  own ``BEGIN`` and ``COMMIT``: a statement is queued, and sent with the
+  next one whose rows (or ``rowcount``) are read, so writes whose result
+  nobody reads (maps, anchors, the session's state, the account lock) cost
+  no wait of their own, ``BEGIN`` goes with the first statement and
+  ``COMMIT`` with the closing sync.  The server still runs the statements
+  one after the other in one transaction; an error of a queued statement is
+  raised at the next read or at the end of the block, before it counts as
+  committed, and the whole block is rolled back;
+* the items a transaction read or wrote are kept until it ends (package 4
+  reads a datastore's items, then each again as it is sent): the account's
+  lock, taken by every item read and write, is held to the commit, so no
+  other transaction changes them meanwhile;
+* the pool checks a connection it hands out with a query only when its
+  socket has something to read (the server spoke while it was idle: a
+  shutdown or a terminated backend sends its error, then closes) or libpq
+  knows it is broken, instead of a query per checkout.
+
 Expiring live sessions and used nonces skips rows another transaction
 holds (``FOR UPDATE SKIP LOCKED``): a session whose message is being served
 right now is not expired under it, and two workers cleaning up at once
