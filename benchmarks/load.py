@@ -58,7 +58,9 @@ local PostgreSQL cluster's processes per message (found through
 ``/run/postgresql/*.pid``) and how many of the machine's cores were busy in
 the rounds (``/proc/stat``: it also counts processes outside this
 benchmark).  Rounds take well under a second here, so use more of them
-(``--rounds 30``) for steady figures.
+(``--rounds 30``) for steady figures.  What a PostgreSQL worker waits for
+(statements and round trips per message) is counted, without gunicorn and
+exactly, by ``benchmarks/roundtrips.py``.
 
 ``--rss``: instead, one device with ``--contacts`` (20,000) contacts makes
 its first slow sync against ``gunicorn -w 1``, then a second, empty device

@@ -13,8 +13,11 @@ Limits, from :class:`~._limits.ServerLimits`, counted over the store's rows
 (a new session evicts the oldest of the *same* device, then of the same
 account: finished ones first), ``max_sessions`` in all (full of running
 sessions: a new one is refused with 503, nobody else's is evicted),
-``session_timeout`` idle seconds.  Finished sessions stay (and count) until
-then, for a resent last message.  All of it runs inside the message's
+``session_timeout`` idle seconds: a session's row is checked when it is
+loaded (:meth:`SessionTable.expired`) and all idle rows are dropped when
+a session is admitted (:meth:`SessionTable.expire`), not with every
+message.  Finished sessions stay (and count) until then, for a resent last
+message.  All of it runs inside the message's
 transaction, so two workers starting sessions at once do not both take the
 last place.
 """
@@ -40,7 +43,7 @@ class SessionTable:
         self.random_source = random_source
 
     def __len__(self) -> int:
-        return len(self.store.live_sessions())
+        return self.store.count_live_sessions()
 
     def new_id(self) -> str:
         """A fresh session id: 128 random bits, in hex."""
@@ -54,8 +57,16 @@ class SessionTable:
         """Drop the sessions idle longer than the timeout; their ids."""
         return self.store.expire_live_sessions(now - self.limits.session_timeout)
 
+    def expired(self, row: LiveSession, now: float) -> bool:
+        """Whether ``row`` is idle longer than the timeout (one that
+        :meth:`expire` at ``now`` drops)."""
+        return row.last_seen < now - self.limits.session_timeout
+
     def has_room(self) -> bool:
-        """Whether a new session fits; finished sessions make room first."""
+        """Whether a new session fits; finished sessions make room first
+        (the sessions are counted, and listed only when the server is full)."""
+        if self.store.count_live_sessions() < self.limits.max_sessions:
+            return True
         rows = self.store.live_sessions()
         if len(rows) < self.limits.max_sessions:
             return True
@@ -65,11 +76,12 @@ class SessionTable:
     def make_room(self, user: str, device_id: str) -> list[LiveSession]:
         """Evict the oldest sessions of the device, then of the account,
         beyond their limits, so that a new session of theirs fits; the
-        evicted sessions."""
-        device = self.store.live_sessions(user, device_id)
+        evicted sessions (the account's sessions are read once)."""
+        rows = self.store.live_sessions(user)
+        device = [s for s in rows if s.device_id == device_id]
         evicted = self._evict(device, len(device) - self.limits.sessions_per_device + 1)
         gone = {s.session_id for s in evicted}
-        account = [s for s in self.store.live_sessions(user) if s.session_id not in gone]
+        account = [s for s in rows if s.session_id not in gone]
         evicted += self._evict(account, len(account) - self.limits.sessions_per_account + 1)
         return evicted
 

@@ -19,12 +19,15 @@ Stateless (issue 12): between two messages a session lives in the store
 (:class:`~syncml_codec.store.base.LiveSession`, its state as bytes:
 :mod:`._persist`), so any ``SyncServer`` on the same database, in any
 process of any host, serves its next message.  A message of a running
-session is one store transaction: expire idle sessions, load the session's
-row (locked until the end: SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's
-``FOR UPDATE``), check that it belongs, process, encode the answer, save
-the state with that answer (for a resent message).  A message that starts a
-session is authenticated and its session saved in one transaction, then
-processed in a second one, so a failure always has a state to go back to.
+session is one store transaction: load the session's row (locked until
+the end: SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's ``FOR UPDATE``; idle
+longer than the timeout, it is dropped and the message is treated as if
+it had none), check that it belongs, process, encode the answer, save the
+state with that answer (for a resent message).  A message that starts a
+session expires every idle session first (so only admissions pay for the
+cleanup and the count is right), is authenticated and its session saved
+in one transaction, then processed in a second one, so a failure always
+has a state to go back to.
 On an unexpected error (answered with Status 500) the store rolls the
 message back, and a new transaction reads the session as it was before the
 message, ends it (:meth:`ServerSession.failure`) and saves that: a message
@@ -162,7 +165,6 @@ class SyncServer:
         auth: tuple[int, Chal | None] | None = None
         try:
             with self.store.transaction():  # a message of a running session: all of it in this one
-                self.table.expire(started)
                 found = self._find(sid, header, encoding, started, cred, remote)
                 if isinstance(found, Response):
                     return found
@@ -170,7 +172,10 @@ class SyncServer:
                 if session is not None:
                     return self._serve(session, msg, problem, None, encoding, started)
                 # a new session: admitted and saved here (its state before its first message,
-                # which a failure goes back to), its first message in a transaction of its own
+                # which a failure goes back to), its first message in a transaction of its own;
+                # idle sessions are expired here, before they are counted (a message of a running
+                # session expires only its own, in _find)
+                self.table.expire(started)
                 admitted = self._admit(header, encoding, started, cred, carrier, remote, query, headers)
                 if isinstance(admitted, Response):
                     return admitted
@@ -192,6 +197,9 @@ class SyncServer:
         new one), or the refusal of a message naming someone else's."""
         row = self.store.load_live_session(sid) if sid else None
         if row is None:
+            return None
+        if self.table.expired(row, started):  # (as SessionTable.expire would have dropped it)
+            self.store.drop_live_sessions([row.session_id])
             return None
         session = self._restore(row)
         if session is None:

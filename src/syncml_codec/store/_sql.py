@@ -124,6 +124,7 @@ class Statements:
                          "done = excluded.done, state = excluded.state")
     live_sessions = "SELECT session_id, {user}, device_id, last_seen, done FROM live_sessions"
     live_sessions_order = " ORDER BY last_seen, session_id"
+    count_live_sessions = "SELECT count(*) FROM live_sessions"
     where_user = "{user} = ?"
     where_device_id = "device_id = ?"
     nonce_used = "SELECT 1 FROM used_nonces WHERE nonce = ? AND expires >= ?"
@@ -329,6 +330,11 @@ class SQLStore:
         where = " WHERE " + " AND ".join(sql for sql, _ in conditions) if conditions else ""
         return [LiveSession(r[0], r[1], r[2], float(r[3]), bool(r[4])) for r in self._all(
             q.live_sessions + where + q.live_sessions_order, [v for _, v in conditions])]
+
+    def count_live_sessions(self) -> int:
+        """How many live sessions there are (finished ones kept for a resent message too)."""
+        row = self._one(self._sql.count_live_sessions)
+        return int(row[0]) if row is not None else 0
 
     def nonce_used(self, nonce: str, now: float) -> bool:
         """Whether :meth:`use_nonce` recorded ``nonce`` and it has not expired by ``now`` (writes nothing)."""

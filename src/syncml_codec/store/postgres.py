@@ -31,6 +31,29 @@ COMMITTED, made safe by locks rather than by serializable retries:
 * GUIDs and revisions come from sequences (``nextval`` never hands one
   number out twice, and is not rolled back: a failed message leaves a gap).
 
+Round trips.  A gunicorn worker on PostgreSQL spends most of a message
+waiting for the database, so a transaction waits as little as it can
+(issue 12: from 26 waits per message of a two-way sync to under 10,
+``benchmarks/roundtrips.py`` counts them), with the same guarantees:
+
+* it runs in psycopg's pipeline mode on an autocommit connection, with its
+  own ``BEGIN`` and ``COMMIT``: a statement is queued, and sent with the
+  next one whose rows (or ``rowcount``) are read, so writes whose result
+  nobody reads (maps, anchors, the session's state, the account lock) cost
+  no wait of their own, ``BEGIN`` goes with the first statement and
+  ``COMMIT`` with the closing sync.  The server still runs the statements
+  one after the other in one transaction; an error of a queued statement is
+  raised at the next read or at the end of the block, before it counts as
+  committed, and the whole block is rolled back;
+* the items a transaction read or wrote are kept until it ends (package 4
+  reads a datastore's items, then each again as it is sent): the account's
+  lock, taken by every item read and write, is held to the commit, so no
+  other transaction changes them meanwhile;
+* the pool checks a connection it hands out with a query only when its
+  socket has something to read (the server spoke while it was idle: a
+  shutdown or a terminated backend sends its error, then closes) or libpq
+  knows it is broken, instead of a query per checkout.
+
 Expiring live sessions and used nonces skips rows another transaction
 holds (``FOR UPDATE SKIP LOCKED``): a session whose message is being served
 right now is not expired under it, and two workers cleaning up at once
@@ -51,6 +74,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import select
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
@@ -187,12 +211,56 @@ def _one_line(exc: BaseException) -> str:
 
 
 class _Transaction(threading.local):
-    """The connection a thread holds for its open transaction, how deep the
-    blocks are nested, and the accounts whose lock it took."""
+    """The connection a thread holds for its open transaction (and its
+    pipeline), how deep the blocks are nested, the accounts whose lock it
+    took, and whether it ran a statement."""
 
     conn: psycopg.Connection[Any] | None = None
+    pipeline: psycopg.Pipeline | None = None
     depth = 0
     accounts: set[str]
+    used = False
+    items: dict[tuple[str, str], dict[str, StoredItem]]  # (account, datastore) -> GUID -> item, read under its lock
+
+
+class _Result:
+    """A statement queued in the transaction's pipeline: reading its rows
+    waits for them (one round trip for it and everything queued before it);
+    so does its ``rowcount``, through a sync of the pipeline."""
+
+    __slots__ = ("_cursor", "_pipeline")
+
+    def __init__(self, cursor: psycopg.Cursor[Any], pipeline: psycopg.Pipeline) -> None:
+        self._cursor = cursor
+        self._pipeline = pipeline
+
+    @property
+    def rowcount(self) -> int:
+        self._pipeline.sync()
+        return self._cursor.rowcount
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor.fetchall())
+
+
+def _check_idle(conn: psycopg.Connection[Any]) -> None:
+    """The pool's check of a connection it hands out, without a round trip
+    when there is no reason for one: an idle connection's socket has
+    nothing to read unless the server spoke (a shutdown or a terminated
+    backend sends its FATAL error, then closes), so only then, or when
+    libpq already knows it is broken, is it checked with a query (and the
+    pool replaces it if that fails)."""
+    if conn.closed or conn.broken:
+        raise psycopg.OperationalError("the connection is closed")
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    if readable:
+        ConnectionPool.check_connection(conn)
 
 
 class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
@@ -251,9 +319,12 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
                 # (a pool inherited over a fork is left alone: its threads stayed in the parent)
                 # check: a connection the server closed (a PostgreSQL restart) is replaced on
                 # checkout, so the message after a restart does not fail on a dead connection
+                # (_check_idle: without a round trip for a connection the server said nothing to)
+                # autocommit: transaction() sends BEGIN and COMMIT itself, queued in its pipeline
                 self._pool = ConnectionPool(self.url, min_size=1, max_size=self._pool_size, open=True,
-                                            name="syncml_codec", kwargs={"connect_timeout": CONNECT_TIMEOUT},
-                                            check=ConnectionPool.check_connection)
+                                            name="syncml_codec",
+                                            kwargs={"connect_timeout": CONNECT_TIMEOUT, "autocommit": True},
+                                            check=_check_idle)
                 self._pid = os.getpid()
             return self._pool
 
@@ -270,7 +341,11 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
     def transaction(self) -> Iterator[None]:
         """Atomic: commit when the block ends, roll back if it raises.
         Nested blocks of one thread join the outermost one; each thread has
-        its own transaction (and connection)."""
+        its own transaction (and connection).
+
+        The block runs in psycopg's pipeline mode (see the module doc): a
+        statement whose rows nobody reads is sent with the next one that is
+        read, and the ``COMMIT`` goes with the pipeline's closing sync."""
         tx = self._tx
         if tx.conn is not None:
             tx.depth += 1
@@ -281,23 +356,33 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
             return
         pool = self._connections()
         conn = pool.getconn()
-        tx.conn, tx.depth, tx.accounts = conn, 1, set()
+        tx.conn, tx.depth, tx.accounts, tx.used, tx.items = conn, 1, set(), False, {}
         try:
-            yield
-            conn.commit()
+            with conn.pipeline() as pipeline:
+                tx.pipeline = pipeline
+                yield
+                if tx.used:  # (a block that ran nothing has nothing to commit: no BEGIN was sent)
+                    # queued: sent with the closing sync, and any error of a queued statement
+                    # (or of the commit) is raised there, before the block counts as committed
+                    conn.execute("COMMIT")
         except BaseException:
             with suppress(psycopg.Error):  # a broken connection: the pool discards it
                 conn.rollback()
             raise
         finally:
-            tx.conn, tx.depth = None, 0
+            tx.conn, tx.pipeline, tx.depth, tx.items = None, None, 0, {}
             pool.putconn(conn)
 
-    def _exec(self, sql: str, args: Sequence[object] = ()) -> psycopg.Cursor[Any]:
-        """Run ``sql`` in this thread's transaction (callers open one)."""
-        conn = self._tx.conn
-        assert conn is not None, "inside self.transaction() only"
-        return conn.execute(sql, args)
+    def _exec(self, sql: str, args: Sequence[object] = ()) -> _Result:
+        """Run ``sql`` in this thread's transaction (callers open one):
+        queued, and sent when a result of it or of a later statement is
+        read (or when the transaction ends)."""
+        tx = self._tx
+        assert tx.conn is not None and tx.pipeline is not None, "inside self.transaction() only"
+        if not tx.used:  # (our own BEGIN, queued: psycopg's own would wait for a sync)
+            tx.conn.execute("BEGIN")
+            tx.used = True
+        return _Result(tx.conn.execute(sql, args), tx.pipeline)
 
     def _lock_account(self, user: str) -> None:
         """Take the account's lock for the rest of the transaction (once)."""
@@ -336,6 +421,38 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
         return found
 
     # -- items ---------------------------------------------------------------
+    # The items a transaction read or wrote are kept for the rest of it: every
+    # item read or write takes the account's lock first and holds it to the
+    # commit, so no other transaction changes them meanwhile, and this one
+    # changes them only through the methods below, which keep the copy
+    # current.  (Package 4 reads a datastore's items, then each one again as
+    # it is sent: one round trip instead of one per item.)
+    def _seen(self, user: str, datastore: str) -> dict[str, StoredItem]:
+        return self._tx.items.setdefault((user, datastore), {})
+
+    def get_item(self, user: str, datastore: str, guid: str) -> StoredItem | None:
+        """The item (a tombstone too); None if it never existed."""
+        with self.transaction():
+            seen = self._seen(user, datastore)
+            item = seen.get(guid)
+            if item is None:
+                item = super().get_item(user, datastore, guid)
+                if item is not None:
+                    seen[guid] = item
+        return item
+
+    def items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
+        """The items in the order they were added."""
+        with self.transaction():
+            found = super().items(user, datastore, include_deleted)
+            self._seen(user, datastore).update((item.guid, item) for item in found)
+        return found
+
+    def delete_user(self, name: str) -> bool:
+        with self.transaction():
+            self._tx.items.clear()
+            return super().delete_user(name)
+
     def add_item(self, user: str, datastore: str, data: bytes, content_type: str,
                  modified: float = 0.0) -> StoredItem:
         with self.transaction():
@@ -343,8 +460,10 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
             row = self._exec("INSERT INTO items (account, datastore, guid, data, content_type, rev, modified) "
                              "VALUES (%s, %s, nextval('guid_seq')::text, %s, %s, nextval('rev_seq'), %s) "
                              "RETURNING guid, rev", (user, datastore, data, content_type, modified)).fetchone()
-        assert row is not None
-        return StoredItem(row[0], data, content_type, int(row[1]), False, modified)
+            assert row is not None
+            item = self._seen(user, datastore)[row[0]] = StoredItem(row[0], data, content_type, int(row[1]), False,
+                                                                     modified)
+        return item
 
     def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
                      modified: float = 0.0) -> StoredItem | None:
@@ -354,7 +473,11 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
             row = self._exec("UPDATE items SET data = %s, content_type = %s, rev = nextval('rev_seq'), "
                              "modified = %s WHERE account = %s AND datastore = %s AND guid = %s AND NOT deleted "
                              "RETURNING rev", (data, content_type, modified, user, datastore, guid)).fetchone()
-        return None if row is None else StoredItem(guid, data, content_type, int(row[0]), False, modified)
+            if row is None:
+                return None
+            item = self._seen(user, datastore)[guid] = StoredItem(guid, data, content_type, int(row[0]), False,
+                                                                   modified)
+        return item
 
     def delete_item(self, user: str, datastore: str, guid: str, modified: float = 0.0) -> StoredItem | None:
         """Make the item a tombstone; None if there is no such live item."""
@@ -363,7 +486,10 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
             row = self._exec("UPDATE items SET data = ''::bytea, deleted = TRUE, rev = nextval('rev_seq'), "
                              "modified = %s WHERE account = %s AND datastore = %s AND guid = %s AND NOT deleted "
                              f"RETURNING {_ITEM_COLUMNS}", (modified, user, datastore, guid)).fetchone()
-        return None if row is None else item_of(row)
+            if row is None:
+                return None
+            item = self._seen(user, datastore)[guid] = item_of(row)
+        return item
 
     # -- live sessions -------------------------------------------------------
     def load_live_session(self, session_id: str) -> LiveSession | None:
