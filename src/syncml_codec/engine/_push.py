@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from ..codec.san import Notification, SyncAlert
+from ..codec.san import Notification, SyncAlert, UIMode
 from ..store.base import Device, PushTarget, Store
 from ._sync import DatastoreSync
 from ._util import log_quoted
@@ -70,7 +70,8 @@ def register_push(store: Store, device: Device, datastores: Iterable[DatastoreSy
 
 
 def notification_for(targets: Sequence[PushTarget], sync_type: int = 206, *, server_id: str | None = None,
-                     content_types: dict[str, str] | None = None, session_id: int = 0) -> Notification:
+                     content_types: dict[str, str] | None = None, session_id: int = 0,
+                     ui_mode: UIMode = UIMode.BACKGROUND) -> Notification:
     """The notification asking a device to sync ``targets`` (one server
     identifier for all: ``server_id``, else the first target's) in
     ``sync_type`` (206-210); ``content_types``: per canonical datastore the
@@ -78,5 +79,5 @@ def notification_for(targets: Sequence[PushTarget], sync_type: int = 206, *, ser
     if not targets:
         raise ValueError("no datastore to alert")
     types = content_types or {}
-    return Notification(server_id=server_id or targets[0].server_id, session_id=session_id,
+    return Notification(server_id=server_id or targets[0].server_id, session_id=session_id, ui_mode=ui_mode,
                         alerts=tuple(SyncAlert(sync_type, t.server_uri, types.get(t.datastore)) for t in targets))
