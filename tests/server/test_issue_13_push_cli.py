@@ -4,6 +4,7 @@ registered with ``push`` (or given ``--server-id``), and ``syncml decode`` /
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -113,3 +114,14 @@ def test_decode_and_inspect_a_real_notification(capsys: pytest.CaptureFixture[st
     assert code == 0 and ": verified" in out
     code, out, _ = _run("inspect", path, capsys=capsys)
     assert code == 0 and "Data Sync Notification" in out and "'Contacts'" in out
+
+
+def test_device_show_tells_the_registration(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run("device", "show", "test", "test-reg", "--db", str(db), "--json", capsys=capsys)
+    (push,) = json.loads(out)["push"]
+    assert code == 0 and (push["datastore"], push["server_id"], push["server_uri"]) == (
+        "Contacts", "http://h:8080/sync", "addressbook")
+    code, out, _ = _run("device", "show", "test", "test-reg", "--db", str(db), capsys=capsys)
+    assert code == 0 and "Contacts: registered for server-alerted sync" in out
+    code, out, _ = _run("device", "show", "test", "test-plain", "--db", str(db), "--json", capsys=capsys)
+    assert code == 0 and json.loads(out)["push"] == []
