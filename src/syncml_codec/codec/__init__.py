@@ -2,6 +2,7 @@
 pure-Python twin) and XML (lxml); and the one binary SyncML message that is
 no tree, the Data Sync Notification of server-alerted sync (:mod:`.san`)."""
 
+from . import san
 from .codepages import LANGUAGES, Language
 from .san import Notification, SyncAlert, looks_like_notification
 from .tree import Document, Element
@@ -18,6 +19,7 @@ __all__ = [
     "decode",
     "encode",
     "looks_like_notification",
+    "san",
     "wbxml_to_xml",
     "xml_to_wbxml",
 ]
