@@ -46,7 +46,7 @@ __all__ = ["CONTENT_TYPE", "Initiator", "Notification", "SyncAlert", "UIMode", "
            "notification_digest"]
 
 #: the MIME type a notification travels under (Nokia's software uses the WBXML one)
-CONTENT_TYPE = "application/vnd.syncml.notification"
+CONTENT_TYPE = "application/vnd.syncml.ds.notification"
 
 _DIGEST = 16
 _HEADER = 8  # version .. server-identifier-length
