@@ -177,3 +177,31 @@ def test_a_server_id_too_long_for_a_notification_is_not_registered(make_server, 
         assert _sync_at(server, a, "http://127.0.0.1:8080/" + "x" * 300 + "?push").ok
     assert store.push_targets(store.device("test", "test-a")) == []
     assert "push not registered" in caplog.text
+
+
+def test_a_client_answers_the_notification_the_server_made(make_server, store: SQLiteStore) -> None:  # type: ignore[no-untyped-def]
+    """The whole loop: registered with push, notified, the client runs what the notification says."""
+    server = make_server()
+    a, b = device("a"), device("b")
+    a.datastores["./addressbook"].add(vcard(1))
+    assert sync(server, a).ok
+    assert _sync_at(server, b, "http://127.0.0.1:8080/sync?push").ok
+    a.datastores["./addressbook"].add(vcard(2))
+    assert sync(server, a).ok
+    targets = store.push_targets(store.device("test", "test-b"))
+    wire = notification_for(targets, 206).to_bytes("", "")
+    # the device: read it, check it, and alert each datastore it names with its sync type
+    n = Notification.from_bytes(wire)
+    assert n.verify("", "")
+    modes = {uri: alert.sync_type for alert in n.alerts
+             for uri, ds in b.datastores.items() if ds.remote_uri == alert.server_uri}
+    assert modes == {"./addressbook": 206}
+    session = ClientSession(b, url=n.server_id, user="test", password="secret", clock=Clock(), modes=modes)
+    request = session.start()
+    while request is not None:
+        query = urlsplit(request.url).query
+        response = server.handle(request.body, request.content_type, parse_qs(query).get("sessionid", [None])[0])
+        request = session.receive(response.body, response.content_type)
+    report = session.reports["./addressbook"]
+    assert session.ok and report.requested == 206 and report.mode == 200 and report.received == {"Add": 1}
+    assert len(ab(b)) == 2
