@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..codec.detect import looks_like_wbxml
+from ..codec.san import Notification, looks_like_notification
 from ..codec.tree import Document, Element
 from ..errors import SyncMLError
 from ..model import (
@@ -145,6 +146,11 @@ def _run(args: argparse.Namespace) -> None:
     texts = []
     for path in args.files:
         data = read_input(path)
+        if looks_like_notification(data):  # server-alerted sync's binary message (digest not checked here)
+            from ._push import describe_notification
+
+            texts.append(describe_notification(Notification.from_bytes(data), path, len(data), None))
+            continue
         try:
             msg = Message.from_bytes(data, lenient=args.lenient)
         except SyncMLError as exc:

@@ -15,7 +15,9 @@ The JSON documents (every one also has ``db``):
   ``{"user", "device", "manufacturer", "model", "software", "datastores": [NAME...],
   "last_session": SESSION | null}`` (DevInf fields null when the device sent none).
 * ``device show``: ``{"user", "device", "devinf": DEVINF | null, "devinf_error": str | null,
-  "datastores": [STATE...], "sessions": [SESSION...]}`` (its last 5); DEVINF = ``{"manufacturer",
+  "datastores": [STATE...], "sessions": [SESSION...], "push": [PUSH...]}`` (its last 5 sessions;
+  PUSH = ``{"datastore", "server_id", "server_uri", "registered"}``: its registration for
+  server-alerted sync, ``syncml push``); DEVINF = ``{"manufacturer",
   "model", "oem", "firmware", "software", "hardware", "type", "version", "datastores":
   [{"uri", "name", "receives": [TYPE...], "sends": [TYPE...], "sync_types": [int...]}]}``, TYPE
   ``"text/vcard 3.0"``; STATE = ``{"datastore", "client_anchor", "server_anchor", "slow_next",
@@ -185,12 +187,15 @@ def _cmd_device_show(args: argparse.Namespace) -> None:
         device = _device(store, args.user, args.device, _shown(args))
         states = store.device_state(device)
         sessions = [s for s in store.sessions(args.user) if s.device_id == device.device_id][-_SHOWN_SESSIONS:]
+        push = store.push_targets(device)
     finally:
         store.close()
     devinf, problem = _devinf(device)
     document = {"user": device.user, "device": device.device_id,
                 "devinf": None if devinf is None else _devinf_json(devinf), "devinf_error": problem,
-                "datastores": [_state_json(s) for s in states], "sessions": [_session_json(s) for s in sessions]}
+                "datastores": [_state_json(s) for s in states], "sessions": [_session_json(s) for s in sessions],
+                "push": [{"datastore": t.datastore, "server_id": t.server_id, "server_uri": t.server_uri,
+                          "registered": t.registered} for t in push]}
     lines = [f"device {device.device_id} of user {device.user}"]
     if devinf is not None:
         for label, value in (("manufacturer", devinf.man), ("model", devinf.mod), ("OEM", devinf.oem),
@@ -212,6 +217,9 @@ def _cmd_device_show(args: argparse.Namespace) -> None:
         fmt = f"; sends {state.format.content_type}" if state.format is not None else ""
         lines.append(f"  {state.datastore}: {anchors}; map {state.mapped + state.pending} "
                      f"({state.mapped} mapped, {state.pending} awaiting a Map){fmt}")
+    for target in push:
+        lines.append(f"  {target.datastore}: registered for server-alerted sync {_when(target.registered)} as "
+                     f"{target.server_uri!r} of server {target.server_id!r} (syncml push)")
     lines.append(f"last sessions ({len(sessions)}):" if sessions else "last sessions: none")
     lines += [f"  {_when(s.ended)} {s.session_id} {s.outcome}" + (f" {s.detail}" if s.detail else "")
               for s in sessions]

@@ -1,7 +1,10 @@
 """Layer 1: bytes <-> element trees.  WBXML (Cython extension or its
-pure-Python twin) and XML (lxml)."""
+pure-Python twin) and XML (lxml); and the one binary SyncML message that is
+no tree, the Data Sync Notification of server-alerted sync (:mod:`.san`)."""
 
+from . import san
 from .codepages import LANGUAGES, Language
+from .san import Notification, SyncAlert, looks_like_notification
 from .tree import Document, Element
 from .wbxml import IMPLEMENTATION, decode, encode, wbxml_to_xml, xml_to_wbxml
 
@@ -11,8 +14,12 @@ __all__ = [
     "Document",
     "Element",
     "Language",
+    "Notification",
+    "SyncAlert",
     "decode",
     "encode",
+    "looks_like_notification",
+    "san",
     "wbxml_to_xml",
     "xml_to_wbxml",
 ]

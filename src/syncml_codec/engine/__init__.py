@@ -5,10 +5,13 @@ keeps its items in a :class:`ClientStore`.  Bytes in, bytes out: clock,
 randomness and storage are injected.  What one client may cost the server
 is set by :class:`ServerLimits`.  A change to an item is an
 :class:`Operation` on both sides.  :class:`Replayer` sends a recorded
-client's messages through a server (:mod:`.replay`)."""
+client's messages through a server (:mod:`.replay`).  Server-alerted sync:
+:func:`notification_for` makes the notification for a device's registered
+datastores (the ``push`` URL parameter)."""
 
 from ._limits import ServerLimits
 from ._ops import Operation
+from ._push import notification_for
 from ._state import ClientPhase, ServerPhase
 from ._sync import ConflictPolicy
 from .client import ClientDatastore, ClientSession, ClientStore, DatastoreReport, Request
@@ -33,4 +36,5 @@ __all__ = [
     "ServerSession",
     "SessionReplay",
     "SyncServer",
+    "notification_for",
 ]

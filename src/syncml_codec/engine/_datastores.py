@@ -1,6 +1,7 @@
 """The datastores of one server session and the client's commands on them:
 its Alerts open them (package 1, anchors checked: 508 and a slow sync when
-they do not match, or for a resume), its Syncs bring changes (package 3,
+they do not match, or for a resume; the server-alerted 206-210 as the mode
+they name), its Syncs bring changes (package 3,
 large objects reassembled from MoreData chunks, a Status per item), its Maps
 name the LUIDs of the items we added (package 5).
 
@@ -38,7 +39,7 @@ from ._chunks import Reassembler
 from ._devinf import datastore_for_type, datastore_from_devinf, type_for_client
 from ._peer import Peer
 from ._reply import Answers
-from ._sync import CLIENT_SENDS, NEEDS_ANCHORS, SUPPORTED, ConflictPolicy, DatastoreSync
+from ._sync import BY_SERVER, CLIENT_SENDS, NEEDS_ANCHORS, SUPPORTED, ConflictPolicy, DatastoreSync
 from ._util import item_bytes, log_quoted, meta_format, meta_type, plain
 
 __all__ = ["SessionDatastores"]
@@ -109,6 +110,9 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         resumed = code == AlertCode.ALERT_RESUME
         if resumed:  # no session survives a restart: 508 and a slow sync on the kept map (see _sync)
             code = AlertCode.SLOW_SYNC
+        alerted = int(code) if code in BY_SERVER else None
+        if alerted is not None:  # the client answers a notification (package #0): see _sync.BY_SERVER
+            code = BY_SERVER[alerted]
         if code not in SUPPORTED or not cmd.items:
             return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED if code
                                   else StatusCode.BAD_REQUEST), None
@@ -120,6 +124,9 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         canonical = self.resolve(server_uri, client_uri, item.meta)
         if canonical is None:
             return answers.status(cmd, StatusCode.NOT_FOUND), None
+        if alerted is not None:
+            log.info("session %s: %s answers a server alert: %d carried out as %d", self.session_id, canonical,
+                     alerted, int(code))
         anchor = item.meta.anchor if item.meta is not None else None
         if anchor is None or not anchor.next:
             return answers.status(cmd, StatusCode.BAD_REQUEST), None

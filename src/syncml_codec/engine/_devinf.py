@@ -17,11 +17,12 @@ from ..devinf import ContentType, DataStore, DevInf, negotiate
 from ..errors import SyncMLError
 from ..model import Get, Item, Meta, Results, Source, StatusCode
 from ..store.base import DATASTORES
+from ._sync import BY_SERVER, SUPPORTED
 from ._util import plain
 from ._wire import devinf_type
 
-__all__ = ["DEVINF_URIS", "SERVER_FORMATS", "datastore_for_type", "datastore_from_devinf",
-           "devinf_bytes", "devinf_from_item", "devinf_results", "get_code",
+__all__ = ["DEVINF_URIS", "SERVER_FORMATS", "SYNC_CAPS", "datastore_for_type", "datastore_from_devinf",
+           "devinf_bytes", "devinf_from_item", "devinf_results", "get_code", "performed_sync_caps",
            "server_datastore", "server_devinf", "type_for_client"]
 
 DEVINF_URIS = {"./devinf10": "1.0", "./devinf11": "1.1", "./devinf12": "1.2"}
@@ -39,7 +40,21 @@ SERVER_FORMATS: dict[str, tuple[ContentType, ...]] = {
     "Tasks": (*_CAL, ContentType("text/x-s4j-sift", "1.0")), "Notes": _NOTE,
     "Journal": (ContentType("text/calendar", "2.0"), ContentType("text/plain", "1.0")),
 }
-_SYNC_TYPES = (1, 2, 3, 4, 5, 6, 7)
+#: DevInf SyncType (SyncCap) of each alert code: 1-6 for 200-205, 7 ("server-alerted sync") for 206-210
+SYNC_CAPS = {200: 1, 201: 2, 202: 3, 203: 4, 204: 5, 205: 6, 206: 7, 207: 7, 208: 7, 209: 7, 210: 7}
+
+
+def performed_sync_caps() -> tuple[int, ...]:
+    """The SyncCaps our DevInf advertises: those of the alert codes the engine
+    carries out (:data:`._sync.SUPPORTED`, and 7 when it carries out every
+    server-alerted code, :data:`._sync.BY_SERVER`), nothing more."""
+    caps = {SYNC_CAPS[code] for code in SUPPORTED if code in SYNC_CAPS}
+    if len(BY_SERVER) == 5 and all(mode in SUPPORTED for mode in BY_SERVER.values()):
+        caps.add(7)
+    return tuple(sorted(caps))
+
+
+_SYNC_TYPES = performed_sync_caps()
 
 
 def server_datastore(canonical: str, source_ref: str | None = None) -> DataStore:

@@ -48,6 +48,7 @@ from ._devinf import devinf_results, get_code
 from ._outgoing import Outbox
 from ._params import SyncParams
 from ._peer import Peer
+from ._push import register_push, sync_url
 from ._reply import DEVINF_URI, Answers, reply_message
 from ._report import log_session_end
 from ._state import SERVER_ANSWERS, SERVER_RECEIVING, SERVER_TABLE, Answer, Event, ServerPhase, advance
@@ -88,6 +89,7 @@ class ServerSession:
         self.client_session_id = client_session_id  # the SessionID of the client's SyncHdr
         self.auth_carrier: str | None = None  # CmdID of the command whose Cred authenticated the session
         self.params = SyncParams()  # the sync URL's parameters (IceWarp's: see ._params)
+        self.server_url: str | None = None  # the URL the client knows us by (its first message's, see ._push)
         self.encoding = "wbxml"
         self.address: str | None = None  # the client's (of its last message), for the end-of-session log line
         self.started = self.last_seen = server.clock()
@@ -178,6 +180,8 @@ class ServerSession:
         answers = self.answers = Answers(header.msg_id)
         out: list[Command] = []
         code, chal = auth if auth is not None else (StatusCode.OK, None)
+        if self.server_url is None:
+            self.server_url = sync_url(header.target.loc_uri or "")
         if problem is not None and msg.body is None:
             out.append(status_for_header(header, cmd_id=answers.next_id(), code=StatusCode.BAD_REQUEST, chal=chal))
             return self._message(header, out, True)
@@ -304,6 +308,9 @@ class ServerSession:
         """The end of package 5: the session is complete."""
         for ds in self.datastores.values():
             ds.commit()
+        if self.params.push:  # the device asks for server-alerted sync (see ._push)
+            register_push(self.store, self.peer.device, self.datastores.values(), self.server_url or "",
+                          self.server.clock(), self.id)
         self._log("ok")
         return self._message(header, out, True)
 

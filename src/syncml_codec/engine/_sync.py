@@ -62,7 +62,7 @@ from ._items import (
 )
 from ._ops import Operation
 
-__all__ = ["ConflictPolicy", "DatastoreSync", "Op"]
+__all__ = ["BY_SERVER", "ConflictPolicy", "DatastoreSync", "Op"]
 
 #: the modes in which the client sends its changes / the server sends its own
 CLIENT_SENDS = {AlertCode.TWO_WAY, AlertCode.SLOW_SYNC, AlertCode.ONE_WAY_FROM_CLIENT, AlertCode.REFRESH_FROM_CLIENT}
@@ -70,6 +70,15 @@ SERVER_SENDS = {AlertCode.TWO_WAY, AlertCode.SLOW_SYNC, AlertCode.ONE_WAY_FROM_S
 #: the modes that need matching anchors (else 508 and a slow sync)
 NEEDS_ANCHORS = {AlertCode.TWO_WAY, AlertCode.ONE_WAY_FROM_CLIENT, AlertCode.ONE_WAY_FROM_SERVER}
 SUPPORTED = {200, 201, 202, 203, 204, 205}
+#: a client answering a server's notification (server-alerted sync, :mod:`syncml_codec.codec.san`)
+#: alerts the notification's sync type 206-210 (buteo-syncml does; SyncEvolution and Nokia phones
+#: alert 200-205): each is carried out as the client-initiated mode it names, which our Alert back
+#: says, anchors checked as for that mode
+BY_SERVER: dict[int, int] = {AlertCode.TWO_WAY_BY_SERVER: AlertCode.TWO_WAY,
+             AlertCode.ONE_WAY_FROM_CLIENT_BY_SERVER: AlertCode.ONE_WAY_FROM_CLIENT,
+             AlertCode.REFRESH_FROM_CLIENT_BY_SERVER: AlertCode.REFRESH_FROM_CLIENT,
+             AlertCode.ONE_WAY_FROM_SERVER_BY_SERVER: AlertCode.ONE_WAY_FROM_SERVER,
+             AlertCode.REFRESH_FROM_SERVER_BY_SERVER: AlertCode.REFRESH_FROM_SERVER}
 
 
 class ConflictPolicy(str, Enum):

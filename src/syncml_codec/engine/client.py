@@ -70,6 +70,9 @@ from ._wire import CONTENT_TYPES, devinf_type
 __all__ = ["ClientDatastore", "ClientSession", "ClientStore", "DatastoreReport", "Request"]
 
 _ADD, _REPLACE, _DELETE = Operation.ADD, Operation.REPLACE, Operation.DELETE
+#: the modes asked for without anchors as they are (the others become a slow sync then)
+_REFRESHES = (AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER,
+              AlertCode.REFRESH_FROM_CLIENT_BY_SERVER, AlertCode.REFRESH_FROM_SERVER_BY_SERVER)
 
 
 @dataclass(kw_only=True)
@@ -175,8 +178,8 @@ class ClientSession:
     """One SyncML session of a :class:`ClientStore` against a server.
 
     ``modes``: per local URI, the sync type to ask for (default 200 two-way;
-    a datastore without anchors asks for 201 slow, as the spec requires,
-    except for the refresh modes)."""
+    206-210 answer a server's notification; a datastore without anchors asks
+    for 201 slow, as the spec requires, except for the refresh modes)."""
 
     def __init__(self, store: ClientStore, *, url: str, user: str, password: str, auth_type: str = "md5",
                  encoding: str = "wbxml", clock: Callable[[], float] = time.time, session_id: str = "1",
@@ -201,7 +204,7 @@ class ClientSession:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clock()))
         for uri, ds in store.datastores.items():
             mode = (modes or {}).get(uri, AlertCode.TWO_WAY)
-            if ds.last_anchor is None and mode not in (AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
+            if ds.last_anchor is None and mode not in _REFRESHES:
                 mode = AlertCode.SLOW_SYNC
             self.reports[uri] = DatastoreReport(requested=int(mode),
                                                 next_anchor=f"{stamp}-{ds.next_luid}-{len(ds.items)}")

@@ -44,6 +44,7 @@ from .base import (
     DeviceFormat,
     LiveSession,
     MapEntry,
+    PushTarget,
     SessionRecord,
     StoredItem,
 )
@@ -78,7 +79,7 @@ class Statements:
     delete_user = "DELETE FROM users WHERE name = ?"
     delete_user_rows = (  # the account's devices' rows, its devices, its running sessions (they end), its items
         *(f"DELETE FROM {table} WHERE device IN (SELECT id FROM devices WHERE {{user}} = ?)"
-          for table in ("anchors", "maps", "device_formats", "sessions", "conflicts")),
+          for table in ("anchors", "maps", "device_formats", "sessions", "conflicts", "push_targets")),
         "DELETE FROM devices WHERE {user} = ?",
         "DELETE FROM live_sessions WHERE {user} = ?",
         "DELETE FROM items WHERE {user} = ?")
@@ -117,6 +118,13 @@ class Statements:
                          "encoding, accepts) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device, datastore) DO UPDATE "
                          "SET content_type = excluded.content_type, declared = excluded.declared, "
                          "version = excluded.version, encoding = excluded.encoding, accepts = excluded.accepts")
+    # server-alerted sync
+    set_push_target = ("INSERT INTO push_targets (device, datastore, server_id, server_uri, registered) "
+                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (device, datastore) DO UPDATE SET "
+                       "server_id = excluded.server_id, server_uri = excluded.server_uri, "
+                       "registered = excluded.registered")
+    push_targets = ("SELECT datastore, server_id, server_uri, registered FROM push_targets WHERE device = ? "
+                    "ORDER BY datastore")
     # live sessions
     save_live_session = ("INSERT INTO live_sessions (session_id, {user}, device_id, last_seen, done, state) "
                          "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
@@ -313,6 +321,17 @@ class SQLStore:
         with self.transaction():
             self._exec(self._sql.set_device_format, (device.id, datastore, fmt.content_type, fmt.declared,
                                                      fmt.version, fmt.encoding, fmt.accepts))
+
+    # -- server-alerted sync ---------------------------------------------------
+    def set_push_target(self, device: Device, target: PushTarget) -> None:
+        """Register (or register again) the device's datastore for server-alerted sync."""
+        with self.transaction():
+            self._exec(self._sql.set_push_target, (device.id, target.datastore, target.server_id,
+                                                   target.server_uri, target.registered))
+
+    def push_targets(self, device: Device) -> list[PushTarget]:
+        """The device's datastores registered for server-alerted sync, by name."""
+        return [PushTarget(r[0], r[1], r[2], float(r[3])) for r in self._all(self._sql.push_targets, (device.id,))]
 
     # -- live sessions -------------------------------------------------------
     def save_live_session(self, session: LiveSession) -> None:

@@ -48,6 +48,7 @@ __all__ = [
     "DeviceFormat",
     "LiveSession",
     "MapEntry",
+    "PushTarget",
     "SessionRecord",
     "Store",
     "StoredItem",
@@ -200,6 +201,20 @@ class DatastoreState:
 
 
 @dataclass(frozen=True, slots=True)
+class PushTarget:
+    """A device's registration for server-alerted sync (its sync URL carried
+    ``push``), per datastore: ``server_id`` the server as the device knows it
+    (the URL it sends its messages to, without parameters: the server
+    identifier of a notification), ``server_uri`` the datastore as it names
+    it, ``registered`` when (seconds since the epoch)."""
+
+    datastore: str
+    server_id: str
+    server_uri: str
+    registered: float
+
+
+@dataclass(frozen=True, slots=True)
 class LiveSession:
     """A session between two of its messages (or a finished one kept for a
     resent last message): whose it is, when its last message came, whether it
@@ -252,6 +267,10 @@ class Store(Protocol):
     def forget_map(self, device: Device, datastore: str) -> None: ...
     def device_format(self, device: Device, datastore: str) -> DeviceFormat | None: ...
     def set_device_format(self, device: Device, datastore: str, fmt: DeviceFormat) -> None: ...
+
+    # server-alerted sync (issue 13: the ``push`` URL parameter)
+    def set_push_target(self, device: Device, target: PushTarget) -> None: ...
+    def push_targets(self, device: Device) -> list[PushTarget]: ...
 
     # conflicts
     def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,

@@ -92,7 +92,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -193,13 +193,22 @@ CREATE TABLE IF NOT EXISTS used_nonces (
     nonce TEXT PRIMARY KEY,
     expires DOUBLE PRECISION NOT NULL
 );
-CREATE INDEX IF NOT EXISTS used_nonces_by_expiry ON used_nonces (expires)
+CREATE INDEX IF NOT EXISTS used_nonces_by_expiry ON used_nonces (expires);
+CREATE TABLE IF NOT EXISTS push_targets (
+    device BIGINT NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    server_id TEXT NOT NULL,
+    server_uri TEXT NOT NULL,
+    registered DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (device, datastore)
+)
 """
 
 #: schema version -> the step from the version before, run in the opening
 #: transaction after the CREATE ... IF NOT EXISTS of :data:`_SCHEMA` (which
 #: already makes a new database current, so a step must be idempotent: ``ADD
-#: COLUMN IF NOT EXISTS``).  None yet: version 5 is the first PostgreSQL schema.
+#: COLUMN IF NOT EXISTS``).  Version 5 is the first PostgreSQL schema; version 6 adds the table
+#: ``push_targets`` (server-alerted sync), which the CREATE ... IF NOT EXISTS makes: no step.
 _MIGRATIONS: dict[int, str] = {}
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"

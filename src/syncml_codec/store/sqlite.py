@@ -46,7 +46,7 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 #: seconds a statement waits for another process's lock before "database is locked"
 BUSY_TIMEOUT = 30.0
 
@@ -153,6 +153,17 @@ CREATE TABLE IF NOT EXISTS used_nonces (
 CREATE INDEX IF NOT EXISTS used_nonces_by_expiry ON used_nonces (expires)
 """
 
+_PUSH_TARGETS = """
+CREATE TABLE IF NOT EXISTS push_targets (
+    device INTEGER NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    server_id TEXT NOT NULL,
+    server_uri TEXT NOT NULL,
+    registered REAL NOT NULL,
+    PRIMARY KEY (device, datastore)
+)
+"""
+
 
 def _add_basic_only(db: sqlite3.Connection) -> None:
     """Version 2: ``users.basic_only`` (1: ``hash`` is an scrypt hash and
@@ -186,8 +197,16 @@ def _add_live_sessions(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _add_push_targets(db: sqlite3.Connection) -> None:
+    """Version 6: ``push_targets``, the datastores of devices registered for
+    server-alerted sync (the ``push`` URL parameter).  Existing devices start
+    without one."""
+    db.execute(_PUSH_TARGETS)
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
-_MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions}
+_MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions,
+               6: _add_push_targets}
 
 
 def _create_private(path: str) -> None:
