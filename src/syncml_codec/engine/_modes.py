@@ -56,7 +56,7 @@ from enum import IntEnum
 
 from ..model import AlertCode
 
-__all__ = ["WIRE", "SyncMode", "alert_for", "decide", "mode_of_alert", "performed_mode"]
+__all__ = ["ICEWARP_NAMES", "WIRE", "SyncMode", "alert_for", "decide", "mode_of_alert", "performed_mode"]
 
 
 class SyncMode(IntEnum):
@@ -94,6 +94,10 @@ WIRE: dict[SyncMode, AlertCode] = {
     SyncMode.SLOW_TO_CLIENT: AlertCode.REFRESH_FROM_SERVER,
     SyncMode.CLIENT_RESET: AlertCode.REFRESH_FROM_SERVER,
 }
+
+#: IceWarp's own modes by the name the end-of-session log line gives them (:mod:`._report`)
+ICEWARP_NAMES: dict[int, str] = {SyncMode.SLOW_TO_SERVER: "slow-to-server", SyncMode.SLOW_TO_CLIENT: "slow-to-client",
+                 SyncMode.CLIENT_RESET: "client-reset"}
 
 _CHECKED = {  # (client 1's) URL mode -> (anchors equal, not equal)
     None: (SyncMode.TWO_WAY, SyncMode.SLOW),
