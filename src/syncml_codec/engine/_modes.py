@@ -44,10 +44,23 @@ one wanted, and the server does its own part itself:
   alone (the device's map is empty, so a later two-way sync sends them
   again, as to a new device).
 
-What SyncEvolution 2.0 (the Synthesis engine) does when its Alert is
-answered with another mode was tried against this server (tests in
-``tests/interop/test_issue_13_modes.py``): see the table ``WIRE`` notes and
-the README's "IceWarp-compatible URL parameters".
+What a real client accepts was found with SyncEvolution 2.0 (the
+Synthesis engine; ``tests/interop/test_issue_13_modes.py``):
+
+* asking for a two-way sync (Alert 200), it takes each of 201, 202, 203,
+  204 and 205 in the server's Alert, answered with Status 200, and runs that
+  mode ("Alerted (code=205) ..." in its log): so every mode goes out with
+  Status 200 when the anchors are equal;
+* asking for one-way-from-client (202) with stale anchors, it takes Status
+  508 with Alert 203 and runs refresh-from-client: so a request the anchors
+  no longer support gets 508 (refresh required) with the mode's alert;
+* its own "one-way-from-server" goes out as Alert 200 (a local "from server
+  only" flag): to the server that is mode 1, and 2 with stale anchors;
+* it never refused an alert, so no fallback (e.g. a slow sync answered with
+  a Delete of every LUID the client sent, for a client that cannot take 205)
+  is needed for it; none is built.  Our own client session
+  (:class:`~syncml_codec.engine.client.ClientSession`) follows the server's
+  alert too.
 """
 
 from __future__ import annotations
