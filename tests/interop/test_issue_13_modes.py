@@ -114,3 +114,19 @@ def test_stale_anchors(se: SE, syncml_server: ServerProcess, mode: str, params: 
     se.run("set", "b", f"syncURL={syncml_server.url}")
     result = se.sync("b")  # back to normal: a two-way sync on the saved anchors
     assert result["stores"][STORE]["mode"] == "two-way"
+
+
+def test_icewarp_paths(se: SE, syncml_server: ServerProcess) -> None:
+    """A device set up for an IceWarp server (``/syncml/index.html``,
+    ``/syncml/``) syncs without a change of URL, the parameters included."""
+    assert syncml_server.url.endswith("/sync")
+    root = syncml_server.url.removesuffix("/sync")
+    items = picked(CONTACTS, 2)
+    se.configure("a", url=f"{root}/syncml/index.html", stores=[STORE])
+    se.add("a", STORE, items)
+    se.sync("a")
+    assert same(server_items(syncml_server), items)
+    se.run("set", "a", f"syncURL={root}/syncml/?reset")
+    assert se.sync("a")["stores"][STORE]["mode"] == "refresh-from-remote"
+    assert client_items(se, "a") == [] and same(server_items(syncml_server), items)
+    assert len(list(syncml_server.transcripts.iterdir())) == 2  # (a 404 would have ended the sync: see se.sync)
