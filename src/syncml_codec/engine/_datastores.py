@@ -134,7 +134,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         equal = stored.client_last is not None and stored.client_last == (anchor.last or "")
         # the one place where the mode performed is decided (IceWarp's table, :mod:`._modes`)
         asked = mode_of_alert(code)
-        assert asked is not None  # (a code in SUPPORTED)
+        if asked is None:  # (a code outside 200-205 must be mapped to one of them before this point)
+            return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), None
         performed = SyncMode.SLOW if resumed else performed_mode(asked, params.sync, equal, reset=params.reset)
         mode = int(alert_for(performed))
         status_code: int = StatusCode.OK
