@@ -46,6 +46,7 @@ from ..server import (
     CONFLICT_POLICIES,
     DEFAULT_CLIENT_TIMEOUT,
     DEFAULT_CONNECTION_LIMIT,
+    DEFAULT_PATHS,
     DEFAULT_THREADS,
     LIMIT_SETTINGS,
     HTTPServer,
@@ -53,6 +54,7 @@ from ..server import (
     check_base_url,
     check_database,
     make_app,
+    sync_paths,
 )
 from ..store import Account, database_path, display_database, open_store
 from ._common import CommandError
@@ -126,6 +128,10 @@ def _serve_options(args: argparse.Namespace) -> tuple[int, int, int, float, Any]
     connections = _number("--connection-limit", args.connection_limit, int)
     timeout = _number("--client-timeout", args.client_timeout, float)
     limits = _limits(args)
+    try:
+        args.path = sync_paths(args.path) if args.path else DEFAULT_PATHS
+    except ValueError as exc:
+        raise _BadOption(f"--path: {exc}") from None
     if args.url and check_base_url(args.url):
         raise _BadOption(f"--url {check_base_url(args.url)}")
     if args.transcripts and Path(args.transcripts).exists() and not Path(args.transcripts).is_dir():
@@ -158,10 +164,10 @@ def _cmd_serve(args: argparse.Namespace) -> None:
         except OSError as exc:
             raise CommandError(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}") from None
         # no --url: the RespURI is rebuilt from each request's Host, never from the address listened on
-        url = args.url or f"http://{_url_host(args.host)}:{httpd.port}/sync"
+        url = args.url or f"http://{_url_host(args.host)}:{httpd.port}{args.path[0]}"
         engine = SyncServer(store, clock=time.time, random_source=os.urandom, base_url=url,
                             conflict_policy=args.conflict_policy, limits=limits)
-        app = make_app(engine, transcript_dir=args.transcripts, client_timeout=timeout,
+        app = make_app(engine, path=args.path, transcript_dir=args.transcripts, client_timeout=timeout,
                        url_from_request=not args.url)
 
         stop: list[int] = []
@@ -312,13 +318,17 @@ DB_HELP = (f"the database: an SQLite file (a path or sqlite:///PATH; default ./{
 
 def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the SyncML server",
-                       description="Serve SyncML (XML and WBXML over HTTP POST at /sync) from an SQLite or "
-                                   "PostgreSQL database. Stops cleanly on Ctrl-C or SIGTERM.")
+                       description="Serve SyncML (XML and WBXML over HTTP POST at /sync, and IceWarp's "
+                                   "/syncml/ and /syncml/index.html) from an SQLite or PostgreSQL database. "
+                                   "Stops cleanly on Ctrl-C or SIGTERM.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", default="8080", help="TCP port (default 8080; 0 picks a free one)")
     p.add_argument("--db", default=DEFAULT_DB, metavar="DB", help=DB_HELP)
     p.add_argument("--transcripts", metavar="DIR",
                    help="write each session's messages as XML to DIR/<session>/NNN-request.xml ...")
+    p.add_argument("--path", action="append", metavar="PATH",
+                   help="a sync path to serve; repeat for several, the first is the one printed (default: "
+                        + ", ".join(DEFAULT_PATHS) + ")")
     p.add_argument("--url", help="the sync URL clients use, for the RespURI (default: the URL of each request, "
                                  "from its Host header)")
     p.add_argument("--conflict-policy", default="server-wins",

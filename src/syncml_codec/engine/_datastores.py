@@ -37,6 +37,8 @@ from ..model import (
 from ..store.base import Store, canonical_datastore
 from ._chunks import Reassembler
 from ._devinf import datastore_for_type, datastore_from_devinf, type_for_client
+from ._modes import SyncMode, alert_for, mode_of_alert, performed_mode
+from ._params import SyncParams
 from ._peer import Peer
 from ._reply import Answers
 from ._sync import BY_SERVER, CLIENT_SENDS, NEEDS_ANCHORS, SUPPORTED, ConflictPolicy, DatastoreSync
@@ -45,6 +47,8 @@ from ._util import item_bytes, log_quoted, meta_format, meta_type, plain
 __all__ = ["SessionDatastores"]
 
 log = logging.getLogger("syncml_codec.engine")
+
+NO_PARAMS = SyncParams()
 
 
 class SessionDatastores(Mapping[str, DatastoreSync]):
@@ -100,10 +104,12 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         return canonical_datastore(uri) or self.aliases.get(uri.strip())
 
     # -- Alert -----------------------------------------------------------
-    def alert(self, cmd: Alert, answers: Answers, *, initializing: bool) -> tuple[Status, Callable[[], Alert] | None]:
+    def alert(self, cmd: Alert, answers: Answers, *, initializing: bool,
+              params: SyncParams = NO_PARAMS) -> tuple[Status, Callable[[], Alert] | None]:
         """The Status of a client's Alert and, when it opened a datastore,
         the maker of our Alert back (made after the statuses, for its CmdID).
-        ``initializing``: the session is in package 1."""
+        ``initializing``: the session is in package 1; ``params``: the sync
+        URL's (its ``sync=`` and ``reset`` go into the decision table)."""
         code = cmd.code
         if code in (AlertCode.NEXT_MESSAGE, AlertCode.DISPLAY):
             return answers.status(cmd, StatusCode.OK), None
@@ -132,18 +138,26 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             return answers.status(cmd, StatusCode.BAD_REQUEST), None
         device = self.peer.device
         stored = self.store.anchors(device, canonical)
+        equal = stored.client_last is not None and stored.client_last == (anchor.last or "")
+        # the one place where the mode performed is decided (IceWarp's table, :mod:`._modes`)
+        asked = mode_of_alert(code)
+        if asked is None:  # (a code outside 200-205 must be mapped to one of them before this point)
+            return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), None
+        performed = SyncMode.SLOW if resumed else performed_mode(asked, params.sync, equal, reset=params.reset)
+        mode = int(alert_for(performed))
         status_code: int = StatusCode.OK
-        mode = int(code)
-        if resumed or (mode in NEEDS_ANCHORS
-                       and (stored.client_last is None or stored.client_last != (anchor.last or ""))):
-            status_code, mode = StatusCode.REFRESH_REQUIRED, AlertCode.SLOW_SYNC
+        if resumed or (code in NEEDS_ANCHORS and not equal and mode != code):
+            status_code = StatusCode.REFRESH_REQUIRED  # the client's anchors are stale
+        if performed != asked:
+            log.info("session %s: %s: client asked %s, mode %d performed (%s)", self.session_id, canonical,
+                     int(code), int(performed), "anchors equal" if equal else "anchors differ")
         server_next = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.clock()))
         ds = DatastoreSync(store=self.peer.quirks.store_for(self.store, canonical), device=device,
                            canonical=canonical, server_uri=server_uri, client_uri=client_uri, mode=mode,
                            client_next=anchor.next, server_next=server_next, server_last=stored.server_last,
                            policy=self.policy, clock=self.clock(),
                            wanted_type=type_for_client(canonical, self.peer.known_devinf(), client_uri),
-                           resumed=resumed)
+                           resumed=resumed, performed=int(performed))
         ds.start()
         self._by_name[canonical] = ds
         echo = Item(data=Anchor(next=plain(anchor.next)).to_element())

@@ -6,7 +6,9 @@ the client abandons, or that is evicted or expires, ends without one)::
     Contacts=two-way to_server=+2/~1/-0 to_client=+0/~3/-1 conflicts=1 outcome=ok
 
 (one line; a group ``NAME=mode to_server=... to_client=... conflicts=N`` per
-datastore the session opened, in the order the client alerted them).
+datastore the session opened, in the order the client alerted them; IceWarp's
+modes 7-9 by their names, ``slow-to-server``, ``slow-to-client``,
+``client-reset``: :mod:`._modes`).
 ``to_server``: items the client's changes added / replaced / deleted on the
 server (an item a slow sync pairs with one the server holds is none of
 these); ``to_client``: the Adds / Replaces / Deletes we sent that the client
@@ -22,6 +24,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from ._modes import ICEWARP_NAMES
 from ._util import log_bare, log_quoted
 
 if TYPE_CHECKING:
@@ -52,7 +55,8 @@ def session_line(session: ServerSession, outcome: str) -> str:
              f"duration={max(0.0, session.last_seen - session.started):.3f}s"]
     for canonical, ds in session.datastores.items():
         sent = {kind: n for (name, kind), n in session.outbox.sent_counts.items() if name == canonical}
-        parts.append(f"{canonical}={MODE_NAMES.get(ds.mode, str(ds.mode))} "
+        name = ICEWARP_NAMES.get(ds.performed) or MODE_NAMES.get(ds.mode, str(ds.mode))
+        parts.append(f"{canonical}={name} "
                      f"to_server={_counts(ds.stats, 'added', 'replaced', 'deleted')} "
                      f"to_client={_counts(sent, 'Add', 'Replace', 'Delete')} "
                      f"conflicts={ds.stats.get('conflicts', 0)}")

@@ -259,7 +259,8 @@ class ServerSession:
             if isinstance(cmd, (Put, Results)):
                 return answers.status(cmd, self.peer.take_devinf(cmd.items, self.datastores.values()))
             if isinstance(cmd, Alert):
-                status, reply = self.datastores.alert(cmd, answers, initializing=self.phase is ServerPhase.INIT)
+                status, reply = self.datastores.alert(cmd, answers, initializing=self.phase is ServerPhase.INIT,
+                                                     params=self.params)
                 if reply is not None:
                     made_after.append(reply)
                 return status

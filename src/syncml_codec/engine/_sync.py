@@ -60,6 +60,7 @@ from ._items import (
     merged_structured,
     modified_time,
 )
+from ._modes import SyncMode
 from ._ops import Operation
 
 __all__ = ["BY_SERVER", "ConflictPolicy", "DatastoreSync", "Op"]
@@ -144,6 +145,7 @@ class DatastoreSync:
     client_format: DeviceFormat | None = None  # what it sends (remembered, else by its device-id prefix)
     _remembered: DeviceFormat | None = None  # what the store holds of it
     resumed: bool = False  # Alert 225 answered with 508: a slow sync on the kept map (see the module doc)
+    performed: int = 0  # IceWarp's mode performed (:mod:`._modes`; 0: the alert code's own)
     touched: set[str] = field(default_factory=set)  # GUIDs matched or written in this session
     old_map: dict[str, MapEntry] = field(default_factory=dict)  # by LUID, before a slow sync
     _by_luid: dict[str, MapEntry] = field(default_factory=dict)
@@ -316,7 +318,9 @@ class DatastoreSync:
         return entry is None or entry.luid is None
 
     def _matching_mode(self) -> bool:
-        return self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT)
+        # (not in mode 7, slow to server: the server's data is erased, the client's copied)
+        return self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT) and \
+            self.performed != SyncMode.SLOW_TO_SERVER
 
     def add(self, luid: str | None, data: bytes, ctype: str | None, *, replace: bool = False,
             encoding: str | None = None, learned: bool = False) -> int:
@@ -477,8 +481,8 @@ class DatastoreSync:
     # -- the server's changes --------------------------------------------
     def outgoing(self) -> list[Op]:
         """The changes to send in package 4 for this datastore's mode."""
-        if self.mode not in SERVER_SENDS:
-            return []
+        if self.mode not in SERVER_SENDS or self.performed == SyncMode.CLIENT_RESET:
+            return []  # (mode 9, client reset: the client erases its data and gets nothing)
         ops: list[Op] = []
         self._load_map()
         for item in self.store.items(self.user, self.canonical, include_deleted=True):

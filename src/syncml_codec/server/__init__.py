@@ -17,9 +17,20 @@ from ._app import (
 from ._http import DEFAULT_CONNECTION_LIMIT, DEFAULT_THREADS, HTTPServer
 from ._journal import LOGGER, escape_log_text
 from ._logging import LogFormatter, install_log_handler
-from .wsgi import CONTENT_TYPES, DEFAULT_CLIENT_TIMEOUT, DEFAULT_MAX_BODY, Reply, SyncHandler, make_app, request_url
+from .wsgi import (
+    CONTENT_TYPES,
+    DEFAULT_CLIENT_TIMEOUT,
+    DEFAULT_MAX_BODY,
+    DEFAULT_PATHS,
+    Reply,
+    SyncHandler,
+    make_app,
+    request_url,
+    sync_paths,
+)
 
 __all__ = ["CONFLICT_POLICIES", "CONTENT_TYPES", "DEFAULT_CLIENT_TIMEOUT", "DEFAULT_CONNECTION_LIMIT",
-           "DEFAULT_MAX_BODY", "DEFAULT_THREADS", "LIMIT_SETTINGS", "LOGGER", "SETTINGS", "ConfigError",
-           "HTTPServer", "LogFormatter", "Reply", "SyncApp", "SyncHandler", "check_base_url", "check_database",
-           "create_app", "escape_log_text", "install_log_handler", "make_app", "request_url"]
+           "DEFAULT_MAX_BODY", "DEFAULT_PATHS", "DEFAULT_THREADS", "LIMIT_SETTINGS", "LOGGER", "SETTINGS",
+           "ConfigError", "HTTPServer", "LogFormatter", "Reply", "SyncApp", "SyncHandler", "check_base_url",
+           "check_database",
+           "create_app", "escape_log_text", "install_log_handler", "make_app", "request_url", "sync_paths"]

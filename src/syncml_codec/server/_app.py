@@ -14,6 +14,8 @@ optional):
 * ``SYNCML_BASE_URL``: the sync URL clients use, for the RespURI.  Unset,
   the RespURI is rebuilt from each request (its ``Host``, scheme and
   ``SCRIPT_NAME``), so clients come back the way they came.
+* ``SYNCML_PATHS``: the sync paths served, separated by commas (default
+  ``/sync,/syncml/,/syncml/index.html``: ours and IceWarp's).
 * ``SYNCML_TRUST_PROXY``: ``1`` behind a reverse proxy that sets
   ``X-Forwarded-Proto``, ``X-Forwarded-Host``, ``X-Forwarded-Prefix`` and
   ``X-Forwarded-For``: the URL is rebuilt from them and the last
@@ -54,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..store import database_path, display_database, open_store
 from ._logging import LOG_LEVELS, install_log_handler
-from .wsgi import DEFAULT_CLIENT_TIMEOUT, make_app
+from .wsgi import DEFAULT_CLIENT_TIMEOUT, DEFAULT_PATHS, make_app, sync_paths
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -114,6 +116,7 @@ SETTINGS: dict[str, str] = {
     "SYNCML_DB": f"the database: an SQLite file, created if missing (default ./{DEFAULT_DB}), or a "
                  "postgresql://USER:PASSWORD@HOST/DATABASE URL",
     "SYNCML_BASE_URL": "the sync URL clients use, for the RespURI (default: rebuilt from each request)",
+    "SYNCML_PATHS": "the sync paths served, separated by commas (default " + ",".join(DEFAULT_PATHS) + ")",
     "SYNCML_TRUST_PROXY": "1: use X-Forwarded-Proto/Host/Prefix/For from a reverse proxy (default 0)",
     "SYNCML_LOG_LEVEL": f"{', '.join(LOG_LEVELS)} (default info: one line per message)",
     "SYNCML_TRANSCRIPTS": "a folder for each authenticated session's messages as XML (default: none)",
@@ -261,6 +264,11 @@ def create_app(config: Mapping[str, object] | None = None) -> SyncApp:
         if "SYNCML_CLIENT_TIMEOUT" in values else DEFAULT_CLIENT_TIMEOUT
     limits = ServerLimits(**{limit.field: _positive(limit.variable, values[limit.variable], limit.kind)
                              for limit in LIMIT_SETTINGS if limit.variable in values})
+    try:
+        paths = sync_paths([p.strip() for p in values["SYNCML_PATHS"].split(",") if p.strip()]) \
+            if values.get("SYNCML_PATHS", "").strip() else DEFAULT_PATHS
+    except ValueError as exc:
+        raise ConfigError(f"SYNCML_PATHS: {exc}") from None
     transcripts = values.get("SYNCML_TRANSCRIPTS") or None
     if transcripts is not None and Path(transcripts).exists() and not Path(transcripts).is_dir():
         raise ConfigError(f"SYNCML_TRANSCRIPTS={transcripts}: not a folder")
@@ -279,6 +287,6 @@ def create_app(config: Mapping[str, object] | None = None) -> SyncApp:
                           limits=limits, base_url=base_url or "")
 
     handler = _PerProcess(make, db, base_url or "")
-    app = make_app(handler, transcript_dir=transcripts, client_timeout=timeout,
+    app = make_app(handler, path=paths, transcript_dir=transcripts, client_timeout=timeout,
                    url_from_request=base_url is None, trust_proxy=trust in ("1", "true", "yes"))
     return SyncApp(app, handler, db)

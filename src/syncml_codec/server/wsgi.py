@@ -13,6 +13,12 @@ session.  The RespURI starts with the engine's ``base_url``, or, with
 a WSGI server chose, or under a prefix sends each client back the way it
 came.
 
+The sync paths: ``/sync`` by default, and IceWarp's ``/syncml/`` and
+``/syncml/index.html`` too, so a device set up for an IceWarp server keeps
+its URL (:data:`DEFAULT_PATHS`; ``make_app(path=...)`` takes one or several,
+:func:`sync_paths`).  A path is matched with or without its trailing slash;
+the RespURI names the path the client used.
+
 Everything else is refused with a short plain-text body: another path 404,
 another method 405 (with ``Allow: POST``), another content type 415, no
 ``Content-Length`` 411, a body over ``max_body`` 413, a body that has not
@@ -51,8 +57,8 @@ from ._journal import LOGGER, Journal, Transcripts, escape_log_text
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["CONTENT_TYPES", "DEFAULT_CLIENT_TIMEOUT", "DEFAULT_MAX_BODY", "Reply", "SyncHandler", "make_app",
-           "request_headers", "request_url"]
+__all__ = ["CONTENT_TYPES", "DEFAULT_CLIENT_TIMEOUT", "DEFAULT_MAX_BODY", "DEFAULT_PATHS", "Reply", "SyncHandler",
+           "make_app", "request_headers", "request_url", "sync_paths"]
 
 #: the request content types accepted, and the encoding each stands for (the engine's types, turned around)
 CONTENT_TYPES = {_MESSAGE_TYPES[encoding]: encoding for encoding in ("xml", "wbxml")}
@@ -61,6 +67,10 @@ CONTENT_TYPES = {_MESSAGE_TYPES[encoding]: encoding for encoding in ("xml", "wbx
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
 #: the time a request body may take to arrive, in seconds (total, not per read)
 DEFAULT_CLIENT_TIMEOUT = 30.0
+#: the paths served by default: ours first (the one ``syncml serve`` prints), then IceWarp's
+DEFAULT_PATHS = ("/sync", "/syncml/", "/syncml/index.html")
+_MAX_PATHS = 16
+_SYNC_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,200}")
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
             407: "Proxy Authentication Required", 408: "Request Timeout", 413: "Content Too Large",
             429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
@@ -207,12 +217,45 @@ def request_url(environ: WSGIEnvironment, path: str = "/sync", trust_proxy: bool
     return f"{scheme}://{host}{urllib.parse.quote(prefix, safe=_PATH_SAFE)}{path}"
 
 
-def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | None = None,
+def sync_paths(paths: str | Iterable[str]) -> tuple[str, ...]:
+    """The sync paths to serve, checked: each starts with ``/`` and has
+    no query, fragment, space or ``..``; duplicates (also up to a trailing
+    slash) are dropped; at least one, at most 16.  A :class:`ValueError`
+    names a bad one.
+
+    >>> sync_paths("/sync")
+    ('/sync',)
+    >>> sync_paths(["/sync", "/syncml/", "/syncml"])
+    ('/sync', '/syncml/')
+    >>> sync_paths(["sync"])
+    Traceback (most recent call last):
+    ...
+    ValueError: a sync path starts with / and has no query, space or '..': 'sync'
+    """
+    found: dict[str, str] = {}
+    for path in [paths] if isinstance(paths, str) else list(paths):
+        if not _SYNC_PATH.fullmatch(path) or "/../" in path + "/" or "//" in path:
+            raise ValueError(f"a sync path starts with / and has no query, space or '..': {path!r}")
+        found.setdefault(_path_key(path), path)
+    if not found:
+        raise ValueError("at least one sync path is needed")
+    if len(found) > _MAX_PATHS:
+        raise ValueError(f"at most {_MAX_PATHS} sync paths")
+    return tuple(found.values())
+
+
+def _path_key(path: str) -> str:
+    """A path as matched: without its trailing slash (``/syncml`` is ``/syncml/``)."""
+    return path.rstrip("/") or "/"
+
+
+def make_app(server: SyncHandler, *, path: str | Iterable[str] = DEFAULT_PATHS, transcript_dir: str | None = None,
              log: logging.Logger | None = None, max_body: int = DEFAULT_MAX_BODY,
              client_timeout: float | None = DEFAULT_CLIENT_TIMEOUT, url_from_request: bool = False,
              trust_proxy: bool = False, clock: Callable[[], float] = time.time,
              timer: Callable[[], float] = time.monotonic) -> WSGIApplication:
-    """A WSGI application serving ``server`` at ``path``.
+    """A WSGI application serving ``server`` at ``path``: one path or
+    several (:func:`sync_paths`; default :data:`DEFAULT_PATHS`).
 
     ``url_from_request``: the RespURI the engine gives is built from each
     request (:func:`request_url`): the app sets ``server.base_url`` to it
@@ -248,13 +291,17 @@ def make_app(server: SyncHandler, *, path: str = "/sync", transcript_dir: str | 
     [b'POST a SyncML message to /sync\\n']
     """
     logger = log or LOGGER
+    paths = sync_paths(path)
+    served = {_path_key(p): p for p in paths}
+    main = paths[0]  # named in the refusals
     wants_request = _takes_request(server)
     lock = threading.Lock()  # one message at a time per engine (and store connection)
     journal = Journal(logger, Transcripts(transcript_dir) if transcript_dir else None)
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO", "") != path:
-            return _plain(start_response, "404 Not Found", f"no SyncML service here; POST to {path}")
+        path = served.get(_path_key(environ.get("PATH_INFO", "") or "/"))
+        if path is None:
+            return _plain(start_response, "404 Not Found", f"no SyncML service here; POST to {main}")
         if environ.get("REQUEST_METHOD") != "POST":
             return _plain(start_response, "405 Method Not Allowed", f"POST a SyncML message to {path}",
                           [("Allow", "POST")])

@@ -70,19 +70,33 @@ ALIASES: dict[str, str] = {
 }
 
 
-def canonical_datastore(name: str) -> str | None:
+def canonical_datastore(name: str, folders: Iterable[str] = ()) -> str | None:
     """The canonical datastore a client's URI names, case-insensitively,
     ignoring a leading ``./`` or ``/`` and URL parameters; None if unknown.
+
+    ``folders``: the account's own folders (none yet: the rule is ready for
+    mail folders).  An alias yields to a folder of the same name, as IceWarp
+    has it ("Calendar is an alias of Events unless a folder named Calendar
+    exists"): the name is then the folder's (None here); a canonical name
+    (``Events``) always stays itself.
 
     >>> canonical_datastore("./AddressBook"), canonical_datastore("cal?format=vcal")
     ('Contacts', 'Events')
     >>> canonical_datastore("mail") is None
     True
+    >>> canonical_datastore("Calendar"), canonical_datastore("Calendar", folders=["calendar"])
+    ('Events', None)
+    >>> canonical_datastore("events", folders=["Events"])
+    'Events'
     """
     key = name.strip().split("?", 1)[0].split("#", 1)[0].strip()
     while key.startswith(("./", "/")):
         key = key[2:] if key.startswith("./") else key[1:]
-    return ALIASES.get(key.strip("/").lower())
+    key = key.strip("/").lower()
+    canonical = ALIASES.get(key)
+    if canonical is not None and key != canonical.lower() and key in {f.strip().lower() for f in folders}:
+        return None  # a folder of that name exists: the name is the folder's
+    return canonical
 
 
 @dataclass(frozen=True, slots=True)
