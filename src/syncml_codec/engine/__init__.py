@@ -2,11 +2,13 @@
 (:class:`SyncServer`, one :class:`ServerSession` per SyncML session) runs on
 a :class:`syncml_codec.store.Store`; the client (:class:`ClientSession`)
 keeps its items in a :class:`ClientStore`.  Bytes in, bytes out: clock,
-randomness and storage are injected.  What one client may cost the server
+randomness and storage are injected (the backup area of ``backup``
+sessions too; :func:`restore_backup` puts a backup back).  What one client may cost the server
 is set by :class:`ServerLimits`.  A change to an item is an
 :class:`Operation` on both sides.  :class:`Replayer` sends a recorded
 client's messages through a server (:mod:`.replay`)."""
 
+from ._backup import RestoreReport, restore_backup
 from ._limits import ServerLimits
 from ._ops import Operation
 from ._state import ClientPhase, ServerPhase
@@ -28,9 +30,11 @@ __all__ = [
     "Replayer",
     "Request",
     "Response",
+    "RestoreReport",
     "ServerLimits",
     "ServerPhase",
     "ServerSession",
     "SessionReplay",
     "SyncServer",
+    "restore_backup",
 ]

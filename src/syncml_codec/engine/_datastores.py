@@ -33,9 +33,12 @@ from ..model import (
     Sync,
     Target,
 )
+from ..store.backups import BackupArea
 from ..store.base import Store, canonical_datastore
+from ._backup import SessionBackup
 from ._chunks import Reassembler
 from ._devinf import datastore_for_type, datastore_from_devinf, type_for_client
+from ._params import SyncParams
 from ._peer import Peer
 from ._reply import Answers
 from ._sync import CLIENT_SENDS, NEEDS_ANCHORS, SUPPORTED, ConflictPolicy, DatastoreSync
@@ -50,8 +53,9 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
     """The session's datastores by canonical name, as its Alerts opened them."""
 
     def __init__(self, *, store: Store, peer: Peer, chunks: Reassembler, clock: Callable[[], float],
-                 policy: ConflictPolicy, session_id: str) -> None:
+                 policy: ConflictPolicy, session_id: str, backups: BackupArea | None = None) -> None:
         self.store = store
+        self.backups = backups  # where ``backup`` sessions write (None: backups refused)
         self.peer = peer
         self.chunks = chunks  # large objects the client sends in chunks
         self.clock = clock
@@ -99,10 +103,12 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         return canonical_datastore(uri) or self.aliases.get(uri.strip())
 
     # -- Alert -----------------------------------------------------------
-    def alert(self, cmd: Alert, answers: Answers, *, initializing: bool) -> tuple[Status, Callable[[], Alert] | None]:
+    def alert(self, cmd: Alert, answers: Answers, *, initializing: bool,
+              params: SyncParams | None = None) -> tuple[Status, Callable[[], Alert] | None]:
         """The Status of a client's Alert and, when it opened a datastore,
         the maker of our Alert back (made after the statuses, for its CmdID).
-        ``initializing``: the session is in package 1."""
+        ``initializing``: the session is in package 1; ``params``: the sync
+        URL's (:mod:`._params`)."""
         code = cmd.code
         if code in (AlertCode.NEXT_MESSAGE, AlertCode.DISPLAY):
             return answers.status(cmd, StatusCode.OK), None
@@ -130,13 +136,28 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         if resumed or (mode in NEEDS_ANCHORS
                        and (stored.client_last is None or stored.client_last != (anchor.last or ""))):
             status_code, mode = StatusCode.REFRESH_REQUIRED, AlertCode.SLOW_SYNC
+        backup: SessionBackup | None = None
+        pending: int | None = None
+        if params is not None and params.backup is not None:  # to a file: the client sends all (._backup)
+            if self.backups is None:
+                log.warning("session %s: backup of %s asked for, but the server has no backup area: refused",
+                            self.session_id, canonical)
+                return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), None
+            backup = SessionBackup(area=self.backups, user=device.user, session_id=self.session_id,
+                                   datastore=canonical, prefix=params.backup)
+            status_code = StatusCode.OK if int(code) == AlertCode.SLOW_SYNC else StatusCode.REFRESH_REQUIRED
+            mode = AlertCode.SLOW_SYNC
+        else:
+            pending = self.store.pending_mode(device, canonical)  # syncml backup restore: a refresh from server
+            if pending is not None:
+                status_code, mode = StatusCode.OK, pending
         server_next = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.clock()))
         ds = DatastoreSync(store=self.peer.quirks.store_for(self.store, canonical), device=device,
                            canonical=canonical, server_uri=server_uri, client_uri=client_uri, mode=mode,
                            client_next=anchor.next, server_next=server_next, server_last=stored.server_last,
                            policy=self.policy, clock=self.clock(),
                            wanted_type=type_for_client(canonical, self.peer.known_devinf(), client_uri),
-                           resumed=resumed)
+                           resumed=resumed, backup=backup, pending=pending)
         ds.start()
         self._by_name[canonical] = ds
         echo = Item(data=Anchor(next=plain(anchor.next)).to_element())
@@ -179,7 +200,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         target = (item.target.loc_uri or "") if item.target else None
         try:
             if isinstance(change, Delete):
-                return ds.delete(luid, target)
+                return StatusCode.OK if ds.backup is not None else ds.delete(luid, target)
             data = item_bytes(item)
             if data is None:
                 return StatusCode.BAD_REQUEST
@@ -193,6 +214,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             assembled = self.chunks.add(key, item, data)
             if isinstance(assembled, int):
                 return assembled
+            if ds.backup is not None:  # byte for byte as it came, to the backup file
+                return ds.backup.add(assembled, ctype)
             data = self.peer.quirks.to_store(assembled, ctype)
             if isinstance(change, Add):
                 return ds.add(luid, data, ctype, encoding=fmt)

@@ -82,7 +82,8 @@ class ServerSession:
         self.chunks = Reassembler(max_obj_size=server.limits.max_obj_size,  # the client's large objects
                                   max_pending_size=server.limits.max_pending_size, owner=f"session {session_id}")
         self.datastores = SessionDatastores(store=server.store, peer=self.peer, chunks=self.chunks,
-                                            clock=server.clock, policy=server.conflict_policy, session_id=session_id)
+                                            clock=server.clock, policy=server.conflict_policy, session_id=session_id,
+                                            backups=server.backups)
         self.outbox = Outbox(peer=self.peer, session_id=session_id, version=version)
         self.version = version  # the client's SyncML version: ours in every answer (issue 10)
         self.client_session_id = client_session_id  # the SessionID of the client's SyncHdr
@@ -255,7 +256,8 @@ class ServerSession:
             if isinstance(cmd, (Put, Results)):
                 return answers.status(cmd, self.peer.take_devinf(cmd.items, self.datastores.values()))
             if isinstance(cmd, Alert):
-                status, reply = self.datastores.alert(cmd, answers, initializing=self.phase is ServerPhase.INIT)
+                status, reply = self.datastores.alert(cmd, answers, initializing=self.phase is ServerPhase.INIT,
+                                                      params=self.params)
                 if reply is not None:
                     made_after.append(reply)
                 return status

@@ -48,6 +48,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from ..model import AlertCode, StatusCode
 from ..store.base import Device, DeviceFormat, MapEntry, Store, StoredItem
@@ -61,6 +62,9 @@ from ._items import (
     modified_time,
 )
 from ._ops import Operation
+
+if TYPE_CHECKING:
+    from ._backup import SessionBackup
 
 __all__ = ["ConflictPolicy", "DatastoreSync", "Op"]
 
@@ -143,6 +147,8 @@ class DatastoreSync:
     stats: dict[str, int] = field(default_factory=dict)
     _replaced: dict[str, Op] = field(default_factory=dict)  # Replaces/Deletes sent, confirmed at the end
     _open: bool = False  # the stored anchors were cleared in this session
+    backup: SessionBackup | None = None  # the client's items go to a backup file, not the store (._backup)
+    pending: int | None = None  # the pending mode this session performs (cleared when it completes)
 
     @property
     def user(self) -> str:
@@ -468,7 +474,7 @@ class DatastoreSync:
     # -- the server's changes --------------------------------------------
     def outgoing(self) -> list[Op]:
         """The changes to send in package 4 for this datastore's mode."""
-        if self.mode not in SERVER_SENDS:
+        if self.mode not in SERVER_SENDS or self.backup is not None:
             return []
         ops: list[Op] = []
         self._load_map()
@@ -518,7 +524,15 @@ class DatastoreSync:
         return True
 
     def commit(self) -> None:
-        """The session completed: the Replaces sent are confirmed; save the anchors."""
+        """The session completed: the Replaces sent are confirmed; save the
+        anchors; clear the pending mode performed.  A backup: its file made,
+        no anchors saved."""
+        if self.backup is not None:
+            self.stats["backed-up"] = self.backup.count
+            self.backup.finish(self.clock)
+            return
+        if self.pending is not None:
+            self.store.set_pending_mode(self.device, self.canonical, None)
         for op in self._replaced.values():
             entry = self._by_guid.get(op.guid)
             if op.kind is Operation.DELETE:

@@ -68,7 +68,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -175,8 +175,17 @@ CREATE INDEX IF NOT EXISTS used_nonces_by_expiry ON used_nonces (expires)
 #: schema version -> the step from the version before, run in the opening
 #: transaction after the CREATE ... IF NOT EXISTS of :data:`_SCHEMA` (which
 #: already makes a new database current, so a step must be idempotent: ``ADD
-#: COLUMN IF NOT EXISTS``).  None yet: version 5 is the first PostgreSQL schema.
-_MIGRATIONS: dict[int, str] = {}
+#: COLUMN IF NOT EXISTS``).  Version 5 is the first PostgreSQL schema.
+_MIGRATIONS: dict[int, str] = {
+    # version 6: per device and datastore the sync mode its next sync must take (syncml backup restore)
+    6: """CREATE TABLE IF NOT EXISTS pending_modes (
+    device BIGINT NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    mode INTEGER NOT NULL,
+    since DOUBLE PRECISION NOT NULL DEFAULT 0,
+    PRIMARY KEY (device, datastore)
+)""",
+}
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"
 
