@@ -92,6 +92,23 @@ def test_issue_13_backup_with_prefix_writes_the_items_not_the_store(bserver: Syn
     assert len(store.items("test", "Contacts")) == 4 and len(ab(phone)) == 4
 
 
+def test_issue_13_backup_of_two_datastores_and_the_session_line(bserver: SyncServer, area: BackupArea,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    phone = device("phone")
+    phone.datastores["./addressbook"].add(vcard(1))
+    cal = phone.add_datastore("./calendar", "calendar", "text/calendar", "2.0")
+    event = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:e1\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    cal.add(event)
+    with caplog.at_level(logging.INFO, "syncml_codec.engine"):
+        assert run(bserver, phone, "http://h/sync?backup=two").ok
+    files = {(b.datastore, b.path.name) for b in area.backups("test")}
+    assert files == {("Contacts", f"two{DAY}0001.vcf"), ("Events", f"two{DAY}0001.ics")}
+    (events,) = [b for b in area.backups("test") if b.datastore == "Events"]
+    assert events.path.read_bytes() == event
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("session end:")]
+    assert f'Contacts=backup items=1 file="two{DAY}0001"' in line and "Events=backup items=1" in line
+
+
 def test_issue_13_backup_names_count_per_day_and_prefix(bserver: SyncServer, area: BackupArea) -> None:
     phone = _phone(bserver, 2)
     for url in ("http://h/sync?backup", "http://h/sync?backup", "http://h/sync?backup=nokia",
@@ -191,9 +208,11 @@ def test_issue_13_restore_puts_the_backup_back_and_refreshes_the_device(bserver:
     assert sync(bserver, phone).ok
     store.add_item("test", "Contacts", vcard(30), "text/vcard")
     (backup,) = area.backups("test")
+    kept = {i.guid for i in store.items("test", "Contacts")}
     report = restore_backup(store, area, "test", backup, phone.device_id, 5.0)
-    assert (report.restored, report.deleted) == (3, 5)
+    assert (report.restored, report.added, report.deleted) == (3, 1, 3)
     assert len(store.items("test", "Contacts")) == 3
+    assert len(kept & {i.guid for i in store.items("test", "Contacts")}) == 2  # unchanged items stay as they are
     assert store.pending_mode(store.device("test", phone.device_id), "Contacts") == AlertCode.REFRESH_FROM_SERVER
     session = sync(bserver, phone)
     assert session.ok and session.reports["./addressbook"].mode == AlertCode.REFRESH_FROM_SERVER

@@ -65,7 +65,8 @@ def test_issue_13_backup_with_syncevolution(se: SE, syncml_server: Server) -> No
     proc = syncml_cli("backup", "restore", "test", f"nokia{day}0001", "--device", "se-backup-a",
                       "--db", str(syncml_server.db), "--json")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["restored"] == 3 and syncml_server.count(CONTACTS.store) == 3
+    restored = json.loads(proc.stdout)
+    assert (restored["restored"], restored["added"]) == (3, 1) and syncml_server.count(CONTACTS.store) == 3
     result = se.sync("a")
     assert result["stores"][CONTACTS.store]["mode"] in ("refresh-from-remote", "refresh-from-server")
     device = [i["content"] for i in se.list_items("a", CONTACTS.store)]

@@ -13,7 +13,9 @@
   NAME is ``nokia200812310001`` (with or without its extension), or
   ``Contacts/nokia200812310001`` when several datastores have that name.
   ``--json``: ``{"action": "restored", "user", "name", "datastore",
-  "device", "restored", "deleted", "db"}``.
+  "device", "restored", "added", "deleted", "db"}`` (``restored``: the
+  backup's items; ``added`` / ``deleted``: what changed on the server, an
+  item equal to one of the backup being kept).
 
 The backup area is ``--backup-dir``, by default the one ``syncml serve``
 uses beside an SQLite database (``syncml.db`` -> ``syncml-backups``); a
@@ -109,10 +111,11 @@ def _cmd_restore(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps({"action": "restored", "user": args.user, "name": backup.name,
                           "datastore": backup.datastore, "device": args.device, "restored": report.restored,
-                          "deleted": report.deleted, "db": db}))
+                          "added": report.added, "deleted": report.deleted, "db": db}))
         return
     print(f"restored {backup.datastore} of user {args.user} from {backup.path.name}: {report.restored} items "
-          f"({report.deleted} replaced); the next sync of device {args.device} is a refresh from server ({db})")
+          f"({report.added} added, {report.deleted} deleted, the rest kept); the next sync of device "
+          f"{args.device} is a refresh from server ({db})")
 
 
 def register(sub: Any) -> None:

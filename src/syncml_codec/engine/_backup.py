@@ -24,8 +24,10 @@ area's size limit gets Status 420 on the items past it, a WARNING, and no
 file (an incomplete backup is not written as if it were whole).
 
 Restore (:func:`restore_backup`): the server datastore gets exactly the
-backup's items (every live item deleted, the backup's added, in one store
-transaction, so other devices receive the change as usual), and the named
+backup's items, in one store transaction: a live item equal to one of the
+backup (as the store keeps it) stays as it is, the others are deleted and
+the backup's missing items added, so other devices receive only what
+changed, in their next sync as usual; and the named
 device gets a *pending mode* (:meth:`Store.set_pending_mode`): its next
 sync of the datastore is a refresh from the server (Alert 205: the device
 drops what it holds and takes the server's), cleared when that session
@@ -90,13 +92,15 @@ class SessionBackup:
 
 @dataclass(frozen=True, slots=True)
 class RestoreReport:
-    """What :func:`restore_backup` did: the backup, the items it put in the
-    datastore and the live ones it deleted, and the device whose next sync
-    is a refresh from the server."""
+    """What :func:`restore_backup` did: the backup, its number of items
+    (``restored``), the live items it deleted and those it added (the rest
+    were there already), and the device whose next sync is a refresh from
+    the server."""
 
     backup: BackupFile
     restored: int
     deleted: int
+    added: int
     device_id: str
 
 
@@ -108,16 +112,28 @@ def restore_backup(store: Store, area: BackupArea, user: str, backup: BackupFile
     written on the changes.  :class:`ValueError` if the file does not read."""
     items = area.items(backup)
     datastore = backup.datastore
+    wanted: dict[tuple[bytes, str], int] = {}  # the backup's items as the store keeps them, counted
+    for n, item in enumerate(items, 1):
+        key = canonical_data(datastore, item.data, item.content_type or None,
+                             what=f"{datastore} restore {backup.name} #{n}")
+        wanted[key] = wanted.get(key, 0) + 1
+    deleted = 0
     with store.transaction():
-        live = store.items(user, datastore)
-        for old in live:
-            store.delete_item(user, datastore, old.guid, clock)
-        for n, item in enumerate(items, 1):
-            data, ctype = canonical_data(datastore, item.data, item.content_type or None,
-                                         what=f"{datastore} restore {backup.name} #{n}")
-            store.add_item(user, datastore, data, ctype, clock)
+        for old in store.items(user, datastore):
+            key = (old.data, old.content_type)
+            if wanted.get(key, 0) > 0:  # there already: kept (other devices see no change)
+                wanted[key] -= 1
+            else:
+                store.delete_item(user, datastore, old.guid, clock)
+                deleted += 1
+        added = 0
+        for (data, ctype), count in wanted.items():
+            for _ in range(count):
+                store.add_item(user, datastore, data, ctype, clock)
+                added += 1
         device = store.device(user, device_id)
         store.set_pending_mode(device, datastore, AlertCode.REFRESH_FROM_SERVER, clock)
-    log.info("backup %s restored to %s of user=%s (%d items, %d deleted); next sync of device=%s: refresh "
-             "from server", backup.name, datastore, log_quoted(user), len(items), len(live), log_quoted(device_id))
-    return RestoreReport(backup, len(items), len(live), device_id)
+    log.info("backup %s restored to %s of user=%s (%d items: %d added, %d deleted); next sync of device=%s: "
+             "refresh from server", backup.name, datastore, log_quoted(user), len(items), added, deleted,
+             log_quoted(device_id))
+    return RestoreReport(backup, len(items), deleted, added, device_id)

@@ -62,7 +62,7 @@ __all__ = ["DEFAULT_MAX_SIZE", "PARTIAL_TTL", "BackupArea", "BackupFile", "Backu
            "default_backup_dir", "pack", "safe_component", "unpack"]
 
 #: bytes one datastore's backup may hold at most (items past it get Status 420)
-DEFAULT_MAX_SIZE = 256 * 1024 * 1024
+DEFAULT_MAX_SIZE = 64 * 1024 * 1024
 #: seconds after which a session's leftover partial file is removed
 PARTIAL_TTL = 86400.0
 _COUNTER_MAX = 9999
