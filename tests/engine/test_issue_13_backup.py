@@ -193,6 +193,19 @@ def test_issue_13_a_backup_past_the_limit_makes_no_file(store: SQLiteStore, tmp_
     assert session.ok
     assert area.backups("test") == []
     assert store.items("test", "Contacts") == []
+    assert not list((area.root / "test" / ".partial").iterdir())
+
+
+def test_issue_13_an_account_with_its_share_of_backups_is_refused(store: SQLiteStore, tmp_path: Path) -> None:
+    area = BackupArea(tmp_path / "b", max_account_size=200)
+    server = make(store, area)
+    phone = device("phone")
+    for i in range(3):
+        phone.datastores["./addressbook"].add(vcard(i))
+    assert run(server, phone, "http://h/sync?backup").ok  # nothing yet: under the share (about 250 bytes after)
+    session = run(server, phone, "http://h/sync?backup")  # now past it
+    assert session.reports["./addressbook"].alert_status == 420
+    assert len(area.backups("test")) == 1
 
 
 def test_issue_13_restore_puts_the_backup_back_and_refreshes_the_device(bserver: SyncServer, store: SQLiteStore,

@@ -21,7 +21,9 @@ No backup area configured (an in-memory or PostgreSQL database without
 ``--backup-dir``): the Alert is answered 406 and nothing happens (never a
 plain sync in place of the backup the user asked for).  A backup past the
 area's size limit gets Status 420 on the items past it, a WARNING, and no
-file (an incomplete backup is not written as if it were whole).
+file (an incomplete backup is not written as if it were whole); an account
+whose backup files fill its share (``max_account_size``) gets 420 on the
+Alert and a WARNING.
 
 Restore (:func:`restore_backup`): the server datastore gets exactly the
 backup's items, in one store transaction: a live item equal to one of the

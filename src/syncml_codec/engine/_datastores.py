@@ -143,6 +143,10 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                 log.warning("session %s: backup of %s asked for, but the server has no backup area: refused",
                             self.session_id, canonical)
                 return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), None
+            if self.backups.full(device.user):
+                log.warning("session %s: backup of %s refused: user=%s has %d bytes of backups or more",
+                            self.session_id, canonical, log_quoted(device.user), self.backups.max_account_size)
+                return answers.status(cmd, StatusCode.DEVICE_FULL), None
             backup = SessionBackup(area=self.backups, user=device.user, session_id=self.session_id,
                                    datastore=canonical, prefix=params.backup)
             status_code = StatusCode.OK if int(code) == AlertCode.SLOW_SYNC else StatusCode.REFRESH_REQUIRED

@@ -58,11 +58,13 @@ from pathlib import Path
 from ._spec import database_path
 from .base import DATASTORES, canonical_datastore
 
-__all__ = ["DEFAULT_MAX_SIZE", "PARTIAL_TTL", "BackupArea", "BackupFile", "BackupItem", "content_type_of",
-           "default_backup_dir", "pack", "safe_component", "unpack"]
+__all__ = ["DEFAULT_MAX_ACCOUNT_SIZE", "DEFAULT_MAX_SIZE", "PARTIAL_TTL", "BackupArea", "BackupFile", "BackupItem",
+           "content_type_of", "default_backup_dir", "pack", "safe_component", "unpack"]
 
 #: bytes one datastore's backup may hold at most (items past it get Status 420)
 DEFAULT_MAX_SIZE = 64 * 1024 * 1024
+#: bytes of backup files one account may have (a new backup past it is refused with 420)
+DEFAULT_MAX_ACCOUNT_SIZE = 1024 * 1024 * 1024
 #: seconds after which a session's leftover partial file is removed
 PARTIAL_TTL = 86400.0
 _COUNTER_MAX = 9999
@@ -258,11 +260,15 @@ def _mkdir(path: Path) -> None:
 
 class BackupArea:
     """The backup files under ``root`` (see the module doc).  ``max_size``:
-    bytes one datastore's backup of one session may hold."""
+    bytes one datastore's backup of one session may hold; ``max_account_size``:
+    bytes of backup files an account may have before new backups are refused
+    (the operator removes old ones: they are plain files)."""
 
-    def __init__(self, root: str | Path, *, max_size: int = DEFAULT_MAX_SIZE) -> None:
+    def __init__(self, root: str | Path, *, max_size: int = DEFAULT_MAX_SIZE,
+                 max_account_size: int = DEFAULT_MAX_ACCOUNT_SIZE) -> None:
         self.root = Path(root)
         self.max_size = max_size
+        self.max_account_size = max_account_size
 
     def __repr__(self) -> str:
         return f"BackupArea({str(self.root)!r})"
@@ -277,6 +283,10 @@ class BackupArea:
         return self.account_dir(user) / ".partial" / f"{session_id}-{datastore}"
 
     # -- writing (the engine) ------------------------------------------------------
+    def full(self, user: str) -> bool:
+        """Whether the account's backup files fill its share (``max_account_size``)."""
+        return sum(b.size for b in self.backups(user)) >= self.max_account_size
+
     def append(self, user: str, session_id: str, datastore: str, offset: int, item: BackupItem) -> int:
         """Write ``item`` to the session's partial file at ``offset`` (the
         length its state holds: anything after it is cut off); the new length."""
