@@ -169,6 +169,10 @@ def test_issue_13_a_session_that_breaks_off_leaves_no_backup(store: SQLiteStore,
     assert area.backups("test") == []
     partials = list((area.root / "test" / ".partial").iterdir())
     assert len(partials) == 1 and not partials[0].name.endswith((".vcf", ".ics", ".tar"))
+    # a day later the next backup of the account removes what that session left
+    os.utime(partials[0], (time.time() - 2 * 86400,) * 2)
+    assert run(bserver, device("other"), "http://h/sync?backup").ok
+    assert not partials[0].exists() and len(area.backups("test")) == 1
 
 
 def test_issue_13_backup_without_a_backup_area_is_refused(server: SyncServer, store: SQLiteStore,

@@ -35,8 +35,8 @@ A session's items are appended to its partial file as they come, each at
 the offset its session's state recorded (the state is committed with the
 message, in the store): a message the store rolled back leaves bytes past
 that offset, which the next write or the end of the session cuts off.  A
-session that breaks off leaves only its partial file, removed when a later
-backup of the account starts and it is older than a day.
+session that breaks off leaves only its partial file, removed by a later
+backup of the account (as it starts or completes) once a day old.
 
 The engine (:mod:`syncml_codec.engine`) writes through :class:`BackupArea`;
 ``syncml backup list|restore`` read through it.
@@ -359,8 +359,10 @@ class BackupArea:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+        partial = self._partial(user, session_id, datastore)
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._partial(user, session_id, datastore))
+            os.unlink(partial)
+        self._sweep(partial.parent)
         st = path.stat()
         return BackupFile(path.stem, datastore, path, st.st_size, st.st_mtime), len(items)
 
