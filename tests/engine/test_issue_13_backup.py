@@ -273,3 +273,6 @@ def test_issue_13_names_are_taken_once(tmp_path: Path) -> None:
     os.link(made[0].path, made[0].path.with_name(f"p{DAY}0005.tar"))  # a name taken under another extension
     size = a.append("u/../x", "s9", "Contacts", 0, BackupItem(vcard(9)))
     assert a.finish("u/../x", "s9", "Contacts", size, "p", 1_700_000_000)[0].name == f"p{DAY}0006"
+    tomorrow = time.strftime("%Y%m%d", time.gmtime(1_700_000_000 + 86400))
+    size = a.append("u/../x", "s10", "Contacts", 0, BackupItem(vcard(10)))
+    assert a.finish("u/../x", "s10", "Contacts", size, "p", 1_700_000_000 + 86400)[0].name == f"p{tomorrow}0001"

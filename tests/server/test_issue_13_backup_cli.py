@@ -67,6 +67,10 @@ def test_issue_13_backup_list_and_restore(world: tuple[Path, SQLiteStore, SyncSe
     done = json.loads(out)
     assert (done["action"], done["datastore"]) == ("restored", "Contacts")
     assert (done["restored"], done["added"], done["deleted"]) == (3, 0, 1)  # the three there already are kept
+    code, out, _ = cli(capsys, "device", "show", "test", phone.device_id, "--db", str(db), "--json")
+    assert [d["pending_mode"] for d in json.loads(out)["datastores"]] == [205]
+    assert "next sync: mode 205 (backup restore)" in cli(capsys, "device", "show", "test", phone.device_id,
+                                                          "--db", str(db))[1]
     store.close()
     store = SQLiteStore(db)  # what the command wrote, read afresh
     server = SyncServer(store, clock=Clock(), random_source=counter_random(), base_url="http://h/sync")
