@@ -22,8 +22,9 @@ The JSON documents (every one also has ``db``):
   [{"uri", "name", "receives": [TYPE...], "sends": [TYPE...], "sync_types": [int...]}]}``, TYPE
   ``"text/vcard 3.0"``; STATE = ``{"datastore", "client_anchor", "server_anchor", "slow_next",
   "mapped", "pending", "map_size", "format": {"content_type", "declared", "version", "encoding",
-  "accepts"} | null}``; ``slow_next``: its next sync is slow (no anchors); ``pending``: items
-  sent whose Map has not come.
+  "accepts"} | null, "pending_mode": int | null}``; ``slow_next``: its next sync is slow (no anchors);
+  ``pending``: items sent whose Map has not come; ``pending_mode``: the sync mode its next sync
+  of it takes (205 after ``syncml backup restore``).
 * ``device reset``: ``{"action": "reset", "user", "device", "datastores": [NAME...]}``, the
   datastores whose anchors were cleared.
 * ``session list``: ``{"sessions": [SESSION...], "live": [LIVE...]}``; SESSION = ``{"session",
@@ -186,6 +187,7 @@ def _cmd_device_show(args: argparse.Namespace) -> None:
     try:
         device = _device(store, args.user, args.device, _shown(args))
         states = store.device_state(device)
+        pending = {s.datastore: store.pending_mode(device, s.datastore) for s in states}
         sessions = [s for s in store.sessions(args.user) if s.device_id == device.device_id][-_SHOWN_SESSIONS:]
         push = store.push_targets(device)
     finally:
@@ -193,7 +195,8 @@ def _cmd_device_show(args: argparse.Namespace) -> None:
     devinf, problem = _devinf(device)
     document = {"user": device.user, "device": device.device_id,
                 "devinf": None if devinf is None else _devinf_json(devinf), "devinf_error": problem,
-                "datastores": [_state_json(s) for s in states], "sessions": [_session_json(s) for s in sessions],
+                "datastores": [{**_state_json(s), "pending_mode": pending[s.datastore]} for s in states],
+                "sessions": [_session_json(s) for s in sessions],
                 "push": [{"datastore": t.datastore, "server_id": t.server_id, "server_uri": t.server_uri,
                           "registered": t.registered} for t in push]}
     lines = [f"device {device.device_id} of user {device.user}"]
@@ -215,6 +218,8 @@ def _cmd_device_show(args: argparse.Namespace) -> None:
         anchors = ("no anchors: next sync slow" if state.anchors.client_last is None else
                    f"anchors client {state.anchors.client_last} server {state.anchors.server_last}")
         fmt = f"; sends {state.format.content_type}" if state.format is not None else ""
+        mode = pending[state.datastore]
+        fmt += f"; next sync: mode {mode} (backup restore)" if mode is not None else ""
         lines.append(f"  {state.datastore}: {anchors}; map {state.mapped + state.pending} "
                      f"({state.mapped} mapped, {state.pending} awaiting a Map){fmt}")
     for target in push:

@@ -57,6 +57,7 @@ from ..server import (
     sync_paths,
 )
 from ..store import Account, database_path, display_database, open_store
+from ..store.backups import BackupArea, default_backup_dir
 from ._common import CommandError
 
 if TYPE_CHECKING:
@@ -136,6 +137,8 @@ def _serve_options(args: argparse.Namespace) -> tuple[int, int, int, float, Any]
         raise _BadOption(f"--url {check_base_url(args.url)}")
     if args.transcripts and Path(args.transcripts).exists() and not Path(args.transcripts).is_dir():
         raise _BadOption(f"--transcripts {args.transcripts}: not a folder")
+    if args.backup_dir and Path(args.backup_dir).exists() and not Path(args.backup_dir).is_dir():
+        raise _BadOption(f"--backup-dir {args.backup_dir}: not a folder")
     problem = check_database(args.db)
     if problem:
         raise _BadOption(f"--db {display_database(args.db)}: {problem}")
@@ -165,8 +168,10 @@ def _cmd_serve(args: argparse.Namespace) -> None:
             raise CommandError(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}") from None
         # no --url: the RespURI is rebuilt from each request's Host, never from the address listened on
         url = args.url or f"http://{_url_host(args.host)}:{httpd.port}{args.path[0]}"
+        backup_dir = args.backup_dir or default_backup_dir(args.db)
         engine = SyncServer(store, clock=time.time, random_source=os.urandom, base_url=url,
-                            conflict_policy=args.conflict_policy, limits=limits)
+                            conflict_policy=args.conflict_policy, limits=limits,
+                            backups=BackupArea(backup_dir) if backup_dir else None)
         app = make_app(engine, path=args.path, transcript_dir=args.transcripts, client_timeout=timeout,
                        url_from_request=not args.url)
 
@@ -177,7 +182,8 @@ def _cmd_serve(args: argparse.Namespace) -> None:
 
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         print(f"syncml: serving {url} (database {display_database(args.db)}"
-              + (f", transcripts in {args.transcripts}" if args.transcripts else "") + ")", flush=True)
+              + (f", transcripts in {args.transcripts}" if args.transcripts else "")
+              + (f", backups in {backup_dir}" if backup_dir else ", backups off: no --backup-dir") + ")", flush=True)
         try:
             httpd.serve(app, stop=lambda: bool(stop), give_up=lambda: len(stop) > 1)
         finally:
@@ -329,6 +335,9 @@ def register(sub: Any) -> None:
     p.add_argument("--path", action="append", metavar="PATH",
                    help="a sync path to serve; repeat for several, the first is the one printed (default: "
                         + ", ".join(DEFAULT_PATHS) + ")")
+    p.add_argument("--backup-dir", metavar="DIR",
+                   help="where ?backup sync sessions write their files, a folder per account (default: beside an "
+                        "SQLite database, syncml.db -> syncml-backups; with PostgreSQL none: backups refused)")
     p.add_argument("--url", help="the sync URL clients use, for the RespURI (default: the URL of each request, "
                                  "from its Host header)")
     p.add_argument("--conflict-policy", default="server-wins",

@@ -2,13 +2,15 @@
 (:class:`SyncServer`, one :class:`ServerSession` per SyncML session) runs on
 a :class:`syncml_codec.store.Store`; the client (:class:`ClientSession`)
 keeps its items in a :class:`ClientStore`.  Bytes in, bytes out: clock,
-randomness and storage are injected.  What one client may cost the server
+randomness and storage are injected (the backup area of ``backup``
+sessions too; :func:`restore_backup` puts a backup back).  What one client may cost the server
 is set by :class:`ServerLimits`.  A change to an item is an
 :class:`Operation` on both sides.  :class:`Replayer` sends a recorded
 client's messages through a server (:mod:`.replay`).  Server-alerted sync:
 :func:`notification_for` makes the notification for a device's registered
 datastores (the ``push`` URL parameter)."""
 
+from ._backup import RestoreReport, restore_backup
 from ._limits import ServerLimits
 from ._ops import Operation
 from ._push import notification_for
@@ -31,10 +33,12 @@ __all__ = [
     "Replayer",
     "Request",
     "Response",
+    "RestoreReport",
     "ServerLimits",
     "ServerPhase",
     "ServerSession",
     "SessionReplay",
     "SyncServer",
     "notification_for",
+    "restore_backup",
 ]

@@ -34,7 +34,9 @@ from ..model import (
     Sync,
     Target,
 )
+from ..store.backups import BackupArea
 from ..store.base import Store, canonical_datastore
+from ._backup import SessionBackup
 from ._chunks import Reassembler
 from ._devinf import datastore_for_type, datastore_from_devinf, type_for_client
 from ._modes import SyncMode, alert_for, mode_of_alert, performed_mode
@@ -55,8 +57,9 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
     """The session's datastores by canonical name, as its Alerts opened them."""
 
     def __init__(self, *, store: Store, peer: Peer, chunks: Reassembler, clock: Callable[[], float],
-                 policy: ConflictPolicy, session_id: str) -> None:
+                 policy: ConflictPolicy, session_id: str, backups: BackupArea | None = None) -> None:
         self.store = store
+        self.backups = backups  # where ``backup`` sessions write (None: backups refused)
         self.peer = peer
         self.chunks = chunks  # large objects the client sends in chunks
         self.clock = clock
@@ -148,6 +151,26 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         status_code: int = StatusCode.OK
         if resumed or (code in NEEDS_ANCHORS and not equal and mode != code):
             status_code = StatusCode.REFRESH_REQUIRED  # the client's anchors are stale
+        backup: SessionBackup | None = None
+        pending: int | None = None
+        if params.backup is not None:  # to a file: the client sends all, nothing else happens (._backup)
+            if self.backups is None:
+                log.warning("session %s: backup of %s asked for, but the server has no backup area: refused",
+                            self.session_id, canonical)
+                return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), None
+            if self.backups.full(device.user):
+                log.warning("session %s: backup of %s refused: user=%s has %d bytes of backups or more",
+                            self.session_id, canonical, log_quoted(device.user), self.backups.max_account_size)
+                return answers.status(cmd, StatusCode.DEVICE_FULL), None
+            backup = SessionBackup(area=self.backups, user=device.user, session_id=self.session_id,
+                                   datastore=canonical, prefix=params.backup)
+            status_code = StatusCode.OK if int(code) == AlertCode.SLOW_SYNC else StatusCode.REFRESH_REQUIRED
+            mode, performed = AlertCode.SLOW_SYNC, SyncMode.SLOW  # (never 7: the server's data stays)
+        else:
+            pending = self.store.pending_mode(device, canonical)  # syncml backup restore: a refresh from server
+            if pending is not None:
+                status_code, mode = StatusCode.OK, pending
+                performed = mode_of_alert(pending) or SyncMode.REFRESH_FROM_SERVER
         if performed != asked:
             log.info("session %s: %s: client asked %s, mode %d performed (%s)", self.session_id, canonical,
                      int(code), int(performed), "anchors equal" if equal else "anchors differ")
@@ -157,7 +180,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                            client_next=anchor.next, server_next=server_next, server_last=stored.server_last,
                            policy=self.policy, clock=self.clock(),
                            wanted_type=type_for_client(canonical, self.peer.known_devinf(), client_uri),
-                           resumed=resumed, performed=int(performed))
+                           resumed=resumed, performed=int(performed), backup=backup, pending=pending)
         ds.start()
         self._by_name[canonical] = ds
         echo = Item(data=Anchor(next=plain(anchor.next)).to_element())
@@ -200,7 +223,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         target = (item.target.loc_uri or "") if item.target else None
         try:
             if isinstance(change, Delete):
-                return ds.delete(luid, target)
+                return StatusCode.OK if ds.backup is not None else ds.delete(luid, target)
             data = item_bytes(item)
             if data is None:
                 return StatusCode.BAD_REQUEST
@@ -214,6 +237,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             assembled = self.chunks.add(key, item, data)
             if isinstance(assembled, int):
                 return assembled
+            if ds.backup is not None:  # byte for byte as it came, to the backup file
+                return ds.backup.add(assembled, ctype)
             data = self.peer.quirks.to_store(assembled, ctype)
             if isinstance(change, Add):
                 return ds.add(luid, data, ctype, encoding=fmt)

@@ -109,6 +109,8 @@ class _Pickler(pickle.Pickler):
         self.server = server
         self.refs: dict[int, str] = {id(server): "server", id(server.store): "store", id(server.clock): "clock",
                                      id(server.random_source): "random"}
+        if server.backups is not None:
+            self.refs[id(server.backups)] = "backups"
 
     def reducer_override(self, obj: Any) -> Any:
         ref = self.refs.get(id(obj))
@@ -128,7 +130,8 @@ class _Unpickler(pickle.Unpickler):
 
     def _resolve(self, name: str) -> Any:
         server = self.server
-        refs = {"server": server, "store": server.store, "clock": server.clock, "random": server.random_source}
+        refs = {"server": server, "store": server.store, "clock": server.clock, "random": server.random_source,
+                "backups": server.backups}
         if name in refs:
             return refs[name]
         if name == "store-calendar":

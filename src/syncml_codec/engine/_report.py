@@ -8,7 +8,8 @@ the client abandons, or that is evicted or expires, ends without one)::
 (one line; a group ``NAME=mode to_server=... to_client=... conflicts=N`` per
 datastore the session opened, in the order the client alerted them; IceWarp's
 modes 7-9 by their names, ``slow-to-server``, ``slow-to-client``,
-``client-reset``: :mod:`._modes`).
+``client-reset``: :mod:`._modes`; for a datastore backed up to a file,
+``NAME=backup items=N file="nokia200812310001"``).
 ``to_server``: items the client's changes added / replaced / deleted on the
 server (an item a slow sync pairs with one the server holds is none of
 these); ``to_client``: the Adds / Replaces / Deletes we sent that the client
@@ -54,6 +55,10 @@ def session_line(session: ServerSession, outcome: str) -> str:
              f"device={log_quoted(session.device_id)} address={log_bare(session.address)} "
              f"duration={max(0.0, session.last_seen - session.started):.3f}s"]
     for canonical, ds in session.datastores.items():
+        if ds.backup is not None:  # (issue 13) the client's items went to a file
+            parts.append(f"{canonical}=backup items={ds.backup.count} "
+                         f"file={log_quoted(ds.backup.done[-1]) if ds.backup.done else '-'}")
+            continue
         sent = {kind: n for (name, kind), n in session.outbox.sent_counts.items() if name == canonical}
         name = ICEWARP_NAMES.get(ds.performed) or MODE_NAMES.get(ds.mode, str(ds.mode))
         parts.append(f"{canonical}={name} "

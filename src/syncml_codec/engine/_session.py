@@ -83,7 +83,8 @@ class ServerSession:
         self.chunks = Reassembler(max_obj_size=server.limits.max_obj_size,  # the client's large objects
                                   max_pending_size=server.limits.max_pending_size, owner=f"session {session_id}")
         self.datastores = SessionDatastores(store=server.store, peer=self.peer, chunks=self.chunks,
-                                            clock=server.clock, policy=server.conflict_policy, session_id=session_id)
+                                            clock=server.clock, policy=server.conflict_policy, session_id=session_id,
+                                            backups=server.backups)
         self.outbox = Outbox(peer=self.peer, session_id=session_id, version=version)
         self.version = version  # the client's SyncML version: ours in every answer (issue 10)
         self.client_session_id = client_session_id  # the SessionID of the client's SyncHdr

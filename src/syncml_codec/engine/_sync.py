@@ -48,6 +48,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from ..model import AlertCode, StatusCode
 from ..store.base import Device, DeviceFormat, MapEntry, Store, StoredItem
@@ -62,6 +63,9 @@ from ._items import (
 )
 from ._modes import SyncMode
 from ._ops import Operation
+
+if TYPE_CHECKING:
+    from ._backup import SessionBackup
 
 __all__ = ["BY_SERVER", "ConflictPolicy", "DatastoreSync", "Op"]
 
@@ -154,6 +158,8 @@ class DatastoreSync:
     stats: dict[str, int] = field(default_factory=dict)
     _replaced: dict[str, Op] = field(default_factory=dict)  # Replaces/Deletes sent, confirmed at the end
     _open: bool = False  # the stored anchors were cleared in this session
+    backup: SessionBackup | None = None  # the client's items go to a backup file, not the store (._backup)
+    pending: int | None = None  # the pending mode this session performs (cleared when it completes)
 
     @property
     def user(self) -> str:
@@ -481,8 +487,8 @@ class DatastoreSync:
     # -- the server's changes --------------------------------------------
     def outgoing(self) -> list[Op]:
         """The changes to send in package 4 for this datastore's mode."""
-        if self.mode not in SERVER_SENDS or self.performed == SyncMode.CLIENT_RESET:
-            return []  # (mode 9, client reset: the client erases its data and gets nothing)
+        if self.mode not in SERVER_SENDS or self.performed == SyncMode.CLIENT_RESET or self.backup is not None:
+            return []  # (mode 9, client reset: the client erases its data and gets nothing; a backup: nothing)
         ops: list[Op] = []
         self._load_map()
         for item in self.store.items(self.user, self.canonical, include_deleted=True):
@@ -531,7 +537,15 @@ class DatastoreSync:
         return True
 
     def commit(self) -> None:
-        """The session completed: the Replaces sent are confirmed; save the anchors."""
+        """The session completed: the Replaces sent are confirmed; save the
+        anchors; clear the pending mode performed.  A backup: its file made,
+        no anchors saved."""
+        if self.backup is not None:
+            self.stats["backed-up"] = self.backup.count
+            self.backup.finish(self.clock)
+            return
+        if self.pending is not None:
+            self.store.set_pending_mode(self.device, self.canonical, None)
         for op in self._replaced.values():
             entry = self._by_guid.get(op.guid)
             if op.kind is Operation.DELETE:

@@ -59,6 +59,7 @@ from typing import Any
 from ..codec.detect import sniff_encoding
 from ..errors import StructureError, SyncMLError
 from ..model import Chal, Command, Cred, Message, StatusCode, SyncHdr
+from ..store.backups import BackupArea
 from ..store.base import LiveSession, Store
 from ._auth import Gatekeeper, claimed_user, message_credential
 from ._limits import ServerLimits
@@ -98,13 +99,14 @@ class SyncServer:
                  base_url: str = "http://127.0.0.1:8080/sync", conflict_policy: str = "server-wins",
                  dev_id: str = "syncml-codec", max_msg_size: int = _DEFAULT_MAX_MSG,
                  limits: ServerLimits | None = None, max_sessions: int | None = None,
-                 session_timeout: float | None = None) -> None:
+                 session_timeout: float | None = None, backups: BackupArea | None = None) -> None:
         limits = limits or ServerLimits()
         if max_sessions is not None:
             limits = dataclasses.replace(limits, max_sessions=max_sessions)
         if session_timeout is not None:
             limits = dataclasses.replace(limits, session_timeout=session_timeout)
         self.store = store
+        self.backups = backups  # the backup area (``backup`` URL parameter; None: backups refused)
         self.clock = clock
         self.random_source = random_source
         self.base_url = base_url

@@ -25,6 +25,10 @@ optional):
   warning or error.  The lines go to stderr unless the host application
   has configured logging (see :mod:`._logging`).
 * ``SYNCML_TRANSCRIPTS``: a folder for each session's messages as XML.
+* ``SYNCML_BACKUP_DIR``: the backup area, where sessions whose sync URL
+  has ``?backup`` write their files (a folder per account; default beside
+  an SQLite database, ``syncml.db`` -> ``syncml-backups``; none with
+  PostgreSQL: such sessions are refused).
 * ``SYNCML_CONFLICT_POLICY``: server-wins (default), client-wins,
   newer-wins or duplicate.
 * ``SYNCML_CLIENT_TIMEOUT``: seconds a request body may take to arrive
@@ -55,6 +59,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..store import database_path, display_database, open_store
+from ..store.backups import BackupArea, default_backup_dir
 from ._logging import LOG_LEVELS, install_log_handler
 from .wsgi import DEFAULT_CLIENT_TIMEOUT, DEFAULT_PATHS, make_app, sync_paths
 
@@ -120,6 +125,8 @@ SETTINGS: dict[str, str] = {
     "SYNCML_TRUST_PROXY": "1: use X-Forwarded-Proto/Host/Prefix/For from a reverse proxy (default 0)",
     "SYNCML_LOG_LEVEL": f"{', '.join(LOG_LEVELS)} (default info: one line per message)",
     "SYNCML_TRANSCRIPTS": "a folder for each authenticated session's messages as XML (default: none)",
+    "SYNCML_BACKUP_DIR": "the folder of ?backup sessions' files (default: beside an SQLite database; none with "
+                         "PostgreSQL)",
     "SYNCML_CONFLICT_POLICY": f"{', '.join(CONFLICT_POLICIES)} (default server-wins)",
     "SYNCML_CLIENT_TIMEOUT": f"seconds a request body may take to arrive (default {DEFAULT_CLIENT_TIMEOUT:g})",
     **{limit.variable: limit.help for limit in LIMIT_SETTINGS},
@@ -273,6 +280,9 @@ def create_app(config: Mapping[str, object] | None = None) -> SyncApp:
     if transcripts is not None and Path(transcripts).exists() and not Path(transcripts).is_dir():
         raise ConfigError(f"SYNCML_TRANSCRIPTS={transcripts}: not a folder")
     db = values.get("SYNCML_DB") or DEFAULT_DB
+    backup_dir = values.get("SYNCML_BACKUP_DIR") or default_backup_dir(db)
+    if backup_dir is not None and Path(backup_dir).exists() and not Path(backup_dir).is_dir():
+        raise ConfigError(f"SYNCML_BACKUP_DIR={backup_dir}: not a folder")
     problem = check_database(db)
     if problem:
         raise ConfigError(f"SYNCML_DB={display_database(db)}: {problem}")
@@ -284,7 +294,8 @@ def create_app(config: Mapping[str, object] | None = None) -> SyncApp:
 
     def make(store: Store) -> SyncServer:
         return SyncServer(store, clock=time.time, random_source=os.urandom, conflict_policy=policy,
-                          limits=limits, base_url=base_url or "")
+                          limits=limits, base_url=base_url or "",
+                          backups=BackupArea(backup_dir) if backup_dir else None)
 
     handler = _PerProcess(make, db, base_url or "")
     app = make_app(handler, path=paths, transcript_dir=transcripts, client_timeout=timeout,

@@ -2,12 +2,14 @@
 (:class:`SQLiteStore`, the default: one file, no server) or PostgreSQL
 (:class:`PostgresStore`, with the ``postgresql`` extra: ``pip install
 syncml-codec[postgresql]``); :func:`open_store` opens either from a path or
-URL, as ``--db`` and ``SYNCML_DB`` give them."""
+URL, as ``--db`` and ``SYNCML_DB`` give them.  :mod:`.backups`: the files
+of ``?backup`` sync sessions."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import backups
 from ._spec import database_path, display_database
 from .base import (
     ALIASES,
@@ -49,6 +51,7 @@ __all__ = [
     "SessionRecord",
     "Store",
     "StoredItem",
+    "backups",
     "canonical_datastore",
     "database_path",
     "display_database",

@@ -79,7 +79,8 @@ class Statements:
     delete_user = "DELETE FROM users WHERE name = ?"
     delete_user_rows = (  # the account's devices' rows, its devices, its running sessions (they end), its items
         *(f"DELETE FROM {table} WHERE device IN (SELECT id FROM devices WHERE {{user}} = ?)"
-          for table in ("anchors", "maps", "device_formats", "sessions", "conflicts", "push_targets")),
+          for table in ("anchors", "maps", "device_formats", "sessions", "conflicts", "push_targets",
+                        "pending_modes")),
         "DELETE FROM devices WHERE {user} = ?",
         "DELETE FROM live_sessions WHERE {user} = ?",
         "DELETE FROM items WHERE {user} = ?")
@@ -125,6 +126,11 @@ class Statements:
                        "registered = excluded.registered")
     push_targets = ("SELECT datastore, server_id, server_uri, registered FROM push_targets WHERE device = ? "
                     "ORDER BY datastore")
+    # pending modes (schema 7)
+    pending_mode = "SELECT mode FROM pending_modes WHERE device = ? AND datastore = ?"
+    set_pending_mode = ("INSERT INTO pending_modes (device, datastore, mode, since) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (device, datastore) DO UPDATE SET mode = excluded.mode, since = excluded.since")
+    clear_pending_mode = "DELETE FROM pending_modes WHERE device = ? AND datastore = ?"
     # live sessions
     save_live_session = ("INSERT INTO live_sessions (session_id, {user}, device_id, last_seen, done, state) "
                          "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
@@ -332,6 +338,20 @@ class SQLStore:
     def push_targets(self, device: Device) -> list[PushTarget]:
         """The device's datastores registered for server-alerted sync, by name."""
         return [PushTarget(r[0], r[1], r[2], float(r[3])) for r in self._all(self._sql.push_targets, (device.id,))]
+
+    # -- pending modes (schema 7) ---------------------------------------------
+    def pending_mode(self, device: Device, datastore: str) -> int | None:
+        """The sync mode the device's next sync of ``datastore`` must be (None: the usual)."""
+        row = self._one(self._sql.pending_mode, (device.id, datastore))
+        return None if row is None else int(row[0])
+
+    def set_pending_mode(self, device: Device, datastore: str, mode: int | None, since: float = 0.0) -> None:
+        """Make the device's next sync of ``datastore`` one in ``mode`` (None: clear it)."""
+        with self.transaction():
+            if mode is None:
+                self._exec(self._sql.clear_pending_mode, (device.id, datastore))
+            else:
+                self._exec(self._sql.set_pending_mode, (device.id, datastore, mode, since))
 
     # -- live sessions -------------------------------------------------------
     def save_live_session(self, session: LiveSession) -> None:

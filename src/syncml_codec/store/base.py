@@ -26,6 +26,9 @@ Invariants every store keeps:
   sends (:class:`DeviceFormat`: real content type, declared type, version,
   transfer encoding) and the one it accepts, so that a device without DevInf
   (sync4j/Funambol clients) is answered in kind in later sessions too.
+* Per device and datastore the store may keep a *pending mode*: the sync
+  mode its next sync of that datastore must take (a refresh from the server
+  after ``syncml backup restore``), cleared when that session completes.
 * ``with store.transaction():`` makes everything inside atomic (the engine
   opens one per processed message); nested use joins the outer one.
 """
@@ -281,6 +284,9 @@ class Store(Protocol):
     def forget_map(self, device: Device, datastore: str) -> None: ...
     def device_format(self, device: Device, datastore: str) -> DeviceFormat | None: ...
     def set_device_format(self, device: Device, datastore: str, fmt: DeviceFormat) -> None: ...
+    # a mode the device's next sync of a datastore must take (``syncml backup restore``: 205); schema 6
+    def pending_mode(self, device: Device, datastore: str) -> int | None: ...
+    def set_pending_mode(self, device: Device, datastore: str, mode: int | None, since: float = 0.0) -> None: ...
 
     # server-alerted sync (issue 13: the ``push`` URL parameter)
     def set_push_target(self, device: Device, target: PushTarget) -> None: ...

@@ -92,7 +92,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -209,7 +209,16 @@ CREATE TABLE IF NOT EXISTS push_targets (
 #: already makes a new database current, so a step must be idempotent: ``ADD
 #: COLUMN IF NOT EXISTS``).  Version 5 is the first PostgreSQL schema; version 6 adds the table
 #: ``push_targets`` (server-alerted sync), which the CREATE ... IF NOT EXISTS makes: no step.
-_MIGRATIONS: dict[int, str] = {}
+_MIGRATIONS: dict[int, str] = {
+    # version 7: per device and datastore the sync mode its next sync must take (syncml backup restore)
+    7: """CREATE TABLE IF NOT EXISTS pending_modes (
+    device BIGINT NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    mode INTEGER NOT NULL,
+    since DOUBLE PRECISION NOT NULL DEFAULT 0,
+    PRIMARY KEY (device, datastore)
+)""",
+}
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"
 

@@ -46,7 +46,7 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 #: seconds a statement waits for another process's lock before "database is locked"
 BUSY_TIMEOUT = 30.0
 
@@ -204,9 +204,27 @@ def _add_push_targets(db: sqlite3.Connection) -> None:
     db.execute(_PUSH_TARGETS)
 
 
+_PENDING_MODES = """
+CREATE TABLE IF NOT EXISTS pending_modes (
+    device INTEGER NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    mode INTEGER NOT NULL,
+    since REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (device, datastore)
+)
+"""
+
+
+def _add_pending_modes(db: sqlite3.Connection) -> None:
+    """Version 7: ``pending_modes``, per device and datastore the sync mode
+    its next sync must take (``syncml backup restore``: a refresh from the
+    server), cleared when that session completes."""
+    db.execute(_PENDING_MODES)
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
 _MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions,
-               6: _add_push_targets}
+               6: _add_push_targets, 7: _add_pending_modes}
 
 
 def _create_private(path: str) -> None:
