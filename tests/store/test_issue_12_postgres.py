@@ -23,6 +23,7 @@ import pytest
 
 from syncml_codec.engine import SyncServer
 from syncml_codec.store import LiveSession, database_path, display_database, open_store
+from syncml_codec.store.sqlite import SCHEMA_VERSION
 
 from ..engine.conftest import Clock
 from ..engine.helpers import ab, device, sync, vcard
@@ -131,7 +132,7 @@ def test_processes_opening_a_new_database_at_once_all_succeed(url: str) -> None:
     store = PostgresStore(url)
     try:
         assert store.users() == ["user0", "user1", "user2", "user3"]
-        assert rows(store, "schema_version") == [(5,)]
+        assert rows(store, "schema_version") == [(SCHEMA_VERSION,)]
     finally:
         store.close()
 
@@ -145,7 +146,7 @@ def test_reopening_keeps_everything_and_a_newer_schema_is_refused(url: str) -> N
     assert again.users() == ["test"] and again.items("test", "Notes") == [item]
     assert again.add_item("test", "Notes", b"eggs", "text/plain").rev > item.rev  # the sequences carry on
     with again.transaction():
-        again._exec("UPDATE schema_version SET version = 6")
+        again._exec("UPDATE schema_version SET version = %s", (SCHEMA_VERSION + 1,))
     again.close()
     with pytest.raises(RuntimeError, match="newer"):
         PostgresStore(url)

@@ -70,7 +70,7 @@ def test_issue_12_schema_4_is_migrated_by_processes_at_once(tmp_path: Path) -> N
     _schema_4(path)
     assert _run_at_once(path, 3) == [0] * 3
     store = SQLiteStore(path)
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert store.account("test") is not None and store.anchors(store.device("test", "phone"), "Contacts").client_last \
         == "c1"
     assert len(store.items("test", "Contacts")) == 1 + 3 * WRITES

@@ -73,7 +73,7 @@ def test_version_3_database_is_migrated(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = SQLiteStore(path)
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     carol, test = store.account("carol"), store.account("test")
     assert carol is not None and carol.basic_only and not carol.disabled
     assert test == Account("test", auth.user_password_hash("test", "secret"))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ._spec import database_path, display_database
 from .base import (
     ALIASES,
+    AUTH_POLICIES,
     DATASTORES,
     Account,
     Anchors,
@@ -23,6 +24,7 @@ from .base import (
     SessionRecord,
     Store,
     StoredItem,
+    account_domain,
     canonical_datastore,
 )
 from .sqlite import SCHEMA_VERSION, SQLiteStore
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALIASES",
+    "AUTH_POLICIES",
     "DATASTORES",
     "SCHEMA_VERSION",
     "Account",
@@ -47,6 +50,7 @@ __all__ = [
     "SessionRecord",
     "Store",
     "StoredItem",
+    "account_domain",
     "canonical_datastore",
     "database_path",
     "display_database",

@@ -68,7 +68,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -175,8 +175,19 @@ CREATE INDEX IF NOT EXISTS used_nonces_by_expiry ON used_nonces (expires)
 #: schema version -> the step from the version before, run in the opening
 #: transaction after the CREATE ... IF NOT EXISTS of :data:`_SCHEMA` (which
 #: already makes a new database current, so a step must be idempotent: ``ADD
-#: COLUMN IF NOT EXISTS``).  None yet: version 5 is the first PostgreSQL schema.
-_MIGRATIONS: dict[int, str] = {}
+#: COLUMN IF NOT EXISTS``); statements separated by ``;``.  Version 5 is the first PostgreSQL schema.
+_MIGRATIONS: dict[int, str] = {
+    # issue 13: the account's authentication policy (NULL: the server's) and sealed data-encryption
+    # secret, and the domains disabled as a whole
+    6: """
+ALTER TABLE users ADD COLUMN IF NOT EXISTS auth_policy TEXT;
+ALTER TABLE users ADD COLUMN IF NOT EXISTS data_key BYTEA;
+CREATE TABLE IF NOT EXISTS domains (
+    name TEXT PRIMARY KEY,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE
+)
+""",
+}
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"
 
@@ -238,8 +249,8 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 conn.execute(statement)
             for target in range(version + 1, SCHEMA_VERSION + 1):
-                if target in _MIGRATIONS:
-                    conn.execute(_MIGRATIONS[target])
+                for statement in filter(str.strip, _MIGRATIONS.get(target, "").split(";")):
+                    conn.execute(statement)
             conn.execute("DELETE FROM schema_version")
             conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
             log.info("%s: database schema %d created (was %s)", conn.info.dbname, SCHEMA_VERSION, version or "none")
