@@ -88,9 +88,10 @@ class ServerProcess:
     """``syncml serve`` in a subprocess on a free port."""
 
     def __init__(self, folder: Path, user: str = USER, password: str = PASSWORD, *, db: Path | str | None = None,
-                 port: int = 0, url: str | None = None) -> None:
+                 port: int = 0, url: str | None = None, args: Sequence[str] = ()) -> None:
         """``db``: an existing database to serve (default ``folder/server.db``; or a PostgreSQL URL);
-        ``port``/``url``: a fixed port, and the URL clients use (e.g. a proxy's)."""
+        ``port``/``url``: a fixed port, and the URL clients use (e.g. a proxy's); ``args``: more
+        ``syncml serve`` flags."""
         self.folder = folder
         self.db = db or folder / "server.db"
         self.transcripts = folder / "transcripts"
@@ -100,7 +101,7 @@ class ServerProcess:
         self._log = open(self.log, "wb")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "syncml_codec", "serve", "--port", str(port), "--db", str(self.db),
-             "--transcripts", str(self.transcripts), *(["--url", url] if url else [])],
+             "--transcripts", str(self.transcripts), *(["--url", url] if url else []), *args],
             stdout=subprocess.PIPE, stderr=self._log, env=python_env())
         self.url = self._read_url(timeout=30)
 

@@ -37,8 +37,10 @@ def test_every_user_command_as_text_and_as_json(tmp_path: Path) -> None:
     assert syncml("user", "list", "--db", str(db)).stdout == "carol (basic only)\ntest (disabled)\n"
     proc = syncml("user", "list", "--db", str(db), "--json")
     assert proc.stdout.count("\n") == 1
-    assert json.loads(proc.stdout) == {"users": [{"name": "carol", "basic_only": True, "disabled": False},
-                                                 {"name": "test", "basic_only": False, "disabled": True}],
+    assert json.loads(proc.stdout) == {"users": [{"name": "carol", "basic_only": True, "disabled": False,
+                                                  "auth_policy": None, "encryption_key": False},
+                                                 {"name": "test", "basic_only": False, "disabled": True,
+                                                  "auth_policy": None, "encryption_key": False}],
                                        "db": str(db)}
     proc = syncml("user", "enable", "test", "--db", str(db), "--json")
     assert json.loads(proc.stdout) == {"action": "enabled", "user": "test", "db": str(db)}

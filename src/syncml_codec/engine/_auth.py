@@ -68,11 +68,42 @@ Why it looks like this (issue 9):
   with the same meaning, so it is taken there too.  A command's credential
   is checked exactly like the header's (the same policy, nonces, counters
   and log lines); only a message without a header credential looks inside.
+* **Authentication policy** (issue 13): ``basic-or-md5`` (the default),
+  ``basic`` or ``md5``, server-wide (``syncml serve --auth-policy``) and
+  per account (``syncml user policy``; an account's own wins; a
+  basic-only account, which keeps an scrypt hash, is always ``basic``).
+  The HMAC of the ``x-syncml-hmac`` header counts as MD5 (it is computed
+  from the same ``B64(H(user:password))``).  A credential of the scheme the
+  policy does not allow is not compared with anything: the client is
+  challenged again with the required scheme (401, INFO
+  ``reason=wrong-scheme``, not counted); a second one from the same user and
+  device within ``challenge_ttl`` is rejected (403, no challenge, WARNING
+  ``reason=wrong-scheme-again``).  Which (user, device) pairs were
+  re-challenged is kept in each worker's memory (:class:`_Strikes`: nothing
+  is written for an unauthenticated request), so with N workers a client
+  may be re-challenged up to N times before one rejects it.  Under ``basic``
+  an accepted login gets no MD5 NextNonce.
+* **Service** (issue 13): an account in a disabled domain
+  (``user@domain``, ``syncml domain disable``) or not on the server's
+  access list (``syncml serve --allow``) is refused before its credential
+  is looked at: 403 without a challenge, WARNING ``auth refused: ...
+  reason=domain-disabled|not-allowed``, not counted (the answer does not
+  depend on the password, nor on whether the account exists, so it tells a
+  guesser nothing).  A disabled *account* stays the issue-12 way (below).
+* **HMAC** (issue 13): a message without a ``Cred`` whose HTTP request
+  carries ``x-syncml-hmac: algorithm=MD5, username="..", mac=..`` is
+  authenticated by it: the MAC ``B64(H(B64(H(user:password)):nonce:B64(H(body))))``
+  over the exact body, with the nonces an MD5 credential may use (and each
+  accepted nonce recorded the same way).  A refused or missing one is
+  challenged with ``syncml:auth-MAC``.  Only the message that starts a
+  session is checked (later ones belong to it by its id, as with ``Cred``);
+  with a ``Cred`` too, the ``Cred`` decides.
 * **SyncML 1.0 gets basic challenges.**  A 1.0 MD5 digest is
   ``B64(H(user:password:nonce))``, which needs the plain password, and an
   MD5-capable account keeps only ``B64(H(user:password))``: a 1.0 device is
   challenged with basic (and gets no MD5 NextNonce when accepted), so it is
-  never sent into an MD5 login this server cannot check.
+  never sent into an MD5 login this server cannot check.  Under the ``md5``
+  policy a 1.0 device therefore cannot log in (it is challenged with MD5).
 """
 
 from __future__ import annotations
@@ -82,29 +113,33 @@ import hmac
 import itertools
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from ..errors import SyncMLError
 from ..model import Atomic, Chal, Command, Cred, Message, Meta, Sequence, StatusCode, Sync, SyncHdr, auth
 from ..model.auth import AuthType
-from ..store.base import Account, Device, Store
+from ..store.base import AUTH_POLICIES, Account, Device, Store, account_domain
 from ._limits import ServerLimits
 from ._reply import syncml_version
 from ._util import log_bare, log_quoted
 
-__all__ = ["Gatekeeper", "Verdict", "claimed_user", "message_credential"]
+__all__ = ["AUTH_POLICIES", "Gatekeeper", "Verdict", "claimed_user", "message_credential", "parse_access_list"]
 
 log = logging.getLogger("syncml_codec.engine")
 
 _MD5 = AuthType.MD5.value  # the Meta/Type texts, as model.auth spells them
 _BASIC = AuthType.BASIC.value
+_MAC = AuthType.MAC.value
+#: the schemes each policy accepts (HMAC counts as md5)
+_ALLOWED = {"basic-or-md5": frozenset({"basic", "md5"}), "basic": frozenset({"basic"}), "md5": frozenset({"md5"})}
 _SLOTS = 4  # a challenge nonce is good in its time slot and this many after it (slot: challenge_ttl / _SLOTS)
 _GENERATIONS = 16  # challenge nonces per (user, device id) and slot: one more for each accepted login
 #: the normal first step of a login (a client without a nonce): an INFO line, not counted
-_FIRST_STEP = frozenset({"no-credentials", "empty-nonce"})
+_FIRST_STEP = frozenset({"no-credentials", "empty-nonce", "wrong-scheme"})
 #: refused before any password was compared (nothing to learn from the answer): WARNING, not counted
-_NO_GUESS = frozenset({"md5-not-allowed", "md5-without-user", "unsupported-type", "unreadable-credential"})
+_NO_GUESS = frozenset({"md5-not-allowed", "md5-without-user", "unsupported-type", "unreadable-credential",
+                       "wrong-scheme-again"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,42 +309,137 @@ class _Failures:
             self._table.popitem(last=False)
 
 
-class Gatekeeper:
-    """Checks the credentials of a message that starts a session."""
+def parse_access_list(entries: Iterable[str]) -> frozenset[str]:
+    """The access list from its entries (``syncml serve --allow``,
+    ``SYNCML_ALLOW``): account names as they are, ``@domain`` for every
+    account of a domain (lower case); entries may hold several, separated
+    by commas or blanks.
 
-    def __init__(self, store: Store, limits: ServerLimits, random_source: Callable[[int], bytes]) -> None:
+    >>> sorted(parse_access_list(["anna@example.org, @Example.NET", "bob"]))
+    ['@example.net', 'anna@example.org', 'bob']
+    """
+    names: set[str] = set()
+    for entry in entries:
+        for name in entry.replace(",", " ").split():
+            names.add(name.lower() if name.startswith("@") else name)
+    return frozenset(names)
+
+
+class _Strikes:
+    """(user, device id) pairs re-challenged for using the scheme their
+    policy does not allow, each remembered for ``ttl`` seconds; at most
+    ``limit`` of them (the oldest forgotten first)."""
+
+    def __init__(self, ttl: float, limit: int) -> None:
+        self.ttl = ttl
+        self.limit = limit
+        self._table: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def strike(self, key: tuple[str, str], now: float) -> bool:
+        """Record a wrong-scheme attempt of ``key``: True when it had one already (not expired)."""
+        before = self._table.pop(key, None)
+        if before is not None and now - before <= self.ttl:
+            self._table[key] = before
+            return True
+        self._table[key] = now
+        while len(self._table) > self.limit:
+            self._table.popitem(last=False)
+        return False
+
+    def clear(self, key: tuple[str, str]) -> None:
+        self._table.pop(key, None)
+
+
+class Gatekeeper:
+    """Checks the credentials of a message that starts a session.
+    ``policy``: the server's authentication policy (one of
+    :data:`AUTH_POLICIES`); ``allowed``: the access list
+    (:func:`parse_access_list`; None: every account)."""
+
+    def __init__(self, store: Store, limits: ServerLimits, random_source: Callable[[int], bytes], *,
+                 policy: str = "basic-or-md5", allowed: Iterable[str] | None = None) -> None:
+        if policy not in AUTH_POLICIES:
+            raise ValueError(f"unknown authentication policy {policy!r} (one of {', '.join(AUTH_POLICIES)})")
         self.store = store
         self.limits = limits
         self.random_source = random_source
+        self.policy = policy
+        self.allowed = None if allowed is None else parse_access_list(allowed)
         self.challenges = _Challenges(store, limits.challenge_ttl)
         self.account_failures = _Failures(limits, limits.auth_failures)
         self.address_failures = _Failures(limits, limits.address_failures)
+        self.strikes = _Strikes(limits.challenge_ttl, limits.max_tracked)
+
+    # -- policy and service ------------------------------------------------
+    def policy_of(self, account: Account | None) -> str:
+        """The policy an account logs in under: ``basic`` for a basic-only
+        account, else its own, else the server's."""
+        if account is None:
+            return self.policy
+        if account.basic_only:
+            return "basic"
+        return account.auth_policy if account.auth_policy in AUTH_POLICIES else self.policy
+
+    def service_refusal(self, user: str) -> str:
+        """Why ``user`` may not use the service ("" if it may): its domain
+        is disabled, or it is not on the access list."""
+        domain = account_domain(user)
+        if domain is not None and self.store.domain_disabled(domain):
+            return "domain-disabled"
+        if self.allowed is not None and user not in self.allowed and \
+                (domain is None or f"@{domain}" not in self.allowed):
+            return "not-allowed"
+        return ""
 
     # -- challenges ------------------------------------------------------
-    def challenge(self, user: str | None, device_id: str, now: float, version: str = "1.2") -> Chal:
-        """A challenge: basic for a basic-only account or a SyncML 1.0
-        message (``version``), else MD5 with the nonce of (user, device id)
-        for now (:class:`_Challenges`; nothing is written)."""
+    def challenge(self, user: str | None, device_id: str, now: float, version: str = "1.2",
+                  mac: bool = False) -> Chal:
+        """A challenge: basic under the ``basic`` policy (:meth:`policy_of`)
+        or for a SyncML 1.0 message (``version``) unless the policy is
+        ``md5``, else MD5 (``mac``: ``syncml:auth-MAC``, for a client that
+        authenticates with the ``x-syncml-hmac`` header) with the nonce of
+        (user, device id) for now (:class:`_Challenges`; nothing is written)."""
         account = self.store.account(user) if user else None
-        if version == "1.0" or (account is not None and account.basic_only):
+        policy = self.policy_of(account)
+        if policy == "basic" or (version == "1.0" and policy != "md5"):
             return Chal(meta=Meta(format="b64", type=_BASIC))
         device = self.store.find_device(account.name, device_id) if account is not None else None
         nonce = self.challenges.issue((user or "", device_id), now, device.nonce if device is not None else None)
-        return Chal(meta=Meta(format="b64", type=_MD5, next_nonce=auth.nonce_to_text(nonce)))
+        return Chal(meta=Meta(format="b64", type=_MAC if mac else _MD5, next_nonce=auth.nonce_to_text(nonce)))
 
     # -- authentication --------------------------------------------------
-    def authenticate(self, header: SyncHdr, remote: str | None, now: float, cred: Cred | None = None) -> Verdict:
+    def authenticate(self, header: SyncHdr, remote: str | None, now: float, cred: Cred | None = None, *,
+                     headers: Mapping[str, str] | None = None, body: bytes = b"") -> Verdict:
         """Check the message's credential: ``cred`` (one found in a command,
-        :func:`message_credential`), else the SyncHdr's.  Accepted: the
-        device (created if new) with its nonce rotated, written in a
-        transaction of its own.  Refused: nothing written, a challenge, a
-        log line."""
+        :func:`message_credential`), else the SyncHdr's, else the
+        ``x-syncml-hmac`` of the request's ``headers`` (over ``body``, the
+        request body as received).  Accepted: the device (created if new)
+        with its nonce rotated, written in a transaction of its own.
+        Refused: nothing written, a challenge (none for a 403), a log line."""
         device_id = header.source.loc_uri.strip()
         cred = cred if cred is not None else header.cred
-        user = claimed_user(header, cred)
         version = syncml_version(header)
+        mac_header = (headers or {}).get("x-syncml-hmac", "").strip() if cred is None or cred.data is None else ""
+        mac: dict[str, str] | None = None
+        if mac_header:
+            try:
+                mac = auth.parse_hmac_header(mac_header)
+                user: str | None = mac["username"]
+            except (SyncMLError, ValueError):
+                user = ""
+        else:
+            user = claimed_user(header, cred)
+        if user:
+            refusal = self.service_refusal(user)
+            if refusal:
+                log.warning("auth refused: user=%s device=%s address=%s reason=%s",
+                            log_quoted(user), log_quoted(device_id), log_bare(remote), refusal)
+                return Verdict(StatusCode.FORBIDDEN, user, device_id, None, reason=refusal)
         account = self.store.account(user) if user else None
-        if cred is None or cred.data is None:
+        if (cred is None or cred.data is None) and not mac_header:
             return self._refuse(user, device_id, remote, now, StatusCode.MISSING_CREDENTIALS, "no-credentials",
                                 version=version)
         for key, table in ((account.name if account else None, self.account_failures),
@@ -318,8 +448,24 @@ class Gatekeeper:
                 log.warning("auth refused: user=%s device=%s address=%s reason=locked-out remaining=%ds",
                             log_quoted(user), log_quoted(device_id), log_bare(remote), int(left + 0.999))
                 return Verdict(StatusCode.INVALID_CREDENTIALS, user, device_id,
-                               self.challenge(user, device_id, now, version), reason="locked-out")
-        reason, used = self._check(header, cred, account, user, device_id, now)
+                               self.challenge(user, device_id, now, version, bool(mac_header)), reason="locked-out")
+        policy = self.policy_of(account)
+        kind = _MAC if mac_header else (cred.type.lower() if cred is not None else "")
+        scheme = {_BASIC: "basic", _MD5: "md5", _MAC.lower(): "md5", _MAC: "md5"}.get(kind)
+        strike_key = (user or "", device_id)
+        if scheme is not None and scheme not in _ALLOWED[policy]:
+            if self.strikes.strike(strike_key, now):  # re-challenged already: rejected
+                log.warning("auth refused: user=%s device=%s address=%s reason=wrong-scheme-again policy=%s",
+                            log_quoted(user), log_quoted(device_id), log_bare(remote), policy)
+                return Verdict(StatusCode.FORBIDDEN, user, device_id, None, reason="wrong-scheme-again")
+            return self._refuse(user, device_id, remote, now, StatusCode.INVALID_CREDENTIALS, "wrong-scheme",
+                                account, version)
+        if mac_header:
+            reason, used = ("unreadable-credential", None) if mac is None else \
+                self._check_mac(mac_header, account, device_id, now, body)
+        else:
+            assert cred is not None
+            reason, used = self._check(header, cred, account, user, device_id, now)
         if not reason and account is not None and account.disabled:
             reason = "account-disabled"  # answered and counted as a wrong password; the log line says why
         if not reason and used is not None and not self.store.use_nonce(_used_key(device_id, used[0]),
@@ -327,17 +473,47 @@ class Gatekeeper:
             reason = "nonce-reused"  # accepted once already (on this worker or another): a replay
         if reason:
             return self._refuse(user, device_id, remote, now, StatusCode.INVALID_CREDENTIALS, reason,
-                                account, version)
+                                account, version, bool(mac_header))
         assert account is not None
         self.account_failures.reset(account.name)
+        self.strikes.clear(strike_key)
         with self.store.transaction():
             device = self.store.device(account.name, device_id)
             chal = None
-            if not account.basic_only and version != "1.0":  # the nonce for the next MD5 login
+            if policy != "basic" and version != "1.0":  # the nonce for the next MD5 (or HMAC) login
                 nonce = auth.new_nonce(self.random_source)
                 device = self.store.set_device_nonce(device, nonce)
-                chal = Chal(meta=Meta(format="b64", type=_MD5, next_nonce=auth.nonce_to_text(nonce)))
+                chal = Chal(meta=Meta(format="b64", type=_MAC if mac_header else _MD5,
+                                      next_nonce=auth.nonce_to_text(nonce)))
         return Verdict(StatusCode.AUTHENTICATION_ACCEPTED, account.name, device_id, chal, device)
+
+    def _nonces(self, account: Account, device_id: str, now: float) -> Iterator[tuple[bytes, float]]:
+        """The nonces an MD5 credential or HMAC of ``account`` from
+        ``device_id`` may be computed over now, each with the time it stops
+        being valid: the device's stored one first, then the challenges sent
+        to it under its user, then those sent to it before it named a user
+        (a phone whose first message has no LocName and no Cred: K800i)."""
+        device = self.store.find_device(account.name, device_id)
+        stored = device.nonce if device is not None else None
+        return itertools.chain(
+            [(stored, now + self.limits.challenge_ttl)] if stored else [],  # replaced once accepted
+            self.challenges.valid((account.name, device_id), now, stored),
+            self.challenges.valid(("", device_id), now, None))
+
+    def _check_mac(self, value: str, account: Account | None, device_id: str, now: float,
+                   body: bytes) -> tuple[str, tuple[bytes, float] | None]:
+        """As :meth:`_check`, for the ``x-syncml-hmac`` header ``value``."""
+        if account is None:
+            return "unknown-user", None
+        try:
+            for nonce, until in self._nonces(account, device_id, now):
+                if auth.verify_hmac(value, account.secret, nonce, body, hashed=True):
+                    return "", (nonce, until)
+            if auth.verify_hmac(value, account.secret, b"", body, hashed=True):
+                return "empty-nonce", None
+        except (SyncMLError, ValueError):
+            return "unreadable-credential", None
+        return "wrong-credentials", None
 
     def _check(self, header: SyncHdr, cred: Cred, account: Account | None, user: str | None, device_id: str,
                now: float) -> tuple[str, tuple[bytes, float] | None]:
@@ -365,16 +541,8 @@ class Gatekeeper:
         if account.basic_only:
             return "md5-not-allowed", None
         version = syncml_version(header)
-        device = self.store.find_device(account.name, device_id)
-        # the nonces challenged to this device under its user, and those challenged to it before it
-        # named a user (a phone whose first message has no LocName and no Cred: K800i)
-        stored = device.nonce if device is not None else None
-        candidates = itertools.chain(
-            [(stored, now + self.limits.challenge_ttl)] if stored else [],  # replaced once accepted
-            self.challenges.valid((account.name, device_id), now, stored),
-            self.challenges.valid(("", device_id), now, None))
         try:
-            for nonce, until in candidates:
+            for nonce, until in self._nonces(account, device_id, now):
                 if auth.verify_md5(data, account.name, account.secret, nonce, version, hashed=True):
                     return "", (nonce, until)
             if auth.verify_md5(data, account.name, account.secret, b"", version, hashed=True):
@@ -384,7 +552,7 @@ class Gatekeeper:
         return "wrong-credentials", None
 
     def _refuse(self, user: str | None, device_id: str, remote: str | None, now: float, code: int, reason: str,
-                account: Account | None = None, version: str = "1.2") -> Verdict:
+                account: Account | None = None, version: str = "1.2", mac: bool = False) -> Verdict:
         if reason in _FIRST_STEP:
             log.info("auth challenge: user=%s device=%s address=%s reason=%s",
                      log_quoted(user), log_quoted(device_id), log_bare(remote), reason)
@@ -398,4 +566,4 @@ class Gatekeeper:
             log.warning("auth failure: user=%s device=%s address=%s reason=%s failures=%d%s",
                         log_quoted(user), log_quoted(device_id), log_bare(remote), reason, failures,
                         f" locked={int(locked)}s" if locked else "")
-        return Verdict(code, user, device_id, self.challenge(user, device_id, now, version), reason=reason)
+        return Verdict(code, user, device_id, self.challenge(user, device_id, now, version, mac), reason=reason)

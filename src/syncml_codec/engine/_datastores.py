@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 
-from ..errors import ProtocolError, SyncMLError
+from ..errors import FormatError, ProtocolError, SyncMLError
 from ..model import (
     Add,
     Alert,
@@ -39,6 +39,7 @@ from ..store.base import Store, canonical_datastore
 from ._backup import SessionBackup
 from ._chunks import Reassembler
 from ._devinf import datastore_for_type, datastore_from_devinf, type_for_client
+from ._encrypted import account_key, decrypt, encryption_of
 from ._modes import SyncMode, alert_for, mode_of_alert, performed_mode
 from ._params import SyncParams
 from ._peer import Peer
@@ -229,7 +230,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                 return StatusCode.BAD_REQUEST
             ctype = meta_type(item.meta, change.meta, sync.meta)
             fmt = meta_format(item.meta, change.meta)
-            if fmt:
+            encrypted = encryption_of(fmt)
+            if fmt and not encrypted:
                 from ..formats import decode_item_data
 
                 data = decode_item_data(data, fmt)
@@ -237,6 +239,15 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             assembled = self.chunks.add(key, item, data)
             if isinstance(assembled, int):
                 return assembled
+            if encrypted:  # the cipher ran over the whole item: decrypted once its chunks are together
+                assert fmt is not None
+                try:
+                    assembled = decrypt(assembled, fmt, account_key(ds.store, ds.user), ctype)
+                except FormatError as exc:
+                    log.warning("session %s: %s item %s of user=%s device=%s refused: %s (%s)", self.session_id,
+                                encrypted, log_quoted(luid or target or "?"), log_quoted(ds.user),
+                                log_quoted(ds.device.device_id), exc, ds.canonical)
+                    return StatusCode.UNSUPPORTED_MEDIA_TYPE
             if ds.backup is not None:  # byte for byte as it came, to the backup file
                 return ds.backup.add(assembled, ctype)
             data = self.peer.quirks.to_store(assembled, ctype)

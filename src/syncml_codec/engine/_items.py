@@ -56,6 +56,7 @@ from ..formats import (
     parse,
 )
 from ..store.base import DeviceFormat
+from ._encrypted import encryption_of
 from ._util import log_text
 
 __all__ = ["canonical_data", "content_key", "data_for_client",
@@ -130,10 +131,12 @@ def format_sent(datastore: str, data: bytes, declared: str | None, encoding: str
     """The format of an item a device sent (``data`` after its transfer
     encoding ``encoding`` was taken off): real type, label, version, and
     ``b64`` (Meta Format b64), ``base64`` (SIF sent as base64 without a
-    Format) or ``""``."""
+    Format), ``des;b64`` / ``3des;b64`` (encrypted, :mod:`._encrypted`) or ``""``."""
     ctype = real_type(data, declared, datastore)
     enc = ""
-    if encoding and encoding.strip().lower() == "b64":
+    if encoding and encryption_of(encoding):
+        enc = encryption_of(encoding)  # des;b64, 3des;b64: what is sent to it is encrypted the same way
+    elif encoding and encoding.strip().lower() == "b64":
         enc = "b64"
     elif ctype.startswith("text/x-s4j-"):
         from ..formats.sif import unwrap_base64_sif

@@ -9,12 +9,13 @@ import logging
 from collections.abc import Callable, Mapping
 
 from ..model import Add, CmdIDs, Command, Delete, Item, Meta, Replace, Source, Status, StatusCode, Sync, Target
+from ._encrypted import account_key, encrypt, encryption_of
 from ._items import encode_for_client
 from ._ops import Operation
 from ._packer import Change, Dropped, Packer
 from ._peer import Peer
 from ._sync import DatastoreSync, Op
-from ._util import wire_data
+from ._util import log_quoted, wire_data
 from .quirks import NO_QUIRKS, Quirks
 
 __all__ = ["Outbox", "command_for"]
@@ -33,8 +34,18 @@ def command_for(ds: DatastoreSync, op: Op, cmd_id: str, quirks: Quirks = NO_QUIR
     assert stored is not None
     data, ctype, encoding = ds.for_client(stored, quirks.default_type(ds.canonical))
     data = quirks.to_device(data, ctype)
-    # the encoding the device sends its items in, else the one its quirks ask for
-    data, fmt = encode_for_client(data, ctype, encoding or quirks.transfer_encoding(ctype, data))
+    fmt: str | None
+    if encryption_of(encoding):  # the device encrypts its items: so are those it is sent
+        key = account_key(ds.store, ds.user)
+        if key is not None:
+            data, fmt = encrypt(data, encoding, key), encoding
+        else:
+            log.warning("user %s device %s encrypts its items (%s) but the account has no encryption key: "
+                        "item %s sent in b64", log_quoted(ds.user), log_quoted(ds.device.device_id), encoding,
+                        log_quoted(op.guid))
+            data, fmt = encode_for_client(data, ctype, "b64")
+    else:  # the encoding the device sends its items in, else the one its quirks ask for
+        data, fmt = encode_for_client(data, ctype, encoding or quirks.transfer_encoding(ctype, data))
     meta = Meta(type=ctype, format=fmt)
     if op.kind is Operation.ADD:
         return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), data=wire_data(data)),))

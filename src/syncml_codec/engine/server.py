@@ -53,7 +53,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..codec.detect import sniff_encoding
@@ -86,7 +86,10 @@ class SyncServer:
     sessions themselves are the store's).
 
     ``max_sessions`` and ``session_timeout`` are kept as shortcuts for the
-    :class:`ServerLimits` fields of those names.
+    :class:`ServerLimits` fields of those names.  ``auth_policy``: the
+    server's authentication policy (``basic-or-md5``, ``basic`` or ``md5``;
+    an account's own wins); ``allowed``: the access list (account names and
+    ``@domain`` entries; None: every account), see :mod:`._auth`.
 
     >>> from syncml_codec.store import SQLiteStore
     >>> server = SyncServer(SQLiteStore(":memory:"), clock=lambda: 0.0, random_source=bytes)
@@ -99,7 +102,8 @@ class SyncServer:
                  base_url: str = "http://127.0.0.1:8080/sync", conflict_policy: str = "server-wins",
                  dev_id: str = "syncml-codec", max_msg_size: int = _DEFAULT_MAX_MSG,
                  limits: ServerLimits | None = None, max_sessions: int | None = None,
-                 session_timeout: float | None = None, backups: BackupArea | None = None) -> None:
+                 session_timeout: float | None = None, backups: BackupArea | None = None,
+                 auth_policy: str = "basic-or-md5", allowed: Iterable[str] | None = None) -> None:
         limits = limits or ServerLimits()
         if max_sessions is not None:
             limits = dataclasses.replace(limits, max_sessions=max_sessions)
@@ -114,7 +118,7 @@ class SyncServer:
         self.dev_id = dev_id
         self.max_msg_size = max_msg_size
         self.limits = limits
-        self.gate = Gatekeeper(store, limits, random_source)
+        self.gate = Gatekeeper(store, limits, random_source, policy=auth_policy, allowed=allowed)
         self.table = SessionTable(store, limits, random_source)
         self.cache = StateCache()
 
@@ -178,7 +182,7 @@ class SyncServer:
                 # idle sessions are expired here, before they are counted (a message of a running
                 # session expires only its own, in _find)
                 self.table.expire(started)
-                admitted = self._admit(header, encoding, started, cred, carrier, remote, query, headers)
+                admitted = self._admit(header, encoding, started, cred, carrier, remote, query, headers, body)
                 if isinstance(admitted, Response):
                     return admitted
                 fresh, auth = admitted
@@ -224,15 +228,16 @@ class SyncServer:
 
     def _admit(self, header: SyncHdr, encoding: str, started: float, cred: Cred | None, carrier: Command | None,
                remote: str | None, query: str | None = None, headers: Mapping[str, str] | None = None,
-               ) -> tuple[ServerSession, tuple[int, Chal | None]] | Response:
-        """A new session for the message's credential, within the limits
-        (the SyncHdr status and challenge for its first answer), or the refusal."""
+               body: bytes = b"") -> tuple[ServerSession, tuple[int, Chal | None]] | Response:
+        """A new session for the message's credential (or the HMAC of its
+        ``headers`` over ``body``), within the limits (the SyncHdr status
+        and challenge for its first answer), or the refusal."""
         if not self.table.has_room():
             log.warning("server busy: %d sessions running; user=%s device=%s address=%s refused",
                         len(self.table), log_quoted(claimed_user(header, cred)),
                         log_quoted(header.source.loc_uri), log_bare(remote))
             return self._refusal(header, encoding, StatusCode.SERVICE_UNAVAILABLE, None, started, "busy", cred)
-        verdict = self.gate.authenticate(header, remote, started, cred)
+        verdict = self.gate.authenticate(header, remote, started, cred, headers=headers, body=body)
         if not verdict.accepted or verdict.device is None or verdict.user is None:
             # a refused command credential: 401 on the command too (it is where the device looks)
             return self._refusal(header, encoding, verdict.code, verdict.chal, started, verdict.reason, cred,

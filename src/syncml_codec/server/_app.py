@@ -33,6 +33,12 @@ optional):
   newer-wins or duplicate.
 * ``SYNCML_CLIENT_TIMEOUT``: seconds a request body may take to arrive
   (default 30).
+* ``SYNCML_AUTH_POLICY``: basic-or-md5 (default), basic or md5: the
+  authentication schemes accepted (an account's own policy,
+  ``syncml user policy``, wins).
+* ``SYNCML_ALLOW``: the access list: only these accounts are served (names
+  and ``@domain`` entries, separated by commas or blanks; default: every
+  account).
 * the engine's limits, as ``syncml serve`` has them
   (:data:`LIMIT_SETTINGS`): ``SYNCML_MAX_OBJECT_SIZE``, ... .
 
@@ -58,7 +64,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..store import database_path, display_database, open_store
+from ..store import AUTH_POLICIES, database_path, display_database, open_store
 from ..store.backups import BackupArea, default_backup_dir
 from ._logging import LOG_LEVELS, install_log_handler
 from .wsgi import DEFAULT_CLIENT_TIMEOUT, DEFAULT_PATHS, make_app, sync_paths
@@ -129,6 +135,8 @@ SETTINGS: dict[str, str] = {
                          "PostgreSQL)",
     "SYNCML_CONFLICT_POLICY": f"{', '.join(CONFLICT_POLICIES)} (default server-wins)",
     "SYNCML_CLIENT_TIMEOUT": f"seconds a request body may take to arrive (default {DEFAULT_CLIENT_TIMEOUT:g})",
+    "SYNCML_AUTH_POLICY": f"{', '.join(AUTH_POLICIES)} (default basic-or-md5; an account's own policy wins)",
+    "SYNCML_ALLOW": "the access list: account names and @domain entries, by commas or blanks (default: everyone)",
     **{limit.variable: limit.help for limit in LIMIT_SETTINGS},
 }
 
@@ -264,6 +272,10 @@ def create_app(config: Mapping[str, object] | None = None) -> SyncApp:
     policy = values.get("SYNCML_CONFLICT_POLICY", "server-wins").strip()
     if policy not in CONFLICT_POLICIES:
         raise ConfigError(f"SYNCML_CONFLICT_POLICY must be one of {', '.join(CONFLICT_POLICIES)}, not {policy!r}")
+    auth_policy = values.get("SYNCML_AUTH_POLICY", "basic-or-md5").strip().lower() or "basic-or-md5"
+    if auth_policy not in AUTH_POLICIES:
+        raise ConfigError(f"SYNCML_AUTH_POLICY must be one of {', '.join(AUTH_POLICIES)}, not {auth_policy!r}")
+    allowed = values["SYNCML_ALLOW"].split() if values.get("SYNCML_ALLOW", "").strip() else None
     base_url = values.get("SYNCML_BASE_URL", "").strip() or None
     if base_url is not None and check_base_url(base_url):
         raise ConfigError(f"SYNCML_BASE_URL {check_base_url(base_url)}")
@@ -294,7 +306,7 @@ def create_app(config: Mapping[str, object] | None = None) -> SyncApp:
 
     def make(store: Store) -> SyncServer:
         return SyncServer(store, clock=time.time, random_source=os.urandom, conflict_policy=policy,
-                          limits=limits, base_url=base_url or "",
+                          limits=limits, base_url=base_url or "", auth_policy=auth_policy, allowed=allowed,
                           backups=BackupArea(backup_dir) if backup_dir else None)
 
     handler = _PerProcess(make, db, base_url or "")

@@ -13,6 +13,7 @@ from . import backups
 from ._spec import database_path, display_database
 from .base import (
     ALIASES,
+    AUTH_POLICIES,
     DATASTORES,
     Account,
     Anchors,
@@ -26,6 +27,7 @@ from .base import (
     SessionRecord,
     Store,
     StoredItem,
+    account_domain,
     canonical_datastore,
 )
 from .sqlite import SCHEMA_VERSION, SQLiteStore
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALIASES",
+    "AUTH_POLICIES",
     "DATASTORES",
     "SCHEMA_VERSION",
     "Account",
@@ -51,6 +54,7 @@ __all__ = [
     "SessionRecord",
     "Store",
     "StoredItem",
+    "account_domain",
     "backups",
     "canonical_datastore",
     "database_path",

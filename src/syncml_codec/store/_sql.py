@@ -35,6 +35,7 @@ from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Protocol
 
 from ..model.auth import scrypt_hash, user_password_hash
+from ._seal import seal, unseal
 from .base import (
     Account,
     Anchors,
@@ -67,15 +68,22 @@ class Statements:
     that orders a device's map rows as they were added.  An instance holds
     them translated for one dialect (the class attributes stay as written).
 
-    >>> Statements("%s", user="account", map_order="seq").account
-    'SELECT name, hash, basic_only, disabled FROM users WHERE name = %s'
+    >>> Statements("%s", user="account", map_order="seq").set_disabled
+    'UPDATE users SET disabled = %s WHERE name = %s'
     """
 
     # accounts
     add_user = ("INSERT INTO users (name, hash, basic_only) VALUES (?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, basic_only = excluded.basic_only")
-    account = "SELECT name, hash, basic_only, disabled FROM users WHERE name = ?"
+    account = "SELECT name, hash, basic_only, disabled, auth_policy, data_key FROM users WHERE name = ?"
     set_disabled = "UPDATE users SET disabled = ? WHERE name = ?"
+    set_auth_policy = "UPDATE users SET auth_policy = ? WHERE name = ?"
+    set_data_key = "UPDATE users SET data_key = ? WHERE name = ?"
+    # domains (schema 8)
+    domain_disabled = "SELECT disabled FROM domains WHERE name = ?"
+    set_domain = ("INSERT INTO domains (name, disabled) VALUES (?, ?) "
+                  "ON CONFLICT (name) DO UPDATE SET disabled = excluded.disabled")
+    domains = "SELECT name, disabled FROM domains ORDER BY name"
     delete_user = "DELETE FROM users WHERE name = ?"
     delete_user_rows = (  # the account's devices' rows, its devices, its running sessions (they end), its items
         *(f"DELETE FROM {table} WHERE device IN (SELECT id FROM devices WHERE {{user}} = ?)"
@@ -224,7 +232,48 @@ class SQLStore:
 
     def account(self, name: str) -> Account | None:
         row = self._one(self._sql.account, (name,))
-        return None if row is None else Account(row[0], row[1], bool(row[2]), bool(row[3]))
+        return None if row is None else Account(row[0], row[1], bool(row[2]), bool(row[3]), row[4] or None,
+                                                None if row[5] is None else bytes(row[5]))
+
+    def set_auth_policy(self, name: str, policy: str | None) -> bool:
+        """The account's authentication policy (one of
+        :data:`~.base.AUTH_POLICIES`; None: the server's); False if there is no such account."""
+        with self.transaction():
+            return self._exec(self._sql.set_auth_policy, (policy, name)).rowcount > 0
+
+    def set_data_key(self, name: str, key: str | None) -> bool:
+        """The account's data-encryption secret (``des;b64`` / ``3des;b64``
+        items), kept sealed (:mod:`._seal`); None or "" removes it.  False
+        if there is no such account."""
+        sealed = seal(self.server_secret(), name, key) if key else None
+        with self.transaction():
+            return self._exec(self._sql.set_data_key, (sealed, name)).rowcount > 0
+
+    def data_key(self, name: str) -> str | None:
+        """The account's data-encryption secret in clear, or None when it
+        has none; :class:`~._seal.SealError` when the sealed value does not
+        open (the database's server secret changed)."""
+        account = self.account(name)
+        if account is None or account.data_key is None:
+            return None
+        return unseal(self.server_secret(), name, account.data_key)
+
+    # -- domains ---------------------------------------------------------------
+    def set_domain_disabled(self, domain: str, disabled: bool) -> None:
+        """Disable (or enable) every account named ``user@domain`` (case-insensitive)."""
+        with self.transaction():
+            self._exec(self._sql.set_domain, (domain.strip().lower(), disabled))
+
+    def domain_disabled(self, domain: str) -> bool:
+        row = self._one(self._sql.domain_disabled, (domain.strip().lower(),))
+        return row is not None and bool(row[0])
+
+    def domains(self) -> list[tuple[str, bool]]:
+        """The domains the operator enabled or disabled, by name, with whether each is disabled."""
+        return [(r[0], bool(r[1])) for r in self._all(self._sql.domains)]
+
+    def server_secret(self) -> bytes:
+        raise NotImplementedError
 
     def set_disabled(self, name: str, disabled: bool) -> bool:
         """Disable (or enable again) the account; False if there is none."""

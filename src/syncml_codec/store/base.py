@@ -42,6 +42,7 @@ from typing import Protocol
 
 __all__ = [
     "ALIASES",
+    "AUTH_POLICIES",
     "DATASTORES",
     "Account",
     "Anchors",
@@ -55,8 +56,12 @@ __all__ = [
     "SessionRecord",
     "Store",
     "StoredItem",
+    "account_domain",
     "canonical_datastore",
 ]
+
+#: the authentication policies (``syncml serve --auth-policy``, ``syncml user policy``)
+AUTH_POLICIES = ("basic-or-md5", "basic", "md5")
 
 #: the canonical datastores, in the order a server lists them
 DATASTORES = ("Contacts", "Events", "Tasks", "Notes", "Journal")
@@ -102,16 +107,33 @@ def canonical_datastore(name: str, folders: Iterable[str] = ()) -> str | None:
     return canonical
 
 
+def account_domain(name: str) -> str | None:
+    """The domain of an account named ``user@domain`` (lower case: domains
+    compare case-insensitively); None for a name without one.
+
+    >>> account_domain("Anna@Example.ORG"), account_domain("anna")
+    ('example.org', None)
+    """
+    user, at, domain = name.rpartition("@")
+    domain = domain.strip().lower()
+    return domain if at and user and domain else None
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     """An account: ``secret`` is ``b64(md5(user:password))``, or for a
     ``basic_only`` account an ``scrypt$...`` hash.  A ``disabled`` account
-    is refused as a wrong password is."""
+    is refused as a wrong password is.  ``auth_policy``: one of
+    :data:`AUTH_POLICIES`, or None for the server's; ``data_key``: its
+    data-encryption secret *sealed* (None: it has none; read it with
+    :meth:`Store.data_key`)."""
 
     name: str
     secret: str
     basic_only: bool = False
     disabled: bool = False
+    auth_policy: str | None = None
+    data_key: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +280,14 @@ class Store(Protocol):
     def users(self) -> list[str]: ...
     def set_disabled(self, name: str, disabled: bool) -> bool: ...
     def delete_user(self, name: str) -> bool: ...
+    def set_auth_policy(self, name: str, policy: str | None) -> bool: ...
+    def set_data_key(self, name: str, key: str | None) -> bool: ...
+    def data_key(self, name: str) -> str | None: ...
+
+    # domains (accounts named user@domain)
+    def set_domain_disabled(self, domain: str, disabled: bool) -> None: ...
+    def domain_disabled(self, domain: str) -> bool: ...
+    def domains(self) -> list[tuple[str, bool]]: ...
 
     # devices
     def device(self, user: str, device_id: str) -> Device: ...
@@ -284,7 +314,7 @@ class Store(Protocol):
     def forget_map(self, device: Device, datastore: str) -> None: ...
     def device_format(self, device: Device, datastore: str) -> DeviceFormat | None: ...
     def set_device_format(self, device: Device, datastore: str, fmt: DeviceFormat) -> None: ...
-    # a mode the device's next sync of a datastore must take (``syncml backup restore``: 205); schema 6
+    # a mode the device's next sync of a datastore must take (``syncml backup restore``: 205); schema 7
     def pending_mode(self, device: Device, datastore: str) -> int | None: ...
     def set_pending_mode(self, device: Device, datastore: str, mode: int | None, since: float = 0.0) -> None: ...
 

@@ -92,7 +92,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -207,8 +207,9 @@ CREATE TABLE IF NOT EXISTS push_targets (
 #: schema version -> the step from the version before, run in the opening
 #: transaction after the CREATE ... IF NOT EXISTS of :data:`_SCHEMA` (which
 #: already makes a new database current, so a step must be idempotent: ``ADD
-#: COLUMN IF NOT EXISTS``).  Version 5 is the first PostgreSQL schema; version 6 adds the table
-#: ``push_targets`` (server-alerted sync), which the CREATE ... IF NOT EXISTS makes: no step.
+#: COLUMN IF NOT EXISTS``); statements separated by ``;``.  Version 5 is the first PostgreSQL schema;
+#: version 6 adds the table ``push_targets`` (server-alerted sync), which the CREATE ... IF NOT EXISTS
+#: makes: no step.
 _MIGRATIONS: dict[int, str] = {
     # version 7: per device and datastore the sync mode its next sync must take (syncml backup restore)
     7: """CREATE TABLE IF NOT EXISTS pending_modes (
@@ -218,6 +219,16 @@ _MIGRATIONS: dict[int, str] = {
     since DOUBLE PRECISION NOT NULL DEFAULT 0,
     PRIMARY KEY (device, datastore)
 )""",
+    # version 8 (issue 13): the account's authentication policy (NULL: the server's) and sealed
+    # data-encryption secret, and the domains disabled as a whole
+    8: """
+ALTER TABLE users ADD COLUMN IF NOT EXISTS auth_policy TEXT;
+ALTER TABLE users ADD COLUMN IF NOT EXISTS data_key BYTEA;
+CREATE TABLE IF NOT EXISTS domains (
+    name TEXT PRIMARY KEY,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE
+)
+""",
 }
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"
@@ -324,8 +335,8 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 conn.execute(statement)
             for target in range(version + 1, SCHEMA_VERSION + 1):
-                if target in _MIGRATIONS:
-                    conn.execute(_MIGRATIONS[target])
+                for statement in filter(str.strip, _MIGRATIONS.get(target, "").split(";")):
+                    conn.execute(statement)
             conn.execute("DELETE FROM schema_version")
             conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
             log.info("%s: database schema %d created (was %s)", conn.info.dbname, SCHEMA_VERSION, version or "none")

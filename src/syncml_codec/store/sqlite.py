@@ -46,7 +46,7 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 #: seconds a statement waits for another process's lock before "database is locked"
 BUSY_TIMEOUT = 30.0
 
@@ -222,9 +222,28 @@ def _add_pending_modes(db: sqlite3.Connection) -> None:
     db.execute(_PENDING_MODES)
 
 
+def _add_auth(db: sqlite3.Connection) -> None:
+    """Version 8 (issue 13): ``users.auth_policy`` (NULL: the server's),
+    ``users.data_key`` (the sealed data-encryption secret) and ``domains``
+    (a domain disabled as a whole)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(users)")}
+    for name, kind in (("auth_policy", "TEXT"), ("data_key", "BLOB")):
+        if name not in columns:
+            db.execute(f"ALTER TABLE users ADD COLUMN {name} {kind}")
+    db.execute(_DOMAINS)
+
+
+_DOMAINS = """
+CREATE TABLE IF NOT EXISTS domains (
+    name TEXT PRIMARY KEY,
+    disabled INTEGER NOT NULL DEFAULT 0
+)
+"""
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
 _MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions,
-               6: _add_push_targets, 7: _add_pending_modes}
+               6: _add_push_targets, 7: _add_pending_modes, 8: _add_auth}
 
 
 def _create_private(path: str) -> None:
