@@ -36,6 +36,8 @@ from ..model import (
 from ..store.base import Store, canonical_datastore
 from ._chunks import Reassembler
 from ._devinf import datastore_for_type, datastore_from_devinf, type_for_client
+from ._format import apply_format
+from ._params import SyncParams
 from ._peer import Peer
 from ._reply import Answers
 from ._sync import CLIENT_SENDS, NEEDS_ANCHORS, SUPPORTED, ConflictPolicy, DatastoreSync
@@ -99,10 +101,13 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         return canonical_datastore(uri) or self.aliases.get(uri.strip())
 
     # -- Alert -----------------------------------------------------------
-    def alert(self, cmd: Alert, answers: Answers, *, initializing: bool) -> tuple[Status, Callable[[], Alert] | None]:
+    def alert(self, cmd: Alert, answers: Answers, *, initializing: bool,
+              params: SyncParams | None = None) -> tuple[Status, Callable[[], Alert] | None]:
         """The Status of a client's Alert and, when it opened a datastore,
         the maker of our Alert back (made after the statuses, for its CmdID).
-        ``initializing``: the session is in package 1."""
+        ``initializing``: the session is in package 1; ``params``: the sync
+        URL's (:mod:`._params`)."""
+        params = params or SyncParams()
         code = cmd.code
         if code in (AlertCode.NEXT_MESSAGE, AlertCode.DISPLAY):
             return answers.status(cmd, StatusCode.OK), None
@@ -138,6 +143,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                            wanted_type=type_for_client(canonical, self.peer.known_devinf(), client_uri),
                            resumed=resumed)
         ds.start()
+        apply_format(ds, params.format, self.peer.known_devinf(), self.session_id)
         self._by_name[canonical] = ds
         echo = Item(data=Anchor(next=plain(anchor.next)).to_element())
         answer = Item(target=Target(loc_uri=client_uri), source=Source(loc_uri=server_uri),
