@@ -7,8 +7,10 @@ logged and remembered for the device."""
 from __future__ import annotations
 
 import doctest
+import json
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -20,7 +22,7 @@ from syncml_codec.engine.client import ClientDatastore
 from syncml_codec.model import Add, Command, Get, Item, Message, Put, Replace, StatusCode, Sync
 from syncml_codec.store import DeviceFormat, SQLiteStore
 
-from .conftest import Clock
+from .conftest import Clock, counter_random
 from .helpers import vcard
 
 SIFC, VCARD21, VCARD30 = "text/x-s4j-sifc", "text/x-vcard", "text/vcard"
@@ -32,11 +34,11 @@ class Device(ClientStore):
     datastores (it tells nothing of the types it takes)."""
 
     def __init__(self, device_id: str, receives: tuple[str, ...] = (VCARD30,), *,
-                 devinf_datastores: bool = True) -> None:
+                 devinf_datastores: bool = True, remote: str = "contacts") -> None:
         super().__init__(device_id)
         self.receives = receives
         self.devinf_datastores = devinf_datastores
-        self.add_datastore("./contacts", "contacts", receives[0])
+        self.add_datastore(f"./{remote}", remote, receives[0])
 
     def devinf(self) -> DevInf:
         base = super().devinf()
@@ -211,6 +213,32 @@ def test_format_vob_forces_versit_over_a_sif_preference(server: SyncServer, stor
     assert all(b"VERSION:2.1" in data for data in contacts(device))
 
 
+EVENT = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:e1\r\n"
+         b"DTSTART:20260101T100000Z\r\nDTEND:20260101T110000Z\r\nSUMMARY:Meeting\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+TASK = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VTODO\r\nUID:t1\r\nSUMMARY:Report\r\n"
+        b"END:VTODO\r\nEND:VCALENDAR\r\n")
+OTHERS = [  # (datastore, client URI, stored item and type, format, type sent, what the data holds)
+    ("Events", "calendar", EVENT, "text/calendar", "sif", "text/x-s4j-sife", b"<appointment>"),
+    ("Events", "calendar", EVENT, "text/calendar", "vob", "text/x-vcalendar", b"VERSION:1.0"),
+    ("Tasks", "todo", TASK, "text/calendar", "sif", "text/x-s4j-sift", b"<task>"),
+    ("Tasks", "todo", TASK, "text/calendar", "vob", "text/x-vcalendar", b"BEGIN:VTODO"),
+    ("Notes", "memo", b"milk and eggs", "text/plain", "sif", "text/x-s4j-sifn", b"<note>"),
+    ("Notes", "memo", b"milk and eggs", "text/plain", "vob", "text/x-vnote", b"BEGIN:VNOTE"),
+]
+
+
+@pytest.mark.parametrize(("canonical", "remote", "data", "stored", "fmt", "sent", "marker"), OTHERS)
+def test_events_tasks_and_notes_are_forced_too(server: SyncServer, store: SQLiteStore, canonical: str, remote: str,
+                                                data: bytes, stored: str, fmt: str, sent: str,
+                                                marker: bytes) -> None:
+    store.add_item("test", canonical, data, stored)
+    device = Device(f"dev-{remote}-{fmt}", (stored,), devinf_datastores=False, remote=remote)
+    _, answers = run(server, device, f"format={fmt}")
+    assert sent_types(answers) == [sent]
+    (got,) = device.datastores[f"./{remote}"].items.values()
+    assert marker in got
+
+
 def test_the_http_query_forces_it_too_and_wins_over_the_locuri(server: SyncServer, store: SQLiteStore) -> None:
     fill(store, 1)
     device = Device("dev-query", (VCARD30, SIFC, VCARD21))
@@ -316,3 +344,24 @@ def test_a_forced_format_is_checked_against_a_devinf_that_comes_late(server: Syn
     fill(store, 1)
     _, answers = run(server, Device("dev-late", (VCARD21,)), "format=sif", transform=no_put)
     assert asked_devinf(answers) and sent_types(answers) == [VCARD21]
+
+
+def test_the_remembered_switch_shows_in_device_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from syncml_codec.cli._main import main
+
+    db = tmp_path / "s.db"
+    store = SQLiteStore(db)
+    try:
+        store.add_user("test", "secret")
+        fill(store, 1)
+        server = SyncServer(store, clock=Clock(), random_source=counter_random(), base_url="http://h/sync")
+        run(server, Device("dev-show", (VCARD21,)), "format=sif")
+    finally:
+        store.close()
+    assert main(["device", "show", "test", "dev-show", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "  Contacts: anchors client " in out and out.rstrip().count("; takes text/x-vcard") == 1
+    assert "; sends" not in out.split("synced:")[1]  # it sent nothing: no type of its own yet
+    assert main(["device", "show", "test", "dev-show", "--db", str(db), "--json"]) == 0
+    (state,) = json.loads(capsys.readouterr().out)["datastores"]
+    assert state["format"]["accepts"] == VCARD21 and state["format"]["content_type"] == ""
