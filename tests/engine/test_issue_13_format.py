@@ -67,24 +67,27 @@ class Picky(ClientSession):
 Transform = Callable[[Message], Message]
 
 
-def run(server: SyncServer, device: ClientStore, params: str = "", *, query: str | None = None,
+def run(server: SyncServer | list[SyncServer], device: ClientStore, params: str = "", *, query: str | None = None,
         takes: tuple[str, ...] = (), transform: Transform | None = None, max_msg_size: int = 150000,
         ) -> tuple[Picky, list[Message]]:
     """One session of ``device`` with ``params`` on its sync URL (the LocURI
-    of its SyncHdr) and ``query`` on the HTTP request; the server's answers."""
-    url = server.base_url + (f"?{params}" if params else "")
+    of its SyncHdr) and ``query`` on the HTTP request; the server's answers.
+    Several servers (workers on one database) take the messages in turn."""
+    servers = server if isinstance(server, list) else [server]
+    url = servers[0].base_url + (f"?{params}" if params else "")
     session = Picky(device, url=url, user="test", password="secret", auth_type="basic", encoding="xml",
                     clock=Clock(), max_msg_size=max_msg_size)
     session.takes = takes
     request = session.start()
     answers: list[Message] = []
     first = True
-    for _ in range(60):
+    for n in range(60):
         body = request.body
         if transform is not None:
             body = transform(Message.from_bytes(body, request.content_type)).to_bytes("xml")
         sid = parse_qs(urlsplit(request.url).query).get("sessionid", [None])[0]
-        response = server.handle(body, request.content_type, sid, query=query if first else None)
+        response = servers[n % len(servers)].handle(body, request.content_type, sid,
+                                                     query=query if first else None)
         first = False
         assert response.http_status == 200
         answers.append(Message.from_bytes(response.body, response.content_type))
@@ -296,6 +299,22 @@ def test_a_415_while_package_4_goes_on_sends_the_refused_items_again(server: Syn
     _, answers = run(server, device, "format=sif", takes=(VCARD21,), max_msg_size=3000)
     types = sent_types(answers)
     assert types[0] == SIFC and types[-1] == VCARD21 and types.count(VCARD21) == 8
+    assert len(contacts(device)) == 8 and all(b"VERSION:2.1" in d for d in contacts(device))
+
+
+def test_the_switch_survives_workers_taking_turns(tmp_path: Path) -> None:
+    """Each message on the other worker: the session's state (forced type,
+    refused types, the changes queued again) goes through the store."""
+    path = tmp_path / "s.db"
+    SQLiteStore(path).add_user("test", "secret")
+    clock, other = Clock(), counter_random()
+    workers = [SyncServer(SQLiteStore(path), clock=clock, random_source=random, base_url="http://h/sync")
+               for random in (counter_random(), lambda n: bytes(b ^ 0x5A for b in other(n)))]
+    fill(workers[0].store, 8)  # type: ignore[arg-type]
+    device = Device("dev-workers", devinf_datastores=False)
+    _, answers = run(workers, device, "format=sif", takes=(VCARD21,), max_msg_size=3000)
+    types = sent_types(answers)
+    assert types[0] == SIFC and types.count(VCARD21) == 8 and len(answers) > 3
     assert len(contacts(device)) == 8 and all(b"VERSION:2.1" in d for d in contacts(device))
 
 

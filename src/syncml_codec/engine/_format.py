@@ -143,13 +143,21 @@ def choose(canonical: str, fmt: str | None, *, receives: tuple[str, ...] | None 
 def client_receives(canonical: str, devinf: DevInf | None, client_uri: str) -> tuple[str, ...] | None:
     """The types the client's datastore ``client_uri`` receives (its DevInf's
     Rx-Pref, then Rx) that we can send for ``canonical``, lower-case; None
-    when no DevInf tells (none, or no such datastore in it)."""
+    when no DevInf tells (none, or no such datastore in it).  By name only:
+    Funambol clients list SIF with VerCT 1.0 or empty whatever the SIF
+    version, and the name says which vCard or vCalendar it is.
+
+    >>> from syncml_codec.devinf import ContentType, DataStore
+    >>> store = DataStore("./card", rx_pref=(ContentType("TEXT/X-S4J-SIFC", "1.1"),),
+    ...                   rx=(ContentType("text/x-vcard", "2.1"), ContentType("image/jpeg")))
+    >>> client_receives("Contacts", DevInf(dev_id="d", datastores=(store,)), "./card")
+    ('text/x-s4j-sifc', 'text/x-vcard')
+    """
     theirs = devinf.datastore(client_uri) if devinf is not None and client_uri else None
     if theirs is None:
         return None
-    ours = server_datastore(canonical)
-    return tuple(_unique([ct.ct_type.strip().lower() for ct in theirs.receives
-                          if ours.can_transmit(ct.ct_type, ct.ver_ct)]))
+    ours = {ct.ct_type.strip().lower() for ct in server_datastore(canonical).transmits}
+    return tuple(_unique([t for t in (ct.ct_type.strip().lower() for ct in theirs.receives) if t in ours]))
 
 
 def apply_format(ds: DatastoreSync, fmt: str | None, devinf: DevInf | None, session_id: str) -> None:
