@@ -257,7 +257,7 @@ def test_funambol_separators_reach_the_format(server: SyncServer, store: SQLiteS
 
 
 # -- the automatic switch -------------------------------------------------------------------------
-def test_a_devinf_without_sif_switches_and_the_switch_is_remembered(server: SyncServer, store: SQLiteStore,
+def test_a_devinf_without_sif_switches_and_its_devinf_remembers_it(server: SyncServer, store: SQLiteStore,
                                                                     caplog: pytest.LogCaptureFixture) -> None:
     fill(store, 2)
     device = Device("dev-devinf", (VCARD21,))
@@ -266,8 +266,15 @@ def test_a_devinf_without_sif_switches_and_the_switch_is_remembered(server: Sync
     assert sent_types(answers) == [VCARD21, VCARD21]
     (line,) = switches(caplog)
     assert '"dev-devinf"' in line and "format=sif" in line and "DevInf lists no type" in line
-    fmt = remembered(store, "dev-devinf")
-    assert fmt is not None and fmt.accepts == VCARD21
+    assert remembered(store, "dev-devinf") is None  # the DevInf is what the store keeps of it
+
+    store.add_item("test", "Contacts", vcard(10), VCARD30)
+    _, answers = run(server, device, "format=sif", transform=no_put)  # no DevInf sent: the stored one decides
+    assert sent_types(answers) == [VCARD21]
+    device.receives = (VCARD21, SIFC)  # a new version of the client takes SIF
+    store.add_item("test", "Contacts", vcard(11), VCARD30)
+    _, answers = run(server, device, "format=sif")
+    assert sent_types(answers) == [SIFC]
 
 
 def test_a_415_switches_and_the_next_session_delivers_in_the_new_type(server: SyncServer, store: SQLiteStore,
@@ -300,6 +307,22 @@ def test_a_415_while_package_4_goes_on_sends_the_refused_items_again(server: Syn
     types = sent_types(answers)
     assert types[0] == SIFC and types[-1] == VCARD21 and types.count(VCARD21) == 8
     assert len(contacts(device)) == 8 and all(b"VERSION:2.1" in d for d in contacts(device))
+
+
+def test_a_refused_replace_goes_again_in_the_new_type(server: SyncServer, store: SQLiteStore) -> None:
+    fill(store, 2)
+    device = Device("dev-replace", devinf_datastores=False)
+    run(server, device)
+    assert len(contacts(device)) == 2
+    guid = next(i.guid for i in store.items("test", "Contacts") if b"Doe1" in i.data)
+    store.replace_item("test", "Contacts", guid, vcard(1, note="changed on the server"), VCARD30)
+
+    _, answers = run(server, device, "format=sif", takes=(VCARD21, VCARD30))
+    assert sent_types(answers) == [SIFC]  # the Replace, refused
+    assert not any(b"changed on the server" in d for d in contacts(device))
+    _, answers = run(server, device, "format=sif", takes=(VCARD21, VCARD30))
+    assert sent_types(answers) == [VCARD21]
+    assert len(contacts(device)) == 2 and any(b"changed on the server" in d for d in contacts(device))
 
 
 def test_the_switch_survives_workers_taking_turns(tmp_path: Path) -> None:
@@ -374,7 +397,7 @@ def test_the_remembered_switch_shows_in_device_show(tmp_path: Path, capsys: pyte
         store.add_user("test", "secret")
         fill(store, 1)
         server = SyncServer(store, clock=Clock(), random_source=counter_random(), base_url="http://h/sync")
-        run(server, Device("dev-show", (VCARD21,)), "format=sif")
+        run(server, Device("dev-show", devinf_datastores=False), "format=sif", takes=(VCARD21,))
     finally:
         store.close()
     assert main(["device", "show", "test", "dev-show", "--db", str(db)]) == 0

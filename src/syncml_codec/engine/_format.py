@@ -21,9 +21,14 @@ type of it for the datastore, or it answers an item of it with Status 415
 (unsupported media type).  Then the datastore is switched to a type the
 client does take: the first its DevInf lists that we can send (none
 refused), else the type it sends, else the other family's; the switch is
-logged at INFO and remembered for the device (``DeviceFormat.accepts`` in
-the store), so that later sessions with the same parameter start in the
-type the device takes instead of being refused again.  After a 415 the
+logged at INFO and remembered for the device, so that its later sessions
+with the same parameter start in the type it takes instead of being refused
+again: a DevInf switch by the DevInf the store keeps for the device (read
+again in every session, so a client that adds the format to its DevInf
+gets it), a 415 switch as ``DeviceFormat.accepts`` in the store (``takes``
+in ``syncml device show``), which goes before a DevInf that lists the
+refused type.  ``format=get`` ignores a remembered 415 switch: the DevInf
+decides.  After a 415 the
 refused items go out again in the new type: in this session when package 4
 is still being sent, else in the next session (they stay pending, as any
 refused change).  Every refused type is kept for the session, so a client
@@ -210,6 +215,7 @@ def _take(ds: DatastoreSync, choice: Choice, fmt: str, session_id: str) -> None:
                "refused": f"it refused {', '.join(sorted(log_quoted(t) for t in ds.refused))} (415)"}[choice.why]
         log.info("session %s: device %s, %s: format=%s switched to %s (%s)", session_id,
                  log_quoted(ds.device.device_id), ds.canonical, fmt, log_quoted(choice.ctype), why)
-        ds.remember_accepts(choice.ctype)
+        if choice.why == "refused":  # (a DevInf switch is remembered by the DevInf the store keeps)
+            ds.remember_accepts(choice.ctype)
     else:
         log.debug("session %s: %s sent as %s (format=%s)", session_id, ds.canonical, log_quoted(choice.ctype), fmt)
