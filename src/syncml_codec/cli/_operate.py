@@ -217,7 +217,11 @@ def _cmd_device_show(args: argparse.Namespace) -> None:
     for state in states:
         anchors = ("no anchors: next sync slow" if state.anchors.client_last is None else
                    f"anchors client {state.anchors.client_last} server {state.anchors.server_last}")
-        fmt = f"; sends {state.format.content_type}" if state.format is not None else ""
+        fmt = ""
+        if state.format is not None and state.format.content_type:
+            fmt += f"; sends {state.format.content_type}"
+        if state.format is not None and state.format.accepts:  # a format= switch (engine/_format.py)
+            fmt += f"; takes {state.format.accepts}"
         mode = pending[state.datastore]
         fmt += f"; next sync: mode {mode} (backup restore)" if mode is not None else ""
         lines.append(f"  {state.datastore}: {anchors}; map {state.mapped + state.pending} "

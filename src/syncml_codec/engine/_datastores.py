@@ -40,6 +40,7 @@ from ._backup import SessionBackup
 from ._chunks import Reassembler
 from ._devinf import datastore_for_type, datastore_from_devinf, type_for_client
 from ._encrypted import account_key, decrypt, encryption_of
+from ._format import apply_format
 from ._modes import SyncMode, alert_for, mode_of_alert, performed_mode
 from ._params import SyncParams
 from ._peer import Peer
@@ -183,6 +184,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                            wanted_type=type_for_client(canonical, self.peer.known_devinf(), client_uri),
                            resumed=resumed, performed=int(performed), backup=backup, pending=pending)
         ds.start()
+        apply_format(ds, params.format, self.peer.known_devinf(), self.session_id)
         self._by_name[canonical] = ds
         echo = Item(data=Anchor(next=plain(anchor.next)).to_element())
         answer = Item(target=Target(loc_uri=client_uri), source=Source(loc_uri=server_uri),

@@ -1,7 +1,10 @@
 """The server's outgoing changes (package 4): each datastore's changes,
 queued when package 4 starts and packed message by message by the one
 packer (:mod:`._packer`); the command for a change, in the device's type and
-encoding; what was sent, for the client's Statuses and Maps (package 5)."""
+encoding; what was sent, for the client's Statuses and Maps (package 5).
+A 415 for a type the sync URL forced switches the datastore to another
+(:mod:`._format`), and the refused changes are queued again when package 4
+is still going."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 from ..model import Add, CmdIDs, Command, Delete, Item, Meta, Replace, Source, Status, StatusCode, Sync, Target
 from ._encrypted import account_key, encrypt, encryption_of
+from ._format import refused
 from ._items import encode_for_client
 from ._ops import Operation
 from ._packer import Change, Dropped, Packer
@@ -66,6 +70,7 @@ class Outbox:
         self.sent_ops: dict[tuple[str, str], _Sent] = {}  # (MsgID, CmdID) -> what it sent
         self.unmapped: set[tuple[str, str]] = set()  # (datastore, GUID) of Adds sent, awaiting their Map
         self.sent_counts: dict[tuple[str, str], int] = {}  # (datastore, Add|Replace|Delete) -> sent, not refused
+        self.sent_types: dict[tuple[str, str], str] = {}  # (MsgID, CmdID) -> the forced type it went in
         self.too_large = 0  # changes not sent because they exceed what the client takes
         self._msg_id = ""  # the message being packed
         self._limits = (0, 0)  # the client's MaxMsgSize and MaxObjSize (for log lines)
@@ -91,8 +96,12 @@ class Outbox:
 
     def status(self, status: Status) -> None:
         """The client's Status for a change we sent: an error undoes it
-        (it goes again next time), but for 418 (the client has it)."""
-        sent = self.sent_ops.pop((status.msg_ref, status.cmd_ref), None)
+        (it goes again next time), but for 418 (the client has it); a 415
+        for a forced type switches the datastore to another (:mod:`._format`)
+        and, while package 4 is still going, queues the change again."""
+        key = (status.msg_ref, status.cmd_ref)
+        sent = self.sent_ops.pop(key, None)
+        sent_type = self.sent_types.pop(key, None)
         code = status.code
         if sent is not None and code is not None and int(code) >= 300:
             ds, op = sent
@@ -100,6 +109,10 @@ class Outbox:
             if int(code) != StatusCode.ALREADY_EXISTS:
                 ds.failed(op)
                 self.sent_counts[(ds.canonical, op.kind.value)] -= 1
+            if int(code) == StatusCode.UNSUPPORTED_MEDIA_TYPE and sent_type is not None:
+                refused(ds, sent_type, self.peer.known_devinf(), self.session_id)
+                if sent_type.strip().lower() in ds.refused and not self.packer.done:
+                    self.packer.queue.append(Change(datastore=ds.canonical, record=(ds, op)))
 
     # -- the packer's side ------------------------------------------------
     def command(self, record: _Sent, cmd_id: str) -> Command:
@@ -111,6 +124,9 @@ class Outbox:
         self.sent_ops[(self._msg_id, command.cmd_id)] = record
         self.sent_counts[(ds.canonical, op.kind.value)] = self.sent_counts.get((ds.canonical, op.kind.value), 0) + 1
         ds.sent(op)
+        if ds.forced_type is not None and isinstance(command, (Add, Replace)) and command.meta is not None \
+                and command.meta.type:
+            self.sent_types[(self._msg_id, command.cmd_id)] = command.meta.type
         if op.kind is Operation.ADD:
             self.unmapped.add((ds.canonical, op.guid))
 

@@ -12,6 +12,7 @@ from ..errors import SyncMLError
 from ..model import Item, StatusCode
 from ..store.base import Device, Store
 from ._devinf import devinf_bytes, devinf_from_item, type_for_client
+from ._format import apply_format
 from ._sync import DatastoreSync
 from .quirks import Quirks, quirks_for
 
@@ -29,6 +30,7 @@ class Peer:
         self.device_id = device.device_id
         self.loc_name = loc_name
         self.asked_devinf = False  # our Get of its DevInf went out
+        self.received = False  # it sent its DevInf in this session (Put, or Results of our Get)
         self._devinf: DevInf | None = None
         self._stored_devinf_read = False  # the stored DevInf was parsed (see known_devinf)
         self._quirks: tuple[DevInf | None, Quirks] | None = None  # (for which DevInf, the behaviours)
@@ -41,7 +43,9 @@ class Peer:
 
     @property
     def devinf(self) -> DevInf | None:
-        """The DevInf the device sent in this session (None: none yet)."""
+        """The DevInf the device sent in this session, else the stored one once
+        :meth:`known_devinf` read it (None: neither yet; :attr:`received`
+        tells which)."""
         return self._devinf
 
     def known_devinf(self) -> DevInf | None:
@@ -63,15 +67,18 @@ class Peer:
             self._quirks = (devinf, quirks_for(devinf, self.device_id))
         return self._quirks[1]
 
-    def take_devinf(self, items: tuple[Item, ...], datastores: Iterable[DatastoreSync]) -> int:
+    def take_devinf(self, items: tuple[Item, ...], datastores: Iterable[DatastoreSync], session_id: str = "") -> int:
         """The DevInf of a Put or Results: kept, stored, and the types of
-        ``datastores`` (alerted before it came) negotiated again; the status."""
+        ``datastores`` (alerted before it came) negotiated again (a forced
+        format checked against it, :mod:`._format`); the status."""
         for item in items:
             devinf = devinf_from_item(item)
             if devinf is None:
                 return StatusCode.BAD_REQUEST
             self._devinf = devinf
+            self.received = True
             for ds in datastores:  # a DevInf that comes after the Alerts (Results of our Get)
                 ds.wanted_type = type_for_client(ds.canonical, devinf, ds.client_uri) or ds.wanted_type
+                apply_format(ds, None, devinf, session_id)  # a forced format checked against it
             self.device = self.store.set_device_devinf(self.device, devinf_bytes(devinf))
         return StatusCode.OK

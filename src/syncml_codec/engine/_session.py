@@ -258,7 +258,8 @@ class ServerSession:
         answers = self.answers
         try:
             if isinstance(cmd, (Put, Results)):
-                return answers.status(cmd, self.peer.take_devinf(cmd.items, self.datastores.values()))
+                return answers.status(cmd, self.peer.take_devinf(cmd.items, self.datastores.values(),
+                                                                       self.id))
             if isinstance(cmd, Alert):
                 status, reply = self.datastores.alert(cmd, answers, initializing=self.phase is ServerPhase.INIT,
                                                      params=self.params)
@@ -284,8 +285,10 @@ class ServerSession:
         return self._message(header, [*out, alert_next(self.answers.ids)], False)
 
     def _init(self, header: SyncHdr, out: list[Command], event: Event) -> Message:
-        """Package 2 (with our Get of the client's DevInf, once, when it sent none)."""
-        if self.peer.devinf is None and not self.peer.asked_devinf:
+        """Package 2 (with our Get of the client's DevInf, once, when it sent
+        none, or, for ``format=get``, none in this session: :mod:`._format`)."""
+        if not self.peer.asked_devinf and (self.peer.devinf is None
+                                           or (self.params.format == "get" and not self.peer.received)):
             self.peer.asked_devinf = True
             out.append(Get(cmd_id=self.answers.next_id(), meta=Meta(type=devinf_type(self.encoding)),
                            items=(Item(target=Target(loc_uri=DEVINF_URI[self.version])),)))

@@ -39,7 +39,8 @@ version, transfer encoding) is kept in the store per device and datastore
 clients) gets the server's changes in its own format and encoding in later
 sessions too; before it sent anything, the device-quirk database may tell
 by its device-id prefix (``quirks.default_type``, ``sif-b64``).  A type
-negotiated from DevInf wins.
+negotiated from DevInf wins over those, and a type the sync URL forces
+(``format=sif|vob``, :mod:`._format`) over that one.
 """
 
 from __future__ import annotations
@@ -145,6 +146,9 @@ class DatastoreSync:
     policy: ConflictPolicy = ConflictPolicy.SERVER_WINS
     clock: float = 0.0
     wanted_type: str | None = None  # negotiated type towards the client
+    forced: str | None = None  # the format the sync URL forces (sif|vob, issue 13; see ._format)
+    forced_type: str | None = None  # the type it forces (or the one the client was switched to)
+    refused: frozenset[str] = frozenset()  # forced types the client answered 415 in this session
     client_type: str | None = None  # the type the client sends (this session, else remembered)
     client_format: DeviceFormat | None = None  # what it sends (remembered, else by its device-id prefix)
     _remembered: DeviceFormat | None = None  # what the store holds of it
@@ -240,15 +244,26 @@ class DatastoreSync:
             self._remembered = fmt
             self.store.set_device_format(self.device, self.canonical, fmt)
 
+    def remember_accepts(self, ctype: str | None) -> None:
+        """Remember that the device takes ``ctype`` (it was switched to it, see
+        :mod:`._format`; None: forget it): in the store, for its later sessions."""
+        fmt = self._remembered or DeviceFormat("")
+        if fmt.accepts == ctype:
+            return
+        self._remembered = dataclasses.replace(fmt, accepts=ctype)
+        self.client_format = dataclasses.replace(self.client_format or fmt, accepts=ctype)
+        self.store.set_device_format(self.device, self.canonical, self._remembered)
+
     def for_client(self, item: StoredItem, default_type: str | None = None) -> tuple[bytes, str, str]:
         """``(data, type, transfer encoding)`` of a stored item for this
-        device: in the type negotiated from its DevInf, else the one it
+        device: in the type the sync URL forces (:mod:`._format`), else the
+        one negotiated from its DevInf, else the one it
         sends, else ``default_type`` (the quirk database's, for a device
         known by its id alone); the encoding is the one it sends items in
         ("" when it has sent none: not applied here, see
         :func:`._items.encode_for_client`)."""
         data, ctype = data_for_client(item.data, item.content_type,
-                                      self.wanted_type or self.client_type or default_type,
+                                      self.forced_type or self.wanted_type or self.client_type or default_type,
                                       what=f"{self.canonical}/{item.guid}")
         return data, ctype, self.client_format.encoding if self.client_format is not None else ""
 
@@ -310,7 +325,7 @@ class DatastoreSync:
     def _seen_by_client(self, item: StoredItem) -> tuple[bytes, str] | None:
         """A stored contact, event or task as a SIF client gets it and sends it
         back (None for other clients: their formats carry everything)."""
-        wanted = self.wanted_type or self.client_type
+        wanted = self.forced_type or self.wanted_type or self.client_type
         if not wanted or not wanted.startswith("text/x-s4j-") or self.canonical not in ("Contacts", "Events", "Tasks"):
             return None
         data, ctype = data_for_client(item.data, item.content_type, wanted, what=f"{self.canonical}/{item.guid}")
