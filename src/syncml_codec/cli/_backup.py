@@ -33,7 +33,7 @@ from typing import Any
 from ..store import display_database
 from ..store.backups import BackupArea, default_backup_dir
 from ._common import CommandError
-from ._serve import DB_HELP, DEFAULT_DB, _open_store
+from ._db import DB_HELP, DEFAULT_DB, _open_store
 
 __all__ = ["BACKUP_DIR_HELP", "register"]
 

@@ -112,11 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="charset name or IANA MIBenum (default utf-8)")
     p.set_defaults(func=_cmd_encode)
 
-    from . import _backup, _convert, _devinf, _inspect, _operate, _push, _serve
+    from . import _accounts, _backup, _convert, _devinf, _inspect, _operate, _push, _serve
     _inspect.register(sub)
     _devinf.register(sub)
     _convert.register(sub)
     _serve.register(sub)
+    _accounts.register(sub)
     _operate.register(sub)
     _push.register(sub)
     _backup.register(sub)

@@ -51,7 +51,7 @@ from ..devinf import ContentType, DevInf
 from ..store import canonical_datastore, display_database
 from ..store.base import Conflict, DatastoreState, Device, LiveSession, SessionRecord, Store
 from ._common import CommandError
-from ._serve import DB_HELP, DEFAULT_DB, _open_store
+from ._db import DB_HELP, DEFAULT_DB, _open_store
 
 __all__ = ["register"]
 

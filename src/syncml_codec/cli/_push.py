@@ -23,7 +23,7 @@ from ..engine import notification_for
 from ..model import alert_meaning
 from ..store import PushTarget, canonical_datastore, display_database
 from ._common import CommandError, read_input, write_output
-from ._serve import DB_HELP, DEFAULT_DB, _open_store
+from ._db import DB_HELP, DEFAULT_DB, _open_store
 
 __all__ = ["describe_notification", "register", "server_password"]
 
