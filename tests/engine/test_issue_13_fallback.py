@@ -247,3 +247,15 @@ def test_a_luid_too_long_to_delete_gets_an_item_status(server: SyncServer, store
     assert list(ab(b)) == [long_luid]  # kept on the phone: no Delete for it
     assert any("too long LUID" in r.getMessage() for r in caplog.records)
     assert on_server(store) == [1, 2, 3, 5]
+
+
+@pytest.mark.parametrize(("url", "name"), [("?sync=8", "slow-to-client/erase-and-send"),
+                                           ("?reset", "client-reset/erase"), ("?sync=4", "refresh-from-client/take"),
+                                           ("?sync=3", "one-way-from-client/hold")])
+def test_the_session_line_names_the_way_taken(server: SyncServer, phone_pair: tuple[ClientStore, ClientStore],
+                                              caplog: pytest.LogCaptureFixture, url: str, name: str) -> None:
+    _a, b = phone_pair
+    with caplog.at_level(logging.INFO, logger="syncml_codec.engine"):
+        run(server, b, url)
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("session end:")]
+    assert f" Contacts={name} " in line
