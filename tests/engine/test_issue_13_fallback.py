@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -259,3 +260,23 @@ def test_the_session_line_names_the_way_taken(server: SyncServer, phone_pair: tu
         run(server, b, url)
     (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("session end:")]
     assert f" Contacts={name} " in line
+
+
+def test_a_large_item_in_chunks_is_deleted_once(make_server: Callable[..., SyncServer], store: SQLiteStore) -> None:
+    """An item the phone sends in MoreData chunks (the server's MaxMsgSize is
+    small) is one LUID to delete, kept when its last chunk comes."""
+    from .test_issue_13_modes import device, vcard
+
+    server = make_server(max_msg_size=4000)
+    phone = device("p")
+    phone.sync_caps = (1, 2)
+    phone.datastores["./addressbook"].add(vcard(1))
+    phone.datastores["./addressbook"].add(vcard(2, note="x" * 12000))
+    run(server, phone)
+    assert on_server(store) == [1, 2]
+    phone.datastores["./addressbook"].add(vcard(3))
+    s = run(server, phone, "?sync=9")
+    report = s.reports["./addressbook"]
+    assert (report.mode, report.received) == (201, {"Delete": 3})
+    assert report.statuses == [200, 200, 200] and s.msg_id >= 6, s.msg_id  # (the large one in 3 messages or more)
+    assert ab(phone) == {} and on_server(store) == [1, 2]
