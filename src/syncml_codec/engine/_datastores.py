@@ -1,7 +1,9 @@
 """The datastores of one server session and the client's commands on them:
 its Alerts open them (package 1, anchors checked: 508 and a slow sync when
 they do not match, or for a resume; the server-alerted 206-210 as the mode
-they name), its Syncs bring changes (package 3,
+they name; a mode whose alert the client's DevInf does not list as a SyncCap
+as a slow sync in which the server does the rest, :func:`._modes.delivery`,
+the client's items then deleted on it instead of stored), its Syncs bring changes (package 3,
 large objects reassembled from MoreData chunks, a Status per item), its Maps
 name the LUIDs of the items we added (package 5).
 
