@@ -1,7 +1,9 @@
 """The datastores of one server session and the client's commands on them:
 its Alerts open them (package 1, anchors checked: 508 and a slow sync when
 they do not match, or for a resume; the server-alerted 206-210 as the mode
-they name), its Syncs bring changes (package 3,
+they name; a mode whose alert the client's DevInf does not list as a SyncCap
+as a slow sync in which the server does the rest, :func:`._modes.delivery`,
+the client's items then deleted on it instead of stored), its Syncs bring changes (package 3,
 large objects reassembled from MoreData chunks, a Status per item), its Maps
 name the LUIDs of the items we added (package 5).
 
@@ -38,10 +40,10 @@ from ..store.backups import BackupArea
 from ..store.base import Store, canonical_datastore
 from ._backup import SessionBackup
 from ._chunks import Reassembler
-from ._devinf import datastore_for_type, datastore_from_devinf, type_for_client
+from ._devinf import client_sync_caps, datastore_for_type, datastore_from_devinf, type_for_client
 from ._encrypted import account_key, decrypt, encryption_of
 from ._format import apply_format
-from ._modes import SyncMode, alert_for, mode_of_alert, performed_mode
+from ._modes import Fallback, SyncMode, alert_for, delivery, mode_of_alert, performed_mode, sync_cap
 from ._params import SyncParams
 from ._peer import Peer
 from ._reply import Answers
@@ -173,6 +175,17 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             if pending is not None:
                 status_code, mode = StatusCode.OK, pending
                 performed = mode_of_alert(pending) or SyncMode.REFRESH_FROM_SERVER
+        fallback = Fallback.NONE
+        if backup is None:  # the alert the client understands, by its DevInf's SyncCaps (._modes.delivery)
+            caps = client_sync_caps(self.peer.known_devinf(), client_uri)
+            how = delivery(performed, caps, int(code))
+            if how.alert != mode:
+                log.info("session %s: %s: the client lists SyncCaps %s, not %d: mode %d goes out as %d (%s)",
+                         self.session_id, canonical, ",".join(map(str, sorted(caps or ()))), sync_cap(mode),
+                         int(performed), int(how.alert), how.fallback.value)
+                mode, fallback = int(how.alert), how.fallback
+                if mode == AlertCode.SLOW_SYNC and int(code) != AlertCode.SLOW_SYNC:
+                    status_code = StatusCode.REFRESH_REQUIRED
         if performed != asked:
             log.info("session %s: %s: client asked %s, mode %d performed (%s)", self.session_id, canonical,
                      int(code), int(performed), "anchors equal" if equal else "anchors differ")
@@ -182,7 +195,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                            client_next=anchor.next, server_next=server_next, server_last=stored.server_last,
                            policy=self.policy, clock=self.clock(),
                            wanted_type=type_for_client(canonical, self.peer.known_devinf(), client_uri),
-                           resumed=resumed, performed=int(performed), backup=backup, pending=pending)
+                           resumed=resumed, performed=int(performed), backup=backup, pending=pending,
+                           fallback=fallback)
         ds.start()
         apply_format(ds, params.format, self.peer.known_devinf(), self.session_id)
         self._by_name[canonical] = ds
@@ -226,7 +240,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         target = (item.target.loc_uri or "") if item.target else None
         try:
             if isinstance(change, Delete):
-                return StatusCode.OK if ds.backup is not None else ds.delete(luid, target)
+                return StatusCode.OK if ds.backup is not None or ds.erasing else ds.delete(luid, target)
             data = item_bytes(item)
             if data is None:
                 return StatusCode.BAD_REQUEST
@@ -241,6 +255,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             assembled = self.chunks.add(key, item, data)
             if isinstance(assembled, int):
                 return assembled
+            if ds.erasing:  # a fallback erasing the client's data: its item is deleted, not stored (._modes)
+                return ds.erase_later(luid, isinstance(change, Add))
             if encrypted:  # the cipher ran over the whole item: decrypted once its chunks are together
                 assert fmt is not None
                 try:

@@ -21,9 +21,22 @@ from ._sync import BY_SERVER, SUPPORTED
 from ._util import plain
 from ._wire import devinf_type
 
-__all__ = ["DEVINF_URIS", "SERVER_FORMATS", "SYNC_CAPS", "datastore_for_type", "datastore_from_devinf",
-           "devinf_bytes", "devinf_from_item", "devinf_results", "get_code", "performed_sync_caps",
-           "server_datastore", "server_devinf", "type_for_client"]
+__all__ = [
+    "DEVINF_URIS",
+    "SERVER_FORMATS",
+    "SYNC_CAPS",
+    "client_sync_caps",
+    "datastore_for_type",
+    "datastore_from_devinf",
+    "devinf_bytes",
+    "devinf_from_item",
+    "devinf_results",
+    "get_code",
+    "performed_sync_caps",
+    "server_datastore",
+    "server_devinf",
+    "type_for_client",
+]
 
 DEVINF_URIS = {"./devinf10": "1.0", "./devinf11": "1.1", "./devinf12": "1.2"}
 
@@ -88,6 +101,15 @@ def type_for_client(canonical: str, client: DevInf | None, client_uri: str) -> s
         return None
     chosen = negotiate(server_datastore(canonical), theirs).to_client
     return chosen.ct_type.strip().lower() if chosen is not None else None
+
+
+def client_sync_caps(client: DevInf | None, client_uri: str) -> frozenset[int] | None:
+    """The SyncCaps the client's DevInf lists for its datastore ``client_uri``
+    (None: no DevInf, no such datastore, or no SyncCap listed: not known)."""
+    theirs = client.datastore(client_uri) if client is not None and client_uri else None
+    if theirs is None or not theirs.sync_types:
+        return None
+    return frozenset(theirs.sync_types)
 
 
 def devinf_from_item(item: Item) -> DevInf | None:

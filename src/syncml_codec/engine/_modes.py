@@ -56,20 +56,49 @@ Synthesis engine; ``tests/interop/test_issue_13_modes.py``):
   no longer support gets 508 (refresh required) with the mode's alert;
 * its own "one-way-from-server" goes out as Alert 200 (a local "from server
   only" flag): to the server that is mode 1, and 2 with stale anchors;
-* it never refused an alert, so no fallback (e.g. a slow sync answered with
-  a Delete of every LUID the client sent, for a client that cannot take 205)
-  is needed for it; none is built.  Our own client session
+* it never refused an alert, and its DevInf lists SyncCaps 1-7 for every
+  datastore, so it always gets the alerts above.  Our own client session
   (:class:`~syncml_codec.engine.client.ClientSession`) follows the server's
   alert too.
+
+The fallback (:func:`delivery`).  Many phones list only SyncCaps 1 and 2
+(two-way and slow sync: the ones OMA DS makes mandatory) in their DevInf and
+do not understand 203 or 205.  The alert each mode goes out as is therefore
+chosen by the client's SyncCaps for that datastore (its DevInf of this
+session, else the one the server keeps); a mode whose alert the client does
+not list goes out as a slow sync (201; Status 508 when the client asked for
+something else) and the server does the rest itself (:class:`Fallback`):
+
+* 6 and 8 (alert 205) without SyncCap 6: the client sends all its items; the
+  server stores none of them and answers with a Delete of each LUID it sent
+  and an Add of each of its own items;
+* 9 (alert 205) without SyncCap 6: the same Deletes, nothing else;
+* 4 and 7 (alert 203) without SyncCap 4: the server takes the client's items
+  as in 203 (matched by content in 4, all new in 7; the server's items the
+  client did not send deleted once its package is complete) and sends
+  nothing back;
+* 3 (alert 202) without SyncCap 3: a two-way sync (200) in which the server
+  sends nothing (its changes wait for a later sync).
+
+5 (alert 204) has no such fallback (in a two-way sync the client sends its
+changes, which a one-way-from-server sync must not take): it goes out as
+204 whatever the DevInf says.  A client without DevInf (none in this
+session, none stored), or whose DevInf does not describe the datastore or
+lists no SyncCap for it, gets the alerts above, as before; so does a client
+that asked for the alert itself (its own 203 or 205).  The table is a pure
+function, tested cell by cell (``tests/engine/test_issue_13_fallback.py``).
 """
 
 from __future__ import annotations
 
-from enum import IntEnum
+from collections.abc import Collection
+from dataclasses import dataclass
+from enum import Enum, IntEnum
 
 from ..model import AlertCode
 
-__all__ = ["ICEWARP_NAMES", "WIRE", "SyncMode", "alert_for", "decide", "mode_of_alert", "performed_mode"]
+__all__ = ["ICEWARP_NAMES", "WIRE", "Delivery", "Fallback", "SyncMode", "alert_for", "decide", "delivery",
+           "mode_of_alert", "performed_mode", "sync_cap"]
 
 
 class SyncMode(IntEnum):
@@ -157,3 +186,62 @@ def performed_mode(client: int, url: int | None, anchors_equal: bool, *, reset: 
 def alert_for(mode: SyncMode) -> AlertCode:
     """The alert code ``mode`` goes out as (:data:`WIRE`)."""
     return WIRE[mode]
+
+
+def sync_cap(code: int) -> int:
+    """The DevInf SyncCap (SyncType) of an alert code 200-205: 1-6.
+
+    >>> sync_cap(AlertCode.REFRESH_FROM_SERVER)
+    6
+    """
+    if not AlertCode.TWO_WAY <= code <= AlertCode.REFRESH_FROM_SERVER:
+        raise ValueError(f"no SyncCap for alert {code}")
+    return int(code) - AlertCode.TWO_WAY + 1
+
+
+class Fallback(str, Enum):
+    """What the server does itself when a mode goes out as another alert
+    than its own (see the module doc)."""
+
+    NONE = ""  #: the mode's own alert (:data:`WIRE`)
+    ERASE_AND_SEND = "erase-and-send"  #: 201: a Delete of each LUID the client sent, then all the server's items
+    ERASE = "erase"  #: 201: a Delete of each LUID the client sent, nothing else
+    TAKE = "take"  #: 201: the client's items taken as in 203, the rest deleted, nothing sent back
+    HOLD = "hold"  #: 200: the client's changes taken, the server sends none
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How a mode goes out: the alert the client gets, and the server's own part."""
+
+    alert: AlertCode
+    fallback: Fallback = Fallback.NONE
+
+
+#: the mode -> how it goes out to a client that does not list its alert's SyncCap
+_FALLBACKS: dict[SyncMode, Delivery] = {
+    SyncMode.ONE_WAY_FROM_CLIENT: Delivery(AlertCode.TWO_WAY, Fallback.HOLD),
+    SyncMode.REFRESH_FROM_CLIENT: Delivery(AlertCode.SLOW_SYNC, Fallback.TAKE),
+    SyncMode.REFRESH_FROM_SERVER: Delivery(AlertCode.SLOW_SYNC, Fallback.ERASE_AND_SEND),
+    SyncMode.SLOW_TO_SERVER: Delivery(AlertCode.SLOW_SYNC, Fallback.TAKE),
+    SyncMode.SLOW_TO_CLIENT: Delivery(AlertCode.SLOW_SYNC, Fallback.ERASE_AND_SEND),
+    SyncMode.CLIENT_RESET: Delivery(AlertCode.SLOW_SYNC, Fallback.ERASE),
+}
+
+
+def delivery(mode: SyncMode, caps: Collection[int] | None, asked: int | None = None) -> Delivery:
+    """How ``mode`` goes out to a client whose DevInf lists the SyncCaps
+    ``caps`` for the datastore (None or empty: not known) and that asked for
+    the alert code ``asked``: its own alert (:data:`WIRE`) when the client
+    lists that alert's SyncCap, asked for it itself, or its caps are not
+    known, else the fallback of the module doc.
+
+    >>> delivery(SyncMode.SLOW_TO_CLIENT, (1, 2))
+    Delivery(alert=<AlertCode.SLOW_SYNC: 201>, fallback=<Fallback.ERASE_AND_SEND: 'erase-and-send'>)
+    >>> delivery(SyncMode.SLOW_TO_CLIENT, (1, 2, 6)).alert, delivery(SyncMode.CLIENT_RESET, None).alert
+    (<AlertCode.REFRESH_FROM_SERVER: 205>, <AlertCode.REFRESH_FROM_SERVER: 205>)
+    """
+    wire = WIRE[mode]
+    if not caps or sync_cap(wire) in caps or asked == wire or mode not in _FALLBACKS:
+        return Delivery(wire)
+    return _FALLBACKS[mode]

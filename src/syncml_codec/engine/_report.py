@@ -61,6 +61,8 @@ def session_line(session: ServerSession, outcome: str) -> str:
             continue
         sent = {kind: n for (name, kind), n in session.outbox.sent_counts.items() if name == canonical}
         name = ICEWARP_NAMES.get(ds.performed) or MODE_NAMES.get(ds.mode, str(ds.mode))
+        if ds.fallback:  # (issue 13) the mode went out as another alert: e.g. "slow-to-client/erase-and-send"
+            name = f"{ICEWARP_NAMES.get(ds.performed) or MODE_NAMES.get(199 + ds.performed)}/{ds.fallback.value}"
         parts.append(f"{canonical}={name} "
                      f"to_server={_counts(ds.stats, 'added', 'replaced', 'deleted')} "
                      f"to_client={_counts(sent, 'Add', 'Replace', 'Delete')} "

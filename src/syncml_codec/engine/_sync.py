@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -62,13 +63,20 @@ from ._items import (
     merged_structured,
     modified_time,
 )
-from ._modes import SyncMode
+from ._modes import Fallback, SyncMode
 from ._ops import Operation
+from ._util import log_quoted
 
 if TYPE_CHECKING:
     from ._backup import SessionBackup
 
-__all__ = ["BY_SERVER", "ConflictPolicy", "DatastoreSync", "Op"]
+__all__ = ["BY_SERVER", "MAX_ERASED_LUID", "ConflictPolicy", "DatastoreSync", "Op"]
+
+log = logging.getLogger("syncml_codec.engine")
+
+#: characters; the longest LUID a fallback erasing the client's data keeps to delete (a LUID
+#: goes back in a Delete; SyncEvolution's and phones' are tens of characters)
+MAX_ERASED_LUID = 1024
 
 #: the modes in which the client sends its changes / the server sends its own
 CLIENT_SENDS = {AlertCode.TWO_WAY, AlertCode.SLOW_SYNC, AlertCode.ONE_WAY_FROM_CLIENT, AlertCode.REFRESH_FROM_CLIENT}
@@ -164,10 +172,22 @@ class DatastoreSync:
     _open: bool = False  # the stored anchors were cleared in this session
     backup: SessionBackup | None = None  # the client's items go to a backup file, not the store (._backup)
     pending: int | None = None  # the pending mode this session performs (cleared when it completes)
+    fallback: Fallback = Fallback.NONE  # the mode goes out as another alert; the server's part (._modes)
+    erase: dict[str, None] = field(default_factory=dict)  # the LUIDs the client sent, to delete (fallback)
 
     @property
     def user(self) -> str:
         return self.device.user
+
+    @property
+    def erasing(self) -> bool:
+        """A fallback erasing the client's data (modes 6, 8, 9 as a slow sync):
+        the items it sends are deleted on it, not stored."""
+        return self.fallback in (Fallback.ERASE, Fallback.ERASE_AND_SEND)
+
+    def _from_client(self) -> bool:
+        """The server becomes the client's copy (203, or modes 4 and 7 as a slow sync)."""
+        return self.mode == AlertCode.REFRESH_FROM_CLIENT or self.fallback is Fallback.TAKE
 
     # -- between two messages (the session's stored state, :mod:`._persist`) --
     def __getstate__(self) -> dict[str, object]:
@@ -368,7 +388,7 @@ class DatastoreSync:
                 if match is not None and (match.deleted or match.guid in self.touched):
                     match = None
                 if match is not None:  # the item the device had under that LUID, changed on one side or both
-                    if self.mode == AlertCode.REFRESH_FROM_CLIENT or old.known_rev == match.rev:
+                    if self._from_client() or old.known_rev == match.rev:
                         # a refresh from the client, or only the client changed it: the client's version
                         merged, merged_type = self._merged(match, data, stored_type)
                         new = self.store.replace_item(self.user, self.canonical, match.guid, merged, merged_type,
@@ -480,6 +500,18 @@ class DatastoreSync:
         self._map(luid, current.guid, new.rev)
         return StatusCode.CONFLICT_RESOLVED_CLIENT_WINS
 
+    def erase_later(self, luid: str | None, added: bool) -> int:
+        """An item the client sent in a fallback erasing its data: its LUID
+        kept for a Delete in package 4 (the item itself goes nowhere)."""
+        if not luid or len(luid) > MAX_ERASED_LUID:
+            log.warning("user %s device %s: %s item with %s LUID cannot be deleted on the client: refused",
+                        log_quoted(self.user), log_quoted(self.device.device_id), self.canonical,
+                        "no" if not luid else "a too long")
+            return StatusCode.BAD_REQUEST
+        self.erase[luid] = None
+        self._count("to-erase")
+        return StatusCode.ITEM_ADDED if added else StatusCode.OK
+
     def client_done(self) -> None:
         """The client's package 3 is complete: a refresh from the client
         deletes what the client did not send; a resumed session sends again
@@ -488,7 +520,7 @@ class DatastoreSync:
             for entry in list(self._by_guid.values()):
                 if entry.luid is None and entry.guid not in self.touched:
                     self._unmap(entry.guid)
-        if self.mode == AlertCode.REFRESH_FROM_CLIENT:
+        if self._from_client():
             for item in self.store.items(self.user, self.canonical):
                 if item.guid not in self.touched:
                     self.store.delete_item(self.user, self.canonical, item.guid, self.clock)
@@ -502,9 +534,16 @@ class DatastoreSync:
     # -- the server's changes --------------------------------------------
     def outgoing(self) -> list[Op]:
         """The changes to send in package 4 for this datastore's mode."""
-        if self.mode not in SERVER_SENDS or self.performed == SyncMode.CLIENT_RESET or self.backup is not None:
-            return []  # (mode 9, client reset: the client erases its data and gets nothing; a backup: nothing)
         ops: list[Op] = []
+        if self.erasing:  # (a Delete of what the client sent: no GUID, nothing in the map, see sent/failed)
+            ops = [Op(kind=Operation.DELETE, guid="", luid=luid, rev=0) for luid in self.erase]
+            self.erase = {}
+            if self.fallback is Fallback.ERASE:
+                return ops
+        if self.mode not in SERVER_SENDS or self.performed == SyncMode.CLIENT_RESET or self.backup is not None \
+                or self.fallback in (Fallback.TAKE, Fallback.HOLD):
+            return ops  # (mode 9, client reset: the client erases its data and gets nothing; a backup: nothing;
+            # modes 4 and 7 as a slow sync, 3 as a two-way one: nothing)
         self._load_map()
         for item in self.store.items(self.user, self.canonical, include_deleted=True):
             entry = self._by_guid.get(item.guid)
@@ -526,13 +565,18 @@ class DatastoreSync:
         error Status, see :meth:`failed`).  The first change sent clears the
         anchors (see the module doc)."""
         self._invalidate()
+        if not op.guid:  # a fallback's Delete of a LUID the client sent: nothing to confirm
+            return
         if op.kind in (Operation.DELETE, Operation.REPLACE):
             self._replaced[op.guid] = op
         else:
             self._map(op.luid, op.guid, op.rev)
 
     def failed(self, op: Op) -> None:
-        """The client refused ``op``: send it again next time."""
+        """The client refused ``op``: send it again next time (a fallback's
+        Delete of a LUID: not again, the client does not have it)."""
+        if not op.guid:
+            return
         if op.kind is Operation.ADD:
             self._unmap(op.guid)
         elif op.kind is Operation.DELETE:  # (e.g. 404: the device does not have it either)

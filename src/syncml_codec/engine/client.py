@@ -127,12 +127,15 @@ class ClientDatastore:
 
 @dataclass
 class ClientStore:
-    """The device: its id, datastores, and the nonce for its next session."""
+    """The device: its id, datastores, and the nonce for its next session;
+    ``sync_caps``: the SyncCaps its DevInf lists for every datastore (a phone
+    that lists only 1 and 2 gets no 203 or 205: see the README)."""
 
     device_id: str
     datastores: dict[str, ClientDatastore] = field(default_factory=dict)
     nonce: bytes = b""
     server_devinf: DevInf | None = None
+    sync_caps: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
 
     def add_datastore(self, local_uri: str, remote_uri: str, content_type: str,
                       version: str | None = None) -> ClientDatastore:
@@ -147,7 +150,7 @@ class ClientStore:
                           DataStore(ds.local_uri, max_guid_size=64,
                                     rx_pref=(ContentType(ds.content_type, ds.version),),
                                     tx_pref=(ContentType(ds.content_type, ds.version),),
-                                    sync_types=(1, 2, 3, 4, 5, 6, 7))
+                                    sync_types=self.sync_caps)
                           for ds in self.datastores.values()))
 
 
