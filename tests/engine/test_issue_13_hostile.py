@@ -5,12 +5,14 @@ failed before the fix it comes with (or pins a behaviour that held)."""
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from syncml_codec.engine import ClientSession, ClientStore, SyncServer
 from syncml_codec.engine._params import parse_params
+from syncml_codec.model import Message, auth
 from syncml_codec.store import SQLiteStore
 
 from .conftest import Clock, counter_random
@@ -58,3 +60,62 @@ def test_unicode_digits_in_the_query_or_locuri_do_not_break_the_session(store: S
     dev = phone("u")
     s = run(server, dev, "http://127.0.0.1:8080/sync?sync=%C2%B2", query="sync=\u00b2")
     assert s.ok and len(store.items("test", "Contacts")) == 2
+
+
+# -- the HMAC header -----------------------------------------------------------------
+def _unsigned_first_message(name: str, padding: int = 0) -> bytes:
+    body = ClientSession(phone(name), url="http://127.0.0.1:8080/sync", user="test", password="secret",
+                         clock=Clock(), encoding="xml").start().body
+    msg = Message.from_bytes(body)
+    return msg.replace(header=dataclasses.replace(msg.header, cred=None)).to_bytes("xml") + b" " * padding
+
+
+def _head_status(server: SyncServer, body: bytes, hmac: str) -> str:
+    reply = Message.from_bytes(server.handle(body, XML, None, remote="192.0.2.7", headers={"x-syncml-hmac": hmac}).body)
+    return str(reply.commands[0].data)  # type: ignore[attr-defined]
+
+
+def test_a_wrong_hmac_over_a_big_body_hashes_the_body_once(store: SQLiteStore,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server tries ~160 nonces; each must not hash the whole body again
+    (a 1 MB message with a wrong MAC cost 160 MB of MD5 per request)."""
+    server = server_with(store)
+    body = _unsigned_first_message("big", padding=1_000_000)
+    hashed: list[int] = []
+    real = auth._md5
+    monkeypatch.setattr(auth, "_md5", lambda data: hashed.append(len(data)) or real(data))
+    assert _head_status(server, body, auth.hmac_header("test", "wrong", b"n", body)) == "401"
+    assert sum(hashed) < 3 * len(body)
+    hashed.clear()
+    first = _head_status(server, body, 'algorithm=MD5, username="test", mac=' + "A" * 8000)
+    assert first == "401" and sum(hashed) < 3 * len(body)
+
+
+@pytest.mark.parametrize("value", ['algorithm=SHA1, username="test", mac=AAAA', "username=, mac=", ",,,,",
+                                   'username="test", mac="AAAA', "\x00", 'username="' + '\\"' * 50_000 + '", mac=A',
+                                   'username="test", mac=@@@@', 'username="test", mac=' + "=" * 9])
+def test_a_malformed_hmac_header_is_refused_with_a_challenge(store: SQLiteStore, value: str) -> None:
+    server = server_with(store)
+    assert _head_status(server, _unsigned_first_message("m"), value) == "401"
+    assert store.find_device("test", "test-m") is None
+
+
+def test_an_hmac_replayed_on_another_worker_is_refused(store: SQLiteStore) -> None:
+    """Two workers (two servers over one store): a MAC accepted by one is not accepted again by the other."""
+    one, two = server_with(store), server_with(store)
+    body = _unsigned_first_message("r")
+    reply = Message.from_bytes(one.handle(body, XML, None, headers={}).body)
+    chal = reply.commands[0].chal  # type: ignore[attr-defined]
+    nonce = auth.nonce_from_text(chal.meta.next_nonce)
+    header = auth.hmac_header("test", "secret", nonce, body)
+    assert _head_status(one, body, header) == "212"
+    assert _head_status(two, body, header) == "401"
+
+
+def test_a_cred_and_an_hmac_the_cred_decides(store: SQLiteStore) -> None:
+    server = server_with(store)
+    body = ClientSession(phone("c"), url="http://127.0.0.1:8080/sync", user="test", password="wrong",
+                         clock=Clock(), encoding="xml", auth_type="basic").start().body
+    good = auth.hmac_header("test", "secret", b"", body)  # (over the empty nonce: refused anyway)
+    assert _head_status(server, body, good) == "401"
+    assert store.find_device("test", "test-c") is None
