@@ -119,3 +119,34 @@ def test_a_cred_and_an_hmac_the_cred_decides(store: SQLiteStore) -> None:
     good = auth.hmac_header("test", "secret", b"", body)  # (over the empty nonce: refused anyway)
     assert _head_status(server, body, good) == "401"
     assert store.find_device("test", "test-c") is None
+
+
+# -- domains and the access list ----------------------------------------------------
+@pytest.mark.parametrize(("account", "disabled"), [
+    ("anna@example.org", "example.org."),
+    ("anna@example.org", "EXAMPLE.Org"),
+    ("anna@bücher.de", "xn--bcher-kva.de"),
+    ("anna@bücher.de", "BÜCHER.DE."),
+    ("anna@xn--bcher-kva.de", "bücher.de"),
+    ("anna@example.org.", "example.org"),
+])
+def test_a_domain_disabled_in_another_spelling_is_disabled(account: str, disabled: str) -> None:
+    store = SQLiteStore(":memory:")
+    store.add_user(account, "secret")
+    store.set_domain_disabled(disabled, True)
+    server = server_with(store)
+    s = run(server, phone("d"), user=account)
+    assert not s.ok
+    assert store.find_device(account, "test-d") is None and store.items(account, "Contacts") == []
+
+
+@pytest.mark.parametrize(("account", "entry"), [
+    ("anna@example.org", "@EXAMPLE.org."),
+    ("anna@bücher.de", "@xn--bcher-kva.de"),
+    ("anna@bücher.de", "anna@BÜCHER.de"),
+])
+def test_the_access_list_compares_domains_as_domains(account: str, entry: str) -> None:
+    store = SQLiteStore(":memory:")
+    store.add_user(account, "secret")
+    assert run(server_with(store, allowed=[entry]), phone("a"), user=account).ok
+    assert not run(server_with(store, allowed=["anna@other.org", "@bücher.example"]), phone("b"), user=account).ok

@@ -65,7 +65,7 @@ from ..server import (
     make_app,
     sync_paths,
 )
-from ..store import AUTH_POLICIES, Account, account_domain, database_path, display_database, open_store
+from ..store import AUTH_POLICIES, Account, account_domain, database_path, display_database, normal_domain, open_store
 from ..store.backups import BackupArea, default_backup_dir
 from ._common import CommandError
 
@@ -371,7 +371,7 @@ def _cmd_user_list(args: argparse.Namespace) -> None:
 
 # -- domains ------------------------------------------------------------------
 def _domain_name(text: str) -> str:
-    domain = text.strip().lstrip("@").lower()
+    domain = normal_domain(text.strip().lstrip("@"))
     if not domain or "@" in domain or any(c.isspace() for c in domain):
         raise CommandError(f"bad domain {text!r}")
     return domain
