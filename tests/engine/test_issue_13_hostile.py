@@ -150,3 +150,69 @@ def test_the_access_list_compares_domains_as_domains(account: str, entry: str) -
     store.add_user(account, "secret")
     assert run(server_with(store, allowed=[entry]), phone("a"), user=account).ok
     assert not run(server_with(store, allowed=["anna@other.org", "@bücher.example"]), phone("b"), user=account).ok
+
+
+# -- encrypted items ------------------------------------------------------------------
+def _send_items(server: SyncServer, user: str, items: list[tuple[str, bytes]], name: str = "e") -> list[str]:
+    """The item statuses a client gets for ``items`` ((Meta Format, data)
+    each) sent as Adds in its first Sync (its own items replaced by them)."""
+    from syncml_codec.model import Add, Item, Meta, Source, Sync
+
+    store = device(name)
+    store.datastores["./addressbook"].add(vcard(0))
+    s = ClientSession(store, url=server.base_url, user=user, password="secret", clock=Clock(), encoding="xml",
+                      auth_type="basic")
+    request = s.start()
+    response = server.handle(request.body, request.content_type, None)
+    request = s.receive(response.body, response.content_type)
+    assert request is not None
+    msg = Message.from_bytes(request.body)
+    adds = tuple(Add(cmd_id=str(100 + n), meta=Meta(type="text/vcard", format=fmt or None),
+                     items=(Item(source=Source(loc_uri=f"L{n}"), data=data.decode("ascii")),))
+                 for n, (fmt, data) in enumerate(items))
+    commands = [dataclasses.replace(c, commands=adds) if isinstance(c, Sync) else c for c in msg.commands]
+    assert any(isinstance(c, Sync) for c in commands)
+    body = msg.replace(body=dataclasses.replace(msg.body, commands=tuple(commands))).to_bytes("xml")
+    sid = parse_qs(urlsplit(request.url).query).get("sessionid", [None])[0]
+    reply = Message.from_bytes(server.handle(body, XML, sid).body)
+    return [str(c.data) for c in reply.commands if getattr(c, "cmd", None) == "Add"]
+
+
+def test_an_item_format_repeating_the_cipher_is_refused_without_decrypting(store: SQLiteStore,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """``des;des;...;b64`` made the server run DES over the item once per step
+    (a hostile item of a few hundred layers: seconds to minutes of CPU each)."""
+    from syncml_codec.formats import ItemKey, encode_item_data, item_encoding
+
+    store.set_data_key("test", "k")
+    key = ItemKey.from_password("k")
+    layered = ";".join(["des"] * 40 + ["b64"])
+    runs: list[int] = []
+    real = item_encoding._decrypt
+    monkeypatch.setattr(item_encoding, "_decrypt", lambda *a: runs.append(1) or real(*a))
+    good = encode_item_data(vcard(5), "des;b64", key)
+    onion = vcard(1)
+    for _ in range(40):  # (what the hostile client computes once and sends again and again)
+        onion = encode_item_data(onion, "des", key)
+    statuses = _send_items(server_with(store), "test", [(layered, encode_item_data(onion, "b64")),
+                                                        ("des;3des;b64", b"AAAAAAAAAAA="),
+                                                        ("b64;" * 20 + "b64", b"QQ=="),
+                                                        ("des;b64", good)])
+    assert statuses[:3] == ["400", "400", "400"] and statuses[3] in ("200", "201")
+    assert len(runs) == 1  # only the good item was decrypted
+    assert [i.data for i in store.items("test", "Contacts")] == [vcard(5)]
+
+
+@pytest.mark.parametrize("fmt", ["des;b64", "3des;b64"])
+def test_truncated_or_broken_encrypted_items_get_a_status_not_a_crash(store: SQLiteStore, fmt: str) -> None:
+    from syncml_codec.formats import ItemKey, encode_item_data
+
+    store.set_data_key("test", "k")
+    whole = encode_item_data(vcard(1), fmt, ItemKey.from_password("k"))
+    other = encode_item_data(vcard(2), "3des;b64" if fmt == "des;b64" else "des;b64", ItemKey.from_password("k"))
+    statuses = _send_items(server_with(store), "test", [
+        (fmt, whole[:-4]), (fmt, whole[:-1]), (fmt, whole[:7]), (fmt, b"===="), (fmt, b""), (fmt, b"*" * 16),
+        (fmt, other),  # the other cipher over the same key: does not decrypt
+    ])
+    assert len(statuses) == 7 and not {"200", "201"} & set(statuses)
+    assert store.items("test", "Contacts") == []
