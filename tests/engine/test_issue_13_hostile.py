@@ -6,6 +6,7 @@ failed before the fix it comes with (or pins a behaviour that held)."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,6 +15,7 @@ from syncml_codec.engine import ClientSession, ClientStore, SyncServer
 from syncml_codec.engine._params import parse_params
 from syncml_codec.model import Message, auth
 from syncml_codec.store import SQLiteStore
+from syncml_codec.store.backups import BackupArea
 
 from .conftest import Clock, counter_random
 from .helpers import device, vcard
@@ -216,3 +218,61 @@ def test_truncated_or_broken_encrypted_items_get_a_status_not_a_crash(store: SQL
     ])
     assert len(statuses) == 7 and not {"200", "201"} & set(statuses)
     assert store.items("test", "Contacts") == []
+
+
+# -- backups ---------------------------------------------------------------------------
+class _BrokeOff(Exception):
+    pass
+
+
+def _broken_backup(server: SyncServer, name: str, items: int = 4) -> None:
+    """A backup session that sends its items, then never comes back."""
+    from .test_issue_13_backup import run as backup_run
+
+    area = server.backups
+    assert area is not None
+    before = sum(_partial_bytes(area))
+
+    def between() -> None:
+        if sum(_partial_bytes(area)) != before:  # the server has taken (some of) the items
+            raise _BrokeOff
+
+    with pytest.raises(_BrokeOff):
+        backup_run(server, phone(name, items), "http://h/sync?backup=x", between=between)
+
+
+def _partial_bytes(area: BackupArea, user: str = "test") -> list[int]:
+    folder = area.account_dir(user) / ".partial"
+    return sorted(p.stat().st_size for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_partial_files_of_evicted_backup_sessions_go_and_count(store: SQLiteStore, tmp_path: Path) -> None:
+    """A device starting backup after backup and never finishing: each left
+    a partial file for a day, not counted in the account's share (a disk
+    filled by one account); now the dead ones go when the next backup
+    starts, and the live ones count."""
+    area = BackupArea(tmp_path / "b")
+    server = server_with(store, backups=area)
+    for _ in range(6):
+        _broken_backup(server, "same")
+    sizes = _partial_bytes(area)
+    assert 1 <= len(sizes) <= 2  # the device's live sessions (sessions_per_device) only
+    assert area.usage("test") == sum(sizes) > 0
+
+
+def test_a_backup_grows_only_to_what_is_left_of_the_share(store: SQLiteStore, tmp_path: Path) -> None:
+    """Live sessions' partial files count: a backup started while others run
+    gets only what is left of the account's share (before, each session
+    could write ``max_size``, whatever the share)."""
+    from .test_issue_13_backup import run as backup_run
+
+    area = BackupArea(tmp_path / "b", max_account_size=1000)
+    server = server_with(store, backups=area)
+    for n in range(2):  # two devices, each with a live backup session broken off
+        _broken_backup(server, f"d{n}")
+    left = 1000 - sum(_partial_bytes(area))
+    assert 0 < left < 500
+    session = backup_run(server, phone("last", 4), "http://h/sync?backup=x")
+    assert 420 in session.reports["./addressbook"].statuses or session.reports["./addressbook"].alert_status == 420
+    assert area.backups("test") == []  # no file: the backup did not fit
+    assert sum(_partial_bytes(area)) <= 1000

@@ -160,12 +160,14 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                 log.warning("session %s: backup of %s asked for, but the server has no backup area: refused",
                             self.session_id, canonical)
                 return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), None
-            if self.backups.full(device.user):
+            used = self.backups.usage(device.user, self._live)  # (partial files of dead sessions removed)
+            if used >= self.backups.max_account_size:
                 log.warning("session %s: backup of %s refused: user=%s has %d bytes of backups or more",
                             self.session_id, canonical, log_quoted(device.user), self.backups.max_account_size)
                 return answers.status(cmd, StatusCode.DEVICE_FULL), None
             backup = SessionBackup(area=self.backups, user=device.user, session_id=self.session_id,
-                                   datastore=canonical, prefix=params.backup)
+                                   datastore=canonical, prefix=params.backup,
+                                   budget=self.backups.max_account_size - used)
             status_code = StatusCode.OK if int(code) == AlertCode.SLOW_SYNC else StatusCode.REFRESH_REQUIRED
             mode, performed = AlertCode.SLOW_SYNC, SyncMode.SLOW  # (never 7: the server's data stays)
         else:
@@ -191,6 +193,10 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                       meta=Meta(anchor=Anchor(last=stored.server_last, next=server_next)))
         return (answers.status(cmd, status_code, (echo,)),
                 lambda: Alert(cmd_id=answers.next_id(), data=str(mode), items=(answer,)))
+
+    def _live(self, session_id: str) -> bool:
+        """Whether a session is still running (its partial backup files may still grow)."""
+        return session_id == self.session_id or self.store.load_live_session(session_id) is not None
 
     # -- the client's Sync -----------------------------------------------
     def sync(self, cmd: Sync, answers: Answers) -> list[Command]:
