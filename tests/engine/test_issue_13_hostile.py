@@ -18,7 +18,7 @@ from syncml_codec.store import SQLiteStore
 from syncml_codec.store.backups import BackupArea
 
 from .conftest import Clock, counter_random
-from .helpers import device, vcard
+from .helpers import ab, device, vcard
 
 XML = "application/vnd.syncml+xml"
 
@@ -276,3 +276,49 @@ def test_a_backup_grows_only_to_what_is_left_of_the_share(store: SQLiteStore, tm
     assert 420 in session.reports["./addressbook"].statuses or session.reports["./addressbook"].alert_status == 420
     assert area.backups("test") == []  # no file: the backup did not fit
     assert sum(_partial_bytes(area)) <= 1000
+
+
+# -- modes 7 and 8 broken off -------------------------------------------------------
+def _broken_run(server: SyncServer, dev: ClientStore, url: str, after: int) -> None:
+    """A session of ``dev`` with sync URL ``url`` that stops after the server answered ``after`` messages."""
+    s = ClientSession(dev, url=url, user="test", password="secret", clock=Clock(), encoding="xml", max_msg_size=3000)
+    request = s.start()
+    for _ in range(after):
+        sid = parse_qs(urlsplit(request.url).query).get("sessionid", [None])[0]
+        response = server.handle(request.body, request.content_type, sid)
+        nxt = s.receive(response.body, response.content_type)
+        assert nxt is not None, "the session ended before it could break off"
+        request = nxt
+
+
+def _counts(store: SQLiteStore, dev: ClientStore) -> tuple[int, int, int, int]:
+    server_items = [i.data for i in store.items("test", "Contacts")]
+    client_items = list(ab(dev).values())
+    return len(server_items), len(set(server_items)), len(client_items), len(set(client_items))
+
+
+@pytest.mark.parametrize(("mode", "after"), [(7, 2), (7, 3), (8, 2), (8, 3), (8, 4)])
+def test_mode_7_or_8_broken_off_erases_nothing_and_duplicates_nothing(store: SQLiteStore, mode: int,
+                                                                       after: int) -> None:
+    """Mode 7 added the client's items as copies and erased the server's at
+    the end: broken off halfway, the server held both (and the next slow
+    sync sent the originals back to the client: duplicates on both sides)."""
+    server = server_with(store, max_msg_size=3000)  # (packages 3 and 4 in several messages)
+    dev = phone("m", 12)
+    assert run(server, dev).ok
+    for n in range(12, 15):
+        store.add_item("test", "Contacts", vcard(n), "text/vcard")  # server-only items
+    dev.datastores["./addressbook"].add(vcard(20))  # a client-only item
+    book = dev.datastores["./addressbook"]
+    luid = next(k for k, v in book.items.items() if v == vcard(3))
+    book.update(luid, vcard(3, note="changed on the phone"))  # and a changed one
+    _broken_run(server, dev, f"http://127.0.0.1:8080/sync?sync={mode}", after)
+    assert run(server, dev).ok  # the next normal sync (slow: the anchors were cleared)
+    assert run(server, dev).ok
+    n_server, distinct_server, n_client, distinct_client = _counts(store, dev)
+    assert n_server == distinct_server and n_client == distinct_client  # nothing duplicated
+    assert sorted(i.data for i in store.items("test", "Contacts")) == sorted(ab(dev).values())
+    if mode == 7:  # nothing erased: the server's 15 and the client's new one (its version of the changed one)
+        assert n_server == 16
+    else:  # the server's 15 (the client erased its own data when it took Alert 205: that is mode 8)
+        assert n_server == 15
