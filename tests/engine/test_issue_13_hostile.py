@@ -322,3 +322,28 @@ def test_mode_7_or_8_broken_off_erases_nothing_and_duplicates_nothing(store: SQL
         assert n_server == 16
     else:  # the server's 15 (the client erased its own data when it took Alert 205: that is mode 8)
         assert n_server == 15
+
+
+# -- sessionid and parameters in later messages ----------------------------------------
+def test_a_sessionid_in_the_locuri_naming_another_devices_session_is_refused(store: SQLiteStore) -> None:
+    """The LocURI's ``sessionid`` is read when the HTTP URL has none: naming
+    a running session of another device (or user) gets a refusal, nothing
+    of that session changes."""
+    store.add_user("bob", "secret")
+    server = server_with(store)
+    victim = phone("victim", 1)
+    s = ClientSession(victim, url=server.base_url, user="test", password="secret", clock=Clock(), encoding="xml",
+                      auth_type="basic")
+    first = server.handle(s.start().body, XML, None)
+    sid = first.session_id
+    assert sid and server.sessions[sid] is not None
+    before = store.load_live_session(sid)
+    for user, name in (("test", "other"), ("bob", "bobs")):
+        body = ClientSession(phone(name, 1), url=f"http://127.0.0.1:8080/sync?sessionid={sid}&sync=9&reset",
+                             user=user, password="secret", clock=Clock(), encoding="xml",
+                             auth_type="basic").start().body
+        reply = server.handle(body, XML, None)
+        assert reply.session_id != sid
+        head = Message.from_bytes(reply.body).commands[0]
+        assert head.data in ("401", "407")  # refused: device-differs / user-differs
+    assert store.load_live_session(sid) == before
