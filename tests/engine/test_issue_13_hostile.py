@@ -220,6 +220,49 @@ def test_truncated_or_broken_encrypted_items_get_a_status_not_a_crash(store: SQL
     assert store.items("test", "Contacts") == []
 
 
+def test_a_chunked_encrypted_item_is_decrypted_whole_or_refused(store: SQLiteStore) -> None:
+    """An encrypted item in two chunks (MoreData): the cipher runs over the
+    whole item once its chunks are together; a wrong key (or a truncated
+    last chunk) gets a Status, nothing stored."""
+    from syncml_codec.formats import ItemKey, encode_item_data
+    from syncml_codec.model import Add, Item, Meta, Source, Sync
+
+    store.set_data_key("test", "k")
+    server = server_with(store)
+    results = {}
+    for case, key, cut in (("right", "k", 0), ("wrong", "other", 0), ("truncated", "k", 5)):
+        dev = device(f"chunk-{case}")
+        dev.datastores["./addressbook"].add(vcard(0))
+        s = ClientSession(dev, url=server.base_url, user="test", password="secret", clock=Clock(), encoding="xml",
+                          auth_type="basic")
+        request = s.start()
+        response = server.handle(request.body, request.content_type, None)
+        request = s.receive(response.body, response.content_type)
+        assert request is not None
+        sid = parse_qs(urlsplit(request.url).query).get("sessionid", [None])[0]
+        wire = encode_item_data(vcard(7, note="chunked " * 40), "des;b64", ItemKey.from_password(key)).decode()
+        size = len(wire)
+        wire = wire[:len(wire) - cut]
+        half = len(wire) // 2
+        statuses: list[str] = []
+        msg = Message.from_bytes(request.body)
+        for n, (part, more) in enumerate(((wire[:half], True), (wire[half:], False))):
+            meta = Meta(type="text/vcard", format="des;b64", size=str(size) if more else None)
+            add = Add(cmd_id=str(50 + n), meta=meta,
+                      items=(Item(source=Source(loc_uri="C1"), data=part, more_data=more),))
+            commands = [dataclasses.replace(c, commands=(add,)) if isinstance(c, Sync) else c for c in msg.commands]
+            header = dataclasses.replace(msg.header, msg_id=str(int(msg.header.msg_id) + n))
+            body = msg.replace(header=header, body=dataclasses.replace(msg.body, commands=tuple(commands),
+                                                                       final=not more)).to_bytes("xml")
+            reply = Message.from_bytes(server.handle(body, XML, sid).body)
+            statuses += [str(c.data) for c in reply.commands if getattr(c, "cmd", None) == "Add"]
+        results[case] = statuses
+    assert results["right"][0] == "213" and results["right"][-1] in ("200", "201")
+    assert results["wrong"][-1] == "415" and results["truncated"][-1] not in ("200", "201")
+    stored = [i.data for i in store.items("test", "Contacts")]
+    assert stored.count(vcard(7, note="chunked " * 40)) == 1 and len(stored) == 1
+
+
 # -- backups ---------------------------------------------------------------------------
 class _BrokeOff(Exception):
     pass
