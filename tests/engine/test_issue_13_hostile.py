@@ -123,6 +123,36 @@ def test_a_cred_and_an_hmac_the_cred_decides(store: SQLiteStore) -> None:
     assert store.find_device("test", "test-c") is None
 
 
+# -- the policy, schemes alternating -------------------------------------------------
+def test_alternating_schemes_under_a_policy(store: SQLiteStore) -> None:
+    """md5 policy: basic (re-challenged), md5 with a wrong password (a counted
+    failure), basic again (rejected, not counted), then md5 with the right
+    password still logs in; a login clears the strike."""
+    from .test_issue_13_auth import first_status, start
+
+    server = server_with(store, auth_policy="md5")
+    dev = phone("alt", 1)
+    assert first_status(server, start(dev, auth_type="basic")).data == "401"
+    assert first_status(server, start(dev, password="wrong")).data == "401"
+    assert first_status(server, start(dev, auth_type="basic")).data == "403"
+    assert server.gate.account_failures._table["test"].failures == 1  # only the real guess
+    assert run(server, dev).ok  # md5 with the right password: in (after its challenge)
+    assert first_status(server, start(dev, auth_type="basic")).data == "401"  # the strike was cleared
+    assert store.find_device("test", "test-alt") is not None
+
+
+def test_a_basic_only_account_with_an_hmac_is_rechallenged_with_basic(store: SQLiteStore) -> None:
+    """An scrypt account cannot check a MAC: the header is the wrong scheme (never compared)."""
+    from .test_issue_13_auth import first_status
+
+    store.add_user("old", "secret", basic_only=True)
+    server = server_with(store)
+    body = _unsigned_first_message("hb")
+    first = first_status(server, body, {"x-syncml-hmac": auth.hmac_header("old", "secret", b"", body)})
+    assert first.data == "401" and first.chal is not None and first.chal.meta.type == "syncml:auth-basic"
+    assert first_status(server, body, {"x-syncml-hmac": auth.hmac_header("old", "secret", b"", body)}).data == "403"
+
+
 # -- domains and the access list ----------------------------------------------------
 @pytest.mark.parametrize(("account", "disabled"), [
     ("anna@example.org", "example.org."),
