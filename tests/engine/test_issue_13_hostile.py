@@ -57,6 +57,30 @@ def test_a_sync_value_of_unicode_digits_is_invalid_not_a_crash(value: str) -> No
     assert params.sync is None and params.invalid == (("sync", value),)
 
 
+@pytest.mark.parametrize(("url", "expected"), [
+    ("?a=1%26sync%3D9", {"unknown": (("a", "1&sync=9"),)}),        # encoded & and = do not separate
+    ("?a=1%2C%23sync=9", {"unknown": (("a", "1,#sync=9"),)}),
+    ("?sync%3D9", {"unknown": (("sync=9", ""),)}),
+    ("?sync=1&sync=9", {"sync": 9}),                                # repeated: the last
+    ("?sync=%2B9", {"invalid": (("sync", "+9"),)}),
+    ("?sync=9%00", {"invalid": (("sync", "9\x00"),)}),
+    ("?backup=%2e%2e%2fx", {"invalid": (("backup", "../x"),)}),
+    ("?backup=a%2Fb", {"invalid": (("backup", "a/b"),)}),
+    ("?backup=" + "a" * 41, {"invalid": (("backup", "a" * 41),)}),
+    ("?reset=%00", {"invalid": (("reset", "\x00"),)}),
+    ("?format=SIF%00", {"invalid": (("format", "SIF\x00"),)}),
+])
+def test_encoded_and_repeated_parameters(url: str, expected: dict[str, object]) -> None:
+    from syncml_codec.engine._params import SyncParams
+
+    assert parse_params("http://h/sync" + url) == SyncParams(**expected)  # type: ignore[arg-type]
+
+
+def test_a_url_of_a_million_separators_keeps_32_parameters() -> None:
+    params = parse_params("http://h/sync?" + ",#" * 1_000_000 + "&".join(f"p{i}=1" for i in range(100)))
+    assert len(params.unknown) <= 32
+
+
 def test_unicode_digits_in_the_query_or_locuri_do_not_break_the_session(store: SQLiteStore) -> None:
     server = server_with(store)
     dev = phone("u")
