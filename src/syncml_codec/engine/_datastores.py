@@ -160,7 +160,10 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                 log.warning("session %s: backup of %s asked for, but the server has no backup area: refused",
                             self.session_id, canonical)
                 return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), None
-            used = self.backups.usage(device.user, self._live)  # (partial files of dead sessions removed)
+            # the account's running sessions (read without locking their rows: another worker may be
+            # serving one); the partial files of the others are removed, those of these count
+            running = {s.session_id for s in self.store.live_sessions(device.user) if not s.done}
+            used = self.backups.usage(device.user, running.union({self.session_id}).__contains__)
             if used >= self.backups.max_account_size:
                 log.warning("session %s: backup of %s refused: user=%s has %d bytes of backups or more",
                             self.session_id, canonical, log_quoted(device.user), self.backups.max_account_size)
@@ -193,10 +196,6 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                       meta=Meta(anchor=Anchor(last=stored.server_last, next=server_next)))
         return (answers.status(cmd, status_code, (echo,)),
                 lambda: Alert(cmd_id=answers.next_id(), data=str(mode), items=(answer,)))
-
-    def _live(self, session_id: str) -> bool:
-        """Whether a session is still running (its partial backup files may still grow)."""
-        return session_id == self.session_id or self.store.load_live_session(session_id) is not None
 
     # -- the client's Sync -----------------------------------------------
     def sync(self, cmd: Sync, answers: Answers) -> list[Command]:
