@@ -119,3 +119,14 @@ def test_a_broken_backup_file_is_a_clear_error(world: tuple[Path, SQLiteStore, B
                        "--backup-dir", str(area.root))
     assert code != 0 and err.strip()
     assert store.items("test", "Contacts") == before
+
+
+@pytest.mark.parametrize("spelling", ["BÜCHER.de.", "xn--BCHER-kva.de", "@bücher.DE"])
+def test_domain_disable_in_any_spelling(world: tuple[Path, SQLiteStore, BackupArea],
+                                        capsys: pytest.CaptureFixture[str], spelling: str) -> None:
+    db, store, _ = world
+    store.add_user("anna@bücher.de", "secret")
+    store.add_user("ben@xn--bcher-kva.de.", "secret")
+    code, out, _ = cli(capsys, "domain", "disable", spelling, "--db", str(db))
+    assert code == 0 and out.startswith("disabled domain xn--bcher-kva.de: 2 accounts")
+    assert store.domain_disabled("bücher.de") and store.domain_disabled("XN--BCHER-KVA.DE.")
