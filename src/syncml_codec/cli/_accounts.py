@@ -19,7 +19,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..store import AUTH_POLICIES, Account, account_domain, display_database
+from ..store import AUTH_POLICIES, Account, account_domain, display_database, normal_domain
 from ._common import CommandError
 from ._db import DB_HELP, DEFAULT_DB, _open_store
 
@@ -180,7 +180,7 @@ def _cmd_user_list(args: argparse.Namespace) -> None:
 
 # -- domains ------------------------------------------------------------------
 def _domain_name(text: str) -> str:
-    domain = text.strip().lstrip("@").lower()
+    domain = normal_domain(text.strip().lstrip("@"))
     if not domain or "@" in domain or any(c.isspace() for c in domain):
         raise CommandError(f"bad domain {text!r}")
     return domain

@@ -119,7 +119,7 @@ from dataclasses import dataclass
 from ..errors import SyncMLError
 from ..model import Atomic, Chal, Command, Cred, Message, Meta, Sequence, StatusCode, Sync, SyncHdr, auth
 from ..model.auth import AuthType
-from ..store.base import AUTH_POLICIES, Account, Device, Store, account_domain
+from ..store.base import AUTH_POLICIES, Account, Device, Store, account_domain, normal_domain
 from ._limits import ServerLimits
 from ._reply import syncml_version
 from ._util import log_bare, log_quoted
@@ -313,16 +313,25 @@ def parse_access_list(entries: Iterable[str]) -> frozenset[str]:
     """The access list from its entries (``syncml serve --allow``,
     ``SYNCML_ALLOW``): account names as they are, ``@domain`` for every
     account of a domain (lower case); entries may hold several, separated
-    by commas or blanks.
+    by commas or blanks.  Domains compare as :func:`~syncml_codec.store.base.normal_domain`
+    makes them (case, IDN, final dot); user names exactly.
 
-    >>> sorted(parse_access_list(["anna@example.org, @Example.NET", "bob"]))
+    >>> sorted(parse_access_list(["anna@Example.org, @Example.NET.", "bob"]))
     ['@example.net', 'anna@example.org', 'bob']
     """
     names: set[str] = set()
     for entry in entries:
         for name in entry.replace(",", " ").split():
-            names.add(name.lower() if name.startswith("@") else name)
+            names.add(_access_key(name))
     return frozenset(names)
+
+
+def _access_key(name: str) -> str:
+    """An account name or ``@domain`` as the access list compares it: the
+    domain part as :func:`~syncml_codec.store.base.normal_domain` makes it
+    (case, IDN, final dot), the user part as it is."""
+    user, at, domain = name.rpartition("@")
+    return f"{user}@{normal_domain(domain)}" if at and domain.strip() else name
 
 
 class _Strikes:
@@ -389,7 +398,7 @@ class Gatekeeper:
         domain = account_domain(user)
         if domain is not None and self.store.domain_disabled(domain):
             return "domain-disabled"
-        if self.allowed is not None and user not in self.allowed and \
+        if self.allowed is not None and _access_key(user) not in self.allowed and \
                 (domain is None or f"@{domain}" not in self.allowed):
             return "not-allowed"
         return ""
@@ -505,14 +514,17 @@ class Gatekeeper:
         """As :meth:`_check`, for the ``x-syncml-hmac`` header ``value``."""
         if account is None:
             return "unknown-user", None
+        if account.basic_only:
+            return "md5-not-allowed", None  # (an scrypt hash: no MAC can be checked)
         try:
-            for nonce, until in self._nonces(account, device_id, now):
-                if auth.verify_hmac(value, account.secret, nonce, body, hashed=True):
-                    return "", (nonce, until)
-            if auth.verify_hmac(value, account.secret, b"", body, hashed=True):
-                return "empty-nonce", None
+            check = auth.hmac_checker(value, account.secret, body)  # the body hashed once, not once per nonce
         except (SyncMLError, ValueError):
             return "unreadable-credential", None
+        for nonce, until in self._nonces(account, device_id, now):
+            if check(nonce):
+                return "", (nonce, until)
+        if check(b""):
+            return "empty-nonce", None
         return "wrong-credentials", None
 
     def _check(self, header: SyncHdr, cred: Cred, account: Account | None, user: str | None, device_id: str,

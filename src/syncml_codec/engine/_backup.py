@@ -20,10 +20,11 @@ everything: nothing it changed before the backup is lost.
 No backup area configured (an in-memory or PostgreSQL database without
 ``--backup-dir``): the Alert is answered 406 and nothing happens (never a
 plain sync in place of the backup the user asked for).  A backup past the
-area's size limit gets Status 420 on the items past it, a WARNING, and no
-file (an incomplete backup is not written as if it were whole); an account
-whose backup files fill its share (``max_account_size``) gets 420 on the
-Alert and a WARNING.
+area's size limit (or past what was left of the account's share when it
+started) gets Status 420 on the items past it, a WARNING, and no file (an
+incomplete backup is not written as if it were whole); an account whose
+backup files and partial files fill its share (``max_account_size``) gets
+420 on the Alert and a WARNING.
 
 Restore (:func:`restore_backup`): the server datastore gets exactly the
 backup's items, in one store transaction: a live item equal to one of the
@@ -64,15 +65,18 @@ class SessionBackup:
     prefix: str
     size: int = 0
     count: int = 0
+    budget: int = -1  # bytes left of the account's share when the backup started (-1: not limited by it)
     overflow: bool = False  # items were refused past the area's limit: no file is made
     done: list[str] = field(default_factory=list)  # the file made (for the session log)
 
     def add(self, data: bytes, content_type: str | None) -> int:
         """An item the client sent: appended to the partial file; its status."""
-        if self.size + len(data) > self.area.max_size:
+        limit = self.area.max_size if self.budget < 0 else min(self.area.max_size, self.budget)
+        if self.size + len(data) > limit:
             if not self.overflow:
-                log.warning("session %s: backup of %s past %d bytes: items refused (420), no backup file",
-                            self.session_id, self.datastore, self.area.max_size)
+                log.warning("session %s: backup of %s past %d bytes%s: items refused (420), no backup file",
+                            self.session_id, self.datastore, limit,
+                            " (what was left of the account's share)" if limit < self.area.max_size else "")
             self.overflow = True
             return StatusCode.DEVICE_FULL
         self.size = self.area.append(self.user, self.session_id, self.datastore, self.size,

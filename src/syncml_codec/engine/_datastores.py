@@ -162,12 +162,17 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                 log.warning("session %s: backup of %s asked for, but the server has no backup area: refused",
                             self.session_id, canonical)
                 return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), None
-            if self.backups.full(device.user):
+            # the account's running sessions (read without locking their rows: another worker may be
+            # serving one); the partial files of the others are removed, those of these count
+            running = {s.session_id for s in self.store.live_sessions(device.user) if not s.done}
+            used = self.backups.usage(device.user, running.union({self.session_id}).__contains__)
+            if used >= self.backups.max_account_size:
                 log.warning("session %s: backup of %s refused: user=%s has %d bytes of backups or more",
                             self.session_id, canonical, log_quoted(device.user), self.backups.max_account_size)
                 return answers.status(cmd, StatusCode.DEVICE_FULL), None
             backup = SessionBackup(area=self.backups, user=device.user, session_id=self.session_id,
-                                   datastore=canonical, prefix=params.backup)
+                                   datastore=canonical, prefix=params.backup,
+                                   budget=self.backups.max_account_size - used)
             status_code = StatusCode.OK if int(code) == AlertCode.SLOW_SYNC else StatusCode.REFRESH_REQUIRED
             mode, performed = AlertCode.SLOW_SYNC, SyncMode.SLOW  # (never 7: the server's data stays)
         else:

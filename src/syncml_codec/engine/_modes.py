@@ -33,10 +33,14 @@ them, so each goes out as the OMA DS alert whose effect on the client is the
 one wanted, and the server does its own part itself:
 
 * 7 goes out as 203 (refresh from client: the client sends everything and
-  takes nothing back); the server matches nothing by content and, once the
-  client's package is complete, deletes every item the client did not send,
-  so what it holds is exactly the client's data (the erase waits for the
-  client's items, so a session that breaks off erases nothing);
+  takes nothing back); the server keeps none of its items: each client item
+  is added as a new one, and the server item it replaces (the one under its
+  LUID before, else one of equal content) is erased as it comes; once the
+  client's package is complete, every item the client did not send is
+  deleted too, so what the server holds is exactly the client's data.  A
+  session that breaks off thus erases nothing the client did not send again,
+  and leaves no item twice (a copy beside its original would come back to
+  the client in the next slow sync as a duplicate);
 * 8 goes out as 205 (refresh from server: the client erases its data and
   takes the server's), the server sends all its items;
 * 9 goes out as 205 too, but the server sends nothing: the client ends up

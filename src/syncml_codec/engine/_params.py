@@ -110,7 +110,7 @@ def parse_params(url: str) -> SyncParams:
         name = urllib.parse.unquote_plus(name).strip().lower()[:_MAX_TEXT]
         value = urllib.parse.unquote_plus(value).strip()[:_MAX_TEXT]
         if name == "sync":
-            if value.isdigit() and 1 <= int(value) <= 9:
+            if value.isascii() and value.isdigit() and 1 <= int(value) <= 9:  # (not "²", "٩": int() refuses some)
                 found["sync"] = int(value)
             else:
                 invalid.append((name, value))

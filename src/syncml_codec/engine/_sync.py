@@ -403,11 +403,33 @@ class DatastoreSync:
                 self._map(luid, match.guid, match.rev)
                 self._count("matched")
                 return StatusCode.OK if replace else StatusCode.ITEM_ADDED
+        if self.performed == SyncMode.SLOW_TO_SERVER and self.mode == AlertCode.REFRESH_FROM_CLIENT:
+            self._erase_twin(luid, data, stored_type)
         item = self.store.add_item(self.user, self.canonical, data, stored_type, self.clock)
         self.touched.add(item.guid)
         self._map(luid, item.guid, item.rev)
         self._count("added")
         return StatusCode.ITEM_ADDED
+
+    def _erase_twin(self, luid: str | None, data: bytes, ctype: str) -> None:
+        """Mode 7 (slow to server): the server item this client item replaces
+        (the one it held under that LUID before, else one of equal content) is
+        erased now, as its copy is added, not when the client's package is
+        complete: a session that breaks off in between then leaves each item
+        once (the copy, or the original not sent yet), never both, so the
+        next (slow) sync duplicates nothing on either side."""
+        twin = None
+        old = self.old_map.get(luid) if luid is not None else None
+        if old is not None and old.guid not in self.touched:
+            twin = self.store.get_item(self.user, self.canonical, old.guid)
+            twin = None if twin is None or twin.deleted else twin
+        if twin is None:
+            twin = self._match(data, ctype)
+        if twin is not None:
+            self.touched.add(twin.guid)
+            self.store.delete_item(self.user, self.canonical, twin.guid, self.clock)
+            self._unmap(twin.guid)
+            self._count("deleted")
 
     def replace(self, luid: str | None, target: str | None, data: bytes, ctype: str | None, *,
                 encoding: str | None = None, learned: bool = False) -> int:

@@ -32,6 +32,8 @@ __all__ = ["TRANSFORMS", "ItemKey", "decode_item_data", "encode_item_data", "tra
 #: Transformation names we apply; "bin" and "chr" mean none.
 TRANSFORMS = ("b64", "des", "3des")
 _IDENTITY = ("", "bin", "chr")
+_CIPHERS = ("des", "3des")
+_MAX_STEPS = 8  # the most ";"-separated steps read (more: refused, see transforms_of)
 _BLOCK = 8
 
 
@@ -64,16 +66,25 @@ class ItemKey:
 
 def transforms_of(format_value: str | None) -> list[str]:
     """``"des;b64"`` -> ``["des", "b64"]`` (the order they were applied);
-    ``None``, ``bin``, ``chr`` -> ``[]``.  Unknown names raise
-    :class:`UnsupportedFormatError` so that nothing is stored still
-    encoded."""
+    ``None``, ``bin``, ``chr`` -> ``[]``.  Unknown names, a step given
+    twice and two ciphers raise :class:`UnsupportedFormatError` so that
+    nothing is stored still encoded (and a hostile item cannot make the
+    server decrypt it a thousand times over)."""
     if format_value is None:
         return []
-    steps = [step.strip().lower() for step in format_value.split(";")]
+    parts = format_value.split(";", _MAX_STEPS)
+    if len(parts) > _MAX_STEPS:
+        raise UnsupportedFormatError(f"item format {format_value[:80]!r}... has more than {_MAX_STEPS} steps",
+                                     ";".join(parts[:_MAX_STEPS])[:40])
+    steps = [step.strip().lower() for step in parts]
     steps = [step for step in steps if step not in _IDENTITY]
     for step in steps:
         if step not in TRANSFORMS:
-            raise UnsupportedFormatError(f"unknown item format {step!r} in {format_value!r}", step)
+            raise UnsupportedFormatError(f"unknown item format {step[:40]!r} in {format_value[:80]!r}", step[:40])
+    # each step once, one cipher at most: a sender's "des;des;...;b64" would make the server run the
+    # cipher over the item once per step (minutes of CPU for one item of a hostile message)
+    if len(set(steps)) != len(steps) or sum(step in _CIPHERS for step in steps) > 1:
+        raise UnsupportedFormatError(f"item format {format_value[:80]!r} repeats a step", ";".join(steps)[:40])
     return steps
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "AuthFormatError",
     "AuthType",
     "basic_credential",
+    "hmac_checker",
     "hmac_header",
     "hmac_mac",
     "hmac_mac_from_hash",
@@ -279,8 +280,12 @@ def nonce_from_text(text: str | bytes) -> bytes:
 
 def hmac_mac_from_hash(user_password_hash_b64: str, nonce: bytes, body: bytes) -> str:
     """The MAC of a message body from a stored ``B64(H(user:password))``."""
+    return _mac_over(user_password_hash_b64, nonce, base64.b64encode(_md5(body)))
+
+
+def _mac_over(user_password_hash_b64: str, nonce: bytes, body_digest_b64: bytes) -> str:
     secret = user_password_hash_b64.strip().encode("ascii")
-    return _b64(_md5(secret + b":" + nonce + b":" + base64.b64encode(_md5(body))))
+    return _b64(_md5(secret + b":" + nonce + b":" + body_digest_b64))
 
 
 def hmac_mac(user: str, password: str, nonce: bytes, body: bytes) -> str:
@@ -321,6 +326,35 @@ def parse_hmac_header(value: str) -> dict[str, str]:
         if required not in params:
             raise AuthFormatError(f"x-syncml-hmac has no {required}")
     return params
+
+
+def hmac_checker(header_value: str, user_password_hash_b64: str, body: bytes) -> Callable[[bytes], bool]:
+    """A test of the header's MAC against one nonce after another, for a
+    server that tries several: the header is read and ``body`` hashed once
+    (not once per nonce: a megabyte body with a wrong MAC would otherwise
+    cost a hundred megabytes of hashing per request).  ``user_password_hash_b64``
+    is the stored ``B64(H(user:password))`` of the header's ``username``.
+    :class:`AuthFormatError` for a header that does not read or another algorithm.
+
+    >>> body = b"<SyncML/>"
+    >>> check = hmac_checker(hmac_header("u", "p", b"n1", body), user_password_hash("u", "p"), body)
+    >>> check(b"n0"), check(b"n1")
+    (False, True)
+    """
+    params = parse_hmac_header(header_value)
+    if params["algorithm"].upper() != "MD5":
+        raise AuthFormatError(f"x-syncml-hmac: unsupported algorithm {params['algorithm']!r}")
+    try:
+        given = _b64decode(params["mac"], "x-syncml-hmac mac")
+    except AuthFormatError:
+        given = b""
+    digest = base64.b64encode(_md5(body))
+
+    def check(nonce: bytes) -> bool:
+        expected = base64.b64decode(_mac_over(user_password_hash_b64, nonce, digest))
+        return bool(given) and hmac.compare_digest(given, expected)
+
+    return check
 
 
 def verify_hmac(header_value: str, password: str, nonce: bytes, body: bytes, *, hashed: bool = False) -> bool:

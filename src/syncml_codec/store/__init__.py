@@ -29,6 +29,7 @@ from .base import (
     StoredItem,
     account_domain,
     canonical_datastore,
+    normal_domain,
 )
 from .sqlite import SCHEMA_VERSION, SQLiteStore
 
@@ -59,6 +60,7 @@ __all__ = [
     "canonical_datastore",
     "database_path",
     "display_database",
+    "normal_domain",
     "open_store",
 ]
 

@@ -48,6 +48,7 @@ from .base import (
     PushTarget,
     SessionRecord,
     StoredItem,
+    normal_domain,
 )
 
 __all__ = ["Cursor", "SQLStore", "Statements", "conflict_of", "device_of", "item_of"]
@@ -260,12 +261,13 @@ class SQLStore:
 
     # -- domains ---------------------------------------------------------------
     def set_domain_disabled(self, domain: str, disabled: bool) -> None:
-        """Disable (or enable) every account named ``user@domain`` (case-insensitive)."""
+        """Disable (or enable) every account named ``user@domain`` (domains
+        compare as :func:`~syncml_codec.store.base.normal_domain` makes them)."""
         with self.transaction():
-            self._exec(self._sql.set_domain, (domain.strip().lower(), disabled))
+            self._exec(self._sql.set_domain, (normal_domain(domain), disabled))
 
     def domain_disabled(self, domain: str) -> bool:
-        row = self._one(self._sql.domain_disabled, (domain.strip().lower(),))
+        row = self._one(self._sql.domain_disabled, (normal_domain(domain),))
         return row is not None and bool(row[0])
 
     def domains(self) -> list[tuple[str, bool]]:

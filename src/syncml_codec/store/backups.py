@@ -36,7 +36,10 @@ the offset its session's state recorded (the state is committed with the
 message, in the store): a message the store rolled back leaves bytes past
 that offset, which the next write or the end of the session cuts off.  A
 session that breaks off leaves only its partial file, removed by a later
-backup of the account (as it starts or completes) once a day old.
+backup of the account (as it starts or completes) once a day old, or as
+soon as the session is no longer running (:meth:`BackupArea.usage`, when the
+account's next backup starts).  Partial files count in the account's share,
+and a backup may only grow to what was left of it when it started.
 
 The engine (:mod:`syncml_codec.engine`) writes through :class:`BackupArea`;
 ``syncml backup list|restore`` read through it.
@@ -51,7 +54,7 @@ import re
 import struct
 import tarfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -284,8 +287,28 @@ class BackupArea:
 
     # -- writing (the engine) ------------------------------------------------------
     def full(self, user: str) -> bool:
-        """Whether the account's backup files fill its share (``max_account_size``)."""
-        return sum(b.size for b in self.backups(user)) >= self.max_account_size
+        """Whether the account's backup files and partial files fill its share (``max_account_size``)."""
+        return self.usage(user) >= self.max_account_size
+
+    def usage(self, user: str, live: Callable[[str], bool] | None = None) -> int:
+        """Bytes the account holds in the area: its backup files and the
+        partial files of its sessions (a session that broke off, or was
+        evicted by a newer one, leaves its partial file: counted, or a client
+        starting backup after backup could fill the disk within a day).
+        ``live``: whether a session (by id) is still running; the partial
+        files of the others are removed (they will never complete)."""
+        total = sum(b.size for b in self.backups(user))
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.account_dir(user) / ".partial"):
+                with contextlib.suppress(OSError):
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    session_id = entry.name.rsplit("-", 1)[0]
+                    if live is not None and not live(session_id):
+                        os.unlink(entry.path)
+                        continue
+                    total += entry.stat(follow_symlinks=False).st_size
+        return total
 
     def append(self, user: str, session_id: str, datastore: str, offset: int, item: BackupItem) -> int:
         """Write ``item`` to the session's partial file at ``offset`` (the

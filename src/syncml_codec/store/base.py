@@ -58,6 +58,7 @@ __all__ = [
     "StoredItem",
     "account_domain",
     "canonical_datastore",
+    "normal_domain",
 ]
 
 #: the authentication policies (``syncml serve --auth-policy``, ``syncml user policy``)
@@ -107,15 +108,33 @@ def canonical_datastore(name: str, folders: Iterable[str] = ()) -> str | None:
     return canonical
 
 
-def account_domain(name: str) -> str | None:
-    """The domain of an account named ``user@domain`` (lower case: domains
-    compare case-insensitively); None for a name without one.
+def normal_domain(text: str) -> str:
+    """A domain name as domains are compared: lower case, without the final
+    dot of a fully qualified name, an internationalised name in its ASCII
+    (IDNA, ``xn--``) form, so that ``Bücher.DE.`` and ``xn--bcher-kva.de``
+    are one domain (a domain disabled in one spelling is disabled in all).
+    A name IDNA cannot encode is kept lower-cased.
 
-    >>> account_domain("Anna@Example.ORG"), account_domain("anna")
+    >>> normal_domain(" Example.ORG. "), normal_domain("Bücher.de"), normal_domain("XN--BCHER-KVA.DE")
+    ('example.org', 'xn--bcher-kva.de', 'xn--bcher-kva.de')
+    """
+    domain = text.strip().lower().rstrip(".")
+    try:
+        return domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return domain
+
+
+def account_domain(name: str) -> str | None:
+    """The domain of an account named ``user@domain`` (:func:`normal_domain`:
+    domains compare case-insensitively, IDN and final dot aside); None for a
+    name without one.
+
+    >>> account_domain("Anna@Example.ORG."), account_domain("anna")
     ('example.org', None)
     """
     user, at, domain = name.rpartition("@")
-    domain = domain.strip().lower()
+    domain = normal_domain(domain)
     return domain if at and user and domain else None
 
 
