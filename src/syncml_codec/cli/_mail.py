@@ -93,6 +93,10 @@ def _import_maildir(source: Path, target: MaildirBackend, folder: str, count: _C
 def _cmd_import(args: argparse.Namespace) -> None:
     source = Path(args.source)
     root = account_maildir(args.maildir_root, args.user)
+    if source.is_dir() and not (source / "cur").is_dir():
+        raise CommandError(f"{source}: a folder but not a Maildir (no cur/)")
+    if not source.exists():
+        raise CommandError(f"{source}: no such file or folder")
     try:
         folder = normalize_folder(args.folder, None, ".")
         target = MaildirBackend(root)
@@ -100,13 +104,9 @@ def _cmd_import(args: argparse.Namespace) -> None:
             target.create_folder(folder)
         count = _Counter()
         if source.is_dir():
-            if not (source / "cur").is_dir():
-                raise CommandError(f"{source}: a folder but not a Maildir (no cur/)")
             _import_maildir(source, target, folder, count)
-        elif source.is_file():
-            _import_mbox(source, target, folder, count)
         else:
-            raise CommandError(f"{source}: no such file or folder")
+            _import_mbox(source, target, folder, count)
     except MailError as exc:
         raise CommandError(str(exc)) from None
     except OSError as exc:

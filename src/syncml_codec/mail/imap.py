@@ -252,6 +252,8 @@ class ImapBackend:
         if self._exists(name):
             raise MailError(f"folder {name!r} exists")
         parts = name.split("/")
+        if len(self.folders()) + len(parts) > self.limits.max_folders:
+            raise MailError(f"a new folder would make more than {self.limits.max_folders} folders")
         for depth in range(1, len(parts) + 1):
             sub = "/".join(parts[:depth])
             if not self._exists(sub):

@@ -91,7 +91,8 @@ class MaildirBackend:
         if not (self.root / "cur").is_dir():
             if not create:
                 raise MailError(f"{self.root} is not a Maildir")
-            mailbox.Maildir(str(self.root), create=True)
+            self.root.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            mailbox.Maildir(str(self.root), create=True)  # its folders 0700, as mailbox makes them
 
     def __repr__(self) -> str:
         return f"MaildirBackend({str(self.root)!r})"
@@ -115,14 +116,14 @@ class MaildirBackend:
             for entry in entries:
                 if not entry.name.startswith(".") or entry.name in (".", "..") or not entry.is_dir():
                     continue
-                if len(found) > self.limits.max_folders:
-                    raise MailError(f"{self.root}: more than {self.limits.max_folders} folders")
                 try:
                     name = "/".join(_utf7.decode(part) for part in entry.name[1:].split("."))
                     name = self._name(name)
                 except MailError:
                     continue  # not a folder name this back end can address: left alone
                 if name != INBOX and (Path(entry.path) / "cur").is_dir():
+                    if len(found) >= self.limits.max_folders:
+                        raise MailError(f"{self.root}: more than {self.limits.max_folders} folders")
                     found.append(MailFolder(name, entry.name))
         found[1:] = sorted(found[1:], key=lambda f: f.name.split("/"))
         return found
@@ -135,6 +136,8 @@ class MaildirBackend:
         if (self._dir(name, must_exist=False) / "cur").is_dir():
             raise MailError(f"folder {name!r} exists")
         parts = name.split("/")
+        if len(self.folders()) + len(parts) > self.limits.max_folders:
+            raise MailError(f"{self.root}: a new folder would make more than {self.limits.max_folders} folders")
         for depth in range(1, len(parts) + 1):
             sub = "/".join(parts[:depth])
             if sub == INBOX:
