@@ -50,7 +50,7 @@ def test_a_wrong_password() -> None:
         ImapBackend.from_url(url.rsplit("@", 1)[0] + "-wrong@" + url.rsplit("@", 1)[1])
 
 
-@pytest.mark.parametrize("url", ["http://x/", "imap://", "mailto:a@b"])
+@pytest.mark.parametrize("url", ["http://x/", "imap://", "mailto:a@b", "imap://h:99999", "imap://h:x"])
 def test_not_an_imap_url(url: str) -> None:
     with pytest.raises(MailError, match="URL"):
         ImapBackend.from_url(url)
@@ -148,3 +148,88 @@ def test_list_lines() -> None:
 @pytest.mark.parametrize("value", [b"", b"garbage", b"31-Feb-2024 00:00:00 +0000", b"01-Foo-2024 00:00:00 +0000"])
 def test_a_bad_internaldate_is_the_epoch(value: bytes) -> None:
     assert _internaldate(value).timestamp() == 0
+
+
+# -- a scripted server: what a hostile or failing one sends --------------------------------
+class ScriptedServer:
+    """Answers each command by its name from *script* (untagged lines, then the tagged OK);
+    a command whose answer is None gets the connection closed."""
+
+    def __init__(self, script: dict[str, bytes | None]) -> None:
+        self.script = {"CAPABILITY": b"* CAPABILITY IMAP4rev1 UIDPLUS\r\n", "LOGIN": b"",
+                       "LIST": b'* LIST (\\Noselect) "." ""\r\n', "LOGOUT": b"* BYE\r\n"} | script
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        import threading
+
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn, conn.makefile("rb") as lines:
+            conn.sendall(b"* OK [CAPABILITY IMAP4rev1] scripted\r\n")
+            for line in lines:
+                tag, command = line.split()[:2]
+                if command.upper() == b"UID":
+                    command = line.split()[2]
+                answer = self.script.get(command.decode().upper(), b"")
+                if answer is None:
+                    return
+                conn.sendall(answer + tag + b" OK done\r\n")
+
+    def close(self) -> None:
+        self.sock.close()
+        self.thread.join(timeout=10)
+
+
+SELECT = b"* 1 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 2] ok\r\n"
+
+
+def test_a_literal_over_the_limit_is_refused_before_it_is_read() -> None:
+    server = ScriptedServer({"EXAMINE": SELECT, "FETCH": b"* 1 FETCH (UID 1 BODY[] {999999999}\r\n"})
+    try:
+        box = ImapBackend("127.0.0.1", server.port, "u", "p", limits=Limits(max_message_bytes=1000, timeout=5))
+        with pytest.raises(MailError, match="literal of 999999999 bytes"):
+            box.fetch(INBOX, "1", headers_only=True)
+        with pytest.raises(MailUnavailableError):  # closed: the literal is still in the stream
+            box.messages(INBOX)
+        box.close()
+    finally:
+        server.close()
+
+
+def test_a_lying_size_does_not_let_a_big_message_through() -> None:
+    server = ScriptedServer({"EXAMINE": SELECT, "FETCH": b"* 1 FETCH (UID 1 RFC822.SIZE 2000000)\r\n"})
+    try:
+        box = ImapBackend("127.0.0.1", server.port, "u", "p", limits=Limits(max_message_bytes=1000, timeout=5))
+        with pytest.raises(MailError, match="over the limit"):
+            box.fetch(INBOX, "1")
+        box.close()
+    finally:
+        server.close()
+
+
+def test_a_connection_dropped_mid_session() -> None:
+    server = ScriptedServer({"EXAMINE": None})
+    try:
+        box = ImapBackend("127.0.0.1", server.port, "u", "p", limits=Limits(timeout=5))
+        assert box.delimiter == "."
+        with pytest.raises(MailUnavailableError):
+            box.messages(INBOX)
+        box.close()  # quietly, the connection being gone
+    finally:
+        server.close()
+
+
+def test_too_many_messages_in_a_folder() -> None:
+    server = ScriptedServer({"EXAMINE": b"* 5000001 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n"})
+    try:
+        box = ImapBackend("127.0.0.1", server.port, "u", "p", limits=Limits(max_messages=1000, timeout=5))
+        with pytest.raises(MailError, match="more than 1000 messages"):
+            box.messages(INBOX)
+        box.close()
+    finally:
+        server.close()

@@ -75,8 +75,7 @@ class _IMAP4(imaplib.IMAP4):
     max_literal = 64 * 1024 * 1024
 
     def read(self, size: int) -> bytes:
-        if size > self.max_literal:
-            raise MailError(f"the IMAP server sent a literal of {size} bytes, over the limit of {self.max_literal}")
+        _check_literal(self, size)
         return super().read(size)
 
 
@@ -84,9 +83,18 @@ class _IMAP4_SSL(imaplib.IMAP4_SSL):
     max_literal = 64 * 1024 * 1024
 
     def read(self, size: int) -> bytes:
-        if size > self.max_literal:
-            raise MailError(f"the IMAP server sent a literal of {size} bytes, over the limit of {self.max_literal}")
+        _check_literal(self, size)
         return super().read(size)
+
+
+def _check_literal(conn: imaplib.IMAP4, size: int) -> None:
+    """Refuse a literal over the bound; the connection is closed (the literal is left unread in it)."""
+    limit: int = getattr(conn, "max_literal", 0)
+    if size > limit:
+        with contextlib.suppress(OSError):
+            conn.shutdown()
+        raise MailError(f"the IMAP server sent a literal of {size} bytes, over the limit of {limit} "
+                        "(connection closed)")
 
 
 def _quote(text: str) -> str:
@@ -144,11 +152,18 @@ class ImapBackend:
         conn.max_literal = self.limits.max_message_bytes + 65536
         self._conn: imaplib.IMAP4 = conn
         try:
+            self._start(user, password, use_condstore, use_move)
+        except BaseException:
+            self._shutdown()
+            raise
+
+    def _start(self, user: str, password: str, use_condstore: bool | None, use_move: bool | None) -> None:
+        conn = self._conn
+        try:
             self._call(lambda: conn.login(user, password))
         except MailUnavailableError:
             raise
         except MailError as exc:
-            self._shutdown()
             raise MailUnavailableError(f"IMAP login of {user!r} refused: {exc}") from None
         caps = self._ok(self._call(lambda: conn.capability()), "CAPABILITY")
         self.capabilities = frozenset(caps[-1].decode("ascii", "replace").upper().split()) if caps else frozenset()
@@ -165,7 +180,10 @@ class ImapBackend:
         parts = urlsplit(url)
         if parts.scheme not in ("imap", "imaps") or not parts.hostname:
             raise MailError(f"not an imap:// or imaps:// URL: {parts.scheme}://{parts.hostname or ''}")
-        port = parts.port or (993 if parts.scheme == "imaps" else 143)
+        try:
+            port = parts.port or (993 if parts.scheme == "imaps" else 143)
+        except ValueError:
+            raise MailError("the IMAP URL's port is not a number from 0 to 65535") from None
         return cls(parts.hostname, port, unquote(parts.username or ""), unquote(parts.password or ""),
                    ssl=parts.scheme == "imaps", limits=limits, **options)
 
