@@ -148,6 +148,9 @@ def test_move_message_keeps_bytes_and_flags(mail: MailBackend) -> None:
         mail.fetch(INBOX, uid)
     with pytest.raises(MailError, match="no folder"):
         mail.move("Archive", new_uid, "Nowhere")
+    with pytest.raises(MailError, match="already in folder"):
+        mail.move("Archive", new_uid, "Archive")
+    assert mail.fetch("Archive", new_uid) == MSG
 
 
 def test_delete_message(mail: MailBackend) -> None:

@@ -82,3 +82,15 @@ def test_account_directory_is_one_safe_component(tmp_path: Path) -> None:
     for hostile in ("../../etc", "a/b", ".hidden", "x\x00y"):
         path = account_maildir(tmp_path, hostile)
         assert path.parent == tmp_path and "/" not in path.name and not path.name.startswith(".")
+
+
+def test_a_symlink_is_not_a_message(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"Subject: secret\n\nnot yours\n")
+    box = MaildirBackend(tmp_path / "ann")
+    snap = box.snapshot()
+    os.symlink(secret, box.root / "cur" / "1700000002.M3P3.mx:2,S")
+    assert box.messages(INBOX) == []
+    assert not box.changes(snap)
+    with pytest.raises(MailError, match="cannot be read"):
+        box.fetch(INBOX, "1700000002.M3P3.mx")

@@ -441,6 +441,8 @@ class ImapBackend:
     def move(self, folder: str, uid: str, target: str) -> str:
         uid = self._check_uid(uid)
         target_name = self._name(target)
+        if self._name(folder) == target_name:
+            raise MailError(f"message {uid} is already in folder {target!r}")
         if not self._exists(target_name):
             raise MailError(f"no folder {target!r}")
         native = _quote(self._native(target_name))

@@ -29,6 +29,7 @@ from __future__ import annotations
 import mailbox
 import os
 import shutil
+import stat
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -206,9 +207,11 @@ class MaildirBackend:
         out = []
         for _sub, uid, entry in self._files(self._dir(name)):
             try:
-                st = entry.stat()
+                st = entry.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue  # renamed or removed while listing: seen next time
+            if not stat.S_ISREG(st.st_mode):
+                continue  # a symlink or anything but a plain file is not a message
             flags, _ = self._flags_of(entry.name)
             out.append(MessageInfo(name, uid, flags, st.st_size,
                                    datetime.fromtimestamp(st.st_mtime, timezone.utc), uid))
@@ -234,7 +237,13 @@ class MaildirBackend:
     def fetch(self, folder: str, uid: str, *, headers_only: bool = False) -> bytes:
         path, _ = self._path(folder, uid)
         try:
-            with open(path, "rb") as f:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))  # never a symlink's target
+        except FileNotFoundError:
+            raise MailError(f"message {uid!r} in folder {folder!r} went away") from None
+        except OSError as exc:
+            raise MailError(f"message {uid!r} in folder {folder!r} cannot be read: {exc.strerror}") from None
+        try:
+            with os.fdopen(fd, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
                 if headers_only:
                     data = f.read(min(size, self.limits.max_message_bytes))
@@ -277,6 +286,8 @@ class MaildirBackend:
             os.rename(path, target)
 
     def move(self, folder: str, uid: str, target: str) -> str:
+        if self._name(folder) == self._name(target):
+            raise MailError(f"message {uid!r} is already in folder {target!r}")
         target_dir = self._dir(self._name(target))
         path, sub = self._path(folder, uid)
         dest = target_dir / sub / path.name
@@ -298,7 +309,8 @@ class MaildirBackend:
         for folder in self.folders():
             entries = {}
             for _sub, uid, entry in self._files(self._dir(folder.name)):
-                entries[uid] = (self._flags_of(entry.name)[0], uid)
+                if entry.is_file(follow_symlinks=False):  # as messages() lists them
+                    entries[uid] = (self._flags_of(entry.name)[0], uid)
             folders[folder.name] = FolderState(messages=entries)
         return Snapshot(folders)
 
