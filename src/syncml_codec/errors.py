@@ -17,6 +17,8 @@ __all__ = [
     "DevInfError",
     "EncodeError",
     "FormatError",
+    "MailError",
+    "MailUnavailableError",
     "NotificationError",
     "ProtocolError",
     "PurePythonWarning",
@@ -181,3 +183,14 @@ class PurePythonWarning(RuntimeWarning):
         PYTHONWARNINGS="ignore::RuntimeWarning:syncml_codec"
         warnings.filterwarnings("ignore", category=RuntimeWarning, module="syncml_codec")
     """
+
+
+class MailError(SyncMLError):
+    """A mail back end (:mod:`syncml_codec.mail`) refused or could not do an
+    operation: a folder or message that does not exist, a bad folder name, a
+    folder moved into itself, a limit exceeded, a server's error answer."""
+
+
+class MailUnavailableError(MailError):
+    """The mail storage cannot be reached: an IMAP server that is down,
+    refuses the login, times out or breaks the connection."""
