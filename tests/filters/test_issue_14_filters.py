@@ -264,14 +264,18 @@ RANGES = [
     (_cal("DTSTART:20240101T090000Z\r\n"), "20240101T090001Z", "20240102", False),
     (_cal("SUMMARY:no time\r\n"), "20240101", "20240102", True),  # nothing to go by: kept
     (_cal("DTSTART:20240101T000000Z\r\nRRULE:FREQ=SECONDLY\r\n"), "20300101", "20300102", True),  # kept
+    # DTSTART+DURATION overflows the calendar: no end, read as an instant (before the range)
+    (_cal("DTSTART:99991231T230000Z\r\nDURATION:PT2H\r\n"), "99991231T233000Z", None, False),
+    (_cal("DTSTART:99991231T000000Z\r\nRRULE:FREQ=HOURLY\r\n"), "20240101", "20240102", False),
+    (_cal("DTSTART;VALUE=DATE:99991231\r\n"), "20240101", None, True),  # its end overflows: kept
 ]
 
 
 @pytest.mark.parametrize(("item", "start", "end", "included"), RANGES)
-def test_date_range(item: object, start: str, end: str, included: bool) -> None:
+def test_date_range(item: object, start: str, end: str | None, included: bool) -> None:
     if isinstance(item, str):
         item = load(item)
-    assert DateRange(t(start), t(end)).matches(item) is included
+    assert DateRange(t(start), t(end) if end else None).matches(item) is included
 
 
 def test_date_range_open_ends_and_an_empty_range() -> None:

@@ -141,7 +141,10 @@ class DateRange:
             return instant is None or lo <= instant < hi
         if not found:
             return True
-        return any(_occurs(t, lo, hi, self.floating) for t in found)
+        try:
+            return any(_occurs(t, lo, hi, self.floating) for t in found)
+        except OverflowError:  # times at the edge of the calendar (year 9999): cannot tell, keep it
+            return True
 
 
 def item_timings(item: Any) -> list[Timing] | None:
