@@ -558,3 +558,15 @@ def test_broken_mail_is_reduced_not_crashed(raw: bytes) -> None:
         out = FieldFilter([spec]).apply(item)
         assert out.item.obj.raw.startswith(b"Subject:")  # type: ignore[attr-defined]
     assert ItemFilter.from_cgi("SINCE&EQ;20240101&OR;Subject&CON;x&OR;received&GT;1").matches(item) in (True, False)
+
+
+# -- the examples in the docstrings run -------------------------------------------------------------
+@pytest.mark.parametrize("module", ["syncml_codec.filters", "syncml_codec.filters._cgi", "syncml_codec.filters._dates",
+                                    "syncml_codec.filters._record", "syncml_codec.filters._field",
+                                    "syncml_codec.filters._filter", "syncml_codec.formats.vcalendar"])
+def test_docstring_examples(module: str) -> None:
+    import doctest
+    import importlib
+
+    failed, tried = doctest.testmod(importlib.import_module(module), verbose=False)
+    assert tried > 0 and failed == 0
