@@ -570,3 +570,42 @@ def test_docstring_examples(module: str) -> None:
 
     failed, tried = doctest.testmod(importlib.import_module(module), verbose=False)
     assert tried > 0 and failed == 0
+
+
+def test_the_same_vtimezone_is_read_once() -> None:
+    # a calendar of many items repeats its VTIMEZONE; a fresh dateutil zone recomputes its rules
+    # from 1970 on first use (milliseconds per item), so the formats layer keeps the zones it read
+    from syncml_codec.formats import timings
+
+    first = timings(load("weekly-berlin.ics").component)[0].start  # type: ignore[attr-defined]
+    again = timings(load("weekly-berlin.ics").component)[0].start  # type: ignore[attr-defined]
+    assert first is not None and again is not None
+    assert first.tzinfo is again.tzinfo  # type: ignore[union-attr]
+
+
+def test_a_funambol_style_mail_filter() -> None:
+    # the shape Funambol's mail clients send: mail since a date, text up to a size, no attachments
+    element = _filter_of(
+        '<Filter><Meta><Type xmlns="syncml:metinf">application/vnd.omads-email+xml</Type></Meta>'
+        '<Field><Item><Meta><Type xmlns="syncml:metinf">application/vnd.syncml-devinf+xml</Type></Meta>'
+        "<Data><Property><PropName>emailitem</PropName><MaxSize>600</MaxSize><PropParam>"
+        "<ParamName>texttype</ParamName></PropParam></Property></Data></Item></Field>"
+        + RECORD.format(grammar="syncml:filtertype-cgi", data="modified&amp;iGE;20240301T000000Z") + "</Filter>")
+    f = ItemFilter.from_model(element)  # type: ignore[arg-type]
+    raw = (FILTERS / "mail-attachment.eml").read_bytes()
+    sent = f.apply(parse(raw, "message/rfc822"))
+    assert sent is not None and sent.truncated
+    body = sent.item.obj.raw  # type: ignore[attr-defined]
+    assert len(body) <= 600 and b"Hello Bob" in body and b"report.pdf" not in body
+    assert f.apply(_mail("Thu, 29 Feb 2024 23:00:00 +0000", 10)) is None
+    assert MailFilter.from_filter(element, NOW) == MailFilter(days=10)  # type: ignore[arg-type]
+
+
+def test_the_zone_cache_stays_bounded() -> None:
+    from syncml_codec.formats import _vtimezone, timings
+
+    template = (FILTERS / "weekly-berlin.ics").read_bytes()
+    for n in range(_vtimezone._ZONE_CACHE_SIZE + 20):
+        data = template.replace(b"TZNAME:CET", b"TZNAME:CET%d" % n)  # a different VTIMEZONE each time
+        timings(parse(data).component)  # type: ignore[attr-defined]
+    assert len(_vtimezone._ZONE_CACHE) <= _vtimezone._ZONE_CACHE_SIZE

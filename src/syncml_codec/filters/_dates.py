@@ -61,48 +61,72 @@ def _rule_text(rule: dict[str, Any]) -> str:
     return ";".join(f"{k}={v}" for k, v in rule.items() if k != "UNTIL")
 
 
+def _local_bound(when: datetime, zone: tzinfo, side: int) -> datetime | None:
+    """``when`` as a naive time in ``zone``, a day further out on ``side``; None at the ends of
+    the calendar (no bound)."""
+    try:
+        return when.astimezone(zone).replace(tzinfo=None) + timedelta(days=side)
+    except OverflowError:
+        return None
+
+
 def _occurs(t: Timing, lo: datetime, hi: datetime, floating: tzinfo) -> bool:
-    """True when one occurrence of ``t`` overlaps ``[lo, hi)`` (or cannot be ruled out)."""
+    """True when one occurrence of ``t`` overlaps ``[lo, hi)`` (or cannot be ruled out).
+
+    Occurrences are found as naive times in DTSTART's zone (recurrences follow its wall clock)
+    and compared with the range as naive times first, with a day's margin; only the few near the
+    range are turned into instants (a zone's offset is costly: dateutil walks its rules)."""
     if t.start is None:
         return True
-    start = aware(t.start, floating)
-    end = aware(t.end, floating) if t.end is not None else None
-    length = (end - start) if end is not None and end > start else timedelta(0)
+    local_start = t.start if isinstance(t.start, datetime) else datetime.combine(t.start, time())
+    zone = local_start.tzinfo if local_start.tzinfo is not None else floating
+    first = local_start.replace(tzinfo=None)
     all_day = not isinstance(t.start, datetime)
-    if all_day and length == timedelta(0):
+    length = timedelta(0)
+    if t.end is not None:
+        end = t.end if isinstance(t.end, datetime) else datetime.combine(t.end, time())
+        end = end.replace(tzinfo=None) if end.tzinfo in (None, zone) else end.astimezone(zone).replace(tzinfo=None)
+        length = max(length, end - first)
+    if all_day and not length:
         length = timedelta(days=1)
 
-    def overlaps(s: datetime) -> bool:
+    def local(value: datetime | date) -> datetime:
+        if not isinstance(value, datetime):
+            return datetime.combine(value, time())
+        return value.replace(tzinfo=None) if value.tzinfo in (None, zone) else value.astimezone(zone).replace(
+            tzinfo=None)
+
+    near_lo = _local_bound(lo - length if lo.year > 1 else lo, zone, -1)
+    near_hi = _local_bound(hi, zone, 1)
+    excluded = {local(x) for x in t.exdates}
+
+    def hit(occurrence: datetime) -> bool:
+        if occurrence in excluded or (near_lo is not None and occurrence < near_lo) or (
+                near_hi is not None and occurrence > near_hi):
+            return False
+        s = occurrence.replace(tzinfo=zone).astimezone(UTC)
         return s < hi and (s + length > lo if length else s >= lo)
 
-    excluded = {aware(x, floating) for x in t.exdates}
-    if overlaps(start) and start not in excluded:
-        return True
-    if any(overlaps(aware(r, floating)) for r in t.rdates if aware(r, floating) not in excluded):
+    if hit(first) or any(hit(local(r)) for r in t.rdates):
         return True
     for rule in t.rules:
         if rule.get("FREQ") in ("SECONDLY", "MINUTELY"):
             return True  # too dense to expand: keep the item
-        # the rule runs in DTSTART's wall clock: expand naive local times, then attach the zone
-        local_start = t.start if isinstance(t.start, datetime) else datetime.combine(t.start, time())
-        zone = local_start.tzinfo if local_start.tzinfo is not None else floating
-        naive = local_start.replace(tzinfo=None)
         try:
-            rr = rrulestr(_rule_text(rule), dtstart=naive)
+            rr = rrulestr(_rule_text(rule), dtstart=first)
             until = rule.get("UNTIL")
             if until is not None:
-                limit = aware(until, floating)
-                if all_day and not isinstance(until, datetime):
+                limit = local(until)
+                if not isinstance(until, datetime):
                     limit += timedelta(days=1) - timedelta(seconds=1)
-                rr = rr.replace(until=limit.astimezone(zone).replace(tzinfo=None))
+                rr = rr.replace(until=limit)
         except (ValueError, TypeError, OverflowError):
             return True
         seen = 0
         for seen, occurrence in enumerate(islice(rr, MAX_OCCURRENCES), 1):  # noqa: B007
-            when = occurrence.replace(tzinfo=zone)
-            if when >= hi:
+            if near_hi is not None and occurrence > near_hi:
                 break
-            if when not in excluded and overlaps(when):
+            if hit(occurrence):
                 return True
         else:
             if seen >= MAX_OCCURRENCES:
