@@ -32,7 +32,7 @@ stopped.  :func:`to_cgi` writes a tree back (``parse_cgi(to_cgi(e)) == e``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
 from urllib.parse import unquote_to_bytes
 
@@ -69,6 +69,9 @@ class Comparison:
     param: str | None = None
     index: int | None = None
     ignore_case: bool = False
+    #: where the comparison starts in the expression it was read from (-1: built, not read);
+    #: not part of equality
+    at: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class _Parser:
         return self.comparison()
 
     def comparison(self) -> Comparison:
+        at = self.pos
         self.terms += 1
         if self.terms > MAX_TERMS:
             raise self.fail(f"more than {MAX_TERMS} comparisons")
@@ -169,7 +173,7 @@ class _Parser:
         value = self.value()
         if value is None and op not in ("EQ", "NE"):
             raise self.fail(f"&NULL; can only be compared with &EQ; or &NE;, not &{op};", op_at)
-        return Comparison(name, op, value, param, index, ignore_case)
+        return Comparison(name, op, value, param, index, ignore_case, at)
 
     def value(self) -> str | None:
         if self.entity() == "NULL":
@@ -225,7 +229,14 @@ def parse_cgi(text: str | bytes) -> Expression:
             raise parser.fail(what)
     except FilterError as exc:
         raise FilterError(exc.reason, exc.position + lead) from None
-    return tree
+    return _shifted(tree, lead) if lead else tree
+
+
+def _shifted(expr: Expression, by: int) -> Expression:
+    """The tree with every position moved by ``by`` (the blanks stripped before reading)."""
+    if isinstance(expr, Comparison):
+        return Comparison(expr.name, expr.op, expr.value, expr.param, expr.index, expr.ignore_case, expr.at + by)
+    return type(expr)(tuple(_shifted(p, by) for p in expr.parts))
 
 
 def _quote(value: str) -> str:

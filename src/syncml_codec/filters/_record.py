@@ -207,10 +207,10 @@ def _holds(term: Comparison, values: list[str], floating: tzinfo) -> bool:
 
 def _keyword_time(term: Comparison) -> datetime:
     if term.op != "EQ" or term.value is None or term.index is not None or term.param is not None:
-        raise FilterError(f"the keyword {term.name} takes &EQ; and a time", status=422)
+        raise FilterError(f"the keyword {term.name} takes &EQ; and a time", term.at)
     when = parse_time(term.value)
     if when is None:
-        raise FilterError(f"{term.name}: {term.value[:40]!r} is not an ISO 8601 time", status=422)
+        raise FilterError(f"{term.name}: {term.value[:40]!r} is not an ISO 8601 time", term.at)
     return when
 
 
