@@ -16,6 +16,7 @@ __all__ = [
     "DecodeError",
     "DevInfError",
     "EncodeError",
+    "FilterError",
     "FormatError",
     "MailError",
     "MailUnavailableError",
@@ -122,6 +123,23 @@ class UnsupportedFormatError(FormatError):
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
         return (type(self), (self.reason, self.content_type))
+
+
+class FilterError(DecodeError):
+    """A SyncML 1.2 ``<Filter>`` that cannot be used: a ``syncml:filtertype-cgi`` expression that
+    does not parse (``position`` is the 0-based character offset of the problem in the
+    expression), or a filter grammar or content we do not support (``position`` -1).  ``status``
+    is the SyncML status code to answer with: 422 (bad CGI script) or 406 (optional feature not
+    supported)."""
+
+    def __init__(self, message: str, position: int = -1, status: int = 422) -> None:
+        self.reason = message
+        self.position = position
+        self.status = status
+        super().__init__(f"{message} (at position {position})" if position >= 0 else message)
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (self.reason, self.position, self.status))
 
 
 class EncodeError(SyncMLError, ValueError):

@@ -25,7 +25,7 @@ from .registry import (
     registered_types,
 )
 from .sif import SIF_TYPES, SIFItem
-from .vcalendar import CALENDAR_VERSIONS, convert_calendar
+from .vcalendar import CALENDAR_VERSIONS, Timing, convert_calendar, timings
 from .vcard import VCARD_VERSIONS, convert_vcard, normalized
 from .versit import (
     MAX_DEPTH,
@@ -58,6 +58,7 @@ __all__ = [
     "RFC822Item",
     "RawLine",
     "SIFItem",
+    "Timing",
     "UnsupportedFormatError",
     "VCardItem",
     "VersitItem",
@@ -74,5 +75,6 @@ __all__ = [
     "register_conversion",
     "registered_types",
     "serialize_items",
+    "timings",
     "transforms_of",
 ]

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import weakref
@@ -245,7 +246,28 @@ def _check_zone(comp: Component) -> None:
             raise ValueError(f"VTIMEZONE with more than {MAX_ZONE_ONSETS} onsets")
 
 
+#: the zones read last, by their VTIMEZONE's bytes: a calendar of many items repeats the same
+#: VTIMEZONE in each, and a new ``tzical`` walks its rules from their DTSTART again (milliseconds)
+_ZONE_CACHE: dict[bytes, tuple[str, tzinfo]] = {}
+_ZONE_CACHE_SIZE = 128
+
+
 def _zone_from_vtimezone(comp: Component) -> tuple[str, tzinfo]:
+    """:func:`_read_vtimezone`, the same zone object again for the same VTIMEZONE bytes (zones
+    are not changed once made)."""
+    key = comp.serialize()
+    found = _ZONE_CACHE.get(key)
+    if found is None:
+        found = _read_vtimezone(comp)
+        if len(_ZONE_CACHE) >= _ZONE_CACHE_SIZE:
+            # the oldest goes; server threads may be at it too (no lock below the server layer)
+            with contextlib.suppress(StopIteration, RuntimeError):
+                _ZONE_CACHE.pop(next(iter(_ZONE_CACHE)), None)
+        _ZONE_CACHE[key] = found
+    return found
+
+
+def _read_vtimezone(comp: Component) -> tuple[str, tzinfo]:
     """A VTIMEZONE as (TZID, tzinfo): one that lists its onsets (no RRULE,
     as written from vCalendar 1.0) as a :class:`VcalZone`, so that the same
     DAYLIGHT lines come back; any other through dateutil's ``tzical``.  The

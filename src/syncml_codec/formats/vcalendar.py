@@ -51,6 +51,8 @@ Layout: :mod:`._calmodel` (model and values), :mod:`._calread`,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from ..errors import FormatError
@@ -60,7 +62,7 @@ from ._calwrite import _render, _Writer
 from ._vtimezone import VcalZone
 from .versit import Component, parse_items
 
-__all__ = ["CALENDAR_VERSIONS", "VcalZone", "convert_calendar", "normalized"]
+__all__ = ["CALENDAR_VERSIONS", "Timing", "VcalZone", "convert_calendar", "normalized", "timings"]
 
 _ICAL_HINTS = (b"BEGIN:VTIMEZONE", b"FREQ=", b"VALUE=DATE", b"BEGIN:VALARM", b"TZID=")
 
@@ -144,3 +146,52 @@ def normalized(cal: Component, *, zones: bool = True) -> tuple[Any, ...]:
                                 if isinstance(z, VcalZone)))
     return (node(model.cal), zone_sig)
 
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When one VEVENT, VTODO or VJOURNAL of a calendar happens, read as the converter reads it
+    (either version): ``start`` (DTSTART) and ``end`` (DTEND, or DUE for a to-do; DURATION is
+    already added; an all-day 1.0 end is made exclusive) are aware datetimes for UTC and zoned
+    times, naive ones for floating times and dates for all-day; ``rules`` are the RRULEs as RFC
+    5545 parts (``UNTIL`` a datetime or date), ``rdates``/``exdates`` the RDATE and EXDATE values.
+    ``recurrence_id`` is set on an overridden occurrence."""
+
+    kind: str
+    start: datetime | date | None
+    end: datetime | date | None
+    rules: tuple[dict[str, Any], ...] = ()
+    rdates: tuple[datetime | date, ...] = ()
+    exdates: tuple[datetime | date, ...] = ()
+    recurrence_id: datetime | date | None = None
+
+
+def timings(cal: Component) -> list[Timing]:
+    """The :class:`Timing` of every VEVENT, VTODO and VJOURNAL in ``cal`` (``BEGIN:VCALENDAR``,
+    1.0 or 2.0), in order; values that do not read as times are left out (None).
+
+    >>> (cal,) = parse_items(b"BEGIN:VCALENDAR\\r\\nVERSION:1.0\\r\\nBEGIN:VEVENT\\r\\n"
+    ...     b"DTSTART:20060406T163000Z\\r\\nRRULE:W1 MO TH #4\\r\\nEND:VEVENT\\r\\nEND:VCALENDAR\\r\\n")
+    >>> t, = timings(cal)
+    >>> t.kind, t.start.isoformat(), t.rules
+    ('VEVENT', '2006-04-06T16:30:00+00:00', ({'FREQ': 'WEEKLY', 'BYDAY': 'MO,TH', 'COUNT': '4'},))
+    """
+    model = _read(cal, [])
+    out = []
+    for node in model.cal.children:
+        if node.name not in ("VEVENT", "VTODO", "VJOURNAL"):
+            continue
+
+        def one(name: str, node: Node = node) -> datetime | date | None:
+            prop = node.get(name)
+            ok = prop is not None and prop.kind == "dt" and isinstance(prop.value, (date, datetime))
+            return prop.value if ok else None  # type: ignore[union-attr]
+
+        def many(name: str, node: Node = node) -> tuple[datetime | date, ...]:
+            return tuple(v for p in node.props if p.name == name and p.kind == "dtlist"
+                         for v in p.value if isinstance(v, (date, datetime)))
+
+        rules = tuple(dict(p.value) for p in node.props if p.name == "RRULE" and p.kind == "rule")
+        out.append(Timing(node.name, one("DTSTART"), one("DUE" if node.name == "VTODO" else "DTEND"),
+                          rules, many("RDATE"), many("EXDATE"), one("RECURRENCE-ID")))
+    return out
