@@ -40,34 +40,30 @@ class DecodeError(SyncMLError, ValueError):
     """Input bytes could not be read as a SyncML document."""
 
 
-class WBXMLDecodeError(DecodeError):
+class _AtByte(DecodeError):
+    """A decode error at a byte ``offset`` (``reason``: the message without it)."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        self.reason = message
+        self.offset = offset
+        super().__init__(f"{message} (at byte offset {offset})")
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (self.reason, self.offset))
+
+
+class WBXMLDecodeError(_AtByte):
     """Malformed or hostile WBXML.
 
     ``offset`` is the byte offset of the token or field that is wrong (for
     truncated input: the length of the input, where more bytes were needed).
     """
 
-    def __init__(self, message: str, offset: int) -> None:
-        self.reason = message
-        self.offset = offset
-        super().__init__(f"{message} (at byte offset {offset})")
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (type(self), (self.reason, self.offset))
-
-
-class NotificationError(DecodeError):
+class NotificationError(_AtByte):
     """Bytes that are not an OMA DS Data Sync Notification (server-alerted
     sync, :mod:`syncml_codec.codec.san`).  ``offset`` is the byte offset of
     the field that is wrong (truncated input: its length)."""
-
-    def __init__(self, message: str, offset: int) -> None:
-        self.reason = message
-        self.offset = offset
-        super().__init__(f"{message} (at byte offset {offset})")
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (type(self), (self.reason, self.offset))
 
 
 class UnknownTokenError(WBXMLDecodeError):
