@@ -21,7 +21,7 @@ from syncml_codec.devinf import Property
 from syncml_codec.engine import ClientSession, ClientStore, SyncServer
 from syncml_codec.engine._devinf import server_devinf
 from syncml_codec.engine._filtering import read_filter
-from syncml_codec.filters import CGI, FILTER_RX
+from syncml_codec.filters import CGI, FILTER_RX, property_data
 from syncml_codec.model import Field, Filter, Item, Message, Meta, Record, Sync
 from syncml_codec.store import SQLiteStore
 
@@ -37,7 +37,7 @@ def cgi(expression: str | None, *props: str, inclusive: bool = False, grammar: s
     record = None if expression is None else Record(item=Item(meta=Meta(type=grammar), data=expression))
     field = None
     if props:
-        field = Field(item=Item(meta=Meta(type=FIELD_TYPE), data=tuple(Property(p).to_element() for p in props)))
+        field = Field(item=Item(meta=Meta(type=FIELD_TYPE), data=tuple(property_data(Property(p)) for p in props)))
     return Filter(meta=Meta(type=ctype), record=record, field=field,
                   filter_type="INCLUSIVE" if inclusive else None)
 
@@ -46,16 +46,16 @@ Rewrite = Callable[[Message], Message]
 
 
 def run(server: SyncServer, store: ClientStore, filters: dict[str, Filter[Any]] | None = None, *,
-        rewrite: Rewrite | None = None, max_msg_size: int = 150000) -> ClientSession:
+        rewrite: Rewrite | None = None, max_msg_size: int = 150000, encoding: str = "xml") -> ClientSession:
     """One session of ``store``; ``rewrite``: changes each client message before the server reads it."""
     session = ClientSession(store, url=server.base_url, user="test", password="secret", clock=Clock(),
-                            encoding="xml", filters=filters, max_msg_size=max_msg_size)
+                            encoding=encoding, filters=filters, max_msg_size=max_msg_size)
     request = session.start()
     for _ in range(60):
         sid = parse_qs(urlsplit(request.url).query).get("sessionid", [None])[0]
         body = request.body
         if rewrite is not None:
-            body = rewrite(Message.from_bytes(body)).to_bytes("xml")
+            body = rewrite(Message.from_bytes(body)).to_bytes(encoding)
         response = server.handle(body, request.content_type, sid)
         assert response.http_status == 200
         following = session.receive(response.body, response.content_type)
@@ -128,23 +128,24 @@ def test_a_new_item_the_client_sends_is_stored_whatever_the_filter(server: SyncS
 # -- field filters ----------------------------------------------------------------------------------------------
 
 
-def test_a_field_filter_reduces_the_items_and_an_edit_keeps_the_rest(server: SyncServer) -> None:
+@pytest.mark.parametrize("encoding", ["xml", "wbxml"])
+def test_a_field_filter_reduces_the_items_and_an_edit_keeps_the_rest(server: SyncServer, encoding: str) -> None:
     guids = seed(server, 1, 2, note="a long note the phone does not want")
     phone = device("phone")
     flt = {"./addressbook": cgi(None, "TEL")}
-    assert run(server, phone, flt).ok
+    assert run(server, phone, flt, encoding=encoding).ok
     assert names(ab(phone)) == ["Doe1", "Doe2"]
     assert all(b"NOTE" not in data and b"TEL" in data for data in ab(phone).values())
     # the phone changes the number of Doe1: the server takes it and keeps the NOTE the phone never had
     contacts = phone.datastores["./addressbook"]
     luid = next(luid for luid, data in ab(phone).items() if b"Doe1;" in data)
     contacts.update(luid, ab(phone)[luid].replace(b"+1-555-0001", b"+1-555-9999"))
-    assert run(server, phone, flt).ok
+    assert run(server, phone, flt, encoding=encoding).ok
     stored = server.store.get_item("test", "Contacts", guids[1])
     assert stored is not None and b"555-9999" in stored.data and b"a long note" in stored.data
     # a slow sync of the reduced items duplicates nothing
     contacts.last_anchor = None
-    assert run(server, phone, flt).ok
+    assert run(server, phone, flt, encoding=encoding).ok
     assert server_names(server) == ["Doe1", "Doe2"] and names(ab(phone)) == ["Doe1", "Doe2"]
 
 
@@ -181,19 +182,20 @@ def test_a_date_range_counts_a_recurring_event_by_its_occurrences(server: SyncSe
 # -- a filter change --------------------------------------------------------------------------------------------
 
 
-def test_a_filter_change_deletes_on_the_client_only_and_adds_what_entered(server: SyncServer) -> None:
+@pytest.mark.parametrize("encoding", ["xml", "wbxml"])
+def test_a_filter_change_deletes_on_the_client_only_and_adds_what_entered(server: SyncServer, encoding: str) -> None:
     seed(server, 1, 2, 3, 4)
     phone = device("phone")
-    assert run(server, phone, {"./addressbook": cgi("N&iCON;doe1&OR;N&iCON;doe2")}).ok
+    assert run(server, phone, {"./addressbook": cgi("N&iCON;doe1&OR;N&iCON;doe2")}, encoding=encoding).ok
     assert names(ab(phone)) == ["Doe1", "Doe2"]
     narrow = cgi("N&iCON;doe2&OR;N&iCON;doe3")
-    session = run(server, phone, {"./addressbook": narrow})
+    session = run(server, phone, {"./addressbook": narrow}, encoding=encoding)
     assert session.ok and names(ab(phone)) == ["Doe2", "Doe3"]
     assert session.reports["./addressbook"].received == {"Delete": 1, "Add": 1}
     assert server_names(server) == ["Doe1", "Doe2", "Doe3", "Doe4"]  # nothing deleted on the server
     assert held(server, phone) == kept(narrow)
     # the filter dropped: everything enters the window, nothing is sent twice
-    session = run(server, phone)
+    session = run(server, phone, encoding=encoding)
     assert session.ok and names(ab(phone)) == ["Doe1", "Doe2", "Doe3", "Doe4"]
     assert session.reports["./addressbook"].received == {"Add": 2} and held(server, phone) is None
 
@@ -252,10 +254,12 @@ def sync_filter(flt: Filter[Any]) -> Rewrite:
     return rewrite
 
 
-def test_a_filter_in_the_sync_target_replaces_the_alerts(server: SyncServer) -> None:
+@pytest.mark.parametrize("encoding", ["xml", "wbxml"])
+def test_a_filter_in_the_sync_target_replaces_the_alerts(server: SyncServer, encoding: str) -> None:
     seed(server, 1, 2, 3)
     phone = device("phone")
-    session = run(server, phone, {"./addressbook": cgi("N&iCON;doe1")}, rewrite=sync_filter(cgi("N&iCON;doe2")))
+    session = run(server, phone, {"./addressbook": cgi("N&iCON;doe1", "TEL")},
+                  rewrite=sync_filter(cgi("N&iCON;doe2")), encoding=encoding)
     assert session.ok and names(ab(phone)) == ["Doe2"]
     assert held(server, phone) == kept(cgi("N&iCON;doe2"))
 
@@ -283,6 +287,8 @@ def test_a_bad_filter_in_the_sync_target_fails_the_sync_and_its_changes(server: 
     (cgi("(N&EQ;a"), 422, "at position"),
     (cgi("N&EQ;a", grammar="syncml:filtertype-xpath"), 406, "not supported"),
     (dataclasses.replace(cgi("N&EQ;a"), filter_type="SOMETIMES"), 422, "FilterType"),
+    (cgi("N&EQ;" + "a" * 9000), 422, "refused (422)"),  # hostile sizes: bounded, refused
+    (cgi(None, *(f"X-P{n}" for n in range(300))), 422, "more than 256 properties"),
 ])
 def test_a_bad_filter_fails_its_alert_and_no_other_datastore(server: SyncServer, caplog: pytest.LogCaptureFixture,
                                                             flt: Filter[Any], status: int, logged: str) -> None:

@@ -52,7 +52,7 @@ from ..codec.codepages import SYNCML12
 from ..codec.tree import Document
 from ..codec.xml import parse_xml, write_xml
 from ..errors import FilterError, SyncMLError
-from ..filters import CGI, ItemFilter, to_cgi
+from ..filters import CGI, ItemFilter, property_data, to_cgi
 from ..formats import parse
 from ..model import Field, Filter, Item, Meta, Record
 from ._wire import devinf_type
@@ -78,7 +78,7 @@ def canonical_filter(parsed_filter: ItemFilter) -> Filter[Any]:
     if parsed_filter.record is not None:
         record = Record(item=Item(meta=Meta(type=CGI), data=to_cgi(parsed_filter.record.expression)))
     if parsed_filter.field is not None:
-        props = tuple(p.to_element() for p in parsed_filter.field.properties.values())
+        props = tuple(property_data(p) for p in parsed_filter.field.properties.values())
         field = Field(item=Item(meta=Meta(type=devinf_type("xml")), data=props[0] if len(props) == 1 else props))
     return Filter(meta=Meta(type=parsed_filter.content_type) if parsed_filter.content_type else None,
                   record=record, field=field, filter_type="INCLUSIVE" if parsed_filter.inclusive else None)
