@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
-from ..errors import FormatError, ProtocolError, SyncMLError
+from ..errors import FilterError, FormatError, ProtocolError, SyncMLError
 from ..model import (
     Add,
     Alert,
@@ -26,6 +27,7 @@ from ..model import (
     Anchor,
     Command,
     Delete,
+    Filter,
     Item,
     Map,
     Meta,
@@ -42,6 +44,7 @@ from ._backup import SessionBackup
 from ._chunks import Reassembler
 from ._devinf import client_sync_caps, datastore_for_type, datastore_from_devinf, type_for_client
 from ._encrypted import account_key, decrypt, encryption_of
+from ._filtering import read_filter
 from ._format import apply_format
 from ._modes import Fallback, SyncMode, alert_for, delivery, mode_of_alert, performed_mode, sync_cap
 from ._params import SyncParams
@@ -143,6 +146,12 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         anchor = item.meta.anchor if item.meta is not None else None
         if anchor is None or not anchor.next:
             return answers.status(cmd, StatusCode.BAD_REQUEST), None
+        wanted_filter: tuple[bool, bytes] | None = None
+        if item.target is not None and item.target.filter is not None:  # SyncML 1.2 <Filter> (._filtering)
+            try:
+                wanted_filter = self._read_filter(item.target.filter, canonical, "Alert")
+            except FilterError as exc:
+                return answers.status(cmd, exc.status), None
         device = self.peer.device
         stored = self.store.anchors(device, canonical)
         equal = stored.client_last is not None and stored.client_last == (anchor.last or "")
@@ -203,6 +212,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                            resumed=resumed, performed=int(performed), backup=backup, pending=pending,
                            fallback=fallback)
         ds.start()
+        if wanted_filter is not None:
+            self._set_filter(ds, *wanted_filter)
         apply_format(ds, params.format, self.peer.known_devinf(), self.session_id)
         self._by_name[canonical] = ds
         echo = Item(data=Anchor(next=plain(anchor.next)).to_element())
@@ -210,6 +221,27 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                       meta=Meta(anchor=Anchor(last=stored.server_last, next=server_next)))
         return (answers.status(cmd, status_code, (echo,)),
                 lambda: Alert(cmd_id=answers.next_id(), data=str(mode), items=(answer,)))
+
+    def _read_filter(self, element: Filter[Any], canonical: str, where: str) -> tuple[bool, bytes]:
+        """A client's ``<Filter>``: (inclusive, its bytes); :class:`FilterError` logged and raised."""
+        try:
+            parsed_filter, data = read_filter(element)
+        except FilterError as exc:
+            log.warning("session %s: %s filter of %s refused (%d): %s", self.session_id, where, canonical,
+                        exc.status, exc)
+            raise
+        log.info("session %s: %s: %s filter %s", self.session_id, canonical,
+                 "INCLUSIVE" if parsed_filter.inclusive else "EXCLUSIVE", log_quoted(data.decode("utf-8", "replace")))
+        return parsed_filter.inclusive, data
+
+    @staticmethod
+    def _set_filter(ds: DatastoreSync, inclusive: bool, data: bytes) -> None:
+        if inclusive:  # one-shot, on top of the window (a session whose only filter it is keeps the held one)
+            ds.inclusive_xml = data
+            if ds.filter_xml is None:
+                ds.filter_xml = ds.held_filter
+        else:
+            ds.filter_xml = data
 
     # -- the client's Sync -----------------------------------------------
     def sync(self, cmd: Sync, answers: Answers) -> list[Command]:
@@ -222,6 +254,13 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             out.append(answers.status(cmd, StatusCode.NOT_FOUND))
             out += [answers.status(c, StatusCode.NOT_FOUND) for c in cmd.commands]
             return out
+        if cmd.target is not None and cmd.target.filter is not None:  # (OMA DS 1.2: it replaces the Alert's)
+            try:
+                self._set_filter(ds, *self._read_filter(cmd.target.filter, ds.canonical, "Sync"))
+            except FilterError as exc:  # the Sync fails as a whole: its changes are not carried out
+                out.append(answers.status(cmd, exc.status))
+                out += [answers.status(c, exc.status) for c in cmd.commands]
+                return out
         out.append(answers.status(cmd, StatusCode.OK))
         self.synced.add(ds.canonical)
         for change in cmd.commands:

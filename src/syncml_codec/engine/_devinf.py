@@ -15,6 +15,7 @@ from __future__ import annotations
 from ..codec.tree import Document
 from ..devinf import ContentType, DataStore, DevInf, negotiate
 from ..errors import SyncMLError
+from ..filters import advertise_filters
 from ..model import Get, Item, Meta, Results, Source, StatusCode
 from ..store.base import DATASTORES
 from ._sync import BY_SERVER, SUPPORTED
@@ -71,10 +72,14 @@ _SYNC_TYPES = performed_sync_caps()
 
 
 def server_datastore(canonical: str, source_ref: str | None = None) -> DataStore:
+    """Our DataStore for ``canonical`` (listed as ``source_ref``): the types
+    we take and send, the SyncCaps we carry out, and the filters we read
+    (``Filter-Rx``/``FilterCap``, :func:`syncml_codec.filters.advertise_filters`;
+    a DevInf 1.0/1.1 drops them)."""
     pref, *others = SERVER_FORMATS[canonical]
-    return DataStore(source_ref or canonical, display_name=canonical, max_guid_size=32,
-                     rx_pref=(pref,), rx=tuple(others), tx_pref=(pref,), tx=tuple(others),
-                     sync_types=_SYNC_TYPES)
+    return advertise_filters(DataStore(source_ref or canonical, display_name=canonical, max_guid_size=32,
+                                       rx_pref=(pref,), rx=tuple(others), tx_pref=(pref,), tx=tuple(others),
+                                       sync_types=_SYNC_TYPES))
 
 
 def server_devinf(dev_id: str, names: dict[str, str] | None = None, version: str = "1.2") -> DevInf:

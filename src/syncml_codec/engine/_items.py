@@ -43,6 +43,8 @@ from __future__ import annotations
 import base64
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import FormatError, UnsupportedFormatError
 from ..formats import (
@@ -60,7 +62,8 @@ from ._encrypted import encryption_of
 from ._util import log_text
 
 __all__ = ["canonical_data", "content_key", "data_for_client",
-           "encode_for_client", "format_sent", "merged_note", "merged_structured", "modified_time", "real_type"]
+           "encode_for_client", "format_sent", "merged_lost", "merged_note", "merged_structured", "modified_time",
+           "real_type"]
 
 log = logging.getLogger("syncml_codec.engine")
 
@@ -319,9 +322,19 @@ def merged_structured(current: bytes, data: bytes, canonical_type: str, client_t
     client's edit does not drop what a vCard/iCalendar client sent; what the
     SIF client could see and cleared stays cleared.  None: store ``data`` as
     it is."""
+    return merged_lost(current, data, canonical_type, lambda stored: parse(
+        stored.convert(client_type).serialize(), client_type).convert(canonical_type))
+
+
+def merged_lost(current: bytes, data: bytes, canonical_type: str, seen: Callable[[Any], Any]) -> bytes | None:
+    """``data`` (a client's change of ``current``, both in ``canonical_type``) with
+    what the client never saw of ``current``: ``seen`` gives, from the parsed stored
+    item, the item as the client got it (a SIF round trip, a field filter's
+    reduction); the lines of ``current`` not in it (and not in ``data``) and the
+    detached recurrences are kept.  None: store ``data`` as it is."""
     try:
         stored, new = parse(current, canonical_type), parse(data, canonical_type)
-        trip = parse(stored.convert(client_type).serialize(), client_type).convert(canonical_type)
+        trip = seen(stored)
         comps = [getattr(x, "component", None) for x in (stored, trip, new)]
         if not all(isinstance(c, Component) for c in comps):
             return None

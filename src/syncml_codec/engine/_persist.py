@@ -66,7 +66,7 @@ if TYPE_CHECKING:
 __all__ = ["STATE_VERSION", "StateCache", "StateError", "dump_session", "load_session", "state_tag"]
 
 #: bumped when the state's layout changes within a package version
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: DatastoreSync holds its filters (issue 14)
 _MAGIC = b"SYNCML-STATE "
 _TAG_SIZE = 8
 

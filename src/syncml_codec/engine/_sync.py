@@ -48,17 +48,20 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..model import AlertCode, StatusCode
 from ..store.base import Device, DeviceFormat, MapEntry, Store, StoredItem
+from ._filtering import item_filter, parsed
 from ._items import (
     canonical_data,
     content_key,
     data_for_client,
     format_sent,
+    merged_lost,
     merged_note,
     merged_structured,
     modified_time,
@@ -68,6 +71,7 @@ from ._ops import Operation
 from ._util import log_quoted
 
 if TYPE_CHECKING:
+    from ..filters import ItemFilter
     from ._backup import SessionBackup
 
 __all__ = ["BY_SERVER", "MAX_ERASED_LUID", "ConflictPolicy", "DatastoreSync", "Op"]
@@ -174,6 +178,14 @@ class DatastoreSync:
     pending: int | None = None  # the pending mode this session performs (cleared when it completes)
     fallback: Fallback = Fallback.NONE  # the mode goes out as another alert; the server's part (._modes)
     erase: dict[str, None] = field(default_factory=dict)  # the LUIDs the client sent, to delete (fallback)
+    # filters (issue 14, :mod:`._filtering`): this session's EXCLUSIVE <Filter> (XML; None: unfiltered), the
+    # one whose window the device holds (its last complete session's), this session's INCLUSIVE one
+    filter_xml: bytes | None = None
+    held_filter: bytes | None = None
+    inclusive_xml: bytes | None = None
+    fetched: set[str] = field(default_factory=set)  # GUIDs sent under the INCLUSIVE filter (its field filter)
+    _window: bool = False  # the device holds this session's filter window at the end (kept at commit)
+    _filters: dict[bytes, ItemFilter | None] = field(default_factory=dict)  # parsed filters (not in the state)
 
     @property
     def user(self) -> str:
@@ -196,6 +208,7 @@ class DatastoreSync:
         otherwise be written with every message)."""
         state = dict(self.__dict__)
         state["_by_guid"] = state["_by_luid"] = None
+        state["_filters"] = {}
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -209,6 +222,7 @@ class DatastoreSync:
         the device sends."""
         self._remembered = self.store.device_format(self.device, self.canonical)
         self.client_format = self._remembered
+        self.held_filter = self.store.device_filter(self.device, self.canonical)
         if self.client_type is None and self.client_format is not None:
             self.client_type = self.client_format.accepts or self.client_format.content_type or None
         if self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
@@ -282,16 +296,56 @@ class DatastoreSync:
         known by its id alone); the encoding is the one it sends items in
         ("" when it has sent none: not applied here, see
         :func:`._items.encode_for_client`)."""
-        data, ctype = data_for_client(item.data, item.content_type,
+        flt = self._filter(self.inclusive_xml if item.guid in self.fetched else self.filter_xml)
+        data = self._reduced(flt, item.data, item.content_type) if flt is not None else item.data
+        data, ctype = data_for_client(data, item.content_type,
                                       self.forced_type or self.wanted_type or self.client_type or default_type,
                                       what=f"{self.canonical}/{item.guid}")
         return data, ctype, self.client_format.encoding if self.client_format is not None else ""
+
+    # -- filters (issue 14, :mod:`._filtering`) ----------------------------
+    def _filter(self, data: bytes | None) -> ItemFilter | None:
+        """The filter kept as ``data`` (parsed once per message)."""
+        if data is None:
+            return None
+        if data not in self._filters:
+            self._filters[data] = item_filter(data)
+        return self._filters[data]
+
+    @staticmethod
+    def _reduced(flt: ItemFilter, data: bytes, ctype: str) -> bytes:
+        """A stored item as ``flt``'s field filter sends it (whole without one)."""
+        if flt.field is None:
+            return data
+        obj = parsed(data, ctype)
+        if obj is None:
+            return data
+        try:
+            reduced = flt.field.apply(obj)
+            return bytes(reduced.item.serialize()) if reduced.truncated else data
+        except Exception:  # defence in depth: the item goes whole
+            log.warning("a field filter failed on a %s item: sent whole", ctype, exc_info=True)
+            return data
+
+    def _field_seen(self) -> Callable[[Any], Any] | None:
+        """What a client holding the window of the kept filter got of an item
+        (None: the whole item)."""
+        held = self._filter(self.held_filter)
+        if held is None or held.field is None:
+            return None
+        field_filter = held.field
+        return lambda obj: field_filter.apply(obj).item
 
     def _merged(self, current: StoredItem, data: bytes, ctype: str) -> tuple[bytes, str]:
         """What to store when the device changes ``current``: its data, or for
         notes in a format that holds less, its change merged into ``current``."""
         if current.deleted:
             return data, ctype
+        seen = self._field_seen()
+        if seen is not None and ctype == current.content_type:  # it never saw what the field filter left out
+            merged_data = merged_lost(current.data, data, ctype, seen)
+            if merged_data is not None:
+                return merged_data, ctype
         if self.canonical in ("Notes", "Journal"):
             merged = merged_note(current.data, current.content_type, data, ctype)
             if merged is not None:
@@ -347,7 +401,10 @@ class DatastoreSync:
         back (None for other clients: their formats carry everything)."""
         wanted = self.forced_type or self.wanted_type or self.client_type
         if not wanted or not wanted.startswith("text/x-s4j-") or self.canonical not in ("Contacts", "Events", "Tasks"):
-            return None
+            held = self._filter(self.held_filter)  # a field filter: the item as the client got it
+            if held is None or held.field is None:
+                return None
+            return self._reduced(held, item.data, item.content_type), item.content_type
         data, ctype = data_for_client(item.data, item.content_type, wanted, what=f"{self.canonical}/{item.guid}")
         if ctype != wanted:
             return None
@@ -552,6 +609,7 @@ class DatastoreSync:
             for item in self.store.items(self.user, self.canonical):
                 if item.guid not in self._by_guid:
                     self._map(None, item.guid, item.rev)
+            self.filter_xml, self._window = None, True  # (so it holds no filter window any more)
 
     # -- the server's changes --------------------------------------------
     def outgoing(self) -> list[Op]:
@@ -567,6 +625,11 @@ class DatastoreSync:
             return ops  # (mode 9, client reset: the client erases its data and gets nothing; a backup: nothing;
             # modes 4 and 7 as a slow sync, 3 as a two-way one: nothing)
         self._load_map()
+        window, extra = self._filter(self.filter_xml), self._filter(self.inclusive_xml)
+        self._window = True
+        # a new window: what the device holds outside it goes (in a slow sync or refresh even what it sent now)
+        changed = self.filter_xml != self.held_filter
+        enforce = self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_SERVER)
         for item in self.store.items(self.user, self.canonical, include_deleted=True):
             entry = self._by_guid.get(item.guid)
             if item.deleted:
@@ -575,8 +638,30 @@ class DatastoreSync:
                         self._unmap(item.guid)
                     else:
                         ops.append(Op(kind=Operation.DELETE, guid=item.guid, luid=entry.luid, rev=item.rev))
+                continue
+            passes, fetch = True, False
+            if window is not None or extra is not None:
+                obj = parsed(item.data, item.content_type)
+                luid = entry.luid if entry is not None else None
+                if obj is not None:  # (an item no filter can read passes)
+                    passes = window is None or window.matches(obj, luid)
+                    fetch = extra is not None and extra.matches(obj, luid)
+            if fetch and (entry is None or entry.luid is not None):  # INCLUSIVE: sent whatever else holds
+                self.fetched.add(item.guid)
+                ops.append(Op(kind=Operation.ADD if entry is None else Operation.REPLACE, guid=item.guid,
+                              luid=None if entry is None else entry.luid, rev=item.rev))
+                self._count("fetched")
             elif entry is None:
-                ops.append(Op(kind=Operation.ADD, guid=item.guid, luid=None, rev=item.rev))
+                if passes:
+                    ops.append(Op(kind=Operation.ADD, guid=item.guid, luid=None, rev=item.rev))
+            elif not passes and (entry.known_rev != item.rev
+                                 or (changed and (enforce or item.guid not in self.touched))):
+                # out of the window: deleted on the client, never on the server (unmapped when confirmed)
+                if entry.luid is None:
+                    self._unmap(item.guid)
+                else:
+                    ops.append(Op(kind=Operation.DELETE, guid=item.guid, luid=entry.luid, rev=item.rev))
+                    self._count("filtered-out")
             elif entry.known_rev != item.rev and entry.luid is not None:
                 ops.append(Op(kind=Operation.REPLACE, guid=item.guid, luid=entry.luid, rev=item.rev))
         return ops
@@ -634,4 +719,6 @@ class DatastoreSync:
             elif entry is not None and entry.luid == op.luid and entry.known_rev != -1:
                 self._map(op.luid, op.guid, op.rev)
         self._replaced.clear()
+        if self._window and self.filter_xml != self.held_filter:  # the window the device holds now
+            self.store.set_device_filter(self.device, self.canonical, self.filter_xml)
         self.store.set_anchors(self.device, self.canonical, self.client_next, self.server_next)

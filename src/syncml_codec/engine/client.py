@@ -25,6 +25,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..codec.tree import Document
 from ..devinf import ContentType, DataStore, DevInf
@@ -38,6 +39,7 @@ from ..model import (
     Command,
     Cred,
     Delete,
+    Filter,
     Get,
     Item,
     Map,
@@ -182,12 +184,15 @@ class ClientSession:
 
     ``modes``: per local URI, the sync type to ask for (default 200 two-way;
     206-210 answer a server's notification; a datastore without anchors asks
-    for 201 slow, as the spec requires, except for the refresh modes)."""
+    for 201 slow, as the spec requires, except for the refresh modes);
+    ``filters``: per local URI, the SyncML 1.2 ``<Filter>`` its Alert's Target
+    carries (:mod:`syncml_codec.filters` builds them: ``MailFilter.to_filter``,
+    ``fetch_filter``, or a :class:`~syncml_codec.model.Filter` by hand)."""
 
     def __init__(self, store: ClientStore, *, url: str, user: str, password: str, auth_type: str = "md5",
                  encoding: str = "wbxml", clock: Callable[[], float] = time.time, session_id: str = "1",
                  modes: dict[str, int] | None = None, max_msg_size: int = 150000,
-                 max_obj_size: int = 4_000_000) -> None:
+                 max_obj_size: int = 4_000_000, filters: dict[str, Filter[Any]] | None = None) -> None:
         self.store = store
         self.url = url
         self.user = user
@@ -198,6 +203,7 @@ class ClientSession:
         self.session_id = session_id
         self.max_msg_size = max_msg_size
         self.max_obj_size = max_obj_size
+        self.filters = dict(filters or {})
         self.phase = ClientPhase.START
         self.msg_id = 0
         self.error: str | None = None
@@ -256,7 +262,7 @@ class ClientSession:
         for uri, ds in self.store.datastores.items():
             report = self.reports[uri]
             out.append(Alert(cmd_id=self._ids.next(), data=str(report.requested), items=(Item(
-                target=Target(loc_uri=ds.remote_uri), source=Source(loc_uri=uri),
+                target=Target(loc_uri=ds.remote_uri, filter=self.filters.get(uri)), source=Source(loc_uri=uri),
                 meta=Meta(anchor=Anchor(last=ds.last_anchor, next=report.next_anchor),
                           max_obj_size=str(self.max_obj_size))),)))
         return out

@@ -31,7 +31,7 @@ from ._caps import FILTER_RX, advertise_filters, filter_caps
 from ._cgi import MAX_DEPTH, MAX_LENGTH, MAX_TERMS, OPERATORS, And, Comparison, Expression, Or, parse_cgi, to_cgi
 from ._dates import MAX_OCCURRENCES, DateRange, parse_time
 from ._field import FieldFilter, Reduced, reduce_message
-from ._filter import CGI, FilterChange, ItemFilter, MailFilter, fetch_filter, plan_filter_change
+from ._filter import CGI, FilterChange, ItemFilter, MailFilter, fetch_filter, plan_filter_change, property_data
 from ._record import KEYWORDS, RecordFilter, values_of
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "parse_cgi",
     "parse_time",
     "plan_filter_change",
+    "property_data",
     "reduce_message",
     "to_cgi",
     "values_of",

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from ..codec.tree import Element
+from ..codec.codepages import DEVINF12
+from ..codec.tree import Document, Element
 from ..devinf import Property, PropParam
 from ..errors import FilterError
 from ..model import Field, Filter, Item, Meta, Record
@@ -28,7 +29,7 @@ from ._dates import parse_time
 from ._field import FieldFilter, Reduced
 from ._record import RecordFilter, instant_text
 
-__all__ = ["CGI", "FilterChange", "ItemFilter", "MailFilter", "fetch_filter", "plan_filter_change"]
+__all__ = ["CGI", "FilterChange", "ItemFilter", "MailFilter", "fetch_filter", "plan_filter_change", "property_data"]
 
 UTC = timezone.utc
 #: the record filter grammar we read
@@ -49,10 +50,19 @@ def _data_text(data: Any) -> str:
     raise FilterError("the record filter holds no text", status=422)
 
 
+def property_data(prop: Property) -> Document:
+    """A ``<Property>`` as a ``<Field>``'s data carries it: a DevInf 1.2 document (inline
+    in XML with the DevInf namespace, a code-page switch in WBXML, which has no SyncML
+    token for ``<Property>``)."""
+    return Document(DEVINF12, prop.to_element())
+
+
 def _properties(data: Any) -> list[Property]:
     elements = data if isinstance(data, tuple) else (data,)
     out: list[Property] = []
     for element in elements:
+        if isinstance(element, Document):  # (how WBXML, and DevInf-namespaced XML, bring it)
+            element = element.root
         if isinstance(element, str) and not element.strip():
             continue
         if not isinstance(element, Element) or element.tag != "Property":
@@ -158,7 +168,7 @@ class MailFilter:
         field = None
         if self.headers_only:
             prop = Property("emailitem")
-            field = Field(item=Item(meta=Meta(type=FIELD_TYPE), data=prop.to_element()))
+            field = Field(item=Item(meta=Meta(type=FIELD_TYPE), data=property_data(prop)))
         return Filter(meta=Meta(type=content_type), record=record, field=field)
 
     @classmethod
@@ -195,7 +205,7 @@ def fetch_filter(luid: str, content_type: str = "application/vnd.omads-email+xml
     prop = Property("emailitem", params=(PropParam("texttype"), PropParam("attachtype")))
     return Filter(meta=Meta(type=content_type), filter_type="INCLUSIVE",
                   record=Record(item=Item(meta=Meta(type=CGI), data=to_cgi(Comparison("&LUID;", "EQ", luid)))),
-                  field=Field(item=Item(meta=Meta(type=FIELD_TYPE), data=prop.to_element())))
+                  field=Field(item=Item(meta=Meta(type=FIELD_TYPE), data=property_data(prop))))
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ class Statements:
     delete_user_rows = (  # the account's devices' rows, its devices, its running sessions (they end), its items
         *(f"DELETE FROM {table} WHERE device IN (SELECT id FROM devices WHERE {{user}} = ?)"
           for table in ("anchors", "maps", "device_formats", "sessions", "conflicts", "push_targets",
-                        "pending_modes")),
+                        "pending_modes", "device_filters")),
         "DELETE FROM devices WHERE {user} = ?",
         "DELETE FROM live_sessions WHERE {user} = ?",
         "DELETE FROM items WHERE {user} = ?")
@@ -140,6 +140,11 @@ class Statements:
     set_pending_mode = ("INSERT INTO pending_modes (device, datastore, mode, since) VALUES (?, ?, ?, ?) "
                         "ON CONFLICT (device, datastore) DO UPDATE SET mode = excluded.mode, since = excluded.since")
     clear_pending_mode = "DELETE FROM pending_modes WHERE device = ? AND datastore = ?"
+    # filters per device (schema 9)
+    device_filter = "SELECT filter FROM device_filters WHERE device = ? AND datastore = ?"
+    set_device_filter = ("INSERT INTO device_filters (device, datastore, filter) VALUES (?, ?, ?) "
+                         "ON CONFLICT (device, datastore) DO UPDATE SET filter = excluded.filter")
+    clear_device_filter = "DELETE FROM device_filters WHERE device = ? AND datastore = ?"
     # live sessions
     save_live_session = ("INSERT INTO live_sessions (session_id, {user}, device_id, last_seen, done, state) "
                          "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
@@ -403,6 +408,20 @@ class SQLStore:
                 self._exec(self._sql.clear_pending_mode, (device.id, datastore))
             else:
                 self._exec(self._sql.set_pending_mode, (device.id, datastore, mode, since))
+
+    # -- filters per device (schema 9) ----------------------------------------
+    def device_filter(self, device: Device, datastore: str) -> bytes | None:
+        """The ``<Filter>`` (XML) whose window the device holds of ``datastore`` (None: unfiltered)."""
+        row = self._one(self._sql.device_filter, (device.id, datastore))
+        return None if row is None else bytes(row[0])
+
+    def set_device_filter(self, device: Device, datastore: str, data: bytes | None) -> None:
+        """Keep ``data`` as the device's filter of ``datastore`` (None: forget it, unfiltered)."""
+        with self.transaction():
+            if data is None:
+                self._exec(self._sql.clear_device_filter, (device.id, datastore))
+            else:
+                self._exec(self._sql.set_device_filter, (device.id, datastore, data))
 
     # -- live sessions -------------------------------------------------------
     def save_live_session(self, session: LiveSession) -> None:

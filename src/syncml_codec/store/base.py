@@ -29,6 +29,9 @@ Invariants every store keeps:
 * Per device and datastore the store may keep a *pending mode*: the sync
   mode its next sync of that datastore must take (a refresh from the server
   after ``syncml backup restore``), cleared when that session completes.
+* Per device and datastore the store may keep a *filter*: the SyncML
+  ``<Filter>`` (as XML) of the device's last complete session, the window of
+  the server's items it holds (none: all of them).
 * ``with store.transaction():`` makes everything inside atomic (the engine
   opens one per processed message); nested use joins the outer one.
 """
@@ -336,6 +339,9 @@ class Store(Protocol):
     # a mode the device's next sync of a datastore must take (``syncml backup restore``: 205); schema 7
     def pending_mode(self, device: Device, datastore: str) -> int | None: ...
     def set_pending_mode(self, device: Device, datastore: str, mode: int | None, since: float = 0.0) -> None: ...
+    # the SyncML <Filter> (XML bytes) whose window the device holds of a datastore (issue 14); schema 9
+    def device_filter(self, device: Device, datastore: str) -> bytes | None: ...
+    def set_device_filter(self, device: Device, datastore: str, data: bytes | None) -> None: ...
 
     # server-alerted sync (issue 13: the ``push`` URL parameter)
     def set_push_target(self, device: Device, target: PushTarget) -> None: ...

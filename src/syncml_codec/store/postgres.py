@@ -92,7 +92,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -229,6 +229,13 @@ CREATE TABLE IF NOT EXISTS domains (
     disabled BOOLEAN NOT NULL DEFAULT FALSE
 )
 """,
+    # version 9 (issue 14): per device and datastore the <Filter> whose window the device holds
+    9: """CREATE TABLE IF NOT EXISTS device_filters (
+    device BIGINT NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    filter BYTEA NOT NULL,
+    PRIMARY KEY (device, datastore)
+)""",
 }
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"

@@ -46,7 +46,7 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 #: seconds a statement waits for another process's lock before "database is locked"
 BUSY_TIMEOUT = 30.0
 
@@ -241,9 +241,26 @@ CREATE TABLE IF NOT EXISTS domains (
 """
 
 
+_DEVICE_FILTERS = """
+CREATE TABLE IF NOT EXISTS device_filters (
+    device INTEGER NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    filter BLOB NOT NULL,
+    PRIMARY KEY (device, datastore)
+)
+"""
+
+
+def _add_device_filters(db: sqlite3.Connection) -> None:
+    """Version 9 (issue 14): ``device_filters``, per device and datastore the
+    SyncML ``<Filter>`` whose window the device holds (its last complete
+    session's).  Existing devices start without one (unfiltered)."""
+    db.execute(_DEVICE_FILTERS)
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
 _MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions,
-               6: _add_push_targets, 7: _add_pending_modes, 8: _add_auth}
+               6: _add_push_targets, 7: _add_pending_modes, 8: _add_auth, 9: _add_device_filters}
 
 
 def _create_private(path: str) -> None:
