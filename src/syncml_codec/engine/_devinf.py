@@ -52,6 +52,7 @@ SERVER_FORMATS: dict[str, tuple[ContentType, ...]] = {
     "Contacts": _VCARD, "Events": (*_CAL, ContentType("text/x-s4j-sife", "1.0")),
     "Tasks": (*_CAL, ContentType("text/x-s4j-sift", "1.0")), "Notes": _NOTE,
     "Journal": (ContentType("text/calendar", "2.0"), ContentType("text/plain", "1.0")),
+    "Mail": (ContentType("application/vnd.omads-email+xml", "1.2"), ContentType("message/rfc822", "1.0")),
 }
 #: DevInf SyncType (SyncCap) of each alert code: 1-6 for 200-205, 7 ("server-alerted sync") for 206-210
 SYNC_CAPS = {200: 1, 201: 2, 202: 3, 203: 4, 204: 5, 205: 6, 206: 7, 207: 7, 208: 7, 209: 7, 210: 7}
@@ -71,7 +72,7 @@ _SYNC_TYPES = performed_sync_caps()
 
 
 def server_datastore(canonical: str, source_ref: str | None = None) -> DataStore:
-    pref, *others = SERVER_FORMATS[canonical]
+    pref, *others = SERVER_FORMATS[canonical.split("/", 1)[0]]  # (Mail/<Folder>: Mail's)
     return DataStore(source_ref or canonical, display_name=canonical, max_guid_size=32,
                      rx_pref=(pref,), rx=tuple(others), tx_pref=(pref,), tx=tuple(others),
                      sync_types=_SYNC_TYPES)

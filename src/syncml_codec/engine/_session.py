@@ -84,7 +84,7 @@ class ServerSession:
                                   max_pending_size=server.limits.max_pending_size, owner=f"session {session_id}")
         self.datastores = SessionDatastores(store=server.store, peer=self.peer, chunks=self.chunks,
                                             clock=server.clock, policy=server.conflict_policy, session_id=session_id,
-                                            backups=server.backups)
+                                            backups=server.backups, mail=server.mail)
         self.outbox = Outbox(peer=self.peer, session_id=session_id, version=version)
         self.version = version  # the client's SyncML version: ours in every answer (issue 10)
         self.client_session_id = client_session_id  # the SessionID of the client's SyncHdr

@@ -247,6 +247,15 @@ class DatastoreSync:
         if entry is not None and entry.luid is not None:
             self._by_luid.pop(entry.luid, None)
 
+    def _heads(self, include_deleted: bool = False) -> list[StoredItem]:
+        """The datastore's items where only their GUID, revision and tombstone
+        are read: a view whose items' data is costly to make (the Mail
+        datastores', :mod:`._mailds`) lists them without it (``item_heads``)."""
+        heads = getattr(self.store, "item_heads", None)
+        if heads is not None:
+            return heads(self.user, self.canonical, include_deleted)  # type: ignore[no-any-return]
+        return self.store.items(self.user, self.canonical, include_deleted)
+
     def _count(self, what: str) -> None:
         self.stats[what] = self.stats.get(what, 0) + 1
 
@@ -543,13 +552,13 @@ class DatastoreSync:
                 if entry.luid is None and entry.guid not in self.touched:
                     self._unmap(entry.guid)
         if self._from_client():
-            for item in self.store.items(self.user, self.canonical):
+            for item in self._heads():
                 if item.guid not in self.touched:
                     self.store.delete_item(self.user, self.canonical, item.guid, self.clock)
                     self._unmap(item.guid)
                     self._count("deleted")
             # the client has everything now; nothing goes back
-            for item in self.store.items(self.user, self.canonical):
+            for item in self._heads():
                 if item.guid not in self._by_guid:
                     self._map(None, item.guid, item.rev)
 
@@ -567,7 +576,7 @@ class DatastoreSync:
             return ops  # (mode 9, client reset: the client erases its data and gets nothing; a backup: nothing;
             # modes 4 and 7 as a slow sync, 3 as a two-way one: nothing)
         self._load_map()
-        for item in self.store.items(self.user, self.canonical, include_deleted=True):
+        for item in self._heads(include_deleted=True):
             entry = self._by_guid.get(item.guid)
             if item.deleted:
                 if entry is not None:

@@ -52,7 +52,7 @@ from .base import (
     normalize_folder,
 )
 
-__all__ = ["MaildirBackend", "account_maildir"]
+__all__ = ["MaildirBackend", "MaildirRoot", "account_maildir"]
 
 _LETTER = {"read": "S", "replied": "R", "forwarded": "P", "flagged": "F", "draft": "D", "deleted": "T"}
 _FLAG = {letter: name for name, letter in _LETTER.items()}
@@ -67,6 +67,27 @@ def account_maildir(root: str | os.PathLike[str], account: str) -> Path:
         '/srv/mail/%2E.%2Fbob'
     """
     return Path(root) / safe_component(account)
+
+
+class MaildirRoot:
+    """Account name -> its :class:`MaildirBackend` under *root*
+    (``syncml serve --maildir-root``): what the engine is given to serve the
+    Mail datastores.  An account's Maildir is created on first use.
+
+        >>> import tempfile
+        >>> MaildirRoot(tempfile.mkdtemp())("ann").folders()[0].name
+        'INBOX'
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, limits: Limits | None = None) -> None:
+        self.root = Path(root)
+        self.limits = limits
+
+    def __call__(self, account: str) -> MaildirBackend:
+        return MaildirBackend(account_maildir(self.root, account), limits=self.limits)
+
+    def __repr__(self) -> str:
+        return f"MaildirRoot({str(self.root)!r})"
 
 
 def header_block(data: bytes) -> bytes:
