@@ -3,6 +3,7 @@ Maildir (:mod:`syncml_codec.engine._mailds`), synced with our client session."""
 
 from __future__ import annotations
 
+import doctest
 import logging
 import os
 from collections.abc import Iterator
@@ -84,6 +85,14 @@ def mails(client: ClientStore) -> list[bytes]:
     return sorted(client.datastores["./mail"].items.values())
 
 
+def test_issue_14_mail_doctests() -> None:
+    from syncml_codec.engine import _mailds
+    from syncml_codec.mail import maildir
+
+    for module in (_mailds, maildir):
+        assert doctest.testmod(module).failed == 0
+
+
 def test_issue_14_mail_names() -> None:
     assert mail_datastore("Mail", []) == "Mail" and mail_datastore("./INBOX", []) == "Mail"
     assert mail_datastore("mail/sent", ["INBOX", "Sent", "Work/Projects"]) == "Mail/Sent"
@@ -100,6 +109,10 @@ def test_issue_14_mail_round_trip_email_object(mserver: SyncServer, store: SQLit
     client = phone("emi")
     session = sync(mserver, client)
     assert session.ok
+    # our DevInf lists the Mail datastore with both email formats
+    assert client.server_devinf is not None
+    (mail_ds,) = [d for d in client.server_devinf.datastores if d.display_name == "Mail"]
+    assert [t.ct_type for t in (*mail_ds.rx_pref, *mail_ds.rx)] == [EMI, RFC822]
     (data,) = mails(client)
     obj = EmailObject.parse(data)
     assert obj.read is False and obj.emailitem == message(1) and obj.received is not None
@@ -222,3 +235,43 @@ def test_issue_14_mail_without_mail_backends_is_not_found(server: SyncServer) ->
     client = phone("none")
     session = sync(server, client)
     assert session.reports["./mail"].alert_status == 404
+    assert client.server_devinf is not None
+    assert "Mail" not in {d.display_name for d in client.server_devinf.datastores}
+
+
+def test_issue_14_mail_new_content_keeps_the_guid(mserver: SyncServer, store: SQLiteStore,
+                                                  box: MaildirBackend) -> None:
+    deliver(box, 1)
+    client = phone("edit")
+    assert sync(mserver, client).ok
+    (guid,) = [i.guid for i in store.items("test", "Mail")]
+    ds = client.datastores["./mail"]
+    (luid, data) = next(iter(ds.items.items()))
+    obj = EmailObject.parse(data)
+    obj.emailitem, obj.read = message(1, "edited"), True
+    ds.update(luid, obj.serialize())
+    assert sync(mserver, client).ok
+    (info,) = box.messages("INBOX")  # the new content in a new file, the old one gone
+    assert box.fetch("INBOX", info.uid) == message(1, "edited") and info.flags == {"read"}
+    assert [i.guid for i in store.items("test", "Mail")] == [guid]
+    assert len(ds.items) == 1  # nothing echoed or duplicated on the device
+
+
+def test_issue_14_mail_flags_reach_the_other_device(mserver: SyncServer, box: MaildirBackend) -> None:
+    deliver(box, 1)
+    first, second = phone("one"), phone("two")
+    assert sync(mserver, first).ok and sync(mserver, second).ok
+    (luid,) = list(first.datastores["./mail"].items)
+    first.datastores["./mail"].update(luid, b"<Email><read>true</read><forwarded>true</forwarded></Email>")
+    assert sync(mserver, first).ok
+    session = sync(mserver, second)
+    assert session.ok and session.reports["./mail"].received == {"Replace": 1}
+    (obj,) = [EmailObject.parse(d) for d in second.datastores["./mail"].items.values()]
+    assert (obj.read, obj.forwarded, obj.replied, obj.emailitem) == (True, True, False, message(1))
+
+
+def test_issue_14_mail_hostile_names_are_not_found(mserver: SyncServer, box: MaildirBackend) -> None:
+    for uri in ("Mail/../../etc", "Mail/Nope", "Mail/.Sent", "Mail//x"):
+        session = sync(mserver, phone("h", uri=uri))
+        assert session.reports["./mail"].alert_status == 404, uri
+    assert [f.name for f in box.folders()] == ["INBOX"]

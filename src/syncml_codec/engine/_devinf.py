@@ -12,6 +12,8 @@ for; DevInf 1.0 has no ``UTC``, ``SupportLargeObjs`` nor
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..codec.tree import Document
 from ..devinf import ContentType, DataStore, DevInf, negotiate
 from ..errors import SyncMLError
@@ -78,17 +80,20 @@ def server_datastore(canonical: str, source_ref: str | None = None) -> DataStore
                      sync_types=_SYNC_TYPES)
 
 
-def server_devinf(dev_id: str, names: dict[str, str] | None = None, version: str = "1.2") -> DevInf:
+def server_devinf(dev_id: str, names: dict[str, str] | None = None, version: str = "1.2", *,
+                  mail: Iterable[str] = ()) -> DevInf:
     """Our DevInf, as a DevInf ``version`` document says it.  ``names``
     maps canonical datastores to the URI a client used for them (listed
     under that name, as some phones want their own path echoed); the others
-    are listed under their canonical names."""
+    are listed under their canonical names.  ``mail``: the mail datastores
+    to list too (``Mail`` and the folders the session opened, when the
+    server has mail back ends)."""
     names = names or {}
     since_11 = version != "1.0"
     devinf = DevInf(dev_id=dev_id, dev_typ="server", ver_dtd="1.2", man="syncml-codec",
                     mod="syncml-codec reference server", swv="0.1", utc=since_11, support_large_objs=since_11,
                     support_number_of_changes=since_11,
-                    datastores=tuple(server_datastore(c, names.get(c)) for c in DATASTORES))
+                    datastores=tuple(server_datastore(c, names.get(c)) for c in (*DATASTORES, *mail)))
     return devinf if version == "1.2" else devinf.converted(version)
 
 
@@ -141,12 +146,12 @@ def get_code(cmd: Get) -> int:
 
 
 def devinf_results(get: Get, dev_id: str, names: dict[str, str], encoding: str, *, cmd_id: str,
-                   msg_ref: str, version: str = "1.2") -> Results:
-    """The Results answering a Get of our DevInf (``names`` as for
+                   msg_ref: str, version: str = "1.2", mail: Iterable[str] = ()) -> Results:
+    """The Results answering a Get of our DevInf (``names`` and ``mail`` as for
     :func:`server_devinf`), a DevInf of the session's SyncML ``version``
     under the URI the Get named."""
     uri = next(plain(i.target.loc_uri) for i in get.items if i.target is not None)
-    devinf = server_devinf(dev_id, names, version)
+    devinf = server_devinf(dev_id, names, version, mail=mail)
     return Results(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=get.cmd_id,
                    meta=Meta(type=devinf_type(encoding)),
                    items=(Item(source=Source(loc_uri=uri), data=devinf.to_document(version)),))

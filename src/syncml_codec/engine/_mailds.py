@@ -54,6 +54,7 @@ from ..errors import FormatError, MailError
 from ..formats.email import EMAIL_CONTENT_TYPE, EmailObject, RFC822Item
 from ..mail import INBOX, FolderState, MailBackend, Snapshot, diff
 from ..store.base import Store, StoredItem, canonical_datastore
+from ._util import log_quoted
 
 __all__ = ["MAIL", "REF_TYPE", "MailBackends", "MailView", "is_mail", "mail_datastore", "mail_folder", "mail_view"]
 
@@ -219,7 +220,7 @@ class MailView:
             message = self.backend(user).fetch(ref["folder"], ref["uid"])
         except MailError as exc:
             log.warning("user %s: message %s in folder %s cannot be read (%s): left out until the next session",
-                        user, ref["uid"], ref["folder"], exc)
+                        log_quoted(user), log_quoted(ref["uid"]), log_quoted(ref["folder"]), exc)
             return None
         obj = _flagged(EmailObject.from_rfc822(message), ref["flags"])
         obj.received = datetime.fromtimestamp(float(ref["date"]), timezone.utc)
@@ -294,7 +295,8 @@ class MailView:
                 try:
                     self.backend(user).delete(ref["folder"], ref["uid"])
                 except MailError as exc:  # gone already (deleted behind our back): the tombstone stays right
-                    log.info("user %s: message %s in folder %s not deleted: %s", user, ref["uid"], ref["folder"], exc)
+                    log.info("user %s: message %s in folder %s not deleted: %s", log_quoted(user),
+                             log_quoted(ref["uid"]), log_quoted(ref["folder"]), exc)
         return self._store.delete_item(user, datastore, guid, modified)
 
 
