@@ -15,7 +15,7 @@ import pytest
 from syncml_codec.engine import ClientStore, SyncServer
 from syncml_codec.engine._mailds import REF_TYPE, mail_datastore
 from syncml_codec.formats import EmailObject
-from syncml_codec.mail import MaildirBackend, account_maildir
+from syncml_codec.mail import ImapBackend, MailBackend, MaildirBackend, account_maildir
 from syncml_codec.store import SQLiteStore, open_store
 
 from ..store.conftest import postgres_schema
@@ -275,3 +275,54 @@ def test_issue_14_mail_hostile_names_are_not_found(mserver: SyncServer, box: Mai
         session = sync(mserver, phone("h", uri=uri))
         assert session.reports["./mail"].alert_status == 404, uri
     assert [f.name for f in box.folders()] == ["INBOX"]
+
+
+@pytest.fixture(params=["maildir", "imap"])
+def backend(request: pytest.FixtureRequest, root: Path) -> Iterator[MailBackend]:
+    """The account's mail storage of each kind (IMAP: the test Dovecot, emptied first)."""
+    if request.param == "maildir":
+        yield MaildirBackend(account_maildir(root, "test"))
+        return
+    from ..mail.conftest import empty_imap, imap_url
+
+    box = ImapBackend.from_url(imap_url())
+    empty_imap(box)
+    try:
+        yield box
+    finally:
+        box.close()
+
+
+def test_issue_14_mail_round_trip_on_each_backend(store: SQLiteStore, backend: MailBackend) -> None:
+    """The engine over the back-end protocol only: the same round trip on a Maildir and on IMAP
+    (there another client of the server delivers and changes flags)."""
+    other = backend
+    server = SyncServer(store, clock=Clock(), random_source=counter_random(), base_url="http://127.0.0.1:8080/sync",
+                        mail=lambda user: backend)
+    first = other.add("INBOX", message(1))
+    client = phone("both")
+    assert sync(server, client).ok
+    ds = client.datastores["./mail"]
+    (luid, data) = next(iter(ds.items.items()))
+    assert _lf(EmailObject.parse(data).emailitem) == _lf(message(1))
+    ds.update(luid, b"<Email><read>true</read></Email>")
+    assert sync(server, client).ok
+    assert [m.flags for m in backend.messages("INBOX")] == [frozenset({"read"})]
+    # behind the server's back: a delivery and a flag change
+    other.add("INBOX", message(2))
+    other.set_flags("INBOX", first, {"read", "flagged"})
+    session = sync(server, client)
+    assert session.ok and session.reports["./mail"].received == {"Add": 1, "Replace": 1}
+    got = {_lf(o.emailitem or b""): (o.read, o.flagged) for o in map(EmailObject.parse, ds.items.values())}
+    assert got == {_lf(message(1)): (True, True), _lf(message(2)): (False, False)}
+    # deleted on the device, then behind the server's back
+    ds.delete(luid)
+    assert sync(server, client).ok
+    (left,) = backend.messages("INBOX")
+    other.delete("INBOX", left.uid)
+    assert sync(server, client).ok
+    assert ds.items == {} and store.items("test", "Mail") == []
+
+
+def _lf(data: bytes | None) -> bytes:
+    return (data or b"").replace(b"\r\n", b"\n")
