@@ -270,6 +270,18 @@ def test_issue_14_mail_flags_reach_the_other_device(mserver: SyncServer, box: Ma
     assert (obj.read, obj.forwarded, obj.replied, obj.emailitem) == (True, True, False, message(1))
 
 
+def test_issue_14_mail_folder_shadowing_an_alias(mserver: SyncServer, store: SQLiteStore,
+                                                 box: MaildirBackend) -> None:
+    """A folder named Calendar: the name is the folder's (Sync and Map too), not Events'."""
+    box.create_folder("Calendar")
+    client = phone("shadow", uri="calendar")
+    client.datastores["./mail"].add(message(4))
+    session = sync(mserver, client)
+    assert session.ok and session.reports["./mail"].statuses == [201]
+    assert [box.fetch("Calendar", m.uid) for m in box.messages("Calendar")] == [message(4)]
+    assert len(store.items("test", "Mail/Calendar")) == 1 and store.items("test", "Events") == []
+
+
 def test_issue_14_mail_hostile_names_are_not_found(mserver: SyncServer, box: MaildirBackend) -> None:
     for uri in ("Mail/../../etc", "Mail/Nope", "Mail/.Sent", "Mail//x"):
         session = sync(mserver, phone("h", uri=uri))

@@ -99,7 +99,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         if canonical is None:
             ctype = meta_type(*metas)
             canonical = datastore_for_type(ctype) if ctype else None
-        if canonical is not None and canonical_datastore(server_uri) is None:
+        if canonical is not None and canonical_datastore(server_uri) != canonical:  # (a mail folder may shadow one)
             log.info("session %s: datastore %s taken as %s", self.session_id, log_quoted(server_uri), canonical)
             # one name per datastore (the last alerted, as the table keeps the last Alert's):
             # a client alerting ever new names in message after message must not grow the table
@@ -316,7 +316,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             if is_mail(ds.canonical):  # (the mail back end or the email object refused it: nothing was written)
                 log.warning("session %s: %s item %s of user=%s device=%s refused: %s", self.session_id,
                             ds.canonical, log_quoted(luid or target or "?"), log_quoted(ds.user),
-                            log_quoted(ds.device.device_id), exc)
+                            log_quoted(ds.device.device_id), log_quoted(str(exc)))
             return StatusCode.BAD_REQUEST
 
     # -- Map -------------------------------------------------------------
