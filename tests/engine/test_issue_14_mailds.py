@@ -15,7 +15,7 @@ import pytest
 from syncml_codec.engine import ClientStore, SyncServer
 from syncml_codec.engine._mailds import REF_TYPE, mail_datastore
 from syncml_codec.formats import EmailObject
-from syncml_codec.mail import ImapBackend, MailBackend, MaildirBackend, account_maildir
+from syncml_codec.mail import ImapBackend, MailBackend, MaildirBackend, MaildirRoot, account_maildir
 from syncml_codec.store import SQLiteStore, open_store
 
 from ..store.conftest import postgres_schema
@@ -280,6 +280,25 @@ def test_issue_14_mail_folder_shadowing_an_alias(mserver: SyncServer, store: SQL
     assert session.ok and session.reports["./mail"].statuses == [201]
     assert [box.fetch("Calendar", m.uid) for m in box.messages("Calendar")] == [message(4)]
     assert len(store.items("test", "Mail/Calendar")) == 1 and store.items("test", "Events") == []
+
+
+def test_issue_14_mail_backup_is_refused(store: SQLiteStore, root: Path, box: MaildirBackend,
+                                         tmp_path: Path) -> None:
+    """``?backup`` of a mail folder: 406 (the backup area keeps the other datastores' kinds only),
+    nothing written, the Maildir untouched."""
+    from syncml_codec.store.backups import BackupArea
+
+    from .test_issue_13_backup import run
+
+    deliver(box, 1)
+    server = SyncServer(store, clock=Clock(), random_source=counter_random(), base_url="http://127.0.0.1:8080/sync",
+                        mail=MaildirRoot(root), backups=BackupArea(tmp_path / "backups"))
+    client = phone("backup")
+    client.datastores["./mail"].add(message(2))
+    session = run(server, client, "http://127.0.0.1:8080/sync?backup")
+    assert session.reports["./mail"].alert_status == 406
+    assert [box.fetch("INBOX", m.uid) for m in box.messages("INBOX")] == [message(1)]
+    assert store.items("test", "Mail") == []
 
 
 def test_issue_14_mail_hostile_names_are_not_found(mserver: SyncServer, box: MaildirBackend) -> None:

@@ -179,9 +179,9 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         backup: SessionBackup | None = None
         pending: int | None = None
         if params.backup is not None:  # to a file: the client sends all, nothing else happens (._backup)
-            if self.backups is None:
-                log.warning("session %s: backup of %s asked for, but the server has no backup area: refused",
-                            self.session_id, canonical)
+            if self.backups is None or is_mail(canonical):
+                log.warning("session %s: backup of %s asked for, but %s: refused", self.session_id, canonical,
+                            "mail folders are not backed up" if is_mail(canonical) else "the server has no backup area")
                 return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), None
             # the account's running sessions (read without locking their rows: another worker may be
             # serving one); the partial files of the others are removed, those of these count
