@@ -43,6 +43,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from ..mail import MaildirRoot
 from ..server import (
     CONFLICT_POLICIES,
     DEFAULT_CLIENT_TIMEOUT,
@@ -116,6 +117,8 @@ def _serve_options(args: argparse.Namespace) -> tuple[int, int, int, float, Any]
         raise _BadOption(f"--transcripts {args.transcripts}: not a folder")
     if args.backup_dir and Path(args.backup_dir).exists() and not Path(args.backup_dir).is_dir():
         raise _BadOption(f"--backup-dir {args.backup_dir}: not a folder")
+    if args.maildir_root and not Path(args.maildir_root).is_dir():
+        raise _BadOption(f"--maildir-root {args.maildir_root}: not a folder")
     problem = check_database(args.db)
     if problem:
         raise _BadOption(f"--db {display_database(args.db)}: {problem}")
@@ -148,7 +151,8 @@ def _cmd_serve(args: argparse.Namespace) -> None:
         backup_dir = args.backup_dir or default_backup_dir(args.db)
         engine = SyncServer(store, clock=time.time, random_source=os.urandom, base_url=url,
                             conflict_policy=args.conflict_policy, limits=limits, auth_policy=args.auth_policy,
-                            allowed=args.allow, backups=BackupArea(backup_dir) if backup_dir else None)
+                            allowed=args.allow, backups=BackupArea(backup_dir) if backup_dir else None,
+                            mail=MaildirRoot(args.maildir_root) if args.maildir_root else None)
         app = make_app(engine, path=args.path, transcript_dir=args.transcripts, client_timeout=timeout,
                        url_from_request=not args.url)
 
@@ -160,7 +164,8 @@ def _cmd_serve(args: argparse.Namespace) -> None:
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         print(f"syncml: serving {url} (database {display_database(args.db)}"
               + (f", transcripts in {args.transcripts}" if args.transcripts else "")
-              + (f", backups in {backup_dir}" if backup_dir else ", backups off: no --backup-dir") + ")", flush=True)
+              + (f", backups in {backup_dir}" if backup_dir else ", backups off: no --backup-dir")
+              + (f", mail in {args.maildir_root}" if args.maildir_root else "") + ")", flush=True)
         try:
             httpd.serve(app, stop=lambda: bool(stop), give_up=lambda: len(stop) > 1)
         finally:
@@ -202,6 +207,9 @@ def register(sub: Any) -> None:
     p.add_argument("--backup-dir", metavar="DIR",
                    help="where ?backup sync sessions write their files, a folder per account (default: beside an "
                         "SQLite database, syncml.db -> syncml-backups; with PostgreSQL none: backups refused)")
+    p.add_argument("--maildir-root", metavar="DIR",
+                   help="a folder of Maildirs, DIR/<account>/ with Maildir++ subfolders: serves the Mail "
+                        "datastores (Mail or inbox, Mail/<Folder>; default: none)")
     p.add_argument("--url", help="the sync URL clients use, for the RespURI (default: the URL of each request, "
                                  "from its Host header)")
     p.add_argument("--conflict-policy", default="server-wins",

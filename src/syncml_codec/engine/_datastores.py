@@ -17,9 +17,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
-from ..errors import FilterError, FormatError, ProtocolError, SyncMLError
+from ..errors import FilterError, FormatError, MailError, ProtocolError, SyncMLError
 from ..model import (
     Add,
     Alert,
@@ -46,6 +46,7 @@ from ._devinf import client_sync_caps, datastore_for_type, datastore_from_devinf
 from ._encrypted import account_key, decrypt, encryption_of
 from ._filtering import read_filter
 from ._format import apply_format
+from ._mailds import MailBackends, MailView, is_mail, mail_datastore, mail_view
 from ._modes import Fallback, SyncMode, alert_for, delivery, mode_of_alert, performed_mode, sync_cap
 from ._params import SyncParams
 from ._peer import Peer
@@ -64,8 +65,10 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
     """The session's datastores by canonical name, as its Alerts opened them."""
 
     def __init__(self, *, store: Store, peer: Peer, chunks: Reassembler, clock: Callable[[], float],
-                 policy: ConflictPolicy, session_id: str, backups: BackupArea | None = None) -> None:
+                 policy: ConflictPolicy, session_id: str, backups: BackupArea | None = None,
+                 mail: MailBackends | None = None) -> None:
         self.store = store
+        self.mail = mail  # the accounts' mail back ends (None: no Mail datastores, :mod:`._mailds`)
         self.backups = backups  # where ``backup`` sessions write (None: backups refused)
         self.peer = peer
         self.chunks = chunks  # large objects the client sends in chunks
@@ -92,13 +95,13 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
     # -- names -----------------------------------------------------------
     def resolve(self, server_uri: str, client_uri: str, *metas: Meta | None) -> str | None:
         """Our datastore for a name the client alerts (see the module doc)."""
-        canonical = canonical_datastore(server_uri) or canonical_datastore(client_uri)
+        canonical = self._mail_name(server_uri) or canonical_datastore(server_uri) or canonical_datastore(client_uri)
         if canonical is None:
             canonical = datastore_from_devinf(self.peer.known_devinf(), client_uri)
         if canonical is None:
             ctype = meta_type(*metas)
             canonical = datastore_for_type(ctype) if ctype else None
-        if canonical is not None and canonical_datastore(server_uri) is None:
+        if canonical is not None and canonical_datastore(server_uri) != canonical:  # (a mail folder may shadow one)
             log.info("session %s: datastore %s taken as %s", self.session_id, log_quoted(server_uri), canonical)
             # one name per datastore (the last alerted, as the table keeps the last Alert's):
             # a client alerting ever new names in message after message must not grow the table
@@ -106,12 +109,29 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             self.aliases[server_uri.strip()] = canonical
         return canonical
 
+    def _mail_name(self, uri: str) -> str | None:
+        """The mail datastore ``uri`` names (``Mail``, ``inbox``, ``Mail/Sent``, a
+        folder's name), when the server has mail back ends; None otherwise."""
+        if self.mail is None or not uri.strip():
+            return None
+        try:
+            return mail_datastore(uri, self._mail_view().folders(self.peer.device.user))
+        except MailError as exc:
+            log.warning("session %s: the mail folders of user=%s cannot be listed: %s", self.session_id,
+                        log_quoted(self.peer.device.user), exc)
+            return None
+
+    def _mail_view(self) -> MailView:
+        assert self.mail is not None
+        return MailView(self.store, self.mail)
+
     def named(self, uri: str) -> str | None:
         """The canonical datastore a Sync or Map names (a Sync without a
         Target: the session's only datastore, as SyncML 1.0 phones send it)."""
         if not uri.strip():
             return next(iter(self._by_name)) if len(self._by_name) == 1 else None
-        return canonical_datastore(uri) or self.aliases.get(uri.strip())
+        # (the name the Alert resolved first: a mail folder may shadow an alias such as Calendar)
+        return self.aliases.get(uri.strip()) or canonical_datastore(uri)
 
     # -- Alert -----------------------------------------------------------
     def alert(self, cmd: Alert, answers: Answers, *, initializing: bool,
@@ -167,9 +187,9 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         backup: SessionBackup | None = None
         pending: int | None = None
         if params.backup is not None:  # to a file: the client sends all, nothing else happens (._backup)
-            if self.backups is None:
-                log.warning("session %s: backup of %s asked for, but the server has no backup area: refused",
-                            self.session_id, canonical)
+            if self.backups is None or is_mail(canonical):
+                log.warning("session %s: backup of %s asked for, but %s: refused", self.session_id, canonical,
+                            "mail folders are not backed up" if is_mail(canonical) else "the server has no backup area")
                 return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), None
             # the account's running sessions (read without locking their rows: another worker may be
             # serving one); the partial files of the others are removed, those of these count
@@ -204,7 +224,19 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             log.info("session %s: %s: client asked %s, mode %d performed (%s)", self.session_id, canonical,
                      int(code), int(performed), "anchors equal" if equal else "anchors differ")
         server_next = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.clock()))
-        ds = DatastoreSync(store=self.peer.quirks.store_for(self.store, canonical), device=device,
+        store = self.peer.quirks.store_for(self.store, canonical)
+        if is_mail(canonical) and self.mail is not None:
+            store = mail_view(self.store, self.mail)
+            try:  # what happened in the folder behind the server's back, as changes (._mailds)
+                found = cast(MailView, store).refresh(device.user, canonical, self.clock())
+            except MailError as exc:
+                log.warning("session %s: %s of user=%s unavailable: %s", self.session_id, canonical,
+                            log_quoted(device.user), exc)
+                return answers.status(cmd, StatusCode.SERVICE_UNAVAILABLE), None
+            if any(found.values()):
+                log.info("session %s: %s changed behind the server's back: %s", self.session_id, canonical,
+                         ", ".join(f"{n} {what}" for what, n in found.items() if n))
+        ds = DatastoreSync(store=store, device=device,
                            canonical=canonical, server_uri=server_uri, client_uri=client_uri, mode=mode,
                            client_next=anchor.next, server_next=server_next, server_last=stored.server_last,
                            policy=self.policy, clock=self.clock(),
@@ -318,7 +350,11 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             return ds.replace(luid, target, data, ctype, encoding=fmt)
         except ProtocolError as exc:
             return exc.status
-        except (SyncMLError, ValueError):
+        except (SyncMLError, ValueError) as exc:
+            if is_mail(ds.canonical):  # (the mail back end or the email object refused it: nothing was written)
+                log.warning("session %s: %s item %s of user=%s device=%s refused: %s", self.session_id,
+                            ds.canonical, log_quoted(luid or target or "?"), log_quoted(ds.user),
+                            log_quoted(ds.device.device_id), log_quoted(str(exc)))
             return StatusCode.BAD_REQUEST
 
     # -- Map -------------------------------------------------------------

@@ -12,6 +12,8 @@ for; DevInf 1.0 has no ``UTC``, ``SupportLargeObjs`` nor
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..codec.tree import Document
 from ..devinf import ContentType, DataStore, DevInf, negotiate
 from ..errors import SyncMLError
@@ -53,6 +55,7 @@ SERVER_FORMATS: dict[str, tuple[ContentType, ...]] = {
     "Contacts": _VCARD, "Events": (*_CAL, ContentType("text/x-s4j-sife", "1.0")),
     "Tasks": (*_CAL, ContentType("text/x-s4j-sift", "1.0")), "Notes": _NOTE,
     "Journal": (ContentType("text/calendar", "2.0"), ContentType("text/plain", "1.0")),
+    "Mail": (ContentType("application/vnd.omads-email+xml", "1.2"), ContentType("message/rfc822", "1.0")),
 }
 #: DevInf SyncType (SyncCap) of each alert code: 1-6 for 200-205, 7 ("server-alerted sync") for 206-210
 SYNC_CAPS = {200: 1, 201: 2, 202: 3, 203: 4, 204: 5, 205: 6, 206: 7, 207: 7, 208: 7, 209: 7, 210: 7}
@@ -76,23 +79,26 @@ def server_datastore(canonical: str, source_ref: str | None = None) -> DataStore
     we take and send, the SyncCaps we carry out, and the filters we read
     (``Filter-Rx``/``FilterCap``, :func:`syncml_codec.filters.advertise_filters`;
     a DevInf 1.0/1.1 drops them)."""
-    pref, *others = SERVER_FORMATS[canonical]
+    pref, *others = SERVER_FORMATS[canonical.split("/", 1)[0]]  # (Mail/<Folder>: Mail's)
     return advertise_filters(DataStore(source_ref or canonical, display_name=canonical, max_guid_size=32,
                                        rx_pref=(pref,), rx=tuple(others), tx_pref=(pref,), tx=tuple(others),
                                        sync_types=_SYNC_TYPES))
 
 
-def server_devinf(dev_id: str, names: dict[str, str] | None = None, version: str = "1.2") -> DevInf:
+def server_devinf(dev_id: str, names: dict[str, str] | None = None, version: str = "1.2", *,
+                  mail: Iterable[str] = ()) -> DevInf:
     """Our DevInf, as a DevInf ``version`` document says it.  ``names``
     maps canonical datastores to the URI a client used for them (listed
     under that name, as some phones want their own path echoed); the others
-    are listed under their canonical names."""
+    are listed under their canonical names.  ``mail``: the mail datastores
+    to list too (``Mail`` and the folders the session opened, when the
+    server has mail back ends)."""
     names = names or {}
     since_11 = version != "1.0"
     devinf = DevInf(dev_id=dev_id, dev_typ="server", ver_dtd="1.2", man="syncml-codec",
                     mod="syncml-codec reference server", swv="0.1", utc=since_11, support_large_objs=since_11,
                     support_number_of_changes=since_11,
-                    datastores=tuple(server_datastore(c, names.get(c)) for c in DATASTORES))
+                    datastores=tuple(server_datastore(c, names.get(c)) for c in (*DATASTORES, *mail)))
     return devinf if version == "1.2" else devinf.converted(version)
 
 
@@ -145,12 +151,12 @@ def get_code(cmd: Get) -> int:
 
 
 def devinf_results(get: Get, dev_id: str, names: dict[str, str], encoding: str, *, cmd_id: str,
-                   msg_ref: str, version: str = "1.2") -> Results:
-    """The Results answering a Get of our DevInf (``names`` as for
+                   msg_ref: str, version: str = "1.2", mail: Iterable[str] = ()) -> Results:
+    """The Results answering a Get of our DevInf (``names`` and ``mail`` as for
     :func:`server_devinf`), a DevInf of the session's SyncML ``version``
     under the URI the Get named."""
     uri = next(plain(i.target.loc_uri) for i in get.items if i.target is not None)
-    devinf = server_devinf(dev_id, names, version)
+    devinf = server_devinf(dev_id, names, version, mail=mail)
     return Results(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=get.cmd_id,
                    meta=Meta(type=devinf_type(encoding)),
                    items=(Item(source=Source(loc_uri=uri), data=devinf.to_document(version)),))

@@ -48,8 +48,11 @@ from typing import Any
 
 from ..errors import FormatError, UnsupportedFormatError
 from ..formats import (
+    EMAIL_CONTENT_TYPE,
+    RFC822_CONTENT_TYPE,
     Component,
     ContentLine,
+    EmailObject,
     SIFItem,
     VCardItem,
     content_type_of,
@@ -382,6 +385,15 @@ def _note_text(data: bytes, ctype: str) -> str:
 
 def _content_key(data: bytes, content_type: str) -> object:
     ctype = real_type(data, content_type)
+    if ctype in (EMAIL_CONTENT_TYPE, RFC822_CONTENT_TYPE):
+        # a mail is its message, line ends aside (an OMA DS email object's flags change, not its identity;
+        # a message/rfc822 client holds the same message without them)
+        try:
+            message = EmailObject.parse(data).emailitem if ctype == EMAIL_CONTENT_TYPE else data
+        except FormatError:
+            return ("raw", data.strip())
+        if message is not None:
+            return ("mail", message.replace(b"\r\n", b"\n").strip())
     if ctype in _NOTES or (not ctype and content_type_of(content_type).startswith("text/plain")):
         # notes are matched by their text: a text/plain client holds only that of a SIF-N or vNote
         try:

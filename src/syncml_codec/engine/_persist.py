@@ -57,6 +57,7 @@ import pickle
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from ._mailds import MailView, mail_view
 from .quirks._calendar import CalendarWithTasks, calendar_view
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
 __all__ = ["STATE_VERSION", "StateCache", "StateError", "dump_session", "load_session", "state_tag"]
 
 #: bumped when the state's layout changes within a package version
-STATE_VERSION = 3  # 3: DatastoreSync holds its filters (issue 14)
+STATE_VERSION = 4  # 3: DatastoreSync holds its filters; 4: Mail datastores (issue 14)
 _MAGIC = b"SYNCML-STATE "
 _TAG_SIZE = 8
 
@@ -111,11 +112,17 @@ class _Pickler(pickle.Pickler):
                                      id(server.random_source): "random"}
         if server.backups is not None:
             self.refs[id(server.backups)] = "backups"
+        if server.mail is not None:
+            self.refs[id(server.mail)] = "mail"
 
     def reducer_override(self, obj: Any) -> Any:
         ref = self.refs.get(id(obj))
         if ref is not None:
             return _ref, (ref,)
+        if isinstance(obj, MailView):
+            if obj._store is not self.server.store or obj._backends is not self.server.mail:
+                raise pickle.PicklingError("a mail view of another store")
+            return _ref, ("store-mail",)
         if isinstance(obj, CalendarWithTasks):
             if obj._store is not self.server.store:
                 raise pickle.PicklingError("a calendar view of another store")
@@ -131,11 +138,13 @@ class _Unpickler(pickle.Unpickler):
     def _resolve(self, name: str) -> Any:
         server = self.server
         refs = {"server": server, "store": server.store, "clock": server.clock, "random": server.random_source,
-                "backups": server.backups}
+                "backups": server.backups, "mail": server.mail}
         if name in refs:
             return refs[name]
         if name == "store-calendar":
             return calendar_view(server.store)
+        if name == "store-mail" and server.mail is not None:
+            return mail_view(server.store, server.mail)
         raise pickle.UnpicklingError(f"unknown reference {name!r}")
 
     def find_class(self, module: str, name: str) -> Any:

@@ -45,6 +45,7 @@ from ._auth import claimed_user
 from ._chunks import Reassembler
 from ._datastores import SessionDatastores
 from ._devinf import devinf_results, get_code
+from ._mailds import MAIL, is_mail
 from ._outgoing import Outbox
 from ._params import SyncParams
 from ._peer import Peer
@@ -84,7 +85,7 @@ class ServerSession:
                                   max_pending_size=server.limits.max_pending_size, owner=f"session {session_id}")
         self.datastores = SessionDatastores(store=server.store, peer=self.peer, chunks=self.chunks,
                                             clock=server.clock, policy=server.conflict_policy, session_id=session_id,
-                                            backups=server.backups)
+                                            backups=server.backups, mail=server.mail)
         self.outbox = Outbox(peer=self.peer, session_id=session_id, version=version)
         self.version = version  # the client's SyncML version: ours in every answer (issue 10)
         self.client_session_id = client_session_id  # the SessionID of the client's SyncHdr
@@ -276,8 +277,9 @@ class ServerSession:
 
     def _results(self, get: Get) -> Results:
         names = {c: ds.server_uri for c, ds in self.datastores.items()}
+        mail = (MAIL, *(c for c in self.datastores if is_mail(c) and c != MAIL)) if self.server.mail else ()
         return devinf_results(get, self.server.dev_id, names, self.encoding, cmd_id=self.answers.next_id(),
-                              msg_ref=self.answers.msg_ref, version=self.version)
+                              msg_ref=self.answers.msg_ref, version=self.version, mail=mail)
 
     # -- the answers (one per _state.Answer) ------------------------------
     def _ask_next(self, header: SyncHdr, out: list[Command], event: Event) -> Message:

@@ -261,6 +261,15 @@ class DatastoreSync:
         if entry is not None and entry.luid is not None:
             self._by_luid.pop(entry.luid, None)
 
+    def _heads(self, include_deleted: bool = False) -> list[StoredItem]:
+        """The datastore's items where only their GUID, revision and tombstone
+        are read: a view whose items' data is costly to make (the Mail
+        datastores', :mod:`._mailds`) lists them without it (``item_heads``)."""
+        heads = getattr(self.store, "item_heads", None)
+        if heads is not None:
+            return heads(self.user, self.canonical, include_deleted)  # type: ignore[no-any-return]
+        return self.store.items(self.user, self.canonical, include_deleted)
+
     def _count(self, what: str) -> None:
         self.stats[what] = self.stats.get(what, 0) + 1
 
@@ -600,13 +609,13 @@ class DatastoreSync:
                 if entry.luid is None and entry.guid not in self.touched:
                     self._unmap(entry.guid)
         if self._from_client():
-            for item in self.store.items(self.user, self.canonical):
+            for item in self._heads():
                 if item.guid not in self.touched:
                     self.store.delete_item(self.user, self.canonical, item.guid, self.clock)
                     self._unmap(item.guid)
                     self._count("deleted")
             # the client has everything now; nothing goes back
-            for item in self.store.items(self.user, self.canonical):
+            for item in self._heads():
                 if item.guid not in self._by_guid:
                     self._map(None, item.guid, item.rev)
             self.filter_xml, self._window = None, True  # (so it holds no filter window any more)
@@ -630,7 +639,10 @@ class DatastoreSync:
         # a new window: what the device holds outside it goes (in a slow sync or refresh even what it sent now)
         changed = self.filter_xml != self.held_filter
         enforce = self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_SERVER)
-        for item in self.store.items(self.user, self.canonical, include_deleted=True):
+        # (a filter reads the items' data; without one, a view whose data is costly lists only their heads)
+        listed = (self.store.items(self.user, self.canonical, include_deleted=True)
+                  if window is not None or extra is not None else self._heads(include_deleted=True))
+        for item in listed:
             entry = self._by_guid.get(item.guid)
             if item.deleted:
                 if entry is not None:

@@ -63,6 +63,7 @@ from ..store.backups import BackupArea
 from ..store.base import LiveSession, Store
 from ._auth import Gatekeeper, claimed_user, message_credential
 from ._limits import ServerLimits
+from ._mailds import MailBackends
 from ._params import parse_params
 from ._persist import StateCache, StateError, dump_session, load_session, state_tag
 from ._reply import Response, refusal, syncml_version, unreadable
@@ -89,7 +90,11 @@ class SyncServer:
     :class:`ServerLimits` fields of those names.  ``auth_policy``: the
     server's authentication policy (``basic-or-md5``, ``basic`` or ``md5``;
     an account's own wins); ``allowed``: the access list (account names and
-    ``@domain`` entries; None: every account), see :mod:`._auth`.
+    ``@domain`` entries; None: every account), see :mod:`._auth`.  ``mail``:
+    account name -> its mail back end (e.g. a
+    :class:`~syncml_codec.mail.MaildirBackend` under ``--maildir-root``),
+    which gives the account the ``Mail`` datastores (:mod:`._mailds`); None:
+    no Mail datastore.
 
     >>> from syncml_codec.store import SQLiteStore
     >>> server = SyncServer(SQLiteStore(":memory:"), clock=lambda: 0.0, random_source=bytes)
@@ -103,7 +108,8 @@ class SyncServer:
                  dev_id: str = "syncml-codec", max_msg_size: int = _DEFAULT_MAX_MSG,
                  limits: ServerLimits | None = None, max_sessions: int | None = None,
                  session_timeout: float | None = None, backups: BackupArea | None = None,
-                 auth_policy: str = "basic-or-md5", allowed: Iterable[str] | None = None) -> None:
+                 auth_policy: str = "basic-or-md5", allowed: Iterable[str] | None = None,
+                 mail: MailBackends | None = None) -> None:
         limits = limits or ServerLimits()
         if max_sessions is not None:
             limits = dataclasses.replace(limits, max_sessions=max_sessions)
@@ -111,6 +117,7 @@ class SyncServer:
             limits = dataclasses.replace(limits, session_timeout=session_timeout)
         self.store = store
         self.backups = backups  # the backup area (``backup`` URL parameter; None: backups refused)
+        self.mail = mail  # account -> its mail back end (the Mail datastores, ._mailds; None: no mail)
         self.clock = clock
         self.random_source = random_source
         self.base_url = base_url

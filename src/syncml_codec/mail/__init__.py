@@ -25,7 +25,7 @@ from .base import (
     normalize_folder,
 )
 from .imap import ImapBackend
-from .maildir import MaildirBackend, account_maildir
+from .maildir import MaildirBackend, MaildirRoot, account_maildir
 
 __all__ = [
     "FLAGS",
@@ -37,6 +37,7 @@ __all__ = [
     "MailBackend",
     "MailFolder",
     "MaildirBackend",
+    "MaildirRoot",
     "MessageInfo",
     "MessageRef",
     "Snapshot",

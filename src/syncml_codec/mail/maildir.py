@@ -52,7 +52,7 @@ from .base import (
     normalize_folder,
 )
 
-__all__ = ["MaildirBackend", "account_maildir"]
+__all__ = ["MaildirBackend", "MaildirRoot", "account_maildir"]
 
 _LETTER = {"read": "S", "replied": "R", "forwarded": "P", "flagged": "F", "draft": "D", "deleted": "T"}
 _FLAG = {letter: name for name, letter in _LETTER.items()}
@@ -67,6 +67,27 @@ def account_maildir(root: str | os.PathLike[str], account: str) -> Path:
         '/srv/mail/%2E.%2Fbob'
     """
     return Path(root) / safe_component(account)
+
+
+class MaildirRoot:
+    """Account name -> its :class:`MaildirBackend` under *root*
+    (``syncml serve --maildir-root``): what the engine is given to serve the
+    Mail datastores.  An account's Maildir is created on first use.
+
+        >>> import tempfile
+        >>> MaildirRoot(tempfile.mkdtemp())("ann").folders()[0].name
+        'INBOX'
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, limits: Limits | None = None) -> None:
+        self.root = Path(root)
+        self.limits = limits
+
+    def __call__(self, account: str) -> MaildirBackend:
+        return MaildirBackend(account_maildir(self.root, account), limits=self.limits)
+
+    def __repr__(self) -> str:
+        return f"MaildirRoot({str(self.root)!r})"
 
 
 def header_block(data: bytes) -> bytes:
@@ -89,6 +110,7 @@ class MaildirBackend:
     def __init__(self, path: str | os.PathLike[str], *, limits: Limits | None = None, create: bool = True) -> None:
         self.root = Path(path)
         self.limits = limits or Limits()
+        self._index: dict[Path, dict[str, tuple[Path, str]]] = {}  # a folder's uid -> (file, subfolder), see _path
         if not (self.root / "cur").is_dir():
             if not create:
                 raise MailError(f"{self.root} is not a Maildir")
@@ -222,16 +244,20 @@ class MaildirBackend:
             raise MailError(f"not a Maildir message id: {uid[:80]!r}")
 
     def _path(self, folder: str, uid: str) -> tuple[Path, str]:
+        """The message's file and subfolder.  One listing of the folder serves
+        the lookups that follow (a sync fetching every message is then linear,
+        not quadratic); a file renamed since (flags, a move) is listed again."""
         self._check_uid(uid)
         folder_dir = self._dir(self._name(folder))
-        for sub in ("cur", "new"):
-            try:
-                with os.scandir(folder_dir / sub) as entries:
-                    for entry in entries:
-                        if entry.name == uid or entry.name.startswith(uid + ":"):
-                            return Path(entry.path), sub
-            except FileNotFoundError:
-                continue
+        found = self._index.get(folder_dir, {}).get(uid)
+        if found is not None and os.path.lexists(found[0]):
+            return found
+        index = {}
+        for sub, name, entry in self._files(folder_dir):
+            index[name] = (Path(entry.path), sub)
+        self._index = {folder_dir: index}  # (one folder's listing kept: bounded by Limits.max_messages)
+        if uid in index:
+            return index[uid]
         raise MailError(f"no message {uid!r} in folder {folder!r}")
 
     def fetch(self, folder: str, uid: str, *, headers_only: bool = False) -> bytes:

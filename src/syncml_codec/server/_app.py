@@ -29,6 +29,9 @@ optional):
   has ``?backup`` write their files (a folder per account; default beside
   an SQLite database, ``syncml.db`` -> ``syncml-backups``; none with
   PostgreSQL: such sessions are refused).
+* ``SYNCML_MAILDIR_ROOT``: a folder of Maildirs, one per account
+  (``DIR/<account>/``, Maildir++ subfolders): the accounts' ``Mail``
+  datastores (default: none, ``Mail`` is not found).
 * ``SYNCML_CONFLICT_POLICY``: server-wins (default), client-wins,
   newer-wins or duplicate.
 * ``SYNCML_CLIENT_TIMEOUT``: seconds a request body may take to arrive
@@ -64,6 +67,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..mail import MaildirRoot
 from ..store import AUTH_POLICIES, database_path, display_database, open_store
 from ..store.backups import BackupArea, default_backup_dir
 from ._logging import LOG_LEVELS, install_log_handler
@@ -133,6 +137,7 @@ SETTINGS: dict[str, str] = {
     "SYNCML_TRANSCRIPTS": "a folder for each authenticated session's messages as XML (default: none)",
     "SYNCML_BACKUP_DIR": "the folder of ?backup sessions' files (default: beside an SQLite database; none with "
                          "PostgreSQL)",
+    "SYNCML_MAILDIR_ROOT": "a folder of Maildirs, DIR/<account>/, serving the Mail datastores (default: none)",
     "SYNCML_CONFLICT_POLICY": f"{', '.join(CONFLICT_POLICIES)} (default server-wins)",
     "SYNCML_CLIENT_TIMEOUT": f"seconds a request body may take to arrive (default {DEFAULT_CLIENT_TIMEOUT:g})",
     "SYNCML_AUTH_POLICY": f"{', '.join(AUTH_POLICIES)} (default basic-or-md5; an account's own policy wins)",
@@ -295,6 +300,9 @@ def create_app(config: Mapping[str, object] | None = None) -> SyncApp:
     backup_dir = values.get("SYNCML_BACKUP_DIR") or default_backup_dir(db)
     if backup_dir is not None and Path(backup_dir).exists() and not Path(backup_dir).is_dir():
         raise ConfigError(f"SYNCML_BACKUP_DIR={backup_dir}: not a folder")
+    maildir_root = values.get("SYNCML_MAILDIR_ROOT") or None
+    if maildir_root is not None and not Path(maildir_root).is_dir():
+        raise ConfigError(f"SYNCML_MAILDIR_ROOT={maildir_root}: not a folder")
     problem = check_database(db)
     if problem:
         raise ConfigError(f"SYNCML_DB={display_database(db)}: {problem}")
@@ -307,7 +315,8 @@ def create_app(config: Mapping[str, object] | None = None) -> SyncApp:
     def make(store: Store) -> SyncServer:
         return SyncServer(store, clock=time.time, random_source=os.urandom, conflict_policy=policy,
                           limits=limits, base_url=base_url or "", auth_policy=auth_policy, allowed=allowed,
-                          backups=BackupArea(backup_dir) if backup_dir else None)
+                          backups=BackupArea(backup_dir) if backup_dir else None,
+                          mail=MaildirRoot(maildir_root) if maildir_root else None)
 
     handler = _PerProcess(make, db, base_url or "")
     app = make_app(handler, path=paths, transcript_dir=transcripts, client_timeout=timeout,

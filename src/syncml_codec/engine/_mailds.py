@@ -1,0 +1,305 @@
+"""The Mail datastores (issue 14, items 1 and 2): an account's mail folders,
+kept by a mail back end (:mod:`syncml_codec.mail`: a Maildir), seen by the
+engine as a store (:class:`MailView`, as :class:`.quirks.CalendarWithTasks`
+is a view of two datastores as one).
+
+Names.  ``Mail`` (alias ``inbox``) is the inbox; ``Mail/<Folder>`` is any
+other folder by its name, case-insensitively (``mail/sent`` is the folder
+``Sent``); a bare folder name (``Sent``) too, unless it is one of the other
+datastores' names, where :func:`~syncml_codec.store.base.canonical_datastore`
+decides (an alias such as ``Calendar`` yields to a folder of that name).  The
+canonical name is ``Mail`` or ``Mail/`` + the folder's name as the back end
+spells it: one datastore (anchors, map) per folder.
+
+GUIDs and revisions.  The message itself stays in the back end; the store
+keeps, per message, an item in the folder's datastore whose data is a
+*reference* (:data:`REF_TYPE`: folder, uid, flags, internal date and the
+back end's fingerprint).  The store gives it its GUID (stable for the
+message's life) and its revision, which grows when the reference changes.
+So the references of a folder *are* the snapshot the datastore's devices
+were synced against, and the engine's revision and tombstone machinery works
+unchanged.  When a datastore is opened (package 1) :meth:`MailView.refresh`
+compares them with the back end's listing through :func:`syncml_codec.mail.diff`:
+a message delivered behind the server's back (an MTA writing into ``new/``)
+becomes an item, changed flags a new revision, a removed message a
+tombstone (a Delete for the devices that hold it).  The engine's own writes
+go to the back end and to the reference in the same call, so they are never
+seen as foreign changes.  A separate snapshot table would be a second copy
+of the same state that every engine write would also have to update.
+
+Items towards the engine are OMA DS email objects
+(``application/vnd.omads-email+xml``) with every flag said, the message in
+``<emailitem>`` and the internal date as ``<received>``; the engine converts
+them to ``message/rfc822`` for a client that wants that.  From a client both
+come in: an email object's flags (read, replied, forwarded, flagged,
+deleted; an element left out leaves the flag as it is; ``draft`` has no
+element in the OMA DS object and is kept) and, when it carries one, its
+message; an RFC 822 message changes the message and keeps the flags.  A
+message whose content changes is written anew (Maildir files are not edited
+in place) under the same GUID.  A malformed object, or one without a message
+where one is needed, raises :class:`~syncml_codec.errors.FormatError` /
+:class:`~syncml_codec.errors.MailError` before anything is written: the
+engine answers the item with a Status and goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from typing import Any, cast
+
+from ..errors import FormatError, MailError
+from ..formats.email import EMAIL_CONTENT_TYPE, EmailObject, RFC822Item
+from ..mail import INBOX, FolderState, MailBackend, Snapshot, diff
+from ..store.base import Store, StoredItem, canonical_datastore
+from ._util import log_quoted
+
+__all__ = ["MAIL", "REF_TYPE", "MailBackends", "MailView", "is_mail", "mail_datastore", "mail_folder", "mail_view"]
+
+log = logging.getLogger("syncml_codec.engine")
+
+#: the inbox's datastore; the others are ``Mail/<Folder>``
+MAIL = "Mail"
+#: the content type of the store's reference to a message
+REF_TYPE = "application/x-syncml-mail-ref"
+#: account name -> its mail back end (``syncml serve --maildir-root``)
+MailBackends = Callable[[str], MailBackend]
+_FLAG_ELEMENTS = ("read", "replied", "forwarded", "flagged", "deleted")  # the flags an email object carries
+
+
+def is_mail(canonical: str) -> bool:
+    """Whether a canonical datastore name is a mail folder's."""
+    return canonical == MAIL or canonical.startswith(MAIL + "/")
+
+
+def mail_folder(canonical: str) -> str:
+    """The back end's folder of a mail datastore (``Mail`` -> ``INBOX``)."""
+    return INBOX if canonical == MAIL else canonical[len(MAIL) + 1:]
+
+
+def mail_datastore(name: str, folders: Iterable[str]) -> str | None:
+    """The mail datastore a client's URI names, or None (see the module doc).
+    ``folders``: the account's folders as the back end names them.
+
+        >>> mail_datastore("./inbox", []), mail_datastore("mail/SENT?x=1", ["INBOX", "Sent"])
+        ('Mail', 'Mail/Sent')
+        >>> mail_datastore("Sent", ["Sent"]), mail_datastore("Calendar", ["Calendar"])
+        ('Mail/Sent', 'Mail/Calendar')
+        >>> mail_datastore("Contacts", ["Contacts"]), mail_datastore("Mail/Nope", ["Sent"])
+        (None, None)
+    """
+    key = name.strip().split("?", 1)[0].split("#", 1)[0].strip()
+    while key.startswith(("./", "/")):
+        key = key[2:] if key.startswith("./") else key[1:]
+    key = key.strip("/")
+    first, _, rest = key.partition("/")
+    by_lower = {f.lower(): f for f in folders if f != INBOX}
+    if first.lower() in ("mail", "inbox"):
+        if not rest:
+            return MAIL
+        folder = by_lower.get(rest.lower())
+        return MAIL + "/" + folder if folder is not None else None
+    folder = by_lower.get(key.lower())
+    if folder is None or canonical_datastore(key, [folder]) is not None:
+        return None  # not a folder, or a canonical datastore's own name
+    return MAIL + "/" + folder
+
+
+def _ref(folder: str, uid: str, flags: Iterable[str], date: datetime, fingerprint: str) -> bytes:
+    return json.dumps({"folder": folder, "uid": uid, "flags": sorted(flags), "date": date.timestamp(),
+                       "fp": fingerprint}, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def _read_ref(item: StoredItem) -> dict[str, Any] | None:
+    if item.deleted or item.content_type != REF_TYPE:
+        return None
+    try:
+        ref = json.loads(item.data)
+        return ref if isinstance(ref, dict) and isinstance(ref.get("uid"), str) else None
+    except ValueError:
+        return None
+
+
+def _incoming(data: bytes) -> tuple[bytes | None, dict[str, bool], datetime | None]:
+    """``(message or None, flags it sets, received)`` of an item a client sent:
+    an OMA DS email object or an RFC 822 message (:class:`FormatError` otherwise)."""
+    if data.lstrip()[:1] == b"<":
+        obj = EmailObject.parse(data)
+        flags = {name: value for name in _FLAG_ELEMENTS if (value := getattr(obj, name)) is not None}
+        if obj.emailitem is not None:
+            RFC822Item.parse(obj.emailitem)
+        return obj.emailitem, flags, obj.received
+    RFC822Item.parse(data)
+    return data, {}, None
+
+
+def _flagged(obj: EmailObject, flags: Iterable[str]) -> EmailObject:
+    """``obj`` with every flag it can carry said (true or false)."""
+    on = set(flags)
+    for name in _FLAG_ELEMENTS:
+        setattr(obj, name, name in on)
+    return obj
+
+
+def _lf(message: bytes) -> bytes:
+    return message.replace(b"\r\n", b"\n")
+
+
+class MailView:
+    """``store`` with the mail datastores' items kept by the account's mail back
+    end (``backends(user)``); every other datastore and everything else
+    (maps, anchors, conflicts) is the store's own."""
+
+    def __init__(self, store: Store, backends: MailBackends) -> None:
+        self._store = store
+        self._backends = backends
+        self._open: dict[str, MailBackend] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def backend(self, user: str) -> MailBackend:
+        """The account's back end (one per view)."""
+        if user not in self._open:
+            self._open[user] = self._backends(user)
+        return self._open[user]
+
+    def folders(self, user: str) -> list[str]:
+        """The account's folder names."""
+        return [f.name for f in self.backend(user).folders()]
+
+    # -- the snapshot -----------------------------------------------------
+    def refresh(self, user: str, datastore: str, clock: float = 0.0) -> dict[str, int]:
+        """Bring the datastore's references in line with the back end (see
+        the module doc); counts of what was found."""
+        folder = mail_folder(datastore)
+        refs: dict[str, tuple[StoredItem, dict[str, Any]]] = {}
+        found = {"added": 0, "changed": 0, "removed": 0}
+        for item in self._store.items(user, datastore):
+            ref = _read_ref(item)
+            if ref is None or ref["uid"] in refs:  # (two sessions adding the same new message: one stays)
+                self._store.delete_item(user, datastore, item.guid, clock)
+                continue
+            refs[ref["uid"]] = (item, ref)
+        listed = {m.uid: m for m in self.backend(user).messages(folder)}
+        old = Snapshot({folder: FolderState(messages={
+            uid: (frozenset(ref["flags"]), str(ref.get("fp", uid))) for uid, (_, ref) in refs.items()})})
+        new = Snapshot({folder: FolderState(messages={uid: (m.flags, m.fingerprint) for uid, m in listed.items()})})
+        changes = diff(old, new)
+        for old_ref, new_ref in changes.moved:  # (a changed UIDVALIDITY: the same message, a new uid)
+            item, _ = refs.pop(old_ref.uid)
+            m = listed[new_ref.uid]
+            self._store.replace_item(user, datastore, item.guid,
+                                     _ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint), REF_TYPE, clock)
+        for gone in changes.removed:
+            self._store.delete_item(user, datastore, refs[gone.uid][0].guid, clock)
+            found["removed"] += 1
+        for flagged in changes.changed:
+            if flagged.uid in refs:
+                m = listed[flagged.uid]
+                self._store.replace_item(user, datastore, refs[flagged.uid][0].guid,
+                                         _ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint), REF_TYPE,
+                                         clock)
+                found["changed"] += 1
+        for new_one in changes.added:
+            m = listed[new_one.uid]
+            self._store.add_item(user, datastore, _ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint),
+                                 REF_TYPE, clock)
+            found["added"] += 1
+        return found
+
+    # -- items ------------------------------------------------------------
+    def _full(self, user: str, item: StoredItem) -> StoredItem | None:
+        """The item as the engine sees it: an email object (None: the message went away)."""
+        ref = _read_ref(item)
+        if ref is None:
+            return item
+        try:
+            message = self.backend(user).fetch(ref["folder"], ref["uid"])
+        except MailError as exc:
+            log.warning("user %s: message %s in folder %s cannot be read (%s): left out until the next session",
+                        log_quoted(user), log_quoted(ref["uid"]), log_quoted(ref["folder"]), exc)
+            return None
+        obj = _flagged(EmailObject.from_rfc822(message), ref["flags"])
+        obj.received = datetime.fromtimestamp(float(ref["date"]), timezone.utc)
+        return StoredItem(item.guid, obj.serialize(), EMAIL_CONTENT_TYPE, item.rev, False, item.modified)
+
+    def item_heads(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
+        """The items with their references as data: for what reads only GUIDs,
+        revisions and tombstones (no message is read)."""
+        return self._store.items(user, datastore, include_deleted)
+
+    def items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
+        found = self._store.items(user, datastore, include_deleted)
+        if not is_mail(datastore):
+            return found
+        return [full for item in found if (full := self._full(user, item)) is not None]
+
+    def get_item(self, user: str, datastore: str, guid: str) -> StoredItem | None:
+        item = self._store.get_item(user, datastore, guid)
+        if item is None or not is_mail(datastore):
+            return item
+        full = self._full(user, item)
+        if full is None:  # gone since the session listed it: its flags only (a Delete follows next session)
+            ref = _read_ref(item) or {}
+            obj = _flagged(EmailObject(), ref.get("flags", ()))
+            full = StoredItem(item.guid, obj.serialize(), EMAIL_CONTENT_TYPE, item.rev, False, item.modified)
+        return full
+
+    def add_item(self, user: str, datastore: str, data: bytes, content_type: str,
+                 modified: float = 0.0) -> StoredItem:
+        if not is_mail(datastore):
+            return self._store.add_item(user, datastore, data, content_type, modified)
+        message, flags, received = _incoming(data)
+        if message is None:
+            raise FormatError("an email object without <emailitem>: no message to store", 1, "emailitem")
+        folder = mail_folder(datastore)
+        wanted = {name for name, on in flags.items() if on}
+        backend = self.backend(user)
+        uid = backend.add(folder, message, wanted, received)
+        date = received or datetime.fromtimestamp(modified, timezone.utc)
+        fp = next((m.fingerprint for m in backend.messages(folder) if m.uid == uid), uid)
+        return self._store.add_item(user, datastore, _ref(folder, uid, wanted, date, fp), REF_TYPE, modified)
+
+    def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
+                     modified: float = 0.0) -> StoredItem | None:
+        if not is_mail(datastore):
+            return self._store.replace_item(user, datastore, guid, data, content_type, modified)
+        current = self._store.get_item(user, datastore, guid)
+        ref = _read_ref(current) if current is not None else None
+        if ref is None:
+            return None
+        message, flags, received = _incoming(data)
+        backend = self.backend(user)
+        folder, uid = ref["folder"], ref["uid"]
+        wanted = {f for f in ref["flags"] if f not in flags} | {name for name, on in flags.items() if on}
+        date = received or datetime.fromtimestamp(float(ref["date"]), timezone.utc)
+        fp = str(ref.get("fp", uid))
+        if message is not None and _lf(message) != _lf(backend.fetch(folder, uid)):
+            new_uid = backend.add(folder, message, wanted, date)  # a new file first: nothing lost if the next fails
+            backend.delete(folder, uid)
+            uid = new_uid
+            fp = next((m.fingerprint for m in backend.messages(folder) if m.uid == uid), uid)
+        elif wanted != set(ref["flags"]):
+            backend.set_flags(folder, uid, wanted)
+        return self._store.replace_item(user, datastore, guid, _ref(folder, uid, wanted, date, fp), REF_TYPE,
+                                        modified)
+
+    def delete_item(self, user: str, datastore: str, guid: str, modified: float = 0.0) -> StoredItem | None:
+        if is_mail(datastore):
+            current = self._store.get_item(user, datastore, guid)
+            ref = _read_ref(current) if current is not None else None
+            if ref is not None:
+                try:
+                    self.backend(user).delete(ref["folder"], ref["uid"])
+                except MailError as exc:  # gone already (deleted behind our back): the tombstone stays right
+                    log.info("user %s: message %s in folder %s not deleted: %s", log_quoted(user),
+                             log_quoted(ref["uid"]), log_quoted(ref["folder"]), exc)
+        return self._store.delete_item(user, datastore, guid, modified)
+
+
+def mail_view(store: Store, backends: MailBackends) -> Store:
+    """``store`` as the mail datastores see it (:class:`MailView`)."""
+    return cast(Store, MailView(store, backends))
