@@ -100,21 +100,9 @@ def phone_pair(server: SyncServer, store: SQLiteStore) -> tuple[ClientStore, Cli
     """As test_issue_13_modes's pair (A holds 1, 2, 3, 5, synced; B holds 1,
     2, 3, 4, with 4 not synced yet; the server 1, 2, 3, 5), B a phone listing
     only SyncCaps 1 and 2."""
-    from .test_issue_13_modes import device, vcard
+    from .test_issue_13_modes import make_pair
 
-    a, b = device("a"), device("b")
-    b.sync_caps = (1, 2)
-    for n in (1, 2):
-        a.datastores["./addressbook"].add(vcard(n))
-    run(server, a)
-    b.datastores["./addressbook"].add(vcard(3))
-    run(server, b)
-    run(server, a)
-    a.datastores["./addressbook"].add(vcard(5))
-    run(server, a)
-    b.datastores["./addressbook"].add(vcard(4))
-    assert numbers(ab(a)) == [1, 2, 3, 5] and numbers(ab(b)) == [1, 2, 3, 4] and on_server(store) == [1, 2, 3, 5]
-    return a, b
+    return make_pair(server, store, b_caps=(1, 2))
 
 
 MODES = [

@@ -100,7 +100,15 @@ def on_server(store: SQLiteStore) -> list[int]:
 @pytest.fixture
 def pair(server: SyncServer, store: SQLiteStore) -> tuple[ClientStore, ClientStore]:
     """Two devices holding 1, 2, 3; then A added 5 (synced) and B added 4 (not yet synced)."""
+    return make_pair(server, store)
+
+
+def make_pair(server: SyncServer, store: SQLiteStore,
+              b_caps: tuple[int, ...] | None = None) -> tuple[ClientStore, ClientStore]:
+    """:func:`pair`, with B listing ``b_caps`` as its SyncCaps when given."""
     a, b = device("a"), device("b")
+    if b_caps is not None:
+        b.sync_caps = b_caps
     for n in (1, 2):
         a.datastores["./addressbook"].add(vcard(n))
     run(server, a)
