@@ -195,15 +195,16 @@ def test_issue_14_folders_renamed_moved_deleted_on_the_client(server: SyncServer
     assert session.reports["./files"].received == {}  # nothing echoed to the client that deleted them
 
 
-def test_issue_14_move_command_from_the_client(server: SyncServer, store: Any) -> None:
+@pytest.mark.parametrize("encoding", ["xml", "wbxml"])
+def test_issue_14_move_command_from_the_client(server: SyncServer, store: Any, encoding: str) -> None:
     a, b = phone("a"), phone("b")
     seed_client(a)
-    run(server, a)
-    run(server, b)
+    run(server, a, encoding=encoding)
+    run(server, b, encoding=encoding)
     ds = a.datastores["./files"]
     ds.send_moves = True
     ds.move(luid(a, "/top.txt"), luid(a, "/Docs/Work"))
-    session, answers = run(server, a)
+    session, answers = run(server, a, encoding=encoding)
     assert session.reports["./files"].sent == {"Move": 1} and statuses(answers, "Move") == [200]
     assert "/Docs/Work/top.txt" in server_paths(store)
     run(server, b)
@@ -307,6 +308,26 @@ def test_issue_14_deep_trees_are_bounded(server: SyncServer, store: Any) -> None
     assert session.reports["./files"].statuses.count(201) == MAX_TREE_DEPTH
     assert session.reports["./files"].statuses[-1] == 403
     assert len(store.items("test", "Files")) == MAX_TREE_DEPTH
+
+
+def test_issue_14_item_count_is_bounded(server: SyncServer, store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from syncml_codec.engine import _tree
+
+    monkeypatch.setattr(_tree, "MAX_TREE_ITEMS", 3)
+    a = phone("a")
+    ds = a.datastores["./files"]
+    top = ds.add(folder("top"))
+    run(server, a)
+    for n in range(4):
+        ds.add(file(f"{n}.txt"), top)
+    session, _ = run(server, a)  # (two-way: the refused Adds stay the client's changes)
+    assert session.reports["./files"].statuses == [201, 201, 420, 420]
+    assert len(store.items("test", "Files")) == 3
+    ds.delete(luid(a, "/top/0.txt"))  # room again: taken by one of the refused Adds in the next session
+    session, _ = run(server, a)  # (our client sends its Deletes after its Adds)
+    assert len(store.items("test", "Files")) == 2 and sorted(session.reports["./files"].statuses) == [200, 420, 420]
+    session, _ = run(server, a)
+    assert len(store.items("test", "Files")) == 3 and sorted(session.reports["./files"].statuses) == [201, 420]
 
 
 def test_issue_14_slow_sync_matches_by_folder(server: SyncServer, store: Any) -> None:

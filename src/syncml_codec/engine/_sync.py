@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ProtocolError
 from ..model import AlertCode, StatusCode
 from ..store.base import Device, DeviceFormat, MapEntry, Store, StoredItem
+from . import _tree
 from ._filtering import item_filter, parsed
 from ._items import (
     canonical_data,
@@ -203,6 +204,7 @@ class DatastoreSync:
     tree: bool = False
     hierarchical: bool = False
     _parents: dict[str, str] | None = None
+    _live: int | None = None  # how many live items the tree holds (read once per message, not in the state)
 
     @property
     def user(self) -> str:
@@ -227,6 +229,7 @@ class DatastoreSync:
         state["_by_guid"] = state["_by_luid"] = None
         state["_filters"] = {}
         state["_parents"] = None
+        state["_live"] = None
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -452,7 +455,12 @@ class DatastoreSync:
     def _add_stored(self, data: bytes, ctype: str, parent: str | None) -> StoredItem:
         if not self.tree:
             return self.store.add_item(self.user, self.canonical, data, ctype, self.clock)
+        if self._live is None:
+            self._live = len(self._heads())
+        if self._live >= _tree.MAX_TREE_ITEMS:
+            raise ProtocolError(f"the tree holds {self._live} items already", StatusCode.DEVICE_FULL)
         item = self.store.add_item(self.user, self.canonical, data, ctype, self.clock, parent=parent or "")
+        self._live += 1
         if self._parents is not None:
             self._parents[item.guid] = item.parent
         return item
@@ -720,8 +728,7 @@ class DatastoreSync:
             self.touched.add(inner)
             self._unmap(inner)
             self._count("deleted")
-        if self._parents is not None:
-            self._parents = None
+        self._parents = self._live = None
         return StatusCode.OK
 
     def _conflict(self, luid: str | None, current: StoredItem, data: bytes, ctype: str,
