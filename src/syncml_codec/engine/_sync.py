@@ -205,6 +205,7 @@ class DatastoreSync:
     hierarchical: bool = False
     _parents: dict[str, str] | None = None
     _live: int | None = None  # how many live items the tree holds (read once per message, not in the state)
+    chunk_parents: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # see remember_parent
 
     @property
     def user(self) -> str:
@@ -498,6 +499,21 @@ class DatastoreSync:
         self._map(luid if luid is not None else (entry.luid if entry else None), current.guid,
                   new.rev if held else (entry.known_rev if entry is not None else new.rev))
         return StatusCode.OK
+
+    def remember_parent(self, key: str, named: tuple[str | None, str | None], done: bool) -> tuple[
+            str | None, str | None]:
+        """The parent a large object's chunks name, ``(SourceParent,
+        TargetParent)``: a client may name it in the first chunk only, so it
+        is kept until the last (``done``), at most for a few objects at once."""
+        if named != (None, None):
+            if not done:
+                if len(self.chunk_parents) >= 16:
+                    self.chunk_parents.pop(next(iter(self.chunk_parents)))
+                self.chunk_parents[key] = named
+            else:
+                self.chunk_parents.pop(key, None)
+            return named
+        return self.chunk_parents.pop(key, named) if done else named
 
     def luid_of(self, guid: str) -> str | None:
         """The client's LUID of ``guid`` (None: not mapped, or its Map has not come)."""
