@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ProtocolError
 from ..model import AlertCode, StatusCode
-from ..store.base import Device, DeviceFormat, MapEntry, Store, StoredItem
+from ..store.base import TREE_DATASTORES, Device, DeviceFormat, MapEntry, Store, StoredItem
 from . import _tree
 from ._filtering import item_filter, parsed
 from ._items import (
@@ -204,7 +204,6 @@ class DatastoreSync:
     tree: bool = False
     hierarchical: bool = False
     _parents: dict[str, str] | None = None
-    _live: int | None = None  # how many live items the tree holds (read once per message, not in the state)
     chunk_parents: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # see remember_parent
 
     @property
@@ -230,7 +229,6 @@ class DatastoreSync:
         state["_by_guid"] = state["_by_luid"] = None
         state["_filters"] = {}
         state["_parents"] = None
-        state["_live"] = None
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -391,18 +389,21 @@ class DatastoreSync:
 
     # -- the tree (hierarchical sync, issue 14, :mod:`._tree`) -------------
     def _tree_parents(self) -> dict[str, str]:
-        """GUID -> parent GUID of the datastore's items (tombstones too), read
-        once per message and kept current by this session's writes."""
+        """GUID -> parent GUID of the datastore's live items, read once per
+        message (without the items' data where the store can:
+        ``item_parents``) and kept current by this session's writes."""
         if self._parents is None:
-            self._parents = {i.guid: i.parent for i in self._heads(include_deleted=True)}
+            lister = getattr(self.store, "item_parents", None)
+            self._parents = (dict(lister(self.user, self.canonical)) if lister is not None
+                             else {i.guid: i.parent for i in self._heads()})
         return self._parents
 
     def _inside(self, guid: str) -> list[str]:
         """The live items ``guid`` contains, at any depth."""
         children: dict[str, list[str]] = {}
-        for item in self._heads():
-            if item.parent:
-                children.setdefault(item.parent, []).append(item.guid)
+        for child, parent in self._tree_parents().items():
+            if parent:
+                children.setdefault(parent, []).append(child)
         found, level, seen = [], [guid], {guid}
         while level:
             level = [c for g in level for c in children.get(g, ()) if c not in seen]
@@ -449,21 +450,18 @@ class DatastoreSync:
         kind of item); a malformed one raises before anything is stored."""
         if not self.tree:
             return None
-        if ctype in FILE_TYPES or self.canonical == "Files" or bytes(data[:64]).lstrip().startswith(b"<Folder"):
+        if ctype in FILE_TYPES or self.canonical in TREE_DATASTORES or bytes(data[:64]).lstrip().startswith(b"<Folder"):
             return check_tree_item(data, ctype)
         return None
 
     def _add_stored(self, data: bytes, ctype: str, parent: str | None) -> StoredItem:
         if not self.tree:
             return self.store.add_item(self.user, self.canonical, data, ctype, self.clock)
-        if self._live is None:
-            self._live = len(self._heads())
-        if self._live >= _tree.MAX_TREE_ITEMS:
-            raise ProtocolError(f"the tree holds {self._live} items already", StatusCode.DEVICE_FULL)
+        parents = self._tree_parents()
+        if len(parents) >= _tree.MAX_TREE_ITEMS:
+            raise ProtocolError(f"the tree holds {len(parents)} items already", StatusCode.DEVICE_FULL)
         item = self.store.add_item(self.user, self.canonical, data, ctype, self.clock, parent=parent or "")
-        self._live += 1
-        if self._parents is not None:
-            self._parents[item.guid] = item.parent
+        parents[item.guid] = item.parent
         return item
 
     def _replace_stored(self, guid: str, data: bytes, ctype: str, parent: str | None) -> StoredItem | None:
@@ -744,7 +742,9 @@ class DatastoreSync:
             self.touched.add(inner)
             self._unmap(inner)
             self._count("deleted")
-        self._parents = self._live = None
+        if self._parents is not None:
+            for gone in (guid, *inside):
+                self._parents.pop(gone, None)
         return StatusCode.OK
 
     def _conflict(self, luid: str | None, current: StoredItem, data: bytes, ctype: str,
