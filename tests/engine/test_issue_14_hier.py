@@ -479,3 +479,16 @@ def test_issue_14_a_move_that_conflicts(server: SyncServer, store: Any) -> None:
     assert store.get_item("test", "Files", guid).parent == ""
     assert "/top.txt" in paths(a) and a.datastores["./files"].items[luid(a, "/top.txt")] == file("top.txt",
                                                                                                "server edit")
+
+
+def test_issue_14_refresh_from_client_keeps_a_folder_that_holds_what_it_sent(server: SyncServer, store: Any) -> None:
+    """203: a folder whose own item is refused (malformed) but whose content the client sent is kept,
+    with that content (deleting it would take the client's items with it)."""
+    a = phone("a")
+    seed_client(a)
+    run(server, a)
+    ds = a.datastores["./files"]
+    ds.items[luid(a, "/Docs/Work")] = b"<Folder><name>Work</name><name>twice</name></Folder>"
+    session, _ = run(server, a, mode=203)
+    assert session.reports["./files"].mode == 203 and session.reports["./files"].statuses.count(400) == 1
+    assert server_paths(store) == TREE

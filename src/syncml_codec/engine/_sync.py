@@ -426,7 +426,9 @@ class DatastoreSync:
         if target_parent is not None and not is_root(target_parent, *roots):
             guid = target_parent.strip()
         elif source_parent is not None and not is_root(source_parent, *roots):
-            entry = self._by_luid.get(source_parent.strip())
+            # (in a slow sync or refresh the map is rebuilt: a folder not matched yet, e.g. refused, is
+            # still the one the device held under that LUID)
+            entry = self._by_luid.get(source_parent.strip()) or self.old_map.get(source_parent.strip())
             if entry is None:
                 raise ProtocolError(f"parent LUID {source_parent!r} unknown", StatusCode.NOT_FOUND)
             guid = entry.guid
@@ -516,6 +518,20 @@ class DatastoreSync:
                 self.chunk_parents.pop(key, None)
             return named
         return self.chunk_parents.pop(key, named) if done else named
+
+    def _holding_touched(self) -> set[str]:
+        """The folders that hold an item the client sent in this session: a
+        refresh from the client keeps them even when their own item did not
+        come through (e.g. refused as malformed), so that deleting them does
+        not take the client's items with them."""
+        parents = self._tree_parents()
+        holding: set[str] = set()
+        for guid in self.touched:
+            parent = parents.get(guid, "")
+            while parent and parent not in holding:
+                holding.add(parent)
+                parent = parents.get(parent, "")
+        return holding
 
     def luid_of(self, guid: str) -> str | None:
         """The client's LUID of ``guid`` (None: not mapped, or its Map has not come)."""
@@ -810,8 +826,9 @@ class DatastoreSync:
                 if entry.luid is None and entry.guid not in self.touched:
                     self._unmap(entry.guid)
         if self._from_client():
+            holding = self._holding_touched() if self.tree else set()
             for item in self._heads():
-                if item.guid not in self.touched:
+                if item.guid not in self.touched and item.guid not in holding:
                     self.store.delete_item(self.user, self.canonical, item.guid, self.clock)
                     self._unmap(item.guid)
                     self._count("deleted")
