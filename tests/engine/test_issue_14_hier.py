@@ -20,7 +20,7 @@ from syncml_codec.engine._devinf import server_devinf
 from syncml_codec.engine._ops import Operation
 from syncml_codec.engine._tree import MAX_TREE_DEPTH
 from syncml_codec.formats.omads import FILE_CONTENT_TYPE, FOLDER_CONTENT_TYPE
-from syncml_codec.model import Message, Status, Sync
+from syncml_codec.model import Message, Status, Sync, TargetParent
 from syncml_codec.store import SQLiteStore, open_store
 
 from ..store.conftest import postgres_schema
@@ -492,3 +492,36 @@ def test_issue_14_refresh_from_client_keeps_a_folder_that_holds_what_it_sent(ser
     session, _ = run(server, a, mode=203)
     assert session.reports["./files"].mode == 203 and session.reports["./files"].statuses.count(400) == 1
     assert server_paths(store) == TREE
+
+
+def test_issue_14_hostile_parents(server: SyncServer, store: Any) -> None:
+    """Parents a client made up: a 10,000-character LUID or GUID, another datastore's item, a file as a
+    folder; each refused, nothing stored."""
+    a = phone("a", contacts=True)
+    seed_client(a)
+    a.datastores["./addressbook"].add(vcard(1))
+    run(server, a)
+    contact = store.items("test", "Contacts")[0].guid
+    before = sorted((i.guid, i.parent, i.rev) for i in store.items("test", "Files"))
+    ds = a.datastores["./files"]
+    huge_luid = ds.add(file("x1.txt"))
+    ds.parents[huge_luid] = "9" * 10_000  # by a LUID
+    ds.add(file("x2.txt"), luid(a, "/top.txt"))  # a file as its folder
+    by_guid = {ds.add(file("x3.txt")): contact, ds.add(file("x4.txt")): "7" * 10_000}  # by our GUIDs
+
+    def target_parents(msg: Message) -> Message:
+        def item(i: Any) -> Any:
+            guid = by_guid.get(i.source.loc_uri) if i.source is not None else None
+            return dataclasses.replace(i, target_parent=TargetParent(loc_uri=guid)) if guid else i
+
+        commands = []
+        for cmd in msg.body.commands:
+            if isinstance(cmd, Sync):
+                cmd = dataclasses.replace(cmd, commands=tuple(
+                    dataclasses.replace(c, items=tuple(item(i) for i in c.items)) for c in cmd.commands))
+            commands.append(cmd)
+        return dataclasses.replace(msg, body=dataclasses.replace(msg.body, commands=tuple(commands)))
+
+    session, _ = run(server, a, rewrite=target_parents)
+    assert sorted(session.reports["./files"].statuses) == [400, 404, 404, 404]
+    assert sorted((i.guid, i.parent, i.rev) for i in store.items("test", "Files")) == before
