@@ -1,0 +1,226 @@
+"""Issue 14, item 3 for Mail: the account's folder tree as one hierarchical
+datastore (:mod:`syncml_codec.engine._mailtree`), first as a store view (the
+view's own behaviour on both stores and both back ends)."""
+
+from __future__ import annotations
+
+import doctest
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncml_codec.engine._mailds import MailView
+from syncml_codec.engine._mailtree import FOLDER_REF_TYPE, MAIL_TREE
+from syncml_codec.errors import FormatError, MailError
+from syncml_codec.formats import EmailObject
+from syncml_codec.formats.omads import FOLDER_CONTENT_TYPE, FolderObject
+from syncml_codec.mail import ImapBackend, MailBackend, MaildirBackend, account_maildir
+from syncml_codec.store import SQLiteStore, StoredItem, open_store
+
+from ..store.conftest import postgres_schema
+
+EMI = "application/vnd.omads-email+xml"
+
+
+def message(n: int) -> bytes:
+    return (f"From: sender{n}@example.org\r\nTo: test@example.org\r\nSubject: message {n}\r\n"
+            f"Message-ID: <h{n}@example.org>\r\nDate: Tue, 14 Nov 2023 22:13:{n % 60:02d} +0000\r\n\r\n"
+            f"hello {n}\r\n").encode()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest) -> Iterator[Any]:
+    if request.param == "sqlite":
+        s: Any = SQLiteStore(":memory:")
+        s.add_user("test", "secret")
+        yield s
+        return
+    with postgres_schema() as url:
+        s = open_store(url)
+        try:
+            s.add_user("test", "secret")
+            yield s
+        finally:
+            s.close()
+
+
+@pytest.fixture(params=["maildir", "imap"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailBackend]:
+    """The account's mail storage of each kind (IMAP: the test Dovecot, emptied first)."""
+    if request.param == "maildir":
+        yield MaildirBackend(account_maildir(tmp_path / "mail", "test"))
+        return
+    from ..mail.conftest import empty_imap, imap_url
+
+    box = ImapBackend.from_url(imap_url())
+    empty_imap(box)
+    try:
+        yield box
+    finally:
+        box.close()
+
+
+@pytest.fixture
+def view(store: Any, backend: MailBackend) -> MailView:
+    return MailView(store, lambda user: backend)
+
+
+def tree(view: MailView) -> dict[str, Any]:
+    """The tree as the engine sees it: path -> folder item, (path, subject) -> message item."""
+    items = view.items("test", MAIL_TREE)
+    by_guid = {i.guid: i for i in items}
+
+    def path(item: StoredItem) -> str:
+        name = FolderObject.parse(item.data).name or ""
+        return name if not item.parent else path(by_guid[item.parent]) + "/" + name
+
+    out: dict[Any, StoredItem] = {}
+    for item in items:
+        if item.content_type == FOLDER_CONTENT_TYPE:
+            out[path(item)] = item
+        else:
+            subject = (EmailObject.parse(item.data).emailitem or b"").split(b"Subject: ")[1].split(b"\r\n")[0]
+            out[path(by_guid[item.parent]), subject.decode()] = item
+    return out
+
+
+def seed(backend: MailBackend) -> dict[str, str]:
+    for name in ("Sent", "Trash", "Work", "Work/Projects"):
+        backend.create_folder(name)
+    return {"m1": backend.add("INBOX", message(1)), "m2": backend.add("Work/Projects", message(2), {"read"}),
+            "m3": backend.add("Sent", message(3))}
+
+
+def test_issue_14_mailhier_doctests() -> None:
+    from syncml_codec.engine import _mailtree
+
+    assert doctest.testmod(_mailtree).failed == 0
+
+
+def test_issue_14_mailhier_the_tree(view: MailView, backend: MailBackend) -> None:
+    seed(backend)
+    found = view.refresh("test", MAIL_TREE, 1.0)
+    assert found["folders added"] == 5 and found["added"] == 3
+    t = tree(view)
+    assert sorted(k for k in t if isinstance(k, str)) == ["INBOX", "Sent", "Trash", "Work", "Work/Projects"]
+    roles = {k: FolderObject.parse(t[k].data).role for k in t if isinstance(k, str)}
+    assert roles == {"INBOX": "inbox", "Sent": "sent", "Trash": "deleted", "Work": None, "Work/Projects": None}
+    assert t["INBOX"].parent == "" and t["Work/Projects"].parent == t["Work"].guid
+    assert t["Work/Projects", "message 2"].parent == t["Work/Projects"].guid
+    assert EmailObject.parse(t["Work/Projects", "message 2"].data).read is True
+    # the store keeps references only; nothing changed: nothing found
+    assert {i.content_type for i in view._store.items("test", MAIL_TREE)} == {FOLDER_REF_TYPE,
+                                                                             "application/x-syncml-mail-ref"}
+    assert not any(view.refresh("test", MAIL_TREE, 2.0).values())
+
+
+def test_issue_14_mailhier_moves_behind_the_servers_back(view: MailView, backend: MailBackend) -> None:
+    ids = seed(backend)
+    view.refresh("test", MAIL_TREE, 1.0)
+    before = tree(view)
+    backend.move("INBOX", ids["m1"], "Work")  # another IMAP client, or a Maildir file renamed
+    backend.rename_folder("Work", "Archive/Work")  # a folder moved with its subfolder and messages
+    found = view.refresh("test", MAIL_TREE, 2.0)
+    assert found["moved"] == 1 and found["removed"] == 0 and found["folders removed"] == 0
+    after = tree(view)
+    moved = after["Archive/Work", "message 1"]
+    assert moved.guid == before["INBOX", "message 1"].guid and moved.rev > before["INBOX", "message 1"].rev
+    assert after["Archive/Work"].guid == before["Work"].guid
+    assert after["Archive/Work/Projects"].guid == before["Work/Projects"].guid
+    assert after["Archive/Work/Projects", "message 2"].guid == before["Work/Projects", "message 2"].guid
+    assert after["Archive/Work"].parent == after["Archive"].guid
+    assert not any(i.deleted for i in view._store.items("test", MAIL_TREE, include_deleted=True))
+
+
+def test_issue_14_mailhier_folder_deleted_behind_the_servers_back(view: MailView, backend: MailBackend) -> None:
+    seed(backend)
+    view.refresh("test", MAIL_TREE, 1.0)
+    gone = tree(view)
+    backend.delete_folder("Work")
+    found = view.refresh("test", MAIL_TREE, 2.0)
+    assert found["folders removed"] == 2 and found["removed"] == 1
+    dead = {i.guid for i in view._store.items("test", MAIL_TREE, include_deleted=True) if i.deleted}
+    assert dead == {gone["Work"].guid, gone["Work/Projects"].guid, gone["Work/Projects", "message 2"].guid}
+
+
+def test_issue_14_mailhier_device_changes(view: MailView, backend: MailBackend) -> None:
+    seed(backend)
+    view.refresh("test", MAIL_TREE, 1.0)
+    t = tree(view)
+    # a device creates a folder under Work, moves a message there and marks it read at once
+    new = view.add_item("test", MAIL_TREE, b"<Folder><name>Later</name></Folder>", FOLDER_CONTENT_TYPE, 2.0,
+                        parent=t["Work"].guid)
+    assert "Work/Later" in [f.name for f in backend.folders()]
+    view.replace_item("test", MAIL_TREE, t["INBOX", "message 1"].guid, b"<Email><read>true</read></Email>", EMI, 3.0,
+                      parent=new.guid)
+    assert [m.flags for m in backend.messages("Work/Later")] == [frozenset({"read"})]
+    assert backend.messages("INBOX") == []
+    # renames the folder and moves it to the top; a Move without data moves a message
+    view.replace_item("test", MAIL_TREE, new.guid, b"<Folder><name>Someday</name></Folder>", FOLDER_CONTENT_TYPE,
+                      4.0, parent="")
+    view.replace_item("test", MAIL_TREE, t["Sent", "message 3"].guid, b"", EMI, 5.0, parent=new.guid)
+    assert {f.name for f in backend.folders()} >= {"Someday"} and "Work/Later" not in {
+        f.name for f in backend.folders()}
+    assert len(backend.messages("Someday")) == 2 and backend.messages("Sent") == []
+    after = tree(view)
+    assert after["Someday", "message 1"].guid == t["INBOX", "message 1"].guid
+    assert after["Someday", "message 3"].guid == t["Sent", "message 3"].guid
+    # what the view wrote is not found again as a change behind its back
+    assert not any(view.refresh("test", MAIL_TREE, 6.0).values())
+    # a message added at the root lands in the inbox; deleting a folder deletes its subtree
+    view.add_item("test", MAIL_TREE, message(4), "message/rfc822", 7.0)
+    assert len(backend.messages("INBOX")) == 1
+    view.delete_item("test", MAIL_TREE, t["Work"].guid, 8.0)
+    assert {f.name for f in backend.folders()} == {"INBOX", "Sent", "Trash", "Someday"}
+    dead = {i.guid for i in view._store.items("test", MAIL_TREE, include_deleted=True) if i.deleted}
+    assert dead == {t["Work"].guid, t["Work/Projects"].guid, t["Work/Projects", "message 2"].guid}
+    assert sum(len(backend.messages(f.name)) for f in backend.folders()) == 3  # message 2 went with Work
+    assert not any(view.refresh("test", MAIL_TREE, 9.0).values())
+
+
+def test_issue_14_mailhier_refusals_change_nothing(view: MailView, backend: MailBackend) -> None:
+    seed(backend)
+    view.refresh("test", MAIL_TREE, 1.0)
+    t = tree(view)
+    folders = [f.name for f in backend.folders()]
+    heads = view.item_heads("test", MAIL_TREE)
+    work = t["Work"]
+    refused: list[tuple[Any, ...]] = [
+        # a folder loop: Work into its own child, into itself
+        ("replace", work.guid, work.data, FOLDER_CONTENT_TYPE, t["Work/Projects"].guid),
+        ("replace", work.guid, work.data, FOLDER_CONTENT_TYPE, work.guid),
+        # a parent that is no folder: unknown, a message
+        ("replace", t["INBOX", "message 1"].guid, b"", EMI, "no-such-guid"),
+        ("replace", t["INBOX", "message 1"].guid, b"", EMI, t["Sent", "message 3"].guid),
+        ("add", b"<Folder><name>X</name></Folder>", FOLDER_CONTENT_TYPE, "no-such-guid"),
+        ("add", message(5), "message/rfc822", t["Sent", "message 3"].guid),
+        # the inbox is not renamed or deleted; a name clash; a name that is a path
+        ("replace", t["INBOX"].guid, b"<Folder><name>Old</name></Folder>", FOLDER_CONTENT_TYPE, None),
+        ("delete", t["INBOX"].guid),
+        ("replace", t["Trash"].guid, b"<Folder><name>Sent</name></Folder>", FOLDER_CONTENT_TYPE, None),
+        ("add", b"<Folder><name>a/b</name></Folder>", FOLDER_CONTENT_TYPE, ""),
+    ]
+    for what, *args in refused:
+        with pytest.raises(MailError):
+            if what == "replace":
+                guid, data, ctype, parent = args
+                view.replace_item("test", MAIL_TREE, guid, data, ctype, 2.0, parent=parent)
+            elif what == "add":
+                data, ctype, parent = args
+                view.add_item("test", MAIL_TREE, data, ctype, 2.0, parent=parent)
+            else:
+                view.delete_item("test", MAIL_TREE, args[0], 2.0)
+    # malformed objects: a FormatError, before anything is written
+    for data, ctype in ((b"<Folder><name>x</nam></Folder>", FOLDER_CONTENT_TYPE),
+                        (b"<Folder><role>inbox</role></Folder>", FOLDER_CONTENT_TYPE),
+                        (b"<Email><read>maybe</read></Email>", EMI)):
+        with pytest.raises(FormatError):
+            view.add_item("test", MAIL_TREE, data, ctype, 2.0, parent=work.guid)
+    with pytest.raises(FormatError):
+        view.replace_item("test", MAIL_TREE, t["INBOX", "message 1"].guid, b"<Email><read>maybe</read></Email>", EMI,
+                          2.0, parent=t["Sent"].guid)
+    assert [f.name for f in backend.folders()] == folders
+    assert view.item_heads("test", MAIL_TREE) == heads
+    assert len(backend.messages("INBOX")) == 1 and not any(view.refresh("test", MAIL_TREE, 3.0).values())
