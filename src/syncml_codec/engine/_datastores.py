@@ -31,6 +31,7 @@ from ..model import (
     Item,
     Map,
     Meta,
+    Move,
     Replace,
     Source,
     Status,
@@ -39,7 +40,7 @@ from ..model import (
     Target,
 )
 from ..store.backups import BackupArea
-from ..store.base import Store, canonical_datastore
+from ..store.base import TREE_DATASTORES, Store, canonical_datastore
 from ._backup import SessionBackup
 from ._chunks import Reassembler
 from ._devinf import client_sync_caps, datastore_for_type, datastore_from_devinf, type_for_client
@@ -52,6 +53,7 @@ from ._params import SyncParams
 from ._peer import Peer
 from ._reply import Answers
 from ._sync import BY_SERVER, CLIENT_SENDS, NEEDS_ANCHORS, SUPPORTED, ConflictPolicy, DatastoreSync
+from ._tree import client_hierarchical, offers_tree
 from ._util import item_bytes, log_quoted, meta_format, meta_type, plain
 
 __all__ = ["SessionDatastores"]
@@ -187,9 +189,11 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         backup: SessionBackup | None = None
         pending: int | None = None
         if params.backup is not None:  # to a file: the client sends all, nothing else happens (._backup)
-            if self.backups is None or is_mail(canonical):
+            if self.backups is None or is_mail(canonical) or canonical in TREE_DATASTORES:
                 log.warning("session %s: backup of %s asked for, but %s: refused", self.session_id, canonical,
-                            "mail folders are not backed up" if is_mail(canonical) else "the server has no backup area")
+                            "mail folders are not backed up" if is_mail(canonical)
+                            else "file trees are not backed up" if canonical in TREE_DATASTORES
+                            else "the server has no backup area")
                 return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), None
             # the account's running sessions (read without locking their rows: another worker may be
             # serving one); the partial files of the others are removed, those of these count
@@ -243,6 +247,12 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                            wanted_type=type_for_client(canonical, self.peer.known_devinf(), client_uri),
                            resumed=resumed, performed=int(performed), backup=backup, pending=pending,
                            fallback=fallback)
+        ds.tree = offers_tree(store, canonical)  # (hierarchical sync, issue 14: ._tree)
+        ds.hierarchical = ds.tree and client_hierarchical(self.peer.known_devinf(), client_uri)
+        if ds.tree:
+            log.info("session %s: %s synced %s", self.session_id, canonical,
+                     "as a folder tree" if ds.hierarchical
+                     else "flat (the client's DevInf has no SupportHierarchicalSync)")
         ds.start()
         if wanted_filter is not None:
             self._set_filter(ds, *wanted_filter)
@@ -299,6 +309,12 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             if ds.mode not in CLIENT_SENDS:
                 out.append(answers.status(change, StatusCode.COMMAND_NOT_ALLOWED))
                 continue
+            if isinstance(change, Move) and ds.hierarchical and change.items:  # (hierarchical sync: ._tree)
+                for item in change.items:
+                    code = self._move(ds, item)
+                    if self.peer.quirks.item_status(code):
+                        out.append(answers.item_status(change, item, code))
+                continue
             if not isinstance(change, (Add, Replace, Delete)):
                 out.append(answers.status(change, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED))
                 continue
@@ -310,6 +326,21 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                 if self.peer.quirks.item_status(code):
                     out.append(answers.item_status(change, item, code))
         return out
+
+    def _move(self, ds: DatastoreSync, item: Item) -> int:
+        """A client's Move of one item to another folder (hierarchical sync)."""
+        luid = (item.source.loc_uri or "") if item.source else None
+        target = (item.target.loc_uri or "") if item.target else None
+        try:
+            return ds.move(luid, target, ds.parent_for(*_parents(item)))
+        except ProtocolError as exc:
+            self._refused(ds, luid or target, exc)
+            return exc.status
+
+    def _refused(self, ds: DatastoreSync, name: str | None, exc: Exception) -> None:
+        log.warning("session %s: %s item %s of user=%s device=%s refused: %s", self.session_id,
+                    ds.canonical, log_quoted(name or "?"), log_quoted(ds.user),
+                    log_quoted(ds.device.device_id), log_quoted(str(exc)))
 
     def _change(self, ds: DatastoreSync, change: Add | Replace | Delete, sync: Sync, item: Item) -> int:
         luid = (item.source.loc_uri or "") if item.source else None
@@ -345,16 +376,17 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             if ds.backup is not None:  # byte for byte as it came, to the backup file
                 return ds.backup.add(assembled, ctype)
             data = self.peer.quirks.to_store(assembled, ctype)
+            parent = ds.parent_for(*_parents(item))  # (hierarchical sync: its folder, ._tree)
             if isinstance(change, Add):
-                return ds.add(luid, data, ctype, encoding=fmt)
-            return ds.replace(luid, target, data, ctype, encoding=fmt)
+                return ds.add(luid, data, ctype, encoding=fmt, parent=parent)
+            return ds.replace(luid, target, data, ctype, encoding=fmt, parent=parent)
         except ProtocolError as exc:
+            if ds.tree:
+                self._refused(ds, luid or target, exc)
             return exc.status
         except (SyncMLError, ValueError) as exc:
-            if is_mail(ds.canonical):  # (the mail back end or the email object refused it: nothing was written)
-                log.warning("session %s: %s item %s of user=%s device=%s refused: %s", self.session_id,
-                            ds.canonical, log_quoted(luid or target or "?"), log_quoted(ds.user),
-                            log_quoted(ds.device.device_id), log_quoted(str(exc)))
+            if is_mail(ds.canonical) or ds.tree:  # (the back end or the object refused it: nothing was written)
+                self._refused(ds, luid or target, exc)
             return StatusCode.BAD_REQUEST
 
     # -- Map -------------------------------------------------------------
@@ -373,3 +405,9 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             ok = ds.mapped(mi.source.loc_uri or "", mi.target.loc_uri or "") and ok
             mapped.append((ds.canonical, mi.target.loc_uri or ""))
         return (StatusCode.OK if ok else StatusCode.NOT_FOUND), mapped
+
+
+def _parents(item: Item) -> tuple[str | None, str | None]:
+    """An item's ``(SourceParent, TargetParent)`` LocURIs (None: not there)."""
+    return (plain(item.source_parent.loc_uri) if item.source_parent is not None else None,
+            plain(item.target_parent.loc_uri) if item.target_parent is not None else None)

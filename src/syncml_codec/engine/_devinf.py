@@ -18,8 +18,9 @@ from ..codec.tree import Document
 from ..devinf import ContentType, DataStore, DevInf, negotiate
 from ..errors import SyncMLError
 from ..filters import advertise_filters
+from ..formats.omads import FILE_CONTENT_TYPE, FOLDER_CONTENT_TYPE
 from ..model import Get, Item, Meta, Results, Source, StatusCode
-from ..store.base import DATASTORES
+from ..store.base import DATASTORES, TREE_DATASTORES
 from ._sync import BY_SERVER, SUPPORTED
 from ._util import plain
 from ._wire import devinf_type
@@ -56,6 +57,7 @@ SERVER_FORMATS: dict[str, tuple[ContentType, ...]] = {
     "Tasks": (*_CAL, ContentType("text/x-s4j-sift", "1.0")), "Notes": _NOTE,
     "Journal": (ContentType("text/calendar", "2.0"), ContentType("text/plain", "1.0")),
     "Mail": (ContentType("application/vnd.omads-email+xml", "1.2"), ContentType("message/rfc822", "1.0")),
+    "Files": (ContentType(FILE_CONTENT_TYPE, "1.2"), ContentType(FOLDER_CONTENT_TYPE, "1.2")),
 }
 #: DevInf SyncType (SyncCap) of each alert code: 1-6 for 200-205, 7 ("server-alerted sync") for 206-210
 SYNC_CAPS = {200: 1, 201: 2, 202: 3, 203: 4, 204: 5, 205: 6, 206: 7, 207: 7, 208: 7, 209: 7, 210: 7}
@@ -74,31 +76,39 @@ def performed_sync_caps() -> tuple[int, ...]:
 _SYNC_TYPES = performed_sync_caps()
 
 
-def server_datastore(canonical: str, source_ref: str | None = None) -> DataStore:
+def server_datastore(canonical: str, source_ref: str | None = None, *, tree: bool = False) -> DataStore:
     """Our DataStore for ``canonical`` (listed as ``source_ref``): the types
     we take and send, the SyncCaps we carry out, and the filters we read
     (``Filter-Rx``/``FilterCap``, :func:`syncml_codec.filters.advertise_filters`;
-    a DevInf 1.0/1.1 drops them)."""
+    a DevInf 1.0/1.1 drops them; none for Files); ``SupportHierarchicalSync`` for the
+    datastores kept as folder trees (``tree``, or one of
+    :data:`~syncml_codec.store.base.TREE_DATASTORES`; issue 14)."""
     pref, *others = SERVER_FORMATS[canonical.split("/", 1)[0]]  # (Mail/<Folder>: Mail's)
-    return advertise_filters(DataStore(source_ref or canonical, display_name=canonical, max_guid_size=32,
-                                       rx_pref=(pref,), rx=tuple(others), tx_pref=(pref,), tx=tuple(others),
-                                       sync_types=_SYNC_TYPES))
+    ours = DataStore(source_ref or canonical, display_name=canonical, max_guid_size=32,
+                     rx_pref=(pref,), rx=tuple(others), tx_pref=(pref,), tx=tuple(others),
+                     support_hierarchical_sync=tree or canonical in TREE_DATASTORES, sync_types=_SYNC_TYPES)
+    # (no filters advertised for Files: nothing asks for them, and every byte of our DevInf goes to
+    # phones with a MaxMsgSize of a few kB in package 2)
+    return ours if canonical in TREE_DATASTORES else advertise_filters(ours)
 
 
 def server_devinf(dev_id: str, names: dict[str, str] | None = None, version: str = "1.2", *,
-                  mail: Iterable[str] = ()) -> DevInf:
+                  mail: Iterable[str] = (), trees: Iterable[str] = ()) -> DevInf:
     """Our DevInf, as a DevInf ``version`` document says it.  ``names``
     maps canonical datastores to the URI a client used for them (listed
     under that name, as some phones want their own path echoed); the others
     are listed under their canonical names.  ``mail``: the mail datastores
     to list too (``Mail`` and the folders the session opened, when the
-    server has mail back ends)."""
+    server has mail back ends); ``trees``: the datastores (besides Files) kept
+    as folder trees, listed with ``SupportHierarchicalSync``."""
     names = names or {}
+    trees = set(trees)
     since_11 = version != "1.0"
     devinf = DevInf(dev_id=dev_id, dev_typ="server", ver_dtd="1.2", man="syncml-codec",
                     mod="syncml-codec reference server", swv="0.1", utc=since_11, support_large_objs=since_11,
                     support_number_of_changes=since_11,
-                    datastores=tuple(server_datastore(c, names.get(c)) for c in (*DATASTORES, *mail)))
+                    datastores=tuple(server_datastore(c, names.get(c), tree=c in trees)
+                                     for c in (*DATASTORES, *TREE_DATASTORES, *mail)))
     return devinf if version == "1.2" else devinf.converted(version)
 
 
@@ -151,12 +161,13 @@ def get_code(cmd: Get) -> int:
 
 
 def devinf_results(get: Get, dev_id: str, names: dict[str, str], encoding: str, *, cmd_id: str,
-                   msg_ref: str, version: str = "1.2", mail: Iterable[str] = ()) -> Results:
-    """The Results answering a Get of our DevInf (``names`` and ``mail`` as for
+                   msg_ref: str, version: str = "1.2", mail: Iterable[str] = (),
+                   trees: Iterable[str] = ()) -> Results:
+    """The Results answering a Get of our DevInf (``names``, ``mail`` and ``trees`` as for
     :func:`server_devinf`), a DevInf of the session's SyncML ``version``
     under the URI the Get named."""
     uri = next(plain(i.target.loc_uri) for i in get.items if i.target is not None)
-    devinf = server_devinf(dev_id, names, version, mail=mail)
+    devinf = server_devinf(dev_id, names, version, mail=mail, trees=trees)
     return Results(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=get.cmd_id,
                    meta=Meta(type=devinf_type(encoding)),
                    items=(Item(source=Source(loc_uri=uri), data=devinf.to_document(version)),))
@@ -165,7 +176,8 @@ def devinf_results(get: Get, dev_id: str, names: dict[str, str], encoding: str, 
 #: fragments of a content type -> the canonical datastore its items live in
 _TYPE_DATASTORES = (("vcard", "Contacts"), ("sifc", "Contacts"), ("vtodo", "Tasks"), ("sift", "Tasks"),
                     ("calendar", "Events"), ("sife", "Events"), ("vnote", "Notes"), ("sifn", "Notes"),
-                    ("text/plain", "Notes"), ("vjournal", "Journal"))
+                    ("text/plain", "Notes"), ("vjournal", "Journal"), ("omads-file", "Files"),
+                    ("omads-folder", "Files"))
 
 
 def datastore_for_type(content_type: str) -> str | None:

@@ -11,7 +11,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 
-from ..model import Add, CmdIDs, Command, Delete, Item, Meta, Replace, Source, Status, StatusCode, Sync, Target
+from ..model import (
+    Add,
+    CmdIDs,
+    Command,
+    Delete,
+    Item,
+    Meta,
+    Replace,
+    Source,
+    SourceParent,
+    Status,
+    StatusCode,
+    Sync,
+    Target,
+    TargetParent,
+)
 from ._encrypted import account_key, encrypt, encryption_of
 from ._format import refused
 from ._items import encode_for_client
@@ -51,11 +66,28 @@ def command_for(ds: DatastoreSync, op: Op, cmd_id: str, quirks: Quirks = NO_QUIR
     else:  # the encoding the device sends its items in, else the one its quirks ask for
         data, fmt = encode_for_client(data, ctype, encoding or quirks.transfer_encoding(ctype, data))
     meta = Meta(type=ctype, format=fmt)
+    source_parent, target_parent = _parent_of(ds, stored.parent, op.kind is Operation.ADD)
     if op.kind is Operation.ADD:
-        return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), data=wire_data(data)),))
+        return Add(cmd_id=cmd_id, meta=meta, items=(Item(source=Source(loc_uri=op.guid), source_parent=source_parent,
+                                                         target_parent=target_parent, data=wire_data(data)),))
     return Replace(cmd_id=cmd_id, meta=meta,
                    items=(Item(target=Target(loc_uri=op.luid or ""), source=Source(loc_uri=op.guid),
-                               data=wire_data(data)),))
+                               source_parent=source_parent, target_parent=target_parent, data=wire_data(data)),))
+
+
+def _parent_of(ds: DatastoreSync, parent: str, add: bool) -> tuple[SourceParent | None, TargetParent | None]:
+    """How an item's folder goes to a client syncing the tree (:mod:`._tree`):
+    the client's LUID of it when mapped (``<TargetParent>``), else our GUID
+    (``<SourceParent>``: sent earlier in this package); the root as the
+    client's URI of the datastore in a Replace, nothing in an Add."""
+    if not ds.hierarchical:
+        return None, None
+    if not parent:
+        return None, (None if add else TargetParent(loc_uri=ds.client_uri))
+    luid = ds.luid_of(parent)
+    if luid:
+        return None, TargetParent(loc_uri=luid)
+    return SourceParent(loc_uri=parent), None
 
 
 class Outbox:

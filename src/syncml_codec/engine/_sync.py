@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ProtocolError
 from ..model import AlertCode, StatusCode
 from ..store.base import Device, DeviceFormat, MapEntry, Store, StoredItem
 from ._filtering import item_filter, parsed
@@ -68,6 +69,17 @@ from ._items import (
 )
 from ._modes import Fallback, SyncMode
 from ._ops import Operation
+from ._tree import (
+    FILE_TYPES,
+    MAX_TREE_DEPTH,
+    check_parent,
+    check_tree_item,
+    creates_loop,
+    depth_of,
+    flat_visible,
+    is_root,
+    tree_order,
+)
 from ._util import log_quoted
 
 if TYPE_CHECKING:
@@ -186,6 +198,11 @@ class DatastoreSync:
     fetched: set[str] = field(default_factory=set)  # GUIDs sent under the INCLUSIVE filter (its field filter)
     _window: bool = False  # the device holds this session's filter window at the end (kept at commit)
     _filters: dict[bytes, ItemFilter | None] = field(default_factory=dict)  # parsed filters (not in the state)
+    # hierarchical sync (issue 14, :mod:`._tree`): the server keeps this datastore as a tree; the client syncs
+    # it as one (else it sees it flat); the tree's GUID -> parent GUID, read once per message (not in the state)
+    tree: bool = False
+    hierarchical: bool = False
+    _parents: dict[str, str] | None = None
 
     @property
     def user(self) -> str:
@@ -209,6 +226,7 @@ class DatastoreSync:
         state = dict(self.__dict__)
         state["_by_guid"] = state["_by_luid"] = None
         state["_filters"] = {}
+        state["_parents"] = None
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -367,6 +385,132 @@ class DatastoreSync:
                 return structured, ctype
         return data, ctype
 
+    # -- the tree (hierarchical sync, issue 14, :mod:`._tree`) -------------
+    def _tree_parents(self) -> dict[str, str]:
+        """GUID -> parent GUID of the datastore's items (tombstones too), read
+        once per message and kept current by this session's writes."""
+        if self._parents is None:
+            self._parents = {i.guid: i.parent for i in self._heads(include_deleted=True)}
+        return self._parents
+
+    def _inside(self, guid: str) -> list[str]:
+        """The live items ``guid`` contains, at any depth."""
+        children: dict[str, list[str]] = {}
+        for item in self._heads():
+            if item.parent:
+                children.setdefault(item.parent, []).append(item.guid)
+        found, level, seen = [], [guid], {guid}
+        while level:
+            level = [c for g in level for c in children.get(g, ()) if c not in seen]
+            seen.update(level)
+            found += level
+        return found
+
+    def parent_for(self, source_parent: str | None, target_parent: str | None) -> str | None:
+        """The GUID of the folder a client's item names as its parent: by our
+        GUID (``<TargetParent>``) or by its LUID (``<SourceParent>``); "" for
+        the root, None when it names none or the client syncs flat.
+        :class:`ProtocolError` 404 when that folder is unknown."""
+        if not self.hierarchical or (source_parent is None and target_parent is None):
+            return None
+        roots = (self.server_uri, self.client_uri)
+        if target_parent is not None and not is_root(target_parent, *roots):
+            guid = target_parent.strip()
+        elif source_parent is not None and not is_root(source_parent, *roots):
+            entry = self._by_luid.get(source_parent.strip())
+            if entry is None:
+                raise ProtocolError(f"parent LUID {source_parent!r} unknown", StatusCode.NOT_FOUND)
+            guid = entry.guid
+        else:
+            return ""
+        check_parent(self.store.get_item(self.user, self.canonical, guid), guid)
+        return guid
+
+    def _check_place(self, guid: str | None, parent: str) -> None:
+        """Refuse to put ``guid`` (None: a new item) under ``parent``: a loop
+        (428) or a tree deeper than :data:`._tree.MAX_TREE_DEPTH` (403)."""
+        parents = self._tree_parents()
+        if guid is not None and creates_loop(guid, parent, parents):
+            raise ProtocolError(f"moving {guid} into {parent} makes a folder loop", StatusCode.MOVE_FAILED)
+        below = 0
+        if guid is not None:  # (what the moved item holds comes along)
+            inside = self._inside(guid)
+            below = max((depth_of(g, parents) for g in inside), default=depth_of(guid, parents))
+            below -= depth_of(guid, parents)
+        if depth_of(parent, parents) + 1 + below > MAX_TREE_DEPTH:
+            raise ProtocolError(f"a tree deeper than {MAX_TREE_DEPTH} folders", StatusCode.FORBIDDEN)
+
+    def _tree_type(self, data: bytes, ctype: str) -> str | None:
+        """A tree datastore's file or folder object read whole (None: another
+        kind of item); a malformed one raises before anything is stored."""
+        if not self.tree:
+            return None
+        if ctype in FILE_TYPES or self.canonical == "Files" or bytes(data[:64]).lstrip().startswith(b"<Folder"):
+            return check_tree_item(data, ctype)
+        return None
+
+    def _add_stored(self, data: bytes, ctype: str, parent: str | None) -> StoredItem:
+        if not self.tree:
+            return self.store.add_item(self.user, self.canonical, data, ctype, self.clock)
+        item = self.store.add_item(self.user, self.canonical, data, ctype, self.clock, parent=parent or "")
+        if self._parents is not None:
+            self._parents[item.guid] = item.parent
+        return item
+
+    def _replace_stored(self, guid: str, data: bytes, ctype: str, parent: str | None) -> StoredItem | None:
+        if not self.tree or parent is None:
+            return self.store.replace_item(self.user, self.canonical, guid, data, ctype, self.clock)
+        item = self.store.replace_item(self.user, self.canonical, guid, data, ctype, self.clock, parent=parent)
+        if item is not None and self._parents is not None:
+            self._parents[guid] = item.parent
+        return item
+
+    def _moved(self, item: StoredItem, parent: str) -> StoredItem | None:
+        """``item`` moved under ``parent`` (its data as it is)."""
+        self._count("moved")
+        return self._replace_stored(item.guid, item.data, item.content_type, parent)
+
+    def move(self, luid: str | None, target: str | None, parent: str | None) -> int:
+        """A client's Move: the item to another folder (same GUID), its data
+        unchanged; 404 for an item the server does not know."""
+        guid = self._guid_for(luid, target)
+        current = self.store.get_item(self.user, self.canonical, guid) if guid is not None else None
+        if current is None or current.deleted:
+            return StatusCode.NOT_FOUND
+        parent = parent or ""
+        if parent == current.parent:
+            return StatusCode.OK
+        self._check_place(current.guid, parent)
+        entry = self._by_guid.get(current.guid)
+        # the client holds the new revision, unless it missed a change of ours (that goes out still)
+        held = entry is None or entry.known_rev == current.rev or current.guid in self.touched
+        new = self._moved(current, parent)
+        assert new is not None
+        self.touched.add(current.guid)
+        self._map(luid if luid is not None else (entry.luid if entry else None), current.guid,
+                  new.rev if held else (entry.known_rev if entry is not None else new.rev))
+        return StatusCode.OK
+
+    def luid_of(self, guid: str) -> str | None:
+        """The client's LUID of ``guid`` (None: not mapped, or its Map has not come)."""
+        entry = self._by_guid.get(guid)
+        return entry.luid if entry is not None else None
+
+    def _in_tree_order(self, ops: list[Op], listed: list[StoredItem]) -> list[Op]:
+        """Package 4 of a tree datastore: a flat client gets no folder items;
+        a hierarchical one gets parents before children and the Deletes of
+        children before their folders (after the Adds and Replaces, which
+        may move items out of a folder being deleted)."""
+        by_guid = {i.guid: i for i in listed}
+        if not self.hierarchical:
+            return [op for op in ops if not op.guid or op.guid not in by_guid or flat_visible(by_guid[op.guid])]
+        parents = {i.guid: i.parent for i in listed}
+        first = [op for op in ops if not op.guid]
+        writes = {op.guid: op for op in ops if op.guid and op.kind is not Operation.DELETE}
+        deletes = {op.guid: op for op in ops if op.guid and op.kind is Operation.DELETE}
+        return (first + [writes[g] for g in tree_order(writes, parents)]
+                + [deletes[g] for g in tree_order(deletes, parents, deletes=True)])
+
     # -- the client's changes --------------------------------------------
     def _guid_for(self, luid: str | None, target: str | None) -> str | None:
         """The GUID the client means: by its LUID, or by our GUID when it
@@ -382,23 +526,28 @@ class DatastoreSync:
                 return target
         return None
 
-    def _match(self, data: bytes, ctype: str) -> StoredItem | None:
+    def _key(self, key: object, parent: str | None) -> bytes:
+        """A content key's digest; in a hierarchical sync with the item's
+        folder (the same file in two folders is two items)."""
+        return key_digest((parent or "", key)) if self.hierarchical else key_digest(key)
+
+    def _match(self, data: bytes, ctype: str, parent: str | None = None) -> StoredItem | None:
         """An unmatched live server item with the same content (slow sync)."""
         if self._keys is None:
             self._keys = {}
             for item in self.store.items(self.user, self.canonical):
                 if item.guid not in self.touched and self._unconfirmed(item.guid):
                     what = f"{self.canonical}/{item.guid}"
-                    key = key_digest(content_key(item.data, item.content_type, what=what))
+                    key = self._key(content_key(item.data, item.content_type, what=what), item.parent)
                     self._keys.setdefault(key, []).append(item.guid)
                     seen = self._seen_by_client(item)
                     if seen is not None:  # also as a SIF client holds it (without what SIF cannot carry)
-                        other = key_digest(content_key(*seen, what=what))
+                        other = self._key(content_key(*seen, what=what), item.parent)
                         if other != key:
                             self._keys.setdefault(other, []).append(item.guid)
         if not self._keys:  # nothing left to match (a first slow sync): no need to parse
             return None
-        guids = self._keys.get(key_digest(content_key(data, ctype)))
+        guids = self._keys.get(self._key(content_key(data, ctype), parent))
         while guids:
             guid = guids.pop(0)
             if guid not in self.touched:
@@ -430,16 +579,20 @@ class DatastoreSync:
             self.performed != SyncMode.SLOW_TO_SERVER
 
     def add(self, luid: str | None, data: bytes, ctype: str | None, *, replace: bool = False,
-            encoding: str | None = None, learned: bool = False) -> int:
+            encoding: str | None = None, learned: bool = False, parent: str | None = None) -> int:
         """An Add (or a Replace of an item the server does not know);
-        ``encoding``: the transfer encoding (Meta Format) it came in."""
+        ``encoding``: the transfer encoding (Meta Format) it came in;
+        ``parent``: the GUID of its folder (hierarchical sync; None or "": the root)."""
         if not learned:
             self._learn(data, ctype, encoding)
         data, stored_type = canonical_data(self.canonical, data, ctype, what=f"{self.canonical} LUID {luid}")
+        stored_type = self._tree_type(data, stored_type) or stored_type
         if luid is not None and luid in self._by_luid:  # an Add we already have (a resent message)
-            return self.replace(luid, None, data, stored_type, learned=True)
+            return self.replace(luid, None, data, stored_type, learned=True, parent=parent)
+        if parent:
+            self._check_place(None, parent)
         if self._matching_mode():
-            match = self._match(data, stored_type)
+            match = self._match(data, stored_type, parent)
             if match is None and luid is not None and luid in self.old_map:
                 old = self.old_map[luid]
                 match = self.store.get_item(self.user, self.canonical, old.guid)
@@ -464,6 +617,9 @@ class DatastoreSync:
                         self.touched.add(match.guid)
                         self._map(luid, match.guid, -1)
                         return self._conflict(luid, match, data, stored_type)
+            if match is not None and self.hierarchical and parent is not None and match.parent != parent \
+                    and not creates_loop(match.guid, parent, self._tree_parents()):
+                match = self._moved(match, parent) or match  # (the client holds it elsewhere: its place wins)
             if match is not None:
                 self.touched.add(match.guid)
                 self._map(luid, match.guid, match.rev)
@@ -471,7 +627,7 @@ class DatastoreSync:
                 return StatusCode.OK if replace else StatusCode.ITEM_ADDED
         if self.performed == SyncMode.SLOW_TO_SERVER and self.mode == AlertCode.REFRESH_FROM_CLIENT:
             self._erase_twin(luid, data, stored_type)
-        item = self.store.add_item(self.user, self.canonical, data, stored_type, self.clock)
+        item = self._add_stored(data, stored_type, parent)
         self.touched.add(item.guid)
         self._map(luid, item.guid, item.rev)
         self._count("added")
@@ -498,30 +654,40 @@ class DatastoreSync:
             self._count("deleted")
 
     def replace(self, luid: str | None, target: str | None, data: bytes, ctype: str | None, *,
-                encoding: str | None = None, learned: bool = False) -> int:
+                encoding: str | None = None, learned: bool = False, parent: str | None = None) -> int:
+        """A Replace; ``parent``: the GUID of the folder it is moved to
+        (hierarchical sync; "": the root; None: where it is)."""
         if not learned:
             self._learn(data, ctype, encoding)
         guid = self._guid_for(luid, target)
         if guid is None:
-            return self.add(luid, data, ctype, replace=True, learned=True)
+            return self.add(luid, data, ctype, replace=True, learned=True, parent=parent)
         data, stored_type = canonical_data(self.canonical, data, ctype, what=f"{self.canonical}/{guid}")
+        stored_type = self._tree_type(data, stored_type) or stored_type
         current = self.store.get_item(self.user, self.canonical, guid)
         entry = self._by_guid.get(guid)
         assert current is not None
+        if parent is not None and not current.deleted:
+            if parent == current.parent:
+                parent = None
+            else:
+                self._check_place(guid, parent)
         if (self._matching_mode() and not current.deleted
                 and content_key(data, stored_type) == content_key(current.data, current.content_type)):
             # a slow sync resending what the server holds (e.g. after a crash): nothing changed
+            if parent is not None:
+                current = self._moved(current, parent) or current
             self.touched.add(guid)
             self._map(luid, guid, current.rev)
             self._count("matched")
             return StatusCode.OK
         if entry is not None and entry.known_rev != current.rev and guid not in self.touched:
-            return self._conflict(luid, current, data, stored_type)
+            return self._conflict(luid, current, data, stored_type, parent)
         if current.deleted:
             self._unmap(guid)
-            return self.add(luid, data, stored_type, replace=True, learned=True)
+            return self.add(luid, data, stored_type, replace=True, learned=True, parent=parent)
         data, stored_type = self._merged(current, data, stored_type)
-        new = self.store.replace_item(self.user, self.canonical, guid, data, stored_type, self.clock)
+        new = self._replace_stored(guid, data, stored_type, parent)
         assert new is not None
         self.touched.add(guid)
         self._map(luid, guid, new.rev)
@@ -545,13 +711,21 @@ class DatastoreSync:
             self._unmap(guid)
             self._count("conflicts")
             return StatusCode.CONFLICT_RESOLVED_SERVER_WINS
+        inside = self._inside(guid) if self.tree else []
         self.store.delete_item(self.user, self.canonical, guid, self.clock)
         self._unmap(guid)
         self.touched.add(guid)
         self._count("deleted")
+        for inner in inside:  # (deleted with their folder, on the client too: nothing goes back)
+            self.touched.add(inner)
+            self._unmap(inner)
+            self._count("deleted")
+        if self._parents is not None:
+            self._parents = None
         return StatusCode.OK
 
-    def _conflict(self, luid: str | None, current: StoredItem, data: bytes, ctype: str) -> int:
+    def _conflict(self, luid: str | None, current: StoredItem, data: bytes, ctype: str,
+                  parent: str | None = None) -> int:
         """The client replaced an item the server changed since the device saw it."""
         self._count("conflicts")
         policy = self.policy
@@ -565,7 +739,7 @@ class DatastoreSync:
                                         "client changed an item the server deleted; delete kept", self.clock)
                 return StatusCode.CONFLICT_RESOLVED_SERVER_WINS
             self._unmap(current.guid)
-            self.add(luid, data, ctype, learned=True)
+            self.add(luid, data, ctype, learned=True, parent=parent)
             return StatusCode.CONFLICT_RESOLVED_CLIENT_WINS
         if policy is ConflictPolicy.SERVER_WINS:
             self.store.log_conflict(self.device, self.canonical, current.guid, data, ctype,
@@ -575,14 +749,14 @@ class DatastoreSync:
             self.store.log_conflict(self.device, self.canonical, current.guid, b"", ctype,
                                     "both changed; kept both", self.clock)
             self._unmap(current.guid)  # the server version goes to the client as a new item
-            item = self.store.add_item(self.user, self.canonical, data, ctype, self.clock)
+            item = self._add_stored(data, ctype, current.parent if parent is None else parent)
             self.touched.add(item.guid)
             self._map(luid, item.guid, item.rev)
             return StatusCode.CONFLICT_RESOLVED_WITH_DUPLICATE
         self.store.log_conflict(self.device, self.canonical, current.guid, current.data, current.content_type,
                                 "both changed; client wins", self.clock)
         data, ctype = self._merged(current, data, ctype)
-        new = self.store.replace_item(self.user, self.canonical, current.guid, data, ctype, self.clock)
+        new = self._replace_stored(current.guid, data, ctype, parent)
         assert new is not None
         self.touched.add(current.guid)
         self._map(luid, current.guid, new.rev)
@@ -676,7 +850,7 @@ class DatastoreSync:
                     self._count("filtered-out")
             elif entry.known_rev != item.rev and entry.luid is not None:
                 ops.append(Op(kind=Operation.REPLACE, guid=item.guid, luid=entry.luid, rev=item.rev))
-        return ops
+        return self._in_tree_order(ops, listed) if self.tree else ops
 
     def sent(self, op: Op) -> None:
         """``op`` went out: an Add is mapped without a LUID (until the Map),

@@ -30,6 +30,7 @@ from typing import Any
 from ..codec.tree import Document
 from ..devinf import ContentType, DataStore, DevInf
 from ..errors import SyncMLError
+from ..formats.omads import FOLDER_CONTENT_TYPE
 from ..model import (
     Add,
     Alert,
@@ -46,10 +47,12 @@ from ..model import (
     MapItem,
     Message,
     Meta,
+    Move,
     Put,
     Replace,
     Results,
     Source,
+    SourceParent,
     Status,
     StatusCode,
     Sync,
@@ -80,7 +83,13 @@ _REFRESHES = (AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER,
 @dataclass(kw_only=True)
 class ClientDatastore:
     """One datastore of the device: items by LUID and the changes since the
-    last successful sync (an :class:`~._ops.Operation` by LUID)."""
+    last successful sync (an :class:`~._ops.Operation` by LUID).
+
+    ``hierarchical``: its items form a folder tree (SyncML 1.2 hierarchical
+    sync, issue 14): ``parents`` holds each item's folder (its LUID; ``""``:
+    the root), folder items are OMA DS folder objects, and its DevInf says
+    ``SupportHierarchicalSync``.  A move is a Replace naming the new parent
+    (``<SourceParent>``), or a Move command when ``send_moves``."""
 
     local_uri: str
     remote_uri: str
@@ -92,11 +101,17 @@ class ClientDatastore:
     server_anchor: str | None = None
     next_luid: int = 0
     unmapped: dict[str, str] = field(default_factory=dict)  # LUID -> server GUID, Map not acknowledged yet
+    hierarchical: bool = False
+    send_moves: bool = False
+    parents: dict[str, str] = field(default_factory=dict)  # LUID -> its folder's LUID ("": the root)
+    moves: set[str] = field(default_factory=set)  # LUIDs whose Replace is only a move
 
-    def add(self, data: bytes) -> str:
+    def add(self, data: bytes, parent: str = "") -> str:
+        self._check_parent(parent)
         luid = str(self.next_luid)
         self.next_luid += 1
         self.items[luid] = data
+        self.parents[luid] = parent
         self.changes[luid] = _ADD
         return luid
 
@@ -104,27 +119,94 @@ class ClientDatastore:
         if luid not in self.items:
             raise KeyError(luid)
         self.items[luid] = data
+        self.moves.discard(luid)
         if self.changes.get(luid) is not _ADD:  # an item not sent yet stays an add
             self.changes[luid] = _REPLACE
 
+    def move(self, luid: str, parent: str) -> None:
+        """Move an item to another folder (``""``: the root)."""
+        if luid not in self.items:
+            raise KeyError(luid)
+        self._check_parent(parent)
+        self.parents[luid] = parent
+        if self.changes.get(luid) is None:
+            self.moves.add(luid)
+        if self.changes.get(luid) is not _ADD:
+            self.changes[luid] = _REPLACE
+
     def delete(self, luid: str) -> None:
-        del self.items[luid]
-        if self.changes.get(luid) is _ADD and luid not in self.unmapped:
-            del self.changes[luid]
-        else:
-            self.changes[luid] = _DELETE
+        """Delete an item, and what it contains (each recorded, inner ones first)."""
+        for inner in [*reversed(self.inside(luid)), luid]:
+            del self.items[inner]
+            self.parents.pop(inner, None)
+            self.moves.discard(inner)
+            if self.changes.get(inner) is _ADD and inner not in self.unmapped:
+                del self.changes[inner]
+            else:
+                self.changes.pop(inner, None)  # (at the end: children before their folder)
+                self.changes[inner] = _DELETE
+
+    def inside(self, luid: str) -> list[str]:
+        """The LUIDs of what ``luid`` contains, at any depth, parents first."""
+        found, level = [], [luid]
+        while level:
+            level = [c for c, p in self.parents.items() if p in level and c in self.items and c not in found]
+            found += level
+        return found
+
+    def path(self, luid: str) -> str:
+        """``/folder/.../name`` of an item by the ``<name>`` of its folders and its own (for tests)."""
+        parts, node, seen = [], luid, set()
+        while node and node in self.items and node not in seen:
+            seen.add(node)
+            parts.append(_name_of(self.items[node]))
+            node = self.parents.get(node, "")
+        return "/" + "/".join(reversed(parts))
+
+    def depth(self, luid: str) -> int:
+        n, node, seen = 0, luid, set()
+        while node and node not in seen:
+            seen.add(node)
+            n += 1
+            node = self.parents.get(node, "")
+        return n
+
+    def _check_parent(self, parent: str) -> None:
+        if parent and parent not in self.items:
+            raise KeyError(parent)
 
     def wipe(self) -> None:
         """Forget every item (refresh from server), without change records."""
         self.items.clear()
         self.changes.clear()
         self.unmapped.clear()
+        self.parents.clear()
+        self.moves.clear()
 
-    def _put(self, data: bytes) -> str:  # an item from the server: no change record
+    def _put(self, data: bytes, parent: str = "") -> str:  # an item from the server: no change record
         luid = str(self.next_luid)
         self.next_luid += 1
         self.items[luid] = data
+        self.parents[luid] = parent
         return luid
+
+    def _type_of(self, data: bytes) -> str:
+        """The type an item goes in: a folder object's, else the datastore's."""
+        return FOLDER_CONTENT_TYPE if self.hierarchical and data.lstrip().startswith(b"<Folder") \
+            else self.content_type
+
+    def _parent_of(self, luid: str, add: bool) -> SourceParent | None:
+        """Its folder as ``<SourceParent>`` (the root: nothing in an Add, our URI in a Replace)."""
+        if not self.hierarchical:
+            return None
+        parent = self.parents.get(luid, "")
+        return SourceParent(loc_uri=parent) if parent else (None if add else SourceParent(loc_uri=self.local_uri))
+
+
+def _name_of(data: bytes) -> str:
+    start = data.find(b"<name>")
+    end = data.find(b"</name>", start + 1)
+    return data[start + 6:end].decode("utf-8", "replace") if start >= 0 and end > start else "?"
 
 
 @dataclass
@@ -140,8 +222,11 @@ class ClientStore:
     sync_caps: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
 
     def add_datastore(self, local_uri: str, remote_uri: str, content_type: str,
-                      version: str | None = None) -> ClientDatastore:
-        ds = ClientDatastore(local_uri=local_uri, remote_uri=remote_uri, content_type=content_type, version=version)
+                      version: str | None = None, *, hierarchical: bool = False) -> ClientDatastore:
+        """A datastore; ``hierarchical``: a folder tree (its DevInf lists the
+        folder type too and says ``SupportHierarchicalSync``)."""
+        ds = ClientDatastore(local_uri=local_uri, remote_uri=remote_uri, content_type=content_type, version=version,
+                             hierarchical=hierarchical)
         self.datastores[local_uri] = ds
         return ds
 
@@ -152,8 +237,14 @@ class ClientStore:
                           DataStore(ds.local_uri, max_guid_size=64,
                                     rx_pref=(ContentType(ds.content_type, ds.version),),
                                     tx_pref=(ContentType(ds.content_type, ds.version),),
+                                    rx=_folder_types(ds), tx=_folder_types(ds),
+                                    support_hierarchical_sync=ds.hierarchical,
                                     sync_types=self.sync_caps)
                           for ds in self.datastores.values()))
+
+
+def _folder_types(ds: ClientDatastore) -> tuple[ContentType, ...]:
+    return (ContentType(FOLDER_CONTENT_TYPE, "1.2"),) if ds.hierarchical else ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,24 +469,34 @@ class ClientSession:
             if mode == AlertCode.REFRESH_FROM_SERVER:
                 ds.wipe()
             elif mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT):
-                for luid, data in ds.items.items():
+                for luid in sorted(ds.items, key=ds.depth):  # (parents before their children)
+                    data = ds.items[luid]
                     # an item whose Map the server has not acknowledged is named by its GUID as well
                     # (a slow sync after an interrupted session: the server may not know our LUID)
                     guid = ds.unmapped.get(luid)
-                    queue.append(_change(ds, report, luid, Replace(cmd_id="", meta=meta, items=(Item(
+                    queue.append(_change(ds, report, luid, Replace(cmd_id="", meta=_meta(ds, data, meta), items=(Item(
                         target=Target(loc_uri=guid) if guid else None, source=Source(loc_uri=luid),
-                        data=wire_data(data)),))))
+                        source_parent=ds._parent_of(luid, add=True), data=wire_data(data)),))))
             elif mode in (AlertCode.TWO_WAY, AlertCode.ONE_WAY_FROM_CLIENT):
-                for luid, kind in ds.changes.items():
+                # parents before their children, Deletes last (children before their folders, as recorded)
+                order = sorted((luid for luid, kind in ds.changes.items() if kind is not _DELETE), key=ds.depth)
+                order += [luid for luid, kind in ds.changes.items() if kind is _DELETE]
+                for luid in order:
+                    kind = ds.changes[luid]
                     # an item whose Map the server has not seen yet is named by its GUID as well
                     guid = ds.unmapped.get(luid)
                     target = Target(loc_uri=guid) if guid else None
                     if kind is _DELETE:
                         command: Command = Delete(cmd_id="", items=(Item(target=target, source=Source(loc_uri=luid)),))
+                    elif ds.send_moves and luid in ds.moves:  # (hierarchical sync: only its folder changed)
+                        command = Move(cmd_id="", items=(Item(target=target, source=Source(loc_uri=luid),
+                                                              source_parent=ds._parent_of(luid, add=False)),))
                     else:
                         cls = Add if kind is _ADD else Replace
-                        command = cls(cmd_id="", meta=meta, items=(Item(
-                            target=target, source=Source(loc_uri=luid), data=wire_data(ds.items[luid])),))
+                        data = ds.items[luid]
+                        command = cls(cmd_id="", meta=_meta(ds, data, meta), items=(Item(
+                            target=target, source=Source(loc_uri=luid),
+                            source_parent=ds._parent_of(luid, add=kind is _ADD), data=wire_data(data)),))
                     queue.append(_change(ds, report, luid, command))
         return queue
 
@@ -476,6 +577,7 @@ class ClientSession:
         report.statuses.append(code)
         if code < 300 or code == StatusCode.CONFLICT_RESOLVED_SERVER_WINS:
             self.store.datastores[uri].changes.pop(luid, None)
+            self.store.datastores[uri].moves.discard(luid)
 
     def _on_sync(self, sync: Sync, ref: str) -> None:
         uri = sync.target.loc_uri if sync.target else ""
@@ -497,11 +599,22 @@ class ClientSession:
         luid = plain(item.target.loc_uri) if item.target else ""
         if isinstance(cmd, Delete):
             if luid in ds.items:
-                del ds.items[luid]
-                ds.changes.pop(luid, None)
-                ds.unmapped.pop(luid, None)
+                for inner in [*reversed(ds.inside(luid)), luid]:  # (a folder: with what it contains)
+                    del ds.items[inner]
+                    ds.parents.pop(inner, None)
+                    ds.changes.pop(inner, None)
+                    ds.unmapped.pop(inner, None)
                 return StatusCode.OK
             return StatusCode.NOT_FOUND
+        parent = self._parent(ds, item)
+        if parent is None:
+            return StatusCode.NOT_FOUND
+        if isinstance(cmd, Move):
+            if luid not in ds.items:
+                return StatusCode.NOT_FOUND
+            if parent != "keep":
+                ds.parents[luid] = parent
+            return StatusCode.OK
         data = item.data
         raw = data if isinstance(data, bytes) else text(data).encode("utf-8")
         assembled = self._chunks.add((ds.local_uri, guid or luid), item, raw)
@@ -511,12 +624,31 @@ class ClientSession:
         if isinstance(cmd, Replace) and luid in ds.items:
             ds.items[luid] = raw
             ds.changes.pop(luid, None)
+            if parent != "keep":
+                ds.parents[luid] = parent
             return StatusCode.OK
         if isinstance(cmd, (Add, Replace)):
-            new = ds._put(raw)
+            new = ds._put(raw, "" if parent == "keep" else parent)
             ds.unmapped[new] = guid
             return StatusCode.ITEM_ADDED
         return StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED
+
+    @staticmethod
+    def _parent(ds: ClientDatastore, item: Item) -> str | None:
+        """The LUID of the folder the server names for an item: ``"keep"``
+        when it names none (or the datastore is flat), "" for the root, None
+        for a folder we do not have."""
+        if not ds.hierarchical or (item.target_parent is None and item.source_parent is None):
+            return "keep"
+        if item.target_parent is not None:  # our LUID (the root: our URI of the datastore)
+            name = plain(item.target_parent.loc_uri)
+            if name in ("", ".", ds.local_uri):
+                return ""
+            return name if name in ds.items else None
+        guid = plain(item.source_parent.loc_uri) if item.source_parent is not None else ""
+        if guid in ("", "."):
+            return ""
+        return next((luid for luid, g in ds.unmapped.items() if g == guid and luid in ds.items), None)
 
     def _commit(self) -> None:
         """Package 6 arrived: the session is complete, the anchors move on."""
@@ -537,6 +669,11 @@ class _Outgoing:
     report: DatastoreReport
     luid: str
     command: Command
+
+
+def _meta(ds: ClientDatastore, data: bytes, meta: Meta) -> Meta:
+    ctype = ds._type_of(data)
+    return meta if ctype == meta.type else Meta(type=ctype)
 
 
 def _change(ds: ClientDatastore, report: DatastoreReport, luid: str, command: Command) -> Change[_Outgoing]:

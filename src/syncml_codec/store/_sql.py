@@ -102,12 +102,14 @@ class Statements:
     devices_of = ("SELECT id, {user}, device_id, nonce, devinf FROM devices WHERE {user} = ? "
                   "ORDER BY {user}, device_id")
     # items
-    get_item = ("SELECT guid, data, content_type, rev, deleted, modified FROM items "
+    get_item = ("SELECT guid, data, content_type, rev, deleted, modified, parent FROM items "
                 "WHERE {user} = ? AND datastore = ? AND guid = ?")
-    items_all = ("SELECT guid, data, content_type, rev, deleted, modified FROM items "
+    items_all = ("SELECT guid, data, content_type, rev, deleted, modified, parent FROM items "
                  "WHERE {user} = ? AND datastore = ? ORDER BY id")
-    items_live = ("SELECT guid, data, content_type, rev, deleted, modified FROM items "
+    items_live = ("SELECT guid, data, content_type, rev, deleted, modified, parent FROM items "
                   "WHERE {user} = ? AND datastore = ? AND NOT deleted ORDER BY id")
+    # the live items a folder item contains (schema 10: hierarchical sync)
+    children = "SELECT guid FROM items WHERE {user} = ? AND datastore = ? AND parent = ? AND NOT deleted ORDER BY id"
     # anchors and maps
     anchors = "SELECT client_last, server_last FROM anchors WHERE device = ? AND datastore = ?"
     set_anchors = ("INSERT INTO anchors (device, datastore, client_last, server_last) VALUES (?, ?, ?, ?) "
@@ -340,6 +342,24 @@ class SQLStore:
         sql = self._sql.items_all if include_deleted else self._sql.items_live
         return [item_of(r) for r in self._all(sql, (user, datastore), user)]
 
+    def _descendants(self, user: str, datastore: str, guid: str) -> list[str]:
+        """The live items ``guid`` contains, at any depth, parents before their
+        children (inside the caller's transaction; a loop the data might hold
+        is walked once)."""
+        found: list[str] = []
+        seen = {guid}
+        level = [guid]
+        while level:
+            nxt = []
+            for parent in level:
+                for row in self._exec(self._sql.children, (user, datastore, parent)):
+                    if row[0] not in seen:
+                        seen.add(row[0])
+                        nxt.append(row[0])
+            found += nxt
+            level = nxt
+        return found
+
     # -- anchors and maps ----------------------------------------------------
     def anchors(self, device: Device, datastore: str) -> Anchors:
         row = self._one(self._sql.anchors, (device.id, datastore))
@@ -502,7 +522,8 @@ class SQLStore:
 
 
 def item_of(row: Sequence[Any]) -> StoredItem:
-    return StoredItem(row[0], bytes(row[1]), row[2], int(row[3]), bool(row[4]), float(row[5]))
+    return StoredItem(row[0], bytes(row[1]), row[2], int(row[3]), bool(row[4]), float(row[5]),
+                      row[6] or "" if len(row) > 6 else "")
 
 
 def device_of(row: Sequence[Any]) -> Device:

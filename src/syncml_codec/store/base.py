@@ -32,6 +32,12 @@ Invariants every store keeps:
 * Per device and datastore the store may keep a *filter*: the SyncML
   ``<Filter>`` (as XML) of the device's last complete session, the window of
   the server's items it holds (none: all of them).
+* Items may form a tree (issue 14, SyncML 1.2 hierarchical sync): an
+  item's ``parent`` is the GUID of the folder item that contains it in the
+  same datastore (``""``: the datastore's root); a move is a replace with
+  another parent under the same GUID.  Deleting an item deletes what it
+  contains, each leaving a tombstone.  The store keeps the tree as it is
+  told; refusing loops and unknown parents is the engine's (``engine._tree``).
 * ``with store.transaction():`` makes everything inside atomic (the engine
   opens one per processed message); nested use joins the outer one.
 """
@@ -47,6 +53,7 @@ __all__ = [
     "ALIASES",
     "AUTH_POLICIES",
     "DATASTORES",
+    "TREE_DATASTORES",
     "Account",
     "Anchors",
     "Conflict",
@@ -70,6 +77,10 @@ AUTH_POLICIES = ("basic-or-md5", "basic", "md5")
 #: the canonical datastores, in the order a server lists them
 DATASTORES = ("Contacts", "Events", "Tasks", "Notes", "Journal")
 
+#: the canonical datastores whose items form a tree of folders (SyncML 1.2 hierarchical sync,
+#: issue 14): files and folders (``application/vnd.omads-file+xml``, ``...-folder+xml``)
+TREE_DATASTORES = ("Files",)
+
 #: lower-case alias -> canonical name (IceWarp's aliases plus the URIs common
 #: clients use: SyncEvolution's addressbook/calendar/todo/memo, Funambol's card/cal/task/note)
 ALIASES: dict[str, str] = {
@@ -79,6 +90,7 @@ ALIASES: dict[str, str] = {
     "tasks": "Tasks", "task": "Tasks", "todo": "Tasks", "todos": "Tasks", "stask": "Tasks",
     "notes": "Notes", "note": "Notes", "memo": "Notes", "memos": "Notes", "snote": "Notes",
     "journal": "Journal", "journals": "Journal",
+    "files": "Files", "file": "Files", "briefcase": "Files",
 }
 
 
@@ -190,7 +202,8 @@ class DeviceFormat:
 class StoredItem:
     """An item as the server keeps it: ``guid`` is its server ID, ``rev`` its revision (it grows on
     every change), and a deleted item stays as a tombstone (``deleted``) so that devices learn of
-    the delete."""
+    the delete; ``parent``: the GUID of the folder item that contains it in the same datastore
+    (``""``: the root; hierarchical sync, issue 14)."""
 
     guid: str
     data: bytes
@@ -198,6 +211,7 @@ class StoredItem:
     rev: int
     deleted: bool = False
     modified: float = 0.0  # seconds since the epoch, from the engine's clock
+    parent: str = ""  # the GUID of the folder item that contains it ("": the datastore's root)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,10 +332,12 @@ class Store(Protocol):
     def set_device_devinf(self, device: Device, devinf: bytes) -> Device: ...
 
     # items
+    # ``parent``: the containing folder item's GUID ("": the root; on replace None keeps it); schema 10
     def add_item(self, user: str, datastore: str, data: bytes, content_type: str,
-                 modified: float = 0.0) -> StoredItem: ...
+                 modified: float = 0.0, parent: str = "") -> StoredItem: ...
     def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
-                     modified: float = 0.0) -> StoredItem | None: ...
+                     modified: float = 0.0, parent: str | None = None) -> StoredItem | None: ...
+    # (deleting an item deletes what it contains, tombstones for each)
     def delete_item(self, user: str, datastore: str, guid: str, modified: float = 0.0) -> StoredItem | None: ...
     def get_item(self, user: str, datastore: str, guid: str) -> StoredItem | None: ...
     def items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]: ...

@@ -92,7 +92,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -236,9 +236,15 @@ CREATE TABLE IF NOT EXISTS domains (
     filter BYTEA NOT NULL,
     PRIMARY KEY (device, datastore)
 )""",
+    # version 10 (issue 14, hierarchical sync): the GUID of the folder item that contains an item
+    # ('': the datastore's root, where every existing item stays), and an index to find a folder's items
+    10: """
+ALTER TABLE items ADD COLUMN IF NOT EXISTS parent TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS items_by_parent ON items (account, datastore, parent)
+""",
 }
 
-_ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"
+_ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified, parent"
 
 
 def _one_line(exc: BaseException) -> str:
@@ -490,42 +496,50 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
             return super().delete_user(name)
 
     def add_item(self, user: str, datastore: str, data: bytes, content_type: str,
-                 modified: float = 0.0) -> StoredItem:
+                 modified: float = 0.0, parent: str = "") -> StoredItem:
         with self.transaction():
             self._lock_account(user)
-            row = self._exec("INSERT INTO items (account, datastore, guid, data, content_type, rev, modified) "
-                             "VALUES (%s, %s, nextval('guid_seq')::text, %s, %s, nextval('rev_seq'), %s) "
-                             "RETURNING guid, rev", (user, datastore, data, content_type, modified)).fetchone()
+            row = self._exec("INSERT INTO items (account, datastore, guid, data, content_type, rev, modified, parent) "
+                             "VALUES (%s, %s, nextval('guid_seq')::text, %s, %s, nextval('rev_seq'), %s, %s) "
+                             "RETURNING guid, rev", (user, datastore, data, content_type, modified, parent)).fetchone()
             assert row is not None
             item = self._seen(user, datastore)[row[0]] = StoredItem(row[0], data, content_type, int(row[1]), False,
-                                                                     modified)
+                                                                     modified, parent)
         return item
 
     def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
-                     modified: float = 0.0) -> StoredItem | None:
-        """The new version; None if there is no such live item."""
+                     modified: float = 0.0, parent: str | None = None) -> StoredItem | None:
+        """The new version; None if there is no such live item.  ``parent``:
+        its new folder (a move; None keeps the one it has)."""
         with self.transaction():
             self._lock_account(user)
             row = self._exec("UPDATE items SET data = %s, content_type = %s, rev = nextval('rev_seq'), "
-                             "modified = %s WHERE account = %s AND datastore = %s AND guid = %s AND NOT deleted "
-                             "RETURNING rev", (data, content_type, modified, user, datastore, guid)).fetchone()
+                             "modified = %s, parent = COALESCE(%s, parent) WHERE account = %s AND datastore = %s "
+                             "AND guid = %s AND NOT deleted RETURNING rev, parent",
+                             (data, content_type, modified, parent, user, datastore, guid)).fetchone()
             if row is None:
                 return None
             item = self._seen(user, datastore)[guid] = StoredItem(guid, data, content_type, int(row[0]), False,
-                                                                   modified)
+                                                                   modified, row[1] or "")
         return item
 
     def delete_item(self, user: str, datastore: str, guid: str, modified: float = 0.0) -> StoredItem | None:
-        """Make the item a tombstone; None if there is no such live item."""
+        """Make the item a tombstone, and every item it contains; None if
+        there is no such live item."""
         with self.transaction():
             self._lock_account(user)
-            row = self._exec("UPDATE items SET data = ''::bytea, deleted = TRUE, rev = nextval('rev_seq'), "
-                             "modified = %s WHERE account = %s AND datastore = %s AND guid = %s AND NOT deleted "
-                             f"RETURNING {_ITEM_COLUMNS}", (modified, user, datastore, guid)).fetchone()
-            if row is None:
-                return None
-            item = self._seen(user, datastore)[guid] = item_of(row)
-        return item
+            found = None
+            for one in (guid, *self._descendants(user, datastore, guid)):
+                row = self._exec("UPDATE items SET data = ''::bytea, deleted = TRUE, rev = nextval('rev_seq'), "
+                                 "modified = %s WHERE account = %s AND datastore = %s AND guid = %s AND NOT deleted "
+                                 f"RETURNING {_ITEM_COLUMNS}", (modified, user, datastore, one)).fetchone()
+                if row is None:
+                    if one == guid:
+                        return None
+                    continue
+                item = self._seen(user, datastore)[one] = item_of(row)
+                found = found or item
+        return found
 
     # -- live sessions -------------------------------------------------------
     def load_live_session(self, session_id: str) -> LiveSession | None:

@@ -46,7 +46,7 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 #: seconds a statement waits for another process's lock before "database is locked"
 BUSY_TIMEOUT = 30.0
 
@@ -258,9 +258,20 @@ def _add_device_filters(db: sqlite3.Connection) -> None:
     db.execute(_DEVICE_FILTERS)
 
 
+def _add_parents(db: sqlite3.Connection) -> None:
+    """Version 10 (issue 14, hierarchical sync): ``items.parent``, the GUID of
+    the folder item that contains an item (``''``: the datastore's root, where
+    every existing item stays), and an index to find a folder's items."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
+    if "parent" not in columns:
+        db.execute("ALTER TABLE items ADD COLUMN parent TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX IF NOT EXISTS items_by_parent ON items (user, datastore, parent)")
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
 _MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions,
-               6: _add_push_targets, 7: _add_pending_modes, 8: _add_auth, 9: _add_device_filters}
+               6: _add_push_targets, 7: _add_pending_modes, 8: _add_auth, 9: _add_device_filters,
+               10: _add_parents}
 
 
 def _create_private(path: str) -> None:
@@ -426,34 +437,41 @@ class SQLiteStore(SQLStore, param="?", user="user", map_order="rowid"):
         return int(self._exec("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0])
 
     def add_item(self, user: str, datastore: str, data: bytes, content_type: str,
-                 modified: float = 0.0) -> StoredItem:
+                 modified: float = 0.0, parent: str = "") -> StoredItem:
         with self.transaction():
             guid = str(self._next("guid"))
             rev = self._next("rev")
-            self._exec("INSERT INTO items (user, datastore, guid, data, content_type, rev, modified) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)", (user, datastore, guid, data, content_type, rev, modified))
-        return StoredItem(guid, data, content_type, rev, False, modified)
+            self._exec("INSERT INTO items (user, datastore, guid, data, content_type, rev, modified, parent) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (user, datastore, guid, data, content_type, rev, modified, parent))
+        return StoredItem(guid, data, content_type, rev, False, modified, parent)
 
     def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
-                     modified: float = 0.0) -> StoredItem | None:
-        """The new version; None if there is no such live item."""
+                     modified: float = 0.0, parent: str | None = None) -> StoredItem | None:
+        """The new version; None if there is no such live item.  ``parent``:
+        its new folder (a move; None keeps the one it has)."""
         with self.transaction():
-            if not self._live(user, datastore, guid):
+            row = self._exec("SELECT deleted, parent FROM items WHERE user = ? AND datastore = ? AND guid = ?",
+                             (user, datastore, guid)).fetchone()
+            if row is None or row[0]:
                 return None
+            parent = row[1] if parent is None else parent
             rev = self._next("rev")
-            self._exec("UPDATE items SET data = ?, content_type = ?, rev = ?, modified = ? "
+            self._exec("UPDATE items SET data = ?, content_type = ?, rev = ?, modified = ?, parent = ? "
                        "WHERE user = ? AND datastore = ? AND guid = ?",
-                       (data, content_type, rev, modified, user, datastore, guid))
-        return StoredItem(guid, data, content_type, rev, False, modified)
+                       (data, content_type, rev, modified, parent, user, datastore, guid))
+        return StoredItem(guid, data, content_type, rev, False, modified, parent)
 
     def delete_item(self, user: str, datastore: str, guid: str, modified: float = 0.0) -> StoredItem | None:
-        """Make the item a tombstone; None if there is no such live item."""
+        """Make the item a tombstone, and every item it contains (deepest
+        first); None if there is no such live item."""
         with self.transaction():
             if not self._live(user, datastore, guid):
                 return None
-            rev = self._next("rev")
-            self._exec("UPDATE items SET data = x'', deleted = 1, rev = ?, modified = ? "
-                       "WHERE user = ? AND datastore = ? AND guid = ?", (rev, modified, user, datastore, guid))
+            for inner in (*reversed(self._descendants(user, datastore, guid)), guid):
+                rev = self._next("rev")
+                self._exec("UPDATE items SET data = x'', deleted = 1, rev = ?, modified = ? "
+                           "WHERE user = ? AND datastore = ? AND guid = ?", (rev, modified, user, datastore, inner))
             return self.get_item(user, datastore, guid)
 
     def _live(self, user: str, datastore: str, guid: str) -> bool:
