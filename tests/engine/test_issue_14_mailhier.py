@@ -5,12 +5,15 @@ view's own behaviour on both stores and both back ends)."""
 from __future__ import annotations
 
 import doctest
+import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from syncml_codec.engine import ClientStore, SyncServer
 from syncml_codec.engine._mailds import MailView
 from syncml_codec.engine._mailtree import FOLDER_REF_TYPE, MAIL_TREE
 from syncml_codec.errors import FormatError, MailError
@@ -20,6 +23,8 @@ from syncml_codec.mail import ImapBackend, MailBackend, MaildirBackend, account_
 from syncml_codec.store import SQLiteStore, StoredItem, open_store
 
 from ..store.conftest import postgres_schema
+from .conftest import Clock, counter_random
+from .helpers import sync, vcard
 
 EMI = "application/vnd.omads-email+xml"
 
@@ -224,3 +229,202 @@ def test_issue_14_mailhier_refusals_change_nothing(view: MailView, backend: Mail
     assert [f.name for f in backend.folders()] == folders
     assert view.item_heads("test", MAIL_TREE) == heads
     assert len(backend.messages("INBOX")) == 1 and not any(view.refresh("test", MAIL_TREE, 3.0).values())
+
+
+# -- end to end: our client session with hierarchical sync ------------------------------------------------
+
+RFC822 = "message/rfc822"
+
+
+@pytest.fixture
+def mserver(store: Any, backend: MailBackend) -> SyncServer:
+    return SyncServer(store, clock=Clock(), random_source=counter_random(), base_url="http://127.0.0.1:8080/sync",
+                      mail=lambda user: backend)
+
+
+def phone(name: str, ctype: str = EMI, *, hierarchical: bool = True, contacts: bool = False) -> ClientStore:
+    client = ClientStore(f"test-{name}")
+    client.add_datastore("./mail", "Mail", ctype, "1.2" if ctype == EMI else "1.0", hierarchical=hierarchical)
+    if contacts:
+        client.add_datastore("./addressbook", "addressbook", "text/vcard", "3.0")
+    return client
+
+
+def deliver(backend: MailBackend, n: int, folder: str = "INBOX") -> None:
+    """An MTA's delivery (a file written straight into new/), or another IMAP client's APPEND."""
+    if isinstance(backend, MaildirBackend):
+        path = backend.root if folder == "INBOX" else backend.root / ("." + folder)
+        name = f"1700000000.M{n}P1.mta"
+        (path / "tmp" / name).write_bytes(message(n))
+        os.rename(path / "tmp" / name, path / "new" / name)
+    else:
+        backend.add(folder, message(n))
+
+
+def where(client: ClientStore) -> dict[str, Any]:
+    """The client's tree: folder path -> LUID, (folder path, subject) -> LUID."""
+    ds = client.datastores["./mail"]
+    out: dict[Any, str] = {}
+    for luid, data in ds.items.items():
+        if data.lstrip().startswith(b"<Folder"):
+            out[ds.path(luid)] = luid
+        else:
+            text = EmailObject.parse(data).emailitem if data.lstrip().startswith(b"<") else data
+            subject = (text or b"").split(b"Subject: ")[1].split(b"\r\n")[0].split(b"\n")[0].decode()
+            out[ds.path(ds.parents[luid]), subject] = luid
+    return out
+
+
+def flags_in(backend: MailBackend) -> dict[str, list[frozenset[str]]]:
+    return {f.name: [m.flags for m in backend.messages(f.name)] for f in backend.folders()}
+
+
+def test_issue_14_mailhier_round_trip(mserver: SyncServer, store: Any, backend: MailBackend) -> None:
+    """The issue's round trip: a delivery synced to a device in the email object format and to
+    another in RFC 822; the first marks it read and moves it to Archive (one Replace with the new
+    parent), the second gets the move and moves it back by a Move command: the message is in the
+    folder each time, with its flag, under one GUID."""
+    backend.create_folder("Archive")
+    deliver(backend, 1)
+    emi, rfc = phone("emi"), phone("rfc", RFC822)
+    for client in (emi, rfc):
+        assert sync(mserver, client).ok
+        tree = where(client)
+        assert {k for k in tree if isinstance(k, str)} == {"/INBOX", "/Archive"}
+        assert ("/INBOX", "message 1") in tree
+    data = emi.datastores["./mail"].items[where(emi)["/INBOX", "message 1"]]
+    assert EmailObject.parse(data).read is False
+    assert _lf(rfc.datastores["./mail"].items[where(rfc)["/INBOX", "message 1"]]) == _lf(message(1))
+    # our DevInf: Mail as a tree, with the folder type
+    assert emi.server_devinf is not None
+    (mail_ds,) = [d for d in emi.server_devinf.datastores if d.display_name == "Mail"]
+    assert mail_ds.support_hierarchical_sync
+    assert FOLDER_CONTENT_TYPE in [t.ct_type for t in (*mail_ds.rx_pref, *mail_ds.rx)]
+    guid = next(i.guid for i in store.items("test", MAIL_TREE) if i.content_type != FOLDER_REF_TYPE)
+    # marked read and moved on the first device
+    ds = emi.datastores["./mail"]
+    mail, archive = where(emi)["/INBOX", "message 1"], where(emi)["/Archive"]
+    ds.update(mail, b"<Email><read>true</read></Email>")
+    ds.move(mail, archive)
+    session = sync(mserver, emi)
+    assert session.ok and session.reports["./mail"].statuses == [200]
+    assert flags_in(backend) == {"INBOX": [], "Archive": [frozenset({"read"})]}
+    if isinstance(backend, MaildirBackend):
+        (path,) = (backend.root / ".Archive" / "cur").iterdir()
+        assert path.name.endswith(":2,S") and _lf(path.read_bytes()) == _lf(message(1))
+    assert not sync(mserver, emi).reports["./mail"].received  # nothing comes back
+    # the other device gets the move (the same item under its new folder), not a Delete and an Add
+    session = sync(mserver, rfc)
+    assert session.ok and session.reports["./mail"].received == {"Replace": 1}
+    assert ("/Archive", "message 1") in where(rfc)
+    ds = rfc.datastores["./mail"]
+    ds.send_moves = True
+    ds.move(where(rfc)["/Archive", "message 1"], where(rfc)["/INBOX"])
+    assert sync(mserver, rfc).ok
+    assert flags_in(backend) == {"INBOX": [frozenset({"read"})], "Archive": []}
+    assert sync(mserver, emi).ok and ("/INBOX", "message 1") in where(emi)
+    assert EmailObject.parse(emi.datastores["./mail"].items[where(emi)["/INBOX", "message 1"]]).read is True
+    assert [i.guid for i in store.items("test", MAIL_TREE) if i.content_type != FOLDER_REF_TYPE] == [guid]
+
+
+def test_issue_14_mailhier_folders_from_the_device(mserver: SyncServer, backend: MailBackend) -> None:
+    deliver(backend, 1)
+    client = phone("dev")
+    assert sync(mserver, client).ok
+    ds = client.datastores["./mail"]
+    projects = ds.add(b"<Folder><name>Projects</name></Folder>")
+    old = ds.add(b"<Folder><name>Old</name></Folder>", projects)
+    ds.move(where(client)["/INBOX", "message 1"], old)
+    assert sync(mserver, client).ok
+    assert flags_in(backend) == {"INBOX": [], "Projects": [], "Projects/Old": [frozenset()]}
+    # renamed, then moved to the top level, with the message inside
+    ds.update(old, b"<Folder><name>Done</name></Folder>")
+    assert sync(mserver, client).ok
+    assert [f.name for f in backend.folders()] == ["INBOX", "Projects", "Projects/Done"]
+    ds.move(old, "")
+    assert sync(mserver, client).ok
+    assert flags_in(backend) == {"INBOX": [], "Done": [frozenset()], "Projects": []}
+    # deleted with its message
+    ds.delete(old)
+    assert sync(mserver, client).ok
+    assert flags_in(backend) == {"INBOX": [], "Projects": []}
+    # another device sees the result
+    other = phone("other")
+    assert sync(mserver, other).ok
+    assert set(where(other)) == {"/INBOX", "/Projects"}
+
+
+def test_issue_14_mailhier_behind_the_servers_back(mserver: SyncServer, backend: MailBackend) -> None:
+    backend.create_folder("Work")
+    deliver(backend, 1)
+    deliver(backend, 2, "Work")
+    client = phone("back")
+    assert sync(mserver, client).ok
+    before = where(client)
+    # another mail client: a message moved, a folder renamed and moved, a new folder with a delivery
+    (m1,) = backend.messages("INBOX")
+    backend.move("INBOX", m1.uid, "Work")
+    backend.rename_folder("Work", "Archive/Work")
+    backend.create_folder("Lists")
+    deliver(backend, 3, "Lists")
+    session = sync(mserver, client)
+    assert session.ok
+    received = session.reports["./mail"].received
+    assert "Delete" not in received and received["Add"] == 3  # (Archive, Lists, message 3)
+    after = where(client)
+    assert after["/Archive/Work", "message 1"] == before["/INBOX", "message 1"]  # the same LUID: a move
+    assert after["/Archive/Work", "message 2"] == before["/Work", "message 2"]
+    assert after["/Archive/Work"] == before["/Work"]
+    assert ("/Lists", "message 3") in after
+    # a folder deleted behind our back: Deletes, children before their folder
+    backend.delete_folder("Archive")
+    session = sync(mserver, client)
+    assert session.ok and session.reports["./mail"].received == {"Delete": 4}
+    assert set(where(client)) == {"/INBOX", "/Lists", ("/Lists", "message 3")}
+
+
+def test_issue_14_mailhier_refusals(mserver: SyncServer, store: Any, backend: MailBackend,
+                                    caplog: pytest.LogCaptureFixture) -> None:
+    """A folder loop (428) and a move to a folder that does not exist (404): a clear item Status,
+    nothing changed in the mail storage, the rest of the session (Contacts) carried out."""
+    backend.create_folder("Work")
+    backend.create_folder("Work/Sub")
+    deliver(backend, 1)
+    client = phone("bad", contacts=True)
+    assert sync(mserver, client).ok
+    ds = client.datastores["./mail"]
+    tree = where(client)
+    ds.move(tree["/Work"], tree["/Work/Sub"])  # a loop
+    ds.parents[tree["/INBOX", "message 1"]] = "no-such-folder"  # a parent the server never heard of
+    ds.moves.add(tree["/INBOX", "message 1"])
+    ds.changes[tree["/INBOX", "message 1"]] = ds.changes[tree["/Work"]]
+    client.datastores["./addressbook"].add(vcard(1))
+    before = flags_in(backend), [f.name for f in backend.folders()], store.items("test", MAIL_TREE)
+    caplog.set_level(logging.WARNING, "syncml_codec.engine")
+    session = sync(mserver, client)
+    assert sorted(session.reports["./mail"].statuses) == [404, 428]
+    assert session.reports["./addressbook"].statuses == [201]
+    assert (flags_in(backend), [f.name for f in backend.folders()], store.items("test", MAIL_TREE)) == before
+    assert len(store.items("test", "Contacts")) == 1
+    assert sum("refused" in r.getMessage() for r in caplog.records) >= 2
+
+
+def test_issue_14_mailhier_flat_clients_unchanged(mserver: SyncServer, backend: MailBackend) -> None:
+    """A client without SupportHierarchicalSync keeps Mail as the inbox; both kinds share the account."""
+    backend.create_folder("Sent")
+    deliver(backend, 1)
+    deliver(backend, 2, "Sent")
+    flat, tree = phone("flat", hierarchical=False), phone("tree")
+    assert sync(mserver, flat).ok and sync(mserver, tree).ok
+    assert [EmailObject.parse(d).emailitem for d in flat.datastores["./mail"].items.values()] == [message(1)]
+    assert len(tree.datastores["./mail"].items) == 4  # INBOX, Sent, two messages
+    # the tree device moves message 1 to Sent: the flat inbox device gets a Delete
+    ds = tree.datastores["./mail"]
+    ds.move(where(tree)["/INBOX", "message 1"], where(tree)["/Sent"])
+    assert sync(mserver, tree).ok
+    session = sync(mserver, flat)
+    assert session.reports["./mail"].received == {"Delete": 1} and flat.datastores["./mail"].items == {}
+
+
+def _lf(data: bytes | None) -> bytes:
+    return (data or b"").replace(b"\r\n", b"\n")

@@ -280,7 +280,8 @@ class ServerSession:
         mail = (MAIL, *(c for c in self.datastores if is_mail(c) and c not in (MAIL, MAIL_TREE))) \
             if self.server.mail else ()  # (the tree is listed as Mail, :mod:`._mailtree`)
         return devinf_results(get, self.server.dev_id, names, self.encoding, cmd_id=self.answers.next_id(),
-                              msg_ref=self.answers.msg_ref, version=self.version, mail=mail)
+                              msg_ref=self.answers.msg_ref, version=self.version, mail=mail,
+                              trees=(MAIL,) if self.server.mail else ())
 
     # -- the answers (one per _state.Answer) ------------------------------
     def _ask_next(self, header: SyncHdr, out: list[Command], event: Event) -> Message:
