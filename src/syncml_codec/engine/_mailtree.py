@@ -123,10 +123,11 @@ class _Tree:
         return self.path.get(self.parent.get(guid, ""))
 
 
-def _load(items: list[StoredItem], max_depth: int) -> _Tree:
+def _load(items: list[StoredItem], max_depth: int, *, messages: bool = True) -> _Tree:
+    """The tree of ``items`` (``messages``: their references too, else only the folders)."""
     tree = _Tree()
     for item in items:
-        if item.deleted:
+        if item.deleted or (not messages and item.content_type != FOLDER_REF_TYPE):
             continue
         tree.parent[item.guid] = item.parent
         if item.content_type == FOLDER_REF_TYPE:
@@ -165,8 +166,11 @@ def _pair_folders(gone: list[str], new: list[str], tree: _Tree, fps_of_new: dict
     folder that holds all its messages, or with the new parent of its own
     paired subfolder; repeated until nothing more pairs."""
     renamed: dict[str, str] = {}
-    fps_of_old = {old: {str(ref.get("fp", ref["uid"])) for g, ref in tree.messages.items() if tree.folder_of(g) == old}
-                  for old in gone}
+    fps_of_old: dict[str, set[str]] = {old: set() for old in gone}
+    for guid, ref in tree.messages.items():
+        folder = tree.folder_of(guid)
+        if folder in fps_of_old:
+            fps_of_old[folder].add(str(ref.get("fp", ref["uid"])))
     while True:
         free = [p for p in new if p not in renamed.values()]
         before = len(renamed)
@@ -198,6 +202,9 @@ class MailTree:
 
     def __init__(self, view: MailView) -> None:
         self._view = view
+        # user -> the folders, read once per view (a view serves one message of a session) and
+        # forgotten when a folder changes through it
+        self._cached: dict[str, _Tree] = {}
 
     @property
     def _store(self) -> Store:
@@ -207,7 +214,16 @@ class MailTree:
         return self._view.backend(user)
 
     def _tree(self, user: str) -> _Tree:
+        """Folders and messages (for :meth:`refresh`)."""
+        self._cached.pop(user, None)
         return _load(self._store.items(user, MAIL_TREE), self._backend(user).limits.max_depth)
+
+    def _folders(self, user: str) -> _Tree:
+        """The folders only, cached."""
+        if user not in self._cached:
+            self._cached[user] = _load(self._store.items(user, MAIL_TREE), self._backend(user).limits.max_depth,
+                                       messages=False)
+        return self._cached[user]
 
     # -- the snapshot -----------------------------------------------------
     def refresh(self, user: str, clock: float = 0.0) -> dict[str, int]:
@@ -288,29 +304,28 @@ class MailTree:
         return found
 
     # -- items ------------------------------------------------------------
-    def full(self, user: str, item: StoredItem, tree: _Tree | None = None) -> StoredItem | None:
+    def full(self, user: str, item: StoredItem) -> StoredItem | None:
         """The item as the engine sees it: a folder or an email object (None:
-        the message went away)."""
+        not part of the tree, or the message went away)."""
         if item.deleted:
             return item
+        tree = self._folders(user)
         if item.content_type == FOLDER_REF_TYPE:
-            tree = tree or self._tree(user)
             path = tree.path.get(item.guid)
             if path is None:
                 return None
             obj = FolderObject(name=tree.leaf[item.guid], role=folder_role(path))
             return _replace(item, data=obj.serialize(), content_type=FOLDER_CONTENT_TYPE)
-        tree = tree or self._tree(user)
-        folder = tree.folder_of(item.guid)
-        ref = tree.messages.get(item.guid)
+        folder = tree.path.get(item.parent)
+        ref = read_ref(item)
         if folder is None or ref is None:
             return None
         return self._view._message(user, item, folder, ref)
 
     def items(self, user: str, include_deleted: bool = False) -> list[StoredItem]:
         found = self._store.items(user, MAIL_TREE, include_deleted)
-        tree = _load(found, self._backend(user).limits.max_depth)
-        return [full for item in found if (full := self.full(user, item, tree)) is not None]
+        self._cached[user] = _load(found, self._backend(user).limits.max_depth, messages=False)
+        return [full for item in found if (full := self.full(user, item)) is not None]
 
     def get_item(self, user: str, guid: str) -> StoredItem | None:
         item = self._store.get_item(user, MAIL_TREE, guid)
@@ -334,7 +349,7 @@ class MailTree:
     def add_item(self, user: str, data: bytes, content_type: str, modified: float = 0.0,
                  parent: str = "") -> StoredItem:
         store, backend = self._store, self._backend(user)
-        tree = self._tree(user)
+        tree = self._folders(user)
         if self._is_folder(data, content_type):
             obj = FolderObject.parse(data)
             if obj.name is None:
@@ -342,15 +357,19 @@ class MailTree:
             leaf = _leaf(obj.name)
             head = self._folder_path(tree, parent, "folder") if parent else ""
             path = _join(head, leaf)
-            if path in tree.by_path:  # a folder the tree has (a device's slow sync): the same item
-                return self.full(user, store.get_item(user, MAIL_TREE, tree.by_path[path]) or _none(), tree) or _none()
+            existing = store.get_item(user, MAIL_TREE, tree.by_path[path]) if path in tree.by_path else None
+            if existing is not None and not existing.deleted:  # a folder the tree has (a device's slow sync)
+                return _replace(existing, data=data, content_type=FOLDER_CONTENT_TYPE)
             backend.create_folder(path)
+            self._cached.pop(user, None)
             item = store.add_item(user, MAIL_TREE, _folder_ref(leaf), FOLDER_REF_TYPE, modified, parent=parent)
             return _replace(item, data=data, content_type=FOLDER_CONTENT_TYPE)
         if not parent:  # a message at the root: the inbox holds it
-            parent = tree.by_path.get(INBOX) or store.add_item(user, MAIL_TREE, _folder_ref(INBOX), FOLDER_REF_TYPE,
-                                                               modified).guid
-            tree.path[parent] = INBOX
+            if INBOX not in tree.by_path:
+                self._cached.pop(user, None)
+                store.add_item(user, MAIL_TREE, _folder_ref(INBOX), FOLDER_REF_TYPE, modified)
+                tree = self._folders(user)
+            parent = tree.by_path[INBOX]
         folder = self._folder_path(tree, parent, "message")
         ref = self._view._add_message(user, folder, data, modified)
         return store.add_item(user, MAIL_TREE, make_ref(**dict(ref, folder="")), REF_TYPE, modified, parent=parent)
@@ -358,7 +377,7 @@ class MailTree:
     def replace_item(self, user: str, guid: str, data: bytes, content_type: str, modified: float = 0.0,
                      parent: str | None = None) -> StoredItem | None:
         store, backend = self._store, self._backend(user)
-        tree = self._tree(user)
+        tree = self._folders(user)
         current = store.get_item(user, MAIL_TREE, guid)
         if current is None or current.deleted:
             return None
@@ -373,11 +392,12 @@ class MailTree:
                 if new in tree.by_path or new.upper() == INBOX:
                     raise MailError(f"folder {new!r} exists")
                 backend.rename_folder(old, new)
+            self._cached.pop(user, None)
             item = store.replace_item(user, MAIL_TREE, guid, _folder_ref(leaf), FOLDER_REF_TYPE, modified,
                                       parent=new_parent)
             return None if item is None else _replace(item, data=data, content_type=FOLDER_CONTENT_TYPE)
-        ref = tree.messages.get(guid)
-        folder = tree.folder_of(guid)
+        ref = read_ref(current)
+        folder = tree.path.get(current.parent)
         if ref is None or folder is None:
             return None
         if data.strip():
@@ -400,21 +420,20 @@ class MailTree:
                                   parent=new_parent)
 
     def delete_item(self, user: str, guid: str, modified: float = 0.0) -> StoredItem | None:
-        tree = self._tree(user)
+        tree = self._folders(user)
         backend = self._backend(user)
+        current = self._store.get_item(user, MAIL_TREE, guid)
+        ref = read_ref(current) if current is not None else None
         if guid in tree.path:
             backend.delete_folder(tree.path[guid])  # (never the inbox: MailError; its subtree goes with it)
-        elif guid in tree.messages and (folder := tree.folder_of(guid)) is not None:
+            self._cached.pop(user, None)
+        elif current is not None and ref is not None and (folder := tree.path.get(current.parent)) is not None:
             try:
-                backend.delete(folder, tree.messages[guid]["uid"])
+                backend.delete(folder, ref["uid"])
             except MailError as exc:  # gone already (deleted behind our back): the tombstone stays right
                 log.info("user %s: message %s in folder %s not deleted: %s", log_quoted(user),
-                         log_quoted(tree.messages[guid]["uid"]), log_quoted(folder), exc)
+                         log_quoted(ref["uid"]), log_quoted(folder), exc)
         return self._store.delete_item(user, MAIL_TREE, guid, modified)
-
-
-def _none() -> StoredItem:
-    raise MailError("the folder went away")
 
 
 def _utc(ts: float) -> datetime:
