@@ -428,3 +428,31 @@ def test_issue_14_mailhier_flat_clients_unchanged(mserver: SyncServer, backend: 
 
 def _lf(data: bytes | None) -> bytes:
     return (data or b"").replace(b"\r\n", b"\n")
+
+
+def test_issue_14_mailhier_first_sync_reads_the_tree_a_bounded_number_of_times(store: Any, backend: MailBackend,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The folders are read once per view, not once per item: a first sync lists the tree's
+    datastore as often for 40 messages as for 10 (it was once per message sent and mapped)."""
+    if isinstance(backend, ImapBackend):
+        pytest.skip("the count does not depend on the back end")
+    listed: list[str] = []
+    real = store.items
+
+    def counting(user: str, datastore: str, include_deleted: bool = False) -> Any:
+        listed.append(datastore)
+        return real(user, datastore, include_deleted)
+
+    monkeypatch.setattr(store, "items", counting)
+    counts = []
+    for n, name in ((10, "ten"), (40, "forty")):
+        for i in range(len(counts) * 10, n):
+            backend.add("INBOX", message(i))
+        server = SyncServer(store, clock=Clock(), random_source=counter_random(),
+                            base_url="http://127.0.0.1:8080/sync", mail=lambda user: backend)
+        listed.clear()
+        client = phone(name)
+        assert sync(server, client, max_msg_size=4000).ok
+        assert len(client.datastores["./mail"].items) == n + 1
+        counts.append(listed.count(MAIL_TREE))
+    assert counts[1] <= counts[0] + 8  # (more messages of 4 kB: a few more SyncML messages, each a new view)
