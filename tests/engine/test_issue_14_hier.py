@@ -7,8 +7,9 @@ parent, malformed objects, the depth bound, and our DevInf."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -67,16 +68,19 @@ def phone(name: str, *, hierarchical: bool = True, contacts: bool = False) -> Cl
     return client
 
 
-def run(server: SyncServer, client: ClientStore, *, encoding: str = "xml",
-        max_msg_size: int = 150000) -> tuple[ClientSession, list[Message]]:
-    """One session; the server's messages too."""
+def run(server: SyncServer, client: ClientStore, *, encoding: str = "xml", max_msg_size: int = 150000,
+        rewrite: Callable[[Message], Message] | None = None) -> tuple[ClientSession, list[Message]]:
+    """One session; the server's messages too (``rewrite``: changes each client message first)."""
     session = ClientSession(client, url=server.base_url, user="test", password="secret", clock=Clock(),
                             encoding=encoding, max_msg_size=max_msg_size)
     request = session.start()
     answers = []
     for _ in range(60):
         sid = parse_qs(urlsplit(request.url).query).get("sessionid", [None])[0]
-        response = server.handle(request.body, request.content_type, sid)
+        body = request.body
+        if rewrite is not None:
+            body = rewrite(Message.from_bytes(body)).to_bytes(encoding)
+        response = server.handle(body, request.content_type, sid)
         assert response.http_status == 200
         answers.append(Message.from_bytes(response.body, response.content_type))
         following = session.receive(response.body, response.content_type)
@@ -195,15 +199,16 @@ def test_issue_14_folders_renamed_moved_deleted_on_the_client(server: SyncServer
     assert session.reports["./files"].received == {}  # nothing echoed to the client that deleted them
 
 
-def test_issue_14_move_command_from_the_client(server: SyncServer, store: Any) -> None:
+@pytest.mark.parametrize("encoding", ["xml", "wbxml"])
+def test_issue_14_move_command_from_the_client(server: SyncServer, store: Any, encoding: str) -> None:
     a, b = phone("a"), phone("b")
     seed_client(a)
-    run(server, a)
-    run(server, b)
+    run(server, a, encoding=encoding)
+    run(server, b, encoding=encoding)
     ds = a.datastores["./files"]
     ds.send_moves = True
     ds.move(luid(a, "/top.txt"), luid(a, "/Docs/Work"))
-    session, answers = run(server, a)
+    session, answers = run(server, a, encoding=encoding)
     assert session.reports["./files"].sent == {"Move": 1} and statuses(answers, "Move") == [200]
     assert "/Docs/Work/top.txt" in server_paths(store)
     run(server, b)
@@ -309,6 +314,26 @@ def test_issue_14_deep_trees_are_bounded(server: SyncServer, store: Any) -> None
     assert len(store.items("test", "Files")) == MAX_TREE_DEPTH
 
 
+def test_issue_14_item_count_is_bounded(server: SyncServer, store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from syncml_codec.engine import _tree
+
+    monkeypatch.setattr(_tree, "MAX_TREE_ITEMS", 3)
+    a = phone("a")
+    ds = a.datastores["./files"]
+    top = ds.add(folder("top"))
+    run(server, a)
+    for n in range(4):
+        ds.add(file(f"{n}.txt"), top)
+    session, _ = run(server, a)  # (two-way: the refused Adds stay the client's changes)
+    assert session.reports["./files"].statuses == [201, 201, 420, 420]
+    assert len(store.items("test", "Files")) == 3
+    ds.delete(luid(a, "/top/0.txt"))  # room again: taken by one of the refused Adds in the next session
+    session, _ = run(server, a)  # (our client sends its Deletes after its Adds)
+    assert len(store.items("test", "Files")) == 2 and sorted(session.reports["./files"].statuses) == [200, 420, 420]
+    session, _ = run(server, a)
+    assert len(store.items("test", "Files")) == 3 and sorted(session.reports["./files"].statuses) == [201, 420]
+
+
 def test_issue_14_slow_sync_matches_by_folder(server: SyncServer, store: Any) -> None:
     a = phone("a")
     ds = a.datastores["./files"]
@@ -365,3 +390,37 @@ def test_issue_14_move_in_a_flat_session_is_not_supported(server: SyncServer, st
     _, answers = run(server, flat)
     assert statuses(answers, "Move") == [406]
     assert len(store.items("test", "Files")) == 1
+
+
+@pytest.mark.parametrize("encoding", ["xml", "wbxml"])
+def test_issue_14_a_large_file_in_a_folder_through_more_data(store: Any, encoding: str) -> None:
+    """A 60 kB file under a 6 kB MaxMsgSize, both ways, into its folder, the
+    client naming the folder in the first chunk only (as some clients do)."""
+    server = SyncServer(store, clock=Clock(), random_source=counter_random(), base_url="http://127.0.0.1:8080/sync",
+                        max_msg_size=6000)
+    a, b = phone("a"), phone("b")
+    ds = a.datastores["./files"]
+    top = ds.add(folder("Big"))
+    run(server, a, encoding=encoding)
+    body = "x" * 60_000
+    ds.add(file("big.bin", body), top)
+
+    def first_chunk_only(msg: Message) -> Message:
+        syncs = []
+        for sync in msg.body.commands:
+            if isinstance(sync, Sync):
+                sync = dataclasses.replace(sync, commands=tuple(
+                    dataclasses.replace(c, items=tuple(
+                        i if (i.meta is not None and i.meta.size) else dataclasses.replace(i, source_parent=None)
+                        for i in c.items)) for c in sync.commands))
+            syncs.append(sync)
+        return dataclasses.replace(msg, body=dataclasses.replace(msg.body, commands=tuple(syncs)))
+
+    session, _ = run(server, a, encoding=encoding, max_msg_size=6000, rewrite=first_chunk_only)
+    assert session.reports["./files"].statuses[-1] == 201
+    assert session.reports["./files"].sent == {"Add": 1} and session.msg_id > 3  # (in chunks)
+    assert server_paths(store) == ["/Big", "/Big/big.bin"]
+    assert store.get_item("test", "Files", guid_of(store, "/Big/big.bin")).data == file("big.bin", body)
+    run(server, b, encoding=encoding, max_msg_size=6000)
+    assert paths(b) == ["/Big", "/Big/big.bin"]
+    assert b.datastores["./files"].items[luid(b, "/Big/big.bin")] == file("big.bin", body)

@@ -30,6 +30,7 @@ def test_issue_14_parent_kept_and_moved(store: Any) -> None:
     assert store.get_item("anna", "Files", f.guid).parent == inner.guid
     assert {i.guid: i.parent for i in store.items("anna", "Files")} == {top.guid: "", inner.guid: top.guid,
                                                                         f.guid: inner.guid}
+    assert store.item_parents("anna", "Files") == {top.guid: "", inner.guid: top.guid, f.guid: inner.guid}
     edited = store.replace_item("anna", "Files", f.guid, b"<File><name>g</name></File>", FILE)
     assert edited is not None and edited.parent == inner.guid  # None keeps it
     moved = store.replace_item("anna", "Files", f.guid, edited.data, FILE, parent=top.guid)
@@ -56,6 +57,7 @@ def test_issue_14_deleting_a_folder_deletes_what_it_holds(store: Any) -> None:
     assert set(dead) == {top.guid, inner.guid, deep.guid, near.guid}
     assert all(i.data == b"" and i.modified == 9.0 for i in dead.values())
     assert dead[deep.guid].parent == inner.guid  # (a tombstone keeps its place: devices are told in order)
+    assert store.item_parents("anna", "Files") == {other.guid: ""}
     assert store.delete_item("anna", "Files", top.guid) is None
     assert store.delete_item("anna", "Files", inner.guid) is None
 

@@ -366,6 +366,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                 data = decode_item_data(data, fmt)
             key = (ds.canonical, luid or target or "")
             assembled = self.chunks.add(key, item, data)
+            named = ds.remember_parent(key[1], _parents(item), not isinstance(assembled, int)) if ds.hierarchical \
+                else (None, None)
             if isinstance(assembled, int):
                 return assembled
             if ds.erasing:  # a fallback erasing the client's data: its item is deleted, not stored (._modes)
@@ -382,7 +384,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             if ds.backup is not None:  # byte for byte as it came, to the backup file
                 return ds.backup.add(assembled, ctype)
             data = self.peer.quirks.to_store(assembled, ctype)
-            parent = ds.parent_for(*_parents(item))  # (hierarchical sync: its folder, ._tree)
+            parent = ds.parent_for(*named)  # (hierarchical sync: its folder, ._tree)
             if isinstance(change, Add):
                 return ds.add(luid, data, ctype, encoding=fmt, parent=parent)
             return ds.replace(luid, target, data, ctype, encoding=fmt, parent=parent)

@@ -55,7 +55,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ProtocolError
 from ..model import AlertCode, StatusCode
-from ..store.base import Device, DeviceFormat, MapEntry, Store, StoredItem
+from ..store.base import TREE_DATASTORES, Device, DeviceFormat, MapEntry, Store, StoredItem
+from . import _tree
 from ._filtering import item_filter, parsed
 from ._items import (
     canonical_data,
@@ -203,6 +204,7 @@ class DatastoreSync:
     tree: bool = False
     hierarchical: bool = False
     _parents: dict[str, str] | None = None
+    chunk_parents: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # see remember_parent
 
     @property
     def user(self) -> str:
@@ -387,18 +389,21 @@ class DatastoreSync:
 
     # -- the tree (hierarchical sync, issue 14, :mod:`._tree`) -------------
     def _tree_parents(self) -> dict[str, str]:
-        """GUID -> parent GUID of the datastore's items (tombstones too), read
-        once per message and kept current by this session's writes."""
+        """GUID -> parent GUID of the datastore's live items, read once per
+        message (without the items' data where the store can:
+        ``item_parents``) and kept current by this session's writes."""
         if self._parents is None:
-            self._parents = {i.guid: i.parent for i in self._heads(include_deleted=True)}
+            lister = getattr(self.store, "item_parents", None)
+            self._parents = (dict(lister(self.user, self.canonical)) if lister is not None
+                             else {i.guid: i.parent for i in self._heads()})
         return self._parents
 
     def _inside(self, guid: str) -> list[str]:
         """The live items ``guid`` contains, at any depth."""
         children: dict[str, list[str]] = {}
-        for item in self._heads():
-            if item.parent:
-                children.setdefault(item.parent, []).append(item.guid)
+        for child, parent in self._tree_parents().items():
+            if parent:
+                children.setdefault(parent, []).append(child)
         found, level, seen = [], [guid], {guid}
         while level:
             level = [c for g in level for c in children.get(g, ()) if c not in seen]
@@ -445,16 +450,18 @@ class DatastoreSync:
         kind of item); a malformed one raises before anything is stored."""
         if not self.tree:
             return None
-        if ctype in FILE_TYPES or self.canonical == "Files" or bytes(data[:64]).lstrip().startswith(b"<Folder"):
+        if ctype in FILE_TYPES or self.canonical in TREE_DATASTORES or bytes(data[:64]).lstrip().startswith(b"<Folder"):
             return check_tree_item(data, ctype)
         return None
 
     def _add_stored(self, data: bytes, ctype: str, parent: str | None) -> StoredItem:
         if not self.tree:
             return self.store.add_item(self.user, self.canonical, data, ctype, self.clock)
+        parents = self._tree_parents()
+        if len(parents) >= _tree.MAX_TREE_ITEMS:
+            raise ProtocolError(f"the tree holds {len(parents)} items already", StatusCode.DEVICE_FULL)
         item = self.store.add_item(self.user, self.canonical, data, ctype, self.clock, parent=parent or "")
-        if self._parents is not None:
-            self._parents[item.guid] = item.parent
+        parents[item.guid] = item.parent
         return item
 
     def _replace_stored(self, guid: str, data: bytes, ctype: str, parent: str | None) -> StoredItem | None:
@@ -490,6 +497,21 @@ class DatastoreSync:
         self._map(luid if luid is not None else (entry.luid if entry else None), current.guid,
                   new.rev if held else (entry.known_rev if entry is not None else new.rev))
         return StatusCode.OK
+
+    def remember_parent(self, key: str, named: tuple[str | None, str | None], done: bool) -> tuple[
+            str | None, str | None]:
+        """The parent a large object's chunks name, ``(SourceParent,
+        TargetParent)``: a client may name it in the first chunk only, so it
+        is kept until the last (``done``), at most for a few objects at once."""
+        if named != (None, None):
+            if not done:
+                if len(self.chunk_parents) >= 16:
+                    self.chunk_parents.pop(next(iter(self.chunk_parents)))
+                self.chunk_parents[key] = named
+            else:
+                self.chunk_parents.pop(key, None)
+            return named
+        return self.chunk_parents.pop(key, named) if done else named
 
     def luid_of(self, guid: str) -> str | None:
         """The client's LUID of ``guid`` (None: not mapped, or its Map has not come)."""
@@ -721,7 +743,8 @@ class DatastoreSync:
             self._unmap(inner)
             self._count("deleted")
         if self._parents is not None:
-            self._parents = None
+            for gone in (guid, *inside):
+                self._parents.pop(gone, None)
         return StatusCode.OK
 
     def _conflict(self, luid: str | None, current: StoredItem, data: bytes, ctype: str,

@@ -27,8 +27,9 @@ On the wire (OMA DS 1.2 "hierarchical synchronization"):
 What a client is refused (each an item Status, nothing changed, the session
 going on): a parent that is not known or no longer exists (404), a parent
 that is not a folder (400), a move of a folder into itself or into one of
-its own folders (428 "Move failed", :func:`creates_loop`), and a tree deeper
-than :data:`MAX_TREE_DEPTH` (403).  A malformed folder or file object gets
+its own folders (428 "Move failed", :func:`creates_loop`), a tree deeper
+than :data:`MAX_TREE_DEPTH` (403), and an Add to a tree that holds
+:data:`MAX_TREE_ITEMS` items already (420).  A malformed folder or file object gets
 400 before anything is written (:func:`check_tree_item`).
 
 A datastore is synced as a tree when the server offers one for it
@@ -53,6 +54,7 @@ from ..store.base import TREE_DATASTORES, StoredItem
 __all__ = [
     "FILE_TYPES",
     "MAX_TREE_DEPTH",
+    "MAX_TREE_ITEMS",
     "check_tree_item",
     "client_hierarchical",
     "creates_loop",
@@ -67,6 +69,9 @@ __all__ = [
 #: folders a client may nest (a deeper Add or move is refused with 403): a client controls the
 #: tree's depth, and walking it (loops, depths, the order of package 4) is linear in it
 MAX_TREE_DEPTH = 64
+#: live items a tree datastore of one account holds at most (an Add beyond is refused with 420,
+#: "device full"): a client controls how many items it sends, and the engine walks the tree
+MAX_TREE_ITEMS = 100_000
 #: the types a tree datastore keeps
 FILE_TYPES = (FILE_CONTENT_TYPE, FOLDER_CONTENT_TYPE)
 _ROOTS = {"", ".", "/", "./"}

@@ -108,7 +108,8 @@ class Statements:
                  "WHERE {user} = ? AND datastore = ? ORDER BY id")
     items_live = ("SELECT guid, data, content_type, rev, deleted, modified, parent FROM items "
                   "WHERE {user} = ? AND datastore = ? AND NOT deleted ORDER BY id")
-    # the live items a folder item contains (schema 10: hierarchical sync)
+    # the parents of a datastore's live items, and the live items a folder item contains (schema 10)
+    item_parents = "SELECT guid, parent FROM items WHERE {user} = ? AND datastore = ? AND NOT deleted"
     children = "SELECT guid FROM items WHERE {user} = ? AND datastore = ? AND parent = ? AND NOT deleted ORDER BY id"
     # anchors and maps
     anchors = "SELECT client_last, server_last FROM anchors WHERE device = ? AND datastore = ?"
@@ -341,6 +342,11 @@ class SQLStore:
         """The items in the order they were added."""
         sql = self._sql.items_all if include_deleted else self._sql.items_live
         return [item_of(r) for r in self._all(sql, (user, datastore), user)]
+
+    def item_parents(self, user: str, datastore: str) -> dict[str, str]:
+        """GUID -> parent GUID (``""``: the root) of the datastore's live
+        items, without their data (what hierarchical sync walks, issue 14)."""
+        return {r[0]: r[1] or "" for r in self._all(self._sql.item_parents, (user, datastore), user)}
 
     def _descendants(self, user: str, datastore: str, guid: str) -> list[str]:
         """The live items ``guid`` contains, at any depth, parents before their
