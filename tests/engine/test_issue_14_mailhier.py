@@ -455,3 +455,24 @@ def test_issue_14_mailhier_first_sync_reads_the_tree_a_bounded_number_of_times(s
         assert len(client.datastores["./mail"].items) == n + 1
         counts.append(listed.count(MAIL_TREE))
     assert counts[1] <= counts[0] + 8  # (more messages of 4 kB: a few more SyncML messages, each a new view)
+
+
+def test_issue_14_mailhier_large_messages_keep_their_folder(mserver: SyncServer, backend: MailBackend) -> None:
+    """A message larger than the MaxMsgSize goes in chunks (MoreData) both ways and lands in its folder."""
+    backend.create_folder("Big")
+    body = "".join(f"line {i:05d} of a long message\r\n" for i in range(2000))  # ~60 kB
+    big = message(1)[:-2] + body.encode()
+    backend.add("Big", big)
+    client = phone("big")
+    assert sync(mserver, client, max_msg_size=8000).ok
+    ds = client.datastores["./mail"]
+    tree = where(client)
+    assert _lf(EmailObject.parse(ds.items[tree["/Big", "message 1"]]).emailitem) == _lf(big)
+    # the device files a large message of its own into Big
+    mine = message(2)[:-2] + body.encode()
+    ds.add(b"<Email><read>true</read><emailitem><![CDATA[" + mine + b"]]></emailitem></Email>", tree["/Big"])
+    session = sync(mserver, client, max_msg_size=8000)
+    assert session.ok and session.reports["./mail"].statuses == [201]
+    got = sorted(_lf(backend.fetch("Big", m.uid)) for m in backend.messages("Big"))
+    assert got == sorted([_lf(big), _lf(mine)])
+    assert [m.flags for m in backend.messages("INBOX")] == []
