@@ -476,3 +476,23 @@ def test_issue_14_mailhier_large_messages_keep_their_folder(mserver: SyncServer,
     got = sorted(_lf(backend.fetch("Big", m.uid)) for m in backend.messages("Big"))
     assert got == sorted([_lf(big), _lf(mine)])
     assert [m.flags for m in backend.messages("INBOX")] == []
+
+
+def test_issue_14_mailhier_broken_references_are_dropped(view: MailView, backend: MailBackend) -> None:
+    """References that are no part of a tree (a folder whose parent is gone, a message in it, a
+    second folder of one name that two sessions added at once, a reference that is not JSON) are
+    dropped at the next refresh and the tree is rebuilt from the mail storage: nothing is lost there."""
+    seed(backend)
+    view.refresh("test", MAIL_TREE, 1.0)
+    store = view._store
+    stray = store.add_item("test", MAIL_TREE, b'{"leaf":"Sent"}', FOLDER_REF_TYPE, 2.0, parent="gone")
+    store.add_item("test", MAIL_TREE, b'{"folder":"","uid":"x","flags":[],"date":0,"fp":"x"}',
+                   "application/x-syncml-mail-ref", 2.0, parent=stray.guid)
+    store.add_item("test", MAIL_TREE, b'{"leaf":"Work"}', FOLDER_REF_TYPE, 2.0)  # a second Work
+    store.add_item("test", MAIL_TREE, b"not json", FOLDER_REF_TYPE, 2.0)
+    found = view.refresh("test", MAIL_TREE, 3.0)
+    assert found["folders added"] == 0 and found["added"] == 0 and found["removed"] == 0
+    t = tree(view)
+    assert sorted(k for k in t if isinstance(k, str)) == ["INBOX", "Sent", "Trash", "Work", "Work/Projects"]
+    assert len([k for k in t if not isinstance(k, str)]) == 3
+    assert not any(view.refresh("test", MAIL_TREE, 4.0).values())

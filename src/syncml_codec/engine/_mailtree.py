@@ -155,7 +155,10 @@ def _load(items: list[StoredItem], max_depth: int, *, messages: bool = True) -> 
             continue
         tree.path[guid], tree.by_path[path] = path, guid
     tree.broken += [g for g in tree.leaf if g not in tree.path]
-    tree.broken += [g for g in tree.messages if tree.folder_of(g) is None]
+    orphans = [g for g in tree.messages if tree.folder_of(g) is None]  # (in a folder that is no part of the tree)
+    for guid in orphans:
+        del tree.messages[guid]
+    tree.broken += orphans
     return tree
 
 
