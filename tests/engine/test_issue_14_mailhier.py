@@ -496,3 +496,19 @@ def test_issue_14_mailhier_broken_references_are_dropped(view: MailView, backend
     assert sorted(k for k in t if isinstance(k, str)) == ["INBOX", "Sent", "Trash", "Work", "Work/Projects"]
     assert len([k for k in t if not isinstance(k, str)]) == 3
     assert not any(view.refresh("test", MAIL_TREE, 4.0).values())
+
+
+def test_issue_14_mailhier_slow_sync_duplicates_nothing(mserver: SyncServer, store: Any, backend: MailBackend) -> None:
+    """A slow sync (201) after a first sync matches the device's folders and messages with the
+    server's: neither side gets a second copy."""
+    backend.create_folder("Work")
+    deliver(backend, 1)
+    deliver(backend, 2, "Work")
+    client = phone("slow")
+    assert sync(mserver, client).ok
+    before = where(client)
+    session = sync(mserver, client, 201)
+    assert session.ok and "Add" not in session.reports["./mail"].received
+    assert where(client) == before
+    assert flags_in(backend) == {"INBOX": [frozenset()], "Work": [frozenset()]}
+    assert len(store.items("test", MAIL_TREE)) == 4
