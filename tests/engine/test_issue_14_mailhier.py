@@ -127,8 +127,10 @@ def test_issue_14_mailhier_moves_behind_the_servers_back(view: MailView, backend
     before = tree(view)
     backend.move("INBOX", ids["m1"], "Work")  # another IMAP client, or a Maildir file renamed
     backend.rename_folder("Work", "Archive/Work")  # a folder moved with its subfolder and messages
+    backend.rename_folder("Trash", "Bin")  # an empty folder renamed: the only one gone, the only one new there
     found = view.refresh("test", MAIL_TREE, 2.0)
     assert found["moved"] == 1 and found["removed"] == 0 and found["folders removed"] == 0
+    assert found["folders moved"] == 3 and found["folders added"] == 1  # (Work, Work/Projects, Trash; Archive)
     after = tree(view)
     moved = after["Archive/Work", "message 1"]
     assert moved.guid == before["INBOX", "message 1"].guid and moved.rev > before["INBOX", "message 1"].rev
@@ -136,6 +138,14 @@ def test_issue_14_mailhier_moves_behind_the_servers_back(view: MailView, backend
     assert after["Archive/Work/Projects"].guid == before["Work/Projects"].guid
     assert after["Archive/Work/Projects", "message 2"].guid == before["Work/Projects", "message 2"].guid
     assert after["Archive/Work"].parent == after["Archive"].guid
+    assert after["Bin"].guid == before["Trash"].guid and FolderObject.parse(after["Bin"].data).role is None
+    # an empty folder moved: the only new folder of its name
+    backend.create_folder("Empty")
+    view.refresh("test", MAIL_TREE, 3.0)
+    empty = tree(view)["Empty"].guid
+    backend.rename_folder("Empty", "Archive/Empty")
+    assert view.refresh("test", MAIL_TREE, 4.0)["folders moved"] == 1
+    assert tree(view)["Archive/Empty"].guid == empty
     assert not any(i.deleted for i in view._store.items("test", MAIL_TREE, include_deleted=True))
 
 

@@ -29,9 +29,11 @@ folder) is found by :func:`syncml_codec.mail.diff` as a move (same
 fingerprint) and becomes the same item under its new folder, which devices
 receive as a parent change (a Move), not as a Delete and an Add.  A folder
 renamed or moved behind the server's back is recognised when its messages
-went with it (all of them are found in exactly one new folder) or when its
-parent was; its subfolders follow.  Otherwise a vanished folder is deleted
-(its items with it) and a new one added.
+went with it (all of them are found in exactly one new folder), when its
+parent or a subfolder was, or, for a folder without messages, when it is
+the only new folder of its name or the only new one where the only vanished
+one was; its subfolders follow.  Otherwise a vanished folder is deleted (its
+items with it) and a new one added.
 
 Refusals raise :class:`~syncml_codec.errors.MailError` before anything is
 changed: a folder moved into itself or into its own subtree (a loop), a
@@ -167,7 +169,8 @@ def _pair_folders(gone: list[str], new: list[str], tree: _Tree, fps_of_new: dict
     renamed or moved behind the server's back.  A folder pairs with the new
     one of the same name under its parent's new place, with the one new
     folder that holds all its messages, or with the new parent of its own
-    paired subfolder; repeated until nothing more pairs."""
+    paired subfolder; repeated until nothing more pairs; then an empty one
+    by its name or its place (:func:`_pair_empty`), and again."""
     renamed: dict[str, str] = {}
     fps_of_old: dict[str, set[str]] = {old: set() for old in gone}
     for guid, ref in tree.messages.items():
@@ -195,8 +198,30 @@ def _pair_folders(gone: list[str], new: list[str], tree: _Tree, fps_of_new: dict
             if target is not None:
                 renamed[old] = target
                 free.remove(target)
-        if len(renamed) == before:
+        if len(renamed) == before and not _pair_empty(gone, free, renamed, fps_of_old):
             return renamed
+
+
+def _pair_empty(gone: list[str], free: list[str], renamed: dict[str, str], fps_of_old: dict[str, set[str]]) -> bool:
+    """Pair one vanished folder without messages (nothing else tells where it
+    went): with the only new folder of its name (moved), else with the only new
+    folder in its parent when it is the only one gone there (renamed)."""
+    for old in gone:
+        if old in renamed or fps_of_old[old]:
+            continue
+        head, _, leaf = old.rpartition("/")
+        moved = [p for p in free if p.rpartition("/")[2] == leaf]
+        if len(moved) == 1:
+            renamed[old] = moved[0]
+            return True
+        place = renamed.get(head, head)
+        siblings = [p for p in free if p.rpartition("/")[0] == place  # (not one made to hold a moved folder)
+                    and not any(t.startswith(p + "/") for t in renamed.values())]
+        alone = [g for g in gone if g not in renamed and g.rpartition("/")[0] == head]
+        if len(siblings) == 1 and alone == [old]:
+            renamed[old] = siblings[0]
+            return True
+    return False
 
 
 class MailTree:
