@@ -69,10 +69,12 @@ def phone(name: str, *, hierarchical: bool = True, contacts: bool = False) -> Cl
 
 
 def run(server: SyncServer, client: ClientStore, *, encoding: str = "xml", max_msg_size: int = 150000,
-        rewrite: Callable[[Message], Message] | None = None) -> tuple[ClientSession, list[Message]]:
+        rewrite: Callable[[Message], Message] | None = None,
+        mode: int | None = None) -> tuple[ClientSession, list[Message]]:
     """One session; the server's messages too (``rewrite``: changes each client message first)."""
     session = ClientSession(client, url=server.base_url, user="test", password="secret", clock=Clock(),
-                            encoding=encoding, max_msg_size=max_msg_size)
+                            encoding=encoding, max_msg_size=max_msg_size,
+                            modes={"./files": mode} if mode else None)
     request = session.start()
     answers = []
     for _ in range(60):
@@ -424,3 +426,56 @@ def test_issue_14_a_large_file_in_a_folder_through_more_data(store: Any, encodin
     run(server, b, encoding=encoding, max_msg_size=6000)
     assert paths(b) == ["/Big", "/Big/big.bin"]
     assert b.datastores["./files"].items[luid(b, "/Big/big.bin")] == file("big.bin", body)
+
+
+def no_root_parent(msg: Message) -> Message:
+    """A client that names no parent for the items at its root (pysyncml does so)."""
+    syncs = []
+    for sync in msg.body.commands:
+        if isinstance(sync, Sync):
+            sync = dataclasses.replace(sync, commands=tuple(
+                dataclasses.replace(c, items=tuple(
+                    dataclasses.replace(i, source_parent=None)
+                    if i.source_parent is not None and i.source_parent.loc_uri == "./files" else i
+                    for i in c.items)) for c in sync.commands))
+        syncs.append(sync)
+    return dataclasses.replace(msg, body=dataclasses.replace(msg.body, commands=tuple(syncs)))
+
+
+@pytest.mark.parametrize("rewrite", [None, no_root_parent])
+def test_issue_14_refreshes_of_a_tree(server: SyncServer, store: Any,
+                                      rewrite: Callable[[Message], Message] | None) -> None:
+    """205 (refresh from server): the client's tree is replaced by the server's, parents first; 203
+    (refresh from client): the server's tree becomes the client's, what it lacks deleted (a slow
+    sync's item without a parent is at the root)."""
+    a = phone("a")
+    seed_client(a)
+    run(server, a)
+    store.add_item("test", "Files", file("server.txt"), FILE, parent=guid_of(store, "/Docs/Work"))
+    a.datastores["./files"].add(file("local-only.txt"))
+    session, _ = run(server, a, mode=205)
+    assert session.reports["./files"].mode == 205
+    assert paths(a) == server_paths(store) == sorted([*TREE, "/Docs/Work/server.txt"])
+    ds = a.datastores["./files"]
+    ds.delete(luid(a, "/Docs/Work"))  # (locally: with what it holds)
+    ds.move(luid(a, "/Docs/b.txt"), "")
+    ds.changes.clear()
+    session, _ = run(server, a, mode=203, rewrite=rewrite)
+    assert session.reports["./files"].mode == 203
+    assert server_paths(store) == paths(a) == ["/Docs", "/b.txt", "/top.txt"]
+
+
+def test_issue_14_a_move_that_conflicts(server: SyncServer, store: Any) -> None:
+    """The client moves a file the server changed meanwhile: server wins (the default policy), the
+    client gets the server's version where the server has it."""
+    a = phone("a")
+    seed_client(a)
+    run(server, a)
+    guid = guid_of(store, "/top.txt")
+    store.replace_item("test", "Files", guid, file("top.txt", "server edit"), FILE)
+    a.datastores["./files"].move(luid(a, "/top.txt"), luid(a, "/Docs"))
+    session, _ = run(server, a)
+    assert session.reports["./files"].statuses == [419]
+    assert store.get_item("test", "Files", guid).parent == ""
+    assert "/top.txt" in paths(a) and a.datastores["./files"].items[luid(a, "/top.txt")] == file("top.txt",
+                                                                                               "server edit")

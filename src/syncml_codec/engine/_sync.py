@@ -414,10 +414,14 @@ class DatastoreSync:
     def parent_for(self, source_parent: str | None, target_parent: str | None) -> str | None:
         """The GUID of the folder a client's item names as its parent: by our
         GUID (``<TargetParent>``) or by its LUID (``<SourceParent>``); "" for
-        the root, None when it names none or the client syncs flat.
-        :class:`ProtocolError` 404 when that folder is unknown."""
-        if not self.hierarchical or (source_parent is None and target_parent is None):
+        the root (also a slow sync's item naming none), None when it names
+        none or the client syncs flat.  :class:`ProtocolError` 404 when that
+        folder is unknown."""
+        if not self.hierarchical:
             return None
+        if source_parent is None and target_parent is None:
+            # (a slow sync states every item whole: no parent is the root; a Replace in another mode keeps it)
+            return "" if self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT) else None
         roots = (self.server_uri, self.client_uri)
         if target_parent is not None and not is_root(target_parent, *roots):
             guid = target_parent.strip()

@@ -15,7 +15,8 @@ On the wire (OMA DS 1.2 "hierarchical synchronization"):
   when the client knows it from a Map or from our Add).  The root is the
   parent element left out, an empty or ``.`` LocURI, or the datastore's URI
   as either side names it.  A Replace without a parent keeps the item where
-  it is; a Replace with one, and a Move, move it (same GUID).
+  it is (in a slow sync, where every item comes whole, it is at the root); a
+  Replace with one, and a Move, move it (same GUID).
 * To the client, an Add or Replace names the parent by the client's LUID
   (``<TargetParent>``) when the parent is mapped, else by our GUID
   (``<SourceParent>``: the parent was sent earlier in the same package and

@@ -476,7 +476,7 @@ class ClientSession:
                     guid = ds.unmapped.get(luid)
                     queue.append(_change(ds, report, luid, Replace(cmd_id="", meta=_meta(ds, data, meta), items=(Item(
                         target=Target(loc_uri=guid) if guid else None, source=Source(loc_uri=luid),
-                        source_parent=ds._parent_of(luid, add=True), data=wire_data(data)),))))
+                        source_parent=ds._parent_of(luid, add=False), data=wire_data(data)),))))
             elif mode in (AlertCode.TWO_WAY, AlertCode.ONE_WAY_FROM_CLIENT):
                 # parents before their children, Deletes last (children before their folders, as recorded)
                 order = sorted((luid for luid, kind in ds.changes.items() if kind is not _DELETE), key=ds.depth)
