@@ -112,7 +112,9 @@ def test_issue_14_mail_round_trip_email_object(mserver: SyncServer, store: SQLit
     # our DevInf lists the Mail datastore with both email formats
     assert client.server_devinf is not None
     (mail_ds,) = [d for d in client.server_devinf.datastores if d.display_name == "Mail"]
-    assert [t.ct_type for t in (*mail_ds.rx_pref, *mail_ds.rx)] == [EMI, RFC822]
+    # (and the folder type, with SupportHierarchicalSync: Mail is the folder tree for such clients, issue 14 item 3)
+    assert [t.ct_type for t in (*mail_ds.rx_pref, *mail_ds.rx)] == [EMI, RFC822, "application/vnd.omads-folder+xml"]
+    assert mail_ds.support_hierarchical_sync
     (data,) = mails(client)
     obj = EmailObject.parse(data)
     assert obj.read is False and obj.emailitem == message(1) and obj.received is not None

@@ -47,7 +47,7 @@ from ._devinf import client_sync_caps, datastore_for_type, datastore_from_devinf
 from ._encrypted import account_key, decrypt, encryption_of
 from ._filtering import read_filter
 from ._format import apply_format
-from ._mailds import MailBackends, MailView, is_mail, mail_datastore, mail_view
+from ._mailds import MAIL, MAIL_TREE, MailBackends, MailView, is_mail, mail_datastore, mail_view
 from ._modes import Fallback, SyncMode, alert_for, delivery, mode_of_alert, performed_mode, sync_cap
 from ._params import SyncParams
 from ._peer import Peer
@@ -97,7 +97,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
     # -- names -----------------------------------------------------------
     def resolve(self, server_uri: str, client_uri: str, *metas: Meta | None) -> str | None:
         """Our datastore for a name the client alerts (see the module doc)."""
-        canonical = self._mail_name(server_uri) or canonical_datastore(server_uri) or canonical_datastore(client_uri)
+        canonical = (self._mail_name(server_uri, client_uri) or canonical_datastore(server_uri)
+                     or canonical_datastore(client_uri))
         if canonical is None:
             canonical = datastore_from_devinf(self.peer.known_devinf(), client_uri)
         if canonical is None:
@@ -111,17 +112,22 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             self.aliases[server_uri.strip()] = canonical
         return canonical
 
-    def _mail_name(self, uri: str) -> str | None:
+    def _mail_name(self, uri: str, client_uri: str = "") -> str | None:
         """The mail datastore ``uri`` names (``Mail``, ``inbox``, ``Mail/Sent``, a
-        folder's name), when the server has mail back ends; None otherwise."""
+        folder's name), when the server has mail back ends; None otherwise.
+        ``Mail`` for a client whose DevInf says ``SupportHierarchicalSync`` for
+        its datastore ``client_uri`` is the whole folder tree (:mod:`._mailtree`)."""
         if self.mail is None or not uri.strip():
             return None
         try:
-            return mail_datastore(uri, self._mail_view().folders(self.peer.device.user))
+            name = mail_datastore(uri, self._mail_view().folders(self.peer.device.user))
         except MailError as exc:
             log.warning("session %s: the mail folders of user=%s cannot be listed: %s", self.session_id,
                         log_quoted(self.peer.device.user), exc)
             return None
+        if name == MAIL and client_hierarchical(self.peer.known_devinf(), client_uri):
+            return MAIL_TREE
+        return name
 
     def _mail_view(self) -> MailView:
         assert self.mail is not None

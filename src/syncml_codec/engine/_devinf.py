@@ -84,6 +84,8 @@ def server_datastore(canonical: str, source_ref: str | None = None, *, tree: boo
     datastores kept as folder trees (``tree``, or one of
     :data:`~syncml_codec.store.base.TREE_DATASTORES`; issue 14)."""
     pref, *others = SERVER_FORMATS[canonical.split("/", 1)[0]]  # (Mail/<Folder>: Mail's)
+    if tree and all(t.ct_type != FOLDER_CONTENT_TYPE for t in others):  # (the Mail tree: folders too)
+        others.append(ContentType(FOLDER_CONTENT_TYPE, "1.2"))
     ours = DataStore(source_ref or canonical, display_name=canonical, max_guid_size=32,
                      rx_pref=(pref,), rx=tuple(others), tx_pref=(pref,), tx=tuple(others),
                      support_hierarchical_sync=tree or canonical in TREE_DATASTORES, sync_types=_SYNC_TYPES)

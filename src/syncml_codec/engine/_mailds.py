@@ -44,33 +44,34 @@ engine answers the item with a Status and goes on.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, cast
 
 from ..errors import FormatError, MailError
-from ..formats.email import EMAIL_CONTENT_TYPE, EmailObject, RFC822Item
+from ..formats.email import EMAIL_CONTENT_TYPE, EmailObject
 from ..mail import INBOX, FolderState, MailBackend, Snapshot, diff
 from ..store.base import Store, StoredItem, canonical_datastore
+from ._mailref import REF_TYPE, flagged, incoming, make_ref, read_ref
+from ._mailtree import MAIL_TREE, MailTree
 from ._util import log_quoted
 
-__all__ = ["MAIL", "REF_TYPE", "MailBackends", "MailView", "is_mail", "mail_datastore", "mail_folder", "mail_view"]
+__all__ = ["MAIL", "MAIL_TREE", "REF_TYPE", "MailBackends", "MailView", "is_mail", "mail_datastore", "mail_folder",
+           "mail_view"]
 
 log = logging.getLogger("syncml_codec.engine")
 
 #: the inbox's datastore; the others are ``Mail/<Folder>``
 MAIL = "Mail"
-#: the content type of the store's reference to a message
-REF_TYPE = "application/x-syncml-mail-ref"
 #: account name -> its mail back end (``syncml serve --maildir-root``)
 MailBackends = Callable[[str], MailBackend]
-_FLAG_ELEMENTS = ("read", "replied", "forwarded", "flagged", "deleted")  # the flags an email object carries
+
 
 
 def is_mail(canonical: str) -> bool:
-    """Whether a canonical datastore name is a mail folder's."""
+    """Whether a canonical datastore name is a mail folder's, or the mail tree's."""
     return canonical == MAIL or canonical.startswith(MAIL + "/")
 
 
@@ -107,42 +108,6 @@ def mail_datastore(name: str, folders: Iterable[str]) -> str | None:
     return MAIL + "/" + folder
 
 
-def _ref(folder: str, uid: str, flags: Iterable[str], date: datetime, fingerprint: str) -> bytes:
-    return json.dumps({"folder": folder, "uid": uid, "flags": sorted(flags), "date": date.timestamp(),
-                       "fp": fingerprint}, separators=(",", ":"), sort_keys=True).encode("utf-8")
-
-
-def _read_ref(item: StoredItem) -> dict[str, Any] | None:
-    if item.deleted or item.content_type != REF_TYPE:
-        return None
-    try:
-        ref = json.loads(item.data)
-        return ref if isinstance(ref, dict) and isinstance(ref.get("uid"), str) else None
-    except ValueError:
-        return None
-
-
-def _incoming(data: bytes) -> tuple[bytes | None, dict[str, bool], datetime | None]:
-    """``(message or None, flags it sets, received)`` of an item a client sent:
-    an OMA DS email object or an RFC 822 message (:class:`FormatError` otherwise)."""
-    if data.lstrip()[:1] == b"<":
-        obj = EmailObject.parse(data)
-        flags = {name: value for name in _FLAG_ELEMENTS if (value := getattr(obj, name)) is not None}
-        if obj.emailitem is not None:
-            RFC822Item.parse(obj.emailitem)
-        return obj.emailitem, flags, obj.received
-    RFC822Item.parse(data)
-    return data, {}, None
-
-
-def _flagged(obj: EmailObject, flags: Iterable[str]) -> EmailObject:
-    """``obj`` with every flag it can carry said (true or false)."""
-    on = set(flags)
-    for name in _FLAG_ELEMENTS:
-        setattr(obj, name, name in on)
-    return obj
-
-
 def _lf(message: bytes) -> bytes:
     return message.replace(b"\r\n", b"\n")
 
@@ -156,6 +121,7 @@ class MailView:
         self._store = store
         self._backends = backends
         self._open: dict[str, MailBackend] = {}
+        self._tree = MailTree(self)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -170,15 +136,23 @@ class MailView:
         """The account's folder names."""
         return [f.name for f in self.backend(user).folders()]
 
+    @staticmethod
+    def offers_tree(canonical: str) -> bool:
+        """Whether ``canonical`` is kept as a tree of folders (the whole
+        account's mail, :mod:`._mailtree`; hierarchical sync)."""
+        return canonical == MAIL_TREE
+
     # -- the snapshot -----------------------------------------------------
     def refresh(self, user: str, datastore: str, clock: float = 0.0) -> dict[str, int]:
         """Bring the datastore's references in line with the back end (see
         the module doc); counts of what was found."""
+        if datastore == MAIL_TREE:
+            return self._tree.refresh(user, clock)
         folder = mail_folder(datastore)
         refs: dict[str, tuple[StoredItem, dict[str, Any]]] = {}
         found = {"added": 0, "changed": 0, "removed": 0}
         for item in self._store.items(user, datastore):
-            ref = _read_ref(item)
+            ref = read_ref(item)
             if ref is None or ref["uid"] in refs:  # (two sessions adding the same new message: one stays)
                 self._store.delete_item(user, datastore, item.guid, clock)
                 continue
@@ -192,20 +166,20 @@ class MailView:
             item, _ = refs.pop(old_ref.uid)
             m = listed[new_ref.uid]
             self._store.replace_item(user, datastore, item.guid,
-                                     _ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint), REF_TYPE, clock)
+                                     make_ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint), REF_TYPE, clock)
         for gone in changes.removed:
             self._store.delete_item(user, datastore, refs[gone.uid][0].guid, clock)
             found["removed"] += 1
-        for flagged in changes.changed:
-            if flagged.uid in refs:
-                m = listed[flagged.uid]
-                self._store.replace_item(user, datastore, refs[flagged.uid][0].guid,
-                                         _ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint), REF_TYPE,
+        for changed in changes.changed:
+            if changed.uid in refs:
+                m = listed[changed.uid]
+                self._store.replace_item(user, datastore, refs[changed.uid][0].guid,
+                                         make_ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint), REF_TYPE,
                                          clock)
                 found["changed"] += 1
         for new_one in changes.added:
             m = listed[new_one.uid]
-            self._store.add_item(user, datastore, _ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint),
+            self._store.add_item(user, datastore, make_ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint),
                                  REF_TYPE, clock)
             found["added"] += 1
         return found
@@ -213,18 +187,22 @@ class MailView:
     # -- items ------------------------------------------------------------
     def _full(self, user: str, item: StoredItem) -> StoredItem | None:
         """The item as the engine sees it: an email object (None: the message went away)."""
-        ref = _read_ref(item)
+        ref = read_ref(item)
         if ref is None:
             return item
+        return self._message(user, item, ref["folder"], ref)
+
+    def _message(self, user: str, item: StoredItem, folder: str, ref: dict[str, Any]) -> StoredItem | None:
+        """``item`` (a reference to message ``ref`` in ``folder``) as an email object."""
         try:
-            message = self.backend(user).fetch(ref["folder"], ref["uid"])
+            message = self.backend(user).fetch(folder, ref["uid"])
         except MailError as exc:
             log.warning("user %s: message %s in folder %s cannot be read (%s): left out until the next session",
-                        log_quoted(user), log_quoted(ref["uid"]), log_quoted(ref["folder"]), exc)
+                        log_quoted(user), log_quoted(ref["uid"]), log_quoted(folder), exc)
             return None
-        obj = _flagged(EmailObject.from_rfc822(message), ref["flags"])
+        obj = flagged(EmailObject.from_rfc822(message), ref["flags"])
         obj.received = datetime.fromtimestamp(float(ref["date"]), timezone.utc)
-        return StoredItem(item.guid, obj.serialize(), EMAIL_CONTENT_TYPE, item.rev, False, item.modified)
+        return replace(item, data=obj.serialize(), content_type=EMAIL_CONTENT_TYPE)
 
     def item_heads(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
         """The items with their references as data: for what reads only GUIDs,
@@ -232,48 +210,66 @@ class MailView:
         return self._store.items(user, datastore, include_deleted)
 
     def items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
+        if datastore == MAIL_TREE:
+            return self._tree.items(user, include_deleted)
         found = self._store.items(user, datastore, include_deleted)
         if not is_mail(datastore):
             return found
         return [full for item in found if (full := self._full(user, item)) is not None]
 
     def get_item(self, user: str, datastore: str, guid: str) -> StoredItem | None:
+        if datastore == MAIL_TREE:
+            return self._tree.get_item(user, guid)
         item = self._store.get_item(user, datastore, guid)
         if item is None or not is_mail(datastore):
             return item
         full = self._full(user, item)
         if full is None:  # gone since the session listed it: its flags only (a Delete follows next session)
-            ref = _read_ref(item) or {}
-            obj = _flagged(EmailObject(), ref.get("flags", ()))
-            full = StoredItem(item.guid, obj.serialize(), EMAIL_CONTENT_TYPE, item.rev, False, item.modified)
+            ref = read_ref(item) or {}
+            obj = flagged(EmailObject(), ref.get("flags", ()))
+            full = replace(item, data=obj.serialize(), content_type=EMAIL_CONTENT_TYPE)
         return full
 
     def add_item(self, user: str, datastore: str, data: bytes, content_type: str,
-                 modified: float = 0.0) -> StoredItem:
+                 modified: float = 0.0, parent: str = "") -> StoredItem:
+        if datastore == MAIL_TREE:
+            return self._tree.add_item(user, data, content_type, modified, parent)
         if not is_mail(datastore):
-            return self._store.add_item(user, datastore, data, content_type, modified)
-        message, flags, received = _incoming(data)
+            return self._store.add_item(user, datastore, data, content_type, modified, parent=parent)
+        ref = self._add_message(user, mail_folder(datastore), data, modified)
+        return self._store.add_item(user, datastore, make_ref(**ref), REF_TYPE, modified)
+
+    def _add_message(self, user: str, folder: str, data: bytes, modified: float) -> dict[str, Any]:
+        """Store an item a client added (an email object or a message) in ``folder``; its reference."""
+        message, flags, received = incoming(data)
         if message is None:
             raise FormatError("an email object without <emailitem>: no message to store", 1, "emailitem")
-        folder = mail_folder(datastore)
         wanted = {name for name, on in flags.items() if on}
         backend = self.backend(user)
         uid = backend.add(folder, message, wanted, received)
         date = received or datetime.fromtimestamp(modified, timezone.utc)
         fp = next((m.fingerprint for m in backend.messages(folder) if m.uid == uid), uid)
-        return self._store.add_item(user, datastore, _ref(folder, uid, wanted, date, fp), REF_TYPE, modified)
+        return {"folder": folder, "uid": uid, "flags": wanted, "date": date, "fingerprint": fp}
 
     def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
-                     modified: float = 0.0) -> StoredItem | None:
+                     modified: float = 0.0, parent: str | None = None) -> StoredItem | None:
+        if datastore == MAIL_TREE:
+            return self._tree.replace_item(user, guid, data, content_type, modified, parent)
         if not is_mail(datastore):
-            return self._store.replace_item(user, datastore, guid, data, content_type, modified)
+            return self._store.replace_item(user, datastore, guid, data, content_type, modified, parent=parent)
         current = self._store.get_item(user, datastore, guid)
-        ref = _read_ref(current) if current is not None else None
+        ref = read_ref(current) if current is not None else None
         if ref is None:
             return None
-        message, flags, received = _incoming(data)
+        new = self._update_message(user, ref["folder"], ref, data)
+        return self._store.replace_item(user, datastore, guid, make_ref(**new), REF_TYPE, modified)
+
+    def _update_message(self, user: str, folder: str, ref: dict[str, Any], data: bytes) -> dict[str, Any]:
+        """Apply an item a client replaced (flags and/or a new message) to the
+        message ``ref`` in ``folder``; its new reference (for :func:`_ref`)."""
+        message, flags, received = incoming(data)
         backend = self.backend(user)
-        folder, uid = ref["folder"], ref["uid"]
+        uid = ref["uid"]
         wanted = {f for f in ref["flags"] if f not in flags} | {name for name, on in flags.items() if on}
         date = received or datetime.fromtimestamp(float(ref["date"]), timezone.utc)
         fp = str(ref.get("fp", uid))
@@ -284,13 +280,14 @@ class MailView:
             fp = next((m.fingerprint for m in backend.messages(folder) if m.uid == uid), uid)
         elif wanted != set(ref["flags"]):
             backend.set_flags(folder, uid, wanted)
-        return self._store.replace_item(user, datastore, guid, _ref(folder, uid, wanted, date, fp), REF_TYPE,
-                                        modified)
+        return {"folder": folder, "uid": uid, "flags": wanted, "date": date, "fingerprint": fp}
 
     def delete_item(self, user: str, datastore: str, guid: str, modified: float = 0.0) -> StoredItem | None:
+        if datastore == MAIL_TREE:
+            return self._tree.delete_item(user, guid, modified)
         if is_mail(datastore):
             current = self._store.get_item(user, datastore, guid)
-            ref = _read_ref(current) if current is not None else None
+            ref = read_ref(current) if current is not None else None
             if ref is not None:
                 try:
                     self.backend(user).delete(ref["folder"], ref["uid"])

@@ -45,7 +45,7 @@ from ._auth import claimed_user
 from ._chunks import Reassembler
 from ._datastores import SessionDatastores
 from ._devinf import devinf_results, get_code
-from ._mailds import MAIL, is_mail
+from ._mailds import MAIL, MAIL_TREE, is_mail
 from ._outgoing import Outbox
 from ._params import SyncParams
 from ._peer import Peer
@@ -277,9 +277,11 @@ class ServerSession:
 
     def _results(self, get: Get) -> Results:
         names = {c: ds.server_uri for c, ds in self.datastores.items()}
-        mail = (MAIL, *(c for c in self.datastores if is_mail(c) and c != MAIL)) if self.server.mail else ()
+        mail = (MAIL, *(c for c in self.datastores if is_mail(c) and c not in (MAIL, MAIL_TREE))) \
+            if self.server.mail else ()  # (the tree is listed as Mail, :mod:`._mailtree`)
         return devinf_results(get, self.server.dev_id, names, self.encoding, cmd_id=self.answers.next_id(),
-                              msg_ref=self.answers.msg_ref, version=self.version, mail=mail)
+                              msg_ref=self.answers.msg_ref, version=self.version, mail=mail,
+                              trees=(MAIL,) if self.server.mail else ())
 
     # -- the answers (one per _state.Answer) ------------------------------
     def _ask_next(self, header: SyncHdr, out: list[Command], event: Event) -> Message:
