@@ -45,7 +45,7 @@ def test_issue_14_a_schema_8_database_is_migrated(db_spec: str) -> None:
     try:
         version = (again._db.execute("PRAGMA user_version").fetchone()[0] if sqlite
                    else rows(again, "schema_version")[0][0])
-        assert version == SCHEMA_VERSION == 9
+        assert version == SCHEMA_VERSION >= 9
         device = again.device("anna", "d")
         again.set_device_filter(device, "Contacts", b"f")
         assert again.device_filter(device, "Contacts") == b"f"

@@ -19,7 +19,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
-from ..errors import FilterError, FormatError, MailError, ProtocolError, SyncMLError
+from ..errors import (
+    FilterError,
+    FormatError,
+    MailError,
+    MailNotConfiguredError,
+    MailUnavailableError,
+    ProtocolError,
+    SyncMLError,
+)
 from ..model import (
     Add,
     Alert,
@@ -46,7 +54,7 @@ from ._devinf import client_sync_caps, datastore_for_type, datastore_from_devinf
 from ._encrypted import account_key, decrypt, encryption_of
 from ._filtering import read_filter
 from ._format import apply_format
-from ._mailds import MailBackends, MailView, is_mail, mail_datastore, mail_view
+from ._mailds import MAIL, MailBackends, MailView, is_mail, mail_datastore, mail_view
 from ._modes import Fallback, SyncMode, alert_for, delivery, mode_of_alert, performed_mode, sync_cap
 from ._params import SyncParams
 from ._peer import Peer
@@ -116,10 +124,19 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             return None
         try:
             return mail_datastore(uri, self._mail_view().folders(self.peer.device.user))
+        except MailNotConfiguredError:  # (an account without mail storage: no Mail datastores)
+            return None
         except MailError as exc:
             log.warning("session %s: the mail folders of user=%s cannot be listed: %s", self.session_id,
                         log_quoted(self.peer.device.user), exc)
-            return None
+            if not isinstance(exc, MailUnavailableError):
+                return None
+            # the storage is down: a name that is mail whatever the folders (Mail, inbox, Mail/<as
+            # written>) is still mail, so its Alert answers 503 (the refresh fails), not 404
+            first, _, rest = uri.strip().split("?", 1)[0].removeprefix("./").strip("/").partition("/")
+            if first.lower() not in ("mail", "inbox"):
+                return None
+            return MAIL + "/" + rest if rest else MAIL
 
     def _mail_view(self) -> MailView:
         assert self.mail is not None

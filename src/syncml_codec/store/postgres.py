@@ -92,7 +92,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -236,6 +236,8 @@ CREATE TABLE IF NOT EXISTS domains (
     filter BYTEA NOT NULL,
     PRIMARY KEY (device, datastore)
 )""",
+    # version 10 (issue 14): the account's IMAP mail settings (an imap:// URL with its password), sealed
+    10: "ALTER TABLE users ADD COLUMN IF NOT EXISTS mail_imap BYTEA",
 }
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified"
