@@ -54,7 +54,8 @@ _NOTE = (ContentType("text/plain", "1.0"), ContentType("text/x-vnote", "1.1"),
 SERVER_FORMATS: dict[str, tuple[ContentType, ...]] = {
     "Contacts": _VCARD, "Events": (*_CAL, ContentType("text/x-s4j-sife", "1.0")),
     "Tasks": (*_CAL, ContentType("text/x-s4j-sift", "1.0")), "Notes": _NOTE,
-    "Journal": (ContentType("text/calendar", "2.0"), ContentType("text/plain", "1.0")),
+    "Journal": (*_CAL, ContentType("text/x-vnote", "1.1"), ContentType("text/x-s4j-sifn", "1.0"),
+                ContentType("text/plain", "1.0")),  # (VJOURNAL, or as notes: formats._journal)
     "Mail": (ContentType("application/vnd.omads-email+xml", "1.2"), ContentType("message/rfc822", "1.0")),
 }
 #: DevInf SyncType (SyncCap) of each alert code: 1-6 for 200-205, 7 ("server-alerted sync") for 206-210
