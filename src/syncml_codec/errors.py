@@ -19,6 +19,7 @@ __all__ = [
     "FilterError",
     "FormatError",
     "MailError",
+    "MailNotConfiguredError",
     "MailUnavailableError",
     "NotificationError",
     "ProtocolError",
@@ -208,3 +209,8 @@ class MailError(SyncMLError):
 class MailUnavailableError(MailError):
     """The mail storage cannot be reached: an IMAP server that is down,
     refuses the login, times out or breaks the connection."""
+
+
+class MailNotConfiguredError(MailError):
+    """The account has no mail storage (``syncml serve --imap`` and no IMAP
+    settings for it, nor a Maildir root): its Mail datastores do not exist."""

@@ -27,7 +27,7 @@ def test_vcard_file_both_ways(tmp_path: Path):
 
 def test_items_that_cannot_be_converted_are_reported(tmp_path: Path):
     source = corpus_path("formats", "syncevolution", "eds_event.ics")
-    proc = syncml("convert", str(source), "--to", "text/x-vnote", "-o", str(tmp_path / "out.vnt"))
+    proc = syncml("convert", str(source), "--to", "text/vcard", "-o", str(tmp_path / "out.vcf"))
     assert proc.returncode == 1
     err = proc.stderr.decode()
     assert "0 of" in err and "not implemented yet" in err and "item 1 (line 1)" in err

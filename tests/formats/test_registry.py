@@ -144,7 +144,7 @@ def test_impossible_conversions() -> None:
     assert isinstance(cal, VersitItem)
     converted = cal.convert("text/calendar")
     assert converted.content_type == "text/calendar" and b"VERSION:2.0" in converted.serialize()
-    with pytest.raises(UnsupportedFormatError, match="text/x-vcalendar -> text/x-vnote is not implemented yet"):
+    with pytest.raises(UnsupportedFormatError, match="text/x-vcalendar -> a note is for journal entries only"):
         cal.convert("text/x-vnote")
     assert cal.convert("text/x-vcalendar").serialize() == cal.serialize()
 

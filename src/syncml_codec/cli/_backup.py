@@ -90,6 +90,8 @@ def _cmd_list(args: argparse.Namespace) -> None:
 def _cmd_restore(args: argparse.Namespace) -> None:
     from ..engine import restore_backup  # (the engine is only needed to restore)
 
+    if "/" in args.name:  # DATASTORE/NAME
+        _backup_datastore_or_fail(args.name.split("/", 1)[0])
     area = _area(args)
     db = display_database(args.db)
     store = _open_store(args.db, must_exist=True)
@@ -118,8 +120,27 @@ def _cmd_restore(args: argparse.Namespace) -> None:
           f"{args.device} is a refresh from server ({db})")
 
 
-def register(sub: Any) -> None:
+_NOT_MAIL = ("mail folders are not backed up or restored: their messages live in the mail storage "
+             "(Maildir or IMAP), which has backups of its own")
+
+
+def _backup_datastore(text: str) -> str:
     from ._operate import _datastore
+
+    if text.strip().removeprefix("./").strip("/").split("/", 1)[0].lower() in ("mail", "inbox"):
+        raise argparse.ArgumentTypeError(_NOT_MAIL)  # (Mail, inbox, Mail/<Folder>)
+    return _datastore(text)
+
+
+def _backup_datastore_or_fail(text: str) -> None:
+    try:
+        _backup_datastore(text)
+    except argparse.ArgumentTypeError as exc:
+        if str(exc) == _NOT_MAIL:
+            raise CommandError(_NOT_MAIL) from None
+
+
+def register(sub: Any) -> None:
 
     p = sub.add_parser("backup", help="list and restore the backups devices made (?backup in the sync URL)",
                        description="A sync URL with ?backup or ?backup=PREFIX writes what the device sends to a "
@@ -137,7 +158,7 @@ def register(sub: Any) -> None:
     r.add_argument("user", metavar="USER")
     r.add_argument("name", metavar="NAME", help="the backup (backup list), e.g. nokia200812310001")
     r.add_argument("--device", required=True, metavar="D", help="the device whose next sync is a refresh from server")
-    r.add_argument("--datastore", type=_datastore, metavar="DS",
+    r.add_argument("--datastore", type=_backup_datastore, metavar="DS",
                    help="the datastore, when several have a backup of that name")
     r.set_defaults(func=_cmd_restore)
     for parser in (q, r):

@@ -13,21 +13,33 @@ skipped with a line on stderr; the command fails only if nothing could be
 read.  ``--json``: ``{"user", "maildir", "imported", "skipped",
 "folders"}``.  The account is not looked up in the database: the server
 will serve the Maildir of the account with that name.
+
+``syncml mail imap USER [URL] [--password-stdin] [--check] [--clear]``: the
+account's IMAP settings, which ``syncml serve --imap`` connects with
+(``imap[s]://login@host:port``; the password in the URL, or better the first
+line of stdin with ``--password-stdin``, so it is not in the process list).
+They are kept sealed in the database (``users.mail_imap``) and never printed;
+without URL the command shows them without the password; ``--clear`` removes
+them; ``--check`` logs in once before storing them.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import mailbox
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from ..errors import MailError
 from ..formats.email import RFC822Item
-from ..mail import INBOX, MaildirBackend, account_maildir, normalize_folder
+from ..mail import INBOX, ImapBackend, MaildirBackend, account_maildir, normalize_folder
+from ..store import display_database
 from ._common import CommandError
+from ._db import DB_HELP, DEFAULT_DB, _open_store
 
 __all__ = ["register"]
 
@@ -121,9 +133,76 @@ def _cmd_import(args: argparse.Namespace) -> None:
               + (f" ({count.skipped} skipped)" if count.skipped else ""))
 
 
+def _public(url: str) -> str:
+    """``url`` without its password."""
+    parts = urlsplit(url)
+    login = f"{quote(parts.username or '', safe='')}@" if parts.username else ""
+    return f"{parts.scheme}://{login}{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+
+
+def _imap_url(args: argparse.Namespace) -> str:
+    """The URL to store: checked, with the password from stdin or a prompt when it has none."""
+    parts = urlsplit(args.url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise CommandError("the IMAP URL's port is not a number from 0 to 65535") from None
+    if parts.scheme not in ("imap", "imaps") or not parts.hostname or not parts.username:
+        raise CommandError("the IMAP settings are a URL imap://login@host[:port] or imaps://login@host[:port]")
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise CommandError("the IMAP URL names a server and a login only (no path, query or fragment)")
+    if parts.password is not None:
+        if args.password_stdin:
+            raise CommandError("a password in the URL and --password-stdin: give it once")
+        return str(args.url).strip()
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"IMAP password of {parts.username}: ")
+    else:
+        raise CommandError("no IMAP password: put it in the URL or give it on stdin with --password-stdin")
+    if not password:
+        raise CommandError("empty IMAP password")
+    netloc = f"{parts.username}:{quote(password, safe='')}@{parts.hostname}" + (f":{port}" if port else "")
+    return f"{parts.scheme}://{netloc}"
+
+
+def _cmd_imap(args: argparse.Namespace) -> None:
+    db = display_database(args.db)
+    if args.clear and args.url:
+        raise CommandError("--clear takes no URL")
+    url = _imap_url(args) if args.url else None
+    if url is not None and args.check:
+        try:
+            ImapBackend.from_url(url).close()
+        except MailError as exc:
+            raise CommandError(f"{_public(url)}: {exc}") from None
+    store = _open_store(args.db, must_exist=True)
+    try:
+        if store.account(args.user) is None:
+            raise CommandError(f"no user {args.user!r} in {db}")
+        if url is not None or args.clear:
+            store.set_mail_imap(args.user, url)
+            text = (f"IMAP settings of {args.user}: {_public(url)} (password kept sealed)" if url
+                    else f"IMAP settings of {args.user} removed")
+            action = "set" if url else "cleared"
+        else:
+            current = store.mail_imap(args.user)
+            url, action = current, "shown"
+            text = f"IMAP settings of {args.user}: {_public(current) if current else 'none'}"
+    except ValueError as exc:  # (sealed settings that do not open: the database's server secret changed)
+        raise CommandError(f"the IMAP settings of {args.user!r} cannot be read: {exc}") from None
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({"user": args.user, "action": action, "imap": _public(url) if url else None, "db": db}))
+    else:
+        print(text)
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``syncml mail import``."""
-    p = sub.add_parser("mail", help="the accounts' mail storage (Maildir)",
+    """Add ``syncml mail import`` and ``syncml mail imap``."""
+    p = sub.add_parser("mail", help="the accounts' mail storage (Maildir, IMAP)",
                        description="Manage the mail storage of accounts.")
     mail_sub = p.add_subparsers(dest="mail_command", metavar="ACTION")
     mail_sub.required = True
@@ -137,3 +216,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--folder", default=INBOX, help="the folder to import into (default INBOX; e.g. Archive/2024)")
     q.add_argument("--json", action="store_true", help="print the result as JSON")
     q.set_defaults(func=_cmd_import)
+    q = mail_sub.add_parser("imap", help="an account's IMAP settings for 'syncml serve --imap'",
+                            description="Set, show or remove the IMAP server and login that 'syncml serve --imap' "
+                                        "syncs the account's mail with. The password is kept sealed in the "
+                                        "database and never printed.")
+    q.add_argument("user", metavar="USER", help="the account")
+    q.add_argument("url", metavar="URL", nargs="?",
+                   help="imap://login@host[:port] or imaps://login@host[:port] (none: show the settings)")
+    q.add_argument("--password-stdin", action="store_true",
+                   help="read the IMAP password from the first line of stdin (not in the URL)")
+    q.add_argument("--check", action="store_true", help="log in once before storing the settings")
+    q.add_argument("--clear", action="store_true", help="remove the account's IMAP settings")
+    q.add_argument("--db", default=DEFAULT_DB, help=DB_HELP)
+    q.add_argument("--json", action="store_true", help="print the result as JSON")
+    q.set_defaults(func=_cmd_imap)

@@ -43,7 +43,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from ..mail import MaildirRoot
+from ..mail import server_mail
 from ..server import (
     CONFLICT_POLICIES,
     DEFAULT_CLIENT_TIMEOUT,
@@ -152,7 +152,7 @@ def _cmd_serve(args: argparse.Namespace) -> None:
         engine = SyncServer(store, clock=time.time, random_source=os.urandom, base_url=url,
                             conflict_policy=args.conflict_policy, limits=limits, auth_policy=args.auth_policy,
                             allowed=args.allow, backups=BackupArea(backup_dir) if backup_dir else None,
-                            mail=MaildirRoot(args.maildir_root) if args.maildir_root else None)
+                            mail=server_mail(store.mail_imap, args.maildir_root, imap=args.imap))
         app = make_app(engine, path=args.path, transcript_dir=args.transcripts, client_timeout=timeout,
                        url_from_request=not args.url)
 
@@ -165,11 +165,15 @@ def _cmd_serve(args: argparse.Namespace) -> None:
         print(f"syncml: serving {url} (database {display_database(args.db)}"
               + (f", transcripts in {args.transcripts}" if args.transcripts else "")
               + (f", backups in {backup_dir}" if backup_dir else ", backups off: no --backup-dir")
-              + (f", mail in {args.maildir_root}" if args.maildir_root else "") + ")", flush=True)
+              + (f", mail in {args.maildir_root}" if args.maildir_root else "")
+              + (", mail on IMAP ('syncml mail imap')" if args.imap else "") + ")", flush=True)
         try:
             httpd.serve(app, stop=lambda: bool(stop), give_up=lambda: len(stop) > 1)
         finally:
             httpd.close()
+            close_mail = getattr(engine.mail, "close", None)
+            if close_mail is not None:  # (the IMAP pool's idle connections, --imap)
+                close_mail()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         print(f"syncml: stopped ({signal.Signals(stop[0]).name})" if stop else "syncml: stopped", flush=True)
@@ -210,6 +214,10 @@ def register(sub: Any) -> None:
     p.add_argument("--maildir-root", metavar="DIR",
                    help="a folder of Maildirs, DIR/<account>/ with Maildir++ subfolders: serves the Mail "
                         "datastores (Mail or inbox, Mail/<Folder>; default: none)")
+    p.add_argument("--imap", action="store_true",
+                   help="serve the Mail datastores of each account from its IMAP server, as 'syncml mail imap "
+                        "USER URL' set it (pooled connections); accounts without IMAP settings use "
+                        "--maildir-root, if given, else have no Mail")
     p.add_argument("--url", help="the sync URL clients use, for the RespURI (default: the URL of each request, "
                                  "from its Host header)")
     p.add_argument("--conflict-policy", default="server-wins",

@@ -35,6 +35,11 @@ device gets a *pending mode* (:meth:`Store.set_pending_mode`): its next
 sync of the datastore is a refresh from the server (Alert 205: the device
 drops what it holds and takes the server's), cleared when that session
 completes.
+
+Mail folders (:mod:`._mailds`) are neither backed up (``?backup`` of one is
+406) nor restored: the store holds only references to the messages, which
+live in the mail storage (a Maildir, an IMAP server) with backups of its
+own; items restored into the store would have no message behind them.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from ..model import AlertCode, StatusCode
 from ..store.backups import BackupArea, BackupFile, BackupItem, content_type_of
 from ..store.base import Store
 from ._items import canonical_data
+from ._mailds import is_mail
 from ._util import log_quoted
 
 __all__ = ["RestoreReport", "SessionBackup", "restore_backup"]
@@ -116,8 +122,11 @@ def restore_backup(store: Store, area: BackupArea, user: str, backup: BackupFile
     next sync of ``device_id`` (created if the server has not seen it yet)
     a refresh from the server (see the module doc).  ``clock``: the time
     written on the changes.  :class:`ValueError` if the file does not read."""
-    items = area.items(backup)
     datastore = backup.datastore
+    if is_mail(datastore):
+        raise ValueError(f"{datastore}: mail folders are not restored from backups (their messages live in the "
+                         "mail storage, Maildir or IMAP, which has backups of its own)")
+    items = area.items(backup)
     wanted: dict[tuple[bytes, str], int] = {}  # the backup's items as the store keeps them, counted
     for n, item in enumerate(items, 1):
         key = canonical_data(datastore, item.data, item.content_type or None,

@@ -19,7 +19,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
-from ..errors import FilterError, FormatError, MailError, ProtocolError, SyncMLError
+from ..errors import (
+    FilterError,
+    FormatError,
+    MailError,
+    MailNotConfiguredError,
+    MailUnavailableError,
+    ProtocolError,
+    SyncMLError,
+)
 from ..model import (
     Add,
     Alert,
@@ -121,10 +129,19 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             return None
         try:
             name = mail_datastore(uri, self._mail_view().folders(self.peer.device.user))
+        except MailNotConfiguredError:  # (an account without mail storage: no Mail datastores)
+            return None
         except MailError as exc:
             log.warning("session %s: the mail folders of user=%s cannot be listed: %s", self.session_id,
                         log_quoted(self.peer.device.user), exc)
-            return None
+            if not isinstance(exc, MailUnavailableError):
+                return None
+            # the storage is down: a name that is mail whatever the folders (Mail, inbox, Mail/<as
+            # written>) is still mail, so its Alert answers 503 (the refresh fails), not 404
+            first, _, rest = uri.strip().split("?", 1)[0].removeprefix("./").strip("/").partition("/")
+            if first.lower() not in ("mail", "inbox"):
+                return None
+            name = MAIL + "/" + rest if rest else MAIL
         if name == MAIL and client_hierarchical(self.peer.known_devinf(), client_uri):
             return MAIL_TREE
         return name

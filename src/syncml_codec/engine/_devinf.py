@@ -12,6 +12,7 @@ for; DevInf 1.0 has no ``UTC``, ``SupportLargeObjs`` nor
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from ..codec.tree import Document
@@ -58,6 +59,13 @@ SERVER_FORMATS: dict[str, tuple[ContentType, ...]] = {
     "Journal": (ContentType("text/calendar", "2.0"), ContentType("text/plain", "1.0")),
     "Mail": (ContentType("application/vnd.omads-email+xml", "1.2"), ContentType("message/rfc822", "1.0")),
     "Files": (ContentType(FILE_CONTENT_TYPE, "1.2"), ContentType(FOLDER_CONTENT_TYPE, "1.2")),
+}
+#: the types a datastore is also sent in when a client's DevInf asks for them, without our DevInf
+#: listing them (with their FilterCaps they would push our DevInf past a 4 kB MaxMsgSize): journals
+#: as vCalendar 1.0 and, for clients that want notes, vNote and SIF-N (formats._journal)
+_ALSO_SENT: dict[str, tuple[ContentType, ...]] = {
+    "Journal": (ContentType("text/x-vcalendar", "1.0"), ContentType("text/x-vnote", "1.1"),
+                ContentType("text/x-s4j-sifn", "1.0")),
 }
 #: DevInf SyncType (SyncCap) of each alert code: 1-6 for 200-205, 7 ("server-alerted sync") for 206-210
 SYNC_CAPS = {200: 1, 201: 2, 202: 3, 203: 4, 204: 5, 205: 6, 206: 7, 207: 7, 208: 7, 209: 7, 210: 7}
@@ -122,7 +130,11 @@ def type_for_client(canonical: str, client: DevInf | None, client_uri: str) -> s
     theirs = client.datastore(client_uri)
     if theirs is None:
         return None
-    chosen = negotiate(server_datastore(canonical), theirs).to_client
+    ours = server_datastore(canonical)
+    also = _ALSO_SENT.get(canonical, ())
+    if also:
+        ours = dataclasses.replace(ours, tx=(*ours.tx, *also))
+    chosen = negotiate(ours, theirs).to_client
     return chosen.ct_type.strip().lower() if chosen is not None else None
 
 

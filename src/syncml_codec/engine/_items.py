@@ -221,6 +221,8 @@ def merged_note(current: bytes, current_type: str, data: bytes, ctype: str) -> t
     the vNote does not carry.  None: store ``data`` as it is."""
     stored = real_type(current, current_type, "Notes")
     new = real_type(data, ctype, "Notes")
+    if stored in (ICAL, VCAL) and new in (TEXT, VNOTE, SIFN):
+        return _merged_journal(current, stored, data, new)
     if stored == new or stored not in (VNOTE, SIFN) or new not in (TEXT, VNOTE):
         return None
     try:
@@ -251,6 +253,39 @@ def merged_note(current: bytes, current_type: str, data: bytes, ctype: str) -> t
             if name not in names:
                 theirs.fields.append((name, value))
         return theirs.to_xml(), SIFN
+    except Exception:  # anything unexpected: the client's version as it came
+        return None
+
+
+#: the VJOURNAL properties a note carries (``formats._journal``)
+_NOTE_FIELDS = ("SUMMARY", "DESCRIPTION", "CLASS", "CREATED", "LAST-MODIFIED")
+
+
+def _merged_journal(current: bytes, stored: str, data: bytes, new: str) -> tuple[bytes, str] | None:
+    """A journal entry (a calendar's VJOURNAL) a notes client changed: the
+    fields its note carries (text/plain: the DESCRIPTION only) set from its
+    note, the fields it leaves out and the rest of the entry (DTSTART, UID,
+    CATEGORIES...) kept.  None:
+    store the client's data (converted by the caller as it came)."""
+    try:
+        item = parse(current, stored)
+        component = getattr(item, "component", None)
+        theirs = getattr(parse(data, new).convert(stored), "component", None)
+        if not isinstance(component, Component) or not isinstance(theirs, Component):
+            return None
+        ours = next((c for c in component.components if c.name.upper() == "VJOURNAL"), None)
+        changed = next((c for c in theirs.components if c.name.upper() == "VJOURNAL"), None)
+        if ours is None or changed is None:
+            return None
+        for name in ("DESCRIPTION",) if new == TEXT else _NOTE_FIELDS:
+            line, given = ours.find(name), changed.find(name)
+            if given is None:  # (not in the note: kept; a phone may not keep a subject or a class)
+                continue
+            if line is None:
+                ours.children.insert(len(ours.children), given)
+            elif line.value != given.value:
+                line.set_text(given.value)
+        return item.serialize(), stored
     except Exception:  # anything unexpected: the client's version as it came
         return None
 

@@ -48,6 +48,12 @@ nothing else is changed (an unchanged message is sent byte for byte):
   Status SourceRef) and ours; with that table the client's Map items,
   Replace/Delete Targets and Status refs name our GUIDs.  A Map item whose
   GUID was never paired takes the next GUID of ours that no Map item named.
+  The recorded GUID of an Add is read from the Status's SourceRef or, as the
+  Funambol clients write it, its Item's Source.  A Map item for an Add whose
+  Status was dropped (the recorded server sent it, ours did not: e.g. the
+  folder items ``ROOT/I`` a Funambol server sends a mail client) is dropped
+  too, as the client would not have mapped what it never got; a Map left
+  without items is dropped.
 
 Every rewrite is listed in :attr:`Exchange.notes`.
 """
@@ -236,6 +242,7 @@ class _Session:
     paired: dict[tuple[str, ...], tuple[str, Command]] = field(default_factory=dict)
     taken: set[int] = field(default_factory=set)  # id() of our commands already paired
     mapped_guids: set[str] = field(default_factory=set)  # our GUIDs a Map item named
+    unsent: set[str] = field(default_factory=set)  # recorded GUIDs of Adds our server had no counterpart for
 
 
 class Replayer:
@@ -446,7 +453,7 @@ class Replayer:
             items.append(item)
         return dataclasses.replace(cmd, items=tuple(items))
 
-    def _adapt_map(self, cmd: Map, device: str, state: _Session, notes: list[str]) -> Map:
+    def _adapt_map(self, cmd: Map, device: str, state: _Session, notes: list[str]) -> Map | None:
         client_uri = (cmd.source.loc_uri or "") if cmd.source is not None else ""
         uri = self._datastore(cmd.target.loc_uri or "", client_uri, device, notes)
         target = dataclasses.replace(cmd.target, loc_uri=uri) if uri != (cmd.target.loc_uri or "") else cmd.target
@@ -456,6 +463,9 @@ class Replayer:
         for mi in cmd.map_items or ():
             guid = (mi.target.loc_uri or "") if mi.target is not None else ""
             ours = self.guids.get((device, guid))
+            if ours is None and guid in state.unsent:
+                notes.append(f"dropped the Map item for {guid} (our server sent no such Add)")
+                continue
             if ours is None and free:
                 ours = free.pop(0)
                 self.guids[(device, guid)] = ours
@@ -465,6 +475,9 @@ class Replayer:
                     notes.append(f"Map GUID {guid} -> {ours}")
                     mi = dataclasses.replace(mi, target=dataclasses.replace(mi.target, loc_uri=ours))
             items.append(mi)
+        if not items and cmd.map_items:
+            notes.append("dropped the Map: none of its items is for an Add of ours")
+            return None
         return dataclasses.replace(cmd, target=target, map_items=tuple(items))
 
     def _adapt_status(self, status: Status, device: str, state: _Session, notes: list[str]) -> Status | None:
@@ -486,13 +499,15 @@ class Replayer:
             if not free:
                 notes.append(f"dropped the Status for {status.cmd} {status.msg_ref}/{status.cmd_ref} "
                              "(our server sent no such command)")
+                if status.cmd == "Add":
+                    state.unsent.update(_status_guids(status))
                 return None
             pair = free[0]
             state.taken.add(id(pair[1]))
             state.paired[key] = pair
             if isinstance(pair[1], Add):
                 guid = _guid_of(pair[1])
-                for recorded_guid in status.source_refs:
+                for recorded_guid in _status_guids(status):
                     if guid:
                         self.guids[(device, recorded_guid)] = guid
         msg_ref, cmd = pair
@@ -502,6 +517,9 @@ class Replayer:
         refs = tuple(self.guids.get((device, r), plain(r)) for r in status.source_refs)
         if refs != status.source_refs:
             changes["source_refs"] = refs
+        items = tuple(_with_source(item, self.guids.get((device, _item_source(item)))) for item in status.items)
+        if items != status.items:
+            changes["items"] = items
         if not changes:
             return status
         notes.append(f"Status for {status.cmd} {status.msg_ref}/{status.cmd_ref} -> {msg_ref}/{cmd.cmd_id}")
@@ -533,6 +551,23 @@ class Replayer:
         if mapped != uri:
             notes.append(f"datastore {uri} -> {mapped}")
         return mapped
+
+
+def _item_source(item: Item[Any]) -> str:
+    return plain(item.source.loc_uri or "") if item.source is not None else ""
+
+
+def _with_source(item: Item[Any], guid: str | None) -> Item[Any]:
+    """``item`` with its Source naming ``guid`` (None: as it is)."""
+    if guid is None or item.source is None or guid == _item_source(item):
+        return item
+    return dataclasses.replace(item, source=dataclasses.replace(item.source, loc_uri=guid))
+
+
+def _status_guids(status: Status) -> list[str]:
+    """The recorded GUIDs a Status for an Add names: its SourceRefs, or its
+    Items' Sources (the Funambol clients' way)."""
+    return [plain(r) for r in status.source_refs] or [g for item in status.items if (g := _item_source(item))]
 
 
 def _encoding(body: bytes, content_type: str | None = None) -> str:

@@ -49,6 +49,7 @@ from ._items import (
     vcard_version,
     vnote_to_text_item,
 )
+from ._journal import JOURNAL_CONVERSIONS
 from ._table import (
     Conversion,
     Item,
@@ -196,6 +197,8 @@ CONVERSIONS: list[tuple[str, str, Conversion]] = [
     (TEXT_PLAIN, SIFN, _sif_calendar.item_to_sif),
     (SIFN, VNOTE, _sif_calendar.sif_to_item),
     (SIFN, TEXT_PLAIN, _sif_calendar.sif_to_item),
+    # journals (VJOURNAL) <-> notes, for the Journal datastore's note clients
+    *JOURNAL_CONVERSIONS,
 ]
 
 for _type in (VCARD_21, VCARD_30):

@@ -26,6 +26,7 @@ from .base import (
 )
 from .imap import ImapBackend
 from .maildir import MaildirBackend, MaildirRoot, account_maildir
+from .pool import ImapPool, PooledImap, server_mail
 
 __all__ = [
     "FLAGS",
@@ -33,6 +34,7 @@ __all__ = [
     "Changes",
     "FolderState",
     "ImapBackend",
+    "ImapPool",
     "Limits",
     "MailBackend",
     "MailFolder",
@@ -40,10 +42,12 @@ __all__ = [
     "MaildirRoot",
     "MessageInfo",
     "MessageRef",
+    "PooledImap",
     "Snapshot",
     "account_maildir",
     "check_flags",
     "check_folder_move",
     "diff",
     "normalize_folder",
+    "server_mail",
 ]

@@ -532,6 +532,11 @@ class ImapBackend:
     def changes(self, since: Snapshot) -> Changes:
         return diff(since, self.snapshot(since))
 
+    def noop(self) -> None:
+        """Check the connection (IMAP NOOP): :class:`~syncml_codec.errors.MailUnavailableError`
+        when it is gone (a pool asks this of a connection that sat idle)."""
+        self._ok(self._call(self._conn.noop), "NOOP")
+
     def close(self) -> None:
         """Log out (quietly when the connection is already gone)."""
         try:

@@ -32,6 +32,9 @@ optional):
 * ``SYNCML_MAILDIR_ROOT``: a folder of Maildirs, one per account
   (``DIR/<account>/``, Maildir++ subfolders): the accounts' ``Mail``
   datastores (default: none, ``Mail`` is not found).
+* ``SYNCML_IMAP``: 1 serves each account's ``Mail`` datastores from its
+  IMAP server (``syncml mail imap USER URL``; pooled connections per
+  process); accounts without IMAP settings use ``SYNCML_MAILDIR_ROOT``.
 * ``SYNCML_CONFLICT_POLICY``: server-wins (default), client-wins,
   newer-wins or duplicate.
 * ``SYNCML_CLIENT_TIMEOUT``: seconds a request body may take to arrive
@@ -67,7 +70,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..mail import MaildirRoot
+from ..mail import server_mail
 from ..store import AUTH_POLICIES, database_path, display_database, open_store
 from ..store.backups import BackupArea, default_backup_dir
 from ._logging import LOG_LEVELS, install_log_handler
@@ -138,6 +141,7 @@ SETTINGS: dict[str, str] = {
     "SYNCML_BACKUP_DIR": "the folder of ?backup sessions' files (default: beside an SQLite database; none with "
                          "PostgreSQL)",
     "SYNCML_MAILDIR_ROOT": "a folder of Maildirs, DIR/<account>/, serving the Mail datastores (default: none)",
+    "SYNCML_IMAP": "1: the accounts' Mail from their IMAP servers, set by 'syncml mail imap' (default 0)",
     "SYNCML_CONFLICT_POLICY": f"{', '.join(CONFLICT_POLICIES)} (default server-wins)",
     "SYNCML_CLIENT_TIMEOUT": f"seconds a request body may take to arrive (default {DEFAULT_CLIENT_TIMEOUT:g})",
     "SYNCML_AUTH_POLICY": f"{', '.join(AUTH_POLICIES)} (default basic-or-md5; an account's own policy wins)",
@@ -246,7 +250,11 @@ class SyncApp:
         return self._app(environ, start_response)
 
     def close(self) -> None:
-        store, self._handler.store, self._handler.engine = self._handler.store, None, None
+        store, engine = self._handler.store, self._handler.engine
+        self._handler.store, self._handler.engine = None, None
+        close_mail = getattr(engine.mail, "close", None) if engine is not None else None
+        if close_mail is not None:  # (the IMAP pool's idle connections, SYNCML_IMAP)
+            close_mail()
         if store is not None:
             store.close()
 
@@ -303,6 +311,9 @@ def create_app(config: Mapping[str, object] | None = None) -> SyncApp:
     maildir_root = values.get("SYNCML_MAILDIR_ROOT") or None
     if maildir_root is not None and not Path(maildir_root).is_dir():
         raise ConfigError(f"SYNCML_MAILDIR_ROOT={maildir_root}: not a folder")
+    imap = values.get("SYNCML_IMAP", "0").strip().lower()
+    if imap not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise ConfigError(f"SYNCML_IMAP must be 1 or 0, not {imap!r}")
     problem = check_database(db)
     if problem:
         raise ConfigError(f"SYNCML_DB={display_database(db)}: {problem}")
@@ -316,7 +327,7 @@ def create_app(config: Mapping[str, object] | None = None) -> SyncApp:
         return SyncServer(store, clock=time.time, random_source=os.urandom, conflict_policy=policy,
                           limits=limits, base_url=base_url or "", auth_policy=auth_policy, allowed=allowed,
                           backups=BackupArea(backup_dir) if backup_dir else None,
-                          mail=MaildirRoot(maildir_root) if maildir_root else None)
+                          mail=server_mail(store.mail_imap, maildir_root, imap=imap in ("1", "true", "yes")))
 
     handler = _PerProcess(make, db, base_url or "")
     app = make_app(handler, path=paths, transcript_dir=transcripts, client_timeout=timeout,

@@ -22,10 +22,13 @@ import secrets
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["SealError", "seal", "unseal"]
+__all__ = ["MAIL_IMAP", "SealError", "seal", "unseal"]
 
 _VERSION = b"\x01"
 _LABEL = b"syncml-codec data-key seal v1"
+#: the label of an account's sealed IMAP settings (``users.mail_imap``): a
+#: value sealed for one purpose does not open for another
+MAIL_IMAP = b"syncml-codec mail-imap seal v1"
 _NONCE = 12
 
 
@@ -33,12 +36,12 @@ class SealError(ValueError):
     """A sealed value that does not open (another server secret, another account, damaged)."""
 
 
-def _key(server_secret: bytes) -> bytes:
-    return hmac.new(server_secret, _LABEL, hashlib.sha256).digest()
+def _key(server_secret: bytes, label: bytes) -> bytes:
+    return hmac.new(server_secret, label, hashlib.sha256).digest()
 
 
-def seal(server_secret: bytes, account: str, secret: str) -> bytes:
-    """``secret`` sealed for ``account``.
+def seal(server_secret: bytes, account: str, secret: str, label: bytes = _LABEL) -> bytes:
+    """``secret`` sealed for ``account`` (``label``: what it is for, e.g. :data:`MAIL_IMAP`).
 
     >>> sealed = seal(b"k" * 32, "anna", "the key")
     >>> unseal(b"k" * 32, "anna", sealed)
@@ -46,16 +49,16 @@ def seal(server_secret: bytes, account: str, secret: str) -> bytes:
     """
     nonce = secrets.token_bytes(_NONCE)
     aad = account.encode("utf-8", "surrogatepass")
-    return _VERSION + nonce + AESGCM(_key(server_secret)).encrypt(nonce, secret.encode("utf-8"), aad)
+    return _VERSION + nonce + AESGCM(_key(server_secret, label)).encrypt(nonce, secret.encode("utf-8"), aad)
 
 
-def unseal(server_secret: bytes, account: str, sealed: bytes) -> str:
-    """The secret :func:`seal` sealed for ``account``; :class:`SealError` if it does not open."""
+def unseal(server_secret: bytes, account: str, sealed: bytes, label: bytes = _LABEL) -> str:
+    """The secret :func:`seal` sealed for ``account`` with ``label``; :class:`SealError` if it does not open."""
     if len(sealed) < 1 + _NONCE + 16 or sealed[:1] != _VERSION:
         raise SealError("not a sealed value of this version")
     nonce, body = sealed[1:1 + _NONCE], sealed[1 + _NONCE:]
     try:
-        plain = AESGCM(_key(server_secret)).decrypt(nonce, body, account.encode("utf-8", "surrogatepass"))
+        plain = AESGCM(_key(server_secret, label)).decrypt(nonce, body, account.encode("utf-8", "surrogatepass"))
     except InvalidTag:
         raise SealError("the sealed value does not open with this server secret for this account") from None
     return plain.decode("utf-8")

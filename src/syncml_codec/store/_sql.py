@@ -35,7 +35,7 @@ from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Protocol
 
 from ..model.auth import scrypt_hash, user_password_hash
-from ._seal import seal, unseal
+from ._seal import MAIL_IMAP, seal, unseal
 from .base import (
     Account,
     Anchors,
@@ -80,6 +80,8 @@ class Statements:
     set_disabled = "UPDATE users SET disabled = ? WHERE name = ?"
     set_auth_policy = "UPDATE users SET auth_policy = ? WHERE name = ?"
     set_data_key = "UPDATE users SET data_key = ? WHERE name = ?"
+    set_mail_imap = "UPDATE users SET mail_imap = ? WHERE name = ?"  # (schema 11)
+    mail_imap = "SELECT mail_imap FROM users WHERE name = ?"
     # domains (schema 8)
     domain_disabled = "SELECT disabled FROM domains WHERE name = ?"
     set_domain = ("INSERT INTO domains (name, disabled) VALUES (?, ?) "
@@ -266,6 +268,23 @@ class SQLStore:
         if account is None or account.data_key is None:
             return None
         return unseal(self.server_secret(), name, account.data_key)
+
+    def set_mail_imap(self, name: str, url: str | None) -> bool:
+        """The account's IMAP mail settings (``imap[s]://user:password@host:port``,
+        what ``syncml serve --imap`` connects with), kept sealed (:mod:`._seal`,
+        a label of their own); None or "" removes them.  False if there is no
+        such account."""
+        sealed = seal(self.server_secret(), name, url, MAIL_IMAP) if url else None
+        with self.transaction():
+            return self._exec(self._sql.set_mail_imap, (sealed, name)).rowcount > 0
+
+    def mail_imap(self, name: str) -> str | None:
+        """The account's IMAP settings in clear (None: it has none);
+        :class:`~._seal.SealError` when the sealed value does not open."""
+        row = self._one(self._sql.mail_imap, (name,))
+        if row is None or row[0] is None:
+            return None
+        return unseal(self.server_secret(), name, bytes(row[0]), MAIL_IMAP)
 
     # -- domains ---------------------------------------------------------------
     def set_domain_disabled(self, domain: str, disabled: bool) -> None:

@@ -92,7 +92,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -242,6 +242,8 @@ CREATE TABLE IF NOT EXISTS domains (
 ALTER TABLE items ADD COLUMN IF NOT EXISTS parent TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS items_by_parent ON items (account, datastore, parent)
 """,
+    # version 11 (issue 14): the account's IMAP mail settings (an imap:// URL with its password), sealed
+    11: "ALTER TABLE users ADD COLUMN IF NOT EXISTS mail_imap BYTEA",
 }
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified, parent"

@@ -46,7 +46,7 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 #: seconds a statement waits for another process's lock before "database is locked"
 BUSY_TIMEOUT = 30.0
 
@@ -268,10 +268,17 @@ def _add_parents(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS items_by_parent ON items (user, datastore, parent)")
 
 
+def _add_mail_imap(db: sqlite3.Connection) -> None:
+    """Version 11 (issue 14): ``users.mail_imap``, the account's IMAP mail
+    settings (an ``imap://`` URL with its password), sealed; NULL: none."""
+    if "mail_imap" not in {row[1] for row in db.execute("PRAGMA table_info(users)")}:
+        db.execute("ALTER TABLE users ADD COLUMN mail_imap BLOB")
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
 _MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions,
                6: _add_push_targets, 7: _add_pending_modes, 8: _add_auth, 9: _add_device_filters,
-               10: _add_parents}
+               10: _add_parents, 11: _add_mail_imap}
 
 
 def _create_private(path: str) -> None:
