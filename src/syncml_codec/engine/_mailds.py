@@ -40,6 +40,17 @@ in place) under the same GUID.  A malformed object, or one without a message
 where one is needed, raises :class:`~syncml_codec.errors.FormatError` /
 :class:`~syncml_codec.errors.MailError` before anything is written: the
 engine answers the item with a Status and goes on.
+
+Filters (issue 14 item 4, :mod:`._filtering`).  A filtered session reads
+no message whole that it does not send whole: the filter is tested on
+:meth:`MailView.filter_items`, email objects made of the reference (flags,
+internal date, the message's size as ``x-funambol-size``) and the header
+block alone; a mail whose field filter sends only its headers (IceWarp's
+"headers only") is made the same way (:meth:`MailView.get_item_part`) and
+says what it lacks (OMA DS 1.2 ``<truncated>``: the body's size and type).
+A client's change of a truncated copy (an object with ``<truncated>``, or a
+message that is only the stored message's header block) changes flags, never
+the message; a truncated copy is not added as a new message (400).
 """
 
 from __future__ import annotations
@@ -51,8 +62,10 @@ from datetime import datetime, timezone
 from typing import Any, cast
 
 from ..errors import FormatError, MailError
-from ..formats.email import EMAIL_CONTENT_TYPE, EmailObject, RFC822Item
+from ..filters import SIZE_EXT
+from ..formats.email import EMAIL_CONTENT_TYPE, EmailObject, LeftOut, RFC822Item, Truncated
 from ..mail import INBOX, FolderState, MailBackend, Snapshot, diff
+from ..mail.maildir import header_block
 from ..store.base import Store, StoredItem, canonical_datastore
 from ._util import log_quoted
 
@@ -107,9 +120,12 @@ def mail_datastore(name: str, folders: Iterable[str]) -> str | None:
     return MAIL + "/" + folder
 
 
-def _ref(folder: str, uid: str, flags: Iterable[str], date: datetime, fingerprint: str) -> bytes:
-    return json.dumps({"folder": folder, "uid": uid, "flags": sorted(flags), "date": date.timestamp(),
-                       "fp": fingerprint}, separators=(",", ":"), sort_keys=True).encode("utf-8")
+def _ref(folder: str, uid: str, flags: Iterable[str], date: datetime, fingerprint: str, size: int | None) -> bytes:
+    ref: dict[str, Any] = {"folder": folder, "uid": uid, "flags": sorted(flags), "date": date.timestamp(),
+                           "fp": fingerprint}
+    if size is not None:  # (references made before filters have none)
+        ref["size"] = size
+    return json.dumps(ref, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
 def _read_ref(item: StoredItem) -> dict[str, Any] | None:
@@ -122,17 +138,19 @@ def _read_ref(item: StoredItem) -> dict[str, Any] | None:
         return None
 
 
-def _incoming(data: bytes) -> tuple[bytes | None, dict[str, bool], datetime | None]:
-    """``(message or None, flags it sets, received)`` of an item a client sent:
-    an OMA DS email object or an RFC 822 message (:class:`FormatError` otherwise)."""
+def _incoming(data: bytes) -> tuple[bytes | None, dict[str, bool], datetime | None, bool]:
+    """``(message or None, flags it sets, received, truncated)`` of an item a
+    client sent: an OMA DS email object or an RFC 822 message
+    (:class:`FormatError` otherwise); ``truncated``: the object says its
+    message is not whole (``<truncated>``)."""
     if data.lstrip()[:1] == b"<":
         obj = EmailObject.parse(data)
         flags = {name: value for name in _FLAG_ELEMENTS if (value := getattr(obj, name)) is not None}
         if obj.emailitem is not None:
             RFC822Item.parse(obj.emailitem)
-        return obj.emailitem, flags, obj.received
+        return obj.emailitem, flags, obj.received, obj.truncated is not None
     RFC822Item.parse(data)
-    return data, {}, None
+    return data, {}, None, False
 
 
 def _flagged(obj: EmailObject, flags: Iterable[str]) -> EmailObject:
@@ -192,7 +210,8 @@ class MailView:
             item, _ = refs.pop(old_ref.uid)
             m = listed[new_ref.uid]
             self._store.replace_item(user, datastore, item.guid,
-                                     _ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint), REF_TYPE, clock)
+                                     _ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint, m.size), REF_TYPE,
+                                     clock)
         for gone in changes.removed:
             self._store.delete_item(user, datastore, refs[gone.uid][0].guid, clock)
             found["removed"] += 1
@@ -200,13 +219,13 @@ class MailView:
             if flagged.uid in refs:
                 m = listed[flagged.uid]
                 self._store.replace_item(user, datastore, refs[flagged.uid][0].guid,
-                                         _ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint), REF_TYPE,
-                                         clock)
+                                         _ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint, m.size),
+                                         REF_TYPE, clock)
                 found["changed"] += 1
         for new_one in changes.added:
             m = listed[new_one.uid]
-            self._store.add_item(user, datastore, _ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint),
-                                 REF_TYPE, clock)
+            self._store.add_item(user, datastore,
+                                 _ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint, m.size), REF_TYPE, clock)
             found["added"] += 1
         return found
 
@@ -231,6 +250,55 @@ class MailView:
         revisions and tombstones (no message is read)."""
         return self._store.items(user, datastore, include_deleted)
 
+    def item_head(self, user: str, datastore: str, guid: str) -> StoredItem | None:
+        """The item with its reference as data (:meth:`item_heads` for one)."""
+        return self._store.get_item(user, datastore, guid)
+
+    def _head(self, user: str, item: StoredItem, ref: dict[str, Any]) -> StoredItem | None:
+        """The item as an email object with the message's header block alone,
+        saying what it lacks (``<truncated>``) and the whole message's size
+        (None: the message went away)."""
+        try:
+            head = self.backend(user).fetch(ref["folder"], ref["uid"], headers_only=True)
+            size = ref.get("size")
+            if not isinstance(size, int):  # (a reference older than filters: measured once here)
+                size = len(self.backend(user).fetch(ref["folder"], ref["uid"]))
+        except MailError as exc:
+            log.warning("user %s: message %s in folder %s cannot be read (%s): left out until the next session",
+                        log_quoted(user), log_quoted(ref["uid"]), log_quoted(ref["folder"]), exc)
+            return None
+        obj = _flagged(EmailObject.from_rfc822(head), ref["flags"])
+        obj.received = datetime.fromtimestamp(float(ref["date"]), timezone.utc)
+        if size > len(head):
+            content = RFC822Item(head).message.get_content_type() if head else None
+            obj.truncated = Truncated(body=LeftOut(size - len(head), content))
+        obj.ext = [(SIZE_EXT, (str(size),))]
+        return StoredItem(item.guid, obj.serialize(), EMAIL_CONTENT_TYPE, item.rev, False, item.modified)
+
+    def filter_items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
+        """The items as a filter tests them: a mail datastore's as email
+        objects of flags, dates, size and header block (no message is read
+        whole; see the module doc)."""
+        found = self._store.items(user, datastore, include_deleted)
+        if not is_mail(datastore):
+            return found
+        out = []
+        for item in found:
+            ref = _read_ref(item)
+            head = item if ref is None else self._head(user, item, ref)
+            if head is not None:
+                out.append(head)
+        return out
+
+    def get_item_part(self, user: str, datastore: str, guid: str, part: str) -> StoredItem | None:
+        """:meth:`get_item`, or with ``part`` ``"headers"`` a mail made of its
+        header block alone (as :meth:`filter_items` makes them)."""
+        item = self._store.get_item(user, datastore, guid)
+        ref = _read_ref(item) if item is not None and is_mail(datastore) and part == "headers" else None
+        if item is None or ref is None:
+            return self.get_item(user, datastore, guid)
+        return self._head(user, item, ref) or self.get_item(user, datastore, guid)
+
     def items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
         found = self._store.items(user, datastore, include_deleted)
         if not is_mail(datastore):
@@ -252,16 +320,19 @@ class MailView:
                  modified: float = 0.0) -> StoredItem:
         if not is_mail(datastore):
             return self._store.add_item(user, datastore, data, content_type, modified)
-        message, flags, received = _incoming(data)
+        message, flags, received, truncated = _incoming(data)
         if message is None:
             raise FormatError("an email object without <emailitem>: no message to store", 1, "emailitem")
+        if truncated:  # (a copy reduced by a filter that matched none of ours: its message is not whole)
+            raise FormatError("a truncated email object is not a message to store", 1, "truncated")
         folder = mail_folder(datastore)
         wanted = {name for name, on in flags.items() if on}
         backend = self.backend(user)
         uid = backend.add(folder, message, wanted, received)
         date = received or datetime.fromtimestamp(modified, timezone.utc)
         fp = next((m.fingerprint for m in backend.messages(folder) if m.uid == uid), uid)
-        return self._store.add_item(user, datastore, _ref(folder, uid, wanted, date, fp), REF_TYPE, modified)
+        return self._store.add_item(user, datastore, _ref(folder, uid, wanted, date, fp, len(message)), REF_TYPE,
+                                    modified)
 
     def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
                      modified: float = 0.0) -> StoredItem | None:
@@ -271,20 +342,25 @@ class MailView:
         ref = _read_ref(current) if current is not None else None
         if ref is None:
             return None
-        message, flags, received = _incoming(data)
+        message, flags, received, truncated = _incoming(data)
         backend = self.backend(user)
         folder, uid = ref["folder"], ref["uid"]
         wanted = {f for f in ref["flags"] if f not in flags} | {name for name, on in flags.items() if on}
         date = received or datetime.fromtimestamp(float(ref["date"]), timezone.utc)
         fp = str(ref.get("fp", uid))
-        if message is not None and _lf(message) != _lf(backend.fetch(folder, uid)):
+        size = ref.get("size") if isinstance(ref.get("size"), int) else None
+        if message is not None and not truncated:
+            stored = _lf(backend.fetch(folder, uid))
+            if _lf(message) in (stored, _lf(header_block(stored))):  # (the same, or a headers-only copy of it)
+                message = None
+        if message is not None and not truncated:
             new_uid = backend.add(folder, message, wanted, date)  # a new file first: nothing lost if the next fails
             backend.delete(folder, uid)
-            uid = new_uid
+            uid, size = new_uid, len(message)
             fp = next((m.fingerprint for m in backend.messages(folder) if m.uid == uid), uid)
         elif wanted != set(ref["flags"]):
             backend.set_flags(folder, uid, wanted)
-        return self._store.replace_item(user, datastore, guid, _ref(folder, uid, wanted, date, fp), REF_TYPE,
+        return self._store.replace_item(user, datastore, guid, _ref(folder, uid, wanted, date, fp, size), REF_TYPE,
                                         modified)
 
     def delete_item(self, user: str, datastore: str, guid: str, modified: float = 0.0) -> StoredItem | None:
