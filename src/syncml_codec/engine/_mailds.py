@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any, cast
@@ -159,6 +160,21 @@ def _flagged(obj: EmailObject, flags: Iterable[str]) -> EmailObject:
     for name in _FLAG_ELEMENTS:
         setattr(obj, name, name in on)
     return obj
+
+
+_CONTENT_TYPE = re.compile(rb"^content-type[ \t]*:[ \t]*([!#-'*+.0-9A-Z^-~-]+/[!#-'*+.0-9A-Z^-~-]+)",
+                           re.IGNORECASE | re.MULTILINE)
+
+
+def _content_type(head: bytes) -> str:
+    """A header block's MIME type (RFC 2045's default without one), read
+    without the ``email`` package (a headers-only sync makes one per message).
+
+        >>> _content_type(b"Subject: x\\r\\nContent-Type: Multipart/Mixed;\\r\\n boundary=b\\r\\n\\r\\n")
+        'multipart/mixed'
+    """
+    m = _CONTENT_TYPE.search(head)
+    return m.group(1).decode("ascii").lower() if m else "text/plain"
 
 
 def _lf(message: bytes) -> bytes:
@@ -270,8 +286,7 @@ class MailView:
         obj = _flagged(EmailObject.from_rfc822(head), ref["flags"])
         obj.received = datetime.fromtimestamp(float(ref["date"]), timezone.utc)
         if size > len(head):
-            content = RFC822Item(head).message.get_content_type() if head else None
-            obj.truncated = Truncated(body=LeftOut(size - len(head), content))
+            obj.truncated = Truncated(body=LeftOut(size - len(head), _content_type(head)))
         obj.ext = [(SIZE_EXT, (str(size),))]
         return StoredItem(item.guid, obj.serialize(), EMAIL_CONTENT_TYPE, item.rev, False, item.modified)
 

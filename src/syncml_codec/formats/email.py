@@ -61,6 +61,9 @@ class LeftOut:
     type: str | None = None
     name: str | None = None
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> LeftOut:
+        return self  # (immutable: an email object's snapshot need not copy it)
+
 
 @dataclass(frozen=True)
 class Truncated:
@@ -76,6 +79,9 @@ class Truncated:
 
     body: LeftOut | None = None
     attachments: tuple[LeftOut, ...] = ()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Truncated:
+        return self  # (immutable: an email object's snapshot need not copy it)
 
     def xml(self) -> str:
         """The element as XML text."""
