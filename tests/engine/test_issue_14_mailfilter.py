@@ -398,3 +398,22 @@ def test_issue_14_maildir_header_reads_stop_at_the_blank_line(box: MaildirBacken
     no_body = b"Subject: none\r\n" * 3000
     uid = box.add("INBOX", no_body)
     assert box.fetch("INBOX", uid, headers_only=True) == no_body
+
+
+def test_issue_14_mail_record_filters_read_what_they_name(store: Any, box: MaildirBackend) -> None:
+    """A filter on the internal date, size or flags is tested on the references alone (no file
+    read for a message not sent); one on a header reads header blocks only."""
+    dated(box, (2, 30))
+    counting = Counting(box)
+    server = server_on(store, counting)
+    client = phone("names")
+    days = MailFilter(days=7, max_size=100_000).to_filter(NOW)
+    run(server, client, days)
+    assert subjects(client) == ["message 1"] and (counting.heads, counting.whole) == (0, 1)
+    run(server, client, days)
+    assert (counting.heads, counting.whole) == (0, 1)  # nothing to send: nothing read
+    from .test_issue_14_filterds import cgi
+
+    other = phone("names-subject")
+    run(server, other, cgi("Subject&CON;message 2", ctype=EMI))
+    assert subjects(other) == ["message 2"] and counting.heads >= 2 and counting.whole == 2

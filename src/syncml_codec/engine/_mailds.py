@@ -63,7 +63,7 @@ from datetime import datetime, timezone
 from typing import Any, cast
 
 from ..errors import FormatError, MailError
-from ..filters import SIZE_EXT
+from ..filters import SIZE_EXT, Comparison, Expression, ItemFilter
 from ..formats.email import EMAIL_CONTENT_TYPE, EmailObject, LeftOut, RFC822Item, Truncated
 from ..mail import INBOX, FolderState, MailBackend, Snapshot, diff
 from ..mail.maildir import header_block
@@ -177,6 +177,17 @@ def _content_type(head: bytes) -> str:
     return m.group(1).decode("ascii").lower() if m else "text/plain"
 
 
+#: what a record filter reads of a mail that its reference holds (flags, internal date, size, the LUID)
+_REF_NAMES = frozenset({"READ", "REPLIED", "FORWARDED", "FLAGGED", "DELETED", "RECEIVED", "SIZE", "&LUID;"})
+
+
+def _reads_headers(expr: Expression) -> bool:
+    """Whether a record filter names a mail's header (anything its reference lacks)."""
+    if isinstance(expr, Comparison):
+        return expr.name.strip().upper() not in _REF_NAMES or expr.param is not None
+    return any(_reads_headers(part) for part in expr.parts)
+
+
 def _lf(message: bytes) -> bytes:
     return message.replace(b"\r\n", b"\n")
 
@@ -270,12 +281,13 @@ class MailView:
         """The item with its reference as data (:meth:`item_heads` for one)."""
         return self._store.get_item(user, datastore, guid)
 
-    def _head(self, user: str, item: StoredItem, ref: dict[str, Any]) -> StoredItem | None:
+    def _head(self, user: str, item: StoredItem, ref: dict[str, Any], headers: bool = True) -> StoredItem | None:
         """The item as an email object with the message's header block alone,
         saying what it lacks (``<truncated>``) and the whole message's size
-        (None: the message went away)."""
+        (None: the message went away); without ``headers`` no header block
+        either (what the reference says: flags, date, size)."""
         try:
-            head = self.backend(user).fetch(ref["folder"], ref["uid"], headers_only=True)
+            head = self.backend(user).fetch(ref["folder"], ref["uid"], headers_only=True) if headers else b""
             size = ref.get("size")
             if not isinstance(size, int):  # (a reference older than filters: measured once here)
                 size = len(self.backend(user).fetch(ref["folder"], ref["uid"]))
@@ -283,24 +295,27 @@ class MailView:
             log.warning("user %s: message %s in folder %s cannot be read (%s): left out until the next session",
                         log_quoted(user), log_quoted(ref["uid"]), log_quoted(ref["folder"]), exc)
             return None
-        obj = _flagged(EmailObject.from_rfc822(head), ref["flags"])
+        obj = _flagged(EmailObject.from_rfc822(head) if headers else EmailObject(), ref["flags"])
         obj.received = datetime.fromtimestamp(float(ref["date"]), timezone.utc)
-        if size > len(head):
+        if headers and size > len(head):
             obj.truncated = Truncated(body=LeftOut(size - len(head), _content_type(head)))
         obj.ext = [(SIZE_EXT, (str(size),))]
         return StoredItem(item.guid, obj.serialize(), EMAIL_CONTENT_TYPE, item.rev, False, item.modified)
 
-    def filter_items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
-        """The items as a filter tests them: a mail datastore's as email
-        objects of flags, dates, size and header block (no message is read
-        whole; see the module doc)."""
+    def filter_items(self, user: str, datastore: str, include_deleted: bool = False,
+                     filters: Iterable[ItemFilter] = ()) -> list[StoredItem]:
+        """The items as ``filters`` test them: a mail datastore's as email
+        objects of flags, internal date, size and header block (no message is
+        read whole; see the module doc), without the header block when no
+        record filter names anything else (the references alone then)."""
         found = self._store.items(user, datastore, include_deleted)
         if not is_mail(datastore):
             return found
+        headers = any(_reads_headers(f.record.expression) for f in filters if f.record is not None)
         out = []
         for item in found:
             ref = _read_ref(item)
-            head = item if ref is None else self._head(user, item, ref)
+            head = item if ref is None else self._head(user, item, ref, headers)
             if head is not None:
                 out.append(head)
         return out

@@ -279,13 +279,13 @@ class DatastoreSync:
             return head(self.user, self.canonical, guid)  # type: ignore[no-any-return]
         return self.store.get_item(self.user, self.canonical, guid)
 
-    def _filter_listing(self) -> list[StoredItem]:
-        """The datastore's items (tombstones too) as a filter tests them: a
+    def _filter_listing(self, filters: list[ItemFilter]) -> list[StoredItem]:
+        """The datastore's items (tombstones too) as ``filters`` test them: a
         view whose items are costly to read whole (the Mail datastores') lists
-        what filters read (``filter_items``, :mod:`._mailds`)."""
+        what they read (``filter_items``, :mod:`._mailds`)."""
         listing = getattr(self.store, "filter_items", None)
         if listing is not None:
-            return listing(self.user, self.canonical, True)  # type: ignore[no-any-return]
+            return listing(self.user, self.canonical, True, filters)  # type: ignore[no-any-return]
         return self.store.items(self.user, self.canonical, include_deleted=True)
 
     def item_to_send(self, guid: str) -> tuple[StoredItem | None, bool]:
@@ -673,7 +673,7 @@ class DatastoreSync:
         # (only a record filter reads the items' data: without one, a field filter alone passing every item,
         # a view whose data is costly to read lists only their heads)
         reads = [f for f in (window, extra) if f is not None and f.record is not None]
-        listed = self._filter_listing() if reads else self._heads(include_deleted=True)
+        listed = self._filter_listing(reads) if reads else self._heads(include_deleted=True)
         for item in listed:
             entry = self._by_guid.get(item.guid)
             if item.deleted:
