@@ -8,18 +8,22 @@ import doctest
 import logging
 import os
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from syncml_codec.engine import ClientStore, SyncServer
+from syncml_codec.engine import ClientSession, ClientStore, SyncServer
 from syncml_codec.engine._mailds import MailView
 from syncml_codec.engine._mailtree import FOLDER_REF_TYPE, MAIL_TREE
 from syncml_codec.errors import FormatError, MailError
+from syncml_codec.filters import MailFilter, fetch_filter
 from syncml_codec.formats import EmailObject
 from syncml_codec.formats.omads import FOLDER_CONTENT_TYPE, FolderObject
 from syncml_codec.mail import ImapBackend, MailBackend, MaildirBackend, account_maildir
+from syncml_codec.mail.maildir import header_block
 from syncml_codec.store import SQLiteStore, StoredItem, open_store
 
 from ..store.conftest import postgres_schema
@@ -522,3 +526,51 @@ def test_issue_14_mailhier_slow_sync_duplicates_nothing(mserver: SyncServer, sto
     assert where(client) == before
     assert flags_in(backend) == {"INBOX": [frozenset()], "Work": [frozenset()]}
     assert len(store.items("test", MAIL_TREE)) == 4
+
+
+def test_issue_14_mailhier_headers_only_on_the_tree(store: Any, backend: MailBackend) -> None:
+    """IceWarp's headers-only filter on the tree: folders arrive as folder objects, each message
+    as its header block under its folder with ``<truncated>``, no message read whole; the
+    device fetches one whole by its LUID (a Replace, still under its folder)."""
+
+    seed(backend)
+    whole = [0]
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(backend, name)
+
+        def fetch(self, folder: str, uid: str, *, headers_only: bool = False) -> bytes:
+            whole[0] += not headers_only
+            return backend.fetch(folder, uid, headers_only=headers_only)
+
+    server = SyncServer(store, clock=Clock(), random_source=counter_random(), base_url="http://127.0.0.1:8080/sync",
+                        mail=lambda user: Counting())  # type: ignore[arg-type,return-value]
+    client = phone("heads")
+
+    def run(flt: Any) -> ClientSession:
+        session = ClientSession(client, url=server.base_url, user="test", password="secret", clock=Clock(),
+                                filters={"./mail": flt})
+        request = session.start()
+        for _ in range(30):
+            sid = parse_qs(urlsplit(request.url).query).get("sessionid", [None])[0]
+            response = server.handle(request.body, request.content_type, sid)
+            following = session.receive(response.body, response.content_type)
+            if following is None:
+                assert session.ok, session.error
+                return session
+            request = following
+        raise AssertionError("the session did not end")
+
+    run(MailFilter(headers_only=True).to_filter(datetime(2023, 11, 20, tzinfo=timezone.utc)))
+    assert whole[0] == 0
+    got = where(client)
+    assert {k for k in got if isinstance(k, str)} == {"/INBOX", "/Sent", "/Trash", "/Work", "/Work/Projects"}
+    luid = got["/Work/Projects", "message 2"]
+    obj = EmailObject.parse(client.datastores["./mail"].items[luid])
+    assert _lf(obj.emailitem) == _lf(header_block(message(2))) and obj.truncated is not None and obj.read is True
+    session = run(fetch_filter(luid))
+    assert session.reports["./mail"].received == {"Replace": 1}
+    obj = EmailObject.parse(client.datastores["./mail"].items[luid])
+    assert _lf(obj.emailitem) == _lf(message(2)) and obj.truncated is None
+    assert ("/Work/Projects", "message 2") in where(client)

@@ -37,7 +37,11 @@ What it does (:meth:`._sync.DatastoreSync.outgoing`):
 Items are tested as the store holds them (vCard 3.0, iCalendar 2.0, text),
 their ``&LUID;`` being the client's LUID of the item when it has one;
 floating times count as UTC.  An item the filter cannot read passes (a filter
-never hides data because of a parser's limits).  A client's change of an item
+never hides data because of a parser's limits).  Only a record filter reads
+the items; a view whose items are costly to read whole (the Mail
+datastores', :mod:`._mailds`) gives them as filters read them
+(``filter_items``) and, for a field filter that sends a mail's header block
+alone, gives just that (``get_item_part``).  A client's change of an item
 it got through a field filter keeps what it never saw
 (:func:`._items.merged_lost`), and a slow sync matches its items against the
 reduced server items too (no duplicates).

@@ -40,21 +40,35 @@ in place) under the same GUID.  A malformed object, or one without a message
 where one is needed, raises :class:`~syncml_codec.errors.FormatError` /
 :class:`~syncml_codec.errors.MailError` before anything is written: the
 engine answers the item with a Status and goes on.
+
+Filters (issue 14 item 4, :mod:`._filtering`).  A filtered session reads
+no message whole that it does not send whole: the filter is tested on
+:meth:`MailView.filter_items`, email objects made of the reference (flags,
+internal date, the message's size as ``x-funambol-size``) and the header
+block alone; a mail whose field filter sends only its headers (IceWarp's
+"headers only") is made the same way (:meth:`MailView.get_item_part`) and
+says what it lacks (OMA DS 1.2 ``<truncated>``: the body's size and type).
+A client's change of a truncated copy (an object with ``<truncated>``, or a
+message that is only the stored message's header block) changes flags, never
+the message; a truncated copy is not added as a new message (400).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, cast
 
 from ..errors import FormatError, MailError
-from ..formats.email import EMAIL_CONTENT_TYPE, EmailObject
+from ..filters import SIZE_EXT, Comparison, Expression, ItemFilter
+from ..formats.email import EMAIL_CONTENT_TYPE, EmailObject, LeftOut, Truncated
 from ..mail import INBOX, FolderState, MailBackend, Snapshot, diff
+from ..mail.maildir import header_block
 from ..store.base import Store, StoredItem, canonical_datastore
-from ._mailref import REF_TYPE, flagged, incoming, make_ref, read_ref
+from ._mailref import REF_TYPE, flagged, incoming, listed_ref, make_ref, read_ref
 from ._mailtree import MAIL_TREE, MailTree
 from ._util import log_quoted
 
@@ -106,6 +120,32 @@ def mail_datastore(name: str, folders: Iterable[str]) -> str | None:
     if folder is None or canonical_datastore(key, [folder]) is not None:
         return None  # not a folder, or a canonical datastore's own name
     return MAIL + "/" + folder
+
+
+_CONTENT_TYPE = re.compile(rb"^content-type[ \t]*:[ \t]*([!#-'*+.0-9A-Z^-~-]+/[!#-'*+.0-9A-Z^-~-]+)",
+                           re.IGNORECASE | re.MULTILINE)
+
+
+def _content_type(head: bytes) -> str:
+    """A header block's MIME type (RFC 2045's default without one), read
+    without the ``email`` package (a headers-only sync makes one per message).
+
+        >>> _content_type(b"Subject: x\\r\\nContent-Type: Multipart/Mixed;\\r\\n boundary=b\\r\\n\\r\\n")
+        'multipart/mixed'
+    """
+    m = _CONTENT_TYPE.search(head)
+    return m.group(1).decode("ascii").lower() if m else "text/plain"
+
+
+#: what a record filter reads of a mail that its reference holds (flags, internal date, size, the LUID)
+_REF_NAMES = frozenset({"READ", "REPLIED", "FORWARDED", "FLAGGED", "DELETED", "RECEIVED", "SIZE", "&LUID;"})
+
+
+def _reads_headers(expr: Expression) -> bool:
+    """Whether a record filter names a mail's header (anything its reference lacks)."""
+    if isinstance(expr, Comparison):
+        return expr.name.strip().upper() not in _REF_NAMES or expr.param is not None
+    return any(_reads_headers(part) for part in expr.parts)
 
 
 def _lf(message: bytes) -> bytes:
@@ -165,22 +205,19 @@ class MailView:
         for old_ref, new_ref in changes.moved:  # (a changed UIDVALIDITY: the same message, a new uid)
             item, _ = refs.pop(old_ref.uid)
             m = listed[new_ref.uid]
-            self._store.replace_item(user, datastore, item.guid,
-                                     make_ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint), REF_TYPE, clock)
+            self._store.replace_item(user, datastore, item.guid, listed_ref(folder, m), REF_TYPE, clock)
         for gone in changes.removed:
             self._store.delete_item(user, datastore, refs[gone.uid][0].guid, clock)
             found["removed"] += 1
         for changed in changes.changed:
             if changed.uid in refs:
                 m = listed[changed.uid]
-                self._store.replace_item(user, datastore, refs[changed.uid][0].guid,
-                                         make_ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint), REF_TYPE,
+                self._store.replace_item(user, datastore, refs[changed.uid][0].guid, listed_ref(folder, m), REF_TYPE,
                                          clock)
                 found["changed"] += 1
         for new_one in changes.added:
             m = listed[new_one.uid]
-            self._store.add_item(user, datastore, make_ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint),
-                                 REF_TYPE, clock)
+            self._store.add_item(user, datastore, listed_ref(folder, m), REF_TYPE, clock)
             found["added"] += 1
         return found
 
@@ -208,6 +245,65 @@ class MailView:
         """The items with their references as data: for what reads only GUIDs,
         revisions and tombstones (no message is read)."""
         return self._store.items(user, datastore, include_deleted)
+
+    def item_head(self, user: str, datastore: str, guid: str) -> StoredItem | None:
+        """The item with its reference as data (:meth:`item_heads` for one)."""
+        return self._store.get_item(user, datastore, guid)
+
+    def _folder_of(self, user: str, datastore: str, item: StoredItem, ref: dict[str, Any]) -> str | None:
+        """The folder a referenced message is in (the tree's by the item's parent; None: no such folder)."""
+        return self._tree.folder_of(user, item) if datastore == MAIL_TREE else str(ref["folder"])
+
+    def _head(self, user: str, item: StoredItem, folder: str, ref: dict[str, Any],
+              headers: bool = True) -> StoredItem | None:
+        """The item as an email object with the message's header block alone,
+        saying what it lacks (``<truncated>``) and the whole message's size
+        (None: the message went away); without ``headers`` no header block
+        either (what the reference says: flags, date, size)."""
+        try:
+            head = self.backend(user).fetch(folder, ref["uid"], headers_only=True) if headers else b""
+            size = ref.get("size")
+            if not isinstance(size, int):  # (a reference older than filters: measured once here)
+                size = len(self.backend(user).fetch(folder, ref["uid"]))
+        except MailError as exc:
+            log.warning("user %s: message %s in folder %s cannot be read (%s): left out until the next session",
+                        log_quoted(user), log_quoted(ref["uid"]), log_quoted(folder), exc)
+            return None
+        obj = flagged(EmailObject.from_rfc822(head) if headers else EmailObject(), ref["flags"])
+        obj.received = datetime.fromtimestamp(float(ref["date"]), timezone.utc)
+        if headers and size > len(head):
+            obj.truncated = Truncated(body=LeftOut(size - len(head), _content_type(head)))
+        obj.ext = [(SIZE_EXT, (str(size),))]
+        return replace(item, data=obj.serialize(), content_type=EMAIL_CONTENT_TYPE)
+
+    def _head_or_item(self, user: str, datastore: str, item: StoredItem, headers: bool) -> StoredItem | None:
+        """:meth:`_head` of a message's reference; a folder of the tree as its
+        folder object; anything else (tombstones, other items) as it is."""
+        ref = read_ref(item)
+        if ref is None:
+            return self._tree.full(user, item) if datastore == MAIL_TREE and not item.deleted else item
+        folder = self._folder_of(user, datastore, item, ref)
+        return None if folder is None else self._head(user, item, folder, ref, headers)
+
+    def filter_items(self, user: str, datastore: str, include_deleted: bool = False,
+                     filters: Iterable[ItemFilter] = ()) -> list[StoredItem]:
+        """The items as ``filters`` test them: a mail datastore's as email
+        objects of flags, internal date, size and header block (no message is
+        read whole; see the module doc), without the header block when no
+        record filter names anything else (the references alone then)."""
+        found = self._store.items(user, datastore, include_deleted)
+        if not is_mail(datastore):
+            return found
+        headers = any(_reads_headers(f.record.expression) for f in filters if f.record is not None)
+        return [head for item in found if (head := self._head_or_item(user, datastore, item, headers)) is not None]
+
+    def get_item_part(self, user: str, datastore: str, guid: str, part: str) -> StoredItem | None:
+        """:meth:`get_item`, or with ``part`` ``"headers"`` a mail made of its
+        header block alone (as :meth:`filter_items` makes them)."""
+        item = self._store.get_item(user, datastore, guid)
+        if item is None or item.deleted or not is_mail(datastore) or part != "headers" or read_ref(item) is None:
+            return self.get_item(user, datastore, guid)
+        return self._head_or_item(user, datastore, item, True) or self.get_item(user, datastore, guid)
 
     def items(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
         if datastore == MAIL_TREE:
@@ -241,15 +337,17 @@ class MailView:
 
     def _add_message(self, user: str, folder: str, data: bytes, modified: float) -> dict[str, Any]:
         """Store an item a client added (an email object or a message) in ``folder``; its reference."""
-        message, flags, received = incoming(data)
+        message, flags, received, truncated = incoming(data)
         if message is None:
             raise FormatError("an email object without <emailitem>: no message to store", 1, "emailitem")
+        if truncated:  # (a copy reduced by a filter that matched none of ours: its message is not whole)
+            raise FormatError("a truncated email object is not a message to store", 1, "truncated")
         wanted = {name for name, on in flags.items() if on}
         backend = self.backend(user)
         uid = backend.add(folder, message, wanted, received)
         date = received or datetime.fromtimestamp(modified, timezone.utc)
         fp = next((m.fingerprint for m in backend.messages(folder) if m.uid == uid), uid)
-        return {"folder": folder, "uid": uid, "flags": wanted, "date": date, "fingerprint": fp}
+        return {"folder": folder, "uid": uid, "flags": wanted, "date": date, "fingerprint": fp, "size": len(message)}
 
     def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
                      modified: float = 0.0, parent: str | None = None) -> StoredItem | None:
@@ -267,20 +365,25 @@ class MailView:
     def _update_message(self, user: str, folder: str, ref: dict[str, Any], data: bytes) -> dict[str, Any]:
         """Apply an item a client replaced (flags and/or a new message) to the
         message ``ref`` in ``folder``; its new reference (for :func:`_ref`)."""
-        message, flags, received = incoming(data)
+        message, flags, received, truncated = incoming(data)
         backend = self.backend(user)
         uid = ref["uid"]
         wanted = {f for f in ref["flags"] if f not in flags} | {name for name, on in flags.items() if on}
         date = received or datetime.fromtimestamp(float(ref["date"]), timezone.utc)
         fp = str(ref.get("fp", uid))
-        if message is not None and _lf(message) != _lf(backend.fetch(folder, uid)):
+        size = ref.get("size") if isinstance(ref.get("size"), int) else None
+        if message is not None and not truncated:
+            stored = _lf(backend.fetch(folder, uid))
+            if _lf(message) in (stored, _lf(header_block(stored))):  # (the same, or a headers-only copy of it)
+                message = None
+        if message is not None and not truncated:
             new_uid = backend.add(folder, message, wanted, date)  # a new file first: nothing lost if the next fails
             backend.delete(folder, uid)
-            uid = new_uid
+            uid, size = new_uid, len(message)
             fp = next((m.fingerprint for m in backend.messages(folder) if m.uid == uid), uid)
         elif wanted != set(ref["flags"]):
             backend.set_flags(folder, uid, wanted)
-        return {"folder": folder, "uid": uid, "flags": wanted, "date": date, "fingerprint": fp}
+        return {"folder": folder, "uid": uid, "flags": wanted, "date": date, "fingerprint": fp, "size": size}
 
     def delete_item(self, user: str, datastore: str, guid: str, modified: float = 0.0) -> StoredItem | None:
         if datastore == MAIL_TREE:

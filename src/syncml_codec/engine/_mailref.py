@@ -9,19 +9,30 @@ from datetime import datetime
 from typing import Any
 
 from ..formats.email import EmailObject, RFC822Item
+from ..mail import MessageInfo
 from ..store.base import StoredItem
 
-__all__ = ["FLAG_ELEMENTS", "REF_TYPE", "flagged", "incoming", "make_ref", "read_ref"]
+__all__ = ["FLAG_ELEMENTS", "REF_TYPE", "flagged", "incoming", "listed_ref", "make_ref", "read_ref"]
 
 #: the content type of the store's reference to a message
 REF_TYPE = "application/x-syncml-mail-ref"
 FLAG_ELEMENTS = ("read", "replied", "forwarded", "flagged", "deleted")  # the flags an email object carries
 
 
-def make_ref(folder: str, uid: str, flags: Iterable[str], date: datetime, fingerprint: str) -> bytes:
-    """A message's reference as the store keeps it (``folder`` ``""`` in the tree: its parent's)."""
-    return json.dumps({"folder": folder, "uid": uid, "flags": sorted(flags), "date": date.timestamp(),
-                       "fp": fingerprint}, separators=(",", ":"), sort_keys=True).encode("utf-8")
+def make_ref(folder: str, uid: str, flags: Iterable[str], date: datetime, fingerprint: str,
+             size: int | None = None) -> bytes:
+    """A message's reference as the store keeps it (``folder`` ``""`` in the tree: its parent's;
+    ``size``: the whole message's, for filters; references made before filters have none)."""
+    ref: dict[str, Any] = {"folder": folder, "uid": uid, "flags": sorted(flags), "date": date.timestamp(),
+                           "fp": fingerprint}
+    if size is not None:
+        ref["size"] = size
+    return json.dumps(ref, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def listed_ref(folder: str, m: MessageInfo) -> bytes:
+    """The reference of a message as the back end lists it."""
+    return make_ref(folder, m.uid, m.flags, m.internal_date, m.fingerprint, m.size)
 
 
 def read_ref(item: StoredItem) -> dict[str, Any] | None:
@@ -43,14 +54,16 @@ def flagged(obj: EmailObject, flags: Iterable[str]) -> EmailObject:
     return obj
 
 
-def incoming(data: bytes) -> tuple[bytes | None, dict[str, bool], datetime | None]:
-    """``(message or None, flags it sets, received)`` of an item a client sent:
-    an OMA DS email object or an RFC 822 message (:class:`FormatError` otherwise)."""
+def incoming(data: bytes) -> tuple[bytes | None, dict[str, bool], datetime | None, bool]:
+    """``(message or None, flags it sets, received, truncated)`` of an item a
+    client sent: an OMA DS email object or an RFC 822 message
+    (:class:`FormatError` otherwise); ``truncated``: the object says its
+    message is not whole (``<truncated>``)."""
     if data.lstrip()[:1] == b"<":
         obj = EmailObject.parse(data)
         flags = {name: value for name in FLAG_ELEMENTS if (value := getattr(obj, name)) is not None}
         if obj.emailitem is not None:
             RFC822Item.parse(obj.emailitem)
-        return obj.emailitem, flags, obj.received
+        return obj.emailitem, flags, obj.received, obj.truncated is not None
     RFC822Item.parse(data)
-    return data, {}, None
+    return data, {}, None, False

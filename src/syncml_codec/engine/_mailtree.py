@@ -53,9 +53,9 @@ from typing import TYPE_CHECKING, Any
 from ..errors import FormatError, MailError
 from ..formats.email import EMAIL_CONTENT_TYPE, EmailObject
 from ..formats.omads import FOLDER_CONTENT_TYPE, FolderObject
-from ..mail import INBOX, FolderState, MailBackend, MessageInfo, Snapshot, check_folder_move, diff
+from ..mail import INBOX, FolderState, MailBackend, Snapshot, check_folder_move, diff
 from ..store.base import Store, StoredItem
-from ._mailref import REF_TYPE, flagged, incoming, make_ref, read_ref
+from ._mailref import REF_TYPE, flagged, incoming, listed_ref, make_ref, read_ref
 from ._util import log_quoted
 
 if TYPE_CHECKING:
@@ -90,11 +90,6 @@ def folder_role(path: str) -> str | None:
 
 def _folder_ref(leaf: str) -> bytes:
     return json.dumps({"leaf": leaf}, separators=(",", ":")).encode("utf-8")
-
-
-def _message_ref(m: MessageInfo) -> bytes:
-    return json.dumps({"folder": "", "uid": m.uid, "flags": sorted(m.flags), "date": m.internal_date.timestamp(),
-                       "fp": m.fingerprint}, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
 def _leaf(name: str) -> str:
@@ -246,6 +241,10 @@ class MailTree:
         self._cached.pop(user, None)
         return _load(self._store.items(user, MAIL_TREE), self._backend(user).limits.max_depth)
 
+    def folder_of(self, user: str, item: StoredItem) -> str | None:
+        """The path of the folder a message item is in (None: its parent is no folder)."""
+        return self._folders(user).path.get(item.parent)
+
     def _folders(self, user: str) -> _Tree:
         """The folders only, cached."""
         if user not in self._cached:
@@ -309,7 +308,7 @@ class MailTree:
         changed = {(r.folder, r.uid) for r in changes.changed}
         for source, dest in changes.moved:
             m = listed[dest.folder][dest.uid]
-            store.replace_item(user, MAIL_TREE, by_ref[source.folder, source.uid], _message_ref(m), REF_TYPE, clock,
+            store.replace_item(user, MAIL_TREE, by_ref[source.folder, source.uid], listed_ref("", m), REF_TYPE, clock,
                                parent=at[dest.folder])
             changed.discard((dest.folder, dest.uid))
             found["moved"] += 1
@@ -318,11 +317,11 @@ class MailTree:
             found["removed"] += 1
         for folder, uid in changed:
             if (folder, uid) in by_ref:
-                store.replace_item(user, MAIL_TREE, by_ref[folder, uid], _message_ref(listed[folder][uid]), REF_TYPE,
+                store.replace_item(user, MAIL_TREE, by_ref[folder, uid], listed_ref("", listed[folder][uid]), REF_TYPE,
                                    clock, parent=None)
                 found["changed"] += 1
         for r in changes.added:
-            store.add_item(user, MAIL_TREE, _message_ref(listed[r.folder][r.uid]), REF_TYPE, clock,
+            store.add_item(user, MAIL_TREE, listed_ref("", listed[r.folder][r.uid]), REF_TYPE, clock,
                            parent=at[r.folder])
             found["added"] += 1
         for old in reversed(gone):  # deepest first; what is still in them goes with them
@@ -443,7 +442,8 @@ class MailTree:
             updated = self._view._update_message(user, folder, ref, data)
         else:  # (a Move without data)
             updated = {"uid": ref["uid"], "flags": ref["flags"], "date": _utc(float(ref["date"])),
-                   "fingerprint": str(ref.get("fp", ref["uid"]))}
+                       "fingerprint": str(ref.get("fp", ref["uid"])),
+                       "size": ref["size"] if isinstance(ref.get("size"), int) else None}
         return store.replace_item(user, MAIL_TREE, guid, make_ref(**dict(updated, folder="")), REF_TYPE, modified,
                                   parent=new_parent)
 

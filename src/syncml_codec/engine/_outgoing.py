@@ -49,9 +49,9 @@ def command_for(ds: DatastoreSync, op: Op, cmd_id: str, quirks: Quirks = NO_QUIR
     (as ``quirks``, the device's, want it)."""
     if op.kind is Operation.DELETE:
         return Delete(cmd_id=cmd_id, items=(Item(target=Target(loc_uri=op.luid or op.guid)),))
-    stored = ds.store.get_item(ds.user, ds.canonical, op.guid)  # the datastore's view (see quirks.store_for)
+    stored, reduced = ds.item_to_send(op.guid)  # from the datastore's view (quirks.store_for), as its filter wants
     assert stored is not None
-    data, ctype, encoding = ds.for_client(stored, quirks.default_type(ds.canonical))
+    data, ctype, encoding = ds.for_client(stored, quirks.default_type(ds.canonical), reduced=reduced)
     data = quirks.to_device(data, ctype)
     fmt: str | None
     if encryption_of(encoding):  # the device encrypts its items: so are those it is sent

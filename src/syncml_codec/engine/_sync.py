@@ -54,6 +54,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ProtocolError
+from ..filters import mail_part
 from ..model import AlertCode, StatusCode
 from ..store.base import TREE_DATASTORES, Device, DeviceFormat, MapEntry, Store, StoredItem
 from . import _tree
@@ -290,6 +291,34 @@ class DatastoreSync:
             return heads(self.user, self.canonical, include_deleted)  # type: ignore[no-any-return]
         return self.store.items(self.user, self.canonical, include_deleted)
 
+    def _head_of(self, guid: str) -> StoredItem | None:
+        """The item ``guid`` where only its revision and tombstone are read
+        (``item_head`` of a view whose items are costly to read whole)."""
+        head = getattr(self.store, "item_head", None)
+        if head is not None:
+            return head(self.user, self.canonical, guid)  # type: ignore[no-any-return]
+        return self.store.get_item(self.user, self.canonical, guid)
+
+    def _filter_listing(self, filters: list[ItemFilter]) -> list[StoredItem]:
+        """The datastore's items (tombstones too) as ``filters`` test them: a
+        view whose items are costly to read whole (the Mail datastores') lists
+        what they read (``filter_items``, :mod:`._mailds`)."""
+        listing = getattr(self.store, "filter_items", None)
+        if listing is not None:
+            return listing(self.user, self.canonical, True, filters)  # type: ignore[no-any-return]
+        return self.store.items(self.user, self.canonical, include_deleted=True)
+
+    def item_to_send(self, guid: str) -> tuple[StoredItem | None, bool]:
+        """The stored item ``guid`` to send (:meth:`for_client` makes the data)
+        and whether it is reduced already: read from a view as much as the
+        filter sends (``get_item_part``: a mail's header block alone when its
+        field filter sends only that)."""
+        part_of = getattr(self.store, "get_item_part", None)
+        flt = self._filter(self.inclusive_xml if guid in self.fetched else self.filter_xml)
+        if part_of is not None and flt is not None and mail_part(flt.field) == "headers":
+            return part_of(self.user, self.canonical, guid, "headers"), True
+        return self.store.get_item(self.user, self.canonical, guid), False
+
     def _count(self, what: str) -> None:
         self.stats[what] = self.stats.get(what, 0) + 1
 
@@ -317,15 +346,17 @@ class DatastoreSync:
         self.client_format = dataclasses.replace(self.client_format or fmt, accepts=ctype)
         self.store.set_device_format(self.device, self.canonical, self._remembered)
 
-    def for_client(self, item: StoredItem, default_type: str | None = None) -> tuple[bytes, str, str]:
+    def for_client(self, item: StoredItem, default_type: str | None = None, *,
+                   reduced: bool = False) -> tuple[bytes, str, str]:
         """``(data, type, transfer encoding)`` of a stored item for this
         device: in the type the sync URL forces (:mod:`._format`), else the
         one negotiated from its DevInf, else the one it
         sends, else ``default_type`` (the quirk database's, for a device
         known by its id alone); the encoding is the one it sends items in
         ("" when it has sent none: not applied here, see
-        :func:`._items.encode_for_client`)."""
-        flt = self._filter(self.inclusive_xml if item.guid in self.fetched else self.filter_xml)
+        :func:`._items.encode_for_client`); ``reduced``: the item is as the
+        field filter sends it already (:meth:`item_to_send`)."""
+        flt = None if reduced else self._filter(self.inclusive_xml if item.guid in self.fetched else self.filter_xml)
         data = self._reduced(flt, item.data, item.content_type) if flt is not None else item.data
         data, ctype = data_for_client(data, item.content_type,
                                       self.forced_type or self.wanted_type or self.client_type or default_type,
@@ -560,7 +591,7 @@ class DatastoreSync:
         if luid is not None and luid in self._by_luid:
             return self._by_luid[luid].guid
         if target:
-            item = self.store.get_item(self.user, self.canonical, target)
+            item = self._head_of(target)
             if item is not None:
                 if luid is not None:  # late map: learn it now
                     entry = self._by_guid.get(target)
@@ -857,9 +888,10 @@ class DatastoreSync:
         # a new window: what the device holds outside it goes (in a slow sync or refresh even what it sent now)
         changed = self.filter_xml != self.held_filter
         enforce = self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_SERVER)
-        # (a filter reads the items' data; without one, a view whose data is costly lists only their heads)
-        listed = (self.store.items(self.user, self.canonical, include_deleted=True)
-                  if window is not None or extra is not None else self._heads(include_deleted=True))
+        # (only a record filter reads the items' data: without one, a field filter alone passing every item,
+        # a view whose data is costly to read lists only their heads)
+        reads = [f for f in (window, extra) if f is not None and f.record is not None]
+        listed = self._filter_listing(reads) if reads else self._heads(include_deleted=True)
         for item in listed:
             entry = self._by_guid.get(item.guid)
             if item.deleted:
@@ -869,8 +901,8 @@ class DatastoreSync:
                     else:
                         ops.append(Op(kind=Operation.DELETE, guid=item.guid, luid=entry.luid, rev=item.rev))
                 continue
-            passes, fetch = True, False
-            if window is not None or extra is not None:
+            passes, fetch = True, extra is not None and extra.record is None
+            if reads:
                 obj = parsed(item.data, item.content_type)
                 luid = entry.luid if entry is not None else None
                 if obj is not None:  # (an item no filter can read passes)
@@ -925,7 +957,7 @@ class DatastoreSync:
 
     def mapped(self, luid: str, guid: str) -> bool:
         """A Map item: the client's LUID for an item we added."""
-        item = self.store.get_item(self.user, self.canonical, guid)
+        item = self._head_of(guid)
         if item is None:
             return False
         entry = self._by_guid.get(guid)

@@ -30,7 +30,10 @@ from typing import Any
 from ..codec.tree import Document
 from ..devinf import ContentType, DataStore, DevInf
 from ..errors import SyncMLError
+from ..filters import SIZE_EXT
+from ..formats.email import EMAIL_CONTENT_TYPE, EmailObject
 from ..formats.omads import FOLDER_CONTENT_TYPE
+from ..mail.maildir import header_block
 from ..model import (
     Add,
     Alert,
@@ -622,7 +625,7 @@ class ClientSession:
             return assembled
         raw = assembled
         if isinstance(cmd, Replace) and luid in ds.items:
-            ds.items[luid] = raw
+            ds.items[luid] = _kept_whole(ds.items[luid], raw) if ds.content_type == EMAIL_CONTENT_TYPE else raw
             ds.changes.pop(luid, None)
             if parent != "keep":
                 ds.parents[luid] = parent
@@ -658,6 +661,31 @@ class ClientSession:
             ds.server_anchor = report.server_next
             if report.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
                 ds.changes.clear()
+
+
+def _lf(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n")
+
+
+def _kept_whole(held: bytes, new: bytes) -> bytes:
+    """A mail the server replaced (OMA DS email objects): when the new one
+    is truncated (``<truncated>``, e.g. its flags changed under a
+    headers-only filter) or has no message (a flag-only Replace) and the
+    device holds the same message whole, the device keeps its message and
+    takes the rest (flags, dates)."""
+    try:
+        old_obj, new_obj = EmailObject.parse(held), EmailObject.parse(new)
+    except (SyncMLError, ValueError):
+        return new
+    whole = old_obj.emailitem
+    if whole is None or old_obj.truncated is not None:
+        return new
+    if new_obj.emailitem is not None and (new_obj.truncated is None or _lf(header_block(whole))
+                                          != _lf(header_block(new_obj.emailitem))):
+        return new  # whole, or another message
+    new_obj.emailitem, new_obj.emailitem_enc, new_obj.truncated = whole, old_obj.emailitem_enc, None
+    new_obj.ext = [x for x in new_obj.ext if x[0].lower() != SIZE_EXT]
+    return new_obj.serialize()
 
 
 @dataclass(frozen=True, kw_only=True)

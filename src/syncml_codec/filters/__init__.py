@@ -30,7 +30,7 @@ from ..errors import FilterError
 from ._caps import FILTER_RX, advertise_filters, filter_caps
 from ._cgi import MAX_DEPTH, MAX_LENGTH, MAX_TERMS, OPERATORS, And, Comparison, Expression, Or, parse_cgi, to_cgi
 from ._dates import MAX_OCCURRENCES, DateRange, parse_time
-from ._field import FieldFilter, Reduced, reduce_message
+from ._field import SIZE_EXT, FieldFilter, Reduced, mail_part, reduce_message, truncation
 from ._filter import CGI, FilterChange, ItemFilter, MailFilter, fetch_filter, plan_filter_change, property_data
 from ._record import KEYWORDS, RecordFilter, values_of
 
@@ -43,6 +43,7 @@ __all__ = [
     "MAX_OCCURRENCES",
     "MAX_TERMS",
     "OPERATORS",
+    "SIZE_EXT",
     "And",
     "Comparison",
     "DateRange",
@@ -58,11 +59,13 @@ __all__ = [
     "advertise_filters",
     "fetch_filter",
     "filter_caps",
+    "mail_part",
     "parse_cgi",
     "parse_time",
     "plan_filter_change",
     "property_data",
     "reduce_message",
     "to_cgi",
+    "truncation",
     "values_of",
 ]

@@ -12,7 +12,11 @@ send it: ``emailitem`` alone is the header block only; with ``PropParam`` ``text
 body too; with ``attachtype`` the attachments too; ``MaxSize`` caps the message in bytes
 (attachments go first, then the text is cut).  Flags and dates always go (they are small and a
 client needs them).  An item that lost anything is reported as truncated: the client can
-fetch it whole later (an INCLUSIVE filter on its ``&LUID;``).
+fetch it whole later (an INCLUSIVE filter on its ``&LUID;``).  An OMA DS email object
+that lost anything says so (OMA DS 1.2 ``<truncated>``: the body and each attachment left
+out, with their sizes and types; :func:`truncation`) and carries the whole message's size
+as Funambol's ``x-funambol-size`` extension (:data:`SIZE_EXT`), which a record filter's
+``size`` reads in preference to the bytes at hand.
 
 Every reduction works on a copy: the item given is not changed.
 """
@@ -29,9 +33,12 @@ from email.message import EmailMessage
 from typing import Any
 
 from ..devinf import Property
-from ..formats import RFC822Item, parse
+from ..formats import LeftOut, RFC822Item, Truncated, parse
 
-__all__ = ["FieldFilter", "Reduced", "reduce_message"]
+__all__ = ["SIZE_EXT", "FieldFilter", "Reduced", "reduce_message", "truncation"]
+
+#: the email object extension holding the whole message's size in bytes (Funambol's name)
+SIZE_EXT = "x-funambol-size"
 
 _KEEP = {"VCARD": {"VERSION", "N", "FN", "UID"}, "VCALENDAR": {"VERSION", "PRODID", "TZ", "DAYLIGHT"},
          "VEVENT": {"UID", "DTSTART", "DTSTAMP"}, "VTODO": {"UID", "DTSTAMP"},
@@ -125,6 +132,58 @@ def _reduce(raw: bytes, attachments: bool, max_size: int | None) -> tuple[bytes,
     return out, truncated
 
 
+def _head_type(raw: bytes) -> str:
+    """The Content-Type of a message from its header block alone."""
+    head = email.message_from_bytes(_headers_only(raw), policy=_POLICY)
+    return str(head.get_content_type())
+
+
+def truncation(raw: bytes, reduced: bytes) -> Truncated:
+    """What ``reduced`` (made by :func:`reduce_message`) lacks of the message ``raw``:
+    the body (its size and type) when no text was kept or the text was cut, and each
+    attachment left out (name, size as it travels in the message, type).
+
+        >>> truncation(b"Subject: hi\\r\\n\\r\\nHello\\r\\n", b"Subject: hi\\r\\n\\r\\n")
+        Truncated(body=LeftOut(size=7, type='text/plain', name=None), attachments=())
+    """
+    head = _headers_only(raw)
+    if _headers_only(reduced) == reduced:  # the header block only: the whole body left out
+        return Truncated(body=LeftOut(len(raw) - len(head), _head_type(raw)))
+    try:
+        whole = email.message_from_bytes(raw, policy=_POLICY)
+        kept = email.message_from_bytes(reduced, policy=_POLICY)
+        if not isinstance(whole, EmailMessage) or not isinstance(kept, EmailMessage):  # pragma: no cover
+            raise TypeError("not an EmailMessage")
+        kept_names = {part.get_filename() for part in kept.iter_attachments()} if kept.is_multipart() else set()
+        attachments = tuple(
+            LeftOut(len(bytes(part.as_bytes())) - len(_headers_only(bytes(part.as_bytes()))),
+                    part.get_content_type(), part.get_filename())
+            for part in (whole.iter_attachments() if whole.is_multipart() else ())
+            if part.get_filename() not in kept_names)
+        text = whole.get_body(preferencelist=("plain", "html"))
+        kept_text = kept.get_body(preferencelist=("plain", "html"))
+        full, left = _text_of(text) if text is not None else "", _text_of(kept_text) if kept_text is not None else ""
+        body = None
+        if len(left) < len(full):
+            body = LeftOut(len(full.encode("utf-8")), text.get_content_type() if text is not None else None)
+        return Truncated(body=body, attachments=attachments)
+    except (ValueError, TypeError, LookupError, IndexError, AttributeError):  # a message the email package chokes on
+        return Truncated(body=LeftOut(len(raw) - len(head), None))
+
+
+def mail_part(field: FieldFilter | None) -> str:
+    """What of a mail ``field`` sends: ``"headers"`` (the header block only, so a store
+    need not read the rest) or ``"whole"`` (the message, to be reduced as it says).
+
+        >>> mail_part(FieldFilter([Property("emailitem")])), mail_part(None)
+        ('headers', 'whole')
+    """
+    spec = field.properties.get("EMAILITEM") if field is not None else None
+    if spec is not None and not any(p.name.strip().lower() == "texttype" for p in spec.params):
+        return "headers"
+    return "whole"
+
+
 def _text_of(part: Any) -> str:
     try:
         content = part.get_content()
@@ -175,6 +234,9 @@ class FieldFilter:
         else:
             new_obj = copy.copy(obj)
             new_obj.emailitem = reduced
+            new_obj.truncated = truncation(raw, reduced)
+            whole = next((x for x in obj.ext if x[0].lower() == SIZE_EXT and x[1] and x[1][0].isdigit()), None)
+            new_obj.ext = [x for x in obj.ext if x[0].lower() != SIZE_EXT] + [whole or (SIZE_EXT, (str(len(raw)),))]
         clone = copy.copy(item)
         clone.obj = new_obj
         return Reduced(clone, True)

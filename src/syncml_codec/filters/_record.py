@@ -80,7 +80,10 @@ def _mail_values(obj: Any, name: str, headers: Callable[[], Message | None]) -> 
     if name in _FLAGS:
         flag = getattr(obj, name.lower(), None)
         return [] if flag is None else ["true" if flag else "false"]
-    if name == "SIZE":
+    if name == "SIZE":  # the whole message's: Funambol's size extension of a truncated object, else the bytes
+        for xnam, xvals in getattr(obj, "ext", ()):
+            if xnam.lower() == "x-funambol-size" and xvals and xvals[0].isdigit() and len(xvals[0]) <= 20:
+                return [xvals[0]]
         return [] if raw is None else [str(len(raw))]
     message = headers()
     if name in _DATES:

@@ -8,7 +8,7 @@ email, folder and file objects with RFC 822 mail (:mod:`.email`,
 :mod:`.omads`), Funambol SIF (:mod:`.sif`) and the item transfer encodings
 ``b64`` / ``des;b64`` / ``3des;b64`` (:mod:`.item_encoding`)."""
 
-from .email import EMAIL_CONTENT_TYPE, RFC822_CONTENT_TYPE, EmailObject, RFC822Item
+from .email import EMAIL_CONTENT_TYPE, RFC822_CONTENT_TYPE, EmailObject, LeftOut, RFC822Item, Truncated
 from .item_encoding import ItemKey, decode_item_data, encode_item_data, transforms_of
 from .omads import FILE_CONTENT_TYPE, FOLDER_CONTENT_TYPE, FileObject, FolderObject
 from .registry import (
@@ -54,11 +54,13 @@ __all__ = [
     "FormatError",
     "Item",
     "ItemKey",
+    "LeftOut",
     "Parser",
     "RFC822Item",
     "RawLine",
     "SIFItem",
     "Timing",
+    "Truncated",
     "UnsupportedFormatError",
     "VCardItem",
     "VersitItem",

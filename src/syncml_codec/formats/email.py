@@ -37,7 +37,7 @@ from ..errors import FormatError
 from . import _omaxml as X
 from .omads import _Object
 
-__all__ = ["EMAIL_CONTENT_TYPE", "RFC822_CONTENT_TYPE", "EmailObject", "RFC822Item"]
+__all__ = ["EMAIL_CONTENT_TYPE", "RFC822_CONTENT_TYPE", "EmailObject", "LeftOut", "RFC822Item", "Truncated"]
 
 #: the content type of an OMA DS email object (:class:`EmailObject`)
 EMAIL_CONTENT_TYPE = "application/vnd.omads-email+xml"
@@ -48,6 +48,76 @@ DATE_NAMES = ("received", "created", "modified")
 _SCHEMA_ORDER = ("read", "forwarded", "replied", "received", "created", "modified", "deleted", "flagged")
 _HEADER = re.compile(rb"[!-9;-~]+[ \t]*:")
 _MAX_HEADER_LINES = 100_000
+#: the most ``<attach>`` entries read from one ``<truncated>``
+MAX_TRUNCATED_PARTS = 1000
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """One part a sender left out of ``<emailitem>``: its ``size`` in bytes,
+    MIME ``type`` and, for an attachment, its file ``name``."""
+
+    size: int
+    type: str | None = None
+    name: str | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LeftOut:
+        return self  # (immutable: an email object's snapshot need not copy it)
+
+
+@dataclass(frozen=True)
+class Truncated:
+    """OMA DS 1.2 ``<truncated>``: the email object's ``<emailitem>`` is not
+    the whole message (a field filter left parts out; the recipient can fetch
+    it whole later).  ``body``: the message body left out (``<body>``: its
+    size, type), ``attachments``: each attachment left out (``<attach>``:
+    name, size, type).
+
+        >>> Truncated(body=LeftOut(120, "text/plain")).xml()
+        '<truncated><body><type>text/plain</type><size>120</size></body></truncated>'
+    """
+
+    body: LeftOut | None = None
+    attachments: tuple[LeftOut, ...] = ()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Truncated:
+        return self  # (immutable: an email object's snapshot need not copy it)
+
+    def xml(self) -> str:
+        """The element as XML text."""
+        def part(tag: str, p: LeftOut) -> str:
+            return (f"<{tag}>" + X.element("name", p.name) + X.element("type", p.type) + X.element("size", p.size)
+                    + f"</{tag}>")
+        body = part("body", self.body) if self.body is not None else ""
+        return "<truncated>" + "".join(part("attach", a) for a in self.attachments) + body + "</truncated>"
+
+    @classmethod
+    def parse(cls, node: Any) -> Truncated:
+        """Read a ``<truncated>`` node (:class:`FormatError` when malformed)."""
+        body: LeftOut | None = None
+        attachments: list[LeftOut] = []
+        for child in X.children(node):
+            tag = X.local(child)
+            if tag not in ("body", "attach"):
+                raise FormatError(f"unexpected <{tag}> in <truncated>", X.line_of(child), tag)
+            values: dict[str, Any] = {}
+            for sub in X.children(child):
+                name = X.local(sub)
+                if name == "size":
+                    values["size"] = X.parse_int(sub)
+                elif name in ("type", "name"):
+                    values[name] = X.text_of(sub).strip() or None
+                else:
+                    raise FormatError(f"unexpected <{name}> in <{tag}>", X.line_of(sub), name)
+            if "size" not in values:
+                raise FormatError(f"<{tag}> without <size>", X.line_of(child), tag)
+            if tag == "body":
+                body = LeftOut(values["size"], values.get("type"))
+            elif len(attachments) >= MAX_TRUNCATED_PARTS:
+                raise FormatError(f"more than {MAX_TRUNCATED_PARTS} parts in <truncated>", X.line_of(child), tag)
+            else:
+                attachments.append(LeftOut(values["size"], values.get("type"), values.get("name")))
+        return cls(body, tuple(attachments))
 
 
 class RFC822Item:
@@ -131,7 +201,9 @@ class EmailObject(_Object):
 
     Every element is optional; None means absent (a flag-only Replace must
     patch, not wipe, the stored item).  ``emailitem`` is the message bytes,
-    ``emailitem_enc`` the ``enc`` it was read with and is written with.
+    ``emailitem_enc`` the ``enc`` it was read with and is written with;
+    ``truncated`` says what ``emailitem`` lacks of the message (OMA DS 1.2
+    ``<truncated>``, :class:`Truncated`; None: it is whole).
     """
 
     content_type: ClassVar[str] = EMAIL_CONTENT_TYPE
@@ -145,6 +217,7 @@ class EmailObject(_Object):
     flagged: bool | None = None
     emailitem: bytes | None = None
     emailitem_enc: str | None = None
+    truncated: Truncated | None = None
     ext: list[X.Ext] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     folder: str | None = field(default=None, compare=False)
@@ -170,6 +243,9 @@ class EmailObject(_Object):
             elif name == "Ext":
                 obj.ext.append(X.parse_ext(node))
                 continue
+            elif name == "truncated":
+                obj.truncated = Truncated.parse(node)
+                continue
             else:
                 obj.extra.append(X.unknown_xml(node))
                 continue
@@ -184,6 +260,8 @@ class EmailObject(_Object):
         parts = [X.element(name, getattr(self, name)) for name in _SCHEMA_ORDER]
         if self.emailitem is not None:
             parts.append(X.encode_content("emailitem", self.emailitem, self.emailitem_enc))
+        if self.truncated is not None:
+            parts.append(self.truncated.xml())
         return "<Email>" + "".join(parts) + "".join(self.extra) + X.ext_xml(self.ext) + "</Email>"
 
     def metadata(self) -> dict[str, Any]:

@@ -271,9 +271,17 @@ class MaildirBackend:
         try:
             with os.fdopen(fd, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
-                if headers_only:
-                    data = f.read(min(size, self.limits.max_message_bytes))
-                    return header_block(data)
+                if headers_only:  # read up to the blank line that ends the header block, not the message
+                    buf, cap = bytearray(), min(size, self.limits.max_message_bytes)
+                    while len(buf) < cap:
+                        chunk = f.read(min(16384, cap - len(buf)))
+                        if not chunk:
+                            break
+                        start = max(0, len(buf) - 3)  # (a separator may straddle two reads: linear overall)
+                        buf += chunk
+                        if buf.find(b"\n\n", start) >= 0 or buf.find(b"\r\n\r\n", start) >= 0:
+                            break
+                    return header_block(bytes(buf))
                 if size > self.limits.max_message_bytes:
                     raise MailError(f"message {uid!r} is {size} bytes, over the limit "
                                     f"of {self.limits.max_message_bytes}")
