@@ -4,12 +4,15 @@ fixed clock and a deterministic random source."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from syncml_codec.engine import SyncServer
-from syncml_codec.store import SQLiteStore
+from syncml_codec.mail import ImapBackend, MailBackend, MaildirBackend, account_maildir
+from syncml_codec.store import SQLiteStore, open_store
 
 
 class Clock:
@@ -52,3 +55,41 @@ def make_server(store: SQLiteStore) -> Callable[..., SyncServer]:
 @pytest.fixture
 def server(make_server: Callable[..., SyncServer]) -> SyncServer:
     return make_server()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both_stores(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A store of each kind with the account ``test`` (password ``secret``);
+    PostgreSQL in a schema of its own (skipped without ``SYNCML_TEST_POSTGRES``)."""
+    from ..store.conftest import postgres_schema
+
+    if request.param == "sqlite":
+        s: Any = SQLiteStore(":memory:")
+        s.add_user("test", "secret")
+        yield s
+        return
+    with postgres_schema() as url:
+        s = open_store(url)
+        try:
+            s.add_user("test", "secret")
+            yield s
+        finally:
+            s.close()
+
+
+@pytest.fixture(params=["maildir", "imap"])
+def mail_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailBackend]:
+    """The account ``test``'s mail storage of each kind: a Maildir under
+    ``tmp_path / "mail"``, or the test Dovecot emptied first (skipped without
+    ``SYNCML_TEST_IMAP``)."""
+    if request.param == "maildir":
+        yield MaildirBackend(account_maildir(tmp_path / "mail", "test"))
+        return
+    from ..mail.conftest import empty_imap, imap_url
+
+    box = ImapBackend.from_url(imap_url())
+    empty_imap(box)
+    try:
+        yield box
+    finally:
+        box.close()

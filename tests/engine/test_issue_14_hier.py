@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,9 +21,7 @@ from syncml_codec.engine._ops import Operation
 from syncml_codec.engine._tree import MAX_TREE_DEPTH
 from syncml_codec.formats.omads import FILE_CONTENT_TYPE, FOLDER_CONTENT_TYPE
 from syncml_codec.model import Message, Status, Sync, TargetParent
-from syncml_codec.store import SQLiteStore, open_store
 
-from ..store.conftest import postgres_schema
 from .conftest import Clock, counter_random
 from .helpers import vcard
 
@@ -38,21 +36,9 @@ def file(name: str, body: str = "") -> bytes:
     return f"<File><name>{name}</name><body>{body or name}</body></File>".encode()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The server's store, over both kinds."""
-    if request.param == "sqlite":
-        s: Any = SQLiteStore(":memory:")
-        s.add_user("test", "secret")
-        yield s
-        return
-    with postgres_schema() as url:
-        s = open_store(url)
-        try:
-            s.add_user("test", "secret")
-            yield s
-        finally:
-            s.close()
+@pytest.fixture
+def store(both_stores: Any) -> Any:
+    return both_stores
 
 
 @pytest.fixture

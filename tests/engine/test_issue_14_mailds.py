@@ -6,7 +6,6 @@ from __future__ import annotations
 import doctest
 import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +14,9 @@ import pytest
 from syncml_codec.engine import ClientStore, SyncServer
 from syncml_codec.engine._mailds import REF_TYPE, mail_datastore
 from syncml_codec.formats import EmailObject
-from syncml_codec.mail import ImapBackend, MailBackend, MaildirBackend, MaildirRoot, account_maildir
-from syncml_codec.store import SQLiteStore, open_store
+from syncml_codec.mail import MailBackend, MaildirBackend, MaildirRoot, account_maildir
+from syncml_codec.store import SQLiteStore
 
-from ..store.conftest import postgres_schema
 from .conftest import Clock, counter_random
 from .helpers import sync, vcard
 
@@ -31,21 +29,9 @@ def message(n: int, body: str = "hello") -> bytes:
             f"{body} {n}\r\n").encode()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The engine tests' store, over both kinds (the Mail datastores keep their references in it)."""
-    if request.param == "sqlite":
-        s: Any = SQLiteStore(":memory:")
-        s.add_user("test", "secret")
-        yield s
-        return
-    with postgres_schema() as url:
-        s = open_store(url)
-        try:
-            s.add_user("test", "secret")
-            yield s
-        finally:
-            s.close()
+@pytest.fixture
+def store(both_stores: Any) -> Any:
+    return both_stores
 
 
 @pytest.fixture
@@ -310,20 +296,9 @@ def test_issue_14_mail_hostile_names_are_not_found(mserver: SyncServer, box: Mai
     assert [f.name for f in box.folders()] == ["INBOX"]
 
 
-@pytest.fixture(params=["maildir", "imap"])
-def backend(request: pytest.FixtureRequest, root: Path) -> Iterator[MailBackend]:
-    """The account's mail storage of each kind (IMAP: the test Dovecot, emptied first)."""
-    if request.param == "maildir":
-        yield MaildirBackend(account_maildir(root, "test"))
-        return
-    from ..mail.conftest import empty_imap, imap_url
-
-    box = ImapBackend.from_url(imap_url())
-    empty_imap(box)
-    try:
-        yield box
-    finally:
-        box.close()
+@pytest.fixture
+def backend(mail_backend: MailBackend) -> MailBackend:
+    return mail_backend
 
 
 def test_issue_14_mail_round_trip_on_each_backend(store: SQLiteStore, backend: MailBackend) -> None:

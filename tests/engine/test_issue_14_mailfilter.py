@@ -9,7 +9,7 @@ ways, in both email formats, in XML and WBXML."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,12 +21,11 @@ import pytest
 from syncml_codec.engine import ClientSession, ClientStore, ServerLimits, SyncServer
 from syncml_codec.filters import SIZE_EXT, MailFilter, fetch_filter
 from syncml_codec.formats import EmailObject, LeftOut, Truncated
-from syncml_codec.mail import ImapBackend, MailBackend, MaildirBackend, account_maildir
+from syncml_codec.mail import MailBackend, MaildirBackend, account_maildir
 from syncml_codec.mail.maildir import header_block
 from syncml_codec.model import Filter
-from syncml_codec.store import SQLiteStore, open_store
+from syncml_codec.store import SQLiteStore
 
-from ..store.conftest import postgres_schema
 from .conftest import Clock, counter_random
 
 EMI, RFC822 = "application/vnd.omads-email+xml", "message/rfc822"
@@ -63,20 +62,9 @@ class Counting:
         return self.inner.fetch(folder, uid, headers_only=headers_only)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest) -> Iterator[Any]:
-    if request.param == "sqlite":
-        s: Any = SQLiteStore(":memory:")
-        s.add_user("test", "secret")
-        yield s
-        return
-    with postgres_schema() as url:
-        s = open_store(url)
-        try:
-            s.add_user("test", "secret")
-            yield s
-        finally:
-            s.close()
+@pytest.fixture
+def store(both_stores: Any) -> Any:
+    return both_stores
 
 
 @pytest.fixture
@@ -272,19 +260,9 @@ def test_issue_14_mail_up_to_n_bytes(store: Any, box: MaildirBackend) -> None:
     assert stored(box) == sorted(map(_lf, (small, big)))
 
 
-@pytest.fixture(params=["maildir", "imap"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailBackend]:
-    if request.param == "maildir":
-        yield MaildirBackend(account_maildir(tmp_path / "mail", "test"))
-        return
-    from ..mail.conftest import empty_imap, imap_url
-
-    imap = ImapBackend.from_url(imap_url())
-    empty_imap(imap)
-    try:
-        yield imap
-    finally:
-        imap.close()
+@pytest.fixture
+def backend(mail_backend: MailBackend) -> MailBackend:
+    return mail_backend
 
 
 def test_issue_14_mail_filters_on_each_backend(backend: MailBackend) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import doctest
 import logging
 import os
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,10 @@ from syncml_codec.errors import FormatError, MailError
 from syncml_codec.filters import MailFilter, fetch_filter
 from syncml_codec.formats import EmailObject
 from syncml_codec.formats.omads import FOLDER_CONTENT_TYPE, FolderObject
-from syncml_codec.mail import ImapBackend, MailBackend, MaildirBackend, account_maildir
+from syncml_codec.mail import MailBackend, MaildirBackend, account_maildir
 from syncml_codec.mail.maildir import header_block
-from syncml_codec.store import SQLiteStore, StoredItem, open_store
+from syncml_codec.store import StoredItem
 
-from ..store.conftest import postgres_schema
 from .conftest import Clock, counter_random
 from .helpers import sync, vcard
 
@@ -39,36 +37,14 @@ def message(n: int) -> bytes:
             f"hello {n}\r\n").encode()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest) -> Iterator[Any]:
-    if request.param == "sqlite":
-        s: Any = SQLiteStore(":memory:")
-        s.add_user("test", "secret")
-        yield s
-        return
-    with postgres_schema() as url:
-        s = open_store(url)
-        try:
-            s.add_user("test", "secret")
-            yield s
-        finally:
-            s.close()
+@pytest.fixture
+def store(both_stores: Any) -> Any:
+    return both_stores
 
 
-@pytest.fixture(params=["maildir", "imap"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailBackend]:
-    """The account's mail storage of each kind (IMAP: the test Dovecot, emptied first)."""
-    if request.param == "maildir":
-        yield MaildirBackend(account_maildir(tmp_path / "mail", "test"))
-        return
-    from ..mail.conftest import empty_imap, imap_url
-
-    box = ImapBackend.from_url(imap_url())
-    empty_imap(box)
-    try:
-        yield box
-    finally:
-        box.close()
+@pytest.fixture
+def backend(mail_backend: MailBackend) -> MailBackend:
+    return mail_backend
 
 
 @pytest.fixture

@@ -15,32 +15,18 @@ import pytest
 
 from syncml_codec.engine import ClientStore, SyncServer, restore_backup
 from syncml_codec.mail import INBOX, ImapBackend, ImapPool, server_mail
-from syncml_codec.store import SQLiteStore, open_store
 from syncml_codec.store.backups import BackupArea, BackupFile
 
 from ..mail.conftest import empty_imap, imap_url
 from ..mail.proxy import Relay
-from ..store.conftest import postgres_schema
 from .conftest import Clock, counter_random
 from .helpers import sync, vcard
 from .test_issue_14_mailds import EMI, message
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """Both stores (the references and the sealed IMAP settings are kept there)."""
-    if request.param == "sqlite":
-        s: Any = SQLiteStore(":memory:")
-        s.add_user("test", "secret")
-        yield s
-        return
-    with postgres_schema() as url:
-        s = open_store(url)
-        try:
-            s.add_user("test", "secret")
-            yield s
-        finally:
-            s.close()
+@pytest.fixture
+def store(both_stores: Any) -> Any:
+    return both_stores
 
 
 class PoolClock:
