@@ -26,11 +26,12 @@ from .conftest import Clock, counter_random
 from .helpers import device, sync, vcard
 from .test_issue_14_mailds import EMI
 from .test_issue_14_mailds import message as mail_message
-from .test_issue_14_mailhier import backend, deliver, flags_in, where
+from .test_issue_14_mailhier import backend, deliver, flags_in, store, where
 from .test_issue_14_mailhier import phone as tree_phone
 from .test_issue_14_mailops import PoolClock, pclock, relay
 
-__all__ = ["backend", "pclock", "relay"]  # (fixtures of the mailhier and mailops tests, used here too)
+# (fixtures of the mailhier and mailops tests, used here too: the store over SQLite and PostgreSQL)
+__all__ = ["backend", "pclock", "relay", "store"]
 
 Rewrite = Callable[[Message], Message]
 FILE, FOLDER = FILE_CONTENT_TYPE, FOLDER_CONTENT_TYPE
@@ -76,7 +77,7 @@ def map_statuses(answers: list[Message]) -> list[Status]:
 def with_foreign_items(msg: Message) -> Message:
     """The client's Map with two more items, as Funambol's mail client sends
     them: its folders ``I`` and ``O`` mapped to the GUIDs another server gave
-    them (``ROOT/I``, ``ROOT/O``), and an item without a Source."""
+    them (``ROOT/I``, ``ROOT/O``)."""
     commands = []
     for cmd in msg.commands:
         if isinstance(cmd, Map):

@@ -208,7 +208,7 @@ class DatastoreSync:
     _parents: dict[str, str] | None = None
     chunk_parents: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # see remember_parent
     # a folder the device added again (same name, same parent) while it holds it under another LUID: that
-    # LUID -> the folder's GUID, and the LUIDs of what the device put in it in this session (see add_folder)
+    # LUID -> the folder's GUID, and the LUIDs of what the device put in it in this session (see _onto_folder)
     twins: dict[str, str] = field(default_factory=dict)
     in_twins: set[str] = field(default_factory=set)
 
