@@ -188,3 +188,22 @@ def test_issue_14_funambol_corpus_files_are_what_the_tests_say() -> None:
     assert [str(i.source.loc_uri) for i in map_cmd.map_items or () if i.source] == [*LUIDS, "I", "O"]
     assert [str(i.target.loc_uri) for i in map_cmd.map_items or () if i.target] == \
         ["I/702-FUN-1", "I/701-FUN-1", "ROOT/I", "ROOT/O"]
+
+
+def test_issue_14_funambol_map_as_recorded(world: tuple[SyncServer, SQLiteStore, MaildirBackend]) -> None:
+    """ex2's Map as the client sent it, with its items for the folders ``ROOT/I`` and ``ROOT/O``
+    our server never sent: the two mails are mapped (200 each) and the two folders get 404
+    each, by TargetRef and SourceRef, instead of one 404 for the whole Map (issue 14 edges)."""
+    server, store, _box = world
+    replayer = Replayer(server, user="test", password="secret", maps_as_recorded=True)
+    result = replayer.replay([MESSAGE_1, MESSAGE_2, (CASES / "ex2.xml").read_bytes()])
+    third = result.exchanges[-1].reply
+    assert third is not None
+    statuses = [s for s in third.commands if isinstance(s, Status) and s.cmd == "Map"]
+    codes = {s.target_refs[0]: int(s.code or 0) for s in statuses}
+    assert codes.pop("ROOT/I") == 404 and codes.pop("ROOT/O") == 404
+    guids = {item.guid for item in store.items("test", "Mail")}
+    assert codes == dict.fromkeys(guids, 200) and len(guids) == 2
+    assert {s.source_refs[0] for s in statuses if s.target_refs[0] in guids} == set(LUIDS)
+    entries = store.map_entries(store.device("test", DEVICE), "Mail")
+    assert sorted(str(e.luid) for e in entries) == sorted(LUIDS)

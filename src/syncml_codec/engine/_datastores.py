@@ -38,6 +38,7 @@ from ..model import (
     Filter,
     Item,
     Map,
+    MapItem,
     Meta,
     Move,
     Replace,
@@ -69,6 +70,8 @@ __all__ = ["SessionDatastores"]
 log = logging.getLogger("syncml_codec.engine")
 
 NO_PARAMS = SyncParams()
+#: a WARNING each for the first refused items of one Map, then one for how many in all
+MAX_MAP_WARNINGS = 10
 
 
 class SessionDatastores(Mapping[str, DatastoreSync]):
@@ -355,7 +358,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         luid = (item.source.loc_uri or "") if item.source else None
         target = (item.target.loc_uri or "") if item.target else None
         try:
-            return ds.move(luid, target, ds.parent_for(*_parents(item)))
+            return ds.move(luid, target, ds.parent_for(*_parents(item), luid=luid))
         except ProtocolError as exc:
             self._refused(ds, luid or target, exc)
             return exc.status
@@ -401,35 +404,64 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             if ds.backup is not None:  # byte for byte as it came, to the backup file
                 return ds.backup.add(assembled, ctype)
             data = self.peer.quirks.to_store(assembled, ctype)
-            parent = ds.parent_for(*named)  # (hierarchical sync: its folder, ._tree)
+            parent = ds.parent_for(*named, luid=luid)  # (hierarchical sync: its folder, ._tree)
             if isinstance(change, Add):
                 return ds.add(luid, data, ctype, encoding=fmt, parent=parent)
             return ds.replace(luid, target, data, ctype, encoding=fmt, parent=parent)
         except ProtocolError as exc:
             if ds.tree:
                 self._refused(ds, luid or target, exc)
-            return exc.status
+            code: int = exc.status
         except (SyncMLError, ValueError) as exc:
             if is_mail(ds.canonical) or ds.tree:  # (the back end or the object refused it: nothing was written)
                 self._refused(ds, luid or target, exc)
-            return StatusCode.BAD_REQUEST
+            code = StatusCode.BAD_REQUEST
+        if isinstance(change, Delete):  # the device dropped it all the same: it goes back to the device
+            count = ds.send_back(luid, target)
+            if count:
+                log.warning("session %s: %s item %s of user=%s device=%s: its Delete was refused, %d item(s) "
+                            "sent back to the device", self.session_id, ds.canonical, log_quoted(luid or target or "?"),
+                            log_quoted(ds.user), log_quoted(ds.device.device_id), count)
+        return code
 
     # -- Map -------------------------------------------------------------
-    def map(self, cmd: Map) -> tuple[int, list[tuple[str, str]]]:
-        """The status of a client's Map and the (datastore, GUID) pairs it mapped."""
+    def map(self, cmd: Map) -> tuple[list[tuple[int, MapItem | None]], list[tuple[str, str]]]:
+        """The outcome of a client's Map: a status per MapItem (or one
+        ``(code, None)`` for the whole Map: its datastore unknown, or no
+        items) and the (datastore, GUID) pairs it mapped.  An item naming a
+        GUID the server does not know (e.g. a folder another server sent,
+        replayed) gets 404, one without a Target or Source 400; the others
+        are mapped all the same, so a Map is never refused whole for one bad
+        item (the session answers one Status per item when the codes differ,
+        as SyncML answers a command whose items fare differently)."""
         canonical = self.named((cmd.target.loc_uri or "") if cmd.target else "")
         ds = self._by_name.get(canonical) if canonical else None
         if ds is None:
-            return StatusCode.NOT_FOUND, []
-        ok = True
+            return [(StatusCode.NOT_FOUND, None)], []
+        outcome: list[tuple[int, MapItem | None]] = []
         mapped = []
+        refused = 0
         for mi in cmd.map_items or ():
-            if mi.target is None or mi.source is None:
-                ok = False
-                continue
-            ok = ds.mapped(mi.source.loc_uri or "", mi.target.loc_uri or "") and ok
-            mapped.append((ds.canonical, mi.target.loc_uri or ""))
-        return (StatusCode.OK if ok else StatusCode.NOT_FOUND), mapped
+            luid = plain(mi.source.loc_uri) if mi.source is not None else ""
+            guid = plain(mi.target.loc_uri) if mi.target is not None else ""
+            if not luid or not guid:
+                code: int = StatusCode.BAD_REQUEST
+            elif ds.mapped(luid, guid):
+                code = StatusCode.OK
+                mapped.append((ds.canonical, guid))
+            else:
+                code = StatusCode.NOT_FOUND
+            if code != StatusCode.OK:
+                refused += 1
+                if refused <= MAX_MAP_WARNINGS:
+                    log.warning("session %s: %s Map item %s -> %s of user=%s device=%s refused (%d)",
+                                self.session_id, ds.canonical, log_quoted(luid or "?"), log_quoted(guid or "?"),
+                                log_quoted(ds.user), log_quoted(ds.device.device_id), code)
+            outcome.append((code, mi))
+        if refused > MAX_MAP_WARNINGS:
+            log.warning("session %s: %s: %d Map items of user=%s device=%s refused in all", self.session_id,
+                        ds.canonical, refused, log_quoted(ds.user), log_quoted(ds.device.device_id))
+        return outcome or [(StatusCode.OK, None)], mapped
 
 
 def _parents(item: Item) -> tuple[str | None, str | None]:

@@ -246,6 +246,11 @@ class MailView:
         revisions and tombstones (no message is read)."""
         return self._store.items(user, datastore, include_deleted)
 
+    def folder_named(self, user: str, datastore: str, parent: str, name: str) -> str | None:
+        """The GUID of the folder ``name`` in ``parent`` of the tree (None:
+        none, or not the tree), without reading a message."""
+        return self._tree.folder_named(user, parent, name) if datastore == MAIL_TREE else None
+
     def item_head(self, user: str, datastore: str, guid: str) -> StoredItem | None:
         """The item with its reference as data (:meth:`item_heads` for one)."""
         return self._store.get_item(user, datastore, guid)

@@ -245,6 +245,17 @@ class MailTree:
         """The path of the folder a message item is in (None: its parent is no folder)."""
         return self._folders(user).path.get(item.parent)
 
+    def folder_named(self, user: str, parent: str, name: str) -> str | None:
+        """The GUID of the folder ``name`` in the folder ``parent`` ("": at
+        the top), None when there is none (or the name cannot be a folder's)."""
+        tree = self._folders(user)
+        if parent and parent not in tree.path:
+            return None
+        try:
+            return tree.by_path.get(_join(tree.path[parent] if parent else "", _leaf(name)))
+        except MailError:
+            return None
+
     def _folders(self, user: str) -> _Tree:
         """The folders only, cached."""
         if user not in self._cached:

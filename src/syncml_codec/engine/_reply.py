@@ -21,6 +21,8 @@ from ..model import (
     CmdIDs,
     Command,
     Item,
+    Map,
+    MapItem,
     Message,
     Meta,
     Source,
@@ -83,6 +85,16 @@ class Answers:
     def item_status(self, change: Command, item: Item, code: int) -> Status:
         """The Status of one item of ``change`` (:func:`._util.item_status`)."""
         return item_status(change, item, code, cmd_id=self.ids.next(), msg_ref=self.msg_ref)
+
+    def map_item_status(self, cmd: Map, item: MapItem | None, code: int) -> Status:
+        """The Status of one item of a Map: ``TargetRef`` the GUID it names,
+        ``SourceRef`` the client's LUID (None: of the whole Map)."""
+        if item is None:
+            return self.status(cmd, code)
+        targets = (plain(item.target.loc_uri),) if item.target is not None else ()
+        sources = (plain(item.source.loc_uri),) if item.source is not None else ()
+        return Status.of(cmd_id=self.ids.next(), msg_ref=self.msg_ref, cmd_ref=cmd.cmd_id or "0", cmd=cmd.TAG,
+                         target_refs=targets, source_refs=sources, code=code)
 
 
 def reply_message(header: SyncHdr, commands: list[Command], final: bool, *, msg_id: str, resp_uri: str | None,

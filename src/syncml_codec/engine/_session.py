@@ -212,6 +212,8 @@ class ServerSession:
             elif isinstance(cmd, Sync):
                 saw_sync = True
                 out += self.datastores.sync(cmd, answers)
+            elif isinstance(cmd, Map):
+                out += self._map(cmd)
             else:
                 out.append(self._dispatch(cmd, made_after))
         for get in gets:  # at most one
@@ -267,13 +269,19 @@ class ServerSession:
                 if reply is not None:
                     made_after.append(reply)
                 return status
-            if isinstance(cmd, Map):
-                code, mapped = self.datastores.map(cmd)
-                self.outbox.unmapped.difference_update(mapped)
-                return answers.status(cmd, code)
         except ProtocolError as exc:
             return answers.status(cmd, exc.status)
         return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED)
+
+    def _map(self, cmd: Map) -> list[Status]:
+        """The Status of a client's Map: one when all its items fare alike,
+        else one per item naming it (``TargetRef`` our GUID, ``SourceRef``
+        its LUID), as SyncML answers a command whose items fare differently."""
+        outcome, mapped = self.datastores.map(cmd)
+        self.outbox.unmapped.difference_update(mapped)
+        if len({code for code, _item in outcome}) == 1:
+            return [self.answers.status(cmd, outcome[0][0])]
+        return [self.answers.map_item_status(cmd, item, code) for code, item in outcome]
 
     def _results(self, get: Get) -> Results:
         names = {c: ds.server_uri for c, ds in self.datastores.items()}

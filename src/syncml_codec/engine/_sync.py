@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ProtocolError
 from ..filters import mail_part
+from ..formats.omads import FOLDER_CONTENT_TYPE, FolderObject
 from ..model import AlertCode, StatusCode
 from ..store.base import TREE_DATASTORES, Device, DeviceFormat, MapEntry, Store, StoredItem
 from . import _tree
@@ -206,6 +207,10 @@ class DatastoreSync:
     hierarchical: bool = False
     _parents: dict[str, str] | None = None
     chunk_parents: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # see remember_parent
+    # a folder the device added again (same name, same parent) while it holds it under another LUID: that
+    # LUID -> the folder's GUID, and the LUIDs of what the device put in it in this session (see _onto_folder)
+    twins: dict[str, str] = field(default_factory=dict)
+    in_twins: set[str] = field(default_factory=set)
 
     @property
     def user(self) -> str:
@@ -233,6 +238,7 @@ class DatastoreSync:
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
+        self.twins, self.in_twins = {}, set()  # (a state saved before they were kept)
         self.__dict__.update(state)
         self._load_map()
 
@@ -321,6 +327,10 @@ class DatastoreSync:
 
     def _count(self, what: str) -> None:
         self.stats[what] = self.stats.get(what, 0) + 1
+
+    def _count_n(self, what: str, n: int) -> None:
+        if n:
+            self.stats[what] = self.stats.get(what, 0) + n
 
     # -- formats ---------------------------------------------------------
     def _learn(self, data: bytes, ctype: str | None, encoding: str | None) -> None:
@@ -442,12 +452,14 @@ class DatastoreSync:
             found += level
         return found
 
-    def parent_for(self, source_parent: str | None, target_parent: str | None) -> str | None:
+    def parent_for(self, source_parent: str | None, target_parent: str | None,
+                   luid: str | None = None) -> str | None:
         """The GUID of the folder a client's item names as its parent: by our
         GUID (``<TargetParent>``) or by its LUID (``<SourceParent>``); "" for
         the root (also a slow sync's item naming none), None when it names
         none or the client syncs flat.  :class:`ProtocolError` 404 when that
-        folder is unknown."""
+        folder is unknown.  ``luid``: the item's (kept when the folder is a
+        twin the device is to drop, see :meth:`add`)."""
         if not self.hierarchical:
             return None
         if source_parent is None and target_parent is None:
@@ -459,11 +471,21 @@ class DatastoreSync:
         elif source_parent is not None and not is_root(source_parent, *roots):
             # (in a slow sync or refresh the map is rebuilt: a folder not matched yet, e.g. refused, is
             # still the one the device held under that LUID)
-            entry = self._by_luid.get(source_parent.strip()) or self.old_map.get(source_parent.strip())
-            if entry is None:
+            name = source_parent.strip()
+            entry = self._by_luid.get(name) or self.old_map.get(name)
+            if entry is None and name in self.twins:
+                if luid:
+                    self.in_twins.add(luid)
+                guid = self.twins[name]
+            elif entry is None:
                 raise ProtocolError(f"parent LUID {source_parent!r} unknown", StatusCode.NOT_FOUND)
-            guid = entry.guid
+            else:
+                guid = entry.guid
+                if luid:
+                    self.in_twins.discard(luid)
         else:
+            if luid:
+                self.in_twins.discard(luid)
             return ""
         check_parent(self.store.get_item(self.user, self.canonical, guid), guid)
         return guid
@@ -590,6 +612,8 @@ class DatastoreSync:
         names it (an item referenced before its Map arrived)."""
         if luid is not None and luid in self._by_luid:
             return self._by_luid[luid].guid
+        if luid is not None and luid in self.twins:  # (a folder the device added again, see add)
+            return self.twins[luid]
         if target:
             item = self._head_of(target)
             if item is not None:
@@ -698,6 +722,11 @@ class DatastoreSync:
                 self._map(luid, match.guid, match.rev)
                 self._count("matched")
                 return StatusCode.OK if replace else StatusCode.ITEM_ADDED
+        if self.hierarchical and luid and stored_type == FOLDER_CONTENT_TYPE and not self._from_client() \
+                and self.performed != SyncMode.SLOW_TO_SERVER:
+            same = self._folder_named(data, parent or "")
+            if same is not None:
+                return self._onto_folder(luid, same, replace)
         if self.performed == SyncMode.SLOW_TO_SERVER and self.mode == AlertCode.REFRESH_FROM_CLIENT:
             self._erase_twin(luid, data, stored_type)
         item = self._add_stored(data, stored_type, parent)
@@ -705,6 +734,59 @@ class DatastoreSync:
         self._map(luid, item.guid, item.rev)
         self._count("added")
         return StatusCode.ITEM_ADDED
+
+    def _folder_named(self, data: bytes, parent: str) -> StoredItem | None:
+        """The live folder of the name of the folder object ``data`` in
+        ``parent`` (a view that keeps its folders by path says,
+        ``folder_named``; else the folder's items are read, files and all)."""
+        name = FolderObject.parse(data).name
+        if not name:
+            return None
+        finder = getattr(self.store, "folder_named", None)
+        if finder is not None:
+            guid = finder(self.user, self.canonical, parent, name)
+            return self._head_of(guid) if guid else None
+        for guid, at in self._tree_parents().items():
+            if at == parent:
+                item = self.store.get_item(self.user, self.canonical, guid)
+                if item is not None and not item.deleted and item.content_type == FOLDER_CONTENT_TYPE \
+                        and FolderObject.parse(item.data).name == name:
+                    return item
+        return None
+
+    def _onto_folder(self, luid: str, folder: StoredItem, replace: bool) -> int:
+        """A device's Add of a folder the tree has (same name, same parent):
+        no second folder.  The device gets it under this LUID, unless it
+        holds it under another one already: then that one stays, and in
+        package 4 the device deletes the folder it added and gets again what
+        it put in it in this session, in the folder it had (:meth:`outgoing`;
+        in a mode where the server sends nothing, the new LUID is mapped
+        instead, and the one the device held is let go)."""
+        self.touched.add(folder.guid)
+        self._count("matched")
+        entry = self._by_guid.get(folder.guid)
+        if entry is not None and entry.luid is not None and entry.luid != luid and self.mode in SERVER_SENDS:
+            self.twins[luid] = folder.guid
+            log.info("user %s device %s: %s folder %s added again as LUID %s (it holds it as %s): merged",
+                     log_quoted(self.user), log_quoted(self.device.device_id), self.canonical, folder.guid,
+                     log_quoted(luid), log_quoted(entry.luid))
+        else:
+            self._map(luid, folder.guid, folder.rev)
+        return StatusCode.OK if replace else StatusCode.ITEM_ADDED
+
+    def _drop_twins(self) -> list[Op]:
+        """Package 4: the folders the device added again (:meth:`_onto_folder`)
+        deleted on it, and what it put in them unmapped, so that it goes to
+        the device again (as Adds, into the folder it had)."""
+        ops = [Op(kind=Operation.DELETE, guid="", luid=luid, rev=0) for luid in self.twins]
+        for luid in self.in_twins:
+            entry = self._by_luid.get(luid)
+            if entry is not None:
+                for gone in (entry.guid, *self._inside(entry.guid)):
+                    self._unmap(gone)
+        self._count_n("twins-dropped", len(ops))
+        self.twins, self.in_twins = {}, set()
+        return ops
 
     def _erase_twin(self, luid: str | None, data: bytes, ctype: str) -> None:
         """Mode 7 (slow to server): the server item this client item replaces
@@ -798,6 +880,21 @@ class DatastoreSync:
                 self._parents.pop(gone, None)
         return StatusCode.OK
 
+    def send_back(self, luid: str | None, target: str | None) -> int:
+        """A Delete the server refused (the inbox, a folder the storage keeps):
+        the device has dropped the item, and a folder with what it held, all
+        the same, so they are unmapped and go to it again as Adds (in package
+        4 of this session, or of the next one that sends); the number of items."""
+        guid = self._guid_for(luid, target)
+        current = self._head_of(guid) if guid is not None else None
+        if current is None or current.deleted:
+            return 0
+        inside = self._inside(current.guid) if self.tree else []
+        for gone in (current.guid, *inside):
+            self._unmap(gone)
+            self._count("sent-back")
+        return 1 + len(inside)
+
     def _conflict(self, luid: str | None, current: StoredItem, data: bytes, ctype: str,
                   parent: str | None = None) -> int:
         """The client replaced an item the server changed since the device saw it."""
@@ -882,6 +979,8 @@ class DatastoreSync:
                 or self.fallback in (Fallback.TAKE, Fallback.HOLD):
             return ops  # (mode 9, client reset: the client erases its data and gets nothing; a backup: nothing;
             # modes 4 and 7 as a slow sync, 3 as a two-way one: nothing)
+        if self.twins:
+            ops += self._drop_twins()
         self._load_map()
         window, extra = self._filter(self.filter_xml), self._filter(self.inclusive_xml)
         self._window = True

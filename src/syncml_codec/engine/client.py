@@ -269,6 +269,7 @@ class DatastoreReport:
     sent: dict[str, int] = field(default_factory=dict)  # Add/Replace/Delete -> count
     received: dict[str, int] = field(default_factory=dict)
     statuses: list[int] = field(default_factory=list)  # the server's statuses for our changes
+    refused: set[str] = field(default_factory=set)  # the LUIDs whose change the server refused (kept to resend)
     next_anchor: str = ""
     server_next: str | None = None
 
@@ -581,6 +582,8 @@ class ClientSession:
         if code < 300 or code == StatusCode.CONFLICT_RESOLVED_SERVER_WINS:
             self.store.datastores[uri].changes.pop(luid, None)
             self.store.datastores[uri].moves.discard(luid)
+        else:
+            report.refused.add(luid)
 
     def _on_sync(self, sync: Sync, ref: str) -> None:
         uri = sync.target.loc_uri if sync.target else ""
@@ -660,7 +663,13 @@ class ClientSession:
             ds.last_anchor = report.next_anchor
             ds.server_anchor = report.server_next
             if report.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER):
+                # the server holds what we sent now, except what it refused (e.g. 420 full, 400 malformed):
+                # that stays a change, sent again in the next session (as a Replace: the server may
+                # hold an older copy; one it does not know it takes as an Add)
+                kept = {luid: ds.changes.get(luid, _REPLACE) for luid in report.refused
+                        if luid in ds.items and report.mode != AlertCode.REFRESH_FROM_SERVER}
                 ds.changes.clear()
+                ds.changes.update(kept)
 
 
 def _lf(data: bytes) -> bytes:

@@ -53,7 +53,8 @@ nothing else is changed (an unchanged message is sent byte for byte):
   Status was dropped (the recorded server sent it, ours did not: e.g. the
   folder items ``ROOT/I`` a Funambol server sends a mail client) is dropped
   too, as the client would not have mapped what it never got; a Map left
-  without items is dropped.
+  without items is dropped.  With ``maps_as_recorded`` such items are sent
+  as they are (our server answers them 404 each, the others 200).
 
 Every rewrite is listed in :attr:`Exchange.notes`.
 """
@@ -254,12 +255,15 @@ class Replayer:
     URIs -> ours (e.g. ``{"ca": "contacts"}``).  One Replayer keeps, across
     the sessions it replays, the nonce our server gave each device and the
     recorded server's GUIDs paired with ours, so the sessions of one
-    recording are replayed with one Replayer, in order.
+    recording are replayed with one Replayer, in order.  ``maps_as_recorded``:
+    Map items for Adds our server never sent are kept (see the module doc).
     """
 
     def __init__(self, server: SyncServer, *, user: str | None = None, password: str | None = None,
-                 datastores: Mapping[str, str] | None = None, remote: str | None = "replay") -> None:
+                 datastores: Mapping[str, str] | None = None, remote: str | None = "replay",
+                 maps_as_recorded: bool = False) -> None:
         self.server = server
+        self.maps_as_recorded = maps_as_recorded
         self.user = user
         self.password = password
         self.datastores = dict(datastores or {})
@@ -464,6 +468,9 @@ class Replayer:
             guid = (mi.target.loc_uri or "") if mi.target is not None else ""
             ours = self.guids.get((device, guid))
             if ours is None and guid in state.unsent:
+                if self.maps_as_recorded:
+                    items.append(mi)
+                    continue
                 notes.append(f"dropped the Map item for {guid} (our server sent no such Add)")
                 continue
             if ours is None and free:
