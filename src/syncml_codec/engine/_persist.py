@@ -67,7 +67,8 @@ if TYPE_CHECKING:
 __all__ = ["STATE_VERSION", "StateCache", "StateError", "dump_session", "load_session", "state_tag"]
 
 #: bumped when the state's layout changes within a package version
-STATE_VERSION = 5  # 3: DatastoreSync holds its filters; 4: Mail datastores (issue 14); 5: trees (issue 14)
+STATE_VERSION = 6  # 3: DatastoreSync holds its filters; 4: Mail datastores (issue 14); 5: trees (issue 14);
+# 6: large objects spooled in the store (issue 14)
 _MAGIC = b"SYNCML-STATE "
 _TAG_SIZE = 8
 

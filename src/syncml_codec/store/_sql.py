@@ -93,6 +93,7 @@ class Statements:
           for table in ("anchors", "maps", "device_formats", "sessions", "conflicts", "push_targets",
                         "pending_modes", "device_filters")),
         "DELETE FROM devices WHERE {user} = ?",
+        "DELETE FROM session_chunks WHERE session_id IN (SELECT session_id FROM live_sessions WHERE {user} = ?)",
         "DELETE FROM live_sessions WHERE {user} = ?",
         "DELETE FROM items WHERE {user} = ?")
     users = "SELECT name FROM users ORDER BY name"
@@ -158,6 +159,11 @@ class Statements:
     live_sessions = "SELECT session_id, {user}, device_id, last_seen, done FROM live_sessions"
     live_sessions_order = " ORDER BY last_seen, session_id"
     count_live_sessions = "SELECT count(*) FROM live_sessions"
+    # the large objects of a live session, piece by piece (schema 12)
+    put_chunk = "INSERT INTO session_chunks (session_id, obj, seq, data) VALUES (?, ?, ?, ?)"
+    chunk_data = "SELECT data FROM session_chunks WHERE session_id = ? AND obj = ? ORDER BY seq"
+    drop_chunks = "DELETE FROM session_chunks WHERE session_id = ? AND obj = ?"
+    drop_session_chunks = "DELETE FROM session_chunks WHERE session_id = ?"
     where_user = "{user} = ?"
     where_device_id = "device_id = ?"
     nonce_used = "SELECT 1 FROM used_nonces WHERE nonce = ? AND expires >= ?"
@@ -489,6 +495,27 @@ class SQLStore:
         """How many live sessions there are (finished ones kept for a resent message too)."""
         row = self._one(self._sql.count_live_sessions)
         return int(row[0]) if row is not None else 0
+
+    # -- large objects of live sessions (schema 12) -----------------------------
+    # A large object crossing in MoreData chunks is kept here, one row per
+    # piece, instead of in the session's state, which is written with every
+    # message (that made a 5 MB object cost O(size**2) bytes written).
+    def put_chunk(self, session_id: str, obj: str, seq: int, data: bytes) -> None:
+        """Keep piece ``seq`` of the object ``obj`` of the live session ``session_id``."""
+        with self.transaction():
+            self._exec(self._sql.put_chunk, (session_id, obj, seq, data))
+
+    def chunk_data(self, session_id: str, obj: str) -> bytes:
+        """The pieces of ``obj`` kept so far, joined in order (``b""``: none)."""
+        return b"".join(bytes(r[0]) for r in self._all(self._sql.chunk_data, (session_id, obj)))
+
+    def drop_chunks(self, session_id: str, obj: str | None = None) -> None:
+        """Forget the pieces of ``obj`` (None: of all the session's objects)."""
+        with self.transaction():
+            if obj is None:
+                self._exec(self._sql.drop_session_chunks, (session_id,))
+            else:
+                self._exec(self._sql.drop_chunks, (session_id, obj))
 
     def nonce_used(self, nonce: str, now: float) -> bool:
         """Whether :meth:`use_nonce` recorded ``nonce`` and it has not expired by ``now`` (writes nothing)."""
