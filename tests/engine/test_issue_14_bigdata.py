@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from syncml_codec.engine import ClientSession, ClientStore, ServerLimits, SyncServer
-from syncml_codec.store import LiveSession, SQLiteStore, open_store
+from syncml_codec.store import LiveSession, SQLiteStore, StoredItem, open_store
 
 from ..store.conftest import postgres_schema
 from .conftest import Clock, counter_random
@@ -172,3 +172,78 @@ def test_issue_14_a_failed_message_leaves_no_spooled_piece(stores: list[Any],
     assert spooled_rows(stores[0]) == 0
     run(servers, a, first=1)
     assert [i.data for i in stores[0].items("test", "Contacts")] == [big] and spooled_rows(stores[0]) == 0
+
+
+# -- outgoing items read per package ------------------------------------------------------
+def test_issue_14_store_lists_heads_and_pages(stores: list[Any]) -> None:
+    """``item_heads`` is ``items`` without the data; ``iter_items`` is ``items`` a page at a time."""
+    store = stores[0]
+    guids = [store.add_item("test", "Contacts", vcard(n), "text/vcard").guid for n in range(7)]
+    store.delete_item("test", "Contacts", guids[3])
+    store.add_item("test", "Notes", b"other datastore", "text/plain")
+    for deleted in (False, True):
+        whole = store.items("test", "Contacts", deleted)
+        assert len(whole) == (7 if deleted else 6)
+        assert store.item_heads("test", "Contacts", deleted) == [
+            StoredItem(i.guid, b"", i.content_type, i.rev, i.deleted, i.modified, i.parent) for i in whole]
+        for page in (1, 2, 6, 7, 100):
+            assert list(store.iter_items("test", "Contacts", deleted, page=page)) == whole
+
+
+class Reads:
+    """What the server's store read: whole listings by datastore, items one by one per message."""
+
+    def __init__(self, store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.listed: list[str] = []
+        self.one_by_one: list[int] = [0]
+        items, get_item = store.items, store.get_item
+
+        def listing(user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
+            self.listed.append(datastore)
+            return items(user, datastore, include_deleted)  # type: ignore[no-any-return]
+
+        def one(user: str, datastore: str, guid: str) -> StoredItem | None:
+            self.one_by_one[-1] += 1
+            return get_item(user, datastore, guid)  # type: ignore[no-any-return]
+
+        monkeypatch.setattr(store, "items", listing)
+        monkeypatch.setattr(store, "get_item", one)
+
+
+@pytest.mark.parametrize("datastore", ["contacts", "calendar"])
+def test_issue_14_a_first_sync_reads_one_message_of_items_at_a_time(stores: list[Any], datastore: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A device's first (slow) sync of 60 contacts (or events) of about 2 kB under a
+    10 kB MaxMsgSize, the device sending 20 of its own that match: the server never lists the
+    datastore with its data, and reads per message about the items that message carries."""
+    store = stores[0]
+    if datastore == "contacts":
+        canonical, uri, ctype = "Contacts", "./addressbook", "text/vcard"
+        made = [vcard(n, "n" * 2000) for n in range(60)]
+    else:
+        canonical, uri, ctype = "Events", "./calendar", "text/calendar"
+        made = [(f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:{n}\r\nSUMMARY:item {n}\r\n"
+                 f"DTSTART:20260101T{n % 24:02d}0000Z\r\nDESCRIPTION:{'d' * 2000}\r\nEND:VEVENT\r\n"
+                 "END:VCALENDAR\r\n").encode() for n in range(60)]
+    for data in made:
+        store.add_item("test", canonical, data, ctype)
+    client = ClientStore("test-first")
+    client.add_datastore(uri, canonical.lower() if datastore == "contacts" else "calendar", ctype, "3.0"
+                         if datastore == "contacts" else "2.0")
+    for data in made[:20]:
+        client.datastores[uri].add(data)
+    reads = Reads(store, monkeypatch)
+    server = SyncServer(store, clock=Clock(), random_source=counter_random(), max_msg_size=10_000,
+                        base_url="http://127.0.0.1:8080/sync")
+    session = ClientSession(client, url=server.base_url, user="test", password="secret", clock=Clock(),
+                            max_msg_size=10_000)
+    request = session.start()
+    while request is not None:
+        sid = parse_qs(urlsplit(request.url).query).get("sessionid", [None])[0]
+        response = server.handle(request.body, request.content_type, sid)
+        reads.one_by_one.append(0)
+        request = session.receive(response.body, response.content_type)  # type: ignore[assignment]
+    assert session.ok and sorted(client.datastores[uri].items.values()) == sorted(made)
+    assert len(store.item_heads("test", canonical)) == 60  # (the device's 20 matched the server's)
+    assert canonical not in reads.listed and "Tasks" not in reads.listed
+    assert max(reads.one_by_one) <= 12, str(reads.one_by_one)  # (4 items of 2 kB fit a message; a few more)

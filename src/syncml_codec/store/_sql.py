@@ -63,6 +63,10 @@ class Cursor(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
 
+#: items a page of :meth:`SQLStore.iter_items` holds
+ITEMS_PAGE = 200
+
+
 class Statements:
     """The statements both stores run: ``?`` for a parameter, ``{user}`` for
     the column that holds the account name, ``{map_order}`` for the column
@@ -111,6 +115,17 @@ class Statements:
                  "WHERE {user} = ? AND datastore = ? ORDER BY id")
     items_live = ("SELECT guid, data, content_type, rev, deleted, modified, parent FROM items "
                   "WHERE {user} = ? AND datastore = ? AND NOT deleted ORDER BY id")
+    # the items without their data (what package 4 lists), and the items a page at a time (by id)
+    heads_all = ("SELECT guid, content_type, rev, deleted, modified, parent FROM items "
+                 "WHERE {user} = ? AND datastore = ? ORDER BY id")
+    heads_live = ("SELECT guid, content_type, rev, deleted, modified, parent FROM items "
+                  "WHERE {user} = ? AND datastore = ? AND NOT deleted ORDER BY id")
+    head = ("SELECT guid, content_type, rev, deleted, modified, parent FROM items "
+            "WHERE {user} = ? AND datastore = ? AND guid = ?")
+    page_all = ("SELECT guid, data, content_type, rev, deleted, modified, parent, id FROM items "
+                "WHERE {user} = ? AND datastore = ? AND id > ? ORDER BY id LIMIT ?")
+    page_live = ("SELECT guid, data, content_type, rev, deleted, modified, parent, id FROM items "
+                 "WHERE {user} = ? AND datastore = ? AND id > ? AND NOT deleted ORDER BY id LIMIT ?")
     # the parents of a datastore's live items, and the live items a folder item contains (schema 10)
     item_parents = "SELECT guid, parent FROM items WHERE {user} = ? AND datastore = ? AND NOT deleted"
     children = "SELECT guid FROM items WHERE {user} = ? AND datastore = ? AND parent = ? AND NOT deleted ORDER BY id"
@@ -367,6 +382,34 @@ class SQLStore:
         """The items in the order they were added."""
         sql = self._sql.items_all if include_deleted else self._sql.items_live
         return [item_of(r) for r in self._all(sql, (user, datastore), user)]
+
+    def item_heads(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
+        """The items as :meth:`items` lists them but without their data
+        (``b""``): what a session keeps of the items it sends (their GUIDs,
+        revisions, tombstones, parents and types), reading each item's data
+        only when it goes out."""
+        sql = self._sql.heads_all if include_deleted else self._sql.heads_live
+        return [StoredItem(r[0], b"", r[1], int(r[2]), bool(r[3]), float(r[4]), r[5] or "")
+                for r in self._all(sql, (user, datastore), user)]
+
+    def item_head(self, user: str, datastore: str, guid: str) -> StoredItem | None:
+        """:meth:`get_item` without the data (``b""``)."""
+        r = self._one(self._sql.head, (user, datastore, guid), user)
+        return None if r is None else StoredItem(r[0], b"", r[1], int(r[2]), bool(r[3]), float(r[4]), r[5] or "")
+
+    def iter_items(self, user: str, datastore: str, include_deleted: bool = False,
+                   page: int = ITEMS_PAGE) -> Iterator[StoredItem]:
+        """The items of :meth:`items`, read ``page`` at a time: memory for one
+        page, not for the whole datastore."""
+        sql = self._sql.page_all if include_deleted else self._sql.page_live
+        last = 0
+        while True:
+            rows = self._all(sql, (user, datastore, last, page), user)
+            for row in rows:
+                yield item_of(row)
+            if len(rows) < page:
+                return
+            last = int(rows[-1][7])
 
     def item_parents(self, user: str, datastore: str) -> dict[str, str]:
         """GUID -> parent GUID (``""``: the root) of the datastore's live
