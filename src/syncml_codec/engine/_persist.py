@@ -5,7 +5,9 @@ process of any host serve the next message of a session.
 The format is :mod:`pickle` (protocol 5) behind a version prefix.  Why
 pickle: the state is a graph of the engine's own objects (the session, its
 datastores with their maps and slow-sync keys, the outbox and its packer
-queue, chunk buffers, the peer's DevInf), written and read only by this
+queue, how much of each large object is through, the peer's DevInf; the
+large objects' bytes themselves wait in the store's ``session_chunks``, see
+:mod:`._chunks`), written and read only by this
 code; a hand-made format would have to follow every attribute of those
 classes and would drift from them, and JSON cannot carry bytes, sets or
 shared references.  What pickle must not do is handled so:
