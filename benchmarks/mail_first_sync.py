@@ -6,9 +6,13 @@ datastore into an in-memory client over an SQLite store: in full and in
 headers-only mode (IceWarp's "headers only": a ``<Filter>`` whose field
 filter asks for ``emailitem`` alone), in both email formats.  Each run is a
 process of its own, so its peak RSS is its own; it prints messages per
-second and that peak.
+second and that peak.  ``--discard``: the client keeps no item data (only
+its LUIDs), so the peak is the server's (and one message in flight);
+``--datastore contacts``: the same first sync of as many vCards of about
+``--size`` bytes from the SQL store (no Maildir).
 
     python benchmarks/mail_first_sync.py --messages 10000
+    python benchmarks/mail_first_sync.py --messages 10000 --size 50000 --modes full --discard
 """
 
 from __future__ import annotations
@@ -39,15 +43,36 @@ def fill(root: Path, count: int, size: int) -> None:
                 .encode())
 
 
-def first_sync(root: Path, db: Path, ctype: str, headers_only: bool) -> tuple[float, int]:
+class _Discarding(dict[str, bytes]):
+    """A client datastore's items without their data (``--discard``)."""
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        super().__setitem__(key, b"")
+
+
+def fill_contacts(db: Path, count: int, size: int) -> None:
+    store = SQLiteStore(db)
+    store.add_user("bench", "secret")
+    note = "x" * max(1, size - 120)
+    with store.transaction():
+        for n in range(count):
+            store.add_item("bench", "Contacts", f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Person {n}\r\nN:{n};Person;;;\r\n"
+                           f"NOTE:{note}\r\nEND:VCARD\r\n".encode(), "text/vcard")
+    store.close()
+
+
+def first_sync(root: Path, db: Path, ctype: str, headers_only: bool, discard: bool = False) -> tuple[float, int]:
     store = SQLiteStore(db)
     store.add_user("bench", "secret")
     server = SyncServer(store, base_url="http://127.0.0.1/sync", mail=MaildirRoot(root))
     client = ClientStore(f"bench-{ctype.split('/')[-1]}")
-    client.add_datastore("./mail", "Mail", ctype)
+    uri = "./mail" if ctype != "text/vcard" else "./contacts"
+    client.add_datastore(uri, "Mail" if uri == "./mail" else "Contacts", ctype)
+    if discard:
+        client.datastores[uri].items = _Discarding()
     flt = MailFilter(headers_only=True).to_filter(datetime.now(timezone.utc), ctype) if headers_only else None
     session = ClientSession(client, url=server.base_url, user="bench", password="secret", auth_type="basic",
-                            max_msg_size=1_000_000, filters={"./mail": flt} if flt is not None else None)
+                            max_msg_size=1_000_000, filters={uri: flt} if flt is not None else None)
     started = time.perf_counter()
     request = session.start()
     while request is not None:
@@ -56,12 +81,12 @@ def first_sync(root: Path, db: Path, ctype: str, headers_only: bool) -> tuple[fl
         request = session.receive(response.body, response.content_type)
     assert session.ok, session
     store.close()
-    return time.perf_counter() - started, len(client.datastores["./mail"].items)
+    return time.perf_counter() - started, len(client.datastores[uri].items)
 
 
 def one(root: Path, db: Path, ctype: str, mode: str) -> None:
-    """One run (in its own process): a line of figures."""
-    seconds, got = first_sync(root, db, ctype, mode == "headers")
+    """One run (in its own process): a line of figures (``mode``: full|headers, ``+discard``)."""
+    seconds, got = first_sync(root, db, ctype, mode.startswith("headers"), mode.endswith("+discard"))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"{mode:7} {ctype:32} {got:6} messages in {seconds:6.1f} s, {got / seconds:6.0f} messages/s, "
           f"peak RSS {rss} MB", flush=True)
@@ -71,6 +96,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--size", type=int, default=2000, help="bytes per message (about)")
+    parser.add_argument("--modes", default="full,headers", help="full and/or headers (comma-separated)")
+    parser.add_argument("--discard", action="store_true", help="the client keeps no item data")
+    parser.add_argument("--datastore", choices=("mail", "contacts"), default="mail")
     parser.add_argument("--one", nargs=4, metavar=("ROOT", "DB", "TYPE", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -79,11 +107,19 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "mail"
-        fill(root, args.messages, args.size)
-        print(f"{args.messages} messages of about {args.size} bytes")
-        for n, (mode, ctype) in enumerate((m, t) for m in ("full", "headers") for t in TYPES):
-            subprocess.run([sys.executable, __file__, "--one", str(root), str(Path(tmp) / f"{n}.db"), ctype, mode],
-                           check=True)
+        root.mkdir()
+        suffix = "+discard" if args.discard else ""
+        if args.datastore == "contacts":
+            fill_contacts(Path(tmp) / "contacts.db", args.messages, args.size)
+            print(f"{args.messages} contacts of about {args.size} bytes")
+            runs = [("full", "text/vcard")]
+        else:
+            fill(root, args.messages, args.size)
+            print(f"{args.messages} messages of about {args.size} bytes")
+            runs = [(m, t) for m in args.modes.split(",") for t in TYPES]
+        for n, (mode, ctype) in enumerate(runs):
+            db = Path(tmp) / ("contacts.db" if args.datastore == "contacts" else f"{n}.db")
+            subprocess.run([sys.executable, __file__, "--one", str(root), str(db), ctype, mode + suffix], check=True)
 
 
 if __name__ == "__main__":

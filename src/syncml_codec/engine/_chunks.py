@@ -10,17 +10,26 @@ with 413 and dropped; its later chunks, up to the last one, are refused too
 (so a truncated object is never stored).  Memory per session is thus at most
 ``max_pending_size`` for their data, as much again for their keys (LUIDs)
 and a bounded list of refused keys (kept as digests).
+
+Where the chunks wait is a :class:`Spool`: in memory (:class:`MemorySpool`,
+our client), or in the store (:class:`StoreSpool`, the server), one row per
+chunk keyed by the session: the session's state, written after every
+message, then holds only how many bytes and chunks each object has so far,
+so a 5 MB object costs its size once, not once per message (issue 14).  The
+server's large outgoing objects wait in the same spool (:mod:`._packer`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Protocol
 
 from ..model import Item, StatusCode
+from ..store.base import Store
 from ._util import log_quoted
 
-__all__ = ["Reassembler"]
+__all__ = ["MemorySpool", "Reassembler", "Spool", "StoreSpool"]
 
 log = logging.getLogger("syncml_codec.engine")
 
@@ -28,18 +37,74 @@ _KEY_OVERHEAD = 100  # bytes an object's key and buffer cost besides its LUID (a
 _REFUSED_KEYS = 1000  # refused objects remembered (their later chunks are refused too)
 
 
+class Spool(Protocol):
+    """Where the pieces of a session's large objects wait, by object name."""
+
+    def put(self, obj: str, seq: int, data: bytes) -> None:
+        """Keep piece ``seq`` (0, 1, ...) of ``obj``."""
+
+    def read(self, obj: str) -> bytes:
+        """The pieces of ``obj`` kept so far, joined in order."""
+
+    def drop(self, obj: str) -> None:
+        """Forget ``obj``'s pieces."""
+
+
+class MemorySpool:
+    """A :class:`Spool` in memory (a session that is not saved between messages)."""
+
+    def __init__(self) -> None:
+        self._pieces: dict[str, list[bytes]] = {}
+
+    def put(self, obj: str, seq: int, data: bytes) -> None:
+        self._pieces.setdefault(obj, []).append(data)
+
+    def read(self, obj: str) -> bytes:
+        return b"".join(self._pieces.get(obj, ()))
+
+    def drop(self, obj: str) -> None:
+        self._pieces.pop(obj, None)
+
+
+class StoreSpool:
+    """A :class:`Spool` in the store's ``session_chunks`` (schema 12), written
+    in the message's transaction (a failed message leaves none of its pieces)
+    and read by whichever worker serves the session's next message; the
+    pieces go with the session's row."""
+
+    def __init__(self, store: Store, session_id: str) -> None:
+        self.store = store  # (the server's: a session's state refers to it, see ._persist)
+        self.session_id = session_id
+
+    def put(self, obj: str, seq: int, data: bytes) -> None:
+        self.store.put_chunk(self.session_id, obj, seq, data)
+
+    def read(self, obj: str) -> bytes:
+        return self.store.chunk_data(self.session_id, obj)
+
+    def drop(self, obj: str) -> None:
+        self.store.drop_chunks(self.session_id, obj)
+
+
+def _name(key: tuple[str, str]) -> str:
+    """The spool's name of an incoming object (its LUID may be long)."""
+    return "in:" + hashlib.blake2b("\0".join(key).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
 class Reassembler:
     """Chunks of large objects by (datastore, item), within the limits:
     ``max_obj_size`` per object, ``max_pending_size`` for all incomplete
-    ones; ``owner`` names the session in log lines."""
+    ones; ``owner`` names the session in log lines; ``spool`` keeps the
+    chunks (default: in memory)."""
 
-    def __init__(self, *, max_obj_size: int, max_pending_size: int, owner: str) -> None:
+    def __init__(self, *, max_obj_size: int, max_pending_size: int, owner: str, spool: Spool | None = None) -> None:
         self.max_obj_size = max_obj_size
         self.max_pending_size = max_pending_size
         self.owner = owner
-        # one growing buffer per object: its size is known without summing its chunks again at
-        # every chunk (which made 40,000 one-byte chunks in one message take 16 s)
-        self.pending: dict[tuple[str, str], bytearray] = {}
+        self.spool: Spool = spool if spool is not None else MemorySpool()
+        # per object, the bytes and the chunks spooled so far: its size is known without reading
+        # its chunks again (summing them at every chunk made 40,000 one-byte chunks take 16 s)
+        self.pending: dict[tuple[str, str], tuple[int, int]] = {}
         self.size = 0  # bytes in pending
         self.key_size = 0  # what pending's keys cost (their LUIDs and an estimate of the overhead)
         # ordered: the oldest are forgotten first; by a digest of the LUID, which may be megabytes long
@@ -55,7 +120,7 @@ class Reassembler:
                 del self.refused[refused]
             return StatusCode.REQUEST_ENTITY_TOO_LARGE
         chunks = self.pending.get(key)
-        have = len(chunks) if chunks is not None else 0
+        have, count = chunks if chunks is not None else (0, 0)
         # a new object's key is paid from a budget of its own: empty chunks of ever new objects
         # (or megabyte LUIDs) would otherwise fill the memory with keys, counted nowhere
         key_cost = _KEY_OVERHEAD + len(key[1]) if chunks is None else 0
@@ -73,17 +138,25 @@ class Reassembler:
                         self.owner, log_quoted(key[1]), self.max_obj_size, self.max_pending_size)
             return StatusCode.REQUEST_ENTITY_TOO_LARGE
         if item.more_data:  # a chunk of a large object: keep it until the last one
-            self.pending.setdefault(key, bytearray()).extend(data)
+            if data:
+                self.spool.put(_name(key), count, data)
+            self.pending[key] = (have + len(data), count + 1)
             self.size += len(data)
             self.key_size += key_cost
             return StatusCode.CHUNKED_ITEM_ACCEPTED
         if chunks is not None:
+            whole = self.spool.read(_name(key)) + data
             self._drop(key)
-            return bytes(chunks + data)
+            if len(whole) != have + len(data):  # (the spool lost pieces: never store a truncated object)
+                log.warning("%s: object %s lost chunks (%d bytes of %d); refused", self.owner, log_quoted(key[1]),
+                            len(whole), have + len(data))
+                return StatusCode.COMMAND_FAILED
+            return whole
         return data
 
     def _drop(self, key: tuple[str, str]) -> None:
         chunks = self.pending.pop(key, None)
         if chunks is not None:
-            self.size -= len(chunks)
+            self.spool.drop(_name(key))
+            self.size -= chunks[0]
             self.key_size -= _KEY_OVERHEAD + len(key[1])

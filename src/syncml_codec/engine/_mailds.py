@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, cast
@@ -243,13 +243,27 @@ class MailView:
 
     def item_heads(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
         """The items with their references as data: for what reads only GUIDs,
-        revisions and tombstones (no message is read)."""
+        revisions and tombstones (no message is read); another datastore's
+        without their data."""
+        if datastore != MAIL_TREE and not is_mail(datastore):
+            return self._store.item_heads(user, datastore, include_deleted)
         return self._store.items(user, datastore, include_deleted)
 
     def folder_named(self, user: str, datastore: str, parent: str, name: str) -> str | None:
         """The GUID of the folder ``name`` in ``parent`` of the tree (None:
         none, or not the tree), without reading a message."""
         return self._tree.folder_named(user, parent, name) if datastore == MAIL_TREE else None
+
+    def iter_items(self, user: str, datastore: str, include_deleted: bool = False) -> Iterator[StoredItem]:
+        """:meth:`items` one at a time: a mail datastore's messages read as they are wanted."""
+        if datastore == MAIL_TREE:
+            yield from self._tree.items(user, include_deleted)
+            return
+        for item in self._store.iter_items(user, datastore, include_deleted):
+            if not is_mail(datastore):
+                yield item
+            elif (full := self._full(user, item)) is not None:
+                yield full
 
     def item_head(self, user: str, datastore: str, guid: str) -> StoredItem | None:
         """The item with its reference as data (:meth:`item_heads` for one)."""

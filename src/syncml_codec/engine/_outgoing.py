@@ -27,6 +27,7 @@ from ..model import (
     Target,
     TargetParent,
 )
+from ._chunks import Spool
 from ._encrypted import account_key, encrypt, encryption_of
 from ._format import refused
 from ._items import encode_for_client
@@ -95,10 +96,11 @@ class Outbox:
     awaiting their Status, the Adds awaiting their Map.  It is the server's
     side of the packer (:class:`._packer.Side`)."""
 
-    def __init__(self, *, peer: Peer, session_id: str, version: str) -> None:
+    def __init__(self, *, peer: Peer, session_id: str, version: str, spool: Spool | None = None) -> None:
         self.peer = peer
         self.session_id = session_id
-        self.packer: Packer[_Sent] = Packer(more_data=version != "1.0")  # SyncML 1.0: no MoreData
+        # SyncML 1.0: no MoreData; ``spool``: where a large object waits between its chunks (._packer)
+        self.packer: Packer[_Sent] = Packer(more_data=version != "1.0", spool=spool)
         self.sent_ops: dict[tuple[str, str], _Sent] = {}  # (MsgID, CmdID) -> what it sent
         self.unmapped: set[tuple[str, str]] = set()  # (datastore, GUID) of Adds sent, awaiting their Map
         self.sent_counts: dict[tuple[str, str], int] = {}  # (datastore, Add|Replace|Delete) -> sent, not refused

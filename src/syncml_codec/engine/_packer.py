@@ -11,6 +11,13 @@ a side that cannot split drops it instead.  An object larger than the
 peer's MaxObjSize is never sent.  ``NumberOfChanges`` (from SyncML 1.1) goes
 in the first ``<Sync>`` of each datastore: the changes queued for it then.
 
+A split change keeps the command without its data and how many bytes of it
+went out; the data itself waits in a :class:`._chunks.Spool` when the packer
+has one (the server's: in the store, written once), else in the change.  So
+a session's saved state does not grow with the object (issue 14): each
+message costs one chunk, and a worker that did not send the earlier chunks
+reads the data back from the spool once.
+
 What a change is and what happens when it is sent or dropped is the side's
 business (:class:`Side`): the packer only numbers, measures, splits and
 groups, so both sides pack alike.
@@ -24,8 +31,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Generic, Protocol, TypeVar
 
-from ..model import Add, CmdIDs, Command, Item, Replace, Source, Sync, Target
-from ..model.build import max_chunk, split_item
+from ..errors import SyncMLError
+from ..model import Add, CmdIDs, Command, Meta, Replace, Source, Sync, Target
+from ..model.build import max_chunk
+from ._chunks import Spool
 
 __all__ = ["Change", "Dropped", "Packer", "Side"]
 
@@ -48,12 +57,25 @@ class Dropped(Enum):
 class Change(Generic[T]):
     """A change waiting to go out: the datastore it belongs to (the key of
     :meth:`Packer.pack`'s ``addresses``), the side's record of it, and, once
-    it is split, the chunks still to send and the command they belong to."""
+    it is split, the command it belongs to (its item without data), the
+    object's size, the bytes sent, the chunk size, whether it is text, and
+    the name its data has in the packer's spool."""
 
     datastore: str
     record: T
-    chunks: list[Item] | None = None
     whole: Add | Replace | None = None
+    total: int = 0
+    sent: int = 0
+    chunk: int = 0
+    text: bool = False
+    spooled: str | None = None
+    data: bytes | None = None  # the object's bytes (not in a saved state when spooled: read back when needed)
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        if self.spooled is not None:
+            state["data"] = None
+        return state
 
 
 class Side(Protocol[T_contra]):
@@ -76,10 +98,12 @@ class Packer(Generic[T]):
     :meth:`pack`); ``more_data``: whether the session's SyncML version has
     MoreData and NumberOfChanges (1.1 on)."""
 
-    def __init__(self, *, queue: Iterable[Change[T]] = (), more_data: bool = True) -> None:
+    def __init__(self, *, queue: Iterable[Change[T]] = (), more_data: bool = True, spool: Spool | None = None) -> None:
         self.more_data = more_data
         self.queue: list[Change[T]] = list(queue)
         self.announced: set[str] = set()  # datastores whose Sync was sent
+        self.spool = spool  # where a split change's data waits (None: in the change)
+        self._spooled = 0  # split changes spooled so far (their names)
 
     @property
     def done(self) -> bool:
@@ -101,9 +125,8 @@ class Packer(Generic[T]):
         used = 0
         while self.queue:
             change = self.queue[0]
-            if change.chunks:  # the next chunk of a split item
-                assert change.whole is not None
-                command: Command = _with(change.whole, ids.next(), change.chunks.pop(0))
+            if change.whole is not None:  # the next chunk of a split item
+                command: Command = self._piece(change, ids.next())
                 size = measure(command) + _COMMAND_OVERHEAD
             else:
                 command = side.command(change.record, ids.next())
@@ -124,7 +147,7 @@ class Packer(Generic[T]):
                 syncs[change.datastore] = (ids.next(), [])
             syncs[change.datastore][1].append(command)
             used += size
-            if change.chunks:  # more of this item in the next messages
+            if change.whole is not None:  # more of this item in the next messages
                 break
             self.queue.pop(0)
             side.sent(change.record, command)
@@ -138,17 +161,63 @@ class Packer(Generic[T]):
         return out
 
     def _split(self, change: Change[T], command: Command, budget: int) -> Command:
-        """The first chunk of ``command`` (numbered as it), the rest kept in ``change``."""
+        """The first chunk of ``command`` (numbered as it); ``change`` keeps
+        the command without its data and its data (spooled when the packer
+        has a spool).  Chunks of at most the bytes that fit ``budget``; text
+        is cut on UTF-8 character boundaries."""
         if not isinstance(command, (Add, Replace)) or not command.items or command.items[0].data is None:
             return command  # nothing to split (a Delete): it goes whole
         item = command.items[0]
-        change.chunks = split_item(item, max(_MIN_CHUNK, max_chunk(item, budget - _CHUNK_MARGIN)))
-        change.whole = command
-        return _with(command, command.cmd_id, change.chunks.pop(0))
+        data = item.data
+        if isinstance(data, str):
+            raw = data.encode("utf-8")
+        elif isinstance(data, bytes):
+            raw = data
+        else:
+            raise SyncMLError("only text or opaque item data can be split")
+        chunk = max(_MIN_CHUNK, max_chunk(item, budget - _CHUNK_MARGIN))
+        if len(raw) <= chunk:
+            return command
+        change.whole = dataclasses.replace(command, items=(dataclasses.replace(item, data=None, _layout=None),))
+        change.total, change.sent, change.chunk, change.text, change.data = (
+            len(raw), 0, chunk, isinstance(data, str), raw)
+        if self.spool is not None:  # written once; each later message saves only the offset
+            self._spooled += 1
+            change.spooled = f"out:{self._spooled}"
+            self.spool.put(change.spooled, 0, raw)
+        return self._piece(change, command.cmd_id)
 
-
-def _with(command: Add | Replace, cmd_id: str, item: Item) -> Command:
-    return dataclasses.replace(command, cmd_id=cmd_id, items=(item,))
+    def _piece(self, change: Change[T], cmd_id: str) -> Command:
+        """The next chunk of the split ``change`` as its command numbered
+        ``cmd_id``: the first with the whole size in ``<Meta><Size>``, all but
+        the last with ``<MoreData/>``; after the last, ``change`` is whole no more."""
+        whole = change.whole
+        assert whole is not None
+        raw = change.data
+        if raw is None:  # a worker that did not split it: read back once
+            assert self.spool is not None and change.spooled is not None
+            raw = change.data = self.spool.read(change.spooled)
+            if len(raw) != change.total:
+                raise SyncMLError(f"a large object's spooled data is {len(raw)} bytes, not {change.total}")
+        start = change.sent
+        stop = min(start + change.chunk, change.total)
+        if change.text:
+            while stop < change.total and (raw[stop] & 0xC0) == 0x80:  # inside a character
+                stop -= 1
+            if stop == start:
+                raise ValueError("chunk is smaller than one character")
+        piece = raw[start:stop]
+        item = whole.items[0]
+        meta = dataclasses.replace(item.meta or Meta(), size=str(change.total)) if start == 0 else item.meta
+        last = stop >= change.total
+        change.sent = stop
+        if last:
+            if self.spool is not None and change.spooled is not None:
+                self.spool.drop(change.spooled)
+            change.whole, change.data, change.spooled = None, None, None
+        return dataclasses.replace(whole, cmd_id=cmd_id, items=(dataclasses.replace(
+            item, data=piece.decode("utf-8") if change.text else piece, more_data=not last, meta=meta,
+            _layout=None),))
 
 
 def _object_size(command: Command) -> int:

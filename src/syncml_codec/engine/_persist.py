@@ -5,7 +5,9 @@ process of any host serve the next message of a session.
 The format is :mod:`pickle` (protocol 5) behind a version prefix.  Why
 pickle: the state is a graph of the engine's own objects (the session, its
 datastores with their maps and slow-sync keys, the outbox and its packer
-queue, chunk buffers, the peer's DevInf), written and read only by this
+queue, how much of each large object is through, the peer's DevInf; the
+large objects' bytes themselves wait in the store's ``session_chunks``, see
+:mod:`._chunks`), written and read only by this
 code; a hand-made format would have to follow every attribute of those
 classes and would drift from them, and JSON cannot carry bytes, sets or
 shared references.  What pickle must not do is handled so:
@@ -67,7 +69,8 @@ if TYPE_CHECKING:
 __all__ = ["STATE_VERSION", "StateCache", "StateError", "dump_session", "load_session", "state_tag"]
 
 #: bumped when the state's layout changes within a package version
-STATE_VERSION = 5  # 3: DatastoreSync holds its filters; 4: Mail datastores (issue 14); 5: trees (issue 14)
+STATE_VERSION = 6  # 3: DatastoreSync holds its filters; 4: Mail datastores (issue 14); 5: trees (issue 14);
+# 6: large objects spooled in the store (issue 14)
 _MAGIC = b"SYNCML-STATE "
 _TAG_SIZE = 8
 

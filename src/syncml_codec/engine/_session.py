@@ -42,7 +42,7 @@ from ..model import (
 from ..model.size import wbxml_size, xml_size
 from ..store.base import Device
 from ._auth import claimed_user
-from ._chunks import Reassembler
+from ._chunks import Reassembler, StoreSpool
 from ._datastores import SessionDatastores
 from ._devinf import devinf_results, get_code
 from ._mailds import MAIL, MAIL_TREE, is_mail
@@ -81,12 +81,15 @@ class ServerSession:
         self.id = session_id
         self.phase = ServerPhase.INIT
         self.peer = Peer(server.store, device, loc_name)
+        # large objects wait in the store between their chunks, not in the state saved after every message
+        spool = StoreSpool(server.store, session_id)
         self.chunks = Reassembler(max_obj_size=server.limits.max_obj_size,  # the client's large objects
-                                  max_pending_size=server.limits.max_pending_size, owner=f"session {session_id}")
+                                  max_pending_size=server.limits.max_pending_size, owner=f"session {session_id}",
+                                  spool=spool)
         self.datastores = SessionDatastores(store=server.store, peer=self.peer, chunks=self.chunks,
                                             clock=server.clock, policy=server.conflict_policy, session_id=session_id,
                                             backups=server.backups, mail=server.mail)
-        self.outbox = Outbox(peer=self.peer, session_id=session_id, version=version)
+        self.outbox = Outbox(peer=self.peer, session_id=session_id, version=version, spool=spool)
         self.version = version  # the client's SyncML version: ours in every answer (issue 10)
         self.client_session_id = client_session_id  # the SessionID of the client's SyncHdr
         self.auth_carrier: str | None = None  # CmdID of the command whose Cred authenticated the session

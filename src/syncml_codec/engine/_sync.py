@@ -48,7 +48,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -289,9 +289,12 @@ class DatastoreSync:
             self._by_luid.pop(entry.luid, None)
 
     def _heads(self, include_deleted: bool = False) -> list[StoredItem]:
-        """The datastore's items where only their GUID, revision and tombstone
-        are read: a view whose items' data is costly to make (the Mail
-        datastores', :mod:`._mailds`) lists them without it (``item_heads``)."""
+        """The datastore's items where only their GUID, revision, tombstone,
+        type and parent are read (``item_heads``: the SQL stores' without
+        their data, the Mail datastores' with their references, :mod:`._mailds`):
+        what a session keeps of what it sends; each item's data is read when
+        it goes out (:meth:`item_to_send`), so memory holds one message's items,
+        not the datastore's (issue 14)."""
         heads = getattr(self.store, "item_heads", None)
         if heads is not None:
             return heads(self.user, self.canonical, include_deleted)  # type: ignore[no-any-return]
@@ -305,14 +308,23 @@ class DatastoreSync:
             return head(self.user, self.canonical, guid)  # type: ignore[no-any-return]
         return self.store.get_item(self.user, self.canonical, guid)
 
-    def _filter_listing(self, filters: list[ItemFilter]) -> list[StoredItem]:
+    def _filter_listing(self, filters: list[ItemFilter]) -> Iterable[StoredItem]:
         """The datastore's items (tombstones too) as ``filters`` test them: a
         view whose items are costly to read whole (the Mail datastores') lists
-        what they read (``filter_items``, :mod:`._mailds`)."""
+        what they read (``filter_items``, :mod:`._mailds`); others are read a
+        page at a time."""
         listing = getattr(self.store, "filter_items", None)
         if listing is not None:
             return listing(self.user, self.canonical, True, filters)  # type: ignore[no-any-return]
-        return self.store.items(self.user, self.canonical, include_deleted=True)
+        return self._all_items(include_deleted=True)
+
+    def _all_items(self, include_deleted: bool = False) -> Iterable[StoredItem]:
+        """The datastore's items with their data, read a page at a time where
+        the store can (``iter_items``), so never all of them in memory at once."""
+        pages = getattr(self.store, "iter_items", None)
+        if pages is not None:
+            return pages(self.user, self.canonical, include_deleted)  # type: ignore[no-any-return]
+        return self.store.items(self.user, self.canonical, include_deleted)
 
     def item_to_send(self, guid: str) -> tuple[StoredItem | None, bool]:
         """The stored item ``guid`` to send (:meth:`for_client` makes the data)
@@ -632,7 +644,7 @@ class DatastoreSync:
         """An unmatched live server item with the same content (slow sync)."""
         if self._keys is None:
             self._keys = {}
-            for item in self.store.items(self.user, self.canonical):
+            for item in self._all_items():  # (only the keys' digests are kept)
                 if item.guid not in self.touched and self._unconfirmed(item.guid):
                     what = f"{self.canonical}/{item.guid}"
                     key = self._key(content_key(item.data, item.content_type, what=what), item.parent)
@@ -990,8 +1002,11 @@ class DatastoreSync:
         # (only a record filter reads the items' data: without one, a field filter alone passing every item,
         # a view whose data is costly to read lists only their heads)
         reads = [f for f in (window, extra) if f is not None and f.record is not None]
-        listed = self._filter_listing(reads) if reads else self._heads(include_deleted=True)
-        for item in listed:
+        listing = self._filter_listing(reads) if reads else self._heads(include_deleted=True)
+        listed: list[StoredItem] = []  # (a tree's, for its order: without their data)
+        for item in listing:
+            if self.tree:
+                listed.append(dataclasses.replace(item, data=b"") if item.data else item)
             entry = self._by_guid.get(item.guid)
             if item.deleted:
                 if entry is not None:

@@ -63,6 +63,10 @@ class Cursor(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
 
+#: items a page of :meth:`SQLStore.iter_items` holds
+ITEMS_PAGE = 200
+
+
 class Statements:
     """The statements both stores run: ``?`` for a parameter, ``{user}`` for
     the column that holds the account name, ``{map_order}`` for the column
@@ -93,6 +97,7 @@ class Statements:
           for table in ("anchors", "maps", "device_formats", "sessions", "conflicts", "push_targets",
                         "pending_modes", "device_filters")),
         "DELETE FROM devices WHERE {user} = ?",
+        "DELETE FROM session_chunks WHERE session_id IN (SELECT session_id FROM live_sessions WHERE {user} = ?)",
         "DELETE FROM live_sessions WHERE {user} = ?",
         "DELETE FROM items WHERE {user} = ?")
     users = "SELECT name FROM users ORDER BY name"
@@ -110,6 +115,17 @@ class Statements:
                  "WHERE {user} = ? AND datastore = ? ORDER BY id")
     items_live = ("SELECT guid, data, content_type, rev, deleted, modified, parent FROM items "
                   "WHERE {user} = ? AND datastore = ? AND NOT deleted ORDER BY id")
+    # the items without their data (what package 4 lists), and the items a page at a time (by id)
+    heads_all = ("SELECT guid, content_type, rev, deleted, modified, parent FROM items "
+                 "WHERE {user} = ? AND datastore = ? ORDER BY id")
+    heads_live = ("SELECT guid, content_type, rev, deleted, modified, parent FROM items "
+                  "WHERE {user} = ? AND datastore = ? AND NOT deleted ORDER BY id")
+    head = ("SELECT guid, content_type, rev, deleted, modified, parent FROM items "
+            "WHERE {user} = ? AND datastore = ? AND guid = ?")
+    page_all = ("SELECT guid, data, content_type, rev, deleted, modified, parent, id FROM items "
+                "WHERE {user} = ? AND datastore = ? AND id > ? ORDER BY id LIMIT ?")
+    page_live = ("SELECT guid, data, content_type, rev, deleted, modified, parent, id FROM items "
+                 "WHERE {user} = ? AND datastore = ? AND id > ? AND NOT deleted ORDER BY id LIMIT ?")
     # the parents of a datastore's live items, and the live items a folder item contains (schema 10)
     item_parents = "SELECT guid, parent FROM items WHERE {user} = ? AND datastore = ? AND NOT deleted"
     children = "SELECT guid FROM items WHERE {user} = ? AND datastore = ? AND parent = ? AND NOT deleted ORDER BY id"
@@ -158,6 +174,11 @@ class Statements:
     live_sessions = "SELECT session_id, {user}, device_id, last_seen, done FROM live_sessions"
     live_sessions_order = " ORDER BY last_seen, session_id"
     count_live_sessions = "SELECT count(*) FROM live_sessions"
+    # the large objects of a live session, piece by piece (schema 12)
+    put_chunk = "INSERT INTO session_chunks (session_id, obj, seq, data) VALUES (?, ?, ?, ?)"
+    chunk_data = "SELECT data FROM session_chunks WHERE session_id = ? AND obj = ? ORDER BY seq"
+    drop_chunks = "DELETE FROM session_chunks WHERE session_id = ? AND obj = ?"
+    drop_session_chunks = "DELETE FROM session_chunks WHERE session_id = ?"
     where_user = "{user} = ?"
     where_device_id = "device_id = ?"
     nonce_used = "SELECT 1 FROM used_nonces WHERE nonce = ? AND expires >= ?"
@@ -362,6 +383,34 @@ class SQLStore:
         sql = self._sql.items_all if include_deleted else self._sql.items_live
         return [item_of(r) for r in self._all(sql, (user, datastore), user)]
 
+    def item_heads(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
+        """The items as :meth:`items` lists them but without their data
+        (``b""``): what a session keeps of the items it sends (their GUIDs,
+        revisions, tombstones, parents and types), reading each item's data
+        only when it goes out."""
+        sql = self._sql.heads_all if include_deleted else self._sql.heads_live
+        return [StoredItem(r[0], b"", r[1], int(r[2]), bool(r[3]), float(r[4]), r[5] or "")
+                for r in self._all(sql, (user, datastore), user)]
+
+    def item_head(self, user: str, datastore: str, guid: str) -> StoredItem | None:
+        """:meth:`get_item` without the data (``b""``)."""
+        r = self._one(self._sql.head, (user, datastore, guid), user)
+        return None if r is None else StoredItem(r[0], b"", r[1], int(r[2]), bool(r[3]), float(r[4]), r[5] or "")
+
+    def iter_items(self, user: str, datastore: str, include_deleted: bool = False,
+                   page: int = ITEMS_PAGE) -> Iterator[StoredItem]:
+        """The items of :meth:`items`, read ``page`` at a time: memory for one
+        page, not for the whole datastore."""
+        sql = self._sql.page_all if include_deleted else self._sql.page_live
+        last = 0
+        while True:
+            rows = self._all(sql, (user, datastore, last, page), user)
+            for row in rows:
+                yield item_of(row)
+            if len(rows) < page:
+                return
+            last = int(rows[-1][7])
+
     def item_parents(self, user: str, datastore: str) -> dict[str, str]:
         """GUID -> parent GUID (``""``: the root) of the datastore's live
         items, without their data (what hierarchical sync walks, issue 14)."""
@@ -489,6 +538,27 @@ class SQLStore:
         """How many live sessions there are (finished ones kept for a resent message too)."""
         row = self._one(self._sql.count_live_sessions)
         return int(row[0]) if row is not None else 0
+
+    # -- large objects of live sessions (schema 12) -----------------------------
+    # A large object crossing in MoreData chunks is kept here, one row per
+    # piece, instead of in the session's state, which is written with every
+    # message (that made a 5 MB object cost O(size**2) bytes written).
+    def put_chunk(self, session_id: str, obj: str, seq: int, data: bytes) -> None:
+        """Keep piece ``seq`` of the object ``obj`` of the live session ``session_id``."""
+        with self.transaction():
+            self._exec(self._sql.put_chunk, (session_id, obj, seq, data))
+
+    def chunk_data(self, session_id: str, obj: str) -> bytes:
+        """The pieces of ``obj`` kept so far, joined in order (``b""``: none)."""
+        return b"".join(bytes(r[0]) for r in self._all(self._sql.chunk_data, (session_id, obj)))
+
+    def drop_chunks(self, session_id: str, obj: str | None = None) -> None:
+        """Forget the pieces of ``obj`` (None: of all the session's objects)."""
+        with self.transaction():
+            if obj is None:
+                self._exec(self._sql.drop_session_chunks, (session_id,))
+            else:
+                self._exec(self._sql.drop_chunks, (session_id, obj))
 
     def nonce_used(self, nonce: str, now: float) -> bool:
         """Whether :meth:`use_nonce` recorded ``nonce`` and it has not expired by ``now`` (writes nothing)."""

@@ -92,7 +92,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -244,6 +244,15 @@ CREATE INDEX IF NOT EXISTS items_by_parent ON items (account, datastore, parent)
 """,
     # version 11 (issue 14): the account's IMAP mail settings (an imap:// URL with its password), sealed
     11: "ALTER TABLE users ADD COLUMN IF NOT EXISTS mail_imap BYTEA",
+    # version 12 (issue 14): the pieces of the large objects a live session sends or receives in MoreData
+    # chunks (kept here, not in the session's state written with every message; dropped with the session)
+    12: """CREATE TABLE IF NOT EXISTS session_chunks (
+    session_id TEXT NOT NULL,
+    obj TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data BYTEA NOT NULL,
+    PRIMARY KEY (session_id, obj, seq)
+)""",
 }
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified, parent"
@@ -558,15 +567,19 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
         if ids:
             with self.transaction():
                 self._exec("DELETE FROM live_sessions WHERE session_id = ANY(%s)", (ids,))
+                self._exec("DELETE FROM session_chunks WHERE session_id = ANY(%s)", (ids,))
 
     def expire_live_sessions(self, before: float) -> list[str]:
         """Delete the sessions whose last message came before ``before``
         (but one whose message another worker is serving now: its row is
         locked); their IDs."""
         with self.transaction():
-            return sorted(r[0] for r in self._exec(
+            gone = sorted(r[0] for r in self._exec(
                 "DELETE FROM live_sessions WHERE session_id IN (SELECT session_id FROM live_sessions "
                 "WHERE last_seen < %s FOR UPDATE SKIP LOCKED) RETURNING session_id", (before,)))
+            if gone:
+                self._exec("DELETE FROM session_chunks WHERE session_id = ANY(%s)", (gone,))
+            return gone
 
     def server_secret(self) -> bytes:
         """32 random bytes made by whichever worker asks first, the same for all."""

@@ -46,7 +46,7 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 #: seconds a statement waits for another process's lock before "database is locked"
 BUSY_TIMEOUT = 30.0
 
@@ -275,10 +275,28 @@ def _add_mail_imap(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE users ADD COLUMN mail_imap BLOB")
 
 
+_SESSION_CHUNKS = """
+CREATE TABLE IF NOT EXISTS session_chunks (
+    session_id TEXT NOT NULL,
+    obj TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (session_id, obj, seq)
+)
+"""
+
+
+def _add_session_chunks(db: sqlite3.Connection) -> None:
+    """Version 12 (issue 14): ``session_chunks``, the pieces of the large
+    objects a live session is receiving or sending in MoreData chunks
+    (dropped with the session)."""
+    db.execute(_SESSION_CHUNKS)
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
 _MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions,
                6: _add_push_targets, 7: _add_pending_modes, 8: _add_auth, 9: _add_device_filters,
-               10: _add_parents, 11: _add_mail_imap}
+               10: _add_parents, 11: _add_mail_imap, 12: _add_session_chunks}
 
 
 def _create_private(path: str) -> None:
@@ -499,7 +517,9 @@ class SQLiteStore(SQLStore, param="?", user="user", map_order="rowid"):
 
     def drop_live_sessions(self, session_ids: Iterable[str]) -> None:
         with self.transaction():
-            self._db.executemany("DELETE FROM live_sessions WHERE session_id = ?", [(i,) for i in session_ids])
+            ids = [(i,) for i in session_ids]
+            self._db.executemany("DELETE FROM live_sessions WHERE session_id = ?", ids)
+            self._db.executemany("DELETE FROM session_chunks WHERE session_id = ?", ids)
 
     def expire_live_sessions(self, before: float) -> list[str]:
         """Drop the sessions idle since before ``before``; their ids."""
@@ -507,6 +527,7 @@ class SQLiteStore(SQLStore, param="?", user="user", map_order="rowid"):
             gone = [r[0] for r in self._exec("SELECT session_id FROM live_sessions WHERE last_seen < ?", (before,))]
             if gone:
                 self._exec("DELETE FROM live_sessions WHERE last_seen < ?", (before,))
+                self._db.executemany("DELETE FROM session_chunks WHERE session_id = ?", [(i,) for i in gone])
         return gone
 
     def server_secret(self) -> bytes:

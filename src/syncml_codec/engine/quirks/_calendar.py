@@ -13,6 +13,7 @@ GUID says where an item lives."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, cast
 
 from ...store.base import Store, StoredItem
@@ -45,6 +46,23 @@ class CalendarWithTasks:
         if datastore == _CALENDAR:
             found += self._store.items(user, _TASKS, include_deleted)
         return found
+
+    def item_heads(self, user: str, datastore: str, include_deleted: bool = False) -> list[StoredItem]:
+        found = self._store.item_heads(user, datastore, include_deleted)
+        if datastore == _CALENDAR:
+            found += self._store.item_heads(user, _TASKS, include_deleted)
+        return found
+
+    def item_head(self, user: str, datastore: str, guid: str) -> StoredItem | None:
+        item = self._store.item_head(user, datastore, guid)
+        if item is None and datastore == _CALENDAR:
+            item = self._store.item_head(user, _TASKS, guid)
+        return item
+
+    def iter_items(self, user: str, datastore: str, include_deleted: bool = False) -> Iterator[StoredItem]:
+        yield from self._store.iter_items(user, datastore, include_deleted)
+        if datastore == _CALENDAR:
+            yield from self._store.iter_items(user, _TASKS, include_deleted)
 
     def get_item(self, user: str, datastore: str, guid: str) -> StoredItem | None:
         item = self._store.get_item(user, datastore, guid)
