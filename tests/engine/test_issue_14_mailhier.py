@@ -303,6 +303,10 @@ def test_issue_14_mailhier_round_trip(mserver: SyncServer, store: Any, backend: 
         (path,) = (backend.root / ".Archive" / "cur").iterdir()
         assert path.name.endswith(":2,S") and _lf(path.read_bytes()) == _lf(message(1))
     assert not sync(mserver, emi).reports["./mail"].received  # nothing comes back
+    # (our client keeps the flags-only object it sent; a real one keeps its message, marked read: a pure move
+    # comes to it as a Move, without the message, issue 14 "wire")
+    assert b"<read>false</read>" in data
+    ds.items[mail] = data.replace(b"<read>false</read>", b"<read>true</read>")
     # the other device gets the move (the same item under its new folder), not a Delete and an Add
     session = sync(mserver, rfc)
     assert session.ok and session.reports["./mail"].received == {"Replace": 1}
@@ -312,7 +316,8 @@ def test_issue_14_mailhier_round_trip(mserver: SyncServer, store: Any, backend: 
     ds.move(where(rfc)["/Archive", "message 1"], where(rfc)["/INBOX"])
     assert sync(mserver, rfc).ok
     assert flags_in(backend) == {"INBOX": [frozenset({"read"})], "Archive": []}
-    assert sync(mserver, emi).ok and ("/INBOX", "message 1") in where(emi)
+    session = sync(mserver, emi)
+    assert session.ok and session.reports["./mail"].received == {"Move": 1} and ("/INBOX", "message 1") in where(emi)
     assert EmailObject.parse(emi.datastores["./mail"].items[where(emi)["/INBOX", "message 1"]]).read is True
     assert [i.guid for i in store.items("test", MAIL_TREE) if i.content_type != FOLDER_REF_TYPE] == [guid]
 

@@ -13,7 +13,7 @@ for; DevInf 1.0 has no ``UTC``, ``SupportLargeObjs`` nor
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from ..codec.tree import Document
 from ..devinf import ContentType, DataStore, DevInf, negotiate
@@ -36,6 +36,7 @@ __all__ = [
     "devinf_bytes",
     "devinf_from_item",
     "devinf_results",
+    "fitted_devinf",
     "get_code",
     "performed_sync_caps",
     "server_datastore",
@@ -88,7 +89,7 @@ def server_datastore(canonical: str, source_ref: str | None = None, *, tree: boo
     """Our DataStore for ``canonical`` (listed as ``source_ref``): the types
     we take and send, the SyncCaps we carry out, and the filters we read
     (``Filter-Rx``/``FilterCap``, :func:`syncml_codec.filters.advertise_filters`;
-    a DevInf 1.0/1.1 drops them; none for Files); ``SupportHierarchicalSync`` for the
+    a DevInf 1.0/1.1 drops them); ``SupportHierarchicalSync`` for the
     datastores kept as folder trees (``tree``, or one of
     :data:`~syncml_codec.store.base.TREE_DATASTORES`; issue 14)."""
     pref, *others = SERVER_FORMATS[canonical.split("/", 1)[0]]  # (Mail/<Folder>: Mail's)
@@ -97,9 +98,7 @@ def server_datastore(canonical: str, source_ref: str | None = None, *, tree: boo
     ours = DataStore(source_ref or canonical, display_name=canonical, max_guid_size=32,
                      rx_pref=(pref,), rx=tuple(others), tx_pref=(pref,), tx=tuple(others),
                      support_hierarchical_sync=tree or canonical in TREE_DATASTORES, sync_types=_SYNC_TYPES)
-    # (no filters advertised for Files: nothing asks for them, and every byte of our DevInf goes to
-    # phones with a MaxMsgSize of a few kB in package 2)
-    return ours if canonical in TREE_DATASTORES else advertise_filters(ours)
+    return advertise_filters(ours)  # (a phone with a small MaxMsgSize gets less: fitted_devinf)
 
 
 def server_devinf(dev_id: str, names: dict[str, str] | None = None, version: str = "1.2", *,
@@ -174,17 +173,68 @@ def get_code(cmd: Get) -> int:
     return StatusCode.OK if uris and all(u in DEVINF_URIS for u in uris) else StatusCode.NOT_FOUND
 
 
+def fitted_devinf(devinf: DevInf, keep: Mapping[str, Iterable[str]],
+                  fits: Callable[[DevInf], bool]) -> tuple[DevInf, bool]:
+    """The fullest of our DevInfs that ``fits`` (the message it goes in stays
+    within the client's MaxMsgSize), and whether one did.  ``keep``: the
+    datastores the client uses (canonical name -> the content types its own
+    DevInf lists for it, lower case; none when not known).  In order:
+
+    1. the whole ``devinf``;
+    2. only the datastores in ``keep``;
+    3. those without their ``Filter-Rx``/``FilterCap``;
+    4. those listing, besides our preferred type, only the types the client
+       lists too (what format negotiation could pick), without DisplayName.
+
+    When ``keep`` names none of ours, steps 3 and 4 keep every datastore.
+    When none fits, the last (the smallest) and False.
+
+    Why not a large object: the DTD lets any Item carry MoreData, but the
+    protocol's large-object handling is written for Add and Replace (a Size
+    in the first chunk, 424 for a wrong total) and clients reassemble those in
+    a Sync, not a DevInf; a WBXML string table would change the encoding of
+    every message to old phones and saves little on one or two datastores.
+    """
+    kept = tuple(ds for ds in devinf.datastores if ds.display_name in keep)
+    plain_caps = [dataclasses.replace(ds, filter_rx=(), filter_caps=()) for ds in kept or devinf.datastores]
+
+    def narrowed(ds: DataStore) -> DataStore:
+        theirs = {t.strip().lower() for t in keep.get(ds.display_name or "", ())}
+        return dataclasses.replace(ds, display_name=None, rx=tuple(t for t in ds.rx if t.ct_type.lower() in theirs),
+                                   tx=tuple(t for t in ds.tx if t.ct_type.lower() in theirs))
+
+    candidates = [devinf]
+    if kept and len(kept) < len(devinf.datastores):
+        candidates.append(dataclasses.replace(devinf, datastores=kept))
+    candidates.append(dataclasses.replace(devinf, datastores=tuple(plain_caps)))
+    candidates.append(dataclasses.replace(devinf, datastores=tuple(map(narrowed, plain_caps))))
+    for candidate in candidates:
+        if fits(candidate):
+            return candidate, True
+    return candidates[-1], False
+
+
 def devinf_results(get: Get, dev_id: str, names: dict[str, str], encoding: str, *, cmd_id: str,
                    msg_ref: str, version: str = "1.2", mail: Iterable[str] = (),
-                   trees: Iterable[str] = ()) -> Results:
+                   trees: Iterable[str] = (), keep: Mapping[str, Iterable[str]] | None = None,
+                   fits: Callable[[Results], bool] | None = None) -> tuple[Results, bool]:
     """The Results answering a Get of our DevInf (``names``, ``mail`` and ``trees`` as for
     :func:`server_devinf`), a DevInf of the session's SyncML ``version``
-    under the URI the Get named."""
+    under the URI the Get named, and whether it fits.  ``fits``: whether a
+    Results fits the message (None: any does); when the whole DevInf does
+    not, it is reduced as :func:`fitted_devinf` says (``keep``: the
+    datastores the client uses)."""
     uri = next(plain(i.target.loc_uri) for i in get.items if i.target is not None)
+
+    def results(devinf: DevInf) -> Results:
+        return Results(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=get.cmd_id, meta=Meta(type=devinf_type(encoding)),
+                       items=(Item(source=Source(loc_uri=uri), data=devinf.to_document(version)),))
+
     devinf = server_devinf(dev_id, names, version, mail=mail, trees=trees)
-    return Results(cmd_id=cmd_id, msg_ref=msg_ref, cmd_ref=get.cmd_id,
-                   meta=Meta(type=devinf_type(encoding)),
-                   items=(Item(source=Source(loc_uri=uri), data=devinf.to_document(version)),))
+    if fits is None:
+        return results(devinf), True
+    chosen, fitted = fitted_devinf(devinf, keep or {}, lambda candidate: fits(results(candidate)))
+    return results(chosen), fitted
 
 
 #: fragments of a content type -> the canonical datastore its items live in

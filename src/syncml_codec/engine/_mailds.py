@@ -369,11 +369,13 @@ class MailView:
         return {"folder": folder, "uid": uid, "flags": wanted, "date": date, "fingerprint": fp, "size": len(message)}
 
     def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
-                     modified: float = 0.0, parent: str | None = None) -> StoredItem | None:
-        if datastore == MAIL_TREE:
+                     modified: float = 0.0, parent: str | None = None,
+                     same_content: bool | None = None) -> StoredItem | None:
+        if datastore == MAIL_TREE:  # (the tree tells a move from a change itself)
             return self._tree.replace_item(user, guid, data, content_type, modified, parent)
         if not is_mail(datastore):
-            return self._store.replace_item(user, datastore, guid, data, content_type, modified, parent=parent)
+            return self._store.replace_item(user, datastore, guid, data, content_type, modified, parent=parent,
+                                            same_content=same_content)
         current = self._store.get_item(user, datastore, guid)
         ref = read_ref(current) if current is not None else None
         if ref is None:

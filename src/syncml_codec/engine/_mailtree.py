@@ -319,8 +319,9 @@ class MailTree:
         changed = {(r.folder, r.uid) for r in changes.changed}
         for source, dest in changes.moved:
             m = listed[dest.folder][dest.uid]
+            same = old_state[source.folder][source.uid][0] == frozenset(m.flags)  # (same message: its flags?)
             store.replace_item(user, MAIL_TREE, by_ref[source.folder, source.uid], listed_ref("", m), REF_TYPE, clock,
-                               parent=at[dest.folder])
+                               parent=at[dest.folder], same_content=same)
             changed.discard((dest.folder, dest.uid))
             found["moved"] += 1
         for r in changes.removed:
@@ -455,8 +456,11 @@ class MailTree:
             updated = {"uid": ref["uid"], "flags": ref["flags"], "date": _utc(float(ref["date"])),
                        "fingerprint": str(ref.get("fp", ref["uid"])),
                        "size": ref["size"] if isinstance(ref.get("size"), int) else None}
+        before = read_ref(current) or {}
+        same = (str(updated["fingerprint"]) == str(before.get("fp", before.get("uid")))  # (a move keeps the message)
+                and sorted(updated["flags"]) == sorted(before.get("flags", ())))
         return store.replace_item(user, MAIL_TREE, guid, make_ref(**dict(updated, folder="")), REF_TYPE, modified,
-                                  parent=new_parent)
+                                  parent=new_parent, same_content=same)
 
     def delete_item(self, user: str, guid: str, modified: float = 0.0) -> StoredItem | None:
         tree = self._folders(user)

@@ -18,6 +18,7 @@ from ..model import (
     Delete,
     Item,
     Meta,
+    Move,
     Replace,
     Source,
     SourceParent,
@@ -43,13 +44,21 @@ __all__ = ["Outbox", "command_for"]
 log = logging.getLogger("syncml_codec.engine")
 
 _Sent = tuple[DatastoreSync, Op]
+#: a client's Status to our Move saying it does not take the command
+_NO_MOVE = (StatusCode.COMMAND_NOT_ALLOWED, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED,
+            StatusCode.COMMAND_NOT_IMPLEMENTED)
 
 
 def command_for(ds: DatastoreSync, op: Op, cmd_id: str, quirks: Quirks = NO_QUIRKS) -> Command:
     """The Add, Replace or Delete that sends ``op`` to the client, in its type
-    (as ``quirks``, the device's, want it)."""
+    (as ``quirks``, the device's, want it); a Move (SyncML 1.2) for a Replace
+    that only changes the folder of an item the client holds (issue 14)."""
     if op.kind is Operation.DELETE:
         return Delete(cmd_id=cmd_id, items=(Item(target=Target(loc_uri=op.luid or op.guid)),))
+    if op.kind is Operation.REPLACE and op.guid in ds.moves:  # only its folder changed: a Move, without data
+        source_parent, target_parent = _parent_of(ds, ds.parent_of(op.guid), False)
+        return Move(cmd_id=cmd_id, items=(Item(target=Target(loc_uri=op.luid or ""), source=Source(loc_uri=op.guid),
+                                               source_parent=source_parent, target_parent=target_parent),))
     stored, reduced = ds.item_to_send(op.guid)  # from the datastore's view (quirks.store_for), as its filter wants
     assert stored is not None
     data, ctype, encoding = ds.for_client(stored, quirks.default_type(ds.canonical), reduced=reduced)
@@ -105,9 +114,14 @@ class Outbox:
         self.unmapped: set[tuple[str, str]] = set()  # (datastore, GUID) of Adds sent, awaiting their Map
         self.sent_counts: dict[tuple[str, str], int] = {}  # (datastore, Add|Replace|Delete) -> sent, not refused
         self.sent_types: dict[tuple[str, str], str] = {}  # (MsgID, CmdID) -> the forced type it went in
+        self.sent_moves: set[tuple[str, str]] = set()  # (MsgID, CmdID) of the Moves sent, awaiting their Status
         self.too_large = 0  # changes not sent because they exceed what the client takes
         self._msg_id = ""  # the message being packed
         self._limits = (0, 0)  # the client's MaxMsgSize and MaxObjSize (for log lines)
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        state.setdefault("sent_moves", set())  # (a state saved before Moves were sent)
+        self.__dict__.update(state)
 
     @property
     def done(self) -> bool:
@@ -132,10 +146,13 @@ class Outbox:
         """The client's Status for a change we sent: an error undoes it
         (it goes again next time), but for 418 (the client has it); a 415
         for a forced type switches the datastore to another (:mod:`._format`)
-        and, while package 4 is still going, queues the change again."""
+        and, while package 4 is still going, queues the change again; so does
+        a Move the client does not take (405, 406, 501), as a Replace."""
         key = (status.msg_ref, status.cmd_ref)
         sent = self.sent_ops.pop(key, None)
         sent_type = self.sent_types.pop(key, None)
+        was_move = key in self.sent_moves
+        self.sent_moves.discard(key)
         code = status.code
         if sent is not None and code is not None and int(code) >= 300:
             ds, op = sent
@@ -143,6 +160,15 @@ class Outbox:
             if int(code) != StatusCode.ALREADY_EXISTS:
                 ds.failed(op)
                 self.sent_counts[(ds.canonical, op.kind.value)] -= 1
+            if int(code) in _NO_MOVE and was_move:
+                # a client that takes no Move: this one and the session's next ones go as a Replace
+                if ds.hierarchical_moves:
+                    log.warning("session %s: the client answered %s to a Move; Replaces instead",
+                                self.session_id, code)
+                ds.moves.clear()
+                ds.hierarchical_moves = False
+                if not self.packer.done:
+                    self.packer.queue.append(Change(datastore=ds.canonical, record=(ds, op)))
             if int(code) == StatusCode.UNSUPPORTED_MEDIA_TYPE and sent_type is not None:
                 refused(ds, sent_type, self.peer.known_devinf(), self.session_id)
                 if sent_type.strip().lower() in ds.refused and not self.packer.done:
@@ -163,6 +189,8 @@ class Outbox:
             self.sent_types[(self._msg_id, command.cmd_id)] = command.meta.type
         if op.kind is Operation.ADD:
             self.unmapped.add((ds.canonical, op.guid))
+        elif isinstance(command, Move):
+            self.sent_moves.add((self._msg_id, command.cmd_id))
 
     def dropped(self, record: _Sent, why: Dropped) -> None:
         ds, op = record

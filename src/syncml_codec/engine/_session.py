@@ -40,11 +40,11 @@ from ..model import (
     status_for_header,
 )
 from ..model.size import wbxml_size, xml_size
-from ..store.base import Device
+from ..store.base import Device, canonical_datastore
 from ._auth import claimed_user
 from ._chunks import Reassembler, StoreSpool
 from ._datastores import SessionDatastores
-from ._devinf import devinf_results, get_code
+from ._devinf import datastore_from_devinf, devinf_results, get_code
 from ._mailds import MAIL, MAIL_TREE, is_mail
 from ._outgoing import Outbox
 from ._params import SyncParams
@@ -151,6 +151,13 @@ class ServerSession:
                 "user": self.user, "device": self.device_id,
                 "commands": commands, "statuses": statuses, "seconds": round(seconds, 6)}
 
+    def _size(self, header: SyncHdr, commands: list[Command]) -> int:
+        """The encoded size of our next message holding ``commands``."""
+        message = reply_message(header, commands, True, msg_id=str(self.out_msg_id + 1),
+                                resp_uri=f"{self.server.base_url}?sessionid={self.id}",
+                                max_msg_size=self.server.max_msg_size, max_obj_size=self.server.limits.max_obj_size)
+        return len(message.to_bytes(self.encoding))
+
     def _message(self, header: SyncHdr, commands: list[Command], final: bool) -> Message:
         self.out_msg_id += 1
         return reply_message(header, commands, final, msg_id=str(self.out_msg_id),
@@ -219,13 +226,15 @@ class ServerSession:
                 out += self._map(cmd)
             else:
                 out.append(self._dispatch(cmd, made_after))
-        for get in gets:  # at most one
-            made_after.insert(0, lambda get=get: self._results(get))  # type: ignore[misc]
-        out += [make() for make in made_after]
         if auth is not None and chal is not None and self.auth_carrier is not None:
             # the credential came in a command: its Status carries the NextNonce too
             out = [dataclasses.replace(c, chal=chal) if isinstance(c, Status) and c.cmd != "SyncHdr"
                    and c.cmd_ref == self.auth_carrier else c for c in out]
+        results_id = answers.next_id() if gets else ""  # (the Results comes first, made last: it fits the rest)
+        later = [make() for make in made_after]
+        if gets:  # at most one
+            out.append(self._results(header, gets[0], results_id, [*out, *later]))
+        out += later
         phase = self.phase
         event = self._event(msg, saw_sync)
         self.phase = advance(SERVER_TABLE, phase, event)
@@ -286,13 +295,51 @@ class ServerSession:
             return [self.answers.status(cmd, outcome[0][0])]
         return [self.answers.map_item_status(cmd, item, code) for code, item in outcome]
 
-    def _results(self, get: Get) -> Results:
+    def _results(self, header: SyncHdr, get: Get, cmd_id: str, others: list[Command]) -> Results:
+        """Our DevInf for ``get``, as much of it as fits the client's MaxMsgSize
+        next to ``others`` (the rest of the answer) and our Get of its DevInf
+        (:func:`._devinf.fitted_devinf`)."""
         names = {c: ds.server_uri for c, ds in self.datastores.items()}
         mail = (MAIL, *(c for c in self.datastores if is_mail(c) and c not in (MAIL, MAIL_TREE))) \
             if self.server.mail else ()  # (the tree is listed as Mail, :mod:`._mailtree`)
-        return devinf_results(get, self.server.dev_id, names, self.encoding, cmd_id=self.answers.next_id(),
-                              msg_ref=self.answers.msg_ref, version=self.version, mail=mail,
-                              trees=(MAIL,) if self.server.mail else ())
+        ask = [self._devinf_get("0")] if self._wants_devinf() else []
+
+        def fits(results: Results) -> bool:
+            return self._size(header, [*others, results, *ask]) <= self.max_msg_size
+
+        results, fitted = devinf_results(get, self.server.dev_id, names, self.encoding, cmd_id=cmd_id,
+                                         msg_ref=self.answers.msg_ref, version=self.version, mail=mail,
+                                         trees=(MAIL,) if self.server.mail else (), keep=self._used_datastores(),
+                                         fits=fits)
+        if not fitted:
+            log.warning("session %s: our smallest DevInf does not fit the client's MaxMsgSize %d; sent anyway",
+                        self.id, self.max_msg_size)
+        return results
+
+    def _used_datastores(self) -> dict[str, set[str]]:
+        """The canonical datastores the client uses, those it alerted and those
+        its DevInf lists (by name, else by their types), each with the content
+        types its DevInf lists for it."""
+        used: dict[str, set[str]] = {MAIL if c == MAIL_TREE else c: set() for c in self.datastores}
+        devinf = self.peer.known_devinf()
+        for theirs in devinf.datastores if devinf is not None else ():
+            types = {ct.ct_type.strip().lower() for ct in (*theirs.rx_pref, *theirs.tx_pref, *theirs.rx, *theirs.tx)}
+            canonical = canonical_datastore(theirs.source_ref) or datastore_from_devinf(devinf, theirs.source_ref)
+            if canonical is None and any("email" in t or "rfc822" in t for t in types):
+                canonical = MAIL
+            if canonical is not None:
+                used.setdefault(canonical, set()).update(types)
+        return used
+
+    def _wants_devinf(self) -> bool:
+        """Whether package 2 asks for the client's DevInf: once, when it sent
+        none, or, for ``format=get``, none in this session (:mod:`._format`)."""
+        return not self.peer.asked_devinf and (self.peer.devinf is None
+                                               or (self.params.format == "get" and not self.peer.received))
+
+    def _devinf_get(self, cmd_id: str) -> Get:
+        return Get(cmd_id=cmd_id, meta=Meta(type=devinf_type(self.encoding)),
+                   items=(Item(target=Target(loc_uri=DEVINF_URI[self.version])),))
 
     # -- the answers (one per _state.Answer) ------------------------------
     def _ask_next(self, header: SyncHdr, out: list[Command], event: Event) -> Message:
@@ -302,11 +349,9 @@ class ServerSession:
     def _init(self, header: SyncHdr, out: list[Command], event: Event) -> Message:
         """Package 2 (with our Get of the client's DevInf, once, when it sent
         none, or, for ``format=get``, none in this session: :mod:`._format`)."""
-        if not self.peer.asked_devinf and (self.peer.devinf is None
-                                           or (self.params.format == "get" and not self.peer.received)):
+        if self._wants_devinf():
             self.peer.asked_devinf = True
-            out.append(Get(cmd_id=self.answers.next_id(), meta=Meta(type=devinf_type(self.encoding)),
-                           items=(Item(target=Target(loc_uri=DEVINF_URI[self.version])),)))
+            out.append(self._devinf_get(self.answers.next_id()))
         if event is Event.FINAL:
             return self._message(header, out, True)
         return self._changes(header, out, event)  # packages 1 and 3 together
@@ -315,8 +360,9 @@ class ServerSession:
         """The next message of package 4: as many of the queued changes as
         fit the client's MaxMsgSize (:mod:`._packer`)."""
         measure = wbxml_size if self.encoding == "wbxml" else xml_size
-        budget = (self.max_msg_size - _MARGIN - sum(estimate(c, measure, self.encoding) for c in out)
-                  - _SYNC_OVERHEAD)
+        frame = self._size(header, [])  # (the header: 700 bytes in XML with our RespURI)
+        budget = (self.max_msg_size - max(_MARGIN, frame + _MARGIN // 4)
+                  - sum(estimate(c, measure, self.encoding) for c in out) - _SYNC_OVERHEAD)
         out += self.outbox.fill(self.datastores, msg_id=str(self.out_msg_id + 1), budget=budget,
                                 ids=self.answers.ids, measure=measure, max_msg_size=self.max_msg_size,
                                 max_obj_size=self.max_obj_size)

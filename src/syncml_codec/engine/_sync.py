@@ -206,11 +206,15 @@ class DatastoreSync:
     tree: bool = False
     hierarchical: bool = False
     _parents: dict[str, str] | None = None
+    _content_revs: dict[str, int] | None = None  # GUID -> content_rev, read once for package 4 (not in the state)
     chunk_parents: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # see remember_parent
     # a folder the device added again (same name, same parent) while it holds it under another LUID: that
     # LUID -> the folder's GUID, and the LUIDs of what the device put in it in this session (see _onto_folder)
     twins: dict[str, str] = field(default_factory=dict)
     in_twins: set[str] = field(default_factory=set)
+    moves: set[str] = field(default_factory=set)  # GUIDs whose change for the client is only a move (a Move)
+    overruled: set[str] = field(default_factory=set)  # GUIDs the client changed in a conflict it lost
+    hierarchical_moves: bool = True  # False once the client refused a Move in this session
 
     @property
     def user(self) -> str:
@@ -234,11 +238,14 @@ class DatastoreSync:
         state = dict(self.__dict__)
         state["_by_guid"] = state["_by_luid"] = None
         state["_filters"] = {}
-        state["_parents"] = None
+        state["_parents"] = state["_content_revs"] = None
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.twins, self.in_twins = {}, set()  # (a state saved before they were kept)
+        state.setdefault("moves", set())  # (a state saved before Move was sent)
+        state.setdefault("overruled", set())
+        state.setdefault("hierarchical_moves", True)
         self.__dict__.update(state)
         self._load_map()
 
@@ -911,6 +918,7 @@ class DatastoreSync:
                   parent: str | None = None) -> int:
         """The client replaced an item the server changed since the device saw it."""
         self._count("conflicts")
+        self.overruled.add(current.guid)  # (whoever wins, the client holds other content: never only a Move)
         policy = self.policy
         if policy is ConflictPolicy.NEWER_WINS:
             theirs, ours = modified_time(data), modified_time(current.data)
@@ -1040,7 +1048,31 @@ class DatastoreSync:
                     self._count("filtered-out")
             elif entry.known_rev != item.rev and entry.luid is not None:
                 ops.append(Op(kind=Operation.REPLACE, guid=item.guid, luid=entry.luid, rev=item.rev))
+                if self._only_moved(item.guid, entry.known_rev):
+                    self.moves.add(item.guid)
         return self._in_tree_order(ops, listed) if self.tree else ops
+
+    def _only_moved(self, guid: str, known_rev: int) -> bool:
+        """Whether the client holds the item's content and only its folder
+        changed since (hierarchical sync: a Move, not the whole item): its
+        content's revision (``content_revs``, schema 12) is not newer than the
+        one the client holds, and it neither sent the item in this session
+        (nor lost a conflict over it) nor gets it through the INCLUSIVE
+        filter; not in a slow sync, a refresh or a fallback."""
+        if not self.hierarchical or not self.hierarchical_moves or guid in self.touched or guid in self.overruled \
+                or guid in self.fetched \
+                or self.fallback is not Fallback.NONE \
+                or self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_SERVER):
+            return False
+        if self._content_revs is None:
+            lister = getattr(self.store, "content_revs", None)
+            self._content_revs = dict(lister(self.user, self.canonical)) if lister is not None else {}
+        content_rev = self._content_revs.get(guid)
+        return content_rev is not None and content_rev <= known_rev
+
+    def parent_of(self, guid: str) -> str:
+        """The folder (GUID, ``""``: the root) a live item of the tree is in."""
+        return self._tree_parents().get(guid, "")
 
     def sent(self, op: Op) -> None:
         """``op`` went out: an Add is mapped without a LUID (until the Map),

@@ -128,6 +128,8 @@ class Statements:
                  "WHERE {user} = ? AND datastore = ? AND id > ? AND NOT deleted ORDER BY id LIMIT ?")
     # the parents of a datastore's live items, and the live items a folder item contains (schema 10)
     item_parents = "SELECT guid, parent FROM items WHERE {user} = ? AND datastore = ? AND NOT deleted"
+    # the revision that last changed each live item's content (schema 12)
+    content_revs = "SELECT guid, content_rev FROM items WHERE {user} = ? AND datastore = ? AND NOT deleted"
     children = "SELECT guid FROM items WHERE {user} = ? AND datastore = ? AND parent = ? AND NOT deleted ORDER BY id"
     # anchors and maps
     anchors = "SELECT client_last, server_last FROM anchors WHERE device = ? AND datastore = ?"
@@ -415,6 +417,13 @@ class SQLStore:
         """GUID -> parent GUID (``""``: the root) of the datastore's live
         items, without their data (what hierarchical sync walks, issue 14)."""
         return {r[0]: r[1] or "" for r in self._all(self._sql.item_parents, (user, datastore), user)}
+
+    def content_revs(self, user: str, datastore: str) -> dict[str, int]:
+        """GUID -> the revision whose change last changed the content of each
+        of the datastore's live items (0: none since it was added; a pure move
+        keeps it): a device holding that revision or a later one needs a
+        Move, not the whole item (issue 14)."""
+        return {r[0]: int(r[1]) for r in self._all(self._sql.content_revs, (user, datastore), user)}
 
     def _descendants(self, user: str, datastore: str, guid: str) -> list[str]:
         """The live items ``guid`` contains, at any depth, parents before their

@@ -92,7 +92,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -253,6 +253,14 @@ CREATE INDEX IF NOT EXISTS items_by_parent ON items (account, datastore, parent)
     data BYTEA NOT NULL,
     PRIMARY KEY (session_id, obj, seq)
 )""",
+    # version 13 (issue 14, wire): the revision whose change last changed an item's content (0: none since
+    # it was added; a pure move keeps it); existing items take their revision
+    13: """
+ALTER TABLE items ADD COLUMN IF NOT EXISTS content_rev BIGINT;
+UPDATE items SET content_rev = rev WHERE content_rev IS NULL;
+ALTER TABLE items ALTER COLUMN content_rev SET DEFAULT 0;
+ALTER TABLE items ALTER COLUMN content_rev SET NOT NULL
+""",
 }
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified, parent"
@@ -519,15 +527,22 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
         return item
 
     def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
-                     modified: float = 0.0, parent: str | None = None) -> StoredItem | None:
+                     modified: float = 0.0, parent: str | None = None,
+                     same_content: bool | None = None) -> StoredItem | None:
         """The new version; None if there is no such live item.  ``parent``:
-        its new folder (a move; None keeps the one it has)."""
+        its new folder (a move; None keeps the one it has); ``same_content``:
+        whether the content is unchanged (None: the data and type say)."""
         with self.transaction():
             self._lock_account(user)
-            row = self._exec("UPDATE items SET data = %s, content_type = %s, rev = nextval('rev_seq'), "
-                             "modified = %s, parent = COALESCE(%s, parent) WHERE account = %s AND datastore = %s "
-                             "AND guid = %s AND NOT deleted RETURNING rev, parent",
-                             (data, content_type, modified, parent, user, datastore, guid)).fetchone()
+            # (SET's expressions read the row as it was: the old data, type and content_rev)
+            row = self._exec("WITH r AS (SELECT nextval('rev_seq') AS v) "
+                             "UPDATE items SET data = %s, content_type = %s, rev = r.v, modified = %s, "
+                             "parent = COALESCE(%s, parent), content_rev = CASE WHEN COALESCE(%s, "
+                             "items.data = %s AND items.content_type = %s) THEN items.content_rev ELSE r.v END "
+                             "FROM r WHERE account = %s AND datastore = %s AND guid = %s AND NOT deleted "
+                             "RETURNING items.rev, items.parent",
+                             (data, content_type, modified, parent, same_content, data, content_type, user,
+                              datastore, guid)).fetchone()
             if row is None:
                 return None
             item = self._seen(user, datastore)[guid] = StoredItem(guid, data, content_type, int(row[0]), False,

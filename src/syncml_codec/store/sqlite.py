@@ -46,7 +46,7 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 #: seconds a statement waits for another process's lock before "database is locked"
 BUSY_TIMEOUT = 30.0
 
@@ -293,10 +293,21 @@ def _add_session_chunks(db: sqlite3.Connection) -> None:
     db.execute(_SESSION_CHUNKS)
 
 
+def _add_content_revs(db: sqlite3.Connection) -> None:
+    """Version 13 (issue 14, wire): ``items.content_rev``, the revision whose
+    change last changed the item's content (0: none since it was added; a
+    pure move keeps it), so that a device holding it gets a Move, not the
+    whole item.  Existing items take their revision (their content is taken
+    as changed then)."""
+    if "content_rev" not in {row[1] for row in db.execute("PRAGMA table_info(items)")}:
+        db.execute("ALTER TABLE items ADD COLUMN content_rev INTEGER NOT NULL DEFAULT 0")
+        db.execute("UPDATE items SET content_rev = rev")
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
 _MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions,
                6: _add_push_targets, 7: _add_pending_modes, 8: _add_auth, 9: _add_device_filters,
-               10: _add_parents, 11: _add_mail_imap, 12: _add_session_chunks}
+               10: _add_parents, 11: _add_mail_imap, 12: _add_session_chunks, 13: _add_content_revs}
 
 
 def _create_private(path: str) -> None:
@@ -472,19 +483,22 @@ class SQLiteStore(SQLStore, param="?", user="user", map_order="rowid"):
         return StoredItem(guid, data, content_type, rev, False, modified, parent)
 
     def replace_item(self, user: str, datastore: str, guid: str, data: bytes, content_type: str,
-                     modified: float = 0.0, parent: str | None = None) -> StoredItem | None:
+                     modified: float = 0.0, parent: str | None = None,
+                     same_content: bool | None = None) -> StoredItem | None:
         """The new version; None if there is no such live item.  ``parent``:
-        its new folder (a move; None keeps the one it has)."""
+        its new folder (a move; None keeps the one it has); ``same_content``:
+        whether the content is unchanged (None: the data and type say)."""
         with self.transaction():
-            row = self._exec("SELECT deleted, parent FROM items WHERE user = ? AND datastore = ? AND guid = ?",
-                             (user, datastore, guid)).fetchone()
+            row = self._exec("SELECT deleted, parent, data, content_type, content_rev FROM items "
+                             "WHERE user = ? AND datastore = ? AND guid = ?", (user, datastore, guid)).fetchone()
             if row is None or row[0]:
                 return None
             parent = row[1] if parent is None else parent
             rev = self._next("rev")
-            self._exec("UPDATE items SET data = ?, content_type = ?, rev = ?, modified = ?, parent = ? "
-                       "WHERE user = ? AND datastore = ? AND guid = ?",
-                       (data, content_type, rev, modified, parent, user, datastore, guid))
+            same = (bytes(row[2]) == data and row[3] == content_type) if same_content is None else same_content
+            self._exec("UPDATE items SET data = ?, content_type = ?, rev = ?, modified = ?, parent = ?, "
+                       "content_rev = ? WHERE user = ? AND datastore = ? AND guid = ?",
+                       (data, content_type, rev, modified, parent, row[4] if same else rev, user, datastore, guid))
         return StoredItem(guid, data, content_type, rev, False, modified, parent)
 
     def delete_item(self, user: str, datastore: str, guid: str, modified: float = 0.0) -> StoredItem | None:
