@@ -24,6 +24,7 @@ from ..mail.conftest import imap_url
 from ..mail.proxy import Relay
 from .conftest import Clock, counter_random
 from .helpers import device, sync, vcard
+from .test_issue_14_hier import paths, server_paths
 from .test_issue_14_mailds import EMI
 from .test_issue_14_mailds import message as mail_message
 from .test_issue_14_mailhier import backend, deliver, flags_in, store, where
@@ -265,25 +266,6 @@ def test_issue_14_edges_deleted_inbox_is_sent_back(store: Any, backend: MailBack
 
 # -- 2. a folder the device adds again under another LUID --------------------------------------------------
 
-def files_paths(client: ClientStore) -> list[str]:
-    ds = client.datastores["./files"]
-    return sorted(ds.path(luid) for luid in ds.items)
-
-
-def server_files(store: Any) -> list[str]:
-    items = {i.guid: i for i in store.items("test", "Files")}
-
-    def path(guid: str) -> str:
-        parts: list[str] = []
-        while guid in items:
-            data = items[guid].data
-            parts.append(data[data.index(b"<name>") + 6:data.index(b"</name>")].decode())
-            guid = items[guid].parent
-        return "/" + "/".join(reversed(parts))
-
-    return sorted(path(g) for g in items)
-
-
 def test_issue_14_edges_folder_added_again_in_files(server: SyncServer, store: Any) -> None:
     """A device holding /Work adds another /Work with a file in it: the server keeps one folder
     (the file goes into it), the device is told to drop the folder it added and gets the file
@@ -298,7 +280,7 @@ def test_issue_14_edges_folder_added_again_in_files(server: SyncServer, store: A
     session = run(server, phone)
     report = session.reports["./files"]
     assert session.ok and report.statuses == [201, 201] and report.received == {"Delete": 1, "Add": 1}
-    assert server_files(store) == ["/Work", "/Work/a.txt", "/Work/b.txt"] == files_paths(phone)
+    assert server_paths(store) == ["/Work", "/Work/a.txt", "/Work/b.txt"] == paths(phone)
     assert again not in ds.items and work in ds.items
     follow = run(server, phone)
     assert follow.ok and not follow.reports["./files"].received and not follow.reports["./files"].sent
@@ -307,8 +289,8 @@ def test_issue_14_edges_folder_added_again_in_files(server: SyncServer, store: A
     mine = other.datastores["./files"].add(folder("Work"))
     other.datastores["./files"].add(file("c.txt"), mine)
     assert run(server, other).ok
-    assert server_files(store) == ["/Work", "/Work/a.txt", "/Work/b.txt", "/Work/c.txt"] == files_paths(other)
-    assert run(server, phone).ok and files_paths(phone) == server_files(store)
+    assert server_paths(store) == ["/Work", "/Work/a.txt", "/Work/b.txt", "/Work/c.txt"] == paths(other)
+    assert run(server, phone).ok and paths(phone) == server_paths(store)
 
 
 def test_issue_14_edges_folder_added_again_in_the_mail_tree(store: Any, backend: MailBackend) -> None:

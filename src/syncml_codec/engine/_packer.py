@@ -33,7 +33,7 @@ from typing import Generic, Protocol, TypeVar
 
 from ..errors import SyncMLError
 from ..model import Add, CmdIDs, Command, Meta, Replace, Source, Sync, Target
-from ..model.build import max_chunk
+from ..model.build import max_chunk, splittable_data
 from ._chunks import Spool
 
 __all__ = ["Change", "Dropped", "Packer", "Side"]
@@ -168,19 +168,13 @@ class Packer(Generic[T]):
         if not isinstance(command, (Add, Replace)) or not command.items or command.items[0].data is None:
             return command  # nothing to split (a Delete): it goes whole
         item = command.items[0]
-        data = item.data
-        if isinstance(data, str):
-            raw = data.encode("utf-8")
-        elif isinstance(data, bytes):
-            raw = data
-        else:
-            raise SyncMLError("only text or opaque item data can be split")
+        raw = splittable_data(item)
         chunk = max(_MIN_CHUNK, max_chunk(item, budget - _CHUNK_MARGIN))
         if len(raw) <= chunk:
             return command
         change.whole = dataclasses.replace(command, items=(dataclasses.replace(item, data=None, _layout=None),))
         change.total, change.sent, change.chunk, change.text, change.data = (
-            len(raw), 0, chunk, isinstance(data, str), raw)
+            len(raw), 0, chunk, isinstance(item.data, str), raw)
         if self.spool is not None:  # written once; each later message saves only the offset
             self._spooled += 1
             change.spooled = f"out:{self._spooled}"

@@ -13,7 +13,7 @@ from .commands import Command, Map, Results, Search, Status, Sync
 from .elements import Chal, Item, Meta
 from .message import SyncHdr
 
-__all__ = ["CmdIDs", "max_chunk", "split_item", "status_for", "status_for_header"]
+__all__ = ["CmdIDs", "max_chunk", "split_item", "splittable_data", "status_for", "status_for_header"]
 
 
 class CmdIDs:
@@ -76,6 +76,17 @@ def status_for_header(header: SyncHdr, *, cmd_id: str, code: int = StatusCode.OK
                      chal=chal, code=code)
 
 
+def splittable_data(item: Item) -> bytes:
+    """An item's data as the bytes large object handling cuts into chunks
+    (text as UTF-8; :class:`SyncMLError` for data that is neither text nor bytes)."""
+    data = item.data
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if isinstance(data, bytes):
+        return data
+    raise SyncMLError("only text or opaque item data can be split")
+
+
 def split_item(item: Item, chunk: int) -> list[Item]:
     """Split an item whose data is larger than ``chunk`` bytes into items
     of at most ``chunk`` bytes each, all but the last with ``<MoreData/>``;
@@ -83,20 +94,14 @@ def split_item(item: Item, chunk: int) -> list[Item]:
     handling requires).  Text is split on UTF-8 character boundaries."""
     if chunk < 1:
         raise ValueError("chunk must be at least 1 byte")
-    data = item.data
-    if isinstance(data, str):
-        raw = data.encode("utf-8")
-    elif isinstance(data, bytes):
-        raw = data
-    else:
-        raise SyncMLError("only text or opaque item data can be split")
+    raw = splittable_data(item)
     if len(raw) <= chunk:
         return [item]
     pieces = []
     start = 0
     while start < len(raw):
         stop = min(start + chunk, len(raw))
-        if isinstance(data, str):
+        if isinstance(item.data, str):
             while stop < len(raw) and (raw[stop] & 0xC0) == 0x80:  # inside a character
                 stop -= 1
             if stop == start:
@@ -107,7 +112,7 @@ def split_item(item: Item, chunk: int) -> list[Item]:
     first_meta = dataclasses.replace(meta, size=str(len(raw)))
     out = []
     for n, piece in enumerate(pieces):
-        value: str | bytes = piece.decode("utf-8") if isinstance(data, str) else piece
+        value: str | bytes = piece.decode("utf-8") if isinstance(item.data, str) else piece
         out.append(dataclasses.replace(
             item, data=value, more_data=n < len(pieces) - 1,
             meta=first_meta if n == 0 else item.meta, _layout=None))
