@@ -383,7 +383,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             return [answers.status(cmd, StatusCode.OK)]
         for item in cmd.items:
             where = plain(item.target.loc_uri) if item.target is not None else ""
-            canonical, guid = self._outside_target(where)
+            canonical, guid = self.outside_target(where)
             ds = self._by_name.get(canonical) if canonical else None
             if ds is None:
                 code: int = StatusCode.NOT_FOUND
@@ -396,7 +396,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                 out.append(answers.item_status(cmd, item, code))
         return out
 
-    def _outside_target(self, where: str) -> tuple[str | None, str]:
+    def outside_target(self, where: str) -> tuple[str | None, str]:
         """The datastore and GUID an item outside a Sync names (``contacts/12``)."""
         where = where.strip()
         for ds in self._by_name.values():

@@ -332,7 +332,7 @@ class ServerSession:
             elif isinstance(inner, (Add, Replace, Delete, Copy)):
                 for item in inner.items:
                     where = plain(item.target.loc_uri) if item.target is not None else ""
-                    named = self.datastores._outside_target(where)[0]
+                    named = self.datastores.outside_target(where)[0]
                     if named:
                         names.add(named)
         if any(is_mail(name) for name in names):
