@@ -115,8 +115,9 @@ def test_issue_15_atomic_fails_whole(server: SyncServer, wrap: str) -> None:
     session = run(server, phone, wrap=wrap, rewrite=copy_of_unknown, answers=answers)
     got = statuses(answers, "Atomic", "Add", "Replace", "Delete", "Copy")
     assert got[0] == ("Atomic", StatusCode.ATOMIC_FAILED)
-    assert sorted(got[1:]) == sorted([("Add", StatusCode.ATOMIC_ROLLBACK_OK), ("Replace", StatusCode.ATOMIC_ROLLBACK_OK),
-                                      ("Delete", StatusCode.ATOMIC_ROLLBACK_OK), ("Copy", StatusCode.NOT_FOUND)])
+    undone = StatusCode.ATOMIC_ROLLBACK_OK
+    assert sorted(got[1:]) == sorted([("Add", undone), ("Replace", undone), ("Delete", undone),
+                                      ("Copy", StatusCode.NOT_FOUND)])
     assert stored(server) == before  # nothing of it stayed
     detail = server.store.sessions("test", last=1)[0].detail  # (nor in the session's counts: its state put back)
     assert "added=" not in detail and "replaced=" not in detail and "deleted=" not in detail, detail
