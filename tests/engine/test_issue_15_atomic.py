@@ -14,10 +14,13 @@ import pytest
 
 from syncml_codec.engine import ClientSession, ClientStore, SyncServer
 from syncml_codec.engine._session import MAX_ATOMICS
+from syncml_codec.mail import MaildirBackend, account_maildir
 from syncml_codec.model import Atomic, Command, Copy, Item, Message, Source, Status, StatusCode, Sync
 
 from .conftest import Clock, counter_random
 from .helpers import ab, device, vcard
+from .test_issue_14_mailds import message
+from .test_issue_14_mailds import phone as mail_phone
 
 Rewrite = Callable[[Message], Message]
 BOOK = "./addressbook"
@@ -30,11 +33,11 @@ def server(both_stores: Any) -> SyncServer:
 
 
 def run(server: SyncServer, client: ClientStore, *, wrap: str = "", rewrite: Rewrite | None = None,
-        answers: list[Message] | None = None) -> ClientSession:
+        answers: list[Message] | None = None, uri: str = BOOK) -> ClientSession:
     """A session of ``client`` (its package 3 carried as ``wrap`` says; its
     messages passed through ``rewrite``), the server's answers kept."""
     session = ClientSession(client, url=server.base_url, user="test", password="secret", encoding="xml",
-                            clock=Clock(), wrap={BOOK: wrap} if wrap else None)
+                            clock=Clock(), wrap={uri: wrap} if wrap else None)
     request = session.start()
     for _ in range(40):
         sid = parse_qs(urlsplit(request.url).query).get("sessionid", [None])[0]
@@ -177,6 +180,27 @@ def test_issue_15_atomic_with_a_chunk_refused_unexecuted(server: SyncServer) -> 
     assert got == [("Atomic", StatusCode.BAD_REQUEST), ("Sync", StatusCode.NOT_EXECUTED),
                    ("Add", StatusCode.NOT_EXECUTED)]
     assert stored(server) == [vcard(0)]
+
+
+def test_issue_15_atomic_writing_to_mail_refused_unexecuted(both_stores: Any, tmp_path: Any) -> None:
+    root = tmp_path / "mail"
+    server = SyncServer(both_stores, clock=Clock(), random_source=counter_random(),
+                        base_url="http://127.0.0.1:8080/sync",
+                        mail=lambda user: MaildirBackend(account_maildir(root, user)))
+    client = mail_phone("mailer")
+    assert run(server, client).ok
+    client.datastores["./mail"].add(message(1))
+    answers: list[Message] = []
+    run(server, client, wrap="atomic", uri="./mail", answers=answers)
+    got = statuses(answers, "Atomic", "Sync", "Add")
+    assert got == [("Atomic", StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), ("Sync", StatusCode.NOT_EXECUTED),
+                   ("Add", StatusCode.NOT_EXECUTED)]
+    def held() -> int:  # messages in the account's Maildir
+        return sum(1 for f in root.rglob("*") if f.is_file() and f.parent.name in ("cur", "new"))
+
+    assert held() == 0
+    assert run(server, client).ok  # without the Atomic it goes through
+    assert held() == 1
 
 
 # -- Sequence, Copy, outside a Sync ---------------------------------------------------------------------

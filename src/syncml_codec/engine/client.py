@@ -81,6 +81,8 @@ from ._wire import CONTENT_TYPES, devinf_type
 __all__ = ["ClientDatastore", "ClientSession", "ClientStore", "DatastoreReport", "Request"]
 
 _ADD, _REPLACE, _DELETE = Operation.ADD, Operation.REPLACE, Operation.DELETE
+#: the 2xx statuses of a change the server did not carry out (issue 15: in an Atomic refused or rolled back)
+_UNDONE = (StatusCode.NOT_EXECUTED, StatusCode.ATOMIC_ROLLBACK_OK)
 #: the modes asked for without anchors as they are (the others become a slow sync then)
 _REFRESHES = (AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER,
               AlertCode.REFRESH_FROM_CLIENT_BY_SERVER, AlertCode.REFRESH_FROM_SERVER_BY_SERVER)
@@ -643,16 +645,17 @@ class ClientSession:
         report = self.reports[uri]
         report.statuses.append(code)
         ds = self.store.datastores[uri]
+        done = code < 300 and code not in _UNDONE
         if kind == "Copy":  # (issue 15: the copy comes as an Add; refused or rolled back, it is asked again)
-            if code < 300 and code != StatusCode.ATOMIC_ROLLBACK_OK:
+            if done:
                 ds.copies = [c for c in ds.copies if c[0] != luid]
             else:
                 report.refused.add(luid)
             return
-        if code < 300 and code != StatusCode.ATOMIC_ROLLBACK_OK:
+        if done:
             ds.soft.discard(luid)
             ds.archive.discard(luid)
-        if (code < 300 and code != StatusCode.ATOMIC_ROLLBACK_OK) or code == StatusCode.CONFLICT_RESOLVED_SERVER_WINS:
+        if done or code == StatusCode.CONFLICT_RESOLVED_SERVER_WINS:
             self.store.datastores[uri].changes.pop(luid, None)
             self.store.datastores[uri].moves.discard(luid)
         else:
