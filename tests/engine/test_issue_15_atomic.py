@@ -330,3 +330,30 @@ def test_issue_15_slow_sync_sends_soft_deleted_items_again(server: SyncServer) -
     assert run(server, phone).ok
     assert sorted(ab(phone).values()) == [vcard(0), vcard(1)]
     assert server.store.soft_deleted(server.store.device("test", phone.device_id), "Contacts") == {}
+
+
+def test_issue_15_nested_atomic_fails_the_outer_one(server: SyncServer) -> None:
+    phone = synced_phone(server, 1)
+    phone.datastores[BOOK].add(vcard(40))
+
+    def nest(msg: Message) -> Message:  # Atomic { Sync { Atomic { Add, Copy of nothing } } }
+        commands: list[Command] = []
+        for cmd in msg.commands:
+            if isinstance(cmd, Atomic):
+                sync = cmd.commands[0]
+                assert isinstance(sync, Sync)
+                bad = Copy(cmd_id="98", items=(Item(source=Source(loc_uri="nothing")),))
+                inner = Atomic(cmd_id="97", commands=(*sync.commands, bad))
+                cmd = dataclasses.replace(cmd, commands=(dataclasses.replace(sync, commands=(inner,)),))
+            commands.append(cmd)
+        return msg.replace(body=dataclasses.replace(msg.body, commands=tuple(commands)))
+
+    answers: list[Message] = []
+    run(server, phone, wrap="atomic", rewrite=nest, answers=answers)
+    got = statuses(answers, "Atomic", "Sync", "Add", "Copy")
+    assert got == [("Atomic", StatusCode.ATOMIC_FAILED), ("Sync", StatusCode.ATOMIC_ROLLBACK_OK),
+                   ("Atomic", StatusCode.ATOMIC_FAILED), ("Add", StatusCode.ATOMIC_ROLLBACK_OK),
+                   ("Copy", StatusCode.NOT_FOUND)]
+    assert stored(server) == [vcard(0)]
+    assert run(server, phone).ok  # the Add goes through on its own
+    assert stored(server) == [vcard(0), vcard(40)]

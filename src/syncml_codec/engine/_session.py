@@ -9,6 +9,16 @@ for our changes to the outbox, :mod:`._outgoing`); the phase moves on through
 client's package, package 2, the next message of package 4, package 6).  A
 failed message (the store rolled back) goes through the same tables
 (``Event.FAIL``).  The phases and their order: see :mod:`._state`.
+
+Containers (issue 15, :meth:`ServerSession._container`): a Sequence's
+commands run in order; an Atomic's run inside a store savepoint with a copy
+of the session's state (the same pickle that carries a session between
+workers, :mod:`._persist`), both put back when one of them fails, so that
+an Atomic leaves nothing behind in the store nor in the session (507; the
+commands undone answered 216).  A Sync's changes are looked up by datastore
+name at each change (:meth:`._datastores.SessionDatastores.change`), so an
+Atomic undone in the middle of a Sync leaves the rest of it on the state put
+back.
 """
 
 from __future__ import annotations
