@@ -14,6 +14,7 @@ for the session's Sync and Map commands, one name per datastore."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -34,6 +35,7 @@ from ..model import (
     AlertCode,
     Anchor,
     Command,
+    Copy,
     Delete,
     Filter,
     Item,
@@ -313,7 +315,19 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
 
     # -- the client's Sync -----------------------------------------------
     def sync(self, cmd: Sync, answers: Answers) -> list[Command]:
-        """The Statuses of a client's Sync and of its changes (one per item)."""
+        """The Statuses of a client's Sync and of its changes (one per item;
+        an Atomic or Sequence among them: see :meth:`open_sync`)."""
+        out, canonical = self.open_sync(cmd, answers)
+        if canonical is not None:
+            for change in cmd.commands:
+                out += self.change(canonical, cmd, change, answers)
+        return out
+
+    def open_sync(self, cmd: Sync, answers: Answers) -> tuple[list[Command], str | None]:
+        """The Status of a client's Sync and the datastore whose changes it
+        carries (None: refused, and its changes answered with it).  The
+        session then runs each change through :meth:`change`, itself when it
+        is an Atomic or a Sequence (issue 15: ``ServerSession._container``)."""
         uri = (cmd.target.loc_uri or "") if cmd.target else ""
         canonical = self.named(uri)
         ds = self._by_name.get(canonical) if canonical else None
@@ -321,37 +335,80 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         if ds is None:
             out.append(answers.status(cmd, StatusCode.NOT_FOUND))
             out += [answers.status(c, StatusCode.NOT_FOUND) for c in cmd.commands]
-            return out
+            return out, None
         if cmd.target is not None and cmd.target.filter is not None:  # (OMA DS 1.2: it replaces the Alert's)
             try:
                 self._set_filter(ds, *self._read_filter(cmd.target.filter, ds.canonical, "Sync"))
             except FilterError as exc:  # the Sync fails as a whole: its changes are not carried out
                 out.append(answers.status(cmd, exc.status))
                 out += [answers.status(c, exc.status) for c in cmd.commands]
-                return out
+                return out, None
         out.append(answers.status(cmd, StatusCode.OK))
         self.synced.add(ds.canonical)
-        for change in cmd.commands:
-            if ds.mode not in CLIENT_SENDS:
-                out.append(answers.status(change, StatusCode.COMMAND_NOT_ALLOWED))
-                continue
-            if isinstance(change, Move) and ds.hierarchical and change.items:  # (hierarchical sync: ._tree)
-                for item in change.items:
-                    code = self._move(ds, item)
-                    if self.peer.quirks.item_status(code):
-                        out.append(answers.item_status(change, item, code))
-                continue
-            if not isinstance(change, (Add, Replace, Delete)):
-                out.append(answers.status(change, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED))
-                continue
-            if not change.items:  # an empty Add (Ericsson phones with nothing to send): nothing to do
-                out.append(answers.status(change, StatusCode.OK))
-                continue
+        return out, ds.canonical
+
+    def change(self, canonical: str, sync: Sync, change: Command, answers: Answers) -> list[Command]:
+        """The Statuses of one change of a Sync to ``canonical`` (Add,
+        Replace, Delete, Copy, Move; anything else 406)."""
+        ds = self._by_name[canonical]
+        out: list[Command] = []
+        if ds.mode not in CLIENT_SENDS:
+            return [answers.status(change, StatusCode.COMMAND_NOT_ALLOWED)]
+        if isinstance(change, Move) and ds.hierarchical and change.items:  # (hierarchical sync: ._tree)
             for item in change.items:
-                code = self._change(ds, change, cmd, item)
+                code = self._move(ds, item)
                 if self.peer.quirks.item_status(code):
                     out.append(answers.item_status(change, item, code))
+            return out
+        if not isinstance(change, (Add, Replace, Delete, Copy)):
+            return [answers.status(change, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED)]
+        if not change.items:  # an empty Add (Ericsson phones with nothing to send): nothing to do
+            return [answers.status(change, StatusCode.OK)]
+        for item in change.items:
+            code = self._change(ds, change, sync.meta, item)
+            if self.peer.quirks.item_status(code):
+                out.append(answers.item_status(change, item, code))
         return out
+
+    def outside(self, cmd: Add | Replace | Delete | Copy, answers: Answers) -> list[Command]:
+        """An Add, Replace, Delete or Copy outside a Sync (SyncML allows them
+        in the body): each item names its datastore in its Target LocURI,
+        the datastore's URI as the client alerted it, followed by ``/`` and
+        our GUID for an item the server has (an Add names the datastore
+        alone; its Source is the client's LUID).  Carried out as in a Sync
+        of that datastore; 404 for an item naming no datastore of the
+        session, 405 for one whose mode takes no changes from the client."""
+        out: list[Command] = []
+        if not cmd.items:
+            return [answers.status(cmd, StatusCode.OK)]
+        for item in cmd.items:
+            where = plain(item.target.loc_uri) if item.target is not None else ""
+            canonical, guid = self.outside_target(where)
+            ds = self._by_name.get(canonical) if canonical else None
+            if ds is None:
+                code: int = StatusCode.NOT_FOUND
+            elif ds.mode not in CLIENT_SENDS:
+                code = StatusCode.COMMAND_NOT_ALLOWED
+            else:
+                inner = dataclasses.replace(item, target=Target(loc_uri=guid) if guid else None)
+                code = self._change(ds, cmd, None, inner)
+            if self.peer.quirks.item_status(code):
+                out.append(answers.item_status(cmd, item, code))
+        return out
+
+    def outside_target(self, where: str) -> tuple[str | None, str]:
+        """The datastore and GUID an item outside a Sync names (``contacts/12``)."""
+        where = where.strip()
+        for ds in self._by_name.values():
+            for uri in (ds.server_uri, ds.server_uri.removeprefix("./")):
+                if not uri:
+                    continue
+                if where in (uri, f"./{uri}"):
+                    return ds.canonical, ""
+                for base in (uri, f"./{uri}"):
+                    if where.startswith(f"{base}/") and where[len(base) + 1:]:
+                        return ds.canonical, where[len(base) + 1:]
+        return None, ""
 
     def _move(self, ds: DatastoreSync, item: Item) -> int:
         """A client's Move of one item to another folder (hierarchical sync)."""
@@ -368,16 +425,25 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                     ds.canonical, log_quoted(name or "?"), log_quoted(ds.user),
                     log_quoted(ds.device.device_id), log_quoted(str(exc)))
 
-    def _change(self, ds: DatastoreSync, change: Add | Replace | Delete, sync: Sync, item: Item) -> int:
+    def _change(self, ds: DatastoreSync, change: Add | Replace | Delete | Copy, sync_meta: Meta | None,
+                item: Item) -> int:
         luid = (item.source.loc_uri or "") if item.source else None
         target = (item.target.loc_uri or "") if item.target else None
         try:
             if isinstance(change, Delete):
-                return StatusCode.OK if ds.backup is not None or ds.erasing else ds.delete(luid, target)
+                if ds.backup is not None or ds.erasing:
+                    return StatusCode.OK
+                if change.sft_del:  # (issue 15: from this device only; the server keeps it)
+                    return ds.soft_delete(luid, target)
+                deleted = ds.delete(luid, target)
+                # (Archive: this server keeps no archive of what it deletes, and says so)
+                return StatusCode.DELETE_WITHOUT_ARCHIVE if change.archive and deleted == StatusCode.OK else deleted
+            if isinstance(change, Copy) and item.data is None:  # (a copy as it is: nothing to decode)
+                return ds.copy(luid, target, None, None)
             data = item_bytes(item)
             if data is None:
                 return StatusCode.BAD_REQUEST
-            ctype = meta_type(item.meta, change.meta, sync.meta)
+            ctype = meta_type(item.meta, change.meta, sync_meta)
             fmt = meta_format(item.meta, change.meta)
             encrypted = encryption_of(fmt)
             if fmt and not encrypted:
@@ -404,6 +470,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             if ds.backup is not None:  # byte for byte as it came, to the backup file
                 return ds.backup.add(assembled, ctype)
             data = self.peer.quirks.to_store(assembled, ctype)
+            if isinstance(change, Copy):  # (a copy with changes: the Copy's data is the new item's)
+                return ds.copy(luid, target, data, ctype, encoding=fmt)
             parent = ds.parent_for(*named, luid=luid)  # (hierarchical sync: its folder, ._tree)
             if isinstance(change, Add):
                 return ds.add(luid, data, ctype, encoding=fmt, parent=parent)

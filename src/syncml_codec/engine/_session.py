@@ -9,29 +9,45 @@ for our changes to the outbox, :mod:`._outgoing`); the phase moves on through
 client's package, package 2, the next message of package 4, package 6).  A
 failed message (the store rolled back) goes through the same tables
 (``Event.FAIL``).  The phases and their order: see :mod:`._state`.
+
+Containers (issue 15, :meth:`ServerSession._container`): a Sequence's
+commands run in order; an Atomic's run inside a store savepoint with a copy
+of the session's state (the same pickle that carries a session between
+workers, :mod:`._persist`), both put back when one of them fails, so that
+an Atomic leaves nothing behind in the store nor in the session (507; the
+commands undone answered 216).  A Sync's changes are looked up by datastore
+name at each change (:meth:`._datastores.SessionDatastores.change`), so an
+Atomic undone in the middle of a Sync leaves the rest of it on the state put
+back.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ProtocolError, StructureError
 from ..model import (
+    Add,
     Alert,
     AlertCode,
+    Atomic,
     Chal,
     Command,
+    Copy,
     Cred,
+    Delete,
     Get,
     Item,
     Map,
     Message,
     Meta,
     Put,
+    Replace,
     Results,
+    Sequence,
     Status,
     StatusCode,
     Sync,
@@ -49,11 +65,12 @@ from ._mailds import MAIL, MAIL_TREE, is_mail
 from ._outgoing import Outbox
 from ._params import SyncParams
 from ._peer import Peer
+from ._persist import dump_session, load_session
 from ._push import register_push, sync_url
 from ._reply import DEVINF_URI, Answers, reply_message
 from ._report import log_session_end
 from ._state import SERVER_ANSWERS, SERVER_RECEIVING, SERVER_TABLE, Answer, Event, ServerPhase, advance
-from ._util import alert_next, estimate
+from ._util import alert_next, estimate, log_quoted, plain
 from ._wire import devinf_type
 from .quirks import Quirks
 
@@ -202,30 +219,10 @@ class ServerSession:
             self.max_msg_size = max(2000, header.meta.max_msg_size_int)
         if header.meta is not None and header.meta.max_obj_size_int:
             self.max_obj_size = header.meta.max_obj_size_int
-        made_after: list[Callable[[], Command]] = []  # Results and Alerts, made after the statuses
-        gets: list[Get] = []
-        saw_sync = False
+        ctx = _Context()
         for cmd in msg.commands:
-            if isinstance(cmd, Status):
-                self.outbox.status(cmd)
-            elif not cmd.cmd_id:  # read leniently from a broken message: refused, not executed
-                out.append(answers.status(cmd, StatusCode.BAD_REQUEST))
-            elif isinstance(cmd, Get):
-                code_get = get_code(cmd)
-                if code_get == StatusCode.OK and gets:
-                    # our DevInf once per message: each Results is a whole DevInf (a 28-byte Get
-                    # answered by 1.3 kB), so a message of Gets would make an answer 50 times its size
-                    code_get = StatusCode.COMMAND_NOT_ALLOWED
-                elif code_get == StatusCode.OK:
-                    gets.append(cmd)
-                out.append(answers.status(cmd, code_get))
-            elif isinstance(cmd, Sync):
-                saw_sync = True
-                out += self.datastores.sync(cmd, answers)
-            elif isinstance(cmd, Map):
-                out += self._map(cmd)
-            else:
-                out.append(self._dispatch(cmd, made_after))
+            out += self._command(cmd, ctx)
+        made_after, gets = ctx.made_after, ctx.gets
         if auth is not None and chal is not None and self.auth_carrier is not None:
             # the credential came in a command: its Status carries the NextNonce too
             out = [dataclasses.replace(c, chal=chal) if isinstance(c, Status) and c.cmd != "SyncHdr"
@@ -236,9 +233,151 @@ class ServerSession:
             out.append(self._results(header, gets[0], results_id, [*out, *later]))
         out += later
         phase = self.phase
-        event = self._event(msg, saw_sync)
+        event = self._event(msg, ctx.saw_sync)
         self.phase = advance(SERVER_TABLE, phase, event)
         return _ANSWER[SERVER_ANSWERS[(phase, event)]](self, header, out, event)
+
+    def _command(self, cmd: Command, ctx: _Context) -> list[Command]:
+        """The Statuses of one command of the client's message (a container's
+        of its commands too, :meth:`_container`)."""
+        answers = self.answers
+        if isinstance(cmd, Status):
+            if ctx.depth:  # (a Status belongs in the body, not in an Atomic or Sequence)
+                return []
+            self.outbox.status(cmd)
+            return []
+        if not cmd.cmd_id:  # read leniently from a broken message: refused, not executed
+            return [answers.status(cmd, StatusCode.BAD_REQUEST)]
+        if isinstance(cmd, Get):
+            code_get = get_code(cmd)
+            if code_get == StatusCode.OK and ctx.gets:
+                # our DevInf once per message: each Results is a whole DevInf (a 28-byte Get
+                # answered by 1.3 kB), so a message of Gets would make an answer 50 times its size
+                code_get = StatusCode.COMMAND_NOT_ALLOWED
+            elif code_get == StatusCode.OK:
+                ctx.gets.append(cmd)
+            return [answers.status(cmd, code_get)]
+        if isinstance(cmd, Sync):
+            ctx.saw_sync = True
+            out, canonical = self.datastores.open_sync(cmd, answers)
+            if canonical is not None:
+                for change in cmd.commands:
+                    if isinstance(change, (Atomic, Sequence)):
+                        out += self._container(change, ctx, sync=(canonical, cmd))
+                    else:  # (self.datastores as it is now: an Atomic that failed puts back the one before it)
+                        out += self.datastores.change(canonical, cmd, change, answers)
+            return out
+        if isinstance(cmd, (Atomic, Sequence)):
+            return self._container(cmd, ctx)
+        if isinstance(cmd, Map):
+            return list(self._map(cmd))
+        if isinstance(cmd, (Add, Replace, Delete, Copy)):  # outside a Sync (issue 15)
+            return self.datastores.outside(cmd, answers)
+        return [self._dispatch(cmd, ctx.made_after)]
+
+    def _container(self, cmd: Atomic | Sequence, ctx: _Context, sync: tuple[str, Sync] | None = None) -> list[Command]:
+        """An Atomic or a Sequence (issue 15; in the body, or in a Sync:
+        ``sync`` names its datastore).  Its Status comes first, then its
+        commands'.  A Sequence runs its commands in order, each answered
+        as it fares (SyncML runs every command in order anyway), and is
+        answered 200.  An Atomic runs its commands inside a store savepoint
+        (:meth:`Store.savepoint`) with the session's state kept as it was
+        before (:mod:`._persist`): all of them succeed (200), or, when one
+        fails (a status of 300 or more), the savepoint and the state are
+        put back, the Atomic is answered 507 (Atomic failed), the commands
+        that had succeeded 216 (Atomic roll back OK) and the failed ones
+        keep their error.  An Atomic that cannot be carried out whole is
+        refused before anything runs, its commands answered 215 (not
+        executed): one with a chunk of a large object (an Atomic may not
+        span messages: 400), one that writes to a Mail datastore (its
+        storage cannot be rolled back: 406), or more Atomics in a message
+        than :data:`MAX_ATOMICS` (each costs a copy of the session's state: 405)."""
+        answers = self.answers
+        head = answers.status(cmd, StatusCode.OK)
+
+        def run(inner: Command) -> list[Command]:
+            if isinstance(inner, (Atomic, Sequence)):
+                return self._container(inner, ctx, sync)
+            if sync is not None:
+                return self.datastores.change(sync[0], sync[1], inner, answers)
+            return self._command(inner, ctx)
+
+        if isinstance(cmd, Sequence):
+            ctx.depth += 1
+            try:
+                return [head, *(s for inner in cmd.commands for s in run(inner))]
+            finally:
+                ctx.depth -= 1
+        refusal = self._atomic_refusal(cmd, ctx, sync)
+        if refusal:
+            log.warning("session %s: user=%s device=%s: Atomic %s refused (%d)", self.id, log_quoted(self.user),
+                        log_quoted(self.device_id), log_quoted(str(cmd.cmd_id)), refusal)
+            return [_with_code(head, refusal), *self._not_executed(cmd.commands)]
+        ctx.atomics += 1
+        snapshot, _tag = dump_session(self)
+        marks = (len(ctx.made_after), len(ctx.gets))
+        out: list[Command] = []
+        ctx.depth += 1
+        try:
+            with self.store.savepoint():
+                for inner in cmd.commands:
+                    out += run(inner)
+                failed = [s for s in out if isinstance(s, Status) and (s.code or 500) >= 300]
+                if failed:
+                    raise _RolledBack
+        except _RolledBack:
+            self._restore(snapshot)
+            del ctx.made_after[marks[0]:]
+            del ctx.gets[marks[1]:]
+            log.info("session %s: user=%s device=%s: Atomic %s failed (%s): rolled back", self.id,
+                     log_quoted(self.user), log_quoted(self.device_id), log_quoted(str(cmd.cmd_id)),
+                     ", ".join(f"{s.cmd} {s.data}" for s in failed[:5]))
+            return [_with_code(head, StatusCode.ATOMIC_FAILED),
+                    *(_with_code(s, StatusCode.ATOMIC_ROLLBACK_OK)
+                      if isinstance(s, Status) and (s.code or 500) < 300 else s for s in out)]
+        finally:
+            ctx.depth -= 1
+        return [head, *out]
+
+    def _atomic_refusal(self, cmd: Atomic, ctx: _Context, sync: tuple[str, Sync] | None) -> int:
+        """Why an Atomic cannot be carried out whole (a status code; 0: it can)."""
+        if ctx.atomics >= MAX_ATOMICS:
+            return StatusCode.COMMAND_NOT_ALLOWED
+        names = {sync[0]} if sync is not None else set()
+        for inner in _walk(cmd.commands):
+            if any(getattr(item, "more_data", False) for item in getattr(inner, "items", ())):
+                return StatusCode.BAD_REQUEST
+            if isinstance(inner, Sync):
+                named = self.datastores.named((inner.target.loc_uri or "") if inner.target else "")
+                if named:
+                    names.add(named)
+            elif isinstance(inner, (Add, Replace, Delete, Copy)):
+                for item in inner.items:
+                    where = plain(item.target.loc_uri) if item.target is not None else ""
+                    named = self.datastores.outside_target(where)[0]
+                    if named:
+                        names.add(named)
+        if any(is_mail(name) for name in names):
+            return StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED
+        return 0
+
+    def _not_executed(self, commands: tuple[Command, ...]) -> list[Command]:
+        """215 for each of ``commands`` and of the containers among them."""
+        out: list[Command] = []
+        for inner in commands:
+            if isinstance(inner, Status):
+                continue
+            out.append(self.answers.status(inner, StatusCode.NOT_EXECUTED))
+            if isinstance(inner, (Atomic, Sequence, Sync)):
+                out += self._not_executed(inner.commands)
+        return out
+
+    def _restore(self, snapshot: bytes) -> None:
+        """Put back the session's state as ``snapshot`` holds it (the store's
+        savepoint is rolled back already: the maps are read from it again)."""
+        before = load_session(snapshot, self.server)
+        self.peer, self.chunks, self.datastores, self.outbox = (before.peer, before.chunks, before.datastores,
+                                                                before.outbox)
 
     def _event(self, msg: Message, saw_sync: bool) -> Event:
         """What the client's message is in :data:`._state.SERVER_TABLE` terms.
@@ -393,3 +532,35 @@ _ANSWER: dict[Answer, _Handler] = {
     Answer.COMPLETE: ServerSession._complete,
     Answer.FAILED: ServerSession._failed,
 }
+
+
+#: Atomics carried out in one message at most (each keeps a copy of the session's state while it runs)
+MAX_ATOMICS = 32
+
+
+class _RolledBack(Exception):
+    """Raised inside an Atomic's savepoint to undo it."""
+
+
+@dataclasses.dataclass
+class _Context:
+    """What the commands of one client message share while they run."""
+
+    made_after: list[Callable[[], Command]] = dataclasses.field(default_factory=list)  # Results, Alerts
+    gets: list[Get] = dataclasses.field(default_factory=list)
+    saw_sync: bool = False
+    atomics: int = 0  # carried out in this message
+    depth: int = 0  # inside how many Atomics and Sequences
+
+
+def _with_code(status: Status, code: int) -> Status:
+    """``status`` answering ``code`` instead (same CmdID)."""
+    return dataclasses.replace(status, data=str(int(code)))
+
+
+def _walk(commands: tuple[Command, ...]) -> Iterator[Command]:
+    """``commands`` and, depth first, the commands of the containers among them."""
+    for cmd in commands:
+        yield cmd
+        if isinstance(cmd, (Atomic, Sequence, Sync)):
+            yield from _walk(cmd.commands)

@@ -215,6 +215,9 @@ class DatastoreSync:
     moves: set[str] = field(default_factory=set)  # GUIDs whose change for the client is only a move (a Move)
     overruled: set[str] = field(default_factory=set)  # GUIDs the client changed in a conflict it lost
     hierarchical_moves: bool = True  # False once the client refused a Move in this session
+    # soft deletes (issue 15): GUID -> the revision the device dropped with SftDel (the store's, read once when
+    # needed and kept in the state: small, and changed only by this session)
+    _soft: dict[str, int] | None = None
 
     @property
     def user(self) -> str:
@@ -263,7 +266,8 @@ class DatastoreSync:
             self._invalidate()
             if not self.resumed:
                 self.old_map = {e.luid: e for e in self.store.map_entries(self.device, self.canonical) if e.luid}
-                self.store.forget_map(self.device, self.canonical)
+                self.store.forget_map(self.device, self.canonical)  # (its soft deletes too)
+                self._soft = {}
         self._load_map()
 
     def _invalidate(self) -> None:
@@ -899,6 +903,67 @@ class DatastoreSync:
                 self._parents.pop(gone, None)
         return StatusCode.OK
 
+    def _soft_deleted(self) -> dict[str, int]:
+        """GUID -> revision of the items the device dropped with SftDel (read once per session)."""
+        if self._soft is None:
+            self._soft = self.store.soft_deleted(self.device, self.canonical)
+        return self._soft
+
+    def _set_soft(self, guid: str, rev: int | None) -> None:
+        soft = self._soft_deleted()
+        if rev is None:
+            if soft.pop(guid, None) is not None:
+                self.store.set_soft_deleted(self.device, self.canonical, guid, None)
+        else:
+            soft[guid] = rev
+            self.store.set_soft_deleted(self.device, self.canonical, guid, rev)
+
+    def soft_delete(self, luid: str | None, target: str | None) -> int:
+        """A client's Delete with ``SftDel`` (issue 15): the device dropped
+        the item (to free its memory), the server keeps it.  It is unmapped
+        and not sent to the device again while the revision the device held
+        stands (a newer one goes to it as an Add; a slow sync sends it all
+        again).  211 for an item the server does not know, 423 (soft-delete
+        conflict) for one the server has deleted meanwhile."""
+        guid = self._guid_for(luid, target)
+        if guid is None:
+            return StatusCode.ITEM_NOT_DELETED
+        current = self._head_of(guid)
+        entry = self._by_guid.get(guid)
+        self._unmap(guid)
+        if current is None:
+            return StatusCode.ITEM_NOT_DELETED
+        if current.deleted:
+            return StatusCode.SOFT_DELETE_CONFLICT
+        self._set_soft(guid, entry.known_rev if entry is not None and entry.known_rev >= 0 else current.rev)
+        self._count("soft-deleted")
+        return StatusCode.OK
+
+    def copy(self, luid: str | None, target: str | None, data: bytes | None, ctype: str | None, *,
+             encoding: str | None = None) -> int:
+        """A client's Copy within this datastore (issue 15): the item it
+        names (its Source the client's LUID, or its Target our GUID) is
+        copied to a new item, in the same folder, with the Copy's data when
+        it carries some.  The device does not hold the copy: it goes to it
+        as an Add (in package 4 of this session when the mode sends, else
+        of the next one).  404 when the item copied is unknown or deleted."""
+        guid = self._guid_for(luid, target)
+        current = self.store.get_item(self.user, self.canonical, guid) if guid is not None else None
+        if current is None or current.deleted:
+            return StatusCode.NOT_FOUND
+        if data is None:
+            data, stored_type = current.data, current.content_type
+        else:
+            self._learn(data, ctype, encoding)
+            data, stored_type = canonical_data(self.canonical, data, ctype, what=f"{self.canonical} copy of {guid}")
+            stored_type = self._tree_type(data, stored_type) or stored_type
+        if stored_type == FOLDER_CONTENT_TYPE:  # (a folder copied alone would leave what it holds behind)
+            return StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED
+        item = self._add_stored(data, stored_type, current.parent if self.tree else None)
+        self.touched.add(item.guid)
+        self._count("copied")
+        return StatusCode.ITEM_ADDED
+
     def send_back(self, luid: str | None, target: str | None) -> int:
         """A Delete the server refused (the inbox, a folder the storage keeps):
         the device has dropped the item, and a folder with what it held, all
@@ -1012,10 +1077,16 @@ class DatastoreSync:
         reads = [f for f in (window, extra) if f is not None and f.record is not None]
         listing = self._filter_listing(reads) if reads else self._heads(include_deleted=True)
         listed: list[StoredItem] = []  # (a tree's, for its order: without their data)
+        soft = self._soft_deleted()
         for item in listing:
             if self.tree:
                 listed.append(dataclasses.replace(item, data=b"") if item.data else item)
             entry = self._by_guid.get(item.guid)
+            if item.guid in soft:  # dropped by the device with SftDel (issue 15): not again while unchanged
+                if entry is None and not item.deleted and soft[item.guid] == item.rev:
+                    continue
+                if item.deleted or entry is not None:
+                    self._set_soft(item.guid, None)
             if item.deleted:
                 if entry is not None:
                     if entry.luid is None:
@@ -1086,6 +1157,7 @@ class DatastoreSync:
             self._replaced[op.guid] = op
         else:
             self._map(op.luid, op.guid, op.rev)
+            self._set_soft(op.guid, None)  # (a newer revision of an item the device dropped: it holds it again)
 
     def failed(self, op: Op) -> None:
         """The client refused ``op``: send it again next time (a fallback's

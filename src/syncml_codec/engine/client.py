@@ -39,8 +39,10 @@ from ..model import (
     Alert,
     AlertCode,
     Anchor,
+    Atomic,
     CmdIDs,
     Command,
+    Copy,
     Cred,
     Delete,
     Filter,
@@ -54,6 +56,7 @@ from ..model import (
     Put,
     Replace,
     Results,
+    Sequence,
     Source,
     SourceParent,
     Status,
@@ -78,6 +81,8 @@ from ._wire import CONTENT_TYPES, devinf_type
 __all__ = ["ClientDatastore", "ClientSession", "ClientStore", "DatastoreReport", "Request"]
 
 _ADD, _REPLACE, _DELETE = Operation.ADD, Operation.REPLACE, Operation.DELETE
+#: the 2xx statuses of a change the server did not carry out (issue 15: in an Atomic refused or rolled back)
+_UNDONE = (StatusCode.NOT_EXECUTED, StatusCode.ATOMIC_ROLLBACK_OK)
 #: the modes asked for without anchors as they are (the others become a slow sync then)
 _REFRESHES = (AlertCode.REFRESH_FROM_CLIENT, AlertCode.REFRESH_FROM_SERVER,
               AlertCode.REFRESH_FROM_CLIENT_BY_SERVER, AlertCode.REFRESH_FROM_SERVER_BY_SERVER)
@@ -108,6 +113,11 @@ class ClientDatastore:
     send_moves: bool = False
     parents: dict[str, str] = field(default_factory=dict)  # LUID -> its folder's LUID ("": the root)
     moves: set[str] = field(default_factory=set)  # LUIDs whose Replace is only a move
+    # issue 15: Deletes sent with SftDel (dropped here only) or Archive, and Copies asked for (the LUID
+    # of the item copied, the copy's data when it differs): the copy comes back from the server as an Add
+    soft: set[str] = field(default_factory=set)
+    archive: set[str] = field(default_factory=set)
+    copies: list[tuple[str, bytes | None]] = field(default_factory=list)
 
     def add(self, data: bytes, parent: str = "") -> str:
         self._check_parent(parent)
@@ -137,8 +147,24 @@ class ClientDatastore:
         if self.changes.get(luid) is not _ADD:
             self.changes[luid] = _REPLACE
 
-    def delete(self, luid: str) -> None:
-        """Delete an item, and what it contains (each recorded, inner ones first)."""
+    def soft_delete(self, luid: str) -> None:
+        """Drop an item here only (SyncML ``SftDel``, e.g. to free memory): the server keeps it."""
+        self.delete(luid)
+        self.soft.add(luid)
+
+    def copy(self, luid: str, data: bytes | None = None) -> None:
+        """Ask the server to copy an item within the datastore (SyncML
+        ``Copy``; ``data``: the copy's, when it differs): the copy comes
+        back as an Add, in this session's package 4 when the mode sends."""
+        if luid not in self.items:
+            raise KeyError(luid)
+        self.copies.append((luid, data))
+
+    def delete(self, luid: str, *, archive: bool = False) -> None:
+        """Delete an item, and what it contains (each recorded, inner ones
+        first); ``archive``: ask the server to archive it (``Archive``)."""
+        if archive:
+            self.archive.add(luid)
         for inner in [*reversed(self.inside(luid)), luid]:
             del self.items[inner]
             self.parents.pop(inner, None)
@@ -282,12 +308,17 @@ class ClientSession:
     for 201 slow, as the spec requires, except for the refresh modes);
     ``filters``: per local URI, the SyncML 1.2 ``<Filter>`` its Alert's Target
     carries (:mod:`syncml_codec.filters` builds them: ``MailFilter.to_filter``,
-    ``fetch_filter``, or a :class:`~syncml_codec.model.Filter` by hand)."""
+    ``fetch_filter``, or a :class:`~syncml_codec.model.Filter` by hand);
+    ``wrap``: per local URI, how package 3 carries its changes (issue 15):
+    ``atomic`` (the Sync in an Atomic), ``atomic-in-sync`` (its changes in an
+    Atomic within the Sync), ``sequence`` (in a Sequence within it) or
+    ``outside`` (after an empty Sync, in the body)."""
 
     def __init__(self, store: ClientStore, *, url: str, user: str, password: str, auth_type: str = "md5",
                  encoding: str = "wbxml", clock: Callable[[], float] = time.time, session_id: str = "1",
                  modes: dict[str, int] | None = None, max_msg_size: int = 150000,
-                 max_obj_size: int = 4_000_000, filters: dict[str, Filter[Any]] | None = None) -> None:
+                 max_obj_size: int = 4_000_000, filters: dict[str, Filter[Any]] | None = None,
+                 wrap: dict[str, str] | None = None) -> None:
         self.store = store
         self.url = url
         self.user = user
@@ -299,6 +330,7 @@ class ClientSession:
         self.max_msg_size = max_msg_size
         self.max_obj_size = max_obj_size
         self.filters = dict(filters or {})
+        self.wrap = dict(wrap or {})
         self.phase = ClientPhase.START
         self.msg_id = 0
         self.error: str | None = None
@@ -491,7 +523,8 @@ class ClientSession:
                     guid = ds.unmapped.get(luid)
                     target = Target(loc_uri=guid) if guid else None
                     if kind is _DELETE:
-                        command: Command = Delete(cmd_id="", items=(Item(target=target, source=Source(loc_uri=luid)),))
+                        command: Command = Delete(cmd_id="", sft_del=luid in ds.soft, archive=luid in ds.archive,
+                                                  items=(Item(target=target, source=Source(loc_uri=luid)),))
                     elif ds.send_moves and luid in ds.moves:  # (hierarchical sync: only its folder changed)
                         command = Move(cmd_id="", items=(Item(target=target, source=Source(loc_uri=luid),
                                                               source_parent=ds._parent_of(luid, add=False)),))
@@ -502,6 +535,11 @@ class ClientSession:
                             target=target, source=Source(loc_uri=luid),
                             source_parent=ds._parent_of(luid, add=kind is _ADD), data=wire_data(data)),))
                     queue.append(_change(ds, report, luid, command))
+                for luid, copied in ds.copies:  # (issue 15)
+                    if luid in ds.items:
+                        queue.append(_change(ds, report, luid, Copy(cmd_id="", meta=meta, items=(Item(
+                            target=Target(loc_uri=ds.unmapped[luid]) if luid in ds.unmapped else None,
+                            source=Source(loc_uri=luid), data=wire_data(copied) if copied is not None else None),))))
         return queue
 
     def _next_package3(self, out: list[Command]) -> Request:
@@ -511,14 +549,41 @@ class ClientSession:
         measure = wbxml_size if self.encoding == "wbxml" else xml_size
         budget = self.server_max_msg_size - 800 - sum(measure(c) for c in out)
         addresses = {ds.local_uri: (ds.remote_uri, ds.local_uri) for ds, _report in self._active()}
-        out += self._package3.pack(_Package3Side(self), addresses=addresses, budget=budget, ids=self._ids,
-                                   measure=measure)
+        out += self._wrapped(self._package3.pack(_Package3Side(self), addresses=addresses, budget=budget,
+                                                 ids=self._ids, measure=measure))
         if not self._package3.done:
             self.phase = advance(CLIENT_TABLE, self.phase, Event.MORE_OUT)
             return self._message(out, False)
         if self.phase is ClientPhase.SENDING:
             self.phase = advance(CLIENT_TABLE, self.phase, Event.ALL_OUT)
         return self._message(out, True)
+
+    def _wrapped(self, commands: list[Sync]) -> list[Command]:
+        """Package 3's Syncs as :attr:`wrap` asks (issue 15): in an Atomic,
+        their changes in an Atomic within the Sync, in a Sequence, or the
+        changes outside the Sync (each item's Target the datastore's URI,
+        with ``/`` and the GUID when known)."""
+        out: list[Command] = []
+        for cmd in commands:
+            how = self.wrap.get(cmd.source.loc_uri or "", "") if cmd.source else ""
+            if not how or not cmd.commands:
+                out.append(cmd)
+            elif how == "atomic":
+                out.append(Atomic(cmd_id=self._ids.next(), commands=(cmd,)))
+            elif how in ("atomic-in-sync", "sequence"):
+                box = Atomic if how == "atomic-in-sync" else Sequence
+                out.append(dataclasses.replace(cmd, commands=(box(cmd_id=self._ids.next(), commands=cmd.commands),)))
+            elif how == "outside":
+                base = cmd.target.loc_uri if cmd.target else ""
+                out.append(dataclasses.replace(cmd, commands=()))
+                for change in cmd.commands:
+                    items = tuple(dataclasses.replace(item, target=Target(
+                        loc_uri=f"{base}/{item.target.loc_uri}" if item.target and item.target.loc_uri else base))
+                        for item in getattr(change, "items", ()))
+                    out.append(dataclasses.replace(change, items=items))  # type: ignore[type-var]
+            else:
+                raise ValueError(f"wrap {how!r}: atomic, atomic-in-sync, sequence or outside")
+        return out
 
     def _on_sending(self, msg: Message) -> Request | None:
         """The server's answer to a part of package 3: statuses (and Alert 222)."""
@@ -575,11 +640,22 @@ class ClientSession:
         sent = self._sent.pop((status.msg_ref, status.cmd_ref), None)
         if sent is None or status.cmd in ("Sync", "SyncHdr", "Map"):
             return
-        uri, luid, _kind = sent
+        uri, luid, kind = sent
         code = int(status.code or 0)
         report = self.reports[uri]
         report.statuses.append(code)
-        if code < 300 or code == StatusCode.CONFLICT_RESOLVED_SERVER_WINS:
+        ds = self.store.datastores[uri]
+        done = code < 300 and code not in _UNDONE
+        if kind == "Copy":  # (issue 15: the copy comes as an Add; refused or rolled back, it is asked again)
+            if done:
+                ds.copies = [c for c in ds.copies if c[0] != luid]
+            else:
+                report.refused.add(luid)
+            return
+        if done:
+            ds.soft.discard(luid)
+            ds.archive.discard(luid)
+        if done or code == StatusCode.CONFLICT_RESOLVED_SERVER_WINS:
             self.store.datastores[uri].changes.pop(luid, None)
             self.store.datastores[uri].moves.discard(luid)
         else:

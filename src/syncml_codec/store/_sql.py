@@ -95,7 +95,7 @@ class Statements:
     delete_user_rows = (  # the account's devices' rows, its devices, its running sessions (they end), its items
         *(f"DELETE FROM {table} WHERE device IN (SELECT id FROM devices WHERE {{user}} = ?)"
           for table in ("anchors", "maps", "device_formats", "sessions", "conflicts", "push_targets",
-                        "pending_modes", "device_filters")),
+                        "pending_modes", "device_filters", "soft_deletes")),
         "DELETE FROM devices WHERE {user} = ?",
         "DELETE FROM session_chunks WHERE session_id IN (SELECT session_id FROM live_sessions WHERE {user} = ?)",
         "DELETE FROM live_sessions WHERE {user} = ?",
@@ -144,6 +144,12 @@ class Statements:
                "known_rev = excluded.known_rev")
     unmap = "DELETE FROM maps WHERE device = ? AND datastore = ? AND guid = ?"
     forget_map = "DELETE FROM maps WHERE device = ? AND datastore = ?"
+    # soft deletes (schema 13, issue 15)
+    soft_deleted = "SELECT guid, rev FROM soft_deletes WHERE device = ? AND datastore = ?"
+    set_soft_deleted = ("INSERT INTO soft_deletes (device, datastore, guid, rev) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (device, datastore, guid) DO UPDATE SET rev = excluded.rev")
+    clear_soft_deleted = "DELETE FROM soft_deletes WHERE device = ? AND datastore = ? AND guid = ?"
+    forget_soft_deleted = "DELETE FROM soft_deletes WHERE device = ? AND datastore = ?"
     # formats per device
     device_format = ("SELECT content_type, declared, version, encoding, accepts FROM device_formats "
                      "WHERE device = ? AND datastore = ?")
@@ -232,6 +238,10 @@ class SQLStore:
 
     # -- what each store gives ------------------------------------------------
     def transaction(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """Inside :meth:`transaction`: the block's writes are undone if it raises."""
         raise NotImplementedError
 
     def _exec(self, sql: str, args: Sequence[object] = ()) -> Cursor:
@@ -473,8 +483,23 @@ class SQLStore:
             self._exec(self._sql.unmap, (device.id, datastore, guid))
 
     def forget_map(self, device: Device, datastore: str) -> None:
+        """Forget the device's map of ``datastore``, and its soft deletes there."""
         with self.transaction():
             self._exec(self._sql.forget_map, (device.id, datastore))
+            self._exec(self._sql.forget_soft_deleted, (device.id, datastore))
+
+    # -- soft deletes (schema 13, issue 15) -------------------------------------
+    def soft_deleted(self, device: Device, datastore: str) -> dict[str, int]:
+        """GUID -> revision of the items the device dropped with ``SftDel``."""
+        return {str(r[0]): int(r[1]) for r in self._all(self._sql.soft_deleted, (device.id, datastore))}
+
+    def set_soft_deleted(self, device: Device, datastore: str, guid: str, rev: int | None) -> None:
+        """Record that the device dropped revision ``rev`` of ``guid`` (None: it holds it again, or it went)."""
+        with self.transaction():
+            if rev is None:
+                self._exec(self._sql.clear_soft_deleted, (device.id, datastore, guid))
+            else:
+                self._exec(self._sql.set_soft_deleted, (device.id, datastore, guid, rev))
 
     # -- formats per device --------------------------------------------------
     def device_format(self, device: Device, datastore: str) -> DeviceFormat | None:

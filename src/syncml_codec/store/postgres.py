@@ -92,7 +92,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -261,6 +261,14 @@ UPDATE items SET content_rev = rev WHERE content_rev IS NULL;
 ALTER TABLE items ALTER COLUMN content_rev SET DEFAULT 0;
 ALTER TABLE items ALTER COLUMN content_rev SET NOT NULL
 """,
+    # version 14 (issue 15): per device and datastore the GUIDs the device dropped with SftDel
+    14: """CREATE TABLE IF NOT EXISTS soft_deletes (
+    device BIGINT NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    rev BIGINT NOT NULL,
+    PRIMARY KEY (device, datastore, guid)
+)""",
 }
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified, parent"
@@ -279,6 +287,7 @@ class _Transaction(threading.local):
     conn: psycopg.Connection[Any] | None = None
     pipeline: psycopg.Pipeline | None = None
     depth = 0
+    savepoints = 0  # open (their names: syncml_sp1, 2, ...)
     accounts: set[str]
     used = False
     items: dict[tuple[str, str], dict[str, StoredItem]]  # (account, datastore) -> GUID -> item, read under its lock
@@ -417,7 +426,7 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
             return
         pool = self._connections()
         conn = pool.getconn()
-        tx.conn, tx.depth, tx.accounts, tx.used, tx.items = conn, 1, set(), False, {}
+        tx.conn, tx.depth, tx.accounts, tx.used, tx.items, tx.savepoints = conn, 1, set(), False, {}, 0
         try:
             with conn.pipeline() as pipeline:
                 tx.pipeline = pipeline
@@ -433,6 +442,33 @@ class PostgresStore(SQLStore, param="%s", user="account", map_order="seq"):
         finally:
             tx.conn, tx.pipeline, tx.depth, tx.items = None, None, 0, {}
             pool.putconn(conn)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside :meth:`transaction`: undo the block's writes if it raises
+        (the exception goes on), keep them otherwise.  Savepoints nest.  A
+        database error is not undone here: the transaction as a whole fails.
+        The items read so far are read again after an undo, and the account
+        locks taken again (a lock taken after a savepoint goes with it)."""
+        tx = self._tx
+        assert tx.conn is not None, "inside a transaction only"
+        tx.savepoints += 1
+        name = f"syncml_sp{tx.savepoints}"
+        accounts = set(tx.accounts)
+        self._exec(f"SAVEPOINT {name}")
+        try:
+            yield
+        except psycopg.Error:
+            raise
+        except BaseException:
+            self._exec(f"ROLLBACK TO SAVEPOINT {name}")
+            self._exec(f"RELEASE SAVEPOINT {name}")
+            tx.items.clear()
+            tx.accounts = accounts
+            raise
+        finally:
+            tx.savepoints -= 1
+        self._exec(f"RELEASE SAVEPOINT {name}")
 
     def _exec(self, sql: str, args: Sequence[object] = ()) -> _Result:
         """Run ``sql`` in this thread's transaction (callers open one):

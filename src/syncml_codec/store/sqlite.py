@@ -46,7 +46,7 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 #: seconds a statement waits for another process's lock before "database is locked"
 BUSY_TIMEOUT = 30.0
 
@@ -286,6 +286,17 @@ CREATE TABLE IF NOT EXISTS session_chunks (
 """
 
 
+_SOFT_DELETES = """
+CREATE TABLE IF NOT EXISTS soft_deletes (
+    device INTEGER NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    PRIMARY KEY (device, datastore, guid)
+)
+"""
+
+
 def _add_session_chunks(db: sqlite3.Connection) -> None:
     """Version 12 (issue 14): ``session_chunks``, the pieces of the large
     objects a live session is receiving or sending in MoreData chunks
@@ -304,10 +315,17 @@ def _add_content_revs(db: sqlite3.Connection) -> None:
         db.execute("UPDATE items SET content_rev = rev")
 
 
+def _add_soft_deletes(db: sqlite3.Connection) -> None:
+    """Version 14 (issue 15): ``soft_deletes``, per device and datastore the
+    GUIDs the device dropped with ``SftDel`` and the revision it dropped."""
+    db.execute(_SOFT_DELETES)
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
 _MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions,
                6: _add_push_targets, 7: _add_pending_modes, 8: _add_auth, 9: _add_device_filters,
-               10: _add_parents, 11: _add_mail_imap, 12: _add_session_chunks, 13: _add_content_revs}
+               10: _add_parents, 11: _add_mail_imap, 12: _add_session_chunks, 13: _add_content_revs,
+               14: _add_soft_deletes}
 
 
 def _create_private(path: str) -> None:
@@ -360,6 +378,7 @@ class SQLiteStore(SQLStore, param="?", user="user", map_order="rowid"):
                                    timeout=BUSY_TIMEOUT)
         self._db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
         self._depth = 0
+        self._savepoints = 0  # savepoints open (their names: syncml_sp1, 2, ...)
         self._secret: bytes | None = None
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -438,6 +457,24 @@ class SQLiteStore(SQLStore, param="?", user="user", map_order="rowid"):
             raise
         self._depth = 0
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside :meth:`transaction`: undo the block's writes if it raises
+        (the exception goes on), keep them otherwise.  Savepoints nest."""
+        assert self._depth, "inside a transaction only"
+        self._savepoints += 1
+        name = f"syncml_sp{self._savepoints}"
+        self._db.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self._db.execute(f"ROLLBACK TO {name}")
+            self._db.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._savepoints -= 1
+        self._db.execute(f"RELEASE {name}")
 
     def _exec(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Cursor:
         return self._db.execute(sql, args)
