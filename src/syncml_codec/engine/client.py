@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..codec.tree import Document
-from ..devinf import ContentType, DataStore, DevInf
+from ..devinf import ContentType, CTCap, DataStore, DevInf
 from ..errors import SyncMLError
 from ..filters import SIZE_EXT
 from ..formats.email import EMAIL_CONTENT_TYPE, EmailObject
@@ -108,6 +108,7 @@ class ClientDatastore:
     send_moves: bool = False
     parents: dict[str, str] = field(default_factory=dict)  # LUID -> its folder's LUID ("": the root)
     moves: set[str] = field(default_factory=set)  # LUIDs whose Replace is only a move
+    ctcaps: tuple[CTCap, ...] = ()  # what its DevInf says it holds (issue 15: capability-aware merges)
 
     def add(self, data: bytes, parent: str = "") -> str:
         self._check_parent(parent)
@@ -242,7 +243,7 @@ class ClientStore:
                                     tx_pref=(ContentType(ds.content_type, ds.version),),
                                     rx=_folder_types(ds), tx=_folder_types(ds),
                                     support_hierarchical_sync=ds.hierarchical,
-                                    sync_types=self.sync_caps)
+                                    sync_types=self.sync_caps, ctcaps=ds.ctcaps)
                           for ds in self.datastores.values()))
 
 

@@ -92,7 +92,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 13
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -244,6 +244,21 @@ CREATE INDEX IF NOT EXISTS items_by_parent ON items (account, datastore, parent)
 """,
     # version 11 (issue 14): the account's IMAP mail settings (an imap:// URL with its password), sealed
     11: "ALTER TABLE users ADD COLUMN IF NOT EXISTS mail_imap BYTEA",
+    # version 12: reserved for issue 14's session_chunks (branch i14-bigdata); no step here
+    # version 13 (issue 15): the last few versions of each replaced item (the base of a ``merge``
+    # conflict) and the other version of a logged conflict (the winning or merged one)
+    13: """CREATE TABLE IF NOT EXISTS item_revisions (
+    account TEXT NOT NULL,
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    rev BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    content_type TEXT NOT NULL,
+    PRIMARY KEY (account, datastore, guid, rev)
+);
+ALTER TABLE conflicts ADD COLUMN IF NOT EXISTS other_data BYTEA NOT NULL DEFAULT '\\x';
+ALTER TABLE conflicts ADD COLUMN IF NOT EXISTS other_type TEXT NOT NULL DEFAULT ''
+""",
 }
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified, parent"
