@@ -252,3 +252,14 @@ def test_a_hostile_ctcap_is_bounded() -> None:
                                 .datastores[0],))
     caps = caps_from_devinf(devinf, "./addressbook", "text/vcard")
     assert caps is not None and len(caps.properties) == 512
+
+
+def test_an_event_keeps_what_the_device_cannot_hold_but_never_a_second_time_span() -> None:
+    caps = ItemCaps(tuple((n, None, ()) for n in ("SUMMARY", "DTSTART", "DTEND")), "test")
+    stored = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:1\r\nSUMMARY:talk\r\nLOCATION:room 1\r\n"
+              b"DTSTART:20240101T100000Z\r\nDURATION:PT1H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    new = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:1\r\nSUMMARY:talk, moved\r\n"
+           b"DTSTART:20240101T110000Z\r\nDTEND:20240101T120000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    kept = kept_from_stored(stored, new, "text/calendar", caps)
+    assert kept is not None and kept[1] == ["LOCATION"]
+    assert b"LOCATION:room 1" in kept[0] and b"DURATION" not in kept[0] and b"DTEND:20240101T120000Z" in kept[0]

@@ -46,8 +46,8 @@ def test_issue_15_a_schema_11_database_is_migrated(db_spec: str) -> None:
     store.log_conflict(device, "Contacts", "1", b"theirs", "text/vcard", "logged before", 1.0)
     sqlite = is_sqlite(store)
     with store.transaction():
-        for statement in ("DROP TABLE item_revisions", "ALTER TABLE conflicts DROP COLUMN other_data",
-                          "ALTER TABLE conflicts DROP COLUMN other_type",
+        for statement in ("DROP TABLE item_revisions", "ALTER TABLE conflicts DROP COLUMN second_data",
+                          "ALTER TABLE conflicts DROP COLUMN second_type",
                           "PRAGMA user_version=11" if sqlite else "UPDATE schema_version SET version = 11"):
             store._exec(statement)
     store.close()

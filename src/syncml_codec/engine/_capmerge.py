@@ -24,7 +24,10 @@ properties a CTCap names):
   and not this one; a TYPE value that neither a TYPE ValEnum nor a 2.1-style
   parameter name lists) is put back on the device's line of the same value.
 
-Volatile properties (REV, UID, PRODID, VERSION...) are never carried over.
+Volatile properties (REV, UID, PRODID, VERSION...) are never carried over,
+nor the times and recurrence rules of events and tasks, nor TZID/VALUE
+parameters: a format without them says the same another way (vCalendar 1.0's
+DTEND for a DURATION), and keeping both would say it twice.
 
 The ``merge`` policy (:func:`merged_fields`) is a three-way merge per
 property name, with the version the device last held (the base, kept by the
@@ -50,6 +53,11 @@ __all__ = ["ItemCaps", "MergeResult", "caps_from_devinf", "caps_from_table", "de
 _VOLATILE = frozenset({"PRODID", "REV", "UID", "DTSTAMP", "LAST-MODIFIED", "CREATED", "SEQUENCE", "VERSION"})
 #: transfer parameters: how a value is written, not what it says
 _TRANSFER = frozenset({"ENCODING", "CHARSET"})
+#: never kept from the stored item: a format without them says the same another way (vCalendar 1.0's
+#: DTEND for iCalendar's DURATION, its local times for TZID), so keeping the stored ones would say it twice
+_NOT_KEPT = frozenset({"DTSTART", "DTEND", "DURATION", "DUE", "RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID",
+                       "TZ", "DAYLIGHT"})
+_VALUE_PARAMS = frozenset({"TZID", "VALUE"})
 _NAMELESS_TRANSFER = frozenset({"QUOTED-PRINTABLE", "BASE64", "8BIT", "B", "7BIT"})
 _MAX_NAMES = 512  # properties kept per device type (a hostile CTCap cannot grow a session state unbounded)
 
@@ -70,6 +78,11 @@ class ItemCaps:
         if exact is not None:
             return exact
         return next((p for p in self.properties if p[0].endswith("*") and key.startswith(p[0][:-1])), None)
+
+    @property
+    def limits(self) -> bool:
+        """Whether some property has a MaxOccur (else :func:`trimmed` has nothing to do)."""
+        return any(p[1] is not None for p in self.properties)
 
     def represents(self, name: str) -> bool:
         """Whether the device can hold property ``name``."""
@@ -232,7 +245,8 @@ def _lost_params(old: ContentLine, line: ContentLine, caps: ItemCaps) -> list[tu
     out: list[tuple[str | None, str]] = [("TYPE", ",".join(lost_types))] if lost_types else []
     for n, v in old.params:
         key = (n or "TYPE").upper()
-        if key != "TYPE" and key not in _TRANSFER and key not in have_names and not caps.param_ok(name, n, v):
+        if key != "TYPE" and key not in _TRANSFER | _VALUE_PARAMS and key not in have_names \
+                and not caps.param_ok(name, n, v):
             out.append((n, v))
     return out
 
@@ -293,6 +307,8 @@ def reduced(data: bytes, ctype: str, caps: ItemCaps) -> bytes | None:
 def trimmed(data: bytes, ctype: str, caps: ItemCaps) -> bytes | None:
     """``data`` with the occurrences past each property's MaxOccur left out
     (what goes to the device: it holds no more); None: nothing to leave out."""
+    if not caps.limits:
+        return None
     try:
         found = _parsed_main(data, ctype)
         if found is None:
@@ -324,7 +340,7 @@ def kept_from_stored(current: bytes, data: bytes, ctype: str, caps: ItemCaps) ->
         kept: list[ContentLine] = []
         names: list[str] = []
         for name, lines in s_groups.items():
-            if name in _VOLATILE or name.startswith("X-SIF-"):
+            if name in _VOLATILE or name in _NOT_KEPT or name.startswith("X-SIF-"):
                 continue
             if not caps.represents(name):
                 if name not in n_groups:

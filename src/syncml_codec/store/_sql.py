@@ -164,10 +164,10 @@ class Statements:
     where_device_id = "device_id = ?"
     nonce_used = "SELECT 1 FROM used_nonces WHERE nonce = ? AND expires >= ?"
     # operator views
-    log_conflict = ("INSERT INTO conflicts (device, datastore, guid, data, content_type, reason, at, other_data, "
-                    "other_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    log_conflict = ("INSERT INTO conflicts (device, datastore, guid, data, content_type, reason, at, second_data, "
+                    "second_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
     conflict_select = ("SELECT d.device_id, c.datastore, c.guid, c.data, c.content_type, c.reason, c.at, c.id, "
-                       "d.{user}, c.other_data, c.other_type FROM conflicts c JOIN devices d ON d.id = c.device")
+                       "d.{user}, c.second_data, c.second_type FROM conflicts c JOIN devices d ON d.id = c.device")
     # item revisions (schema 13): the base of a merge
     keep_revision = ("INSERT INTO item_revisions ({user}, datastore, guid, rev, data, content_type) "
                      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ({user}, datastore, guid, rev) DO NOTHING")
@@ -510,8 +510,9 @@ class SQLStore:
 
     def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,
                      reason: str, at: float = 0.0, *, other_data: bytes = b"", other_type: str = "") -> None:
-        """Log a conflict: ``losing_data`` (the version that lost, or the device's), and
-        ``other_data`` (the version kept: the winner, or the merged item; schema 13)."""
+        """Log a conflict: ``losing_data`` (the version that lost; the device's when both were
+        kept or merged) and ``other_data`` (the winner's; the server's when both were kept or
+        merged; schema 13)."""
         with self.transaction():
             self._exec(self._sql.log_conflict, (device.id, datastore, guid, losing_data, content_type, reason, at,
                                                 other_data, other_type))

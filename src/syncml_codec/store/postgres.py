@@ -256,8 +256,8 @@ CREATE INDEX IF NOT EXISTS items_by_parent ON items (account, datastore, parent)
     content_type TEXT NOT NULL,
     PRIMARY KEY (account, datastore, guid, rev)
 );
-ALTER TABLE conflicts ADD COLUMN IF NOT EXISTS other_data BYTEA NOT NULL DEFAULT '\\x';
-ALTER TABLE conflicts ADD COLUMN IF NOT EXISTS other_type TEXT NOT NULL DEFAULT ''
+ALTER TABLE conflicts ADD COLUMN IF NOT EXISTS second_data BYTEA NOT NULL DEFAULT '\\x';
+ALTER TABLE conflicts ADD COLUMN IF NOT EXISTS second_type TEXT NOT NULL DEFAULT ''
 """,
 }
 

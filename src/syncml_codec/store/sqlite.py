@@ -296,14 +296,14 @@ CREATE TABLE IF NOT EXISTS item_revisions (
 def _add_merge_bases(db: sqlite3.Connection) -> None:
     """Version 13 (issue 15): ``item_revisions``, the last few versions an
     item had before it was replaced (the base a ``merge`` conflict is
-    resolved against), and ``conflicts.other_data``/``other_type``, the other
+    resolved against), and ``conflicts.second_data``/``second_type``, the other
     version of a logged conflict (the winning or merged one)."""
     db.execute(_ITEM_REVISIONS)
     columns = {row[1] for row in db.execute("PRAGMA table_info(conflicts)")}
-    if "other_data" not in columns:
-        db.execute("ALTER TABLE conflicts ADD COLUMN other_data BLOB NOT NULL DEFAULT x''")
-    if "other_type" not in columns:
-        db.execute("ALTER TABLE conflicts ADD COLUMN other_type TEXT NOT NULL DEFAULT ''")
+    if "second_data" not in columns:
+        db.execute("ALTER TABLE conflicts ADD COLUMN second_data BLOB NOT NULL DEFAULT x''")
+    if "second_type" not in columns:
+        db.execute("ALTER TABLE conflicts ADD COLUMN second_type TEXT NOT NULL DEFAULT ''")
 
 
 #: schema version -> the step from the version before (run inside the opening transaction)
