@@ -60,6 +60,7 @@ _NOT_KEPT = frozenset({"DTSTART", "DTEND", "DURATION", "DUE", "RRULE", "RDATE", 
 _VALUE_PARAMS = frozenset({"TZID", "VALUE"})
 _NAMELESS_TRANSFER = frozenset({"QUOTED-PRINTABLE", "BASE64", "8BIT", "B", "7BIT"})
 _MAX_NAMES = 512  # properties kept per device type (a hostile CTCap cannot grow a session state unbounded)
+_MAX_PARAMS = 128  # parameters and values kept per property
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,7 @@ def caps_from_devinf(devinf: DevInf | None, client_uri: str, ctype: str | None) 
         for p in prop.params:
             pname = p.name.strip().upper()
             params += [f"{pname}={v.strip().upper()}" for v in p.values] or [pname]
+        params = params[:_MAX_PARAMS]
         out.append((name, prop.max_occur if prop.max_occur and prop.max_occur > 0 else None, tuple(params)))
     return _caps(out, f"CTCap {ctype}")
 
@@ -271,10 +273,32 @@ def _kept_params(line: ContentLine, caps: ItemCaps) -> list[tuple[str | None, st
     return out if changed else None
 
 
+def _may_reduce(data: bytes, caps: ItemCaps) -> bool:
+    """Whether :func:`reduced` could leave anything out, read from the raw
+    lines without parsing (most items of a device hold only what it can)."""
+    counts: dict[bytes, int] = {}
+    for raw in data.split(b"\n"):
+        if raw[:1] in (b" ", b"\t") or b":" not in raw:
+            continue  # (a folded line's continuation, a base64 block)
+        head = raw.split(b":", 1)[0]
+        name = head.split(b";", 1)[0].rsplit(b".", 1)[-1].strip().upper()
+        if name in (b"BEGIN", b"END") or name.decode("ascii", "replace") in _VOLATILE:
+            continue
+        found = caps._find(name.decode("ascii", "replace"))
+        if found is None:
+            return True
+        counts[name] = counts.get(name, 0) + 1
+        if (found[1] is not None and counts[name] > found[1]) or (found[2] and b";" in head):
+            return True
+    return False
+
+
 def reduced(data: bytes, ctype: str, caps: ItemCaps) -> bytes | None:
     """``data`` (in ``ctype``) as the device holds it: without the properties
     it cannot represent and the occurrences past their MaxOccur; with
     None when nothing is left out or it cannot be read."""
+    if not _may_reduce(data, caps):
+        return None
     try:
         found = _parsed_main(data, ctype)
         if found is None:
