@@ -32,10 +32,13 @@ The JSON documents (every one also has ``db``):
   "user", "device", "last_seen"}``: the sessions running now (between two of their messages),
   the one whose last message came first first.
 * ``conflict list``: ``{"conflicts": [CONFLICT...]}``, CONFLICT = ``{"id", "user", "device",
-  "datastore", "item", "content_type", "reason", "at", "size"}`` (``item``: the server's GUID,
-  ``size``: bytes of the losing version, 0 when both versions were kept).
-* ``conflict show``: CONFLICT plus ``"data"`` (the losing version as text, null when it is not
-  UTF-8) and ``"data_base64"``.
+  "datastore", "item", "content_type", "reason", "at", "size", "other_content_type", "other_size"}``
+  (``item``: the server's GUID, ``size``: bytes of the logged version, the loser's or, when both
+  were kept or merged, the device's; ``other_*``: the other version, the winner's or, when both
+  were kept or merged, the server's before the merge; 0 bytes for a delete and for conflicts
+  logged before schema 15).
+* ``conflict show``: CONFLICT plus ``"data"`` (the logged version as text, null when it is not
+  UTF-8), ``"data_base64"``, and ``"other_data"`` / ``"other_data_base64"`` the same way.
 """
 
 from __future__ import annotations
@@ -126,7 +129,21 @@ def _session_row(s: SessionRecord) -> list[str]:
 
 def _conflict_json(c: Conflict) -> dict[str, Any]:
     return {"id": c.id, "user": c.user, "device": c.device_id, "datastore": c.datastore, "item": c.guid,
-            "content_type": c.content_type, "reason": c.reason, "at": c.at, "size": len(c.data)}
+            "content_type": c.content_type, "reason": c.reason, "at": c.at, "size": len(c.data),
+            "other_content_type": c.other_type, "other_size": len(c.other_data)}
+
+
+def _text(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _version_lines(label: str, data: bytes, ctype: str) -> list[str]:
+    text = _text(data)
+    body = text if text is not None else "(not UTF-8; base64) " + base64.b64encode(data).decode("ascii")
+    return [f"  {label} ({ctype}, {len(data)} bytes):", *("    " + line for line in body.splitlines())]
 
 
 def _types(types: Sequence[ContentType]) -> list[str]:
@@ -290,21 +307,23 @@ def _cmd_conflict_show(args: argparse.Namespace) -> None:
         store.close()
     if conflict is None:
         raise CommandError(f"no conflict {args.id} in {_shown(args)}")
-    try:
-        text: str | None = conflict.data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    document = {**_conflict_json(conflict), "data": text,
-                "data_base64": base64.b64encode(conflict.data).decode("ascii")}
+    document = {**_conflict_json(conflict), "data": _text(conflict.data),
+                "data_base64": base64.b64encode(conflict.data).decode("ascii"),
+                "other_data": _text(conflict.other_data),
+                "other_data_base64": base64.b64encode(conflict.other_data).decode("ascii")}
     lines = [f"conflict {conflict.id}: {conflict.datastore} item {conflict.guid} of user {conflict.user}, "
              f"device {conflict.device_id}",
              f"  at {_when(conflict.at)}", f"  reason: {conflict.reason}"]
     if not conflict.data:
         lines.append("  losing version: none kept (both versions were kept, or the loser was a delete)")
     else:
-        lines.append(f"  losing version ({conflict.content_type}, {len(conflict.data)} bytes):")
-        body = text if text is not None else "(not UTF-8; base64) " + document["data_base64"]
-        lines += ["    " + line for line in body.splitlines()]
+        both = "kept both" in conflict.reason or "merged" in conflict.reason
+        lines += _version_lines("the device's version" if both else "losing version", conflict.data,
+                                conflict.content_type)
+    if conflict.other_data:
+        both = "kept both" in conflict.reason or "merged" in conflict.reason
+        lines += _version_lines("the server's version" if both else "the version kept",
+                                conflict.other_data, conflict.other_type)
     _print(args, document, lines)
 
 

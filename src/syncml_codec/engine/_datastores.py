@@ -53,6 +53,7 @@ from ..model import (
 from ..store.backups import BackupArea
 from ..store.base import TREE_DATASTORES, Store, canonical_datastore
 from ._backup import SessionBackup
+from ._capmerge import device_caps
 from ._chunks import Reassembler
 from ._devinf import client_sync_caps, datastore_for_type, datastore_from_devinf, type_for_client
 from ._encrypted import account_key, decrypt, encryption_of
@@ -285,6 +286,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         if wanted_filter is not None:
             self._set_filter(ds, *wanted_filter)
         apply_format(ds, params.format, self.peer.known_devinf(), self.session_id)
+        ds.caps = device_caps(self.peer.known_devinf(), client_uri,
+                              ds.forced_type or ds.wanted_type or ds.client_type, self.peer.quirks)
         self._by_name[canonical] = ds
         echo = Item(data=Anchor(next=plain(anchor.next)).to_element())
         answer = Item(target=Target(loc_uri=client_uri), source=Source(loc_uri=server_uri),

@@ -11,6 +11,7 @@ from ..devinf import DevInf
 from ..errors import SyncMLError
 from ..model import Item, StatusCode
 from ..store.base import Device, Store
+from ._capmerge import device_caps
 from ._devinf import devinf_bytes, devinf_from_item, type_for_client
 from ._format import apply_format
 from ._sync import DatastoreSync
@@ -80,5 +81,7 @@ class Peer:
             for ds in datastores:  # a DevInf that comes after the Alerts (Results of our Get)
                 ds.wanted_type = type_for_client(ds.canonical, devinf, ds.client_uri) or ds.wanted_type
                 apply_format(ds, None, devinf, session_id)  # a forced format checked against it
+                ds.caps = device_caps(devinf, ds.client_uri, ds.forced_type or ds.wanted_type or ds.client_type,
+                                      self.quirks)
             self.device = self.store.set_device_devinf(self.device, devinf_bytes(devinf))
         return StatusCode.OK

@@ -59,6 +59,7 @@ from ..formats.omads import FOLDER_CONTENT_TYPE, FolderObject
 from ..model import AlertCode, StatusCode
 from ..store.base import TREE_DATASTORES, Device, DeviceFormat, MapEntry, Store, StoredItem
 from . import _tree
+from ._capmerge import ItemCaps, kept_from_stored, merged_fields, reduced, trimmed
 from ._filtering import item_filter, parsed
 from ._items import (
     canonical_data,
@@ -114,15 +115,21 @@ BY_SERVER: dict[int, int] = {AlertCode.TWO_WAY_BY_SERVER: AlertCode.TWO_WAY,
              AlertCode.REFRESH_FROM_SERVER_BY_SERVER: AlertCode.REFRESH_FROM_SERVER}
 
 
+#: the datastores whose items a device's capabilities restrict (:mod:`._capmerge`)
+_CAPS_DATASTORES = frozenset({"Contacts", "Events", "Tasks"})
+
+
 class ConflictPolicy(str, Enum):
     """Which version wins when the client changed an item the server changed too since the device
     saw it: the server's, the client's, the newer (by the modification time in the data; the
-    server's when that cannot tell), or both (kept as two items)."""
+    server's when that cannot tell), both (kept as two items), or both merged property by property
+    (``merge``, Status 207, the merged item sent back: :func:`._capmerge.merged_fields`)."""
 
     SERVER_WINS = "server-wins"
     CLIENT_WINS = "client-wins"
     NEWER_WINS = "newer-wins"
     DUPLICATE = "duplicate"
+    MERGE = "merge"
 
 
 def key_digest(key: object) -> bytes:
@@ -218,6 +225,9 @@ class DatastoreSync:
     # soft deletes (issue 15): GUID -> the revision the device dropped with SftDel (the store's, read once when
     # needed and kept in the state: small, and changed only by this session)
     _soft: dict[str, int] | None = None
+    # what the device can hold of its items (issue 15, :mod:`._capmerge`: its CTCap, else the quirk database);
+    # None: not known, nothing restricted
+    caps: ItemCaps | None = None
 
     @property
     def user(self) -> str:
@@ -249,6 +259,7 @@ class DatastoreSync:
         state.setdefault("moves", set())  # (a state saved before Move was sent)
         state.setdefault("overruled", set())
         state.setdefault("hierarchical_moves", True)
+        self.caps = None
         self.__dict__.update(state)
         self._load_map()
 
@@ -394,6 +405,8 @@ class DatastoreSync:
         data, ctype = data_for_client(data, item.content_type,
                                       self.forced_type or self.wanted_type or self.client_type or default_type,
                                       what=f"{self.canonical}/{item.guid}")
+        if self.caps is not None and self.canonical in _CAPS_DATASTORES:  # it holds no more than its MaxOccur
+            data = trimmed(data, ctype, self.caps) or data
         return data, ctype, self.client_format.encoding if self.client_format is not None else ""
 
     # -- filters (issue 14, :mod:`._filtering`) ----------------------------
@@ -439,6 +452,15 @@ class DatastoreSync:
             merged_data = merged_lost(current.data, data, ctype, seen)
             if merged_data is not None:
                 return merged_data, ctype
+        if (self.caps is not None and self.canonical in _CAPS_DATASTORES and ctype == current.content_type
+                and not (self.client_type or "").startswith("text/x-s4j-")):
+            kept = kept_from_stored(current.data, data, ctype, self.caps)  # what it cannot hold stays
+            if kept is not None:
+                data = kept[0]
+                self._count("caps-kept")
+                log.info("user %s device %s: %s/%s: kept what the device cannot hold (%s): %s",
+                         log_quoted(self.user), log_quoted(self.device.device_id), self.canonical, current.guid,
+                         self.caps.source, ", ".join(kept[1]))
         if self.canonical in ("Notes", "Journal"):
             merged = merged_note(current.data, current.content_type, data, ctype)
             if merged is not None:
@@ -681,6 +703,9 @@ class DatastoreSync:
         if not wanted or not wanted.startswith("text/x-s4j-") or self.canonical not in ("Contacts", "Events", "Tasks"):
             held = self._filter(self.held_filter)  # a field filter: the item as the client got it
             if held is None or held.field is None:
+                if self.caps is not None and self.canonical in _CAPS_DATASTORES:  # as its CTCap lets it hold it
+                    less = reduced(item.data, item.content_type, self.caps)
+                    return None if less is None else (less, item.content_type)
                 return None
             return self._reduced(held, item.data, item.content_type), item.content_type
         data, ctype = data_for_client(item.data, item.content_type, wanted, what=f"{self.canonical}/{item.guid}")
@@ -730,6 +755,7 @@ class DatastoreSync:
                     if self._from_client() or old.known_rev == match.rev:
                         # a refresh from the client, or only the client changed it: the client's version
                         merged, merged_type = self._merged(match, data, stored_type)
+                        self._keep_revision(match)
                         new = self.store.replace_item(self.user, self.canonical, match.guid, merged, merged_type,
                                                       self.clock)
                         match = new or match
@@ -865,6 +891,7 @@ class DatastoreSync:
             self._unmap(guid)
             return self.add(luid, data, stored_type, replace=True, learned=True, parent=parent)
         data, stored_type = self._merged(current, data, stored_type)
+        self._keep_revision(current)
         new = self._replace_stored(guid, data, stored_type, parent)
         assert new is not None
         self.touched.add(guid)
@@ -885,7 +912,8 @@ class DatastoreSync:
                 and self.policy is not ConflictPolicy.CLIENT_WINS):
             # the server changed what the client deleted: keep it and send it again
             self.store.log_conflict(self.device, self.canonical, guid, b"", current.content_type,
-                                    "client deleted an item the server changed; server version kept", self.clock)
+                                    "client deleted an item the server changed; server version kept", self.clock,
+                                    other_data=current.data, other_type=current.content_type)
             self._unmap(guid)
             self._count("conflicts")
             return StatusCode.CONFLICT_RESOLVED_SERVER_WINS
@@ -981,7 +1009,8 @@ class DatastoreSync:
 
     def _conflict(self, luid: str | None, current: StoredItem, data: bytes, ctype: str,
                   parent: str | None = None) -> int:
-        """The client replaced an item the server changed since the device saw it."""
+        """The client replaced an item the server changed since the device saw it.
+        The conflict log gets both versions: the loser (or the device's) and the other."""
         self._count("conflicts")
         self.overruled.add(current.guid)  # (whoever wins, the client holds other content: never only a Move)
         policy = self.policy
@@ -990,33 +1019,82 @@ class DatastoreSync:
             policy = (ConflictPolicy.CLIENT_WINS if theirs and (not ours or theirs > ours)
                       else ConflictPolicy.SERVER_WINS)
         if current.deleted:
-            if policy is ConflictPolicy.SERVER_WINS:
+            if policy in (ConflictPolicy.SERVER_WINS, ConflictPolicy.MERGE):
                 self.store.log_conflict(self.device, self.canonical, current.guid, data, ctype,
                                         "client changed an item the server deleted; delete kept", self.clock)
                 return StatusCode.CONFLICT_RESOLVED_SERVER_WINS
             self._unmap(current.guid)
             self.add(luid, data, ctype, learned=True, parent=parent)
             return StatusCode.CONFLICT_RESOLVED_CLIENT_WINS
+        if policy is ConflictPolicy.MERGE:
+            merged = self._merge(luid, current, data, ctype, parent)
+            if merged is not None:
+                return merged
+            policy = ConflictPolicy.SERVER_WINS  # (not mergeable: logged as the fallback it is)
+            reason = "both changed; not mergeable, server wins (fallback)"
+        else:
+            reason = "both changed; server wins"
         if policy is ConflictPolicy.SERVER_WINS:
-            self.store.log_conflict(self.device, self.canonical, current.guid, data, ctype,
-                                    "both changed; server wins", self.clock)
+            self.store.log_conflict(self.device, self.canonical, current.guid, data, ctype, reason, self.clock,
+                                    other_data=current.data, other_type=current.content_type)
             return StatusCode.CONFLICT_RESOLVED_SERVER_WINS  # the server version goes out (known_rev differs)
         if policy is ConflictPolicy.DUPLICATE:
-            self.store.log_conflict(self.device, self.canonical, current.guid, b"", ctype,
-                                    "both changed; kept both", self.clock)
+            self.store.log_conflict(self.device, self.canonical, current.guid, data, ctype,
+                                    "both changed; kept both", self.clock,
+                                    other_data=current.data, other_type=current.content_type)
             self._unmap(current.guid)  # the server version goes to the client as a new item
             item = self._add_stored(data, ctype, current.parent if parent is None else parent)
             self.touched.add(item.guid)
             self._map(luid, item.guid, item.rev)
             return StatusCode.CONFLICT_RESOLVED_WITH_DUPLICATE
         self.store.log_conflict(self.device, self.canonical, current.guid, current.data, current.content_type,
-                                "both changed; client wins", self.clock)
+                                "both changed; client wins", self.clock, other_data=data, other_type=ctype)
         data, ctype = self._merged(current, data, ctype)
+        self._keep_revision(current)
         new = self._replace_stored(current.guid, data, ctype, parent)
         assert new is not None
         self.touched.add(current.guid)
         self._map(luid, current.guid, new.rev)
         return StatusCode.CONFLICT_RESOLVED_CLIENT_WINS
+
+    def _merge(self, luid: str | None, current: StoredItem, data: bytes, ctype: str,
+               parent: str | None) -> int | None:
+        """The ``merge`` policy: both versions combined property by property
+        against the version the device held (:func:`._capmerge.merged_fields`),
+        stored, logged with both versions, and sent back to the device (207);
+        None: not mergeable (not a contact, event or task in the same type)."""
+        if self.canonical not in _CAPS_DATASTORES or ctype != current.content_type:
+            return None
+        data, ctype = self._merged(current, data, ctype)  # (what the device cannot hold is kept first)
+        entry = self._by_guid.get(current.guid)
+        base = None
+        if entry is not None and entry.known_rev > 0:
+            found = getattr(self.store, "item_revision", None)
+            kept = found(self.user, self.canonical, current.guid, entry.known_rev) if found is not None else None
+            base = kept[0] if kept is not None and kept[1] == ctype else None
+        result = merged_fields(base, current.data, data, ctype)
+        if result is None:
+            return None
+        self.store.log_conflict(self.device, self.canonical, current.guid, data, ctype, result.describe(),
+                                self.clock, other_data=current.data, other_type=current.content_type)
+        self._count("merged")
+        self._keep_revision(current)
+        new = self._replace_stored(current.guid, result.data, ctype, parent)
+        assert new is not None
+        self.touched.add(current.guid)
+        # the merged item goes back to the device: it holds neither its own version nor the server's (an
+        # earlier revision, confirmed when the session completes: :meth:`commit`)
+        self._map(luid, current.guid, entry.known_rev if entry is not None and entry.known_rev > 0 else 0)
+        return StatusCode.CONFLICT_RESOLVED_WITH_MERGE
+
+    def _keep_revision(self, current: StoredItem) -> None:
+        """With the ``merge`` policy, keep the version being replaced: the base a
+        device that still holds it is merged against (``Store.keep_revision``)."""
+        if self.policy is not ConflictPolicy.MERGE or current.deleted or self.canonical not in _CAPS_DATASTORES:
+            return
+        keep = getattr(self.store, "keep_revision", None)
+        if keep is not None:
+            keep(self.user, self.canonical, current.guid, current.rev, current.data, current.content_type)
 
     def erase_later(self, luid: str | None, added: bool) -> int:
         """An item the client sent in a fallback erasing its data: its LUID

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..codec.tree import Document
-from ..devinf import ContentType, DataStore, DevInf
+from ..devinf import ContentType, CTCap, DataStore, DevInf
 from ..errors import SyncMLError
 from ..filters import SIZE_EXT
 from ..formats.email import EMAIL_CONTENT_TYPE, EmailObject
@@ -118,6 +118,7 @@ class ClientDatastore:
     soft: set[str] = field(default_factory=set)
     archive: set[str] = field(default_factory=set)
     copies: list[tuple[str, bytes | None]] = field(default_factory=list)
+    ctcaps: tuple[CTCap, ...] = ()  # what its DevInf says it holds (issue 15: capability-aware merges)
 
     def add(self, data: bytes, parent: str = "") -> str:
         self._check_parent(parent)
@@ -268,7 +269,7 @@ class ClientStore:
                                     tx_pref=(ContentType(ds.content_type, ds.version),),
                                     rx=_folder_types(ds), tx=_folder_types(ds),
                                     support_hierarchical_sync=ds.hierarchical,
-                                    sync_types=self.sync_caps)
+                                    sync_types=self.sync_caps, ctcaps=ds.ctcaps)
                           for ds in self.datastores.values()))
 
 

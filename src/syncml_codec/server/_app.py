@@ -36,7 +36,7 @@ optional):
   IMAP server (``syncml mail imap USER URL``; pooled connections per
   process); accounts without IMAP settings use ``SYNCML_MAILDIR_ROOT``.
 * ``SYNCML_CONFLICT_POLICY``: server-wins (default), client-wins,
-  newer-wins or duplicate.
+  newer-wins, duplicate or merge.
 * ``SYNCML_CLIENT_TIMEOUT``: seconds a request body may take to arrive
   (default 30).
 * ``SYNCML_AUTH_POLICY``: basic-or-md5 (default), basic or md5: the
@@ -87,7 +87,7 @@ __all__ = ["CONFLICT_POLICIES", "LIMIT_SETTINGS", "SETTINGS", "ConfigError", "Li
 
 DEFAULT_DB = "syncml.db"
 #: the ``--conflict-policy`` / ``SYNCML_CONFLICT_POLICY`` values
-CONFLICT_POLICIES = ("server-wins", "client-wins", "newer-wins", "duplicate")
+CONFLICT_POLICIES = ("server-wins", "client-wins", "newer-wins", "duplicate", "merge")
 
 
 class ConfigError(ValueError):

@@ -37,6 +37,7 @@ from typing import Any, ClassVar, Protocol
 from ..model.auth import scrypt_hash, user_password_hash
 from ._seal import MAIL_IMAP, seal, unseal
 from .base import (
+    KEPT_REVISIONS,
     Account,
     Anchors,
     Conflict,
@@ -99,6 +100,7 @@ class Statements:
         "DELETE FROM devices WHERE {user} = ?",
         "DELETE FROM session_chunks WHERE session_id IN (SELECT session_id FROM live_sessions WHERE {user} = ?)",
         "DELETE FROM live_sessions WHERE {user} = ?",
+        "DELETE FROM item_revisions WHERE {user} = ?",
         "DELETE FROM items WHERE {user} = ?")
     users = "SELECT name FROM users ORDER BY name"
     # devices
@@ -191,10 +193,18 @@ class Statements:
     where_device_id = "device_id = ?"
     nonce_used = "SELECT 1 FROM used_nonces WHERE nonce = ? AND expires >= ?"
     # operator views
-    log_conflict = ("INSERT INTO conflicts (device, datastore, guid, data, content_type, reason, at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)")
+    log_conflict = ("INSERT INTO conflicts (device, datastore, guid, data, content_type, reason, at, second_data, "
+                    "second_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
     conflict_select = ("SELECT d.device_id, c.datastore, c.guid, c.data, c.content_type, c.reason, c.at, c.id, "
-                       "d.{user} FROM conflicts c JOIN devices d ON d.id = c.device")
+                       "d.{user}, c.second_data, c.second_type FROM conflicts c JOIN devices d ON d.id = c.device")
+    # item revisions (schema 13): the base of a merge
+    keep_revision = ("INSERT INTO item_revisions ({user}, datastore, guid, rev, data, content_type) "
+                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ({user}, datastore, guid, rev) DO NOTHING")
+    prune_revisions = ("DELETE FROM item_revisions WHERE {user} = ? AND datastore = ? AND guid = ? AND rev NOT IN "
+                       "(SELECT rev FROM item_revisions WHERE {user} = ? AND datastore = ? AND guid = ? "
+                       "ORDER BY rev DESC LIMIT ?)")
+    item_revision = ("SELECT data, content_type FROM item_revisions "
+                     "WHERE {user} = ? AND datastore = ? AND guid = ? AND rev = ?")
     conflicts_all = conflict_select + " ORDER BY c.id"
     conflicts_of = conflict_select + " WHERE d.{user} = ? ORDER BY c.id"
     conflict = conflict_select + " WHERE c.id = ?"
@@ -603,9 +613,27 @@ class SQLStore:
     # store keeps per device.  Read-only but for reset_device.
 
     def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,
-                     reason: str, at: float = 0.0) -> None:
+                     reason: str, at: float = 0.0, *, other_data: bytes = b"", other_type: str = "") -> None:
+        """Log a conflict: ``losing_data`` (the version that lost; the device's when both were
+        kept or merged) and ``other_data`` (the winner's; the server's when both were kept or
+        merged; schema 13)."""
         with self.transaction():
-            self._exec(self._sql.log_conflict, (device.id, datastore, guid, losing_data, content_type, reason, at))
+            self._exec(self._sql.log_conflict, (device.id, datastore, guid, losing_data, content_type, reason, at,
+                                                other_data, other_type))
+
+    # -- item revisions (schema 13) --------------------------------------------
+    def keep_revision(self, user: str, datastore: str, guid: str, rev: int, data: bytes, content_type: str) -> None:
+        """Keep revision ``rev`` of an item that is being replaced (the base a
+        ``merge`` conflict is resolved against), and only the last
+        :data:`~.base.KEPT_REVISIONS` of that item."""
+        with self.transaction():
+            self._exec(self._sql.keep_revision, (user, datastore, guid, rev, data, content_type))
+            self._exec(self._sql.prune_revisions, (user, datastore, guid, user, datastore, guid, KEPT_REVISIONS))
+
+    def item_revision(self, user: str, datastore: str, guid: str, rev: int) -> tuple[bytes, str] | None:
+        """``(data, content type)`` of revision ``rev`` of an item, when it is still kept."""
+        row = self._one(self._sql.item_revision, (user, datastore, guid, rev))
+        return None if row is None else (bytes(row[0]), row[1])
 
     def conflicts(self, user: str | None = None) -> list[Conflict]:
         """The conflicts logged (of ``user``; None: everyone's), in the order they happened."""
@@ -661,5 +689,6 @@ def device_of(row: Sequence[Any]) -> Device:
 
 
 def conflict_of(row: Sequence[Any]) -> Conflict:
-    return Conflict(row[0], row[1], row[2], bytes(row[3]), row[4], row[5], float(row[6]), int(row[7]), row[8])
+    return Conflict(row[0], row[1], row[2], bytes(row[3]), row[4], row[5], float(row[6]), int(row[7]), row[8],
+                    bytes(row[9] or b""), row[10] or "")
 

@@ -60,6 +60,7 @@ __all__ = [
     "ALIASES",
     "AUTH_POLICIES",
     "DATASTORES",
+    "KEPT_REVISIONS",
     "TREE_DATASTORES",
     "Account",
     "Anchors",
@@ -77,6 +78,10 @@ __all__ = [
     "canonical_datastore",
     "normal_domain",
 ]
+
+#: how many earlier versions of an item the store keeps (the base of a ``merge`` conflict, issue 15):
+#: a device that missed more changes than this is merged without a base
+KEPT_REVISIONS = 4
 
 #: the authentication policies (``syncml serve --auth-policy``, ``syncml user policy``)
 AUTH_POLICIES = ("basic-or-md5", "basic", "md5")
@@ -241,8 +246,10 @@ class MapEntry:
 @dataclass(frozen=True, slots=True)
 class Conflict:
     """A conflict the engine resolved: on which device, datastore and item, the losing version
-    (``data``; empty when both versions were kept), how it was resolved (``reason``) and when
-    (``at``, the engine's clock)."""
+    (``data``: the device's version when both were kept or merged), how it was resolved
+    (``reason``) and when (``at``, the engine's clock); ``other_data``: the other version (the
+    winner, or the merged item; empty for a deleted item and in conflicts logged before
+    schema 15)."""
 
     device_id: str
     datastore: str
@@ -253,6 +260,8 @@ class Conflict:
     at: float
     id: int = 0  # the store's number for it (``syncml conflict show ID``)
     user: str = ""
+    other_data: bytes = b""
+    other_type: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,7 +395,12 @@ class Store(Protocol):
 
     # conflicts
     def log_conflict(self, device: Device, datastore: str, guid: str, losing_data: bytes, content_type: str,
-                     reason: str, at: float = 0.0) -> None: ...
+                     reason: str, at: float = 0.0, *, other_data: bytes = b"", other_type: str = "") -> None: ...
+
+    # item revisions (issue 15, schema 15): the version a device last held, the base of a ``merge``
+    def keep_revision(self, user: str, datastore: str, guid: str, rev: int, data: bytes,
+                      content_type: str) -> None: ...
+    def item_revision(self, user: str, datastore: str, guid: str, rev: int) -> tuple[bytes, str] | None: ...
     def conflicts(self, user: str | None = None) -> list[Conflict]: ...
 
     # sessions

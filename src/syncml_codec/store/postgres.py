@@ -92,7 +92,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -269,6 +269,20 @@ ALTER TABLE items ALTER COLUMN content_rev SET NOT NULL
     rev BIGINT NOT NULL,
     PRIMARY KEY (device, datastore, guid)
 )""",
+    # version 15 (issue 15): the last few versions of each replaced item (the base of a ``merge``
+    # conflict) and the other version of a logged conflict (the winning or merged one)
+    15: """CREATE TABLE IF NOT EXISTS item_revisions (
+    account TEXT NOT NULL,
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    rev BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    content_type TEXT NOT NULL,
+    PRIMARY KEY (account, datastore, guid, rev)
+);
+ALTER TABLE conflicts ADD COLUMN IF NOT EXISTS second_data BYTEA NOT NULL DEFAULT '\\x';
+ALTER TABLE conflicts ADD COLUMN IF NOT EXISTS second_type TEXT NOT NULL DEFAULT ''
+""",
 }
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified, parent"

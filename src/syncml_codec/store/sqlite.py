@@ -46,7 +46,7 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 #: seconds a statement waits for another process's lock before "database is locked"
 BUSY_TIMEOUT = 30.0
 
@@ -321,11 +321,37 @@ def _add_soft_deletes(db: sqlite3.Connection) -> None:
     db.execute(_SOFT_DELETES)
 
 
+_ITEM_REVISIONS = """
+CREATE TABLE IF NOT EXISTS item_revisions (
+    user TEXT NOT NULL,
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    content_type TEXT NOT NULL,
+    PRIMARY KEY (user, datastore, guid, rev)
+)
+"""
+
+
+def _add_merge_bases(db: sqlite3.Connection) -> None:
+    """Version 15 (issue 15): ``item_revisions``, the last few versions an
+    item had before it was replaced (the base a ``merge`` conflict is
+    resolved against), and ``conflicts.second_data``/``second_type``, the other
+    version of a logged conflict (the winning or merged one)."""
+    db.execute(_ITEM_REVISIONS)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(conflicts)")}
+    if "second_data" not in columns:
+        db.execute("ALTER TABLE conflicts ADD COLUMN second_data BLOB NOT NULL DEFAULT x''")
+    if "second_type" not in columns:
+        db.execute("ALTER TABLE conflicts ADD COLUMN second_type TEXT NOT NULL DEFAULT ''")
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
 _MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions,
                6: _add_push_targets, 7: _add_pending_modes, 8: _add_auth, 9: _add_device_filters,
                10: _add_parents, 11: _add_mail_imap, 12: _add_session_chunks, 13: _add_content_revs,
-               14: _add_soft_deletes}
+               14: _add_soft_deletes, 15: _add_merge_bases}
 
 
 def _create_private(path: str) -> None:

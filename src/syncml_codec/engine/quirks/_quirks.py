@@ -112,6 +112,11 @@ class Quirks:
             return calendar_view(store)
         return store
 
+    def capabilities(self) -> list[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]]:
+        """``(rule name, capability rows)`` of the rules that say what the
+        device holds (most specific first; :attr:`.Rule.capabilities`)."""
+        return [(r.name, r.capabilities) for r in reversed(self.rules) if r.capabilities]
+
     def table(self) -> list[tuple[str, str, str, str]]:
         """``(behaviour, what it does, rule, source)`` rows, in rule order."""
         by_name = {r.name: r for r in self.rules}
@@ -176,4 +181,4 @@ def _cached(key: tuple[tuple[str, str], ...] | None, device_id: str, rules: tupl
             used.append(rule)
             for behaviour in rule.behaviours:
                 behaviours[behaviour] = rule.name  # the most specific (last) rule is named
-    return Quirks(MappingProxyType(behaviours), tuple(used), values is None) if behaviours else NO_QUIRKS
+    return Quirks(MappingProxyType(behaviours), tuple(used), values is None) if used else NO_QUIRKS

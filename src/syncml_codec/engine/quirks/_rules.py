@@ -5,7 +5,10 @@ A rule matches a device by its DevInf (``Man``, ``Mod``, ``SwV``, ``FwV``,
 ``HwV``: regular expressions, case-insensitive, searched from the start of
 the value, every given field must match) or, when no DevInf came, by the
 prefix of its device id (sync4j/Funambol clients send none).  Each rule
-names the behaviours it switches on and where the fact comes from.  The
+names the behaviours it switches on and where the fact comes from, and may
+say what the device can hold of a content type (``capabilities``: the
+properties a CTCap would list, ``NAME:N`` with a MaxOccur; used when the
+device declares no CTCap for that type, issue 15).  The
 behaviours themselves are applied by :class:`~.Quirks`, each in one place.
 """
 
@@ -29,6 +32,8 @@ BEHAVIOURS: dict[str, str] = {
     "email-type-internet": "vCard EMAIL sent with TYPE=INTERNET",
     "sif-b64": "SIF items sent base64-encoded (Format b64, never CDATA); SIF by default without DevInf",
     "priority-1-2-3": "task PRIORITY as 1 (high) / 2 (medium) / 3 (low) <-> iCalendar 1 / 5 / 9",
+    "ignore-ctcap": "the device's CTCap is not what it holds: a Replace from it is taken whole "
+                    "(nothing kept from the stored item, issue 15)",
 }
 
 _FIELDS = ("man", "mod", "swv", "fwv", "hwv")
@@ -48,9 +53,13 @@ class Rule:
     fwv: str | None = None
     hwv: str | None = None
     device_id_prefixes: tuple[str, ...] = ()
+    #: (content type, property names) rows: what the device holds when it declares no CTCap (issue 15)
+    capabilities: tuple[tuple[str, tuple[str, ...]], ...] = ()
     _compiled: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if not self.behaviours and not self.capabilities:
+            raise ValueError(f"rule {self.name}: no behaviours and no capabilities")
         unknown = set(self.behaviours) - BEHAVIOURS.keys()
         if unknown:
             raise ValueError(f"rule {self.name}: unknown behaviours {sorted(unknown)}")
@@ -104,6 +113,9 @@ RULES: tuple[Rule, ...] = (
     Rule("synthesis-windows-mobile", ("priority-1-2-3",), man=r"synthesis", mod=r"(?!.*palm)",
          source="horde/SyncMl lib/Horde/SyncMl/Device/Synthesis.php (priorities 1/2/3 on Windows Mobile, "
                 "not Palm); anchors-features.md §4 #28"),
+    Rule("nexthaus-syncje-outlook", ("ignore-ctcap",), mod=r"syncje outlook",
+         source="pohly/syncevolution src/syncevo/configs/remoterules/server/45_SyncJe_Outlook.xml (ignorectcap: "
+                "syncs contact photos, missing in its CTCap); anchors-features.md §4 #24"),
     Rule("sync4j-funambol", ("sif-b64",), man=r"funambol|sync4j", device_id_prefixes=_SYNC4J_IDS,
          source="horde/SyncMl lib/Horde/SyncMl/Device/Sync4j.php (SIF sent b64) and State.php getDevice() "
                 "(device-id prefixes); Horde bug #10692 (no CDATA); anchors-features.md §4 #7, #29"),
