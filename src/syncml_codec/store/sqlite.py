@@ -46,7 +46,7 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 16
 #: seconds a statement waits for another process's lock before "database is locked"
 BUSY_TIMEOUT = 30.0
 
@@ -304,10 +304,40 @@ def _add_content_revs(db: sqlite3.Connection) -> None:
         db.execute("UPDATE items SET content_rev = rev")
 
 
+_RESUME = """
+CREATE TABLE IF NOT EXISTS resume_points (
+    device INTEGER NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    mode INTEGER NOT NULL,
+    client_next TEXT NOT NULL,
+    server_next TEXT NOT NULL,
+    suspended INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (device, datastore)
+);
+CREATE TABLE IF NOT EXISTS resume_acks (
+    device INTEGER NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    PRIMARY KEY (device, datastore, guid)
+)
+"""
+
+
+def _add_resume(db: sqlite3.Connection) -> None:
+    """Version 16 (issue 15, suspend): ``resume_points``, per device and
+    datastore the session that can be resumed (Alert 225), and
+    ``resume_acks``, the changes sent in it that the device acknowledged."""
+    for statement in filter(str.strip, _RESUME.split(";")):
+        db.execute(statement)
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
 _MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions,
                6: _add_push_targets, 7: _add_pending_modes, 8: _add_auth, 9: _add_device_filters,
-               10: _add_parents, 11: _add_mail_imap, 12: _add_session_chunks, 13: _add_content_revs}
+               10: _add_parents, 11: _add_mail_imap, 12: _add_session_chunks, 13: _add_content_revs,
+               16: _add_resume}  # (14, 15: issue 15's atomic and capmerge branches)
 
 
 def _create_private(path: str) -> None:
@@ -406,7 +436,8 @@ class SQLiteStore(SQLStore, param="?", user="user", map_order="rowid"):
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     self._db.execute(statement)  # an existing table keeps its columns: the migrations add new ones
                 for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
-                    _MIGRATIONS[target](self._db)
+                    if target in _MIGRATIONS:
+                        _MIGRATIONS[target](self._db)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             self._db.execute("ROLLBACK")
