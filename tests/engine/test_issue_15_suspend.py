@@ -202,3 +202,22 @@ def test_resumed_refresh_from_client_keeps_what_the_interrupted_session_took(bot
     assert report.alert_status == StatusCode.OK and report.mode == AlertCode.REFRESH_FROM_CLIENT
     assert len(report.statuses) < N
     assert sorted(server_items(both_stores)) == sorted(ab(a).values())
+
+
+def test_suspend_naming_a_datastore_not_in_the_session_suspends_nothing(both_stores: Any) -> None:
+    """Alert 224 for a datastore the session did not open: 404, and the open one's resume point stays an
+    interrupted (not suspended) one."""
+    a = a_with(N)
+    first = server_on(both_stores)
+    s = session(a, first)
+    until(first, s, ClientPhase.SENDING, 1)
+    book = a.datastores[URI]
+    book.remote_uri, book.local_uri = "no-such-datastore", "./no-such"  # (what the Alert 224 names)
+    request = s.suspend()
+    book.remote_uri, book.local_uri = "addressbook", URI
+    assert s.receive(post(first, request)) is None and s.suspended
+    kept = point(both_stores, a.device_id)
+    assert kept is not None and not kept.suspended
+    r = complete(server_on(both_stores), session(a, server_on(both_stores), resume=True))
+    assert r.reports[URI].alert_status == StatusCode.OK  # (interrupted: resumable all the same)
+    assert len(server_items(both_stores)) == N and set(distinct(server_items(both_stores)).values()) == {1}
