@@ -16,7 +16,8 @@ know the session (a challenge), and the client gives up.  The next sync of
 A is a resume (Alert 225): before the fix the server answered 508 + slow
 sync, forgot its map, and sent back as Adds every contact the client did not
 send again (SyncEvolution resends only what the interrupted session did not
-acknowledge).  With ``lost`` the server is killed after processing message
+acknowledge; since issue 15 the resume is honoured: 200 and the interrupted
+session's mode, see test_issue_15_suspend.py).  With ``lost`` the server is killed after processing message
 N but before its answer reaches the client (which meets the new server).
 
 A's MaxMsgSize is 20000, so its 300 contacts (~480 bytes each) take six
@@ -247,7 +248,7 @@ def test_kill_while_b_receives_300(proxy: CrashProxy, se_shim: Path, tmp_path: P
     """Package 4: the server marked the contacts of its answers as sent.  B
     got those of answers 2 and 3 (52); the server has B's Map for answer
     2's, and the Map for answer 3's meets the new server (a challenge).  B
-    resumes (225 -> 508): it sends nothing but that pending Map, and gets the
+    resumes (225; honoured since issue 15, 508 before): it sends nothing but that pending Map, and gets the
     other 248.  When the session is kept (issue 12) the new server goes on
     with it and B's first sync completes."""
     se = SE(tmp_path / "se", se_shim, proxy.url, tmp_path / "items")

@@ -51,7 +51,7 @@ from ..model import (
     Target,
 )
 from ..store.backups import BackupArea
-from ..store.base import TREE_DATASTORES, Store, canonical_datastore
+from ..store.base import TREE_DATASTORES, ResumePoint, Store, canonical_datastore
 from ._backup import SessionBackup
 from ._capmerge import device_caps
 from ._chunks import Reassembler
@@ -174,8 +174,10 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         code = cmd.code
         if code in (AlertCode.NEXT_MESSAGE, AlertCode.DISPLAY):
             return answers.status(cmd, StatusCode.OK), None
+        if code == AlertCode.ALERT_SUSPEND:
+            return self._suspend(cmd, answers), None
         resumed = code == AlertCode.ALERT_RESUME
-        if resumed:  # no session survives a restart: 508 and a slow sync on the kept map (see _sync)
+        if resumed:  # the resume point's mode if it can be honoured, else 508 and a slow sync (see _sync)
             code = AlertCode.SLOW_SYNC
         alerted = int(code) if code in BY_SERVER else None
         if alerted is not None:  # the client answers a notification (package #0): see _sync.BY_SERVER
@@ -206,14 +208,24 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         device = self.peer.device
         stored = self.store.anchors(device, canonical)
         equal = stored.client_last is not None and stored.client_last == (anchor.last or "")
+        point = self.store.resume_point(device, canonical) if resumed else None
+        honoured = point is not None and params.backup is None and mode_of_alert(point.mode) is not None
+        if point is not None and honoured:
+            code = point.mode  # the interrupted session's mode, carried on (OMA DS 1.2 resume)
+            log.info("session %s: %s resumes session %s (%s, mode %d)", self.session_id, canonical,
+                     point.session_id, "suspended" if point.suspended else "interrupted", point.mode)
+        elif resumed:
+            log.info("session %s: %s asked to resume, but no session of it can be: 508 and a slow sync",
+                     self.session_id, canonical)
         # the one place where the mode performed is decided (IceWarp's table, :mod:`._modes`)
         asked = mode_of_alert(code)
         if asked is None:  # (a code outside 200-205 must be mapped to one of them before this point)
             return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), None
-        performed = SyncMode.SLOW if resumed else performed_mode(asked, params.sync, equal, reset=params.reset)
+        performed = asked if honoured else SyncMode.SLOW if resumed \
+            else performed_mode(asked, params.sync, equal, reset=params.reset)
         mode = int(alert_for(performed))
         status_code: int = StatusCode.OK
-        if resumed or (code in NEEDS_ANCHORS and not equal and mode != code):
+        if not honoured and (resumed or (code in NEEDS_ANCHORS and not equal and mode != code)):
             status_code = StatusCode.REFRESH_REQUIRED  # the client's anchors are stale
         backup: SessionBackup | None = None
         pending: int | None = None
@@ -237,7 +249,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                                    budget=self.backups.max_account_size - used)
             status_code = StatusCode.OK if int(code) == AlertCode.SLOW_SYNC else StatusCode.REFRESH_REQUIRED
             mode, performed = AlertCode.SLOW_SYNC, SyncMode.SLOW  # (never 7: the server's data stays)
-        else:
+        elif not honoured:
             pending = self.store.pending_mode(device, canonical)  # syncml backup restore: a refresh from server
             if pending is not None:
                 status_code, mode = StatusCode.OK, pending
@@ -257,6 +269,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             log.info("session %s: %s: client asked %s, mode %d performed (%s)", self.session_id, canonical,
                      int(code), int(performed), "anchors equal" if equal else "anchors differ")
         server_next = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.clock()))
+        if point is not None and honoured:
+            server_next = point.server_next
         store = self.peer.quirks.store_for(self.store, canonical)
         if is_mail(canonical) and self.mail is not None:
             store = mail_view(self.store, self.mail)
@@ -275,7 +289,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                            policy=self.policy, clock=self.clock(),
                            wanted_type=type_for_client(canonical, self.peer.known_devinf(), client_uri),
                            resumed=resumed, performed=int(performed), backup=backup, pending=pending,
-                           fallback=fallback)
+                           fallback=fallback, resume_of=point.session_id if point is not None and honoured else None)
         ds.tree = offers_tree(store, canonical)  # (hierarchical sync, issue 14: ._tree)
         ds.hierarchical = ds.tree and client_hierarchical(self.peer.known_devinf(), client_uri)
         if ds.tree:
@@ -283,6 +297,9 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                      "as a folder tree" if ds.hierarchical
                      else "flat (the client's DevInf has no SupportHierarchicalSync)")
         ds.start()
+        if backup is None:  # where this session can be resumed from (same transaction as the message)
+            self.store.set_resume_point(device, canonical, ResumePoint(self.session_id, mode, plain(anchor.next),
+                                                                       server_next), keep_acks=honoured)
         if wanted_filter is not None:
             self._set_filter(ds, *wanted_filter)
         apply_format(ds, params.format, self.peer.known_devinf(), self.session_id)
@@ -294,6 +311,28 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                       meta=Meta(anchor=Anchor(last=stored.server_last, next=server_next)))
         return (answers.status(cmd, status_code, (echo,)),
                 lambda: Alert(cmd_id=answers.next_id(), data=str(mode), items=(answer,)))
+
+    def _suspend(self, cmd: Alert, answers: Answers) -> Status:
+        """Alert 224: the client suspends the session for the datastores its
+        items name (every open one without items); their resume points are
+        kept, marked suspended, and nothing more is sent for them."""
+        opened: list[DatastoreSync] = []
+        for item in cmd.items:
+            server_uri = plain(item.target.loc_uri) if item.target else ""
+            client_uri = plain(item.source.loc_uri) if item.source else ""
+            found = [ds for ds in self._by_name.values()
+                     if (server_uri and server_uri in (ds.server_uri, ds.canonical))
+                     or (client_uri and client_uri == ds.client_uri)]
+            if not found:
+                return answers.status(cmd, StatusCode.NOT_FOUND)
+            opened += found
+        if not cmd.items:
+            opened = list(self._by_name.values())
+        for ds in opened:
+            ds.suspend()
+        log.info("session %s: suspended by the client (%s)", self.session_id,
+                 ", ".join(ds.canonical for ds in opened) or "no datastore open")
+        return answers.status(cmd, StatusCode.OK)
 
     def _read_filter(self, element: Filter[Any], canonical: str, where: str) -> tuple[bool, bytes]:
         """A client's ``<Filter>``: (inclusive, its bytes); :class:`FilterError` logged and raised."""

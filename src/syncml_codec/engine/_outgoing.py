@@ -154,6 +154,8 @@ class Outbox:
         was_move = key in self.sent_moves
         self.sent_moves.discard(key)
         code = status.code
+        if sent is not None and code is not None and int(code) < 300:
+            sent[0].acknowledged(sent[1])  # (kept for a resume: issue 15)
         if sent is not None and code is not None and int(code) >= 300:
             ds, op = sent
             self.unmapped.discard((ds.canonical, op.guid))  # no Map follows a refused Add

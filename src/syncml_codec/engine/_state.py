@@ -54,6 +54,7 @@ class ClientPhase(Enum):
     SENDING = "sending"  # package 3 goes on in more messages
     SERVER_MODS = "server-mods"  # receiving package 4
     MAP = "map"  # package 5 sent
+    SUSPENDED = "suspended"  # Alert 224 sent (issue 15): the server's answer ends the session
     DONE = "done"
     FAILED = "failed"
 
@@ -66,6 +67,7 @@ class Event(Enum):
     MORE_OUT = "more-out"  # our package goes on in another message
     ALL_OUT = "all-out"  # the last message of our package was sent
     SENT = "sent"  # (client) a package was sent
+    SUSPEND = "suspend"  # (client) Alert 224 sent: the session is suspended
     FAIL = "fail"  # processing failed (server: the store rolled back and a Status 500 goes back)
 
 
@@ -137,6 +139,10 @@ CLIENT_TABLE: dict[tuple[ClientPhase, Event], ClientPhase] = {
     (ClientPhase.SERVER_MODS, Event.FINAL): ClientPhase.MAP,
     (ClientPhase.MAP, Event.MESSAGE): ClientPhase.MAP,
     (ClientPhase.MAP, Event.FINAL): ClientPhase.DONE,
+    **{(phase, Event.SUSPEND): ClientPhase.SUSPENDED
+       for phase in (ClientPhase.MODS, ClientPhase.SENDING, ClientPhase.SERVER_MODS, ClientPhase.MAP)},
+    (ClientPhase.SUSPENDED, Event.FINAL): ClientPhase.DONE,
+    (ClientPhase.SUSPENDED, Event.MESSAGE): ClientPhase.DONE,
     **{(phase, Event.FAIL): ClientPhase.FAILED for phase in ClientPhase},
 }
 

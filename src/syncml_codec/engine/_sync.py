@@ -26,12 +26,25 @@ the next session must not trust more than that:
   revision (a conflict, resolved by the policy, instead of the client's old
   version silently winning), and an item whose Delete was lost is deleted
   again instead of coming back.
-* Alert 225 (resume): this server keeps no session across a restart, so per
-  OMA DS it answers 508 and a slow sync, but a *resumed* one: the map is
-  kept, because a resuming client (SyncEvolution) sends only the items the
-  interrupted session did not acknowledge.  Mapped items count as held by the
-  device; unconfirmed Adds are matched by content when the client sends them,
-  and sent again when it does not.
+* Suspend and resume (OMA DS 1.2 Alerts 224/225, issue 15).  Package 1 of
+  every session records a *resume point* per device and datastore (the
+  session, the mode performed, the anchors: :class:`~..store.base.ResumePoint`)
+  in the message's transaction; it is cleared when the session completes.
+  Alert 224 marks it suspended and the session sends nothing more for that
+  datastore.  Alert 225 with a resume point is honoured: Status 200, the
+  suspended session's mode and server anchor, and the map kept.  What the
+  interrupted session already did is in the store item by item, each in the
+  transaction of its message: every client item applied is mapped (a resent
+  one is recognised by its LUID: no duplicate), every Add sent is mapped
+  without a LUID, and every change the client acknowledged with a Status is
+  in ``resume_acks``.  So the resumed session sends only what the client did
+  not acknowledge (acknowledged Replaces and Deletes are confirmed at once,
+  acknowledged Adds wait for their Map) and expects only the items it did
+  not answer.  Alert 225 without a resume point (completed since, or never
+  recorded) is answered per OMA DS with 508 and a slow sync, on the kept
+  map: mapped items count as held by the device; unconfirmed Adds are
+  matched by content when the client sends them, and sent again when it does
+  not, so the fallback makes no duplicates either.
 
 Formats per device (issue 10): what a device sends (real type, label,
 version, transfer encoding) is kept in the store per device and datastore
@@ -186,7 +199,10 @@ class DatastoreSync:
     client_type: str | None = None  # the type the client sends (this session, else remembered)
     client_format: DeviceFormat | None = None  # what it sends (remembered, else by its device-id prefix)
     _remembered: DeviceFormat | None = None  # what the store holds of it
-    resumed: bool = False  # Alert 225 answered with 508: a slow sync on the kept map (see the module doc)
+    resumed: bool = False  # Alert 225: the map is kept (honoured, or 508 and a slow sync; see the module doc)
+    resume_of: str | None = None  # Alert 225 honoured: the session resumed (its acknowledgements apply)
+    suspended: bool = False  # the client suspended the session (Alert 224): nothing more goes out
+    acked: dict[str, int] = field(default_factory=dict)  # GUID -> rev the client acknowledged (resumed session)
     performed: int = 0  # IceWarp's mode performed (:mod:`._modes`; 0: the alert code's own)
     touched: set[str] = field(default_factory=set)  # GUIDs matched or written in this session
     old_map: dict[str, MapEntry] = field(default_factory=dict)  # by LUID, before a slow sync
@@ -260,6 +276,9 @@ class DatastoreSync:
         state.setdefault("overruled", set())
         state.setdefault("hierarchical_moves", True)
         self.caps = None
+        state.setdefault("resume_of", None)  # (a state saved before suspend and resume, issue 15)
+        state.setdefault("suspended", False)
+        state.setdefault("acked", {})
         self.__dict__.update(state)
         self._load_map()
 
@@ -280,6 +299,44 @@ class DatastoreSync:
                 self.store.forget_map(self.device, self.canonical)  # (its soft deletes too)
                 self._soft = {}
         self._load_map()
+        if self.resume_of is not None:
+            self._take_acks()
+
+    def _take_acks(self) -> None:
+        """A resumed session: the changes the client acknowledged in the
+        interrupted one count as done (a Replace's revision is the one it
+        holds, a Delete is unmapped); an acknowledged Add keeps its mapping
+        without a LUID, its Map may come in this session."""
+        self.acked = self.store.resume_acks(self.device, self.canonical)
+        if self.mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT):
+            # the interrupted session started from no map: what has a LUID now, the client sent in it (so a
+            # refresh from the client keeps it, and content matching does not take it for another item)
+            self.touched.update(guid for guid, entry in self._by_guid.items() if entry.luid is not None)
+        for guid, rev in self.acked.items():
+            entry = self._by_guid.get(guid)
+            if entry is None:
+                continue
+            if rev < 0:
+                self._unmap(guid)
+            elif entry.luid is not None and entry.known_rev != -1:
+                self._map(entry.luid, guid, rev)
+        self._count_n("resume-acked", len(self.acked))
+
+    def suspend(self) -> None:
+        """The client suspended the session (Alert 224): the resume point is
+        kept, marked suspended, and nothing more goes out."""
+        self.suspended = True
+        point = self.store.resume_point(self.device, self.canonical)
+        if point is not None:
+            self.store.set_resume_point(self.device, self.canonical, dataclasses.replace(point, suspended=True),
+                                        keep_acks=True)
+
+    def acknowledged(self, op: Op) -> None:
+        """The client acknowledged ``op`` with a success Status: kept in the
+        store (same transaction as the message), for a resume."""
+        if op.guid:
+            rev = -1 if op.kind is Operation.DELETE else op.rev
+            self.store.set_resume_ack(self.device, self.canonical, op.guid, rev)
 
     def _invalidate(self) -> None:
         """Clear the stored anchors: until :meth:`commit`, the map may differ
@@ -1114,7 +1171,7 @@ class DatastoreSync:
         the Adds the device did not confirm (no Map, not among its items)."""
         if self.resumed:
             for entry in list(self._by_guid.values()):
-                if entry.luid is None and entry.guid not in self.touched:
+                if entry.luid is None and entry.guid not in self.touched and entry.guid not in self.acked:
                     self._unmap(entry.guid)
         if self._from_client():
             holding = self._holding_touched() if self.tree else set()
@@ -1133,6 +1190,8 @@ class DatastoreSync:
     def outgoing(self) -> list[Op]:
         """The changes to send in package 4 for this datastore's mode."""
         ops: list[Op] = []
+        if self.suspended:
+            return ops
         if self.erasing:  # (a Delete of what the client sent: no GUID, nothing in the map, see sent/failed)
             ops = [Op(kind=Operation.DELETE, guid="", luid=luid, rev=0) for luid in self.erase]
             self.erase = {}
@@ -1263,7 +1322,11 @@ class DatastoreSync:
     def commit(self) -> None:
         """The session completed: the Replaces sent are confirmed; save the
         anchors; clear the pending mode performed.  A backup: its file made,
-        no anchors saved."""
+        no anchors saved; the resume point goes.  Suspended: nothing (the
+        session is to be resumed)."""
+        if self.suspended:
+            return
+        self.store.set_resume_point(self.device, self.canonical, None)
         if self.backup is not None:
             self.stats["backed-up"] = self.backup.count
             self.backup.finish(self.clock)

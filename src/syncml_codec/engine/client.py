@@ -119,6 +119,10 @@ class ClientDatastore:
     archive: set[str] = field(default_factory=set)
     copies: list[tuple[str, bytes | None]] = field(default_factory=list)
     ctcaps: tuple[CTCap, ...] = ()  # what its DevInf says it holds (issue 15: capability-aware merges)
+    # suspend and resume (issue 15): the mode of the last session that did not complete (None: it did), and in
+    # a slow sync the LUIDs the server has not acknowledged yet (what a resumed session sends)
+    resume_mode: int | None = None
+    to_send: set[str] | None = None
 
     def add(self, data: bytes, parent: str = "") -> str:
         self._check_parent(parent)
@@ -313,13 +317,15 @@ class ClientSession:
     ``wrap``: per local URI, how package 3 carries its changes (issue 15):
     ``atomic`` (the Sync in an Atomic), ``atomic-in-sync`` (its changes in an
     Atomic within the Sync), ``sequence`` (in a Sequence within it) or
-    ``outside`` (after an empty Sync, in the body)."""
+    ``outside`` (after an empty Sync, in the body);
+    ``resume``: a datastore whose last session did not complete asks to
+    resume it (Alert 225, OMA DS 1.2; see :meth:`suspend`)."""
 
     def __init__(self, store: ClientStore, *, url: str, user: str, password: str, auth_type: str = "md5",
                  encoding: str = "wbxml", clock: Callable[[], float] = time.time, session_id: str = "1",
                  modes: dict[str, int] | None = None, max_msg_size: int = 150000,
                  max_obj_size: int = 4_000_000, filters: dict[str, Filter[Any]] | None = None,
-                 wrap: dict[str, str] | None = None) -> None:
+                 wrap: dict[str, str] | None = None, resume: bool = False) -> None:
         self.store = store
         self.url = url
         self.user = user
@@ -343,6 +349,8 @@ class ClientSession:
             mode = (modes or {}).get(uri, AlertCode.TWO_WAY)
             if ds.last_anchor is None and mode not in _REFRESHES:
                 mode = AlertCode.SLOW_SYNC
+            if resume and ds.resume_mode is not None:
+                mode = AlertCode.ALERT_RESUME
             self.reports[uri] = DatastoreReport(requested=int(mode),
                                                 next_anchor=f"{stamp}-{ds.next_luid}-{len(ds.items)}")
         self._out: list[Command] = []  # statuses and results for the next message
@@ -352,6 +360,7 @@ class ClientSession:
         # the server's large objects, arriving in MoreData chunks: bounded by our MaxObjSize
         self._chunks = Reassembler(max_obj_size=max_obj_size, max_pending_size=2 * max_obj_size, owner="client")
         self._ids = CmdIDs()
+        self._suspended = False
 
     @property
     def done(self) -> bool:
@@ -359,7 +368,7 @@ class ClientSession:
 
     @property
     def ok(self) -> bool:
-        return self.phase is ClientPhase.DONE and self.error is None
+        return self.phase is ClientPhase.DONE and self.error is None and not self._suspended
 
     # -- messages --------------------------------------------------------
     def _cred(self) -> Cred:
@@ -417,7 +426,35 @@ class ClientSession:
             return self._on_init(msg)
         if self.phase is ClientPhase.SENDING:
             return self._on_sending(msg)
+        if self.phase is ClientPhase.SUSPENDED:
+            return self._on_suspended(msg)
         return self._on_later(msg)
+
+    def suspend(self) -> Request:
+        """Suspend the session (OMA DS 1.2 Alert 224), in place of the
+        request :meth:`receive` returned last: its statuses and an Alert 224
+        for each datastore in the session.  The server's answer ends the
+        session (:attr:`done`; :attr:`suspended`); a later session with
+        ``resume=True`` asks to resume it (Alert 225)."""
+        self.phase = advance(CLIENT_TABLE, self.phase, Event.SUSPEND)
+        out: list[Command] = [c for c in self._out if isinstance(c, Status)]
+        for ds, _report in self._active():
+            out.append(Alert(cmd_id=self._ids.next(), data=str(int(AlertCode.ALERT_SUSPEND)), items=(Item(
+                target=Target(loc_uri=ds.remote_uri), source=Source(loc_uri=ds.local_uri)),)))
+        return self._message(out, True)
+
+    @property
+    def suspended(self) -> bool:
+        """The session ended suspended (Alert 224 sent and answered)."""
+        return self._suspended
+
+    def _on_suspended(self, msg: Message) -> Request | None:
+        code = self._header_status(msg)
+        if code is not None and code >= 300:
+            return self._fail(f"SyncHdr status {code}")
+        self._suspended = True
+        self.phase = advance(CLIENT_TABLE, self.phase, Event.FINAL if msg.final else Event.MESSAGE)
+        return None
 
     def _fail(self, error: str) -> Request | None:
         self.error = error
@@ -466,6 +503,8 @@ class ClientSession:
         # our Alerts were CmdIDs 3, 4, ... in datastore order
         for n, report in enumerate(self.reports.values()):
             report.alert_status = alert_ids.get(str(n + 3))
+        for ds, report in self._active():  # (until the session completes, it can be resumed)
+            ds.resume_mode = report.mode
         if not msg.final:
             self.phase = advance(CLIENT_TABLE, self.phase, Event.MESSAGE)
             return self._message([*self._out, alert_next(self._ids)], False)
@@ -506,7 +545,12 @@ class ClientSession:
             if mode == AlertCode.REFRESH_FROM_SERVER:
                 ds.wipe()
             elif mode in (AlertCode.SLOW_SYNC, AlertCode.REFRESH_FROM_CLIENT):
-                for luid in sorted(ds.items, key=ds.depth):  # (parents before their children)
+                resumed = report.requested == AlertCode.ALERT_RESUME and report.alert_status == StatusCode.OK \
+                    and ds.to_send is not None
+                if not resumed:  # (a resumed one sends only what the server did not acknowledge)
+                    ds.to_send = set(ds.items)
+                wanted = ds.to_send or set()
+                for luid in sorted((k for k in ds.items if k in wanted), key=ds.depth):  # (parents first)
                     data = ds.items[luid]
                     # an item whose Map the server has not acknowledged is named by its GUID as well
                     # (a slow sync after an interrupted session: the server may not know our LUID)
@@ -657,6 +701,9 @@ class ClientSession:
             ds.soft.discard(luid)
             ds.archive.discard(luid)
         if done or code == StatusCode.CONFLICT_RESOLVED_SERVER_WINS:
+            pending = self.store.datastores[uri].to_send
+            if pending is not None:
+                pending.discard(luid)
             self.store.datastores[uri].changes.pop(luid, None)
             self.store.datastores[uri].moves.discard(luid)
         else:
@@ -710,6 +757,11 @@ class ClientSession:
             if parent != "keep":
                 ds.parents[luid] = parent
             return StatusCode.OK
+        held = next((luid for luid, g in ds.unmapped.items() if g == guid and luid in ds.items), None) \
+            if guid and report.requested == AlertCode.ALERT_RESUME else None
+        if isinstance(cmd, Add) and held is not None:  # an Add resent in a resumed session: we hold it
+            ds.items[held] = raw
+            return StatusCode.ITEM_ADDED
         if isinstance(cmd, (Add, Replace)):
             new = ds._put(raw, "" if parent == "keep" else parent)
             ds.unmapped[new] = guid
@@ -736,6 +788,7 @@ class ClientSession:
     def _commit(self) -> None:
         """Package 6 arrived: the session is complete, the anchors move on."""
         for ds, report in self._active():
+            ds.resume_mode, ds.to_send = None, None
             ds.unmapped.clear()  # package 6 acknowledged the Map
             ds.last_anchor = report.next_anchor
             ds.server_anchor = report.server_next

@@ -47,6 +47,7 @@ from .base import (
     LiveSession,
     MapEntry,
     PushTarget,
+    ResumePoint,
     SessionRecord,
     StoredItem,
     normal_domain,
@@ -96,7 +97,7 @@ class Statements:
     delete_user_rows = (  # the account's devices' rows, its devices, its running sessions (they end), its items
         *(f"DELETE FROM {table} WHERE device IN (SELECT id FROM devices WHERE {{user}} = ?)"
           for table in ("anchors", "maps", "device_formats", "sessions", "conflicts", "push_targets",
-                        "pending_modes", "device_filters", "soft_deletes")),
+                        "pending_modes", "device_filters", "soft_deletes", "resume_points", "resume_acks")),
         "DELETE FROM devices WHERE {user} = ?",
         "DELETE FROM session_chunks WHERE session_id IN (SELECT session_id FROM live_sessions WHERE {user} = ?)",
         "DELETE FROM live_sessions WHERE {user} = ?",
@@ -176,6 +177,18 @@ class Statements:
     set_device_filter = ("INSERT INTO device_filters (device, datastore, filter) VALUES (?, ?, ?) "
                          "ON CONFLICT (device, datastore) DO UPDATE SET filter = excluded.filter")
     clear_device_filter = "DELETE FROM device_filters WHERE device = ? AND datastore = ?"
+    # suspend and resume (schema 16)
+    resume_point = ("SELECT session_id, mode, client_next, server_next, suspended FROM resume_points "
+                    "WHERE device = ? AND datastore = ?")
+    set_resume_point = ("INSERT INTO resume_points (device, datastore, session_id, mode, client_next, server_next, "
+                        "suspended) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device, datastore) DO UPDATE SET "
+                        "session_id = excluded.session_id, mode = excluded.mode, client_next = excluded.client_next, "
+                        "server_next = excluded.server_next, suspended = excluded.suspended")
+    clear_resume_point = "DELETE FROM resume_points WHERE device = ? AND datastore = ?"
+    clear_resume_acks = "DELETE FROM resume_acks WHERE device = ? AND datastore = ?"
+    set_resume_ack = ("INSERT INTO resume_acks (device, datastore, guid, rev) VALUES (?, ?, ?, ?) "
+                      "ON CONFLICT (device, datastore, guid) DO UPDATE SET rev = excluded.rev")
+    resume_acks = "SELECT guid, rev FROM resume_acks WHERE device = ? AND datastore = ?"
     # live sessions
     save_live_session = ("INSERT INTO live_sessions (session_id, {user}, device_id, last_seen, done, state) "
                          "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
@@ -560,6 +573,38 @@ class SQLStore:
                 self._exec(self._sql.clear_device_filter, (device.id, datastore))
             else:
                 self._exec(self._sql.set_device_filter, (device.id, datastore, data))
+
+    # -- suspend and resume (schema 16) -----------------------------------------
+    def resume_point(self, device: Device, datastore: str) -> ResumePoint | None:
+        """The device's resumable session of ``datastore`` (None: nothing to resume)."""
+        row = self._one(self._sql.resume_point, (device.id, datastore))
+        if row is None:
+            return None
+        return ResumePoint(str(row[0]), int(row[1]), str(row[2]), str(row[3]), bool(row[4]))
+
+    def set_resume_point(self, device: Device, datastore: str, point: ResumePoint | None, *,
+                         keep_acks: bool = False) -> None:
+        """Keep ``point`` as the resumable session of ``datastore`` (None: none);
+        the acknowledgements go with the old one unless ``keep_acks``."""
+        with self.transaction():
+            if not keep_acks:
+                self._exec(self._sql.clear_resume_acks, (device.id, datastore))
+            if point is None:
+                self._exec(self._sql.clear_resume_point, (device.id, datastore))
+            else:
+                self._exec(self._sql.set_resume_point, (device.id, datastore, point.session_id, point.mode,
+                                                        point.client_next, point.server_next,
+                                                        bool(point.suspended)))
+
+    def set_resume_ack(self, device: Device, datastore: str, guid: str, rev: int) -> None:
+        """The device acknowledged the change of ``guid`` the server sent (its
+        revision ``rev``; -1: a Delete) in the resumable session."""
+        with self.transaction():
+            self._exec(self._sql.set_resume_ack, (device.id, datastore, guid, rev))
+
+    def resume_acks(self, device: Device, datastore: str) -> dict[str, int]:
+        """The changes the device acknowledged in the resumable session: GUID -> revision (-1: a Delete)."""
+        return {str(r[0]): int(r[1]) for r in self._all(self._sql.resume_acks, (device.id, datastore))}
 
     # -- live sessions -------------------------------------------------------
     def save_live_session(self, session: LiveSession) -> None:

@@ -71,6 +71,7 @@ __all__ = [
     "LiveSession",
     "MapEntry",
     "PushTarget",
+    "ResumePoint",
     "SessionRecord",
     "Store",
     "StoredItem",
@@ -235,6 +236,21 @@ class Anchors:
 
 
 @dataclass(frozen=True, slots=True)
+class ResumePoint:
+    """Where a device's session of a datastore can be resumed (OMA DS 1.2
+    Alert 225, issue 15): the session that last opened it and did not
+    complete, the sync mode it performed (an alert code, 200-205), the anchors
+    it carried, and whether the client suspended it (Alert 224) or it broke off
+    (``suspended`` False)."""
+
+    session_id: str
+    mode: int
+    client_next: str
+    server_next: str
+    suspended: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class MapEntry:
     """``luid`` is None while the device has the item but has not sent its Map."""
 
@@ -388,6 +404,13 @@ class Store(Protocol):
     # the SyncML <Filter> (XML bytes) whose window the device holds of a datastore (issue 14); schema 9
     def device_filter(self, device: Device, datastore: str) -> bytes | None: ...
     def set_device_filter(self, device: Device, datastore: str, data: bytes | None) -> None: ...
+    # suspend and resume (issue 15, schema 16): the device's resumable session of a datastore and the
+    # changes the server sent in it that the device acknowledged (by GUID: the revision sent, -1 a Delete)
+    def resume_point(self, device: Device, datastore: str) -> ResumePoint | None: ...
+    def set_resume_point(self, device: Device, datastore: str, point: ResumePoint | None, *,
+                         keep_acks: bool = False) -> None: ...
+    def set_resume_ack(self, device: Device, datastore: str, guid: str, rev: int) -> None: ...
+    def resume_acks(self, device: Device, datastore: str) -> dict[str, int]: ...
 
     # server-alerted sync (issue 13: the ``push`` URL parameter)
     def set_push_target(self, device: Device, target: PushTarget) -> None: ...

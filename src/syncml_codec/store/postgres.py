@@ -92,7 +92,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (the SQLite store's number for the same tables)
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 #: seconds to wait for the server when connecting
 CONNECT_TIMEOUT = 10
@@ -283,6 +283,25 @@ ALTER TABLE items ALTER COLUMN content_rev SET NOT NULL
 ALTER TABLE conflicts ADD COLUMN IF NOT EXISTS second_data BYTEA NOT NULL DEFAULT '\\x';
 ALTER TABLE conflicts ADD COLUMN IF NOT EXISTS second_type TEXT NOT NULL DEFAULT ''
 """,
+    # version 16 (issue 15, suspend): per device and datastore the session that can be resumed (Alert 225),
+    # and the changes sent in it that the device acknowledged
+    16: """CREATE TABLE IF NOT EXISTS resume_points (
+    device BIGINT NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    mode INTEGER NOT NULL,
+    client_next TEXT NOT NULL,
+    server_next TEXT NOT NULL,
+    suspended BOOLEAN NOT NULL DEFAULT FALSE,
+    PRIMARY KEY (device, datastore)
+);
+CREATE TABLE IF NOT EXISTS resume_acks (
+    device BIGINT NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    rev BIGINT NOT NULL,
+    PRIMARY KEY (device, datastore, guid)
+)""",
 }
 
 _ITEM_COLUMNS = "guid, data, content_type, rev, deleted, modified, parent"

@@ -46,7 +46,7 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "SQLiteStore"]
 log = logging.getLogger("syncml_codec.store")
 
 #: the version of the database schema this code writes (older databases are migrated on open)
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 #: seconds a statement waits for another process's lock before "database is locked"
 BUSY_TIMEOUT = 30.0
 
@@ -347,11 +347,41 @@ def _add_merge_bases(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE conflicts ADD COLUMN second_type TEXT NOT NULL DEFAULT ''")
 
 
+_RESUME = """
+CREATE TABLE IF NOT EXISTS resume_points (
+    device INTEGER NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    mode INTEGER NOT NULL,
+    client_next TEXT NOT NULL,
+    server_next TEXT NOT NULL,
+    suspended INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (device, datastore)
+);
+CREATE TABLE IF NOT EXISTS resume_acks (
+    device INTEGER NOT NULL REFERENCES devices(id),
+    datastore TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    PRIMARY KEY (device, datastore, guid)
+)
+"""
+
+
+def _add_resume(db: sqlite3.Connection) -> None:
+    """Version 16 (issue 15, suspend): ``resume_points``, per device and
+    datastore the session that can be resumed (Alert 225), and
+    ``resume_acks``, the changes sent in it that the device acknowledged."""
+    for statement in filter(str.strip, _RESUME.split(";")):
+        db.execute(statement)
+
+
 #: schema version -> the step from the version before (run inside the opening transaction)
 _MIGRATIONS = {2: _add_basic_only, 3: _add_device_formats, 4: _add_disabled, 5: _add_live_sessions,
                6: _add_push_targets, 7: _add_pending_modes, 8: _add_auth, 9: _add_device_filters,
                10: _add_parents, 11: _add_mail_imap, 12: _add_session_chunks, 13: _add_content_revs,
-               14: _add_soft_deletes, 15: _add_merge_bases}
+               14: _add_soft_deletes, 15: _add_merge_bases,
+               16: _add_resume}
 
 
 def _create_private(path: str) -> None:
