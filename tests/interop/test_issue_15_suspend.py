@@ -25,12 +25,8 @@ Alert 224 itself is covered by our client session (tests/engine).
 
 from __future__ import annotations
 
-import http.server
 import os
 import signal
-import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +34,7 @@ import pytest
 
 from .conftest import SE, ServerProcess, free_port
 from .items import KINDS, fingerprints
+from .relay import Relay, post
 from .test_issue_9_crash import add_contacts, assert_holds, configure, kind_of_answer
 
 CONTACTS = KINDS["vcard30"]
@@ -68,13 +65,14 @@ def client_pids(home: Path) -> list[int]:
     return found
 
 
-class SignalProxy:
+class SignalProxy(Relay):
     """Relays POSTs to the server; after the server's answer ``after`` (a
     number, or ``"last"`` for the last of the client's package 4, the one
     with Final before its Map) it sends ``sig`` to the test's syncevolution
     process, then relays that answer.  Records every request body."""
 
     def __init__(self, upstream: str, home: Path) -> None:
+        super().__init__()
         self.upstream = upstream  # http://127.0.0.1:PORT
         self.home = home
         self.after: int | str | None = None
@@ -83,30 +81,7 @@ class SignalProxy:
         self.signalled: list[int] = []
         self.requests: list[tuple[bytes, str]] = []
         self.answers_seen: list[tuple[bytes, str]] = []
-        self.lock = threading.Lock()
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                ctype = self.headers.get("Content-Type", "")
-                with proxy.lock:
-                    code, data, answer_type = proxy.relay(self.path, body, ctype)
-                self.send_response(code)
-                self.send_header("Content-Type", answer_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/sync"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        self.serve()
 
     def relay(self, path: str, body: bytes, ctype: str) -> tuple[int, bytes, str]:
         self.requests.append((body, ctype))
@@ -115,13 +90,7 @@ class SignalProxy:
         return code, data, answer_type
 
     def _relay(self, path: str, body: bytes, ctype: str) -> tuple[int, bytes, str]:
-        request = urllib.request.Request(f"{self.upstream}{path}", data=body, method="POST",
-                                         headers={"Content-Type": ctype})
-        try:
-            with urllib.request.urlopen(request, timeout=60) as answer:
-                code, data, answer_type = answer.status, answer.read(), answer.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as exc:
-            code, data, answer_type = exc.code, exc.read(), exc.headers.get("Content-Type", "")
+        code, data, answer_type = post(f"{self.upstream}{path}", body, ctype)
         kind = kind_of_answer(data, answer_type)
         if kind == "challenge" or self.after is None:
             return code, data, answer_type

@@ -33,11 +33,7 @@ next message.
 
 from __future__ import annotations
 
-import http.server
 import sqlite3
-import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +44,7 @@ from syncml_codec.store import SQLiteStore
 
 from .conftest import SE, USER, ServerProcess, free_port
 from .items import KINDS, fingerprints
+from .relay import Relay, post
 
 CONTACTS = KINDS["vcard30"]
 COUNT = 300
@@ -76,13 +73,14 @@ def kind_of_answer(body: bytes, content_type: str) -> str:
     return "other"
 
 
-class CrashProxy:
+class CrashProxy(Relay):
     """Relays POSTs to the current server; after the server's answer
     ``kill_after`` (a number, or "last") it kills the server with SIGKILL and
     starts a new one on the same database.  With ``lose`` the answer that
     triggered the kill is not relayed: the request goes to the new server."""
 
     def __init__(self, folder: Path) -> None:
+        super().__init__()
         self.folder = folder
         self.db = folder / "server.db"
         self.kill_after: int | str | None = None
@@ -90,31 +88,8 @@ class CrashProxy:
         self.forget = True  # the restarted server finds no session in the database
         self.answers = 0
         self.kills = 0
-        self.lock = threading.Lock()  # one request at a time, as a client sends them
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                ctype = self.headers.get("Content-Type", "")
-                with proxy.lock:
-                    code, data, answer_type = proxy.relay(self.path, body, ctype)
-                self.send_response(code)
-                self.send_header("Content-Type", answer_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/sync"
         self.server = self._start()
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        self.serve()
 
     def _start(self) -> ServerProcess:
         self.port = free_port()
@@ -123,13 +98,7 @@ class CrashProxy:
         return ServerProcess(run, db=self.db, port=self.port, url=self.url)
 
     def _forward(self, path: str, body: bytes, ctype: str) -> tuple[int, bytes, str]:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=body, method="POST",
-                                         headers={"Content-Type": ctype})
-        try:
-            with urllib.request.urlopen(request, timeout=60) as answer:
-                return answer.status, answer.read(), answer.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read(), exc.headers.get("Content-Type", "")
+        return post(f"http://127.0.0.1:{self.port}{path}", body, ctype)
 
     def relay(self, path: str, body: bytes, ctype: str) -> tuple[int, bytes, str]:
         code, data, answer_type = self._forward(path, body, ctype)
