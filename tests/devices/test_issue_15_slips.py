@@ -41,6 +41,7 @@ def _renumbered(body: bytes, shift: int) -> bytes:
 
 
 def _changed(body: bytes, change: Callable[[Message], Message]) -> bytes:
+    """``body`` read, changed and written again in its encoding."""
     return change(Message.from_bytes(body)).to_bytes(_encoding(body))
 
 
@@ -55,9 +56,9 @@ def without_final(messages: tuple[bytes, ...], index: int) -> list[bytes]:
                                                    _layout=None),
                         body=dataclasses.replace(msg.body, final=False, _layout=None,
                                                  commands=(Alert(cmd_id="1", data="222"),)))
-    return [*messages[:index], _changed(slipped, lambda m: m.replace(body=dataclasses.replace(
-        m.body, final=False, _layout=None))),  # type: ignore[arg-type]
-        alone.to_bytes(_encoding(slipped)), *(_renumbered(b, 1) for b in messages[index + 1:])]
+    no_final = msg.replace(body=dataclasses.replace(msg.body, final=False, _layout=None))
+    return [*messages[:index], no_final.to_bytes(_encoding(slipped)), alone.to_bytes(_encoding(slipped)),
+            *(_renumbered(b, 1) for b in messages[index + 1:])]
 
 
 def answered(replay: SessionReplay) -> list[Message]:

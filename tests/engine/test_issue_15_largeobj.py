@@ -279,3 +279,79 @@ def test_issue_15_max_msg_size_is_a_limit(store: Any) -> None:
     assert SyncServer(store, limits=ServerLimits(max_msg_size=5000)).max_msg_size == 5000
     assert SyncServer(store, limits=ServerLimits(max_msg_size=5000), max_msg_size=7000).max_msg_size == 7000
     assert SyncServer(store).max_msg_size == 1_000_000
+
+
+# -- our client session: the same rules on its side ------------------------------------------------
+
+
+def drive_answers(server: SyncServer, client: ClientStore, tamper: Tamper) -> tuple[ClientSession, list[Message]]:
+    """A session of ``client`` whose answers from the server go through
+    ``tamper`` on their way back; the client's messages as sent."""
+    session = ClientSession(client, url=server.base_url, user="test", password="secret", clock=Clock(),
+                            encoding="xml", max_msg_size=MSG, max_obj_size=4_000_000)
+    request = session.start()
+    sent: list[Message] = []
+    for _ in range(100):
+        sent.append(Message.from_bytes(request.body))
+        sid = parse_qs(urlsplit(request.url).query).get("sessionid", [None])[0]
+        response = server.handle(request.body, request.content_type, sid)
+        answer = tamper(Message.from_bytes(response.body))
+        assert answer is not None
+        nxt = session.receive(answer.to_bytes("xml"), "application/vnd.syncml+xml")
+        if nxt is None:
+            return session, sent
+        request = nxt
+    raise AssertionError("the session did not end")
+
+
+def test_issue_15_our_client_keeps_to_the_servers_max_obj_size(make_server: Callable[..., SyncServer]) -> None:
+    """The server announces MaxObjSize 50,000: our client does not send its
+    100 KB contact (no 413), keeps it as a change, and sends the small one."""
+    server = make_server(limits=ServerLimits(max_obj_size=50_000))
+    client = device("a")
+    client.datastores["./addressbook"].add(BIG)
+    client.datastores["./addressbook"].add(SMALL)
+    session, _sent = drive_answers(server, client, lambda msg: msg)
+    report = session.reports["./addressbook"]
+    assert session.ok and len(report.too_large) == 1 and StatusCode.REQUEST_ENTITY_TOO_LARGE not in report.statuses
+    assert [i.data for i in server.store.items("test", "Contacts")] == [SMALL]
+    assert set(report.too_large) <= set(client.datastores["./addressbook"].changes)
+
+
+def test_issue_15_our_client_answers_a_missing_last_chunk_with_alert_223(server: SyncServer) -> None:
+    """The server's package 4 ends without the last chunk of its large
+    object: our client sends Alert 223 naming it (with its Map) and keeps
+    nothing of it; the server acknowledges the Alert (200)."""
+    server.max_msg_size = MSG
+    server.store.add_item("test", "Contacts", BIG, "text/vcard")
+    client = device("b")
+    seen: set[str] = set()
+
+    def cut_last(msg: Message) -> Message:
+        for change in adds(msg):
+            item = change.items[0]
+            guid = item.source.loc_uri if item.source else ""
+            if item.more_data:
+                seen.add(guid)
+            elif guid in seen:
+                return with_adds(msg, lambda c, last=change: None if c is last else c)  # type: ignore[misc]
+        return msg
+
+    _session, sent = drive_answers(server, client, cut_last)
+    found = alerts(sent, 223)
+    assert len(found) == 1 and found[0].items[0].target is not None and found[0].items[0].target.loc_uri in seen
+    assert ab(client) == {}
+
+
+def test_issue_15_our_client_checks_number_of_changes(server: SyncServer, caplog: pytest.LogCaptureFixture) -> None:
+    server.store.add_item("test", "Contacts", SMALL, "text/vcard")
+
+    def announce_5(msg: Message) -> Message:
+        assert msg.body is not None
+        return msg.replace(body=dataclasses.replace(msg.body, commands=tuple(
+            dataclasses.replace(c, number_of_changes="5") if isinstance(c, Sync) else c for c in msg.commands)))
+
+    with caplog.at_level(logging.WARNING, logger="syncml_codec.engine"):
+        session, _sent = drive_answers(server, device("b"), announce_5)
+    assert session.ok and "the server announced 5 changes (NumberOfChanges) and sent 1" in caplog.text
+    assert list(ab(session.store).values()) == [SMALL]  # (what came is kept)

@@ -42,11 +42,14 @@ def transcripts_with_more_data(folder: Path, kind: str) -> int:
     return sum(1 for p in folder.rglob(f"*-{kind}*") if b"MoreData" in p.read_bytes())
 
 
-@pytest.mark.parametrize("enc", ["wbxml", "xml"])
-def test_issue_15_photo_150k_through_20000_byte_messages(se_shim: Path, tmp_path: Path, enc: str) -> None:
+@pytest.mark.parametrize(("enc", "server_db"), [("wbxml", "sqlite"), ("xml", "sqlite"), ("wbxml", "postgresql")],
+                         indirect=["server_db"])
+def test_issue_15_photo_150k_through_20000_byte_messages(se_shim: Path, tmp_path: Path, enc: str,
+                                                          server_db: str | None) -> None:
+    """(On PostgreSQL too: the chunks wait in its ``session_chunks``.)"""
     folder = tmp_path / "server"
     folder.mkdir()
-    server = ServerProcess(folder, args=["--max-msg-size", str(MSG)])
+    server = ServerProcess(folder, db=server_db, args=["--max-msg-size", str(MSG)])
     try:
         se = SE(tmp_path / "se", se_shim, server.url, tmp_path / "items")
         for device in ("a", "b"):
