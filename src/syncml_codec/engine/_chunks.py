@@ -17,6 +17,14 @@ chunk keyed by the session: the session's state, written after every
 message, then holds only how many bytes and chunks each object has so far,
 so a 5 MB object costs its size once, not once per message (issue 14).  The
 server's large outgoing objects wait in the same spool (:mod:`._packer`).
+
+Two checks of OMA DS 1.2 large object handling (issue 15): the first chunk's
+``Meta/Size`` is the object's size, so an object whose chunks add up to
+another size is refused with 424 (size mismatch) and not stored; and an object
+whose last chunk never comes (the peer starts another object of the same
+datastore, or ends its package) is dropped and reported
+(:meth:`Reassembler.interrupted`, :meth:`Reassembler.unfinished`): the side
+answers it with Alert 223 (no end of data).
 """
 
 from __future__ import annotations
@@ -105,15 +113,55 @@ class Reassembler:
         # per object, the bytes and the chunks spooled so far: its size is known without reading
         # its chunks again (summing them at every chunk made 40,000 one-byte chunks take 16 s)
         self.pending: dict[tuple[str, str], tuple[int, int]] = {}
+        self.declared: dict[tuple[str, str], int] = {}  # per pending object, its first chunk's Meta/Size
         self.size = 0  # bytes in pending
         self.key_size = 0  # what pending's keys cost (their LUIDs and an estimate of the overhead)
         # ordered: the oldest are forgotten first; by a digest of the LUID, which may be megabytes long
         self.refused: dict[tuple[str, bytes], None] = {}
+        self.abandoned: list[tuple[str, str]] = []  # dropped without their last chunk, not answered yet (223)
 
-    def add(self, key: tuple[str, str], item: Item, data: bytes) -> bytes | int:
+    def __setstate__(self, state: dict[str, object]) -> None:
+        state.setdefault("declared", {})  # (a state saved before issue 15)
+        state.setdefault("abandoned", [])
+        self.__dict__.update(state)
+
+    def interrupted(self, key: tuple[str, str]) -> list[tuple[str, str]]:
+        """The objects of ``key``'s datastore still waiting for their last
+        chunk when ``key`` comes instead (OMA DS: the next chunk of an object
+        comes before anything else of its datastore): dropped; the side
+        answers each with Alert 223."""
+        gone = [k for k in self.pending if k[0] == key[0] and k != key]
+        for k in gone:
+            log.warning("%s: object %s abandoned without its last chunk (%s came instead)", self.owner,
+                        log_quoted(k[1]), log_quoted(key[1]))
+            self._drop(k)
+        self.abandoned += gone
+        return gone
+
+    def unfinished(self) -> list[tuple[str, str]]:
+        """Every object still waiting for its last chunk when the peer's
+        package ended: dropped; the side answers each with Alert 223."""
+        gone = list(self.pending)
+        for k in gone:
+            log.warning("%s: object %s abandoned without its last chunk (the package ended)", self.owner,
+                        log_quoted(k[1]))
+            self._drop(k)
+        self.abandoned += gone
+        return gone
+
+    def take_abandoned(self) -> list[tuple[str, str]]:
+        """The objects abandoned since the last call (:meth:`interrupted`,
+        :meth:`unfinished`), to answer with Alert 223; forgotten here."""
+        gone, self.abandoned = self.abandoned, []
+        return gone
+
+    def add(self, key: tuple[str, str], item: Item, data: bytes, *, check_size: bool = True) -> bytes | int:
         """The whole object once its last chunk came (``data`` itself when it
         was not chunked); else the status to answer: 213 while chunks are
-        pending, 413 when it is (or was) too large."""
+        pending, 413 when it is (or was) too large, 424 when its chunks add
+        up to another size than its first chunk declared (``check_size``
+        False: ``data`` is not the bytes sent, e.g. decoded from b64, and
+        the declared Size cannot be checked)."""
         refused = (key[0], hashlib.blake2b(key[1].encode("utf-8", "surrogatepass"), digest_size=16).digest())
         if refused in self.refused:
             if not item.more_data:
@@ -141,10 +189,18 @@ class Reassembler:
             if data:
                 self.spool.put(_name(key), count, data)
             self.pending[key] = (have + len(data), count + 1)
+            if declared is not None and check_size:
+                self.declared[key] = declared
             self.size += len(data)
             self.key_size += key_cost
             return StatusCode.CHUNKED_ITEM_ACCEPTED
         if chunks is not None:
+            expected = self.declared.get(key)
+            if expected is not None and have + len(data) != expected:  # OMA DS 1.2: 424, nothing stored
+                self._drop(key)
+                log.warning("%s: object %s refused (424): its chunks bring %d bytes, its Size said %d",
+                            self.owner, log_quoted(key[1]), have + len(data), expected)
+                return StatusCode.SIZE_MISMATCH
             whole = self.spool.read(_name(key)) + data
             self._drop(key)
             if len(whole) != have + len(data):  # (the spool lost pieces: never store a truncated object)
@@ -156,6 +212,7 @@ class Reassembler:
 
     def _drop(self, key: tuple[str, str]) -> None:
         chunks = self.pending.pop(key, None)
+        self.declared.pop(key, None)
         if chunks is not None:
             self.spool.drop(_name(key))
             self.size -= chunks[0]

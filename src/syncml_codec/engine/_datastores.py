@@ -80,6 +80,9 @@ MAX_MAP_WARNINGS = 10
 class SessionDatastores(Mapping[str, DatastoreSync]):
     """The session's datastores by canonical name, as its Alerts opened them."""
 
+    #: the MaxObjSize announced in the Meta of our Alerts (None: none, SyncML 1.0); set by the session
+    max_obj_size: int | None = None
+
     def __init__(self, *, store: Store, peer: Peer, chunks: Reassembler, clock: Callable[[], float],
                  policy: ConflictPolicy, session_id: str, backups: BackupArea | None = None,
                  mail: MailBackends | None = None) -> None:
@@ -103,6 +106,19 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
 
     def __len__(self) -> int:
         return len(self._by_name)
+
+    def check_changes(self) -> None:
+        """At the end of the client's package 3: each datastore's changes
+        against the NumberOfChanges its Sync announced (OMA DS 1.2: a
+        progress hint, so a difference is logged, WARNING, and kept in the
+        session log's counts, ``noc-announced``/``noc-received``; what came
+        is kept)."""
+        for ds in self._by_name.values():
+            if ds.announced_changes is not None and ds.announced_changes != ds.received_changes:
+                log.warning("session %s: %s: the client announced %d changes (NumberOfChanges) and sent %d",
+                            self.session_id, ds.canonical, ds.announced_changes, ds.received_changes)
+                ds.stats["noc-announced"] = ds.announced_changes
+                ds.stats["noc-received"] = ds.received_changes
 
     def awaiting_sync(self) -> bool:
         """Whether a datastore in a mode where the client sends changes has not had its Sync."""
@@ -307,8 +323,11 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                               ds.forced_type or ds.wanted_type or ds.client_type, self.peer.quirks)
         self._by_name[canonical] = ds
         echo = Item(data=Anchor(next=plain(anchor.next)).to_element())
+        # our MaxObjSize beside the anchors (OMA DS 1.2 large objects: the receiver announces it in the
+        # Meta of its Alert; SyncML 1.0 has none), as in the SyncHdr
         answer = Item(target=Target(loc_uri=client_uri), source=Source(loc_uri=server_uri),
-                      meta=Meta(anchor=Anchor(last=stored.server_last, next=server_next)))
+                      meta=Meta(anchor=Anchor(last=stored.server_last, next=server_next),
+                                max_obj_size=str(self.max_obj_size) if self.max_obj_size else None))
         return (answers.status(cmd, status_code, (echo,)),
                 lambda: Alert(cmd_id=answers.next_id(), data=str(mode), items=(answer,)))
 
@@ -386,6 +405,9 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
                 out += [answers.status(c, exc.status) for c in cmd.commands]
                 return out, None
         out.append(answers.status(cmd, StatusCode.OK))
+        if ds.canonical not in self.synced and cmd.number_of_changes is not None:
+            announced = cmd.number_of_changes.strip()
+            ds.announced_changes = int(announced) if announced.isdigit() and len(announced) < 10 else None
         self.synced.add(ds.canonical)
         return out, ds.canonical
 
@@ -399,6 +421,7 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
         if isinstance(change, Move) and ds.hierarchical and change.items:  # (hierarchical sync: ._tree)
             for item in change.items:
                 code = self._move(ds, item)
+                ds.received_changes += 1
                 if self.peer.quirks.item_status(code):
                     out.append(answers.item_status(change, item, code))
             return out
@@ -408,6 +431,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
             return [answers.status(change, StatusCode.OK)]
         for item in change.items:
             code = self._change(ds, change, sync.meta, item)
+            if code != StatusCode.CHUNKED_ITEM_ACCEPTED:  # (an object's chunks count once: its last)
+                ds.received_changes += 1
             if self.peer.quirks.item_status(code):
                 out.append(answers.item_status(change, item, code))
         return out
@@ -493,7 +518,8 @@ class SessionDatastores(Mapping[str, DatastoreSync]):
 
                 data = decode_item_data(data, fmt)
             key = (ds.canonical, luid or target or "")
-            assembled = self.chunks.add(key, item, data)
+            self.chunks.interrupted(key)  # (an object of this datastore left without its last chunk: 223)
+            assembled = self.chunks.add(key, item, data, check_size=not fmt)
             named = ds.remember_parent(key[1], _parents(item), not isinstance(assembled, int)) if ds.hierarchical \
                 else (None, None)
             if isinstance(assembled, int):

@@ -26,6 +26,10 @@ class ServerLimits:
     #: (413 beyond), announced as MaxObjSize in the SyncHdr Meta of every answer.  4 MiB:
     #: SyncEvolution and most phones announce 4,000,000 themselves; a contact photo fits.
     max_obj_size: int = 4 * 1024 * 1024
+    #: bytes; the largest message the server takes, announced as MaxMsgSize in the SyncHdr Meta
+    #: of every answer (a client splits its larger items into MoreData chunks to fit it).
+    #: 1,000,000: a phone's whole package 3 of contacts goes in one or two messages
+    max_msg_size: int = 1_000_000
     #: bytes; all incomplete MoreData objects of one session together (a client sends one large
     #: object at a time, so twice max_obj_size leaves room and bounds memory per session)
     max_pending_size: int = 8 * 1024 * 1024

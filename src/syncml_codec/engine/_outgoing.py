@@ -205,4 +205,5 @@ class Outbox:
             log.warning("session %s: %s %s does not fit a message of %s bytes and SyncML 1.0 cannot "
                         "split it; not sent", self.session_id, op.kind, op.guid, self._limits[0])
         self.too_large += 1
+        ds.stats["too-large"] = ds.stats.get("too-large", 0) + 1  # (in the session log's counts)
         ds.failed(op)

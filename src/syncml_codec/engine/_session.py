@@ -24,6 +24,7 @@ back.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,7 @@ from ..model import (
     Replace,
     Results,
     Sequence,
+    Source,
     Status,
     StatusCode,
     Sync,
@@ -106,6 +108,7 @@ class ServerSession:
         self.datastores = SessionDatastores(store=server.store, peer=self.peer, chunks=self.chunks,
                                             clock=server.clock, policy=server.conflict_policy, session_id=session_id,
                                             backups=server.backups, mail=server.mail)
+        self.datastores.max_obj_size = server.limits.max_obj_size if version != "1.0" else None
         self.outbox = Outbox(peer=self.peer, session_id=session_id, version=version, spool=spool)
         self.version = version  # the client's SyncML version: ours in every answer (issue 10)
         self.client_session_id = client_session_id  # the SessionID of the client's SyncHdr
@@ -227,13 +230,25 @@ class ServerSession:
             # the credential came in a command: its Status carries the NextNonce too
             out = [dataclasses.replace(c, chal=chal) if isinstance(c, Status) and c.cmd != "SyncHdr"
                    and c.cmd_ref == self.auth_carrier else c for c in out]
+        phase = self.phase
+        event = self._event(msg, ctx.saw_sync)
+        if event in (Event.FINAL, Event.FINAL_SYNC) and phase in (ServerPhase.INIT, ServerPhase.CLIENT_MODS):
+            self.chunks.unfinished()  # the client's package ended: an object without its last chunk gets 223
+            self.datastores.check_changes()
+        made_after += [functools.partial(self._no_end_of_data, key) for key in self.chunks.take_abandoned()]
         results_id = answers.next_id() if gets else ""  # (the Results comes first, made last: it fits the rest)
         later = [make() for make in made_after]
         if gets:  # at most one
-            out.append(self._results(header, gets[0], results_id, [*out, *later]))
+            results, fitted = self._results(header, gets[0], results_id, [*out, *later])
+            if not fitted and any(_announces_max_obj_size(c) for c in later):
+                # a small MaxMsgSize: our DevInf goes before the Alerts' MaxObjSize (the SyncHdr has it too)
+                later = [_without_max_obj_size(c) for c in later]
+                results, fitted = self._results(header, gets[0], results_id, [*out, *later])
+            if not fitted:
+                log.warning("session %s: our smallest DevInf does not fit the client's MaxMsgSize %d; sent anyway",
+                            self.id, self.max_msg_size)
+            out.append(results)
         out += later
-        phase = self.phase
-        event = self._event(msg, ctx.saw_sync)
         self.phase = advance(SERVER_TABLE, phase, event)
         return _ANSWER[SERVER_ANSWERS[(phase, event)]](self, header, out, event)
 
@@ -382,10 +397,21 @@ class ServerSession:
     def _event(self, msg: Message, saw_sync: bool) -> Event:
         """What the client's message is in :data:`._state.SERVER_TABLE` terms.
         Alert 222 while part of the client's package is still awaited is
-        ``NEXT``, Final or not (see :mod:`._state`)."""
+        ``NEXT``, Final or not (see :mod:`._state`).
+
+        A client that left ``<Final/>`` off the last message of its package
+        (a slip Synthesis tolerates, issue 15) answers our Alert 222 with a
+        message of only Statuses and Alert 222, without Final: when nothing of
+        its package is awaited, that message ends the package (``FINAL``)
+        instead of a second request for more, which would go on until the
+        client gave up."""
         asks_next = any(isinstance(c, Alert) and c.code == AlertCode.NEXT_MESSAGE for c in msg.commands)
         if asks_next and self.phase in SERVER_RECEIVING and self._awaiting():
             return Event.NEXT
+        if not msg.final and asks_next and self.phase in SERVER_RECEIVING and _only_asks_next(msg):
+            log.info("session %s: the client asks for our next message without having ended its package "
+                     "(no Final): taken as its end", self.id)
+            return Event.FINAL
         if not msg.final:
             return Event.MESSAGE
         return Event.FINAL_SYNC if saw_sync and self.phase is ServerPhase.INIT else Event.FINAL
@@ -393,11 +419,12 @@ class ServerSession:
     def _awaiting(self) -> bool:
         """Whether part of the client's current package is still to come:
         its Alerts (package 1), a Sync of a datastore in a mode where it
-        sends one (package 3), a Map for an Add we sent (package 5)."""
+        sends one or the rest of a large object (package 3), a Map for an
+        Add we sent (package 5)."""
         if self.phase is ServerPhase.INIT:
             return not self.datastores
         if self.phase is ServerPhase.CLIENT_MODS:
-            return self.datastores.awaiting_sync()
+            return self.datastores.awaiting_sync() or bool(self.chunks.pending)
         if self.phase is ServerPhase.MAP:
             return bool(self.outbox.unmapped)
         return False
@@ -414,6 +441,12 @@ class ServerSession:
             if isinstance(cmd, (Put, Results)):
                 return answers.status(cmd, self.peer.take_devinf(cmd.items, self.datastores.values(),
                                                                        self.id))
+            if isinstance(cmd, Alert) and cmd.code == AlertCode.NO_END_OF_DATA:
+                # the client did not get the rest of one of our objects: it stays pending (._outgoing)
+                log.warning("session %s: the client reports an object of ours without its end (Alert 223): %s",
+                            self.id, ", ".join(log_quoted(plain(i.target.loc_uri) if i.target else "?")
+                                               for i in cmd.items[:5]))
+                return answers.status(cmd, StatusCode.OK)
             if isinstance(cmd, Alert):
                 status, reply = self.datastores.alert(cmd, answers, initializing=self.phase is ServerPhase.INIT,
                                                      params=self.params)
@@ -423,6 +456,15 @@ class ServerSession:
         except ProtocolError as exc:
             return answers.status(cmd, exc.status)
         return answers.status(cmd, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED)
+
+    def _no_end_of_data(self, key: tuple[str, str]) -> Alert:
+        """Alert 223 (OMA DS 1.2 large objects: no end of data) for the
+        client's object ``key`` (datastore, its LUID or our GUID) whose last
+        chunk never came: Target its name, Source our datastore."""
+        ds = self.datastores.get(key[0])
+        return Alert(cmd_id=self.answers.next_id(), data=str(int(AlertCode.NO_END_OF_DATA)),
+                     items=(Item(target=Target(loc_uri=key[1]),
+                                 source=Source(loc_uri=ds.server_uri if ds is not None else key[0])),))
 
     def _map(self, cmd: Map) -> list[Status]:
         """The Status of a client's Map: one when all its items fare alike,
@@ -434,10 +476,10 @@ class ServerSession:
             return [self.answers.status(cmd, outcome[0][0])]
         return [self.answers.map_item_status(cmd, item, code) for code, item in outcome]
 
-    def _results(self, header: SyncHdr, get: Get, cmd_id: str, others: list[Command]) -> Results:
+    def _results(self, header: SyncHdr, get: Get, cmd_id: str, others: list[Command]) -> tuple[Results, bool]:
         """Our DevInf for ``get``, as much of it as fits the client's MaxMsgSize
         next to ``others`` (the rest of the answer) and our Get of its DevInf
-        (:func:`._devinf.fitted_devinf`)."""
+        (:func:`._devinf.fitted_devinf`), and whether it fits."""
         names = {c: ds.server_uri for c, ds in self.datastores.items()}
         mail = (MAIL, *(c for c in self.datastores if is_mail(c) and c not in (MAIL, MAIL_TREE))) \
             if self.server.mail else ()  # (the tree is listed as Mail, :mod:`._mailtree`)
@@ -450,10 +492,7 @@ class ServerSession:
                                          msg_ref=self.answers.msg_ref, version=self.version, mail=mail,
                                          trees=(MAIL,) if self.server.mail else (), keep=self._used_datastores(),
                                          fits=fits)
-        if not fitted:
-            log.warning("session %s: our smallest DevInf does not fit the client's MaxMsgSize %d; sent anyway",
-                        self.id, self.max_msg_size)
-        return results
+        return results, fitted
 
     def _used_datastores(self) -> dict[str, set[str]]:
         """The canonical datastores the client uses, those it alerted and those
@@ -522,6 +561,26 @@ class ServerSession:
     def _failed(self, header: SyncHdr, out: list[Command], event: Event) -> Message:
         """The message failed (see :meth:`failure`): its SyncHdr status, and no more."""
         return self._message(header, out, True)
+
+
+def _announces_max_obj_size(cmd: Command) -> bool:
+    return isinstance(cmd, Alert) and any(i.meta is not None and i.meta.max_obj_size for i in cmd.items)
+
+
+def _without_max_obj_size(cmd: Command) -> Command:
+    """An Alert of ours without the MaxObjSize in its items' Meta."""
+    if not _announces_max_obj_size(cmd):
+        return cmd
+    assert isinstance(cmd, Alert)
+    return dataclasses.replace(cmd, items=tuple(
+        dataclasses.replace(i, meta=dataclasses.replace(i.meta, max_obj_size=None, _layout=None), _layout=None)
+        if i.meta is not None else i for i in cmd.items))
+
+
+def _only_asks_next(msg: Message) -> bool:
+    """Whether ``msg`` carries nothing but Statuses and Alert 222."""
+    return all(isinstance(c, Status) or (isinstance(c, Alert) and c.code == AlertCode.NEXT_MESSAGE)
+               for c in msg.commands)
 
 
 _ANSWER: dict[Answer, _Handler] = {

@@ -236,6 +236,10 @@ class DatastoreSync:
     twins: dict[str, str] = field(default_factory=dict)
     in_twins: set[str] = field(default_factory=set)
     moves: set[str] = field(default_factory=set)  # GUIDs whose change for the client is only a move (a Move)
+    # NumberOfChanges (issue 15): what the client's first Sync of package 3 announced (None: nothing), and
+    # the changes that came (an object in MoreData chunks counts once); compared when the package ends
+    announced_changes: int | None = None
+    received_changes: int = 0
     overruled: set[str] = field(default_factory=set)  # GUIDs the client changed in a conflict it lost
     hierarchical_moves: bool = True  # False once the client refused a Move in this session
     # soft deletes (issue 15): GUID -> the revision the device dropped with SftDel (the store's, read once when

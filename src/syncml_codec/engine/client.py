@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ from ._util import alert_next, item_status, plain, text, wire_data
 from ._wire import CONTENT_TYPES, devinf_type
 
 __all__ = ["ClientDatastore", "ClientSession", "ClientStore", "DatastoreReport", "Request"]
+
+log = logging.getLogger("syncml_codec.engine")
 
 _ADD, _REPLACE, _DELETE = Operation.ADD, Operation.REPLACE, Operation.DELETE
 #: the 2xx statuses of a change the server did not carry out (issue 15: in an Atomic refused or rolled back)
@@ -303,6 +306,9 @@ class DatastoreReport:
     refused: set[str] = field(default_factory=set)  # the LUIDs whose change the server refused (kept to resend)
     next_anchor: str = ""
     server_next: str | None = None
+    too_large: set[str] = field(default_factory=set)  # LUIDs not sent: over the server's MaxObjSize (kept to resend)
+    announced: int | None = None  # the NumberOfChanges of the server's first Sync (issue 15)
+    applied: int = 0  # the server's changes that came (an object in MoreData chunks counts once)
 
 
 class ClientSession:
@@ -357,6 +363,7 @@ class ClientSession:
         self._sent: dict[tuple[str, str], tuple[str, str, str]] = {}  # (MsgID, CmdID) -> (local uri, LUID, kind)
         self._package3: Packer[_Outgoing] = Packer()  # package 3 still to send
         self.server_max_msg_size = 1_000_000
+        self.server_max_obj_size: int | None = None  # the server's, from its SyncHdr or Alerts (None: not known)
         # the server's large objects, arriving in MoreData chunks: bounded by our MaxObjSize
         self._chunks = Reassembler(max_obj_size=max_obj_size, max_pending_size=2 * max_obj_size, owner="client")
         self._ids = CmdIDs()
@@ -420,6 +427,8 @@ class ClientSession:
             self.url = msg.header.resp_uri
         if msg.header.meta is not None and msg.header.meta.max_msg_size_int:
             self.server_max_msg_size = max(1000, msg.header.meta.max_msg_size_int)
+        if msg.header.meta is not None and msg.header.meta.max_obj_size_int:
+            self.server_max_obj_size = msg.header.meta.max_obj_size_int
         self._ids = CmdIDs()
         self._out = [status_for_header(msg.header, cmd_id=self._ids.next())]
         if self.phase is ClientPhase.INIT:
@@ -487,6 +496,9 @@ class ClientSession:
                 if cmd.cmd == "Alert":
                     alert_ids[cmd.cmd_ref] = cmd.code
             elif isinstance(cmd, Alert):
+                for item in cmd.items:  # (Synthesis announces its MaxObjSize here too)
+                    if item.meta is not None and item.meta.max_obj_size_int:
+                        self.server_max_obj_size = item.meta.max_obj_size_int
                 self._out.append(self._on_server_alert(cmd, msg.header.msg_id))
             elif isinstance(cmd, Results):
                 self._out.append(status_for(cmd, msg_ref=msg.header.msg_id, cmd_id=self._ids.next()))
@@ -595,7 +607,8 @@ class ClientSession:
         budget = self.server_max_msg_size - 800 - sum(measure(c) for c in out)
         addresses = {ds.local_uri: (ds.remote_uri, ds.local_uri) for ds, _report in self._active()}
         out += self._wrapped(self._package3.pack(_Package3Side(self), addresses=addresses, budget=budget,
-                                                 ids=self._ids, measure=measure))
+                                                 ids=self._ids, measure=measure,
+                                                 max_obj_size=self.server_max_obj_size))
         if not self._package3.done:
             self.phase = advance(CLIENT_TABLE, self.phase, Event.MORE_OUT)
             return self._message(out, False)
@@ -639,8 +652,8 @@ class ClientSession:
         for cmd in msg.commands:
             if isinstance(cmd, Status):
                 self._on_status(cmd)
-            elif isinstance(cmd, Alert) and cmd.code == AlertCode.NEXT_MESSAGE:
-                self._out.append(status_for(cmd, msg_ref=ref, cmd_id=self._ids.next()))
+            elif isinstance(cmd, Alert) and cmd.code in (AlertCode.NEXT_MESSAGE, AlertCode.NO_END_OF_DATA):
+                self._out.append(self._on_next_or_no_end(cmd, ref))
             else:
                 self._out.append(status_for(cmd, msg_ref=ref, cmd_id=self._ids.next(),
                                             code=StatusCode.COMMAND_NOT_ALLOWED))
@@ -657,11 +670,15 @@ class ClientSession:
                 self._on_status(cmd)
             elif isinstance(cmd, Sync):
                 self._on_sync(cmd, ref)
-            elif isinstance(cmd, Alert) and cmd.code == AlertCode.NEXT_MESSAGE:
-                self._out.append(status_for(cmd, msg_ref=ref, cmd_id=self._ids.next()))
+            elif isinstance(cmd, Alert) and cmd.code in (AlertCode.NEXT_MESSAGE, AlertCode.NO_END_OF_DATA):
+                self._out.append(self._on_next_or_no_end(cmd, ref))
             else:
                 self._out.append(status_for(cmd, msg_ref=ref, cmd_id=self._ids.next(),
                                             code=StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED))
+        if msg.final and self.phase is not ClientPhase.MAP:  # the server's package 4 ends
+            self._chunks.unfinished()
+            self._check_changes()
+        self._out += [self._no_end_of_data(key) for key in self._chunks.take_abandoned()]
         if self.phase is ClientPhase.MAP:
             if not msg.final:
                 return self._message([*self._out, alert_next(self._ids)], False)
@@ -680,6 +697,26 @@ class ClientSession:
                                     MapItem(target=Target(loc_uri=guid), source=Source(loc_uri=luid))
                                     for luid, guid in ds.unmapped.items())))
         return self._message(self._out + maps, True)
+
+    def _on_next_or_no_end(self, cmd: Alert, ref: str) -> Status:
+        """Alert 222 (the server's next message, please) or 223 (an object of
+        ours came without its end: its change stays, sent again next time): 200."""
+        if cmd.code == AlertCode.NO_END_OF_DATA:
+            log.warning("client: the server reports an object of ours without its end (Alert 223)")
+        return status_for(cmd, msg_ref=ref, cmd_id=self._ids.next())
+
+    def _no_end_of_data(self, key: tuple[str, str]) -> Alert:
+        """Alert 223 for the server's object ``key`` (our datastore, its GUID)
+        whose last chunk never came."""
+        return Alert(cmd_id=self._ids.next(), data=str(int(AlertCode.NO_END_OF_DATA)),
+                     items=(Item(target=Target(loc_uri=key[1]), source=Source(loc_uri=key[0])),))
+
+    def _check_changes(self) -> None:
+        """The server's changes against the NumberOfChanges it announced (a WARNING when they differ)."""
+        for uri, report in self.reports.items():
+            if report.announced is not None and report.announced != report.applied:
+                log.warning("client: %s: the server announced %d changes (NumberOfChanges) and sent %d", uri,
+                            report.announced, report.applied)
 
     def _on_status(self, status: Status) -> None:
         sent = self._sent.pop((status.msg_ref, status.cmd_ref), None)
@@ -714,12 +751,18 @@ class ClientSession:
         ds = self.store.datastores.get(uri)
         self._out.append(status_for(sync, msg_ref=ref, cmd_id=self._ids.next(),
                                     code=StatusCode.OK if ds is not None else StatusCode.NOT_FOUND))
+        report = self.reports.get(uri) if ds is not None else None
+        if report is not None and report.announced is None and sync.number_of_changes is not None:
+            announced = sync.number_of_changes.strip()
+            report.announced = int(announced) if announced.isdigit() and len(announced) < 10 else None
         for cmd in sync.commands:
             if ds is None:
                 self._out.append(status_for(cmd, msg_ref=ref, cmd_id=self._ids.next(), code=StatusCode.NOT_FOUND))
                 continue
             for item in getattr(cmd, "items", ()):
                 code = self._apply(ds, cmd, item)
+                if report is not None and code != StatusCode.CHUNKED_ITEM_ACCEPTED:
+                    report.applied += 1
                 self._out.append(item_status(cmd, item, code, cmd_id=self._ids.next(), msg_ref=ref))
 
     def _apply(self, ds: ClientDatastore, cmd: Command, item: Item) -> int:
@@ -747,6 +790,7 @@ class ClientSession:
             return StatusCode.OK
         data = item.data
         raw = data if isinstance(data, bytes) else text(data).encode("utf-8")
+        self._chunks.interrupted((ds.local_uri, guid or luid))  # (an object left without its end: Alert 223)
         assembled = self._chunks.add((ds.local_uri, guid or luid), item, raw)
         if isinstance(assembled, int):  # 213 while chunks are pending, 413 for an object too large
             return assembled
@@ -796,7 +840,7 @@ class ClientSession:
                 # the server holds what we sent now, except what it refused (e.g. 420 full, 400 malformed):
                 # that stays a change, sent again in the next session (as a Replace: the server may
                 # hold an older copy; one it does not know it takes as an Add)
-                kept = {luid: ds.changes.get(luid, _REPLACE) for luid in report.refused
+                kept = {luid: ds.changes.get(luid, _REPLACE) for luid in report.refused | report.too_large
                         if luid in ds.items and report.mode != AlertCode.REFRESH_FROM_SERVER}
                 ds.changes.clear()
                 ds.changes.update(kept)
@@ -862,5 +906,8 @@ class _Package3Side:
         self.session._sent[(self.msg_id, command.cmd_id)] = (record.ds.local_uri, record.luid, command.TAG)
         record.report.sent[command.TAG] = record.report.sent.get(command.TAG, 0) + 1
 
-    def dropped(self, record: _Outgoing, why: Dropped) -> None:  # pragma: no cover - the client packs without limits
-        raise AssertionError(f"the client dropped {record.luid}: {why.value}")
+    def dropped(self, record: _Outgoing, why: Dropped) -> None:
+        """Over the server's MaxObjSize (or a SyncML 1.0 message): not sent,
+        its change kept for a later session."""
+        log.warning("client: %s %s not sent: %s", record.ds.local_uri, record.luid, why.value)
+        record.report.too_large.add(record.luid)

@@ -78,8 +78,6 @@ __all__ = ["CONTENT_TYPES", "Response", "ServerSession", "SyncServer"]
 
 log = logging.getLogger("syncml_codec.engine")
 
-_DEFAULT_MAX_MSG = 1_000_000
-
 
 class SyncServer:
     """Holds the store, the injected clock and randomness, the limits, the
@@ -105,7 +103,7 @@ class SyncServer:
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time,
                  random_source: Callable[[int], bytes] = os.urandom,
                  base_url: str = "http://127.0.0.1:8080/sync", conflict_policy: str = "server-wins",
-                 dev_id: str = "syncml-codec", max_msg_size: int = _DEFAULT_MAX_MSG,
+                 dev_id: str = "syncml-codec", max_msg_size: int | None = None,
                  limits: ServerLimits | None = None, max_sessions: int | None = None,
                  session_timeout: float | None = None, backups: BackupArea | None = None,
                  auth_policy: str = "basic-or-md5", allowed: Iterable[str] | None = None,
@@ -123,7 +121,7 @@ class SyncServer:
         self.base_url = base_url
         self.conflict_policy = ConflictPolicy(conflict_policy)
         self.dev_id = dev_id
-        self.max_msg_size = max_msg_size
+        self.max_msg_size = max_msg_size if max_msg_size is not None else limits.max_msg_size
         self.limits = limits
         self.gate = Gatekeeper(store, limits, random_source, policy=auth_policy, allowed=allowed)
         self.table = SessionTable(store, limits, random_source)

@@ -115,6 +115,8 @@ class LimitSetting:
 LIMIT_SETTINGS: tuple[LimitSetting, ...] = (
     LimitSetting("--max-object-size", "max_obj_size", int,
                  "bytes of one item, whole or from MoreData chunks (413 above); announced as MaxObjSize"),
+    LimitSetting("--max-msg-size", "max_msg_size", int,
+                 "bytes of one message the server takes (clients split larger items); announced as MaxMsgSize"),
     LimitSetting("--max-pending-size", "max_pending_size", int, "bytes of unfinished MoreData items of one session"),
     LimitSetting("--sessions-per-device", "sessions_per_device", int,
                  "open sessions of one device (its oldest gives way)"),
