@@ -13,13 +13,14 @@ without duplicates.  Both stores.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from syncml_codec.engine import ClientSession, ClientStore, Request, SyncServer
 from syncml_codec.engine._state import ClientPhase
-from syncml_codec.model import AlertCode, StatusCode
+from syncml_codec.model import AlertCode, Message, StatusCode, Sync
 
 from .conftest import Clock, counter_random
 from .helpers import ab, device, vcard
@@ -221,3 +222,38 @@ def test_suspend_naming_a_datastore_not_in_the_session_suspends_nothing(both_sto
     r = complete(server_on(both_stores), session(a, server_on(both_stores), resume=True))
     assert r.reports[URI].alert_status == StatusCode.OK  # (interrupted: resumable all the same)
     assert len(server_items(both_stores)) == N and set(distinct(server_items(both_stores)).values()) == {1}
+
+
+def test_resume_without_the_empty_sync_still_sends_the_rest(both_stores: Any) -> None:
+    """A slip Synthesis tolerates: a client resuming (225) with nothing of its own left to send
+    leaves out its (empty) Sync in package 3.  The server still sends what the client had not
+    acknowledged, and nothing twice."""
+    a = a_with(N)
+    complete(server_on(both_stores), session(a, server_on(both_stores)))
+    b = device("b")
+    first = server_on(both_stores)
+    s = session(b, first)
+    until(first, s, ClientPhase.SERVER_MODS, 2)
+    got = sum(s.reports[URI].received.values())
+    suspend(first, s)
+    server = server_on(both_stores)
+    r = session(b, server, resume=True)
+    request: Request | None = r.start()
+    dropped = 0
+    while request is not None:
+        msg = Message.from_bytes(request.body)
+        if any(isinstance(c, Sync) for c in msg.commands):
+            assert all(not c.commands for c in msg.commands if isinstance(c, Sync))  # (it had nothing to send)
+            body = dataclasses.replace(msg.body, commands=tuple(c for c in msg.commands if not isinstance(c, Sync)),
+                                       _layout=None)
+            msg = dataclasses.replace(msg, body=body, _layout=None)
+            request = dataclasses.replace(request, body=msg.to_bytes("wbxml" if "wbxml" in request.content_type
+                                                                    else "xml"))
+            dropped += 1
+        request = r.receive(post(server, request))
+    assert dropped == 1
+    report = r.reports[URI]
+    assert report.alert_status == StatusCode.OK and report.mode == AlertCode.SLOW_SYNC
+    assert sum(report.received.values()) == N - got
+    assert len(ab(b)) == N and sorted(ab(b).values()) == sorted(ab(a).values())
+    assert len(server_items(both_stores)) == N
