@@ -191,6 +191,13 @@ def _parsed_main(data: bytes, ctype: str) -> tuple[object, Component] | None:
     return None if main is None else (item, main)
 
 
+def _serialized_without(item: object, main: Component, drop: list[ContentLine]) -> bytes:
+    """``item`` serialized with the lines ``drop`` taken out of its main component."""
+    gone = {id(line) for line in drop}
+    main.children = [c for c in main.children if id(c) not in gone]
+    return bytes(item.serialize())  # type: ignore[attr-defined]
+
+
 def _value(line: ContentLine) -> str:
     try:
         return line.value.replace("\r\n", "\n").strip()
@@ -322,8 +329,7 @@ def reduced(data: bytes, ctype: str, caps: ItemCaps) -> bytes | None:
                 changed = True
         if not drop and not changed:
             return None
-        main.children = [c for c in main.children if not any(c is d for d in drop)]
-        return bytes(item.serialize())  # type: ignore[attr-defined]
+        return _serialized_without(item, main, drop)
     except Exception:  # defence in depth: the item as it is
         return None
 
@@ -345,8 +351,7 @@ def trimmed(data: bytes, ctype: str, caps: ItemCaps) -> bytes | None:
                 drop += lines[limit:]
         if not drop:
             return None
-        main.children = [c for c in main.children if not any(c is d for d in drop)]
-        return bytes(item.serialize())  # type: ignore[attr-defined]
+        return _serialized_without(item, main, drop)
     except Exception:
         return None
 
