@@ -32,8 +32,8 @@ PKG = Path(syncml_codec.__file__).parent
 SRC = Path(__file__).resolve().parents[1] / "src" / "syncml_codec"
 CYTHON_SUFFIXES = (".pyx", ".pxi", ".pxd")
 # a layer may import only from layers with a lower rank
-RANK = {"errors": 0, "codec": 1, "model": 2, "devinf": 3, "formats": 3, "filters": 4, "store": 4, "mail": 4.5,
-        "engine": 5, "server": 6, "cli": 7}
+RANK = {"errors": 0, "codec": 1, "model": 2, "devinf": 3, "formats": 3, "capture": 3, "filters": 4, "store": 4,
+        "mail": 4.5, "engine": 5, "server": 6, "cli": 7}
 
 
 @dataclass(frozen=True)
