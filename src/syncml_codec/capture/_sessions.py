@@ -11,7 +11,8 @@ the server elsewhere in the capture, else the URL (clients address the server
 by its URL).  A message is read strictly first; one that is not valid SyncML
 is read leniently and keeps the strict read's complaint (``problem``).
 Messages that cannot be read stay in the session of the message before them
-in the same stream, with their error.
+in the same stream (else of the message before them: one file per message),
+with their error.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def group_sessions(captured: Iterable[CapturedMessage]) -> list[CapturedSession]
     sessions: list[CapturedSession] = []
     open_by_key: dict[tuple[str | None, str | None], CapturedSession] = {}
     last_by_stream: dict[str | None, CapturedSession] = {}
+    previous: CapturedSession | None = None  # the session of the message before (not a SAN's)
     for sm in read_messages(captured):
         cap = sm.captured
         if cap.kind == "san":
@@ -126,11 +128,12 @@ def group_sessions(captured: Iterable[CapturedMessage]) -> list[CapturedSession]
             continue
         header = _header(sm.message)
         if header is None:
-            session = last_by_stream.get(cap.stream)
+            session = last_by_stream.get(cap.stream) or previous
             if session is None:
                 session = CapturedSession(None, None, None)
                 sessions.append(session)
             session.messages.append(sm)
+            previous = session
             continue
         src, tgt = _uris(header)
         device, server = (tgt, src) if sm.direction == "server" else (src, tgt)
@@ -146,4 +149,5 @@ def group_sessions(captured: Iterable[CapturedMessage]) -> list[CapturedSession]
             session.server = server
         session.messages.append(sm)
         last_by_stream[cap.stream] = session
+        previous = session
     return sessions

@@ -188,7 +188,7 @@ class DatastoreRecord:
     with their meanings), the Status the server gave the client's Alert
     (``alert_status``), the anchors of both sides, and the item counts sent
     each way (``from_client``, ``from_server``: by operation, ``Map`` for
-    mappings)."""
+    mappings; an item sent in chunks counts once)."""
 
     client_uri: str | None
     server_uri: str | None
@@ -619,10 +619,13 @@ def _walk(session: CapturedSession, tr: SessionTranscript) -> None:
             elif isinstance(cmd, SyncCmd):
                 if sender == "server":
                     ds = _datastore(stores, _loc(cmd.target), _loc(cmd.source))
-                    _add(ds.from_server, crec.changes)
+                    counts = ds.from_server
                 else:
                     ds = _datastore(stores, _loc(cmd.source), _loc(cmd.target))
-                    _add(ds.from_client, crec.changes)
+                    counts = ds.from_client
+                _add(counts, crec.changes)
+                _chunks(cmd, sender, open_chunks, tr.chunked_items, 0, counts)
+                continue
             elif isinstance(cmd, Map) and sender == "client":
                 ds = _datastore(stores, _loc(cmd.source), _loc(cmd.target))
                 ds.from_client["Map"] = ds.from_client.get("Map", 0) + len(cmd.map_items)
@@ -651,11 +654,13 @@ def _status(cmd: StatusCmd[None], crec: CommandRecord, sender: str, index: int, 
 
 
 def _chunks(cmd: Command[None], sender: str, open_chunks: dict[tuple[str, str, str | None], ChunkedItem],
-            out: list[ChunkedItem], depth: int) -> None:
+            out: list[ChunkedItem], depth: int, counts: dict[str, int] | None = None) -> None:
+    """Follow the chunked items of ``cmd``; a chunk that continues an item
+    is taken out of ``counts`` (the datastore's, which counted it as an item)."""
     if isinstance(cmd, (Atomic, SequenceCmd, SyncCmd)):
         if depth < _MAX_DEPTH:
             for sub in cmd.commands:
-                _chunks(sub, sender, open_chunks, out, depth + 1)
+                _chunks(sub, sender, open_chunks, out, depth + 1, counts)
         return
     if isinstance(cmd, (StatusCmd, Results, Alert)):
         return
@@ -670,6 +675,8 @@ def _chunks(cmd: Command[None], sender: str, open_chunks: dict[tuple[str, str, s
             chunk = ChunkedItem(sender, cmd.TAG, uri, 0, size, 0, False)
             open_chunks[key] = chunk
             out.append(chunk)
+        elif counts is not None and counts.get(cmd.TAG):
+            counts[cmd.TAG] -= 1  # the same item again, not one more
         chunk.chunks += 1
         chunk.received_size += _data_size(item.data)
         if not item.more_data:

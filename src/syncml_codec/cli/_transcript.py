@@ -65,6 +65,19 @@ class Style:
         return self(outcome, "bold", {"completed": "green", "failed": "red"}.get(outcome, "yellow"))
 
 
+def _runs(texts: Sequence[str]) -> str:
+    """``a, b (x3)``: equal neighbours said once with their count."""
+    out: list[str] = []
+    i = 0
+    while i < len(texts):
+        j = i + 1
+        while j < len(texts) and texts[j] == texts[i]:
+            j += 1
+        out.append(texts[i] + (f" (x{j - i})" if j - i > 1 else ""))
+        i = j
+    return ", ".join(out)
+
+
 def _seconds(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}s"
 
@@ -231,10 +244,10 @@ def _session(tr: SessionTranscript, st: Style, out: list[str]) -> None:
         out.append(f"  RespURI {uri}")
     auth = tr.auth
     creds = ", ".join(f"{c.scheme} in {c.where} (message {c.message})" for c in auth.credentials) or "none sent"
-    verdicts = ", ".join(
+    verdicts = _runs([
         st.code(v.code, _code_text(v.code, v.meaning))
         + (f" [challenge {v.chal_type}{', NextNonce' if v.next_nonce else ''}]" if v.chal_type else "")
-        for v in auth.verdicts) or "none seen"
+        for v in auth.verdicts]) or "none seen"
     colour = {"authenticated": "green", "refused": "red"}.get(auth.outcome, "yellow")
     out.append(f"  {st('Auth', 'bold')}: credentials {creds}; server {verdicts}: {st(auth.outcome, colour)}")
     if tr.datastores:
@@ -247,7 +260,7 @@ def _session(tr: SessionTranscript, st: Style, out: list[str]) -> None:
         out.append(f"  {st('Chunked items (MoreData)', 'bold')}:")
         out += [_chunk(c, st) for c in tr.chunked_items]
     if tr.alerts:
-        seen = ", ".join(_code_text(a.code, a.meaning) for a in tr.alerts)
+        seen = _runs([_code_text(a.code, a.meaning) for a in tr.alerts])
         out.append(f"  Control alerts: {seen}")
     for err in tr.errors:
         out.append("  " + st(f"error: {err}", "red"))
