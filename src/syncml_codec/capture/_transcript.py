@@ -16,7 +16,8 @@ it.  The number comes from what a client package holds: a sync-type Alert
 makes it 1, a Sync 3 (a client that sends its changes with its
 initialization gets ``[1, 3]``), a Map 5; otherwise the client's previous
 package plus two.  A server package answers the client package before it
-(``[2, 4]`` after ``[1, 3]``).  When a session skips packages (a server
+(``[2, 4]`` after ``[1, 3]``); two server packages in a row (the client's
+between them not captured, or unreadable) number the second two on.  When a session skips packages (a server
 that answers Status-only, a capture starting mid-session) the numbers skip
 too; a package is never renumbered to fill a gap.
 
@@ -536,14 +537,17 @@ def _packages(records: Sequence[MessageRecord]) -> list[PackageRecord]:
             open_pkg.complete = True
             open_pkg = None
     last_client: list[int] = []
+    next_server = [2]  # what the server's next package is: the answer to the client's last one
     for pkg in packages:
         if pkg.numbers or pkg.name:
             continue
         if pkg.sender == "client":
             pkg.numbers = _client_numbers(pkg.messages, last_client)
             last_client = pkg.numbers
+            next_server = [n + 1 for n in last_client]
         elif pkg.sender == "server":
-            pkg.numbers = [n + 1 for n in last_client] if last_client else [2]
+            pkg.numbers = next_server  # (two in a row: the client's package between them was not captured)
+            next_server = [n + 2 for n in pkg.numbers]
         pkg.name = _name(pkg.numbers) if pkg.numbers else "package from an unknown sender"
     return packages
 
