@@ -275,3 +275,33 @@ def test_json_round_trips_through_json_module() -> None:
     doc = json.loads(json.dumps(t.to_json()))
     assert doc["schema"] == "syncml-codec/transcript/1" and len(doc["inputs"]) == 6
     assert doc["sessions"][0]["datastores"][0]["asked"] == 201
+
+
+def _message(body: str) -> bytes:
+    return (f"<SyncML xmlns='SYNCML:SYNCML1.2'><SyncHdr><VerDTD>1.2</VerDTD><VerProto>SyncML/1.2</VerProto>"
+            f"<SessionID>1</SessionID><MsgID>2</MsgID><Target><LocURI>http://h/sync</LocURI></Target>"
+            f"<Source><LocURI>dev</LocURI></Source></SyncHdr><SyncBody>{body}<Final/></SyncBody></SyncML>").encode()
+
+
+def _add(n: int) -> str:
+    return f"<Add><CmdID>{n}</CmdID><Item><Source><LocURI>{n}</LocURI></Source><Data>x</Data></Item></Add>"
+
+
+def test_hostile_shapes_stay_linear_and_bounded() -> None:
+    """Thousands of datastores in one message (one look-up each), containers
+    nested 100 deep (followed 16 deep, never walked twice), no recursion
+    error; the counts of what is followed are right."""
+    syncs = "".join(f"<Sync><CmdID>{n}</CmdID><Target><LocURI>s{n}</LocURI></Target>"
+                    f"<Source><LocURI>./c{n}</LocURI></Source>{_add(n)}</Sync>" for n in range(1, 3001))
+    (s,) = transcribe(group_sessions([CapturedMessage(_message(syncs), "many", "client")])).sessions
+    assert len(s.datastores) == 3000 and all(ds.from_client == {"Add": 1} for ds in s.datastores)
+    deep = _add(1)
+    for n in range(100):
+        deep = f"<Atomic><CmdID>{n + 2}</CmdID>{_add(1000 + n)}{deep}</Atomic>"
+    (s,) = transcribe(group_sessions([CapturedMessage(_message(deep), "deep", "client")])).sessions
+    (atomic,) = s.messages[0].commands
+    depth, rec = 0, atomic
+    while rec.commands:
+        (rec,) = rec.commands
+        depth += 1
+    assert depth == 16 and atomic.changes == {"Add": 16}  # one Add per level followed

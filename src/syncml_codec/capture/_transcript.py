@@ -407,9 +407,10 @@ def _count_changes(commands: Iterable[Command[None]], counts: dict[str, int], de
     nested: list[CommandRecord] = []
     for cmd in commands:
         if isinstance(cmd, (Atomic, SequenceCmd, SyncCmd)):
-            nested.append(_command(cmd, depth + 1))
-            if depth < _MAX_DEPTH:
-                _count_changes(cmd.commands, counts, depth + 1)
+            sub = _command(cmd, depth + 1)  # counted once, there: each level is walked once
+            nested.append(sub)
+            for name, n in sub.changes.items():
+                counts[name] = counts.get(name, 0) + n
             continue
         n = len(getattr(cmd, "items", ()))
         name = "SftDel" if isinstance(cmd, Delete) and cmd.sft_del else cmd.TAG
@@ -554,22 +555,34 @@ def _packages(records: Sequence[MessageRecord]) -> list[PackageRecord]:
 
 # -- datastores, auth, chunks -------------------------------------------------
 
-def _datastore(stores: list[DatastoreRecord], client_uri: str | None, server_uri: str | None) -> DatastoreRecord:
-    c, s = _norm(client_uri), _norm(server_uri)
-    for ds in stores:
-        if (c is not None and _norm(ds.client_uri) == c) or (c is None and s is not None and _norm(ds.server_uri) == s):
-            if ds.server_uri is None:
-                ds.server_uri = server_uri
-            if ds.client_uri is None:
-                ds.client_uri = client_uri
-            return ds
-    for ds in stores:  # a side's URI not known yet: match on the other
-        if s is not None and _norm(ds.server_uri) == s and (ds.client_uri is None or c is None):
-            ds.client_uri = ds.client_uri or client_uri
-            return ds
-    ds = DatastoreRecord(client_uri, server_uri)
-    stores.append(ds)
-    return ds
+class _Stores:
+    """A session's datastores, found by either side's URI (compared without
+    ``./``): one dictionary look-up per command, however many there are."""
+
+    def __init__(self, out: list[DatastoreRecord]) -> None:
+        self.out = out
+        self.by_client: dict[str, DatastoreRecord] = {}
+        self.by_server: dict[str, DatastoreRecord] = {}
+
+    def __call__(self, client_uri: str | None, server_uri: str | None) -> DatastoreRecord:
+        c, s = _norm(client_uri), _norm(server_uri)
+        ds = self.by_client.get(c) if c is not None else None
+        if ds is None and s is not None:
+            found = self.by_server.get(s)
+            if found is not None and (c is None or found.client_uri is None):
+                ds = found
+        if ds is None:
+            ds = DatastoreRecord(client_uri, server_uri)
+            self.out.append(ds)
+        if ds.client_uri is None:
+            ds.client_uri = client_uri
+        if ds.server_uri is None:
+            ds.server_uri = server_uri
+        if c is not None:
+            self.by_client.setdefault(c, ds)
+        if s is not None:
+            self.by_server.setdefault(s, ds)
+        return ds
 
 
 def _anchor(item: Item[None]) -> tuple[str | None, str | None]:
@@ -586,7 +599,7 @@ def _add(counts: dict[str, int], more: dict[str, int]) -> None:
 
 def _walk(session: CapturedSession, tr: SessionTranscript) -> None:
     """Datastores, auth, chunked items, control alerts, errors."""
-    stores = tr.datastores
+    stores = _Stores(tr.datastores)
     alert_ids: dict[tuple[str | None, str | None], DatastoreRecord] = {}  # (msg id, cmd id) of client Alerts
     open_chunks: dict[tuple[str, str, str | None], ChunkedItem] = {}
     by_index = {m.index: m for m in tr.messages}
@@ -610,11 +623,11 @@ def _walk(session: CapturedSession, tr: SessionTranscript) -> None:
                     for item in cmd.items:
                         last, nxt = _anchor(item)
                         if sender == "server":
-                            ds = _datastore(stores, _loc(item.target), _loc(item.source))
+                            ds = stores(_loc(item.target), _loc(item.source))
                             ds.granted, ds.granted_meaning = int(cmd.code), alert_meaning(int(cmd.code))
                             ds.server_last, ds.server_next = last, nxt
                         else:
-                            ds = _datastore(stores, _loc(item.source), _loc(item.target))
+                            ds = stores(_loc(item.source), _loc(item.target))
                             ds.asked, ds.asked_meaning = int(cmd.code), alert_meaning(int(cmd.code))
                             ds.client_last, ds.client_next = last, nxt
                             alert_ids[(rec.msg_id, crec.cmd_id)] = ds
@@ -622,16 +635,16 @@ def _walk(session: CapturedSession, tr: SessionTranscript) -> None:
                 _status(cmd, crec, sender, index, tr, alert_ids)
             elif isinstance(cmd, SyncCmd):
                 if sender == "server":
-                    ds = _datastore(stores, _loc(cmd.target), _loc(cmd.source))
+                    ds = stores(_loc(cmd.target), _loc(cmd.source))
                     counts = ds.from_server
                 else:
-                    ds = _datastore(stores, _loc(cmd.source), _loc(cmd.target))
+                    ds = stores(_loc(cmd.source), _loc(cmd.target))
                     counts = ds.from_client
                 _add(counts, crec.changes)
                 _chunks(cmd, sender, open_chunks, tr.chunked_items, 0, counts)
                 continue
             elif isinstance(cmd, Map) and sender == "client":
-                ds = _datastore(stores, _loc(cmd.source), _loc(cmd.target))
+                ds = stores(_loc(cmd.source), _loc(cmd.target))
                 ds.from_client["Map"] = ds.from_client.get("Map", 0) + len(cmd.map_items)
             _chunks(cmd, sender, open_chunks, tr.chunked_items, 0)
     for chunk in open_chunks.values():
