@@ -794,4 +794,17 @@ def transcribe(sessions: Iterable[CapturedSession], captures: Iterable[Capture] 
         out.inputs.append(InputRecord(cap.name, cap.kind, len(cap.messages),
                                       [{"origin": n.origin, "text": n.text, "error": n.error} for n in cap.notes]))
     out.sessions = [transcribe_session(s, i) for i, s in enumerate(sessions, 1)]
+    _challenges_met(out.sessions)
     return out
+
+
+def _challenges_met(sessions: Sequence[SessionTranscript]) -> None:
+    """A session refused with a challenge whose device logs in in a later
+    session (SyncEvolution starts a new SessionID to answer a 401): said in
+    the refused one's reason, which stays ``failed``."""
+    for k, tr in enumerate(sessions):
+        if tr.auth.outcome != "refused" or not tr.auth.verdicts or not tr.auth.verdicts[-1].chal_type:
+            continue
+        later = next((s for s in sessions[k + 1:] if s.kind == "syncml" and s.device == tr.device), None)
+        if later is not None and later.auth.outcome == "authenticated":
+            tr.reason += f"; its {tr.auth.verdicts[-1].chal_type} challenge is met in session {later.index}"
