@@ -129,6 +129,7 @@ def test_funambol_and_a_notification_in_one_run(capsys: pytest.CaptureFixture[st
     code, out, err = run(capsys, str(corpus_path(*SAN01)), *(str(base / f"syncML{n}.xml") for n in range(1, 9)))
     assert (code, err) == (0, "")
     assert "Session 1: Data Sync Notification (package 0)  completed" in out
+    assert re.search(r"\n    server -> client  notification  \d+ bytes  \[.*SAN01.bin\]\n", out)
     assert "  SyncML 1.2, UI mode background, initiated by the server, session 0, server 'PC Suite Data Sync'" in out
     assert "  alert 206 Two-way sync alerted by server: 'Contacts', content type not given" in out
     assert "Session 2: SessionID 1194978121, device fwm-50F0063006B000000" in out

@@ -162,15 +162,17 @@ def _commands(cmds: Sequence[CommandRecord], indent: str, st: Style, out: list[s
 
 def _message(rec: MessageRecord, st: Style, out: list[str]) -> None:
     arrow = {"client": st("client -> server", "bold", "blue"), "server": st("server -> client", "bold", "cyan")}
+    san = rec.encoding == "san"
     parts = [arrow.get(rec.direction, st("? -> ?", "bold", "yellow")),
-             f"msg {rec.msg_id or '?'}", f"{rec.size} bytes {rec.encoding.upper()}"]
+             "notification" if san else f"msg {rec.msg_id or '?'}",
+             f"{rec.size} bytes" if san else f"{rec.size} bytes {rec.encoding.upper()}"]
     if rec.time is not None:
         parts.append(f"at +{_seconds(rec.time)} (gap {_seconds(rec.gap)})")
     if rec.http_status is not None:
         parts.append(st.code(rec.http_status, f"HTTP {rec.http_status}"))
     if rec.cred:
         parts.append(f"credentials {rec.cred}")
-    if rec.error is None:
+    if rec.error is None and not san:
         parts.append(st("Final", "green") if rec.final else st("not final", "yellow"))
     out.append("    " + "  ".join(parts) + st(f"  [{rec.origin}]", "dim"))
     if rec.error is not None:
