@@ -13,6 +13,12 @@ is read leniently and keeps the strict read's complaint (``problem``).
 Messages that cannot be read stay in the session of the message before them
 in the same stream (else of the message before them: one file per message),
 with their error.
+
+Within a session, messages without capture times (files named on the command
+line, in whatever order the shell gave them) are put in protocol order: each
+client message by its MsgID, each server message after the client message
+its SyncHdr Status answers (MsgRef).  A message that says neither keeps its
+place after the message before it.  Captures with times keep their order.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..errors import StructureError, SyncMLError
-from ..model import Message, SyncHdr
+from ..model import Message, Status, SyncHdr
 from ._types import CapturedMessage, Direction
 
 __all__ = ["CapturedSession", "SessionMessage", "group_sessions", "read_messages"]
@@ -150,4 +156,35 @@ def group_sessions(captured: Iterable[CapturedMessage]) -> list[CapturedSession]
         session.messages.append(sm)
         last_by_stream[cap.stream] = session
         previous = session
+    for session in sessions:
+        if any(sm.captured.time is None for sm in session.messages):
+            session.messages = _protocol_order(session.messages)
     return sessions
+
+
+def _number(text: object) -> int | None:
+    return int(text) if isinstance(text, str) and text.strip().isdigit() else None
+
+
+def _answered(msg: Message[None]) -> int | None:
+    """The client MsgID a server message answers: its SyncHdr Status's MsgRef."""
+    for cmd in msg.commands:
+        if isinstance(cmd, Status) and (cmd.cmd_ref or "").strip() == "0":
+            return _number(cmd.msg_ref)
+    return None
+
+
+def _protocol_order(messages: list[SessionMessage]) -> list[SessionMessage]:
+    keys: list[tuple[int, int]] = []
+    last = (0, -1)
+    for sm in messages:
+        header = _header(sm.message)
+        number = None
+        if header is not None and sm.message is not None:
+            number = _number(header.msg_id) if sm.direction == "client" else (
+                _answered(sm.message) if sm.direction == "server" else None)
+        if number is not None:
+            last = (number, 0 if sm.direction == "client" else 1)
+        keys.append(last)
+    order = sorted(range(len(messages)), key=lambda i: keys[i])  # stable: retries keep their order
+    return [messages[i] for i in order]
