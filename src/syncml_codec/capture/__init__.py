@@ -3,8 +3,7 @@ base64 dumps, OBEX packets, SANs and client logs (:func:`read_capture`), grouped
 (:func:`group_sessions`) and told package by package (:func:`transcribe`)."""
 
 from ._read import detect_input, read_capture
-from ._sessions import CapturedSession, SessionMessage, group_sessions, read_messages
-from ._transcript import (
+from ._records import (
     SCHEMA,
     AuthCredential,
     AuthRecord,
@@ -20,9 +19,9 @@ from ._transcript import (
     SessionTranscript,
     StatusRef,
     Transcript,
-    transcribe,
-    transcribe_session,
 )
+from ._sessions import CapturedSession, SessionMessage, group_sessions, read_messages
+from ._transcript import transcribe, transcribe_session
 from ._types import INPUT_KINDS, Capture, CapturedMessage, CaptureNote, Direction, HttpInfo, InputKind
 
 __all__ = [
