@@ -1,0 +1,220 @@
+"""Real captures of SyncML traffic, made by the tests (issue 16 item 7): no
+pcap of SyncML is public, so tcpdump records SyncEvolution (the real client,
+through ``../shared/interop/syncevolution/se-client``) syncing with
+``syncml serve`` on loopback.
+
+:func:`record_sessions` makes one capture: a server on a free port, tcpdump
+on ``lo`` filtered to that port, one device (XML or WBXML; the client's and the server's
+``maxMsgSize`` 4000) that syncs twice: a first (slow) sync sending four contacts, one of
+them with a 10 kB NOTE that travels as MoreData chunks, then a two-way sync
+sending one changed contact.  The account is ``test``/``secret``; the
+device id ``se-client-<enc>``.  The server keeps a transcript of every
+message (``transcripts``), which the tests compare with what the capture
+holds.
+
+``python -m tests.capture.captures OUT_DIR`` writes one (WBXML) capture, as
+pcap and pcapng, the way ``tests/data/captures/`` was made.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..interop.conftest import SE, ServerProcess, missing
+
+#: the NOTE that is bigger than the client's maxMsgSize (so it goes as MoreData)
+BIG_NOTE = "".join(f"line {n:04d} of a note too long for one message. " for n in range(220))  # ~10 kB
+MAX_MSG_SIZE = 4000
+
+
+def vcard(given: str, family: str, *, note: str = "", tel: str = "") -> bytes:
+    lines = ["BEGIN:VCARD", "VERSION:3.0", f"FN:{given} {family}", f"N:{family};{given};;;"]
+    if tel:
+        lines.append(f"TEL;TYPE=CELL:{tel}")
+    if note:
+        lines.append("NOTE:" + note)
+    lines.append("END:VCARD")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def tcpdump_path() -> str:
+    """tcpdump's path, or skip (fail with SYNCML_CODEC_REQUIRE_INTEROP=1)."""
+    found = shutil.which("tcpdump") or next(
+        (p for p in ("/usr/sbin/tcpdump", "/usr/bin/tcpdump") if Path(p).is_file()), None)
+    if found is None:
+        missing("tcpdump is not installed (apt-get install tcpdump)")
+        raise AssertionError("unreachable")
+    return found
+
+
+def _has_fin(pcap: Path, sport: int) -> bool:
+    import dpkt
+
+    try:
+        with open(pcap, "rb") as f:
+            for _, buf in dpkt.pcap.Reader(f):
+                ip = dpkt.ethernet.Ethernet(buf).data
+                tcp = getattr(ip, "data", None)
+                if isinstance(tcp, dpkt.tcp.TCP) and tcp.sport == sport and tcp.flags & dpkt.tcp.TH_FIN:
+                    return True
+    except (ValueError, dpkt.NeedData):  # a record being written, or no header yet
+        pass
+    return False
+
+
+class Tcpdump:
+    """``tcpdump -i lo -w FILE -U 'tcp port PORT'`` until :meth:`stop`.
+    Returns once tcpdump says it is listening (so nothing sent after is
+    missed); ``-Z root`` keeps it writing to our private temporary folder."""
+
+    def __init__(self, out: Path, port: int, interface: str = "lo", timeout: float = 30) -> None:
+        self.out = out
+        self.proc = subprocess.Popen(
+            [tcpdump_path(), "-i", interface, "-n", "-s", "0", "-U", "--immediate-mode", "-Z", "root", "-w", str(out),
+             f"tcp port {port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert self.proc.stderr is not None
+        said = b""
+        while b"listening on" not in said:
+            ready, _, _ = select.select([self.proc.stderr], [], [], timeout)
+            line = self.proc.stderr.readline() if ready else b""
+            if not line:  # timed out or tcpdump ended
+                self.stop()
+                raise AssertionError(f"tcpdump did not start listening: {said.decode(errors='replace')}")
+            said += line
+        self.said = said.decode(errors="replace")
+
+    def flush(self, port: int, timeout: float = 20) -> None:
+        """Open and close one connection to ``port`` and wait until tcpdump
+        has written its FIN: tcpdump writes packets in the order it sees
+        them, so everything sent before is in the file then (SIGINT alone
+        may drop what is still in its ring buffer).  The capture ends with
+        this empty connection."""
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            marker = sock.getsockname()[1]
+        deadline = time.monotonic() + timeout
+        while not _has_fin(self.out, marker):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError(f"tcpdump did not write the marker connection's FIN: {self.stop()}")
+            time.sleep(0.02)  # polling the file tcpdump writes
+
+    def stop(self) -> str:
+        """SIGINT, then wait: tcpdump writes what it has and its counts."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stderr is not None:
+            self.said += self.proc.stderr.read().decode(errors="replace")
+            self.proc.stderr.close()
+        return self.said
+
+
+@dataclass
+class LiveCapture:
+    """One capture and what went into it."""
+
+    enc: str  # "xml" or "wbxml"
+    pcap: Path
+    port: int
+    device_id: str
+    transcripts: Path  # the server's DIR/<session>/NNN-request.xml, NNN-response.xml
+    syncs: list[dict[str, Any]] = field(default_factory=list)  # se-client's result of each sync
+    tcpdump: str = ""  # what tcpdump said
+
+
+def record_sessions(folder: Path, shim: Path, enc: str) -> LiveCapture:
+    """Capture two sessions of one device (``enc`` "xml" or "wbxml") with
+    a fresh ``syncml serve``."""
+    assert enc in ("xml", "wbxml")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "server").mkdir(exist_ok=True)
+    server = ServerProcess(folder / "server", args=["--max-msg-size", str(MAX_MSG_SIZE)])
+    try:
+        port = urlsplit(server.url).port
+        assert port is not None
+        se = SE(folder / "se", shim, server.url, folder / "items")
+        se.configure(enc, wbxml=enc == "wbxml", stores=["addressbook"], sets=[f"maxMsgSize={MAX_MSG_SIZE}"])
+        luids = se.add(enc, "addressbook", [
+            vcard("Ada", "Lovelace", tel="+44 20 7946 0001"),
+            vcard("Alan", "Turing", tel="+44 20 7946 0002"),
+            vcard("Grace", "Hopper", tel="+1 202 555 0103"),
+            vcard("Long", "Note", note=BIG_NOTE),
+        ])
+        capture = LiveCapture(enc, folder / f"se-{enc}.pcap", port, f"se-client-{enc}", server.transcripts)
+        dump = Tcpdump(capture.pcap, port)
+        try:
+            capture.syncs.append(se.sync(enc))
+            se.update(enc, "addressbook", luids[1], vcard("Alan", "Turing", tel="+44 20 7946 0999"))
+            capture.syncs.append(se.sync(enc))
+            dump.flush(port)
+        finally:
+            capture.tcpdump = dump.stop()
+        return capture
+    finally:
+        server.stop()
+
+
+def pcap_to_pcapng(pcap: Path, out: Path) -> None:
+    """The same packets as pcapng (dpkt's writer; timestamps kept)."""
+    import dpkt
+
+    with open(pcap, "rb") as src, open(out, "wb") as dst:
+        reader = dpkt.pcap.Reader(src)
+        writer = dpkt.pcapng.Writer(dst, snaplen=reader.snaplen, linktype=reader.datalink())
+        for ts, buf in reader:
+            writer.writepkt(buf, ts=ts)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m tests.capture.captures OUT_DIR [ENC]``: write
+    ``se-ENC-two-sessions.pcap`` and ``.pcapng`` into OUT_DIR."""
+    import tempfile
+
+    out = Path(argv[0])
+    enc = argv[1] if len(argv) > 1 else "wbxml"
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "se-home"
+        proc = subprocess.run([sys.executable, str(_se_client()), "setup"], capture_output=True, text=True,
+                              env={**_environ(), "SE_CLIENT_HOME": str(home)}, timeout=900)
+        if proc.returncode != 0:
+            print(proc.stderr, file=sys.stderr)
+            return 1
+        capture = record_sessions(Path(tmp) / "run", home / "curlfix.so", enc)
+        out.mkdir(parents=True, exist_ok=True)
+        pcap = out / f"se-{enc}-two-sessions.pcap"
+        shutil.copyfile(capture.pcap, pcap)
+        pcap_to_pcapng(pcap, pcap.with_suffix(".pcapng"))
+        print(json.dumps({"pcap": str(pcap), "port": capture.port, "device": capture.device_id,
+                          "syncs": [s["stores"]["addressbook"]["mode"] for s in capture.syncs],
+                          "tcpdump": capture.tcpdump.strip().splitlines()[-3:]}))
+    return 0
+
+
+def _se_client() -> Path:
+    from ..interop.conftest import SE_CLIENT
+
+    return SE_CLIENT
+
+
+def _environ() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
