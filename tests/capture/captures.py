@@ -218,3 +218,122 @@ def _environ() -> dict[str, str]:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+# --- pcaps built by hand, and changed copies of real ones (the hostile inputs) ---
+
+LINK_ETHERNET, LINK_NULL, LINK_RAW, LINK_SLL, LINK_SLL2 = 1, 0, 101, 113, 276
+
+
+def read_packets(pcap: bytes) -> tuple[int, list[tuple[float, bytes]]]:
+    """The link type and the (time, frame) records of a pcap."""
+    import io
+
+    import dpkt
+
+    reader = dpkt.pcap.Reader(io.BytesIO(pcap))
+    return reader.datalink(), [(float(ts), bytes(buf)) for ts, buf in reader]
+
+
+def write_pcap(packets: list[tuple[float, bytes]], linktype: int = LINK_ETHERNET, *, ng: bool = False) -> bytes:
+    import io
+
+    import dpkt
+
+    out = io.BytesIO()
+    writer = (dpkt.pcapng.Writer if ng else dpkt.pcap.Writer)(out, linktype=linktype)
+    for ts, buf in packets:
+        writer.writepkt(buf, ts=ts)
+    return out.getvalue()
+
+
+def tcp_of(frame: bytes, linktype: int = LINK_ETHERNET) -> Any:
+    """The dpkt TCP segment in a frame (None if there is none)."""
+    import dpkt
+
+    if linktype != LINK_ETHERNET:
+        raise ValueError(linktype)
+    ip = dpkt.ethernet.Ethernet(frame).data
+    tcp = getattr(ip, "data", None)
+    return tcp if isinstance(tcp, dpkt.tcp.TCP) else None
+
+
+def frame(src: tuple[str, int], dst: tuple[str, int], seq: int, ack: int, flags: int, payload: bytes,
+          linktype: int) -> bytes:
+    """One TCP segment as a frame of ``linktype`` (IPv4 or IPv6 after the addresses)."""
+    import socket as sock
+    import struct
+
+    import dpkt
+
+    tcp = dpkt.tcp.TCP(sport=src[1], dport=dst[1], seq=seq % (1 << 32), ack=ack % (1 << 32), flags=flags,
+                       win=65535, data=payload)
+    v6 = ":" in src[0]
+    if v6:
+        ip: Any = dpkt.ip6.IP6(src=sock.inet_pton(sock.AF_INET6, src[0]), dst=sock.inet_pton(sock.AF_INET6, dst[0]),
+                               nxt=dpkt.ip.IP_PROTO_TCP, hlim=64, plen=len(bytes(tcp)), data=tcp)
+        ethtype = dpkt.ethernet.ETH_TYPE_IP6
+    else:
+        ip = dpkt.ip.IP(src=sock.inet_aton(src[0]), dst=sock.inet_aton(dst[0]), p=dpkt.ip.IP_PROTO_TCP, ttl=64,
+                        data=tcp)
+        ethtype = dpkt.ethernet.ETH_TYPE_IP
+    if linktype == LINK_ETHERNET:
+        return bytes(dpkt.ethernet.Ethernet(src=b"\x02" * 6, dst=b"\x04" * 6, type=ethtype, data=ip))
+    if linktype == LINK_SLL:
+        return bytes(dpkt.sll.SLL(type=0, hrd=772, hlen=6, hdr=b"\0" * 8, ethtype=ethtype, data=ip))
+    if linktype == LINK_SLL2:
+        return bytes(dpkt.sll2.SLL2(ethtype=ethtype, intindex=1, hrd=772, type=0, hlen=6, hdr=b"\0" * 8, data=ip))
+    if linktype == LINK_NULL:
+        return struct.pack("<I", 24 if v6 else 2) + bytes(ip)
+    if linktype == LINK_RAW:
+        return bytes(ip)
+    raise ValueError(linktype)
+
+
+def connection(client: tuple[str, int], server: tuple[str, int], turns: list[tuple[str, bytes]], *,
+               linktype: int = LINK_ETHERNET, t0: float = 1_000_000.0, mss: int = 1000,
+               isn: tuple[int, int] = (1000, 5000)) -> list[tuple[float, bytes]]:
+    """The packets of one TCP connection: handshake, then each ``(side,
+    data)`` turn ("c" client, "s" server) cut into ``mss``-byte segments,
+    then FINs.  Times step by a millisecond per packet."""
+    import dpkt
+
+    syn, ack_f, psh, fin = dpkt.tcp.TH_SYN, dpkt.tcp.TH_ACK, dpkt.tcp.TH_PUSH, dpkt.tcp.TH_FIN
+    seq = {"c": isn[0], "s": isn[1]}
+    ends = {"c": (client, server), "s": (server, client)}
+    out: list[tuple[float, bytes]] = []
+
+    def add(side: str, flags: int, payload: bytes = b"") -> None:
+        other = "s" if side == "c" else "c"
+        src, dst = ends[side]
+        out.append((t0 + len(out) / 1000, frame(src, dst, seq[side], seq[other], flags, payload, linktype)))
+
+    add("c", syn)
+    seq["c"] += 1
+    add("s", syn | ack_f)
+    seq["s"] += 1
+    for side, data in turns:
+        for i in range(0, len(data), mss):
+            add(side, ack_f | psh, data[i:i + mss])
+            seq[side] += len(data[i:i + mss])
+    add("c", fin | ack_f)
+    seq["c"] += 1
+    add("s", fin | ack_f)
+    return out
+
+
+def post(body: bytes, *, target: str = "/sync", content_type: str = "application/vnd.syncml+xml",
+         extra: str = "") -> bytes:
+    return (f"POST {target} HTTP/1.1\r\nHost: example.org\r\nContent-Type: {content_type}\r\n{extra}"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def reply(body: bytes, *, content_type: str = "application/vnd.syncml+xml", chunked: bool = False,
+          status: str = "200 OK") -> bytes:
+    if not chunked:
+        return (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+                ).encode() + body
+    chunks = b"".join(f"{len(body[i:i + 7]):x}\r\n".encode() + body[i:i + 7] + b"\r\n"
+                      for i in range(0, len(body), 7))
+    return (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n\r\n"
+            ).encode() + chunks + b"0\r\n\r\n"

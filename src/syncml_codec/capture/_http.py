@@ -352,6 +352,8 @@ def exchange_messages(requests: Sequence[HttpMessage], responses: Sequence[HttpM
         if msg.problem:
             notes.append(CaptureNote(at, msg.problem, error=msg.broken))
         kind = syncml_kind(msg.content_type)
+        if msg.broken:  # noted above: a part of a message is not one
+            return
         if kind is None or not msg.body:
             what = (msg.content_type or "no Content-Type").split(";", 1)[0].strip()
             key = f"{what}, {'with a' if msg.body else 'no'} body"

@@ -10,7 +10,7 @@ only pcapng).  dpkt does no TCP reassembly, so that part is ours:
   cooked (SLL and SLL2, ``tcpdump -i any``), raw IP (IPv4 or IPv6), BSD
   loopback/null; IPv4 and IPv6; IP fragments are not reassembled (skipped,
   counted in a note);
-* per connection (the 4-tuple; a new SYN after the end starts a new one) and
+* per connection (the 4-tuple; a SYN with a new initial sequence number starts a new one) and
   direction, segments are put in sequence order from the initial sequence
   number (the SYN's, or the lowest seen when the capture began mid-way):
   retransmitted and overlapping bytes are taken once (the first capture of
@@ -279,13 +279,18 @@ class _Reader:
         syn, ack = flags & dpkt.tcp.TH_SYN, flags & dpkt.tcp.TH_ACK
         key = (a, b) if (a, b) in self.connections or (b, a) not in self.connections else (b, a)
         conn = self.connections.get(key)
-        if syn and not ack and conn is not None and (conn.fwd.fin or conn.back.fin or (
-                conn.client == a and conn.fwd.isn is not None and (seq + 1) % _SEQ != conn.fwd.isn)):
-            self.done.append(conn)  # the 4-tuple used again: a new connection
-            del self.connections[key]
-            conn = None
+        if syn and conn is not None:
+            # who opens is the client (packets may come in any order); a SYN with another
+            # initial sequence number on a 4-tuple seen before is a new connection
+            opener = a if not ack else b
+            if opener != conn.client:
+                conn.client, conn.server, conn.fwd, conn.back = conn.server, conn.client, conn.back, conn.fwd
+            d = conn.fwd if a == conn.client else conn.back
+            if d.isn is not None and d.isn != (seq + 1) % _SEQ:
+                self.done.append(conn)
+                del self.connections[key]
+                conn = None
         if conn is None:
-            # the client is who sends the SYN; without one, who sends to the lower port... decided later
             client, server = (b, a) if syn and ack else (a, b)
             conn = _Connection(client, server, index=self.count)
             self.count += 1
