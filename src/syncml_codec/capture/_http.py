@@ -39,6 +39,7 @@ MAX_HEADER_BYTES = 64 * 1024  #: longest header block
 MAX_HEADERS = 200  #: most header fields in one message
 MAX_BODY = 64 * 1024 * 1024  #: largest body (also after undoing Content-Encoding)
 _MAX_CHUNK_LINE = 1024
+_CR = b"\r"
 
 #: the media types whose bodies are kept, and the kind of message each carries
 SYNCML_TYPES: dict[str, str] = {
@@ -56,7 +57,9 @@ _REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([^ \t\r\n]+) HTTP/(\d)\.(\d)")
 _STATUS_LINE = re.compile(rb"HTTP/(\d)\.(\d) (\d{3})(?: ([^\r\n]*))?")
 _HEADER_NAME = re.compile(_TOKEN)
 #: where an HTTP message starts (for a dump: a line that is a request or status line)
-_START = re.compile(rb"(?m)^(?:" + _TOKEN + rb" [^ \t\r\n]+ HTTP/\d\.\d|HTTP/\d\.\d \d{3})(?: [^\r\n]*)?\r?$")
+_START_LINE = rb"(?:" + _TOKEN + rb" [^ \t\r\n]+ HTTP/\d\.\d|HTTP/\d\.\d \d{3})(?: [^\r\n]*)?\r?$"
+_START = re.compile(rb"(?m)^" + _START_LINE)
+_START_HERE = re.compile(rb"(?m)" + _START_LINE)  # at a given position, even mid-line
 
 
 def syncml_kind(content_type: str | None) -> str | None:
@@ -119,6 +122,8 @@ def _line(data: bytes, pos: int, what: str) -> tuple[bytes, int]:
 def _head(data: bytes, pos: int) -> tuple[bytes, list[tuple[str, str]], int]:
     """The start line, the header fields and where the body starts."""
     first, pos = _line(data, pos, "start line")
+    if not (_REQUEST_LINE.fullmatch(first) or _STATUS_LINE.fullmatch(first)):
+        raise _Stop(f"not an HTTP request or status line: {first[:60]!r}")
     headers: list[tuple[str, str]] = []
     start = pos
     while True:
@@ -166,7 +171,7 @@ def _dechunk(data: bytes, pos: int) -> tuple[bytes, int]:
             raise _Stop("cut short in a chunk-size line", cut=True)
         size_text = data[pos:end].split(b";", 1)[0].strip()
         if not size_text or len(size_text) > 16 or not all(c in b"0123456789abcdefABCDEF" for c in size_text):
-            raise _Stop(f"bad chunk size {data[pos:end][:40]!r}")
+            raise _Stop(f"bad chunk size {data[pos:end].rstrip(_CR)[:40]!r}")
         size = int(size_text, 16)
         pos = end + 1
         if size == 0:
@@ -252,8 +257,6 @@ def parse_stream(data: bytes, *, methods: Sequence[str | None] = (), ended: bool
             return out, f"byte {start}: {stop.text}"
         req = _REQUEST_LINE.fullmatch(first)
         res = None if req else _STATUS_LINE.fullmatch(first)
-        if req is None and res is None:
-            return out, f"byte {start}: not an HTTP request or status line: {first[:60]!r}"
         hdrs = tuple(headers)
         msg = HttpMessage(start, body_at, req is not None,
                           req.group(1).decode("ascii") if req else None,
@@ -261,7 +264,10 @@ def parse_stream(data: bytes, *, methods: Sequence[str | None] = (), ended: bool
                           int(res.group(3)) if res else None, hdrs, b"")
         try:
             length = _content_length(hdrs)
-            if _chunked(hdrs):
+            if not msg.request and ((msg.status or 0) < 200 or msg.status in (204, 304) or (
+                    answered < len(methods) and (methods[answered] or "").upper() == "HEAD")):
+                msg.end = body_at  # no body, whatever the headers say
+            elif _chunked(hdrs):
                 msg.body, msg.end = _dechunk(data, body_at)
             elif length is not None:
                 if dump:
@@ -272,8 +278,7 @@ def parse_stream(data: bytes, *, methods: Sequence[str | None] = (), ended: bool
                     msg.broken = True
                 else:
                     msg.body, msg.end = data[body_at:body_at + length], body_at + length
-            elif msg.request or (msg.status or 0) < 200 or msg.status in (204, 304) or (
-                    answered < len(methods) and (methods[answered] or "").upper() == "HEAD"):
+            elif msg.request:
                 msg.end = body_at
             else:  # a response read up to the end of the stream
                 if dump:
@@ -312,7 +317,7 @@ def _dump_body(data: bytes, at: int, length: int, msg: HttpMessage) -> tuple[byt
     end = at + length
     if end <= len(data):
         after = _skip_blank(data, end, True)
-        if after == len(data) or _START.match(data, after):
+        if after == len(data) or _START_HERE.match(data, after):
             return data[at:end], end
     nxt = _START.search(data, at)
     stop = nxt.start() if nxt else len(data)
