@@ -4,8 +4,8 @@ through ``../shared/interop/syncevolution/se-client``) syncing with
 ``syncml serve`` on loopback.
 
 :func:`record_sessions` makes one capture: a server on a free port, tcpdump
-on ``lo`` filtered to that port, one device (XML or WBXML; the client's and the server's
-``maxMsgSize`` 4000) that syncs twice: a first (slow) sync sending four contacts, one of
+on ``lo`` filtered to that port, one device (XML or WBXML; the server's MaxMsgSize 4000, so
+the client's messages after the first stay under it) that syncs twice: a first (slow) sync sending four contacts, one of
 them with a 10 kB NOTE that travels as MoreData chunks, then a two-way sync
 sending one changed contact.  The account is ``test``/``secret``; the
 device id ``se-client-<enc>``.  The server keeps a transcript of every
