@@ -250,6 +250,19 @@ def test_issue_16_pcap_total_cap(monkeypatch: pytest.MonkeyPatch, original: byte
     assert 0 < len(cap.messages) < 22
 
 
+def test_issue_16_pcap_connection_and_message_caps(monkeypatch: pytest.MonkeyPatch, original: bytes,
+                                                   whole: list[CapturedMessage]) -> None:
+    monkeypatch.setattr(pcap_module, "MAX_CONNECTIONS", 1)
+    cap = read_capture(original, NAME)
+    assert [str(n) for n in cap.errors] == [f"{NAME}: more than 1 TCP connections: the later ones not read"]
+    assert [key(m) for m in cap.messages] == [key(m) for m in whole[:16]]
+    monkeypatch.setattr(pcap_module, "MAX_CONNECTIONS", 100)
+    monkeypatch.setattr(pcap_module, "MAX_MESSAGES", 5)
+    cap = read_capture(original, NAME)
+    assert [m.origin.rsplit(", ", 1)[1] for m in cap.messages] == [f"request {n}" for n in range(1, 6)]
+    assert any(n.text.endswith("too many HTTP messages: the rest not read") for n in cap.errors)
+
+
 # --- hand-built pcaps: link types, IPv6, keep-alive with chunked responses ----------------------
 
 XML1 = b"<SyncML><SyncHdr><MsgID>1</MsgID></SyncHdr><SyncBody><Final/></SyncBody></SyncML>"

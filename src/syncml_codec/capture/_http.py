@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from ._types import Capture, CapturedMessage, CaptureNote, Direction, HttpInfo
 
-__all__ = ["MAX_BODY", "MAX_HEADERS", "MAX_HEADER_BYTES", "MAX_LINE", "SYNCML_TYPES", "HttpMessage",
+__all__ = ["MAX_BODY", "MAX_HEADERS", "MAX_HEADER_BYTES", "MAX_LINE", "MAX_MESSAGES", "SYNCML_TYPES", "HttpMessage",
            "exchange_messages", "looks_like_http", "parse_dump", "parse_stream", "read_http_dump",
            "starts_with_request", "syncml_kind"]
 
@@ -38,6 +38,7 @@ MAX_LINE = 16 * 1024  #: longest request, status or header line
 MAX_HEADER_BYTES = 64 * 1024  #: longest header block
 MAX_HEADERS = 200  #: most header fields in one message
 MAX_BODY = 64 * 1024 * 1024  #: largest body (also after undoing Content-Encoding)
+MAX_MESSAGES = 100_000  #: most HTTP messages read from one input (``limit`` of :func:`parse_stream`)
 _MAX_CHUNK_LINE = 1024
 _CR = b"\r"
 
@@ -234,7 +235,7 @@ def _skip_blank(data: bytes, pos: int, dump: bool) -> int:
 
 
 def parse_stream(data: bytes, *, methods: Sequence[str | None] = (), ended: bool = True, dump: bool = False,
-                 limit: int = 100_000) -> tuple[list[HttpMessage], str | None]:
+                 limit: int = MAX_MESSAGES) -> tuple[list[HttpMessage], str | None]:
     """The HTTP messages in ``data``, in order, and why the parse stopped
     early (None when it read to the end).
 
@@ -249,7 +250,7 @@ def parse_stream(data: bytes, *, methods: Sequence[str | None] = (), ended: bool
     answered = 0
     while pos < len(data):
         if len(out) >= limit:
-            return out, f"more than {limit} HTTP messages: the rest not read"
+            return out, f"byte {pos}: too many HTTP messages: the rest not read"
         start = pos
         try:
             first, headers, body_at = _head(data, pos)

@@ -19,8 +19,9 @@ only pcapng).  dpkt does no TCP reassembly, so that part is ours:
   names the connection and the byte position, the messages before the hole
   are kept, and nothing after it is guessed at;
 * memory is bounded: :data:`MAX_STREAM` bytes per direction and
-  :data:`MAX_TOTAL` in all (what comes beyond is dropped, with a note), and
-  :data:`MAX_SEGMENTS` stored segments;
+  :data:`MAX_TOTAL` in all (what comes beyond is dropped, with a note),
+  :data:`MAX_SEGMENTS` stored segments, :data:`MAX_CONNECTIONS` connections
+  and :data:`MAX_MESSAGES` HTTP messages;
 * a file cut short (mid-record) gives the messages before the cut and an
   error note; a file with no SyncML in it gives the error note "no SyncML
   traffic in N packets / M TCP connections".
@@ -40,14 +41,16 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ._http import exchange_messages, parse_stream, starts_with_request
+from ._http import MAX_MESSAGES, exchange_messages, parse_stream, starts_with_request
 from ._types import Capture, CapturedMessage, CaptureNote
 
-__all__ = ["MAX_SEGMENTS", "MAX_STREAM", "MAX_TOTAL", "PCAP_MAGICS", "looks_like_pcap", "read_pcap"]
+__all__ = ["MAX_CONNECTIONS", "MAX_SEGMENTS", "MAX_STREAM", "MAX_TOTAL", "PCAP_MAGICS", "looks_like_pcap",
+           "read_pcap"]
 
 MAX_STREAM = 64 * 1024 * 1024  #: bytes kept per TCP direction
 MAX_TOTAL = 256 * 1024 * 1024  #: bytes kept in all
-MAX_SEGMENTS = 4_000_000  #: TCP segments with data kept in all
+MAX_SEGMENTS = 1_000_000  #: TCP segments with data kept in all
+MAX_CONNECTIONS = 100_000  #: TCP connections followed
 
 #: the first four bytes of a pcap (both byte orders, micro- and nanoseconds) or pcapng file
 PCAP_MAGICS = (b"\xa1\xb2\xc3\xd4", b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\x3c\x4d", b"\x4d\x3c\xb2\xa1",
@@ -230,7 +233,9 @@ class _Reader:
         self.stored = 0
         self.segments = 0
         self.capped_total = False
+        self.too_many = False
         self.count = 0
+        self.http_budget = MAX_MESSAGES
         self.unknown_link: set[int] = set()
 
     def feed(self, linktype: int, ts: float, frame: bytes) -> None:
@@ -291,6 +296,12 @@ class _Reader:
                 del self.connections[key]
                 conn = None
         if conn is None:
+            if self.count >= MAX_CONNECTIONS:
+                if not self.too_many:
+                    self.too_many = True
+                    self.notes.append(CaptureNote(self.name, f"more than {MAX_CONNECTIONS} TCP connections: "
+                                                  "the later ones not read", error=True))
+                return
             client, server = (b, a) if syn and ack else (a, b)
             conn = _Connection(client, server, index=self.count)
             self.count += 1
@@ -363,11 +374,13 @@ class _Reader:
                 notes.append(CaptureNote(f"{self.name}: {label}", f"hole in the TCP stream at byte {pos} "
                                          f"({missing} bytes not captured): read up to there, nothing after it",
                                          error=True))
-        requests, problem = parse_stream(fwd.data, ended=fwd.ended)
+        requests, problem = parse_stream(fwd.data, ended=fwd.ended, limit=self.http_budget)
+        self.http_budget -= len(requests)
         if problem:
             notes.append(CaptureNote(f"{self.name}: {where}", f"requests: {problem}", error=True))
         methods = [r.method for r in requests]
-        responses, problem = parse_stream(back.data, methods=methods, ended=back.ended)
+        responses, problem = parse_stream(back.data, methods=methods, ended=back.ended, limit=self.http_budget)
+        self.http_budget -= len(responses)
         if problem:
             notes.append(CaptureNote(f"{self.name}: {reverse}", f"responses: {problem}", error=True))
         for msgs, stream in ((requests, fwd), (responses, back)):
