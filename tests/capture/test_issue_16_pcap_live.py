@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from syncml_codec.capture import CapturedMessage, read_capture
 from syncml_codec.codec import wbxml_to_xml
 from syncml_codec.server._journal import render_xml
 
+from . import captures
 from .captures import LiveCapture
 
 
@@ -59,3 +62,16 @@ def test_issue_16_live_capture_two_sessions_and_more_data(live_capture: LiveCapt
     assert any(b"7946 0999" in _xml(m) for m in second if m.direction == "client")  # the change
     times = [m.time or 0 for m in cap.messages]
     assert times == sorted(times) and times[0] > 1e9
+
+
+@pytest.mark.parametrize("require", [False, True])
+def test_issue_16_live_capture_without_tcpdump(monkeypatch: pytest.MonkeyPatch, require: bool) -> None:
+    """No tcpdump: the live tests are skipped, but fail in CI
+    (SYNCML_CODEC_REQUIRE_INTEROP=1)."""
+    from ..interop import conftest as interop
+
+    monkeypatch.setattr(captures.shutil, "which", lambda name: None)
+    monkeypatch.setattr(captures, "TCPDUMP_PLACES", ())
+    monkeypatch.setattr(interop, "REQUIRE", require)
+    with pytest.raises(pytest.fail.Exception if require else pytest.skip.Exception, match="tcpdump is not installed"):
+        captures.tcpdump_path()
