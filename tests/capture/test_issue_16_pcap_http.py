@@ -130,6 +130,16 @@ def test_issue_16_http_dump_lf_and_several_messages() -> None:
         (f"d.txt: request 2: body is {len(XML2)} bytes, Content-Length says 10: read as it is", False)]
 
 
+def test_issue_16_http_dump_response_without_length() -> None:
+    """A response with neither Content-Length nor chunked: in a dump, its
+    body runs up to the next start line (the blank lines before it left out)."""
+    res = b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.syncml+xml\r\n\r\n" + XML2 + b"\r\n\r\n"
+    cap = read_capture(post(XML) + b"\r\n" + res + post(XML2), "n.txt")
+    assert cap.notes == []
+    assert [(m.origin, m.data) for m in cap.messages] == [
+        ("n.txt: request 1", XML), ("n.txt: response 1", XML2), ("n.txt: request 2", XML2)]
+
+
 def test_issue_16_http_dump_body_shorter_than_content_length() -> None:
     data = post(XML)[:-10]
     cap = read_capture(data, "s.txt")

@@ -282,12 +282,11 @@ def parse_stream(data: bytes, *, methods: Sequence[str | None] = (), ended: bool
             elif msg.request:
                 msg.end = body_at
             else:  # a response read up to the end of the stream
-                if dump:
-                    nxt = _START.search(data, body_at)
-                    msg.end = nxt.start() if nxt else len(data)
-                else:
-                    msg.end = len(data)
+                nxt = _START.search(data, body_at) if dump else None
+                msg.end = nxt.start() if nxt else len(data)
                 msg.body = data[body_at:msg.end]
+                if nxt:  # the blank lines before the next message in a dump are not the body's
+                    msg.body = msg.body.rstrip(b"\r\n")
                 if not ended:
                     msg.problem = "cut short (its body runs to the end of the connection, which was not captured)"
                     msg.broken = True

@@ -267,7 +267,7 @@ class _Reader:
                     self.fragments += 1
                 return
             src, dst = str(ipaddress.IPv6Address(ip.src)), str(ipaddress.IPv6Address(ip.dst))
-            expected = ip.plen - sum(len(h) for h in ip.all_extension_headers)
+            expected = ip.plen - sum(h.length for h in ip.all_extension_headers) if ip.plen else 0
         tcp = ip.data
         if not isinstance(tcp, dpkt.tcp.TCP):
             self.unreadable += 1
