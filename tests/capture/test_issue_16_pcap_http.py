@@ -168,3 +168,25 @@ def test_issue_16_http_detect() -> None:
     assert detect_input(b"M-SEARCH * HTTP/1.1\r\n") == "http"
     assert detect_input(XML) == "xml"
     assert detect_input(b"POSTAL code") != "http"
+
+
+def test_issue_16_http_random_damage_never_raises() -> None:
+    import random
+
+    rng = random.Random(1616)
+    base = [post(XML, extra="Transfer-Encoding: chunked\r\n"), reply(XML2, chunked=True),
+            post(XML, extra="Content-Encoding: gzip\r\n"), reply(b"", status="100 Continue"), post(SAN)]
+    for _ in range(300):
+        data = bytearray(b"".join(rng.choice(base) for _ in range(rng.randint(1, 4))))
+        for _ in range(rng.randint(1, 8)):
+            at = rng.randrange(len(data))
+            if rng.random() < 0.5:
+                data[at] = rng.choice(b"\r\n:; 0aF-\x00\xff")
+            else:
+                del data[at:at + rng.randint(1, 20)]
+            data = data or bytearray(b"x")
+        for dump in (False, True):
+            msgs, _ = parse_stream(bytes(data), dump=dump, methods=["HEAD", "POST"])
+            assert all(m.end <= len(data) for m in msgs)
+        cap = read_capture(bytes(data), "f", "http")
+        assert cap.kind == "http"
