@@ -75,3 +75,22 @@ def test_issue_16_live_capture_without_tcpdump(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setattr(interop, "REQUIRE", require)
     with pytest.raises(pytest.fail.Exception if require else pytest.skip.Exception, match="tcpdump is not installed"):
         captures.tcpdump_path()
+
+
+def test_issue_16_live_capture_matches_the_client_log(live_capture: LiveCapture) -> None:
+    """What SyncEvolution's own log says it sent (the size of each message)
+    and received (how many), per session, is what the capture holds."""
+    import re
+
+    cap = read_capture(live_capture.pcap.read_bytes(), "live.pcap")
+    streams = list(dict.fromkeys(m.stream for m in cap.messages))
+    assert len(streams) == len(live_capture.syncs) == 2
+    for stream, sync in zip(streams, live_capture.syncs, strict=True):
+        log = (Path(sync["log_dir"]) / "syncevolution-log.html").read_text(errors="replace")
+        sent = [int(n) for n in re.findall(r"Entire message size is now (\d+) Bytes", log)]
+        received = re.findall(r"=+&gt; Starting to analyze incoming message", log)
+        requests = [len(m.data) for m in cap.messages if m.stream == stream and m.direction == "client"]
+        responses = [m for m in cap.messages if m.stream == stream and m.direction == "server"]
+        # the client builds one more message after the last answer, which it does not send
+        assert sent[:len(requests)] == requests and len(sent) - len(requests) in (0, 1)
+        assert len(received) == len(responses) == len(requests)
