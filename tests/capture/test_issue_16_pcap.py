@@ -142,6 +142,12 @@ def test_issue_16_pcap_truncated(original: bytes, whole: list[CapturedMessage], 
     assert got == [key(m) for m in whole][:len(got)]
     if cut == 0.9:
         assert len(got) >= 16  # all of session 1
+    if cut == 24 + 16 + 20:  # inside the first packet's data
+        assert [str(n) for n in cap.errors] == [
+            f"{NAME}: file cut short in packet 1 (a record is incomplete): read up to there",
+            f"{NAME}: no SyncML traffic in 1 packets / 0 TCP connections"]
+    if cut == 24 + 7:  # inside the first record's header
+        assert str(cap.errors[0]).startswith(f"{NAME}: file damaged or cut short after packet 0 (")
 
 
 def test_issue_16_pcap_hole(original: bytes, whole: list[CapturedMessage]) -> None:

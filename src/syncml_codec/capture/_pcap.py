@@ -187,17 +187,21 @@ def _packets(data: bytes, name: str, notes: list[CaptureNote]) -> Iterator[tuple
                                  error=True))
         return
     n = 0
+    cut_in = 0  # the packet whose record the file ends in
     try:
         for ts, frame in reader:
             n += 1
+            if f.cut and not cut_in:
+                cut_in = n
             yield linktype, float(ts), bytes(frame)
     except Exception as exc:
         notes.append(CaptureNote(name, f"file damaged or cut short after packet {n} "
                                  f"({exc or type(exc).__name__}): the rest not read", error=True))
         return
     if f.cut:
-        notes.append(CaptureNote(name, f"file cut short in packet {n} (its record is incomplete): "
-                                 "read up to there", error=True))
+        where = f"in packet {cut_in}" if cut_in else f"after packet {n}"
+        notes.append(CaptureNote(name, f"file cut short {where} (a record is incomplete): read up to there",
+                                 error=True))
 
 
 def _ip_of(linktype: int, frame: bytes) -> object | None:
