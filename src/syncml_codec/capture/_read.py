@@ -17,7 +17,8 @@ __all__ = ["detect_input", "read_capture"]
 def detect_input(data: bytes) -> InputKind:
     """The kind of capture ``data`` most likely is.  (The helpers for issue 16
     widen this to every kind in INPUT_KINDS.)"""
-    if looks_like_pcap(data):  # pcap/HTTP (issue 16, i16-pcap)
+    # pcap/pcapng magic, then HTTP: issue 16, i16-pcap
+    if looks_like_pcap(data):
         return "pcap"
     if looks_like_http(data):
         return "http"
@@ -48,6 +49,7 @@ def read_capture(data: bytes, name: str = "-", kind: InputKind | None = None) ->
 
 #: the readers of the kinds that are not one plain message
 _READERS: dict[InputKind, Callable[[bytes, str], Capture]] = {
-    "pcap": read_pcap,  # pcap/HTTP (issue 16, i16-pcap)
+    # pcap/HTTP: issue 16, i16-pcap
+    "pcap": read_pcap,
     "http": read_http_dump,
 }
