@@ -335,3 +335,26 @@ def test_issue_16_pcap_port_reused() -> None:
     assert cap.notes == []
     assert [(m.origin.rsplit(", ", 1)[1], m.data) for m in cap.messages] == [
         ("request 1", XML1), ("response 1", XML1), ("request 1", XML2), ("response 1", XML2)]
+
+
+@pytest.mark.parametrize("big_endian", [False, True])
+@pytest.mark.parametrize("nano", [False, True])
+def test_issue_16_pcap_byte_orders_and_nanoseconds(original: bytes, whole: list[CapturedMessage],
+                                                   big_endian: bool, nano: bool) -> None:
+    """The four pcap magics: either byte order, micro- or nanosecond times."""
+    import struct
+
+    _, packets = read_packets(original)
+    order = ">" if big_endian else "<"
+    magic = 0xA1B23C4D if nano else 0xA1B2C3D4
+    out = [struct.pack(order + "IHHiIII", magic, 2, 4, 0, 0, 262144, 1)]
+    for ts, buf in packets:
+        sec = int(ts)
+        frac = round((ts - sec) * (1e9 if nano else 1e6))
+        out.append(struct.pack(order + "IIII", sec, frac, len(buf), len(buf)) + buf)
+    data = b"".join(out)
+    assert data[:4] in pcap_module.PCAP_MAGICS
+    cap = read_capture(data, NAME)
+    assert cap.kind == "pcap" and cap.notes == []
+    assert [(m.data, m.origin) for m in cap.messages] == [(m.data, m.origin) for m in whole]
+    assert [m.time for m in cap.messages] == pytest.approx([m.time for m in whole], abs=1e-6)
