@@ -401,12 +401,17 @@ class _Tracer:
         """An attribute list (or a PI's body) up to its END.  SyncML has no
         attribute code pages: tokens are shown by value."""
         page = 0
+        named = False
         while True:
             pos = self.pos
             b = self.u8()
             if b == _END:
                 yield self.rec(pos, "END", page, "END (of the attribute list)", depth - 1)
                 return
+            if not named and b != _SWITCH_PAGE and b != _LITERAL and (b >= 0x80 or b in (_STR_I, _ENTITY)
+                                                                       or b in _EXT_I):
+                raise self.err(M.value_before_name(b), pos)
+            named = True
             if b == _SWITCH_PAGE:
                 page = self.u8()
                 yield self.rec(pos, "SWITCH_PAGE", page, f"SWITCH_PAGE to attribute code page {page}", depth,
