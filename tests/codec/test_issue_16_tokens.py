@@ -95,7 +95,8 @@ def test_trace_string_table_refs_and_nested_devinf():
     path = corpus_path("libwbxml", "gen", "wbxml-strtbl", "syncml", "syncml-003.wbxml")
     data = path.read_bytes()
     trace = list(W.trace_tokens(data))
-    entries = {t.offset - 5: t.value for t in trace if t.kind == "table_entry" and not t.nested}  # the table starts at byte 5
+    # the table starts at byte 5
+    entries = {t.offset - 5: t.value for t in trace if t.kind == "table_entry" and not t.nested}
     assert entries == {0: "application/vnd.syncml-devinf+xml", 34: "./devinf11"}
     refs = [t for t in trace if t.kind == "STR_T" and not t.nested]
     assert refs, "the string-table variant has STR_T references"
@@ -248,7 +249,7 @@ def test_language_forced_both_impls(wbxml):
     v11 = bytes.fromhex("03 9f53 6a 00 6d 01")
     assert wbxml.decode(v11, language=SYNCML12).language is SYNCML12
     assert wbxml.decode(v11).language is SYNCML11
-    with pytest.raises(ValueError, match="unknown language 'SYNCML13'.*SYNCML10, SYNCML11"):
+    with pytest.raises(ValueError, match=r"unknown language 'SYNCML13'.*SYNCML10, SYNCML11"):
         wbxml.wbxml_to_xml(data, language="SYNCML13")
     with pytest.raises(TypeError):
         wbxml.decode(data, language=12)
