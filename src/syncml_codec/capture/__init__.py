@@ -2,6 +2,7 @@
 base64 dumps, OBEX packets, SANs and client logs (:func:`read_capture`)."""
 
 from ._read import detect_input, read_capture
+from ._sessions import CapturedSession, SessionMessage, group_sessions, read_messages
 from ._types import INPUT_KINDS, Capture, CapturedMessage, CaptureNote, Direction, HttpInfo, InputKind
 
 __all__ = [
@@ -9,9 +10,13 @@ __all__ = [
     "Capture",
     "CaptureNote",
     "CapturedMessage",
+    "CapturedSession",
     "Direction",
     "HttpInfo",
     "InputKind",
+    "SessionMessage",
     "detect_input",
+    "group_sessions",
     "read_capture",
+    "read_messages",
 ]
