@@ -9,6 +9,10 @@ sent it::
 
     <!-- message 2 of 6: s.pcap: 127.0.0.1:41000 -> 127.0.0.1:8080, request 2; from the client -->
 
+Who sent a message is the capture's word (an HTTP request is the client's)
+or, failing that, worked out from the message headers as ``syncml inspect``
+does (:func:`syncml_codec.capture.read_messages`).
+
 A file or message that cannot be read gives one line on stderr (its origin
 and what is wrong, with the byte offset or line); the others are still
 decoded, and the exit status is 1 at the end.
@@ -19,7 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..capture import CapturedMessage
+from ..capture import CapturedMessage, read_messages
 from ..codec import wbxml as _wbxml
 from ..codec.codepages import Language
 from ..codec.detect import looks_like_wbxml
@@ -63,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("-o", "--output", metavar="OUT", help="output file (default: stdout)")
     layout = p.add_mutually_exclusive_group()
     layout.add_argument("--compact", action="store_true", help="no line breaks, no indentation")
-    layout.add_argument("-i", "--indent", type=_indent, default=2, metavar="N",
+    layout.add_argument("-i", "--indent", type=_indent, default=None, metavar="N",
                         help="spaces per level (default 2; 0: one element a line, not indented; "
                              "as wbxml2xml -i)")
     p.add_argument("-k", "--keep-whitespace", action="store_true",
@@ -162,14 +166,19 @@ def _one(msg: CapturedMessage, args: argparse.Namespace) -> tuple[bytes, str | N
 
 
 def _cmd_decode(args: argparse.Namespace) -> None:
+    if args.indent is None:  # (not a default of 2: argparse would let "--compact -i 2" pass)
+        args.indent = 2
     captures = load_captures(args.files, args.input)
     messages = [msg for cap in captures for msg in cap.messages]
     several = len(messages) > 1
+    # who sent each: the capture's word, else worked out from the headers (capture.read_messages)
+    directions = [sm.direction for sm in read_messages(messages)] if several else []
     chunks: list[bytes] = []
     errors = [str(note) for cap in captures for note in cap.errors]
     for i, msg in enumerate(messages, 1):
         if several:
-            who = "sender unknown" if msg.direction == "unknown" else f"from the {msg.direction}"
+            direction = directions[i - 1]
+            who = "sender unknown" if direction == "unknown" else f"from the {direction}"
             chunks.append(_comment(f"message {i} of {len(messages)}: {msg.origin}; {who}").encode("utf-8"))
         out, error = _one(msg, args)
         if out:

@@ -381,7 +381,9 @@ class _Tracer:
             rest = data[self.pos:end]
             if not self.nested and not rest.strip(_PADDING):
                 pos, self.pos = self.pos, end
-                yield self.rec(pos, "padding", page, f"padding after the root, {end - pos} bytes (ignored)", 0)
+                n = end - pos
+                yield self.rec(pos, "padding", page,
+                               f"padding after the root, {n} byte{'s' if n > 1 else ''} (ignored)", 0)
             else:
                 raise self.err(M.DATA_AFTER_NESTED_ROOT if self.nested else M.DATA_AFTER_ROOT, self.pos)
 
