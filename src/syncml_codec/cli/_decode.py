@@ -68,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     layout = p.add_mutually_exclusive_group()
     layout.add_argument("--compact", action="store_true", help="no line breaks, no indentation")
     layout.add_argument("-i", "--indent", type=_indent, default=None, metavar="N",
-                        help="spaces per level (default 2; 0: one element a line, not indented; "
+                        help="spaces per level, 0 to 16 (default 2; 0: one element a line, not indented; "
                              "as wbxml2xml -i)")
     p.add_argument("-k", "--keep-whitespace", action="store_true",
                    help="keep text exactly: white space between elements of an XML input is kept, and "

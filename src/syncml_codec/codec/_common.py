@@ -88,8 +88,11 @@ def parse_charset(charset: str | int) -> tuple[int, str]:
     return mib, codec
 
 
-#: Largest ``indent`` (spaces per level) of pretty XML output.
-MAX_INDENT = 64
+#: Largest ``indent`` (spaces per level) of pretty XML output.  Pretty
+#: output already grows with depth times elements (a hostile document of
+#: 2-byte elements 256 deep: 256 * indent spaces per 2 input bytes), so the
+#: factor stays within 8 times that of the default indent of 2.
+MAX_INDENT = 16
 
 
 def check_indent(indent: int) -> int:
