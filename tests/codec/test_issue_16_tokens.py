@@ -311,3 +311,15 @@ def test_options_parity_on_mutated_input():
             except SyncMLError as exc:
                 results.append((type(exc), getattr(exc, "offset", None)))
         assert results[0] == results[1], (opts, data.hex())
+
+
+def test_trace_nokia_literal_xmlns():
+    """``ED 04 00 03 "SYNCML:SYNCML1.2" 00 01``: a LITERAL attribute at index 0
+    with no string table is ``xmlns`` (Nokia), as the decoders read it."""
+    data = bytes.fromhex("03 a401 6a 00 ed 04 00 03") + b"SYNCML:SYNCML1.2\0" + bytes.fromhex("01 2c 01")
+    trace = list(W.trace_tokens(data))
+    literal = next(t for t in trace if t.kind == "LITERAL")
+    assert literal.name == "xmlns" and "Nokia" in literal.meaning
+    assert [t.kind for t in trace[4:]] == ["TAG", "LITERAL", "STR_I", "END", "TAG", "END"]
+    _check_spans(data, trace)
+    W.decode(data)  # the decoder reads it too

@@ -420,8 +420,11 @@ class _Tracer:
                                value=page)
             elif b == _LITERAL:
                 index = self.mb()
-                name = self.table_string(index, pos)
-                yield self.rec(pos, "LITERAL", page, f"LITERAL attribute {name}= (name at string table [{index}])",
+                if index == 0 and not self.table:  # device quirk "nokia-literal-xmlns", as the decoders read it
+                    name, where = "xmlns", "index 0 without a string table: xmlns, as Nokia sends it"
+                else:
+                    name, where = self.table_string(index, pos), f"name at string table [{index}]"
+                yield self.rec(pos, "LITERAL", page, f"LITERAL attribute {name}= ({where})",
                                depth, name=name, value=index, known=False)
             elif b == _STR_I:
                 text = self.inline(pos)
@@ -444,11 +447,11 @@ class _Tracer:
                 raise self.err(M.not_in_attr_list(b), pos)
             elif b < 0x80:
                 yield self.rec(pos, "ATTR_START", page,
-                               f"attribute start 0x{b:02X} (not defined: SyncML has no attribute code pages)",
+                               f"attribute start 0x{b:02X} (SyncML has no attribute code pages)",
                                depth, value=b, known=False)
             else:
                 yield self.rec(pos, "ATTR_VALUE", page,
-                               f"attribute value 0x{b:02X} (not defined: SyncML has no attribute code pages)",
+                               f"attribute value 0x{b:02X} (SyncML has no attribute code pages)",
                                depth, value=b, known=False)
 
     def _opaque_len(self, pos: int) -> int:
