@@ -282,8 +282,9 @@ def test_comment_never_holds_a_double_dash(capsys, tmp_path: Path):
 def test_installed_command_traces_tokens(tmp_path: Path):
     path = tmp_path / "cut.wbxml"
     path.write_bytes(_sample("wbxml", "syncml", "syncml-002.wbxml").read_bytes()[:30])
-    proc = subprocess.run([sys.executable, "-m", "syncml_codec", "decode", "--tokens", str(path)],
-                          capture_output=True, timeout=60)
+    script = Path(sys.executable).parent / "syncml"  # the installed command (else the module)
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "syncml_codec"]
+    proc = subprocess.run([*command, "decode", "--tokens", str(path)], capture_output=True, timeout=60)
     assert proc.returncode == 1
     assert proc.stdout.decode().splitlines()[-1].endswith("ERROR: inline string has no terminator")
     assert proc.stderr.decode().count("\n") == 1 and b"Traceback" not in proc.stderr
