@@ -53,6 +53,14 @@ def test_one_file_is_unchanged(capsys, impl):
     assert "<!--" not in out
 
 
+@pytest.mark.parametrize("path", corpus_files("libwbxml/gen", "wbxml/*/*.wbxml"), ids=lambda p: p.name)
+def test_keep_whitespace_changes_nothing_without_mixed_content(capsys, impl, path: Path):
+    """The corpus has no element with text and elements: -k (the tree writer)
+    gives what the decoders give."""
+    assert run(capsys, "-k", str(path))[1] == run(capsys, str(path))[1]
+    assert run(capsys, "-k", "--compact", str(path))[1] == run(capsys, "--compact", str(path))[1]
+
+
 def test_one_san_is_described(capsys):
     path = corpus_path("devices", "sailfishos+buteo-syncml", "tests_meego", "data", "SAN01.bin")
     rc, out, err = run(capsys, str(path))

@@ -53,7 +53,7 @@ def _indent(value: str) -> int:
     return int(value)
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "decode", help="WBXML or XML -> readable XML (or a WBXML token trace)",
         description="Decode SyncML messages (WBXML or XML, detected) to XML; a Data Sync Notification "
