@@ -180,10 +180,12 @@ def write_xml(doc: Document, *, pretty: bool = False, indent: int = 2, keep_whit
     opaque data as base64 in a ``wbxml:opaque`` element.
 
     ``pretty`` puts each element on a line, indented ``indent`` spaces a
-    level; text is never touched.  With ``keep_whitespace`` an element that
-    holds text and elements (mixed content) is written as it is, without
-    line breaks or indentation added inside it, so that all of its text is
-    the document's (plain ``pretty`` adds layout around its child elements).
+    level; text is never touched.  With ``keep_whitespace`` no line break or
+    indentation is added between the children of an element that holds
+    text and elements (mixed content) nor before its end tag, so that all of
+    its text is the document's (plain ``pretty`` adds layout around its
+    child elements); inside a child that holds only elements, layout is
+    added as usual.
     """
     writer = _XmlWriter(pretty, indent)
     writer.prolog(doc.language)
@@ -207,29 +209,31 @@ def _mixed(el: Element) -> bool:
 def _write(writer: _XmlWriter, doc: Document, keep_whitespace: bool = False) -> None:
     langs = [doc.language]
     pretty = writer.pretty
-    frozen: Element | None = None  # the outermost open element with mixed content
+    keep = pretty and keep_whitespace
+    mixed: list[bool] = []  # with keep: for each open element, whether it holds text and elements
     for kind, item in events(doc.root):
         if kind == TEXT:
             writer.text(item)
         elif kind == START:
-            if pretty and keep_whitespace and frozen is None and _mixed(item):
-                writer.start(item.tag, _ns(langs[-1], item.tag), item.attrs, True)
-                frozen = item
-                writer.pretty = False
-            else:
-                writer.start(item.tag, _ns(langs[-1], item.tag), item.attrs, bool(item.children))
+            if keep:  # no layout between the children of a mixed element
+                writer.pretty = not (mixed and mixed[-1])
+            writer.start(item.tag, _ns(langs[-1], item.tag), item.attrs, bool(item.children))
+            if keep and item.children:
+                mixed.append(_mixed(item))
         elif kind == END:
-            if item is frozen:
-                writer.end()
-                writer.pretty = True
-                frozen = None
-                if not writer.stack:
-                    writer.out.append("\n")
-            elif item.children:
+            if item.children:
+                if keep:  # nor before its end tag
+                    writer.pretty = not mixed.pop()
                 writer.end()
         elif kind == OPAQUE:
+            if keep:  # (base64 opaque data is an element: <wbxml:opaque>)
+                writer.pretty = not (mixed and mixed[-1])
             writer.opaque(item)
         elif kind == DOCUMENT:
             langs.append(item.language)
         else:
             langs.pop()
+    if keep:
+        writer.pretty = pretty
+        if not writer.out[-1].endswith("\n"):  # a mixed root: the line still ends
+            writer.out.append("\n")
