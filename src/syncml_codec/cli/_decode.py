@@ -172,12 +172,12 @@ def _cmd_decode(args: argparse.Namespace) -> None:
     messages = [msg for cap in captures for msg in cap.messages]
     several = len(messages) > 1
     # who sent each: the capture's word, else worked out from the headers (capture.read_messages)
-    directions = [sm.direction for sm in read_messages(messages)] if several else []
+    directions = {id(sm.captured): sm.direction for sm in read_messages(messages)} if several else {}
     chunks: list[bytes] = []
     errors = [str(note) for cap in captures for note in cap.errors]
     for i, msg in enumerate(messages, 1):
         if several:
-            direction = directions[i - 1]
+            direction = directions.get(id(msg), msg.direction)
             who = "sender unknown" if direction == "unknown" else f"from the {direction}"
             chunks.append(_comment(f"message {i} of {len(messages)}: {msg.origin}; {who}").encode("utf-8"))
         out, error = _one(msg, args)
