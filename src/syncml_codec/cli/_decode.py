@@ -16,6 +16,9 @@ does (:func:`syncml_codec.capture.read_messages`).
 A file or message that cannot be read gives one line on stderr (its origin
 and what is wrong, with the byte offset or line); the others are still
 decoded, and the exit status is 1 at the end.
+
+The comment comes after each document's XML declaration, so every document
+stays well-formed when the output is cut into its messages.
 """
 
 from __future__ import annotations
@@ -176,11 +179,14 @@ def _cmd_decode(args: argparse.Namespace) -> None:
     chunks: list[bytes] = []
     errors = [str(note) for cap in captures for note in cap.errors]
     for i, msg in enumerate(messages, 1):
+        out, error = _one(msg, args)
         if several:
             direction = directions.get(id(msg), msg.direction)
             who = "sender unknown" if direction == "unknown" else f"from the {direction}"
-            chunks.append(_comment(f"message {i} of {len(messages)}: {msg.origin}; {who}").encode("utf-8"))
-        out, error = _one(msg, args)
+            comment = _comment(f"message {i} of {len(messages)}: {msg.origin}; {who}").encode("utf-8")
+            end = out.find(b"?>") + 2 if out.startswith(b"<?xml") else 0
+            chunks.append(out[:end] + (b"\n" if end else b"") + comment)
+            out = out[end:].lstrip(b"\n") if end else out
         if out:
             chunks.append(out if not several or out.endswith(b"\n") else out + b"\n")
         if error is not None:
