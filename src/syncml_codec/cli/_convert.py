@@ -120,8 +120,8 @@ class _Stats:
 def _split(data: bytes, source_type: str | None, name: str, stats: _Stats) -> list[tuple[int, bytes]]:
     """(first line, bytes) of each item in the input; text outside the items
     of a Versit file goes to ``stats.stray``."""
-    if not data.strip():
-        return []
+    if not data.strip():  # nothing; but an empty plain-text note when the input is said to be one
+        return [(1, data)] if source_type == "text/plain" else []
     if not _is_versit(data, source_type):
         return [(1, data)]
     try:
@@ -190,7 +190,7 @@ def _convert_items(args: argparse.Namespace, name: str, items: list[tuple[int, b
     for n, (line, raw) in enumerate(items, 1):
         try:
             converted = parse(raw, args.source_type, lenient=args.lenient).convert(args.target_type)
-            out.append(converted.serialize())
+            out.append(_closed(converted.serialize()) if args.lenient else converted.serialize())
         except SyncMLError as exc:
             inner: int = getattr(exc, "line", 0) or 0
             at = line + inner - 1 if inner else line
@@ -202,21 +202,39 @@ def _convert_items(args: argparse.Namespace, name: str, items: list[tuple[int, b
     return out
 
 
+_FIRST_BEGIN = re.compile(rb"\A\s*BEGIN[ \t]*:[ \t]*([A-Za-z0-9-]+)", re.I)
+_LAST_END = re.compile(rb"^[ \t]*END[ \t]*:[^\r\n]*\s*\Z", re.I | re.M)
+
+
+def _closed(data: bytes) -> bytes:
+    """A Versit item the lenient reading closed (it had no END) gets its END
+    line in the output, so that the items after it stay items of their own."""
+    begin = _FIRST_BEGIN.match(data)
+    if begin is None or _LAST_END.search(data):
+        return data
+    newline = b"\r\n" if b"\r\n" in data else b"\n"
+    return data + (b"" if data.endswith(b"\n") else newline) + b"END:" + begin.group(1) + newline
+
+
 class _Names:
-    """Output names for ``--out-dir``: after the input, never an input's own
-    path, never the same twice."""
+    """Output names for ``--out-dir``: after the input (``people.vcf`` ->
+    ``people``, a second ``people.vcf`` -> ``people-2``), never an input's
+    own path."""
 
     def __init__(self, directory: str, inputs: list[str]) -> None:
         self.directory = directory
-        self.used = {os.path.realpath(p) for p in inputs if p != "-"}
+        self.inputs = {os.path.realpath(p) for p in inputs if p != "-"}
+        self.stems: set[str] = set()
 
-    def take(self, stem: str, suffix: str) -> str:
+    def stem(self, source: str, suffix: str) -> str:
+        """The output path without suffix for the input ``source``."""
+        base = "stdin" if source == "-" else os.path.basename(source).rsplit(".", 1)[0] or "item"
         n = 1
         while True:
-            path = os.path.join(self.directory, f"{stem}{'' if n == 1 else f'-{n}'}{suffix}")
-            if os.path.realpath(path) not in self.used:
-                self.used.add(os.path.realpath(path))
-                return path
+            stem = os.path.join(self.directory, base if n == 1 else f"{base}-{n}")
+            if stem not in self.stems and os.path.realpath(stem + suffix) not in self.inputs:
+                self.stems.add(stem)
+                return stem
             n += 1
 
 
@@ -225,22 +243,22 @@ def _write_per_input(args: argparse.Namespace, names: _Names, source: str, out: 
         return
     target = args.target_type
     suffix = _SUFFIX.get(target, ".xml")
-    stem = "stdin" if source == "-" else os.path.basename(source).rsplit(".", 1)[0] or "item"
+    stem = names.stem(source, suffix)
     if not _one_document(target) or len(out) == 1:
-        write_output(names.take(stem, suffix), b"".join(out), binary=False)
+        write_output(stem + suffix, b"".join(out), binary=False)
         return
     for n, data in enumerate(out, 1):
-        write_output(names.take(f"{stem}-{n:05d}", suffix), data, binary=False)
+        write_output(f"{stem}-{n:05d}{suffix}", data, binary=False)
 
 
 def _write_all(args: argparse.Namespace, out: list[bytes]) -> None:
     target = args.target_type
-    if not _one_document(target) or len(out) <= 1:
-        if out or not _is_directory(args.output):
-            write_output(args.output, b"".join(out), binary=False)
-        return
     directory = args.output
-    if not _is_directory(directory):
+    if not _one_document(target) or (len(out) <= 1 and not _is_directory(directory)):
+        if out or not _is_directory(directory):
+            write_output(directory, b"".join(out), binary=False)
+        return
+    if directory is None or not _is_directory(directory):
         raise CommandError(f"{len(out)} {target} items are separate documents; use -o DIRECTORY "
                            "(one file per item) or --out-dir DIRECTORY (one file per input)")
     os.makedirs(directory, exist_ok=True)
