@@ -55,21 +55,20 @@ def test_every_short_name_names_a_registered_type_and_is_listed(capsys: pytest.C
     assert _convert.resolve_type("VCF21") == "text/x-vcard"
 
 
-SYNCEVO = ("formats", "syncevolution")
-# short name -> (sample, the short name it goes back to, "dir" when the target is one document per item)
+# short name -> (a sample in the corpus's formats/syncevolution, the short name it goes back to)
 ROUND_TRIPS = {
-    "vcf": (SYNCEVO + ("vcard21.vcf",), "vcf21"),
-    "vcf30": (SYNCEVO + ("vcard21.vcf",), "vcf21"),
-    "vcf21": (SYNCEVO + ("eds_contact.vcf",), "vcf"),
-    "ics": (SYNCEVO + ("vcal10.ics",), "vcs"),
-    "vcs": (SYNCEVO + ("google_event.ics",), "ics"),
-    "vnt": (SYNCEVO + ("eds_memo.ics",), "ics"),
-    "txt": (SYNCEVO + ("eds_memo.ics",), "ics"),
-    "note": (SYNCEVO + ("eds_memo.ics",), "ics"),
-    "sifc": (SYNCEVO + ("eds_contact.vcf",), "vcf"),
-    "sife": (SYNCEVO + ("google_event.ics",), "ics"),
-    "sift": (SYNCEVO + ("eds_task.ics",), "ics"),
-    "sifn": (SYNCEVO + ("eds_memo.ics",), "ics"),
+    "vcf": ("vcard21.vcf", "vcf21"),
+    "vcf30": ("vcard21.vcf", "vcf21"),
+    "vcf21": ("eds_contact.vcf", "vcf"),
+    "ics": ("vcal10.ics", "vcs"),
+    "vcs": ("google_event.ics", "ics"),
+    "vnt": ("eds_memo.ics", "ics"),
+    "txt": ("eds_memo.ics", "ics"),
+    "note": ("eds_memo.ics", "ics"),
+    "sifc": ("eds_contact.vcf", "vcf"),
+    "sife": ("google_event.ics", "ics"),
+    "sift": ("eds_task.ics", "ics"),
+    "sifn": ("eds_memo.ics", "ics"),
 }
 
 
@@ -79,7 +78,7 @@ def test_short_name_round_trips_a_corpus_sample(tmp_path: Path, capsys: pytest.C
     """sample -> SHORT -> back: every item arrives in the type the short name
     names, and the way back gives the same items (names / summaries)."""
     parts, back = ROUND_TRIPS[short]
-    sample = corpus_path(*parts)
+    sample = corpus_path("formats", "syncevolution", parts)
     mime = _convert.SHORT_TYPES[short][0]
     one_doc = mime not in _convert._VERSIT_OUTPUT
     middle = tmp_path / "mid"
