@@ -204,11 +204,14 @@ def _prepare(messages: Sequence[tuple[str, bytes]], lib: LibWBXML | None,
         except (SyncMLError, ValueError) as exc:
             skipped.append((origin, f"not a WBXML or XML document we read: {exc}"))
             continue
+        except Exception as exc:  # a codec bug must not end the run: named, counted, skipped
+            skipped.append((origin, f"not a WBXML or XML document we read: {type(exc).__name__}: {exc}"))
+            continue
         try:
             Message.from_bytes(wbxml)
             Message.from_bytes(xml)
             readable = True
-        except (SyncMLError, ValueError):
+        except Exception:  # not a message for the model, whatever the reason: left out of from_bytes
             readable = False
         sample = _Sample(origin, wbxml, xml, data, readable)
         if lib is not None:
