@@ -36,8 +36,10 @@ import argparse
 import os
 import re
 import sys
+import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..errors import SyncMLError
@@ -351,20 +353,24 @@ def _finish(args: argparse.Namespace, stats: _Stats) -> None:
         raise CommandError("; ".join(p for p in problems if p))
 
 
+def _description() -> str:
+    fill = partial(textwrap.fill, width=78)
+    types = "\n".join(f"  {name:<7} {mime:<34} {what}" for name, (mime, what) in SHORT_TYPES.items())
+    return "\n\n".join([
+        fill("Convert files of items (many vCards, vCalendar/iCalendar or vNote items per file; one SIF, OMA DS "
+             "object or mail) to another format. Each item is converted on its own: the good ones are written, "
+             "the bad ones listed on stderr (file, item, line, reason) and the exit status is 1. Counts end the "
+             "output on stderr."),
+        "Types (a short name or the MIME type; --list-types shows what converts to what):\n" + types,
+        fill("Output: stdout or -o FILE: all items of all inputs; -o DIRECTORY (existing, or ending in /): one "
+             "file per item (item-00001.xml...); --out-dir DIRECTORY: one file per input, named after it with "
+             "the new extension. An unknown type is a usage error (exit status 2) before any input is read."),
+    ])
+
+
 def register(sub: Any) -> None:
-    names = ", ".join(f"{name} ({mime})" for name, (mime, _) in SHORT_TYPES.items())
-    p = sub.add_parser(
-        "convert", help="convert PIM items between formats",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Convert files of items (many vCards, vCalendar/iCalendar or vNote items per file; one "
-                    "SIF, OMA DS object or mail) to another format. Each item is converted on its own: the "
-                    "good ones are written, the bad ones listed on stderr (file, item, line, reason) and the "
-                    "exit status is 1. Counts end the output on stderr.\n\n"
-                    f"Types (short name or MIME type): {names}.\n"
-                    "See --list-types for what converts to what.\n\n"
-                    "Output: stdout or -o FILE: all items of all inputs; -o DIRECTORY (existing, or ending in "
-                    "/): one file per item (item-00001.xml...); --out-dir DIRECTORY: one file per input, named "
-                    "after it with the new extension.")
+    p = sub.add_parser("convert", help="convert PIM items between formats",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, description=_description())
     p.add_argument("inputs", nargs="+", metavar="IN", help="input files, - for stdin")
     p.add_argument("--from", dest="source_type", metavar="TYPE", type=resolve_type,
                    help="type of the input (default: detected per item)")
