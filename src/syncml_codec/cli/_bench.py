@@ -230,19 +230,40 @@ def _lib_ok(fn: Callable[[bytes], bytes], data: bytes) -> bool:
     return True
 
 
-def _time(fn: Callable[[bytes], Any], inputs: list[bytes], seconds: float, rounds: int | None) -> tuple[int, float]:
-    """(rounds, seconds): whole passes over ``inputs``, ``rounds`` of them or
-    as many as fill ``seconds`` (at least one)."""
-    done, spent = 0, 0.0
-    clock = time.perf_counter
-    while True:
-        start = clock()
-        for data in inputs:
-            fn(data)
-        spent += clock() - start
-        done += 1
-        if (rounds is not None and done >= rounds) or (rounds is None and spent >= seconds):
-            return done, spent
+Timed = tuple[Callable[[bytes], Any], list[bytes]]
+
+
+def _pass(fn: Callable[[bytes], Any], inputs: list[bytes]) -> float:
+    start = time.perf_counter()
+    for data in inputs:
+        fn(data)
+    return time.perf_counter() - start
+
+
+def _time(*contenders: Timed, seconds: float, rounds: int | None) -> list[tuple[int, float]]:
+    """(passes, seconds) per contender ``(function, inputs)``, each pass one
+    call per input.  ``rounds``: that many passes each, in turns; else the
+    contenders take turns of about 50 ms (whole passes) until each has run
+    ``seconds``, so that a busy spell of the machine slows them alike."""
+    done = [0] * len(contenders)
+    spent = [0.0] * len(contenders)
+    if rounds is not None:
+        for _ in range(rounds):
+            for n, (fn, inputs) in enumerate(contenders):
+                spent[n] += _pass(fn, inputs)
+                done[n] += 1
+        return list(zip(done, spent, strict=True))
+    turn = min(0.05, seconds / 10)
+    while min(spent) < seconds:
+        for n, (fn, inputs) in enumerate(contenders):
+            if spent[n] >= seconds:
+                continue
+            used = 0.0
+            while used < turn:
+                used += _pass(fn, inputs)
+                done[n] += 1
+            spent[n] += used
+    return list(zip(done, spent, strict=True))
 
 
 def _inputs(samples: list[_Sample], operation: str, which: str = "all") -> list[bytes]:
@@ -260,31 +281,38 @@ def _inputs(samples: list[_Sample], operation: str, which: str = "all") -> list[
 
 def _run_bench(samples: list[_Sample], impls: dict[str, ModuleType], lib: LibWBXML | None,
                seconds: float, rounds: int | None) -> list[_Result]:
+    """Each implementation on every message; libwbxml, when there, in turns
+    with each of ours on the messages it accepts (its row sums those runs),
+    the ratio from the runs that took turns."""
     results: list[_Result] = []
     for operation in OPERATIONS:
         full = _inputs(samples, operation)
+        if not full:
+            continue
         lib_inputs = _inputs(samples, operation, "lib") if lib is not None and operation in ("decode", "encode") \
             else []
-        lib_result: _Result | None = None
-        if lib is not None and lib_inputs:
-            fn = lib.wbxml_to_xml if operation == "decode" else lib.xml_to_wbxml
-            r, t = _time(fn, lib_inputs, seconds, rounds)
-            lib_result = _Result(operation, "libwbxml", len(lib_inputs), sum(map(len, lib_inputs)), r, t)
+        lib_fn = None if lib is None else lib.wbxml_to_xml if operation == "decode" else lib.xml_to_wbxml
+        lib_runs = [0, 0.0]
         for name, module in impls.items():
-            if not full:
-                continue
             ours = _operation(operation, name, module)
-            r, t = _time(ours, full, seconds, rounds)
+            if lib_fn is None or not lib_inputs:
+                ((r, t),) = _time((ours, full), seconds=seconds, rounds=rounds)
+                results.append(_Result(operation, name, len(full), sum(map(len, full)), r, t))
+                continue
+            if len(lib_inputs) == len(full):
+                (r, t), (lr, lt) = _time((ours, full), (lib_fn, lib_inputs), seconds=seconds, rounds=rounds)
+                same = (r, t)
+            else:  # libwbxml refused some: ours on all of them, and in turns with it on the others
+                ((r, t),) = _time((ours, full), seconds=seconds, rounds=rounds)
+                same, (lr, lt) = _time((ours, lib_inputs), (lib_fn, lib_inputs), seconds=seconds, rounds=rounds)
             result = _Result(operation, name, len(full), sum(map(len, full)), r, t)
-            if lib_result is not None:
-                same = result if len(lib_inputs) == len(full) else None
-                if same is None:  # libwbxml refused some: compare on the messages both read
-                    r, t = _time(ours, lib_inputs, seconds, rounds)
-                    same = _Result(operation, name, len(lib_inputs), sum(map(len, lib_inputs)), r, t)
-                result.ratio_to_libwbxml = same.msgs_per_s / lib_result.msgs_per_s if lib_result.msgs_per_s else None
+            result.ratio_to_libwbxml = (same[0] / same[1]) / (lr / lt) if same[1] > 0 and lt > 0 else None
             results.append(result)
-        if lib_result is not None:
-            results.append(lib_result)
+            lib_runs[0] += lr
+            lib_runs[1] += lt
+        if lib_runs[0]:
+            results.append(_Result(operation, "libwbxml", len(lib_inputs), sum(map(len, lib_inputs)),
+                                   int(lib_runs[0]), lib_runs[1]))
     return results
 
 
