@@ -266,3 +266,21 @@ def test_seconds_mode_runs_each_contender_at_least_that_long(capsys: pytest.Capt
     assert doc["seconds_per_operation"] == 0.05 and doc["rounds"] is None
     for r in doc["results"]:
         assert r["seconds"] >= 0.05 and r["rounds"] >= 1 and r["msgs_per_s"] > 0
+
+
+def test_bench_on_a_pcap(capsys: pytest.CaptureFixture[str]) -> None:
+    """A capture goes through the same readers as ``syncml inspect``: every SyncML body in it is timed."""
+    from syncml_codec.capture import read_capture
+
+    from ..conftest import DATA
+
+    pcap = DATA / "captures" / "se-wbxml-two-sessions.pcap"
+    if not pcap.exists():
+        pytest.skip(f"{pcap} is not there")
+    capture = read_capture(pcap.read_bytes(), str(pcap))
+    syncml = [m for m in capture.messages if m.kind == "syncml"]
+    assert capture.kind == "pcap" and len(syncml) > 4
+    doc = bench_json(capsys, str(pcap))
+    check_figures(doc)
+    assert doc["messages"] == len(syncml) and doc["wbxml_messages"] == len(syncml)
+    assert doc["bytes"] == sum(len(m.data) for m in syncml)
