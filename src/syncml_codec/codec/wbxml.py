@@ -16,6 +16,7 @@ being built, when the model's own extension is not there to count them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from types import ModuleType
@@ -27,9 +28,9 @@ from ._trace import PUBLIC_IDS, TokenKind, TokenTrace, trace_tokens
 from .codepages import Language
 from .tree import Element
 
-__all__ = ["IMPLEMENTATION", "LANGUAGE_NAMES", "MAX_INDENT", "PUBLIC_IDS", "TokenKind", "TokenTrace", "body_size",
-           "decode", "encode", "env_flag", "implementation", "language_named", "load_extension", "trace_tokens",
-           "wbxml_to_xml", "xml_to_wbxml"]
+__all__ = ["IMPLEMENTATION", "LANGUAGE_NAMES", "MAX_INDENT", "PUBLIC_IDS", "TokenKind", "TokenTrace",
+           "available_implementations", "body_size", "decode", "encode", "env_flag", "implementation",
+           "language_named", "load_extension", "trace_tokens", "wbxml_to_xml", "xml_to_wbxml"]
 
 
 def env_flag(name: str) -> bool:
@@ -68,6 +69,18 @@ decode = implementation.decode
 encode = implementation.encode
 wbxml_to_xml = implementation.wbxml_to_xml
 xml_to_wbxml = implementation.xml_to_wbxml
+
+
+def available_implementations() -> dict[str, ModuleType]:
+    """Every implementation importable here, by name (``"python"``, and
+    ``"cython"`` when the extension imports, whatever the switches say): for
+    comparing them (``syncml bench --impl both``).  Each module has
+    ``decode``, ``encode``, ``wbxml_to_xml`` and ``xml_to_wbxml``."""
+    found: dict[str, ModuleType] = {}
+    with contextlib.suppress(ImportError):
+        found["cython"] = _import_extension()
+    found["python"] = _wbxml_py
+    return found
 
 
 def body_size(root: Element, language: Language, page: int = 0) -> tuple[int, int]:
