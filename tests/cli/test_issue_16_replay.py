@@ -137,6 +137,16 @@ def test_own_recording_replays_in_process_without_differences(capsys: pytest.Cap
         all("GUID" not in note for s in sessions for note in s["rewrites"])
 
 
+def test_answers_are_paired_by_msgref_in_any_file_order(capsys: pytest.CaptureFixture[str],
+                                                        xml_recording: list[Path], tmp_path: Path) -> None:
+    """All requests first, then all answers (as a shell glob of two patterns gives them): each answer
+    is paired with the client message its SyncHdr Status names."""
+    files = [p for p in xml_recording if "request" in p.name] + [p for p in xml_recording if "response" in p.name]
+    status, doc, err = replay(capsys, *files, "--in-process", "--db", tmp_path / "any.db")
+    assert (status, err, doc["differences"]) == (0, "", 0)
+    assert all(s["compared"] == s["client_messages"] for s in doc["sessions"])
+
+
 def test_own_recording_text_report(capsys: pytest.CaptureFixture[str], xml_recording: list[Path],
                                    tmp_path: Path) -> None:
     capsys.readouterr()
@@ -444,3 +454,45 @@ def test_replayer_takes_any_transport(xml_recording: list[Path]) -> None:
     assert result.problems() == [] and calls[0] is None
     assert calls[1:] == [result.session_id] * (len(calls) - 1)
     assert [ex.position for ex in result.exchanges] == list(range(len(messages)))
+
+
+# -- captures of any origin ---------------------------------------------------------
+def _as_pcap(files: list[Path], *, broken: bool = False) -> list[Any]:
+    """What a pcap reader gives: each body with its direction, content type, HTTP details and stream."""
+    from syncml_codec.capture import Capture, CapturedMessage, CaptureNote, HttpInfo
+
+    cap = Capture("s.pcap", "pcap")
+    for n, path in enumerate(files, 1):
+        request = "request" in path.name
+        ctype = "application/vnd.syncml+xml; charset=UTF-8"
+        http = HttpInfo(method="POST", target="/sync", headers=(("Content-Type", ctype),)) if request else \
+            HttpInfo(status=200, headers=(("Content-Type", ctype),))
+        cap.messages.append(CapturedMessage(path.read_bytes(), f"s.pcap: 127.0.0.1:41000 -> 127.0.0.1:8080, #{n}",
+                                            "client" if request else "server", float(n), ctype, http,
+                                            "127.0.0.1:41000-127.0.0.1:8080"))
+    if broken:
+        cap.messages.append(CapturedMessage(b"<SyncML><SyncHdr>", "s.pcap: #99", "client", 99.0,
+                                            "application/vnd.syncml+xml", None, "127.0.0.1:41000-127.0.0.1:8080"))
+        cap.notes.append(CaptureNote("s.pcap", "truncated at byte 4096", error=True))
+    return [cap]
+
+
+def test_captured_messages_of_a_pcap_replay(capsys: pytest.CaptureFixture[str], xml_recording: list[Path],
+                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever read them: messages with their direction and Content-Type from the capture."""
+    monkeypatch.setattr("syncml_codec.cli._replay.load_captures", lambda paths, kind: _as_pcap(xml_recording))
+    status, doc, err = replay(capsys, "s.pcap", "--in-process", "--db", tmp_path / "p.db")
+    assert (status, err, doc["differences"], len(doc["sessions"])) == (0, "", 0, 4)
+
+
+def test_a_broken_capture_still_replays_what_it_holds(capsys: pytest.CaptureFixture[str],
+                                                      xml_recording: list[Path], tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("syncml_codec.cli._replay.load_captures",
+                        lambda paths, kind: _as_pcap(xml_recording, broken=True))
+    status, doc, err = replay(capsys, "s.pcap", "--in-process", "--db", tmp_path / "b.db")
+    assert status == 1 and doc["differences"] == 0 and len(doc["sessions"]) == 4
+    lines = err.splitlines()
+    assert lines[0] == "syncml replay: s.pcap: truncated at byte 4096"
+    assert lines[1].startswith("syncml replay: s.pcap: #99: not replayed, unreadable: ")
+    assert lines[2:] == ["syncml replay: 2 problems (above)"]

@@ -21,6 +21,7 @@ server that did not answer or answered other than HTTP 200 SyncML.
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import sys
 import time
@@ -140,22 +141,45 @@ def _pair(outcome: _Outcome, messages: list[SessionMessage]) -> None:
             positions.append(n)
         elif sm.direction != "server":
             outcome.problems.append(f"{sm.captured.origin}: cannot tell who sent it: not replayed")
-    msg_ids = [_msg_id(sm.message) for sm in outcome.client]
+    by_id: dict[str, list[int]] = {}  # MsgID -> the client messages with it, in order
+    for i, sm in enumerate(outcome.client):
+        by_id.setdefault(_msg_id(sm.message) or "", []).append(i)
+    seen: list[int] = []  # the client messages before this one (answered ones are skipped when met)
+    passed = 0
     for n, sm in enumerate(messages):
+        if passed < len(positions) and positions[passed] == n:
+            seen.append(passed)
+            passed += 1
+            continue
         if sm.message is None or sm.direction != "server":
             continue
         ref = _answered_msg_id(sm.message)
-        free = [i for i, answer in enumerate(outcome.answers) if answer is None]
-        by_ref = [i for i in free if ref is not None and msg_ids[i] == ref]
-        before = [i for i in free if positions[i] < n]
-        if by_ref:  # the latest such client message before it, else the first
-            chosen: int | None = next((i for i in reversed(by_ref) if positions[i] < n), by_ref[0])
-        else:
-            chosen = before[-1] if before else None
+        chosen = _by_ref(by_id.get(ref, []) if ref else [], positions, n, outcome.answers)
+        if chosen is None:
+            while seen and outcome.answers[seen[-1]] is not None:
+                seen.pop()
+            chosen = seen[-1] if seen else None
         if chosen is None:
             outcome.problems.append(f"{sm.captured.origin}: a server message that answers no client message")
         else:
             outcome.answers[chosen] = sm.message
+
+
+#: client messages with one MsgID looked at, at most, to pair an answer (bounded work per message)
+_LOOK = 8
+
+
+def _by_ref(candidates: list[int], positions: list[int], n: int, answers: list[Any]) -> int | None:
+    """Of ``candidates`` (client messages with the MsgID an answer names, in
+    order), the latest unanswered one before position ``n``, else the first
+    unanswered one; None if none is found within a few."""
+    if not candidates:
+        return None
+    k = bisect.bisect_left(candidates, n, key=lambda i: positions[i])
+    for i in reversed(candidates[max(0, k - _LOOK):k]):
+        if answers[i] is None:
+            return i
+    return next((i for i in candidates[k:k + _LOOK] if answers[i] is None), None)
 
 
 def _msg_id(msg: Message[Any] | None) -> str | None:
