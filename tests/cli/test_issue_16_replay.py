@@ -44,8 +44,8 @@ BASE_URL = "http://127.0.0.1:8080/sync"
 
 # -- a recording of our own traffic -------------------------------------------
 def _run(server: SyncServer, store: ClientStore, session_id: int, out: Path, counter: list[int],
-         encoding: str) -> None:
-    session = ClientSession(store, url=BASE_URL, user="test", password="secret", auth_type="basic",
+         encoding: str, auth: str) -> None:
+    session = ClientSession(store, url=BASE_URL, user="test", password="secret", auth_type=auth,
                             encoding=encoding, clock=Clock(), session_id=str(session_id))
     request = session.start()
     for _ in range(30):
@@ -61,7 +61,7 @@ def _run(server: SyncServer, store: ClientStore, session_id: int, out: Path, cou
     assert session.ok
 
 
-def record(out: Path, encoding: str) -> list[Path]:
+def record(out: Path, encoding: str, auth: str = "basic") -> list[Path]:
     """Four sessions of two devices with our server: A's slow sync of two
     contacts, B receiving them (Maps), A changing one and deleting the other,
     B receiving that (Replace/Delete to our GUIDs); the files in order."""
@@ -73,12 +73,12 @@ def record(out: Path, encoding: str) -> list[Path]:
     ab = a.datastores["./addressbook"]
     first, second = ab.add(vcard(1)), ab.add(vcard(2))
     counter = [0]
-    _run(server, a, 1, out, counter, encoding)
-    _run(server, b, 1, out, counter, encoding)
+    _run(server, a, 1, out, counter, encoding, auth)
+    _run(server, b, 1, out, counter, encoding, auth)
     ab.update(first, vcard(1, note="changed"))
     ab.delete(second)
-    _run(server, a, 2, out, counter, encoding)
-    _run(server, b, 2, out, counter, encoding)
+    _run(server, a, 2, out, counter, encoding, auth)
+    _run(server, b, 2, out, counter, encoding, auth)
     assert len(b.datastores["./addressbook"].items) == 1
     return sorted(out.iterdir())
 
@@ -86,6 +86,12 @@ def record(out: Path, encoding: str) -> list[Path]:
 @pytest.fixture(scope="module", params=["xml", "wbxml"])
 def recording(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return record(tmp_path_factory.mktemp("rec") / "capture", request.param)
+
+
+@pytest.fixture(scope="module")
+def md5_recording(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The same with MD5: each device's first message is refused with a challenge, the next answers it."""
+    return record(tmp_path_factory.mktemp("rec") / "capture", "wbxml", "md5")
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +169,22 @@ def test_own_recording_replays_over_http_without_differences(capsys: pytest.Capt
     status, doc, err = replay(capsys, *recording, "--url", server.url)
     assert (status, err, doc["differences"]) == (0, "", 0), doc
     assert all(s["our_session"].startswith(server.url + "?sessionid=") for s in doc["sessions"])
+
+
+def test_md5_recording_with_challenges_replays_without_differences(capsys: pytest.CaptureFixture[str],
+                                                                   md5_recording: list[Path], tmp_path: Path,
+                                                                   serve: Any) -> None:
+    """The recorded client answered our challenge with its next message: the replay leaves our new
+    challenge to that message too (its MD5 credential over the new nonce), in process and over HTTP."""
+    (tmp_path / "pw").write_text("secret\n")
+    status, doc, err = replay(capsys, *md5_recording, "--in-process", "--db", tmp_path / "md5.db",
+                              "--password-file", tmp_path / "pw")
+    assert (status, err, doc["differences"]) == (0, "", 0)
+    assert [s["client_messages"] for s in doc["sessions"]] == [4, 4, 3, 3]  # a challenge in the first two
+    assert [s["exchanges"] for s in doc["sessions"]] == [4, 4, 3, 3]  # none answered by the replay itself
+    server = serve()
+    status, doc, err = replay(capsys, *md5_recording, "--url", server.url, "--password-file", tmp_path / "pw")
+    assert (status, err, doc["differences"]) == (0, "", 0)
 
 
 def test_the_installed_command_replays_over_http(xml_recording: list[Path], serve: Any) -> None:

@@ -182,6 +182,16 @@ def _by_ref(candidates: list[int], positions: list[int], n: int, answers: list[A
     return next((i for i in candidates[k:k + _LOOK] if answers[i] is None), None)
 
 
+def _refused(answer: Message[Any] | None) -> bool:
+    """Whether a recorded answer refused the login (SyncHdr Status 401 or 407)."""
+    from ..model import Status
+
+    for cmd in answer.commands if answer is not None else ():
+        if isinstance(cmd, Status) and isinstance(cmd.cmd_ref, str) and cmd.cmd_ref.strip() == "0":
+            return isinstance(cmd.data, str) and cmd.data.strip() in ("401", "407")
+    return False
+
+
 def _msg_id(msg: Message[Any] | None) -> str | None:
     value = getattr(getattr(msg, "header", None), "msg_id", None)
     return value.strip() if isinstance(value, str) else None
@@ -299,7 +309,9 @@ def _cmd_replay(args: argparse.Namespace) -> None:
             if transport.failed:
                 outcome.failure = f"not replayed: {transport.failed}"
                 continue
-            result = replayer.replay([sm.captured.data for sm in outcome.client], _content_type(outcome.client))
+            challenged = [n for n, answer in enumerate(outcome.answers[:-1]) if _refused(answer)]
+            result = replayer.replay([sm.captured.data for sm in outcome.client], _content_type(outcome.client),
+                                     challenged=challenged)
             outcome.result = result
             outcome.comparison = compare_session([sm.message for sm in outcome.client], outcome.answers, result)
             if result.stopped:

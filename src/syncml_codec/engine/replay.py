@@ -66,7 +66,7 @@ Every rewrite is listed in :attr:`Exchange.notes`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -292,6 +292,8 @@ class _Session:
     taken: set[int] = field(default_factory=set)  # id() of our commands already paired
     mapped_guids: set[str] = field(default_factory=set)  # our GUIDs a Map item named
     unsent: set[str] = field(default_factory=set)  # recorded GUIDs of Adds our server had no counterpart for
+    challenged: set[int] = field(default_factory=set)  # positions the recorded client answered a challenge after
+    nonce: bytes | None = None  # the nonce of our last challenge, for the next message's MD5 credential
 
 
 class Replayer:
@@ -327,12 +329,19 @@ class Replayer:
         self.devinf: dict[str, DevInf] = {}  # device id -> its DevInf, from its Put/Results
 
     # -- one session ------------------------------------------------------
-    def replay(self, messages: Sequence[bytes], content_type: str | None = None) -> SessionReplay:
+    def replay(self, messages: Sequence[bytes], content_type: str | None = None, *,
+               challenged: Collection[int] = ()) -> SessionReplay:
         """Send ``messages`` (the client's, in order) as one session.  A
         :class:`TransportError` ends the session (:attr:`SessionReplay.stopped`),
-        as does, with ``stop_on_error``, an answer that is not HTTP 200 SyncML."""
+        as does, with ``stop_on_error``, an answer that is not HTTP 200 SyncML.
+        ``challenged``: the positions (0 for the first) of the messages the
+        recorded server refused with a challenge, which the recorded client
+        answered with its next message: a challenge of our server to one of
+        those is left to that next message (its MD5 credential computed over
+        our challenge's nonce), not answered by the replay."""
         result = SessionReplay()
         state = _Session()
+        state.challenged = set(challenged)
         for position, body in enumerate(messages):
             try:
                 stop = self._replay_message(position, body, content_type, state, result)
@@ -365,6 +374,10 @@ class Replayer:
         for _ in range(_CHALLENGES):
             if state.sid is not None or reply is None or (refusal := _refusal(reply)) is None:
                 break
+            if position in state.challenged:  # as recorded: the client's next message answers it
+                meta = refusal.chal.meta if refusal.chal is not None else None
+                state.nonce = auth.nonce_from_text(meta.next_nonce) if meta is not None and meta.next_nonce else None
+                break
             result.exchanges.append(exchange)
             retry, why = self._answer_challenge(msg, refusal.chal, state, notes)
             if retry is None:
@@ -379,6 +392,8 @@ class Replayer:
         if reply is None:
             return False
         if state.sid is None and _refusal(reply) is not None:
+            if position in state.challenged:
+                return False
             result.refused = "the credentials sent after the challenge were refused"
             return True
         self._remember(reply, msg, state)
@@ -471,7 +486,8 @@ class Replayer:
         if state.sid is None and any(c.data is not None and _cred_type(c) == _MD5 for c in _all_creds(msg)):
             user = self._login_user(msg)
             if user is not None and self.password is not None:
-                known = self.nonces.get((user, (header.source.loc_uri or "").strip()))
+                known = state.nonce if state.nonce is not None else \
+                    self.nonces.get((user, (header.source.loc_uri or "").strip()))
                 msg = self._with_md5(msg, user, self.password, known or b"", in_header=False)
                 header = msg.header
                 notes.append("MD5 credentials computed again over our nonce")
