@@ -32,7 +32,7 @@ from syncml_codec.engine import ClientSession, ClientStore, InProcess, Replayer,
 from syncml_codec.server import HttpTransport, make_app
 from syncml_codec.store import SQLiteStore
 
-from ..conftest import CORPUS
+from ..conftest import CORPUS, DATA
 from ..engine.conftest import Clock, counter_random
 from ..engine.helpers import device, vcard
 from ..interop.conftest import ServerProcess, free_port, python_env
@@ -518,3 +518,33 @@ def test_a_broken_capture_still_replays_what_it_holds(capsys: pytest.CaptureFixt
     assert lines[0] == "syncml replay: s.pcap: truncated at byte 4096"
     assert lines[1].startswith("syncml replay: s.pcap: #99: not replayed, unreadable: ")
     assert lines[2:] == ["syncml replay: 2 problems (above)"]
+
+
+# -- the generated pcaps of SyncEvolution with `syncml serve` (the pcap reader: branch i16-pcap) --------
+PCAP = DATA / "captures" / "se-wbxml-two-sessions.pcap"
+
+
+def _pcap_readable() -> bool:
+    from syncml_codec.capture import detect_input
+
+    return PCAP.is_file() and detect_input(PCAP.read_bytes()) == "pcap"
+
+
+@pytest.mark.skipif(not _pcap_readable(), reason="no pcap fixture or no pcap reader (branch i16-pcap) yet")
+def test_pcap_of_syncevolution_with_syncml_serve(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                 serve: Any) -> None:
+    """SyncEvolution's first message (MD5 over an empty nonce) refused with a challenge, its new session
+    answering it, a slow sync with MoreData, a two-way sync: replayed to a fresh server, in process and
+    over HTTP, no differences; with another password, refused from the second session on."""
+    (tmp_path / "pw").write_text("secret\n")
+    status, doc, err = replay(capsys, PCAP, "--in-process", "--db", tmp_path / "p.db", "--password-file",
+                              tmp_path / "pw")
+    assert (status, err, doc["differences"]) == (0, "", 0)
+    assert [(s["client_messages"], s["compared"]) for s in doc["sessions"]] == [(1, 1), (7, 7), (3, 3)]
+    assert doc["sessions"][0]["our_session"] is None and doc["sessions"][0]["refused"] is None
+    server = serve()
+    status, doc, err = replay(capsys, PCAP, "--url", server.url, "--password-file", tmp_path / "pw")
+    assert (status, err, doc["differences"]) == (0, "", 0)
+    (tmp_path / "wrong").write_text("wrong\n")
+    status, doc, _ = replay(capsys, PCAP, "--url", serve().url, "--password-file", tmp_path / "wrong")
+    assert status == 1 and doc["sessions"][1]["refused"] and doc["sessions"][1]["differences"][0]["replayed"] == "401"

@@ -309,7 +309,7 @@ def _cmd_replay(args: argparse.Namespace) -> None:
             if transport.failed:
                 outcome.failure = f"not replayed: {transport.failed}"
                 continue
-            challenged = [n for n, answer in enumerate(outcome.answers[:-1]) if _refused(answer)]
+            challenged = [n for n, answer in enumerate(outcome.answers) if _refused(answer)]
             result = replayer.replay([sm.captured.data for sm in outcome.client], _content_type(outcome.client),
                                      challenged=challenged)
             outcome.result = result
@@ -352,8 +352,9 @@ def _print_report(target: str, setup: list[str], outcomes: list[_Outcome], diffe
         if o.result is None or o.comparison is None:
             continue
         answered = sum(1 for a in o.answers if a is not None)
-        print(f"  our session {o.result.session_id or '(none)'}; {o.comparison.compared} of {answered} "
-              "recorded answers compared")
+        ours = o.result.session_id or ("(none)" if o.result.refused or o.result.stopped else "(none: not logged in, "
+                                                                                          "as recorded)")
+        print(f"  our session {ours}; {o.comparison.compared} of {answered} recorded answers compared")
         if o.result.refused:
             print(f"  login refused: {o.result.refused}")
         if o.result.stopped:

@@ -27,7 +27,10 @@ nothing else is changed (an unchanged message is sent byte for byte):
   credential of the challenged type over the challenge's nonce -- also when
   the recording had none (a phone that sends credentials only when asked);
   an MD5 credential names the user in ``Source/LocName``, so every later
-  message of the session carries that LocName too.  Up to two challenges
+  message of the session carries that LocName too.  A challenge the
+  recording shows the client answering itself (the caller passes the
+  positions the recorded server refused) is left to the client's next
+  message or session, as recorded.  Up to two challenges
   are answered per message: our server keys a challenge on the user the
   message claimed, so the challenge to a message that named nobody cannot be
   used by an answer that names the user; the next one can.  Without a password an
@@ -336,9 +339,10 @@ class Replayer:
         as does, with ``stop_on_error``, an answer that is not HTTP 200 SyncML.
         ``challenged``: the positions (0 for the first) of the messages the
         recorded server refused with a challenge, which the recorded client
-        answered with its next message: a challenge of our server to one of
-        those is left to that next message (its MD5 credential computed over
-        our challenge's nonce), not answered by the replay."""
+        answered itself, with its next message or in a new session: a
+        challenge of our server to one of those is not answered by the
+        replay, and its nonce is what the client's next MD5 credential is
+        computed over."""
         result = SessionReplay()
         state = _Session()
         state.challenged = set(challenged)
@@ -377,6 +381,9 @@ class Replayer:
             if position in state.challenged:  # as recorded: the client's next message answers it
                 meta = refusal.chal.meta if refusal.chal is not None else None
                 state.nonce = auth.nonce_from_text(meta.next_nonce) if meta is not None and meta.next_nonce else None
+                user = self._login_user(msg)
+                if state.nonce is not None and user is not None:  # (a new session's first message too)
+                    self.nonces[(user, (msg.header.source.loc_uri or "").strip())] = state.nonce
                 break
             result.exchanges.append(exchange)
             retry, why = self._answer_challenge(msg, refusal.chal, state, notes)
