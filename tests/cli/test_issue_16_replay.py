@@ -331,6 +331,29 @@ def test_missing_and_empty_captures(capsys: pytest.CaptureFixture[str], tmp_path
                                        f"({missing}: No such file or directory)\n")
 
 
+def test_nothing_from_the_capture_can_forge_a_line(capsys: pytest.CaptureFixture[str], xml_recording: list[Path],
+                                                   tmp_path: Path) -> None:
+    """A LUID with a line break (echoed in the Statuses) and a file name with one: escaped, one line each."""
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    forged = b"1&#10;session 9: forged"
+    for path in xml_recording[:6]:  # A's first session: its item 1, answered 201 by the recorded server (now 500)
+        data = path.read_bytes().replace(b"<Source><LocURI>1</LocURI>", b"<Source><LocURI>" + forged + b"</LocURI>")
+        data = data.replace(b"<Cmd>Replace</Cmd><SourceRef>1</SourceRef><Data>201</Data>",
+                            b"<Cmd>Replace</Cmd><SourceRef>" + forged + b"</SourceRef><Data>500</Data>")
+        (evil / path.name).write_bytes(data)
+    capsys.readouterr()
+    assert main(["replay", *sorted(map(str, evil.iterdir())), "--in-process", "--db", str(tmp_path / "e.db")]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert "  message 2: status Replace item 1\\nsession 9: forged: recorded 500, now 201" in out
+    assert not any(line.startswith("session 9") for line in out)
+    empty = tmp_path / "a\nsession 9: forged.xml"
+    empty.write_bytes(b"")
+    assert main(["replay", str(empty), "--in-process", "--db", str(tmp_path / "e.db")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a\\nsession 9" in err
+
+
 def test_unreachable_url(capsys: pytest.CaptureFixture[str], xml_recording: list[Path]) -> None:
     url = f"http://127.0.0.1:{free_port()}/sync"
     status, doc, err = replay(capsys, *xml_recording, "--url", url)
@@ -548,3 +571,18 @@ def test_pcap_of_syncevolution_with_syncml_serve(capsys: pytest.CaptureFixture[s
     (tmp_path / "wrong").write_text("wrong\n")
     status, doc, _ = replay(capsys, PCAP, "--url", serve().url, "--password-file", tmp_path / "wrong")
     assert status == 1 and doc["sessions"][1]["refused"] and doc["sessions"][1]["differences"][0]["replayed"] == "401"
+
+
+SAN = CORPUS / "devices" / "sailfishos+buteo-syncml" / "tests_meego" / "data" / "SAN01.bin"
+
+
+@pytest.mark.skipif(not SAN.is_file(), reason="no device corpus")
+def test_a_notification_is_no_session_to_replay(capsys: pytest.CaptureFixture[str], xml_recording: list[Path],
+                                                tmp_path: Path) -> None:
+    status, doc, err = replay(capsys, SAN, *xml_recording, "--in-process", "--db", tmp_path / "san.db")
+    assert (status, err, doc["differences"]) == (0, "", 0)
+    assert doc["sessions"][0]["skipped"] == "a notification (SAN), not a session to replay"
+    assert [s["replayed"] for s in doc["sessions"]] == [False, True, True, True, True]
+    capsys.readouterr()
+    assert main(["replay", str(SAN), "--in-process", "--db", str(tmp_path / "san.db")]) == 1
+    assert capsys.readouterr().err == f"syncml replay: {SAN}: no client messages to replay\n"

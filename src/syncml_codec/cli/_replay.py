@@ -229,8 +229,10 @@ def _sessions(args: argparse.Namespace, problems: list[str]) -> list[_Outcome]:
         outcomes = [outcomes[args.session - 1]]
     if not any(o.client for o in outcomes):
         found = "no SyncML message" if not messages else "no client messages"
+        from ..server import escape_log_text
+
         problems_text = f" ({problems[0]})" if problems else ""
-        raise CommandError(f"{names}: {found} to replay{problems_text}")
+        raise CommandError(escape_log_text(f"{names}: {found} to replay{problems_text}")[:_MAX_LINE])
     return outcomes
 
 
@@ -327,11 +329,24 @@ def _cmd_replay(args: argparse.Namespace) -> None:
     else:
         _print_report(target, setup, outcomes, differences)
     for line in failures:
-        print(f"syncml replay: {line}", file=sys.stderr)
+        _line(f"syncml replay: {line}", sys.stderr)
     if failures:
         raise CommandError(f"{len(failures)} problem{'s' if len(failures) != 1 else ''} (above)")
     if differences and not args.no_fail_on_diff:
         raise CommandError(f"{differences} difference{'s' if differences != 1 else ''} from the recording")
+
+
+#: characters of one printed line at most (a LUID or origin from the capture may be any length)
+_MAX_LINE = 1000
+
+
+def _line(text: str, stream: Any = None) -> None:
+    """Print one line of the report: what came from the capture escaped (no
+    control character can start a line of its own) and cut at :data:`_MAX_LINE`."""
+    from ..server import escape_log_text
+
+    text = escape_log_text(text)
+    print(text if len(text) <= _MAX_LINE else text[:_MAX_LINE] + "...", file=stream or sys.stdout)
 
 
 def _session_title(o: _Outcome) -> str:
@@ -342,31 +357,31 @@ def _session_title(o: _Outcome) -> str:
 
 
 def _print_report(target: str, setup: list[str], outcomes: list[_Outcome], differences: int) -> None:
-    print(f"replay to {target}")
+    _line(f"replay to {target}")
     for line in setup:
-        print(f"  {line}")
+        _line(f"  {line}")
     for o in outcomes:
-        print(_session_title(o) + (f": skipped, {o.skipped}" if o.skipped else ""))
+        _line(_session_title(o) + (f": skipped, {o.skipped}" if o.skipped else ""))
         if o.failure and o.result is None:
-            print(f"  {o.failure}")
+            _line(f"  {o.failure}")
         if o.result is None or o.comparison is None:
             continue
         answered = sum(1 for a in o.answers if a is not None)
         ours = o.result.session_id or ("(none)" if o.result.refused or o.result.stopped else "(none: not logged in, "
                                                                                           "as recorded)")
-        print(f"  our session {ours}; {o.comparison.compared} of {answered} recorded answers compared")
+        _line(f"  our session {ours}; {o.comparison.compared} of {answered} recorded answers compared")
         if o.result.refused:
-            print(f"  login refused: {o.result.refused}")
+            _line(f"  login refused: {o.result.refused}")
         if o.result.stopped:
-            print(f"  stopped: {o.result.stopped}")
+            _line(f"  stopped: {o.result.stopped}")
         for diff in o.comparison.differences:
-            print(f"  {diff}")
+            _line(f"  {diff}")
         for note in o.comparison.notes:
-            print(f"  note: {note}")
+            _line(f"  note: {note}")
         if not o.comparison.differences:
-            print("  no differences")
+            _line("  no differences")
     replayed = sum(1 for o in outcomes if o.comparison is not None)
-    print(f"{differences} difference{'s' if differences != 1 else ''} in {replayed} replayed "
+    _line(f"{differences} difference{'s' if differences != 1 else ''} in {replayed} replayed "
           f"session{'s' if replayed != 1 else ''}")
 
 
