@@ -187,6 +187,27 @@ def test_md5_recording_with_challenges_replays_without_differences(capsys: pytes
     assert (status, err, doc["differences"]) == (0, "", 0)
 
 
+def test_md5_recording_against_a_basic_only_server(capsys: pytest.CaptureFixture[str], md5_recording: list[Path],
+                                                   tmp_path: Path) -> None:
+    """The challenge asks for basic where the recorded one asked for MD5; the client's MD5 answer is then
+    refused for good (403, no challenge): the login fails and everything after differs."""
+    (tmp_path / "pw").write_text("secret\n")
+    status, doc, _ = replay(capsys, *md5_recording, "--in-process", "--db", tmp_path / "b.db", "--auth-policy",
+                            "basic", "--password-file", tmp_path / "pw")
+    assert status == 1
+    first = doc["sessions"][0]
+    assert first["refused"] == "the server refused the login (403) without a challenge to answer"
+    found = first["differences"]
+    assert found[:2] == [
+        {"message": 1, "kind": "auth", "command": "SyncHdr", "ref": "", "recorded": "401 auth-md5",
+         "replayed": "401 auth-basic", "detail": "challenged for another scheme"},
+        {"message": 2, "kind": "auth", "command": "SyncHdr", "ref": "", "recorded": "212", "replayed": "403",
+         "detail": ""}]
+    assert all(d["replayed"] is None for d in found[2:] if d["kind"] != "items")
+    assert first["notes"][-1] == ("messages 3-4 not sent: the server refused the login (403) without a challenge "
+                                  "to answer")
+
+
 def test_the_installed_command_replays_over_http(xml_recording: list[Path], serve: Any) -> None:
     server = serve()
     proc = subprocess.run([sys.executable, "-m", "syncml_codec", "replay", *map(str, xml_recording), "--url",

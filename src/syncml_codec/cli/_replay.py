@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import json
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -303,6 +304,12 @@ def _cmd_replay(args: argparse.Namespace) -> None:
 
         target = args.url
         transport = _Recorder(HttpTransport(args.url, timeout=args.timeout))
+    package_log = logging.getLogger("syncml_codec")
+    saved_log = (package_log.level, list(package_log.handlers))
+    if store is not None:  # our server's log lines (auth refused, ...), at --log-level, on stderr
+        from ..server import install_log_handler
+
+        install_log_handler(args.log_level)
     try:
         replayer = Replayer(transport, user=user, password=password, datastores=datastores, stop_on_error=True)
         for outcome in outcomes:
@@ -319,6 +326,8 @@ def _cmd_replay(args: argparse.Namespace) -> None:
             if result.stopped:
                 outcome.failure = result.stopped
     finally:
+        package_log.setLevel(saved_log[0])
+        package_log.handlers[:] = saved_log[1]
         if store is not None:
             store.close()
     differences = sum(len(o.comparison.differences) for o in outcomes if o.comparison is not None)
@@ -440,6 +449,9 @@ def register(sub: Any) -> None:
     p.add_argument("--datastore", action="append", metavar="RECORDED=OURS",
                    help="the recorded server's datastore URI -> ours (e.g. ca=calendar); repeatable")
     p.add_argument("--session", type=int, metavar="N", help="replay only the N-th session of the captures")
+    p.add_argument("--log-level", default="error", choices=("debug", "info", "warning", "error"),
+                   help="--in-process: our server's log lines on stderr from this level (default error: the "
+                        "report says what differs; warning adds why a login was refused)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S",
                    help="--url: seconds to wait for each answer (default 60)")
     p.add_argument("--json", action="store_true", help="print one JSON document (docs/cli.md: syncml replay)")

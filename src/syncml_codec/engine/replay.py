@@ -403,6 +403,10 @@ class Replayer:
                 return False
             result.refused = "the credentials sent after the challenge were refused"
             return True
+        code = _header_code(reply)
+        if state.sid is None and code is not None and not 200 <= code < 300 and position not in state.challenged:
+            result.refused = f"the server refused the login ({code}) without a challenge to answer"
+            return True
         self._remember(reply, msg, state)
         return False
 
@@ -696,6 +700,14 @@ def _failure(response: Response) -> str:
         reason, url = response.summary.get("reason"), response.summary.get("url")
         return f"HTTP {response.http_status}" + (f" {reason}" if reason else "") + (f" from {url}" if url else "")
     return f"the answer is not a SyncML message ({response.content_type or 'no content type'})"
+
+
+def _header_code(reply: Message) -> int | None:
+    """The code of the SyncHdr Status of ``reply``, None if it has none."""
+    for cmd in reply.commands:
+        if isinstance(cmd, Status) and cmd.cmd_ref == "0":
+            return int(cmd.code) if cmd.code is not None else None
+    return None
 
 
 def _refusal(reply: Message) -> Status | None:

@@ -9,7 +9,8 @@ command ids and the server's datastore names.  What is compared:
 
 * **auth**: the SyncHdr Status of the first answer to each message (200 and
   212 are the same outcome: logged in), e.g. recorded 212, now 401 -- with,
-  in the detail, what the answer to the challenge then got;
+  in the detail, what the answer to the challenge then got -- and the scheme
+  a challenge asks for (recorded ``401 auth-md5``, now ``401 auth-basic``);
 * **status**: each Status for a client command, by the command (its kind and
   CmdID, and the item's SourceRef when the server named it): recorded code
   and new code, or a Status only one side gave (``None`` on the other);
@@ -242,15 +243,35 @@ def _only_recorded(number: int, sent: Message[Any] | None, recorded: Message, ou
 def _compare_auth(number: int, recorded: Message, exchanges: list[Exchange], out: SessionComparison) -> None:
     was = _header_status(recorded)
     first = _header_status(exchanges[0].reply)
+    if was == first and _challenge_type(recorded) != _challenge_type(exchanges[0].reply):
+        out.differences.append(Difference(number, "auth", "SyncHdr", "", _with_scheme(was, recorded),
+                                          _with_scheme(first, exchanges[0].reply), "challenged for another scheme"))
+        return
     if (was in _LOGGED_IN and first in _LOGGED_IN) or was == first:
         return
     final = _header_status(exchanges[-1].reply)
-    if NO_NONCE in exchanges[0].notes and was in _LOGGED_IN and final in _LOGGED_IN:
+    if NO_NONCE in exchanges[0].notes and was in _LOGGED_IN and final in _LOGGED_IN \
+            and _challenge_type(exchanges[0].reply) == "syncml:auth-md5":
         out.notes.append(f"message {number}: challenged ({first}), as the MD5 credential could not be over a "
                          f"nonce of this server; logged in ({final}) with the answer to the challenge")
         return
     detail = f"then {final or 'no answer'} after the replay answered the challenge" if len(exchanges) > 1 else ""
     out.differences.append(Difference(number, "auth", "SyncHdr", "", was, first, detail))
+
+
+def _with_scheme(code: str | None, reply: Message[Any] | None) -> str | None:
+    scheme = _challenge_type(reply)
+    return f"{code} {scheme.rpartition(':')[2]}" if code is not None and scheme else code
+
+
+def _challenge_type(reply: Message[Any] | None) -> str:
+    """The scheme the SyncHdr Status of ``reply`` challenges for (basic when its Chal names none)."""
+    for cmd in reply.commands if reply is not None else ():
+        if isinstance(cmd, Status) and _text(cmd.cmd_ref) == "0" and cmd.chal is not None:
+            meta = cmd.chal.meta
+            kind = _text(meta.type) if meta is not None else ""
+            return kind.lower() or "syncml:auth-basic"
+    return ""
 
 
 def _compare_statuses(number: int, recorded: Message, final: Exchange, out: SessionComparison) -> None:
