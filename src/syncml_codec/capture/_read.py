@@ -3,8 +3,12 @@ to its reader.  Readers are plain functions ``(data, name) -> Capture``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..codec.detect import looks_like_wbxml
 from ..codec.san import looks_like_notification
+from ._http import looks_like_http, read_http_dump
+from ._pcap import looks_like_pcap, read_pcap
 from ._types import Capture, CapturedMessage, CaptureNote, InputKind
 
 __all__ = ["detect_input", "read_capture"]
@@ -13,6 +17,11 @@ __all__ = ["detect_input", "read_capture"]
 def detect_input(data: bytes) -> InputKind:
     """The kind of capture ``data`` most likely is.  (The helpers for issue 16
     widen this to every kind in INPUT_KINDS.)"""
+    # pcap/pcapng magic, then HTTP: issue 16, i16-pcap
+    if looks_like_pcap(data):
+        return "pcap"
+    if looks_like_http(data):
+        return "http"
     if looks_like_notification(data):
         return "san"
     if looks_like_wbxml(data):
@@ -34,4 +43,13 @@ def read_capture(data: bytes, name: str = "-", kind: InputKind | None = None) ->
     read as ``kind`` or the detected kind.  Never raises for bad content:
     what cannot be read becomes an error note in the result."""
     kind = kind or detect_input(data)
-    return _single(data, name, kind)
+    reader = _READERS.get(kind)
+    return reader(data, name) if reader is not None else _single(data, name, kind)
+
+
+#: the readers of the kinds that are not one plain message
+_READERS: dict[InputKind, Callable[[bytes, str], Capture]] = {
+    # pcap/HTTP: issue 16, i16-pcap
+    "pcap": read_pcap,
+    "http": read_http_dump,
+}

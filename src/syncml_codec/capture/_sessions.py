@@ -8,8 +8,17 @@ new one (phones that use SessionID 1 every time).  Who sent a message is the
 capture's word when it has one (HTTP request or response, a log's line);
 otherwise it is worked out from the headers: a LocURI seen as the device or as
 the server elsewhere in the capture, else the URL (clients address the server
-by its URL).  Messages that cannot be read stay in the session of the message
-before them in the same stream, with their error.
+by its URL).  A message is read strictly first; one that is not valid SyncML
+is read leniently and keeps the strict read's complaint (``problem``).
+Messages that cannot be read stay in the session of the message before them
+in the same stream (else of the message before them: one file per message),
+with their error.
+
+Within a session, messages without capture times (files named on the command
+line, in whatever order the shell gave them) are put in protocol order: each
+client message by its MsgID, each server message after the client message
+its SyncHdr Status answers (MsgRef).  A message that says neither keeps its
+place after the message before it.  Captures with times keep their order.
 """
 
 from __future__ import annotations
@@ -17,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..errors import SyncMLError
-from ..model import Message, SyncHdr
+from ..errors import StructureError, SyncMLError
+from ..model import Message, Status, SyncHdr
 from ._types import CapturedMessage, Direction
 
 __all__ = ["CapturedSession", "SessionMessage", "group_sessions", "read_messages"]
@@ -27,12 +36,15 @@ __all__ = ["CapturedSession", "SessionMessage", "group_sessions", "read_messages
 @dataclass
 class SessionMessage:
     """A captured message read: ``message`` (leniently) or ``error`` (why it
-    could not be read), and its ``direction`` as resolved."""
+    could not be read), and its ``direction`` as resolved.  ``problem`` says
+    why a message that was read is not valid SyncML (a strict read's error,
+    e.g. ``SyncML/SyncBody/Sync[1]: CmdID missing``); None when it is."""
 
     captured: CapturedMessage
     message: Message[None] | None
     error: str | None
     direction: Direction
+    problem: str | None = None
 
 
 @dataclass
@@ -71,12 +83,20 @@ def read_messages(captured: Iterable[CapturedMessage]) -> list[SessionMessage]:
         if cap.kind != "syncml":
             out.append(SessionMessage(cap, None, None, "server" if cap.direction == "unknown" else cap.direction))
             continue
-        try:
-            msg: Message[None] | None = Message.from_bytes(cap.data, cap.content_type, lenient=True)
-            error = None
+        msg: Message[None] | None = None
+        error = problem = None
+        try:  # strict first: a valid message is read once, a broken one is said to be
+            msg = Message.from_bytes(cap.data, cap.content_type)
+        except StructureError as exc:
+            problem = str(exc)
         except SyncMLError as exc:
-            msg, error = None, str(exc)
-        out.append(SessionMessage(cap, msg, error, cap.direction))
+            error = str(exc)
+        if problem is not None:
+            try:
+                msg = Message.from_bytes(cap.data, cap.content_type, lenient=True)
+            except SyncMLError as exc:
+                error = str(exc)
+        out.append(SessionMessage(cap, msg, error, cap.direction, problem))
     devices: set[str] = set()
     servers: set[str] = set()
     for sm in out:  # learn from what the capture says
@@ -106,6 +126,7 @@ def group_sessions(captured: Iterable[CapturedMessage]) -> list[CapturedSession]
     sessions: list[CapturedSession] = []
     open_by_key: dict[tuple[str | None, str | None], CapturedSession] = {}
     last_by_stream: dict[str | None, CapturedSession] = {}
+    previous: CapturedSession | None = None  # the session of the message before (not a SAN's)
     for sm in read_messages(captured):
         cap = sm.captured
         if cap.kind == "san":
@@ -113,11 +134,12 @@ def group_sessions(captured: Iterable[CapturedMessage]) -> list[CapturedSession]
             continue
         header = _header(sm.message)
         if header is None:
-            session = last_by_stream.get(cap.stream)
+            session = last_by_stream.get(cap.stream) or previous
             if session is None:
                 session = CapturedSession(None, None, None)
                 sessions.append(session)
             session.messages.append(sm)
+            previous = session
             continue
         src, tgt = _uris(header)
         device, server = (tgt, src) if sm.direction == "server" else (src, tgt)
@@ -133,4 +155,36 @@ def group_sessions(captured: Iterable[CapturedMessage]) -> list[CapturedSession]
             session.server = server
         session.messages.append(sm)
         last_by_stream[cap.stream] = session
+        previous = session
+    for session in sessions:
+        if any(sm.captured.time is None for sm in session.messages):
+            session.messages = _protocol_order(session.messages)
     return sessions
+
+
+def _number(text: object) -> int | None:
+    return int(text) if isinstance(text, str) and text.strip().isdigit() else None
+
+
+def _answered(msg: Message[None]) -> int | None:
+    """The client MsgID a server message answers: its SyncHdr Status's MsgRef."""
+    for cmd in msg.commands:
+        if isinstance(cmd, Status) and (cmd.cmd_ref or "").strip() == "0":
+            return _number(cmd.msg_ref)
+    return None
+
+
+def _protocol_order(messages: list[SessionMessage]) -> list[SessionMessage]:
+    keys: list[tuple[int, int]] = []
+    last = (0, -1)
+    for sm in messages:
+        header = _header(sm.message)
+        number = None
+        if header is not None and sm.message is not None:
+            number = _number(header.msg_id) if sm.direction == "client" else (
+                _answered(sm.message) if sm.direction == "server" else None)
+        if number is not None:
+            last = (number, 0 if sm.direction == "client" else 1)
+        keys.append(last)
+    order = sorted(range(len(messages)), key=lambda i: keys[i])  # stable: retries keep their order
+    return [messages[i] for i in order]
