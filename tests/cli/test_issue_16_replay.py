@@ -429,6 +429,26 @@ def test_server_answering_http_500(capsys: pytest.CaptureFixture[str], xml_recor
     assert "Traceback" not in err
 
 
+class _Html(_Failing):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        body = b"<html><body>It works!</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_server_answering_something_else(capsys: pytest.CaptureFixture[str], xml_recording: list[Path],
+                                         http_server: Any) -> None:
+    url = http_server(_Html)
+    status, doc, err = replay(capsys, *xml_recording, "--url", url, "--session", "2")
+    assert status == 1
+    assert err.splitlines()[0] == "syncml replay: session 2: message 1: the answer is not a SyncML message (text/html)"
+    assert doc["sessions"][0]["stopped"] == "message 1: the answer is not a SyncML message (text/html)"
+
+
 def test_silent_server_times_out(capsys: pytest.CaptureFixture[str], xml_recording: list[Path]) -> None:
     with socket.socket() as listener:  # connections are queued, never answered
         listener.bind(("127.0.0.1", 0))
