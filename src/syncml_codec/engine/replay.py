@@ -293,6 +293,7 @@ class _Session:
     # recorded (MsgRef, CmdRef, Cmd) -> ours (MsgRef, CmdRef, command)
     paired: dict[tuple[str, ...], tuple[str, Command]] = field(default_factory=dict)
     taken: set[int] = field(default_factory=set)  # id() of our commands already paired
+    cursor: dict[str, int] = field(default_factory=dict)  # tag -> index in ours of the first maybe not taken
     mapped_guids: set[str] = field(default_factory=set)  # our GUIDs a Map item named
     unsent: set[str] = field(default_factory=set)  # recorded GUIDs of Adds our server had no counterpart for
     challenged: set[int] = field(default_factory=set)  # positions the recorded client answered a challenge after
@@ -563,7 +564,8 @@ class Replayer:
         uri = self._datastore(cmd.target.loc_uri or "", client_uri, device, notes)
         target = dataclasses.replace(cmd.target, loc_uri=uri) if uri != (cmd.target.loc_uri or "") else cmd.target
         ours_added = [_guid_of(c) for _, c in state.ours.get("Add", [])]
-        free = [g for g in ours_added if g and g not in state.mapped_guids and g not in self.guids.values()]
+        paired = set(self.guids.values())  # (once per Map: linear, not a scan per GUID)
+        free = [g for g in ours_added if g and g not in state.mapped_guids and g not in paired]
         items: list[MapItem] = []
         for mi in cmd.map_items or ():
             guid = (mi.target.loc_uri or "") if mi.target is not None else ""
@@ -601,9 +603,16 @@ class Replayer:
                *(status.target_refs if status.cmd in ("Alert", "Sync") else ()))
         pair = state.paired.get(key)
         if pair is None:
-            free = [p for p in state.ours.get(status.cmd, []) if id(p[1]) not in state.taken]
+            ours = state.ours.get(status.cmd, [])
             if status.cmd in ("Alert", "Sync"):  # the one for the same datastore, if the refs tell
+                free = [p for p in ours if id(p[1]) not in state.taken]
                 free = [p for p in free if _client_uri(p[1]) in status.target_refs] or free
+            else:  # the first not taken: a cursor, so a session's Statuses cost linear time
+                start = state.cursor.get(status.cmd, 0)
+                while start < len(ours) and id(ours[start][1]) in state.taken:
+                    start += 1
+                state.cursor[status.cmd] = start
+                free = ours[start:start + 1]
             if not free:
                 notes.append(f"dropped the Status for {status.cmd} {status.msg_ref}/{status.cmd_ref} "
                              "(our server sent no such command)")
