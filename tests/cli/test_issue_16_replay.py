@@ -627,3 +627,21 @@ def test_a_notification_is_no_session_to_replay(capsys: pytest.CaptureFixture[st
     capsys.readouterr()
     assert main(["replay", str(SAN), "--in-process", "--db", str(tmp_path / "san.db")]) == 1
     assert capsys.readouterr().err == f"syncml replay: {SAN}: no client messages to replay\n"
+
+
+def test_password_stdin_and_a_capture_on_stdin(capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["replay", "-", "--url", "http://h/sync", "--password-stdin"]) == 1
+    assert capsys.readouterr().err == ("syncml replay: --password-stdin and a capture on stdin (-): give the capture "
+                                       "as a file\n")
+
+
+def test_the_json_fields_are_the_documented_ones(capsys: pytest.CaptureFixture[str], xml_recording: list[Path],
+                                                 tmp_path: Path) -> None:
+    """docs/api/cli.rst names every field of the document, of a session and of a difference."""
+    from ..conftest import ROOT
+
+    docs = (ROOT / "docs" / "api" / "cli.rst").read_text()
+    _, doc, _ = replay(capsys, *xml_recording, "--in-process", "--db", tmp_path / "j.db", "--auth-policy", "md5")
+    fields = {*doc, *doc["sessions"][0], *doc["sessions"][0]["differences"][0]}
+    assert [f for f in sorted(fields) if f"``{f}``" not in docs] == []
