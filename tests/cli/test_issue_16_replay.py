@@ -645,3 +645,21 @@ def test_the_json_fields_are_the_documented_ones(capsys: pytest.CaptureFixture[s
     _, doc, _ = replay(capsys, *xml_recording, "--in-process", "--db", tmp_path / "j.db", "--auth-policy", "md5")
     fields = {*doc, *doc["sessions"][0], *doc["sessions"][0]["differences"][0]}
     assert [f for f in sorted(fields) if f"``{f}``" not in docs] == []
+
+
+def _directory_reader() -> bool:
+    """Whether ``load_captures`` reads a folder of recorded exchanges with their ``.json`` sidecars (the
+    frames helper's reader, branch i16-frames), not each sidecar as a capture of its own."""
+    from syncml_codec.cli._captures import load_captures
+
+    step = SE_SESSIONS / "xml-memo-plain-md5" / "1-a-first-sync"
+    return step.is_dir() and not any(c.name.endswith(".json") for c in load_captures([str(step)]))
+
+
+@pytest.mark.skipif(not SE_COMBOS or not _directory_reader(), reason="no corpus or no folder reader (i16-frames)")
+def test_a_folder_of_recorded_sessions_replays(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "pw").write_text("secret\n")
+    status, doc, err = replay(capsys, SE_SESSIONS / "xml-memo-plain-md5", "--in-process", "--db", tmp_path / "f.db",
+                              "--password-file", tmp_path / "pw")
+    assert (status, err, doc["differences"]) == (0, "", 0)
+    assert [(s["client_messages"], s["compared"]) for s in doc["sessions"]] == [(3, 3)] * 5
