@@ -747,6 +747,8 @@ def _resigned(cmd: Command, digest: str) -> Command:
 
 
 def _flatten(commands: Sequence[Command]) -> list[Command]:
+    """``commands`` with the commands inside each Sync after it (the order
+    statuses answer them in)."""
     out: list[Command] = []
     for cmd in commands:
         out.append(cmd)

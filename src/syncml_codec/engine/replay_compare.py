@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Alert, Command, Message, Status, Sync
-from .replay import NO_NONCE, Exchange, SessionReplay
+from .replay import NO_NONCE, Exchange, SessionReplay, _flatten
 
 __all__ = ["Difference", "SessionComparison", "compare_session"]
 
@@ -94,15 +94,6 @@ class SessionComparison:
 
 def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
-
-
-def _flatten(commands: Sequence[Command]) -> list[Command]:
-    out: list[Command] = []
-    for cmd in commands:
-        out.append(cmd)
-        if isinstance(cmd, Sync):
-            out += _flatten(cmd.commands)
-    return out
 
 
 def _loc(ref: object) -> str:
