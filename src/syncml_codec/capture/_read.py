@@ -1,23 +1,102 @@
 """One entry point for every kind of capture: detect the kind, hand the bytes
-to its reader.  Readers are plain functions ``(data, name) -> Capture``."""
+to its reader.  Readers are plain functions ``(data, name) -> Capture``.
+
+Hex dumps, base64 and compressed files (gzip, xz, bzip2) wrap other bytes:
+those are decoded and read again (detected afresh: a hex dump of a base64
+text of an OBEX stream works), at most :data:`MAX_DEPTH` wrappings deep."""
 
 from __future__ import annotations
 
+import bz2
+import lzma
+import re
+import zlib
+from collections.abc import Callable
+
 from ..codec.detect import looks_like_wbxml
-from ..codec.san import looks_like_notification
+from ..codec.san import Notification, looks_like_notification
+from ..errors import NotificationError
+from ._logs import is_synthesis_log, looks_like_log, read_log
+from ._obex import looks_like_obex, read_obex
+from ._text import decode_base64, decode_hex, looks_like_base64, looks_like_hex
 from ._types import Capture, CapturedMessage, CaptureNote, InputKind
 
-__all__ = ["detect_input", "read_capture"]
+__all__ = ["MAX_DEPTH", "detect_input", "read_capture"]
+
+#: how many wrappings (hex, base64, compression) are undone before giving up
+MAX_DEPTH = 4
+_MAX_INFLATED = 256 * 1024 * 1024
+_XML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<")
 
 
 def detect_input(data: bytes) -> InputKind:
-    """The kind of capture ``data`` most likely is.  (The helpers for issue 16
-    widen this to every kind in INPUT_KINDS.)"""
+    """The kind of capture ``data`` most likely is: tried in the order pcap,
+    HTTP, SAN, OBEX, WBXML, XML, log, hex, base64 (hex before base64: a
+    plain hex text is base64 text too).  Data no kind fits is called
+    ``"xml"``, whose reader then says what is wrong."""
+    # pcap/pcapng magic, then HTTP: issue 16, i16-pcap
+    # -- frames (issue 16, i16-frames) --
     if looks_like_notification(data):
         return "san"
+    if looks_like_obex(data):
+        return "obex"
     if looks_like_wbxml(data):
         return "wbxml"
+    if _XML_START.match(data[:4096]):
+        return "log" if is_synthesis_log(data) else "xml"
+    if looks_like_log(data):
+        return "log"
+    if looks_like_hex(data) and _decodes(data, "hex"):
+        return "hex"
+    if looks_like_base64(data) and _decodes(data, "base64"):
+        return "base64"
+    if looks_like_hex(data):
+        return "hex"
     return "xml"
+
+
+def _recognisable(raw: bytes) -> bool:
+    """Whether decoded bytes are something a reader takes (not just more text)."""
+    if not raw:
+        return False
+    if _compression(raw) is not None:
+        return True
+    kind = detect_input(raw)
+    if kind == "xml":
+        return _XML_START.match(raw[:4096]) is not None
+    return kind not in ("hex", "base64")
+
+
+def _decodes(data: bytes, kind: str) -> bool:
+    """Whether ``data`` decodes as ``kind`` (hex or base64) to something recognisable."""
+    outs, _ = (decode_hex if kind == "hex" else decode_base64)(data, "-")
+    return bool(outs) and _recognisable(outs[0][0])
+
+
+def _compression(data: bytes) -> str | None:
+    if data[:2] == b"\x1f\x8b":
+        return "gzip"
+    if data[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    if data[:3] == b"BZh":
+        return "bzip2"
+    return None
+
+
+def _inflate(data: bytes, how: str) -> bytes:
+    """Bounded decompression: ValueError past _MAX_INFLATED bytes."""
+    if how == "gzip":
+        d: zlib._Decompress | lzma.LZMADecompressor | bz2.BZ2Decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out = d.decompress(data, _MAX_INFLATED + 1)
+    elif how == "xz":
+        d = lzma.LZMADecompressor()
+        out = d.decompress(data, _MAX_INFLATED + 1)
+    else:
+        d = bz2.BZ2Decompressor()
+        out = d.decompress(data, _MAX_INFLATED + 1)
+    if len(out) > _MAX_INFLATED:
+        raise ValueError(f"decompresses to more than {_MAX_INFLATED} bytes")
+    return out
 
 
 def _single(data: bytes, name: str, kind: InputKind) -> Capture:
@@ -25,13 +104,68 @@ def _single(data: bytes, name: str, kind: InputKind) -> Capture:
     if not data:
         cap.notes.append(CaptureNote(name, "empty input", error=True))
         return cap
+    if kind == "wbxml" and not looks_like_wbxml(data):
+        cap.notes.append(CaptureNote(name, f"not WBXML: first byte 0x{data[0]:02X} is no WBXML version (0x00-0x03)",
+                                     error=True))
+        return cap
+    if kind == "xml" and not _XML_START.match(data[:4096]):
+        cap.notes.append(CaptureNote(name, f"not XML: first byte 0x{data.lstrip()[:1].hex().upper() or '00'} is not "
+                                           "'<' (nor is it any other kind of capture read here)", error=True))
+        return cap
+    if kind == "san":
+        try:
+            Notification.from_bytes(data)
+        except NotificationError as exc:
+            cap.notes.append(CaptureNote(name, f"not a SAN (package #0): {exc}", error=True))
+            return cap
     cap.messages.append(CapturedMessage(data, name, kind="san" if kind == "san" else "syncml", stream=name))
     return cap
+
+
+def _unwrap(data: bytes, name: str, kind: InputKind, depth: int) -> Capture:
+    """A hex dump or base64 text: decode it, read what comes out."""
+    cap = Capture(name, kind)
+    outs, notes = (decode_hex if kind == "hex" else decode_base64)(data, name)
+    cap.notes += notes
+    for raw, where in outs:
+        inner = _read(raw, f"{where} ({kind})", None, depth + 1)
+        cap.messages += inner.messages
+        cap.notes += inner.notes
+    return cap
+
+
+def _read(data: bytes, name: str, kind: InputKind | None, depth: int) -> Capture:
+    if depth > MAX_DEPTH:
+        cap = Capture(name, kind or "xml")
+        cap.notes.append(CaptureNote(name, f"more than {MAX_DEPTH} layers of hex, base64 or compression", True))
+        return cap
+    how = _compression(data)
+    if how is not None:
+        try:
+            inner = _inflate(data, how)
+        except (ValueError, OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+            cap = Capture(name, kind or "xml")
+            cap.notes.append(CaptureNote(name, f"bad {how} data: {exc}", error=True))
+            return cap
+        return _read(inner, name, kind, depth + 1)
+    kind = kind or detect_input(data)
+    if kind in ("hex", "base64"):
+        return _unwrap(data, name, kind, depth)
+    reader = _READERS.get(kind)
+    return reader(data, name) if reader is not None else _single(data, name, kind)
 
 
 def read_capture(data: bytes, name: str = "-", kind: InputKind | None = None) -> Capture:
     """The SyncML messages in ``data`` (the contents of the input ``name``),
     read as ``kind`` or the detected kind.  Never raises for bad content:
     what cannot be read becomes an error note in the result."""
-    kind = kind or detect_input(data)
-    return _single(data, name, kind)
+    return _read(data, name, kind, 0)
+
+
+#: the readers of the kinds that are not one plain message
+_READERS: dict[InputKind, Callable[[bytes, str], Capture]] = {
+    # pcap/HTTP: issue 16, i16-pcap
+    # -- frames (issue 16, i16-frames) --
+    "obex": read_obex,
+    "log": read_log,
+}
