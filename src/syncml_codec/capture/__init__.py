@@ -1,6 +1,7 @@
 """Captured SyncML traffic: messages cut out of pcaps, HTTP dumps, hex and
 base64 dumps, OBEX packets, SANs and client logs (:func:`read_capture`)."""
 
+from ._logs import read_syncevolution_dir, syncevolution_dumps
 from ._read import detect_input, read_capture
 from ._types import INPUT_KINDS, Capture, CapturedMessage, CaptureNote, Direction, HttpInfo, InputKind
 
@@ -14,4 +15,6 @@ __all__ = [
     "InputKind",
     "detect_input",
     "read_capture",
+    "read_syncevolution_dir",
+    "syncevolution_dumps",
 ]

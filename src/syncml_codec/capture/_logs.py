@@ -21,7 +21,8 @@ or received (``..._msgNNN_SEQ_incoming.wbxml`` or ``.xml``; the WBXML ones are
 not linked).  A log directory (or its HTML file, read from a path) gives those
 messages in sequence order, the raw dump where there is one, else the
 translation, with the time of the log line and the direction from the
-session's role ("Client Session started": outgoing is the client's).
+session's role ("Client Session started": outgoing is the client's; without
+the HTML log, the side whose message comes first is the client).
 """
 
 from __future__ import annotations
@@ -251,6 +252,8 @@ def read_syncevolution_dir(folder: str, html: bytes | None = None, html_name: st
                                            "was written with loglevel below 4", error=True))
         return cap
     dumps.sort()
+    if role is None:  # no log to say: the side whose message comes first began the session, the client
+        role = "client" if dumps[0][2] == "outgoing" else "server"
     # a message is dumped twice, as sent (msg) and as XML translation (trm), at neighbouring sequence numbers
     i = 0
     while i < len(dumps):

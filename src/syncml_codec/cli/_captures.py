@@ -7,7 +7,7 @@ becomes an error note of its own, so the other inputs are still read.
 Directories are read as what they hold:
 
 * a SyncEvolution log directory (``syncevolution-log.html`` and the message
-  dumps beside it) is one capture (:func:`~syncml_codec.capture._logs.read_syncevolution_dir`);
+  dumps beside it) is one capture (:func:`~syncml_codec.capture.read_syncevolution_dir`);
 * a recorded session (``NNN-request.wbxml`` and ``NNN-response.wbxml``, as
   ``se-client capture`` writes them) is one capture, in NNN order, each
   message's HTTP method, path, status and headers from its ``.json``
@@ -27,8 +27,17 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..capture import INPUT_KINDS, Capture, CaptureNote, Direction, HttpInfo, InputKind, read_capture
-from ..capture._logs import read_syncevolution_dir, syncevolution_dumps
+from ..capture import (
+    INPUT_KINDS,
+    Capture,
+    CaptureNote,
+    Direction,
+    HttpInfo,
+    InputKind,
+    read_capture,
+    read_syncevolution_dir,
+    syncevolution_dumps,
+)
 from ._common import CommandError, read_input
 
 __all__ = ["add_input_argument", "load_captures"]
