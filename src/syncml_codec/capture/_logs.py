@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Callable
 
 from ._types import Capture, CapturedMessage, CaptureNote, Direction
 
@@ -128,6 +129,8 @@ def _read_text_log(data: bytes, name: str) -> Capture:
     pos = 0
     day = 0.0
     last: float | None = None
+    ends = _Ahead(lambda at: data.find(_END, at))
+    stamps_ahead = _Ahead(lambda at: _found(_STAMP.search(data, at)))
     count = 0
     while True:
         m = _START.search(data, pos)
@@ -145,11 +148,14 @@ def _read_text_log(data: bytes, name: str) -> Capture:
         begin = pm.start() if pm is not None and pos <= pm.start() else start
         line = _line_of(data, begin, lines)
         where = f"{name}:{line}"
-        end = data.find(_END, m.end())
+        # the searches ahead remember what they found, so that many messages without an end stay linear
+        end = ends.next(m.end())
         eol = data.find(b"\n", m.end())
-        nxt_log = _STAMP.search(data, eol + 1) if eol >= 0 else None
+        stamp = stamps_ahead.next(eol + 1) if eol >= 0 else None
         nxt_start = _START.search(data, m.end())
-        limit = min(nxt_log.start() if nxt_log else len(data), nxt_start.start() if nxt_start else len(data))
+        limit = min(stamp if stamp is not None else len(data), nxt_start.start() if nxt_start else len(data))
+        if end is None:
+            end = -1
         if end < 0 or end > limit:
             stop = "the end of the log" if limit >= len(data) else f"line {_line_of(data, limit, lines)}"
             cap.notes.append(CaptureNote(where, f"message cut short: no </SyncML> before {stop}", error=True))
@@ -176,6 +182,30 @@ def _read_text_log(data: bytes, name: str) -> Capture:
                                             content_type="application/vnd.syncml+xml", stream=name))
         pos = end
     return cap
+
+
+def _found(m: re.Match[bytes] | None) -> int:
+    return m.start() if m is not None else -1
+
+
+class _Ahead:
+    """The next place a search finds at or after a position that only grows:
+    searched again only when the position has passed the last find, so the
+    text is scanned about once."""
+
+    def __init__(self, search: Callable[[int], int]) -> None:
+        self.search = search
+        self.at = -1  # the last find (-2: nothing further)
+        self.since = 0
+
+    def next(self, pos: int) -> int | None:
+        if self.at == -2 and pos >= self.since:
+            return None
+        if self.at < pos or pos < self.since:
+            self.since = pos
+            found = self.search(pos)
+            self.at = found if found >= 0 else -2
+        return self.at if self.at >= 0 else None
 
 
 def _stamps_before(data: bytes, begin: int, floor: int) -> list[tuple[re.Match[bytes], int]]:

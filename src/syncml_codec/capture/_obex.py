@@ -30,6 +30,7 @@ __all__ = ["looks_like_obex", "read_obex"]
 
 _MAX_PACKETS = 1_000_000
 _MAX_BODY = 64 * 1024 * 1024
+_MAX_INFO = 1000  # packets described one by one; the rest are counted
 
 _REQUESTS = {0x00: "Connect", 0x01: "Disconnect", 0x02: "Put", 0x03: "Get", 0x05: "SetPath", 0x06: "Action",
              0x07: "Session", 0x7F: "Abort"}
@@ -222,6 +223,8 @@ def read_obex(data: bytes, name: str) -> Capture:
         return cap
     pos, index, after_connect = 0, 0, None
     bodies: dict[str, _Body] = {}
+    asked: str | None = None
+    described = 0
     while pos < len(data):
         index += 1
         where = f"{name}: packet {index} at offset {pos}"
@@ -252,13 +255,15 @@ def read_obex(data: bytes, name: str) -> Capture:
         pos += length
         after_connect = pkt.code == 0x80 if pkt.is_request else None
         side = "request" if pkt.is_request else "response"
+        if pkt.is_request and (pkt.code & 0x7F) == 0x03:  # a Get: its Type is that of the response's body
+            asked = _type_of(pkt) or asked
         chunks = [v for h, v in pkt.headers if h in (_BODY, _END_OF_BODY) and isinstance(v, bytes)]
         ended = any(h == _END_OF_BODY for h, _ in pkt.headers)
         body = bodies.get(side)
         if chunks or ended:
             if body is None:
                 body = bodies[side] = _Body(index, pkt.name)
-            body.ctype = body.ctype or _type_of(pkt)
+            body.ctype = body.ctype or _type_of(pkt) or (asked if side == "response" else None)
             for chunk in chunks:
                 body.size += len(chunk)
                 body.chunks.append(chunk)
@@ -273,7 +278,11 @@ def read_obex(data: bytes, name: str) -> Capture:
             del bodies[side]
             _emit(cap, name, body, index)
         elif not chunks:
-            cap.notes.append(CaptureNote(where, _describe(pkt)))
+            described += 1
+            if described <= _MAX_INFO:
+                cap.notes.append(CaptureNote(where, _describe(pkt)))
+    if described > _MAX_INFO:
+        cap.notes.append(CaptureNote(name, f"{described - _MAX_INFO} more packets without SyncML not described"))
     for body in bodies.values():
         cap.notes.append(CaptureNote(f"{name}: packets {body.first}-{index}",
                                      f"body of {body.size} bytes without its End-of-Body: cut short", True))

@@ -31,46 +31,75 @@ _XML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<")
 
 def detect_input(data: bytes) -> InputKind:
     """The kind of capture ``data`` most likely is: tried in the order pcap,
-    HTTP, SAN, OBEX, WBXML, XML, log, hex, base64 (hex before base64: a
-    plain hex text is base64 text too).  Data no kind fits is called
-    ``"xml"``, whose reader then says what is wrong."""
+    HTTP, SAN, OBEX, WBXML, XML, hex, log, base64 (a hex dump that decodes
+    to something known before a log, as its ASCII column may show
+    ``<SyncML``; hex before base64, as plain hex text is base64 text too).
+    Data no kind fits is called ``"xml"``, whose reader then says what is
+    wrong."""
+    return _detect(data, 0)[0]
+
+
+def _detect(data: bytes, depth: int) -> tuple[InputKind, bool]:
+    """The kind, and whether it is known to hold something readable (for
+    hex and base64: what they decode to is known, at most MAX_DEPTH deep)."""
     # pcap/pcapng magic, then HTTP: issue 16, i16-pcap
     # -- frames (issue 16, i16-frames) --
     if looks_like_notification(data):
-        return "san"
+        return "san", True
     if looks_like_obex(data):
-        return "obex"
+        return "obex", True
     if looks_like_wbxml(data):
-        return "wbxml"
+        return "wbxml", _plausible_wbxml(data)
     if _XML_START.match(data[:4096]):
-        return "log" if is_synthesis_log(data) else "xml"
+        return ("log" if is_synthesis_log(data) else "xml"), True
+    if looks_like_hex(data) and _decodes(data, "hex", depth):  # before logs: a dump's ASCII column may show '<SyncML'
+        return "hex", True
     if looks_like_log(data):
-        return "log"
-    if looks_like_hex(data) and _decodes(data, "hex"):
-        return "hex"
-    if looks_like_base64(data) and _decodes(data, "base64"):
-        return "base64"
+        return "log", True
+    if looks_like_base64(data) and _decodes(data, "base64", depth):
+        return "base64", True
     if looks_like_hex(data):
-        return "hex"
-    return "xml"
+        return "hex", False
+    return "xml", False
 
 
-def _recognisable(raw: bytes) -> bool:
-    """Whether decoded bytes are something a reader takes (not just more text)."""
-    if not raw:
+def _plausible_wbxml(data: bytes) -> bool:
+    """A WBXML header that makes sense: version 1.1-1.3, a public id (or a
+    string table reference), a known charset (UTF-8, ISO-8859-1, US-ASCII,
+    UTF-16) or none given."""
+    if len(data) < 5 or data[0] not in (1, 2, 3):
         return False
-    if _compression(raw) is not None:
+    pos = 1
+
+    def mb() -> int | None:
+        nonlocal pos
+        value = 0
+        for _ in range(5):
+            if pos >= len(data):
+                return None
+            byte = data[pos]
+            pos += 1
+            value = value << 7 | byte & 0x7F
+            if not byte & 0x80:
+                return value
+        return None
+
+    public = mb()
+    if public is None or (public == 0 and mb() is None):
+        return False
+    return mb() in (0, 3, 4, 106, 1015)
+
+
+def _decodes(data: bytes, kind: str, depth: int) -> bool:
+    """Whether ``data`` decodes as ``kind`` (hex or base64) to something known
+    (past MAX_DEPTH layers: taken as known, and its reading says it is too deep)."""
+    if depth >= MAX_DEPTH:
         return True
-    kind = detect_input(raw)
-    if kind == "xml":
-        return _XML_START.match(raw[:4096]) is not None
-    return kind not in ("hex", "base64")
-
-
-def _decodes(data: bytes, kind: str) -> bool:
-    """Whether ``data`` decodes as ``kind`` (hex or base64) to something recognisable."""
     outs, _ = (decode_hex if kind == "hex" else decode_base64)(data, "-")
-    return bool(outs) and _recognisable(outs[0][0])
+    if not outs:
+        return False
+    raw = outs[0][0]
+    return bool(raw) and (_compression(raw) is not None or _detect(raw, depth + 1)[1])
 
 
 def _compression(data: bytes) -> str | None:
@@ -96,6 +125,8 @@ def _inflate(data: bytes, how: str) -> bytes:
         out = d.decompress(data, _MAX_INFLATED + 1)
     if len(out) > _MAX_INFLATED:
         raise ValueError(f"decompresses to more than {_MAX_INFLATED} bytes")
+    if not d.eof:
+        raise ValueError("cut short (the compressed stream does not end)")
     return out
 
 
@@ -148,7 +179,7 @@ def _read(data: bytes, name: str, kind: InputKind | None, depth: int) -> Capture
             cap.notes.append(CaptureNote(name, f"bad {how} data: {exc}", error=True))
             return cap
         return _read(inner, name, kind, depth + 1)
-    kind = kind or detect_input(data)
+    kind = kind or _detect(data, depth)[0]
     if kind in ("hex", "base64"):
         return _unwrap(data, name, kind, depth)
     reader = _READERS.get(kind)

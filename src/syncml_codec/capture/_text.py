@@ -29,7 +29,8 @@ __all__ = ["decode_base64", "decode_hex", "looks_like_base64", "looks_like_hex"]
 
 #: at most this many bytes come out of one text input (a ``*`` line could ask for more)
 MAX_DECODED = 64 * 1024 * 1024
-_MAX_LINE = 1_000_000
+_MAX_LINE = 4096  # a line of an offset dump (plain hex lines may be as long as the input)
+_MAX_TOKENS = 64  # hex groups looked at on one offset dump line
 
 _HEX_ONLY = re.compile(rb"^(?:0x)?[0-9A-Fa-f\s]+$")
 _B64_ONLY = re.compile(rb"^[A-Za-z0-9+/=\-_\s]+$")
@@ -94,7 +95,7 @@ def _line_bytes(tokens: list[str], rest_of: list[str]) -> list[tuple[bytes, bool
     out: list[tuple[bytes, bool]] = []
     run = b""
     runs = []
-    for tok in tokens:
+    for tok in tokens[:_MAX_TOKENS]:
         if not _HEX_TOKEN.match(tok):
             break
         run += bytes.fromhex(tok)
@@ -196,10 +197,14 @@ def _decode_offset_dump(lines: list[tuple[int, str]], name: str) -> Decoded:
             chosen = next((raw for raw, _ in candidates if len(raw) == want), None)
             if chosen is None:
                 bad = next((t for t in tokens if not _HEX_TOKEN.match(t)), None)
-                got = len(candidates[0][0]) if candidates else 0
-                dump.error = (f"line {no}: {want} bytes expected (the next line starts at offset 0x{nxt:x}), "
-                              + (f"{bad[:20]!r} is not hex" if bad is not None and got < want else
-                                 f"{got} found"))
+                got, whole = candidates[0] if candidates else (b"", False)
+                if whole and len(got) < want:
+                    dump.error = (f"line {no}: {len(got)} bytes, but the next line starts at offset 0x{nxt:x} "
+                                  f"(0x{offset + len(got):x} expected): lines missing")
+                else:
+                    dump.error = (f"line {no}: {want} bytes expected (the next line starts at offset 0x{nxt:x}), "
+                                  + (f"{bad[:20]!r} is not hex" if bad is not None and len(got) < want else
+                                     f"{len(got)} found"))
                 continue
             if not dump.width:
                 dump.width = len(chosen)
@@ -256,13 +261,14 @@ def decode_hex(data: bytes, name: str) -> Decoded:
     except UnicodeDecodeError as exc:
         return [], [CaptureNote(name, f"not a hex dump: byte 0x{data[exc.start]:02X} at offset {exc.start} "
                                       "is not text", error=True)]
-    lines = [(no, ln) for no, ln in enumerate(text.splitlines(), 1)]
-    if any(len(ln) > _MAX_LINE for _, ln in lines):
-        return [], [CaptureNote(name, f"not a hex dump: a line longer than {_MAX_LINE} characters", error=True)]
-    filled = [(no, ln) for no, ln in lines if ln.strip()]
+    filled = [(no, ln) for no, ln in enumerate(text.splitlines(), 1) if ln.strip()]
     if not filled:
         return [], [CaptureNote(name, "empty input", error=True)]
     if any(_offset_value(ln) == 0 and _offset_style([ln]) for _, ln in filled[:200]):
+        long = next((no for no, ln in filled if len(ln) > _MAX_LINE), None)
+        if long is not None:
+            return [], [CaptureNote(f"{name}:{long}", f"a line longer than {_MAX_LINE} characters: not a hex dump "
+                                                      "line", error=True)]
         outs, notes = _decode_offset_dump(filled, name)
         if not outs and not notes:
             notes.append(CaptureNote(name, "no hex dump lines found", error=True))
