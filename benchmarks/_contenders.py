@@ -1,16 +1,17 @@
 """What the benchmarks time: our two WBXML implementations, libwbxml (C,
-called in-process through ctypes, one converter per message as its own
+called in-process through ctypes by ``syncml_codec.codec.libwbxml``, the
+one wrapper ``syncml bench`` uses too; one converter per message as its own
 tools do) and lxml (parse + serialize, the floor for any XML work in Python).
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from syncml_codec.codec.libwbxml import LibWBXML, load_libwbxml
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("SYNCML_CODEC_CORPUS", ROOT.parent / "shared" / "corpus"))
@@ -35,67 +36,9 @@ def xml_inputs() -> list[bytes]:
     return [p.read_bytes() for p in paths]
 
 
-class LibWBXML:
-    """libwbxml2 through ctypes: ``wbxml_conv_*`` as in its own tools."""
-
-    COMPACT = 0
-    VERSION_13 = 3
-
-    def __init__(self) -> None:
-        name = ctypes.util.find_library("wbxml2") or "libwbxml2.so.1"
-        lib = ctypes.CDLL(name)
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))
-        self.free = libc.free
-        self.free.argtypes = [ctypes.c_void_p]
-        p, pp = ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)
-        ul, pul = ctypes.c_ulong, ctypes.POINTER(ctypes.c_ulong)
-        for fn, args in [
-            ("wbxml_conv_wbxml2xml_create", [pp]), ("wbxml_conv_wbxml2xml_set_gen_type", [p, ctypes.c_int]),
-            ("wbxml_conv_wbxml2xml_run", [p, ctypes.c_char_p, ul, pp, pul]),
-            ("wbxml_conv_wbxml2xml_destroy", [p]), ("wbxml_conv_xml2wbxml_create", [pp]),
-            ("wbxml_conv_xml2wbxml_set_version", [p, ctypes.c_int]),
-            ("wbxml_conv_xml2wbxml_disable_string_table", [p]),
-            ("wbxml_conv_xml2wbxml_run", [p, ctypes.c_char_p, ul, pp, pul]),
-            ("wbxml_conv_xml2wbxml_destroy", [p]),
-        ]:
-            f = getattr(lib, fn)
-            f.argtypes = args
-            f.restype = ctypes.c_int
-            setattr(self, fn.removeprefix("wbxml_conv_"), f)
-
-    def wbxml_to_xml(self, data: bytes) -> bytes:
-        conv, out, n = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_ulong()
-        if self.wbxml2xml_create(ctypes.byref(conv)):
-            raise RuntimeError("libwbxml: create failed")
-        self.wbxml2xml_set_gen_type(conv, self.COMPACT)
-        ret = self.wbxml2xml_run(conv, data, len(data), ctypes.byref(out), ctypes.byref(n))
-        self.wbxml2xml_destroy(conv)
-        if ret:
-            raise RuntimeError(f"libwbxml: wbxml2xml error {ret}")
-        result = ctypes.string_at(out, n.value)
-        self.free(out)
-        return result
-
-    def xml_to_wbxml(self, data: bytes) -> bytes:
-        conv, out, n = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_ulong()
-        if self.xml2wbxml_create(ctypes.byref(conv)):
-            raise RuntimeError("libwbxml: create failed")
-        self.xml2wbxml_set_version(conv, self.VERSION_13)
-        self.xml2wbxml_disable_string_table(conv)
-        ret = self.xml2wbxml_run(conv, data, len(data), ctypes.byref(out), ctypes.byref(n))
-        self.xml2wbxml_destroy(conv)
-        if ret:
-            raise RuntimeError(f"libwbxml: xml2wbxml error {ret}")
-        result = ctypes.string_at(out, n.value)
-        self.free(out)
-        return result
-
-
 def libwbxml() -> LibWBXML | None:
-    try:
-        return LibWBXML()
-    except OSError:
-        return None
+    """libwbxml2 through ctypes (the package's wrapper), None when it is not installed."""
+    return load_libwbxml()[0]
 
 
 def lxml_round_trip() -> Callable[[bytes], bytes]:

@@ -59,10 +59,12 @@ def test_real_san_is_detected_before_wbxml_and_is_one_san_message(file: str, uri
     assert Notification.from_bytes(msg.data).alerts[0].server_uri == uri
 
 
-def test_forced_san_on_a_wbxml_message_is_an_error_note() -> None:
-    cap = read(wbxml_message(), "m.wbxml", "san")
-    assert not cap.messages
-    assert len(cap.errors) == 1 and "not a SAN" in errors(cap)[0]
+def test_forced_san_on_other_bytes_is_handed_on_for_the_transcript_to_judge() -> None:
+    data = wbxml_message()
+    cap = read(data, "m.wbxml", "san")
+    assert [(m.kind, m.data) for m in cap.messages] == [("san", data)] and not cap.notes
+    with pytest.raises(ValueError, match="version field"):
+        Notification.from_bytes(cap.messages[0].data)
 
 
 # -- OBEX --------------------------------------------------------------------------------------------------------

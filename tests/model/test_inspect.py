@@ -1,4 +1,5 @@
-"""``syncml inspect`` on real traffic."""
+"""``syncml inspect`` on real traffic (``--messages``: each message on its own; the
+default transcript is tested in ``tests/cli/test_issue_16_inspect*.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from ..test_cli import syncml
 
 def test_inspect_a_session():
     base = corpus_path("syncevolution", "sessions", "xml-calendar-ical20-md5", "1-a-first-sync")
-    proc = syncml("inspect", str(base / "001-request.xml"), str(base / "001-response.xml"),
+    proc = syncml("inspect", "--messages", str(base / "001-request.xml"), str(base / "001-response.xml"),
                   str(base / "002-request.xml"))
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.decode()
@@ -23,7 +24,13 @@ def test_inspect_a_session():
 
 def test_inspect_wbxml_and_fragments():
     path = corpus_path("libwbxml", "gen", "wbxml", "syncml", "syncml-013.wbxml")
+    proc = syncml("inspect", "--messages", str(path))
+    assert proc.returncode == 1 and b"SyncML/SyncBody/Sync[1]: CmdID missing" in proc.stderr
+    proc = syncml("inspect", "--messages", "--lenient", str(path))
+    assert proc.returncode == 0 and b"(WBXML, " in proc.stdout and b"Add #6" in proc.stdout
+    # the transcript (default) shows the broken message as read leniently, says why on stderr, exits 1
     proc = syncml("inspect", str(path))
     assert proc.returncode == 1 and b"SyncML/SyncBody/Sync[1]: CmdID missing" in proc.stderr
+    assert b"not valid SyncML (read leniently)" in proc.stdout and b"Add" in proc.stdout
     proc = syncml("inspect", "--lenient", str(path))
-    assert proc.returncode == 0 and b"(WBXML, " in proc.stdout and b"Add #6" in proc.stdout
+    assert proc.returncode == 0 and proc.stderr == b"" and b"Package" in proc.stdout

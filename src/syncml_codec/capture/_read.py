@@ -14,10 +14,11 @@ import zlib
 from collections.abc import Callable
 
 from ..codec.detect import looks_like_wbxml
-from ..codec.san import Notification, looks_like_notification
-from ..errors import NotificationError
+from ..codec.san import looks_like_notification
+from ._http import looks_like_http, read_http_dump
 from ._logs import is_synthesis_log, looks_like_log, read_log
 from ._obex import looks_like_obex, read_obex
+from ._pcap import looks_like_pcap, read_pcap
 from ._text import decode_base64, decode_hex, looks_like_base64, looks_like_hex
 from ._types import Capture, CapturedMessage, CaptureNote, InputKind
 
@@ -43,6 +44,10 @@ def _detect(data: bytes, depth: int) -> tuple[InputKind, bool]:
     """The kind, and whether it is known to hold something readable (for
     hex and base64: what they decode to is known, at most MAX_DEPTH deep)."""
     # pcap/pcapng magic, then HTTP: issue 16, i16-pcap
+    if looks_like_pcap(data):
+        return "pcap", True
+    if looks_like_http(data):
+        return "http", True
     # -- frames (issue 16, i16-frames) --
     if looks_like_notification(data):
         return "san", True
@@ -130,25 +135,23 @@ def _inflate(data: bytes, how: str) -> bytes:
     return out
 
 
-def _single(data: bytes, name: str, kind: InputKind) -> Capture:
+def _single(data: bytes, name: str, kind: InputKind, strict: bool) -> Capture:
+    """One plain message.  ``strict`` (the kind was forced, or the bytes came
+    out of a hex dump or base64): bytes that are not that kind are an error
+    note; else they are handed on, for the decoder to say what is wrong."""
     cap = Capture(name, kind)
     if not data:
         cap.notes.append(CaptureNote(name, "empty input", error=True))
         return cap
-    if kind == "wbxml" and not looks_like_wbxml(data):
+    if strict and kind == "wbxml" and not looks_like_wbxml(data):
         cap.notes.append(CaptureNote(name, f"not WBXML: first byte 0x{data[0]:02X} is no WBXML version (0x00-0x03)",
                                      error=True))
         return cap
-    if kind == "xml" and not _XML_START.match(data[:4096]):
+    if strict and kind == "xml" and not _XML_START.match(data[:4096]):
         cap.notes.append(CaptureNote(name, f"not XML: first byte 0x{data.lstrip()[:1].hex().upper() or '00'} is not "
                                            "'<' (nor is it any other kind of capture read here)", error=True))
         return cap
-    if kind == "san":
-        try:
-            Notification.from_bytes(data)
-        except NotificationError as exc:
-            cap.notes.append(CaptureNote(name, f"not a SAN (package #0): {exc}", error=True))
-            return cap
+    # a SAN forced on bytes that are not one is still handed on: the transcript says what is wrong with it
     cap.messages.append(CapturedMessage(data, name, kind="san" if kind == "san" else "syncml", stream=name))
     return cap
 
@@ -179,11 +182,12 @@ def _read(data: bytes, name: str, kind: InputKind | None, depth: int) -> Capture
             cap.notes.append(CaptureNote(name, f"bad {how} data: {exc}", error=True))
             return cap
         return _read(inner, name, kind, depth + 1)
+    forced = kind is not None
     kind = kind or _detect(data, depth)[0]
     if kind in ("hex", "base64"):
         return _unwrap(data, name, kind, depth)
     reader = _READERS.get(kind)
-    return reader(data, name) if reader is not None else _single(data, name, kind)
+    return reader(data, name) if reader is not None else _single(data, name, kind, forced or depth > 0)
 
 
 def read_capture(data: bytes, name: str = "-", kind: InputKind | None = None) -> Capture:
@@ -196,6 +200,8 @@ def read_capture(data: bytes, name: str = "-", kind: InputKind | None = None) ->
 #: the readers of the kinds that are not one plain message
 _READERS: dict[InputKind, Callable[[bytes, str], Capture]] = {
     # pcap/HTTP: issue 16, i16-pcap
+    "pcap": read_pcap,
+    "http": read_http_dump,
     # -- frames (issue 16, i16-frames) --
     "obex": read_obex,
     "log": read_log,

@@ -23,9 +23,11 @@ __all__ = [
     "InputKind",
 ]
 
+#: the kinds of input a capture can be (the CLI's ``--input KIND``)
 InputKind = Literal["pcap", "http", "hex", "base64", "obex", "san", "log", "wbxml", "xml"]
-# in the order auto-detection tries them (the CLI's --input choices)
+#: every :data:`InputKind`, in the order auto-detection tries them
 INPUT_KINDS: tuple[InputKind, ...] = ("pcap", "http", "hex", "base64", "obex", "san", "log", "wbxml", "xml")
+#: who sent a message: the SyncML client, the server, or not known from the capture
 Direction = Literal["client", "server", "unknown"]
 
 

@@ -1,12 +1,18 @@
-"""``syncml inspect``: a readable summary of SyncML messages."""
+"""``syncml inspect``: the transcript of captured sessions (:mod:`._transcript`
+renders it; ``--json`` is its JSON document), or with ``--messages`` a
+readable summary of each message on its own."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from collections.abc import Sequence
 from typing import Any
 
+from ..capture import Capture, group_sessions, transcribe
 from ..codec.detect import looks_like_wbxml
-from ..codec.san import Notification, looks_like_notification
+from ..codec.san import Notification
 from ..codec.tree import Document, Element
 from ..errors import SyncMLError
 from ..model import (
@@ -23,12 +29,14 @@ from ..model import (
     alert_meaning,
     status_meaning,
 )
-from ._common import CommandError, read_input
+from ._captures import add_input_argument, load_captures
+from ._common import CommandError
+from ._transcript import Style, render, use_color
 
 __all__ = ["describe", "register"]
 
 
-def _meta(meta: Meta | None) -> list[str]:
+def _meta(meta: Meta[Any] | None) -> list[str]:
     if meta is None:
         return []
     out = []
@@ -71,7 +79,7 @@ def _data(value: Any) -> str:
     return ""
 
 
-def _item(item: Item) -> str:
+def _item(item: Item[Any]) -> str:
     parts = []
     if item.source is not None:
         parts.append(f"from {item.source.loc_uri}")
@@ -85,7 +93,7 @@ def _item(item: Item) -> str:
     return "; ".join(parts)
 
 
-def _command(cmd: Command, indent: str, out: list[str]) -> None:
+def _command(cmd: Command[Any], indent: str, out: list[str]) -> None:
     head = f"{indent}{cmd.TAG} #{cmd.cmd_id}"
     extra: list[str] = []
     if isinstance(cmd, Status):
@@ -120,13 +128,14 @@ def _command(cmd: Command, indent: str, out: list[str]) -> None:
         _command(sub, indent + "    ", out)
 
 
-def describe(msg: Message, label: str, encoding: str, size: int) -> str:
+def describe(msg: Message[None], label: str, encoding: str, size: int) -> str:
     """The summary of one message, as ``syncml inspect`` prints it."""
     h = msg.header
     out = [f"{label}: SyncML {msg.version} ({encoding}, {size} bytes)"]
     if h is not None:
-        src = h.source.loc_uri + (f" ({h.source.loc_name})" if h.source.loc_name else "")
-        out.append(f"  session {h.session_id}, message {h.msg_id}: {src} -> {h.target.loc_uri}")
+        source, target = h.source, h.target
+        src = f"{source.loc_uri}" + (f" ({source.loc_name})" if source.loc_name else "") if source else "?"
+        out.append(f"  session {h.session_id}, message {h.msg_id}: {src} -> {target.loc_uri if target else '?'}")
         if h.resp_uri:
             out.append(f"  RespURI {h.resp_uri}")
         if h.cred is not None:
@@ -142,27 +151,71 @@ def describe(msg: Message, label: str, encoding: str, size: int) -> str:
     return "\n".join(out)
 
 
-def _run(args: argparse.Namespace) -> None:
+def _messages(captures: Sequence[Capture], lenient: bool, problems: list[str]) -> str:
+    """``--messages``: the summary of each message on its own."""
     texts = []
-    for path in args.files:
-        data = read_input(path)
-        if looks_like_notification(data):  # server-alerted sync's binary message (digest not checked here)
-            from ._push import describe_notification
+    for cap in captures:
+        for m in cap.messages:
+            if m.kind == "san":  # server-alerted sync's binary message (digest not checked here)
+                from ._push import describe_notification
 
-            texts.append(describe_notification(Notification.from_bytes(data), path, len(data), None))
-            continue
-        try:
-            msg = Message.from_bytes(data, lenient=args.lenient)
-        except SyncMLError as exc:
-            raise CommandError(f"{path}: {exc}") from None
-        texts.append(describe(msg, path, "WBXML" if looks_like_wbxml(data) else "XML", len(data)))
-    print("\n\n".join(texts))
+                try:
+                    texts.append(describe_notification(Notification.from_bytes(m.data), m.origin, len(m.data), None))
+                except SyncMLError as exc:
+                    problems.append(f"{m.origin}: {exc}")
+                continue
+            try:
+                msg = Message.from_bytes(m.data, m.content_type, lenient=lenient)
+            except SyncMLError as exc:
+                problems.append(f"{m.origin}: {exc}")
+                continue
+            texts.append(describe(msg, m.origin, "WBXML" if looks_like_wbxml(m.data) else "XML", len(m.data)))
+    return "\n\n".join(texts)
+
+
+def _run(args: argparse.Namespace) -> None:
+    captures = load_captures(args.files, args.input)
+    problems = [str(note) for cap in captures for note in cap.errors]
+    if args.messages:
+        text = _messages(captures, args.lenient, problems)
+    else:
+        transcript = transcribe(group_sessions([m for cap in captures for m in cap.messages]), captures)
+        for tr in transcript.sessions:
+            for rec in tr.messages:
+                if rec.error is not None:
+                    problems.append(f"{rec.origin}: {rec.error}")
+                elif rec.problem is not None and not args.lenient:
+                    problems.append(f"{rec.origin}: {rec.problem} (shown as read leniently; --lenient accepts it)")
+            if tr.san is not None and tr.san.error is not None:
+                problems.append(f"{tr.messages[0].origin}: {tr.san.error}")
+        if args.json:
+            text = json.dumps(transcript.to_json(), indent=2, ensure_ascii=False)
+        else:
+            text = render(transcript, Style(use_color(args.color, sys.stdout)))
+    if text:
+        print(text, flush=True)
+    if problems:  # each on its own line; the last through CommandError (exit status 1)
+        for line in problems[:-1]:
+            print(f"syncml inspect: {line}", file=sys.stderr)
+        raise CommandError(problems[-1])
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("inspect", help="summarize SyncML messages",
-                       description="Print a readable summary of each message (WBXML or XML).")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p = sub.add_parser(
+        "inspect", help="transcript of captured sessions (or a summary of each message)",
+        description="Read captures (SyncML messages, and whatever --input kinds are readable), group the "
+                    "messages into sessions and print each session package by package: sync type per "
+                    "datastore, anchors, authentication, item counts, every Status with its meaning, "
+                    "MoreData, timings.  A bad file or message is reported on stderr (exit status 1) "
+                    "and the rest is still shown.")
+    p.add_argument("files", nargs="+", metavar="CAPTURE")
+    add_input_argument(p)
+    p.add_argument("--messages", action="store_true",
+                   help="print each message on its own (the summary of earlier versions) instead of the transcript")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON document for the whole run (schema syncml-codec/transcript/1)")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour the transcript: auto (default) on a terminal unless NO_COLOR is set")
     p.add_argument("--lenient", action="store_true",
-                   help="show fragments and broken messages instead of failing on them")
+                   help="accept messages that are not valid SyncML (read leniently) without exit status 1")
     p.set_defaults(func=_run)

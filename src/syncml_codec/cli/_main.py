@@ -14,35 +14,10 @@ from collections.abc import Sequence
 from .. import __version__
 from ..codec import wbxml as _wbxml
 from ..codec.detect import looks_like_wbxml
-from ..codec.san import Notification, looks_like_notification
-from ..codec.xml import parse_xml, write_xml
 from ..errors import SyncMLError
 from ._common import CommandError, read_input, write_output
 
 __all__ = ["main"]
-
-
-def _cmd_decode(args: argparse.Namespace) -> None:
-    data = read_input(args.file)
-    if looks_like_notification(data):  # server-alerted sync's binary message: described, not XML
-        from ._push import describe_notification, server_password
-
-        notification = Notification.from_bytes(data)
-        checked = args.server_password_file is not None or bool(args.nonce)
-        verified = notification.verify(server_password(args.server_password_file), args.nonce) if checked else None
-        text = describe_notification(notification, args.file, len(data), verified) + "\n"
-        write_output(args.output, text.encode("utf-8"), binary=False)
-        if verified is False:
-            raise CommandError(f"{args.file}: the notification's digest does not match that password and nonce")
-        return
-    try:
-        if looks_like_wbxml(data):
-            out = _wbxml.wbxml_to_xml(data, pretty=not args.compact, strict=args.strict)
-        else:
-            out = write_xml(parse_xml(data), pretty=not args.compact)
-    except SyncMLError as exc:
-        raise CommandError(f"{args.file}: {exc}") from None
-    write_output(args.output, out, binary=False)
 
 
 def _cmd_encode(args: argparse.Namespace) -> None:
@@ -87,19 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    p = sub.add_parser("decode", help="WBXML or XML -> readable XML",
-                       description="Decode a SyncML message (WBXML or XML, detected) to XML; a Data Sync "
-                                   "Notification (server-alerted sync) is recognised and described.")
-    p.add_argument("file", nargs="?", default="-", metavar="FILE", help="input file, - for stdin")
-    p.add_argument("-o", "--output", metavar="OUT", help="output file (default: stdout)")
-    p.add_argument("--compact", action="store_true", help="no indentation")
-    p.add_argument("--strict", action="store_true",
-                   help="fail on tokens SyncML does not define instead of keeping them as wbxml: elements")
-    p.add_argument("--server-password-file", metavar="PW",
-                   help="a notification: check its digest with the server password on this file's first line "
-                        "(or $SYNCML_SERVER_PASSWORD when only --nonce is given)")
-    p.add_argument("--nonce", default="", help="a notification: the nonce of its digest (default empty)")
-    p.set_defaults(func=_cmd_decode)
+    from . import _decode
+    _decode.register(sub)
 
     p = sub.add_parser("encode", help="XML -> WBXML",
                        description="Encode a SyncML XML message as WBXML.")
@@ -112,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="charset name or IANA MIBenum (default utf-8)")
     p.set_defaults(func=_cmd_encode)
 
-    from . import _accounts, _backup, _convert, _devinf, _inspect, _mail, _operate, _push, _serve
+    from . import _accounts, _backup, _bench, _convert, _devinf, _inspect, _mail, _operate, _push, _serve
     _inspect.register(sub)
     _devinf.register(sub)
     _convert.register(sub)
@@ -122,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     _push.register(sub)
     _backup.register(sub)
     _mail.register(sub)
+    _bench.register(sub)
     return parser
 
 

@@ -6,7 +6,7 @@ from . import san
 from .codepages import LANGUAGES, Language
 from .san import Notification, SyncAlert, looks_like_notification
 from .tree import Document, Element
-from .wbxml import IMPLEMENTATION, decode, encode, wbxml_to_xml, xml_to_wbxml
+from .wbxml import IMPLEMENTATION, TokenTrace, decode, encode, trace_tokens, wbxml_to_xml, xml_to_wbxml
 
 __all__ = [
     "IMPLEMENTATION",
@@ -16,10 +16,12 @@ __all__ = [
     "Language",
     "Notification",
     "SyncAlert",
+    "TokenTrace",
     "decode",
     "encode",
     "looks_like_notification",
     "san",
+    "trace_tokens",
     "wbxml_to_xml",
     "xml_to_wbxml",
 ]

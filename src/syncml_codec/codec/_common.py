@@ -16,12 +16,14 @@ from .codepages import (
     CHARSET_NAMES,
     DDF12,
     DEVINF_BY_VERSION,
+    LANGUAGES,
     METINF_BY_VERSION,
     SYNCML12,
     SYNCML_BY_VERSION,
     WBXML_NS,
     Language,
     charset_codec,
+    language_by_key,
     language_by_xml_public_id,
 )
 
@@ -84,6 +86,54 @@ def parse_charset(charset: str | int) -> tuple[int, str]:
     if codec is None or mib == 0:
         raise ValueError(f"no Python codec for charset MIBenum {mib}")
     return mib, codec
+
+
+#: Largest ``indent`` (spaces per level) of pretty XML output.  Pretty
+#: output already grows with depth times elements (a hostile document of
+#: 2-byte elements 256 deep: 256 * indent spaces per 2 input bytes), so the
+#: factor stays within 8 times that of the default indent of 2.
+MAX_INDENT = 16
+
+
+def check_indent(indent: int) -> int:
+    """``indent`` of ``wbxml_to_xml`` / ``write_xml``, checked (0 to
+    :data:`MAX_INDENT` spaces per level; 0 puts each element on its own
+    line without indenting it, as ``wbxml2xml -i 0``)."""
+    if type(indent) is not int or not 0 <= indent <= MAX_INDENT:
+        raise ValueError(f"indent must be an int from 0 to {MAX_INDENT}, not {indent!r}")
+    return indent
+
+
+#: Names a language can be forced by (``language=`` of the decoders, ``syncml
+#: decode --language``): wbxml2xml's ``-l`` names, the keys of
+#: :data:`~.codepages.LANGUAGES` and dotted forms (``syncml1.2``), any case.
+LANGUAGE_NAMES: dict[str, Language] = {}
+for _lang in LANGUAGES:
+    _dotted = f"{_lang.family}{_lang.version}"
+    LANGUAGE_NAMES[_lang.key] = LANGUAGE_NAMES[_dotted] = _lang
+LANGUAGE_NAMES["dmddf12"] = LANGUAGE_NAMES["dmddf1.2"] = DDF12
+LANGUAGE_NAMES["metinf"] = METINF_BY_VERSION["1.2"]
+LANGUAGE_NAMES["ddf"] = DDF12
+
+
+def language_named(name: str) -> Language:
+    """The language called ``name`` (see :data:`LANGUAGE_NAMES`), or
+    ValueError listing the choices."""
+    lang = LANGUAGE_NAMES.get(name.strip().lower())
+    if lang is None:
+        choices = "SYNCML10, SYNCML11, SYNCML12, DEVINF10, DEVINF11, DEVINF12, METINF11, METINF12, DMDDF12"
+        raise ValueError(f"unknown language {name!r}; choose one of {choices} (or e.g. syncml1.2, devinf1.1)")
+    return lang
+
+
+def check_language(language: Language | str) -> Language:
+    """A language to force: a :class:`Language` of the code pages (the
+    table's own object) or its name."""
+    if isinstance(language, str):
+        return language_named(language)
+    if not isinstance(language, Language):
+        raise TypeError(f"language must be a Language or its name, not {type(language).__name__}")
+    return language_by_key(language.key)
 
 
 def parse_public_id(public_id: str) -> bool:
@@ -269,14 +319,19 @@ def wbxml_attr_name(page: int, token: int) -> str:
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_XML_SIZE",
+    "LANGUAGE_NAMES",
+    "MAX_INDENT",
     "TYPE_TO_WBXML",
     "TYPE_TO_XML",
     "WBXML_NS",
+    "check_indent",
+    "check_language",
     "decode_xml_input",
     "detect_language",
     "encode_options",
     "escape_attr",
     "escape_text",
+    "language_named",
     "opaque_as_text",
     "parse_charset",
     "parse_public_id",

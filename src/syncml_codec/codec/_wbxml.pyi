@@ -3,14 +3,25 @@
 # tests/codec/test_surface.py checks both against this file.
 from typing import Literal
 
+from .codepages import Language
 from .tree import Document
 
 _Buffer = bytes | bytearray | memoryview
 
 IMPLEMENTATION: Literal["cython", "python"]
 
-def decode(data: _Buffer, *, strict: bool = False, max_depth: int = 256) -> Document: ...
-def wbxml_to_xml(data: _Buffer, *, pretty: bool = False, strict: bool = False, max_depth: int = 256) -> bytes: ...
+def decode(
+    data: _Buffer, *, strict: bool = False, max_depth: int = 256, language: Language | str | None = None
+) -> Document: ...
+def wbxml_to_xml(
+    data: _Buffer,
+    *,
+    pretty: bool = False,
+    strict: bool = False,
+    max_depth: int = 256,
+    indent: int = 2,
+    language: Language | str | None = None,
+) -> bytes: ...
 def encode(
     doc: Document,
     *,

@@ -129,17 +129,22 @@ cdef Py_ssize_t _limit(object max_depth) except? -1:
     return max_depth
 
 
-cdef _Dec _decoder(_Input inp, object strict, object max_depth):
+cdef _Dec _decoder(_Input inp, object strict, object max_depth, object language):
     cdef _Dec dec = _Dec.__new__(_Dec)
+    cdef int forced = -1
+    if language is not None:
+        forced = _lang_index(C.check_language(language))  # before any work, as the twin
     dec.setup(inp, inp.p, inp.n, bool(strict), _limit(max_depth), max_depth, 0)
     dec.header()
+    if forced >= 0:
+        dec.lang = forced  # as wbxml2xml -l: whatever the public ID says
     return dec
 
 
-def decode(data, *, strict=False, max_depth=256):
+def decode(data, *, strict=False, max_depth=256, language=None):
     """Decode a WBXML document into a :class:`Document`."""
     cdef _Input inp = make_input(data)
-    cdef _Dec dec = _decoder(inp, strict, max_depth)
+    cdef _Dec dec = _decoder(inp, strict, max_depth, language)
     cdef _TreeSink h = _TreeSink()
     h.doc = Document(_LANGS[dec.lang] if dec.lang >= 0 else SYNCML12, Element(""),
                      wbxml_version=dec.version, charset=dec.charset,
@@ -148,12 +153,14 @@ def decode(data, *, strict=False, max_depth=256):
     return h.doc
 
 
-def wbxml_to_xml(data, *, pretty=False, strict=False, max_depth=256):
+def wbxml_to_xml(data, *, pretty=False, strict=False, max_depth=256, indent=2, language=None):
     """Decode WBXML straight to XML bytes (UTF-8)."""
+    cdef Py_ssize_t step = C.check_indent(indent)
     cdef _Input inp = make_input(data)
-    cdef _Dec dec = _decoder(inp, strict, max_depth)
+    cdef _Dec dec = _decoder(inp, strict, max_depth, language)
     cdef _XmlSink h = _XmlSink()
     h.pretty = bool(pretty)
+    h.step = step
     buf_grow(&h.out, 4 * inp.n + 256 if inp.n < (1 << 18) else (1 << 20))  # grows as needed
     if dec.lang >= 0:
         h.prolog(dec.lang)

@@ -47,6 +47,7 @@ from ._pywbxml.encoder import encode
 from ._pywbxml.fast import _fast_xml
 from ._pywbxml.scanner import xml_to_wbxml
 from ._pywbxml.tokens import _as_bytes
+from .codepages import Language
 
 __all__ = ["IMPLEMENTATION", "decode", "encode", "wbxml_to_xml", "xml_to_wbxml"]
 
@@ -54,13 +55,17 @@ IMPLEMENTATION = "python"
 
 
 def wbxml_to_xml(data: Any, *, pretty: bool = False, strict: bool = False,
-                 max_depth: int = C.DEFAULT_MAX_DEPTH) -> bytes:
-    """Decode WBXML straight to XML bytes (UTF-8)."""
+                 max_depth: int = C.DEFAULT_MAX_DEPTH, indent: int = 2,
+                 language: Language | str | None = None) -> bytes:
+    """Decode WBXML straight to XML bytes (UTF-8).  ``pretty``: one element
+    a line, indented ``indent`` spaces a level; ``language`` forces the code
+    pages (a :class:`~.codepages.Language` or its name, as ``wbxml2xml -l``)."""
     data = _as_bytes(data)
-    if not pretty:
+    if not pretty and language is None:
+        C.check_indent(indent)
         fast = _fast_xml(data, strict, max_depth)
         if fast is not None:
             return fast
-    return _generic_xml(data, pretty, strict, max_depth)
+    return _generic_xml(data, pretty, strict, max_depth, indent, language)
 
 

@@ -68,6 +68,7 @@ cdef class _XmlSink(_Sink):
     cdef XEnt* st
     cdef Py_ssize_t depth, cap
     cdef bint pretty, last_text, has_children
+    cdef Py_ssize_t step       # spaces per level when pretty (C.check_indent bounds it)
 
     def __dealloc__(self):
         buf_free(&self.out)
@@ -87,11 +88,12 @@ cdef class _XmlSink(_Sink):
 
     cdef int indent(self, Py_ssize_t level) except -1:
         cdef Py_ssize_t i
-        if self.out.cap - self.out.n < 1 + 2 * level:
-            buf_grow(&self.out, 1 + 2 * level)
+        cdef Py_ssize_t n = self.step * level
+        if self.out.cap - self.out.n < 1 + n:
+            buf_grow(&self.out, 1 + n)
         self.out.p[self.out.n] = 10
-        memset(self.out.p + self.out.n + 1, 32, <size_t>(2 * level))
-        self.out.n += 1 + 2 * level
+        memset(self.out.p + self.out.n + 1, 32, <size_t>n)
+        self.out.n += 1 + n
         return 0
 
     cdef int put_str(self, Buf* b, str s) except -1:

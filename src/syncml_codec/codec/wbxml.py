@@ -5,6 +5,10 @@ importable, else the pure-Python twin.
 ``SYNCML_CODEC_REQUIRE_EXTENSION=1`` makes a missing extension an error
 (CI sets it, so a broken build cannot pass as pure Python).
 
+:func:`trace_tokens` lists a document's tokens with their offsets (one
+Python walker for both implementations: not a hot path); the languages a
+decoder can be forced to (``language=``) are named in :data:`LANGUAGE_NAMES`.
+
 ``body_size`` counts what the (pure-Python) encoder writes for one element
 in a given code page: the sizes ``model.size`` needs while a message is
 being built, when the model's own extension is not there to count them.
@@ -12,18 +16,21 @@ being built, when the model's own extension is not there to count them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from types import ModuleType
 
 from . import _wbxml_py
-from ._common import encode_options
+from ._common import LANGUAGE_NAMES, MAX_INDENT, encode_options, language_named
 from ._pywbxml import encoder as _py_encoder
+from ._trace import PUBLIC_IDS, TokenKind, TokenTrace, trace_tokens
 from .codepages import Language
 from .tree import Element
 
-__all__ = ["IMPLEMENTATION", "body_size", "decode", "encode", "env_flag", "implementation", "load_extension",
-           "wbxml_to_xml", "xml_to_wbxml"]
+__all__ = ["IMPLEMENTATION", "LANGUAGE_NAMES", "MAX_INDENT", "PUBLIC_IDS", "TokenKind", "TokenTrace",
+           "available_implementations", "body_size", "decode", "encode", "env_flag", "implementation",
+           "language_named", "load_extension", "trace_tokens", "wbxml_to_xml", "xml_to_wbxml"]
 
 
 def env_flag(name: str) -> bool:
@@ -62,6 +69,18 @@ decode = implementation.decode
 encode = implementation.encode
 wbxml_to_xml = implementation.wbxml_to_xml
 xml_to_wbxml = implementation.xml_to_wbxml
+
+
+def available_implementations() -> dict[str, ModuleType]:
+    """Every implementation importable here, by name (``"python"``, and
+    ``"cython"`` when the extension imports, whatever the switches say): for
+    comparing them (``syncml bench --impl both``).  Each module has
+    ``decode``, ``encode``, ``wbxml_to_xml`` and ``xml_to_wbxml``."""
+    found: dict[str, ModuleType] = {}
+    with contextlib.suppress(ImportError):
+        found["cython"] = _import_extension()
+    found["python"] = _wbxml_py
+    return found
 
 
 def body_size(root: Element, language: Language, page: int = 0) -> tuple[int, int]:

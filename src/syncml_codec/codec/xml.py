@@ -45,8 +45,12 @@ _WS = " \t\r\n" + _CR
 
 
 def parse_xml(data: bytes | bytearray | memoryview, *, max_depth: int = C.DEFAULT_MAX_DEPTH,
-              max_size: int = C.DEFAULT_MAX_XML_SIZE) -> Document:
+              max_size: int = C.DEFAULT_MAX_XML_SIZE, keep_whitespace: bool = False) -> Document:
     """Read a SyncML, DevInf, MetInf or DM DDF XML document.
+
+    White space only text between child elements is layout and left out,
+    unless ``keep_whitespace`` (then it is text like any other); all other
+    text is kept as it is, spaces and line ends included.
 
     >>> doc = parse_xml(b"<SyncML><SyncHdr><VerDTD>1.1</VerDTD></SyncHdr></SyncML>")
     >>> doc.language.key, doc.root.find("SyncHdr").find("VerDTD").text
@@ -75,7 +79,7 @@ def parse_xml(data: bytes | bytearray | memoryview, *, max_depth: int = C.DEFAUL
         line, column = exc.position if exc.position else (1, 0)
         message = _POSITION.sub("", str(exc.msg or exc))
         raise XMLDecodeError(message, line, column) from None
-    return Document(lang, _convert(root, lang, keep_cr, max_depth))
+    return Document(lang, _convert(root, lang, keep_cr, max_depth, keep_whitespace))
 
 
 def _local(tag: Any) -> str | None:
@@ -124,7 +128,7 @@ def _devinf_language(node: Any, default: Language | None) -> Language:
     return default or DEVINF12
 
 
-def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int) -> Element:
+def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int, keep_ws: bool = False) -> Element:
     """lxml tree -> our tree, iteratively (hostile depth cannot exhaust the
     stack).  Same rules as the WBXML path: whitespace-only text around child
     elements is layout; an item's ``<Data>`` text is opaque bytes; an element
@@ -142,7 +146,7 @@ def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int) -> Elemen
         kids = [k for k in node if _local(k.tag) is not None]
         pieces: list[Any] = []
         text: str | None = node.text
-        if text and (not kids or text.strip(_WS)):
+        if text and (not kids or keep_ws or text.strip(_WS)):
             text = text.replace(_CR, "\r") if keep_cr else text
             _add(pieces, text.encode("utf-8") if opaque else text)
         pending: list[tuple[Any, Element, int]] = []
@@ -162,7 +166,7 @@ def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int) -> Elemen
                 pieces.append(child)
                 pending.append((kid, child, depth + 1))
             tail: str | None = kid.tail
-            if tail and tail.strip(_WS):
+            if tail and (keep_ws or tail.strip(_WS)):
                 tail = tail.replace(_CR, "\r") if keep_cr else tail
                 _add(pieces, tail.encode("utf-8") if opaque else tail)
         el.children = pieces
@@ -170,13 +174,22 @@ def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int) -> Elemen
     return top
 
 
-def write_xml(doc: Document, *, pretty: bool = False) -> bytes:
+def write_xml(doc: Document, *, pretty: bool = False, indent: int = 2, keep_whitespace: bool = False) -> bytes:
     """Write a :class:`Document` as XML (UTF-8, with XML declaration and
     DOCTYPE).  Opaque data that is valid text is written as CDATA, other
-    opaque data as base64 in a ``wbxml:opaque`` element."""
-    writer = _XmlWriter(pretty)
+    opaque data as base64 in a ``wbxml:opaque`` element.
+
+    ``pretty`` puts each element on a line, indented ``indent`` spaces a
+    level; text is never touched.  With ``keep_whitespace`` no line break or
+    indentation is added between the children of an element that holds
+    text and elements (mixed content) nor before its end tag, so that all of
+    its text is the document's (plain ``pretty`` adds layout around its
+    child elements); inside a child that holds only elements, layout is
+    added as usual.
+    """
+    writer = _XmlWriter(pretty, indent)
     writer.prolog(doc.language)
-    _write(writer, doc)
+    _write(writer, doc, keep_whitespace)
     return writer.result()
 
 
@@ -187,19 +200,40 @@ def _ns(lang: Language, name: str) -> str | None:
     return None if ref is None else lang.namespaces.get(ref[0])
 
 
-def _write(writer: _XmlWriter, doc: Document) -> None:
+def _mixed(el: Element) -> bool:
+    kids = el.children
+    return any(type(k) is not Element and type(k) is not Document for k in kids) and \
+        any(type(k) is Element or type(k) is Document for k in kids)
+
+
+def _write(writer: _XmlWriter, doc: Document, keep_whitespace: bool = False) -> None:
     langs = [doc.language]
+    pretty = writer.pretty
+    keep = pretty and keep_whitespace
+    mixed: list[bool] = []  # with keep: for each open element, whether it holds text and elements
     for kind, item in events(doc.root):
         if kind == TEXT:
             writer.text(item)
         elif kind == START:
+            if keep:  # no layout between the children of a mixed element
+                writer.pretty = not (mixed and mixed[-1])
             writer.start(item.tag, _ns(langs[-1], item.tag), item.attrs, bool(item.children))
+            if keep and item.children:
+                mixed.append(_mixed(item))
         elif kind == END:
             if item.children:
+                if keep:  # nor before its end tag
+                    writer.pretty = not mixed.pop()
                 writer.end()
         elif kind == OPAQUE:
+            if keep:  # (base64 opaque data is an element: <wbxml:opaque>)
+                writer.pretty = not (mixed and mixed[-1])
             writer.opaque(item)
         elif kind == DOCUMENT:
             langs.append(item.language)
         else:
             langs.pop()
+    if keep:
+        writer.pretty = pretty
+        if not writer.out[-1].endswith("\n"):  # a mixed root: the line still ends
+            writer.out.append("\n")

@@ -112,6 +112,8 @@ def register_conversion(source: str, target: str, conversion: Conversion, *, rep
 
 
 def conversion_for(source: str, target: str) -> Conversion | None:
+    """The conversion registered from ``source`` to ``target``, None when
+    there is none (converting a type to itself needs none)."""
     return _CONVERSIONS.get((content_type_of(source), content_type_of(target)))
 
 

@@ -412,11 +412,13 @@ class _TreeBuilder:
 
 
 class _XmlWriter:
-    """Writes XML as the events arrive; ``pretty`` indents by two spaces
-    (never inside text, so the text read back is the same)."""
+    """Writes XML as the events arrive; ``pretty`` puts each element on a
+    line indented by ``indent`` spaces a level (never inside text, so the
+    text read back is the same)."""
 
-    def __init__(self, pretty: bool) -> None:
+    def __init__(self, pretty: bool, indent: int = 2) -> None:
         self.out: list[str] = []
+        self.step = " " * C.check_indent(indent)
         # per open element: (closing tag, default ns, wbxml prefix declared)
         self.stack: list[tuple[str, str | None, bool]] = []
         self.pretty = pretty
@@ -438,7 +440,7 @@ class _XmlWriter:
         if stack:
             default, wbxml = stack[-1][1], stack[-1][2]
             if self.pretty and not self.last_text:
-                out.append("\n" + "  " * len(stack))
+                out.append("\n" + self.step * len(stack))
         else:
             default, wbxml = None, False
         tag, default, wbxml = C.start_tag(name, ns, default, wbxml, attrs)
@@ -456,7 +458,7 @@ class _XmlWriter:
     def end(self) -> None:
         close = self.stack.pop()[0]
         if self.pretty and self.has_children and not self.last_text:
-            self.out.append("\n" + "  " * len(self.stack))
+            self.out.append("\n" + self.step * len(self.stack))
         self.out.append(close)
         self.has_children = True
         self.last_text = False
@@ -496,10 +498,19 @@ class _XmlWriter:
         return "".join(self.out).encode("utf-8")
 
 
-def decode(data: Any, *, strict: bool = False, max_depth: int = C.DEFAULT_MAX_DEPTH) -> Document:
-    """Decode a WBXML document into a :class:`Document`."""
-    dec = _Decoder(_as_bytes(data), strict, max_depth)
+def _open(data: bytes, strict: bool, max_depth: int, language: Language | str | None) -> _Decoder:
+    forced = None if language is None else C.check_language(language)
+    dec = _Decoder(data, strict, max_depth)
     dec.header()
+    if forced is not None:
+        dec.lang = forced  # as wbxml2xml -l: whatever the public ID says
+    return dec
+
+
+def decode(data: Any, *, strict: bool = False, max_depth: int = C.DEFAULT_MAX_DEPTH,
+           language: Language | str | None = None) -> Document:
+    """Decode a WBXML document into a :class:`Document`."""
+    dec = _open(_as_bytes(data), strict, max_depth, language)
     h = _TreeBuilder()
     h.doc = Document(dec.lang or SYNCML12, Element(""), wbxml_version=dec.version,
                      charset=dec.charset, public_id_text=dec.public_id_text)
@@ -507,10 +518,10 @@ def decode(data: Any, *, strict: bool = False, max_depth: int = C.DEFAULT_MAX_DE
     return h.doc
 
 
-def _generic_xml(data: bytes, pretty: bool, strict: bool, max_depth: int) -> bytes:
-    dec = _Decoder(data, strict, max_depth)
-    dec.header()
-    h = _XmlWriter(pretty)
+def _generic_xml(data: bytes, pretty: bool, strict: bool, max_depth: int, indent: int = 2,
+                 language: Language | str | None = None) -> bytes:
+    h = _XmlWriter(pretty, indent)
+    dec = _open(data, strict, max_depth, language)
     if dec.lang is not None:
         h.prolog(dec.lang)
     dec.body(h)
