@@ -370,11 +370,14 @@ def test_base64_garbage_is_an_error_note(text: bytes, error: str) -> None:
     assert errors(cap) == [f"g.b64: {error}"]
 
 
-def test_base64_of_garbage_bytes_is_not_detected_as_base64() -> None:
+def test_base64_of_garbage_bytes_is_read_as_base64_and_says_what_came_out() -> None:
     junk = base64.b64encode(bytes(range(200, 256)) * 3)
-    assert detect_input(junk) != "base64"
-    cap = read(junk, "j.b64", "base64")
-    assert not cap.messages and cap.errors  # decoded, then not readable: a note, no exception
+    assert detect_input(junk) == "base64"  # not known inside, but base64 text: its reader says why
+    cap = read(junk, "j.b64")
+    assert not cap.messages
+    assert errors(cap) == ["j.b64 (base64): not XML: first byte 0xC8 is not '<' (nor is it any other kind of "
+                           "capture read here)"]
+    assert detect_input(b"not a message at all\n") == "xml"  # words with blanks are no base64
 
 
 # -- compression -------------------------------------------------------------------------------------------------

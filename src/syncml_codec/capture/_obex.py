@@ -141,17 +141,20 @@ def _parse_packet(data: bytes, pos: int, end: int, after_connect: bool | None) -
 
 
 def looks_like_obex(data: bytes | bytearray | memoryview) -> bool:
-    """Whether ``data`` is a stream of whole OBEX packets: known opcodes or
-    response codes, lengths that add up to the data exactly, headers that
-    parse.  (Checks at most the first 64 packets, then the rest's framing.)"""
+    """Whether ``data`` is a stream of OBEX packets: known opcodes or
+    response codes, lengths that add up to the data (the last packet may be
+    cut short), headers that parse.  (Checks at most the first 64 packets,
+    then the rest's framing.)"""
     raw = bytes(data)
     pos, count, after_connect = 0, 0, None
     while pos < len(raw):
         if pos + 3 > len(raw) or not _known(raw[pos]):
             return False
         length = int.from_bytes(raw[pos + 1:pos + 3], "big")
-        if length < 3 or pos + length > len(raw):
+        if length < 3:
             return False
+        if pos + length > len(raw):  # a trace cut short: OBEX if its last packet starts like one
+            return _cut_packet(raw, pos, count)
         if count < 64:
             try:
                 pkt = _parse_packet(raw, pos, pos + length, after_connect)
@@ -163,6 +166,32 @@ def looks_like_obex(data: bytes | bytearray | memoryview) -> bool:
             return False
         pos += length
     return count > 0
+
+
+def _cut_packet(raw: bytes, pos: int, whole: int) -> bool:
+    """Whether a packet the data ends inside still reads as OBEX: after whole
+    packets, or with the final bit (no WBXML document starts so) and a known
+    header first."""
+    if whole:
+        return True
+    code = raw[pos]
+    at = pos + (7 if code == 0x80 else 3)
+    if not code & 0x80 or at >= len(raw):
+        return False
+    while at < len(raw):  # every header up to the cut is a known one
+        hid = raw[at]
+        if hid not in _HEADERS:
+            return False
+        if hid >> 6 in (0, 1):
+            if at + 3 > len(raw):
+                break
+            size = int.from_bytes(raw[at + 1:at + 3], "big")
+            if size < 3:
+                return False
+            at += size
+        else:
+            at += 2 if hid >> 6 == 2 else 5
+    return True
 
 
 def _text(hid: int, value: bytes | int) -> str:

@@ -35,8 +35,9 @@ def detect_input(data: bytes) -> InputKind:
     HTTP, SAN, OBEX, WBXML, XML, hex, log, base64 (a hex dump that decodes
     to something known before a log, as its ASCII column may show
     ``<SyncML``; hex before base64, as plain hex text is base64 text too).
-    Data no kind fits is called ``"xml"``, whose reader then says what is
-    wrong."""
+    Then, for what decodes to nothing known: hex, base64 (lines of base64
+    characters only), so that their readers say what is wrong; data no kind
+    fits is called ``"xml"`` and handed to the decoder."""
     return _detect(data, 0)[0]
 
 
@@ -65,6 +66,8 @@ def _detect(data: bytes, depth: int) -> tuple[InputKind, bool]:
         return "base64", True
     if looks_like_hex(data):
         return "hex", False
+    if looks_like_base64(data) and not re.search(rb"[^\S\r\n]", data.strip()[:65536]):
+        return "base64", False  # base64 text (no blanks inside its lines) that does not decode well: it says why
     return "xml", False
 
 
