@@ -255,6 +255,8 @@ STYLES = {
     "xxd": xxd,
     "hexdump-C": hexdump_c,
     "od": od,
+    "od-octal": lambda raw: "\n".join([*(f"{off:07o} " + " ".join(f"{b:02x}" for b in raw[off:off + 16])
+                                         for off in range(0, len(raw), 16)), f"{len(raw):07o}"]) + "\n",
     "tcpdump-X": tcpdump_x,
     "wireshark": wireshark,
     "c-array": c_array,

@@ -3,7 +3,8 @@
 Hex dumps come in many styles, all read here:
 
 * plain hex, with or without spaces and line breaks (``xxd -p``);
-* ``xxd``, ``hexdump -C``, ``od -Ax -tx1``, ``tcpdump -X`` and Wireshark's
+* ``xxd``, ``hexdump -C``, ``od -tx1`` (offsets in hex with ``-Ax`` or
+  octal), ``tcpdump -X`` and Wireshark's
   "hex dump": an offset column, the bytes, often an ASCII column (ignored:
   it is only used to tell where the bytes end on a line);
 * C arrays: ``0x02, 0xa4, ...`` (within ``{ }`` or not).
@@ -65,9 +66,14 @@ def looks_like_base64(data: bytes) -> bool:
     return len(head) >= 8 and bool(_B64_ONLY.match(head))
 
 
-def _offset_value(line: str) -> int | None:
+def _offset_value(line: str, base: int = 16) -> int | None:
     m = _OFFSET.match(line)
-    return int(m.group(2), 16) if m else None
+    if not m:
+        return None
+    try:
+        return int(m.group(2), base)
+    except ValueError:
+        return None
 
 
 def _offset_style(lines: list[str]) -> bool:
@@ -135,11 +141,24 @@ class _Dump:
         self.error: str | None = None
 
 
+def _octal_offsets(lines: list[tuple[int, str]]) -> bool:
+    """``od`` without ``-Ax``: offsets in octal, 7 digits, each line's 16
+    bytes 20 (octal) after the one before."""
+    offs = [(m.group(2), ln) for _, ln in lines[:3] if (m := _OFFSET.match(ln)) and _offset_style([ln])]
+    if len(offs) < 2 or any(len(o) != 7 or set(o) - set("01234567") for o, _ in offs):
+        return False
+    m = _OFFSET.match(offs[0][1])
+    tokens = _split(offs[0][1], m.end())[0] if m else []
+    first_bytes = sum(len(t) // 2 for t in tokens if _HEX_TOKEN.match(t))
+    return int(offs[1][0], 8) == first_bytes and int(offs[1][0], 16) != first_bytes
+
+
 def _decode_offset_dump(lines: list[tuple[int, str]], name: str) -> Decoded:
     outs: list[tuple[bytes, str]] = []
     notes: list[CaptureNote] = []
     dump: _Dump | None = None
     total = 0
+    base = 8 if _octal_offsets(lines) else 16
 
     def finish(d: _Dump | None, last_line: int) -> None:
         if d is None:
@@ -163,7 +182,11 @@ def _decode_offset_dump(lines: list[tuple[int, str]], name: str) -> Decoded:
                 finish(dump, prev_no)
                 dump = None
             continue
-        offset = int(m.group(2), 16)
+        offset = _offset_value(line, base)
+        if offset is None:
+            if dump is not None:
+                dump.error = dump.error or f"line {no}: offset {m.group(2)!r} is not octal"
+            continue
         if offset == 0 or dump is None:
             finish(dump, prev_no)
             dump = _Dump(no)
@@ -190,7 +213,7 @@ def _decode_offset_dump(lines: list[tuple[int, str]], name: str) -> Decoded:
         if not tokens:  # the closing line: just the total length
             continue
         candidates = _line_bytes(tokens, rests)
-        nxt, star_next = _next_offset(lines, i + 1)
+        nxt, star_next = _next_offset(lines, i + 1, base)
         chosen: bytes | None = None
         if nxt is not None and nxt > offset and not star_next:
             want = nxt - offset
@@ -241,7 +264,7 @@ def _tokens_for(tokens: list[str], nbytes: int) -> int:
     return len(tokens)
 
 
-def _next_offset(lines: list[tuple[int, str]], start: int) -> tuple[int | None, bool]:
+def _next_offset(lines: list[tuple[int, str]], start: int, base: int) -> tuple[int | None, bool]:
     """The offset of the next line (None: there is none, or it is not an
     offset line) and whether a ``*`` comes first."""
     star = False
@@ -249,7 +272,7 @@ def _next_offset(lines: list[tuple[int, str]], start: int) -> tuple[int | None, 
         if line.strip() == "*":
             star = True
             continue
-        return (_offset_value(line) if _offset_style([line]) else None), star
+        return (_offset_value(line, base) if _offset_style([line]) else None), star
     return None, star
 
 
