@@ -140,6 +140,8 @@ def test_obex_stream_with_bodies_split_across_packets_gives_both_messages() -> N
     assert texts[0] == "Connect request: OBEX 1.0, flags 0x00, MaxPacketLength 65535, Target SYNCML-SYNC"
     assert texts[1].startswith("Success response (0xA0): OBEX 1.0") and "Who SYNCML-SYNC" in texts[1]
     assert any(t.startswith("Disconnect request") for t in texts)
+    assert not any(t.startswith("Continue response") for t in texts)  # counted, not listed one by one
+    assert texts[-1].endswith("packets continuing a body transfer (Continue responses, Gets for the rest) not listed")
 
 
 def test_obex_xml_body_without_type_header_is_recognised() -> None:

@@ -253,7 +253,7 @@ def read_obex(data: bytes, name: str) -> Capture:
     pos, index, after_connect = 0, 0, None
     bodies: dict[str, _Body] = {}
     asked: str | None = None
-    described = 0
+    described = continuing = 0
     while pos < len(data):
         index += 1
         where = f"{name}: packet {index} at offset {pos}"
@@ -307,9 +307,16 @@ def read_obex(data: bytes, name: str) -> Capture:
             del bodies[side]
             _emit(cap, name, body, index)
         elif not chunks:
+            plain = all(h == 0xCB for h, _ in pkt.headers)  # nothing but the ConnectionID
+            if plain and (pkt.code == 0x90 or ((pkt.code & 0x7F) == 0x03 and "response" in bodies)):
+                continuing += 1  # a Continue, or a Get asking for the rest of a body: not listed one by one
+                continue
             described += 1
             if described <= _MAX_INFO:
                 cap.notes.append(CaptureNote(where, _describe(pkt)))
+    if continuing:
+        cap.notes.append(CaptureNote(name, f"{continuing} packets continuing a body transfer (Continue "
+                                           "responses, Gets for the rest) not listed"))
     if described > _MAX_INFO:
         cap.notes.append(CaptureNote(name, f"{described - _MAX_INFO} more packets without SyncML not described"))
     for body in bodies.values():
