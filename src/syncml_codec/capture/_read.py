@@ -19,7 +19,7 @@ from ._http import looks_like_http, read_http_dump
 from ._logs import is_synthesis_log, looks_like_log, read_log
 from ._obex import looks_like_obex, read_obex
 from ._pcap import looks_like_pcap, read_pcap
-from ._text import decode_base64, decode_hex, looks_like_base64, looks_like_hex
+from ._text import Decoded, decode_base64, decode_hex, looks_like_base64, looks_like_hex
 from ._types import Capture, CapturedMessage, CaptureNote, InputKind
 
 __all__ = ["MAX_DEPTH", "detect_input", "read_capture"]
@@ -38,10 +38,27 @@ def detect_input(data: bytes) -> InputKind:
     Then, for what decodes to nothing known: hex, base64 (lines of base64
     characters only), so that their readers say what is wrong; data no kind
     fits is called ``"xml"`` and handed to the decoder."""
-    return _detect(data, 0)[0]
+    return _detect(data, 0, "-", _Memo())[0]
 
 
-def _detect(data: bytes, depth: int) -> tuple[InputKind, bool]:
+class _Memo:
+    """The hex and base64 decodings done while detecting, so that reading
+    does not decode the same text again (one read_capture call)."""
+
+    def __init__(self) -> None:
+        self.done: dict[tuple[int, str, str], tuple[bytes, Decoded]] = {}
+
+    def decode(self, data: bytes, kind: str, name: str) -> Decoded:
+        key = (id(data), kind, name)
+        hit = self.done.get(key)
+        if hit is not None and hit[0] is data:
+            return hit[1]
+        result = (decode_hex if kind == "hex" else decode_base64)(data, name)
+        self.done[key] = (data, result)  # data kept: its id stays its own
+        return result
+
+
+def _detect(data: bytes, depth: int, name: str, memo: _Memo) -> tuple[InputKind, bool]:
     """The kind, and whether it is known to hold something readable (for
     hex and base64: what they decode to is known, at most MAX_DEPTH deep)."""
     # pcap/pcapng magic, then HTTP: issue 16, i16-pcap
@@ -58,11 +75,12 @@ def _detect(data: bytes, depth: int) -> tuple[InputKind, bool]:
         return "wbxml", _plausible_wbxml(data)
     if _XML_START.match(data[:4096]):
         return ("log" if is_synthesis_log(data) else "xml"), True
-    if looks_like_hex(data) and _decodes(data, "hex", depth):  # before logs: a dump's ASCII column may show '<SyncML'
+    # hex before logs: a dump's ASCII column may show '<SyncML'
+    if looks_like_hex(data) and _decodes(data, "hex", depth, name, memo):
         return "hex", True
     if looks_like_log(data):
         return "log", True
-    if looks_like_base64(data) and _decodes(data, "base64", depth):
+    if looks_like_base64(data) and _decodes(data, "base64", depth, name, memo):
         return "base64", True
     if looks_like_hex(data):
         return "hex", False
@@ -98,16 +116,16 @@ def _plausible_wbxml(data: bytes) -> bool:
     return mb() in (0, 3, 4, 106, 1015)
 
 
-def _decodes(data: bytes, kind: str, depth: int) -> bool:
+def _decodes(data: bytes, kind: str, depth: int, name: str, memo: _Memo) -> bool:
     """Whether ``data`` decodes as ``kind`` (hex or base64) to something known
     (past MAX_DEPTH layers: taken as known, and its reading says it is too deep)."""
     if depth >= MAX_DEPTH:
         return True
-    outs, _ = (decode_hex if kind == "hex" else decode_base64)(data, "-")
+    outs, _ = memo.decode(data, kind, name)
     if not outs:
         return False
-    raw = outs[0][0]
-    return bool(raw) and (_compression(raw) is not None or _detect(raw, depth + 1)[1])
+    raw, where = outs[0]
+    return bool(raw) and (_compression(raw) is not None or _detect(raw, depth + 1, f"{where} ({kind})", memo)[1])
 
 
 def _compression(data: bytes) -> str | None:
@@ -159,19 +177,19 @@ def _single(data: bytes, name: str, kind: InputKind, strict: bool) -> Capture:
     return cap
 
 
-def _unwrap(data: bytes, name: str, kind: InputKind, depth: int) -> Capture:
+def _unwrap(data: bytes, name: str, kind: InputKind, depth: int, memo: _Memo) -> Capture:
     """A hex dump or base64 text: decode it, read what comes out."""
     cap = Capture(name, kind)
-    outs, notes = (decode_hex if kind == "hex" else decode_base64)(data, name)
+    outs, notes = memo.decode(data, kind, name)
     cap.notes += notes
     for raw, where in outs:
-        inner = _read(raw, f"{where} ({kind})", None, depth + 1)
+        inner = _read(raw, f"{where} ({kind})", None, depth + 1, memo)
         cap.messages += inner.messages
         cap.notes += inner.notes
     return cap
 
 
-def _read(data: bytes, name: str, kind: InputKind | None, depth: int) -> Capture:
+def _read(data: bytes, name: str, kind: InputKind | None, depth: int, memo: _Memo) -> Capture:
     if depth > MAX_DEPTH:
         cap = Capture(name, kind or "xml")
         cap.notes.append(CaptureNote(name, f"more than {MAX_DEPTH} layers of hex, base64 or compression", True))
@@ -184,11 +202,11 @@ def _read(data: bytes, name: str, kind: InputKind | None, depth: int) -> Capture
             cap = Capture(name, kind or "xml")
             cap.notes.append(CaptureNote(name, f"bad {how} data: {exc}", error=True))
             return cap
-        return _read(inner, name, kind, depth + 1)
+        return _read(inner, name, kind, depth + 1, memo)
     forced = kind is not None
-    kind = kind or _detect(data, depth)[0]
+    kind = kind or _detect(data, depth, name, memo)[0]
     if kind in ("hex", "base64"):
-        return _unwrap(data, name, kind, depth)
+        return _unwrap(data, name, kind, depth, memo)
     reader = _READERS.get(kind)
     return reader(data, name) if reader is not None else _single(data, name, kind, forced or depth > 0)
 
@@ -197,7 +215,7 @@ def read_capture(data: bytes, name: str = "-", kind: InputKind | None = None) ->
     """The SyncML messages in ``data`` (the contents of the input ``name``),
     read as ``kind`` or the detected kind.  Never raises for bad content:
     what cannot be read becomes an error note in the result."""
-    return _read(data, name, kind, 0)
+    return _read(data, name, kind, 0, _Memo())
 
 
 #: the readers of the kinds that are not one plain message

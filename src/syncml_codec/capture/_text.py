@@ -94,26 +94,27 @@ def _render(raw: bytes) -> str:
     return "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in raw)
 
 
-def _line_bytes(tokens: list[str], rest_of: list[str]) -> list[tuple[bytes, bool]]:
-    """Candidate byte runs for a line: for each count of leading hex tokens,
-    the bytes and whether what follows reads as the ASCII column of those bytes
-    (or is nothing).  Longest first."""
-    out: list[tuple[bytes, bool]] = []
+def _line_runs(tokens: list[str]) -> list[bytes]:
+    """The bytes of the first k hex tokens of a line, for each k, longest first."""
+    runs: list[bytes] = []
     run = b""
-    runs = []
     for tok in tokens[:_MAX_TOKENS]:
         if not _HEX_TOKEN.match(tok):
             break
         run += bytes.fromhex(tok)
         runs.append(run)
-    for k in range(len(runs), 0, -1):
-        raw = runs[k - 1]
-        rest = rest_of[k].strip()
-        if len(rest) >= 2 and rest[0] + rest[-1] in ("||", "><"):
-            rest = rest[1:-1]
-        ok = "".join(rest.split()) == "".join(_render(raw).split())
-        out.append((raw, ok or not rest))
-    return out
+    return runs[::-1]
+
+
+def _column_fits(raw: bytes, rest: str) -> bool:
+    """Whether ``rest`` (what follows the bytes on the line) is nothing or
+    the ASCII column of ``raw`` (``|...|`` and ``>...<`` delimiters allowed)."""
+    rest = rest.strip()
+    if not rest:
+        return True
+    if len(rest) >= 2 and rest[0] + rest[-1] in ("||", "><"):
+        rest = rest[1:-1]
+    return "".join(rest.split()) == "".join(_render(raw).split())
 
 
 def _split(line: str, start: int) -> tuple[list[str], list[str]]:
@@ -212,16 +213,20 @@ def _decode_offset_dump(lines: list[tuple[int, str]], name: str) -> Decoded:
         tokens, rests = _split(line, m.end())
         if not tokens:  # the closing line: just the total length
             continue
-        candidates = _line_bytes(tokens, rests)
+        runs = _line_runs(tokens)
         nxt, star_next = _next_offset(lines, i + 1, base)
         chosen: bytes | None = None
+
+        def rest_after(raw: bytes, tokens: list[str] = tokens, rests: list[str] = rests) -> str:
+            return rests[_tokens_for(tokens, len(raw))]
+
         if nxt is not None and nxt > offset and not star_next:
             want = nxt - offset
-            chosen = next((raw for raw, _ in candidates if len(raw) == want), None)
+            chosen = next((raw for raw in runs if len(raw) == want), None)
             if chosen is None:
                 bad = next((t for t in tokens if not _HEX_TOKEN.match(t)), None)
-                got, whole = candidates[0] if candidates else (b"", False)
-                if whole and len(got) < want:
+                got = runs[0] if runs else b""
+                if runs and len(got) < want and _column_fits(got, rest_after(got)):
                     dump.error = (f"line {no}: {len(got)} bytes, but the next line starts at offset 0x{nxt:x} "
                                   f"(0x{offset + len(got):x} expected): lines missing")
                 else:
@@ -231,11 +236,12 @@ def _decode_offset_dump(lines: list[tuple[int, str]], name: str) -> Decoded:
                 continue
             if not dump.width:
                 dump.width = len(chosen)
-                dump.ascii = bool(rests[_tokens_for(tokens, len(chosen))].strip())
+                dump.ascii = bool(rest_after(chosen).strip())
         else:
-            fits = [raw for raw, ok in candidates if ok and (not dump.width or len(raw) <= dump.width)]
+            fits = [raw for raw in runs if (not dump.width or len(raw) <= dump.width)
+                    and _column_fits(raw, rest_after(raw))]
             if dump.ascii:  # the ASCII column is there: the bytes end where it begins
-                fits = [raw for raw in fits if rests[_tokens_for(tokens, len(raw))].strip()] or fits
+                fits = [raw for raw in fits if rest_after(raw).strip()] or fits
             if star_next and dump.width:
                 fits = [raw for raw in fits if len(raw) == dump.width]
             chosen = fits[0] if fits else None
