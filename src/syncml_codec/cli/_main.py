@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="charset name or IANA MIBenum (default utf-8)")
     p.set_defaults(func=_cmd_encode)
 
-    from . import _accounts, _backup, _bench, _convert, _devinf, _inspect, _mail, _operate, _push, _serve
+    from . import _accounts, _backup, _bench, _convert, _devinf, _inspect, _mail, _operate, _push, _replay, _serve
     _inspect.register(sub)
     _devinf.register(sub)
     _convert.register(sub)
@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     _backup.register(sub)
     _mail.register(sub)
     _bench.register(sub)
+    _replay.register(sub)
     return parser
 
 

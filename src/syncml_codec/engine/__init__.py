@@ -6,7 +6,9 @@ randomness and storage are injected (the backup area of ``backup``
 sessions too; :func:`restore_backup` puts a backup back).  What one client may cost the server
 is set by :class:`ServerLimits`.  A change to an item is an
 :class:`Operation` on both sides.  :class:`Replayer` sends a recorded
-client's messages through a server (:mod:`.replay`).  Server-alerted sync:
+client's messages through a server (:mod:`.replay`: in process, or through
+any :class:`Transport`), and :func:`compare_session` compares the answers
+with the recorded ones.  Server-alerted sync:
 :func:`notification_for` makes the notification for a device's registered
 datastores (the ``push`` URL parameter)."""
 
@@ -17,7 +19,8 @@ from ._push import notification_for
 from ._state import ClientPhase, ServerPhase
 from ._sync import ConflictPolicy
 from .client import ClientDatastore, ClientSession, ClientStore, DatastoreReport, Request
-from .replay import Exchange, Replayer, SessionReplay
+from .replay import Exchange, InProcess, Replayer, SessionReplay, Transport, TransportError
+from .replay_compare import Difference, SessionComparison, compare_session
 from .server import CONTENT_TYPES, Response, ServerSession, SyncServer
 
 __all__ = [
@@ -28,7 +31,9 @@ __all__ = [
     "ClientStore",
     "ConflictPolicy",
     "DatastoreReport",
+    "Difference",
     "Exchange",
+    "InProcess",
     "Operation",
     "Replayer",
     "Request",
@@ -37,8 +42,12 @@ __all__ = [
     "ServerLimits",
     "ServerPhase",
     "ServerSession",
+    "SessionComparison",
     "SessionReplay",
     "SyncServer",
+    "Transport",
+    "TransportError",
+    "compare_session",
     "notification_for",
     "restore_backup",
 ]

@@ -3,7 +3,11 @@
 ``Replayer(server, password=...).replay([msg1, msg2, ...])`` sends the
 recorded client messages of one SyncML session, in order, through
 :meth:`SyncServer.handle` and returns every exchange.  No I/O: the caller
-reads the files (tests, a future ``syncml replay`` command).
+reads the files (tests, ``syncml replay``); to reach a server elsewhere the
+caller passes a :class:`Transport` instead of the server (``syncml replay
+--url``: HTTP, :class:`syncml_codec.server.HttpTransport`).  What the new
+server answered is compared with the recorded answers by
+:mod:`.replay_compare`.
 
 A recording was made against another server, so each message is adapted to
 ours, the way the recorded client would have behaved had it talked to us;
@@ -23,7 +27,10 @@ nothing else is changed (an unchanged message is sent byte for byte):
   credential of the challenged type over the challenge's nonce -- also when
   the recording had none (a phone that sends credentials only when asked);
   an MD5 credential names the user in ``Source/LocName``, so every later
-  message of the session carries that LocName too.  Up to two challenges
+  message of the session carries that LocName too.  A challenge the
+  recording shows the client answering itself (the caller passes the
+  positions the recorded server refused) is left to the client's next
+  message or session, as recorded.  Up to two challenges
   are answered per message: our server keys a challenge on the user the
   message claimed, so the challenge to a message that named nobody cannot be
   used by an answer that names the user; the next one can.  Without a password an
@@ -62,9 +69,9 @@ Every rewrite is listed in :attr:`Exchange.notes`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..codec.detect import sniff_encoding
 from ..devinf import DevInf
@@ -96,7 +103,8 @@ from ._util import as_received, plain
 from ._wire import CONTENT_TYPES
 from .server import SyncServer
 
-__all__ = ["Exchange", "Replayer", "SessionReplay", "check_exchange", "datastore_for_type", "recorded_login"]
+__all__ = ["NO_NONCE", "Exchange", "InProcess", "Replayer", "SessionReplay", "Transport", "TransportError",
+           "check_exchange", "datastore_for_type", "recorded_login"]
 
 _MD5 = AuthType.MD5.value
 _BASIC = AuthType.BASIC.value
@@ -104,6 +112,11 @@ _ITEM_COMMANDS = (Add, Replace, Delete)
 #: challenges answered per message (see the module doc)
 _CHALLENGES = 2
 #: content-type fragments -> the canonical datastore that keeps them (first match wins)
+#: the note of an MD5 credential computed over the empty nonce: our server
+#: never gave the device one, so it challenges it (not the recording's doing)
+NO_NONCE = "our server gave this device no nonce yet: computed over the empty nonce"
+
+
 def recorded_login(messages: Sequence[bytes]) -> tuple[str, str] | None:
     """(user, password) of the first basic credential in ``messages``, to
     create the account a recording logs in with; None if there is none.
@@ -157,22 +170,30 @@ class Exchange:
     response: Response
     reply: Message | None
     notes: tuple[str, ...] = ()
+    #: which of the recorded messages this sends (0 for the first; a message
+    #: sent again to answer a challenge has its exchanges one after the other)
+    position: int = 0
 
 
 @dataclass(slots=True)
 class SessionReplay:
     """The exchanges of one replayed session.  ``session_id``: ours;
-    ``refused``: why the session could not log in (empty when it did)."""
+    ``refused``: why the session could not log in (empty when it did);
+    ``stopped``: why the replay ended before the last message (no answer
+    from the transport, or with ``stop_on_error`` an answer that is not
+    SyncML), empty when it did not."""
 
     exchanges: list[Exchange] = field(default_factory=list)
     session_id: str | None = None
     refused: str = ""
+    stopped: str = ""
 
     def problems(self) -> list[str]:
         """Every exchange checked with :func:`check_exchange`, plus a
         refused login."""
         found = [f"message {n}: {p}" for n, ex in enumerate(self.exchanges, 1) for p in check_exchange(ex)]
-        return [*([f"not logged in: {self.refused}"] if self.refused else []), *found]
+        return [*([f"not logged in: {self.refused}"] if self.refused else []),
+                *([f"stopped: {self.stopped}"] if self.stopped else []), *found]
 
 
 def check_exchange(ex: Exchange) -> list[str]:
@@ -228,6 +249,36 @@ def _cred_type(cred: Cred) -> str:
     return kind.strip().lower()
 
 
+class TransportError(SyncMLError):
+    """No answer came from the server (connection refused, a timeout, a
+    broken connection): a :class:`Transport` raises it, the replay of the
+    session stops there."""
+
+
+class Transport(Protocol):
+    """How a :class:`Replayer` reaches the server: called with the body to
+    send, its content type, and the session (None before one exists; after,
+    the :attr:`Response.session_id` of the last answer that had one); returns
+    the server's answer.  ``session_id`` is None in an answer that did not
+    authenticate or resume a session.  Raises :class:`TransportError` when
+    no answer came.  :class:`InProcess` calls :meth:`SyncServer.handle`; the
+    HTTP one is :class:`syncml_codec.server.HttpTransport`."""
+
+    def __call__(self, body: bytes, content_type: str, session_id: str | None) -> Response: ...
+
+
+class InProcess:
+    """The :class:`Transport` that hands each message to ``server`` in
+    process (``remote``: the client address it is told)."""
+
+    def __init__(self, server: SyncServer, remote: str | None = "replay") -> None:
+        self.server = server
+        self.remote = remote
+
+    def __call__(self, body: bytes, content_type: str, session_id: str | None) -> Response:
+        return self.server.handle(body, content_type, session_id, self.remote)
+
+
 @dataclass(slots=True)
 class _Session:
     """What one replayed session keeps between its messages."""
@@ -242,8 +293,11 @@ class _Session:
     # recorded (MsgRef, CmdRef, Cmd) -> ours (MsgRef, CmdRef, command)
     paired: dict[tuple[str, ...], tuple[str, Command]] = field(default_factory=dict)
     taken: set[int] = field(default_factory=set)  # id() of our commands already paired
+    cursor: dict[str, int] = field(default_factory=dict)  # tag -> index in ours of the first maybe not taken
     mapped_guids: set[str] = field(default_factory=set)  # our GUIDs a Map item named
     unsent: set[str] = field(default_factory=set)  # recorded GUIDs of Adds our server had no counterpart for
+    challenged: set[int] = field(default_factory=set)  # positions the recorded client answered a challenge after
+    nonce: bytes | None = None  # the nonce of our last challenge, for the next message's MD5 credential
 
 
 class Replayer:
@@ -257,12 +311,18 @@ class Replayer:
     recorded server's GUIDs paired with ours, so the sessions of one
     recording are replayed with one Replayer, in order.  ``maps_as_recorded``:
     Map items for Adds our server never sent are kept (see the module doc).
+    ``server`` is a :class:`SyncServer` (called in process) or any
+    :class:`Transport` (HTTP: :class:`syncml_codec.server.HttpTransport`);
+    ``stop_on_error``: a session stops at an answer that is not HTTP 200
+    SyncML (the later messages would go to a server that lost the session).
     """
 
-    def __init__(self, server: SyncServer, *, user: str | None = None, password: str | None = None,
+    def __init__(self, server: SyncServer | Transport, *, user: str | None = None, password: str | None = None,
                  datastores: Mapping[str, str] | None = None, remote: str | None = "replay",
-                 maps_as_recorded: bool = False) -> None:
-        self.server = server
+                 maps_as_recorded: bool = False, stop_on_error: bool = False) -> None:
+        self.server = server if isinstance(server, SyncServer) else None
+        self.transport: Transport = InProcess(server, remote) if isinstance(server, SyncServer) else server
+        self.stop_on_error = stop_on_error
         self.maps_as_recorded = maps_as_recorded
         self.user = user
         self.password = password
@@ -273,50 +333,89 @@ class Replayer:
         self.devinf: dict[str, DevInf] = {}  # device id -> its DevInf, from its Put/Results
 
     # -- one session ------------------------------------------------------
-    def replay(self, messages: Sequence[bytes], content_type: str | None = None) -> SessionReplay:
-        """Send ``messages`` (the client's, in order) as one session."""
+    def replay(self, messages: Sequence[bytes], content_type: str | None = None, *,
+               challenged: Collection[int] = ()) -> SessionReplay:
+        """Send ``messages`` (the client's, in order) as one session.  A
+        :class:`TransportError` ends the session (:attr:`SessionReplay.stopped`),
+        as does, with ``stop_on_error``, an answer that is not HTTP 200 SyncML.
+        ``challenged``: the positions (0 for the first) of the messages the
+        recorded server refused with a challenge, which the recorded client
+        answered itself, with its next message or in a new session: a
+        challenge of our server to one of those is not answered by the
+        replay, and its nonce is what the client's next MD5 credential is
+        computed over."""
         result = SessionReplay()
         state = _Session()
-        for body in messages:
-            ctype = content_type or CONTENT_TYPES[_encoding(body)]
-            recorded = _read(body, ctype)
-            if recorded is None or recorded.header is None or recorded.header.source is None:
-                response = self.server.handle(body, ctype, state.sid, self.remote)
-                result.exchanges.append(Exchange(recorded, body, None, response, _reply(response)))
-                continue
-            self._learn_devinf(recorded)
-            notes: list[str] = []
-            msg = self._adapt(recorded, state, notes)
-            exchange = self._send(body, recorded, msg, ctype, state, notes)
-            reply = exchange.reply
-            for _ in range(_CHALLENGES):
-                if state.sid is not None or reply is None or (refusal := _refusal(reply)) is None:
-                    break
-                result.exchanges.append(exchange)
-                retry, why = self._answer_challenge(msg, refusal.chal, state, notes)
-                if retry is None:
-                    result.refused = why
-                    return result
-                exchange = self._send(body, recorded, retry, ctype, state, notes, force=True)
-                reply = exchange.reply
-            result.exchanges.append(exchange)
-            reply = exchange.reply
-            if exchange.response.session_id and state.sid is None:
-                state.sid = exchange.response.session_id
-                result.session_id = state.sid
-            if reply is None:
-                continue
-            if state.sid is None and _refusal(reply) is not None:
-                result.refused = "the credentials sent after the challenge were refused"
+        state.challenged = set(challenged)
+        for position, body in enumerate(messages):
+            try:
+                stop = self._replay_message(position, body, content_type, state, result)
+            except TransportError as exc:
+                result.stopped = f"message {position + 1}: {exc}"
                 return result
-            self._remember(reply, msg, state)
+            if stop:
+                return result
+            last = result.exchanges[-1] if result.exchanges else None
+            if self.stop_on_error and last is not None and last.reply is None:
+                result.stopped = f"message {position + 1}: {_failure(last.response)}"
+                return result
         return result
 
-    def _send(self, body: bytes, recorded: Message, msg: Message, ctype: str, state: _Session,
+    def _replay_message(self, position: int, body: bytes, content_type: str | None, state: _Session,
+                        result: SessionReplay) -> bool:
+        """Send one recorded message (with the answers to its challenges);
+        True when the session cannot go on (a refused login)."""
+        ctype = content_type or CONTENT_TYPES[_encoding(body)]
+        recorded = _read(body, ctype)
+        if recorded is None or recorded.header is None or recorded.header.source is None:
+            response = self.transport(body, ctype, state.sid)
+            result.exchanges.append(Exchange(recorded, body, None, response, _reply(response), position=position))
+            return False
+        self._learn_devinf(recorded)
+        notes: list[str] = []
+        msg = self._adapt(recorded, state, notes)
+        exchange = self._send(position, body, recorded, msg, ctype, state, notes)
+        reply = exchange.reply
+        for _ in range(_CHALLENGES):
+            if state.sid is not None or reply is None or (refusal := _refusal(reply)) is None:
+                break
+            if position in state.challenged:  # as recorded: the client's next message answers it
+                meta = refusal.chal.meta if refusal.chal is not None else None
+                state.nonce = auth.nonce_from_text(meta.next_nonce) if meta is not None and meta.next_nonce else None
+                user = self._login_user(msg)
+                if state.nonce is not None and user is not None:  # (a new session's first message too)
+                    self.nonces[(user, (msg.header.source.loc_uri or "").strip())] = state.nonce
+                break
+            result.exchanges.append(exchange)
+            retry, why = self._answer_challenge(msg, refusal.chal, state, notes)
+            if retry is None:
+                result.refused = why
+                return True
+            exchange = self._send(position, body, recorded, retry, ctype, state, notes, force=True)
+            reply = exchange.reply
+        result.exchanges.append(exchange)
+        if exchange.response.session_id:  # (a server may move the session to another RespURI)
+            state.sid = exchange.response.session_id
+            result.session_id = result.session_id or state.sid
+        if reply is None:
+            return False
+        if state.sid is None and _refusal(reply) is not None:
+            if position in state.challenged:
+                return False
+            result.refused = "the credentials sent after the challenge were refused"
+            return True
+        code = _header_code(reply)
+        if state.sid is None and code is not None and not 200 <= code < 300 and position not in state.challenged:
+            result.refused = f"the server refused the login ({code}) without a challenge to answer"
+            return True
+        self._remember(reply, msg, state)
+        return False
+
+    def _send(self, position: int, body: bytes, recorded: Message, msg: Message, ctype: str, state: _Session,
               notes: list[str], *, force: bool = False) -> Exchange:
         sent = body if msg == recorded and not force else msg.to_bytes(_encoding(body, ctype))
-        response = self.server.handle(sent, ctype, state.sid, self.remote)
-        return Exchange(recorded, sent, msg, response, _reply(response), tuple(notes))
+        response = self.transport(sent, ctype, state.sid)
+        return Exchange(recorded, sent, msg, response, _reply(response), tuple(notes), position)
 
     # -- authentication ----------------------------------------------------
     def _login_user(self, msg: Message) -> str | None:
@@ -399,10 +498,13 @@ class Replayer:
         if state.sid is None and any(c.data is not None and _cred_type(c) == _MD5 for c in _all_creds(msg)):
             user = self._login_user(msg)
             if user is not None and self.password is not None:
-                nonce = self.nonces.get((user, (header.source.loc_uri or "").strip()), b"")
-                msg = self._with_md5(msg, user, self.password, nonce, in_header=False)
+                known = state.nonce if state.nonce is not None else \
+                    self.nonces.get((user, (header.source.loc_uri or "").strip()))
+                msg = self._with_md5(msg, user, self.password, known or b"", in_header=False)
                 header = msg.header
                 notes.append("MD5 credentials computed again over our nonce")
+                if known is None:
+                    notes.append(NO_NONCE)
         if msg.body is None:
             return msg
         device = (header.source.loc_uri or "").strip()
@@ -462,7 +564,8 @@ class Replayer:
         uri = self._datastore(cmd.target.loc_uri or "", client_uri, device, notes)
         target = dataclasses.replace(cmd.target, loc_uri=uri) if uri != (cmd.target.loc_uri or "") else cmd.target
         ours_added = [_guid_of(c) for _, c in state.ours.get("Add", [])]
-        free = [g for g in ours_added if g and g not in state.mapped_guids and g not in self.guids.values()]
+        paired = set(self.guids.values())  # (once per Map: linear, not a scan per GUID)
+        free = [g for g in ours_added if g and g not in state.mapped_guids and g not in paired]
         items: list[MapItem] = []
         for mi in cmd.map_items or ():
             guid = (mi.target.loc_uri or "") if mi.target is not None else ""
@@ -500,9 +603,16 @@ class Replayer:
                *(status.target_refs if status.cmd in ("Alert", "Sync") else ()))
         pair = state.paired.get(key)
         if pair is None:
-            free = [p for p in state.ours.get(status.cmd, []) if id(p[1]) not in state.taken]
+            ours = state.ours.get(status.cmd, [])
             if status.cmd in ("Alert", "Sync"):  # the one for the same datastore, if the refs tell
+                free = [p for p in ours if id(p[1]) not in state.taken]
                 free = [p for p in free if _client_uri(p[1]) in status.target_refs] or free
+            else:  # the first not taken: a cursor, so a session's Statuses cost linear time
+                start = state.cursor.get(status.cmd, 0)
+                while start < len(ours) and id(ours[start][1]) in state.taken:
+                    start += 1
+                state.cursor[status.cmd] = start
+                free = ours[start:start + 1]
             if not free:
                 notes.append(f"dropped the Status for {status.cmd} {status.msg_ref}/{status.cmd_ref} "
                              "(our server sent no such command)")
@@ -591,6 +701,22 @@ def _reply(response: Response) -> Message | None:
         return Message.from_bytes(response.body, response.content_type)
     except (SyncMLError, ValueError):
         return None
+
+
+def _failure(response: Response) -> str:
+    """Why an answer is no SyncML reply, for a line."""
+    if response.http_status != 200:
+        reason, url = response.summary.get("reason"), response.summary.get("url")
+        return f"HTTP {response.http_status}" + (f" {reason}" if reason else "") + (f" from {url}" if url else "")
+    return f"the answer is not a SyncML message ({response.content_type or 'no content type'})"
+
+
+def _header_code(reply: Message) -> int | None:
+    """The code of the SyncHdr Status of ``reply``, None if it has none."""
+    for cmd in reply.commands:
+        if isinstance(cmd, Status) and cmd.cmd_ref == "0":
+            return int(cmd.code) if cmd.code is not None else None
+    return None
 
 
 def _refusal(reply: Message) -> Status | None:
