@@ -2,6 +2,7 @@
 base64 dumps, OBEX packets, SANs and client logs (:func:`read_capture`), grouped into sessions
 (:func:`group_sessions`) and told package by package (:func:`transcribe`)."""
 
+from ._logs import read_syncevolution_dir, syncevolution_dumps
 from ._read import detect_input, read_capture
 from ._records import (
     SCHEMA,
@@ -53,6 +54,8 @@ __all__ = [
     "group_sessions",
     "read_capture",
     "read_messages",
+    "read_syncevolution_dir",
+    "syncevolution_dumps",
     "transcribe",
     "transcribe_session",
 ]
