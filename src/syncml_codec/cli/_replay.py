@@ -10,7 +10,7 @@ credentials, datastore names, Status references and GUIDs to the new
 server), over HTTP (:class:`syncml_codec.server.HttpTransport`) or in
 process on an SQLite/PostgreSQL database; each answer is compared with the
 recorded server's answer to the same message
-(:func:`syncml_codec.engine.replay_compare.compare_session`).
+(:func:`syncml_codec.engine.replay.compare_session`).
 
 Exit status: 0 when every session was replayed and no difference was found;
 1 when there are differences (0 with ``--no-fail-on-diff``) or something

@@ -19,8 +19,17 @@ from ._push import notification_for
 from ._state import ClientPhase, ServerPhase
 from ._sync import ConflictPolicy
 from .client import ClientDatastore, ClientSession, ClientStore, DatastoreReport, Request
-from .replay import Exchange, InProcess, Replayer, SessionReplay, Transport, TransportError
-from .replay_compare import Difference, SessionComparison, compare_session
+from .replay import (
+    Difference,
+    Exchange,
+    InProcess,
+    Replayer,
+    SessionComparison,
+    SessionReplay,
+    Transport,
+    TransportError,
+    compare_session,
+)
 from .server import CONTENT_TYPES, Response, ServerSession, SyncServer
 
 __all__ = [

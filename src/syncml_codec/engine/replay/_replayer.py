@@ -7,7 +7,7 @@ reads the files (tests, ``syncml replay``); to reach a server elsewhere the
 caller passes a :class:`Transport` instead of the server (``syncml replay
 --url``: HTTP, :class:`syncml_codec.server.HttpTransport`).  What the new
 server answered is compared with the recorded answers by
-:mod:`.replay_compare`.
+:mod:`._compare`.
 
 A recording was made against another server, so each message is adapted to
 ours, the way the recorded client would have behaved had it talked to us;
@@ -71,12 +71,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from ..codec.detect import sniff_encoding
-from ..devinf import DevInf
-from ..errors import SyncMLError
-from ..model import (
+from ...codec.detect import sniff_encoding
+from ...devinf import DevInf
+from ...errors import SyncMLError
+from ...model import (
     Add,
     Alert,
     Command,
@@ -95,16 +95,17 @@ from ..model import (
     Sync,
     auth,
 )
-from ..model.auth import AuthType
-from ..store.base import canonical_datastore
-from ._devinf import datastore_for_type, datastore_from_devinf, devinf_from_item
-from ._reply import Response
-from ._util import as_received, plain
-from ._wire import CONTENT_TYPES
-from .server import SyncServer
+from ...model.auth import AuthType
+from ...store.base import canonical_datastore
+from .._devinf import datastore_for_type, datastore_from_devinf, devinf_from_item
+from .._reply import Response
+from .._util import as_received, plain
+from .._wire import CONTENT_TYPES
+from ..server import SyncServer
+from ._exchange import Exchange, SessionReplay
+from ._transport import InProcess, Transport, TransportError
 
-__all__ = ["NO_NONCE", "Exchange", "InProcess", "Replayer", "SessionReplay", "Transport", "TransportError",
-           "check_exchange", "datastore_for_type", "recorded_login"]
+__all__ = ["NO_NONCE", "Replayer", "datastore_for_type", "recorded_login"]
 
 _MD5 = AuthType.MD5.value
 _BASIC = AuthType.BASIC.value
@@ -157,82 +158,6 @@ def _basic_login(msg: Message) -> tuple[str, str] | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Exchange:
-    """One message sent to the server: ``recorded`` (None when it could
-    not be read; it was then sent as recorded), the bytes ``sent``, the
-    server's ``response`` and its ``reply`` read (None when not SyncML),
-    ``sent_message`` (what was sent, read), and the rewrites made."""
-
-    recorded: Message | None
-    sent: bytes
-    sent_message: Message | None
-    response: Response
-    reply: Message | None
-    notes: tuple[str, ...] = ()
-    #: which of the recorded messages this sends (0 for the first; a message
-    #: sent again to answer a challenge has its exchanges one after the other)
-    position: int = 0
-
-
-@dataclass(slots=True)
-class SessionReplay:
-    """The exchanges of one replayed session.  ``session_id``: ours;
-    ``refused``: why the session could not log in (empty when it did);
-    ``stopped``: why the replay ended before the last message (no answer
-    from the transport, or with ``stop_on_error`` an answer that is not
-    SyncML), empty when it did not."""
-
-    exchanges: list[Exchange] = field(default_factory=list)
-    session_id: str | None = None
-    refused: str = ""
-    stopped: str = ""
-
-    def problems(self) -> list[str]:
-        """Every exchange checked with :func:`check_exchange`, plus a
-        refused login."""
-        found = [f"message {n}: {p}" for n, ex in enumerate(self.exchanges, 1) for p in check_exchange(ex)]
-        return [*([f"not logged in: {self.refused}"] if self.refused else []),
-                *([f"stopped: {self.stopped}"] if self.stopped else []), *found]
-
-
-def check_exchange(ex: Exchange) -> list[str]:
-    """What is wrong with one exchange: HTTP status other than 200, a
-    command of the sent message without a Status, a Status 400 or 5xx (but
-    508 Refresh required: a request for a slow sync, not a failure)."""
-    problems: list[str] = []
-    if ex.response.http_status != 200 or ex.reply is None:
-        return [f"HTTP {ex.response.http_status}"]
-    statuses = [c for c in ex.reply.commands if isinstance(c, Status)]
-    for status in statuses:
-        code = status.code
-        if code is not None and (int(code) == StatusCode.BAD_REQUEST
-                                 or (int(code) >= 500 and int(code) != StatusCode.REFRESH_REQUIRED)):
-            problems.append(f"Status {int(code)} for {status.cmd} {status.cmd_ref}")
-    sent = ex.sent_message
-    if sent is None:
-        return problems
-    answered = {(s.cmd_ref, s.cmd) for s in statuses if s.msg_ref == sent.header.msg_id}
-    refused = any(s.cmd_ref == "0" and s.code is not None and int(s.code) in (401, 407) for s in statuses)
-    if refused:
-        return problems  # a refused login: only the SyncHdr is answered
-    for cmd in _commands_needing_status(sent.commands):
-        if (cmd.cmd_id, cmd.TAG) not in answered:
-            problems.append(f"no Status for {cmd.TAG} {cmd.cmd_id}")
-    return problems
-
-
-def _commands_needing_status(commands: Sequence[Command]) -> list[Command]:
-    out: list[Command] = []
-    for cmd in commands:
-        if isinstance(cmd, Status) or getattr(cmd, "no_resp", False):
-            continue
-        out.append(cmd)
-        if isinstance(cmd, Sync):
-            out += _commands_needing_status(cmd.commands)
-    return out
-
-
 def _read(body: bytes, content_type: str | None = None) -> Message | None:
     try:
         return Message.from_bytes(body, content_type)
@@ -247,36 +172,6 @@ def _read(body: bytes, content_type: str | None = None) -> Message | None:
 def _cred_type(cred: Cred) -> str:
     kind = cred.meta.type if cred.meta is not None and cred.meta.type else _BASIC  # basic is the default
     return kind.strip().lower()
-
-
-class TransportError(SyncMLError):
-    """No answer came from the server (connection refused, a timeout, a
-    broken connection): a :class:`Transport` raises it, the replay of the
-    session stops there."""
-
-
-class Transport(Protocol):
-    """How a :class:`Replayer` reaches the server: called with the body to
-    send, its content type, and the session (None before one exists; after,
-    the :attr:`Response.session_id` of the last answer that had one); returns
-    the server's answer.  ``session_id`` is None in an answer that did not
-    authenticate or resume a session.  Raises :class:`TransportError` when
-    no answer came.  :class:`InProcess` calls :meth:`SyncServer.handle`; the
-    HTTP one is :class:`syncml_codec.server.HttpTransport`."""
-
-    def __call__(self, body: bytes, content_type: str, session_id: str | None) -> Response: ...
-
-
-class InProcess:
-    """The :class:`Transport` that hands each message to ``server`` in
-    process (``remote``: the client address it is told)."""
-
-    def __init__(self, server: SyncServer, remote: str | None = "replay") -> None:
-        self.server = server
-        self.remote = remote
-
-    def __call__(self, body: bytes, content_type: str, session_id: str | None) -> Response:
-        return self.server.handle(body, content_type, session_id, self.remote)
 
 
 @dataclass(slots=True)

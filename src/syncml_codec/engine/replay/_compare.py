@@ -34,8 +34,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Alert, Command, Message, Status, Sync
-from .replay import NO_NONCE, Exchange, SessionReplay, _flatten
+from ...model import Alert, Command, Message, Status, Sync
+from ._exchange import Exchange, SessionReplay
+from ._replayer import NO_NONCE, _flatten
 
 __all__ = ["Difference", "SessionComparison", "compare_session"]
 
