@@ -6,14 +6,22 @@ in two sessions, with the MoreData chunks of the big contact."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from syncml_codec.capture import CapturedMessage, read_capture
+from syncml_codec.cli import main
 from syncml_codec.codec import wbxml_to_xml
 from syncml_codec.server._journal import render_xml
 
+from ..interop.conftest import ServerProcess
 from . import captures
 from .captures import LiveCapture
 
@@ -94,3 +102,82 @@ def test_issue_16_live_capture_matches_the_client_log(live_capture: LiveCapture)
         # the client builds one more message after the last answer, which it does not send
         assert sent[:len(requests)] == requests and len(sent) - len(requests) in (0, 1)
         assert len(received) == len(responses) == len(requests)
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, Any, str]:
+    capsys.readouterr()
+    status = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return status, json.loads(out), err
+
+
+def test_issue_16_live_capture_transcript(live_capture: LiveCapture, capsys: pytest.CaptureFixture[str]) -> None:
+    """``syncml inspect --json`` on the capture: the refused first message (md5 over an empty
+    nonce), the slow sync with the big contact in chunks, the two-way sync with the change."""
+    status, doc, err = _cli(capsys, "inspect", "--json", live_capture.pcap)
+    assert (status, err) == (0, "")
+    sessions = doc["sessions"]
+    assert [s["outcome"] for s in sessions] == ["failed", "completed", "completed"], [s["reason"] for s in sessions]
+    assert all(s["device"] == live_capture.device_id and s["encoding"] == live_capture.enc for s in sessions)
+    assert [s["auth"]["outcome"] for s in sessions] == ["refused", "authenticated", "authenticated"]
+    refusal = sessions[0]["auth"]["verdicts"][0]
+    assert (refusal["code"], refusal["chal_type"]) == (401, "md5")
+    slow, two_way = sessions[1]["datastores"], sessions[2]["datastores"]
+    assert [(d["asked"], d["granted"]) for d in slow] == [(201, 201)]
+    assert [(d["asked"], d["granted"]) for d in two_way] == [(200, 200)]
+    assert slow[0]["from_client"].get("Add") == 4 and two_way[0]["from_client"] == {"Replace": 1}
+    (chunked,) = sessions[1]["chunked_items"]
+    assert chunked["sender"] == "client" and chunked["chunks"] >= 2 and chunked["complete"]
+    assert [p["numbers"] for p in sessions[2]["packages"]][:4] == [[1], [2], [3], [4]]
+    times = [m["time"] for p in sessions[1]["packages"] for m in p["messages"]]
+    assert times[0] == 0 and all(t is not None for t in times)
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    started: list[ServerProcess] = []
+
+    def start(*args: str) -> ServerProcess:
+        folder = tmp_path / f"server{len(started)}"
+        folder.mkdir()
+        started.append(ServerProcess(folder, args=list(args)))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def test_issue_16_live_capture_replays_against_a_fresh_server(
+        live_capture: LiveCapture, fresh_server: Callable[..., ServerProcess],
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The capture replayed to a fresh ``syncml serve`` over HTTP: no differences; to one whose
+    authentication policy takes basic credentials only: the md5 logins are refused, and said so."""
+    replay = ("replay", live_capture.pcap, "--password-stdin", "--json")
+    same = fresh_server()
+    with _stdin("secret"):
+        status, doc, err = _cli(capsys, *replay, "--url", same.url)
+    assert (status, err, doc["differences"]) == (0, "", 0), doc
+    assert [s["compared"] for s in doc["sessions"]] == [s["recorded_answers"] for s in doc["sessions"]]
+    basic_only = fresh_server("--auth-policy", "basic")
+    with _stdin("secret"):
+        status, doc, err = _cli(capsys, *replay, "--url", basic_only.url)
+    assert status == 1 and doc["differences"] > 0
+    auth = [(d["recorded"], d["replayed"]) for s in doc["sessions"] for d in s["differences"] if d["kind"] == "auth"]
+    # the first answer challenges basic instead of md5, the md5 login it answers is refused, nothing after is sent
+    assert auth[0] == ("401 auth-md5", "401 auth-basic"), auth
+    assert ("212", "403") in auth and ("200", None) in auth, auth
+    # in process on a new database: the same as the unchanged server
+    with _stdin("secret"):
+        status, doc, err = _cli(capsys, *replay, "--in-process", "--db", tmp_path / "new.db", "--user", "test")
+    assert (status, doc["differences"]) == (0, 0), doc
+
+
+@contextlib.contextmanager
+def _stdin(text: str) -> Iterator[None]:
+    saved = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(text.encode() + b"\n"))
+    try:
+        yield
+    finally:
+        sys.stdin = saved
