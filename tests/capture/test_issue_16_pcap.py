@@ -358,3 +358,35 @@ def test_issue_16_pcap_byte_orders_and_nanoseconds(original: bytes, whole: list[
     assert cap.kind == "pcap" and cap.notes == []
     assert [(m.data, m.origin) for m in cap.messages] == [(m.data, m.origin) for m in whole]
     assert [m.time for m in cap.messages] == pytest.approx([m.time for m in whole], abs=1e-6)
+
+
+def test_issue_16_pcap_other_protocols_are_skipped_with_a_note() -> None:
+    """A capture of everything: TLS and another protocol beside the SyncML
+    connection are named and skipped, not errors; the SyncML is read."""
+    tls = connection(("10.0.0.1", 40000), ("10.0.0.2", 443), [
+        ("c", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(300)),
+        ("s", b"\x16\x03\x03\x00\x5a" + bytes(90))])
+    ssh = connection(("10.0.0.1", 40001), ("10.0.0.2", 22), [("s", b"SSH-2.0-x\r\n"), ("c", b"SSH-2.0-y\r\n")],
+                     t0=1_000_001.0)
+    sync = connection(("10.0.0.1", 40002), ("10.0.0.2", 80), [("c", post(XML1)), ("s", reply(XML2))], t0=1_000_002.0)
+    cap = read_capture(write_pcap(tls + ssh + sync), "all.pcap")
+    assert [m.data for m in cap.messages] == [XML1, XML2]
+    assert cap.errors == []
+    texts = [n.text for n in cap.notes]
+    assert any(t.startswith("TLS (HTTPS?): encrypted") for t in texts), texts
+    assert any(t.startswith("not HTTP (its first bytes: 53 53 48 2d") for t in texts), texts
+    only_tls = read_capture(write_pcap(tls), "tls.pcap")
+    assert [str(n) for n in only_tls.errors] == ["tls.pcap: no SyncML traffic in 6 packets / 1 TCP connections"]
+
+
+def test_issue_16_pcap_capture_begins_inside_a_request() -> None:
+    """No SYN and the first bytes are the middle of a request's body: read
+    from the next request line (which follows the body on the same line), the
+    answer to the cut request kept and noted."""
+    big = XML1.replace(b"<Final/>", b"<Final/>" + b"<!--" + b"x" * 3000 + b"-->")
+    packets = connection(("10.0.0.1", 40000), ("10.0.0.2", 80),
+                         [("c", post(big)), ("s", reply(XML1)), ("c", post(XML2)), ("s", reply(XML2))])
+    cap = read_capture(write_pcap(packets[4:]), "mid.pcap")  # handshake and the first two segments lost
+    assert [(m.direction, m.data) for m in cap.messages] == [("client", XML2), ("server", XML1), ("server", XML2)]
+    assert cap.errors == []
+    assert any(n.text.startswith("the capture began inside this connection") for n in cap.notes)

@@ -234,8 +234,16 @@ def _skip_blank(data: bytes, pos: int, dump: bool) -> int:
     return pos
 
 
+def first_message_at(data: bytes) -> int | None:
+    """Where the first HTTP start line in ``data`` begins (a stream whose
+    capture began inside a message: the next message starts right after the
+    body, not necessarily on a line of its own), None when there is none."""
+    found = _START_HERE.search(data)
+    return found.start() if found else None
+
+
 def parse_stream(data: bytes, *, methods: Sequence[str | None] = (), ended: bool = True, dump: bool = False,
-                 limit: int = MAX_MESSAGES) -> tuple[list[HttpMessage], str | None]:
+                 limit: int = MAX_MESSAGES, start: int = 0) -> tuple[list[HttpMessage], str | None]:
     """The HTTP messages in ``data``, in order, and why the parse stopped
     early (None when it read to the end).
 
@@ -244,9 +252,10 @@ def parse_stream(data: bytes, *, methods: Sequence[str | None] = (), ended: bool
     ended normally (a response read to the end of the stream is then whole;
     else it is cut short).  ``dump``: a file of messages back to back, where
     a body whose length disagrees with Content-Length is read up to the next
-    start line, with a problem note.  At most ``limit`` messages."""
+    start line, with a problem note.  At most ``limit`` messages.  ``start``:
+    where to begin (positions stay those of ``data``)."""
     out: list[HttpMessage] = []
-    pos = _skip_blank(data, 0, dump)
+    pos = _skip_blank(data, start, dump)
     answered = 0
     while pos < len(data):
         if len(out) >= limit:

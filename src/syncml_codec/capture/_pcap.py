@@ -41,7 +41,7 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ._http import MAX_MESSAGES, exchange_messages, parse_stream, starts_with_request
+from ._http import MAX_MESSAGES, exchange_messages, first_message_at, parse_stream, starts_with_request
 from ._types import Capture, CapturedMessage, CaptureNote
 
 __all__ = ["MAX_CONNECTIONS", "MAX_SEGMENTS", "MAX_STREAM", "MAX_TOTAL", "PCAP_MAGICS", "looks_like_pcap",
@@ -378,12 +378,21 @@ class _Reader:
                 notes.append(CaptureNote(f"{self.name}: {label}", f"hole in the TCP stream at byte {pos} "
                                          f"({missing} bytes not captured): read up to there, nothing after it",
                                          error=True))
-        requests, problem = parse_stream(fwd.data, ended=fwd.ended, limit=self.http_budget)
+        starts = _http_starts(conn.syn_seen, fwd.data, back.data)
+        if isinstance(starts, str):
+            notes.append(CaptureNote(f"{self.name}: {where}", starts))
+            return []
+        if starts != (0, 0):
+            notes.append(CaptureNote(f"{self.name}: {where}", "the capture began inside this connection: "
+                                     f"{starts[0]} request and {starts[1]} response bytes before the first "
+                                     "whole HTTP message skipped"))
+        requests, problem = parse_stream(fwd.data, ended=fwd.ended, limit=self.http_budget, start=starts[0])
         self.http_budget -= len(requests)
         if problem:
             notes.append(CaptureNote(f"{self.name}: {where}", f"requests: {problem}", error=True))
         methods = [r.method for r in requests]
-        responses, problem = parse_stream(back.data, methods=methods, ended=back.ended, limit=self.http_budget)
+        responses, problem = parse_stream(back.data, methods=methods, ended=back.ended, limit=self.http_budget,
+                                          start=starts[1])
         self.http_budget -= len(responses)
         if problem:
             notes.append(CaptureNote(f"{self.name}: {reverse}", f"responses: {problem}", error=True))
@@ -398,6 +407,25 @@ class _Reader:
                                            response_where=reverse, times=times)
         notes += more
         return messages
+
+
+def _http_starts(syn_seen: bool, requests: bytes, responses: bytes) -> tuple[int, int] | str:
+    """Where HTTP begins in a connection's two streams, or why it is skipped:
+    encrypted (TLS records start 0x16 0x03), or another protocol.  A
+    connection whose start was not captured is read from its first start
+    line on each side."""
+    if not requests or starts_with_request(requests.lstrip(b"\r\n")):
+        if syn_seen or not responses or responses.lstrip(b"\r\n").startswith(b"HTTP/"):
+            return 0, 0
+        return 0, first_message_at(responses) or len(responses)  # the end of an answer sent before
+    if requests[:1] == b"\x16" and requests[1:2] == b"\x03":
+        return ("TLS (HTTPS?): encrypted, its messages cannot be read here (capture in front of the TLS, "
+                "or use the server's --transcripts): connection skipped")
+    if not syn_seen:
+        first = first_message_at(requests)
+        if first is not None:
+            return first, first_message_at(responses) or (0 if responses.startswith(b"HTTP/") else len(responses))
+    return f"not HTTP (its first bytes: {requests[:8].hex(' ')}): connection skipped"
 
 
 def read_pcap(data: bytes, name: str) -> Capture:
