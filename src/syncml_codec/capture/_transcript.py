@@ -51,6 +51,7 @@ from ..model import (
 from ..model import Sequence as SequenceCmd
 from ..model import Status as StatusCmd
 from ..model import Sync as SyncCmd
+from ..model.auth import AuthType
 from ._records import (
     AuthCredential,
     AuthRecord,
@@ -80,7 +81,7 @@ _PACKAGE_NAMES = {
     3: "client modifications", 4: "server modifications", 5: "data update status and map",
     6: "map acknowledgement",
 }
-_AUTH_SCHEMES = {"syncml:auth-basic": "basic", "syncml:auth-md5": "md5", "syncml:auth-MAC": "hmac"}
+_AUTH_SCHEMES = {AuthType.BASIC.value: "basic", AuthType.MD5.value: "md5", AuthType.MAC.value: "hmac"}
 
 
 
@@ -100,7 +101,7 @@ def _scheme(cred: Cred[None] | None) -> str | None:
 def _chal_type(meta: Meta[None] | None) -> str | None:
     if meta is None:
         return None
-    kind = (meta.type or "syncml:auth-basic").strip()
+    kind = (meta.type or AuthType.BASIC.value).strip()
     return _AUTH_SCHEMES.get(kind, kind)
 
 

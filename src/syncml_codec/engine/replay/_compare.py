@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...model import Alert, Command, Message, Status, Sync
+from ...model.auth import AuthType
 from ._exchange import Exchange, SessionReplay
 from ._replayer import NO_NONCE, _flatten
 
@@ -243,7 +244,7 @@ def _compare_auth(number: int, recorded: Message, exchanges: list[Exchange], out
         return
     final = _header_status(exchanges[-1].reply)
     if NO_NONCE in exchanges[0].notes and was in _LOGGED_IN and final in _LOGGED_IN \
-            and _challenge_type(exchanges[0].reply) == "syncml:auth-md5":
+            and _challenge_type(exchanges[0].reply) == AuthType.MD5.value:
         out.notes.append(f"message {number}: challenged ({first}), as the MD5 credential could not be over a "
                          f"nonce of this server; logged in ({final}) with the answer to the challenge")
         return
@@ -262,7 +263,7 @@ def _challenge_type(reply: Message[Any] | None) -> str:
         if isinstance(cmd, Status) and _text(cmd.cmd_ref) == "0" and cmd.chal is not None:
             meta = cmd.chal.meta
             kind = _text(meta.type) if meta is not None else ""
-            return kind.lower() or "syncml:auth-basic"
+            return kind.lower() or AuthType.BASIC.value
     return ""
 
 
