@@ -39,3 +39,21 @@ def test_captures_with_times_keep_their_order() -> None:
     assert [sm.captured.origin for sm in session.messages] == [m.origin for m in timed]
     (untimed,) = group_sessions(_captured(files))
     assert [sm.captured.origin for sm in untimed.messages] != [m.origin for m in timed]
+
+
+def test_sender_from_what_the_message_holds() -> None:
+    """LocURIs that are not URLs (an Ericsson phone to ``sync.example.com``)
+    and a capture that does not say who sent what: a first message that
+    answers nothing is the client's, a SyncHdr verdict with a challenge the
+    server's; a Map or SyncHdr credentials the client's."""
+    from ..conftest import corpus_path
+
+    ericsson = corpus_path("devices", "devaspot+syncml", "apps", "simple_sync", "test", "example.wbxml")
+    (session,) = group_sessions(read_capture(ericsson.read_bytes(), "e.wbxml").messages)
+    assert [sm.direction for sm in session.messages] == ["client"]
+    assert session.device == "520327511080721" and session.server == "sync.example.com"
+    files = step_files("xml-addressbook-vcard30-md5", "2-b-first-sync")
+    unurl = [dataclasses.replace(m, data=m.data.replace(b"http://127.0.0.1:8999/syncevolution", b"refserver"))
+             for m in _captured(reversed(files))]  # answers first, and no URL to go by
+    (session,) = group_sessions(unurl)
+    assert [sm.direction for sm in session.messages] == ["client", "server"] * 3

@@ -4,7 +4,8 @@ A session is the messages between one device and one server under one
 SessionID.  The key is (SessionID, device), where the device is the client's
 LocURI: the SyncHdr Source of a client message, the Target of a server's.  A
 client message with MsgID 1 after the session already had messages starts a
-new one (phones that use SessionID 1 every time).  Who sent a message is the
+new one (phones that use SessionID 1 every time; among files named in any
+order, only a second client MsgID 1 does).  Who sent a message is the
 capture's word when it has one (HTTP request or response, a log's line);
 otherwise it is worked out from the headers: a LocURI seen as the device or as
 the server elsewhere in the capture, else the URL (clients address the server
@@ -27,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..errors import StructureError, SyncMLError
-from ..model import Message, Status, SyncHdr
+from ..model import Map, Message, Status, SyncHdr
 from ._types import CapturedMessage, Direction
 
 __all__ = ["CapturedSession", "SessionMessage", "group_sessions", "read_messages"]
@@ -97,9 +98,17 @@ def read_messages(captured: Iterable[CapturedMessage]) -> list[SessionMessage]:
             except SyncMLError as exc:
                 error = str(exc)
         out.append(SessionMessage(cap, msg, error, cap.direction, problem))
+    _resolve(out, guess=False)  # the capture's word and the LocURIs it teaches
+    _resolve(out, guess=True)  # then what each message says of its sender, then the URLs
+    _resolve(out, guess=False)  # what those taught, to the messages before them
+    return out
+
+
+def _learn(messages: list[SessionMessage]) -> tuple[set[str], set[str]]:
+    """The device and server LocURIs of the messages whose sender is known."""
     devices: set[str] = set()
     servers: set[str] = set()
-    for sm in out:  # learn from what the capture says
+    for sm in messages:
         header = _header(sm.message)
         if header is None or sm.direction == "unknown":
             continue
@@ -109,16 +118,58 @@ def read_messages(captured: Iterable[CapturedMessage]) -> list[SessionMessage]:
             devices.add(client_uri)
         if server_uri:
             servers.add(server_uri)
-    for sm in out:
+    return devices, servers
+
+
+def _sender_by_content(msg: Message[None]) -> Direction:
+    """Who sent a message, from what only one side sends: a client's first
+    message answers nothing (no Status) and opens the session (MsgID 1); a
+    Map, or credentials in the SyncHdr, are the client's; a challenge or an
+    authentication verdict (212) for the other side's SyncHdr is the
+    server's."""
+    header = _header(msg)
+    statuses = [c for c in msg.commands if isinstance(c, Status)]
+    for status in statuses:
+        if (status.cmd_ref or "").strip() == "0" and (
+                status.chal is not None or (status.code is not None and int(status.code) == 212)):
+            return "server"
+    if any(isinstance(c, Map) for c in msg.commands):
+        return "client"
+    if header is not None and header.cred is not None:
+        return "client"
+    if header is not None and not statuses and _number(header.msg_id) == 1 and msg.commands:
+        return "client"
+    return "unknown"
+
+
+def _resolve(messages: list[SessionMessage], *, guess: bool) -> None:
+    """Give the messages whose sender is not known one: from the LocURIs
+    known as a device's or a server's, else (``guess``) from what the
+    message holds, else from the URLs (clients address the server by its
+    URL).  What is resolved teaches its LocURIs to the messages after it."""
+    devices, servers = _learn(messages)
+    for sm in messages:
         header = _header(sm.message)
         if header is None or sm.direction != "unknown":
             continue
         src, tgt = _uris(header)
-        if src in devices or tgt in servers or (_is_url(tgt) and not _is_url(src)):
+        if src in devices or tgt in servers:
             sm.direction = "client"
-        elif src in servers or tgt in devices or (_is_url(src) and not _is_url(tgt)):
+        elif src in servers or tgt in devices:
             sm.direction = "server"
-    return out
+        elif not guess:
+            continue
+        elif sm.message is not None and _sender_by_content(sm.message) != "unknown":
+            sm.direction = _sender_by_content(sm.message)
+        elif _is_url(tgt) and not _is_url(src):
+            sm.direction = "client"
+        elif _is_url(src) and not _is_url(tgt):
+            sm.direction = "server"
+        else:
+            continue
+        client_uri, server_uri = (src, tgt) if sm.direction == "client" else (tgt, src)
+        devices.update(u for u in (client_uri,) if u)
+        servers.update(u for u in (server_uri,) if u)
 
 
 def group_sessions(captured: Iterable[CapturedMessage]) -> list[CapturedSession]:
@@ -146,8 +197,8 @@ def group_sessions(captured: Iterable[CapturedMessage]) -> list[CapturedSession]
         session_id = header.session_id if isinstance(header.session_id, str) else None
         key = (session_id, device)
         session = open_by_key.get(key)
-        first = sm.direction != "server" and isinstance(header.msg_id, str) and header.msg_id.strip() == "1"
-        if session is None or (first and any(m.direction != "server" for m in session.messages)):
+        first = sm.direction != "server" and _number(header.msg_id) == 1
+        if session is None or (first and _opened(session, timed=cap.time is not None)):
             session = CapturedSession(session_id, device, server if sm.direction != "server" else None)
             sessions.append(session)
             open_by_key[key] = session
@@ -160,6 +211,17 @@ def group_sessions(captured: Iterable[CapturedMessage]) -> list[CapturedSession]
         if any(sm.captured.time is None for sm in session.messages):
             session.messages = _protocol_order(session.messages)
     return sessions
+
+
+def _opened(session: CapturedSession, *, timed: bool) -> bool:
+    """Whether a client's MsgID 1 starts a new session after ``session``: in a
+    capture with times, once the session has any client message (its start
+    may not have been captured); in files named in any order, only when it
+    already has the client's MsgID 1."""
+    clients = [sm for sm in session.messages if sm.direction != "server"]
+    if timed:
+        return bool(clients)
+    return any(_number(h.msg_id) == 1 for h in (_header(sm.message) for sm in clients) if h is not None)
 
 
 def _number(text: object) -> int | None:
