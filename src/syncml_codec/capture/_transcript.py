@@ -463,7 +463,7 @@ def _outcome(tr: SessionTranscript) -> tuple[str, str]:
     last = tr.packages[-1]
     if not last.complete:
         return "incomplete", f"the capture ends inside package {'+'.join(map(str, last.numbers)) or '?'} " \
-                             f"(no Final from the {last.sender})"
+                             f"(no Final from {'the ' + last.sender if last.sender != 'unknown' else 'its sender'})"
     if last.sender not in ("client", "server"):
         return "incomplete", "who sent the last package cannot be told, so neither whether it was answered"
     answers_only = all(c.name in ("Status", "Results") for m in last.messages if m.direction == last.sender

@@ -189,7 +189,8 @@ def _package(pkg: PackageRecord, st: Style, out: list[str]) -> None:
     numbers = "+".join(str(n) for n in pkg.numbers) or "?"
     n = len(pkg.messages)
     tail = "" if pkg.complete else st("  (no Final: the package is not finished)", "yellow")
-    out.append(f"  {st(f'Package {numbers}', 'bold')}: {pkg.name} (from the {pkg.sender}, "
+    sender = f"from the {pkg.sender}" if pkg.sender in ("client", "server") else "sender unknown"
+    out.append(f"  {st(f'Package {numbers}', 'bold')}: {pkg.name} ({sender}, "
                f"{n} message{'s' if n != 1 else ''}){tail}")
     for rec in pkg.messages:
         _message(rec, st, out)
