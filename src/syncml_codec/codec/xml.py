@@ -132,27 +132,48 @@ def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int, keep_ws: 
     """lxml tree -> our tree, iteratively (hostile depth cannot exhaust the
     stack).  Same rules as the WBXML path: whitespace-only text around child
     elements is layout; an item's ``<Data>`` text is opaque bytes; an element
-    directly in ``<Data>`` named DevInf or MgmtTree is a nested document."""
+    directly in ``<Data>`` named DevInf or MgmtTree is a nested document.
+
+    The hot loop of reading XML: local names are looked up once per tag
+    spelling (a message repeats a few dozen), attributes are read only where
+    there are any, and each element knows its parent's name from the stack."""
     nested_devinf = DEVINF_FOR_SYNCML.get(lang.version) if lang.family == "syncml" else None
+    names: dict[Any, str | None] = {}
+
+    def local(tag: Any) -> str | None:
+        try:
+            return names[tag]
+        except KeyError:  # the first of its spelling (a comment's or PI's tag, a function, gives None)
+            name = names[tag] = _local(tag)
+            return name
+
+    def element(node: Any, name: str) -> Element:
+        if not node.attrib:
+            return Element(name, [])
+        attrs = {}
+        for key, value in node.items():
+            key_name = local(key)
+            if key_name is not None:
+                attrs[key_name] = value.replace(_CR, "\r") if keep_cr else value
+        return Element(name, [], attrs or None)
+
     top = _element(root, keep_cr)
-    stack: list[tuple[Any, Element, int]] = [(root, top, 0)]
+    stack: list[tuple[Any, Element, int, str | None]] = [(root, top, 0, None)]
     while stack:
-        node, el, depth = stack.pop()
+        node, el, depth, parent_name = stack.pop()
         if depth >= max_depth:
             raise XMLDecodeError(f"elements nested deeper than {max_depth}", node.sourceline or 1)
         in_data = nested_devinf is not None and el.tag == "Data"
-        parent = node.getparent()
-        opaque = in_data and parent is not None and _local(parent.tag) == "Item"
-        kids = [k for k in node if _local(k.tag) is not None]
+        opaque = in_data and parent_name == "Item"
+        kids = [(k, name) for k in node if (name := local(k.tag)) is not None]
         pieces: list[Any] = []
         text: str | None = node.text
         if text and (not kids or keep_ws or text.strip(_WS)):
             text = text.replace(_CR, "\r") if keep_cr else text
             _add(pieces, text.encode("utf-8") if opaque else text)
-        pending: list[tuple[Any, Element, int]] = []
-        for kid in kids:
-            name = _local(kid.tag)
-            child = _element(kid, keep_cr)
+        pending: list[tuple[Any, Element, int, str | None]] = []
+        for kid, name in kids:
+            child = element(kid, name)
             if name == "wbxml:opaque":
                 try:
                     _add(pieces, base64.b64decode("".join(kid.itertext()).strip(), validate=True))
@@ -161,10 +182,10 @@ def _convert(root: Any, lang: Language, keep_cr: bool, max_depth: int, keep_ws: 
             elif in_data and name in ("DevInf", "MgmtTree"):
                 nested = _devinf_language(kid, nested_devinf) if name == "DevInf" else DDF12
                 pieces.append(Document(nested, child))
-                pending.append((kid, child, depth + 1))
+                pending.append((kid, child, depth + 1, el.tag))
             else:
                 pieces.append(child)
-                pending.append((kid, child, depth + 1))
+                pending.append((kid, child, depth + 1, el.tag))
             tail: str | None = kid.tail
             if tail and (keep_ws or tail.strip(_WS)):
                 tail = tail.replace(_CR, "\r") if keep_cr else tail
