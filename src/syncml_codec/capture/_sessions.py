@@ -159,14 +159,13 @@ def _resolve(messages: list[SessionMessage], *, guess: bool) -> None:
             sm.direction = "server"
         elif not guess:
             continue
-        elif sm.message is not None and _sender_by_content(sm.message) != "unknown":
-            sm.direction = _sender_by_content(sm.message)
-        elif _is_url(tgt) and not _is_url(src):
-            sm.direction = "client"
-        elif _is_url(src) and not _is_url(tgt):
-            sm.direction = "server"
         else:
-            continue
+            sender = _sender_by_content(sm.message) if sm.message is not None else "unknown"
+            if sender == "unknown" and _is_url(tgt) != _is_url(src):
+                sender = "client" if _is_url(tgt) else "server"
+            if sender == "unknown":
+                continue
+            sm.direction = sender
         client_uri, server_uri = (src, tgt) if sm.direction == "client" else (tgt, src)
         devices.update(u for u in (client_uri,) if u)
         servers.update(u for u in (server_uri,) if u)

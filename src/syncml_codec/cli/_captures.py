@@ -49,7 +49,7 @@ def add_input_argument(p: argparse.ArgumentParser) -> None:
                    help="read the inputs as KIND (" + "|".join(INPUT_KINDS) + ") instead of detecting it")
 
 
-_SKIPPED = (".json", ".md", ".ini", ".wbxml.xml", ".txt.json")
+_SKIPPED = (".json", ".md", ".ini", ".wbxml.xml")
 _RECORDED = re.compile(r"^\d+-(request|response)\.[A-Za-z0-9]+$")
 _MAX_SIDECAR = 1024 * 1024
 

@@ -174,8 +174,10 @@ def _cmd_decode(args: argparse.Namespace) -> None:
     captures = load_captures(args.files, args.input)
     messages = [msg for cap in captures for msg in cap.messages]
     several = len(messages) > 1
-    # who sent each: the capture's word, else worked out from the headers (capture.read_messages)
-    directions = {id(sm.captured): sm.direction for sm in read_messages(messages)} if several else {}
+    # who sent each: the capture's word, else worked out from the headers (capture.read_messages,
+    # which reads every message into the model: only when some capture did not say)
+    unknown = several and any(m.direction == "unknown" for m in messages)
+    directions = {id(sm.captured): sm.direction for sm in read_messages(messages)} if unknown else {}
     chunks: list[bytes] = []
     errors = [str(note) for cap in captures for note in cap.errors]
     for i, msg in enumerate(messages, 1):
